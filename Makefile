@@ -1,0 +1,76 @@
+# connectord: one GNU make file.
+#   make            build/connectord (optimized, with debug info)
+#   make run        install missing packages, build, start a dev server on 127.0.0.1:8080
+#   make test       install missing packages, build the sanitizer binaries, run unit + e2e tests
+#   make bench      HTTP benchmark against nginx (bench/http.sh)
+# Sources are found by wildcard per module, so a new file needs no edit here.
+
+PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq
+CC        ?= cc
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+BASE      := -std=c11 -D_GNU_SOURCE -Isrc -DCONNECTORD_VERSION='"$(VERSION)"' \
+             -DCONNECTORD_REVISION='"$(GIT_REV)"' $(WARN)
+OPT       := -O2 -g
+SAN       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+SRC       := $(sort $(wildcard src/*.c src/*/*.c src/*/*/*.c))
+LIB_SRC   := $(filter-out src/main.c,$(SRC))
+OBJ       := $(patsubst src/%.c,build/obj/%.o,$(SRC))
+SAN_OBJ   := $(patsubst src/%.c,build/san/%.o,$(SRC))
+SAN_LIB   := $(filter-out build/san/main.o,$(SAN_OBJ))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(patsubst tests/unit/%.c,build/test/%,$(UNIT_SRC))
+
+.PHONY: all run test unit e2e bench clean deps deps-test
+all: build/connectord
+
+deps:
+	@scripts/setup
+deps-test:
+	@scripts/setup test
+
+build/connectord: $(OBJ)
+	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo '  CC     $<'
+	@$(CC) $(BASE) $(OPT) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/san/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo '  CC san $<'
+	@$(CC) $(BASE) $(SAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The binary the end-to-end tests drive: the real server, under ASan and UBSan.
+build/test/connectord: $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+build/test/test_%: tests/unit/test_%.c $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(SAN) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(SAN_LIB) \
+		$(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+run: deps
+	@$(MAKE) --no-print-directory build/connectord
+	@mkdir -p var
+	./build/connectord serve --dev
+
+test: deps-test
+	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN)
+	@tests/run $(UNIT_BIN)
+
+bench:
+	bench/http.sh
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)

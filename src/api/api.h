@@ -1,0 +1,32 @@
+/* api/api.h - the request handlers and THE routing table.
+ *
+ * One file per resource (health.c, tenant.c, ...); routes.c lists every route with its
+ * method, pattern, handler, least role and flags. Handlers reach the rest of the system
+ * through struct app, which main() fills and hands to the HTTP server. */
+#ifndef CONNECTORD_API_H
+#define CONNECTORD_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crypto/crypto.h"
+#include "http/http.h"
+#include "store/store.h"
+
+struct app {
+    struct store *store;
+    const char *public_url; /* "https://connect.example.com", no trailing slash */
+    bool dev;
+    unsigned char master_key[CRYPTO_KEY_LEN];
+};
+
+const struct route *api_routes(size_t *count);
+
+/* Handlers, grouped by the file that holds them. */
+int api_healthz(struct http_request *req, struct http_response *res, struct error *err);
+int api_readyz(struct http_request *req, struct http_response *res, struct error *err);
+int api_metrics(struct http_request *req, struct http_response *res, struct error *err);
+int api_tenant_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_tenant_update(struct http_request *req, struct http_response *res, struct error *err);
+
+#endif

@@ -1,0 +1,55 @@
+/* auth/auth.h - tenants, API tokens, roles and plans.
+ *
+ * A token is "cdk_" + 256 random bits; only its SHA-256 is stored, and it is shown once.
+ * The bearer check hashes what the client sent, finds the row by hash and compares the
+ * hashes in constant time. Plans are data: one row per plan with its rank and limits; the
+ * catalog's lowest plan per connector is compared by rank. */
+#ifndef CONNECTORD_AUTH_H
+#define CONNECTORD_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "crypto/crypto.h"
+#include "store/store.h"
+
+enum auth_role { AUTH_ROLE_NONE = 0, AUTH_ROLE_MEMBER = 1, AUTH_ROLE_ADMIN = 2 };
+
+struct plan {
+    const char *slug;     /* "starter" */
+    const char *name;     /* "Starter" */
+    int rank;             /* starter 0 < pro 1 < business 2 < enterprise 3 */
+    int max_destinations; /* outbound connectors; -1 = unlimited */
+    bool api_access;      /* business and up: API access (MCP) */
+};
+
+const struct plan *auth_plan_find(const char *slug); /* NULL when unknown */
+const struct plan *auth_plans(size_t *count);
+const char *auth_plan_names(void); /* "starter|pro|business|enterprise" for messages */
+
+enum auth_role auth_role_parse(const char *s); /* AUTH_ROLE_NONE when unknown */
+const char *auth_role_name(enum auth_role role);
+
+/* Who is calling: filled by auth_bearer(). */
+struct principal {
+    char tenant_id[CRYPTO_ID_MAX];
+    char token_id[CRYPTO_ID_MAX];
+    enum auth_role role;
+};
+
+/* Checks an Authorization header value ("Bearer cdk_..."). ERR_UNAUTHORIZED when missing,
+ * malformed or unknown; ERR_STORE when the store failed. */
+int auth_bearer(struct store *s, const char *header, struct principal *out, struct error *err);
+
+/* Validates name and plan, creates the tenant and an admin token; token_out receives the
+ * token text (shown once, never stored). */
+int auth_tenant_create(struct store *s, const char *name, const char *plan, struct tenant *out,
+                       char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err);
+/* Renames a tenant after the same validation as creation. */
+int auth_tenant_rename(struct store *s, const char *tenant_id, const char *name,
+                       struct error *err);
+int auth_token_create(struct store *s, const char *tenant_id, const char *role,
+                      char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err);
+
+#endif

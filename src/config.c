@@ -1,0 +1,222 @@
+/* config.c - the settings table and its three sources. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum setting_kind { SET_STRING, SET_BOOL, SET_LONG };
+
+struct setting {
+    const char *key;  /* flag without "--", file key */
+    const char *env;  /* environment variable */
+    enum setting_kind kind;
+    size_t offset;
+    const char *def;  /* NULL: unset */
+    long min, max;    /* SET_LONG bounds */
+    const char *help;
+};
+
+#define STR(k, e, field, d, h) {k, e, SET_STRING, offsetof(struct config, field), d, 0, 0, h}
+#define BOOL(k, e, field, d, h) {k, e, SET_BOOL, offsetof(struct config, field), d, 0, 0, h}
+#define LONG(k, e, field, d, lo, hi, h) {k, e, SET_LONG, offsetof(struct config, field), d, lo, hi, h}
+
+static const struct setting settings[] = {
+    STR("listen", "CONNECTORD_LISTEN", listen, "127.0.0.1:8080", "address to listen on, HOST:PORT"),
+    STR("db", "CONNECTORD_DB", db, "sqlite:var/connectord.db",
+        "store: sqlite:PATH (embedded) or postgres://... (scale-out)"),
+    STR("public-url", "CONNECTORD_PUBLIC_URL", public_url, NULL,
+        "external base URL, used in webhook URLs (default: from --listen)"),
+    STR("tls-cert", "CONNECTORD_TLS_CERT", tls_cert, NULL, "PEM certificate file: serve HTTPS"),
+    STR("tls-key", "CONNECTORD_TLS_KEY", tls_key, NULL, "PEM private key file for --tls-cert"),
+    BOOL("dev", "CONNECTORD_DEV", dev, "false",
+         "development mode: plain HTTP everywhere, generated master key, demo tenant"),
+    STR("master-key-file", "CONNECTORD_MASTER_KEY_FILE", master_key_file, NULL,
+        "file holding the 32-byte master key (64 hex characters); "
+        "CONNECTORD_MASTER_KEY may hold the hex key itself"),
+    STR("config", "CONNECTORD_CONFIG", config_file, NULL, "config file of `key = value` lines"),
+    STR("log-level", "CONNECTORD_LOG_LEVEL", log_level, "info", "debug, info, warn or error"),
+    BOOL("access-log", "CONNECTORD_ACCESS_LOG", access_log, "true", "one JSON line per request"),
+    LONG("threads", "CONNECTORD_THREADS", threads, "0", 0, 256, "HTTP worker threads (0: one per core)"),
+    LONG("max-body", "CONNECTORD_MAX_BODY", max_body, "1048576", 1024, 64L << 20,
+         "largest request body in bytes (larger: 413)"),
+    LONG("read-timeout", "CONNECTORD_READ_TIMEOUT", read_timeout, "30", 1, 3600,
+         "seconds before an idle or slow connection is closed"),
+    LONG("drain-timeout", "CONNECTORD_DRAIN_TIMEOUT", drain_timeout, "10000", 0, 600000,
+         "milliseconds to finish requests in flight on shutdown"),
+};
+#define N_SETTINGS (sizeof settings / sizeof settings[0])
+
+static const struct setting *setting_find(const char *key)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (strcmp(settings[i].key, key) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+bool config_key_known(const char *key)
+{
+    return setting_find(key) != NULL;
+}
+
+bool config_key_is_bool(const char *key)
+{
+    const struct setting *s = setting_find(key);
+    return s && s->kind == SET_BOOL;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int apply(struct config *cfg, const struct setting *s, const char *value,
+                 const char *origin, struct error *err)
+{
+    char *base = (char *)cfg;
+    switch (s->kind) {
+    case SET_STRING: {
+        char **slot = (char **)(base + s->offset);
+        char *copy = value ? strdup(value) : NULL;
+        if (value && !copy)
+            return error_set(err, ERR_INTERNAL, "out of memory");
+        free(*slot);
+        *slot = copy;
+        return 0;
+    }
+    case SET_BOOL:
+        if (parse_bool(value, (bool *)(base + s->offset)) < 0)
+            return error_set(err, ERR_CONFIG, "%s: %s must be true or false, not '%.32s'", origin,
+                             s->key, value);
+        return 0;
+    case SET_LONG: {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end || v < s->min || v > s->max)
+            return error_set(err, ERR_CONFIG, "%s: %s must be a number from %ld to %ld, not '%.32s'",
+                             origin, s->key, s->min, s->max, value);
+        *(long *)(base + s->offset) = v;
+        return 0;
+    }
+    }
+    return error_set(err, ERR_INTERNAL, "bad setting kind");
+}
+
+void config_init(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (settings[i].def)
+            apply(cfg, &settings[i], settings[i].def, "default", NULL);
+}
+
+void config_free(struct config *cfg)
+{
+    char *base = (char *)cfg;
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        if (settings[i].kind == SET_STRING) {
+            char **slot = (char **)(base + settings[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+}
+
+int config_set(struct config *cfg, const char *key, const char *value, const char *origin,
+               struct error *err)
+{
+    const struct setting *s = setting_find(key);
+    if (!s)
+        return error_set(err, ERR_NOT_FOUND, "%s: unknown setting '%.64s'", origin, key);
+    return apply(cfg, s, value, origin, err);
+}
+
+int config_load_env(struct config *cfg, struct error *err)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const char *v = getenv(settings[i].env);
+        if (v && *v && apply(cfg, &settings[i], v, settings[i].env, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+int config_load_file(struct config *cfg, const char *path, struct error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return error_set(err, ERR_CONFIG, "cannot read config file %s: %s", path, strerror(errno));
+    char line[4096];
+    char origin[PATH_MAX + 32];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        snprintf(origin, sizeof origin, "%s:%d", path, lineno);
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *text = trim(line);
+        if (!*text)
+            continue;
+        char *eq = strchr(text, '=');
+        if (!eq) {
+            rc = error_set(err, ERR_CONFIG, "%s: expected `key = value`", origin);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(text), *value = trim(eq + 1);
+        size_t vlen = strlen(value);
+        if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+            value[vlen - 1] = '\0';
+            value++;
+        }
+        if (strcmp(key, "config") == 0) {
+            rc = error_set(err, ERR_CONFIG, "%s: a config file cannot name another", origin);
+            break;
+        }
+        rc = config_set(cfg, key, value, origin, err);
+        if (rc < 0 && err && err->code == ERR_NOT_FOUND)
+            err->code = ERR_CONFIG;
+    }
+    fclose(f);
+    return rc;
+}
+
+void config_usage(FILE *out)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s%s", s->key, s->kind == SET_BOOL ? "" : " VALUE");
+        fprintf(out, "  %-26s %s\n  %-26s [env %s%s%s]\n", flag, s->help, "", s->env,
+                s->def ? ", default " : "", s->def ? s->def : "");
+    }
+}

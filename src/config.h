@@ -1,0 +1,48 @@
+/* config.h - connectord's settings: one table gives every setting its --flag, its
+ * CONNECTORD_* environment variable, its config-file key, its default and its check.
+ *
+ * Precedence: command-line flag > environment > config file (--config FILE, lines of
+ * `key = value`, '#' comments) > default. */
+#ifndef CONNECTORD_CONFIG_H
+#define CONNECTORD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/error.h"
+
+struct config {
+    char *listen;
+    char *db;
+    char *public_url;
+    char *tls_cert;
+    char *tls_key;
+    char *master_key_file;
+    char *config_file;
+    char *log_level;
+    bool dev;
+    bool access_log;
+    long threads;
+    long max_body;
+    long read_timeout;
+    long drain_timeout;
+};
+
+void config_init(struct config *cfg);
+void config_free(struct config *cfg);
+
+/* Sets one setting by key ("listen", "max-body", ...) from text; validates it. `origin`
+ * names where the value came from, for the error message. ERR_CONFIG on a bad value,
+ * ERR_NOT_FOUND when the key is unknown. */
+int config_set(struct config *cfg, const char *key, const char *value, const char *origin,
+               struct error *err);
+bool config_key_known(const char *key);
+bool config_key_is_bool(const char *key);
+
+int config_load_env(struct config *cfg, struct error *err);
+int config_load_file(struct config *cfg, const char *path, struct error *err);
+
+/* One line per setting: flag, env, default, help. */
+void config_usage(FILE *out);
+
+#endif

@@ -1,0 +1,48 @@
+/* core/error.c - the errors.def table turned into lookups. */
+#include "core/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const struct {
+    int status;
+    const char *str;
+} error_table[] = {
+#define ERR(name, status, str) [name] = {status, str},
+#include "core/errors.def"
+#undef ERR
+};
+
+int error_set(struct error *err, enum err_code code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        err->code = code;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void error_clear(struct error *err)
+{
+    if (err) {
+        err->code = ERR_OK;
+        err->message[0] = '\0';
+    }
+}
+
+int error_http_status(enum err_code code)
+{
+    if ((int)code < 0 || code >= ERR__COUNT)
+        return 500;
+    return error_table[code].status;
+}
+
+const char *error_code_str(enum err_code code)
+{
+    if ((int)code < 0 || code >= ERR__COUNT)
+        return "internal_error";
+    return error_table[code].str;
+}

@@ -1,0 +1,124 @@
+/* core/json.c - JSON helpers over jansson. */
+#include "core/json.h"
+
+#include <string.h>
+
+json_t *json_parse_body(const char *data, size_t len, struct error *err)
+{
+    json_error_t jerr;
+    if (len == 0) {
+        error_set(err, ERR_INVALID_JSON, "request body is empty; expected a JSON object");
+        return NULL;
+    }
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        error_set(err, ERR_INVALID_JSON, "malformed JSON at line %d, column %d: %s",
+                  jerr.line, jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        error_set(err, ERR_BAD_REQUEST, "request body must be a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t left)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned min;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2; cp = c & 0x1f; min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3; cp = c & 0x0f; min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4; cp = c & 0x07; min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (left < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+int json_escape_append(struct buf *b, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        /* copy plain runs in one append */
+        while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i && buf_append(b, p + i, run - i) < 0)
+            return -1;
+        i = run;
+        if (i >= len)
+            break;
+        unsigned char c = p[i];
+        int rc = 0;
+        if (c == '"')
+            rc = buf_append(b, "\\\"", 2);
+        else if (c == '\\')
+            rc = buf_append(b, "\\\\", 2);
+        else if (c == '\n')
+            rc = buf_append(b, "\\n", 2);
+        else if (c == '\r')
+            rc = buf_append(b, "\\r", 2);
+        else if (c == '\t')
+            rc = buf_append(b, "\\t", 2);
+        else if (c < 0x20)
+            rc = buf_printf(b, "\\u%04x", c);
+        else {
+            size_t n = utf8_seq_len(p + i, len - i);
+            if (n == 0) {
+                rc = buf_append(b, "\xef\xbf\xbd", 3);
+                n = 1;
+            } else {
+                rc = buf_append(b, p + i, n);
+            }
+            if (rc < 0)
+                return -1;
+            i += n;
+            continue;
+        }
+        if (rc < 0)
+            return -1;
+        i++;
+    }
+    return 0;
+}
+
+char *json_dump_compact(const json_t *value, size_t *len)
+{
+    char *s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (s && len)
+        *len = strlen(s);
+    return s;
+}
+
+const char *json_get_string(const json_t *obj, const char *key, bool *bad)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return NULL;
+    if (!json_is_string(v)) {
+        if (bad)
+            *bad = true;
+        return NULL;
+    }
+    return json_string_value(v);
+}

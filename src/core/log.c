@@ -1,0 +1,58 @@
+/* core/log.c - JSON lines on stderr. */
+#include "core/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+
+static enum log_level min_level = LOG_INFO;
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void log_set_level(enum log_level min)
+{
+    min_level = min;
+}
+
+int log_line_begin(struct buf *b, enum log_level level)
+{
+    char ts[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), ts);
+    return buf_printf(b, "{\"time\":\"%s\",\"level\":\"%s\"", ts, level_names[level]);
+}
+
+void log_line_end(struct buf *b)
+{
+    if (buf_append(b, "}\n", 2) < 0)
+        return;
+    size_t off = 0;
+    while (off < b->len) {
+        ssize_t n = write(STDERR_FILENO, b->data + off, b->len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    if (level < min_level)
+        return;
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
+
+    struct buf line;
+    buf_init(&line, 8192);
+    if (log_line_begin(&line, level) == 0 && buf_append_str(&line, ",\"msg\":\"") == 0 &&
+        json_escape_append(&line, text, len) == 0 && buf_append(&line, "\"", 1) == 0)
+        log_line_end(&line);
+    buf_free(&line);
+}

@@ -1,0 +1,242 @@
+/* crypto/crypto.c - OpenSSL libcrypto behind crypto.h. */
+#include "crypto/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+int crypto_random(void *out, size_t len)
+{
+    if (len > INT32_MAX)
+        return -1;
+    return RAND_bytes(out, (int)len) == 1 ? 0 : -1;
+}
+
+void crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256_LEN])
+{
+    SHA256(data, len, out);
+}
+
+int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                       unsigned char out[CRYPTO_SHA256_LEN])
+{
+    unsigned int out_len = 0;
+    if (key_len > INT32_MAX)
+        return -1;
+    if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len))
+        return -1;
+    return out_len == CRYPTO_SHA256_LEN ? 0 : -1;
+}
+
+bool crypto_ct_equal(const void *a, size_t a_len, const void *b, size_t b_len)
+{
+    if (a_len != b_len)
+        return false;
+    return CRYPTO_memcmp(a, b, a_len) == 0;
+}
+
+void crypto_hex(const void *data, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long crypto_unhex(const char *hex, size_t hex_len, unsigned char *out, size_t out_cap)
+{
+    if (hex_len % 2 || hex_len / 2 > out_cap)
+        return -1;
+    for (size_t i = 0; i < hex_len / 2; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return (long)(hex_len / 2);
+}
+
+size_t crypto_b64url(const void *data, size_t len, char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const unsigned char *p = data;
+    size_t o = 0, i = 0;
+    for (; i + 2 < len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+        out[o++] = alphabet[v >> 6 & 63];
+        out[o++] = alphabet[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+        out[o++] = alphabet[v >> 6 & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        int v;
+        if (c >= 'A' && c <= 'Z') v = c - 'A';
+        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9') v = c - '0' + 52;
+        else if (c == '-') v = 62;
+        else if (c == '_') v = 63;
+        else return -1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= cap)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits & 0xff);
+        }
+    }
+    return (long)o;
+}
+
+int crypto_token_new(char out[CRYPTO_TOKEN_LEN + 1])
+{
+    unsigned char raw[32];
+    if (crypto_random(raw, sizeof raw) < 0)
+        return -1;
+    memcpy(out, CRYPTO_TOKEN_PREFIX, 4);
+    crypto_b64url(raw, sizeof raw, out + 4);
+    OPENSSL_cleanse(raw, sizeof raw);
+    return 0;
+}
+
+void crypto_token_hash(const char *token, size_t len, char out_hex[2 * CRYPTO_SHA256_LEN + 1])
+{
+    unsigned char digest[CRYPTO_SHA256_LEN];
+    crypto_sha256(token, len, digest);
+    crypto_hex(digest, sizeof digest, out_hex);
+}
+
+int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX])
+{
+    unsigned char raw[16];
+    size_t plen = strlen(prefix);
+    if (plen + 2 * sizeof raw + 1 > CRYPTO_ID_MAX || crypto_random(raw, sizeof raw) < 0)
+        return -1;
+    memcpy(out, prefix, plen);
+    crypto_hex(raw, sizeof raw, out + plen);
+    return 0;
+}
+
+#define GCM_NONCE 12
+#define GCM_TAG 16
+
+int crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *aad, const void *plain,
+                size_t plain_len, struct buf *out, struct error *err)
+{
+    int rc = -1, n = 0;
+    unsigned char *raw = NULL;
+    char *text = NULL;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (!ctx || plain_len > INT32_MAX / 2) {
+        error_set(err, ERR_INTERNAL, "cannot seal secret");
+        goto out;
+    }
+    size_t raw_len = GCM_NONCE + plain_len + GCM_TAG;
+    raw = malloc(raw_len);
+    text = malloc(4 * (raw_len + 2) / 3 + 4);
+    if (!raw || !text || crypto_random(raw, GCM_NONCE) < 0 ||
+        EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) != 1 ||
+        EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
+        EVP_EncryptUpdate(ctx, raw + GCM_NONCE, &n, plain, (int)plain_len) != 1 ||
+        EVP_EncryptFinal_ex(ctx, raw + GCM_NONCE + n, &n) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG, raw + GCM_NONCE + plain_len) != 1) {
+        error_set(err, ERR_INTERNAL, "cannot seal secret");
+        goto out;
+    }
+    size_t text_len = crypto_b64url(raw, raw_len, text);
+    if (buf_append(out, "v1.", 3) < 0 || buf_append(out, text, text_len) < 0) {
+        error_set(err, ERR_INTERNAL, "cannot seal secret: out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (raw)
+        OPENSSL_cleanse(raw, GCM_NONCE + plain_len);
+    free(raw);
+    free(text);
+    EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}
+
+int crypto_open(const unsigned char key[CRYPTO_KEY_LEN], const char *aad, const char *sealed,
+                struct buf *out, struct error *err)
+{
+    int rc = -1, n = 0;
+    long raw_len = -1;
+    unsigned char *raw = NULL, *plain = NULL;
+    EVP_CIPHER_CTX *ctx = NULL;
+    size_t sealed_len = strlen(sealed);
+    if (sealed_len < 3 || memcmp(sealed, "v1.", 3) != 0) {
+        error_set(err, ERR_INTERNAL, "sealed secret has an unknown format");
+        goto out;
+    }
+    raw = malloc(sealed_len);
+    raw_len = raw ? b64url_decode(sealed + 3, sealed_len - 3, raw, sealed_len) : -1;
+    if (raw_len < GCM_NONCE + GCM_TAG) {
+        error_set(err, ERR_INTERNAL, "sealed secret is damaged");
+        goto out;
+    }
+    size_t plain_len = (size_t)raw_len - GCM_NONCE - GCM_TAG;
+    plain = malloc(plain_len + 1);
+    ctx = EVP_CIPHER_CTX_new();
+    if (!plain || !ctx ||
+        EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) != 1 ||
+        EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
+        EVP_DecryptUpdate(ctx, plain, &n, raw + GCM_NONCE, (int)plain_len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG,
+                            raw + GCM_NONCE + plain_len) != 1 ||
+        EVP_DecryptFinal_ex(ctx, plain + n, &n) != 1) {
+        error_set(err, ERR_INTERNAL, "sealed secret failed authentication");
+        goto out;
+    }
+    if (buf_append(out, plain, plain_len) < 0) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (plain && raw_len >= GCM_NONCE + GCM_TAG)
+        OPENSSL_cleanse(plain, (size_t)raw_len - GCM_NONCE - GCM_TAG);
+    free(plain);
+    free(raw);
+    EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}

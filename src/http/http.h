@@ -1,0 +1,118 @@
+/* http/http.h - the HTTP server (libmicrohttpd), the routing table's shape, requests and
+ * responses.
+ *
+ * The server owns connections, body limits, timeouts, TLS, request ids, the access log,
+ * metrics and graceful shutdown. It matches a request against one routing table (api/
+ * routes.c), authenticates it when the route asks for a role, checks the content type of
+ * JSON routes, and calls the route's handler. Handlers fill a struct http_response or
+ * return -1 with a struct error; the server turns that error into the one JSON error
+ * shape, {"error":{"code":"...","message":"..."}}, with the status from errors.def. */
+#ifndef CONNECTORD_HTTP_H
+#define CONNECTORD_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "core/buf.h"
+#include "core/error.h"
+
+#define HTTP_MAX_PARAMS 8
+#define HTTP_MAX_HEADERS 4
+#define HTTP_REQUEST_ID_MAX 65
+#define HTTP_RESPONSE_BODY_CAP (64u << 20) /* no response of ours comes near; a bug guard */
+
+struct http_param {
+    const char *name;  /* from the pattern, without ':' */
+    const char *value; /* NUL-terminated copy owned by the request */
+};
+
+struct http_request {
+    const char *method;
+    const char *path;
+    struct http_param params[HTTP_MAX_PARAMS];
+    size_t n_params;
+    const char *body; /* NUL-terminated for convenience; may contain NULs; body_len is the truth */
+    size_t body_len;
+    const struct principal *principal; /* NULL on public routes */
+    void *app;                         /* the application context given to the server */
+    char request_id[HTTP_REQUEST_ID_MAX];
+    void *conn; /* private: the libmicrohttpd connection */
+};
+
+struct http_header {
+    const char *name;
+    char value[256];
+};
+
+struct http_response {
+    int status;
+    const char *content_type; /* static string */
+    struct buf body;
+    struct http_header headers[HTTP_MAX_HEADERS];
+    size_t n_headers;
+};
+
+/* Request accessors; NULL when absent. */
+const char *http_request_header(const struct http_request *req, const char *name);
+const char *http_request_query(const struct http_request *req, const char *name);
+const char *http_request_param(const struct http_request *req, const char *name);
+
+/* Response builders; each returns 0 or -1 (ERR_INTERNAL in err) when memory ran out. */
+int http_respond_json(struct http_response *res, int status, json_t *body, struct error *err);
+int http_respond_text(struct http_response *res, int status, const char *content_type,
+                      const char *text, size_t len, struct error *err);
+int http_respond_empty(struct http_response *res, int status);
+int http_response_add_header(struct http_response *res, const char *name, const char *value);
+/* The one JSON error body. extra (may be NULL, reference stolen) adds members beside code
+ * and message, e.g. {"requiredPlan": "pro"} or {"fields": [...]}. */
+int http_respond_error(struct http_response *res, const struct error *err, json_t *extra);
+
+typedef int (*http_handler_fn)(struct http_request *req, struct http_response *res,
+                               struct error *err);
+
+#define ROUTE_JSON 0x1u /* a body, when present, must be application/json (else 415) */
+
+struct route {
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* "/api/projects/:projectId/connectors" */
+    http_handler_fn handler;
+    enum auth_role role; /* AUTH_ROLE_NONE: public; otherwise the least role allowed */
+    unsigned flags;
+};
+
+enum route_match { ROUTE_MATCHED, ROUTE_NO_PATH, ROUTE_NO_METHOD };
+
+/* Matches method + path against the table. On ROUTE_MATCHED, *index and params are set;
+ * params point into path_copy, which the caller provides (a writable copy of the path, at
+ * least as long). On ROUTE_NO_METHOD, allow receives the allowed methods ("GET, POST"). */
+enum route_match router_match(const struct route *routes, size_t n_routes, const char *method,
+                              char *path_copy, size_t *index, struct http_param *params,
+                              size_t *n_params, char *allow, size_t allow_cap);
+
+struct http_server_config {
+    const char *listen;      /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
+    unsigned threads;        /* 0 = one per core */
+    size_t max_body;         /* bytes; larger bodies get 413 */
+    unsigned read_timeout_s; /* idle connections are closed after this */
+    const char *tls_cert_pem; /* both NULL for plain HTTP */
+    const char *tls_key_pem;
+    bool access_log;
+    const struct route *routes;
+    size_t n_routes;
+    struct store *store; /* for bearer tokens */
+    void *app;           /* handed to handlers as req->app */
+};
+
+struct http_server;
+
+int http_server_start(const struct http_server_config *cfg, struct http_server **out,
+                      struct error *err);
+/* Port actually bound (useful with port 0). */
+unsigned http_server_port(const struct http_server *srv);
+/* Stops accepting, waits up to drain_ms for requests in flight, then stops. */
+void http_server_stop(struct http_server *srv, int drain_ms);
+
+#endif

@@ -1,0 +1,429 @@
+/* http/server.c - libmicrohttpd behind http.h.
+ *
+ * The daemon runs its own thread pool (one epoll loop per thread, keep-alive). A request is
+ * handled in three callbacks: the first sees the headers (413 on an announced oversized
+ * body), the middle ones collect the body into a capped buffer, the last dispatches. The
+ * request state lives from the first callback to the "completed" notification, which is
+ * where it is freed and where the in-flight count that graceful shutdown waits on drops. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "crypto/crypto.h"
+#include "http/http.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct http_server_config cfg;
+    atomic_int in_flight;
+    atomic_uint_fast64_t request_seq;
+    char id_prefix[9]; /* random per process, so ids from several processes do not clash */
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } addr;
+};
+
+struct request_state {
+    int64_t start_us;
+    struct buf body;
+    bool too_large;
+    bool answered; /* a response was queued early (413) */
+};
+
+/* ---- request accessors ---------------------------------------------------------------- */
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_query(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+static bool request_id_sane(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++) {
+        char c = id[n];
+        if (n >= HTTP_REQUEST_ID_MAX - 1 ||
+            !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return false;
+    }
+    return n > 0;
+}
+
+static void request_id_assign(struct http_server *srv, struct MHD_Connection *conn,
+                              char out[HTTP_REQUEST_ID_MAX])
+{
+    const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (given && request_id_sane(given)) {
+        snprintf(out, HTTP_REQUEST_ID_MAX, "%s", given);
+        return;
+    }
+    uint64_t seq = atomic_fetch_add_explicit(&srv->request_seq, 1, memory_order_relaxed);
+    snprintf(out, HTTP_REQUEST_ID_MAX, "req_%s%010llx", srv->id_prefix, (unsigned long long)seq);
+}
+
+static bool content_type_is_json(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strcspn(ct, "; ");
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return true;
+    /* application/<something>+json, e.g. application/merge-patch+json */
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+static void access_log(const struct http_request *req, const struct route *route, int status,
+                       int64_t duration_us)
+{
+    struct buf line;
+    buf_init(&line, 4096);
+    int rc = log_line_begin(&line, LOG_INFO);
+    if (rc == 0)
+        rc = buf_printf(&line, ",\"msg\":\"request\",\"requestId\":\"%s\",\"method\":\"",
+                        req->request_id);
+    if (rc == 0)
+        rc = json_escape_append(&line, req->method, strlen(req->method));
+    if (rc == 0)
+        rc = buf_append_str(&line, "\",\"route\":");
+    /* The pattern, never the raw path: webhook paths carry secrets. */
+    if (rc == 0)
+        rc = route ? buf_printf(&line, "\"%s\"", route->pattern) : buf_append_str(&line, "null");
+    if (rc == 0)
+        rc = buf_printf(&line, ",\"status\":%d,\"durationUs\":%lld,\"tenantId\":", status,
+                        (long long)duration_us);
+    if (rc == 0)
+        rc = req->principal ? buf_printf(&line, "\"%s\"", req->principal->tenant_id)
+                            : buf_append_str(&line, "null");
+    if (rc == 0)
+        log_line_end(&line);
+    buf_free(&line);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, const struct http_request *req,
+                                     struct http_response *res)
+{
+    size_t len = 0;
+    char *data = buf_take(&res->body, &len);
+    struct MHD_Response *r =
+        data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
+             : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(data);
+        return MHD_NO;
+    }
+    if (res->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+    MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; i < res->n_headers; i++)
+        MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)res->status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* Fills res from err; logs internal failures with their detail (the client gets none). */
+static void respond_failure(const struct http_request *req, struct http_response *res,
+                            const struct error *err)
+{
+    if (error_http_status(err->code) >= 500)
+        log_error("request %s failed: %s: %s", req->request_id, error_code_str(err->code),
+                  err->message);
+    http_respond_error(res, err, NULL);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------- */
+
+static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *conn,
+                                const char *url, const char *method, struct request_state *st)
+{
+    const struct http_server_config *cfg = &srv->cfg;
+    struct http_request req = {.method = method, .path = url, .app = cfg->app, .conn = conn};
+    struct http_response res = {.status = 200};
+    struct principal principal;
+    struct error err = {0};
+    const struct route *route = NULL;
+    size_t route_index = cfg->n_routes;
+    char allow[64];
+    char *path_copy = strdup(url);
+
+    buf_init(&res.body, HTTP_RESPONSE_BODY_CAP);
+    request_id_assign(srv, conn, req.request_id);
+    req.body = st->body.data ? st->body.data : "";
+    req.body_len = st->body.len;
+
+    if (!path_copy) {
+        error_set(&err, ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    switch (router_match(cfg->routes, cfg->n_routes, method, path_copy, &route_index, req.params,
+                         &req.n_params, allow, sizeof allow)) {
+    case ROUTE_NO_PATH:
+        route_index = cfg->n_routes;
+        error_set(&err, ERR_NOT_FOUND, "no such endpoint");
+        goto fail;
+    case ROUTE_NO_METHOD:
+        route_index = cfg->n_routes;
+        http_response_add_header(&res, "Allow", allow);
+        error_set(&err, ERR_METHOD_NOT_ALLOWED, "method %s is not allowed here; allowed: %s",
+                  method, allow);
+        goto fail;
+    case ROUTE_MATCHED:
+        route = &cfg->routes[route_index];
+        break;
+    }
+
+    if (st->too_large) {
+        error_set(&err, ERR_PAYLOAD_TOO_LARGE, "request body exceeds %zu bytes", cfg->max_body);
+        goto fail;
+    }
+    if (route->role != AUTH_ROLE_NONE) {
+        const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        if (auth_bearer(cfg->store, authz, &principal, &err) < 0) {
+            if (err.code == ERR_UNAUTHORIZED)
+                http_response_add_header(&res, "WWW-Authenticate", "Bearer realm=\"connectord\"");
+            goto fail;
+        }
+        req.principal = &principal;
+        if (principal.role < route->role) {
+            error_set(&err, ERR_FORBIDDEN, "this endpoint needs the %s role",
+                      auth_role_name(route->role));
+            goto fail;
+        }
+    }
+    if ((route->flags & ROUTE_JSON) && req.body_len > 0 &&
+        !content_type_is_json(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                          MHD_HTTP_HEADER_CONTENT_TYPE))) {
+        error_set(&err, ERR_UNSUPPORTED_MEDIA, "the request body must be application/json");
+        goto fail;
+    }
+    if (route->handler(&req, &res, &err) < 0)
+        goto fail;
+    goto send;
+
+fail:
+    respond_failure(&req, &res, &err);
+send:;
+    enum MHD_Result ok = send_response(conn, &req, &res);
+    int64_t duration = clock_monotonic_us() - st->start_us;
+    metrics_request(route_index, res.status, duration);
+    if (cfg->access_log)
+        access_log(&req, route, res.status, duration);
+    buf_free(&res.body);
+    free(path_copy);
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct request_state *st = *con_cls;
+    (void)version;
+
+    if (!st) {
+        st = calloc(1, sizeof *st);
+        if (!st)
+            return MHD_NO;
+        st->start_us = clock_monotonic_us();
+        buf_init(&st->body, srv->cfg.max_body);
+        *con_cls = st;
+        atomic_fetch_add(&srv->in_flight, 1);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
+            /* Answer before reading the body; libmicrohttpd closes the connection after. */
+            st->too_large = true;
+            st->answered = true;
+            return dispatch(srv, conn, url, method, st);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!st->too_large && buf_append(&st->body, upload_data, *upload_data_size) < 0)
+            st->too_large = true; /* keep reading and discarding; answer 413 at the end */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (st->answered)
+        return MHD_YES;
+    st->answered = true;
+    return dispatch(srv, conn, url, method, st);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct request_state *st = *con_cls;
+    (void)conn;
+    (void)toe;
+    if (!st)
+        return;
+    buf_free(&st->body);
+    free(st);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char text[512];
+    (void)cls;
+    vsnprintf(text, sizeof text, fmt, ap);
+    text[strcspn(text, "\n")] = '\0';
+    log_warn("http: %s", text);
+}
+
+/* ---- start and stop ------------------------------------------------------------------- */
+
+static int parse_listen(struct http_server *srv, const char *listen, bool *ipv6,
+                        struct error *err)
+{
+    char host[64];
+    const char *colon = strrchr(listen, ':');
+    if (!colon)
+        return error_set(err, ERR_CONFIG, "listen address '%.64s' must be HOST:PORT", listen);
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return error_set(err, ERR_CONFIG, "listen address '%.64s' has a bad port", listen);
+    size_t hlen = (size_t)(colon - listen);
+    if (hlen >= sizeof host)
+        return error_set(err, ERR_CONFIG, "listen host too long");
+    memcpy(host, listen, hlen);
+    host[hlen] = '\0';
+    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+        host[hlen - 1] = '\0';
+        srv->addr.v6.sin6_family = AF_INET6;
+        srv->addr.v6.sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &srv->addr.v6.sin6_addr) != 1)
+            return error_set(err, ERR_CONFIG, "bad IPv6 listen address '%.64s'", listen);
+        *ipv6 = true;
+        return 0;
+    }
+    srv->addr.v4.sin_family = AF_INET;
+    srv->addr.v4.sin_port = htons((uint16_t)port);
+    if (hlen == 0 || strcmp(host, "*") == 0)
+        srv->addr.v4.sin_addr.s_addr = htonl(INADDR_ANY);
+    else if (strcmp(host, "localhost") == 0)
+        srv->addr.v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else if (inet_pton(AF_INET, host, &srv->addr.v4.sin_addr) != 1)
+        return error_set(err, ERR_CONFIG, "bad IPv4 listen address '%.64s'", listen);
+    *ipv6 = false;
+    return 0;
+}
+
+int http_server_start(const struct http_server_config *cfg, struct http_server **out,
+                      struct error *err)
+{
+    *out = NULL;
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    srv->cfg = *cfg;
+    unsigned char rnd[4];
+    if (crypto_random(rnd, sizeof rnd) < 0) {
+        free(srv);
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    }
+    crypto_hex(rnd, sizeof rnd, srv->id_prefix);
+
+    bool ipv6 = false;
+    if (parse_listen(srv, cfg->listen, &ipv6, err) < 0) {
+        free(srv);
+        return -1;
+    }
+    unsigned threads = cfg->threads;
+    if (threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (unsigned)cores : 1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
+    bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+    if (tls) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            free(srv);
+            return error_set(err, ERR_CONFIG, "this libmicrohttpd was built without TLS");
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem options[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL}, /* first, or MHD complains */
+        {MHD_OPTION_SOCK_ADDR, 0, &srv->addr},
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(cfg->read_timeout_s ? cfg->read_timeout_s : 30),
+         NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cfg->tls_cert_pem},
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)cfg->tls_key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY,
+                                   options, MHD_OPTION_END);
+    if (!srv->daemon) {
+        free(srv);
+        return error_set(err, ERR_CONFIG,
+                         "cannot listen on %.64s (address in use, bad TLS files, or no permission)",
+                         cfg->listen);
+    }
+    *out = srv;
+    return 0;
+}
+
+unsigned http_server_port(const struct http_server *srv)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+void http_server_stop(struct http_server *srv, int drain_ms)
+{
+    if (!srv)
+        return;
+    MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    int waited = 0;
+    while (atomic_load(&srv->in_flight) > 0 && waited < drain_ms) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+        waited += 10;
+    }
+    if (atomic_load(&srv->in_flight) > 0)
+        log_warn("stopping with %d requests still in flight after %d ms",
+                 atomic_load(&srv->in_flight), drain_ms);
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

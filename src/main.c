@@ -1,0 +1,535 @@
+/* main.c - the command line: a table of subcommands, each with its own flags on top of the
+ * shared settings (config.h), and the start and stop of the server.
+ *
+ * Exit codes: 0 success, 1 failure (the message says why), 2 usage error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "config.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "crypto/crypto.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#define DEV_MASTER_KEY_PATH "var/master.key"
+
+struct option {
+    const char *name;   /* without "--" */
+    const char **value; /* where the value goes */
+    const char *help;
+};
+
+struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(struct config *cfg, const char **values);
+    struct option options[4];
+};
+
+static int cmd_serve(struct config *cfg, const char **values);
+static int cmd_migrate(struct config *cfg, const char **values);
+static int cmd_tenant_create(struct config *cfg, const char **values);
+static int cmd_token_create(struct config *cfg, const char **values);
+
+/* The values of command-specific options, by position in the command's option list. */
+static const char *opt_values[4];
+
+static const struct command commands[] = {
+    {"serve", "run the HTTP server (migrates the store first)", cmd_serve, {{0}}},
+    {"migrate", "apply pending store migrations and exit", cmd_migrate, {{0}}},
+    {"tenant create", "create a tenant and print {\"tenantId\", \"token\"} (a new admin token)",
+     cmd_tenant_create,
+     {{"name", &opt_values[0], "the tenant's name (required)"},
+      {"plan", &opt_values[1], "starter|pro|business|enterprise (required)"}}},
+    {"token create", "create an API token for a tenant and print {\"token\"}", cmd_token_create,
+     {{"tenant", &opt_values[0], "the tenant id (required)"},
+      {"role", &opt_values[1], "admin|member (required)"}}},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage_all(FILE *out)
+{
+    fprintf(out, "usage: connectord COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n  connectord COMMAND --help   options of one command\n"
+                 "  connectord --version\n");
+}
+
+static void usage_command(FILE *out, const struct command *c)
+{
+    fprintf(out, "usage: connectord %s [OPTIONS]\n\n%s\n\n", c->name, c->summary);
+    if (c->options[0].name) {
+        fprintf(out, "options:\n");
+        for (size_t i = 0; i < 4 && c->options[i].name; i++) {
+            char flag[64];
+            snprintf(flag, sizeof flag, "--%s VALUE", c->options[i].name);
+            fprintf(out, "  %-26s %s\n", flag, c->options[i].help);
+        }
+        fprintf(out, "\n");
+    }
+    fprintf(out, "settings (flag > environment > config file > default):\n");
+    config_usage(out);
+}
+
+/* ---- shared setup --------------------------------------------------------------------- */
+
+static void apply_log_level(const struct config *cfg)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(cfg->log_level, names[i]) == 0)
+            log_set_level((enum log_level)i);
+}
+
+static int open_store(const struct config *cfg, int pool, struct store **out)
+{
+    struct error err = {0};
+    int applied = 0;
+    if (store_open(cfg->db, pool, out, &err) < 0 || store_migrate(*out, &applied, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        store_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    if (applied)
+        log_info("applied %d store migration(s)", applied);
+    return 0;
+}
+
+static int read_file(const char *path, char **out, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    char *data = malloc(max + 1);
+    size_t n = data ? fread(data, 1, max, f) : 0;
+    int bad = ferror(f) || !data;
+    fclose(f);
+    if (bad) {
+        free(data);
+        return -1;
+    }
+    data[n] = '\0';
+    *out = data;
+    return (int)n;
+}
+
+/* Parses a key as 64 hex characters (surrounding whitespace allowed) or 32 raw bytes. */
+static int parse_master_key(const char *data, size_t len, unsigned char key[CRYPTO_KEY_LEN])
+{
+    if (len == CRYPTO_KEY_LEN) {
+        memcpy(key, data, CRYPTO_KEY_LEN);
+        return 0;
+    }
+    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' '))
+        len--;
+    while (len && (*data == ' ' || *data == '\n')) {
+        data++;
+        len--;
+    }
+    return crypto_unhex(data, len, key, CRYPTO_KEY_LEN) == CRYPTO_KEY_LEN ? 0 : -1;
+}
+
+static int generate_dev_key(unsigned char key[CRYPTO_KEY_LEN])
+{
+    char hex[2 * CRYPTO_KEY_LEN + 2];
+    if (crypto_random(key, CRYPTO_KEY_LEN) < 0)
+        return -1;
+    crypto_hex(key, CRYPTO_KEY_LEN, hex);
+    strcat(hex, "\n");
+    mkdir("var", 0700);
+    int fd = open(DEV_MASTER_KEY_PATH, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, hex, strlen(hex));
+    close(fd);
+    return n == (ssize_t)strlen(hex) ? 0 : -1;
+}
+
+static int load_master_key(const struct config *cfg, unsigned char key[CRYPTO_KEY_LEN])
+{
+    const char *direct = getenv("CONNECTORD_MASTER_KEY");
+    if (direct && *direct) {
+        if (parse_master_key(direct, strlen(direct), key) < 0) {
+            fprintf(stderr, "connectord: CONNECTORD_MASTER_KEY must be 64 hex characters\n");
+            return -1;
+        }
+        return 0;
+    }
+    const char *path = cfg->master_key_file;
+    if (!path && cfg->dev) {
+        path = DEV_MASTER_KEY_PATH;
+        if (access(path, F_OK) != 0) {
+            if (generate_dev_key(key) < 0) {
+                fprintf(stderr, "connectord: cannot write %s: %s\n", path, strerror(errno));
+                return -1;
+            }
+            log_info("generated a development master key in %s", path);
+            return 0;
+        }
+    }
+    if (!path) {
+        fprintf(stderr,
+                "connectord: no master key. Give --master-key-file FILE (64 hex characters; "
+                "make one with: head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > FILE), "
+                "set CONNECTORD_MASTER_KEY, or use --dev\n");
+        return -1;
+    }
+    char *data = NULL;
+    int n = read_file(path, &data, 256);
+    if (n < 0) {
+        fprintf(stderr, "connectord: cannot read master key file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = parse_master_key(data, (size_t)n, key);
+    free(data);
+    if (rc < 0)
+        fprintf(stderr, "connectord: master key file %s must hold 64 hex characters\n", path);
+    return rc;
+}
+
+static void print_json(json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(obj);
+}
+
+/* ---- commands ------------------------------------------------------------------------- */
+
+static int cmd_migrate(struct config *cfg, const char **values)
+{
+    (void)values;
+    struct store *store = NULL;
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    store_close(store);
+    return 0;
+}
+
+static int cmd_tenant_create(struct config *cfg, const char **values)
+{
+    const char *name = values[0], *plan = values[1];
+    if (!name || !plan) {
+        fprintf(stderr, "connectord: tenant create needs --name and --plan\n");
+        return 2;
+    }
+    struct store *store = NULL;
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    struct tenant t;
+    struct error err = {0};
+    char token[CRYPTO_TOKEN_LEN + 1];
+    int rc = auth_tenant_create(store, name, plan, &t, token, &err);
+    store_close(store);
+    if (rc < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        return 1;
+    }
+    print_json(json_pack("{s:s, s:s}", "tenantId", t.id, "token", token));
+    return 0;
+}
+
+static int cmd_token_create(struct config *cfg, const char **values)
+{
+    const char *tenant = values[0], *role = values[1];
+    if (!tenant || !role) {
+        fprintf(stderr, "connectord: token create needs --tenant and --role\n");
+        return 2;
+    }
+    struct store *store = NULL;
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    struct error err = {0};
+    char token[CRYPTO_TOKEN_LEN + 1];
+    int rc = auth_token_create(store, tenant, role, token, &err);
+    store_close(store);
+    if (rc < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        return 1;
+    }
+    print_json(json_pack("{s:s}", "token", token));
+    return 0;
+}
+
+/* On the first start in development mode the store is empty: make a tenant to play with. */
+static void create_demo_tenant(struct store *store, const char *public_url)
+{
+    int64_t count = 0;
+    struct error err = {0};
+    if (store_tenant_count(store, &count, &err) < 0 || count > 0)
+        return;
+    struct tenant t;
+    char token[CRYPTO_TOKEN_LEN + 1];
+    if (auth_tenant_create(store, "Demo", "business", &t, token, &err) < 0) {
+        log_error("cannot create the demo tenant: %s", err.message);
+        return;
+    }
+    printf("\nconnectord: created the demo tenant %s (plan business).\n"
+           "  admin token (shown once): %s\n"
+           "  API base URL:             %s/api\n"
+           "  connector store page:     %s/connectors\n"
+           "  try: curl -H 'Authorization: Bearer %s' %s/api/tenant\n\n",
+           t.id, token, public_url, public_url, token, public_url);
+    fflush(stdout);
+}
+
+static char *default_public_url(const struct config *cfg, unsigned port)
+{
+    char url[300];
+    const char *listen = cfg->listen;
+    const char *colon = strrchr(listen, ':');
+    int hlen = colon ? (int)(colon - listen) : 0;
+    const char *host = listen;
+    if (hlen == 0 || (hlen == 7 && strncmp(listen, "0.0.0.0", 7) == 0) ||
+        (hlen == 1 && listen[0] == '*')) {
+        host = "127.0.0.1";
+        hlen = 9;
+    }
+    snprintf(url, sizeof url, "%s://%.*s:%u", cfg->tls_cert ? "https" : "http", hlen, host, port);
+    return strdup(url);
+}
+
+static int cmd_serve(struct config *cfg, const char **values)
+{
+    (void)values;
+    int rc = 1;
+    struct app app = {.dev = cfg->dev};
+    struct store *store = NULL;
+    struct http_server *server = NULL;
+    char *cert = NULL, *key = NULL, *public_url = NULL;
+    struct error err = {0};
+    sigset_t stop_signals;
+
+    if (!!cfg->tls_cert != !!cfg->tls_key) {
+        fprintf(stderr, "connectord: --tls-cert and --tls-key go together\n");
+        goto out;
+    }
+    if (cfg->tls_cert && (read_file(cfg->tls_cert, &cert, 1 << 20) < 0 ||
+                          read_file(cfg->tls_key, &key, 1 << 20) < 0)) {
+        fprintf(stderr, "connectord: cannot read the TLS certificate or key: %s\n", strerror(errno));
+        goto out;
+    }
+    if (load_master_key(cfg, app.master_key) < 0)
+        goto out;
+
+    size_t n_routes = 0;
+    const struct route *routes = api_routes(&n_routes);
+    const char **labels = calloc(n_routes, sizeof *labels);
+    static char label_store[64][96];
+    for (size_t i = 0; labels && i < n_routes && i < 64; i++) {
+        snprintf(label_store[i], sizeof label_store[i], "%s %s", routes[i].method, routes[i].pattern);
+        labels[i] = label_store[i];
+    }
+    if (!labels || n_routes > 64 || metrics_init(labels, n_routes) < 0) {
+        fprintf(stderr, "connectord: cannot set up metrics\n");
+        free(labels);
+        goto out;
+    }
+
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : (cores > 0 ? (unsigned)cores : 1);
+    if (open_store(cfg, (int)threads + 2, &store) < 0)
+        goto out_labels;
+    app.store = store;
+
+    /* Block the stop signals before any thread starts, so only sigwait() below sees them. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct http_server_config http_cfg = {
+        .listen = cfg->listen,
+        .threads = threads,
+        .max_body = (size_t)cfg->max_body,
+        .read_timeout_s = (unsigned)cfg->read_timeout,
+        .tls_cert_pem = cert,
+        .tls_key_pem = key,
+        .access_log = cfg->access_log,
+        .routes = routes,
+        .n_routes = n_routes,
+        .store = store,
+        .app = &app,
+    };
+    if (http_server_start(&http_cfg, &server, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
+    unsigned port = http_server_port(server);
+    public_url = cfg->public_url ? strdup(cfg->public_url) : default_public_url(cfg, port);
+    if (!public_url)
+        goto out_labels;
+    size_t ulen = strlen(public_url);
+    while (ulen && public_url[ulen - 1] == '/')
+        public_url[--ulen] = '\0';
+    app.public_url = public_url;
+    log_info("connectord %s listening on %s port %u (%s, %u threads, store %s%s)",
+             CONNECTORD_VERSION, cert ? "https" : "http", port, cfg->listen, threads,
+             store_backend_name(store), cfg->dev ? ", development mode" : "");
+    if (cfg->dev)
+        create_demo_tenant(store, public_url);
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    http_server_stop(server, (int)cfg->drain_timeout);
+    server = NULL;
+    log_info("stopped");
+    rc = 0;
+out_labels:
+    http_server_stop(server, 0);
+    metrics_shutdown();
+    free(labels);
+out:
+    store_close(store);
+    free(cert);
+    free(key);
+    free(public_url);
+    return rc;
+}
+
+/* ---- argument parsing ------------------------------------------------------------------ */
+
+struct pending_flag {
+    const char *key;
+    const char *value;
+};
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("connectord %s (%s)\n", CONNECTORD_VERSION, CONNECTORD_REVISION);
+        return 0;
+    }
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage_all(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+
+    /* Commands are one or two words ("serve", "tenant create"). */
+    const struct command *cmd = NULL;
+    int first_flag = 2;
+    for (size_t i = 0; i < N_COMMANDS && !cmd; i++) {
+        const char *space = strchr(commands[i].name, ' ');
+        if (!space && strcmp(argv[1], commands[i].name) == 0) {
+            cmd = &commands[i];
+        } else if (space && argc >= 3 &&
+                   strncmp(argv[1], commands[i].name, (size_t)(space - commands[i].name)) == 0 &&
+                   argv[1][space - commands[i].name] == '\0' && strcmp(argv[2], space + 1) == 0) {
+            cmd = &commands[i];
+            first_flag = 3;
+        }
+    }
+    if (!cmd) {
+        fprintf(stderr, "connectord: unknown command '%s'\n\n", argv[1]);
+        usage_all(stderr);
+        return 2;
+    }
+
+    struct pending_flag *flags = calloc((size_t)argc, sizeof *flags);
+    size_t n_flags = 0;
+    int status = 2;
+    struct config cfg;
+    struct error err = {0};
+    config_init(&cfg);
+    if (!flags)
+        goto out;
+
+    for (int i = first_flag; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage_command(stdout, cmd);
+            status = 0;
+            goto out;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            fprintf(stderr, "connectord: unexpected argument '%s'\n\n", arg);
+            usage_command(stderr, cmd);
+            goto out;
+        }
+        char name[64];
+        const char *eq = strchr(arg + 2, '=');
+        size_t nlen = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        if (nlen >= sizeof name)
+            nlen = sizeof name - 1;
+        memcpy(name, arg + 2, nlen);
+        name[nlen] = '\0';
+        const char *value = eq ? eq + 1 : NULL;
+
+        const struct option *own = NULL;
+        for (size_t k = 0; k < 4 && cmd->options[k].name; k++)
+            if (strcmp(cmd->options[k].name, name) == 0)
+                own = &cmd->options[k];
+        if (!own && !config_key_known(name)) {
+            fprintf(stderr, "connectord: unknown option '--%s'\n\n", name);
+            usage_command(stderr, cmd);
+            goto out;
+        }
+        if (!value) {
+            if (!own && config_key_is_bool(name)) {
+                value = "true";
+            } else if (i + 1 < argc) {
+                value = argv[++i];
+            } else {
+                fprintf(stderr, "connectord: option '--%s' needs a value\n\n", name);
+                usage_command(stderr, cmd);
+                goto out;
+            }
+        }
+        if (own)
+            *own->value = value;
+        else
+            flags[n_flags++] = (struct pending_flag){.key = argv[i] == value ? NULL : NULL, .value = value};
+        if (!own) {
+            flags[n_flags - 1].key = strdup(name);
+            if (!flags[n_flags - 1].key)
+                goto out;
+        }
+    }
+
+    /* Precedence: flag > environment > file > default. The file may be named by a flag or
+     * by the environment, so find it first. */
+    const char *config_path = getenv("CONNECTORD_CONFIG");
+    for (size_t i = 0; i < n_flags; i++)
+        if (strcmp(flags[i].key, "config") == 0)
+            config_path = flags[i].value;
+    status = 1;
+    if (config_path && *config_path && config_load_file(&cfg, config_path, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out;
+    }
+    if (config_load_env(&cfg, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out;
+    }
+    for (size_t i = 0; i < n_flags; i++) {
+        if (config_set(&cfg, flags[i].key, flags[i].value, "command line", &err) < 0) {
+            fprintf(stderr, "connectord: %s\n", err.message);
+            status = 2;
+            goto out;
+        }
+    }
+    apply_log_level(&cfg);
+    status = cmd->run(&cfg, opt_values);
+out:
+    for (size_t i = 0; flags && i < n_flags; i++)
+        free((char *)flags[i].key);
+    free(flags);
+    config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,215 @@
+/* store/driver_sqlite.c - the embedded SQLite backend.
+ *
+ * WAL mode (readers never block the writer), synchronous=FULL (a commit that returned is on
+ * disk: a webhook is acknowledged only after its commit), foreign keys on, and a busy
+ * timeout so writers from several threads or processes queue instead of failing. Every
+ * connection caches its prepared statements keyed by the SQL text's address: the SQL lives
+ * in static strings, so the address is a stable, cheap key. */
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/store_int.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+struct cached_stmt {
+    const char *sql;
+    sqlite3_stmt *stmt;
+};
+
+struct store_conn {
+    sqlite3 *db;
+    struct cached_stmt *cache;
+    size_t n_cache, cap_cache;
+};
+
+static int sqlite_error(sqlite3 *db, int rc, struct error *err)
+{
+    int ext = db ? sqlite3_extended_errcode(db) : rc;
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return error_set(err, ERR_CONFLICT, "already exists");
+    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return error_set(err, ERR_NOT_FOUND, "a referenced record does not exist");
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return error_set(err, ERR_STORE, "sqlite constraint: %s", msg);
+    return error_set(err, ERR_STORE, "sqlite: %s", msg);
+}
+
+/* Creates the database file's directory when it is missing (one level, mode 0700). */
+static int ensure_parent_dir(const char *path, struct error *err)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof dir)
+        return error_set(err, ERR_CONFIG, "store path too long");
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return error_set(err, ERR_CONFIG, "cannot create store directory %s: %s", dir,
+                         strerror(errno));
+    return 0;
+}
+
+static void sqlite_disconnect(struct store_conn *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_cache; i++)
+        sqlite3_finalize(c->cache[i].stmt);
+    free(c->cache);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static int sqlite_exec_script(struct store_conn *c, const char *sql, struct error *err)
+{
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_error(c->db, rc, err);
+}
+
+static int sqlite_connect(const char *target, struct store_conn **out, struct error *err)
+{
+    *out = NULL;
+    if (!*target)
+        return error_set(err, ERR_CONFIG, "sqlite store needs a path: sqlite:PATH");
+    if (strcmp(target, ":memory:") != 0 && ensure_parent_dir(target, err) < 0)
+        return -1;
+    struct store_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    int rc = sqlite3_open_v2(target, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        error_set(err, ERR_CONFIG, "cannot open sqlite store %s: %s", target,
+                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite_disconnect(c);
+        return -1;
+    }
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    if (sqlite_exec_script(c,
+                           "PRAGMA journal_mode=WAL;"
+                           "PRAGMA synchronous=FULL;"
+                           "PRAGMA foreign_keys=ON;",
+                           err) < 0) {
+        sqlite_disconnect(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+static sqlite3_stmt *statement_for(struct store_conn *c, const char *sql, struct error *err)
+{
+    for (size_t i = 0; i < c->n_cache; i++)
+        if (c->cache[i].sql == sql)
+            return c->cache[i].stmt;
+    if (c->n_cache == c->cap_cache) {
+        size_t cap = c->cap_cache ? c->cap_cache * 2 : 16;
+        struct cached_stmt *grown = realloc(c->cache, cap * sizeof *grown);
+        if (!grown) {
+            error_set(err, ERR_INTERNAL, "out of memory");
+            return NULL;
+        }
+        c->cache = grown;
+        c->cap_cache = cap;
+    }
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite_error(c->db, rc, err);
+        return NULL;
+    }
+    c->cache[c->n_cache++] = (struct cached_stmt){.sql = sql, .stmt = stmt};
+    return stmt;
+}
+
+static int sqlite_query(struct store_conn *c, const char *sql, const struct store_param *params,
+                        size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
+                        struct error *err)
+{
+    sqlite3_stmt *stmt = statement_for(c, sql, err);
+    if (!stmt)
+        return -1;
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < n_params && rc == SQLITE_OK; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "$%u", (unsigned)(i + 1));
+        int idx = sqlite3_bind_parameter_index(stmt, name);
+        if (idx == 0)
+            continue; /* the statement does not use this parameter */
+        switch (params[i].type) {
+        case STORE_P_NULL: rc = sqlite3_bind_null(stmt, idx); break;
+        case STORE_P_TEXT: rc = sqlite3_bind_text(stmt, idx, params[i].text, -1, SQLITE_STATIC); break;
+        case STORE_P_INT: rc = sqlite3_bind_int64(stmt, idx, params[i].i); break;
+        }
+    }
+    int result = 0;
+    if (rc != SQLITE_OK) {
+        result = sqlite_error(c->db, rc, err);
+        goto out;
+    }
+    struct store_row row = {.driver = &store_driver_sqlite, .handle = stmt};
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (on_row && on_row(ctx, &row) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        result = sqlite_error(c->db, rc, err);
+        goto out;
+    }
+    if (changes)
+        *changes = sqlite3_changes64(c->db);
+out:
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return result;
+}
+
+static int sqlite_begin(struct store_conn *c, struct error *err)
+{
+    return sqlite_exec_script(c, "BEGIN IMMEDIATE", err);
+}
+
+static int sqlite_commit(struct store_conn *c, struct error *err)
+{
+    return sqlite_exec_script(c, "COMMIT", err);
+}
+
+static void sqlite_rollback(struct store_conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static const char *sqlite_row_text(const struct store_row *row, int col)
+{
+    return (const char *)sqlite3_column_text(row->handle, col);
+}
+
+static int64_t sqlite_row_int(const struct store_row *row, int col)
+{
+    return sqlite3_column_int64(row->handle, col);
+}
+
+const struct store_driver store_driver_sqlite = {
+    .scheme = "sqlite",
+    .connect = sqlite_connect,
+    .disconnect = sqlite_disconnect,
+    .exec_script = sqlite_exec_script,
+    .query = sqlite_query,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .row_text = sqlite_row_text,
+    .row_int = sqlite_row_int,
+};

@@ -1,0 +1,85 @@
+/* store/migrations.c - the schema, as numbered steps applied in order.
+ *
+ * Each step is portable SQL (TEXT, BIGINT, constraints) that SQLite and PostgreSQL both
+ * accept; a step is never edited once released, a change is a new step. The applied steps
+ * are recorded in schema_migrations; each step runs in its own write transaction that first
+ * re-checks the table, so two processes starting together apply a step once. */
+#include <stdbool.h>
+
+#include "store/store_int.h"
+
+struct migration {
+    int64_t version;
+    const char *name;
+    const char *sql;
+};
+
+static const struct migration migrations[] = {
+    {1, "tenants and api tokens",
+     "CREATE TABLE tenants ("
+     "  id TEXT PRIMARY KEY,"
+     "  name TEXT NOT NULL,"
+     "  plan TEXT NOT NULL CHECK (plan IN ('starter','pro','business','enterprise')),"
+     "  created_at TEXT NOT NULL);"
+     "CREATE TABLE api_tokens ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  role TEXT NOT NULL CHECK (role IN ('admin','member')),"
+     "  token_hash TEXT NOT NULL UNIQUE,"
+     "  created_at TEXT NOT NULL,"
+     "  last_used_at TEXT);"
+     "CREATE INDEX api_tokens_tenant ON api_tokens(tenant_id);"},
+};
+
+static int note_found(void *ctx, const struct store_row *row)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return 0;
+}
+
+int store_migrate(struct store *s, int *applied, struct error *err)
+{
+    int rc = -1, count = 0;
+    struct store_conn *c = store_acquire(s);
+    if (store_query(s, c,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+                    NULL, 0, NULL, NULL, NULL, err) < 0)
+        goto out;
+
+    for (size_t i = 0; i < sizeof migrations / sizeof migrations[0]; i++) {
+        const struct migration *m = &migrations[i];
+        bool done = false;
+        char now[CLOCK_RFC3339_LEN];
+        struct store_param check[] = {P_INT(m->version)};
+        if (store_begin(s, c, err) < 0)
+            goto out;
+        if (store_query(s, c, "SELECT 1 FROM schema_migrations WHERE version = $1", check,
+                        N_PARAMS(check), note_found, &done, NULL, err) < 0)
+            goto fail;
+        if (done) {
+            store_rollback(s, c);
+            continue;
+        }
+        clock_format_rfc3339(clock_now_ms(), now);
+        struct store_param record[] = {P_INT(m->version), P_TEXT(m->name), P_TEXT(now)};
+        if (store_exec_script(s, c, m->sql, err) < 0 ||
+            store_query(s, c,
+                        "INSERT INTO schema_migrations (version, name, applied_at) "
+                        "VALUES ($1, $2, $3)",
+                        record, N_PARAMS(record), NULL, NULL, NULL, err) < 0 ||
+            store_commit(s, c, err) < 0)
+            goto fail;
+        count++;
+    }
+    rc = 0;
+    goto out;
+fail:
+    store_rollback(s, c);
+out:
+    store_release(s, c);
+    if (applied)
+        *applied = count;
+    return rc;
+}

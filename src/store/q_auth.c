@@ -1,0 +1,166 @@
+/* store/q_auth.c - tenants and API tokens. */
+#include <string.h>
+
+#include "store/store_int.h"
+
+static int read_tenant(void *ctx, const struct store_row *row)
+{
+    struct tenant *t = ctx;
+    if (store_row_copy(row, 0, t->id, sizeof t->id) < 0 ||
+        store_row_copy(row, 1, t->name, sizeof t->name) < 0 ||
+        store_row_copy(row, 2, t->plan, sizeof t->plan) < 0 ||
+        store_row_copy(row, 3, t->created_at, sizeof t->created_at) < 0)
+        t->id[0] = '\0';
+    return 1; /* one row is all we want */
+}
+
+static int copy_field(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        return -1;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+static int insert_token(struct store *s, struct store_conn *c, struct api_token *t,
+                        struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    if (crypto_id_new("tok_", t->id) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    clock_format_rfc3339(clock_now_ms(), now);
+    struct store_param p[] = {P_TEXT(t->id), P_TEXT(t->tenant_id), P_TEXT(t->role),
+                              P_TEXT(t->token_hash), P_TEXT(now)};
+    return store_query(s, c,
+                       "INSERT INTO api_tokens (id, tenant_id, role, token_hash, created_at) "
+                       "VALUES ($1, $2, $3, $4, $5)",
+                       p, N_PARAMS(p), NULL, NULL, NULL, err);
+}
+
+int store_tenant_create(struct store *s, const char *name, const char *plan,
+                        const char *admin_token_hash, struct tenant *out_tenant,
+                        struct api_token *out_token, struct error *err)
+{
+    struct tenant t = {0};
+    struct api_token tok = {0};
+    if (copy_field(t.name, sizeof t.name, name) < 0 ||
+        copy_field(t.plan, sizeof t.plan, plan) < 0 ||
+        copy_field(tok.token_hash, sizeof tok.token_hash, admin_token_hash) < 0)
+        return error_set(err, ERR_VALIDATION, "tenant name, plan or token hash too long");
+    if (crypto_id_new("ten_", t.id) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    memcpy(tok.tenant_id, t.id, sizeof t.id);
+    strcpy(tok.role, "admin");
+    clock_format_rfc3339(clock_now_ms(), t.created_at);
+
+    struct store_param p[] = {P_TEXT(t.id), P_TEXT(t.name), P_TEXT(t.plan), P_TEXT(t.created_at)};
+    struct store_conn *c = store_acquire(s);
+    int rc = store_begin(s, c, err);
+    if (rc == 0)
+        rc = store_query(s, c,
+                         "INSERT INTO tenants (id, name, plan, created_at) VALUES ($1, $2, $3, $4)",
+                         p, N_PARAMS(p), NULL, NULL, NULL, err);
+    if (rc == 0)
+        rc = insert_token(s, c, &tok, err);
+    if (rc == 0)
+        rc = store_commit(s, c, err);
+    if (rc < 0)
+        store_rollback(s, c);
+    store_release(s, c);
+    if (rc == 0) {
+        if (out_tenant)
+            *out_tenant = t;
+        if (out_token)
+            *out_token = tok;
+    }
+    return rc;
+}
+
+int store_tenant_rename(struct store *s, const char *id, const char *name, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(name), P_TEXT(id)};
+    int64_t changed = 0;
+    if (store_run(s, "UPDATE tenants SET name = $1 WHERE id = $2", p, N_PARAMS(p), NULL, NULL,
+                  &changed, err) < 0)
+        return -1;
+    return changed ? 0 : error_set(err, ERR_NOT_FOUND, "tenant not found");
+}
+
+int store_tenant_get(struct store *s, const char *id, struct tenant *out, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(id)};
+    out->id[0] = '\0';
+    if (store_run(s, "SELECT id, name, plan, created_at FROM tenants WHERE id = $1", p,
+                  N_PARAMS(p), read_tenant, out, NULL, err) < 0)
+        return -1;
+    if (!out->id[0])
+        return error_set(err, ERR_NOT_FOUND, "tenant not found");
+    return 0;
+}
+
+static int read_count(void *ctx, const struct store_row *row)
+{
+    *(int64_t *)ctx = store_row_int(row, 0);
+    return 1;
+}
+
+int store_tenant_count(struct store *s, int64_t *count, struct error *err)
+{
+    *count = 0;
+    return store_run(s, "SELECT COUNT(*) FROM tenants", NULL, 0, read_count, count, NULL, err);
+}
+
+int store_token_create(struct store *s, const char *tenant_id, const char *role,
+                       const char *token_hash, struct api_token *out, struct error *err)
+{
+    struct api_token t = {0};
+    if (copy_field(t.tenant_id, sizeof t.tenant_id, tenant_id) < 0 ||
+        copy_field(t.role, sizeof t.role, role) < 0 ||
+        copy_field(t.token_hash, sizeof t.token_hash, token_hash) < 0)
+        return error_set(err, ERR_NOT_FOUND, "tenant not found");
+    struct store_conn *c = store_acquire(s);
+    int rc = insert_token(s, c, &t, err);
+    store_release(s, c);
+    if (rc < 0 && err && err->code == ERR_NOT_FOUND)
+        return error_set(err, ERR_NOT_FOUND, "tenant %s not found", t.tenant_id);
+    if (rc == 0 && out)
+        *out = t;
+    return rc;
+}
+
+static int read_token(void *ctx, const struct store_row *row)
+{
+    struct api_token *t = ctx;
+    if (store_row_copy(row, 0, t->id, sizeof t->id) < 0 ||
+        store_row_copy(row, 1, t->tenant_id, sizeof t->tenant_id) < 0 ||
+        store_row_copy(row, 2, t->role, sizeof t->role) < 0 ||
+        store_row_copy(row, 3, t->token_hash, sizeof t->token_hash) < 0 ||
+        store_row_copy(row, 4, t->last_used_at, sizeof t->last_used_at) < 0)
+        t->id[0] = '\0';
+    return 1;
+}
+
+int store_token_find(struct store *s, const char *token_hash, struct api_token *out,
+                     struct error *err)
+{
+    struct store_param p[] = {P_TEXT(token_hash)};
+    memset(out, 0, sizeof *out);
+    if (store_run(s,
+                  "SELECT id, tenant_id, role, token_hash, last_used_at FROM api_tokens "
+                  "WHERE token_hash = $1",
+                  p, N_PARAMS(p), read_token, out, NULL, err) < 0)
+        return -1;
+    if (!out->id[0])
+        return error_set(err, ERR_NOT_FOUND, "token not found");
+    return 0;
+}
+
+int store_token_touch(struct store *s, const char *token_id, int64_t now_ms, struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(now_ms, now);
+    struct store_param p[] = {P_TEXT(now), P_TEXT(token_id)};
+    return store_run(s, "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", p, N_PARAMS(p),
+                     NULL, NULL, NULL, err);
+}

@@ -1,0 +1,187 @@
+/* store/store.c - the store's pool of backend connections and the wrappers around the
+ * driver interface.
+ *
+ * Connections are opened up front (so a bad DSN fails at start, not on the first request)
+ * and lent out one at a time; a caller that finds none free waits on a condition variable.
+ * Each connection keeps its own prepared statements, so reuse needs no locking. */
+#include "store/store_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/metrics.h"
+
+static const struct store_driver *const drivers[] = {
+    &store_driver_sqlite,
+};
+
+struct store {
+    const struct store_driver *driver;
+    pthread_mutex_t lock;
+    pthread_cond_t available;
+    struct store_conn **conns;
+    size_t n_conns;
+    size_t *free_list; /* indices of free connections, n_free of them */
+    size_t n_free;
+};
+
+static const struct store_driver *driver_for(const char *dsn, const char **target)
+{
+    for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++) {
+        size_t n = strlen(drivers[i]->scheme);
+        if (strncmp(dsn, drivers[i]->scheme, n) == 0 && dsn[n] == ':') {
+            *target = dsn + n + 1;
+            return drivers[i];
+        }
+    }
+    return NULL;
+}
+
+int store_open(const char *dsn, int pool_size, struct store **out, struct error *err)
+{
+    const char *target = NULL;
+    const struct store_driver *driver = driver_for(dsn, &target);
+    *out = NULL;
+    if (!driver) {
+        if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0)
+            return error_set(err, ERR_CONFIG,
+                             "the PostgreSQL backend is not built into this version; "
+                             "use an sqlite:PATH store");
+        return error_set(err, ERR_CONFIG,
+                         "unknown store '%.64s': expected sqlite:PATH or postgres://...", dsn);
+    }
+    if (pool_size < 1)
+        pool_size = 1;
+
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    s->driver = driver;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->available, NULL);
+    s->conns = calloc((size_t)pool_size, sizeof *s->conns);
+    s->free_list = calloc((size_t)pool_size, sizeof *s->free_list);
+    if (!s->conns || !s->free_list) {
+        store_close(s);
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    for (int i = 0; i < pool_size; i++) {
+        if (driver->connect(target, &s->conns[i], err) < 0) {
+            store_close(s);
+            return -1;
+        }
+        s->free_list[s->n_free++] = (size_t)i;
+        s->n_conns++;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_conns; i++)
+        s->driver->disconnect(s->conns[i]);
+    free(s->conns);
+    free(s->free_list);
+    pthread_cond_destroy(&s->available);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+const char *store_backend_name(const struct store *s)
+{
+    return s->driver->scheme;
+}
+
+struct store_conn *store_acquire(struct store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->n_free == 0)
+        pthread_cond_wait(&s->available, &s->lock);
+    struct store_conn *c = s->conns[s->free_list[--s->n_free]];
+    pthread_mutex_unlock(&s->lock);
+    return c;
+}
+
+void store_release(struct store *s, struct store_conn *conn)
+{
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_conns; i++) {
+        if (s->conns[i] == conn) {
+            s->free_list[s->n_free++] = i;
+            break;
+        }
+    }
+    pthread_cond_signal(&s->available);
+    pthread_mutex_unlock(&s->lock);
+}
+
+int store_query(struct store *s, struct store_conn *conn, const char *sql,
+                const struct store_param *params, size_t n_params, store_row_fn on_row,
+                void *ctx, int64_t *changes, struct error *err)
+{
+    return s->driver->query(conn, sql, params, n_params, on_row, ctx, changes, err);
+}
+
+int store_exec_script(struct store *s, struct store_conn *conn, const char *sql,
+                      struct error *err)
+{
+    return s->driver->exec_script(conn, sql, err);
+}
+
+int store_begin(struct store *s, struct store_conn *conn, struct error *err)
+{
+    return s->driver->begin(conn, err);
+}
+
+int store_commit(struct store *s, struct store_conn *conn, struct error *err)
+{
+    int64_t start = clock_monotonic_us();
+    int rc = s->driver->commit(conn, err);
+    metrics_store_commit(clock_monotonic_us() - start);
+    return rc;
+}
+
+void store_rollback(struct store *s, struct store_conn *conn)
+{
+    s->driver->rollback(conn);
+}
+
+const char *store_row_text(const struct store_row *row, int col)
+{
+    const char *t = row->driver->row_text(row, col);
+    return t ? t : "";
+}
+
+int64_t store_row_int(const struct store_row *row, int col)
+{
+    return row->driver->row_int(row, col);
+}
+
+int store_row_copy(const struct store_row *row, int col, char *out, size_t cap)
+{
+    const char *t = store_row_text(row, col);
+    size_t n = strlen(t);
+    if (n >= cap)
+        return error_set(NULL, ERR_STORE, "column too long");
+    memcpy(out, t, n + 1);
+    return 0;
+}
+
+int store_run(struct store *s, const char *sql, const struct store_param *params,
+              size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
+              struct error *err)
+{
+    struct store_conn *c = store_acquire(s);
+    int rc = store_query(s, c, sql, params, n_params, on_row, ctx, changes, err);
+    store_release(s, c);
+    return rc;
+}
+
+int store_ping(struct store *s, struct error *err)
+{
+    return store_run(s, "SELECT 1", NULL, 0, NULL, NULL, NULL, err);
+}

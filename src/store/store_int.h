@@ -1,0 +1,87 @@
+/* store/store_int.h - private to store/: the backend driver interface and the pool.
+ *
+ * A driver is a struct of function pointers (one file per backend, one table in store.c).
+ * Queries are run with typed parameters and a row callback, so the domain files (q_*.c)
+ * never see a backend type. */
+#ifndef CONNECTORD_STORE_INT_H
+#define CONNECTORD_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct store_conn;
+
+enum store_param_type { STORE_P_NULL, STORE_P_TEXT, STORE_P_INT };
+
+struct store_param {
+    enum store_param_type type;
+    const char *text; /* STORE_P_TEXT, NUL-terminated */
+    int64_t i;
+};
+
+/* A NULL string binds SQL NULL. */
+static inline struct store_param P_TEXT(const char *s)
+{
+    return (struct store_param){.type = s ? STORE_P_TEXT : STORE_P_NULL, .text = s};
+}
+static inline struct store_param P_INT(int64_t v)
+{
+    return (struct store_param){.type = STORE_P_INT, .i = v};
+}
+
+/* A result row as the driver sees it; read it through store_row_* below. */
+struct store_row {
+    const struct store_driver *driver;
+    void *handle;
+};
+
+typedef int (*store_row_fn)(void *ctx, const struct store_row *row);
+
+struct store_driver {
+    const char *scheme; /* "sqlite", "postgres" */
+    int (*connect)(const char *target, struct store_conn **out, struct error *err);
+    void (*disconnect)(struct store_conn *conn);
+    /* Several statements without parameters (migrations). */
+    int (*exec_script)(struct store_conn *conn, const char *sql, struct error *err);
+    /* One statement; on_row (may be NULL) is called per row and may return non-zero to
+     * stop. *changes (may be NULL) receives the affected row count. */
+    int (*query)(struct store_conn *conn, const char *sql, const struct store_param *params,
+                 size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
+                 struct error *err);
+    int (*begin)(struct store_conn *conn, struct error *err); /* a write transaction */
+    int (*commit)(struct store_conn *conn, struct error *err);
+    void (*rollback)(struct store_conn *conn);
+    const char *(*row_text)(const struct store_row *row, int col);
+    int64_t (*row_int)(const struct store_row *row, int col);
+};
+
+extern const struct store_driver store_driver_sqlite;
+
+/* Pool access for q_*.c: acquire never fails (it waits for a free connection). */
+struct store_conn *store_acquire(struct store *s);
+void store_release(struct store *s, struct store_conn *conn);
+
+/* Wrappers every query goes through (the one place that calls the driver pointers). */
+int store_query(struct store *s, struct store_conn *conn, const char *sql,
+                const struct store_param *params, size_t n_params, store_row_fn on_row,
+                void *ctx, int64_t *changes, struct error *err);
+int store_exec_script(struct store *s, struct store_conn *conn, const char *sql,
+                      struct error *err);
+int store_begin(struct store *s, struct store_conn *conn, struct error *err);
+int store_commit(struct store *s, struct store_conn *conn, struct error *err); /* timed */
+void store_rollback(struct store *s, struct store_conn *conn);
+const char *store_row_text(const struct store_row *row, int col); /* "" for NULL */
+int64_t store_row_int(const struct store_row *row, int col);
+/* Copies a text column into a fixed buffer; fails (ERR_STORE) when it does not fit. */
+int store_row_copy(const struct store_row *row, int col, char *out, size_t cap);
+
+/* One-statement helper: acquire, run, release. */
+int store_run(struct store *s, const char *sql, const struct store_param *params,
+              size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
+              struct error *err);
+
+#define N_PARAMS(arr) (sizeof(arr) / sizeof((arr)[0]))
+
+#endif
