@@ -1,0 +1,95 @@
+/* catalog/catalog.h - the registry of every connector type connectord knows.
+ *
+ * Each connector is data: a manifest with its slug, name, kind, category, the lowest plan
+ * that may install it, an auth label and a settings schema. The 39 manifests live in one
+ * table (entries.c) that reads like the seeds' tables. Fields every payment connector
+ * shares (autoPost, direction, accounts, defaultSupplierId) and the apiBaseUrl override of
+ * connectors that call an outside API are added by capability flags, not repeated.
+ *
+ * settings.c validates a tenant's config against a schema (field-level errors), splits it
+ * into plain values and secrets, and masks secrets for display. */
+#ifndef CONNECTORD_CATALOG_H
+#define CONNECTORD_CATALOG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+
+enum setting_type {
+    SETTING_STRING,
+    SETTING_SECRET, /* a string, encrypted at rest, never returned (masked) */
+    SETTING_URL,    /* http(s) URL; with SETTING_SECRET_FLAG it is stored like a secret */
+    SETTING_BOOL,
+    SETTING_INT,
+    SETTING_ENUM,
+    SETTING_STRING_LIST,
+};
+
+#define SETTING_REQUIRED 0x1u
+#define SETTING_SENSITIVE 0x2u /* any type: encrypted at rest and masked (a webhook URL) */
+
+struct setting_field {
+    const char *key;   /* "webhookSecret" */
+    const char *label; /* "Webhook signing secret" */
+    enum setting_type type;
+    unsigned flags;
+    const char *default_value;  /* JSON text of the default ("false", "\"expense\""), or NULL */
+    const char *const *allowed; /* SETTING_ENUM: NULL-terminated list */
+    const char *pattern;        /* POSIX extended regex the whole value must match, or NULL */
+    long min, max;              /* SETTING_INT bounds (both 0: unbounded) */
+    const char *help;
+};
+
+enum connector_kind { KIND_WEBHOOK, KIND_API, KIND_HYBRID, KIND_DESTINATION };
+
+#define CATALOG_CAP_PAYMENT 0x1u      /* adds the payment booking fields */
+#define CATALOG_CAP_API_BASE_URL 0x2u /* adds the optional apiBaseUrl override */
+
+struct connector_manifest {
+    const char *slug;
+    const char *name;
+    const char *description;
+    enum connector_kind kind;
+    const char *category;  /* seed 000: payments, accounting, communication, productivity;
+                              seed 001: communication, analytics, automation, monitoring,
+                              data, crm, accounting */
+    const char *min_plan;  /* "starter", "pro", "business", "enterprise" */
+    const char *auth_label;
+    const struct setting_field *fields; /* the connector's own fields */
+    size_t n_fields;
+    unsigned caps;
+};
+
+/* The table. */
+const struct connector_manifest *catalog_all(size_t *count);
+const struct connector_manifest *catalog_find(const char *slug); /* NULL when unknown */
+const char *catalog_kind_name(enum connector_kind kind);         /* "webhook", ... */
+bool catalog_kind_has_webhook(enum connector_kind kind);         /* webhook and hybrid */
+
+/* The whole schema of a connector: its own fields, then the shared ones its caps add.
+ * Returns the i-th field or NULL past the end. */
+const struct setting_field *catalog_field_at(const struct connector_manifest *m, size_t i);
+const struct setting_field *catalog_field_find(const struct connector_manifest *m,
+                                               const char *key);
+bool catalog_field_is_secret(const struct setting_field *f);
+
+/* The schema as JSON for the API: [{key, label, type, required, secret, default,
+ * allowed, pattern, min, max, help}]. */
+json_t *catalog_schema_json(const struct connector_manifest *m);
+
+/* Validates `config` (a JSON object) against the schema. `previous_secrets` (may be NULL)
+ * holds the secret keys already stored: a required secret left out is kept, not missing.
+ * On failure returns -1, err = ERR_VALIDATION, and *field_errors a new JSON array of
+ * {field, code, message} (codes: required, unknown_field, wrong_type, invalid_url,
+ * not_allowed, pattern_mismatch, out_of_range). */
+int catalog_config_validate(const struct connector_manifest *m, const json_t *config,
+                            const json_t *previous_secrets, json_t **field_errors,
+                            struct error *err);
+
+/* Masks a secret for display: "••••" plus its last four characters when it is long
+ * enough that those do not give it away (12 or more), else "••••". */
+void catalog_mask_secret(const char *value, char *out, size_t cap);
+
+#endif
