@@ -88,6 +88,9 @@ int catalog_config_validate(const struct connector_manifest *m, const json_t *co
                             const json_t *previous_secrets, json_t **field_errors,
                             struct error *err);
 
+/* Absent, null, "" for text fields and [] for lists: the field was not given. */
+bool catalog_value_empty(const struct setting_field *f, const json_t *v);
+
 /* Masks a secret for display: "••••" plus its last four characters when it is long
  * enough that those do not give it away (12 or more), else "••••". */
 void catalog_mask_secret(const char *value, char *out, size_t cap);

@@ -6,7 +6,10 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <stdatomic.h>
 #include <string.h>
+
+#include "core/clock.h"
 
 int crypto_random(void *out, size_t len)
 {
@@ -146,10 +149,21 @@ void crypto_token_hash(const char *token, size_t len, char out_hex[2 * CRYPTO_SH
 
 int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX])
 {
+    /* 48 bits of milliseconds and a 16-bit sequence, so ids made later in this process
+     * sort after earlier ones (lists ordered by id read newest-first reliably), then 64
+     * random bits so ids from several processes never clash. */
+    static _Atomic uint64_t last;
+    uint64_t now = (uint64_t)clock_now_ms() << 16, prev = atomic_load(&last), next;
+    do {
+        next = now > prev ? now : prev + 1;
+    } while (!atomic_compare_exchange_weak(&last, &prev, next));
+
     unsigned char raw[16];
     size_t plen = strlen(prefix);
-    if (plen + 2 * sizeof raw + 1 > CRYPTO_ID_MAX || crypto_random(raw, sizeof raw) < 0)
+    if (plen + 2 * sizeof raw + 1 > CRYPTO_ID_MAX || crypto_random(raw + 8, 8) < 0)
         return -1;
+    for (int i = 0; i < 8; i++)
+        raw[i] = (unsigned char)(next >> (56 - 8 * i));
     memcpy(out, prefix, plen);
     crypto_hex(raw, sizeof raw, out + plen);
     return 0;

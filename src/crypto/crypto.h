@@ -37,7 +37,8 @@ long crypto_unhex(const char *hex, size_t hex_len, unsigned char *out, size_t ou
 int crypto_token_new(char out[CRYPTO_TOKEN_LEN + 1]);
 void crypto_token_hash(const char *token, size_t len, char out_hex[2 * CRYPTO_SHA256_LEN + 1]);
 
-/* A short random identifier: prefix + 16 random bytes in hex ("ten_3f9c..."). */
+/* An identifier: prefix + 32 hex digits ("ten_0196..."), time-ordered within a process
+ * and unique across processes (see crypto.c). */
 #define CRYPTO_ID_MAX 48
 int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX]);
 
