@@ -28,5 +28,21 @@ int api_readyz(struct http_request *req, struct http_response *res, struct error
 int api_metrics(struct http_request *req, struct http_response *res, struct error *err);
 int api_tenant_get(struct http_request *req, struct http_response *res, struct error *err);
 int api_tenant_update(struct http_request *req, struct http_response *res, struct error *err);
+int api_connectors_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_install(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_uninstall(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_configure(struct http_request *req, struct http_response *res, struct error *err);
+int api_project_connectors_list(struct http_request *req, struct http_response *res,
+                                struct error *err);
+int api_project_connector_create(struct http_request *req, struct http_response *res,
+                                 struct error *err);
+int api_project_connector_get(struct http_request *req, struct http_response *res,
+                              struct error *err);
+int api_project_connector_update(struct http_request *req, struct http_response *res,
+                                 struct error *err);
+int api_project_connector_delete(struct http_request *req, struct http_response *res,
+                                 struct error *err);
+int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
 
 #endif

@@ -53,6 +53,9 @@ struct http_response {
     struct buf body;
     struct http_header headers[HTTP_MAX_HEADERS];
     size_t n_headers;
+    /* Members a handler adds to its error body when it returns -1, e.g. {"requiredPlan":
+     * "pro"} or {"fields": [...]}; owned by the response. */
+    json_t *error_extra;
 };
 
 /* Request accessors; NULL when absent. */

@@ -59,8 +59,8 @@ int http_respond_error(struct http_response *res, const struct error *err, json_
     const char *message = status >= 500 ? "internal error; see the server log" : err->message;
     json_t *inner = json_pack("{s:s, s:s}", "code", error_code_str(err->code), "message",
                               message[0] ? message : error_code_str(err->code));
-    if (inner && extra)
-        json_object_update(inner, extra);
+    if (inner && extra) /* beside code and message, never over them */
+        json_object_update_missing(inner, extra);
     json_decref(extra);
     json_t *body = inner ? json_pack("{s:o}", "error", inner) : NULL;
     if (!body) {

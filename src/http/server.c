@@ -153,7 +153,8 @@ static void respond_failure(const struct http_request *req, struct http_response
     if (error_http_status(err->code) >= 500)
         log_error("request %s failed: %s: %s", req->request_id, error_code_str(err->code),
                   err->message);
-    http_respond_error(res, err, NULL);
+    http_respond_error(res, err, res->error_extra);
+    res->error_extra = NULL;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------- */
@@ -233,6 +234,7 @@ send:;
     metrics_request(route_index, res.status, duration);
     if (cfg->access_log)
         access_log(&req, route, res.status, duration);
+    json_decref(res.error_extra);
     buf_free(&res.body);
     free(path_copy);
     return ok;

@@ -29,6 +29,36 @@ static const struct migration migrations[] = {
      "  created_at TEXT NOT NULL,"
      "  last_used_at TEXT);"
      "CREATE INDEX api_tokens_tenant ON api_tokens(tenant_id);"},
+    {2, "connector installs and the audit log",
+     /* One table for both surfaces: seed 000's installs (one per slug and tenant, by the
+      * partial unique index) and seed 001's destinations (many per type). config holds
+      * the plain values as JSON; secrets maps each secret key to its sealed value and a
+      * display hint; the webhook token is found by hash and kept sealed for display. */
+     "CREATE TABLE connector_installs ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  slug TEXT NOT NULL,"
+     "  is_destination BIGINT NOT NULL,"
+     "  config TEXT NOT NULL,"
+     "  secrets TEXT NOT NULL,"
+     "  event_types TEXT,"
+     "  is_active BIGINT NOT NULL DEFAULT 1,"
+     "  webhook_token_hash TEXT UNIQUE,"
+     "  webhook_token_sealed TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX connector_installs_one_per_slug"
+     "  ON connector_installs(tenant_id, slug) WHERE is_destination = 0;"
+     "CREATE INDEX connector_installs_tenant ON connector_installs(tenant_id, is_destination);"
+     "CREATE TABLE audit_log ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  token_id TEXT,"
+     "  action TEXT NOT NULL,"
+     "  target TEXT NOT NULL,"
+     "  fields TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX audit_log_tenant ON audit_log(tenant_id, id);"},
 };
 
 static int note_found(void *ctx, const struct store_row *row)

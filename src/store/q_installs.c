@@ -1,0 +1,269 @@
+/* store/q_installs.c - connector installs, destinations and the audit log.
+ *
+ * Every change and its audit record commit together. The destination limit is checked
+ * inside the write transaction, after taking the tenant row's lock (a no-op UPDATE, which
+ * is portable: SQLite already serializes writers, PostgreSQL locks the row), so two
+ * parallel creates cannot both see room for one more. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define INSTALL_COLUMNS                                                                       \
+    "id, tenant_id, slug, is_destination, is_active, config, secrets, event_types, "         \
+    "webhook_token_sealed, created_at, updated_at"
+
+void store_install_clear(struct install *in)
+{
+    free(in->config);
+    free(in->secrets);
+    free(in->event_types);
+    free(in->webhook_token_sealed);
+    memset(in, 0, sizeof *in);
+}
+
+static char *dup_or_null(const struct store_row *row, int col)
+{
+    const char *t = row->driver->row_text(row, col);
+    return t ? strdup(t) : NULL;
+}
+
+/* Fills *in from a row; on failure leaves in->id empty. */
+static int read_install_row(const struct store_row *row, struct install *in)
+{
+    if (store_row_copy(row, 0, in->id, sizeof in->id) < 0 ||
+        store_row_copy(row, 1, in->tenant_id, sizeof in->tenant_id) < 0 ||
+        store_row_copy(row, 2, in->slug, sizeof in->slug) < 0 ||
+        store_row_copy(row, 9, in->created_at, sizeof in->created_at) < 0 ||
+        store_row_copy(row, 10, in->updated_at, sizeof in->updated_at) < 0)
+        goto fail;
+    in->is_destination = store_row_int(row, 3) != 0;
+    in->is_active = store_row_int(row, 4) != 0;
+    in->config = strdup(store_row_text(row, 5));
+    in->secrets = strdup(store_row_text(row, 6));
+    in->event_types = dup_or_null(row, 7);
+    in->webhook_token_sealed = dup_or_null(row, 8);
+    if (!in->config || !in->secrets)
+        goto fail;
+    return 0;
+fail:
+    store_install_clear(in);
+    return -1;
+}
+
+static int read_one(void *ctx, const struct store_row *row)
+{
+    read_install_row(row, ctx);
+    return 1;
+}
+
+static int insert_audit(struct store *s, struct store_conn *c, const char *tenant_id,
+                        const struct audit_entry *a, const char *now, struct error *err)
+{
+    char id[CRYPTO_ID_MAX];
+    if (crypto_id_new("aud_", id) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    struct store_param p[] = {P_TEXT(id),        P_TEXT(tenant_id), P_TEXT(a->token_id),
+                              P_TEXT(a->action), P_TEXT(a->target), P_TEXT(a->fields),
+                              P_TEXT(now)};
+    return store_query(s, c,
+                       "INSERT INTO audit_log (id, tenant_id, token_id, action, target, fields, "
+                       "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       p, N_PARAMS(p), NULL, NULL, NULL, err);
+}
+
+static int read_int(void *ctx, const struct store_row *row)
+{
+    *(int64_t *)ctx = store_row_int(row, 0);
+    return 1;
+}
+
+int store_install_insert(struct store *s, struct install *in, const char *webhook_token_hash,
+                         int max_destinations, const struct audit_entry *audit,
+                         struct error *err)
+{
+    if (!in->id[0] && crypto_id_new("con_", in->id) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    clock_format_rfc3339(clock_now_ms(), in->created_at);
+    memcpy(in->updated_at, in->created_at, sizeof in->updated_at);
+
+    struct store_conn *c = store_acquire(s);
+    struct store_param lock[] = {P_TEXT(in->tenant_id)};
+    int64_t existing = 0, locked = 0;
+    int rc = store_begin(s, c, err);
+    if (rc == 0)
+        rc = store_query(s, c, "UPDATE tenants SET id = id WHERE id = $1", lock, 1, NULL, NULL,
+                         &locked, err);
+    if (rc == 0 && locked == 0)
+        rc = error_set(err, ERR_NOT_FOUND, "tenant not found");
+    if (rc == 0 && in->is_destination && max_destinations >= 0) {
+        rc = store_query(s, c,
+                         "SELECT COUNT(*) FROM connector_installs "
+                         "WHERE tenant_id = $1 AND is_destination = 1",
+                         lock, 1, read_int, &existing, NULL, err);
+        if (rc == 0 && existing >= max_destinations)
+            rc = error_set(err, ERR_LIMIT_REACHED,
+                           "the plan allows %d destination connector(s); this tenant has %lld",
+                           max_destinations, (long long)existing);
+    }
+    struct store_param p[] = {
+        P_TEXT(in->id),          P_TEXT(in->tenant_id),   P_TEXT(in->slug),
+        P_INT(in->is_destination), P_INT(in->is_active), P_TEXT(in->config),
+        P_TEXT(in->secrets),     P_TEXT(in->event_types), P_TEXT(webhook_token_hash),
+        P_TEXT(in->webhook_token_sealed), P_TEXT(in->created_at),
+    };
+    if (rc == 0)
+        rc = store_query(s, c,
+                         "INSERT INTO connector_installs (id, tenant_id, slug, is_destination, "
+                         "is_active, config, secrets, event_types, webhook_token_hash, "
+                         "webhook_token_sealed, created_at, updated_at) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+                         p, N_PARAMS(p), NULL, NULL, NULL, err);
+    if (rc < 0 && err && err->code == ERR_CONFLICT)
+        error_set(err, ERR_CONFLICT, "connector %s is already installed", in->slug);
+    if (rc == 0)
+        rc = insert_audit(s, c, in->tenant_id, audit, in->created_at, err);
+    if (rc == 0)
+        rc = store_commit(s, c, err);
+    if (rc < 0)
+        store_rollback(s, c);
+    store_release(s, c);
+    return rc;
+}
+
+int store_install_get_slug(struct store *s, const char *tenant_id, const char *slug,
+                           struct install *out, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(slug)};
+    memset(out, 0, sizeof *out);
+    if (store_run(s,
+                  "SELECT " INSTALL_COLUMNS " FROM connector_installs "
+                  "WHERE tenant_id = $1 AND slug = $2 AND is_destination = 0",
+                  p, N_PARAMS(p), read_one, out, NULL, err) < 0)
+        return -1;
+    return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "connector %s is not installed", slug);
+}
+
+int store_install_get(struct store *s, const char *tenant_id, const char *id,
+                      struct install *out, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(id)};
+    memset(out, 0, sizeof *out);
+    if (store_run(s,
+                  "SELECT " INSTALL_COLUMNS " FROM connector_installs "
+                  "WHERE tenant_id = $1 AND id = $2",
+                  p, N_PARAMS(p), read_one, out, NULL, err) < 0)
+        return -1;
+    return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "connector not found");
+}
+
+struct list_ctx {
+    int (*fn)(void *ctx, const struct install *in);
+    void *ctx;
+    int failed;
+};
+
+static int list_row(void *ctx, const struct store_row *row)
+{
+    struct list_ctx *l = ctx;
+    struct install in = {0};
+    if (read_install_row(row, &in) < 0) {
+        l->failed = 1;
+        return 1;
+    }
+    int stop = l->fn(l->ctx, &in);
+    store_install_clear(&in);
+    return stop;
+}
+
+int store_install_list(struct store *s, const char *tenant_id, bool destinations,
+                       int (*fn)(void *ctx, const struct install *in), void *ctx,
+                       struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_INT(destinations)};
+    struct list_ctx l = {.fn = fn, .ctx = ctx};
+    if (store_run(s,
+                  "SELECT " INSTALL_COLUMNS " FROM connector_installs "
+                  "WHERE tenant_id = $1 AND is_destination = $2 ORDER BY id",
+                  p, N_PARAMS(p), list_row, &l, NULL, err) < 0)
+        return -1;
+    return l.failed ? error_set(err, ERR_STORE, "cannot read an install row") : 0;
+}
+
+/* Runs one change statement and its audit record in a transaction; ERR_NOT_FOUND when the
+ * statement touched no row. */
+static int change_with_audit(struct store *s, const char *sql, const struct store_param *p,
+                             size_t n, const char *tenant_id, const struct audit_entry *audit,
+                             const char *now, struct error *err)
+{
+    struct store_conn *c = store_acquire(s);
+    int64_t changed = 0;
+    int rc = store_begin(s, c, err);
+    if (rc == 0)
+        rc = store_query(s, c, sql, p, n, NULL, NULL, &changed, err);
+    if (rc == 0 && changed == 0)
+        rc = error_set(err, ERR_NOT_FOUND, "connector not found");
+    if (rc == 0)
+        rc = insert_audit(s, c, tenant_id, audit, now, err);
+    if (rc == 0)
+        rc = store_commit(s, c, err);
+    if (rc < 0)
+        store_rollback(s, c);
+    store_release(s, c);
+    return rc;
+}
+
+int store_install_update(struct store *s, const struct install *in,
+                         const struct audit_entry *audit, struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), now);
+    struct store_param p[] = {P_TEXT(in->config), P_TEXT(in->secrets), P_TEXT(in->event_types),
+                              P_INT(in->is_active), P_TEXT(now), P_TEXT(in->tenant_id),
+                              P_TEXT(in->id)};
+    return change_with_audit(s,
+                             "UPDATE connector_installs SET config = $1, secrets = $2, "
+                             "event_types = $3, is_active = $4, updated_at = $5 "
+                             "WHERE tenant_id = $6 AND id = $7",
+                             p, N_PARAMS(p), in->tenant_id, audit, now, err);
+}
+
+int store_install_delete(struct store *s, const char *tenant_id, const char *id,
+                         const struct audit_entry *audit, struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), now);
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(id)};
+    return change_with_audit(s, "DELETE FROM connector_installs WHERE tenant_id = $1 AND id = $2",
+                             p, N_PARAMS(p), tenant_id, audit, now, err);
+}
+
+struct audit_ctx {
+    int (*fn)(void *ctx, const struct audit_record *rec);
+    void *ctx;
+};
+
+static int audit_row(void *ctx, const struct store_row *row)
+{
+    struct audit_ctx *a = ctx;
+    struct audit_record rec = {0};
+    store_row_copy(row, 0, rec.id, sizeof rec.id);
+    store_row_copy(row, 1, rec.token_id, sizeof rec.token_id);
+    store_row_copy(row, 2, rec.action, sizeof rec.action);
+    store_row_copy(row, 3, rec.target, sizeof rec.target);
+    rec.fields = store_row_text(row, 4);
+    store_row_copy(row, 5, rec.created_at, sizeof rec.created_at);
+    return a->fn(a->ctx, &rec);
+}
+
+int store_audit_list(struct store *s, const char *tenant_id, int limit,
+                     int (*fn)(void *ctx, const struct audit_record *rec), void *ctx,
+                     struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_INT(limit)};
+    struct audit_ctx a = {.fn = fn, .ctx = ctx};
+    return store_run(s,
+                     "SELECT id, token_id, action, target, fields, created_at FROM audit_log "
+                     "WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
+                     p, N_PARAMS(p), audit_row, &a, NULL, err);
+}
