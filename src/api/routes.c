@@ -10,6 +10,22 @@ static const struct route routes[] = {
     {"GET",   "/metrics",    api_metrics,       AUTH_ROLE_NONE,   0},
     {"GET",   "/api/tenant", api_tenant_get,    AUTH_ROLE_MEMBER, 0},
     {"PATCH", "/api/tenant", api_tenant_update, AUTH_ROLE_ADMIN,  ROUTE_JSON},
+
+    /* seed 000: the connector store, by slug; every endpoint admin-only */
+    {"GET",  "/api/connectors",                  api_connectors_list,     AUTH_ROLE_ADMIN, 0},
+    {"GET",  "/api/connectors/:slug",            api_connector_get,       AUTH_ROLE_ADMIN, 0},
+    {"POST", "/api/connectors/:slug/install",    api_connector_install,   AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"POST", "/api/connectors/:slug/uninstall",  api_connector_uninstall, AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"PUT",  "/api/connectors/:slug/config",     api_connector_configure, AUTH_ROLE_ADMIN, ROUTE_JSON},
+
+    /* seed 001: outbound destinations of a project (the caller's tenant), by id */
+    {"GET",    "/api/projects/:projectId/connectors",              api_project_connectors_list,  AUTH_ROLE_ADMIN, 0},
+    {"POST",   "/api/projects/:projectId/connectors",              api_project_connector_create, AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"GET",    "/api/projects/:projectId/connectors/:connectorId", api_project_connector_get,    AUTH_ROLE_ADMIN, 0},
+    {"PATCH",  "/api/projects/:projectId/connectors/:connectorId", api_project_connector_update, AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"DELETE", "/api/projects/:projectId/connectors/:connectorId", api_project_connector_delete, AUTH_ROLE_ADMIN, 0},
+
+    {"GET", "/api/audit-log", api_audit_list, AUTH_ROLE_ADMIN, 0},
 };
 
 const struct route *api_routes(size_t *count)

@@ -91,8 +91,24 @@ int catalog_config_validate(const struct connector_manifest *m, const json_t *co
 /* Absent, null, "" for text fields and [] for lists: the field was not given. */
 bool catalog_value_empty(const struct setting_field *f, const json_t *v);
 
-/* Masks a secret for display: "••••" plus its last four characters when it is long
- * enough that those do not give it away (12 or more), else "••••". */
-void catalog_mask_secret(const char *value, char *out, size_t cap);
+/* ---- config as stored and shown (config.c) ------------------------------------------ */
+
+/* Builds the stored form of a validated config. Secrets given are sealed under `key` bound
+ * to "<aad_prefix>/<field>" (aad_prefix is "<tenant id>/<connector id>"); secrets not given
+ * are kept from prev_secrets (may be NULL). Plain fields not given take their default.
+ * changed_out lists the keys whose stored value changed (a given secret counts as
+ * changed). Three new references on success. */
+int catalog_config_store(const struct connector_manifest *m, const json_t *input,
+                         const json_t *prev_plain, const json_t *prev_secrets,
+                         const unsigned char key[32], const char *aad_prefix,
+                         json_t **plain_out, json_t **secrets_out, json_t **changed_out,
+                         struct error *err);
+/* The config as the API shows it: plain values and secrets masked. New reference. */
+json_t *catalog_config_view(const struct connector_manifest *m, const json_t *plain,
+                            const json_t *secrets);
+/* Decrypts one stored secret into out. */
+struct buf;
+int catalog_secret_open(const json_t *secrets, const char *field, const unsigned char key[32],
+                        const char *aad_prefix, struct buf *out, struct error *err);
 
 #endif

@@ -1,0 +1,82 @@
+/* api/connector_common.c - helpers shared by connectors.c and projects.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/connector_common.h"
+
+const struct plan *connector_tenant_plan(struct app *app, const char *tenant_id,
+                                         struct error *err)
+{
+    struct tenant t;
+    if (store_tenant_get(app->store, tenant_id, &t, err) < 0)
+        return NULL;
+    const struct plan *plan = auth_plan_find(t.plan);
+    if (!plan)
+        error_set(err, ERR_INTERNAL, "tenant %s has an unknown plan", t.id);
+    return plan;
+}
+
+bool connector_plan_allows(const struct connector_manifest *m, const struct plan *plan)
+{
+    const struct plan *needed = auth_plan_find(m->min_plan);
+    if (!needed || plan->rank < needed->rank)
+        return false;
+    return m->kind != KIND_DESTINATION || plan->max_destinations != 0;
+}
+
+int connector_config_apply(struct app *app, struct http_response *res,
+                           const struct connector_manifest *m, const json_t *config,
+                           const struct install *prev, struct install *in, char **changed_out,
+                           struct error *err)
+{
+    json_t *field_errors = NULL, *prev_plain = NULL, *prev_secrets = NULL;
+    json_t *plain = NULL, *secrets = NULL, *changed = NULL;
+    char aad_prefix[2 * CRYPTO_ID_MAX + 2];
+    int rc = -1;
+    *changed_out = NULL;
+
+    if (prev) {
+        prev_plain = json_loads(prev->config, 0, NULL);
+        prev_secrets = json_loads(prev->secrets, 0, NULL);
+        if (!prev_plain || !prev_secrets) {
+            error_set(err, ERR_STORE, "stored config of %s is not JSON", prev->id);
+            goto out;
+        }
+    }
+    if (catalog_config_validate(m, config, prev_secrets, &field_errors, err) < 0) {
+        if (field_errors)
+            res->error_extra = json_pack("{s:o}", "fields", field_errors);
+        goto out;
+    }
+    snprintf(aad_prefix, sizeof aad_prefix, "%s/%s", in->tenant_id, in->id);
+    if (catalog_config_store(m, config, prev_plain, prev_secrets, app->master_key, aad_prefix,
+                             &plain, &secrets, &changed, err) < 0)
+        goto out;
+    free(in->config);
+    free(in->secrets);
+    in->config = json_dumps(plain, JSON_COMPACT);
+    in->secrets = json_dumps(secrets, JSON_COMPACT);
+    *changed_out = json_dumps(changed, JSON_COMPACT);
+    if (!in->config || !in->secrets || !*changed_out) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(prev_plain);
+    json_decref(prev_secrets);
+    json_decref(plain);
+    json_decref(secrets);
+    json_decref(changed);
+    return rc;
+}
+
+json_t *connector_config_view(const struct connector_manifest *m, const struct install *in)
+{
+    json_t *plain = json_loads(in->config, 0, NULL);
+    json_t *secrets = json_loads(in->secrets, 0, NULL);
+    json_t *view = catalog_config_view(m, plain, secrets);
+    json_decref(plain);
+    json_decref(secrets);
+    return view;
+}

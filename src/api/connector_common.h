@@ -1,0 +1,30 @@
+/* api/connector_common.h - private to api/: what the two connector surfaces share (seed
+ * 000's /api/connectors by slug, seed 001's /api/projects/:id/connectors by id). */
+#ifndef CONNECTORD_API_CONNECTOR_COMMON_H
+#define CONNECTORD_API_CONNECTOR_COMMON_H
+
+#include "api/api.h"
+#include "catalog/catalog.h"
+
+/* The tenant's plan (ERR_STORE/ERR_NOT_FOUND on failure). */
+const struct plan *connector_tenant_plan(struct app *app, const char *tenant_id,
+                                         struct error *err);
+/* Whether a plan may install this connector at all. */
+bool connector_plan_allows(const struct connector_manifest *m, const struct plan *plan);
+
+/* Validates `config` and builds an install's stored config (secrets sealed). On a
+ * validation failure returns -1 with ERR_VALIDATION and the field list in
+ * res->error_extra ({"fields": [...]}). prev may be NULL (a new install); in
+ * receives config/secrets; changed_out lists the changed keys as JSON text (caller frees). */
+int connector_config_apply(struct app *app, struct http_response *res,
+                           const struct connector_manifest *m, const json_t *config,
+                           const struct install *prev, struct install *in, char **changed_out,
+                           struct error *err);
+
+/* The config as shown (secrets masked). */
+json_t *connector_config_view(const struct connector_manifest *m, const struct install *in);
+
+/* The token id of the caller for audit records. */
+#define AUDIT_BY(req) ((req)->principal->token_id)
+
+#endif

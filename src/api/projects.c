@@ -1,0 +1,328 @@
+/* api/projects.c - seed 001's outbound destinations, by id, admin only:
+ *   GET    /api/projects/:projectId/connectors
+ *   POST   /api/projects/:projectId/connectors                {type, config, eventTypes}
+ *   GET    /api/projects/:projectId/connectors/:connectorId
+ *   PATCH  /api/projects/:projectId/connectors/:connectorId   any of config, eventTypes, isActive
+ *   DELETE /api/projects/:projectId/connectors/:connectorId   204
+ * A project is the caller's tenant: any other project id answers 404, as does another
+ * tenant's connector id, so ids of other tenants cannot even be probed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/connector_common.h"
+#include "core/json.h"
+#include "events/events.h"
+
+#define EVENT_TYPES_MAX 16
+
+static int check_project(struct http_request *req, struct error *err)
+{
+    const char *project = http_request_param(req, "projectId");
+    if (!project || strcmp(project, req->principal->tenant_id) != 0)
+        return error_set(err, ERR_NOT_FOUND, "project not found");
+    return 0;
+}
+
+static json_t *destination_json(const struct connector_manifest *m, const struct install *in)
+{
+    json_t *event_types = in->event_types ? json_loads(in->event_types, 0, NULL) : NULL;
+    return json_pack("{s:s, s:s, s:o, s:o, s:b, s:s, s:s}", "id", in->id, "type", in->slug,
+                     "config", connector_config_view(m, in), "eventTypes",
+                     event_types ? event_types : json_array(), "isActive", in->is_active,
+                     "createdAt", in->created_at, "updatedAt", in->updated_at);
+}
+
+/* Validates eventTypes: a non-empty array of known types or "*", without repeats. Returns
+ * the compact JSON text to store (caller frees), or NULL with *problem set to a field
+ * error object (new reference) or, when memory ran out, left NULL. */
+static char *event_types_parse(const json_t *v, json_t **problem)
+{
+    const char *message = NULL;
+    size_t i, k;
+    json_t *item;
+    *problem = NULL;
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        message = "eventTypes must be a non-empty list of event types";
+    else if (json_array_size(v) > EVENT_TYPES_MAX)
+        message = "eventTypes has too many entries";
+    else
+        json_array_foreach(v, i, item) {
+            const char *name = json_string_value(item);
+            if (!name || !events_subscription_valid(name)) {
+                message = "eventTypes may only hold payment.verified, payment.settled, "
+                          "payment.failed, customer.first_payment, customer.milestone, "
+                          "endpoint.created, endpoint.pricing_changed, "
+                          "revenue.daily_summary or *";
+                break;
+            }
+            for (k = 0; k < i; k++)
+                if (strcmp(json_string_value(json_array_get(v, k)), name) == 0)
+                    message = "eventTypes lists a type twice";
+        }
+    if (message) {
+        *problem = json_pack("{s:s, s:s, s:s}", "field", "eventTypes", "code",
+                             "invalid_event_type", "message", message);
+        return NULL;
+    }
+    return json_dumps(v, JSON_COMPACT);
+}
+
+/* Answers 422 with the field errors gathered so far: the config's (already in
+ * res->error_extra when its validation failed) plus the eventTypes problem, if any. */
+static int fail_fields(struct http_response *res, json_t *problem, struct error *err)
+{
+    if (!res->error_extra)
+        res->error_extra = json_pack("{s:[]}", "fields");
+    json_t *fields = json_object_get(res->error_extra, "fields");
+    if (problem)
+        json_array_append_new(fields, problem);
+    return error_set(err, ERR_VALIDATION, "%zu invalid field(s)", json_array_size(fields));
+}
+
+struct list_ctx {
+    json_t *list;
+};
+
+static int list_one(void *ctx, const struct install *in)
+{
+    struct list_ctx *l = ctx;
+    const struct connector_manifest *m = catalog_find(in->slug);
+    if (m)
+        json_array_append_new(l->list, destination_json(m, in));
+    return 0;
+}
+
+int api_project_connectors_list(struct http_request *req, struct http_response *res,
+                                struct error *err)
+{
+    struct app *app = req->app;
+    if (check_project(req, err) < 0)
+        return -1;
+    struct list_ctx l = {.list = json_array()};
+    if (!l.list)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    if (store_install_list(app->store, req->principal->tenant_id, true, list_one, &l, err) < 0) {
+        json_decref(l.list);
+        return -1;
+    }
+    return http_respond_json(res, 200, json_pack("{s:o}", "connectors", l.list), err);
+}
+
+int api_project_connector_create(struct http_request *req, struct http_response *res,
+                                 struct error *err)
+{
+    struct app *app = req->app;
+    const char *tenant = req->principal->tenant_id;
+    struct install in = {0};
+    json_t *body = NULL;
+    char *changed = NULL;
+    int rc = -1;
+    if (check_project(req, err) < 0)
+        goto out;
+    const struct plan *plan = connector_tenant_plan(app, tenant, err);
+    if (!plan || !(body = json_parse_body(req->body, req->body_len, err)))
+        goto out;
+    const char *key;
+    json_t *value;
+    json_object_foreach(body, key, value) {
+        if (strcmp(key, "type") && strcmp(key, "config") && strcmp(key, "eventTypes")) {
+            error_set(err, ERR_VALIDATION, "unknown field '%.64s'", key);
+            goto out;
+        }
+    }
+    const char *type = json_string_value(json_object_get(body, "type"));
+    const struct connector_manifest *m = type ? catalog_find(type) : NULL;
+    if (!m || m->kind != KIND_DESTINATION) {
+        res->error_extra = json_pack("{s:[{s:s, s:s, s:s}]}", "fields", "field", "type", "code",
+                                     type ? "not_allowed" : "required", "message",
+                                     "type must be one of the 20 destination types");
+        error_set(err, ERR_VALIDATION, "type must be a destination type (slack, discord, ...)");
+        goto out;
+    }
+    json_t *config = json_object_get(body, "config");
+    if (!json_is_object(config)) {
+        error_set(err, config ? ERR_INVALID_FIELD : ERR_VALIDATION, "'config' must be a JSON object");
+        goto out;
+    }
+    json_t *event_problem = NULL;
+    in.event_types = event_types_parse(json_object_get(body, "eventTypes"), &event_problem);
+    if (!in.event_types && !event_problem) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (!connector_plan_allows(m, plan) && plan->max_destinations != 0) {
+        json_decref(event_problem);
+        res->error_extra = json_pack("{s:s}", "requiredPlan", m->min_plan);
+        error_set(err, ERR_PLAN_REQUIRED, "%s needs the %s plan", m->name, m->min_plan);
+        goto out;
+    }
+    memcpy(in.tenant_id, tenant, sizeof in.tenant_id);
+    snprintf(in.slug, sizeof in.slug, "%s", m->slug);
+    in.is_destination = true;
+    in.is_active = true;
+    if (crypto_id_new("con_", in.id) < 0) {
+        error_set(err, ERR_INTERNAL, "no randomness available");
+        goto out;
+    }
+    int config_rc = connector_config_apply(app, res, m, config, NULL, &in, &changed, err);
+    if ((config_rc < 0 && err->code == ERR_VALIDATION) || event_problem) {
+        fail_fields(res, event_problem, err);
+        goto out;
+    }
+    if (config_rc < 0)
+        goto out;
+    struct audit_entry audit = {.token_id = AUDIT_BY(req), .action = "destination.create",
+                                .target = in.id, .fields = changed};
+    if (store_install_insert(app->store, &in, NULL, plan->max_destinations, &audit, err) < 0) {
+        if (err->code == ERR_LIMIT_REACHED)
+            res->error_extra = plan->max_destinations >= 0
+                                   ? json_pack("{s:i, s:s}", "limit", plan->max_destinations,
+                                               "plan", plan->slug)
+                                   : NULL;
+        goto out;
+    }
+    rc = http_respond_json(res, 201, destination_json(m, &in), err);
+out:
+    json_decref(body);
+    free(changed);
+    store_install_clear(&in);
+    return rc;
+}
+
+/* Loads the caller's destination named by :connectorId (404 for anything else). */
+static const struct connector_manifest *load_destination(struct http_request *req,
+                                                         struct install *in, struct error *err)
+{
+    struct app *app = req->app;
+    const char *id = http_request_param(req, "connectorId");
+    if (check_project(req, err) < 0 ||
+        store_install_get(app->store, req->principal->tenant_id, id, in, err) < 0)
+        return NULL;
+    const struct connector_manifest *m = catalog_find(in->slug);
+    if (!in->is_destination || !m) {
+        error_set(err, ERR_NOT_FOUND, "connector not found");
+        return NULL;
+    }
+    return m;
+}
+
+int api_project_connector_get(struct http_request *req, struct http_response *res,
+                              struct error *err)
+{
+    struct install in = {0};
+    const struct connector_manifest *m = load_destination(req, &in, err);
+    int rc = m ? http_respond_json(res, 200, destination_json(m, &in), err) : -1;
+    store_install_clear(&in);
+    return rc;
+}
+
+/* Appends `key` to the JSON array text of changed keys. */
+static int note_changed(json_t *changed, const char *key)
+{
+    return json_array_append_new(changed, json_string(key));
+}
+
+int api_project_connector_update(struct http_request *req, struct http_response *res,
+                                 struct error *err)
+{
+    struct app *app = req->app;
+    struct install prev = {0}, next = {0};
+    json_t *body = NULL, *changed = NULL;
+    char *config_changed = NULL, *changed_text = NULL;
+    int rc = -1;
+    const struct connector_manifest *m = load_destination(req, &prev, err);
+    if (!m || !(body = json_parse_body(req->body, req->body_len, err)))
+        goto out;
+    const char *key;
+    json_t *value;
+    json_object_foreach(body, key, value) {
+        if (strcmp(key, "config") && strcmp(key, "eventTypes") && strcmp(key, "isActive")) {
+            error_set(err, ERR_VALIDATION, "unknown field '%.64s'; expected config, eventTypes or isActive", key);
+            goto out;
+        }
+    }
+    changed = json_array();
+    next = prev;
+    next.config = strdup(prev.config);
+    next.secrets = strdup(prev.secrets);
+    next.event_types = prev.event_types ? strdup(prev.event_types) : NULL;
+    next.webhook_token_sealed = NULL;
+    if (!changed || !next.config || !next.secrets) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    json_t *config = json_object_get(body, "config");
+    if (config) {
+        if (!json_is_object(config)) {
+            error_set(err, ERR_INVALID_FIELD, "'config' must be a JSON object");
+            goto out;
+        }
+        if (connector_config_apply(app, res, m, config, &prev, &next, &config_changed, err) < 0)
+            goto out;
+        json_t *keys = json_loads(config_changed, 0, NULL);
+        json_array_extend(changed, keys);
+        json_decref(keys);
+    }
+    json_t *event_types = json_object_get(body, "eventTypes");
+    if (event_types) {
+        json_t *problem = NULL;
+        char *text = event_types_parse(event_types, &problem);
+        if (!text) {
+            if (problem)
+                fail_fields(res, problem, err);
+            else
+                error_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        if (!prev.event_types || strcmp(text, prev.event_types) != 0)
+            note_changed(changed, "eventTypes");
+        free(next.event_types);
+        next.event_types = text;
+    }
+    json_t *active = json_object_get(body, "isActive");
+    if (active) {
+        if (!json_is_boolean(active)) {
+            res->error_extra = json_pack("{s:[{s:s, s:s, s:s}]}", "fields", "field", "isActive",
+                                         "code", "wrong_type", "message",
+                                         "isActive must be true or false");
+            error_set(err, ERR_VALIDATION, "isActive must be true or false");
+            goto out;
+        }
+        if (json_is_true(active) != prev.is_active)
+            note_changed(changed, "isActive");
+        next.is_active = json_is_true(active);
+    }
+    changed_text = json_dumps(changed, JSON_COMPACT);
+    struct audit_entry audit = {.token_id = AUDIT_BY(req), .action = "destination.update",
+                                .target = prev.id, .fields = changed_text};
+    if (!changed_text || store_install_update(app->store, &next, &audit, err) < 0)
+        goto out;
+    store_install_clear(&next);
+    if (store_install_get(app->store, prev.tenant_id, prev.id, &next, err) < 0)
+        goto out;
+    rc = http_respond_json(res, 200, destination_json(m, &next), err);
+out:
+    json_decref(body);
+    json_decref(changed);
+    free(config_changed);
+    free(changed_text);
+    store_install_clear(&prev);
+    store_install_clear(&next);
+    return rc;
+}
+
+int api_project_connector_delete(struct http_request *req, struct http_response *res,
+                                 struct error *err)
+{
+    struct app *app = req->app;
+    struct install in = {0};
+    int rc = -1;
+    if (load_destination(req, &in, err)) {
+        struct audit_entry audit = {.token_id = AUDIT_BY(req), .action = "destination.delete",
+                                    .target = in.id, .fields = "[]"};
+        if (store_install_delete(app->store, in.tenant_id, in.id, &audit, err) == 0)
+            rc = http_respond_empty(res, 204);
+    }
+    store_install_clear(&in);
+    return rc;
+}
