@@ -20,7 +20,7 @@
 enum setting_type {
     SETTING_STRING,
     SETTING_SECRET, /* a string, encrypted at rest, never returned (masked) */
-    SETTING_URL,    /* http(s) URL; with SETTING_SECRET_FLAG it is stored like a secret */
+    SETTING_URL,    /* http(s) URL; with SETTING_SENSITIVE it is stored like a secret */
     SETTING_BOOL,
     SETTING_INT,
     SETTING_ENUM,
