@@ -180,6 +180,14 @@ int config_load_file(struct config *cfg, const char *path, struct error *err)
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
         snprintf(origin, sizeof origin, "%s:%d", path, lineno);
+        /* A longer line would be read in pieces, and the tail of a comment taken for a
+         * setting; refuse it instead. */
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n' && getc(f) != EOF) {
+            rc = error_set(err, ERR_CONFIG, "%s: line is longer than %zu bytes", origin,
+                           sizeof line - 2);
+            break;
+        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';

@@ -10,7 +10,7 @@ json_t *json_parse_body(const char *data, size_t len, struct error *err)
         error_set(err, ERR_INVALID_JSON, "request body is empty; expected a JSON object");
         return NULL;
     }
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
         error_set(err, ERR_INVALID_JSON, "malformed JSON at line %d, column %d: %s",
                   jerr.line, jerr.column, jerr.text);
