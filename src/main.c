@@ -18,6 +18,7 @@
 #include "core/metrics.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
+#include "httpc/httpc.h"
 #include "store/store.h"
 
 #define DEV_MASTER_KEY_PATH "var/master.key"
@@ -525,7 +526,12 @@ int main(int argc, char **argv)
         }
     }
     apply_log_level(&cfg);
+    if (httpc_global_init() < 0) {
+        fprintf(stderr, "connectord: cannot initialize the HTTP client library\n");
+        goto out;
+    }
     status = cmd->run(&cfg, opt_values);
+    httpc_global_cleanup();
 out:
     for (size_t i = 0; flags && i < n_flags; i++)
         free((char *)flags[i].key);

@@ -83,7 +83,7 @@ static int validate_name(const char *name, struct error *err)
 {
     size_t len = strlen(name);
     if (len == 0 || len > 200)
-        return error_set(err, ERR_VALIDATION, "tenant name must be 1 to 200 characters");
+        return error_set(err, ERR_VALIDATION, "tenant name must be 1 to 200 bytes of UTF-8");
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
             return error_set(err, ERR_VALIDATION, "tenant name must not contain control characters");

@@ -1,0 +1,55 @@
+/* httpc/httpc.h - the one outbound HTTP client; the only code that includes libcurl.
+ *
+ * httpc_perform() is a blocking request for the few calls made while a request waits
+ * (fetch-back verification of Mollie, Klarna and SumUp, PayPal's certificate). Only http
+ * and https are allowed, redirects are not followed (a provider's API does not redirect,
+ * and following would let a configured base URL bounce elsewhere), and the answer is
+ * capped. Thread-safe after httpc_global_init(). */
+#ifndef CONNECTORD_HTTPC_H
+#define CONNECTORD_HTTPC_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+
+struct httpc_header {
+    const char *name;
+    const char *value;
+};
+
+struct httpc_request {
+    const char *method; /* "GET", "POST", ... */
+    const char *url;
+    const struct httpc_header *headers;
+    size_t n_headers;
+    const char *body; /* may be NULL */
+    size_t body_len;
+    const char *basic_user; /* HTTP Basic auth when set */
+    const char *basic_password;
+    long timeout_ms;     /* whole request; 0: 10 s */
+    size_t max_response; /* 0: 1 MiB */
+};
+
+struct httpc_response {
+    long status;
+    struct buf body;
+    char content_type[128];
+    char retry_after[64];
+};
+
+int httpc_global_init(void);
+void httpc_global_cleanup(void);
+
+/* 0 when an HTTP answer arrived (any status); -1 with ERR_UNAVAILABLE when none did
+ * (connection refused, timeout, TLS failure, answer too large). The caller frees resp
+ * with httpc_response_free() in both cases. */
+int httpc_perform(const struct httpc_request *req, struct httpc_response *resp, struct error *err);
+void httpc_response_free(struct httpc_response *resp);
+
+/* Joins a base URL and a path ("https://api.mollie.com" + "/v2/payments/tr_1") into out,
+ * with exactly one '/' between them; path segments given in `segment` are percent-encoded
+ * so an id from a request body cannot change the path. */
+int httpc_url_join(struct buf *out, const char *base, const char *path, const char *segment);
+
+#endif

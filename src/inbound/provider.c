@@ -1,0 +1,90 @@
+/* inbound/provider.c - the provider table, lookups, and the wrappers every caller uses. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "inbound/provider.h"
+
+#define PROVIDER(name) extern const struct provider provider_##name;
+#include "inbound/providers.def"
+#undef PROVIDER
+
+static const struct provider *const providers[] = {
+#define PROVIDER(name) &provider_##name,
+#include "inbound/providers.def"
+#undef PROVIDER
+};
+
+const struct provider *provider_find(const char *slug)
+{
+    for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++)
+        if (strcmp(providers[i]->slug, slug) == 0)
+            return providers[i];
+    return NULL;
+}
+
+const struct provider *const *provider_all(size_t *count)
+{
+    *count = sizeof providers / sizeof providers[0];
+    return providers;
+}
+
+enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,
+                                   const struct provider_install *inst, json_t **state,
+                                   struct error *err)
+{
+    *state = NULL;
+    enum verify_result r = p->verify(req, inst, state, err);
+    if (r != VERIFY_OK) {
+        json_decref(*state);
+        *state = NULL;
+    }
+    return r;
+}
+
+int provider_parse(const struct provider *p, const struct webhook_request *req,
+                   const json_t *state, struct payment_list *out, struct error *err)
+{
+    int rc = p->parse(req, state, out, err);
+    if (rc == 0 && out->n == 0)
+        return error_set(err, ERR_VALIDATION, "the webhook carries no event");
+    for (size_t i = 0; rc == 0 && i < out->n; i++) {
+        struct payment *pay = &out->items[i];
+        if (pay->kind == PAYMENT_IGNORED)
+            continue;
+        if (!pay->external_id[0] || !pay->amount.currency[0] || !pay->date[0])
+            return error_set(err, ERR_VALIDATION, "event %s lacks an id, amount or date",
+                             pay->event);
+        if (pay->amount.minor < 0)
+            return error_set(err, ERR_VALIDATION, "event %s has a negative amount", pay->event);
+        if (pay->kind == PAYMENT_REFUNDED && !pay->refunded_external_id[0])
+            return error_set(err, ERR_VALIDATION, "refund %s does not name its payment",
+                             pay->external_id);
+        if (!pay->invoice_number[0])
+            memcpy(pay->invoice_number, pay->external_id, sizeof pay->invoice_number);
+    }
+    return rc;
+}
+
+struct payment *payment_list_add(struct payment_list *list)
+{
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 4;
+        if (cap > 1000)
+            return NULL; /* no provider batches more; a bound against hostile bodies */
+        struct payment *grown = realloc(list->items, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        list->items = grown;
+        list->cap = cap;
+    }
+    struct payment *p = &list->items[list->n++];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
+void payment_list_free(struct payment_list *list)
+{
+    free(list->items);
+    list->items = NULL;
+    list->n = list->cap = 0;
+}

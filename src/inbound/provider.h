@@ -1,0 +1,115 @@
+/* inbound/provider.h - one interface for every payment provider that posts webhooks.
+ *
+ * A provider is one file in providers/ that fills one `struct provider` and one line in
+ * providers.def. It does two pure-ish things: verify (did this request come from the
+ * provider? fetch-back providers ask the provider's API here) and parse (what happened, as
+ * normalized payments). It never touches the store; the pipeline books what it returns.
+ * Callers go through provider_verify()/provider_parse(), never the pointers. */
+#ifndef CONNECTORD_INBOUND_PROVIDER_H
+#define CONNECTORD_INBOUND_PROVIDER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/money.h"
+
+/* The request as the provider sent it. Header names are case-insensitive. */
+struct webhook_request {
+    const char *body; /* raw bytes, exactly as received */
+    size_t body_len;
+    const char *(*header)(const struct webhook_request *req, const char *name);
+    const char *(*query)(const struct webhook_request *req, const char *name);
+    void *ctx; /* for header() and query() */
+    int64_t now_ms;
+};
+
+/* The tenant's install of this provider: its settings and a way to read its secrets. */
+struct provider_install {
+    const char *tenant_id;
+    const char *install_id;
+    const json_t *config; /* the plain settings (webhookId, merchantCode, ...) */
+    /* Decrypts secret `key` into out; ERR_NOT_FOUND when that secret is not set. */
+    int (*secret)(const struct provider_install *inst, const char *key, struct buf *out,
+                  struct error *err);
+    void *secret_ctx;
+    const char *api_base_url;        /* the setting apiBaseUrl, or the provider's default */
+    const char *trusted_cert_prefix; /* PayPal: an extra operator-trusted cert URL prefix, or NULL */
+};
+
+enum payment_kind {
+    PAYMENT_SETTLED,  /* money arrived: book an invoice */
+    PAYMENT_FAILED,   /* failed or expired: no invoice, payment.failed event */
+    PAYMENT_REFUNDED, /* a refund of an earlier payment: credit note + reversal */
+    PAYMENT_IGNORED,  /* an event the platform does not book: 200, detail says why */
+};
+
+struct payment {
+    enum payment_kind kind;
+    char event[64];       /* for the webhook log; the seed's names where they apply */
+    char event_id[128];   /* the provider's id of this notification, if any */
+    char external_id[128]; /* the payment's id (settled/failed) or the refund's id */
+    char refunded_external_id[128]; /* refunds: external_id of the payment refunded */
+    char invoice_number[128];       /* the provider's document number, else external_id */
+    char date[11];                  /* YYYY-MM-DD (UTC) of the payment */
+    struct money amount;            /* positive, in the payment's currency */
+    /* Who was paid (the supplier, when the tenant books expenses) and who paid (the
+     * customer, when it books revenue), as far as the payload tells; empty when not. */
+    char merchant_id[128];
+    char merchant_email[256];
+    char merchant_name[256];
+    char customer_id[128];
+    char customer_email[256];
+    char customer_name[256];
+    char detail[200]; /* PAYMENT_IGNORED: why nothing was booked */
+};
+
+struct payment_list {
+    struct payment *items;
+    size_t n, cap;
+};
+
+/* Appends a zeroed payment and returns it, or NULL when memory ran out. */
+struct payment *payment_list_add(struct payment_list *list);
+void payment_list_free(struct payment_list *list);
+
+enum verify_result {
+    VERIFY_OK,
+    VERIFY_INVALID, /* signature, certificate or fetch-back says no: 400 invalid_signature */
+    VERIFY_ERROR,   /* could not decide (provider API down, our config incomplete): err says */
+};
+
+#define PROVIDER_CAP_FETCHBACK 0x1u /* verification asks the provider's API (Mollie, Klarna, SumUp) */
+#define PROVIDER_CAP_BATCH 0x2u     /* one request may carry several events (Adyen, GoCardless) */
+
+struct provider {
+    const char *slug; /* the catalog slug and the {provider} of the webhook URL */
+    unsigned caps;
+    const char *default_api_base; /* fetch-back providers: the production API, else NULL */
+    /* Decides whether the request is genuine. Fetch-back providers keep what they fetched
+     * in *state (a new JSON reference) for parse. */
+    enum verify_result (*verify)(const struct webhook_request *req,
+                                 const struct provider_install *inst, json_t **state,
+                                 struct error *err);
+    /* Normalizes the verified request (and state) into payments. ERR_VALIDATION with a
+     * message when required fields are missing or malformed; nothing is booked then. */
+    int (*parse)(const struct webhook_request *req, const json_t *state,
+                 struct payment_list *out, struct error *err);
+    const char *ack_body;         /* what a 2xx answer carries, if the provider wants it
+                                     (Adyen: "[accepted]"); NULL: a JSON status */
+    const char *ack_content_type; /* of ack_body */
+};
+
+const struct provider *provider_find(const char *slug);
+const struct provider *const *provider_all(size_t *count);
+
+enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,
+                                   const struct provider_install *inst, json_t **state,
+                                   struct error *err);
+int provider_parse(const struct provider *p, const struct webhook_request *req,
+                   const json_t *state, struct payment_list *out, struct error *err);
+
+#endif

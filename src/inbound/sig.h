@@ -1,0 +1,68 @@
+/* inbound/sig.h - the primitives providers share, so no provider re-implements them:
+ * signature header parsing, HMAC comparison over several message parts, timestamp
+ * tolerance, JSON paths, amounts and dates from payloads, and fetch-back GETs. */
+#ifndef CONNECTORD_INBOUND_SIG_H
+#define CONNECTORD_INBOUND_SIG_H
+
+#include "inbound/provider.h"
+
+/* One message part for HMAC: bytes with a length. */
+struct sig_part {
+    const void *data;
+    size_t len;
+};
+#define SIG_STR(s) ((struct sig_part){(s), strlen(s)})
+
+enum sig_encoding { SIG_HEX_LOWER, SIG_HEX_ANY_CASE, SIG_BASE64 };
+
+/* HMAC-SHA256(key, parts[0] || parts[1] || ...) compared in constant time with
+ * `candidate` (len bytes) in the given encoding. */
+bool sig_hmac_sha256_matches(const void *key, size_t key_len, const struct sig_part *parts,
+                             size_t n_parts, const char *candidate, size_t candidate_len,
+                             enum sig_encoding encoding);
+
+/* Walks "k1=v1<sep>k2=v2..." (Stripe's "t=...,v1=...", Revolut's "v1=...,v1=..."). For
+ * each pair calls fn(ctx, key, key_len, value, value_len); fn returns non-zero to stop.
+ * No trimming: providers' own SDKs do not trim either. */
+void sig_params_each(const char *header, char sep,
+                     int (*fn)(void *ctx, const char *key, size_t key_len, const char *value,
+                               size_t value_len),
+                     void *ctx);
+
+/* Parses unsigned decimal seconds/milliseconds text; -1 when not a plain number. */
+int64_t sig_parse_uint(const char *text, size_t len);
+
+/* The string or integer at a dotted path ("data.object.id"); NULL / false when absent or
+ * of another type. */
+const char *sig_json_str(const json_t *root, const char *path);
+bool sig_json_int(const json_t *root, const char *path, int64_t *out);
+json_t *sig_json_get(const json_t *root, const char *path);
+
+/* Copies a string at `path` into dst (cap bytes); "" when absent. */
+void sig_json_copy(const json_t *root, const char *path, char *dst, size_t cap);
+
+/* Amount from a JSON value: an integer of minor units (kind SIG_AMOUNT_MINOR), a decimal
+ * string ("99.00", SIG_AMOUNT_DECIMAL_STRING) or a JSON number in major units
+ * (SIG_AMOUNT_MAJOR_NUMBER, e.g. Revolut's 12.5): converted exactly to the currency's
+ * minor units, refusing more decimals than the currency has. */
+enum sig_amount_kind { SIG_AMOUNT_MINOR, SIG_AMOUNT_DECIMAL_STRING, SIG_AMOUNT_MAJOR_NUMBER };
+int sig_amount(const json_t *value, enum sig_amount_kind kind, const char *currency,
+               struct money *out, struct error *err);
+
+/* YYYY-MM-DD (UTC) of a Unix time in seconds, or of an RFC 3339 text ("2026-03-22T14:30:00Z"
+ * or with an offset: the date part as written). */
+void sig_date_from_unix(int64_t seconds, char out[11]);
+int sig_date_from_rfc3339(const char *text, char out[11]);
+
+/* Copies src into dst (cap bytes), cutting at cap - 1. */
+void sig_copy(char *dst, size_t cap, const char *src);
+
+/* Fetch-back: GET base + path + escaped id with the given auth header (e.g.
+ * "Authorization: Bearer ..."); parses a JSON answer into *out. Returns VERIFY_OK,
+ * VERIFY_INVALID (404 or 401/403: the id is not genuine or not this account's),
+ * VERIFY_ERROR (network, 5xx, not JSON). basic_user/basic_password: HTTP Basic instead. */
+enum verify_result sig_fetch_json(const char *base, const char *path, const char *id,
+                                  const char *auth_header, const char *basic_user,
+                                  const char *basic_password, json_t **out, struct error *err);
+
+#endif
