@@ -144,6 +144,19 @@ int store_install_get_slug(struct store *s, const char *tenant_id, const char *s
     return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "connector %s is not installed", slug);
 }
 
+int store_install_by_token(struct store *s, const char *token_hash, struct install *out,
+                           struct error *err)
+{
+    struct store_param p[] = {P_TEXT(token_hash)};
+    memset(out, 0, sizeof *out);
+    if (store_run(s,
+                  "SELECT " INSTALL_COLUMNS " FROM connector_installs "
+                  "WHERE webhook_token_hash = $1 AND is_destination = 0",
+                  p, N_PARAMS(p), read_one, out, NULL, err) < 0)
+        return -1;
+    return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "unknown webhook token");
+}
+
 int store_install_get(struct store *s, const char *tenant_id, const char *id,
                       struct install *out, struct error *err)
 {

@@ -7,6 +7,7 @@
 #include "store/store_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,4 +185,89 @@ int store_run(struct store *s, const char *sql, const struct store_param *params
 int store_ping(struct store *s, struct error *err)
 {
     return store_run(s, "SELECT 1", NULL, 0, NULL, NULL, NULL, err);
+}
+
+/* ---- transactions ---------------------------------------------------------------------- */
+
+struct store_tx {
+    struct store *s;
+    struct store_conn *conn;
+    int depth; /* open savepoints */
+};
+
+int store_tx_begin(struct store *s, struct store_tx **out, struct error *err)
+{
+    struct store_tx *tx = calloc(1, sizeof *tx);
+    *out = NULL;
+    if (!tx)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    tx->s = s;
+    tx->conn = store_acquire(s);
+    if (store_begin(s, tx->conn, err) < 0) {
+        store_release(s, tx->conn);
+        free(tx);
+        return -1;
+    }
+    *out = tx;
+    return 0;
+}
+
+int store_tx_commit(struct store_tx *tx, struct error *err)
+{
+    int rc = store_commit(tx->s, tx->conn, err);
+    if (rc < 0)
+        store_rollback(tx->s, tx->conn);
+    store_release(tx->s, tx->conn);
+    free(tx);
+    return rc;
+}
+
+void store_tx_rollback(struct store_tx *tx)
+{
+    if (!tx)
+        return;
+    store_rollback(tx->s, tx->conn);
+    store_release(tx->s, tx->conn);
+    free(tx);
+}
+
+static int savepoint_sql(struct store_tx *tx, const char *verb, int depth, struct error *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "%s sp%d", verb, depth);
+    return store_exec_script(tx->s, tx->conn, sql, err);
+}
+
+int store_tx_savepoint(struct store_tx *tx, struct error *err)
+{
+    if (savepoint_sql(tx, "SAVEPOINT", tx->depth + 1, err) < 0)
+        return -1;
+    tx->depth++;
+    return 0;
+}
+
+int store_tx_release(struct store_tx *tx, struct error *err)
+{
+    if (tx->depth == 0)
+        return error_set(err, ERR_INTERNAL, "no savepoint to release");
+    if (savepoint_sql(tx, "RELEASE SAVEPOINT", tx->depth, err) < 0)
+        return -1;
+    tx->depth--;
+    return 0;
+}
+
+int store_tx_undo(struct store_tx *tx, struct error *err)
+{
+    if (tx->depth == 0)
+        return error_set(err, ERR_INTERNAL, "no savepoint to undo");
+    if (savepoint_sql(tx, "ROLLBACK TO SAVEPOINT", tx->depth, err) < 0)
+        return -1;
+    return store_tx_release(tx, err);
+}
+
+int store_tx_query(struct store_tx *tx, const char *sql, const struct store_param *params,
+                   size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
+                   struct error *err)
+{
+    return store_query(tx->s, tx->conn, sql, params, n_params, on_row, ctx, changes, err);
 }

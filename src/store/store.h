@@ -124,6 +124,99 @@ struct audit_record {
     char created_at[CLOCK_RFC3339_LEN];
 };
 
+/* ---- transactions, for work that must commit as one --------------------------------- */
+
+struct store_tx;
+int store_tx_begin(struct store *s, struct store_tx **out, struct error *err);
+int store_tx_commit(struct store_tx *tx, struct error *err);  /* frees tx, also on failure */
+void store_tx_rollback(struct store_tx *tx);                  /* frees tx; NULL is a no-op */
+/* Nested scopes inside a transaction (SQL savepoints): undo one request's or one
+ * payment's part without losing the rest. */
+int store_tx_savepoint(struct store_tx *tx, struct error *err);
+int store_tx_release(struct store_tx *tx, struct error *err);
+int store_tx_undo(struct store_tx *tx, struct error *err); /* roll back to and release */
+
+/* ---- the books ----------------------------------------------------------------------- */
+
+/* A webhook install found by its token's hash (ERR_NOT_FOUND when none). */
+int store_install_by_token(struct store *s, const char *token_hash, struct install *out,
+                           struct error *err);
+
+enum party_role { PARTY_SUPPLIER, PARTY_CUSTOMER };
+
+struct party_hint {
+    const char *provider;     /* "stripe" */
+    const char *provider_ref; /* the provider's id for the party, or "" */
+    const char *email;        /* or "" */
+    const char *name;         /* for a new party; never "" */
+    const char *fallback_id;  /* used when nothing matches and it exists, or NULL */
+};
+
+/* Finds the party by provider ref, then by email; else takes fallback_id (a configured
+ * default supplier) if it exists; else creates one. *created tells whether it did. */
+int store_party_resolve(struct store_tx *tx, const char *tenant_id, enum party_role role,
+                        const struct party_hint *hint, char id_out[CRYPTO_ID_MAX],
+                        bool *created, struct error *err);
+/* Whether party id exists for this tenant with this role. */
+int store_party_exists(struct store_tx *tx, const char *tenant_id, enum party_role role,
+                       const char *id, bool *exists, struct error *err);
+
+struct invoice {
+    char id[CRYPTO_ID_MAX];
+    char tenant_id[CRYPTO_ID_MAX];
+    const char *type; /* "eingangsrechnung", "ausgangsrechnung", "gutschrift" */
+    char party_id[CRYPTO_ID_MAX];
+    char invoice_number[128];
+    char invoice_date[11];
+    int64_t total_gross_minor;
+    char currency[4];
+    char source[STORE_SLUG_MAX];
+    char external_id[128];
+    char related_invoice_id[CRYPTO_ID_MAX]; /* "" when none */
+    char journal_entry_id[CRYPTO_ID_MAX];   /* "" when none */
+    char created_at[CLOCK_RFC3339_LEN];
+};
+
+/* Inserts unless (tenant, source, external_id) exists: *inserted false then, and nothing
+ * changed. The unique key decides, so concurrent duplicates cannot both insert. */
+int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserted,
+                         struct error *err);
+/* The invoice of (tenant, source, external_id) (ERR_NOT_FOUND when none). */
+int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
+                       const char *external_id, struct invoice *out, struct error *err);
+int store_invoice_set_entry(struct store_tx *tx, const char *tenant_id, const char *invoice_id,
+                            const char *entry_id, struct error *err);
+
+struct journal_line {
+    const char *account;
+    int64_t debit_minor;
+    int64_t credit_minor;
+    const char *currency;
+};
+
+/* Writes a journal entry after checking that it balances per currency (ERR_VALIDATION,
+ * nothing written otherwise) and that every amount is non-negative. */
+int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char *date,
+                         const char *description, const char *invoice_id,
+                         const struct journal_line *lines, size_t n_lines,
+                         char id_out[CRYPTO_ID_MAX], struct error *err);
+
+struct webhook_log {
+    const char *tenant_id;
+    const char *provider;
+    const char *event;       /* may be NULL */
+    const char *status;      /* processed, duplicate, failed, invalid_signature */
+    const char *external_id; /* may be NULL */
+    const char *error;       /* may be NULL */
+    const char *detail;      /* may be NULL */
+    const char *body;        /* raw body kept for debugging, or NULL */
+    int64_t received_ms;
+};
+
+/* In a transaction (tx) or on its own (tx NULL: s is used). */
+int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct webhook_log *log,
+                             struct error *err);
+
 /* Newest first, at most limit records. */
 int store_audit_list(struct store *s, const char *tenant_id, int limit,
                      int (*fn)(void *ctx, const struct audit_record *rec), void *ctx,

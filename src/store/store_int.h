@@ -82,6 +82,11 @@ int store_run(struct store *s, const char *sql, const struct store_param *params
               size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
               struct error *err);
 
+/* A query inside a transaction (store.h's struct store_tx). */
+int store_tx_query(struct store_tx *tx, const char *sql, const struct store_param *params,
+                   size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
+                   struct error *err);
+
 #define N_PARAMS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 #endif

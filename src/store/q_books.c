@@ -1,0 +1,250 @@
+/* store/q_books.c - what the payment pipeline writes: parties (suppliers and customers),
+ * invoices, journal entries and the webhook log. All writes run inside the caller's
+ * transaction; the pipeline commits once per request (or per batch of requests). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+static const char *const role_names[] = {[PARTY_SUPPLIER] = "supplier", [PARTY_CUSTOMER] = "customer"};
+
+static int read_id(void *ctx, const struct store_row *row)
+{
+    store_row_copy(row, 0, ctx, CRYPTO_ID_MAX);
+    return 1;
+}
+
+int store_party_resolve(struct store_tx *tx, const char *tenant_id, enum party_role role,
+                        const struct party_hint *hint, char id_out[CRYPTO_ID_MAX],
+                        bool *created, struct error *err)
+{
+    const char *role_name = role_names[role];
+    *created = false;
+    id_out[0] = '\0';
+    if (hint->provider_ref && *hint->provider_ref) {
+        struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(role_name), P_TEXT(hint->provider),
+                                  P_TEXT(hint->provider_ref)};
+        if (store_tx_query(tx,
+                           "SELECT id FROM parties WHERE tenant_id = $1 AND role = $2 "
+                           "AND provider = $3 AND provider_ref = $4",
+                           p, N_PARAMS(p), read_id, id_out, NULL, err) < 0)
+            return -1;
+        if (id_out[0])
+            return 0;
+    }
+    if (hint->email && *hint->email) {
+        struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(role_name), P_TEXT(hint->email)};
+        if (store_tx_query(tx,
+                           "SELECT id FROM parties WHERE tenant_id = $1 AND role = $2 "
+                           "AND email = $3 ORDER BY id LIMIT 1",
+                           p, N_PARAMS(p), read_id, id_out, NULL, err) < 0)
+            return -1;
+        if (id_out[0])
+            return 0;
+    }
+    if (hint->fallback_id && *hint->fallback_id) {
+        bool exists = false;
+        if (store_party_exists(tx, tenant_id, role, hint->fallback_id, &exists, err) < 0)
+            return -1;
+        if (exists) {
+            snprintf(id_out, CRYPTO_ID_MAX, "%s", hint->fallback_id);
+            return 0;
+        }
+    }
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), now);
+    if (crypto_id_new(role == PARTY_SUPPLIER ? "sup_" : "cus_", id_out) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    const char *ref = hint->provider_ref && *hint->provider_ref ? hint->provider_ref : NULL;
+    const char *email = hint->email && *hint->email ? hint->email : NULL;
+    struct store_param p[] = {P_TEXT(id_out),         P_TEXT(tenant_id), P_TEXT(role_name),
+                              P_TEXT(hint->name),     P_TEXT(email),     P_TEXT(hint->provider),
+                              P_TEXT(ref),            P_TEXT(now)};
+    if (store_tx_query(tx,
+                       "INSERT INTO parties (id, tenant_id, role, name, email, provider, "
+                       "provider_ref, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                       p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
+        return -1;
+    *created = true;
+    return 0;
+}
+
+static int note_exists(void *ctx, const struct store_row *row)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+int store_party_exists(struct store_tx *tx, const char *tenant_id, enum party_role role,
+                       const char *id, bool *exists, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(role_names[role]), P_TEXT(id)};
+    *exists = false;
+    return store_tx_query(tx, "SELECT 1 FROM parties WHERE tenant_id = $1 AND role = $2 AND id = $3",
+                          p, N_PARAMS(p), note_exists, exists, NULL, err);
+}
+
+int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserted,
+                         struct error *err)
+{
+    int64_t changes = 0;
+    *inserted = false;
+    if (!inv->id[0] && crypto_id_new("inv_", inv->id) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    clock_format_rfc3339(clock_now_ms(), inv->created_at);
+    struct store_param p[] = {
+        P_TEXT(inv->id),
+        P_TEXT(inv->tenant_id),
+        P_TEXT(inv->type),
+        P_TEXT(inv->party_id),
+        P_TEXT(inv->invoice_number),
+        P_TEXT(inv->invoice_date),
+        P_INT(inv->total_gross_minor),
+        P_TEXT(inv->currency),
+        P_TEXT(inv->source),
+        P_TEXT(inv->external_id),
+        P_TEXT(inv->related_invoice_id[0] ? inv->related_invoice_id : NULL),
+        P_TEXT(inv->created_at),
+    };
+    if (store_tx_query(tx,
+                       "INSERT INTO invoices (id, tenant_id, type, party_id, invoice_number, "
+                       "invoice_date, total_gross_minor, currency, source, external_id, "
+                       "related_invoice_id, created_at) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+                       "ON CONFLICT (tenant_id, source, external_id) DO NOTHING",
+                       p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
+        return -1;
+    *inserted = changes == 1;
+    return 0;
+}
+
+static const char *const invoice_types[] = {"eingangsrechnung", "ausgangsrechnung", "gutschrift"};
+
+static int read_invoice(void *ctx, const struct store_row *row)
+{
+    struct invoice *inv = ctx;
+    const char *type = store_row_text(row, 2);
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(type, invoice_types[i]) == 0)
+            inv->type = invoice_types[i];
+    store_row_copy(row, 0, inv->id, sizeof inv->id);
+    store_row_copy(row, 1, inv->tenant_id, sizeof inv->tenant_id);
+    store_row_copy(row, 3, inv->party_id, sizeof inv->party_id);
+    store_row_copy(row, 4, inv->invoice_number, sizeof inv->invoice_number);
+    store_row_copy(row, 5, inv->invoice_date, sizeof inv->invoice_date);
+    inv->total_gross_minor = store_row_int(row, 6);
+    store_row_copy(row, 7, inv->currency, sizeof inv->currency);
+    store_row_copy(row, 8, inv->source, sizeof inv->source);
+    store_row_copy(row, 9, inv->external_id, sizeof inv->external_id);
+    store_row_copy(row, 10, inv->related_invoice_id, sizeof inv->related_invoice_id);
+    store_row_copy(row, 11, inv->journal_entry_id, sizeof inv->journal_entry_id);
+    store_row_copy(row, 12, inv->created_at, sizeof inv->created_at);
+    return 1;
+}
+
+#define INVOICE_COLUMNS                                                                       \
+    "id, tenant_id, type, party_id, invoice_number, invoice_date, total_gross_minor, "       \
+    "currency, source, external_id, related_invoice_id, journal_entry_id, created_at"
+
+int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
+                       const char *external_id, struct invoice *out, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(source), P_TEXT(external_id)};
+    memset(out, 0, sizeof *out);
+    if (store_tx_query(tx,
+                       "SELECT " INVOICE_COLUMNS " FROM invoices WHERE tenant_id = $1 "
+                       "AND source = $2 AND external_id = $3",
+                       p, N_PARAMS(p), read_invoice, out, NULL, err) < 0)
+        return -1;
+    return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "invoice not found");
+}
+
+int store_invoice_set_entry(struct store_tx *tx, const char *tenant_id, const char *invoice_id,
+                            const char *entry_id, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(entry_id), P_TEXT(tenant_id), P_TEXT(invoice_id)};
+    return store_tx_query(tx,
+                          "UPDATE invoices SET journal_entry_id = $1 WHERE tenant_id = $2 AND id = $3",
+                          p, N_PARAMS(p), NULL, NULL, NULL, err);
+}
+
+/* Sum of debits minus credits per currency must be zero for every currency present. */
+static int check_balanced(const struct journal_line *lines, size_t n, struct error *err)
+{
+    if (n < 2)
+        return error_set(err, ERR_VALIDATION, "a journal entry needs at least two lines");
+    for (size_t i = 0; i < n; i++) {
+        if (lines[i].debit_minor < 0 || lines[i].credit_minor < 0 ||
+            (lines[i].debit_minor == 0) == (lines[i].credit_minor == 0))
+            return error_set(err, ERR_VALIDATION,
+                             "each journal line is a positive debit or a positive credit");
+        __int128 balance = 0;
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(lines[k].currency, lines[i].currency) == 0)
+                balance += (__int128)lines[k].debit_minor - lines[k].credit_minor;
+        if (balance != 0)
+            return error_set(err, ERR_VALIDATION, "journal entry does not balance in %s",
+                             lines[i].currency);
+    }
+    return 0;
+}
+
+int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char *date,
+                         const char *description, const char *invoice_id,
+                         const struct journal_line *lines, size_t n_lines,
+                         char id_out[CRYPTO_ID_MAX], struct error *err)
+{
+    if (check_balanced(lines, n_lines, err) < 0)
+        return -1;
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), now);
+    if (crypto_id_new("je_", id_out) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    struct store_param p[] = {P_TEXT(id_out), P_TEXT(tenant_id), P_TEXT(date),
+                              P_TEXT(description), P_TEXT(invoice_id), P_TEXT(now)};
+    if (store_tx_query(tx,
+                       "INSERT INTO journal_entries (id, tenant_id, entry_date, description, "
+                       "invoice_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                       p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n_lines; i++) {
+        struct store_param l[] = {P_TEXT(id_out),
+                                  P_INT((int64_t)i + 1),
+                                  P_TEXT(tenant_id),
+                                  P_TEXT(lines[i].account),
+                                  P_INT(lines[i].debit_minor),
+                                  P_INT(lines[i].credit_minor),
+                                  P_TEXT(lines[i].currency)};
+        if (store_tx_query(tx,
+                           "INSERT INTO journal_lines (entry_id, line_no, tenant_id, account, "
+                           "debit_minor, credit_minor, currency) "
+                           "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                           l, N_PARAMS(l), NULL, NULL, NULL, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *const log_sql =
+    "INSERT INTO webhook_logs (id, tenant_id, provider, event, status, external_id, error, "
+    "detail, body, received_at, processed_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct webhook_log *log,
+                             struct error *err)
+{
+    char id[CRYPTO_ID_MAX], received[CLOCK_RFC3339_LEN], processed[CLOCK_RFC3339_LEN];
+    if (crypto_id_new("whl_", id) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    clock_format_rfc3339(log->received_ms, received);
+    clock_format_rfc3339(clock_now_ms(), processed);
+    struct store_param p[] = {P_TEXT(id),          P_TEXT(log->tenant_id), P_TEXT(log->provider),
+                              P_TEXT(log->event),  P_TEXT(log->status),    P_TEXT(log->external_id),
+                              P_TEXT(log->error),  P_TEXT(log->detail),    P_TEXT(log->body),
+                              P_TEXT(received),    P_TEXT(processed)};
+    if (tx)
+        return store_tx_query(tx, log_sql, p, N_PARAMS(p), NULL, NULL, NULL, err);
+    return store_run(s, log_sql, p, N_PARAMS(p), NULL, NULL, NULL, err);
+}
