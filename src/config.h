@@ -20,12 +20,15 @@ struct config {
     char *master_key_file;
     char *config_file;
     char *log_level;
+    char *trusted_proxy;
+    char *paypal_cert_prefix;
     bool dev;
     bool access_log;
     long threads;
     long max_body;
     long read_timeout;
     long drain_timeout;
+    bool keep_webhook_bodies;
 };
 
 void config_init(struct config *cfg);

@@ -307,7 +307,9 @@ static int cmd_serve(struct config *cfg, const char **values)
 {
     (void)values;
     int rc = 1;
-    struct app app = {.dev = cfg->dev};
+    struct app app = {.dev = cfg->dev,
+                      .trusted_cert_prefix = cfg->paypal_cert_prefix,
+                      .keep_webhook_bodies = cfg->keep_webhook_bodies};
     struct store *store = NULL;
     struct http_server *server = NULL;
     char *cert = NULL, *key = NULL, *public_url = NULL;
@@ -361,6 +363,8 @@ static int cmd_serve(struct config *cfg, const char **values)
         .tls_cert_pem = cert,
         .tls_key_pem = key,
         .access_log = cfg->access_log,
+        .dev = cfg->dev,
+        .trusted_proxy = cfg->trusted_proxy,
         .routes = routes,
         .n_routes = n_routes,
         .store = store,

@@ -18,6 +18,8 @@ struct app {
     const char *public_url; /* "https://connect.example.com", no trailing slash */
     bool dev;
     unsigned char master_key[CRYPTO_KEY_LEN];
+    const char *trusted_cert_prefix; /* PayPal certificates: an extra trusted URL prefix */
+    bool keep_webhook_bodies;        /* keep raw webhook bodies in the log for debugging */
 };
 
 const struct route *api_routes(size_t *count);
@@ -43,6 +45,7 @@ int api_project_connector_update(struct http_request *req, struct http_response 
                                  struct error *err);
 int api_project_connector_delete(struct http_request *req, struct http_response *res,
                                  struct error *err);
+int api_webhook_receive(struct http_request *req, struct http_response *res, struct error *err);
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
 
 #endif

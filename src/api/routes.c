@@ -1,7 +1,9 @@
 /* api/routes.c - every route the server answers, in one table.
  *
  * role: the least role that may call it (AUTH_ROLE_NONE: no token). Members may read;
- * everything that changes state is admin-only. ROUTE_JSON: a body must be JSON (415). */
+ * everything that changes state is admin-only. ROUTE_JSON: a body must be JSON (415).
+ * ROUTE_HTTPS_ONLY: plain HTTP refused outside development mode, unless a trusted proxy
+ * says the client spoke HTTPS. */
 #include "api/api.h"
 
 static const struct route routes[] = {
@@ -26,6 +28,9 @@ static const struct route routes[] = {
     {"DELETE", "/api/projects/:projectId/connectors/:connectorId", api_project_connector_delete, AUTH_ROLE_ADMIN, 0},
 
     {"GET", "/api/audit-log", api_audit_list, AUTH_ROLE_ADMIN, 0},
+
+    /* seed 002: payment providers post here; the token in the path is the credential */
+    {"POST", "/api/payment-import/:provider/:token", api_webhook_receive, AUTH_ROLE_NONE, ROUTE_HTTPS_ONLY},
 };
 
 const struct route *api_routes(size_t *count)

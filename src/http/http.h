@@ -37,6 +37,7 @@ struct http_request {
     const char *body; /* NUL-terminated for convenience; may contain NULs; body_len is the truth */
     size_t body_len;
     const struct principal *principal; /* NULL on public routes */
+    char tenant_id[48]; /* for the access log on public routes that find a tenant */
     void *app;                         /* the application context given to the server */
     char request_id[HTTP_REQUEST_ID_MAX];
     void *conn; /* private: the libmicrohttpd connection */
@@ -63,6 +64,9 @@ const char *http_request_header(const struct http_request *req, const char *name
 const char *http_request_query(const struct http_request *req, const char *name);
 const char *http_request_param(const struct http_request *req, const char *name);
 
+/* Names the tenant a public request turned out to belong to (access log only). */
+void http_set_tenant(struct http_request *req, const char *tenant_id);
+
 /* Response builders; each returns 0 or -1 (ERR_INTERNAL in err) when memory ran out. */
 int http_respond_json(struct http_response *res, int status, json_t *body, struct error *err);
 int http_respond_text(struct http_response *res, int status, const char *content_type,
@@ -76,7 +80,8 @@ int http_respond_error(struct http_response *res, const struct error *err, json_
 typedef int (*http_handler_fn)(struct http_request *req, struct http_response *res,
                                struct error *err);
 
-#define ROUTE_JSON 0x1u /* a body, when present, must be application/json (else 415) */
+#define ROUTE_JSON 0x1u       /* a body, when present, must be application/json (else 415) */
+#define ROUTE_HTTPS_ONLY 0x2u /* refuse plain HTTP (403 https_required), see the config */
 
 struct route {
     const char *method;  /* "GET", "POST", ... */
@@ -103,6 +108,8 @@ struct http_server_config {
     const char *tls_cert_pem; /* both NULL for plain HTTP */
     const char *tls_key_pem;
     bool access_log;
+    bool dev;                  /* development mode: ROUTE_HTTPS_ONLY routes take plain HTTP */
+    const char *trusted_proxy; /* comma-separated CIDRs whose X-Forwarded-Proto is believed */
     const struct route *routes;
     size_t n_routes;
     struct store *store; /* for bearer tokens */

@@ -24,8 +24,19 @@
 #include "crypto/crypto.h"
 #include "http/http.h"
 
+#define MAX_TRUSTED_PROXIES 16
+
+struct cidr {
+    int family; /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    unsigned prefix;
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
+    bool tls;
+    struct cidr proxies[MAX_TRUSTED_PROXIES];
+    size_t n_proxies;
     struct http_server_config cfg;
     atomic_int in_flight;
     atomic_uint_fast64_t request_seq;
@@ -55,7 +66,76 @@ const char *http_request_query(const struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+void http_set_tenant(struct http_request *req, const char *tenant_id)
+{
+    snprintf(req->tenant_id, sizeof req->tenant_id, "%s", tenant_id);
+}
+
 /* ---- helpers -------------------------------------------------------------------------- */
+
+static int cidr_parse(const char *text, size_t len, struct cidr *out)
+{
+    char host[64];
+    const char *slash = memchr(text, '/', len);
+    size_t hlen = slash ? (size_t)(slash - text) : len;
+    if (hlen == 0 || hlen >= sizeof host)
+        return -1;
+    memcpy(host, text, hlen);
+    host[hlen] = '\0';
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, host, out->addr) == 1) {
+        out->family = AF_INET;
+        out->prefix = 32;
+    } else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+        out->family = AF_INET6;
+        out->prefix = 128;
+    } else {
+        return -1;
+    }
+    if (slash) {
+        char *end = NULL;
+        long prefix = strtol(slash + 1, &end, 10);
+        if (end != text + len || prefix < 0 || (unsigned long)prefix > out->prefix)
+            return -1;
+        out->prefix = (unsigned)prefix;
+    }
+    return 0;
+}
+
+static bool cidr_contains(const struct cidr *c, int family, const unsigned char *addr)
+{
+    if (c->family != family)
+        return false;
+    unsigned full = c->prefix / 8, rest = c->prefix % 8;
+    if (memcmp(c->addr, addr, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    unsigned char mask = (unsigned char)(0xff << (8 - rest));
+    return (c->addr[full] & mask) == (addr[full] & mask);
+}
+
+/* Whether the client spoke HTTPS: to us, or to a trusted proxy that says so. */
+static bool request_is_https(const struct http_server *srv, struct MHD_Connection *conn)
+{
+    if (srv->tls)
+        return true;
+    const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    if (!proto || strcasecmp(proto, "https") != 0 || srv->n_proxies == 0)
+        return false;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return false;
+    const struct sockaddr *sa = info->client_addr;
+    const unsigned char *addr = sa->sa_family == AF_INET
+                                    ? (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr
+                                    : (const unsigned char *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+    for (size_t i = 0; i < srv->n_proxies; i++)
+        if (cidr_contains(&srv->proxies[i], sa->sa_family, addr))
+            return true;
+    return false;
+}
 
 static bool request_id_sane(const char *id)
 {
@@ -115,9 +195,11 @@ static void access_log(const struct http_request *req, const struct route *route
     if (rc == 0)
         rc = buf_printf(&line, ",\"status\":%d,\"durationUs\":%lld,\"tenantId\":", status,
                         (long long)duration_us);
+    const char *tenant = req->principal ? req->principal->tenant_id
+                         : req->tenant_id[0] ? req->tenant_id
+                                             : NULL;
     if (rc == 0)
-        rc = req->principal ? buf_printf(&line, "\"%s\"", req->principal->tenant_id)
-                            : buf_append_str(&line, "null");
+        rc = tenant ? buf_printf(&line, "\"%s\"", tenant) : buf_append_str(&line, "null");
     if (rc == 0)
         log_line_end(&line);
     buf_free(&line);
@@ -200,6 +282,11 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
 
     if (st->too_large) {
         error_set(&err, ERR_PAYLOAD_TOO_LARGE, "request body exceeds %zu bytes", cfg->max_body);
+        goto fail;
+    }
+    if ((route->flags & ROUTE_HTTPS_ONLY) && !cfg->dev && !request_is_https(srv, conn)) {
+        error_set(&err, ERR_HTTPS_REQUIRED,
+                  "this endpoint accepts HTTPS only; plain HTTP is refused");
         goto fail;
     }
     if (route->role != AUTH_ROLE_NONE) {
@@ -357,6 +444,17 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     }
     crypto_hex(rnd, sizeof rnd, srv->id_prefix);
 
+    for (const char *p = cfg->trusted_proxy; p && *p;) {
+        size_t len = strcspn(p, ", ");
+        if (len && (srv->n_proxies == MAX_TRUSTED_PROXIES ||
+                    cidr_parse(p, len, &srv->proxies[srv->n_proxies++]) < 0)) {
+            free(srv);
+            return error_set(err, ERR_CONFIG, "trusted proxy '%.*s' is not an address or CIDR "
+                             "(at most %d)", (int)(len > 64 ? 64 : len), p, MAX_TRUSTED_PROXIES);
+        }
+        p += len;
+        p += strspn(p, ", ");
+    }
     bool ipv6 = false;
     if (parse_listen(srv, cfg->listen, &ipv6, err) < 0) {
         free(srv);
@@ -378,6 +476,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
             return error_set(err, ERR_CONFIG, "this libmicrohttpd was built without TLS");
         }
         flags |= MHD_USE_TLS;
+        srv->tls = true;
     }
     struct MHD_OptionItem options[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL}, /* first, or MHD complains */

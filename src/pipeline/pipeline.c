@@ -1,0 +1,330 @@
+/* pipeline/pipeline.c - the path of one webhook (see pipeline.h and DESIGN.md). */
+#include "pipeline/pipeline.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "core/log.h"
+#include "ledger/ledger.h"
+
+/* The install as the provider and the booking steps see it. */
+struct booking_ctx {
+    const struct pipeline_env *env;
+    const struct provider *provider;
+    struct install install;
+    json_t *config;  /* plain settings */
+    json_t *secrets; /* sealed secrets */
+    char aad_prefix[2 * CRYPTO_ID_MAX + 2];
+    enum ledger_direction direction;
+    bool auto_post;
+    struct ledger_accounts accounts;
+    const char *default_supplier;
+};
+
+static int read_secret(const struct provider_install *inst, const char *key, struct buf *out,
+                       struct error *err)
+{
+    const struct booking_ctx *b = inst->secret_ctx;
+    return catalog_secret_open(b->secrets, key, b->env->master_key, b->aad_prefix, out, err);
+}
+
+static const char *setting(const struct booking_ctx *b, const char *key, const char *fallback)
+{
+    const char *v = json_string_value(json_object_get(b->config, key));
+    return v && *v ? v : fallback;
+}
+
+static void outcome_error(struct pipeline_outcome *out, enum err_code code, const char *message)
+{
+    out->http_status = error_http_status(code);
+    error_set(&out->error, code, "%s", message);
+}
+
+/* Writes a webhook log row outside any transaction (rejections and failures). */
+static void log_alone(const struct booking_ctx *b, const struct webhook_request *req,
+                      const char *status, const char *event, const char *error)
+{
+    struct error err;
+    struct webhook_log log = {.tenant_id = b->install.tenant_id,
+                              .provider = b->provider->slug,
+                              .event = event,
+                              .status = status,
+                              .error = error,
+                              .body = b->env->keep_bodies ? req->body : NULL,
+                              .received_ms = req->now_ms};
+    if (store_webhook_log_insert(b->env->store, NULL, &log, &err) < 0)
+        log_error("cannot write the webhook log: %s", err.message);
+}
+
+enum booked { BOOKED, BOOKED_DUPLICATE, BOOKED_NOTHING };
+
+/* Books one settled payment: party, invoice (deduplicated), ledger. */
+static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                        struct invoice *inv, enum booked *result, struct error *err)
+{
+    bool expense = b->direction == LEDGER_EXPENSE;
+    bool created = false;
+    char fallback_name[160];
+    snprintf(fallback_name, sizeof fallback_name, "%s", b->provider->slug);
+    const struct party_hint hint = {
+        .provider = b->provider->slug,
+        .provider_ref = expense ? p->merchant_id : p->customer_id,
+        .email = expense ? p->merchant_email : p->customer_email,
+        .name = expense ? (p->merchant_name[0] ? p->merchant_name
+                           : p->merchant_email[0] ? p->merchant_email : fallback_name)
+                        : (p->customer_name[0] ? p->customer_name
+                           : p->customer_email[0] ? p->customer_email
+                           : p->customer_id[0] ? p->customer_id : "Customer"),
+        .fallback_id = expense ? b->default_supplier : NULL,
+    };
+    if (store_party_resolve(tx, b->install.tenant_id, expense ? PARTY_SUPPLIER : PARTY_CUSTOMER,
+                            &hint, inv->party_id, &created, err) < 0)
+        return -1;
+    inv->type = expense ? "eingangsrechnung" : "ausgangsrechnung";
+    bool inserted = false;
+    if (store_invoice_insert(tx, inv, &inserted, err) < 0)
+        return -1;
+    if (!inserted) {
+        *result = BOOKED_DUPLICATE;
+        return 0;
+    }
+    *result = BOOKED;
+    if (b->auto_post)
+        return ledger_post_invoice(tx, b->direction, &b->accounts, inv, false,
+                                   inv->journal_entry_id, err);
+    return 0;
+}
+
+/* Books a refund: a credit note against the original invoice, and the reversing entry. */
+static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                       struct invoice *inv, char *detail, size_t detail_cap,
+                       enum booked *result, struct error *err)
+{
+    struct invoice original;
+    struct error find_err;
+    if (store_invoice_find(tx, b->install.tenant_id, b->provider->slug, p->refunded_external_id,
+                           &original, &find_err) < 0) {
+        if (find_err.code != ERR_NOT_FOUND) {
+            *err = find_err;
+            return -1;
+        }
+        /* Nothing to credit: the payment was never booked here (before the install, or
+         * booked elsewhere). Accepting it keeps the provider from retrying forever. */
+        snprintf(detail, detail_cap, "refund of %s, which was not booked here; no action taken",
+                 p->refunded_external_id);
+        *result = BOOKED_NOTHING;
+        return 0;
+    }
+    inv->type = "gutschrift";
+    memcpy(inv->party_id, original.party_id, sizeof inv->party_id);
+    memcpy(inv->related_invoice_id, original.id, sizeof inv->related_invoice_id);
+    bool inserted = false;
+    if (store_invoice_insert(tx, inv, &inserted, err) < 0)
+        return -1;
+    if (!inserted) {
+        *result = BOOKED_DUPLICATE;
+        return 0;
+    }
+    *result = BOOKED;
+    /* The original's direction decides the reversal: an incoming invoice was an expense. */
+    enum ledger_direction dir = strcmp(original.type, "ausgangsrechnung") == 0 ? LEDGER_REVENUE
+                                                                               : LEDGER_EXPENSE;
+    if (b->auto_post && original.journal_entry_id[0])
+        return ledger_post_invoice(tx, dir, &b->accounts, inv, true, inv->journal_entry_id, err);
+    return 0;
+}
+
+/* Books one payment inside its own savepoint and writes its log row. */
+static int book_payment(struct booking_ctx *b, struct store_tx *tx,
+                        const struct webhook_request *req, const struct payment *p,
+                        json_t *results, bool *all_duplicates, struct error *err)
+{
+    struct invoice inv = {0};
+    enum booked result = BOOKED_NOTHING;
+    char detail[256] = "";
+    char amount[MONEY_TEXT_MAX];
+    memcpy(inv.tenant_id, b->install.tenant_id, sizeof inv.tenant_id);
+    snprintf(inv.invoice_number, sizeof inv.invoice_number, "%s", p->invoice_number);
+    memcpy(inv.invoice_date, p->date, sizeof inv.invoice_date);
+    inv.total_gross_minor = p->amount.minor;
+    memcpy(inv.currency, p->amount.currency, sizeof inv.currency);
+    snprintf(inv.source, sizeof inv.source, "%s", b->provider->slug);
+    snprintf(inv.external_id, sizeof inv.external_id, "%s", p->external_id);
+
+    if (store_tx_savepoint(tx, err) < 0)
+        return -1;
+    int rc = 0;
+    switch (p->kind) {
+    case PAYMENT_SETTLED:
+        rc = book_settled(b, tx, p, &inv, &result, err);
+        break;
+    case PAYMENT_REFUNDED:
+        rc = book_refund(b, tx, p, &inv, detail, sizeof detail, &result, err);
+        break;
+    case PAYMENT_FAILED:
+        snprintf(detail, sizeof detail, "payment failed; no invoice booked");
+        break;
+    case PAYMENT_IGNORED:
+        snprintf(detail, sizeof detail, "%s", p->detail);
+        break;
+    }
+    /* A duplicate must leave nothing behind, not even a supplier made a moment ago. */
+    if (rc < 0 || result == BOOKED_DUPLICATE) {
+        if (store_tx_undo(tx, err) < 0 || rc < 0)
+            return -1;
+    } else if (store_tx_release(tx, err) < 0) {
+        return -1;
+    }
+    const char *status = result == BOOKED_DUPLICATE ? "duplicate" : "processed";
+    if (result != BOOKED_DUPLICATE)
+        *all_duplicates = false;
+    struct webhook_log log = {.tenant_id = b->install.tenant_id,
+                              .provider = b->provider->slug,
+                              .event = p->event,
+                              .status = status,
+                              .external_id = p->external_id[0] ? p->external_id : NULL,
+                              .detail = detail[0] ? detail : NULL,
+                              .body = b->env->keep_bodies ? req->body : NULL,
+                              .received_ms = req->now_ms};
+    if (store_webhook_log_insert(NULL, tx, &log, err) < 0)
+        return -1;
+
+    json_t *r = json_pack("{s:s, s:s}", "event", p->event, "status", status);
+    if (p->external_id[0])
+        json_object_set_new(r, "externalId", json_string(p->external_id));
+    if (result == BOOKED) {
+        money_format(&p->amount, amount);
+        json_object_set_new(r, "invoiceId", json_string(inv.id));
+        json_object_set_new(r, "invoiceType", json_string(inv.type));
+        json_object_set_new(r, "partyId", json_string(inv.party_id));
+        json_object_set_new(r, "totalGross", json_string(amount));
+        json_object_set_new(r, "currency", json_string(inv.currency));
+        if (inv.journal_entry_id[0])
+            json_object_set_new(r, "journalEntryId", json_string(inv.journal_entry_id));
+    }
+    if (detail[0])
+        json_object_set_new(r, "detail", json_string(detail));
+    json_array_append_new(results, r);
+    return 0;
+}
+
+void pipeline_run(const struct pipeline_env *env, const char *provider_slug, const char *token,
+                  const struct webhook_request *req, struct pipeline_outcome *out)
+{
+    struct booking_ctx b = {.env = env};
+    struct payment_list payments = {0};
+    struct store_tx *tx = NULL;
+    json_t *state = NULL, *results = NULL;
+    struct error err = {0};
+    char hash[2 * CRYPTO_SHA256_LEN + 1];
+    memset(out, 0, sizeof *out);
+
+    /* 1. Token: the install it names, for this provider; anything else is 404 and leaves
+     *    no trace (an unknown token is not a tenant's business). */
+    b.provider = provider_find(provider_slug);
+    crypto_token_hash(token, strlen(token), hash);
+    if (!b.provider || store_install_by_token(env->store, hash, &b.install, &err) < 0 ||
+        strcmp(b.install.slug, b.provider->slug) != 0 || !b.install.is_active) {
+        if (b.provider && err.code != ERR_NOT_FOUND && err.code != ERR_OK)
+            outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
+        else
+            outcome_error(out, ERR_NOT_FOUND, "unknown webhook URL");
+        if (out->http_status == 500)
+            log_error("webhook token lookup failed: %s", err.message);
+        goto out;
+    }
+    memcpy(out->tenant_id, b.install.tenant_id, sizeof out->tenant_id);
+    b.config = json_loads(b.install.config, 0, NULL);
+    b.secrets = json_loads(b.install.secrets, 0, NULL);
+    snprintf(b.aad_prefix, sizeof b.aad_prefix, "%s/%s", b.install.tenant_id, b.install.id);
+    b.auto_post = json_is_true(json_object_get(b.config, "autoPost"));
+    b.direction = strcmp(setting(&b, "direction", "expense"), "revenue") == 0 ? LEDGER_REVENUE
+                                                                              : LEDGER_EXPENSE;
+    b.accounts = (struct ledger_accounts){
+        .expense = setting(&b, "expenseAccount", LEDGER_DEFAULT_EXPENSE),
+        .revenue = setting(&b, "revenueAccount", LEDGER_DEFAULT_REVENUE),
+        .clearing = setting(&b, "clearingAccount", provider_clearing_account(b.provider)),
+    };
+    b.default_supplier = setting(&b, "defaultSupplierId", NULL);
+
+    /* 2. Signature (or fetch-back): is this really the provider? */
+    struct provider_install inst = {
+        .tenant_id = b.install.tenant_id,
+        .install_id = b.install.id,
+        .config = b.config,
+        .secret = read_secret,
+        .secret_ctx = &b,
+        .api_base_url = setting(&b, "apiBaseUrl", b.provider->default_api_base),
+        .trusted_cert_prefix = env->trusted_cert_prefix,
+    };
+    switch (provider_verify(b.provider, req, &inst, &state, &err)) {
+    case VERIFY_OK:
+        break;
+    case VERIFY_INVALID:
+        log_alone(&b, req, "invalid_signature", NULL, err.message);
+        outcome_error(out, ERR_INVALID_SIGNATURE, "the webhook signature is not valid");
+        goto out;
+    case VERIFY_ERROR:
+        log_alone(&b, req, "failed", NULL, err.message);
+        if (err.code == ERR_UNAVAILABLE)
+            outcome_error(out, ERR_UNAVAILABLE, "the provider's API could not confirm the webhook; try again later");
+        else
+            outcome_error(out, ERR_INTERNAL, "the webhook could not be verified");
+        log_warn("%s webhook for tenant %s not verified: %s", b.provider->slug,
+                 b.install.tenant_id, err.message);
+        goto out;
+    }
+
+    /* Parse into normalized payments; a malformed one books nothing. */
+    if (provider_parse(b.provider, req, state, &payments, &err) < 0) {
+        log_alone(&b, req, "failed", NULL, err.message);
+        outcome_error(out, ERR_INVALID_PAYLOAD, err.message);
+        goto out;
+    }
+
+    /* 3-6. Supplier, invoice, duplicate check, ledger, log: one transaction. */
+    bool all_duplicates = true;
+    results = json_array();
+    if (!results || store_tx_begin(env->store, &tx, &err) < 0)
+        goto fail;
+    for (size_t i = 0; i < payments.n; i++)
+        if (book_payment(&b, tx, req, &payments.items[i], results, &all_duplicates, &err) < 0)
+            goto fail;
+    struct store_tx *committing = tx;
+    tx = NULL;
+    if (store_tx_commit(committing, &err) < 0)
+        goto fail;
+
+    /* Only now, after the commit, is the answer 2xx. */
+    out->http_status = 200;
+    out->ack_body = b.provider->ack_body;
+    out->ack_content_type = b.provider->ack_content_type;
+    out->body = json_pack("{s:s, s:O}", "status", all_duplicates ? "duplicate" : "processed",
+                          "results", results);
+    goto out;
+
+fail:
+    store_tx_rollback(tx);
+    tx = NULL;
+    log_error("%s webhook for tenant %s failed: %s", b.provider->slug, b.install.tenant_id,
+              err.message);
+    log_alone(&b, req, "failed", NULL, err.code == ERR_VALIDATION ? err.message : "internal error");
+    if (err.code == ERR_VALIDATION)
+        outcome_error(out, ERR_VALIDATION, err.message);
+    else
+        outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
+out:
+    json_decref(results);
+    json_decref(state);
+    json_decref(b.config);
+    json_decref(b.secrets);
+    payment_list_free(&payments);
+    store_install_clear(&b.install);
+}
+
+void pipeline_outcome_free(struct pipeline_outcome *out)
+{
+    json_decref(out->body);
+    out->body = NULL;
+}

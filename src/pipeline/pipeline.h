@@ -1,0 +1,40 @@
+/* pipeline/pipeline.h - one inbound webhook, from token to commit.
+ *
+ * pipeline_run() reads top to bottom in seed 002's order: find the install by its token,
+ * verify with the provider, parse, then for each payment resolve the supplier (or the
+ * customer), write the invoice (the unique key decides duplicates), post to the ledger
+ * when auto-post is on, and log; all of one request commits in one transaction, and the
+ * outcome (status and body) is only final once that commit returned. */
+#ifndef CONNECTORD_PIPELINE_H
+#define CONNECTORD_PIPELINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "crypto/crypto.h"
+#include "inbound/provider.h"
+#include "store/store.h"
+
+struct pipeline_env {
+    struct store *store;
+    const unsigned char *master_key; /* CRYPTO_KEY_LEN bytes */
+    const char *trusted_cert_prefix; /* PayPal: operator-trusted cert URL prefix, or NULL */
+    bool keep_bodies;                /* keep raw bodies in the webhook log */
+};
+
+struct pipeline_outcome {
+    int http_status;      /* 200, or the status of `error` */
+    struct error error;   /* when not 200: code and message */
+    json_t *body;         /* 2xx: the JSON answer (owned), unless ack_body is set */
+    const char *ack_body; /* the provider's expected 2xx body, e.g. Adyen's "[accepted]" */
+    const char *ack_content_type;
+    char tenant_id[CRYPTO_ID_MAX]; /* for the access log, when the token was known */
+};
+
+/* Never fails as a function: every problem is an outcome with a status. */
+void pipeline_run(const struct pipeline_env *env, const char *provider_slug, const char *token,
+                  const struct webhook_request *req, struct pipeline_outcome *out);
+void pipeline_outcome_free(struct pipeline_outcome *out);
+
+#endif
