@@ -344,9 +344,14 @@ static int cmd_serve(struct config *cfg, const char **values)
 
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : (cores > 0 ? (unsigned)cores : 1);
+    /* one connection per HTTP thread, one for the committer, one spare for the rest */
     if (open_store(cfg, (int)threads + 2, &store) < 0)
         goto out_labels;
     app.store = store;
+    if (store_batch_start(store, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
 
     /* Block the stop signals before any thread starts, so only sigwait() below sees them. */
     sigemptyset(&stop_signals);

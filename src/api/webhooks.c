@@ -1,11 +1,26 @@
 /* api/webhooks.c - POST /api/payment-import/:provider/:token, the door payment providers
  * knock on. The route is public (the token in the path is the credential) and HTTPS-only
- * outside development mode; the pipeline does the rest. */
+ * outside development mode.
+ *
+ * The pipeline's first half (token, signature, parse) runs here on the HTTP thread; its
+ * booking joins the store's group commit while the connection is parked, so no thread
+ * waits on an fsync, and the answer goes out once the batch holding it has committed. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/clock.h"
 #include "pipeline/pipeline.h"
+
+struct pending_webhook {
+    struct pipeline_job *job;
+    struct pipeline_env env;
+    struct store_batch_job batch;
+    void (*resume)(void *token);
+    void *token;
+    int rc;
+    struct error err;
+};
 
 static const char *header_of(const struct webhook_request *wr, const char *name)
 {
@@ -17,6 +32,65 @@ static const char *query_of(const struct webhook_request *wr, const char *name)
     return http_request_query(wr->ctx, name);
 }
 
+static int respond_outcome(struct http_request *req, struct http_response *res,
+                           struct pipeline_outcome *out, struct error *err)
+{
+    int rc;
+    if (out->tenant_id[0])
+        http_set_tenant(req, out->tenant_id);
+    if (out->http_status != 200) {
+        *err = out->error;
+        rc = -1;
+    } else if (out->ack_body) {
+        rc = http_respond_text(res, 200, out->ack_content_type ? out->ack_content_type : "text/plain",
+                               out->ack_body, strlen(out->ack_body), err);
+    } else {
+        rc = http_respond_json(res, 200, json_incref(out->body), err);
+    }
+    pipeline_outcome_free(out);
+    return rc;
+}
+
+static int book(void *ctx, struct store_tx *tx, struct error *err)
+{
+    struct pending_webhook *p = ctx;
+    return pipeline_job_book(p->job, tx, err);
+}
+
+static void booked(void *ctx, int rc, const struct error *err)
+{
+    struct pending_webhook *p = ctx;
+    p->rc = rc;
+    if (rc < 0)
+        p->err = *err;
+    p->resume(p->token);
+}
+
+static void start(void *ctx, void (*resume)(void *token), void *token)
+{
+    struct pending_webhook *p = ctx;
+    p->resume = resume;
+    p->token = token;
+    p->batch = (struct store_batch_job){.work = book, .done = booked, .ctx = p};
+    store_batch_submit(p->env.store, &p->batch);
+}
+
+static int finish(void *ctx, struct http_request *req, struct http_response *res,
+                  struct error *err)
+{
+    struct pending_webhook *p = ctx;
+    struct pipeline_outcome out;
+    pipeline_job_finish(p->job, p->rc, &p->err, &out);
+    return respond_outcome(req, res, &out, err);
+}
+
+static void release(void *ctx)
+{
+    struct pending_webhook *p = ctx;
+    pipeline_job_free(p->job);
+    free(p);
+}
+
 int api_webhook_receive(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct app *app = req->app;
@@ -26,25 +100,22 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
                                  .query = query_of,
                                  .ctx = req,
                                  .now_ms = clock_now_ms()};
-    struct pipeline_env env = {.store = app->store,
-                               .master_key = app->master_key,
-                               .trusted_cert_prefix = app->trusted_cert_prefix,
-                               .keep_bodies = app->keep_webhook_bodies};
+    struct pending_webhook *p = calloc(1, sizeof *p);
+    if (!p)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    p->env = (struct pipeline_env){.store = app->store,
+                                   .master_key = app->master_key,
+                                   .trusted_cert_prefix = app->trusted_cert_prefix,
+                                   .keep_bodies = app->keep_webhook_bodies};
     struct pipeline_outcome out;
-    pipeline_run(&env, http_request_param(req, "provider"), http_request_param(req, "token"),
-                 &wr, &out);
+    p->job = pipeline_prepare(&p->env, http_request_param(req, "provider"),
+                              http_request_param(req, "token"), &wr, &out);
+    if (!p->job) {
+        free(p);
+        return respond_outcome(req, res, &out, err);
+    }
     if (out.tenant_id[0])
         http_set_tenant(req, out.tenant_id);
-    int rc;
-    if (out.http_status != 200) {
-        *err = out.error;
-        rc = -1;
-    } else if (out.ack_body) {
-        rc = http_respond_text(res, 200, out.ack_content_type ? out.ack_content_type : "text/plain",
-                               out.ack_body, strlen(out.ack_body), err);
-    } else {
-        rc = http_respond_json(res, 200, json_incref(out.body), err);
-    }
-    pipeline_outcome_free(&out);
-    return rc;
+    struct http_deferral d = {.ctx = p, .start = start, .finish = finish, .release = release};
+    return http_defer(req, &d);
 }

@@ -40,7 +40,8 @@ struct http_request {
     char tenant_id[48]; /* for the access log on public routes that find a tenant */
     void *app;                         /* the application context given to the server */
     char request_id[HTTP_REQUEST_ID_MAX];
-    void *conn; /* private: the libmicrohttpd connection */
+    void *conn;  /* private: the libmicrohttpd connection */
+    void *state; /* private: the server's request state */
 };
 
 struct http_header {
@@ -79,6 +80,24 @@ int http_respond_error(struct http_response *res, const struct error *err, json_
 
 typedef int (*http_handler_fn)(struct http_request *req, struct http_response *res,
                                struct error *err);
+
+/* A handler that must wait for work finishing on another thread (a group commit) calls
+ * http_defer() and returns HTTP_DEFERRED. The server then parks the connection without
+ * holding a thread, calls start(), which must arrange for resume(token) to be called
+ * exactly once from any thread; then finish() builds the response on a server thread and
+ * release() frees ctx (release is also called if the connection dies first). */
+#define HTTP_DEFERRED 1
+
+struct http_deferral {
+    void *ctx;
+    void (*start)(void *ctx, void (*resume)(void *token), void *token);
+    int (*finish)(void *ctx, struct http_request *req, struct http_response *res,
+                  struct error *err);
+    void (*release)(void *ctx);
+};
+
+/* Returns HTTP_DEFERRED for the handler to return. */
+int http_defer(struct http_request *req, const struct http_deferral *deferral);
 
 #define ROUTE_JSON 0x1u       /* a body, when present, must be application/json (else 415) */
 #define ROUTE_HTTPS_ONLY 0x2u /* refuse plain HTTP (403 https_required), see the config */

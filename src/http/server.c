@@ -51,7 +51,15 @@ struct request_state {
     int64_t start_us;
     struct buf body;
     bool too_large;
-    bool answered; /* a response was queued early (413) */
+    bool answered; /* dispatched (or answered early: 413) */
+    bool deferred; /* parked until its deferral resumes it */
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    struct http_request req; /* lives as long as the state, so a deferral can finish it */
+    struct principal principal;
+    char *path_copy; /* route params point into it */
+    size_t route_index;
+    struct http_deferral deferral;
 };
 
 /* ---- request accessors ---------------------------------------------------------------- */
@@ -241,42 +249,78 @@ static void respond_failure(const struct http_request *req, struct http_response
 
 /* ---- dispatch ------------------------------------------------------------------------- */
 
+/* Sends the response (or the error in err when it is not NULL), and counts and logs it. */
+static enum MHD_Result complete(struct http_server *srv, struct request_state *st,
+                                struct http_response *res, const struct error *err)
+{
+    const struct http_server_config *cfg = &srv->cfg;
+    const struct route *route =
+        st->route_index < cfg->n_routes ? &cfg->routes[st->route_index] : NULL;
+    if (err)
+        respond_failure(&st->req, res, err);
+    enum MHD_Result ok = send_response(st->conn, &st->req, res);
+    int64_t duration = clock_monotonic_us() - st->start_us;
+    metrics_request(st->route_index, res->status, duration);
+    if (cfg->access_log)
+        access_log(&st->req, route, res->status, duration);
+    json_decref(res->error_extra);
+    buf_free(&res->body);
+    return ok;
+}
+
+int http_defer(struct http_request *req, const struct http_deferral *deferral)
+{
+    struct request_state *st = req->state;
+    st->deferral = *deferral;
+    st->deferred = true;
+    return HTTP_DEFERRED;
+}
+
+static void resume_request(void *token)
+{
+    struct request_state *st = token;
+    MHD_resume_connection(st->conn);
+}
+
 static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *conn,
                                 const char *url, const char *method, struct request_state *st)
 {
     const struct http_server_config *cfg = &srv->cfg;
-    struct http_request req = {.method = method, .path = url, .app = cfg->app, .conn = conn};
+    struct http_request *req = &st->req;
     struct http_response res = {.status = 200};
-    struct principal principal;
     struct error err = {0};
     const struct route *route = NULL;
-    size_t route_index = cfg->n_routes;
     char allow[64];
-    char *path_copy = strdup(url);
 
+    *req = (struct http_request){.method = method, .path = url, .app = cfg->app, .conn = conn,
+                                 .state = st};
+    st->srv = srv;
+    st->conn = conn;
+    st->route_index = cfg->n_routes;
+    st->path_copy = strdup(url);
     buf_init(&res.body, HTTP_RESPONSE_BODY_CAP);
-    request_id_assign(srv, conn, req.request_id);
-    req.body = st->body.data ? st->body.data : "";
-    req.body_len = st->body.len;
+    request_id_assign(srv, conn, req->request_id);
+    req->body = st->body.data ? st->body.data : "";
+    req->body_len = st->body.len;
 
-    if (!path_copy) {
+    if (!st->path_copy) {
         error_set(&err, ERR_INTERNAL, "out of memory");
         goto fail;
     }
-    switch (router_match(cfg->routes, cfg->n_routes, method, path_copy, &route_index, req.params,
-                         &req.n_params, allow, sizeof allow)) {
+    switch (router_match(cfg->routes, cfg->n_routes, method, st->path_copy, &st->route_index,
+                         req->params, &req->n_params, allow, sizeof allow)) {
     case ROUTE_NO_PATH:
-        route_index = cfg->n_routes;
+        st->route_index = cfg->n_routes;
         error_set(&err, ERR_NOT_FOUND, "no such endpoint");
         goto fail;
     case ROUTE_NO_METHOD:
-        route_index = cfg->n_routes;
+        st->route_index = cfg->n_routes;
         http_response_add_header(&res, "Allow", allow);
         error_set(&err, ERR_METHOD_NOT_ALLOWED, "method %s is not allowed here; allowed: %s",
                   method, allow);
         goto fail;
     case ROUTE_MATCHED:
-        route = &cfg->routes[route_index];
+        route = &cfg->routes[st->route_index];
         break;
     }
 
@@ -291,40 +335,49 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
     }
     if (route->role != AUTH_ROLE_NONE) {
         const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-        if (auth_bearer(cfg->store, authz, &principal, &err) < 0) {
+        if (auth_bearer(cfg->store, authz, &st->principal, &err) < 0) {
             if (err.code == ERR_UNAUTHORIZED)
                 http_response_add_header(&res, "WWW-Authenticate", "Bearer realm=\"connectord\"");
             goto fail;
         }
-        req.principal = &principal;
-        if (principal.role < route->role) {
+        req->principal = &st->principal;
+        if (st->principal.role < route->role) {
             error_set(&err, ERR_FORBIDDEN, "this endpoint needs the %s role",
                       auth_role_name(route->role));
             goto fail;
         }
     }
-    if ((route->flags & ROUTE_JSON) && req.body_len > 0 &&
+    if ((route->flags & ROUTE_JSON) && req->body_len > 0 &&
         !content_type_is_json(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                           MHD_HTTP_HEADER_CONTENT_TYPE))) {
         error_set(&err, ERR_UNSUPPORTED_MEDIA, "the request body must be application/json");
         goto fail;
     }
-    if (route->handler(&req, &res, &err) < 0)
-        goto fail;
-    goto send;
-
+    int rc = route->handler(req, &res, &err);
+    if (rc == HTTP_DEFERRED) {
+        /* Park first, then start: the work may finish and resume at once. */
+        json_decref(res.error_extra);
+        buf_free(&res.body);
+        MHD_suspend_connection(conn);
+        st->deferral.start(st->deferral.ctx, resume_request, st);
+        return MHD_YES;
+    }
+    return complete(srv, st, &res, rc < 0 ? &err : NULL);
 fail:
-    respond_failure(&req, &res, &err);
-send:;
-    enum MHD_Result ok = send_response(conn, &req, &res);
-    int64_t duration = clock_monotonic_us() - st->start_us;
-    metrics_request(route_index, res.status, duration);
-    if (cfg->access_log)
-        access_log(&req, route, res.status, duration);
-    json_decref(res.error_extra);
-    buf_free(&res.body);
-    free(path_copy);
-    return ok;
+    return complete(srv, st, &res, &err);
+}
+
+/* Called again for a resumed connection: the deferred work is done. */
+static enum MHD_Result finish_deferred(struct http_server *srv, struct request_state *st)
+{
+    struct http_response res = {.status = 200};
+    struct error err = {0};
+    buf_init(&res.body, HTTP_RESPONSE_BODY_CAP);
+    st->deferred = false;
+    int rc = st->deferral.finish(st->deferral.ctx, &st->req, &res, &err);
+    st->deferral.release(st->deferral.ctx);
+    st->deferral.release = NULL;
+    return complete(srv, st, &res, rc < 0 ? &err : NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -360,6 +413,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (st->deferred)
+        return finish_deferred(srv, st);
     if (st->answered)
         return MHD_YES;
     st->answered = true;
@@ -375,7 +430,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (!st)
         return;
+    if (st->deferral.release)
+        st->deferral.release(st->deferral.ctx);
     buf_free(&st->body);
+    free(st->path_copy);
     free(st);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
@@ -466,7 +524,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         threads = cores > 0 ? (unsigned)cores : 1;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
     if (ipv6)
         flags |= MHD_USE_IPv6;
     bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;

@@ -2,6 +2,7 @@
 #include "pipeline/pipeline.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog/catalog.h"
@@ -209,118 +210,174 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     return 0;
 }
 
-void pipeline_run(const struct pipeline_env *env, const char *provider_slug, const char *token,
-                  const struct webhook_request *req, struct pipeline_outcome *out)
+/* A request between its parse (on the HTTP thread) and its booking (in a transaction). */
+struct pipeline_job {
+    struct booking_ctx b;
+    struct webhook_request req; /* body stays valid until the request completes */
+    struct payment_list payments;
+    json_t *state;
+    json_t *results;
+    bool all_duplicates;
+};
+
+void pipeline_job_free(struct pipeline_job *job)
 {
-    struct booking_ctx b = {.env = env};
-    struct payment_list payments = {0};
-    struct store_tx *tx = NULL;
-    json_t *state = NULL, *results = NULL;
+    if (!job)
+        return;
+    json_decref(job->results);
+    json_decref(job->state);
+    json_decref(job->b.config);
+    json_decref(job->b.secrets);
+    payment_list_free(&job->payments);
+    store_install_clear(&job->b.install);
+    free(job);
+}
+
+struct pipeline_job *pipeline_prepare(const struct pipeline_env *env, const char *provider_slug,
+                                      const char *token, const struct webhook_request *req,
+                                      struct pipeline_outcome *out)
+{
+    struct pipeline_job *job = calloc(1, sizeof *job);
     struct error err = {0};
     char hash[2 * CRYPTO_SHA256_LEN + 1];
     memset(out, 0, sizeof *out);
+    if (!job) {
+        outcome_error(out, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    struct booking_ctx *b = &job->b;
+    b->env = env;
+    job->req = *req;
 
     /* 1. Token: the install it names, for this provider; anything else is 404 and leaves
      *    no trace (an unknown token is not a tenant's business). */
-    b.provider = provider_find(provider_slug);
+    b->provider = provider_find(provider_slug);
     crypto_token_hash(token, strlen(token), hash);
-    if (!b.provider || store_install_by_token(env->store, hash, &b.install, &err) < 0 ||
-        strcmp(b.install.slug, b.provider->slug) != 0 || !b.install.is_active) {
-        if (b.provider && err.code != ERR_NOT_FOUND && err.code != ERR_OK)
-            outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
-        else
-            outcome_error(out, ERR_NOT_FOUND, "unknown webhook URL");
-        if (out->http_status == 500)
+    if (!b->provider || store_install_by_token(env->store, hash, &b->install, &err) < 0 ||
+        strcmp(b->install.slug, b->provider->slug) != 0 || !b->install.is_active) {
+        if (b->provider && err.code != ERR_NOT_FOUND && err.code != ERR_OK) {
             log_error("webhook token lookup failed: %s", err.message);
-        goto out;
+            outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
+        } else {
+            outcome_error(out, ERR_NOT_FOUND, "unknown webhook URL");
+        }
+        goto final;
     }
-    memcpy(out->tenant_id, b.install.tenant_id, sizeof out->tenant_id);
-    b.config = json_loads(b.install.config, 0, NULL);
-    b.secrets = json_loads(b.install.secrets, 0, NULL);
-    snprintf(b.aad_prefix, sizeof b.aad_prefix, "%s/%s", b.install.tenant_id, b.install.id);
-    b.auto_post = json_is_true(json_object_get(b.config, "autoPost"));
-    b.direction = strcmp(setting(&b, "direction", "expense"), "revenue") == 0 ? LEDGER_REVENUE
+    memcpy(out->tenant_id, b->install.tenant_id, sizeof out->tenant_id);
+    b->config = json_loads(b->install.config, 0, NULL);
+    b->secrets = json_loads(b->install.secrets, 0, NULL);
+    snprintf(b->aad_prefix, sizeof b->aad_prefix, "%s/%s", b->install.tenant_id, b->install.id);
+    b->auto_post = json_is_true(json_object_get(b->config, "autoPost"));
+    b->direction = strcmp(setting(b, "direction", "expense"), "revenue") == 0 ? LEDGER_REVENUE
                                                                               : LEDGER_EXPENSE;
-    b.accounts = (struct ledger_accounts){
-        .expense = setting(&b, "expenseAccount", LEDGER_DEFAULT_EXPENSE),
-        .revenue = setting(&b, "revenueAccount", LEDGER_DEFAULT_REVENUE),
-        .clearing = setting(&b, "clearingAccount", provider_clearing_account(b.provider)),
+    b->accounts = (struct ledger_accounts){
+        .expense = setting(b, "expenseAccount", LEDGER_DEFAULT_EXPENSE),
+        .revenue = setting(b, "revenueAccount", LEDGER_DEFAULT_REVENUE),
+        .clearing = setting(b, "clearingAccount", provider_clearing_account(b->provider)),
     };
-    b.default_supplier = setting(&b, "defaultSupplierId", NULL);
+    b->default_supplier = setting(b, "defaultSupplierId", NULL);
 
     /* 2. Signature (or fetch-back): is this really the provider? */
     struct provider_install inst = {
-        .tenant_id = b.install.tenant_id,
-        .install_id = b.install.id,
-        .config = b.config,
+        .tenant_id = b->install.tenant_id,
+        .install_id = b->install.id,
+        .config = b->config,
         .secret = read_secret,
-        .secret_ctx = &b,
-        .api_base_url = setting(&b, "apiBaseUrl", b.provider->default_api_base),
+        .secret_ctx = b,
+        .api_base_url = setting(b, "apiBaseUrl", b->provider->default_api_base),
         .trusted_cert_prefix = env->trusted_cert_prefix,
     };
-    switch (provider_verify(b.provider, req, &inst, &state, &err)) {
+    switch (provider_verify(b->provider, req, &inst, &job->state, &err)) {
     case VERIFY_OK:
         break;
     case VERIFY_INVALID:
-        log_alone(&b, req, "invalid_signature", NULL, err.message);
+        log_alone(b, req, "invalid_signature", NULL, err.message);
         outcome_error(out, ERR_INVALID_SIGNATURE, "the webhook signature is not valid");
-        goto out;
+        goto final;
     case VERIFY_ERROR:
-        log_alone(&b, req, "failed", NULL, err.message);
+        log_alone(b, req, "failed", NULL, err.message);
+        log_warn("%s webhook for tenant %s not verified: %s", b->provider->slug,
+                 b->install.tenant_id, err.message);
         if (err.code == ERR_UNAVAILABLE)
-            outcome_error(out, ERR_UNAVAILABLE, "the provider's API could not confirm the webhook; try again later");
+            outcome_error(out, ERR_UNAVAILABLE, "the provider's API could not confirm the webhook");
         else
             outcome_error(out, ERR_INTERNAL, "the webhook could not be verified");
-        log_warn("%s webhook for tenant %s not verified: %s", b.provider->slug,
-                 b.install.tenant_id, err.message);
-        goto out;
+        goto final;
     }
 
     /* Parse into normalized payments; a malformed one books nothing. */
-    if (provider_parse(b.provider, req, state, &payments, &err) < 0) {
-        log_alone(&b, req, "failed", NULL, err.message);
+    if (provider_parse(b->provider, req, job->state, &job->payments, &err) < 0) {
+        log_alone(b, req, "failed", NULL, err.message);
         outcome_error(out, ERR_INVALID_PAYLOAD, err.message);
-        goto out;
+        goto final;
     }
+    job->results = json_array();
+    if (!job->results) {
+        outcome_error(out, ERR_INTERNAL, "out of memory");
+        goto final;
+    }
+    return job;
+final:
+    pipeline_job_free(job);
+    return NULL;
+}
 
-    /* 3-6. Supplier, invoice, duplicate check, ledger, log: one transaction. */
-    bool all_duplicates = true;
-    results = json_array();
-    if (!results || store_tx_begin(env->store, &tx, &err) < 0)
-        goto fail;
-    for (size_t i = 0; i < payments.n; i++)
-        if (book_payment(&b, tx, req, &payments.items[i], results, &all_duplicates, &err) < 0)
-            goto fail;
-    struct store_tx *committing = tx;
-    tx = NULL;
-    if (store_tx_commit(committing, &err) < 0)
-        goto fail;
+/* 3-6. Supplier, invoice, duplicate check, ledger, log, for every payment of the request,
+ * inside the caller's transaction. */
+int pipeline_job_book(struct pipeline_job *job, struct store_tx *tx, struct error *err)
+{
+    job->all_duplicates = true;
+    json_array_clear(job->results);
+    for (size_t i = 0; i < job->payments.n; i++)
+        if (book_payment(&job->b, tx, &job->req, &job->payments.items[i], job->results,
+                         &job->all_duplicates, err) < 0)
+            return -1;
+    return 0;
+}
 
+void pipeline_job_finish(struct pipeline_job *job, int rc, const struct error *err,
+                         struct pipeline_outcome *out)
+{
+    struct booking_ctx *b = &job->b;
+    memset(out, 0, sizeof *out);
+    memcpy(out->tenant_id, b->install.tenant_id, sizeof out->tenant_id);
+    if (rc < 0) {
+        log_error("%s webhook for tenant %s failed: %s", b->provider->slug,
+                  b->install.tenant_id, err->message);
+        log_alone(b, &job->req, "failed", NULL,
+                  err->code == ERR_VALIDATION ? err->message : "internal error");
+        if (err->code == ERR_VALIDATION)
+            outcome_error(out, ERR_VALIDATION, err->message);
+        else
+            outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
+        return;
+    }
     /* Only now, after the commit, is the answer 2xx. */
     out->http_status = 200;
-    out->ack_body = b.provider->ack_body;
-    out->ack_content_type = b.provider->ack_content_type;
-    out->body = json_pack("{s:s, s:O}", "status", all_duplicates ? "duplicate" : "processed",
-                          "results", results);
-    goto out;
+    out->ack_body = b->provider->ack_body;
+    out->ack_content_type = b->provider->ack_content_type;
+    out->body = json_pack("{s:s, s:O}", "status", job->all_duplicates ? "duplicate" : "processed",
+                          "results", job->results);
+}
 
-fail:
-    store_tx_rollback(tx);
-    tx = NULL;
-    log_error("%s webhook for tenant %s failed: %s", b.provider->slug, b.install.tenant_id,
-              err.message);
-    log_alone(&b, req, "failed", NULL, err.code == ERR_VALIDATION ? err.message : "internal error");
-    if (err.code == ERR_VALIDATION)
-        outcome_error(out, ERR_VALIDATION, err.message);
-    else
-        outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
-out:
-    json_decref(results);
-    json_decref(state);
-    json_decref(b.config);
-    json_decref(b.secrets);
-    payment_list_free(&payments);
-    store_install_clear(&b.install);
+void pipeline_run(const struct pipeline_env *env, const char *provider_slug, const char *token,
+                  const struct webhook_request *req, struct pipeline_outcome *out)
+{
+    struct pipeline_job *job = pipeline_prepare(env, provider_slug, token, req, out);
+    if (!job)
+        return;
+    struct store_tx *tx = NULL;
+    struct error err = {0};
+    int rc = store_tx_begin(env->store, &tx, &err);
+    if (rc == 0)
+        rc = pipeline_job_book(job, tx, &err);
+    if (rc == 0) {
+        rc = store_tx_commit(tx, &err);
+    } else {
+        store_tx_rollback(tx);
+    }
+    pipeline_job_finish(job, rc, &err, out);
+    pipeline_job_free(job);
 }
 
 void pipeline_outcome_free(struct pipeline_outcome *out)

@@ -32,7 +32,23 @@ struct pipeline_outcome {
     char tenant_id[CRYPTO_ID_MAX]; /* for the access log, when the token was known */
 };
 
-/* Never fails as a function: every problem is an outcome with a status. */
+/* The request in three steps, so its booking can join a group commit:
+ * pipeline_prepare() finds the install, verifies and parses on the calling thread; it
+ * returns NULL when the outcome is already final (rejections), else a job.
+ * pipeline_job_book() books the job inside a transaction (any thread); after the commit,
+ * pipeline_job_finish() turns its result (rc, err: the commit's if that failed) into the
+ * outcome. pipeline_job_free() releases the job (NULL is a no-op). */
+struct pipeline_job;
+struct pipeline_job *pipeline_prepare(const struct pipeline_env *env, const char *provider_slug,
+                                      const char *token, const struct webhook_request *req,
+                                      struct pipeline_outcome *out);
+int pipeline_job_book(struct pipeline_job *job, struct store_tx *tx, struct error *err);
+void pipeline_job_finish(struct pipeline_job *job, int rc, const struct error *err,
+                         struct pipeline_outcome *out);
+void pipeline_job_free(struct pipeline_job *job);
+
+/* All three with a transaction of its own. Never fails as a function: every problem is
+ * an outcome with a status. */
 void pipeline_run(const struct pipeline_env *env, const char *provider_slug, const char *token,
                   const struct webhook_request *req, struct pipeline_outcome *out);
 void pipeline_outcome_free(struct pipeline_outcome *out);

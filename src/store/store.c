@@ -25,7 +25,18 @@ struct store {
     size_t n_conns;
     size_t *free_list; /* indices of free connections, n_free of them */
     size_t n_free;
+    struct store_batch *batch; /* the committer, when started */
 };
+
+struct store_batch *store_get_batch(struct store *s)
+{
+    return s->batch;
+}
+
+void store_set_batch(struct store *s, struct store_batch *b)
+{
+    s->batch = b;
+}
 
 static const struct store_driver *driver_for(const char *dsn, const char **target)
 {
@@ -83,6 +94,7 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    store_batch_stop(s);
     for (size_t i = 0; i < s->n_conns; i++)
         s->driver->disconnect(s->conns[i]);
     free(s->conns);

@@ -136,6 +136,27 @@ int store_tx_savepoint(struct store_tx *tx, struct error *err);
 int store_tx_release(struct store_tx *tx, struct error *err);
 int store_tx_undo(struct store_tx *tx, struct error *err); /* roll back to and release */
 
+/* ---- group commit ---------------------------------------------------------------------- */
+
+/* A unit of work for the committer: work() runs inside its own savepoint of a shared
+ * transaction (on failure only its part is undone); done() is called once after the
+ * commit, from the committer thread, with work()'s result, or -1 when the commit failed.
+ * The job's memory is the caller's until done() returns; done() may free it. */
+struct store_batch_job {
+    int (*work)(void *ctx, struct store_tx *tx, struct error *err);
+    void (*done)(void *ctx, int rc, const struct error *err);
+    void *ctx;
+    /* private to the committer */
+    struct store_batch_job *next;
+    int rc;
+    struct error err;
+};
+
+/* Starts the committer thread (the server does; without it jobs commit one by one). */
+int store_batch_start(struct store *s, struct error *err);
+void store_batch_stop(struct store *s); /* finishes queued jobs first */
+void store_batch_submit(struct store *s, struct store_batch_job *job);
+
 /* ---- the books ----------------------------------------------------------------------- */
 
 /* A webhook install found by its token's hash (ERR_NOT_FOUND when none). */

@@ -87,6 +87,11 @@ int store_tx_query(struct store_tx *tx, const char *sql, const struct store_para
                    size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
                    struct error *err);
 
+/* The committer attached to a store (batch.c), or NULL. */
+struct store_batch;
+struct store_batch *store_get_batch(struct store *s);
+void store_set_batch(struct store *s, struct store_batch *b);
+
 #define N_PARAMS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 #endif
