@@ -12,6 +12,11 @@ json_t *json_parse_body(const char *data, size_t len, struct error *err)
     }
     json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
+        /* jansson appends " near '<token>'", and the token is the client's own bytes (the
+         * start of a secret, say); the position is enough to find the mistake. */
+        char *near = strstr(jerr.text, " near ");
+        if (near)
+            *near = '\0';
         error_set(err, ERR_INVALID_JSON, "malformed JSON at line %d, column %d: %s",
                   jerr.line, jerr.column, jerr.text);
         return NULL;
