@@ -63,9 +63,14 @@ run: deps
 	@mkdir -p var
 	./build/connectord serve --dev
 
-test: deps-test
+test: deps-test tests/e2e/node_modules/.installed
 	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN)
 	@tests/run $(UNIT_BIN)
+
+# The providers' official SDKs the end-to-end tests sign with (npm, pinned by the lock file).
+tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 bench:
 	bench/http.sh
