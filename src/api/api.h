@@ -45,6 +45,7 @@ int api_project_connector_update(struct http_request *req, struct http_response 
                                  struct error *err);
 int api_project_connector_delete(struct http_request *req, struct http_response *res,
                                  struct error *err);
+int api_webhook_test(struct http_request *req, struct http_response *res, struct error *err);
 int api_webhook_receive(struct http_request *req, struct http_response *res, struct error *err);
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
 

@@ -19,6 +19,7 @@ static const struct route routes[] = {
     {"POST", "/api/connectors/:slug/install",    api_connector_install,   AUTH_ROLE_ADMIN, ROUTE_JSON},
     {"POST", "/api/connectors/:slug/uninstall",  api_connector_uninstall, AUTH_ROLE_ADMIN, ROUTE_JSON},
     {"PUT",  "/api/connectors/:slug/config",     api_connector_configure, AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"POST", "/api/connectors/:slug/test-webhook", api_webhook_test,      AUTH_ROLE_ADMIN, ROUTE_JSON},
 
     /* seed 001: outbound destinations of a project (the caller's tenant), by id */
     {"GET",    "/api/projects/:projectId/connectors",              api_project_connectors_list,  AUTH_ROLE_ADMIN, 0},

@@ -119,3 +119,18 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
     struct http_deferral d = {.ctx = p, .start = start, .finish = finish, .release = release};
     return http_defer(req, &d);
 }
+
+/* POST /api/connectors/:slug/test-webhook: runs a synthetic signed event through the whole
+ * pipeline and reports what it did, leaving the store unchanged. */
+int api_webhook_test(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    struct pipeline_env env = {.store = app->store,
+                               .master_key = app->master_key,
+                               .trusted_cert_prefix = app->trusted_cert_prefix};
+    json_t *report = NULL;
+    const char *slug = http_request_param(req, "slug");
+    if (pipeline_test(&env, req->principal->tenant_id, slug, &report, err) < 0)
+        return -1;
+    return http_respond_json(res, 200, report, err);
+}

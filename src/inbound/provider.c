@@ -70,6 +70,49 @@ int provider_parse(const struct provider *p, const struct webhook_request *req,
     return rc;
 }
 
+int provider_sample(const struct provider *p, const struct provider_install *inst,
+                    int64_t now_ms, struct provider_sample *out, json_t **state,
+                    struct error *err)
+{
+    *state = NULL;
+    memset(out, 0, sizeof *out);
+    buf_init(&out->body, 1 << 20);
+    if (!p->sample)
+        return error_set(err, ERR_VALIDATION, "%s has no test webhook", p->slug);
+    if (p->sample(inst, now_ms, out, state, err) < 0) {
+        json_decref(*state);
+        *state = NULL;
+        provider_sample_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+int provider_sample_header(struct provider_sample *s, const char *name, const char *value)
+{
+    if (s->n_headers == PROVIDER_SAMPLE_HEADERS)
+        return -1;
+    s->header_names[s->n_headers] = strdup(name);
+    s->header_values[s->n_headers] = strdup(value);
+    if (!s->header_names[s->n_headers] || !s->header_values[s->n_headers]) {
+        free(s->header_names[s->n_headers]);
+        free(s->header_values[s->n_headers]);
+        return -1;
+    }
+    s->n_headers++;
+    return 0;
+}
+
+void provider_sample_free(struct provider_sample *s)
+{
+    for (size_t i = 0; i < s->n_headers; i++) {
+        free(s->header_names[i]);
+        free(s->header_values[i]);
+    }
+    s->n_headers = 0;
+    buf_free(&s->body);
+}
+
 struct payment *payment_list_add(struct payment_list *list)
 {
     if (list->n == list->cap) {

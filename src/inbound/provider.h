@@ -76,6 +76,17 @@ struct payment_list {
 struct payment *payment_list_add(struct payment_list *list);
 void payment_list_free(struct payment_list *list);
 
+/* A synthetic request (provider_sample_*): a body and up to 8 headers, owned. */
+#define PROVIDER_SAMPLE_HEADERS 8
+struct provider_sample {
+    struct buf body;
+    char *header_names[PROVIDER_SAMPLE_HEADERS];
+    char *header_values[PROVIDER_SAMPLE_HEADERS];
+    size_t n_headers;
+};
+int provider_sample_header(struct provider_sample *s, const char *name, const char *value);
+void provider_sample_free(struct provider_sample *s);
+
 enum verify_result {
     VERIFY_OK,
     VERIFY_INVALID, /* signature, certificate or fetch-back says no: 400 invalid_signature */
@@ -100,6 +111,12 @@ struct provider {
      * message when required fields are missing or malformed; nothing is booked then. */
     int (*parse)(const struct webhook_request *req, const json_t *state,
                  struct payment_list *out, struct error *err);
+    /* Builds a synthetic, correctly signed event with the install's secrets, for
+     * POST /api/connectors/:slug/test-webhook. Fetch-back providers, whose events carry
+     * nothing to sign, also return the object their API would answer in *state, and
+     * verification is then skipped. NULL: the provider has no test event. */
+    int (*sample)(const struct provider_install *inst, int64_t now_ms,
+                  struct provider_sample *out, json_t **state, struct error *err);
     const char *ack_body;         /* what a 2xx answer carries, if the provider wants it
                                      (Adyen: "[accepted]"); NULL: a JSON status */
     const char *ack_content_type; /* of ack_body */
@@ -112,6 +129,10 @@ const struct provider *const *provider_all(size_t *count);
 enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,
                                    const struct provider_install *inst, json_t **state,
                                    struct error *err);
+/* ERR_VALIDATION when the provider has no sample. */
+int provider_sample(const struct provider *p, const struct provider_install *inst,
+                    int64_t now_ms, struct provider_sample *out, json_t **state,
+                    struct error *err);
 int provider_parse(const struct provider *p, const struct webhook_request *req,
                    const json_t *state, struct payment_list *out, struct error *err);
 

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "catalog/catalog.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "ledger/ledger.h"
 
@@ -42,11 +44,44 @@ static void outcome_error(struct pipeline_outcome *out, enum err_code code, cons
     error_set(&out->error, code, "%s", message);
 }
 
+/* Reads the install's settings into the booking context. */
+static void booking_setup(struct booking_ctx *b)
+{
+    b->config = json_loads(b->install.config, 0, NULL);
+    b->secrets = json_loads(b->install.secrets, 0, NULL);
+    snprintf(b->aad_prefix, sizeof b->aad_prefix, "%s/%s", b->install.tenant_id, b->install.id);
+    b->auto_post = json_is_true(json_object_get(b->config, "autoPost"));
+    b->direction = strcmp(setting(b, "direction", "expense"), "revenue") == 0 ? LEDGER_REVENUE
+                                                                              : LEDGER_EXPENSE;
+    b->accounts = (struct ledger_accounts){
+        .expense = setting(b, "expenseAccount", LEDGER_DEFAULT_EXPENSE),
+        .revenue = setting(b, "revenueAccount", LEDGER_DEFAULT_REVENUE),
+        .clearing = setting(b, "clearingAccount", provider_clearing_account(b->provider)),
+    };
+    b->default_supplier = setting(b, "defaultSupplierId", NULL);
+}
+
+/* The install as the provider sees it. */
+static void provider_install_of(struct booking_ctx *b, struct provider_install *inst)
+{
+    *inst = (struct provider_install){
+        .tenant_id = b->install.tenant_id,
+        .install_id = b->install.id,
+        .config = b->config,
+        .secret = read_secret,
+        .secret_ctx = b,
+        .api_base_url = setting(b, "apiBaseUrl", b->provider->default_api_base),
+        .trusted_cert_prefix = b->env->trusted_cert_prefix,
+    };
+}
+
 /* Writes a webhook log row outside any transaction (rejections and failures). */
 static void log_alone(const struct booking_ctx *b, const struct webhook_request *req,
                       const char *status, const char *event, const char *error)
 {
     struct error err;
+    if (b->env->dry_run)
+        return;
     struct webhook_log log = {.tenant_id = b->install.tenant_id,
                               .provider = b->provider->slug,
                               .event = event,
@@ -264,29 +299,11 @@ struct pipeline_job *pipeline_prepare(const struct pipeline_env *env, const char
         goto final;
     }
     memcpy(out->tenant_id, b->install.tenant_id, sizeof out->tenant_id);
-    b->config = json_loads(b->install.config, 0, NULL);
-    b->secrets = json_loads(b->install.secrets, 0, NULL);
-    snprintf(b->aad_prefix, sizeof b->aad_prefix, "%s/%s", b->install.tenant_id, b->install.id);
-    b->auto_post = json_is_true(json_object_get(b->config, "autoPost"));
-    b->direction = strcmp(setting(b, "direction", "expense"), "revenue") == 0 ? LEDGER_REVENUE
-                                                                              : LEDGER_EXPENSE;
-    b->accounts = (struct ledger_accounts){
-        .expense = setting(b, "expenseAccount", LEDGER_DEFAULT_EXPENSE),
-        .revenue = setting(b, "revenueAccount", LEDGER_DEFAULT_REVENUE),
-        .clearing = setting(b, "clearingAccount", provider_clearing_account(b->provider)),
-    };
-    b->default_supplier = setting(b, "defaultSupplierId", NULL);
+    booking_setup(b);
 
     /* 2. Signature (or fetch-back): is this really the provider? */
-    struct provider_install inst = {
-        .tenant_id = b->install.tenant_id,
-        .install_id = b->install.id,
-        .config = b->config,
-        .secret = read_secret,
-        .secret_ctx = b,
-        .api_base_url = setting(b, "apiBaseUrl", b->provider->default_api_base),
-        .trusted_cert_prefix = env->trusted_cert_prefix,
-    };
+    struct provider_install inst;
+    provider_install_of(b, &inst);
     switch (provider_verify(b->provider, req, &inst, &job->state, &err)) {
     case VERIFY_OK:
         break;
@@ -378,6 +395,87 @@ void pipeline_run(const struct pipeline_env *env, const char *provider_slug, con
     }
     pipeline_job_finish(job, rc, &err, out);
     pipeline_job_free(job);
+}
+
+static const char *sample_header(const struct webhook_request *req, const char *name)
+{
+    const struct provider_sample *sample = req->ctx;
+    for (size_t i = 0; i < sample->n_headers; i++)
+        if (strcasecmp(sample->header_names[i], name) == 0)
+            return sample->header_values[i];
+    return NULL;
+}
+
+static const char *sample_query(const struct webhook_request *req, const char *name)
+{
+    (void)req;
+    (void)name;
+    return NULL;
+}
+
+int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
+                  json_t **report, struct error *err)
+{
+    struct pipeline_env dry = *env;
+    struct pipeline_job job = {0};
+    struct provider_sample sample = {0};
+    struct store_tx *tx = NULL;
+    int rc = -1;
+    dry.dry_run = true;
+    job.b.env = &dry;
+    *report = NULL;
+    buf_init(&sample.body, 0);
+    job.b.provider = provider_find(slug);
+    if (!job.b.provider)
+        return error_set(err, ERR_VALIDATION, "%s does not receive payment webhooks", slug);
+    if (store_install_get_slug(env->store, tenant_id, slug, &job.b.install, err) < 0)
+        return -1;
+    booking_setup(&job.b);
+    struct provider_install inst;
+    provider_install_of(&job.b, &inst);
+    int64_t now = clock_now_ms();
+    if (provider_sample(job.b.provider, &inst, now, &sample, &job.state, err) < 0)
+        goto out;
+    job.req = (struct webhook_request){.body = sample.body.data,
+                                       .body_len = sample.body.len,
+                                       .header = sample_header,
+                                       .query = sample_query,
+                                       .ctx = &sample,
+                                       .now_ms = now};
+    /* Fetch-back providers' samples come with what their API would answer. */
+    bool verified = job.state != NULL;
+    if (!verified) {
+        struct error verify_err = {0};
+        verified = provider_verify(job.b.provider, &job.req, &inst, &job.state, &verify_err) ==
+                   VERIFY_OK;
+        if (!verified) {
+            *report = json_pack("{s:b, s:b, s:s, s:s}", "dryRun", 1, "verified", 0, "status",
+                                "invalid_signature", "error", verify_err.message);
+            rc = 0;
+            goto out;
+        }
+    }
+    job.results = json_array();
+    if (!job.results || provider_parse(job.b.provider, &job.req, job.state, &job.payments, err) < 0)
+        goto out;
+    /* The whole booking, then undone: the store is as it was. */
+    if (store_tx_begin(env->store, &tx, err) < 0)
+        goto out;
+    if (pipeline_job_book(&job, tx, err) < 0)
+        goto out;
+    *report = json_pack("{s:b, s:b, s:s, s:O}", "dryRun", 1, "verified", 1, "status",
+                        job.all_duplicates ? "duplicate" : "processed", "results", job.results);
+    rc = *report ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+out:
+    store_tx_rollback(tx);
+    provider_sample_free(&sample);
+    json_decref(job.results);
+    json_decref(job.state);
+    json_decref(job.b.config);
+    json_decref(job.b.secrets);
+    payment_list_free(&job.payments);
+    store_install_clear(&job.b.install);
+    return rc;
 }
 
 void pipeline_outcome_free(struct pipeline_outcome *out)

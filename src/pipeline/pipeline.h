@@ -21,6 +21,7 @@ struct pipeline_env {
     const unsigned char *master_key; /* CRYPTO_KEY_LEN bytes */
     const char *trusted_cert_prefix; /* PayPal: operator-trusted cert URL prefix, or NULL */
     bool keep_bodies;                /* keep raw bodies in the webhook log */
+    bool dry_run;                    /* test-webhook: write nothing outside the rolled-back tx */
 };
 
 struct pipeline_outcome {
@@ -52,5 +53,11 @@ void pipeline_job_free(struct pipeline_job *job);
 void pipeline_run(const struct pipeline_env *env, const char *provider_slug, const char *token,
                   const struct webhook_request *req, struct pipeline_outcome *out);
 void pipeline_outcome_free(struct pipeline_outcome *out);
+
+/* POST /api/connectors/:slug/test-webhook: a synthetic, correctly signed event for the
+ * tenant's install runs through every step inside a transaction that is then rolled back,
+ * so the store is unchanged. *report tells what it would have done. */
+int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
+                  json_t **report, struct error *err);
 
 #endif

@@ -8,6 +8,9 @@
  * data.object.payment_intent where the object carries it, else the object's id. */
 #include <string.h>
 
+#include <stdio.h>
+
+#include "crypto/crypto.h"
 #include "inbound/sig.h"
 
 #define TOLERANCE_S 300
@@ -171,8 +174,56 @@ out:
     return rc;
 }
 
+/* A paid invoice of 99.00 EUR with fresh ids, signed as Stripe signs. */
+static int stripe_sample(const struct provider_install *inst, int64_t now_ms,
+                         struct provider_sample *out, json_t **state, struct error *err)
+{
+    (void)state;
+    unsigned char rnd[8];
+    char tag[17], header[128], t[24];
+    struct buf secret;
+    unsigned char mac[32];
+    char hex[65];
+    int64_t now_s = now_ms / 1000;
+    if (crypto_random(rnd, sizeof rnd) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    crypto_hex(rnd, sizeof rnd, tag);
+    if (buf_printf(&out->body,
+                   "{\"id\":\"evt_test_%s\",\"object\":\"event\",\"created\":%lld,"
+                   "\"type\":\"invoice.payment_succeeded\",\"livemode\":false,\"data\":{\"object\":{"
+                   "\"id\":\"in_test_%s\",\"object\":\"invoice\",\"number\":\"TEST-%s\","
+                   "\"account_name\":\"Test Merchant\",\"amount_paid\":9900,\"currency\":\"eur\","
+                   "\"customer\":\"cus_test\",\"customer_email\":\"test@example.com\","
+                   "\"status\":\"paid\",\"status_transitions\":{\"paid_at\":%lld}}}}",
+                   tag, (long long)now_s, tag, tag, (long long)now_s) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    buf_init(&secret, 4096);
+    if (inst->secret(inst, "webhookSecret", &secret, err) < 0) {
+        buf_free(&secret);
+        return -1;
+    }
+    int tlen = snprintf(t, sizeof t, "%lld", (long long)now_s);
+    struct buf msg;
+    buf_init(&msg, 0);
+    int rc = buf_append(&msg, t, (size_t)tlen) < 0 || buf_append(&msg, ".", 1) < 0 ||
+                     buf_append(&msg, out->body.data, out->body.len) < 0 ||
+                     crypto_hmac_sha256(secret.data, secret.len, msg.data, msg.len, mac) < 0
+                 ? error_set(err, ERR_INTERNAL, "cannot sign the test event")
+                 : 0;
+    buf_free(&msg);
+    buf_free(&secret);
+    if (rc < 0)
+        return -1;
+    crypto_hex(mac, sizeof mac, hex);
+    snprintf(header, sizeof header, "t=%s,v1=%s", t, hex);
+    if (provider_sample_header(out, "Stripe-Signature", header) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
 const struct provider provider_stripe = {
     .slug = "stripe",
     .verify = stripe_verify,
     .parse = stripe_parse,
+    .sample = stripe_sample,
 };
