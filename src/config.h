@@ -28,7 +28,7 @@ struct config {
     long max_body;
     long read_timeout;
     long drain_timeout;
-    bool keep_webhook_bodies;
+    long webhook_body_days;
 };
 
 void config_init(struct config *cfg);

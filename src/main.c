@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "auth/auth.h"
 #include "config.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "crypto/crypto.h"
@@ -287,6 +289,21 @@ static void create_demo_tenant(struct store *store, const char *public_url)
     fflush(stdout);
 }
 
+#define HOUSEKEEPING_PERIOD_S 3600
+
+/* Periodic chores: forget raw webhook bodies past their retention. */
+static void run_housekeeping(const struct config *cfg, struct store *store)
+{
+    struct error err = {0};
+    int64_t cleared = 0;
+    int64_t keep_ms = (cfg->webhook_body_days > 0 ? cfg->webhook_body_days : 0) * 86400000LL;
+    if (store_webhook_bodies_purge(store, clock_now_ms() - keep_ms, &cleared, &err) < 0)
+        log_warn("cannot purge old webhook bodies: %s", err.message);
+    else if (cleared > 0)
+        log_info("forgot the raw bodies of %lld webhook log rows past retention",
+                 (long long)cleared);
+}
+
 static char *default_public_url(const struct config *cfg, unsigned port)
 {
     char url[300];
@@ -309,7 +326,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     int rc = 1;
     struct app app = {.dev = cfg->dev,
                       .trusted_cert_prefix = cfg->paypal_cert_prefix,
-                      .keep_webhook_bodies = cfg->keep_webhook_bodies};
+                      .keep_webhook_bodies = cfg->webhook_body_days > 0};
     struct store *store = NULL;
     struct http_server *server = NULL;
     char *cert = NULL, *key = NULL, *public_url = NULL;
@@ -393,8 +410,13 @@ static int cmd_serve(struct config *cfg, const char **values)
     if (cfg->dev)
         create_demo_tenant(store, public_url);
 
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    /* The main thread waits for a stop signal and, meanwhile, does the housekeeping. */
+    int sig = -1;
+    while (sig < 0) {
+        run_housekeeping(cfg, store);
+        struct timespec period = {.tv_sec = HOUSEKEEPING_PERIOD_S};
+        sig = sigtimedwait(&stop_signals, NULL, &period);
+    }
     log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, (int)cfg->drain_timeout);
     server = NULL;

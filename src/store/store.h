@@ -234,6 +234,11 @@ struct webhook_log {
     int64_t received_ms;
 };
 
+/* Forgets raw bodies of webhook log rows received before cutoff_ms; *cleared (optional)
+ * receives how many. */
+int store_webhook_bodies_purge(struct store *s, int64_t cutoff_ms, int64_t *cleared,
+                               struct error *err);
+
 /* In a transaction (tx) or on its own (tx NULL: s is used). */
 int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct webhook_log *log,
                              struct error *err);
@@ -242,5 +247,105 @@ int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct 
 int store_audit_list(struct store *s, const char *tenant_id, int limit,
                      int (*fn)(void *ctx, const struct audit_record *rec), void *ctx,
                      struct error *err);
+
+/* ---- reading the books --------------------------------------------------------------- */
+
+/* One page of a list, newest first: rows whose id sorts below `before` (NULL: from the
+ * newest), at most `limit`. Ids are time-ordered, so the last id of a page is the next
+ * page's `before`, and a walk sees every row once. */
+struct store_page {
+    const char *before;
+    int limit;
+};
+
+/* Each member NULL: no filter. from/to are inclusive YYYY-MM-DD bounds on invoice_date;
+ * supplier_id and customer_id match the party id and its role. */
+struct invoice_filter {
+    const char *source;
+    const char *type;
+    const char *supplier_id;
+    const char *customer_id;
+    const char *from;
+    const char *to;
+};
+
+/* Calls fn for each of the tenant's invoices matching f, one page of them; role is the
+ * role of the invoice's party (a credit note's counterpart). inv is valid during the call;
+ * fn returns non-zero to stop. */
+int store_invoice_list(struct store *s, const char *tenant_id, const struct invoice_filter *f,
+                       const struct store_page *page,
+                       int (*fn)(void *ctx, const struct invoice *inv, enum party_role role),
+                       void *ctx, struct error *err);
+/* The tenant's invoice id (ERR_NOT_FOUND also for another tenant's id). */
+int store_invoice_get(struct store *s, const char *tenant_id, const char *id,
+                      struct invoice *out, enum party_role *role, struct error *err);
+
+/* A party as read back; the strings are valid during the callback only. */
+struct party_record {
+    const char *id;
+    const char *name;
+    const char *email;        /* or NULL */
+    const char *provider;     /* or NULL */
+    const char *provider_ref; /* or NULL */
+    const char *created_at;
+};
+
+/* One page of the tenant's suppliers or customers. */
+int store_party_list(struct store *s, const char *tenant_id, enum party_role role,
+                     const struct store_page *page,
+                     int (*fn)(void *ctx, const struct party_record *p), void *ctx,
+                     struct error *err);
+
+/* A journal entry with its lines in line order; valid during the callback only. */
+struct journal_entry_record {
+    const char *id;
+    const char *date;
+    const char *description;
+    const char *invoice_id; /* or NULL */
+    const char *created_at;
+    const struct journal_line *lines;
+    size_t n_lines;
+};
+
+/* One page of the tenant's journal entries, optionally within from..to (inclusive
+ * YYYY-MM-DD on the entry date; NULL: open). */
+int store_journal_list(struct store *s, const char *tenant_id, const char *from,
+                       const char *to, const struct store_page *page,
+                       int (*fn)(void *ctx, const struct journal_entry_record *e), void *ctx,
+                       struct error *err);
+
+/* Sums of one account in one currency; account is valid during the callback only. */
+struct account_balance {
+    const char *account;
+    char currency[4];
+    int64_t debit_minor;
+    int64_t credit_minor;
+};
+
+/* The tenant's trial balance: one call per account and currency, ordered by account, then
+ * currency, read in one statement (one consistent snapshot). */
+int store_ledger_balances(struct store *s, const char *tenant_id,
+                          int (*fn)(void *ctx, const struct account_balance *b), void *ctx,
+                          struct error *err);
+
+/* A webhook log row as read back; strings valid during the callback, NULL when unset. */
+struct webhook_log_record {
+    const char *id;
+    const char *provider;
+    const char *event;
+    const char *status;
+    const char *external_id;
+    const char *error;
+    const char *detail;
+    const char *received_at;
+    const char *processed_at;
+};
+
+/* One page of the tenant's webhook log for a provider, optionally of one status (NULL:
+ * all). The raw bodies are not read. */
+int store_webhook_log_list(struct store *s, const char *tenant_id, const char *provider,
+                           const char *status, const struct store_page *page,
+                           int (*fn)(void *ctx, const struct webhook_log_record *rec),
+                           void *ctx, struct error *err);
 
 #endif
