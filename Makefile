@@ -36,7 +36,8 @@ deps-test:
 	@scripts/setup test
 
 build/connectord: $(OBJ)
-	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)
+	@echo '  LINK   $@'
+	@$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -51,11 +52,13 @@ build/san/%.o: src/%.c
 # The binary the end-to-end tests drive: the real server, under ASan and UBSan.
 build/test/connectord: $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
+	@echo '  LINK   $@'
+	@$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 build/test/test_%: tests/unit/test_%.c $(SAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(SAN) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(SAN_LIB) \
+	@echo '  TEST   $@'
+	@$(CC) $(BASE) $(SAN) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(SAN_LIB) \
 		$(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 run: deps
