@@ -1,0 +1,91 @@
+/* outbound/destination.c - the destination table, its wrappers and request helpers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outbound/destination.h"
+
+#define DESTINATION(name) extern const struct destination destination_##name;
+#include "outbound/destinations.def"
+#undef DESTINATION
+
+static const struct destination *const destinations[] = {
+#define DESTINATION(name) &destination_##name,
+#include "outbound/destinations.def"
+#undef DESTINATION
+};
+
+const struct destination *destination_find(const char *slug)
+{
+    for (size_t i = 0; i < sizeof destinations / sizeof destinations[0]; i++)
+        if (strcmp(destinations[i]->slug, slug) == 0)
+            return destinations[i];
+    return NULL;
+}
+
+const struct destination *const *destination_all(size_t *count)
+{
+    *count = sizeof destinations / sizeof destinations[0];
+    return destinations;
+}
+
+int destination_render(const struct destination *d, const struct dest_event *ev,
+                       const struct dest_config *cfg, struct dest_request *out,
+                       struct error *err)
+{
+    if (d->render(ev, cfg, out, err) < 0)
+        return -1;
+    if (!out->url.len)
+        return error_set(err, ERR_INTERNAL, "%s rendered no URL", d->slug);
+    return 0;
+}
+
+enum dest_verdict destination_default_classify(const struct dest_response *resp)
+{
+    long s = resp->status;
+    if (s >= 200 && s <= 299)
+        return DEST_DELIVERED;
+    if (s == 0 || s == 408 || s == 429 || s >= 500)
+        return DEST_RETRY;
+    return DEST_FAILED;
+}
+
+enum dest_verdict destination_classify(const struct destination *d,
+                                       const struct dest_response *resp)
+{
+    return d->classify ? d->classify(resp) : destination_default_classify(resp);
+}
+
+void dest_request_init(struct dest_request *r, const char *method)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->method, sizeof r->method, "%s", method);
+    buf_init(&r->url, 8192);
+    buf_init(&r->body, 1 << 20);
+}
+
+void dest_request_free(struct dest_request *r)
+{
+    for (size_t i = 0; i < r->n_headers; i++) {
+        free(r->header_names[i]);
+        free(r->header_values[i]);
+    }
+    r->n_headers = 0;
+    buf_free(&r->url);
+    buf_free(&r->body);
+}
+
+int dest_request_header(struct dest_request *r, const char *name, const char *value)
+{
+    if (r->n_headers == DEST_MAX_HEADERS)
+        return -1;
+    char *n = strdup(name), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -1;
+    }
+    r->header_names[r->n_headers] = n;
+    r->header_values[r->n_headers++] = v;
+    return 0;
+}

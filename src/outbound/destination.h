@@ -1,0 +1,110 @@
+/* outbound/destination.h - one interface for every outbound destination of seed 001.
+ *
+ * A destination is one file in destinations/ that fills one `struct destination` and one
+ * line in destinations.def. Destinations are pure: render() turns an event and the
+ * connector's config into an HTTP request, classify() turns the answer into a verdict;
+ * neither does I/O. Only the delivery engine sends. Callers use destination_render() and
+ * destination_classify(), which apply the defaults. */
+#ifndef CONNECTORD_OUTBOUND_DESTINATION_H
+#define CONNECTORD_OUTBOUND_DESTINATION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+
+/* The event as destinations see it. The envelope is what generic webhooks post verbatim:
+ * {"id":"evt_...","type":"payment.settled","createdAt":"...","projectId":"...","data":{...}}.
+ *
+ * data of the payment events (payment.verified, payment.settled, payment.failed):
+ *   {"provider":"stripe","event":"invoice.payment_succeeded","externalId":"in_...",
+ *    "amount":"99.00","currency":"EUR","amountMinor":9900,"invoiceId":"inv_...",
+ *    "invoiceNumber":"ACME-1001","invoiceDate":"2026-03-22","direction":"expense"|"revenue",
+ *    "party":{"id":"sup_...","name":"...","email":"...","role":"supplier"|"customer"},
+ *    "reason":"..." (payment.failed only)}
+ * customer.first_payment: {"customer":{"id","name","email"},"amount","currency","amountMinor",
+ *    "invoiceId","provider"}
+ * customer.milestone: {"customer":{...},"threshold":"1000.00","total":"1049.00","currency"}
+ * revenue.daily_summary: {"date":"2026-03-22","timeZone":"Europe/Vienna","totals":[{"currency",
+ *    "amount","count"}],"topCustomers":[{"id","name","amount","currency"}]}
+ * endpoint.created / endpoint.pricing_changed: whatever the host application published. */
+struct dest_event {
+    const char *id;
+    const char *type;
+    const char *created_at;
+    const char *project_id;
+    const json_t *data;
+    const char *envelope; /* the JSON text above */
+};
+
+/* The connector's config with its secrets decrypted, and the API base to use. */
+struct dest_config {
+    const json_t *config;
+    const char *api_base_url; /* the apiBaseUrl setting, or the destination's default */
+};
+
+#define DEST_MAX_HEADERS 12
+
+/* An HTTP request a destination wants sent; owned, freed with dest_request_free(). */
+struct dest_request {
+    char method[8];
+    struct buf url;
+    char *header_names[DEST_MAX_HEADERS];
+    char *header_values[DEST_MAX_HEADERS];
+    size_t n_headers;
+    struct buf body;
+};
+
+void dest_request_init(struct dest_request *r, const char *method);
+void dest_request_free(struct dest_request *r);
+int dest_request_header(struct dest_request *r, const char *name, const char *value);
+
+/* The answer as the engine got it. */
+struct dest_response {
+    long status;             /* 0 when no HTTP answer came (transport error) */
+    const char *body;        /* at most 64 KiB, NUL-terminated */
+    size_t body_len;
+    const char *retry_after; /* the header's value, or NULL */
+};
+
+enum dest_verdict { DEST_DELIVERED, DEST_RETRY, DEST_FAILED };
+
+#define DEST_CAP_STD_WEBHOOKS 0x1u /* the engine signs per Standard Webhooks (zapier, n8n, make) */
+#define DEST_CAP_IDEMPOTENCY 0x2u  /* render puts the event id in the service's dedupe key */
+
+struct destination {
+    const char *slug; /* the catalog slug: "slack", "segment", ... */
+    unsigned caps;
+    const char *default_api_base; /* services with a fixed host; NULL for URL-configured ones */
+    int (*render)(const struct dest_event *ev, const struct dest_config *cfg,
+                  struct dest_request *out, struct error *err);
+    /* NULL: the default rules (2xx delivered; 408, 429, 5xx and no answer retry; other
+     * 4xx failed). A service that answers 200 with an error in the body classifies here. */
+    enum dest_verdict (*classify)(const struct dest_response *resp);
+};
+
+const struct destination *destination_find(const char *slug);
+const struct destination *const *destination_all(size_t *count);
+int destination_render(const struct destination *d, const struct dest_event *ev,
+                       const struct dest_config *cfg, struct dest_request *out,
+                       struct error *err);
+enum dest_verdict destination_classify(const struct destination *d,
+                                       const struct dest_response *resp);
+enum dest_verdict destination_default_classify(const struct dest_response *resp);
+
+/* ---- shared rendering helpers (text.c) ------------------------------------------------ */
+
+/* A one-line English summary for people: "Payment settled: 99.00 EUR from Example Buyer
+ * GmbH (stripe, ACME-1001)". */
+int dest_event_summary(const struct dest_event *ev, struct buf *out);
+/* Copies at most max_bytes of UTF-8 text, never cutting a character, adding "…" when cut. */
+int dest_text_truncate(const char *text, size_t max_bytes, struct buf *out);
+/* The config string `key`, or NULL. */
+const char *dest_config_str(const struct dest_config *cfg, const char *key);
+/* base + path into out->url (exactly one '/' between). */
+int dest_url(struct dest_request *out, const char *base, const char *path);
+
+#endif
