@@ -4,8 +4,12 @@
 #ifndef CONNECTORD_EVENTS_H
 #define CONNECTORD_EVENTS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "core/error.h"
+#include "store/store.h"
 
 #define EVENT_TYPE_WILDCARD "*"
 
@@ -18,5 +22,18 @@ const struct event_type *events_types(size_t *count);
 bool events_type_known(const char *name); /* true for the eight types, false for "*" */
 /* A subscription entry is valid: one of the eight or "*". */
 bool events_subscription_valid(const char *name);
+
+/* Writes an event into the outbox inside tx: the event row and one delivery per
+ * subscribed active destination. data is stolen. */
+int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, json_t *data,
+                char id_out[CRYPTO_ID_MAX], struct error *err);
+
+/* The envelope destinations receive, as compact JSON text (caller frees):
+ * {"id","type","createdAt","projectId","data"}. NULL when data is not JSON. */
+char *events_envelope(const struct event_record *ev);
+
+/* Customer milestones: the thresholds in major units a customer's settled total can cross
+ * (100, 1,000, 10,000 in the payment's currency). */
+const long *events_milestones(size_t *count);
 
 #endif

@@ -9,6 +9,7 @@
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "events/events.h"
 #include "ledger/ledger.h"
 
 /* The install as the provider and the booking steps see it. */
@@ -171,6 +172,95 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     return 0;
 }
 
+/* The payment's data for payment.* events (see outbound/destination.h). */
+static json_t *payment_data(const struct booking_ctx *b, const struct payment *p,
+                            const struct invoice *inv, bool booked)
+{
+    char amount[MONEY_TEXT_MAX];
+    money_format(&p->amount, amount);
+    bool expense = b->direction == LEDGER_EXPENSE;
+    const char *name = expense ? p->merchant_name : p->customer_name;
+    const char *email = expense ? p->merchant_email : p->customer_email;
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "provider",
+                          b->provider->slug, "event", p->event, "externalId", p->external_id,
+                          "amount", amount, "currency", p->amount.currency, "amountMinor",
+                          (json_int_t)p->amount.minor, "invoiceNumber", p->invoice_number,
+                          "invoiceDate", p->date, "direction", expense ? "expense" : "revenue");
+    if (d && booked) {
+        json_object_set_new(d, "invoiceId", json_string(inv->id));
+        json_object_set_new(d, "party", json_pack("{s:s, s:s, s:s, s:s}", "id", inv->party_id,
+                                                  "name", name, "email", email, "role",
+                                                  expense ? "supplier" : "customer"));
+    }
+    return d;
+}
+
+/* Outbox events of one payment, in its savepoint: payment.verified always; then
+ * payment.settled, or payment.failed; and for a customer's settled payment (revenue),
+ * customer.first_payment and customer.milestone when a threshold is crossed. */
+static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                       const struct invoice *inv, bool booked, struct error *err)
+{
+    char id[CRYPTO_ID_MAX];
+    const char *tenant = b->install.tenant_id;
+    if (events_emit(tx, tenant, "payment.verified", payment_data(b, p, inv, booked), id, err) < 0)
+        return -1;
+    if (p->kind == PAYMENT_FAILED) {
+        json_t *d = payment_data(b, p, inv, false);
+        json_object_set_new(d, "reason", json_string(p->event));
+        return events_emit(tx, tenant, "payment.failed", d, id, err);
+    }
+    if (p->kind != PAYMENT_SETTLED || !booked)
+        return 0;
+    if (events_emit(tx, tenant, "payment.settled", payment_data(b, p, inv, true), id, err) < 0)
+        return -1;
+    if (b->direction != LEDGER_REVENUE)
+        return 0;
+
+    int64_t count = 0, total = 0;
+    if (store_customer_totals(tx, tenant, inv->party_id, inv->currency, &count, &total, err) < 0)
+        return -1;
+    char amount[MONEY_TEXT_MAX];
+    money_format(&p->amount, amount);
+    json_t *customer = json_pack("{s:s, s:s, s:s}", "id", inv->party_id, "name", p->customer_name,
+                                 "email", p->customer_email);
+    if (count == 1 &&
+        events_emit(tx, tenant, "customer.first_payment",
+                    json_pack("{s:O, s:s, s:s, s:I, s:s, s:s}", "customer", customer, "amount",
+                              amount, "currency", inv->currency, "amountMinor",
+                              (json_int_t)inv->total_gross_minor, "invoiceId", inv->id,
+                              "provider", b->provider->slug),
+                    id, err) < 0)
+        goto fail;
+    size_t n = 0;
+    const long *thresholds = events_milestones(&n);
+    int decimals = money_currency_decimals(inv->currency);
+    int64_t scale = 1;
+    for (int i = 0; i < decimals; i++)
+        scale *= 10;
+    for (size_t i = 0; i < n; i++) {
+        int64_t t = thresholds[i] * scale;
+        if (total - inv->total_gross_minor < t && total >= t) {
+            struct money mt = {.minor = t}, mtotal = {.minor = total};
+            char ts[MONEY_TEXT_MAX], tot[MONEY_TEXT_MAX];
+            memcpy(mt.currency, inv->currency, 4);
+            memcpy(mtotal.currency, inv->currency, 4);
+            money_format(&mt, ts);
+            money_format(&mtotal, tot);
+            if (events_emit(tx, tenant, "customer.milestone",
+                            json_pack("{s:O, s:s, s:s, s:s}", "customer", customer, "threshold",
+                                      ts, "total", tot, "currency", inv->currency),
+                            id, err) < 0)
+                goto fail;
+        }
+    }
+    json_decref(customer);
+    return 0;
+fail:
+    json_decref(customer);
+    return -1;
+}
+
 /* Books one payment inside its own savepoint and writes its log row. */
 static int book_payment(struct booking_ctx *b, struct store_tx *tx,
                         const struct webhook_request *req, const struct payment *p,
@@ -205,6 +295,8 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
         snprintf(detail, sizeof detail, "%s", p->detail);
         break;
     }
+    if (rc == 0 && result != BOOKED_DUPLICATE && p->kind != PAYMENT_IGNORED)
+        rc = emit_events(b, tx, p, &inv, result == BOOKED, err);
     /* A duplicate must leave nothing behind, not even a supplier made a moment ago. */
     if (rc < 0 || result == BOOKED_DUPLICATE) {
         if (store_tx_undo(tx, err) < 0 || rc < 0)

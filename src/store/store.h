@@ -348,4 +348,103 @@ int store_webhook_log_list(struct store *s, const char *tenant_id, const char *p
                            int (*fn)(void *ctx, const struct webhook_log_record *rec),
                            void *ctx, struct error *err);
 
+/* ---- events and the delivery outbox (q_events.c) -------------------------------------- */
+
+/* Inserts an event and, in the same transaction, one pending delivery for every active
+ * destination of the tenant whose eventTypes list the type or "*". *fanned (optional)
+ * receives the number of deliveries. */
+int store_event_insert(struct store_tx *tx, const char *tenant_id, const char *type,
+                       const char *data_json, char id_out[CRYPTO_ID_MAX], int *fanned,
+                       struct error *err);
+
+struct event_record {
+    char id[CRYPTO_ID_MAX];
+    char tenant_id[CRYPTO_ID_MAX];
+    char type[48];
+    const char *data; /* JSON text; valid during the callback, or owned when said so */
+    char created_at[CLOCK_RFC3339_LEN];
+};
+
+/* Newest first; before_id "" or NULL for the first page. */
+int store_event_list(struct store *s, const char *tenant_id, const char *before_id, int limit,
+                     int (*fn)(void *ctx, const struct event_record *ev), void *ctx,
+                     struct error *err);
+/* One event; out->data is malloc'ed (caller frees). */
+int store_event_get(struct store *s, const char *tenant_id, const char *id,
+                    struct event_record *out, struct error *err);
+
+/* A customer's settled payments in one currency (ausgangsrechnung), this transaction
+ * included. */
+int store_customer_totals(struct store_tx *tx, const char *tenant_id, const char *customer_id,
+                          const char *currency, int64_t *count, int64_t *total_minor,
+                          struct error *err);
+
+struct delivery {
+    char id[CRYPTO_ID_MAX];
+    char tenant_id[CRYPTO_ID_MAX];
+    char event_id[CRYPTO_ID_MAX];
+    char connector_id[CRYPTO_ID_MAX];
+    char event_type[48];
+    char status[16];
+    int64_t attempts;
+    int64_t next_attempt_ms;
+    int64_t last_status; /* 0 when none */
+    char last_error[256];
+    char created_at[CLOCK_RFC3339_LEN];
+    char updated_at[CLOCK_RFC3339_LEN];
+    char delivered_at[CLOCK_RFC3339_LEN];
+};
+
+/* Claims up to limit due deliveries (pending and due, or delivering with an expired lease:
+ * a process died mid-send) for lease_ms, marking them delivering. At least once: a claim
+ * that is never recorded is claimed again when its lease runs out. */
+int store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int limit,
+                           int (*fn)(void *ctx, const struct delivery *d), void *ctx,
+                           struct error *err);
+
+struct delivery_attempt {
+    int64_t attempt_no;
+    char started_at[CLOCK_RFC3339_LEN];
+    int64_t duration_ms;
+    int64_t http_status; /* 0: no answer */
+    const char *response_excerpt;
+    const char *error;
+};
+
+/* Records an attempt and the delivery's new state in one transaction. status: delivered,
+ * failed, dead, or pending (a retry at next_attempt_ms). */
+int store_delivery_record(struct store *s, const char *delivery_id,
+                          const struct delivery_attempt *a, const char *status,
+                          int64_t next_attempt_ms, struct error *err);
+/* Puts a claimed delivery back without an attempt (its destination's breaker is open). */
+int store_delivery_defer(struct store *s, const char *delivery_id, int64_t next_attempt_ms,
+                         struct error *err);
+
+/* Lists a connector's deliveries, newest first (status/event_type filters may be NULL). */
+int store_delivery_list(struct store *s, const char *tenant_id, const char *connector_id,
+                        const char *status, const char *event_type, const char *before_id,
+                        int limit, int (*fn)(void *ctx, const struct delivery *d), void *ctx,
+                        struct error *err);
+int store_delivery_get(struct store *s, const char *tenant_id, const char *connector_id,
+                       const char *id, struct delivery *out, struct error *err);
+int store_delivery_attempts(struct store *s, const char *delivery_id,
+                            int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx,
+                            struct error *err);
+/* Makes failed or dead deliveries due again now: one (retry) or all of a connector's since
+ * a time (replay). *count receives how many. ERR_CONFLICT for retry of a delivery that is
+ * not failed or dead. */
+int store_delivery_retry(struct store *s, const char *tenant_id, const char *connector_id,
+                         const char *id, struct error *err);
+int store_delivery_replay(struct store *s, const char *tenant_id, const char *connector_id,
+                          const char *since_rfc3339, int64_t *count, struct error *err);
+
+/* Marks a destination inactive (the breaker gave up on it), with an audit record. */
+int store_install_deactivate(struct store *s, const char *tenant_id, const char *id,
+                             const char *reason, struct error *err);
+
+/* The daily summary's exactly-once: claims (tenant, day); *claimed false when another
+ * process (or an earlier run) already did. */
+int store_daily_summary_claim(struct store_tx *tx, const char *tenant_id, const char *day,
+                              const char *event_id, bool *claimed, struct error *err);
+
 #endif

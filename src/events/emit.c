@@ -1,0 +1,37 @@
+/* events/emit.c - writing events into the outbox, and their envelope. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "events/events.h"
+
+static const long milestones[] = {100, 1000, 10000};
+
+const long *events_milestones(size_t *count)
+{
+    *count = sizeof milestones / sizeof milestones[0];
+    return milestones;
+}
+
+int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, json_t *data,
+                char id_out[CRYPTO_ID_MAX], struct error *err)
+{
+    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    json_decref(data);
+    if (!text)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    int rc = store_event_insert(tx, tenant_id, type, text, id_out, NULL, err);
+    free(text);
+    return rc;
+}
+
+char *events_envelope(const struct event_record *ev)
+{
+    json_t *data = json_loads(ev->data, 0, NULL);
+    if (!data)
+        return NULL;
+    json_t *env = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", ev->id, "type", ev->type,
+                            "createdAt", ev->created_at, "projectId", ev->tenant_id, "data", data);
+    char *text = env ? json_dumps(env, JSON_COMPACT) : NULL;
+    json_decref(env);
+    return text;
+}

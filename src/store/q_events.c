@@ -1,0 +1,418 @@
+/* store/q_events.c - events, the delivery outbox, attempts and the daily-summary claim.
+ *
+ * An event and its deliveries are written in one transaction (the outbox), so no event is
+ * lost between its commit and its send. Subscriptions are matched in C over the stored
+ * eventTypes list, which keeps the SQL portable. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+struct target_list {
+    char (*ids)[CRYPTO_ID_MAX];
+    size_t n, cap;
+    const char *type;
+    int failed;
+};
+
+static bool subscribed(const char *event_types, const char *type)
+{
+    json_t *list = json_loads(event_types ? event_types : "[]", 0, NULL);
+    size_t i;
+    json_t *item;
+    bool match = false;
+    json_array_foreach(list, i, item) {
+        const char *t = json_string_value(item);
+        if (t && (strcmp(t, "*") == 0 || strcmp(t, type) == 0))
+            match = true;
+    }
+    json_decref(list);
+    return match;
+}
+
+static int collect_target(void *ctx, const struct store_row *row)
+{
+    struct target_list *l = ctx;
+    if (!subscribed(row->driver->row_text(row, 1), l->type))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        void *grown = realloc(l->ids, cap * sizeof *l->ids);
+        if (!grown) {
+            l->failed = 1;
+            return 1;
+        }
+        l->ids = grown;
+        l->cap = cap;
+    }
+    store_row_copy(row, 0, l->ids[l->n++], CRYPTO_ID_MAX);
+    return 0;
+}
+
+int store_event_insert(struct store_tx *tx, const char *tenant_id, const char *type,
+                       const char *data_json, char id_out[CRYPTO_ID_MAX], int *fanned,
+                       struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    int64_t now_ms = clock_now_ms();
+    struct target_list targets = {.type = type};
+    int rc = -1;
+    if (fanned)
+        *fanned = 0;
+    clock_format_rfc3339(now_ms, now);
+    if (crypto_id_new("evt_", id_out) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    struct store_param ev[] = {P_TEXT(id_out), P_TEXT(tenant_id), P_TEXT(type), P_TEXT(data_json),
+                               P_TEXT(now)};
+    if (store_tx_query(tx,
+                       "INSERT INTO events (id, tenant_id, type, data, created_at) "
+                       "VALUES ($1, $2, $3, $4, $5)",
+                       ev, N_PARAMS(ev), NULL, NULL, NULL, err) < 0)
+        return -1;
+    struct store_param q[] = {P_TEXT(tenant_id)};
+    if (store_tx_query(tx,
+                       "SELECT id, event_types FROM connector_installs WHERE tenant_id = $1 "
+                       "AND is_destination = 1 AND is_active = 1",
+                       q, N_PARAMS(q), collect_target, &targets, NULL, err) < 0)
+        goto out;
+    if (targets.failed) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < targets.n; i++) {
+        char id[CRYPTO_ID_MAX];
+        if (crypto_id_new("dlv_", id) < 0) {
+            error_set(err, ERR_INTERNAL, "no randomness available");
+            goto out;
+        }
+        struct store_param d[] = {P_TEXT(id),   P_TEXT(tenant_id), P_TEXT(id_out),
+                                  P_TEXT(targets.ids[i]), P_TEXT(type), P_INT(now_ms),
+                                  P_TEXT(now)};
+        if (store_tx_query(tx,
+                           "INSERT INTO deliveries (id, tenant_id, event_id, connector_id, "
+                           "event_type, status, next_attempt_ms, created_at, updated_at) "
+                           "VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)",
+                           d, N_PARAMS(d), NULL, NULL, NULL, err) < 0)
+            goto out;
+    }
+    if (fanned)
+        *fanned = (int)targets.n;
+    rc = 0;
+out:
+    free(targets.ids);
+    return rc;
+}
+
+struct event_ctx {
+    int (*fn)(void *ctx, const struct event_record *ev);
+    void *ctx;
+    struct event_record *one; /* store_event_get */
+};
+
+static int event_row(void *ctx, const struct store_row *row)
+{
+    struct event_ctx *e = ctx;
+    struct event_record rec = {0};
+    store_row_copy(row, 0, rec.id, sizeof rec.id);
+    store_row_copy(row, 1, rec.tenant_id, sizeof rec.tenant_id);
+    store_row_copy(row, 2, rec.type, sizeof rec.type);
+    rec.data = store_row_text(row, 3);
+    store_row_copy(row, 4, rec.created_at, sizeof rec.created_at);
+    if (e->one) {
+        *e->one = rec;
+        e->one->data = strdup(rec.data);
+        return 1;
+    }
+    return e->fn(e->ctx, &rec);
+}
+
+int store_event_list(struct store *s, const char *tenant_id, const char *before_id, int limit,
+                     int (*fn)(void *ctx, const struct event_record *ev), void *ctx,
+                     struct error *err)
+{
+    struct event_ctx e = {.fn = fn, .ctx = ctx};
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(before_id && *before_id ? before_id : "~"),
+                              P_INT(limit)};
+    return store_run(s,
+                     "SELECT id, tenant_id, type, data, created_at FROM events "
+                     "WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+                     p, N_PARAMS(p), event_row, &e, NULL, err);
+}
+
+int store_event_get(struct store *s, const char *tenant_id, const char *id,
+                    struct event_record *out, struct error *err)
+{
+    struct event_ctx e = {.one = out};
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(id)};
+    memset(out, 0, sizeof *out);
+    if (store_run(s,
+                  "SELECT id, tenant_id, type, data, created_at FROM events "
+                  "WHERE tenant_id = $1 AND id = $2",
+                  p, N_PARAMS(p), event_row, &e, NULL, err) < 0)
+        return -1;
+    if (!out->id[0])
+        return error_set(err, ERR_NOT_FOUND, "event not found");
+    if (!out->data)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+struct totals {
+    int64_t count, total;
+};
+
+static int read_totals(void *ctx, const struct store_row *row)
+{
+    struct totals *t = ctx;
+    t->count = store_row_int(row, 0);
+    t->total = store_row_int(row, 1);
+    return 1;
+}
+
+int store_customer_totals(struct store_tx *tx, const char *tenant_id, const char *customer_id,
+                          const char *currency, int64_t *count, int64_t *total_minor,
+                          struct error *err)
+{
+    struct totals t = {0};
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(customer_id), P_TEXT(currency)};
+    if (store_tx_query(tx,
+                       "SELECT COUNT(*), COALESCE(SUM(total_gross_minor), 0) FROM invoices "
+                       "WHERE tenant_id = $1 AND party_id = $2 AND currency = $3 "
+                       "AND type = 'ausgangsrechnung'",
+                       p, N_PARAMS(p), read_totals, &t, NULL, err) < 0)
+        return -1;
+    *count = t.count;
+    *total_minor = t.total;
+    return 0;
+}
+
+#define DELIVERY_COLUMNS                                                                      \
+    "id, tenant_id, event_id, connector_id, event_type, status, attempts, next_attempt_ms, " \
+    "COALESCE(last_status, 0), COALESCE(last_error, ''), created_at, updated_at, "           \
+    "COALESCE(delivered_at, '')"
+
+struct delivery_ctx {
+    int (*fn)(void *ctx, const struct delivery *d);
+    void *ctx;
+    struct delivery *one;
+};
+
+static int delivery_row(void *ctx, const struct store_row *row)
+{
+    struct delivery_ctx *c = ctx;
+    struct delivery d = {0};
+    store_row_copy(row, 0, d.id, sizeof d.id);
+    store_row_copy(row, 1, d.tenant_id, sizeof d.tenant_id);
+    store_row_copy(row, 2, d.event_id, sizeof d.event_id);
+    store_row_copy(row, 3, d.connector_id, sizeof d.connector_id);
+    store_row_copy(row, 4, d.event_type, sizeof d.event_type);
+    store_row_copy(row, 5, d.status, sizeof d.status);
+    d.attempts = store_row_int(row, 6);
+    d.next_attempt_ms = store_row_int(row, 7);
+    d.last_status = store_row_int(row, 8);
+    snprintf(d.last_error, sizeof d.last_error, "%s", store_row_text(row, 9));
+    store_row_copy(row, 10, d.created_at, sizeof d.created_at);
+    store_row_copy(row, 11, d.updated_at, sizeof d.updated_at);
+    store_row_copy(row, 12, d.delivered_at, sizeof d.delivered_at);
+    if (c->one) {
+        *c->one = d;
+        return 1;
+    }
+    return c->fn(c->ctx, &d);
+}
+
+int store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int limit,
+                           int (*fn)(void *ctx, const struct delivery *d), void *ctx,
+                           struct error *err)
+{
+    struct delivery_ctx c = {.fn = fn, .ctx = ctx};
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(now_ms, now);
+    struct store_param p[] = {P_INT(now_ms), P_INT(now_ms + lease_ms), P_INT(limit), P_TEXT(now)};
+    /* One statement: the claim is atomic against other processes (SQLite serializes
+     * writers; PostgreSQL would add FOR UPDATE SKIP LOCKED to the inner SELECT). */
+    return store_run(s,
+                     "UPDATE deliveries SET status = 'delivering', lease_until_ms = $2, "
+                     "updated_at = $4 WHERE id IN (SELECT id FROM deliveries "
+                     "WHERE (status = 'pending' AND next_attempt_ms <= $1) "
+                     "OR (status = 'delivering' AND lease_until_ms < $1) "
+                     "ORDER BY next_attempt_ms LIMIT $3) RETURNING " DELIVERY_COLUMNS,
+                     p, N_PARAMS(p), delivery_row, &c, NULL, err);
+}
+
+int store_delivery_record(struct store *s, const char *delivery_id,
+                          const struct delivery_attempt *a, const char *status,
+                          int64_t next_attempt_ms, struct error *err)
+{
+    struct store_tx *tx = NULL;
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), now);
+    bool delivered = strcmp(status, "delivered") == 0;
+    struct store_param at[] = {P_TEXT(delivery_id), P_INT(a->attempt_no), P_TEXT(a->started_at),
+                               P_INT(a->duration_ms),
+                               a->http_status ? P_INT(a->http_status) : P_TEXT(NULL),
+                               P_TEXT(a->response_excerpt), P_TEXT(a->error)};
+    struct store_param up[] = {P_TEXT(status), P_INT(a->attempt_no), P_INT(next_attempt_ms),
+                               a->http_status ? P_INT(a->http_status) : P_TEXT(NULL),
+                               P_TEXT(a->error), P_TEXT(now), P_TEXT(delivered ? now : NULL),
+                               P_TEXT(delivery_id)};
+    if (store_tx_begin(s, &tx, err) < 0)
+        return -1;
+    if (store_tx_query(tx,
+                       "INSERT INTO delivery_attempts (delivery_id, attempt_no, started_at, "
+                       "duration_ms, http_status, response_excerpt, error) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                       "ON CONFLICT (delivery_id, attempt_no) DO NOTHING",
+                       at, N_PARAMS(at), NULL, NULL, NULL, err) < 0 ||
+        store_tx_query(tx,
+                       "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_ms = $3, "
+                       "lease_until_ms = 0, last_status = $4, last_error = $5, updated_at = $6, "
+                       "delivered_at = COALESCE($7, delivered_at) WHERE id = $8",
+                       up, N_PARAMS(up), NULL, NULL, NULL, err) < 0) {
+        store_tx_rollback(tx);
+        return -1;
+    }
+    return store_tx_commit(tx, err);
+}
+
+int store_delivery_defer(struct store *s, const char *delivery_id, int64_t next_attempt_ms,
+                         struct error *err)
+{
+    struct store_param p[] = {P_INT(next_attempt_ms), P_TEXT(delivery_id)};
+    return store_run(s,
+                     "UPDATE deliveries SET status = 'pending', next_attempt_ms = $1, "
+                     "lease_until_ms = 0 WHERE id = $2 AND status = 'delivering'",
+                     p, N_PARAMS(p), NULL, NULL, NULL, err);
+}
+
+int store_delivery_list(struct store *s, const char *tenant_id, const char *connector_id,
+                        const char *status, const char *event_type, const char *before_id,
+                        int limit, int (*fn)(void *ctx, const struct delivery *d), void *ctx,
+                        struct error *err)
+{
+    struct delivery_ctx c = {.fn = fn, .ctx = ctx};
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(connector_id), P_TEXT(status),
+                              P_TEXT(event_type),
+                              P_TEXT(before_id && *before_id ? before_id : "~"), P_INT(limit)};
+    return store_run(s,
+                     "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE tenant_id = $1 "
+                     "AND connector_id = $2 AND ($3 IS NULL OR status = $3) "
+                     "AND ($4 IS NULL OR event_type = $4) AND id < $5 "
+                     "ORDER BY id DESC LIMIT $6",
+                     p, N_PARAMS(p), delivery_row, &c, NULL, err);
+}
+
+int store_delivery_get(struct store *s, const char *tenant_id, const char *connector_id,
+                       const char *id, struct delivery *out, struct error *err)
+{
+    struct delivery_ctx c = {.one = out};
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(connector_id), P_TEXT(id)};
+    memset(out, 0, sizeof *out);
+    if (store_run(s,
+                  "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE tenant_id = $1 "
+                  "AND connector_id = $2 AND id = $3",
+                  p, N_PARAMS(p), delivery_row, &c, NULL, err) < 0)
+        return -1;
+    return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "delivery not found");
+}
+
+struct attempt_ctx {
+    int (*fn)(void *ctx, const struct delivery_attempt *a);
+    void *ctx;
+};
+
+static int attempt_row(void *ctx, const struct store_row *row)
+{
+    struct attempt_ctx *c = ctx;
+    struct delivery_attempt a = {0};
+    a.attempt_no = store_row_int(row, 0);
+    store_row_copy(row, 1, a.started_at, sizeof a.started_at);
+    a.duration_ms = store_row_int(row, 2);
+    a.http_status = store_row_int(row, 3);
+    a.response_excerpt = row->driver->row_text(row, 4);
+    a.error = row->driver->row_text(row, 5);
+    return c->fn(c->ctx, &a);
+}
+
+int store_delivery_attempts(struct store *s, const char *delivery_id,
+                            int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx,
+                            struct error *err)
+{
+    struct attempt_ctx c = {.fn = fn, .ctx = ctx};
+    struct store_param p[] = {P_TEXT(delivery_id)};
+    return store_run(s,
+                     "SELECT attempt_no, started_at, duration_ms, COALESCE(http_status, 0), "
+                     "response_excerpt, error FROM delivery_attempts WHERE delivery_id = $1 "
+                     "ORDER BY attempt_no",
+                     p, N_PARAMS(p), attempt_row, &c, NULL, err);
+}
+
+int store_delivery_retry(struct store *s, const char *tenant_id, const char *connector_id,
+                         const char *id, struct error *err)
+{
+    int64_t changed = 0;
+    char now[CLOCK_RFC3339_LEN];
+    int64_t now_ms = clock_now_ms();
+    clock_format_rfc3339(now_ms, now);
+    struct store_param p[] = {P_INT(now_ms), P_TEXT(now), P_TEXT(tenant_id), P_TEXT(connector_id),
+                              P_TEXT(id)};
+    if (store_run(s,
+                  "UPDATE deliveries SET status = 'pending', next_attempt_ms = $1, updated_at = $2 "
+                  "WHERE tenant_id = $3 AND connector_id = $4 AND id = $5 "
+                  "AND status IN ('failed', 'dead')",
+                  p, N_PARAMS(p), NULL, NULL, &changed, err) < 0)
+        return -1;
+    if (changed)
+        return 0;
+    struct delivery d;
+    if (store_delivery_get(s, tenant_id, connector_id, id, &d, err) < 0)
+        return -1;
+    return error_set(err, ERR_CONFLICT, "delivery is %s; only failed or dead deliveries are retried",
+                     d.status);
+}
+
+int store_delivery_replay(struct store *s, const char *tenant_id, const char *connector_id,
+                          const char *since_rfc3339, int64_t *count, struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    int64_t now_ms = clock_now_ms();
+    clock_format_rfc3339(now_ms, now);
+    struct store_param p[] = {P_INT(now_ms), P_TEXT(now), P_TEXT(tenant_id), P_TEXT(connector_id),
+                              P_TEXT(since_rfc3339)};
+    return store_run(s,
+                     "UPDATE deliveries SET status = 'pending', next_attempt_ms = $1, updated_at = $2 "
+                     "WHERE tenant_id = $3 AND connector_id = $4 AND created_at >= $5 "
+                     "AND status IN ('failed', 'dead')",
+                     p, N_PARAMS(p), NULL, NULL, count, err);
+}
+
+int store_install_deactivate(struct store *s, const char *tenant_id, const char *id,
+                             const char *reason, struct error *err)
+{
+    struct install in = {0};
+    if (store_install_get(s, tenant_id, id, &in, err) < 0)
+        return -1;
+    in.is_active = false;
+    struct audit_entry audit = {.token_id = NULL, .action = "destination.disabled",
+                                .target = id, .fields = "[\"isActive\"]"};
+    (void)reason;
+    int rc = store_install_update(s, &in, &audit, err);
+    store_install_clear(&in);
+    return rc;
+}
+
+int store_daily_summary_claim(struct store_tx *tx, const char *tenant_id, const char *day,
+                              const char *event_id, bool *claimed, struct error *err)
+{
+    int64_t changes = 0;
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(day), P_TEXT(event_id)};
+    if (store_tx_query(tx,
+                       "INSERT INTO daily_summaries (tenant_id, day, event_id) VALUES ($1, $2, $3) "
+                       "ON CONFLICT (tenant_id, day) DO NOTHING",
+                       p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
+        return -1;
+    *claimed = changes == 1;
+    return 0;
+}
