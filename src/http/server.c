@@ -195,19 +195,18 @@ static void access_log(const struct http_request *req, const struct route *route
                         req->request_id);
     if (rc == 0)
         rc = json_escape_append(&line, req->method, strlen(req->method));
-    if (rc == 0)
-        rc = buf_append_str(&line, "\",\"route\":");
-    /* The pattern, never the raw path: webhook paths carry secrets. */
-    if (rc == 0)
-        rc = route ? buf_printf(&line, "\"%s\"", route->pattern) : buf_append_str(&line, "null");
-    if (rc == 0)
-        rc = buf_printf(&line, ",\"status\":%d,\"durationUs\":%lld,\"tenantId\":", status,
-                        (long long)duration_us);
+    /* The route is the pattern, never the raw path: webhook paths carry secrets. The rest of
+     * the line is one formatting call (this runs on every request); a missing route or
+     * tenant is JSON null. */
     const char *tenant = req->principal ? req->principal->tenant_id
                          : req->tenant_id[0] ? req->tenant_id
                                              : NULL;
     if (rc == 0)
-        rc = tenant ? buf_printf(&line, "\"%s\"", tenant) : buf_append_str(&line, "null");
+        rc = buf_printf(&line,
+                        "\",\"route\":%s%s%s,\"status\":%d,\"durationUs\":%lld,\"tenantId\":%s%s%s",
+                        route ? "\"" : "", route ? route->pattern : "null", route ? "\"" : "",
+                        status, (long long)duration_us, tenant ? "\"" : "",
+                        tenant ? tenant : "null", tenant ? "\"" : "");
     if (rc == 0)
         log_line_end(&line);
     buf_free(&line);

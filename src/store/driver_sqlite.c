@@ -7,6 +7,7 @@
  * in static strings, so the address is a stable, cheap key. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,14 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
+/* Parameters are named $1..$N in the SQL; their slot numbers are looked up once, when the
+ * statement is prepared, instead of by name on every run. */
+#define MAX_PARAMS 32
+
 struct cached_stmt {
     const char *sql;
     sqlite3_stmt *stmt;
+    int param_index[MAX_PARAMS]; /* slot of $i+1, 0 when the statement does not use it */
 };
 
 struct store_conn {
@@ -76,8 +82,18 @@ static int sqlite_exec_script(struct store_conn *c, const char *sql, struct erro
     return rc == SQLITE_OK ? 0 : sqlite_error(c->db, rc, err);
 }
 
+/* Process-wide settings, applied once before SQLite initializes. Memory statistics are
+ * off: nothing reads them, and keeping them takes a global mutex on every allocation SQLite
+ * makes, which every request thread would contend on. */
+static void sqlite_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sqlite_connect(const char *target, struct store_conn **out, struct error *err)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, sqlite_configure);
     *out = NULL;
     if (!*target)
         return error_set(err, ERR_CONFIG, "sqlite store needs a path: sqlite:PATH");
@@ -108,11 +124,12 @@ static int sqlite_connect(const char *target, struct store_conn **out, struct er
     return 0;
 }
 
-static sqlite3_stmt *statement_for(struct store_conn *c, const char *sql, struct error *err)
+static struct cached_stmt *statement_for(struct store_conn *c, const char *sql,
+                                         struct error *err)
 {
     for (size_t i = 0; i < c->n_cache; i++)
         if (c->cache[i].sql == sql)
-            return c->cache[i].stmt;
+            return &c->cache[i];
     if (c->n_cache == c->cap_cache) {
         size_t cap = c->cap_cache ? c->cap_cache * 2 : 16;
         struct cached_stmt *grown = realloc(c->cache, cap * sizeof *grown);
@@ -129,22 +146,29 @@ static sqlite3_stmt *statement_for(struct store_conn *c, const char *sql, struct
         sqlite_error(c->db, rc, err);
         return NULL;
     }
-    c->cache[c->n_cache++] = (struct cached_stmt){.sql = sql, .stmt = stmt};
-    return stmt;
+    struct cached_stmt *cached = &c->cache[c->n_cache++];
+    *cached = (struct cached_stmt){.sql = sql, .stmt = stmt};
+    for (unsigned i = 0; i < MAX_PARAMS; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%u", i + 1);
+        cached->param_index[i] = sqlite3_bind_parameter_index(stmt, name);
+    }
+    return cached;
 }
 
 static int sqlite_query(struct store_conn *c, const char *sql, const struct store_param *params,
                         size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
                         struct error *err)
 {
-    sqlite3_stmt *stmt = statement_for(c, sql, err);
-    if (!stmt)
+    struct cached_stmt *cached = statement_for(c, sql, err);
+    if (!cached)
         return -1;
+    if (n_params > MAX_PARAMS)
+        return error_set(err, ERR_INTERNAL, "query has more than %d parameters", MAX_PARAMS);
+    sqlite3_stmt *stmt = cached->stmt;
     int rc = SQLITE_OK;
     for (size_t i = 0; i < n_params && rc == SQLITE_OK; i++) {
-        char name[24];
-        snprintf(name, sizeof name, "$%u", (unsigned)(i + 1));
-        int idx = sqlite3_bind_parameter_index(stmt, name);
+        int idx = cached->param_index[i];
         if (idx == 0)
             continue; /* the statement does not use this parameter */
         switch (params[i].type) {
