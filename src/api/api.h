@@ -49,4 +49,14 @@ int api_webhook_test(struct http_request *req, struct http_response *res, struct
 int api_webhook_receive(struct http_request *req, struct http_response *res, struct error *err);
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
 
+/* The read APIs over the books (invoices.c, parties.c, ledger.c, webhook_logs.c). */
+int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_suppliers_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_customers_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_ledger_entries(struct http_request *req, struct http_response *res, struct error *err);
+int api_ledger_balances(struct http_request *req, struct http_response *res, struct error *err);
+int api_webhook_logs_list(struct http_request *req, struct http_response *res,
+                          struct error *err);
+
 #endif

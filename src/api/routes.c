@@ -32,6 +32,15 @@ static const struct route routes[] = {
 
     /* seed 002: payment providers post here; the token in the path is the credential */
     {"POST", "/api/payment-import/:provider/:token", api_webhook_receive, AUTH_ROLE_NONE, ROUTE_HTTPS_ONLY},
+
+    /* seed 002: what was booked, for members; the webhook log of a connector, for admins */
+    {"GET", "/api/invoices",                       api_invoices_list,     AUTH_ROLE_MEMBER, 0},
+    {"GET", "/api/invoices/:id",                   api_invoice_get,       AUTH_ROLE_MEMBER, 0},
+    {"GET", "/api/suppliers",                      api_suppliers_list,    AUTH_ROLE_MEMBER, 0},
+    {"GET", "/api/customers",                      api_customers_list,    AUTH_ROLE_MEMBER, 0},
+    {"GET", "/api/ledger/entries",                 api_ledger_entries,    AUTH_ROLE_MEMBER, 0},
+    {"GET", "/api/ledger/balances",                api_ledger_balances,   AUTH_ROLE_MEMBER, 0},
+    {"GET", "/api/connectors/:slug/webhook-logs",  api_webhook_logs_list, AUTH_ROLE_ADMIN,  0},
 };
 
 const struct route *api_routes(size_t *count)

@@ -1,0 +1,110 @@
+/* api/invoices.c - what the pipeline booked, as seed 002 shows an invoice; members may read:
+ *   GET /api/invoices      ?source= &supplier= &customer= &type= &from= &to= &limit= &cursor=
+ *   GET /api/invoices/:id
+ * The counterpart is "supplierId" or "customerId" by the party's role, so a credit note
+ * names the same side as the invoice it corrects. Amounts are decimal strings in the
+ * currency's own decimals. Another tenant's id is simply not found. */
+#include <string.h>
+
+#include "api/listing.h"
+
+static const char *const invoice_types[] = {"eingangsrechnung", "ausgangsrechnung", "gutschrift",
+                                            NULL};
+
+static json_t *invoice_json(const struct invoice *inv, enum party_role role)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int rc = 0;
+    rc |= json_object_set_new(o, "id", json_string(inv->id));
+    rc |= json_object_set_new(o, "type", json_string(inv->type));
+    rc |= json_object_set_new(o, role == PARTY_CUSTOMER ? "customerId" : "supplierId",
+                              json_string(inv->party_id));
+    rc |= json_object_set_new(o, "invoiceNumber", listing_json_text(inv->invoice_number));
+    rc |= json_object_set_new(o, "invoiceDate", json_string(inv->invoice_date));
+    rc |= json_object_set_new(o, "totalGross",
+                              listing_json_money(inv->total_gross_minor, inv->currency));
+    rc |= json_object_set_new(o, "currency", json_string(inv->currency));
+    rc |= json_object_set_new(o, "source", listing_json_text(inv->source));
+    rc |= json_object_set_new(o, "externalId", listing_json_text(inv->external_id));
+    if (inv->related_invoice_id[0])
+        rc |= json_object_set_new(o, "relatedInvoiceId", json_string(inv->related_invoice_id));
+    rc |= json_object_set_new(o, "journalEntryId",
+                              inv->journal_entry_id[0] ? json_string(inv->journal_entry_id)
+                                                       : json_null());
+    rc |= json_object_set_new(o, "createdAt", json_string(inv->created_at));
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Collects one page: up to limit invoices, and whether another row followed. */
+struct invoice_page {
+    json_t *list;
+    int limit;
+    int count;
+    bool more;
+    bool failed;
+    char last_id[CRYPTO_ID_MAX];
+};
+
+static int add_invoice(void *ctx, const struct invoice *inv, enum party_role role)
+{
+    struct invoice_page *pg = ctx;
+    if (pg->count == pg->limit) {
+        pg->more = true;
+        return 1;
+    }
+    if (json_array_append_new(pg->list, invoice_json(inv, role)) < 0) {
+        pg->failed = true;
+        return 1;
+    }
+    pg->count++;
+    memcpy(pg->last_id, inv->id, sizeof pg->last_id);
+    return 0;
+}
+
+int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    struct listing_page page;
+    struct invoice_filter f = {0};
+    if (listing_page_parse(req, "inv_", &page, err) < 0 ||
+        listing_query_text(req, "source", STORE_SLUG_MAX - 1, &f.source, err) < 0 ||
+        listing_query_text(req, "supplier", CRYPTO_ID_MAX - 1, &f.supplier_id, err) < 0 ||
+        listing_query_text(req, "customer", CRYPTO_ID_MAX - 1, &f.customer_id, err) < 0 ||
+        listing_query_choice(req, "type", invoice_types, &f.type, err) < 0 ||
+        listing_query_range(req, &f.from, &f.to, err) < 0)
+        return -1;
+    struct invoice_page pg = {.list = json_array(), .limit = page.limit};
+    if (!pg.list)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct store_page sp = listing_store_page(&page);
+    if (store_invoice_list(app->store, req->principal->tenant_id, &f, &sp, add_invoice, &pg,
+                           err) < 0) {
+        json_decref(pg.list);
+        return -1;
+    }
+    if (pg.failed) {
+        json_decref(pg.list);
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    return http_respond_json(res, 200,
+                             json_pack("{s:o, s:o}", "invoices", pg.list, "nextCursor",
+                                       pg.more ? json_string(pg.last_id) : json_null()),
+                             err);
+}
+
+int api_invoice_get(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    struct invoice inv;
+    enum party_role role;
+    if (store_invoice_get(app->store, req->principal->tenant_id, http_request_param(req, "id"),
+                          &inv, &role, err) < 0)
+        return -1;
+    return http_respond_json(res, 200, invoice_json(&inv, role), err);
+}

@@ -1,0 +1,207 @@
+/* api/ledger.c - the journal and the trial balance; members may read:
+ *   GET /api/ledger/entries   ?from= &to= (entry date) &limit= &cursor=, newest first
+ *   GET /api/ledger/balances  per account and currency: debit, credit, balance (debit minus
+ *                             credit, may be negative); totals per currency, which are equal
+ *                             on both sides when the ledger balances
+ * Amounts are decimal strings in each currency's own decimals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/listing.h"
+#include "core/money.h"
+
+/* ---- entries ------------------------------------------------------------------------ */
+
+static json_t *entry_json(const struct journal_entry_record *e)
+{
+    json_t *lines = json_array();
+    json_t *o = json_object();
+    int rc = !lines || !o;
+    for (size_t i = 0; !rc && i < e->n_lines; i++) {
+        const struct journal_line *l = &e->lines[i];
+        rc |= json_array_append_new(
+            lines, json_pack("{s:o, s:o, s:o, s:s}", "account", listing_json_text(l->account),
+                             "debit", listing_json_money(l->debit_minor, l->currency), "credit",
+                             listing_json_money(l->credit_minor, l->currency), "currency",
+                             l->currency));
+    }
+    if (!rc) {
+        rc |= json_object_set_new(o, "id", json_string(e->id));
+        rc |= json_object_set_new(o, "date", json_string(e->date));
+        rc |= json_object_set_new(o, "description", listing_json_text(e->description));
+        rc |= json_object_set_new(o, "invoiceId", listing_json_text(e->invoice_id));
+        rc |= json_object_set_new(o, "createdAt", json_string(e->created_at));
+        rc |= json_object_set_new(o, "lines", lines);
+        lines = NULL;
+    }
+    json_decref(lines);
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+struct entry_page {
+    json_t *list;
+    int limit;
+    int count;
+    bool more;
+    bool failed;
+    char last_id[CRYPTO_ID_MAX];
+};
+
+static int add_entry(void *ctx, const struct journal_entry_record *e)
+{
+    struct entry_page *pg = ctx;
+    if (pg->count == pg->limit) {
+        pg->more = true;
+        return 1;
+    }
+    if (json_array_append_new(pg->list, entry_json(e)) < 0) {
+        pg->failed = true;
+        return 1;
+    }
+    pg->count++;
+    snprintf(pg->last_id, sizeof pg->last_id, "%s", e->id);
+    return 0;
+}
+
+int api_ledger_entries(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    struct listing_page page;
+    const char *from, *to;
+    if (listing_page_parse(req, "je_", &page, err) < 0 ||
+        listing_query_range(req, &from, &to, err) < 0)
+        return -1;
+    struct entry_page pg = {.list = json_array(), .limit = page.limit};
+    if (!pg.list)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct store_page sp = listing_store_page(&page);
+    if (store_journal_list(app->store, req->principal->tenant_id, from, to, &sp, add_entry, &pg,
+                           err) < 0) {
+        json_decref(pg.list);
+        return -1;
+    }
+    if (pg.failed) {
+        json_decref(pg.list);
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    return http_respond_json(res, 200,
+                             json_pack("{s:o, s:o}", "entries", pg.list, "nextCursor",
+                                       pg.more ? json_string(pg.last_id) : json_null()),
+                             err);
+}
+
+/* ---- balances ----------------------------------------------------------------------- */
+
+struct currency_total {
+    struct money debit;
+    struct money credit;
+};
+
+/* The balance rows as JSON and the running totals per currency, kept sorted by currency. */
+struct balance_sheet {
+    json_t *list;
+    struct currency_total *totals;
+    size_t n_totals, cap_totals;
+    struct error err;
+    bool failed;
+};
+
+static struct currency_total *total_for(struct balance_sheet *bs, const char *currency)
+{
+    size_t i = 0;
+    while (i < bs->n_totals && strcmp(bs->totals[i].debit.currency, currency) < 0)
+        i++;
+    if (i < bs->n_totals && strcmp(bs->totals[i].debit.currency, currency) == 0)
+        return &bs->totals[i];
+    if (bs->n_totals == bs->cap_totals) {
+        size_t cap = bs->cap_totals ? 2 * bs->cap_totals : 4;
+        struct currency_total *t = realloc(bs->totals, cap * sizeof *t);
+        if (!t)
+            return NULL;
+        bs->totals = t;
+        bs->cap_totals = cap;
+    }
+    memmove(&bs->totals[i + 1], &bs->totals[i], (bs->n_totals - i) * sizeof *bs->totals);
+    bs->n_totals++;
+    struct currency_total *t = &bs->totals[i];
+    memset(t, 0, sizeof *t);
+    snprintf(t->debit.currency, sizeof t->debit.currency, "%s", currency);
+    memcpy(t->credit.currency, t->debit.currency, sizeof t->credit.currency);
+    return t;
+}
+
+static int add_balance(void *ctx, const struct account_balance *b)
+{
+    struct balance_sheet *bs = ctx;
+    struct money debit = {.minor = b->debit_minor}, credit = {.minor = b->credit_minor};
+    struct money minus_credit, balance;
+    memcpy(debit.currency, b->currency, sizeof debit.currency);
+    memcpy(credit.currency, b->currency, sizeof credit.currency);
+    struct currency_total *t = total_for(bs, b->currency);
+    if (!t) {
+        error_set(&bs->err, ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    /* Sums are never negative, so debit - credit fits; the totals are checked anyway. */
+    if (money_negate(&credit, &minus_credit, &bs->err) < 0 ||
+        money_add(&debit, &minus_credit, &balance, &bs->err) < 0 ||
+        money_add(&t->debit, &debit, &t->debit, &bs->err) < 0 ||
+        money_add(&t->credit, &credit, &t->credit, &bs->err) < 0) {
+        error_set(&bs->err, ERR_INTERNAL, "ledger sums in %s overflow", b->currency);
+        goto fail;
+    }
+    json_t *row = json_pack("{s:o, s:s, s:o, s:o, s:o}", "account", listing_json_text(b->account),
+                            "currency", b->currency, "debit",
+                            listing_json_money(debit.minor, b->currency), "credit",
+                            listing_json_money(credit.minor, b->currency), "balance",
+                            listing_json_money(balance.minor, b->currency));
+    if (json_array_append_new(bs->list, row) < 0) {
+        error_set(&bs->err, ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    return 0;
+fail:
+    bs->failed = true;
+    return 1;
+}
+
+int api_ledger_balances(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    struct balance_sheet bs = {.list = json_array()};
+    json_t *totals = json_array();
+    int rc = -1;
+    if (!bs.list || !totals) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (store_ledger_balances(app->store, req->principal->tenant_id, add_balance, &bs, err) < 0)
+        goto out;
+    if (bs.failed) {
+        *err = bs.err;
+        goto out;
+    }
+    for (size_t i = 0; i < bs.n_totals; i++) {
+        const struct currency_total *t = &bs.totals[i];
+        if (json_array_append_new(
+                totals, json_pack("{s:s, s:o, s:o}", "currency", t->debit.currency, "debit",
+                                  listing_json_money(t->debit.minor, t->debit.currency),
+                                  "credit",
+                                  listing_json_money(t->credit.minor, t->credit.currency))) < 0) {
+            error_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+    }
+    rc = http_respond_json(res, 200,
+                           json_pack("{s:O, s:O}", "balances", bs.list, "totals", totals), err);
+out:
+    json_decref(bs.list);
+    json_decref(totals);
+    free(bs.totals);
+    return rc;
+}

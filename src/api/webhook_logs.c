@@ -1,0 +1,87 @@
+/* api/webhook_logs.c - GET /api/connectors/:slug/webhook-logs (admin): every webhook the
+ * connector received, newest first, in seed 002's shape: a JSON array of {id, provider,
+ * event, status, externalId, receivedAt, processedAt}, plus "error" for failures and
+ * "detail" when the pipeline noted one. ?status= keeps one status; ?limit= and ?cursor= page,
+ * and because the body is a bare array the next page's cursor travels in the X-Next-Cursor
+ * header (absent on the last page). Raw bodies and signature headers are never shown. */
+#include <stdio.h>
+
+#include "api/listing.h"
+#include "catalog/catalog.h"
+
+static const char *const log_statuses[] = {"processed", "duplicate", "failed",
+                                           "invalid_signature", NULL};
+
+struct log_page {
+    json_t *list;
+    int limit;
+    int count;
+    bool more;
+    bool failed;
+    char last_id[CRYPTO_ID_MAX];
+};
+
+static int add_log(void *ctx, const struct webhook_log_record *rec)
+{
+    struct log_page *pg = ctx;
+    if (pg->count == pg->limit) {
+        pg->more = true;
+        return 1;
+    }
+    json_t *o = json_object();
+    int rc = !o;
+    if (o) {
+        rc |= json_object_set_new(o, "id", json_string(rec->id));
+        rc |= json_object_set_new(o, "provider", listing_json_text(rec->provider));
+        rc |= json_object_set_new(o, "event", listing_json_text(rec->event));
+        rc |= json_object_set_new(o, "status", listing_json_text(rec->status));
+        rc |= json_object_set_new(o, "externalId", listing_json_text(rec->external_id));
+        rc |= json_object_set_new(o, "receivedAt", json_string(rec->received_at));
+        rc |= json_object_set_new(o, "processedAt", json_string(rec->processed_at));
+        if (rec->error)
+            rc |= json_object_set_new(o, "error", listing_json_text(rec->error));
+        if (rec->detail)
+            rc |= json_object_set_new(o, "detail", listing_json_text(rec->detail));
+    }
+    if (rc || json_array_append_new(pg->list, o) < 0) {
+        pg->failed = true;
+        return 1;
+    }
+    pg->count++;
+    snprintf(pg->last_id, sizeof pg->last_id, "%s", rec->id);
+    return 0;
+}
+
+int api_webhook_logs_list(struct http_request *req, struct http_response *res,
+                          struct error *err)
+{
+    struct app *app = req->app;
+    const char *slug = http_request_param(req, "slug");
+    const struct connector_manifest *m = slug ? catalog_find(slug) : NULL;
+    if (!m || !catalog_kind_has_webhook(m->kind))
+        return error_set(err, ERR_NOT_FOUND, "no connector '%.48s' that receives webhooks",
+                         slug ? slug : "");
+    struct listing_page page;
+    const char *status;
+    if (listing_page_parse(req, "whl_", &page, err) < 0 ||
+        listing_query_choice(req, "status", log_statuses, &status, err) < 0)
+        return -1;
+    struct log_page pg = {.list = json_array(), .limit = page.limit};
+    if (!pg.list)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct store_page sp = listing_store_page(&page);
+    if (store_webhook_log_list(app->store, req->principal->tenant_id, m->slug, status, &sp,
+                               add_log, &pg, err) < 0) {
+        json_decref(pg.list);
+        return -1;
+    }
+    if (pg.failed) {
+        json_decref(pg.list);
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    if (pg.more && http_response_add_header(res, "X-Next-Cursor", pg.last_id) < 0) {
+        json_decref(pg.list);
+        return error_set(err, ERR_INTERNAL, "cannot add the X-Next-Cursor header");
+    }
+    return http_respond_json(res, 200, pg.list, err);
+}
