@@ -76,6 +76,42 @@ void sig_params_each(const char *header, char sep,
     }
 }
 
+struct any_hmac {
+    const char *scheme;
+    size_t scheme_len;
+    const void *key;
+    size_t key_len;
+    const struct sig_part *parts;
+    size_t n_parts;
+    enum sig_encoding encoding;
+    int seen;
+    bool matched;
+};
+
+static int any_hmac_try(void *ctx, const char *key, size_t key_len, const char *value,
+                        size_t value_len)
+{
+    struct any_hmac *a = ctx;
+    if (key_len != a->scheme_len || memcmp(key, a->scheme, key_len) != 0)
+        return 0;
+    if (++a->seen > 16)
+        return 1;
+    a->matched = sig_hmac_sha256_matches(a->key, a->key_len, a->parts, a->n_parts, value,
+                                         value_len, a->encoding);
+    return a->matched;
+}
+
+bool sig_params_any_hmac(const char *header, char sep, const char *scheme, const void *key,
+                         size_t key_len, const struct sig_part *parts, size_t n_parts,
+                         enum sig_encoding encoding)
+{
+    struct any_hmac a = {.scheme = scheme, .scheme_len = strlen(scheme), .key = key,
+                         .key_len = key_len, .parts = parts, .n_parts = n_parts,
+                         .encoding = encoding};
+    sig_params_each(header, sep, any_hmac_try, &a);
+    return a.matched;
+}
+
 int64_t sig_parse_uint(const char *text, size_t len)
 {
     int64_t v = 0;
@@ -194,29 +230,49 @@ enum verify_result sig_fetch_json(const char *base, const char *path, const char
                                   const char *auth_header, const char *basic_user,
                                   const char *basic_password, json_t **out, struct error *err)
 {
+    return sig_fetch_json_headers(base, path, id, auth_header ? &auth_header : NULL,
+                                  auth_header ? 1 : 0, basic_user, basic_password, out, err);
+}
+
+enum verify_result sig_fetch_json_headers(const char *base, const char *path, const char *id,
+                                          const char *const *headers, size_t n_headers,
+                                          const char *basic_user, const char *basic_password,
+                                          json_t **out, struct error *err)
+{
     struct buf url;
-    struct httpc_response resp;
+    struct httpc_response resp = {0};
     enum verify_result result = VERIFY_ERROR;
+    struct httpc_header sent[1 + SIG_FETCH_MAX_HEADERS] = {{"Accept", "application/json"}};
+    char names[SIG_FETCH_MAX_HEADERS][64], values[SIG_FETCH_MAX_HEADERS][1024];
+    size_t n_sent = 1;
     *out = NULL;
     buf_init(&url, 4096);
-    if (httpc_url_join(&url, base, path, id) < 0) {
-        buf_free(&url);
-        error_set(err, ERR_VALIDATION, "id too long");
-        return VERIFY_INVALID;
+    memset(values, 0, sizeof values);
+    if (n_headers > SIG_FETCH_MAX_HEADERS) {
+        error_set(err, ERR_INTERNAL, "too many request headers");
+        goto out;
     }
-    struct httpc_header headers[2] = {{"Accept", "application/json"}};
-    size_t n_headers = 1;
-    char auth_name[64] = "", auth_value[1024] = "";
-    if (auth_header) {
-        const char *colon = strchr(auth_header, ':');
-        if (colon && (size_t)(colon - auth_header) < sizeof auth_name) {
-            memcpy(auth_name, auth_header, (size_t)(colon - auth_header));
-            sig_copy(auth_value, sizeof auth_value, colon + 1 + (colon[1] == ' '));
-            headers[n_headers++] = (struct httpc_header){auth_name, auth_value};
+    for (size_t i = 0; i < n_headers; i++) {
+        const char *colon = strchr(headers[i], ':');
+        size_t name_len = colon ? (size_t)(colon - headers[i]) : 0;
+        const char *value = colon ? colon + 1 + (colon[1] == ' ') : NULL;
+        if (!colon || name_len == 0 || name_len >= sizeof names[i] ||
+            strlen(value) >= sizeof values[i] || strpbrk(value, "\r\n")) {
+            error_set(err, ERR_INTERNAL, "malformed request header");
+            goto out;
         }
+        memcpy(names[i], headers[i], name_len);
+        names[i][name_len] = '\0';
+        memcpy(values[i], value, strlen(value) + 1);
+        sent[n_sent++] = (struct httpc_header){names[i], values[i]};
     }
-    struct httpc_request req = {.method = "GET", .url = url.data, .headers = headers,
-                                .n_headers = n_headers, .basic_user = basic_user,
+    if (httpc_url_join(&url, base, path, id) < 0) {
+        error_set(err, ERR_VALIDATION, "id too long");
+        result = VERIFY_INVALID;
+        goto out;
+    }
+    struct httpc_request req = {.method = "GET", .url = url.data, .headers = sent,
+                                .n_headers = n_sent, .basic_user = basic_user,
                                 .basic_password = basic_password};
     if (httpc_perform(&req, &resp, err) < 0)
         goto out;
@@ -239,7 +295,7 @@ enum verify_result sig_fetch_json(const char *base, const char *path, const char
     }
     result = VERIFY_OK;
 out:
-    memset(auth_value, 0, sizeof auth_value);
+    memset(values, 0, sizeof values);
     httpc_response_free(&resp);
     buf_free(&url);
     return result;

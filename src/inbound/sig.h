@@ -29,6 +29,14 @@ void sig_params_each(const char *header, char sep,
                                size_t value_len),
                      void *ctx);
 
+/* True when some `scheme=value` pair of a signature header (pairs split at sep, no
+ * trimming) carries HMAC-SHA256(key, parts...) in `encoding`: several signatures arrive
+ * while a secret is rotated (Stripe's and Revolut's "v1=...,v1=..."). Looks at no more
+ * than 16 candidates, so a hostile header cannot make the check expensive. */
+bool sig_params_any_hmac(const char *header, char sep, const char *scheme, const void *key,
+                         size_t key_len, const struct sig_part *parts, size_t n_parts,
+                         enum sig_encoding encoding);
+
 /* Parses unsigned decimal seconds/milliseconds text; -1 when not a plain number. */
 int64_t sig_parse_uint(const char *text, size_t len);
 
@@ -64,5 +72,15 @@ void sig_copy(char *dst, size_t cap, const char *src);
 enum verify_result sig_fetch_json(const char *base, const char *path, const char *id,
                                   const char *auth_header, const char *basic_user,
                                   const char *basic_password, json_t **out, struct error *err);
+
+/* The same with up to SIG_FETCH_MAX_HEADERS request headers, each "Name: value": the
+ * Authorization header and an API version pin ("GoCardless-Version: 2015-07-06"). A
+ * malformed header (no name, too long, a CR or LF in it, as a secret with a line break
+ * would make) is VERIFY_ERROR (ERR_INTERNAL). Header values are wiped after use. */
+#define SIG_FETCH_MAX_HEADERS 4
+enum verify_result sig_fetch_json_headers(const char *base, const char *path, const char *id,
+                                          const char *const *headers, size_t n_headers,
+                                          const char *basic_user, const char *basic_password,
+                                          json_t **out, struct error *err);
 
 #endif
