@@ -25,7 +25,8 @@ struct ledger_accounts {
     const char *clearing;
 };
 
-/* Posts the entry for `inv` (reversed for a refund) and links it to the invoice. */
+/* Posts the entry for `inv` (reversed for a refund) and links it to the invoice; an amount
+ * of zero posts nothing and leaves entry_id empty. */
 int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                         const struct ledger_accounts *accounts, const struct invoice *inv,
                         bool reversal, char entry_id[CRYPTO_ID_MAX], struct error *err);

@@ -7,6 +7,12 @@ int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                         const struct ledger_accounts *accounts, const struct invoice *inv,
                         bool reversal, char entry_id[CRYPTO_ID_MAX], struct error *err)
 {
+    /* A zero amount (a trial's or a fully discounted invoice, which Stripe reports as paid)
+     * moves no money: there is nothing to post, and the store refuses lines of zero. The
+     * invoice stays booked, without an entry, as it would with autoPost off. */
+    entry_id[0] = '\0';
+    if (inv->total_gross_minor == 0)
+        return 0;
     /* The account debited and the one credited for a payment; a refund swaps them. */
     const char *debit = direction == LEDGER_EXPENSE ? accounts->expense : accounts->clearing;
     const char *credit = direction == LEDGER_EXPENSE ? accounts->clearing : accounts->revenue;
