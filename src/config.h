@@ -22,6 +22,7 @@ struct config {
     char *log_level;
     char *trusted_proxy;
     char *paypal_cert_prefix;
+    char *retry_schedule;
     bool dev;
     bool access_log;
     long threads;
@@ -29,6 +30,13 @@ struct config {
     long read_timeout;
     long drain_timeout;
     long webhook_body_days;
+    bool allow_private_destinations;
+    long delivery_concurrency;
+    long delivery_timeout;
+    long delivery_connect_timeout;
+    long breaker_failures;
+    long breaker_open;
+    long disable_after;
 };
 
 void config_init(struct config *cfg);

@@ -20,6 +20,7 @@
 #include "core/metrics.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
+#include "outbound/engine.h"
 #include "httpc/httpc.h"
 #include "store/store.h"
 
@@ -329,6 +330,8 @@ static int cmd_serve(struct config *cfg, const char **values)
                       .keep_webhook_bodies = cfg->webhook_body_days > 0};
     struct store *store = NULL;
     struct http_server *server = NULL;
+    struct engine *engine = NULL;
+    struct engine_config delivery;
     char *cert = NULL, *key = NULL, *public_url = NULL;
     struct error err = {0};
     sigset_t stop_signals;
@@ -347,13 +350,14 @@ static int cmd_serve(struct config *cfg, const char **values)
 
     size_t n_routes = 0;
     const struct route *routes = api_routes(&n_routes);
+    /* Metric labels: "METHOD pattern", one per route, alive until metrics_shutdown(). */
     const char **labels = calloc(n_routes, sizeof *labels);
-    static char label_store[64][96];
-    for (size_t i = 0; labels && i < n_routes && i < 64; i++) {
-        snprintf(label_store[i], sizeof label_store[i], "%s %s", routes[i].method, routes[i].pattern);
-        labels[i] = label_store[i];
+    for (size_t i = 0; labels && i < n_routes; i++) {
+        char label[256];
+        snprintf(label, sizeof label, "%s %s", routes[i].method, routes[i].pattern);
+        labels[i] = strdup(label);
     }
-    if (!labels || n_routes > 64 || metrics_init(labels, n_routes) < 0) {
+    if (!labels || metrics_init(labels, n_routes) < 0) {
         fprintf(stderr, "connectord: cannot set up metrics\n");
         free(labels);
         goto out;
@@ -369,6 +373,23 @@ static int cmd_serve(struct config *cfg, const char **values)
         fprintf(stderr, "connectord: %s\n", err.message);
         goto out_labels;
     }
+    engine_config_defaults(&delivery);
+    delivery.store = store;
+    delivery.master_key = app.master_key;
+    delivery.concurrency = (int)cfg->delivery_concurrency;
+    delivery.allow_private = cfg->allow_private_destinations || cfg->dev;
+    delivery.timeout_ms = cfg->delivery_timeout;
+    delivery.connect_timeout_ms = cfg->delivery_connect_timeout;
+    delivery.breaker_failures = (int)cfg->breaker_failures;
+    delivery.breaker_open_ms = cfg->breaker_open;
+    delivery.disable_after_ms = cfg->disable_after * 1000;
+    if (engine_parse_schedule(&delivery, cfg->retry_schedule, &err) < 0 ||
+        engine_start(&delivery, &engine, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
+    app.engine = engine;
+    app.delivery = &delivery;
 
     /* Block the stop signals before any thread starts, so only sigwait() below sees them. */
     sigemptyset(&stop_signals);
@@ -420,11 +441,16 @@ static int cmd_serve(struct config *cfg, const char **values)
     log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, (int)cfg->drain_timeout);
     server = NULL;
+    engine_stop(engine);
+    engine = NULL;
     log_info("stopped");
     rc = 0;
 out_labels:
     http_server_stop(server, 0);
+    engine_stop(engine);
     metrics_shutdown();
+    for (size_t i = 0; labels && i < n_routes; i++)
+        free((char *)labels[i]);
     free(labels);
 out:
     store_close(store);

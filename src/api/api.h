@@ -11,6 +11,7 @@
 
 #include "crypto/crypto.h"
 #include "http/http.h"
+#include "outbound/engine.h"
 #include "store/store.h"
 
 struct app {
@@ -20,6 +21,8 @@ struct app {
     unsigned char master_key[CRYPTO_KEY_LEN];
     const char *trusted_cert_prefix; /* PayPal certificates: an extra trusted URL prefix */
     bool keep_webhook_bodies;        /* keep raw webhook bodies in the log for debugging */
+    struct engine *engine;                 /* the delivery engine, woken by new events */
+    const struct engine_config *delivery;  /* its settings, for test sends */
 };
 
 const struct route *api_routes(size_t *count);
@@ -47,6 +50,14 @@ int api_project_connector_delete(struct http_request *req, struct http_response 
                                  struct error *err);
 int api_webhook_test(struct http_request *req, struct http_response *res, struct error *err);
 int api_webhook_receive(struct http_request *req, struct http_response *res, struct error *err);
+int api_events_publish(struct http_request *req, struct http_response *res, struct error *err);
+int api_events_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_deliveries_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_delivery_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_delivery_retry(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_replay(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_send_test(struct http_request *req, struct http_response *res,
+                            struct error *err);
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
 
 /* The read APIs over the books (invoices.c, parties.c, ledger.c, webhook_logs.c). */

@@ -12,6 +12,7 @@
 #include "api/connector_common.h"
 #include "core/json.h"
 #include "events/events.h"
+#include "outbound/destination.h"
 
 #define EVENT_TYPES_MAX 16
 
@@ -108,9 +109,53 @@ int api_project_connectors_list(struct http_request *req, struct http_response *
     return http_respond_json(res, 200, json_pack("{s:o}", "connectors", l.list), err);
 }
 
+/* Generic webhook destinations sign per Standard Webhooks with a secret made here:
+ * "whsec_" + base64 of 24 random bytes, sealed beside the settings. */
+static int add_signing_secret(struct app *app, struct install *in, char out[64],
+                              struct error *err)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char raw[24];
+    char aad[2 * CRYPTO_ID_MAX + 32];
+    struct buf sealed;
+    if (crypto_random(raw, sizeof raw) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    size_t o = snprintf(out, 64, "whsec_");
+    for (size_t i = 0; i < sizeof raw; i += 3) {
+        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        out[o++] = b64[v >> 6 & 63];
+        out[o++] = b64[v & 63];
+    }
+    out[o] = '\0';
+    snprintf(aad, sizeof aad, "%s/%s/signingSecret", in->tenant_id, in->id);
+    buf_init(&sealed, 0);
+    json_t *secrets = json_loads(in->secrets, 0, NULL);
+    int rc = secrets && crypto_seal(app->master_key, aad, out, o, &sealed, err) == 0 ? 0 : -1;
+    if (rc == 0) {
+        json_object_set_new(secrets, "signingSecret",
+                            json_pack("{s:s, s:s}", "sealed", sealed.data, "hint", ""));
+        char *text = json_dumps(secrets, JSON_COMPACT);
+        if (text) {
+            free(in->secrets);
+            in->secrets = text;
+        } else {
+            rc = error_set(err, ERR_INTERNAL, "out of memory");
+        }
+    } else if (!secrets) {
+        error_set(err, ERR_INTERNAL, "stored secrets are not JSON");
+    }
+    json_decref(secrets);
+    buf_free(&sealed);
+    memset(raw, 0, sizeof raw);
+    return rc;
+}
+
 int api_project_connector_create(struct http_request *req, struct http_response *res,
                                  struct error *err)
 {
+    const struct destination *dest;
     struct app *app = req->app;
     const char *tenant = req->principal->tenant_id;
     struct install in = {0};
@@ -171,6 +216,10 @@ int api_project_connector_create(struct http_request *req, struct http_response 
     }
     if (config_rc < 0)
         goto out;
+    char signing_secret[64] = "";
+    if ((dest = destination_find(m->slug)) && (dest->caps & DEST_CAP_STD_WEBHOOKS) &&
+        add_signing_secret(app, &in, signing_secret, err) < 0)
+        goto out;
     struct audit_entry audit = {.token_id = AUDIT_BY(req), .action = "destination.create",
                                 .target = in.id, .fields = changed};
     if (store_install_insert(app->store, &in, NULL, plan->max_destinations, &audit, err) < 0) {
@@ -181,7 +230,11 @@ int api_project_connector_create(struct http_request *req, struct http_response 
                                    : NULL;
         goto out;
     }
-    rc = http_respond_json(res, 201, destination_json(m, &in), err);
+    json_t *created = destination_json(m, &in);
+    if (created && signing_secret[0]) /* shown this once, like a token */
+        json_object_set_new(created, "signingSecret", json_string(signing_secret));
+    memset(signing_secret, 0, sizeof signing_secret);
+    rc = http_respond_json(res, 201, created, err);
 out:
     json_decref(body);
     free(changed);

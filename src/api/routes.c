@@ -27,6 +27,13 @@ static const struct route routes[] = {
     {"GET",    "/api/projects/:projectId/connectors/:connectorId", api_project_connector_get,    AUTH_ROLE_ADMIN, 0},
     {"PATCH",  "/api/projects/:projectId/connectors/:connectorId", api_project_connector_update, AUTH_ROLE_ADMIN, ROUTE_JSON},
     {"DELETE", "/api/projects/:projectId/connectors/:connectorId", api_project_connector_delete, AUTH_ROLE_ADMIN, 0},
+    {"POST",   "/api/projects/:projectId/connectors/:connectorId/test",   api_connector_send_test, AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"POST",   "/api/projects/:projectId/connectors/:connectorId/replay", api_connector_replay,    AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"GET",    "/api/projects/:projectId/connectors/:connectorId/deliveries",                   api_deliveries_list, AUTH_ROLE_ADMIN, 0},
+    {"GET",    "/api/projects/:projectId/connectors/:connectorId/deliveries/:deliveryId",       api_delivery_get,    AUTH_ROLE_ADMIN, 0},
+    {"POST",   "/api/projects/:projectId/connectors/:connectorId/deliveries/:deliveryId/retry", api_delivery_retry,  AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"POST",   "/api/projects/:projectId/events", api_events_publish, AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"GET",    "/api/projects/:projectId/events", api_events_list,    AUTH_ROLE_ADMIN, 0},
 
     {"GET", "/api/audit-log", api_audit_list, AUTH_ROLE_ADMIN, 0},
 

@@ -15,6 +15,7 @@
 struct pending_webhook {
     struct pipeline_job *job;
     struct pipeline_env env;
+    struct engine *engine;
     struct store_batch_job batch;
     void (*resume)(void *token);
     void *token;
@@ -63,6 +64,8 @@ static void booked(void *ctx, int rc, const struct error *err)
     p->rc = rc;
     if (rc < 0)
         p->err = *err;
+    else
+        engine_wake(p->engine); /* its events may have deliveries due now */
     p->resume(p->token);
 }
 
@@ -103,6 +106,7 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
     struct pending_webhook *p = calloc(1, sizeof *p);
     if (!p)
         return error_set(err, ERR_INTERNAL, "out of memory");
+    p->engine = app->engine;
     p->env = (struct pipeline_env){.store = app->store,
                                    .master_key = app->master_key,
                                    .trusted_cert_prefix = app->trusted_cert_prefix,

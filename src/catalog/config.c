@@ -77,7 +77,14 @@ int catalog_config_store(const struct connector_manifest *m, const json_t *input
         if (!json_equal(value, prev) && (value || prev))
             json_array_append_new(changed, json_string(f->key));
     }
-    /* An install starts from nothing: every given key is a change, none was "kept". */
+    /* Secrets the platform keeps beside the settings (a generated signing secret) are not
+     * in the schema; they stay as they were. */
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)prev_secrets, name, value) {
+        if (!catalog_field_find(m, name))
+            json_object_set(secrets, name, value);
+    }
     *plain_out = plain;
     *secrets_out = secrets;
     *changed_out = changed;

@@ -1,8 +1,15 @@
 /* httpc/httpc.c - libcurl's easy interface behind httpc.h. */
 #include "httpc/httpc.h"
 
+#include "core/clock.h"
+
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <strings.h>
 
@@ -50,6 +57,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
+static curl_socket_t open_public_socket(void *clientp, curlsocktype purpose,
+                                        struct curl_sockaddr *addr);
+
 int httpc_perform(const struct httpc_request *req, struct httpc_response *resp, struct error *err)
 {
     memset(resp, 0, sizeof *resp);
@@ -81,6 +91,8 @@ int httpc_perform(const struct httpc_request *req, struct httpc_response *resp, 
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
+    if (req->refuse_private)
+        curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_public_socket);
     if (req->basic_user) {
         curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
         curl_easy_setopt(curl, CURLOPT_USERNAME, req->basic_user);
@@ -130,4 +142,239 @@ int httpc_url_join(struct buf *out, const char *base, const char *path, const ch
             return -1;
     }
     return 0;
+}
+
+/* ---- address policy ------------------------------------------------------------------- */
+
+/* Loopback, private (RFC 1918, unique local), link-local, unspecified, CGNAT and
+ * IPv4-mapped forms of them: where a URL from a tenant must not reach. */
+static bool address_is_private(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+        return (a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 ||
+               (a >> 16) == 0xa9fe /* 169.254/16 */ || (a >> 20) == 0xac1 /* 172.16/12 */ ||
+               (a >> 16) == 0xc0a8 /* 192.168/16 */ || (a >> 22) == 0x191 /* 100.64/10 */;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(b, mapped, 12) == 0) {
+            struct sockaddr_in v4 = {.sin_family = AF_INET};
+            memcpy(&v4.sin_addr, b + 12, 4);
+            return address_is_private((const struct sockaddr *)&v4);
+        }
+        static const unsigned char zero[16] = {0};
+        bool loopback = memcmp(b, zero, 15) == 0 && (b[15] == 1 || b[15] == 0);
+        return loopback || (b[0] & 0xfe) == 0xfc /* fc00::/7 */ ||
+               (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* fe80::/10 */;
+    }
+    return true;
+}
+
+static curl_socket_t open_public_socket(void *clientp, curlsocktype purpose,
+                                        struct curl_sockaddr *addr)
+{
+    (void)clientp;
+    (void)purpose;
+    if (address_is_private(&addr->addr))
+        return CURL_SOCKET_BAD; /* curl reports a connection failure */
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+/* ---- the multi interface -------------------------------------------------------------- */
+
+struct transfer {
+    struct transfer *prev, *next; /* in flight, so free() can abort them */
+    CURL *easy;
+    struct curl_slist *headers;
+    struct httpc_response resp;
+    httpc_done_fn done;
+    void *user;
+    int64_t started_ms;
+    char *body; /* owned copy of the request body */
+    char error[CURL_ERROR_SIZE];
+    bool private_refused;
+};
+
+struct httpc_multi {
+    CURLM *multi;
+    int in_flight;
+    struct transfer *transfers;
+};
+
+static void transfer_unlink(struct httpc_multi *m, struct transfer *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        m->transfers = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+}
+
+int httpc_multi_new(struct httpc_multi **out, struct error *err)
+{
+    struct httpc_multi *m = calloc(1, sizeof *m);
+    *out = NULL;
+    if (!m || !(m->multi = curl_multi_init())) {
+        free(m);
+        return error_set(err, ERR_INTERNAL, "cannot create an HTTP client");
+    }
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, 64L);
+    *out = m;
+    return 0;
+}
+
+static void transfer_free(struct transfer *t)
+{
+    curl_slist_free_all(t->headers);
+    curl_easy_cleanup(t->easy);
+    httpc_response_free(&t->resp);
+    free(t->body);
+    free(t);
+}
+
+void httpc_multi_free(struct httpc_multi *m)
+{
+    if (!m)
+        return;
+    while (m->transfers) {
+        struct transfer *t = m->transfers;
+        transfer_unlink(m, t);
+        curl_multi_remove_handle(m->multi, t->easy);
+        transfer_free(t);
+    }
+    curl_multi_cleanup(m->multi);
+    free(m);
+}
+
+/* Cuts the body at its cap instead of failing: a delivery records an excerpt only. */
+static size_t on_body_capped(char *data, size_t size, size_t n, void *ctx)
+{
+    struct httpc_response *resp = ctx;
+    size_t len = size * n;
+    size_t room = resp->body.cap > resp->body.len ? resp->body.cap - resp->body.len : 0;
+    buf_append(&resp->body, data, len < room ? len : room);
+    return len;
+}
+
+int httpc_multi_add(struct httpc_multi *m, const struct httpc_request *req, httpc_done_fn done,
+                    void *user, struct error *err)
+{
+    struct transfer *t = calloc(1, sizeof *t);
+    if (!t)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    buf_init(&t->resp.body, req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE);
+    t->easy = curl_easy_init();
+    t->done = done;
+    t->user = user;
+    if (!t->easy)
+        goto oom;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        char line[2048];
+        snprintf(line, sizeof line, "%s: %s", req->headers[i].name, req->headers[i].value);
+        struct curl_slist *next = curl_slist_append(t->headers, line);
+        if (!next)
+            goto oom;
+        t->headers = next;
+    }
+    /* "Expect: 100-continue" would add a round trip to every larger POST. */
+    struct curl_slist *next = curl_slist_append(t->headers, "Expect:");
+    if (!next)
+        goto oom;
+    t->headers = next;
+    if (req->body) {
+        t->body = malloc(req->body_len + 1);
+        if (!t->body)
+            goto oom;
+        memcpy(t->body, req->body, req->body_len);
+        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
+        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    }
+    const char *method = req->method ? req->method : "GET";
+    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+        curl_easy_setopt(t->easy, CURLOPT_CUSTOMREQUEST, method);
+    else if (strcmp(method, "POST") == 0 && !req->body)
+        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(t->easy, CURLOPT_URL, req->url);
+    curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : 15000L);
+    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     req->connect_timeout_ms ? req->connect_timeout_ms : 5000L);
+    curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "connectord/" CONNECTORD_VERSION);
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body_capped);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, &t->resp);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, &t->resp);
+    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    if (req->refuse_private)
+        curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, open_public_socket);
+    if (req->basic_user) {
+        curl_easy_setopt(t->easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl_easy_setopt(t->easy, CURLOPT_USERNAME, req->basic_user);
+        curl_easy_setopt(t->easy, CURLOPT_PASSWORD, req->basic_password ? req->basic_password : "");
+    }
+    t->private_refused = req->refuse_private;
+    t->started_ms = clock_now_ms();
+    if (curl_multi_add_handle(m->multi, t->easy) != CURLM_OK)
+        goto oom;
+    t->next = m->transfers;
+    if (m->transfers)
+        m->transfers->prev = t;
+    m->transfers = t;
+    m->in_flight++;
+    return 0;
+oom:
+    transfer_free(t);
+    return error_set(err, ERR_INTERNAL, "cannot start an HTTP request");
+}
+
+void httpc_multi_run(struct httpc_multi *m, int wait_ms)
+{
+    int running = 0;
+    curl_multi_perform(m->multi, &running);
+    if (running > 0 || wait_ms > 0)
+        curl_multi_poll(m->multi, NULL, 0, wait_ms, NULL);
+    curl_multi_perform(m->multi, &running);
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(m->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct transfer *t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        CURLcode cc = msg->data.result;
+        curl_multi_remove_handle(m->multi, msg->easy_handle);
+        transfer_unlink(m, t);
+        m->in_flight--;
+        const char *transport = NULL;
+        char why[CURL_ERROR_SIZE + 64];
+        if (cc == CURLE_OK) {
+            curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->resp.status);
+        } else {
+            snprintf(why, sizeof why, "%s",
+                     cc == CURLE_COULDNT_CONNECT && t->private_refused && !t->error[0]
+                         ? "connection refused or address not allowed"
+                     : t->error[0] ? t->error
+                                   : curl_easy_strerror(cc));
+            transport = why;
+        }
+        t->done(t->user, &t->resp, transport, clock_now_ms() - t->started_ms);
+        transfer_free(t);
+    }
+}
+
+int httpc_multi_in_flight(const struct httpc_multi *m)
+{
+    return m->in_flight;
+}
+
+void httpc_multi_wakeup(struct httpc_multi *m)
+{
+    curl_multi_wakeup(m->multi);
 }

@@ -8,9 +8,12 @@
 #ifndef CONNECTORD_HTTPC_H
 #define CONNECTORD_HTTPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
+#include <stdint.h>
+
 #include "core/error.h"
 
 struct httpc_header {
@@ -27,8 +30,12 @@ struct httpc_request {
     size_t body_len;
     const char *basic_user; /* HTTP Basic auth when set */
     const char *basic_password;
-    long timeout_ms;     /* whole request; 0: 10 s */
-    size_t max_response; /* 0: 1 MiB */
+    long timeout_ms;         /* whole request; 0: 10 s */
+    long connect_timeout_ms; /* 0: 5 s */
+    size_t max_response;     /* 0: 1 MiB; the multi interface cuts (not fails) past it */
+    bool refuse_private;     /* refuse loopback, private and link-local addresses, checked
+                                on the address actually connected to (so DNS cannot
+                                smuggle them in) */
 };
 
 struct httpc_response {
@@ -46,6 +53,29 @@ void httpc_global_cleanup(void);
  * with httpc_response_free() in both cases. */
 int httpc_perform(const struct httpc_request *req, struct httpc_response *resp, struct error *err);
 void httpc_response_free(struct httpc_response *resp);
+
+/* ---- many requests at once (the delivery engine) -------------------------------------- */
+
+/* A set of requests in flight on one thread, over reused connections. Not thread-safe:
+ * one owner thread adds, runs and frees. */
+struct httpc_multi;
+
+/* Called once per finished request, from httpc_multi_run(). transport_error is NULL when
+ * an HTTP answer arrived (resp->status set), else says why none did. duration_ms is the
+ * request's wall time. */
+typedef void (*httpc_done_fn)(void *user, const struct httpc_response *resp,
+                              const char *transport_error, int64_t duration_ms);
+
+int httpc_multi_new(struct httpc_multi **out, struct error *err);
+void httpc_multi_free(struct httpc_multi *m); /* aborts requests still in flight, no callbacks */
+/* Copies what it needs from req. */
+int httpc_multi_add(struct httpc_multi *m, const struct httpc_request *req, httpc_done_fn done,
+                    void *user, struct error *err);
+/* Drives transfers, waiting up to wait_ms for activity; calls done() for finished ones. */
+void httpc_multi_run(struct httpc_multi *m, int wait_ms);
+int httpc_multi_in_flight(const struct httpc_multi *m);
+/* Wakes a httpc_multi_run() that is waiting (any thread). */
+void httpc_multi_wakeup(struct httpc_multi *m);
 
 /* Joins a base URL and a path ("https://api.mollie.com" + "/v2/payments/tr_1") into out,
  * with exactly one '/' between them; path segments given in `segment` are percent-encoded

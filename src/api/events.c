@@ -1,0 +1,124 @@
+/* api/events.c - the host application's events (seed 001), admin only:
+ *   POST /api/projects/:projectId/events  {"type": "...", "data": {...}} publishes one of
+ *        the eight event types into the outbox; the answer carries the event id.
+ *   GET  /api/projects/:projectId/events  lists them, newest first (limit, cursor). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/listing.h"
+#include "core/json.h"
+#include "events/events.h"
+
+#define EVENT_DATA_MAX (64 * 1024)
+
+static int check_project(struct http_request *req, struct error *err)
+{
+    const char *project = http_request_param(req, "projectId");
+    if (!project || strcmp(project, req->principal->tenant_id) != 0)
+        return error_set(err, ERR_NOT_FOUND, "project not found");
+    return 0;
+}
+
+static json_t *envelope_json(const struct event_record *ev)
+{
+    char *text = events_envelope(ev);
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return j;
+}
+
+int api_events_publish(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    json_t *body = NULL;
+    struct store_tx *tx = NULL;
+    int rc = -1, fanned = 0;
+    char id[CRYPTO_ID_MAX];
+    if (check_project(req, err) < 0 || !(body = json_parse_body(req->body, req->body_len, err)))
+        goto out;
+    const char *key;
+    json_t *value;
+    json_object_foreach(body, key, value) {
+        if (strcmp(key, "type") != 0 && strcmp(key, "data") != 0) {
+            error_set(err, ERR_VALIDATION, "unknown field '%.64s'; expected type and data", key);
+            goto out;
+        }
+    }
+    const char *type = json_string_value(json_object_get(body, "type"));
+    if (!type || !events_type_known(type)) {
+        res->error_extra = json_pack("{s:[{s:s, s:s, s:s}]}", "fields", "field", "type", "code",
+                                     type ? "not_allowed" : "required", "message",
+                                     "type must be one of the eight event types");
+        error_set(err, ERR_VALIDATION, "type must be one of the eight event types");
+        goto out;
+    }
+    json_t *data = json_object_get(body, "data");
+    if (data && !json_is_object(data)) {
+        error_set(err, ERR_INVALID_FIELD, "'data' must be a JSON object");
+        goto out;
+    }
+    if (req->body_len > EVENT_DATA_MAX) {
+        error_set(err, ERR_VALIDATION, "an event's data may be at most %d bytes", EVENT_DATA_MAX);
+        goto out;
+    }
+    if (store_tx_begin(app->store, &tx, err) < 0 ||
+        events_emit(tx, req->principal->tenant_id, type, data ? json_incref(data) : json_object(),
+                    id, &fanned, err) < 0)
+        goto out;
+    struct store_tx *committing = tx;
+    tx = NULL;
+    if (store_tx_commit(committing, err) < 0)
+        goto out;
+    engine_wake(app->engine);
+    struct event_record ev;
+    if (store_event_get(app->store, req->principal->tenant_id, id, &ev, err) < 0)
+        goto out;
+    json_t *answer = envelope_json(&ev);
+    free((char *)ev.data);
+    if (!answer) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    json_object_set_new(answer, "deliveries", json_integer(fanned));
+    rc = http_respond_json(res, 201, answer, err);
+out:
+    store_tx_rollback(tx);
+    json_decref(body);
+    return rc;
+}
+
+struct list_ctx {
+    json_t *list;
+};
+
+static int add_event(void *ctx, const struct event_record *ev)
+{
+    struct list_ctx *l = ctx;
+    json_t *j = envelope_json(ev);
+    if (j)
+        json_array_append_new(l->list, j);
+    return 0;
+}
+
+int api_events_list(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    struct listing_page page;
+    if (check_project(req, err) < 0 || listing_page_parse(req, "evt_", &page, err) < 0)
+        return -1;
+    struct list_ctx l = {.list = json_array()};
+    if (!l.list)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    if (store_event_list(app->store, req->principal->tenant_id, page.cursor, page.limit + 1,
+                         add_event, &l, err) < 0) {
+        json_decref(l.list);
+        return -1;
+    }
+    json_t *next = json_null();
+    if ((int)json_array_size(l.list) > page.limit) {
+        json_array_remove(l.list, (size_t)page.limit);
+        next = json_incref(json_object_get(json_array_get(l.list, (size_t)page.limit - 1), "id"));
+    }
+    return http_respond_json(res, 200, json_pack("{s:o, s:o}", "events", l.list, "nextCursor", next),
+                             err);
+}

@@ -1,0 +1,621 @@
+/* outbound/engine.c - the delivery engine (see engine.h).
+ *
+ * One thread owns a libcurl multi handle. Each round it claims as many due deliveries as
+ * there is room in flight (one statement, leased), prepares each (event envelope, the
+ * destination's config with secrets opened, render, Standard Webhooks signature), adds it
+ * to the multi handle, drives transfers, and records the round's answers in one
+ * transaction. A crash between send and record leaves the claim to expire and the
+ * delivery to be sent again: at least once, never lost. */
+#include "outbound/engine.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "catalog/catalog.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "events/events.h"
+#include "httpc/httpc.h"
+#include "outbound/destination.h"
+
+#define EXCERPT_MAX 1024
+#define RESPONSE_MAX (64 * 1024)
+#define IDLE_POLL_MS 100
+
+/* ---- circuit breaker, per destination, in memory --------------------------------------- */
+
+struct breaker {
+    char connector_id[CRYPTO_ID_MAX];
+    int failures;           /* consecutive */
+    int64_t open_until_ms;  /* 0: closed */
+    bool probing;           /* half-open: one request is testing the water */
+    int64_t failing_since_ms;
+};
+
+struct breakers {
+    struct breaker *items;
+    size_t n, cap;
+};
+
+static struct breaker *breaker_for(struct breakers *bs, const char *connector_id)
+{
+    for (size_t i = 0; i < bs->n; i++)
+        if (strcmp(bs->items[i].connector_id, connector_id) == 0)
+            return &bs->items[i];
+    if (bs->n == bs->cap) {
+        size_t cap = bs->cap ? bs->cap * 2 : 16;
+        struct breaker *grown = realloc(bs->items, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        bs->items = grown;
+        bs->cap = cap;
+    }
+    struct breaker *b = &bs->items[bs->n++];
+    memset(b, 0, sizeof *b);
+    snprintf(b->connector_id, sizeof b->connector_id, "%s", connector_id);
+    return b;
+}
+
+/* May a request go to this destination now? A half-open breaker lets one through. */
+static bool breaker_allows(struct breaker *b, int64_t now)
+{
+    if (!b || b->open_until_ms == 0)
+        return true;
+    if (now < b->open_until_ms || b->probing)
+        return false;
+    b->probing = true;
+    return true;
+}
+
+/* ---- the engine ----------------------------------------------------------------------- */
+
+struct outcome {
+    char delivery_id[CRYPTO_ID_MAX];
+    struct delivery_attempt attempt;
+    char status[16];
+    int64_t next_attempt_ms;
+    char excerpt[EXCERPT_MAX + 1];
+    char error[256];
+};
+
+struct engine {
+    struct engine_config cfg;
+    pthread_t thread;
+    atomic_bool stopping;
+    struct httpc_multi *multi;
+    struct breakers breakers;
+    struct outcome *done; /* answers of this round, recorded together */
+    size_t n_done, cap_done;
+};
+
+struct in_flight {
+    struct engine *engine;
+    struct delivery d;
+    char started_at[CLOCK_RFC3339_LEN];
+    const struct destination *dest;
+};
+
+void engine_config_defaults(struct engine_config *cfg)
+{
+    static const int64_t schedule[] = {5000,    30000,    120000,   600000,   1800000,
+                                       3600000, 10800000, 21600000, 43200000, 86400000};
+    memset(cfg, 0, sizeof *cfg);
+    cfg->concurrency = 64;
+    cfg->lease_ms = 60000;
+    cfg->n_retries = (int)(sizeof schedule / sizeof schedule[0]);
+    memcpy(cfg->retry_ms, schedule, sizeof schedule);
+    cfg->connect_timeout_ms = 5000;
+    cfg->timeout_ms = 15000;
+    cfg->breaker_failures = 5;
+    cfg->breaker_open_ms = 30000;
+    cfg->disable_after_ms = 72LL * 3600 * 1000;
+}
+
+int engine_parse_schedule(struct engine_config *cfg, const char *text, struct error *err)
+{
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end = NULL;
+        long long v = strtoll(p, &end, 10);
+        int64_t unit = 1000;
+        if (end == p || v <= 0)
+            return error_set(err, ERR_CONFIG, "retry schedule '%.64s': expected e.g. 5s,30s,2m,1h",
+                             text);
+        switch (*end) {
+        case 's': end++; break;
+        case 'm': unit = 60000; end++; break;
+        case 'h': unit = 3600000; end++; break;
+        default: break;
+        }
+        if (n == ENGINE_MAX_RETRIES)
+            return error_set(err, ERR_CONFIG, "retry schedule has more than %d steps",
+                             ENGINE_MAX_RETRIES);
+        cfg->retry_ms[n++] = (int64_t)v * unit;
+        if (*end == ',')
+            end++;
+        else if (*end)
+            return error_set(err, ERR_CONFIG, "retry schedule '%.64s': expected e.g. 5s,30s,2m",
+                             text);
+        p = end;
+    }
+    if (n == 0)
+        return error_set(err, ERR_CONFIG, "retry schedule is empty");
+    cfg->n_retries = n;
+    return 0;
+}
+
+/* Retry-After: delta seconds or an HTTP date; -1 when absent or unreadable. */
+static int64_t retry_after_ms(const char *value, int64_t now)
+{
+    if (!value || !*value)
+        return -1;
+    char *end = NULL;
+    long long secs = strtoll(value, &end, 10);
+    if (end != value && *end == '\0' && secs >= 0)
+        return now + secs * 1000;
+    struct tm tm = {0};
+    if (strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm))
+        return (int64_t)timegm(&tm) * 1000;
+    return -1;
+}
+
+static int64_t with_jitter(int64_t wait_ms)
+{
+    unsigned char r[2];
+    if (crypto_random(r, sizeof r) < 0)
+        return wait_ms;
+    /* +-20 %, so a burst of failures does not come back as a burst of retries */
+    int64_t spread = wait_ms / 5;
+    int64_t offset = spread ? ((int64_t)(r[0] << 8 | r[1]) % (2 * spread + 1)) - spread : 0;
+    return wait_ms + offset;
+}
+
+/* The destination's config with its secrets opened, for rendering only. */
+static json_t *open_config(const struct engine_config *cfg, const struct install *in,
+                           struct error *err)
+{
+    json_t *config = json_loads(in->config, 0, NULL);
+    json_t *secrets = json_loads(in->secrets, 0, NULL);
+    char aad[2 * CRYPTO_ID_MAX + 2];
+    const char *key;
+    json_t *value;
+    snprintf(aad, sizeof aad, "%s/%s", in->tenant_id, in->id);
+    if (!config || !secrets) {
+        error_set(err, ERR_STORE, "stored config of %s is not JSON", in->id);
+        goto fail;
+    }
+    json_object_foreach(secrets, key, value) {
+        struct buf plain;
+        buf_init(&plain, 1 << 16);
+        if (catalog_secret_open(secrets, key, cfg->master_key, aad, &plain, err) < 0) {
+            buf_free(&plain);
+            goto fail;
+        }
+        /* a sensitive list (stored as its JSON text) goes back to a list */
+        json_t *v = plain.data && plain.data[0] == '[' ? json_loads(plain.data, 0, NULL) : NULL;
+        json_object_set_new(config, key, v ? v : json_string(plain.data ? plain.data : ""));
+        memset(plain.data, 0, plain.len);
+        buf_free(&plain);
+    }
+    json_decref(secrets);
+    return config;
+fail:
+    json_decref(config);
+    json_decref(secrets);
+    return NULL;
+}
+
+/* Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature "v1,<base64 of
+ * HMAC-SHA256(key, id.timestamp.body)>", the key being the base64 after "whsec_". */
+static int sign_standard_webhooks(struct dest_request *req, const char *event_id,
+                                  const char *secret, int64_t now_ms, struct error *err)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char key[128], mac[CRYPTO_SHA256_LEN];
+    size_t key_len = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    const char *p = strncmp(secret, "whsec_", 6) == 0 ? secret + 6 : secret;
+    for (; *p && *p != '='; p++) {
+        const char *pos = strchr(b64, *p);
+        if (!pos || key_len == sizeof key)
+            return error_set(err, ERR_INTERNAL, "signing secret is not base64");
+        acc = acc << 6 | (uint32_t)(pos - b64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            key[key_len++] = (unsigned char)(acc >> bits);
+        }
+    }
+    char ts[24], sig[64] = "v1,";
+    snprintf(ts, sizeof ts, "%lld", (long long)(now_ms / 1000));
+    struct buf msg;
+    buf_init(&msg, 0);
+    int rc = buf_printf(&msg, "%s.%s.", event_id, ts) < 0 ||
+                     buf_append(&msg, req->body.data ? req->body.data : "", req->body.len) < 0 ||
+                     crypto_hmac_sha256(key, key_len, msg.data, msg.len, mac) < 0
+                 ? -1
+                 : 0;
+    buf_free(&msg);
+    if (rc < 0)
+        return error_set(err, ERR_INTERNAL, "cannot sign the request");
+    size_t o = 3;
+    for (size_t i = 0; i < sizeof mac; i += 3) {
+        uint32_t v = (uint32_t)mac[i] << 16 | (i + 1 < sizeof mac ? (uint32_t)mac[i + 1] << 8 : 0) |
+                     (i + 2 < sizeof mac ? mac[i + 2] : 0);
+        sig[o++] = b64[v >> 18 & 63];
+        sig[o++] = b64[v >> 12 & 63];
+        sig[o++] = i + 1 < sizeof mac ? b64[v >> 6 & 63] : '=';
+        sig[o++] = i + 2 < sizeof mac ? b64[v & 63] : '=';
+    }
+    sig[o] = '\0';
+    if (dest_request_header(req, "webhook-id", event_id) < 0 ||
+        dest_request_header(req, "webhook-timestamp", ts) < 0 ||
+        dest_request_header(req, "webhook-signature", sig) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* Renders the request for one delivery. */
+static int render_delivery(const struct engine_config *cfg, const struct install *in,
+                           const struct event_record *ev, const struct destination **dest_out,
+                           struct dest_request *req, struct error *err)
+{
+    const struct destination *dest = destination_find(in->slug);
+    int rc = -1;
+    char *envelope = events_envelope(ev);
+    json_t *data = json_loads(ev->data, 0, NULL);
+    json_t *config = NULL;
+    *dest_out = dest;
+    if (!dest) {
+        error_set(err, ERR_VALIDATION, "no destination %s", in->slug);
+        goto out;
+    }
+    if (!envelope || !data) {
+        error_set(err, ERR_STORE, "event %s is not JSON", ev->id);
+        goto out;
+    }
+    if (!(config = open_config(cfg, in, err)))
+        goto out;
+    const char *base = json_string_value(json_object_get(config, "apiBaseUrl"));
+    struct dest_event de = {.id = ev->id, .type = ev->type, .created_at = ev->created_at,
+                            .project_id = ev->tenant_id, .data = data, .envelope = envelope};
+    struct dest_config dc = {.config = config,
+                             .api_base_url = base && *base ? base : dest->default_api_base};
+    if (destination_render(dest, &de, &dc, req, err) < 0)
+        goto out;
+    if (dest->caps & DEST_CAP_STD_WEBHOOKS) {
+        const char *secret = json_string_value(json_object_get(config, "signingSecret"));
+        if (!secret) {
+            error_set(err, ERR_VALIDATION, "destination has no signing secret");
+            goto out;
+        }
+        if (sign_standard_webhooks(req, ev->id, secret, clock_now_ms(), err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(envelope);
+    json_decref(data);
+    json_decref(config);
+    return rc;
+}
+
+static struct outcome *outcome_add(struct engine *e)
+{
+    if (e->n_done == e->cap_done) {
+        size_t cap = e->cap_done ? e->cap_done * 2 : 64;
+        struct outcome *grown = realloc(e->done, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        e->done = grown;
+        e->cap_done = cap;
+    }
+    struct outcome *o = &e->done[e->n_done++];
+    memset(o, 0, sizeof *o);
+    return o;
+}
+
+/* Decides what an attempt means for the delivery and its destination's breaker. */
+static void settle(struct engine *e, const struct delivery *d, const char *started_at,
+                   long http_status, const char *body, size_t body_len, const char *retry_after,
+                   const char *error, enum dest_verdict verdict, int64_t duration_ms)
+{
+    int64_t now = clock_now_ms();
+    struct outcome *o = outcome_add(e);
+    if (!o) {
+        log_error("out of memory recording delivery %s; its lease will expire and it is resent",
+                  d->id);
+        return;
+    }
+    snprintf(o->delivery_id, sizeof o->delivery_id, "%s", d->id);
+    o->attempt.attempt_no = d->attempts + 1;
+    snprintf(o->attempt.started_at, sizeof o->attempt.started_at, "%s", started_at);
+    o->attempt.duration_ms = duration_ms;
+    o->attempt.http_status = http_status;
+    size_t n = body_len < EXCERPT_MAX ? body_len : EXCERPT_MAX;
+    if (body)
+        memcpy(o->excerpt, body, n);
+    o->excerpt[n] = '\0';
+    o->attempt.response_excerpt = body ? o->excerpt : NULL;
+    if (error)
+        snprintf(o->error, sizeof o->error, "%s", error);
+    o->attempt.error = o->error[0] ? o->error : NULL;
+
+    struct breaker *b = breaker_for(&e->breakers, d->connector_id);
+    if (verdict == DEST_DELIVERED) {
+        snprintf(o->status, sizeof o->status, "delivered");
+        if (b) {
+            if (b->open_until_ms)
+                log_info("destination %s answers again; breaker closed", d->connector_id);
+            memset(&b->failures, 0, sizeof *b - offsetof(struct breaker, failures));
+        }
+        return;
+    }
+    if (verdict == DEST_RETRY && o->attempt.attempt_no <= e->cfg.n_retries) {
+        snprintf(o->status, sizeof o->status, "pending");
+        int64_t at = retry_after_ms(retry_after, now);
+        o->next_attempt_ms = at > now ? at : now + with_jitter(e->cfg.retry_ms[o->attempt.attempt_no - 1]);
+    } else {
+        snprintf(o->status, sizeof o->status, verdict == DEST_RETRY ? "dead" : "failed");
+    }
+    if (!b)
+        return;
+    b->probing = false;
+    if (!b->failing_since_ms)
+        b->failing_since_ms = now;
+    if (++b->failures >= e->cfg.breaker_failures) {
+        if (!b->open_until_ms)
+            log_warn("destination %s failed %d times in a row; pausing it for %lld ms",
+                     d->connector_id, b->failures, (long long)e->cfg.breaker_open_ms);
+        b->open_until_ms = now + e->cfg.breaker_open_ms;
+    }
+    if (now - b->failing_since_ms >= e->cfg.disable_after_ms) {
+        struct error err = {0};
+        if (store_install_deactivate(e->cfg.store, d->tenant_id, d->connector_id,
+                                     "failing too long", &err) == 0)
+            log_warn("destination %s has failed since %lld ms; disabled", d->connector_id,
+                     (long long)(now - b->failing_since_ms));
+        b->failing_since_ms = now; /* do not repeat while the rows drain */
+    }
+}
+
+static void on_answer(void *user, const struct httpc_response *resp, const char *transport_error,
+                      int64_t duration_ms)
+{
+    struct in_flight *f = user;
+    struct dest_response dr = {.status = transport_error ? 0 : resp->status,
+                               .body = resp->body.data ? resp->body.data : "",
+                               .body_len = resp->body.len,
+                               .retry_after = resp->retry_after[0] ? resp->retry_after : NULL};
+    enum dest_verdict verdict = destination_classify(f->dest, &dr);
+    settle(f->engine, &f->d, f->started_at, dr.status, dr.body, dr.body_len, dr.retry_after,
+           transport_error, verdict, duration_ms);
+    free(f);
+}
+
+/* Prepares one claimed delivery and puts it in flight (or settles it at once). */
+static void start_delivery(struct engine *e, const struct delivery *d)
+{
+    struct error err = {0};
+    struct install in = {0};
+    struct event_record ev = {0};
+    struct dest_request req;
+    const struct destination *dest = NULL;
+    int64_t now = clock_now_ms();
+    char started[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(now, started);
+    dest_request_init(&req, "POST");
+
+    if (store_install_get(e->cfg.store, d->tenant_id, d->connector_id, &in, &err) < 0) {
+        settle(e, d, started, 0, NULL, 0, NULL, "the destination was deleted", DEST_FAILED, 0);
+        goto out;
+    }
+    struct breaker *b = breaker_for(&e->breakers, d->connector_id);
+    if (!in.is_active || !breaker_allows(b, now)) {
+        /* Paused or resting: put it back without an attempt. */
+        int64_t later = !in.is_active ? now + 60000 : b->open_until_ms;
+        if (store_delivery_defer(e->cfg.store, d->id, later, &err) < 0)
+            log_warn("cannot defer delivery %s: %s", d->id, err.message);
+        goto out;
+    }
+    if (store_event_get(e->cfg.store, d->tenant_id, d->event_id, &ev, &err) < 0 ||
+        render_delivery(&e->cfg, &in, &ev, &dest, &req, &err) < 0) {
+        if (b)
+            b->probing = false;
+        settle(e, d, started, 0, NULL, 0, NULL, err.message, DEST_FAILED, 0);
+        goto out;
+    }
+    struct httpc_header headers[DEST_MAX_HEADERS];
+    for (size_t i = 0; i < req.n_headers; i++)
+        headers[i] = (struct httpc_header){req.header_names[i], req.header_values[i]};
+    struct httpc_request hr = {.method = req.method,
+                               .url = req.url.data,
+                               .headers = headers,
+                               .n_headers = req.n_headers,
+                               .body = req.body.len ? req.body.data : NULL,
+                               .body_len = req.body.len,
+                               .timeout_ms = e->cfg.timeout_ms,
+                               .connect_timeout_ms = e->cfg.connect_timeout_ms,
+                               .max_response = RESPONSE_MAX,
+                               .refuse_private = !e->cfg.allow_private};
+    struct in_flight *f = calloc(1, sizeof *f);
+    if (!f) {
+        log_error("out of memory starting delivery %s; it is resent when its lease expires", d->id);
+        goto out;
+    }
+    f->engine = e;
+    f->d = *d;
+    f->dest = dest;
+    memcpy(f->started_at, started, sizeof started);
+    if (httpc_multi_add(e->multi, &hr, on_answer, f, &err) < 0) {
+        free(f);
+        settle(e, d, started, 0, NULL, 0, NULL, err.message, DEST_RETRY, 0);
+    }
+out:
+    dest_request_free(&req);
+    free((char *)ev.data);
+    store_install_clear(&in);
+}
+
+static int on_claimed(void *ctx, const struct delivery *d)
+{
+    struct delivery *copy = ((struct delivery **)ctx)[0];
+    size_t *n = ((size_t **)ctx)[1];
+    copy[(*n)++] = *d;
+    return 0;
+}
+
+/* Writes the round's answers in one transaction. */
+static void record_round(struct engine *e)
+{
+    if (e->n_done == 0)
+        return;
+    struct store_tx *tx = NULL;
+    struct error err = {0};
+    int rc = store_tx_begin(e->cfg.store, &tx, &err);
+    for (size_t i = 0; rc == 0 && i < e->n_done; i++) {
+        struct outcome *o = &e->done[i];
+        rc = store_delivery_record(tx, o->delivery_id, &o->attempt, o->status,
+                                   o->next_attempt_ms, &err);
+    }
+    if (rc == 0)
+        rc = store_tx_commit(tx, &err);
+    else
+        store_tx_rollback(tx);
+    if (rc < 0)
+        log_error("cannot record %zu delivery attempts (they are resent when their leases "
+                  "expire): %s", e->n_done, err.message);
+    e->n_done = 0;
+}
+
+static void *engine_main(void *arg)
+{
+    struct engine *e = arg;
+    struct delivery *claimed = calloc((size_t)e->cfg.concurrency, sizeof *claimed);
+    if (!claimed) {
+        log_error("the delivery engine cannot start: out of memory");
+        return NULL;
+    }
+    while (!atomic_load(&e->stopping) || httpc_multi_in_flight(e->multi) > 0) {
+        int room = e->cfg.concurrency - httpc_multi_in_flight(e->multi);
+        size_t n = 0;
+        if (room > 0 && !atomic_load(&e->stopping)) {
+            struct error err = {0};
+            void *ctx[2] = {claimed, &n};
+            if (store_deliveries_claim(e->cfg.store, clock_now_ms(), e->cfg.lease_ms, room,
+                                       on_claimed, ctx, &err) < 0)
+                log_warn("cannot claim deliveries: %s", err.message);
+            for (size_t i = 0; i < n; i++)
+                start_delivery(e, &claimed[i]);
+        }
+        httpc_multi_run(e->multi, n > 0 || e->n_done > 0 ? 0 : IDLE_POLL_MS);
+        record_round(e);
+    }
+    record_round(e);
+    free(claimed);
+    return NULL;
+}
+
+int engine_start(const struct engine_config *cfg, struct engine **out, struct error *err)
+{
+    struct engine *e = calloc(1, sizeof *e);
+    *out = NULL;
+    if (!e)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    e->cfg = *cfg;
+    if (httpc_multi_new(&e->multi, err) < 0) {
+        free(e);
+        return -1;
+    }
+    if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+        httpc_multi_free(e->multi);
+        free(e);
+        return error_set(err, ERR_INTERNAL, "cannot start the delivery engine");
+    }
+    *out = e;
+    return 0;
+}
+
+void engine_stop(struct engine *e)
+{
+    if (!e)
+        return;
+    atomic_store(&e->stopping, true);
+    httpc_multi_wakeup(e->multi);
+    pthread_join(e->thread, NULL);
+    httpc_multi_free(e->multi);
+    free(e->breakers.items);
+    free(e->done);
+    free(e);
+}
+
+void engine_wake(struct engine *e)
+{
+    if (e)
+        httpc_multi_wakeup(e->multi);
+}
+
+int engine_send_test(const struct engine_config *cfg, const struct install *destination,
+                     json_t **report, struct error *err)
+{
+    char created[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), created);
+    struct event_record ev = {.data = "{\"provider\":\"stripe\",\"event\":\"invoice.payment_succeeded\","
+                                      "\"externalId\":\"in_test\",\"amount\":\"99.00\","
+                                      "\"currency\":\"EUR\",\"amountMinor\":9900,"
+                                      "\"invoiceId\":\"inv_test\",\"invoiceNumber\":\"TEST-1\","
+                                      "\"invoiceDate\":\"2026-01-01\",\"direction\":\"revenue\","
+                                      "\"party\":{\"id\":\"cus_test\",\"name\":\"Test Customer\","
+                                      "\"email\":\"test@example.com\",\"role\":\"customer\"},"
+                                      "\"test\":true}"};
+    snprintf(ev.type, sizeof ev.type, "payment.settled");
+    memcpy(ev.created_at, created, sizeof created);
+    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", destination->tenant_id);
+    if (crypto_id_new("evt_test_", ev.id) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+
+    struct dest_request req;
+    const struct destination *dest = NULL;
+    dest_request_init(&req, "POST");
+    int rc = render_delivery(cfg, destination, &ev, &dest, &req, err);
+    if (rc < 0) {
+        dest_request_free(&req);
+        return -1;
+    }
+    struct httpc_header headers[DEST_MAX_HEADERS];
+    for (size_t i = 0; i < req.n_headers; i++)
+        headers[i] = (struct httpc_header){req.header_names[i], req.header_values[i]};
+    struct httpc_request hr = {.method = req.method, .url = req.url.data, .headers = headers,
+                               .n_headers = req.n_headers,
+                               .body = req.body.len ? req.body.data : NULL,
+                               .body_len = req.body.len, .timeout_ms = cfg->timeout_ms,
+                               .connect_timeout_ms = cfg->connect_timeout_ms,
+                               .max_response = RESPONSE_MAX, .refuse_private = !cfg->allow_private};
+    struct httpc_response resp;
+    struct error send_err = {0};
+    int sent = httpc_perform(&hr, &resp, &send_err);
+    struct dest_response dr = {.status = sent == 0 ? resp.status : 0,
+                               .body = resp.body.data ? resp.body.data : "",
+                               .body_len = resp.body.len};
+    enum dest_verdict v = destination_classify(dest, &dr);
+    static const char *const verdicts[] = {"delivered", "retry", "failed"};
+    size_t n = dr.body_len < EXCERPT_MAX ? dr.body_len : EXCERPT_MAX;
+    *report = json_pack("{s:s, s:s, s:s, s:s%}", "eventId", ev.id, "verdict", verdicts[v],
+                        "url", req.url.data, "response", dr.body, n);
+    if (*report) {
+        json_object_set_new(*report, "status", sent == 0 ? json_integer(dr.status) : json_null());
+        if (sent < 0)
+            json_object_set_new(*report, "error", json_string(send_err.message));
+    }
+    httpc_response_free(&resp);
+    dest_request_free(&req);
+    return *report ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+}
