@@ -107,4 +107,56 @@ const char *dest_config_str(const struct dest_config *cfg, const char *key);
 /* base + path into out->url (exactly one '/' between). */
 int dest_url(struct dest_request *out, const char *base, const char *path);
 
+/* A short English title for people: "Payment settled", "First payment", "Daily revenue
+ * summary"; the event type itself for types without one. Static or ev->type. */
+const char *dest_event_title(const struct dest_event *ev);
+
+/* The label/value pairs people see under a title: "Amount" "99.00 EUR", "Customer"
+ * "Example Buyer GmbH", "Invoice" "ACME-1001", ... (for types the platform does not know:
+ * the data's scalar members). Values are not truncated: each destination cuts them to its
+ * own limits. Free with dest_facts_free(), also after a failure. */
+#define DEST_FACTS_MAX 8
+struct dest_facts {
+    size_t n;
+    const char *label[DEST_FACTS_MAX]; /* static, or a key of ev->data */
+    struct buf value[DEST_FACTS_MAX];
+};
+int dest_event_facts(const struct dest_event *ev, struct dest_facts *out);
+void dest_facts_free(struct dest_facts *f);
+
+/* createdAt as Unix milliseconds (RFC 3339 with 'Z' or an offset, any fraction); -1 when
+ * absent or malformed. */
+int dest_event_time_ms(const struct dest_event *ev, int64_t *out);
+/* createdAt for people, "2026-03-22 14:30 UTC"; "" when malformed. */
+#define DEST_TIME_TEXT_MAX 32
+void dest_event_time_text(const struct dest_event *ev, char out[DEST_TIME_TEXT_MAX]);
+
+/* The id of the person or company the event is about: data.party.id, else
+ * data.customer.id; NULL for events about no one (daily summaries, endpoint events). */
+const char *dest_event_subject_id(const struct dest_event *ev);
+/* The event's amount as a JSON number in major units (99.0 for 9900 EUR), computed
+ * exactly from data.amountMinor (or the decimal text data.amount) and the currency's
+ * decimals; NULL when the event has no amount. New reference. */
+json_t *dest_event_amount(const struct dest_event *ev);
+/* Money that came in: a settled payment whose direction is not "expense". Analytics
+ * destinations count revenue only for these, so a first payment is not counted twice. */
+bool dest_event_is_revenue(const struct dest_event *ev);
+/* Event properties for analytics tools: data's members, the amount as a number
+ * (dest_event_amount), without amountMinor and without the party/customer objects (their
+ * id is the user id). New reference, NULL on allocation failure. */
+json_t *dest_event_properties(const struct dest_event *ev);
+
+/* Appends text with &, <, > and " as HTML entities (HTML email, Telegram's HTML mode). */
+int dest_html_escape(const char *text, size_t len, struct buf *out);
+/* "Authorization: Basic base64(user:password)". */
+int dest_basic_auth(struct dest_request *out, const char *user, const char *password);
+/* Dumps body compactly into out->body (reals with 15 significant digits, so 19.99 stays
+ * 19.99) and adds "Content-Type: application/json". */
+int dest_json_body(struct dest_request *out, const json_t *body);
+
+/* The render of generic webhooks (zapier, n8n, make): POST the envelope as it is to the
+ * configured webhookUrl; the engine adds the Standard Webhooks headers. */
+int dest_render_envelope(const struct dest_event *ev, const struct dest_config *cfg,
+                         struct dest_request *out, struct error *err);
+
 #endif

@@ -1,8 +1,15 @@
-/* outbound/text.c - rendering helpers the destinations share: the one-line summary for
- * people, UTF-8-safe truncation, config lookups, URLs. */
+/* outbound/text.c - rendering helpers the destinations share: the one-line summary, title
+ * and facts for people, UTF-8-safe truncation and escaping, times, amounts and properties
+ * for analytics tools, config lookups, URLs, JSON bodies and Basic auth. A helper lives
+ * here when two destinations need it; whatever only one service wants stays in its file. */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/money.h"
+#include "crypto/crypto.h"
 #include "outbound/destination.h"
 
 static const char *data_str(const struct dest_event *ev, const char *key)
@@ -58,11 +65,13 @@ int dest_event_summary(const struct dest_event *ev, struct buf *out)
         if (json_array_size(totals) == 0 && rc == 0)
             rc = buf_append_str(out, " no payments");
         json_array_foreach(totals, i, t) {
+            long long count = (long long)json_integer_value(json_object_get(t, "count"));
+            const char *total = json_string_value(json_object_get(t, "amount"));
+            const char *code = json_string_value(json_object_get(t, "currency"));
             if (rc == 0)
-                rc = buf_printf(out, "%s %s %s (%lld payments)", i ? "," : "",
-                                json_string_value(json_object_get(t, "amount")),
-                                json_string_value(json_object_get(t, "currency")),
-                                (long long)json_integer_value(json_object_get(t, "count")));
+                rc = buf_printf(out, "%s %s %s (%lld payment%s)", i ? "," : "",
+                                total ? total : "?", code ? code : "", count,
+                                count == 1 ? "" : "s");
         }
     } else {
         rc = buf_printf(out, "Event %s", ev->type);
@@ -108,5 +117,412 @@ int dest_url(struct dest_request *out, const char *base, const char *path)
         return -1;
     if (*path && (buf_append(&out->url, "/", 1) < 0 || buf_append_str(&out->url, path) < 0))
         return -1;
+    return 0;
+}
+
+/* ---- titles and facts for people -------------------------------------------------------- */
+
+static const struct {
+    const char *type;
+    const char *title;
+} titles[] = {
+    {"payment.verified", "Payment verified"},
+    {"payment.settled", "Payment settled"},
+    {"payment.failed", "Payment failed"},
+    {"customer.first_payment", "First payment"},
+    {"customer.milestone", "Customer milestone"},
+    {"revenue.daily_summary", "Daily revenue summary"},
+    {"endpoint.created", "Endpoint created"},
+    {"endpoint.pricing_changed", "Endpoint pricing changed"},
+};
+
+const char *dest_event_title(const struct dest_event *ev)
+{
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
+        if (strcmp(titles[i].type, ev->type) == 0)
+            return titles[i].title;
+    return ev->type;
+}
+
+static bool type_is(const struct dest_event *ev, const char *type)
+{
+    return strcmp(ev->type, type) == 0;
+}
+
+static bool is_payment_event(const struct dest_event *ev)
+{
+    return type_is(ev, "payment.verified") || type_is(ev, "payment.settled") ||
+           type_is(ev, "payment.failed");
+}
+
+/* The next value buffer, labelled; NULL when all DEST_FACTS_MAX are taken. */
+static struct buf *fact_new(struct dest_facts *f, const char *label)
+{
+    if (f->n == DEST_FACTS_MAX)
+        return NULL;
+    f->label[f->n] = label;
+    return &f->value[f->n++];
+}
+
+static int fact_str(struct dest_facts *f, const char *label, const char *value)
+{
+    if (!value || !*value)
+        return 0;
+    struct buf *b = fact_new(f, label);
+    return b ? buf_append_str(b, value) : 0;
+}
+
+static int fact_money(struct dest_facts *f, const char *label, const char *amount,
+                      const char *currency)
+{
+    if (!amount || !*amount)
+        return 0;
+    struct buf *b = fact_new(f, label);
+    return b ? buf_printf(b, "%s %s", amount, currency ? currency : "") : 0;
+}
+
+/* name, else email, else id */
+static const char *party_display(const json_t *party)
+{
+    const char *name = party_name(party);
+    if (!name)
+        name = json_string_value(json_object_get(party, "id"));
+    return name && *name ? name : NULL;
+}
+
+static int facts_payment(const struct dest_event *ev, struct dest_facts *f)
+{
+    const json_t *party = json_object_get(ev->data, "party");
+    const char *role = json_string_value(json_object_get(party, "role"));
+    const char *direction = data_str(ev, "direction");
+    const char *label;
+    if (role)
+        label = strcmp(role, "supplier") == 0 ? "Supplier" : "Customer";
+    else
+        label = direction && strcmp(direction, "expense") == 0 ? "Supplier" : "Customer";
+    const char *invoice = data_str(ev, "invoiceNumber");
+    if (fact_money(f, "Amount", data_str(ev, "amount"), data_str(ev, "currency")) < 0 ||
+        fact_str(f, label, party_display(party)) < 0 ||
+        fact_str(f, "Invoice", invoice ? invoice : data_str(ev, "invoiceId")) < 0 ||
+        fact_str(f, "Provider", data_str(ev, "provider")) < 0 ||
+        fact_str(f, "Reference", data_str(ev, "externalId")) < 0 ||
+        fact_str(f, "Reason", data_str(ev, "reason")) < 0)
+        return -1;
+    return 0;
+}
+
+static int facts_daily_summary(const struct dest_event *ev, struct dest_facts *f)
+{
+    const char *date = data_str(ev, "date"), *zone = data_str(ev, "timeZone");
+    struct buf *b;
+    if (date && (b = fact_new(f, "Date")) &&
+        buf_printf(b, "%s%s%s%s", date, zone ? " (" : "", zone ? zone : "", zone ? ")" : "") < 0)
+        return -1;
+    const json_t *totals = json_object_get(ev->data, "totals");
+    if ((b = fact_new(f, "Revenue"))) {
+        if (json_array_size(totals) == 0 && buf_append_str(b, "no payments") < 0)
+            return -1;
+        for (size_t i = 0; i < json_array_size(totals); i++) {
+            const json_t *t = json_array_get(totals, i);
+            long long count = (long long)json_integer_value(json_object_get(t, "count"));
+            const char *amount = json_string_value(json_object_get(t, "amount"));
+            const char *currency = json_string_value(json_object_get(t, "currency"));
+            if (buf_printf(b, "%s%s %s (%lld payment%s)", i ? ", " : "", amount ? amount : "?",
+                           currency ? currency : "", count, count == 1 ? "" : "s") < 0)
+                return -1;
+        }
+    }
+    const json_t *top = json_object_get(ev->data, "topCustomers");
+    if (json_array_size(top) > 0 && (b = fact_new(f, "Top customers"))) {
+        for (size_t i = 0; i < json_array_size(top) && i < 5; i++) {
+            const json_t *c = json_array_get(top, i);
+            const char *who = party_display(c);
+            const char *amount = json_string_value(json_object_get(c, "amount"));
+            const char *currency = json_string_value(json_object_get(c, "currency"));
+            if (buf_printf(b, "%s%s (%s %s)", i ? ", " : "", who ? who : "?",
+                           amount ? amount : "?", currency ? currency : "") < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Types the platform does not describe: their scalar data members, as given. */
+static int facts_generic(const struct dest_event *ev, struct dest_facts *f)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)ev->data, key, value) {
+        int rc = 0;
+        struct buf *b;
+        if (json_is_string(value))
+            rc = fact_str(f, key, json_string_value(value));
+        else if (json_is_integer(value) && (b = fact_new(f, key)))
+            rc = buf_printf(b, "%lld", (long long)json_integer_value(value));
+        else if (json_is_real(value) && (b = fact_new(f, key)))
+            rc = buf_printf(b, "%.15g", json_real_value(value));
+        else if (json_is_boolean(value))
+            rc = fact_str(f, key, json_is_true(value) ? "yes" : "no");
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int dest_event_facts(const struct dest_event *ev, struct dest_facts *out)
+{
+    out->n = 0;
+    for (size_t i = 0; i < DEST_FACTS_MAX; i++) {
+        out->label[i] = NULL;
+        buf_init(&out->value[i], 1 << 16);
+    }
+    const json_t *customer = json_object_get(ev->data, "customer");
+    const char *currency = data_str(ev, "currency");
+    if (is_payment_event(ev))
+        return facts_payment(ev, out);
+    if (type_is(ev, "customer.first_payment")) {
+        const char *invoice = data_str(ev, "invoiceNumber");
+        if (fact_str(out, "Customer", party_display(customer)) < 0 ||
+            fact_money(out, "Amount", data_str(ev, "amount"), currency) < 0 ||
+            fact_str(out, "Invoice", invoice ? invoice : data_str(ev, "invoiceId")) < 0 ||
+            fact_str(out, "Provider", data_str(ev, "provider")) < 0)
+            return -1;
+        return 0;
+    }
+    if (type_is(ev, "customer.milestone")) {
+        if (fact_str(out, "Customer", party_display(customer)) < 0 ||
+            fact_money(out, "Threshold", data_str(ev, "threshold"), currency) < 0 ||
+            fact_money(out, "Total", data_str(ev, "total"), currency) < 0)
+            return -1;
+        return 0;
+    }
+    if (type_is(ev, "revenue.daily_summary"))
+        return facts_daily_summary(ev, out);
+    return facts_generic(ev, out);
+}
+
+void dest_facts_free(struct dest_facts *f)
+{
+    for (size_t i = 0; i < DEST_FACTS_MAX; i++)
+        buf_free(&f->value[i]);
+    f->n = 0;
+}
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+/* n decimal digits at s, or -1 */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* days since 1970-01-01 of a proleptic Gregorian date */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int dest_event_time_ms(const struct dest_event *ev, int64_t *out)
+{
+    const char *s = ev->created_at;
+    if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+        s[13] != ':' || s[16] != ':')
+        return -1;
+    int year = digits(s, 4), mon = digits(s + 5, 2), day = digits(s + 8, 2);
+    int hour = digits(s + 11, 2), min = digits(s + 14, 2), sec = digits(s + 17, 2);
+    if (year < 0 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
+        min < 0 || min > 59 || sec < 0 || sec > 60)
+        return -1;
+    const char *p = s + 19;
+    int ms = 0, places = 0;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return -1;
+        for (; isdigit((unsigned char)*p); p++)
+            if (places < 3) {
+                ms = ms * 10 + (*p - '0');
+                places++;
+            }
+        for (; places < 3; places++)
+            ms *= 10;
+    }
+    int64_t offset_s = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if ((*p == '+' || *p == '-') && strlen(p) >= 6 && p[3] == ':') {
+        int oh = digits(p + 1, 2), om = digits(p + 4, 2);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59)
+            return -1;
+        offset_s = (int64_t)(oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    int64_t secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
+    *out = (secs - offset_s) * 1000 + ms;
+    return 0;
+}
+
+void dest_event_time_text(const struct dest_event *ev, char out[DEST_TIME_TEXT_MAX])
+{
+    int64_t ms;
+    struct tm tm;
+    out[0] = '\0';
+    if (dest_event_time_ms(ev, &ms) < 0)
+        return;
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    if (!gmtime_r(&t, &tm) || strftime(out, DEST_TIME_TEXT_MAX, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        out[0] = '\0';
+}
+
+/* ---- analytics: who, how much, which properties ------------------------------------------ */
+
+const char *dest_event_subject_id(const struct dest_event *ev)
+{
+    static const char *const holders[] = {"party", "customer"};
+    for (size_t i = 0; i < sizeof holders / sizeof holders[0]; i++) {
+        const json_t *holder = json_object_get(ev->data, holders[i]);
+        const char *id = json_string_value(json_object_get(holder, "id"));
+        if (id && *id)
+            return id;
+    }
+    return NULL;
+}
+
+json_t *dest_event_amount(const struct dest_event *ev)
+{
+    const char *currency = data_str(ev, "currency"), *text = data_str(ev, "amount");
+    const json_t *minor = json_object_get(ev->data, "amountMinor");
+    struct money m;
+    struct error err;
+    if (!currency)
+        return NULL;
+    if (json_is_integer(minor)) {
+        if (money_from_minor((int64_t)json_integer_value(minor), currency, &m, &err) < 0)
+            return NULL;
+    } else if (text) {
+        if (money_parse_decimal(text, strlen(text), currency, &m, &err) < 0)
+            return NULL;
+    } else {
+        return NULL;
+    }
+    /* the exact decimal text becomes a JSON number only at the very end */
+    char decimal[MONEY_TEXT_MAX];
+    money_format(&m, decimal);
+    return json_loads(decimal, JSON_DECODE_ANY, NULL);
+}
+
+bool dest_event_is_revenue(const struct dest_event *ev)
+{
+    const char *direction = data_str(ev, "direction");
+    return type_is(ev, "payment.settled") && !(direction && strcmp(direction, "expense") == 0);
+}
+
+json_t *dest_event_properties(const struct dest_event *ev)
+{
+    json_t *props = json_object();
+    const char *key;
+    json_t *value;
+    if (!props)
+        return NULL;
+    json_object_foreach((json_t *)ev->data, key, value) {
+        json_t *copy;
+        if (strcmp(key, "amountMinor") == 0 ||
+            ((strcmp(key, "party") == 0 || strcmp(key, "customer") == 0) && json_is_object(value)))
+            continue;
+        copy = strcmp(key, "amount") == 0 ? dest_event_amount(ev) : NULL;
+        if (!copy)
+            copy = json_deep_copy(value); /* never share: ev->data is read by other threads */
+        if (!copy || json_object_set_new(props, key, copy) < 0) {
+            json_decref(props);
+            return NULL;
+        }
+    }
+    return props;
+}
+
+/* ---- bytes on the wire ------------------------------------------------------------------ */
+
+int dest_html_escape(const char *text, size_t len, struct buf *out)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *entity = text[i] == '&'   ? "&amp;"
+                             : text[i] == '<' ? "&lt;"
+                             : text[i] == '>' ? "&gt;"
+                             : text[i] == '"' ? "&quot;"
+                                              : NULL;
+        if (!entity)
+            continue;
+        if (buf_append(out, text + run, i - run) < 0 || buf_append_str(out, entity) < 0)
+            return -1;
+        run = i + 1;
+    }
+    return buf_append(out, text + run, len - run);
+}
+
+int dest_basic_auth(struct dest_request *out, const char *user, const char *password)
+{
+    struct buf plain, value;
+    int rc = -1;
+    buf_init(&plain, 0);
+    buf_init(&value, 0);
+    if (buf_printf(&plain, "%s:%s", user, password) < 0)
+        goto out;
+    /* standard base64 with padding, from the base64url encoder */
+    size_t room = 4 * ((plain.len + 2) / 3) + 1;
+    char *b64 = malloc(room);
+    if (!b64)
+        goto out;
+    size_t n = crypto_b64url(plain.data, plain.len, b64);
+    for (size_t i = 0; i < n; i++)
+        b64[i] = b64[i] == '-' ? '+' : b64[i] == '_' ? '/' : b64[i];
+    while (n % 4)
+        b64[n++] = '=';
+    b64[n] = '\0';
+    if (buf_printf(&value, "Basic %s", b64) == 0)
+        rc = dest_request_header(out, "Authorization", value.data);
+    free(b64);
+out:
+    buf_free(&plain);
+    buf_free(&value);
+    return rc;
+}
+
+int dest_json_body(struct dest_request *out, const json_t *body)
+{
+    char *json = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    int rc = json && buf_append_str(&out->body, json) == 0 &&
+                     dest_request_header(out, "Content-Type", "application/json") == 0
+                 ? 0
+                 : -1;
+    free(json);
+    return rc;
+}
+
+int dest_render_envelope(const struct dest_event *ev, const struct dest_config *cfg,
+                         struct dest_request *out, struct error *err)
+{
+    const char *url = dest_config_str(cfg, "webhookUrl");
+    if (!url)
+        return error_set(err, ERR_VALIDATION, "webhookUrl is not set");
+    if (!ev->envelope)
+        return error_set(err, ERR_INTERNAL, "the event has no envelope");
+    if (buf_append_str(&out->url, url) < 0 || buf_append_str(&out->body, ev->envelope) < 0 ||
+        dest_request_header(out, "Content-Type", "application/json") < 0)
+        return error_set(err, ERR_INTERNAL, "the request does not fit");
     return 0;
 }
