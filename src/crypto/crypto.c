@@ -1,13 +1,20 @@
 /* crypto/crypto.c - OpenSSL libcrypto behind crypto.h. */
 #include "crypto/crypto.h"
 
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 
@@ -252,5 +259,154 @@ out:
     free(plain);
     free(raw);
     EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}
+
+uint32_t crypto_crc32(const void *data, size_t len)
+{
+    /* Four bits at a time: the table is the CRC of each nibble, so it fits in 16 words
+     * and needs no initialization (and no lock). */
+    static const uint32_t nibble[16] = {
+        0x00000000, 0x1DB71064, 0x3B6E20C8, 0x26D930AC, 0x76DC4190, 0x6B6B51F4,
+        0x4DB26158, 0x5005713C, 0xEDB88320, 0xF00F9344, 0xD6D6A3E8, 0xCB61B38C,
+        0x9B64C2B0, 0x86D3D2D4, 0xA00AE278, 0xBDBDF21C,
+    };
+    const unsigned char *p = data;
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ nibble[crc & 15];
+        crc = (crc >> 4) ^ nibble[crc & 15];
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+long crypto_b64_decode(const char *in, size_t len, unsigned char *out, size_t out_cap)
+{
+    size_t pad = 0, o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    while (len && in[len - 1] == '=' && pad < 2) {
+        len--;
+        pad++;
+    }
+    if ((pad && (len + pad) % 4 != 0) || len % 4 == 1)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        int v;
+        if (c >= 'A' && c <= 'Z') v = c - 'A';
+        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9') v = c - '0' + 52;
+        else if (c == '+') v = 62;
+        else if (c == '/') v = 63;
+        else return -1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= out_cap)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits & 0xff);
+        }
+    }
+    return o > LONG_MAX ? -1 : (long)o;
+}
+
+/* The first certificate of a PEM text, or NULL with err set. The caller frees it. */
+static X509 *cert_read(const char *pem, size_t len, struct error *err)
+{
+    X509 *cert = NULL;
+    BIO *bio = len > 0 && len <= INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+    if (bio)
+        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    ERR_clear_error(); /* the queue is per thread; leave nothing for the next caller */
+    if (!cert)
+        error_set(err, ERR_VALIDATION, "not a PEM X.509 certificate");
+    return cert;
+}
+
+static int asn1_time_unix(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return -1;
+    *out = (int64_t)timegm(&tm);
+    return 0;
+}
+
+static int cert_dates(const X509 *cert, int64_t *not_before, int64_t *not_after,
+                      struct error *err)
+{
+    if (asn1_time_unix(X509_get0_notBefore(cert), not_before) < 0 ||
+        asn1_time_unix(X509_get0_notAfter(cert), not_after) < 0)
+        return error_set(err, ERR_VALIDATION, "certificate has unreadable validity dates");
+    return 0;
+}
+
+int crypto_cert_info(const char *cert_pem, size_t len, struct crypto_cert_info *out,
+                     struct error *err)
+{
+    memset(out, 0, sizeof *out);
+    X509 *cert = cert_read(cert_pem, len, err);
+    if (!cert)
+        return -1;
+    int rc = cert_dates(cert, &out->not_before, &out->not_after, err);
+    const X509_NAME *subject = X509_get_subject_name(cert);
+    int at = subject ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
+    const ASN1_STRING *cn = at >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at))
+                                    : NULL;
+    unsigned char *utf8 = NULL;
+    int n = cn ? ASN1_STRING_to_UTF8(&utf8, cn) : -1;
+    /* A CN with a NUL inside would compare as something it is not: leave it empty. */
+    if (n > 0 && (size_t)n < sizeof out->subject_cn && !memchr(utf8, 0, (size_t)n))
+        memcpy(out->subject_cn, utf8, (size_t)n);
+    OPENSSL_free(utf8);
+    ERR_clear_error();
+    X509_free(cert);
+    return rc;
+}
+
+int crypto_rsa_sha256_verify_cert(const char *cert_pem, size_t len, const void *data,
+                                  size_t data_len, const unsigned char *sig, size_t sig_len,
+                                  int64_t at, struct error *err)
+{
+    int rc = -1;
+    int64_t not_before = 0, not_after = 0;
+    EVP_MD_CTX *md = NULL;
+    EVP_PKEY_CTX *pctx = NULL;
+    X509 *cert = cert_read(cert_pem, len, err);
+    if (!cert || cert_dates(cert, &not_before, &not_after, err) < 0)
+        goto out;
+    if (at < not_before || at > not_after) {
+        error_set(err, ERR_VALIDATION, "certificate is %s", at < not_before ? "not yet valid"
+                                                                            : "expired");
+        goto out;
+    }
+    EVP_PKEY *key = X509_get0_pubkey(cert); /* owned by cert */
+    if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+        error_set(err, ERR_VALIDATION, "certificate key is not RSA");
+        goto out;
+    }
+    if (EVP_PKEY_get_bits(key) < 2048) {
+        error_set(err, ERR_VALIDATION, "certificate key is shorter than 2048 bits");
+        goto out;
+    }
+    md = EVP_MD_CTX_new();
+    if (!md || EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, key) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
+        error_set(err, ERR_INTERNAL, "cannot set up signature verification");
+        goto out;
+    }
+    if (EVP_DigestVerify(md, sig, sig_len, data, data_len) != 1) {
+        error_set(err, ERR_VALIDATION, "signature does not match the certificate's key");
+        goto out;
+    }
+    rc = 0;
+out:
+    ERR_clear_error();
+    EVP_MD_CTX_free(md); /* frees pctx too */
+    X509_free(cert);
     return rc;
 }

@@ -1,8 +1,9 @@
 /* crypto/crypto.h - the one wrapper over OpenSSL's libcrypto.
  *
  * Random bytes, SHA-256, HMAC-SHA256, constant-time comparison, base64url and hex, API
- * tokens, and sealing of secrets at rest (AES-256-GCM). Nothing else in connectord includes
- * an OpenSSL header. All functions are thread-safe. */
+ * tokens, sealing of secrets at rest (AES-256-GCM), and what checking a certificate-signed
+ * webhook takes (CRC-32, base64, X.509 facts, RSA-SHA256 with a certificate's key).
+ * Nothing else in connectord includes an OpenSSL header. All functions are thread-safe. */
 #ifndef CONNECTORD_CRYPTO_H
 #define CONNECTORD_CRYPTO_H
 
@@ -50,5 +51,36 @@ int crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *aad, const 
                 size_t plain_len, struct buf *out, struct error *err);
 int crypto_open(const unsigned char key[CRYPTO_KEY_LEN], const char *aad, const char *sealed,
                 struct buf *out, struct error *err);
+
+/* CRC-32 as zlib and PNG compute it (reflected polynomial 0xEDB88320, initial value and
+ * final xor 0xFFFFFFFF): crypto_crc32("hello", 5) == 907060870. A checksum, not a MAC;
+ * PayPal puts it into the text it signs. */
+uint32_t crypto_crc32(const void *data, size_t len);
+
+/* Decodes standard base64 (RFC 4648 section 4: '+' and '/'). Padding is optional but only
+ * at the end; any other byte, whitespace included, fails. Returns the byte count, or -1 on
+ * bad input or when the result would exceed out_cap. */
+long crypto_b64_decode(const char *in, size_t len, unsigned char *out, size_t out_cap);
+
+/* What the first certificate of a PEM text says about itself. */
+struct crypto_cert_info {
+    int64_t not_before; /* Unix seconds */
+    int64_t not_after;
+    char subject_cn[256]; /* the subject's common name, UTF-8; "" when it has none */
+};
+/* 0, or -1 with ERR_VALIDATION when the text holds no readable X.509 certificate. */
+int crypto_cert_info(const char *cert_pem, size_t len, struct crypto_cert_info *out,
+                     struct error *err);
+
+/* Verifies an RSASSA-PKCS1-v1_5 / SHA-256 signature over `data` with the public key of the
+ * first certificate in cert_pem. The key must be RSA of at least 2048 bits and the
+ * certificate valid at `at` (Unix seconds: the caller's clock, so a test can verify an old
+ * genuine vector at a time its certificate was valid). Returns 0 when the signature is
+ * valid, else -1 with ERR_VALIDATION saying why (unreadable certificate, outside its
+ * dates, wrong key type, mismatch). No chain or revocation check: the caller decides
+ * where a certificate may come from. */
+int crypto_rsa_sha256_verify_cert(const char *cert_pem, size_t len, const void *data,
+                                  size_t data_len, const unsigned char *sig, size_t sig_len,
+                                  int64_t at, struct error *err);
 
 #endif

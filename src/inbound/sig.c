@@ -300,3 +300,128 @@ out:
     buf_free(&url);
     return result;
 }
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes a form field (with '+' as space) into out; -1 when malformed, when it
+ * decodes to a NUL, or when it does not fit. */
+static int form_decode(const char *in, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)in[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < len ? hex_digit(in[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit(in[i + 2]) : -1;
+            if (lo < 0)
+                return -1;
+            c = hi << 4 | lo;
+            i += 2;
+        }
+        if (c == 0 || o + 1 >= cap)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int sig_body_param(const struct webhook_request *req, const char *name, char *out, size_t cap)
+{
+    const char *p = req->body, *end = req->body + req->body_len;
+    size_t name_len = strlen(name);
+    if (cap == 0)
+        return -1;
+    out[0] = '\0';
+    while (p < end && isspace((unsigned char)*p))
+        p++;
+    if (p == end)
+        return -1;
+    if (*p == '{') {
+        json_t *root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+        json_t *v = json_object_get(root, name);
+        int rc = -1;
+        if (json_is_string(v) && json_string_length(v) < cap &&
+            strlen(json_string_value(v)) == json_string_length(v)) {
+            memcpy(out, json_string_value(v), json_string_length(v) + 1);
+            rc = 0;
+        }
+        json_decref(root);
+        return rc;
+    }
+    for (p = req->body; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *field_end = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(field_end - p));
+        if (eq && (size_t)(eq - p) == name_len && memcmp(p, name, name_len) == 0) {
+            if (form_decode(eq + 1, (size_t)(field_end - eq - 1), out, cap) == 0)
+                return 0;
+            out[0] = '\0';
+            return -1;
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return -1;
+}
+
+bool sig_id_valid(const char *id, const char *prefix, size_t max_len, const char *extra)
+{
+    size_t len = id ? strlen(id) : 0, plen = strlen(prefix);
+    if (len <= plen || len > max_len || memcmp(id, prefix, plen) != 0)
+        return false;
+    for (size_t i = plen; i < len; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (!(c < 0x80 && (isalnum(c) || (extra && strchr(extra, c)))))
+            return false;
+    }
+    return true;
+}
+
+enum verify_result sig_fetch_with_secret(const struct provider_install *inst,
+                                         const char *secret_key, const char *basic_user,
+                                         const char *path, const char *id, json_t **out,
+                                         struct error *err)
+{
+    struct buf secret, header;
+    enum verify_result r = VERIFY_ERROR;
+    *out = NULL;
+    if (!inst->api_base_url || !*inst->api_base_url) {
+        error_set(err, ERR_CONFIG, "no API base URL for the fetch-back");
+        return VERIFY_ERROR;
+    }
+    buf_init(&secret, 4096);
+    buf_init(&header, 4200);
+    if (inst->secret(inst, secret_key, &secret, err) < 0)
+        goto out;
+    if (secret.len == 0 || memchr(secret.data, '\0', secret.len) ||
+        memchr(secret.data, '\r', secret.len) || memchr(secret.data, '\n', secret.len)) {
+        error_set(err, ERR_CONFIG, "the %s secret is empty or malformed", secret_key);
+        goto out;
+    }
+    if (basic_user) {
+        r = sig_fetch_json(inst->api_base_url, path, id, NULL, basic_user, secret.data, out,
+                           err);
+    } else {
+        if (buf_printf(&header, "Authorization: Bearer %s", secret.data) < 0) {
+            error_set(err, ERR_CONFIG, "the %s secret is too long", secret_key);
+            goto out;
+        }
+        r = sig_fetch_json(inst->api_base_url, path, id, header.data, NULL, NULL, out, err);
+    }
+out:
+    if (secret.data)
+        OPENSSL_cleanse(secret.data, secret.len);
+    if (header.data)
+        OPENSSL_cleanse(header.data, header.len);
+    buf_free(&header);
+    buf_free(&secret);
+    return r;
+}

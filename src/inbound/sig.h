@@ -83,4 +83,24 @@ enum verify_result sig_fetch_json_headers(const char *base, const char *path, co
                                           const char *basic_user, const char *basic_password,
                                           json_t **out, struct error *err);
 
+/* The id a fetch-back notification carries: the string member `name` of a JSON object
+ * body, or the field `name` of a form-encoded body ("id=tr_...", percent-decoded). 0 with
+ * out filled; -1 with out "" when absent, not a string, or not shorter than cap. Only an
+ * id to look up comes from the body; nothing else in it is trusted. */
+int sig_body_param(const struct webhook_request *req, const char *name, char *out, size_t cap);
+
+/* True when id starts with `prefix` ("" for none) and is at most max_len bytes of ASCII
+ * letters, digits and bytes listed in `extra`: the shape check before an id is fetched. */
+bool sig_id_valid(const char *id, const char *prefix, size_t max_len, const char *extra);
+
+/* Fetch-back with the install's credentials: GET inst->api_base_url + path + id (id
+ * percent-encoded; NULL when path is complete) authenticated with the install's secret
+ * `secret_key`, sent as a Bearer token, or, when basic_user is set, as the password of
+ * HTTP Basic for that user. A secret that cannot be read, or no base URL, is VERIFY_ERROR;
+ * otherwise the result of sig_fetch_json. The secret is wiped after use. */
+enum verify_result sig_fetch_with_secret(const struct provider_install *inst,
+                                         const char *secret_key, const char *basic_user,
+                                         const char *path, const char *id, json_t **out,
+                                         struct error *err);
+
 #endif
