@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "crypto/crypto.h"
+#include "events/events.h"
 #include "http/http.h"
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
@@ -43,6 +44,7 @@ static int cmd_serve(struct config *cfg, const char **values);
 static int cmd_migrate(struct config *cfg, const char **values);
 static int cmd_tenant_create(struct config *cfg, const char **values);
 static int cmd_token_create(struct config *cfg, const char **values);
+static int cmd_daily_summary(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list. */
 static const char *opt_values[4];
@@ -57,6 +59,11 @@ static const struct command commands[] = {
     {"token create", "create an API token for a tenant and print {\"token\"}", cmd_token_create,
      {{"tenant", &opt_values[0], "the tenant id (required)"},
       {"role", &opt_values[1], "admin|member (required)"}}},
+    {"events daily-summary",
+     "emit revenue.daily_summary for a day (default: yesterday), once per tenant and day",
+     cmd_daily_summary,
+     {{"date", &opt_values[0], "the local day, YYYY-MM-DD (default: yesterday)"},
+      {"tenant", &opt_values[1], "only this tenant (default: all)"}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -268,6 +275,36 @@ static int cmd_token_create(struct config *cfg, const char **values)
     return 0;
 }
 
+static int cmd_daily_summary(struct config *cfg, const char **values)
+{
+    const char *day = values[0], *tenant = values[1];
+    char yesterday[11];
+    struct store *store = NULL;
+    struct error err = {0};
+    int emitted = 0, rc;
+    events_local_day(clock_now_ms() - 86400000LL, yesterday);
+    if (day && events_day_bounds(day, (char[CLOCK_RFC3339_LEN]){0}, (char[CLOCK_RFC3339_LEN]){0}) < 0) {
+        fprintf(stderr, "connectord: --date must be YYYY-MM-DD\n");
+        return 2;
+    }
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    if (tenant) {
+        bool one = false;
+        rc = events_daily_summary(store, tenant, day ? day : yesterday, &one, &err);
+        emitted = one;
+    } else {
+        rc = events_daily_summaries_for(store, day ? day : yesterday, &emitted, &err);
+    }
+    store_close(store);
+    if (rc < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        return 1;
+    }
+    print_json(json_pack("{s:i}", "emitted", emitted));
+    return 0;
+}
+
 /* On the first start in development mode the store is empty: make a tenant to play with. */
 static void create_demo_tenant(struct store *store, const char *public_url)
 {
@@ -290,12 +327,26 @@ static void create_demo_tenant(struct store *store, const char *public_url)
     fflush(stdout);
 }
 
-#define HOUSEKEEPING_PERIOD_S 3600
+#define HOUSEKEEPING_PERIOD_S 60
+#define BODY_PURGE_PERIOD_MS 3600000
 
-/* Periodic chores: forget raw webhook bodies past their retention. */
-static void run_housekeeping(const struct config *cfg, struct store *store)
+/* Periodic chores, every minute: yesterday's daily summaries where due, and hourly,
+ * forgetting raw webhook bodies past their retention. */
+static void run_housekeeping(const struct config *cfg, struct store *store,
+                             struct engine *engine)
 {
+    static int64_t last_purge_ms;
     struct error err = {0};
+    int emitted = 0;
+    if (events_daily_summaries_due(store, clock_now_ms(), &emitted, &err) < 0)
+        log_warn("daily summaries: %s", err.message);
+    if (emitted) {
+        log_info("emitted %d daily revenue summaries", emitted);
+        engine_wake(engine);
+    }
+    if (clock_now_ms() - last_purge_ms < BODY_PURGE_PERIOD_MS)
+        return;
+    last_purge_ms = clock_now_ms();
     int64_t cleared = 0;
     int64_t keep_ms = (cfg->webhook_body_days > 0 ? cfg->webhook_body_days : 0) * 86400000LL;
     if (store_webhook_bodies_purge(store, clock_now_ms() - keep_ms, &cleared, &err) < 0)
@@ -434,7 +485,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     /* The main thread waits for a stop signal and, meanwhile, does the housekeeping. */
     int sig = -1;
     while (sig < 0) {
-        run_housekeeping(cfg, store);
+        run_housekeeping(cfg, store, engine);
         struct timespec period = {.tv_sec = HOUSEKEEPING_PERIOD_S};
         sig = sigtimedwait(&stop_signals, NULL, &period);
     }

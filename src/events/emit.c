@@ -13,13 +13,13 @@ const long *events_milestones(size_t *count)
 }
 
 int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, json_t *data,
-                char id_out[CRYPTO_ID_MAX], struct error *err)
+                char id_out[CRYPTO_ID_MAX], int *fanned, struct error *err)
 {
     char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
     json_decref(data);
     if (!text)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    int rc = store_event_insert(tx, tenant_id, type, text, id_out, NULL, err);
+    int rc = store_event_insert(tx, tenant_id, type, text, id_out, fanned, err);
     free(text);
     return rc;
 }

@@ -24,9 +24,10 @@ bool events_type_known(const char *name); /* true for the eight types, false for
 bool events_subscription_valid(const char *name);
 
 /* Writes an event into the outbox inside tx: the event row and one delivery per
- * subscribed active destination. data is stolen. */
+ * subscribed active destination. data is stolen; *fanned (optional) receives the number
+ * of deliveries. */
 int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, json_t *data,
-                char id_out[CRYPTO_ID_MAX], struct error *err);
+                char id_out[CRYPTO_ID_MAX], int *fanned, struct error *err);
 
 /* The envelope destinations receive, as compact JSON text (caller frees):
  * {"id","type","createdAt","projectId","data"}. NULL when data is not JSON. */
@@ -35,5 +36,26 @@ char *events_envelope(const struct event_record *ev);
 /* Customer milestones: the thresholds in major units a customer's settled total can cross
  * (100, 1,000, 10,000 in the payment's currency). */
 const long *events_milestones(size_t *count);
+
+/* ---- the daily revenue summary (summary.c) -------------------------------------------- */
+
+#define EVENTS_DEFAULT_TIME_ZONE "Europe/Vienna"
+
+/* The local calendar day (YYYY-MM-DD) of a UTC instant in the tenants' time zone, and the
+ * UTC bounds [from, to) of a local day, as stored timestamps. */
+void events_local_day(int64_t utc_ms, char day[11]);
+int events_day_bounds(const char *day, char from[CLOCK_RFC3339_LEN], char to[CLOCK_RFC3339_LEN]);
+
+/* Emits revenue.daily_summary for one tenant and local day, exactly once: the (tenant,
+ * day) claim commits with the event, so a second call, in any process, does nothing.
+ * *emitted tells whether this call did it. */
+int events_daily_summary(struct store *s, const char *tenant_id, const char *day,
+                         bool *emitted, struct error *err);
+/* The summary of `day` for every tenant that has none yet. */
+int events_daily_summaries_for(struct store *s, const char *day, int *emitted,
+                               struct error *err);
+/* The scheduler's tick: yesterday's summary for every tenant that has none yet. */
+int events_daily_summaries_due(struct store *s, int64_t now_ms, int *emitted,
+                               struct error *err);
 
 #endif

@@ -203,16 +203,18 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
 {
     char id[CRYPTO_ID_MAX];
     const char *tenant = b->install.tenant_id;
-    if (events_emit(tx, tenant, "payment.verified", payment_data(b, p, inv, booked), id, err) < 0)
+    if (events_emit(tx, tenant, "payment.verified", payment_data(b, p, inv, booked), id, NULL,
+                    err) < 0)
         return -1;
     if (p->kind == PAYMENT_FAILED) {
         json_t *d = payment_data(b, p, inv, false);
         json_object_set_new(d, "reason", json_string(p->event));
-        return events_emit(tx, tenant, "payment.failed", d, id, err);
+        return events_emit(tx, tenant, "payment.failed", d, id, NULL, err);
     }
     if (p->kind != PAYMENT_SETTLED || !booked)
         return 0;
-    if (events_emit(tx, tenant, "payment.settled", payment_data(b, p, inv, true), id, err) < 0)
+    if (events_emit(tx, tenant, "payment.settled", payment_data(b, p, inv, true), id, NULL,
+                    err) < 0)
         return -1;
     if (b->direction != LEDGER_REVENUE)
         return 0;
@@ -230,7 +232,7 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
                               amount, "currency", inv->currency, "amountMinor",
                               (json_int_t)inv->total_gross_minor, "invoiceId", inv->id,
                               "provider", b->provider->slug),
-                    id, err) < 0)
+                    id, NULL, err) < 0)
         goto fail;
     size_t n = 0;
     const long *thresholds = events_milestones(&n);
@@ -250,7 +252,7 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
             if (events_emit(tx, tenant, "customer.milestone",
                             json_pack("{s:O, s:s, s:s, s:s}", "customer", customer, "threshold",
                                       ts, "total", tot, "currency", inv->currency),
-                            id, err) < 0)
+                            id, NULL, err) < 0)
                 goto fail;
         }
     }

@@ -242,11 +242,10 @@ int store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms, in
                      p, N_PARAMS(p), delivery_row, &c, NULL, err);
 }
 
-int store_delivery_record(struct store *s, const char *delivery_id,
+int store_delivery_record(struct store_tx *tx, const char *delivery_id,
                           const struct delivery_attempt *a, const char *status,
                           int64_t next_attempt_ms, struct error *err)
 {
-    struct store_tx *tx = NULL;
     char now[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(clock_now_ms(), now);
     bool delivered = strcmp(status, "delivered") == 0;
@@ -258,8 +257,6 @@ int store_delivery_record(struct store *s, const char *delivery_id,
                                a->http_status ? P_INT(a->http_status) : P_TEXT(NULL),
                                P_TEXT(a->error), P_TEXT(now), P_TEXT(delivered ? now : NULL),
                                P_TEXT(delivery_id)};
-    if (store_tx_begin(s, &tx, err) < 0)
-        return -1;
     if (store_tx_query(tx,
                        "INSERT INTO delivery_attempts (delivery_id, attempt_no, started_at, "
                        "duration_ms, http_status, response_excerpt, error) "
@@ -270,11 +267,9 @@ int store_delivery_record(struct store *s, const char *delivery_id,
                        "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_ms = $3, "
                        "lease_until_ms = 0, last_status = $4, last_error = $5, updated_at = $6, "
                        "delivered_at = COALESCE($7, delivered_at) WHERE id = $8",
-                       up, N_PARAMS(up), NULL, NULL, NULL, err) < 0) {
-        store_tx_rollback(tx);
+                       up, N_PARAMS(up), NULL, NULL, NULL, err) < 0)
         return -1;
-    }
-    return store_tx_commit(tx, err);
+    return 0;
 }
 
 int store_delivery_defer(struct store *s, const char *delivery_id, int64_t next_attempt_ms,
@@ -415,4 +410,84 @@ int store_daily_summary_claim(struct store_tx *tx, const char *tenant_id, const 
         return -1;
     *claimed = changes == 1;
     return 0;
+}
+
+struct ids_ctx {
+    int (*fn)(void *ctx, const char *tenant_id);
+    void *ctx;
+};
+
+static int tenant_id_row(void *ctx, const struct store_row *row)
+{
+    struct ids_ctx *c = ctx;
+    return c->fn(c->ctx, store_row_text(row, 0));
+}
+
+int store_tenant_ids(struct store *s, const char *without_summary_day,
+                     int (*fn)(void *ctx, const char *tenant_id), void *ctx, struct error *err)
+{
+    struct ids_ctx c = {.fn = fn, .ctx = ctx};
+    struct store_param p[] = {P_TEXT(without_summary_day)};
+    return store_run(s,
+                     "SELECT id FROM tenants t WHERE $1 IS NULL OR NOT EXISTS "
+                     "(SELECT 1 FROM daily_summaries d WHERE d.tenant_id = t.id AND d.day = $1) "
+                     "ORDER BY id",
+                     p, N_PARAMS(p), tenant_id_row, &c, NULL, err);
+}
+
+struct totals_ctx {
+    int (*fn)(void *ctx, const char *currency, int64_t count, int64_t total_minor);
+    void *ctx;
+};
+
+static int totals_row(void *ctx, const struct store_row *row)
+{
+    struct totals_ctx *t = ctx;
+    return t->fn(t->ctx, store_row_text(row, 0), store_row_int(row, 1), store_row_int(row, 2));
+}
+
+int store_revenue_totals(struct store_tx *tx, const char *tenant_id, const char *from,
+                         const char *to,
+                         int (*fn)(void *ctx, const char *currency, int64_t count,
+                                   int64_t total_minor),
+                         void *ctx, struct error *err)
+{
+    struct totals_ctx t = {.fn = fn, .ctx = ctx};
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(from), P_TEXT(to)};
+    return store_tx_query(tx,
+                          "SELECT currency, COUNT(*), SUM(total_gross_minor) FROM invoices "
+                          "WHERE tenant_id = $1 AND type = 'ausgangsrechnung' "
+                          "AND created_at >= $2 AND created_at < $3 "
+                          "GROUP BY currency ORDER BY currency",
+                          p, N_PARAMS(p), totals_row, &t, NULL, err);
+}
+
+struct top_ctx {
+    int (*fn)(void *ctx, const char *id, const char *name, const char *currency,
+              int64_t total_minor);
+    void *ctx;
+};
+
+static int top_row(void *ctx, const struct store_row *row)
+{
+    struct top_ctx *t = ctx;
+    return t->fn(t->ctx, store_row_text(row, 0), store_row_text(row, 1), store_row_text(row, 2),
+                 store_row_int(row, 3));
+}
+
+int store_revenue_top_customers(struct store_tx *tx, const char *tenant_id, const char *from,
+                                const char *to, int limit,
+                                int (*fn)(void *ctx, const char *id, const char *name,
+                                          const char *currency, int64_t total_minor),
+                                void *ctx, struct error *err)
+{
+    struct top_ctx t = {.fn = fn, .ctx = ctx};
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(from), P_TEXT(to), P_INT(limit)};
+    return store_tx_query(tx,
+                          "SELECT p.id, p.name, i.currency, SUM(i.total_gross_minor) AS total "
+                          "FROM invoices i JOIN parties p ON p.id = i.party_id "
+                          "WHERE i.tenant_id = $1 AND i.type = 'ausgangsrechnung' "
+                          "AND i.created_at >= $2 AND i.created_at < $3 "
+                          "GROUP BY p.id, p.name, i.currency ORDER BY total DESC, p.id LIMIT $4",
+                          p, N_PARAMS(p), top_row, &t, NULL, err);
 }

@@ -411,9 +411,10 @@ struct delivery_attempt {
     const char *error;
 };
 
-/* Records an attempt and the delivery's new state in one transaction. status: delivered,
- * failed, dead, or pending (a retry at next_attempt_ms). */
-int store_delivery_record(struct store *s, const char *delivery_id,
+/* Records an attempt and the delivery's new state inside tx (the engine records a whole
+ * round of answers in one transaction). status: delivered, failed, dead, or pending (a
+ * retry at next_attempt_ms). */
+int store_delivery_record(struct store_tx *tx, const char *delivery_id,
                           const struct delivery_attempt *a, const char *status,
                           int64_t next_attempt_ms, struct error *err);
 /* Puts a claimed delivery back without an attempt (its destination's breaker is open). */
@@ -446,5 +447,23 @@ int store_install_deactivate(struct store *s, const char *tenant_id, const char 
  * process (or an earlier run) already did. */
 int store_daily_summary_claim(struct store_tx *tx, const char *tenant_id, const char *day,
                               const char *event_id, bool *claimed, struct error *err);
+
+/* Every tenant's id, oldest first; with without_summary_day set, only those that have no
+ * daily summary for that day yet (a read, so the scheduler's tick is cheap). */
+int store_tenant_ids(struct store *s, const char *without_summary_day,
+                     int (*fn)(void *ctx, const char *tenant_id), void *ctx, struct error *err);
+
+/* Revenue booked (outgoing invoices) in [from, to) of created_at, per currency (count,
+ * total) and the top customers by amount. */
+int store_revenue_totals(struct store_tx *tx, const char *tenant_id, const char *from,
+                         const char *to,
+                         int (*fn)(void *ctx, const char *currency, int64_t count,
+                                   int64_t total_minor),
+                         void *ctx, struct error *err);
+int store_revenue_top_customers(struct store_tx *tx, const char *tenant_id, const char *from,
+                                const char *to, int limit,
+                                int (*fn)(void *ctx, const char *id, const char *name,
+                                          const char *currency, int64_t total_minor),
+                                void *ctx, struct error *err);
 
 #endif
