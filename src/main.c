@@ -387,6 +387,14 @@ static int cmd_serve(struct config *cfg, const char **values)
     struct error err = {0};
     sigset_t stop_signals;
 
+    /* Block the stop signals before any thread starts (the committer, the delivery engine,
+     * the HTTP pool inherit the mask), so only the main thread's wait below takes them. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     if (!!cfg->tls_cert != !!cfg->tls_key) {
         fprintf(stderr, "connectord: --tls-cert and --tls-key go together\n");
         goto out;
@@ -442,12 +450,6 @@ static int cmd_serve(struct config *cfg, const char **values)
     app.engine = engine;
     app.delivery = &delivery;
 
-    /* Block the stop signals before any thread starts, so only sigwait() below sees them. */
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     struct http_server_config http_cfg = {
         .listen = cfg->listen,
