@@ -25,48 +25,6 @@ static bool token_shape_ok(const char *t, size_t len)
     return true;
 }
 
-/* Reads n decimal digits at s; -1 when any of them is not a digit. */
-static int digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* Days from 1970-01-01 to a date of the proleptic Gregorian calendar, counted in 400-year
- * eras that start on March 1st, so the leap day falls at the end of a year. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Parses a stored timestamp (YYYY-MM-DDTHH:MM:SS.mmmZ, as clock_format_rfc3339 writes it)
- * back to epoch ms; 0 when empty or malformed. Plain arithmetic: this runs on every
- * authenticated request, and timegm() takes the C library's global time-zone lock. */
-static int64_t parse_rfc3339_ms(const char *s)
-{
-    if (strlen(s) != CLOCK_RFC3339_LEN - 1 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-        s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z')
-        return 0;
-    int year = digits(s, 4), mon = digits(s + 5, 2), day = digits(s + 8, 2);
-    int hour = digits(s + 11, 2), min = digits(s + 14, 2), sec = digits(s + 17, 2);
-    int ms = digits(s + 20, 3);
-    if (year < 0 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
-        min < 0 || min > 59 || sec < 0 || sec > 60 || ms < 0)
-        return 0;
-    int64_t secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
-    return secs * 1000 + ms;
-}
-
 int auth_bearer(struct store *s, const char *header, struct principal *out, struct error *err)
 {
     memset(out, 0, sizeof *out);
@@ -97,7 +55,9 @@ int auth_bearer(struct store *s, const char *header, struct principal *out, stru
         return error_set(err, ERR_UNAUTHORIZED, "invalid token");
 
     int64_t now = clock_now_ms();
-    if (now - parse_rfc3339_ms(row.last_used_at) > TOUCH_INTERVAL_MS) {
+    int64_t last_used = 0; /* never used, or unreadable: touch it */
+    if (clock_parse_rfc3339(row.last_used_at, &last_used) < 0 ||
+        now - last_used > TOUCH_INTERVAL_MS) {
         struct error touch_err;
         if (store_token_touch(s, row.id, now, &touch_err) < 0)
             log_warn("cannot record token use: %s", touch_err.message);

@@ -14,5 +14,11 @@ int64_t clock_now_ms(void);          /* Unix epoch milliseconds */
 int64_t clock_monotonic_us(void);    /* for durations only */
 void clock_set_fixed_ms(int64_t ms); /* tests; 0 returns to the real clock */
 void clock_format_rfc3339(int64_t epoch_ms, char out[CLOCK_RFC3339_LEN]);
+/* Parses RFC 3339 ("2026-03-22T14:30:00Z", fractions and offsets allowed) to epoch ms.
+ * Plain arithmetic, no C library time-zone state, so it is cheap and thread-safe.
+ * Returns -1 when the text is not such a time. */
+int clock_parse_rfc3339(const char *s, int64_t *epoch_ms);
+/* Days from 1970-01-01 to a proleptic Gregorian date. */
+int64_t clock_days_from_civil(int64_t year, int month, int day);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "core/money.h"
 #include "crypto/crypto.h"
+#include "core/clock.h"
 #include "outbound/destination.h"
 
 static const char *data_str(const struct dest_event *ev, const char *key)
@@ -310,70 +311,9 @@ void dest_facts_free(struct dest_facts *f)
 
 /* ---- time -------------------------------------------------------------------------------- */
 
-/* n decimal digits at s, or -1 */
-static int digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* days since 1970-01-01 of a proleptic Gregorian date */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int dest_event_time_ms(const struct dest_event *ev, int64_t *out)
 {
-    const char *s = ev->created_at;
-    if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-        s[13] != ':' || s[16] != ':')
-        return -1;
-    int year = digits(s, 4), mon = digits(s + 5, 2), day = digits(s + 8, 2);
-    int hour = digits(s + 11, 2), min = digits(s + 14, 2), sec = digits(s + 17, 2);
-    if (year < 0 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
-        min < 0 || min > 59 || sec < 0 || sec > 60)
-        return -1;
-    const char *p = s + 19;
-    int ms = 0, places = 0;
-    if (*p == '.') {
-        if (!isdigit((unsigned char)*++p))
-            return -1;
-        for (; isdigit((unsigned char)*p); p++)
-            if (places < 3) {
-                ms = ms * 10 + (*p - '0');
-                places++;
-            }
-        for (; places < 3; places++)
-            ms *= 10;
-    }
-    int64_t offset_s = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if ((*p == '+' || *p == '-') && strlen(p) >= 6 && p[3] == ':') {
-        int oh = digits(p + 1, 2), om = digits(p + 4, 2);
-        if (oh < 0 || oh > 23 || om < 0 || om > 59)
-            return -1;
-        offset_s = (int64_t)(oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    int64_t secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
-    *out = (secs - offset_s) * 1000 + ms;
-    return 0;
+    return clock_parse_rfc3339(ev->created_at, out);
 }
 
 void dest_event_time_text(const struct dest_event *ev, char out[DEST_TIME_TEXT_MAX])
