@@ -114,21 +114,13 @@ int api_project_connectors_list(struct http_request *req, struct http_response *
 static int add_signing_secret(struct app *app, struct install *in, char out[64],
                               struct error *err)
 {
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     unsigned char raw[24];
     char aad[2 * CRYPTO_ID_MAX + 32];
     struct buf sealed;
     if (crypto_random(raw, sizeof raw) < 0)
         return error_set(err, ERR_INTERNAL, "no randomness available");
-    size_t o = snprintf(out, 64, "whsec_");
-    for (size_t i = 0; i < sizeof raw; i += 3) {
-        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
-        out[o++] = b64[v >> 18 & 63];
-        out[o++] = b64[v >> 12 & 63];
-        out[o++] = b64[v >> 6 & 63];
-        out[o++] = b64[v & 63];
-    }
-    out[o] = '\0';
+    memcpy(out, "whsec_", 6);
+    size_t o = 6 + crypto_b64(raw, sizeof raw, out + 6);
     snprintf(aad, sizeof aad, "%s/%s/signingSecret", in->tenant_id, in->id);
     buf_init(&sealed, 0);
     json_t *secrets = json_loads(in->secrets, 0, NULL);

@@ -110,7 +110,9 @@ size_t crypto_b64url(const void *data, size_t len, char *out)
     return o;
 }
 
-static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+/* The one base64 decoder: `url` picks the alphabet ('-' '_' or '+' '/'). */
+static long b64_decode_core(const char *in, size_t len, unsigned char *out, size_t cap,
+                            bool url)
 {
     size_t o = 0;
     uint32_t acc = 0;
@@ -121,8 +123,8 @@ static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t
         if (c >= 'A' && c <= 'Z') v = c - 'A';
         else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
         else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '-') v = 62;
-        else if (c == '_') v = 63;
+        else if (c == (url ? '-' : '+')) v = 62;
+        else if (c == (url ? '_' : '/')) v = 63;
         else return -1;
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
@@ -133,7 +135,30 @@ static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t
             out[o++] = (unsigned char)(acc >> bits & 0xff);
         }
     }
-    return (long)o;
+    return o > LONG_MAX ? -1 : (long)o;
+}
+
+static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+    return b64_decode_core(in, len, out, cap, true);
+}
+
+size_t crypto_b64(const void *data, size_t len, char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = data;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (i + 2 < len ? p[i + 2] : 0);
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+        out[o++] = i + 1 < len ? alphabet[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < len ? alphabet[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return o;
 }
 
 int crypto_token_new(char out[CRYPTO_TOKEN_LEN + 1])
@@ -283,34 +308,14 @@ uint32_t crypto_crc32(const void *data, size_t len)
 
 long crypto_b64_decode(const char *in, size_t len, unsigned char *out, size_t out_cap)
 {
-    size_t pad = 0, o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
+    size_t pad = 0;
     while (len && in[len - 1] == '=' && pad < 2) {
         len--;
         pad++;
     }
     if ((pad && (len + pad) % 4 != 0) || len % 4 == 1)
         return -1;
-    for (size_t i = 0; i < len; i++) {
-        char c = in[i];
-        int v;
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '+') v = 62;
-        else if (c == '/') v = 63;
-        else return -1;
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o >= out_cap)
-                return -1;
-            out[o++] = (unsigned char)(acc >> bits & 0xff);
-        }
-    }
-    return o > LONG_MAX ? -1 : (long)o;
+    return b64_decode_core(in, len, out, out_cap, false);
 }
 
 /* The first certificate of a PEM text, or NULL with err set. The caller frees it. */

@@ -30,6 +30,8 @@ bool crypto_ct_equal(const void *a, size_t a_len, const void *b, size_t b_len);
 /* Encoders write NUL-terminated text; `out` needs hex: 2*len+1, b64url: 4*ceil(len/3)+1. */
 void crypto_hex(const void *data, size_t len, char *out);
 size_t crypto_b64url(const void *data, size_t len, char *out);
+/* Standard base64 (RFC 4648 section 4), padded; out needs 4*ceil(len/3)+1. */
+size_t crypto_b64(const void *data, size_t len, char *out);
 /* Decodes hex (either case); returns the byte count or -1. */
 long crypto_unhex(const char *hex, size_t hex_len, unsigned char *out, size_t out_cap);
 

@@ -32,21 +32,8 @@ bool sig_hmac_sha256_matches(const void *key, size_t key_len, const struct sig_p
 
     if (encoding == SIG_BASE64) {
         /* standard alphabet, padded: what Adyen and Standard Webhooks send */
-        static const char alphabet[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         char expected[48];
-        size_t o = 0;
-        for (size_t i = 0; i < CRYPTO_SHA256_LEN; i += 3) {
-            uint32_t v = (uint32_t)digest[i] << 16;
-            if (i + 1 < CRYPTO_SHA256_LEN)
-                v |= (uint32_t)digest[i + 1] << 8;
-            if (i + 2 < CRYPTO_SHA256_LEN)
-                v |= digest[i + 2];
-            expected[o++] = alphabet[v >> 18 & 63];
-            expected[o++] = alphabet[v >> 12 & 63];
-            expected[o++] = i + 1 < CRYPTO_SHA256_LEN ? alphabet[v >> 6 & 63] : '=';
-            expected[o++] = i + 2 < CRYPTO_SHA256_LEN ? alphabet[v & 63] : '=';
-        }
+        size_t o = crypto_b64(digest, sizeof digest, expected);
         return crypto_ct_equal(expected, o, candidate, candidate_len);
     }
     char expected[2 * CRYPTO_SHA256_LEN + 1];

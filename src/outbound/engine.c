@@ -217,45 +217,25 @@ fail:
 static int sign_standard_webhooks(struct dest_request *req, const char *event_id,
                                   const char *secret, int64_t now_ms, struct error *err)
 {
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     unsigned char key[128], mac[CRYPTO_SHA256_LEN];
-    size_t key_len = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    const char *p = strncmp(secret, "whsec_", 6) == 0 ? secret + 6 : secret;
-    for (; *p && *p != '='; p++) {
-        const char *pos = strchr(b64, *p);
-        if (!pos || key_len == sizeof key)
-            return error_set(err, ERR_INTERNAL, "signing secret is not base64");
-        acc = acc << 6 | (uint32_t)(pos - b64);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            key[key_len++] = (unsigned char)(acc >> bits);
-        }
-    }
+    const char *encoded = strncmp(secret, "whsec_", 6) == 0 ? secret + 6 : secret;
+    long key_len = crypto_b64_decode(encoded, strlen(encoded), key, sizeof key);
+    if (key_len <= 0)
+        return error_set(err, ERR_INTERNAL, "signing secret is not base64");
     char ts[24], sig[64] = "v1,";
     snprintf(ts, sizeof ts, "%lld", (long long)(now_ms / 1000));
     struct buf msg;
     buf_init(&msg, 0);
     int rc = buf_printf(&msg, "%s.%s.", event_id, ts) < 0 ||
                      buf_append(&msg, req->body.data ? req->body.data : "", req->body.len) < 0 ||
-                     crypto_hmac_sha256(key, key_len, msg.data, msg.len, mac) < 0
+                     crypto_hmac_sha256(key, (size_t)key_len, msg.data, msg.len, mac) < 0
                  ? -1
                  : 0;
     buf_free(&msg);
+    memset(key, 0, sizeof key);
     if (rc < 0)
         return error_set(err, ERR_INTERNAL, "cannot sign the request");
-    size_t o = 3;
-    for (size_t i = 0; i < sizeof mac; i += 3) {
-        uint32_t v = (uint32_t)mac[i] << 16 | (i + 1 < sizeof mac ? (uint32_t)mac[i + 1] << 8 : 0) |
-                     (i + 2 < sizeof mac ? mac[i + 2] : 0);
-        sig[o++] = b64[v >> 18 & 63];
-        sig[o++] = b64[v >> 12 & 63];
-        sig[o++] = i + 1 < sizeof mac ? b64[v >> 6 & 63] : '=';
-        sig[o++] = i + 2 < sizeof mac ? b64[v & 63] : '=';
-    }
-    sig[o] = '\0';
+    crypto_b64(mac, sizeof mac, sig + 3);
     if (dest_request_header(req, "webhook-id", event_id) < 0 ||
         dest_request_header(req, "webhook-timestamp", ts) < 0 ||
         dest_request_header(req, "webhook-signature", sig) < 0)
