@@ -123,6 +123,10 @@ struct dest_facts {
 };
 int dest_event_facts(const struct dest_event *ev, struct dest_facts *out);
 void dest_facts_free(struct dest_facts *f);
+/* The event for people as plain text: the summary, an empty line, one "Label: value" line
+ * per fact and "At: <time>", an empty line, "Event <id> (<type>)". Not truncated: each
+ * destination cuts it to its own limit. */
+int dest_event_text(const struct dest_event *ev, struct buf *out);
 
 /* createdAt as Unix milliseconds (RFC 3339 with 'Z' or an offset, any fraction); -1 when
  * absent or malformed. */
@@ -130,6 +134,10 @@ int dest_event_time_ms(const struct dest_event *ev, int64_t *out);
 /* createdAt for people, "2026-03-22 14:30 UTC"; "" when malformed. */
 #define DEST_TIME_TEXT_MAX 32
 void dest_event_time_text(const struct dest_event *ev, char out[DEST_TIME_TEXT_MAX]);
+/* The day a payment belongs to, "YYYY-MM-DD": data.invoiceDate when it is one, else the UTC
+ * date of createdAt; -1 when neither is. */
+#define DEST_DATE_LEN 11
+int dest_event_date(const struct dest_event *ev, char out[DEST_DATE_LEN]);
 
 /* The id of the person or company the event is about: data.party.id, else
  * data.customer.id; NULL for events about no one (daily summaries, endpoint events). */
@@ -146,6 +154,15 @@ bool dest_event_is_revenue(const struct dest_event *ev);
  * id is the user id). New reference, NULL on allocation failure. */
 json_t *dest_event_properties(const struct dest_event *ev);
 
+/* The event id as a service's dedupe key of at most max characters: the id itself when it
+ * fits, else as many hex digits of its SHA-256 as fit (64 at most). Points at ev->id or
+ * at hashed. */
+#define DEST_KEY_HASH_MAX 65
+const char *dest_event_key(const struct dest_event *ev, size_t max,
+                           char hashed[DEST_KEY_HASH_MAX]);
+/* Appends s percent-encoded: every byte but RFC 3986's unreserved A-Z a-z 0-9 - . _ ~, so a
+ * value from config or an event stays one path segment or one query value. */
+int dest_url_escape(const char *s, struct buf *out);
 /* Appends text with &, <, > and " as HTML entities (HTML email, Telegram's HTML mode). */
 int dest_html_escape(const char *text, size_t len, struct buf *out);
 /* "Authorization: Basic base64(user:password)". */

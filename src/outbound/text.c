@@ -1,7 +1,8 @@
-/* outbound/text.c - rendering helpers the destinations share: the one-line summary, title
- * and facts for people, UTF-8-safe truncation and escaping, times, amounts and properties
- * for analytics tools, config lookups, URLs, JSON bodies and Basic auth. A helper lives
- * here when two destinations need it; whatever only one service wants stays in its file. */
+/* outbound/text.c - rendering helpers the destinations share: the one-line summary, title,
+ * facts and text for people, UTF-8-safe truncation and escaping, times and dates, amounts
+ * and properties for analytics tools, dedupe keys, config lookups, URLs, JSON bodies and
+ * Basic auth. A helper lives here when two destinations need it; whatever only one service
+ * wants stays in its file. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,6 +310,28 @@ void dest_facts_free(struct dest_facts *f)
     f->n = 0;
 }
 
+int dest_event_text(const struct dest_event *ev, struct buf *out)
+{
+    struct dest_facts facts;
+    char at[DEST_TIME_TEXT_MAX];
+    int rc = -1;
+    if (dest_event_facts(ev, &facts) < 0 || dest_event_summary(ev, out) < 0 ||
+        buf_append_str(out, "\n\n") < 0)
+        goto out;
+    for (size_t i = 0; i < facts.n; i++)
+        if (buf_printf(out, "%s: %s\n", facts.label[i],
+                       facts.value[i].data ? facts.value[i].data : "") < 0)
+            goto out;
+    dest_event_time_text(ev, at);
+    if ((*at && buf_printf(out, "At: %s\n", at) < 0) ||
+        buf_printf(out, "\nEvent %s (%s)", ev->id, ev->type) < 0)
+        goto out;
+    rc = 0;
+out:
+    dest_facts_free(&facts);
+    return rc;
+}
+
 /* ---- time -------------------------------------------------------------------------------- */
 
 int dest_event_time_ms(const struct dest_event *ev, int64_t *out)
@@ -326,6 +349,27 @@ void dest_event_time_text(const struct dest_event *ev, char out[DEST_TIME_TEXT_M
     time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     if (!gmtime_r(&t, &tm) || strftime(out, DEST_TIME_TEXT_MAX, "%Y-%m-%d %H:%M UTC", &tm) == 0)
         out[0] = '\0';
+}
+
+int dest_event_date(const struct dest_event *ev, char out[DEST_DATE_LEN])
+{
+    const char *date = data_str(ev, "invoiceDate");
+    int64_t ms;
+    struct tm tm;
+    if (date && strlen(date) == DEST_DATE_LEN - 1) {
+        char midnight[32];
+        snprintf(midnight, sizeof midnight, "%sT00:00:00Z", date);
+        if (clock_parse_rfc3339(midnight, &ms) == 0) {
+            memcpy(out, date, DEST_DATE_LEN);
+            return 0;
+        }
+    }
+    if (dest_event_time_ms(ev, &ms) < 0)
+        return -1;
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    if (!gmtime_r(&t, &tm) || strftime(out, DEST_DATE_LEN, "%Y-%m-%d", &tm) == 0)
+        return -1;
+    return 0;
 }
 
 /* ---- analytics: who, how much, which properties ------------------------------------------ */
@@ -412,6 +456,31 @@ int dest_html_escape(const char *text, size_t len, struct buf *out)
         run = i + 1;
     }
     return buf_append(out, text + run, len - run);
+}
+
+const char *dest_event_key(const struct dest_event *ev, size_t max,
+                           char hashed[DEST_KEY_HASH_MAX])
+{
+    unsigned char digest[CRYPTO_SHA256_LEN];
+    if (strlen(ev->id) <= max)
+        return ev->id;
+    crypto_sha256(ev->id, strlen(ev->id), digest);
+    crypto_hex(digest, sizeof digest, hashed);
+    hashed[max < DEST_KEY_HASH_MAX - 1 ? max : DEST_KEY_HASH_MAX - 1] = '\0';
+    return hashed;
+}
+
+int dest_url_escape(const char *s, struct buf *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+        if (buf_append(out, safe ? (const char *)p : enc, safe ? 1 : 3) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int dest_basic_auth(struct dest_request *out, const char *user, const char *password)

@@ -420,8 +420,9 @@ static void render_contract_case(const struct destination *d, const char *dir, c
     if (first.len != second.len || memcmp(first.data, second.data, first.len) != 0)
         report(r, "%s: two renders of the same event differ", path);
 
-    /* the URL is the configured one or lies under the API base */
-    const char *base = c.cfg.api_base_url, *url = strchr(first.data, ' ') + 1;
+    /* an apiBaseUrl setting is honoured: the URL lies under it (without one, the golden
+     * file shows the host, which may come from other settings, as Datadog's site) */
+    const char *base = kv_get(&c.file, "api_base_url"), *url = strchr(first.data, ' ') + 1;
     if (base && strncmp(url, base, strlen(base)) != 0)
         report(r, "%s: the URL does not start with the API base %s", path, base);
 
