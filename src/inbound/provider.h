@@ -112,9 +112,12 @@ struct provider {
     int (*parse)(const struct webhook_request *req, const json_t *state,
                  struct payment_list *out, struct error *err);
     /* Builds a synthetic, correctly signed event with the install's secrets, for
-     * POST /api/connectors/:slug/test-webhook. Fetch-back providers, whose events carry
-     * nothing to sign, also return the object their API would answer in *state, and
-     * verification is then skipped. NULL: the provider has no test event. */
+     * POST /api/connectors/:slug/test-webhook. A sample that sets *state skips
+     * verification, and parse gets that state: providers whose verify fetches from their
+     * API (Mollie, Klarna, SumUp, GoCardless) put there what it would answer; PayPal, whose
+     * signature only PayPal can make, puts the parsed event there as the marker. Without a
+     * state the sample is verified like any request. NULL: the provider has no test
+     * event. */
     int (*sample)(const struct provider_install *inst, int64_t now_ms,
                   struct provider_sample *out, json_t **state, struct error *err);
     const char *ack_body;         /* what a 2xx answer carries, if the provider wants it

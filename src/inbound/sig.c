@@ -13,9 +13,9 @@
 #include "crypto/crypto.h"
 #include "httpc/httpc.h"
 
-bool sig_hmac_sha256_matches(const void *key, size_t key_len, const struct sig_part *parts,
-                             size_t n_parts, const char *candidate, size_t candidate_len,
-                             enum sig_encoding encoding)
+int sig_hmac_sha256_text(const void *key, size_t key_len, const struct sig_part *parts,
+                         size_t n_parts, enum sig_encoding encoding,
+                         char out[SIG_HMAC_TEXT_MAX])
 {
     unsigned char digest[CRYPTO_SHA256_LEN];
     struct buf msg;
@@ -23,28 +23,83 @@ bool sig_hmac_sha256_matches(const void *key, size_t key_len, const struct sig_p
     for (size_t i = 0; i < n_parts; i++)
         if (buf_append(&msg, parts[i].data, parts[i].len) < 0) {
             buf_free(&msg);
-            return false;
+            return -1;
         }
     int rc = crypto_hmac_sha256(key, key_len, msg.data ? msg.data : "", msg.len, digest);
     buf_free(&msg);
     if (rc < 0)
-        return false;
+        return -1;
+    if (encoding == SIG_BASE64)
+        crypto_b64(digest, sizeof digest, out); /* standard alphabet, padded, as Adyen sends */
+    else
+        crypto_hex(digest, sizeof digest, out);
+    OPENSSL_cleanse(digest, sizeof digest);
+    return 0;
+}
 
-    if (encoding == SIG_BASE64) {
-        /* standard alphabet, padded: what Adyen and Standard Webhooks send */
-        char expected[48];
-        size_t o = crypto_b64(digest, sizeof digest, expected);
-        return crypto_ct_equal(expected, o, candidate, candidate_len);
-    }
-    char expected[2 * CRYPTO_SHA256_LEN + 1];
-    crypto_hex(digest, sizeof digest, expected);
-    if (encoding == SIG_HEX_ANY_CASE && candidate_len == 2 * CRYPTO_SHA256_LEN) {
-        char lowered[2 * CRYPTO_SHA256_LEN];
+bool sig_hmac_sha256_matches(const void *key, size_t key_len, const struct sig_part *parts,
+                             size_t n_parts, const char *candidate, size_t candidate_len,
+                             enum sig_encoding encoding)
+{
+    char expected[SIG_HMAC_TEXT_MAX];
+    if (sig_hmac_sha256_text(key, key_len, parts, n_parts, encoding, expected) < 0)
+        return false;
+    size_t len = strlen(expected);
+    if (encoding == SIG_HEX_ANY_CASE && candidate_len == len) {
+        char lowered[SIG_HMAC_TEXT_MAX];
         for (size_t i = 0; i < candidate_len; i++)
             lowered[i] = (char)tolower((unsigned char)candidate[i]);
-        return crypto_ct_equal(expected, 2 * CRYPTO_SHA256_LEN, lowered, candidate_len);
+        return crypto_ct_equal(expected, len, lowered, candidate_len);
     }
-    return crypto_ct_equal(expected, 2 * CRYPTO_SHA256_LEN, candidate, candidate_len);
+    return crypto_ct_equal(expected, len, candidate, candidate_len);
+}
+
+int sig_hmac_with_secret(const struct provider_install *inst, const char *secret_key,
+                         enum sig_key_form form, const struct sig_part *parts, size_t n_parts,
+                         enum sig_encoding encoding, char out[SIG_HMAC_TEXT_MAX],
+                         struct error *err)
+{
+    unsigned char decoded[SIG_HEX_KEY_MAX];
+    const void *key;
+    size_t key_len;
+    int rc = -1;
+    struct buf secret;
+    buf_init(&secret, 4096);
+    if (inst->secret(inst, secret_key, &secret, err) < 0)
+        goto out;
+    key = secret.data ? secret.data : "";
+    key_len = secret.len;
+    if (form == SIG_KEY_HEX) {
+        long n = crypto_unhex(secret.data ? secret.data : "", secret.len, decoded, sizeof decoded);
+        if (n <= 0) {
+            error_set(err, ERR_CONFIG, "the %s secret is not hexadecimal", secret_key);
+            goto out;
+        }
+        key = decoded;
+        key_len = (size_t)n;
+    }
+    if (sig_hmac_sha256_text(key, key_len, parts, n_parts, encoding, out) < 0) {
+        error_set(err, ERR_INTERNAL, "cannot compute the HMAC");
+        goto out;
+    }
+    rc = 0;
+out:
+    OPENSSL_cleanse(decoded, sizeof decoded);
+    if (secret.data)
+        OPENSSL_cleanse(secret.data, secret.len);
+    buf_free(&secret);
+    return rc;
+}
+
+int sig_random_hex(char *out, size_t n_bytes, bool upper, struct error *err)
+{
+    unsigned char rnd[32];
+    if (n_bytes == 0 || n_bytes > sizeof rnd || crypto_random(rnd, n_bytes) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness for a fresh id");
+    crypto_hex(rnd, n_bytes, out);
+    for (size_t i = 0; upper && i < 2 * n_bytes; i++)
+        out[i] = (char)toupper((unsigned char)out[i]);
+    return 0;
 }
 
 void sig_params_each(const char *header, char sep,

@@ -1,6 +1,7 @@
 /* inbound/sig.h - the primitives providers share, so no provider re-implements them:
  * signature header parsing, HMAC comparison over several message parts, timestamp
- * tolerance, JSON paths, amounts and dates from payloads, and fetch-back GETs. */
+ * tolerance, JSON paths, amounts and dates from payloads, fetch-back GETs, and the HMAC
+ * and fresh ids that the providers' sample events (test-webhook) are made with. */
 #ifndef CONNECTORD_INBOUND_SIG_H
 #define CONNECTORD_INBOUND_SIG_H
 
@@ -20,6 +21,29 @@ enum sig_encoding { SIG_HEX_LOWER, SIG_HEX_ANY_CASE, SIG_BASE64 };
 bool sig_hmac_sha256_matches(const void *key, size_t key_len, const struct sig_part *parts,
                              size_t n_parts, const char *candidate, size_t candidate_len,
                              enum sig_encoding encoding);
+
+/* The same HMAC as text, NUL-terminated: lowercase hex (both hex encodings) or padded
+ * standard base64. What a provider's sample signs with. -1 when it cannot be computed. */
+#define SIG_HMAC_TEXT_MAX 65
+int sig_hmac_sha256_text(const void *key, size_t key_len, const struct sig_part *parts,
+                         size_t n_parts, enum sig_encoding encoding,
+                         char out[SIG_HMAC_TEXT_MAX]);
+
+/* sig_hmac_sha256_text keyed with the install's secret `secret_key`, taken as its bytes
+ * (SIG_KEY_TEXT: Stripe, Revolut, GoCardless) or hex-decoded (SIG_KEY_HEX, either case, at
+ * most SIG_HEX_KEY_MAX bytes: Adyen). Errors: the secret's (ERR_NOT_FOUND when unset),
+ * ERR_CONFIG when a hex key is not hex. The key is wiped after use. */
+enum sig_key_form { SIG_KEY_TEXT, SIG_KEY_HEX };
+#define SIG_HEX_KEY_MAX 256
+int sig_hmac_with_secret(const struct provider_install *inst, const char *secret_key,
+                         enum sig_key_form form, const struct sig_part *parts, size_t n_parts,
+                         enum sig_encoding encoding, char out[SIG_HMAC_TEXT_MAX],
+                         struct error *err);
+
+/* n_bytes (at most 32) random bytes as hex into out (2 * n_bytes + 1 bytes), uppercase
+ * when `upper`: the fresh ids of a provider's sample event. ERR_INTERNAL without
+ * randomness. */
+int sig_random_hex(char *out, size_t n_bytes, bool upper, struct error *err);
 
 /* Walks "k1=v1<sep>k2=v2..." (Stripe's "t=...,v1=...", Revolut's "v1=...,v1=..."). For
  * each pair calls fn(ctx, key, key_len, value, value_len); fn returns non-zero to stop.

@@ -536,7 +536,9 @@ int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const c
                                        .query = sample_query,
                                        .ctx = &sample,
                                        .now_ms = now};
-    /* Fetch-back providers' samples come with what their API would answer. */
+    /* A sample with a state is not verified (see provider.h): fetch-back providers' come
+     * with what their API would answer, PayPal's, which only PayPal could sign, with the
+     * parsed event. */
     bool verified = job.state != NULL;
     if (!verified) {
         struct error verify_err = {0};

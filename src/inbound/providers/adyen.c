@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "crypto/crypto.h"
 #include "inbound/sig.h"
 
@@ -178,11 +179,40 @@ out:
     return rc;
 }
 
+/* One AUTHORISATION item, success true, 99.00 EUR, with a fresh pspReference, signed with
+ * the install's hmacKey as Adyen signs items. */
+static int adyen_sample(const struct provider_install *inst, int64_t now_ms,
+                        struct provider_sample *out, json_t **state, struct error *err)
+{
+    (void)state;
+    char psp[17], when[CLOCK_RFC3339_LEN], ref[32], sig[SIG_HMAC_TEXT_MAX];
+    if (sig_random_hex(psp, 8, true, err) < 0)
+        return -1;
+    snprintf(ref, sizeof ref, "TEST-%.8s", psp);
+    clock_format_rfc3339(now_ms, when);
+    /* the signed text, fields in item_verifies()'s order; originalReference is absent */
+    struct sig_part parts[] = {SIG_STR(psp), SIG_STR("::TestMerchantAccount:"), SIG_STR(ref),
+                               SIG_STR(":9900:EUR:AUTHORISATION:true")};
+    if (sig_hmac_with_secret(inst, "hmacKey", SIG_KEY_HEX, parts, 4, SIG_BASE64, sig, err) < 0)
+        return -1;
+    if (buf_printf(&out->body,
+                   "{\"live\":\"false\",\"notificationItems\":[{\"NotificationRequestItem\":{"
+                   "\"additionalData\":{\"hmacSignature\":\"%s\"},\"amount\":{\"currency\":"
+                   "\"EUR\",\"value\":9900},\"eventCode\":\"AUTHORISATION\",\"eventDate\":\"%s\","
+                   "\"merchantAccountCode\":\"TestMerchantAccount\",\"merchantReference\":\"%s\","
+                   "\"paymentMethod\":\"visa\",\"pspReference\":\"%s\",\"reason\":\"\","
+                   "\"success\":\"true\"}}]}",
+                   sig, when, ref, psp) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
 const struct provider provider_adyen = {
     .slug = "adyen",
     .caps = PROVIDER_CAP_BATCH,
     .verify = adyen_verify,
     .parse = adyen_parse,
+    .sample = adyen_sample,
     .ack_body = "[accepted]",
     .ack_content_type = "text/plain",
 };

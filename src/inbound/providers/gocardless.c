@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "inbound/sig.h"
 
 #define DEFAULT_BASE "https://api.gocardless.com"
@@ -274,10 +275,52 @@ out:
     return rc;
 }
 
+/* A batch of one "payments confirmed" event for a fresh payment of 99.00 EUR, signed with
+ * the install's webhookSecret as GoCardless signs. Its amount lives in GoCardless's API, so
+ * the payment as GET /payments/{id} would answer it comes along in *state, in the shape
+ * verify leaves there ({"payments": {id: payment}, "refunds": {}}); verification, which
+ * would fetch it, is then skipped. */
+static int gocardless_sample(const struct provider_install *inst, int64_t now_ms,
+                             struct provider_sample *out, json_t **state, struct error *err)
+{
+    char tag[21], event_id[16], payment_id[16], when[CLOCK_RFC3339_LEN], day[11];
+    char ref[24], sig[SIG_HMAC_TEXT_MAX];
+    if (sig_random_hex(tag, 10, true, err) < 0)
+        return -1;
+    snprintf(ref, sizeof ref, "TEST-%.8s", tag);
+    snprintf(event_id, sizeof event_id, "EV%.12s", tag);
+    snprintf(payment_id, sizeof payment_id, "PM%.12s", tag + 8);
+    clock_format_rfc3339(now_ms, when);
+    sig_date_from_unix(now_ms / 1000, day);
+    if (buf_printf(&out->body,
+                   "{\"events\":[{\"id\":\"%s\",\"created_at\":\"%s\",\"resource_type\":"
+                   "\"payments\",\"action\":\"confirmed\",\"links\":{\"payment\":\"%s\"},"
+                   "\"details\":{\"origin\":\"gocardless\",\"cause\":\"payment_confirmed\","
+                   "\"description\":\"A test webhook: the payment is confirmed.\"},"
+                   "\"metadata\":{}}],\"meta\":{\"webhook_id\":\"WB%.12s\"}}",
+                   event_id, when, payment_id, tag + 4) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct sig_part body = {out->body.data, out->body.len};
+    if (sig_hmac_with_secret(inst, "webhookSecret", SIG_KEY_TEXT, &body, 1, SIG_HEX_LOWER, sig,
+                             err) < 0)
+        return -1;
+    if (provider_sample_header(out, "Webhook-Signature", sig) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    *state = json_pack("{s:{s:{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:{}, s:{s:s, s:s}}},"
+                       " s:{}}",
+                       "payments", payment_id, "id", payment_id, "amount", 9900,
+                       "amount_refunded", 0, "currency", "EUR", "charge_date", day,
+                       "created_at", when, "reference", ref, "status", "confirmed",
+                       "metadata", "links", "mandate", "MD000TEST", "creditor", "CR000TEST",
+                       "refunds");
+    return *state ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+}
+
 const struct provider provider_gocardless = {
     .slug = "gocardless",
     .caps = PROVIDER_CAP_BATCH | PROVIDER_CAP_FETCHBACK,
     .default_api_base = DEFAULT_BASE,
     .verify = gocardless_verify,
     .parse = gocardless_parse,
+    .sample = gocardless_sample,
 };

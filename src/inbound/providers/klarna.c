@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "inbound/sig.h"
 
 #define ID_MAX 64
@@ -167,10 +168,39 @@ static int klarna_parse(const struct webhook_request *req, const json_t *state,
     return 0;
 }
 
+/* A Klarna Payments notification for a fresh order of 99.00 EUR, and in *state the
+ * authorized, fraud-accepted order GET /ordermanagement/v1/orders/{id} would answer, so
+ * verification (that fetch) is skipped. */
+static int klarna_sample(const struct provider_install *inst, int64_t now_ms,
+                         struct provider_sample *out, json_t **state, struct error *err)
+{
+    (void)inst;
+    char tag[33], id[37], ref[24], when[CLOCK_RFC3339_LEN];
+    if (sig_random_hex(tag, 16, false, err) < 0)
+        return -1;
+    snprintf(id, sizeof id, "%.8s-%.4s-%.4s-%.4s-%.12s", tag, tag + 8, tag + 12, tag + 16,
+             tag + 20);
+    snprintf(ref, sizeof ref, "TEST-%.8s", tag);
+    clock_format_rfc3339(now_ms, when);
+    if (buf_printf(&out->body, "{\"order_id\":\"%s\",\"event_type\":\"FRAUD_RISK_ACCEPTED\"}",
+                   id) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    *state = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:s, s:s, s:s,"
+                       " s:{s:s, s:s, s:s}, s:[]}",
+                       "order_id", id, "status", "AUTHORIZED", "fraud_status", "ACCEPTED",
+                       "order_amount", 9900, "original_order_amount", 9900, "captured_amount", 0,
+                       "refunded_amount", 0, "purchase_currency", "EUR", "purchase_country",
+                       "DE", "created_at", when, "merchant_reference1", ref, "billing_address",
+                       "email", "test@example.com", "given_name", "Test", "family_name",
+                       "Customer", "refunds");
+    return *state ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+}
+
 const struct provider provider_klarna = {
     .slug = "klarna",
     .caps = PROVIDER_CAP_FETCHBACK,
     .default_api_base = "https://api.klarna.com",
     .verify = klarna_verify,
     .parse = klarna_parse,
+    .sample = klarna_sample,
 };

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "inbound/sig.h"
 
 #define ID_MAX 64
@@ -205,10 +206,36 @@ static int mollie_parse(const struct webhook_request *req, const json_t *state,
     return 0;
 }
 
+/* A classic notification for a fresh payment of 99.00 EUR ("id=tr_..."), and in *state the
+ * paid payment GET /v2/payments/{id} would answer, so verification (that fetch) is
+ * skipped. */
+static int mollie_sample(const struct provider_install *inst, int64_t now_ms,
+                         struct provider_sample *out, json_t **state, struct error *err)
+{
+    (void)inst;
+    char tag[11], id[16], when[CLOCK_RFC3339_LEN];
+    if (sig_random_hex(tag, 5, false, err) < 0)
+        return -1;
+    snprintf(id, sizeof id, "tr_%s", tag);
+    clock_format_rfc3339(now_ms, when);
+    if (buf_printf(&out->body, "id=%s", id) < 0 ||
+        provider_sample_header(out, "Content-Type", "application/x-www-form-urlencoded") < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    *state = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:s, s:s, s:s,"
+                       " s:s, s:{s:s}}",
+                       "resource", "payment", "id", id, "mode", "test", "status", "paid",
+                       "amount", "value", "99.00", "currency", "EUR", "amountRefunded", "value",
+                       "0.00", "currency", "EUR", "description", "Test payment", "method",
+                       "creditcard", "createdAt", when, "paidAt", when, "profileId",
+                       "pfl_test", "details", "consumerName", "Test Customer");
+    return *state ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+}
+
 const struct provider provider_mollie = {
     .slug = "mollie",
     .caps = PROVIDER_CAP_FETCHBACK,
     .default_api_base = "https://api.mollie.com",
     .verify = mollie_verify,
     .parse = mollie_parse,
+    .sample = mollie_sample,
 };

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "crypto/crypto.h"
 #include "httpc/httpc.h"
 #include "inbound/sig.h"
@@ -378,8 +379,44 @@ out:
     return rc;
 }
 
+/* ---- sample ------------------------------------------------------------------------- */
+
+/* PAYMENT.CAPTURE.COMPLETED for a fresh capture of 99.00 EUR with its transmission
+ * headers. Only PayPal can sign it (the key is PayPal's; the certificate URL must be
+ * PayPal's), so a sample cannot carry a signature that verifies. Like the fetch-back
+ * providers' samples it therefore returns a state, the parsed event, which tells the
+ * test run to skip verification; parse reads the body as always and ignores the state. */
+static int paypal_sample(const struct provider_install *inst, int64_t now_ms,
+                         struct provider_sample *out, json_t **state, struct error *err)
+{
+    (void)inst;
+    char tag[33], low[33], transmission[37], when[CLOCK_RFC3339_LEN];
+    if (sig_random_hex(tag, 16, true, err) < 0 || sig_random_hex(low, 16, false, err) < 0)
+        return -1;
+    snprintf(transmission, sizeof transmission, "%.8s-%.4s-%.4s-%.4s-%.12s", low, low + 8,
+             low + 12, low + 16, low + 20);
+    clock_format_rfc3339(now_ms, when);
+    if (buf_printf(&out->body,
+                   "{\"id\":\"WH-%.16s-%.16s\",\"event_version\":\"1.0\",\"create_time\":\"%s\","
+                   "\"resource_type\":\"capture\",\"resource_version\":\"2.0\",\"event_type\":"
+                   "\"PAYMENT.CAPTURE.COMPLETED\",\"summary\":"
+                   "\"Payment completed for EUR 99.00 EUR\",\"resource\":{\"id\":\"%.17s\","
+                   "\"status\":\"COMPLETED\",\"amount\":{\"currency_code\":\"EUR\","
+                   "\"value\":\"99.00\"},\"final_capture\":true,\"invoice_id\":\"TEST-%.8s\","
+                   "\"payee\":{\"email_address\":\"merchant@example.com\",\"merchant_id\":"
+                   "\"TESTMERCHANT\"},\"create_time\":\"%s\",\"update_time\":\"%s\"}}",
+                   tag, tag + 16, when, tag + 8, tag + 24, when, when) < 0 ||
+        provider_sample_header(out, "PAYPAL-TRANSMISSION-ID", transmission) < 0 ||
+        provider_sample_header(out, "PAYPAL-TRANSMISSION-TIME", when) < 0 ||
+        provider_sample_header(out, "PAYPAL-AUTH-ALGO", "SHA256withRSA") < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    *state = json_loadb(out->body.data, out->body.len, 0, NULL);
+    return *state ? 0 : error_set(err, ERR_INTERNAL, "cannot read back the sample event");
+}
+
 const struct provider provider_paypal = {
     .slug = "paypal",
     .verify = paypal_verify,
     .parse = paypal_parse,
+    .sample = paypal_sample,
 };

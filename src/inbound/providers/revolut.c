@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "inbound/sig.h"
 
 #define TOLERANCE_MS (5 * 60 * 1000)
@@ -302,10 +303,47 @@ out:
     return rc;
 }
 
+/* A completed card payment of 99.00 EUR with fresh ids, as TransactionCreated, which
+ * carries its amount (so verify fetches nothing), signed with the install's webhookSecret
+ * as Revolut signs. */
+static int revolut_sample(const struct provider_install *inst, int64_t now_ms,
+                          struct provider_sample *out, json_t **state, struct error *err)
+{
+    (void)state;
+    char tag[33], id[37], when[CLOCK_RFC3339_LEN], ts[24], sig[SIG_HMAC_TEXT_MAX], header[80];
+    if (sig_random_hex(tag, 16, false, err) < 0)
+        return -1;
+    snprintf(id, sizeof id, "%.8s-%.4s-%.4s-%.4s-%.12s", tag, tag + 8, tag + 12, tag + 16,
+             tag + 20);
+    clock_format_rfc3339(now_ms, when);
+    if (buf_printf(&out->body,
+                   "{\"event\":\"TransactionCreated\",\"timestamp\":\"%s\",\"data\":{"
+                   "\"id\":\"%s\",\"type\":\"card_payment\",\"state\":\"completed\","
+                   "\"request_id\":\"test-%.12s\",\"created_at\":\"%s\",\"updated_at\":\"%s\","
+                   "\"completed_at\":\"%s\",\"reference\":\"TEST-%.12s\",\"merchant\":{"
+                   "\"name\":\"Test Merchant\",\"city\":\"Vienna\",\"category_code\":\"5734\","
+                   "\"country\":\"AUT\"},\"legs\":[{\"leg_id\":\"%s\",\"account_id\":"
+                   "\"00000000-0000-4000-8000-000000000000\",\"amount\":-99.00,"
+                   "\"currency\":\"EUR\",\"description\":\"Test Merchant\"}]}}",
+                   when, id, tag, when, when, when, tag, id) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    snprintf(ts, sizeof ts, "%lld", (long long)now_ms);
+    struct sig_part parts[] = {{"v1.", 3}, SIG_STR(ts), {".", 1}, {out->body.data, out->body.len}};
+    if (sig_hmac_with_secret(inst, "webhookSecret", SIG_KEY_TEXT, parts, 4, SIG_HEX_LOWER, sig,
+                             err) < 0)
+        return -1;
+    snprintf(header, sizeof header, "v1=%s", sig);
+    if (provider_sample_header(out, "Revolut-Signature", header) < 0 ||
+        provider_sample_header(out, "Revolut-Request-Timestamp", ts) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
 const struct provider provider_revolut = {
     .slug = "revolut",
     .caps = PROVIDER_CAP_FETCHBACK,
     .default_api_base = NULL, /* two APIs on two hosts; see the top of this file */
     .verify = revolut_verify,
     .parse = revolut_parse,
+    .sample = revolut_sample,
 };

@@ -10,7 +10,6 @@
 
 #include <stdio.h>
 
-#include "crypto/crypto.h"
 #include "inbound/sig.h"
 
 #define TOLERANCE_S 300
@@ -179,15 +178,10 @@ static int stripe_sample(const struct provider_install *inst, int64_t now_ms,
                          struct provider_sample *out, json_t **state, struct error *err)
 {
     (void)state;
-    unsigned char rnd[8];
-    char tag[17], header[128], t[24];
-    struct buf secret;
-    unsigned char mac[32];
-    char hex[65];
+    char tag[17], header[128], t[24], sig[SIG_HMAC_TEXT_MAX];
     int64_t now_s = now_ms / 1000;
-    if (crypto_random(rnd, sizeof rnd) < 0)
-        return error_set(err, ERR_INTERNAL, "no randomness available");
-    crypto_hex(rnd, sizeof rnd, tag);
+    if (sig_random_hex(tag, 8, false, err) < 0)
+        return -1;
     if (buf_printf(&out->body,
                    "{\"id\":\"evt_test_%s\",\"object\":\"event\",\"created\":%lld,"
                    "\"type\":\"invoice.payment_succeeded\",\"livemode\":false,\"data\":{\"object\":{"
@@ -197,25 +191,12 @@ static int stripe_sample(const struct provider_install *inst, int64_t now_ms,
                    "\"status\":\"paid\",\"status_transitions\":{\"paid_at\":%lld}}}}",
                    tag, (long long)now_s, tag, tag, (long long)now_s) < 0)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    buf_init(&secret, 4096);
-    if (inst->secret(inst, "webhookSecret", &secret, err) < 0) {
-        buf_free(&secret);
+    snprintf(t, sizeof t, "%lld", (long long)now_s);
+    struct sig_part parts[] = {SIG_STR(t), {".", 1}, {out->body.data, out->body.len}};
+    if (sig_hmac_with_secret(inst, "webhookSecret", SIG_KEY_TEXT, parts, 3, SIG_HEX_LOWER, sig,
+                             err) < 0)
         return -1;
-    }
-    int tlen = snprintf(t, sizeof t, "%lld", (long long)now_s);
-    struct buf msg;
-    buf_init(&msg, 0);
-    int rc = buf_append(&msg, t, (size_t)tlen) < 0 || buf_append(&msg, ".", 1) < 0 ||
-                     buf_append(&msg, out->body.data, out->body.len) < 0 ||
-                     crypto_hmac_sha256(secret.data, secret.len, msg.data, msg.len, mac) < 0
-                 ? error_set(err, ERR_INTERNAL, "cannot sign the test event")
-                 : 0;
-    buf_free(&msg);
-    buf_free(&secret);
-    if (rc < 0)
-        return -1;
-    crypto_hex(mac, sizeof mac, hex);
-    snprintf(header, sizeof header, "t=%s,v1=%s", t, hex);
+    snprintf(header, sizeof header, "t=%s,v1=%s", t, sig);
     if (provider_sample_header(out, "Stripe-Signature", header) < 0)
         return error_set(err, ERR_INTERNAL, "out of memory");
     return 0;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "inbound/sig.h"
 
 #define ID_MAX 64
@@ -182,10 +183,41 @@ static int sumup_parse(const struct webhook_request *req, const json_t *state,
     return 0;
 }
 
+/* A status change of a fresh checkout of 99.00 EUR, and in *state the paid checkout of the
+ * install's merchant that GET /v0.1/checkouts/{id} would answer, so verification (that
+ * fetch) is skipped. */
+static int sumup_sample(const struct provider_install *inst, int64_t now_ms,
+                        struct provider_sample *out, json_t **state, struct error *err)
+{
+    char tag[33], tag2[33], id[37], txn[37], ref[24], when[CLOCK_RFC3339_LEN];
+    const char *merchant = json_string_value(json_object_get(inst->config, "merchantCode"));
+    if (!merchant || !*merchant)
+        return error_set(err, ERR_CONFIG, "the SumUp merchantCode setting is not set");
+    if (sig_random_hex(tag, 16, false, err) < 0 || sig_random_hex(tag2, 16, false, err) < 0)
+        return -1;
+    snprintf(id, sizeof id, "%.8s-%.4s-%.4s-%.4s-%.12s", tag, tag + 8, tag + 12, tag + 16,
+             tag + 20);
+    snprintf(txn, sizeof txn, "%.8s-%.4s-%.4s-%.4s-%.12s", tag2, tag2 + 8, tag2 + 12, tag2 + 16,
+             tag2 + 20);
+    snprintf(ref, sizeof ref, "TEST-%.8s", tag);
+    clock_format_rfc3339(now_ms, when);
+    if (buf_printf(&out->body, "{\"event_type\":\"" STATUS_CHANGED "\",\"id\":\"%s\"}", id) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    *state = json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:s, s:s,"
+                       " s:[{s:s, s:s, s:f, s:s, s:s, s:s, s:s}]}",
+                       "id", id, "checkout_reference", ref, "amount", 99.0, "currency", "EUR",
+                       "merchant_code", merchant, "description", "Test checkout", "status",
+                       "PAID", "date", when, "transactions", "id", txn, "transaction_code",
+                       "TEST", "amount", 99.0, "currency", "EUR", "timestamp", when, "status",
+                       "SUCCESSFUL", "payment_type", "ECOM");
+    return *state ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+}
+
 const struct provider provider_sumup = {
     .slug = "sumup",
     .caps = PROVIDER_CAP_FETCHBACK,
     .default_api_base = "https://api.sumup.com",
     .verify = sumup_verify,
     .parse = sumup_parse,
+    .sample = sumup_sample,
 };
