@@ -21,13 +21,15 @@ SAN       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sa
 
 SRC       := $(sort $(wildcard src/*.c src/*/*.c src/*/*/*.c))
 LIB_SRC   := $(filter-out src/main.c,$(SRC))
-OBJ       := $(patsubst src/%.c,build/obj/%.o,$(SRC))
-SAN_OBJ   := $(patsubst src/%.c,build/san/%.o,$(SRC))
+# The connector store page (web/) is compiled in: tools/web_embed writes build/gen/web_assets.c.
+WEB       := $(sort $(wildcard web/*))
+OBJ       := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/gen/web_assets.o
+SAN_OBJ   := $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/gen/web_assets.o
 SAN_LIB   := $(filter-out build/san/main.o,$(SAN_OBJ))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,build/test/%,$(UNIT_SRC))
 
-.PHONY: all run test unit e2e bench clean deps deps-test
+.PHONY: all run test unit e2e bench clean deps deps-test FORCE
 all: build/connectord
 
 deps:
@@ -48,6 +50,32 @@ build/san/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo '  CC san $<'
 	@$(CC) $(BASE) $(SAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/tools/web_embed: tools/web_embed.c
+	@mkdir -p $(dir $@)
+	@echo '  CC     $<'
+	@$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+
+# Rebuilt when a file of web/ changes or one is added or removed (the list is a prerequisite).
+build/gen/web_assets.c: build/tools/web_embed $(WEB) build/gen/web.list
+	@echo '  EMBED  web/'
+	@build/tools/web_embed $@ $(WEB)
+
+build/gen/web.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(WEB)' | cmp -s - $@ || echo '$(WEB)' > $@
+
+build/obj/gen/web_assets.o build/san/gen/web_assets.o: src/api/web_assets.h
+
+build/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	@echo '  CC     $<'
+	@$(CC) $(BASE) $(OPT) $(PKG_CFLAGS) -c -o $@ $<
+
+build/san/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	@echo '  CC san $<'
+	@$(CC) $(BASE) $(SAN) $(PKG_CFLAGS) -c -o $@ $<
 
 # The binary the end-to-end tests drive: the real server, under ASan and UBSan.
 build/test/connectord: $(SAN_OBJ)

@@ -70,4 +70,8 @@ int api_ledger_balances(struct http_request *req, struct http_response *res, str
 int api_webhook_logs_list(struct http_request *req, struct http_response *res,
                           struct error *err);
 
+/* The connector store page, compiled in from web/ (web.c). */
+int api_web_index(struct http_request *req, struct http_response *res, struct error *err);
+int api_web_asset(struct http_request *req, struct http_response *res, struct error *err);
+
 #endif

@@ -48,6 +48,11 @@ static const struct route routes[] = {
     {"GET", "/api/ledger/entries",                 api_ledger_entries,    AUTH_ROLE_MEMBER, 0},
     {"GET", "/api/ledger/balances",                api_ledger_balances,   AUTH_ROLE_MEMBER, 0},
     {"GET", "/api/connectors/:slug/webhook-logs",  api_webhook_logs_list, AUTH_ROLE_ADMIN,  0},
+
+    /* seed 000: the connector store page; static, it asks for the token in the browser */
+    {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0},
+    {"GET", "/connectors/",      api_web_index, AUTH_ROLE_NONE, 0},
+    {"GET", "/connectors/:file", api_web_asset, AUTH_ROLE_NONE, 0},
 };
 
 const struct route *api_routes(size_t *count)
