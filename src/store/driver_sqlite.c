@@ -84,10 +84,21 @@ static int sqlite_exec_script(struct store_conn *c, const char *sql, struct erro
 
 /* Process-wide settings, applied once before SQLite initializes. Memory statistics are
  * off: nothing reads them, and keeping them takes a global mutex on every allocation SQLite
- * makes, which every request thread would contend on. */
+ * makes, which every request thread would contend on.
+ *
+ * Savepoint and statement journals stay in memory up to 1 MiB (SQLite's default is 64 KiB).
+ * Every webhook of a group commit runs in its own savepoints, whose journal keeps the pages
+ * it changed so it can be rolled back alone. One webhook's booking journals more than 64 KiB,
+ * so with the default each webhook created, wrote page by page and deleted a temp file (and
+ * a journal that has spilled stays on disk for the rest of the batch). These journals only
+ * serve rollbacks inside a transaction, never crash recovery (that is the WAL's job), so
+ * keeping them in memory changes nothing about durability. */
+#define JOURNAL_SPILL_BYTES (1 << 20)
+
 static void sqlite_configure(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, JOURNAL_SPILL_BYTES);
 }
 
 static int sqlite_connect(const char *target, struct store_conn **out, struct error *err)
