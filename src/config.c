@@ -57,6 +57,9 @@ static const struct setting settings[] = {
          600000, "milliseconds a delivery request may take"),
     LONG("delivery-connect-timeout", "CONNECTORD_DELIVERY_CONNECT_TIMEOUT",
          delivery_connect_timeout, "5000", 100, 600000, "milliseconds to connect"),
+    LONG("delivery-lease", "CONNECTORD_DELIVERY_LEASE", delivery_lease, "60000", 500, 86400000,
+         "milliseconds a claimed delivery is held before another worker (or this one, after "
+         "a crash) may send it again; keep it above --delivery-timeout"),
     LONG("breaker-failures", "CONNECTORD_BREAKER_FAILURES", breaker_failures, "5", 1, 1000,
          "consecutive failures that pause a destination"),
     LONG("breaker-open", "CONNECTORD_BREAKER_OPEN", breaker_open, "30000", 100, 86400000,

@@ -34,6 +34,7 @@ struct config {
     long delivery_concurrency;
     long delivery_timeout;
     long delivery_connect_timeout;
+    long delivery_lease;
     long breaker_failures;
     long breaker_open;
     long disable_after;

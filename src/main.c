@@ -439,6 +439,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     delivery.allow_private = cfg->allow_private_destinations || cfg->dev;
     delivery.timeout_ms = cfg->delivery_timeout;
     delivery.connect_timeout_ms = cfg->delivery_connect_timeout;
+    delivery.lease_ms = cfg->delivery_lease;
     delivery.breaker_failures = (int)cfg->breaker_failures;
     delivery.breaker_open_ms = cfg->breaker_open;
     delivery.disable_after_ms = cfg->disable_after * 1000;

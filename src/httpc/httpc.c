@@ -15,6 +15,8 @@
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_RESPONSE (1u << 20)
+#define PRIVATE_REFUSED "address not allowed: private, loopback and link-local addresses are " \
+                        "refused (--allow-private-destinations)"
 
 int httpc_global_init(void)
 {
@@ -91,8 +93,11 @@ int httpc_perform(const struct httpc_request *req, struct httpc_response *resp, 
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
-    if (req->refuse_private)
+    bool refused = false;
+    if (req->refuse_private) {
         curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_public_socket);
+        curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &refused);
+    }
     if (req->basic_user) {
         curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
         curl_easy_setopt(curl, CURLOPT_USERNAME, req->basic_user);
@@ -108,7 +113,9 @@ int httpc_perform(const struct httpc_request *req, struct httpc_response *resp, 
     CURLcode cc = curl_easy_perform(curl);
     if (cc != CURLE_OK) {
         error_set(err, ERR_UNAVAILABLE, "request to the service failed: %s",
-                  cc == CURLE_WRITE_ERROR ? "answer too large" : curl_easy_strerror(cc));
+                  cc == CURLE_WRITE_ERROR                 ? "answer too large"
+                  : cc == CURLE_COULDNT_CONNECT && refused ? PRIVATE_REFUSED
+                                                           : curl_easy_strerror(cc));
         goto out;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -172,13 +179,16 @@ static bool address_is_private(const struct sockaddr *sa)
     return true;
 }
 
+/* clientp: a bool set when an address was refused, so the error can say why (curl itself
+ * only reports that it could not connect). */
 static curl_socket_t open_public_socket(void *clientp, curlsocktype purpose,
                                         struct curl_sockaddr *addr)
 {
-    (void)clientp;
     (void)purpose;
-    if (address_is_private(&addr->addr))
+    if (address_is_private(&addr->addr)) {
+        *(bool *)clientp = true;
         return CURL_SOCKET_BAD; /* curl reports a connection failure */
+    }
     return socket(addr->family, addr->socktype, addr->protocol);
 }
 
@@ -194,7 +204,7 @@ struct transfer {
     int64_t started_ms;
     char *body; /* owned copy of the request body */
     char error[CURL_ERROR_SIZE];
-    bool private_refused;
+    bool private_refused; /* open_public_socket() refused an address */
 };
 
 struct httpc_multi {
@@ -312,14 +322,15 @@ int httpc_multi_add(struct httpc_multi *m, const struct httpc_request *req, http
     curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, &t->resp);
     curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->error);
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
-    if (req->refuse_private)
+    if (req->refuse_private) {
         curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, open_public_socket);
+        curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, &t->private_refused);
+    }
     if (req->basic_user) {
         curl_easy_setopt(t->easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
         curl_easy_setopt(t->easy, CURLOPT_USERNAME, req->basic_user);
         curl_easy_setopt(t->easy, CURLOPT_PASSWORD, req->basic_password ? req->basic_password : "");
     }
-    t->private_refused = req->refuse_private;
     t->started_ms = clock_now_ms();
     if (curl_multi_add_handle(m->multi, t->easy) != CURLM_OK)
         goto oom;
@@ -358,10 +369,9 @@ void httpc_multi_run(struct httpc_multi *m, int wait_ms)
             curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->resp.status);
         } else {
             snprintf(why, sizeof why, "%s",
-                     cc == CURLE_COULDNT_CONNECT && t->private_refused && !t->error[0]
-                         ? "connection refused or address not allowed"
-                     : t->error[0] ? t->error
-                                   : curl_easy_strerror(cc));
+                     cc == CURLE_COULDNT_CONNECT && t->private_refused ? PRIVATE_REFUSED
+                     : t->error[0]                                     ? t->error
+                                                                       : curl_easy_strerror(cc));
             transport = why;
         }
         t->done(t->user, &t->resp, transport, clock_now_ms() - t->started_ms);

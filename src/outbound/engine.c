@@ -27,6 +27,7 @@
 #define EXCERPT_MAX 1024
 #define RESPONSE_MAX (64 * 1024)
 #define IDLE_POLL_MS 100
+#define PROBE_WAIT_MS 1000 /* how long others wait while a half-open breaker's probe runs */
 
 /* ---- circuit breaker, per destination, in memory --------------------------------------- */
 
@@ -303,10 +304,13 @@ static struct outcome *outcome_add(struct engine *e)
     return o;
 }
 
-/* Decides what an attempt means for the delivery and its destination's breaker. */
+/* Decides what an attempt means for the delivery and its destination's breaker. Only an
+ * attempt that was sent says how the service is doing: one that failed before (a
+ * destination that cannot render the event, a local error) leaves the breaker alone, or
+ * events a destination has no use for would pause, and finally disable, it. */
 static void settle(struct engine *e, const struct delivery *d, const char *started_at,
                    long http_status, const char *body, size_t body_len, const char *retry_after,
-                   const char *error, enum dest_verdict verdict, int64_t duration_ms)
+                   const char *error, enum dest_verdict verdict, int64_t duration_ms, bool sent)
 {
     int64_t now = clock_now_ms();
     struct outcome *o = outcome_add(e);
@@ -329,7 +333,7 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
         snprintf(o->error, sizeof o->error, "%s", error);
     o->attempt.error = o->error[0] ? o->error : NULL;
 
-    struct breaker *b = breaker_for(&e->breakers, d->connector_id);
+    struct breaker *b = sent ? breaker_for(&e->breakers, d->connector_id) : NULL;
     if (verdict == DEST_DELIVERED) {
         snprintf(o->status, sizeof o->status, "delivered");
         if (b) {
@@ -377,7 +381,7 @@ static void on_answer(void *user, const struct httpc_response *resp, const char 
                                .retry_after = resp->retry_after[0] ? resp->retry_after : NULL};
     enum dest_verdict verdict = destination_classify(f->dest, &dr);
     settle(f->engine, &f->d, f->started_at, dr.status, dr.body, dr.body_len, dr.retry_after,
-           transport_error, verdict, duration_ms);
+           transport_error, verdict, duration_ms, true);
     free(f);
 }
 
@@ -395,13 +399,18 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     dest_request_init(&req, "POST");
 
     if (store_install_get(e->cfg.store, d->tenant_id, d->connector_id, &in, &err) < 0) {
-        settle(e, d, started, 0, NULL, 0, NULL, "the destination was deleted", DEST_FAILED, 0);
+        settle(e, d, started, 0, NULL, 0, NULL, "the destination was deleted", DEST_FAILED, 0,
+               false);
         goto out;
     }
     struct breaker *b = breaker_for(&e->breakers, d->connector_id);
     if (!in.is_active || !breaker_allows(b, now)) {
-        /* Paused or resting: put it back without an attempt. */
-        int64_t later = !in.is_active ? now + 60000 : b->open_until_ms;
+        /* Paused or resting: put it back without an attempt. While the probe of a
+         * half-open breaker is in flight, open_until_ms is already past: waiting until
+         * then would make it due at once and spin claiming and deferring it. */
+        int64_t later = !in.is_active             ? now + 60000
+                        : b->open_until_ms > now ? b->open_until_ms
+                                                 : now + PROBE_WAIT_MS;
         if (store_delivery_defer(e->cfg.store, d->id, later, &err) < 0)
             log_warn("cannot defer delivery %s: %s", d->id, err.message);
         goto out;
@@ -410,7 +419,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
         render_delivery(&e->cfg, &in, &ev, &dest, &req, &err) < 0) {
         if (b)
             b->probing = false;
-        settle(e, d, started, 0, NULL, 0, NULL, err.message, DEST_FAILED, 0);
+        settle(e, d, started, 0, NULL, 0, NULL, err.message, DEST_FAILED, 0, false);
         goto out;
     }
     struct httpc_header headers[DEST_MAX_HEADERS];
@@ -437,7 +446,9 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     memcpy(f->started_at, started, sizeof started);
     if (httpc_multi_add(e->multi, &hr, on_answer, f, &err) < 0) {
         free(f);
-        settle(e, d, started, 0, NULL, 0, NULL, err.message, DEST_RETRY, 0);
+        if (b)
+            b->probing = false;
+        settle(e, d, started, 0, NULL, 0, NULL, err.message, DEST_RETRY, 0, false);
     }
 out:
     dest_request_free(&req);
@@ -588,8 +599,10 @@ int engine_send_test(const struct engine_config *cfg, const struct install *dest
     enum dest_verdict v = destination_classify(dest, &dr);
     static const char *const verdicts[] = {"delivered", "retry", "failed"};
     size_t n = dr.body_len < EXCERPT_MAX ? dr.body_len : EXCERPT_MAX;
-    *report = json_pack("{s:s, s:s, s:s, s:s%}", "eventId", ev.id, "verdict", verdicts[v],
-                        "url", req.url.data, "response", dr.body, n);
+    /* no URL in the report: for most destinations it holds the credential (a webhook URL,
+     * Telegram's token in the path, GA4's secret in the query) */
+    *report = json_pack("{s:s, s:s, s:s%}", "eventId", ev.id, "verdict", verdicts[v],
+                        "response", dr.body, n);
     if (*report) {
         json_object_set_new(*report, "status", sent == 0 ? json_integer(dr.status) : json_null());
         if (sent < 0)
