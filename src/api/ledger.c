@@ -1,5 +1,6 @@
 /* api/ledger.c - the journal and the trial balance; members may read:
- *   GET /api/ledger/entries   ?from= &to= (entry date) &limit= &cursor=, newest first
+ *   GET /api/ledger/entries   ?from= &to= (entry date) &limit= &cursor=, newest first; a
+ *                             line's vatCode names the VAT of its booking (null: none)
  *   GET /api/ledger/balances  per account and currency: debit, credit, balance (debit minus
  *                             credit, may be negative); totals per currency, which are equal
  *                             on both sides when the ledger balances
@@ -21,10 +22,10 @@ static json_t *entry_json(const struct journal_entry_record *e)
     for (size_t i = 0; !rc && i < e->n_lines; i++) {
         const struct journal_line *l = &e->lines[i];
         rc |= json_array_append_new(
-            lines, json_pack("{s:o, s:o, s:o, s:s}", "account", listing_json_text(l->account),
+            lines, json_pack("{s:o, s:o, s:o, s:s, s:o}", "account", listing_json_text(l->account),
                              "debit", listing_json_money(l->debit_minor, l->currency), "credit",
                              listing_json_money(l->credit_minor, l->currency), "currency",
-                             l->currency));
+                             l->currency, "vatCode", listing_json_text(l->vat_code)));
     }
     if (!rc) {
         rc |= json_object_set_new(o, "id", json_string(e->id));

@@ -49,6 +49,10 @@ static const struct route routes[] = {
     {"GET", "/api/ledger/balances",                api_ledger_balances,   AUTH_ROLE_MEMBER, 0},
     {"GET", "/api/connectors/:slug/webhook-logs",  api_webhook_logs_list, AUTH_ROLE_ADMIN,  0},
 
+    /* the tenant's settings; the books as files and returns for outside parties */
+    {"GET",  "/api/settings",                    api_settings_get,              AUTH_ROLE_ADMIN, 0},
+    {"PUT",  "/api/settings",                    api_settings_put,              AUTH_ROLE_ADMIN, ROUTE_JSON},
+
     /* seed 000: the connector store page; static, it asks for the token in the browser */
     {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0},
     {"GET", "/connectors/",      api_web_index, AUTH_ROLE_NONE, 0},

@@ -36,6 +36,8 @@
 /* ---- Fields added by capability flags ------------------------------------------------ */
 
 static const char *const direction_values[] = {"expense", "revenue", NULL};
+/* The rates of the charts' VAT codes (ledger/charts.c): Austria 20/13/10, Germany 19/7. */
+static const char *const vat_rate_values[] = {"20", "19", "13", "10", "7", NULL};
 
 static const struct setting_field payment_fields[] = {
     {.key = "autoPost", .label = "Post automatically", .type = SETTING_BOOL,
@@ -58,6 +60,11 @@ static const struct setting_field payment_fields[] = {
              "account, where payments wait until the payout reaches the bank"},
     {.key = "defaultSupplierId", .label = "Default supplier", .type = SETTING_STRING,
      .help = "ID of the supplier that payments are assigned to when none can be matched"},
+    {.key = "vatRate", .label = "VAT rate (%)", .type = SETTING_ENUM, .allowed = vat_rate_values,
+     .help = "VAT rate contained in this connector's gross amounts; the ledger then books the "
+             "tax to the chart's VAT account with a VAT code (for DATEV and the VAT return). "
+             "Leave it out when the payments carry no VAT or their rate is not known: the "
+             "gross amount is then booked without a VAT code"},
 };
 
 static const struct setting_field api_base_url_fields[] = {

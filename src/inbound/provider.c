@@ -22,11 +22,6 @@ const struct provider *provider_find(const char *slug)
     return NULL;
 }
 
-const char *provider_clearing_account(const struct provider *p)
-{
-    return p->clearing_account ? p->clearing_account : "1360";
-}
-
 const struct provider *const *provider_all(size_t *count)
 {
     *count = sizeof providers / sizeof providers[0];

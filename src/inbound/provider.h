@@ -100,8 +100,6 @@ struct provider {
     const char *slug; /* the catalog slug and the {provider} of the webhook URL */
     unsigned caps;
     const char *default_api_base; /* fetch-back providers: the production API, else NULL */
-    const char *clearing_account; /* the ledger's default clearing account for its money in
-                                     transit; NULL: LEDGER_DEFAULT_CLEARING */
     /* Decides whether the request is genuine. Fetch-back providers keep what they fetched
      * in *state (a new JSON reference) for parse. */
     enum verify_result (*verify)(const struct webhook_request *req,
@@ -126,7 +124,6 @@ struct provider {
 };
 
 const struct provider *provider_find(const char *slug);
-const char *provider_clearing_account(const struct provider *p); /* default "1360" */
 const struct provider *const *provider_all(size_t *count);
 
 enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,

@@ -1,21 +1,79 @@
-/* ledger/ledger.h - double-entry postings for what the pipeline books.
+/* ledger/ledger.h - the books: charts of accounts, postings, and what leaves the books for
+ * outside parties (the DATEV export for tax advisors, the Austrian VAT return).
  *
- * Which side of a payment the tenant is on decides the entry: an expense (what arrives is
- * an incoming invoice) debits the expense account and credits the provider's clearing
- * account; a revenue (a customer paid) debits clearing and credits revenue. A refund posts
- * the same entry reversed. Accounts come from the connector's settings, else defaults
- * (SKR03 numbers: 4900 other operating expenses, 8400 revenue, 1360 money in transit). */
+ * Charts (charts.c): SKR03, SKR04 and the Austrian EKR, each with the accounts the pipeline
+ * books to and its VAT codes. A tenant picks one in its settings (default EKR).
+ *
+ * Postings (post.c): an expense (what arrives is an incoming invoice) debits the expense
+ * account and credits the provider's clearing account; a revenue (a customer paid) debits
+ * clearing and credits revenue. When the connector says which VAT rate its gross amounts
+ * contain, the tax is split out to the chart's VAT account and both lines carry the VAT
+ * code; without that, the gross amount is booked as it is, with no code (a payment
+ * provider's amount says nothing about VAT). A refund mirrors the entry it refunds.
+ * Every entry's lines are written in one order: the base line (expense or revenue), its
+ * tax line if any, and last the counter line (clearing) that balances them.
+ *
+ * Exports for outside parties build on these. */
 #ifndef CONNECTORD_LEDGER_H
 #define CONNECTORD_LEDGER_H
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "core/buf.h"
 #include "core/error.h"
+#include "core/tz.h"
 #include "store/store.h"
 
-#define LEDGER_DEFAULT_EXPENSE "4900"
-#define LEDGER_DEFAULT_REVENUE "8400"
-#define LEDGER_DEFAULT_CLEARING "1360"
+/* ---- charts and VAT codes (charts.c) ------------------------------------------------- */
+
+#define LEDGER_DEFAULT_CHART "ekr"
+
+enum ledger_vat_kind {
+    LEDGER_VAT_INPUT,  /* Vorsteuer: VAT paid on an expense, deductible */
+    LEDGER_VAT_OUTPUT, /* Umsatzsteuer: VAT charged on revenue, owed */
+};
+
+struct ledger_vat {
+    const char *code; /* "VSt19", "USt20": unique per chart, kept on journal lines */
+    enum ledger_vat_kind kind;
+    int rate_bp;          /* 1900 = 19 % */
+    const char *account;  /* the chart's account for the tax */
+    const char *datev_bu; /* DATEV BU-Schlüssel, or NULL */
+    const char *u30_kz;   /* U30 Kennzahl: of the base (output) or the tax (input), or NULL */
+};
+
+struct ledger_chart {
+    const char *slug;       /* "skr03", "skr04", "ekr" */
+    const char *name;
+    const char *country;    /* "DE", "AT" */
+    const char *datev_code; /* header field Sachkontenrahmen ("03"), NULL: not a DATEV chart */
+    const char *bank;
+    const char *clearing;   /* provider clearing (money in transit) */
+    const char *expense;    /* default expense account */
+    const char *revenue;    /* default revenue account */
+    const char *input_vat;  /* Vorsteuer at the main rate */
+    const char *output_vat; /* Umsatzsteuer at the main rate */
+    const struct ledger_vat *vat;
+    size_t n_vat;
+    const char *const *automatic; /* DATEV Automatikkonten, NULL-terminated */
+};
+
+const struct ledger_chart *ledger_chart_find(const char *slug); /* NULL when unknown */
+const struct ledger_chart *ledger_chart_default(void);
+const struct ledger_chart *ledger_charts(size_t *count);
+/* A VAT code of one chart, or NULL. */
+const struct ledger_vat *ledger_vat_in_chart(const struct ledger_chart *c, const char *code);
+/* A VAT code in any chart (the same code means the same tax everywhere), or NULL. */
+const struct ledger_vat *ledger_vat_find(const char *code);
+/* The chart a code from ledger_vat_find() belongs to (its country). */
+const struct ledger_chart *ledger_vat_chart(const struct ledger_vat *v);
+const struct ledger_vat *ledger_vat_for_rate(const struct ledger_chart *c,
+                                             enum ledger_vat_kind kind, int rate_bp);
+bool ledger_chart_is_automatic(const struct ledger_chart *c, const char *account);
+
+/* ---- postings (post.c) -------------------------------------------------------------- */
 
 enum ledger_direction { LEDGER_EXPENSE, LEDGER_REVENUE };
 
@@ -23,12 +81,23 @@ struct ledger_accounts {
     const char *expense;
     const char *revenue;
     const char *clearing;
+    const struct ledger_chart *chart; /* the tenant's: VAT codes and tax accounts */
+    int vat_rate_bp;                  /* VAT contained in gross amounts; 0: not known */
 };
 
-/* Posts the entry for `inv` (reversed for a refund) and links it to the invoice; an amount
- * of zero posts nothing and leaves entry_id empty. */
+/* The VAT contained in a gross amount at rate_bp, rounded half away from zero. */
+int64_t ledger_vat_of_gross(int64_t gross_minor, int rate_bp);
+
+/* Posts the entry for a settled payment `inv` and links it to the invoice; an amount of
+ * zero posts nothing and leaves entry_id empty. ERR_VALIDATION when the accounts name a
+ * VAT rate that the chart does not have. */
 int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                         const struct ledger_accounts *accounts, const struct invoice *inv,
-                        bool reversal, char entry_id[CRYPTO_ID_MAX], struct error *err);
+                        char entry_id[CRYPTO_ID_MAX], struct error *err);
+/* Posts the refund `credit_note` of `original` (which has an entry): the original's
+ * accounts and VAT code, sides swapped, for the credit note's amount. */
+int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
+                       const struct invoice *credit_note, char entry_id[CRYPTO_ID_MAX],
+                       struct error *err);
 
 #endif

@@ -1,11 +1,43 @@
-/* ledger/post.c - the journal entry for one invoice or credit note. */
+/* ledger/post.c - the journal entry for one invoice or credit note.
+ *
+ * Lines go in one order: the base line (expense or revenue), the tax line when a VAT code
+ * applies, and the counter line (clearing) that balances them; the DATEV export reads an
+ * entry in that order. */
 #include <stdio.h>
+#include <string.h>
 
 #include "ledger/ledger.h"
 
+int64_t ledger_vat_of_gross(int64_t gross_minor, int rate_bp)
+{
+    if (rate_bp <= 0)
+        return 0;
+    __int128 num = (__int128)gross_minor * rate_bp;
+    __int128 den = 10000 + rate_bp;
+    __int128 q = (num < 0 ? -num : num) * 2 + den;
+    q /= 2 * den; /* half away from zero */
+    return (int64_t)(num < 0 ? -q : q);
+}
+
+static void describe(const struct invoice *inv, const char *what, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s %s %s (%s)", what, inv->source, inv->invoice_number, inv->external_id);
+}
+
+/* Writes the entry and links it to the invoice. */
+static int write_entry(struct store_tx *tx, const struct invoice *inv, const char *description,
+                       const struct journal_line *lines, size_t n, char entry_id[CRYPTO_ID_MAX],
+                       struct error *err)
+{
+    if (store_journal_insert(tx, inv->tenant_id, inv->invoice_date, description, inv->id, lines,
+                             n, entry_id, err) < 0)
+        return -1;
+    return store_invoice_set_entry(tx, inv->tenant_id, inv->id, entry_id, err);
+}
+
 int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                         const struct ledger_accounts *accounts, const struct invoice *inv,
-                        bool reversal, char entry_id[CRYPTO_ID_MAX], struct error *err)
+                        char entry_id[CRYPTO_ID_MAX], struct error *err)
 {
     /* A zero amount (a trial's or a fully discounted invoice, which Stripe reports as paid)
      * moves no money: there is nothing to post, and the store refuses lines of zero. The
@@ -13,24 +45,109 @@ int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
     entry_id[0] = '\0';
     if (inv->total_gross_minor == 0)
         return 0;
-    /* The account debited and the one credited for a payment; a refund swaps them. */
-    const char *debit = direction == LEDGER_EXPENSE ? accounts->expense : accounts->clearing;
-    const char *credit = direction == LEDGER_EXPENSE ? accounts->clearing : accounts->revenue;
-    if (reversal) {
-        const char *t = debit;
-        debit = credit;
-        credit = t;
+    bool expense = direction == LEDGER_EXPENSE;
+    const struct ledger_vat *vat = NULL;
+    if (accounts->vat_rate_bp) {
+        enum ledger_vat_kind kind = expense ? LEDGER_VAT_INPUT : LEDGER_VAT_OUTPUT;
+        vat = ledger_vat_for_rate(accounts->chart, kind, accounts->vat_rate_bp);
+        if (!vat)
+            return error_set(err, ERR_VALIDATION,
+                             "the connector's vatRate %d %% is not a VAT rate of the tenant's "
+                             "chart %s; change vatRate or the chart in the settings",
+                             accounts->vat_rate_bp / 100, accounts->chart->slug);
     }
-    struct journal_line lines[] = {
-        {.account = debit, .debit_minor = inv->total_gross_minor, .currency = inv->currency},
-        {.account = credit, .credit_minor = inv->total_gross_minor, .currency = inv->currency},
-    };
+    int64_t gross = inv->total_gross_minor;
+    int64_t tax = vat ? ledger_vat_of_gross(gross, vat->rate_bp) : 0;
+    const char *code = vat ? vat->code : NULL;
+    /* Expense: base and tax debited, clearing credited; revenue the other way round. */
+    struct journal_line lines[3];
+    size_t n = 0;
+    lines[n++] = (struct journal_line){.account = expense ? accounts->expense : accounts->revenue,
+                                       .debit_minor = expense ? gross - tax : 0,
+                                       .credit_minor = expense ? 0 : gross - tax,
+                                       .currency = inv->currency,
+                                       .vat_code = code};
+    if (tax != 0)
+        lines[n++] = (struct journal_line){.account = vat->account,
+                                           .debit_minor = expense ? tax : 0,
+                                           .credit_minor = expense ? 0 : tax,
+                                           .currency = inv->currency,
+                                           .vat_code = code,
+                                           .vat_tax = true};
+    lines[n++] = (struct journal_line){.account = accounts->clearing,
+                                       .debit_minor = expense ? 0 : gross,
+                                       .credit_minor = expense ? gross : 0,
+                                       .currency = inv->currency};
     char description[400];
-    snprintf(description, sizeof description, "%s %s %s (%s)",
-             reversal ? "Refund" : direction == LEDGER_EXPENSE ? "Payment" : "Receipt",
-             inv->source, inv->invoice_number, inv->external_id);
-    if (store_journal_insert(tx, inv->tenant_id, inv->invoice_date, description, inv->id, lines,
-                             2, entry_id, err) < 0)
+    describe(inv, expense ? "Payment" : "Receipt", description, sizeof description);
+    return write_entry(tx, inv, description, lines, n, entry_id, err);
+}
+
+#define REFUND_LINES_MAX 8
+
+int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
+                       const struct invoice *credit_note, char entry_id[CRYPTO_ID_MAX],
+                       struct error *err)
+{
+    struct journal_line_row old[REFUND_LINES_MAX];
+    size_t n = 0;
+    entry_id[0] = '\0';
+    if (credit_note->total_gross_minor == 0)
+        return 0;
+    if (store_journal_lines_get(tx, original->tenant_id, original->journal_entry_id, old,
+                                REFUND_LINES_MAX, &n, err) < 0)
         return -1;
-    return store_invoice_set_entry(tx, inv->tenant_id, inv->id, entry_id, err);
+    /* The original's shape, as ledger_post_invoice writes it: two lines (base, counter),
+     * or three (base, tax, counter) with base and tax on one side and the counter alone on
+     * the other. Entries from before VAT codes have two lines in either order; mirroring
+     * each line's side keeps them right too. */
+    size_t base = 0, tax = n, counter = n - 1;
+    bool shaped = n == 2;
+    if (n == 3) {
+        for (size_t i = 0; i < n; i++)
+            if (old[i].vat_tax)
+                tax = i;
+        base = tax == 0 ? 1 : 0;
+        counter = 3 - base - tax;
+        shaped = tax < n && (old[base].debit_minor > 0) == (old[tax].debit_minor > 0) &&
+                 (old[counter].debit_minor > 0) != (old[base].debit_minor > 0);
+    }
+    if (!shaped)
+        return error_set(err, ERR_VALIDATION,
+                         "entry %s of invoice %s has a shape a refund cannot mirror",
+                         original->journal_entry_id, original->id);
+
+    const struct journal_line_row *b = &old[base], *c = &old[counter];
+    const char *code = b->vat_code[0] ? b->vat_code : NULL;
+    int64_t gross = credit_note->total_gross_minor, vat_minor = 0;
+    if (tax != n) {
+        const struct ledger_vat *v = ledger_vat_find(old[tax].vat_code);
+        if (!v)
+            return error_set(err, ERR_VALIDATION, "entry %s has the unknown VAT code %s",
+                             original->journal_entry_id, old[tax].vat_code);
+        vat_minor = ledger_vat_of_gross(gross, v->rate_bp);
+    }
+    /* The sides swap: what was debited is credited. */
+    bool base_debit = !(b->debit_minor > 0);
+    struct journal_line lines[3];
+    size_t k = 0;
+    lines[k++] = (struct journal_line){.account = b->account,
+                                       .debit_minor = base_debit ? gross - vat_minor : 0,
+                                       .credit_minor = base_debit ? 0 : gross - vat_minor,
+                                       .currency = credit_note->currency,
+                                       .vat_code = code};
+    if (vat_minor != 0)
+        lines[k++] = (struct journal_line){.account = old[tax].account,
+                                           .debit_minor = base_debit ? vat_minor : 0,
+                                           .credit_minor = base_debit ? 0 : vat_minor,
+                                           .currency = credit_note->currency,
+                                           .vat_code = old[tax].vat_code,
+                                           .vat_tax = true};
+    lines[k++] = (struct journal_line){.account = c->account,
+                                       .debit_minor = base_debit ? 0 : gross,
+                                       .credit_minor = base_debit ? gross : 0,
+                                       .currency = credit_note->currency};
+    char description[400];
+    describe(credit_note, "Refund", description, sizeof description);
+    return write_entry(tx, credit_note, description, lines, k, entry_id, err);
 }

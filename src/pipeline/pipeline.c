@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "events/events.h"
 #include "ledger/ledger.h"
+#include "settings/settings.h"
 
 /* The install as the provider and the booking steps see it. */
 struct booking_ctx {
@@ -22,6 +23,7 @@ struct booking_ctx {
     char aad_prefix[2 * CRYPTO_ID_MAX + 2];
     enum ledger_direction direction;
     bool auto_post;
+    struct tenant_settings settings; /* the tenant's chart and milestones */
     struct ledger_accounts accounts;
     const char *default_supplier;
 };
@@ -45,8 +47,9 @@ static void outcome_error(struct pipeline_outcome *out, enum err_code code, cons
     error_set(&out->error, code, "%s", message);
 }
 
-/* Reads the install's settings into the booking context. */
-static void booking_setup(struct booking_ctx *b)
+/* Reads the install's settings and the tenant's into the booking context. Accounts the
+ * connector names win; the others are the tenant's chart's. */
+static int booking_setup(struct booking_ctx *b, struct error *err)
 {
     b->config = json_loads(b->install.config, 0, NULL);
     b->secrets = json_loads(b->install.secrets, 0, NULL);
@@ -54,12 +57,20 @@ static void booking_setup(struct booking_ctx *b)
     b->auto_post = json_is_true(json_object_get(b->config, "autoPost"));
     b->direction = strcmp(setting(b, "direction", "expense"), "revenue") == 0 ? LEDGER_REVENUE
                                                                               : LEDGER_EXPENSE;
+    if (settings_load(b->env->store, b->install.tenant_id, &b->settings, err) < 0)
+        return -1;
+    const struct ledger_chart *chart = b->settings.chart;
+    /* vatRate is an enum of whole percents ("20"); no rate: gross amounts without VAT. */
+    const char *rate = setting(b, "vatRate", NULL);
     b->accounts = (struct ledger_accounts){
-        .expense = setting(b, "expenseAccount", LEDGER_DEFAULT_EXPENSE),
-        .revenue = setting(b, "revenueAccount", LEDGER_DEFAULT_REVENUE),
-        .clearing = setting(b, "clearingAccount", provider_clearing_account(b->provider)),
+        .expense = setting(b, "expenseAccount", chart->expense),
+        .revenue = setting(b, "revenueAccount", chart->revenue),
+        .clearing = setting(b, "clearingAccount", chart->clearing),
+        .chart = chart,
+        .vat_rate_bp = rate ? atoi(rate) * 100 : 0,
     };
     b->default_supplier = setting(b, "defaultSupplierId", NULL);
+    return 0;
 }
 
 /* The install as the provider sees it. */
@@ -128,8 +139,8 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
     }
     *result = BOOKED;
     if (b->auto_post)
-        return ledger_post_invoice(tx, b->direction, &b->accounts, inv, false,
-                                   inv->journal_entry_id, err);
+        return ledger_post_invoice(tx, b->direction, &b->accounts, inv, inv->journal_entry_id,
+                                   err);
     return 0;
 }
 
@@ -164,11 +175,10 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
         return 0;
     }
     *result = BOOKED;
-    /* The original's direction decides the reversal: an incoming invoice was an expense. */
-    enum ledger_direction dir = strcmp(original.type, "ausgangsrechnung") == 0 ? LEDGER_REVENUE
-                                                                               : LEDGER_EXPENSE;
+    /* The reversal mirrors the original's entry: its accounts and VAT code, whatever the
+     * connector's settings say today. */
     if (b->auto_post && original.journal_entry_id[0])
-        return ledger_post_invoice(tx, dir, &b->accounts, inv, true, inv->journal_entry_id, err);
+        return ledger_post_refund(tx, &original, inv, inv->journal_entry_id, err);
     return 0;
 }
 
@@ -234,8 +244,8 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
                               "provider", b->provider->slug),
                     id, NULL, err) < 0)
         goto fail;
-    size_t n = 0;
-    const long *thresholds = events_milestones(&n);
+    size_t n = b->settings.n_milestones;
+    const long *thresholds = b->settings.milestones;
     int decimals = money_currency_decimals(inv->currency);
     int64_t scale = 1;
     for (int i = 0; i < decimals; i++)
@@ -393,7 +403,12 @@ struct pipeline_job *pipeline_prepare(const struct pipeline_env *env, const char
         goto final;
     }
     memcpy(out->tenant_id, b->install.tenant_id, sizeof out->tenant_id);
-    booking_setup(b);
+    if (booking_setup(b, &err) < 0) {
+        log_error("cannot read the settings of tenant %s: %s", b->install.tenant_id,
+                  err.message);
+        outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
+        goto final;
+    }
 
     /* 2. Signature (or fetch-back): is this really the provider? */
     struct provider_install inst;
@@ -524,7 +539,8 @@ int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const c
         return error_set(err, ERR_VALIDATION, "%s does not receive payment webhooks", slug);
     if (store_install_get_slug(env->store, tenant_id, slug, &job.b.install, err) < 0)
         return -1;
-    booking_setup(&job.b);
+    if (booking_setup(&job.b, err) < 0)
+        goto out;
     struct provider_install inst;
     provider_install_of(&job.b, &inst);
     int64_t now = clock_now_ms();

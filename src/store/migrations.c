@@ -166,6 +166,40 @@ static const struct migration migrations[] = {
      "  day TEXT NOT NULL,"
      "  event_id TEXT NOT NULL,"
      "  PRIMARY KEY (tenant_id, day));"},
+    {5, "tenant settings, VAT codes on journal lines, VAT return submissions",
+     /* A tenant without a settings row has the defaults (settings/settings.c). A journal
+      * line's vat_code names the VAT of its booking (ledger/charts.c), on the base line
+      * and on the tax line (vat_tax = 1); lines without VAT keep NULL. A submission is
+      * claimed as 'pending' before anything is sent (the partial unique index lets one be
+      * in flight per period and mode) and kept only once the tax office accepted it. */
+     "CREATE TABLE tenant_settings ("
+     "  tenant_id TEXT PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  chart TEXT NOT NULL CHECK (chart IN ('skr03','skr04','ekr')),"
+     "  time_zone TEXT NOT NULL,"
+     "  fiscal_year_start TEXT NOT NULL,"
+     "  vat_number TEXT,"
+     "  milestones TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "ALTER TABLE journal_lines ADD COLUMN vat_code TEXT;"
+     "ALTER TABLE journal_lines ADD COLUMN vat_tax BIGINT NOT NULL DEFAULT 0;"
+     "CREATE TABLE vat_submissions ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  country TEXT NOT NULL,"
+     "  period TEXT NOT NULL,"
+     "  test BIGINT NOT NULL,"
+     "  correction BIGINT NOT NULL,"
+     "  package_no BIGINT NOT NULL,"
+     "  status TEXT NOT NULL CHECK (status IN ('pending','accepted')),"
+     "  figures TEXT,"
+     "  document TEXT,"
+     "  service_rc BIGINT,"
+     "  service_message TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  submitted_at TEXT);"
+     "CREATE UNIQUE INDEX vat_submissions_in_flight ON vat_submissions(tenant_id, country, period, test)"
+     "  WHERE status = 'pending';"
+     "CREATE INDEX vat_submissions_tenant ON vat_submissions(tenant_id, country, period);"},
 };
 
 static int note_found(void *ctx, const struct store_row *row)

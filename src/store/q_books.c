@@ -216,11 +216,13 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
                                   P_TEXT(lines[i].account),
                                   P_INT(lines[i].debit_minor),
                                   P_INT(lines[i].credit_minor),
-                                  P_TEXT(lines[i].currency)};
+                                  P_TEXT(lines[i].currency),
+                                  P_TEXT(lines[i].vat_code),
+                                  P_INT(lines[i].vat_code && lines[i].vat_tax)};
         if (store_tx_query(tx,
                            "INSERT INTO journal_lines (entry_id, line_no, tenant_id, account, "
-                           "debit_minor, credit_minor, currency) "
-                           "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                           "debit_minor, credit_minor, currency, vat_code, vat_tax) "
+                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                            l, N_PARAMS(l), NULL, NULL, NULL, err) < 0)
             return -1;
     }

@@ -182,14 +182,14 @@ struct entry_rows {
     bool has_invoice;
     char *description;
     struct journal_line *lines;
-    char **texts; /* each line's account and currency, owned */
+    char **texts; /* each line's account, currency and VAT code (or NULL), owned */
     size_t n_lines, cap_lines;
     bool failed, stopped;
 };
 
 static void entry_reset(struct entry_rows *r)
 {
-    for (size_t i = 0; i < 2 * r->n_lines; i++)
+    for (size_t i = 0; i < 3 * r->n_lines; i++)
         free(r->texts[i]);
     free(r->description);
     r->description = NULL;
@@ -224,25 +224,31 @@ static int entry_line(struct entry_rows *r, const struct store_row *row)
         if (!lines)
             return -1;
         r->lines = lines;
-        char **texts = realloc(r->texts, 2 * cap * sizeof *texts);
+        char **texts = realloc(r->texts, 3 * cap * sizeof *texts);
         if (!texts)
             return -1;
         r->texts = texts;
         r->cap_lines = cap;
     }
+    const char *code = text_or_null(row, 9);
     char *account = strdup(store_row_text(row, 5));
     char *currency = strdup(store_row_text(row, 8));
-    if (!account || !currency) {
+    char *vat_code = code ? strdup(code) : NULL;
+    if (!account || !currency || (code && !vat_code)) {
         free(account);
         free(currency);
+        free(vat_code);
         return -1;
     }
-    r->texts[2 * r->n_lines] = account;
-    r->texts[2 * r->n_lines + 1] = currency;
+    r->texts[3 * r->n_lines] = account;
+    r->texts[3 * r->n_lines + 1] = currency;
+    r->texts[3 * r->n_lines + 2] = vat_code;
     r->lines[r->n_lines++] = (struct journal_line){.account = account,
                                                    .debit_minor = store_row_int(row, 6),
                                                    .credit_minor = store_row_int(row, 7),
-                                                   .currency = currency};
+                                                   .currency = currency,
+                                                   .vat_code = vat_code,
+                                                   .vat_tax = store_row_int(row, 10) != 0};
     return 0;
 }
 
@@ -278,7 +284,7 @@ static int entry_row(void *ctx, const struct store_row *row)
  * $1 tenant, $2 limit, $3 from, $4 to, $5 cursor. */
 #define JOURNAL_LIST_SQL(after_cursor)                                                        \
     "SELECT e.id, e.entry_date, e.description, e.invoice_id, e.created_at, "                  \
-    "l.account, l.debit_minor, l.credit_minor, l.currency "                                   \
+    "l.account, l.debit_minor, l.credit_minor, l.currency, l.vat_code, l.vat_tax "           \
     "FROM (SELECT id, entry_date, description, invoice_id, created_at FROM journal_entries "  \
     "WHERE tenant_id = $1" after_cursor                                                       \
     " AND ($3 IS NULL OR entry_date >= $3) AND ($4 IS NULL OR entry_date <= $4) "             \

@@ -337,15 +337,16 @@ describe('GET /api/ledger/entries', () => {
       assert.equal(debit.credit, zero(inv.currency));
       assert.equal(credit.debit, zero(inv.currency));
       assert.equal(debit.currency, inv.currency);
-      assert.deepEqual(Object.keys(debit).sort(), ['account', 'credit', 'currency', 'debit']);
+      assert.deepEqual(Object.keys(debit).sort(), ['account', 'credit', 'currency', 'debit', 'vatCode']);
+      assert.equal(debit.vatCode, null, 'gross amounts without a vatRate carry no VAT code');
     }
     const payment = entries.find((e) => e.invoiceId === invoices.find((i) => i.externalId === 'in_a1').id);
     const refund = entries.find((e) => e.invoiceId === invoices.find((i) => i.externalId === 'evt_a5').id);
     assert.deepEqual(payment.lines.map((l) => [l.account, l.debit, l.credit]),
-                     [['4900', '99.00', '0.00'], [payment.lines[1].account, '0.00', '99.00']]);
+                     [['7990', '99.00', '0.00'], [payment.lines[1].account, '0.00', '99.00']]);
     assert.deepEqual(refund.lines.map((l) => [l.account, l.debit, l.credit]),
-                     [[payment.lines[1].account, '99.00', '0.00'], ['4900', '0.00', '99.00']],
-                     'the refund reverses the payment');
+                     [['7990', '0.00', '99.00'], [payment.lines[1].account, '99.00', '0.00']],
+                     'the refund reverses the payment, in the same line order');
   });
 
   test('paging and the date range', async () => {
@@ -391,10 +392,10 @@ describe('GET /api/ledger/balances', () => {
       { currency: 'JPY', debit: '1500', credit: '1500' },
       { currency: 'USD', debit: '140.00', credit: '140.00' },
     ]);
-    const expense = (cur) => balances.find((x) => x.account === '4900' && x.currency === cur);
-    assert.deepEqual(expense('EUR'), { account: '4900', currency: 'EUR', debit: '144.50', credit: '99.00',
+    const expense = (cur) => balances.find((x) => x.account === '7990' && x.currency === cur);
+    assert.deepEqual(expense('EUR'), { account: '7990', currency: 'EUR', debit: '144.50', credit: '99.00',
                                        balance: '45.50' });
-    const clearingEur = balances.find((x) => x.account !== '4900' && x.currency === 'EUR');
+    const clearingEur = balances.find((x) => x.account !== '7990' && x.currency === 'EUR');
     assert.equal(clearingEur.balance, '-45.50', 'a credit balance is negative');
     assert.equal(expense('USD').balance, '100.00');
   });

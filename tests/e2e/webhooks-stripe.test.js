@@ -351,12 +351,13 @@ describe('Stripe refunds and the ledger', () => {
     assert.equal(bal['1361 EUR'], '-99.00');
   });
 
-  test('autoPost on without accounts: debit 4900, credit 1360', async () => {
+  test('autoPost on without accounts: the default chart (EKR), debit 7990, credit 2880',
+    async () => {
     const t = await StripeTenant.create(server, { autoPost: true });
     const r = assertBooked(await t.send(invoicePaid({ amount: 1250 }).body));
     const [entry] = await t.entries();
     assert.equal(entry.id, r.journalEntryId);
-    assert.deepEqual(linesOf(entry), { 4900: [1250, 0], 1360: [0, 1250] });
+    assert.deepEqual(linesOf(entry), { 7990: [1250, 0], 2880: [0, 1250] });
   });
 
   test('autoPost on, a zero-amount paid invoice (a trial) books the invoice and no entry',
@@ -425,10 +426,10 @@ describe('Stripe refunds and the ledger', () => {
       assert.equal(entries.length, 2);
       const reversal = entries.find((e) => e.id === cn.journalEntryId);
       assert.equal(reversal.invoiceId, cn.invoiceId);
-      assert.deepEqual(linesOf(reversal), { 6815: [0, 9900], 1360: [9900, 0] });
+      assert.deepEqual(linesOf(reversal), { 6815: [0, 9900], 2880: [9900, 0] });
       const bal = await assertBalanced(t);
       assert.equal(bal['6815 EUR'], '0.00');
-      assert.equal(bal['1360 EUR'], '0.00');
+      assert.equal(bal['2880 EUR'], '0.00');
 
       // the refund event again is a duplicate
       const again = await t.send(refund.body);
@@ -451,8 +452,8 @@ describe('Stripe refunds and the ledger', () => {
     assert.equal(first.totalGross, '30.00');
     assert.equal(second.totalGross, '69.00');
     const bal = await assertBalanced(t);
-    assert.equal(bal['4900 EUR'], '0.00');
-    assert.equal(bal['1360 EUR'], '0.00');
+    assert.equal(bal['7990 EUR'], '0.00');
+    assert.equal(bal['2880 EUR'], '0.00');
   });
 
   test('a refund of a payment never booked here is 200 with a detail and books nothing',
@@ -480,7 +481,7 @@ describe('Stripe with direction "revenue"', () => {
     assert.equal(inv.type, 'ausgangsrechnung');
     assert.equal(inv.customerId, a.partyId);
     assert.equal(inv.supplierId, undefined);
-    assert.deepEqual(linesOf((await t.entries())[0]), { 1360: [2000, 0], 8401: [0, 2000] });
+    assert.deepEqual(linesOf((await t.entries())[0]), { 2880: [2000, 0], 8401: [0, 2000] });
 
     // matched by the Stripe customer id (another email), then by email (another customer id)
     const byId = assertBooked(await t.send(invoicePaid({ customer: 'cus_A',
@@ -507,7 +508,7 @@ describe('Stripe with direction "revenue"', () => {
     assert.deepEqual(await t.suppliers(), [], 'revenue books no supplier');
 
     const bal = await assertBalanced(t);
-    assert.equal(bal['1360 EUR'], '317.00');
+    assert.equal(bal['2880 EUR'], '317.00');
     assert.equal(bal['8401 EUR'], '-317.00');
   });
 
@@ -522,9 +523,9 @@ describe('Stripe with direction "revenue"', () => {
     assert.equal(note.customerId, orig.partyId);
     assert.equal(note.relatedInvoiceId, orig.invoiceId);
     const reversal = (await t.entries()).find((e) => e.id === cn.journalEntryId);
-    assert.deepEqual(linesOf(reversal), { 8400: [5000, 0], 1360: [0, 5000] });
+    assert.deepEqual(linesOf(reversal), { 4000: [5000, 0], 2880: [0, 5000] });
     const bal = await assertBalanced(t);
-    assert.equal(bal['8400 EUR'], '0.00');
+    assert.equal(bal['4000 EUR'], '0.00');
   });
 });
 

@@ -92,7 +92,7 @@ static const char *const api_base_url_slugs[] = {
 
 static const char *const payment_keys[] = {
     "autoPost", "direction", "expenseAccount", "revenueAccount", "clearingAccount",
-    "defaultSupplierId",
+    "defaultSupplierId", "vatRate",
 };
 
 static size_t schema_len(const struct connector_manifest *m)
@@ -398,15 +398,15 @@ static void test_field_lookup(void **state)
     const struct connector_manifest *stripe = catalog_find("stripe");
     const struct connector_manifest *slack = catalog_find("slack");
 
-    assert_int_equal(schema_len(stripe), 1 + 6);
+    assert_int_equal(schema_len(stripe), 1 + 7);
     assert_string_equal(catalog_field_at(stripe, 0)->key, "webhookSecret");
-    assert_null(catalog_field_at(stripe, 7));
+    assert_null(catalog_field_at(stripe, 8));
     assert_null(catalog_field_find(stripe, "apiBaseUrl"));
     assert_null(catalog_field_find(stripe, "webhooksecret"));
     assert_null(catalog_field_find(stripe, NULL));
     assert_int_equal(schema_len(slack), 1);
     assert_null(catalog_field_find(slack, "autoPost"));
-    assert_int_equal(schema_len(catalog_find("paypal")), 1 + 6 + 1);
+    assert_int_equal(schema_len(catalog_find("paypal")), 1 + 7 + 1);
     assert_int_equal(schema_len(catalog_find("datev")), 5);
 
     assert_true(catalog_field_is_secret(catalog_field_find(stripe, "webhookSecret")));

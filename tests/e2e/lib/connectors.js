@@ -60,7 +60,7 @@ const SEED_000 = [
 ];
 
 const PAYMENT_FIELDS = ['autoPost', 'direction', 'expenseAccount', 'revenueAccount',
-                        'clearingAccount', 'defaultSupplierId'];
+                        'clearingAccount', 'defaultSupplierId', 'vatRate'];
 
 // Seed 001: the 20 destination types with their categories and fields; a webhook URL is a
 // credential, so it counts as a secret.
