@@ -1,0 +1,132 @@
+// revenue.daily_summary: `connectord events daily-summary --date D` on the store of a
+// running server emits one summary per tenant and local day (Europe/Vienna) with the day's
+// revenue per currency and its top customers; a second run, or two runs at once, add none;
+// the running server delivers it to the destinations that subscribe to it.
+'use strict';
+
+const assert = require('node:assert/strict');
+const { after, before, test } = require('node:test');
+const { sleep, startServer } = require('./lib/server');
+const { StripeTenant, invoicePaid } = require('./lib/stripe');
+const { MockServices } = require('./lib/mock-services');
+const { Project } = require('./lib/outbound');
+
+let server;
+let mock;
+let shop;
+let quiet;
+let eps;
+
+// The local day in Vienna of a time, YYYY-MM-DD.
+function viennaDay(date = new Date()) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Vienna', year: 'numeric',
+                                            month: '2-digit', day: '2-digit' }).format(date);
+}
+
+async function summaries(project, day) {
+  return (await project.events({ limit: '100' }))
+    .filter((e) => e.type === 'revenue.daily_summary' && e.data.date === day);
+}
+
+async function runSummary(args) {
+  const r = await server.cli(['events', 'daily-summary', ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+const DAY = viennaDay();
+
+before(async () => {
+  mock = await MockServices.start();
+  server = await startServer();
+  // a shop with two customers' payments today, and a tenant with none
+  const stripe = new StripeTenant(server, await server.createTenant(`Daily ${Date.now()}`, 'enterprise'));
+  await stripe.install({ direction: 'revenue' });
+  shop = new Project(server, { tenantId: stripe.tenantId, token: stripe.token });
+  eps = { slack: mock.endpoint('slack'), n8n: mock.endpoint('n8n'), segment: mock.endpoint('segment') };
+  await shop.destination(eps.slack, ['revenue.daily_summary']);
+  await shop.destination(eps.n8n, ['revenue.daily_summary']);
+  await shop.destination(eps.segment, ['payment.settled']);
+  for (const p of [invoicePaid({ amount: 9900, currency: 'eur' }),
+                   invoicePaid({ amount: 4900, currency: 'eur', customer: 'cus_Second', name: 'Second Buyer AG',
+                                 email: 'second@example.com' }),
+                   invoicePaid({ amount: 120000, currency: 'jpy' })]) {
+    const res = await stripe.send(p.body);
+    assert.equal(res.status, 200, res.text);
+  }
+  quiet = await Project.create(server);
+});
+
+after(async () => {
+  await server?.stop();
+  await mock?.stop();
+});
+
+test('one summary per tenant for the day, with the totals per currency and the top customers', async () => {
+  const out = await runSummary(['--date', DAY]);
+  assert.ok(out.emitted >= 2, JSON.stringify(out));
+  const [summary, ...more] = await summaries(shop, DAY);
+  assert.equal(more.length, 0);
+  assert.ok(summary, 'no summary for the shop');
+  assert.equal(summary.data.date, DAY);
+  assert.equal(summary.data.timeZone, 'Europe/Vienna');
+  const totals = Object.fromEntries(summary.data.totals.map((t) => [t.currency, t]));
+  assert.deepEqual(Object.keys(totals).sort(), ['EUR', 'JPY']);
+  assert.equal(totals.EUR.amount, '148.00');
+  assert.equal(totals.EUR.count, 2);
+  assert.equal(totals.JPY.amount, '120000');
+  assert.equal(totals.JPY.count, 1);
+  const names = summary.data.topCustomers.map((c) => c.name);
+  assert.ok(names.includes('Example Buyer GmbH') && names.includes('Second Buyer AG'), JSON.stringify(names));
+
+  const [none, ...extra] = await summaries(quiet, DAY);
+  assert.equal(extra.length, 0);
+  assert.ok(none, 'a tenant without payments gets a summary too');
+  assert.deepEqual(none.data.totals, []);
+  assert.deepEqual(none.data.topCustomers, []);
+});
+
+test('running it again, for all tenants or one, emits nothing more', async () => {
+  assert.deepEqual(await runSummary(['--date', DAY]), { emitted: 0 });
+  assert.deepEqual(await runSummary(['--date', DAY, '--tenant', shop.id]), { emitted: 0 });
+  assert.equal((await summaries(shop, DAY)).length, 1);
+  assert.equal((await summaries(quiet, DAY)).length, 1);
+});
+
+test('two runs at once for a new day emit each tenant\'s summary exactly once', async () => {
+  const day = '2026-01-15';
+  const [a, b] = await Promise.all([runSummary(['--date', day]), runSummary(['--date', day])]);
+  const tenants = a.emitted + b.emitted;
+  assert.ok(tenants >= 2, JSON.stringify([a, b]));
+  assert.equal((await summaries(shop, day)).length, 1);
+  assert.equal((await summaries(quiet, day)).length, 1);
+  assert.deepEqual(await runSummary(['--date', day]), { emitted: 0 });
+});
+
+test('the running server delivers the summary to the destinations that subscribe to it', async () => {
+  const [summary] = await summaries(shop, DAY);
+  const slack = (await eps.slack.waitFor(2)).find((r) => r.json.text.includes(DAY));
+  eps.slack.assertAllOk();
+  assert.ok(slack, 'no Slack message for the day');
+  assert.match(slack.json.text, /Daily revenue summary/);
+  assert.match(slack.json.text, /148\.00 EUR \(2 payments\)/);
+  assert.match(slack.json.text, /120000 JPY \(1 payment\)/);
+  const n8n = (await eps.n8n.waitFor(2)).find((r) => r.json.id === summary.id);
+  eps.n8n.assertAllOk();
+  assert.deepEqual(n8n.json, summary);
+  await shop.settled(eps.n8n.connectorId, summary.id, 'delivered');
+  await sleep(200);
+  // one each for DAY and 2026-01-15 (the server's own scheduler may add yesterday's), and
+  // no summary where it is not subscribed
+  const days = (reqs, dayOf) => reqs.map(dayOf).filter((d) => d === DAY || d === '2026-01-15').sort();
+  assert.deepEqual(days(eps.slack.requests, (r) => /for (\d{4}-\d\d-\d\d)/.exec(r.json.text)?.[1]),
+                   ['2026-01-15', DAY].sort());
+  assert.deepEqual(days(eps.n8n.requests, (r) => r.json.data.date), ['2026-01-15', DAY].sort());
+  assert.ok(eps.segment.requests.every((r) => r.json.event === 'payment.settled'));
+});
+
+test('--date must be a date', async () => {
+  const r = await server.cli(['events', 'daily-summary', '--date', 'yesterday']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /YYYY-MM-DD/);
+});
