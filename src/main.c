@@ -21,8 +21,10 @@
 #include "crypto/crypto.h"
 #include "events/events.h"
 #include "http/http.h"
+#include "ledger/ledger.h"
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
+#include "settings/settings.h"
 #include "store/store.h"
 
 #define DEV_MASTER_KEY_PATH "var/master.key"
@@ -45,6 +47,7 @@ static int cmd_migrate(struct config *cfg, const char **values);
 static int cmd_tenant_create(struct config *cfg, const char **values);
 static int cmd_token_create(struct config *cfg, const char **values);
 static int cmd_daily_summary(struct config *cfg, const char **values);
+static int cmd_export_datev(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list. */
 static const char *opt_values[4];
@@ -64,6 +67,14 @@ static const struct command commands[] = {
      cmd_daily_summary,
      {{"date", &opt_values[0], "the local day, YYYY-MM-DD (default: yesterday)"},
       {"tenant", &opt_values[1], "only this tenant (default: all)"}}},
+    {"export datev",
+     "write a tenant's bookings of a period as a DATEV EXTF Buchungsstapel file (as GET "
+     "/api/exports/datev does)",
+     cmd_export_datev,
+     {{"tenant", &opt_values[0], "the tenant id (required)"},
+      {"from", &opt_values[1], "first day, YYYY-MM-DD (required)"},
+      {"to", &opt_values[2], "last day, YYYY-MM-DD (required)"},
+      {"out", &opt_values[3], "the file to write (required; - for standard output)"}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -303,6 +314,93 @@ static int cmd_daily_summary(struct config *cfg, const char **values)
     }
     print_json(json_pack("{s:i}", "emitted", emitted));
     return 0;
+}
+
+/* YYYY-MM-DD naming a day that exists. */
+static bool valid_day(const char *s)
+{
+    struct tm tm = {0};
+    char back[11];
+    if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+        return false;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    struct tm norm;
+    gmtime_r(&t, &norm);
+    strftime(back, sizeof back, "%Y-%m-%d", &norm);
+    return strcmp(back, s) == 0;
+}
+
+/* Writes the file next to its final name first, so a failed export leaves no half file. */
+static int write_file(const char *path, const char *data, size_t len)
+{
+    if (strcmp(path, "-") == 0)
+        return fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -1;
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return -1;
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return -1;
+    bool ok = fwrite(data, 1, len, f) == len;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_export_datev(struct config *cfg, const char **values)
+{
+    const char *tenant = values[0], *from = values[1], *to = values[2], *out = values[3];
+    if (!tenant || !from || !to || !out) {
+        fprintf(stderr, "connectord: export datev needs --tenant, --from, --to and --out\n");
+        return 2;
+    }
+    if (!valid_day(from) || !valid_day(to) || strcmp(from, to) > 0) {
+        fprintf(stderr, "connectord: --from and --to must be days as YYYY-MM-DD, from not "
+                        "after to\n");
+        return 2;
+    }
+    struct store *store = NULL;
+    struct error err = {0};
+    struct tenant t;
+    struct tenant_settings ts;
+    struct buf file;
+    char filename[LEDGER_DATEV_FILENAME_MAX];
+    int rc = 1;
+    buf_init(&file, 0);
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    if (store_tenant_get(store, tenant, &t, &err) < 0 ||
+        settings_load(store, tenant, &ts, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.code == ERR_NOT_FOUND ? "no such tenant" : err.message);
+        goto out;
+    }
+    const struct ledger_datev_request rq = {.tenant_id = tenant,
+                                            .from = from,
+                                            .to = to,
+                                            .chart = ts.chart,
+                                            .tz = ts.time_zone,
+                                            .now_ms = clock_now_ms()};
+    if (ledger_datev_export(store, &rq, &file, filename, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out;
+    }
+    if (write_file(out, file.data, file.len) < 0) {
+        fprintf(stderr, "connectord: cannot write %s: %s\n", out, strerror(errno));
+        goto out;
+    }
+    if (strcmp(out, "-") != 0)
+        print_json(json_pack("{s:s, s:s, s:I}", "file", out, "datevName", filename, "bytes",
+                             (json_int_t)file.len));
+    rc = 0;
+out:
+    buf_free(&file);
+    store_close(store);
+    return rc;
 }
 
 /* On the first start in development mode the store is empty: make a tenant to play with. */

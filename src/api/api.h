@@ -74,8 +74,9 @@ int api_webhook_logs_list(struct http_request *req, struct http_response *res,
 int api_web_index(struct http_request *req, struct http_response *res, struct error *err);
 int api_web_asset(struct http_request *req, struct http_response *res, struct error *err);
 
-/* Tenant settings (settings.c). */
+/* Tenant settings and exports (settings.c, exports.c). */
 int api_settings_get(struct http_request *req, struct http_response *res, struct error *err);
 int api_settings_put(struct http_request *req, struct http_response *res, struct error *err);
+int api_export_datev(struct http_request *req, struct http_response *res, struct error *err);
 
 #endif

@@ -52,6 +52,7 @@ static const struct route routes[] = {
     /* the tenant's settings; the books as files and returns for outside parties */
     {"GET",  "/api/settings",                    api_settings_get,              AUTH_ROLE_ADMIN, 0},
     {"PUT",  "/api/settings",                    api_settings_put,              AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"GET",  "/api/exports/datev",               api_export_datev,              AUTH_ROLE_ADMIN, 0},
 
     /* seed 000: the connector store page; static, it asks for the token in the browser */
     {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0},

@@ -13,7 +13,7 @@
  * Every entry's lines are written in one order: the base line (expense or revenue), its
  * tax line if any, and last the counter line (clearing) that balances them.
  *
- * Exports for outside parties build on these. */
+ * Exports: datev.c writes EXTF v700 Buchungsstapel files (accounting-and-sync.md §1). */
 #ifndef CONNECTORD_LEDGER_H
 #define CONNECTORD_LEDGER_H
 
@@ -99,5 +99,74 @@ int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
 int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
                        const struct invoice *credit_note, char entry_id[CRYPTO_ID_MAX],
                        struct error *err);
+
+/* ---- DATEV EXTF v700 Buchungsstapel (datev.c) ----------------------------------------- */
+
+#define LEDGER_DATEV_COLUMNS 125
+#define LEDGER_DATEV_TEXT_MAX 60     /* Buchungstext */
+#define LEDGER_DATEV_DOCUMENT_MAX 36 /* Belegfeld 1 */
+#define LEDGER_DATEV_MAX_ROWS 99999
+#define LEDGER_DATEV_FILENAME_MAX 64
+
+/* Line 2, DATEV's own spelling, column 1 first. */
+const char *const *ledger_datev_titles(void);
+/* Whether column (1-based) is a text column (always quoted, also when empty). */
+bool ledger_datev_is_text_column(int column);
+
+/* Umsatz: minor units of a currency with `decimals` decimals as "1234,56" (decimal comma,
+ * no thousands separator). ERR_VALIDATION for amounts <= 0 (DATEV takes the side from S/H)
+ * or too many digits. */
+int ledger_datev_amount(int64_t minor, int decimals, char out[32], struct error *err);
+/* Belegfeld 1: the characters DATEV allows (A-Z a-z 0-9 $ & % * + - /), others dropped,
+ * cut to 36. */
+void ledger_datev_document(const char *in, char out[LEDGER_DATEV_DOCUMENT_MAX + 1]);
+/* A quoted text field: UTF-8 to Windows-1252, control characters as spaces, cut to
+ * max_chars (0: no cut), '"' doubled. */
+int ledger_datev_text(struct buf *out, const char *utf8, size_t max_chars);
+
+/* One booking line as DATEV reads it. */
+struct ledger_datev_booking {
+    int64_t amount_minor;       /* > 0 */
+    int decimals;               /* of the currency */
+    bool debit;                 /* "S": account is debited, contra account credited */
+    const char *currency;       /* WKZ Umsatz */
+    const char *account;        /* Konto */
+    const char *contra_account; /* Gegenkonto */
+    const char *bu_key;         /* or NULL */
+    const char *date;           /* YYYY-MM-DD; written as DDMM */
+    const char *document;       /* Belegfeld 1, before cutting */
+    const char *text;           /* Buchungstext, UTF-8, before cutting */
+};
+/* Appends the line's 125 fields and CRLF. */
+int ledger_datev_line(struct buf *out, const struct ledger_datev_booking *b, struct error *err);
+
+struct ledger_datev_header {
+    int64_t created_ms;
+    const struct tz_zone *tz; /* of "Erzeugt am" */
+    const char *consultant;   /* Beraternummer */
+    const char *client;       /* Mandantennummer */
+    const char *fiscal_year_start; /* YYYY-MM-DD */
+    int account_length;
+    const char *from, *to; /* YYYY-MM-DD */
+    const char *description; /* Bezeichnung, <= 30 */
+    const char *currency;
+    const char *chart_code; /* "03", "04" */
+};
+/* Appends line 1 (31 fields) and line 2 (the titles), each with CRLF. */
+int ledger_datev_head(struct buf *out, const struct ledger_datev_header *h, struct error *err);
+
+struct ledger_datev_request {
+    const char *tenant_id;
+    const char *from, *to; /* YYYY-MM-DD, inclusive */
+    const struct ledger_chart *chart; /* the tenant's */
+    const struct tz_zone *tz;         /* the tenant's */
+    int64_t now_ms;
+};
+/* The tenant's bookings of [from, to] as one EXTF file in out (Windows-1252), named in
+ * filename. The datev connector must be installed (ERR_NOT_INSTALLED); a period spanning
+ * two fiscal years or two calendar years, a chart that differs from the connector's,
+ * amounts in other currencies than EUR and more than 99 999 rows are ERR_VALIDATION. */
+int ledger_datev_export(struct store *s, const struct ledger_datev_request *rq, struct buf *out,
+                        char filename[LEDGER_DATEV_FILENAME_MAX], struct error *err);
 
 #endif
