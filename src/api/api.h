@@ -74,9 +74,16 @@ int api_webhook_logs_list(struct http_request *req, struct http_response *res,
 int api_web_index(struct http_request *req, struct http_response *res, struct error *err);
 int api_web_asset(struct http_request *req, struct http_response *res, struct error *err);
 
-/* Tenant settings and exports (settings.c, exports.c). */
+/* Tenant settings, exports and VAT returns (settings.c, exports.c, vat_returns.c). */
 int api_settings_get(struct http_request *req, struct http_response *res, struct error *err);
 int api_settings_put(struct http_request *req, struct http_response *res, struct error *err);
 int api_export_datev(struct http_request *req, struct http_response *res, struct error *err);
+int api_vat_return_at(struct http_request *req, struct http_response *res, struct error *err);
+int api_vat_return_at_xml(struct http_request *req, struct http_response *res,
+                          struct error *err);
+int api_vat_return_at_submit(struct http_request *req, struct http_response *res,
+                             struct error *err);
+int api_vat_return_at_submissions(struct http_request *req, struct http_response *res,
+                                  struct error *err);
 
 #endif

@@ -53,6 +53,10 @@ static const struct route routes[] = {
     {"GET",  "/api/settings",                    api_settings_get,              AUTH_ROLE_ADMIN, 0},
     {"PUT",  "/api/settings",                    api_settings_put,              AUTH_ROLE_ADMIN, ROUTE_JSON},
     {"GET",  "/api/exports/datev",               api_export_datev,              AUTH_ROLE_ADMIN, 0},
+    {"GET",  "/api/vat-returns/at",              api_vat_return_at,             AUTH_ROLE_ADMIN, 0},
+    {"GET",  "/api/vat-returns/at/xml",          api_vat_return_at_xml,         AUTH_ROLE_ADMIN, 0},
+    {"POST", "/api/vat-returns/at/submit",       api_vat_return_at_submit,      AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"GET",  "/api/vat-returns/at/submissions",  api_vat_return_at_submissions, AUTH_ROLE_ADMIN, 0},
 
     /* seed 000: the connector store page; static, it asks for the token in the browser */
     {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0},

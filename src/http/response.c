@@ -55,10 +55,11 @@ int http_respond_error(struct http_response *res, const struct error *err, json_
 {
     int status = error_http_status(err->code);
     /* Internal failures are logged by the server with their detail; the client only
-     * learns that something went wrong on our side. */
-    const char *message = status == 503   ? "the service is unavailable; try again later"
-                          : status >= 500 ? "internal error; see the server log"
-                                          : err->message;
+     * learns that something went wrong on our side. A 502 is an outside service's failure,
+     * and its message (written by us, never holding our internals) says which and how. */
+    const char *message = status == 503                   ? "the service is unavailable; try again later"
+                          : status >= 500 && status != 502 ? "internal error; see the server log"
+                                                           : err->message;
     json_t *inner = json_pack("{s:s, s:s}", "code", error_code_str(err->code), "message",
                               message[0] ? message : error_code_str(err->code));
     if (inner && extra) /* beside code and message, never over them */

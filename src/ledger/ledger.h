@@ -13,7 +13,9 @@
  * Every entry's lines are written in one order: the base line (expense or revenue), its
  * tax line if any, and last the counter line (clearing) that balances them.
  *
- * Exports: datev.c writes EXTF v700 Buchungsstapel files (accounting-and-sync.md §1). */
+ * Exports: datev.c writes EXTF v700 Buchungsstapel files (accounting-and-sync.md §1);
+ * u30.c computes the U30 figures and XML, fon.c speaks FinanzOnline's SOAP services and
+ * submit.c records what was submitted (§2). */
 #ifndef CONNECTORD_LEDGER_H
 #define CONNECTORD_LEDGER_H
 
@@ -168,5 +170,124 @@ struct ledger_datev_request {
  * amounts in other currencies than EUR and more than 99 999 rows are ERR_VALIDATION. */
 int ledger_datev_export(struct store *s, const struct ledger_datev_request *rq, struct buf *out,
                         char filename[LEDGER_DATEV_FILENAME_MAX], struct error *err);
+
+/* ---- the Austrian VAT return, U30 (u30.c) --------------------------------------------- */
+
+struct ledger_u30_period {
+    char text[8];               /* "2026-03" or "2026-Q1" */
+    char from[11], to[11];      /* first and last day */
+    char zr_from[8], zr_to[8];  /* ZRVON, ZRBIS: "2026-01", "2026-03" */
+};
+/* "YYYY-MM" or "YYYY-Qn"; ERR_INVALID_FIELD otherwise. */
+int ledger_u30_period_parse(const char *text, struct ledger_u30_period *out, struct error *err);
+
+/* The Kennzahlen in cents. */
+struct ledger_u30 {
+    struct ledger_u30_period period;
+    int64_t kz000; /* Gesamtbetrag der Bemessungsgrundlagen (net) */
+    int64_t kz022; /* base at 20 % */
+    int64_t kz029; /* base at 10 % */
+    int64_t kz006; /* base at 13 % */
+    int64_t kz060; /* Vorsteuer */
+};
+
+/* Adds one sum of journal lines (one VAT code, base or tax lines, one currency) to the
+ * figures. ERR_VALIDATION for codes that are not Austrian and currencies other than EUR. */
+int ledger_u30_add(struct ledger_u30 *f, const char *vat_code, bool tax_line,
+                   const char *currency, int64_t debit_minor, int64_t credit_minor,
+                   struct error *err);
+/* The figures of a period from the tenant's books. */
+int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledger_u30_period *p,
+                       struct ledger_u30 *out, struct error *err);
+/* The tax the form computes from a base at rate_bp, and the Zahllast (KZ095: output tax
+ * minus KZ060; negative is a credit). */
+int64_t ledger_u30_tax(int64_t base_minor, int rate_bp);
+int64_t ledger_u30_payable(const struct ledger_u30 *f);
+/* The figures as the API shows them. New reference. */
+json_t *ledger_u30_json(const struct ledger_u30 *f);
+/* Whether FinanzOnline can take the figures: no negative Kennzahl (ERR_VALIDATION). */
+int ledger_u30_check(const struct ledger_u30 *f, struct error *err);
+
+struct ledger_u30_info {
+    const char *tax_number;  /* FASTNR, 9 digits */
+    int64_t package_no;      /* PAKET_NR */
+    struct tz_local created; /* DATUM_ERSTELLUNG, UHRZEIT_ERSTELLUNG */
+};
+/* Builds the tax number (9 digits) from the connector's taxNumber ("12-345/6789"). */
+int ledger_u30_tax_number(const char *text, char out[10], struct error *err);
+/* The ERKLAERUNGS_UEBERMITTLUNG document, UTF-8, elements in the XSD's order, empty ones
+ * left out. */
+int ledger_u30_xml(struct buf *out, const struct ledger_u30 *f, const struct ledger_u30_info *info,
+                   struct error *err);
+
+/* ---- FinanzOnline web services (fon.c) ------------------------------------------------ */
+
+#define LEDGER_FON_DEFAULT_BASE "https://finanzonline.bmf.gv.at"
+#define LEDGER_FON_SESSION_PATH "/fonws/ws/session"
+#define LEDGER_FON_UPLOAD_PATH "/fon/ws/fileupload"
+
+/* The finanzonline connector's settings and PIN. */
+struct ledger_fon_account {
+    char base_url[512];
+    char participant_id[32]; /* tid */
+    char user_id[32];        /* benid */
+    char pin[128];
+    char tax_number[10];     /* FASTNR */
+};
+/* Reads the tenant's finanzonline install (ERR_NOT_INSTALLED without one) and opens its
+ * PIN with master_key when with_pin. Wipe the PIN with ledger_fon_account_wipe(). */
+int ledger_fon_account_load(struct store *s, const char *tenant_id,
+                            const unsigned char *master_key, bool with_pin,
+                            struct ledger_fon_account *out, struct error *err);
+void ledger_fon_account_wipe(struct ledger_fon_account *a);
+
+/* What a service answered: rc 0 is success. */
+struct ledger_fon_answer {
+    char operation[16]; /* "login", "upload", "logout" */
+    long rc;
+    char message[256];
+    char session_id[128]; /* login only */
+    bool answered;        /* a SOAP answer with rc arrived */
+};
+
+/* The SOAP bodies (XML-escaped values); pure. */
+int ledger_fon_login_envelope(struct buf *out, const struct ledger_fon_account *a,
+                              const char *vendor_id);
+int ledger_fon_upload_envelope(struct buf *out, const struct ledger_fon_account *a,
+                               const char *session_id, bool test, const char *xml);
+int ledger_fon_logout_envelope(struct buf *out, const struct ledger_fon_account *a,
+                               const char *session_id);
+/* Reads rc, msg and id of a service's answer, or a SOAP fault's faultstring (rc stays
+ * unset: answered false). */
+void ledger_fon_parse(const char *body, size_t len, struct ledger_fon_answer *out);
+
+/* Login, upload of xml, logout. 0 when the upload was accepted (answer holds the upload's
+ * rc and msg). Otherwise answer says which step failed and how: ERR_SERVICE_REFUSED when
+ * the service refused (credentials, locked user, the file), ERR_SERVICE_FAILED when it
+ * could not be reached or failed itself. */
+int ledger_fon_send(const struct ledger_fon_account *a, const char *vendor_id, bool test,
+                    const char *xml, bool allow_private, struct ledger_fon_answer *answer,
+                    struct error *err);
+
+/* ---- submitting a return (submit.c) --------------------------------------------------- */
+
+struct ledger_u30_submit_request {
+    const char *tenant_id;
+    const char *period;
+    bool test;       /* FinanzOnline's test mode: checked, not filed */
+    bool correction; /* a period already submitted (in the same mode) may be sent again */
+    const char *vendor_id; /* herstellerid: the tenant's VAT number */
+    const unsigned char *master_key;
+    const struct tz_zone *tz;
+    bool allow_private; /* the base URL may be a private address (tests, development) */
+};
+/* Computes, builds, sends and records one return. *result (new reference) describes the
+ * recorded submission. ERR_CONFLICT / ERR_ALREADY_SUBMITTED before anything is sent; the
+ * service's refusal or failure as ledger_fon_send, with *answer filled and nothing
+ * recorded. */
+int ledger_u30_submit(struct store *s, const struct ledger_u30_submit_request *rq,
+                      json_t **result, struct ledger_fon_answer *answer, struct error *err);
+/* A recorded submission as the API shows it. New reference. */
+json_t *ledger_u30_submission_json(const struct vat_submission *sub);
 
 #endif

@@ -291,13 +291,12 @@ out:
 
 int store_vat_submission_accept(struct store *s, const char *tenant_id, const char *id,
                                 const char *figures, const char *document, int64_t service_rc,
-                                const char *service_message, struct error *err)
+                                const char *service_message, const char *submitted_at,
+                                struct error *err)
 {
-    char now[CLOCK_RFC3339_LEN];
     int64_t changes = 0;
-    clock_format_rfc3339(clock_now_ms(), now);
-    struct store_param p[] = {P_TEXT(figures),         P_TEXT(document), P_INT(service_rc),
-                              P_TEXT(service_message), P_TEXT(now),      P_TEXT(tenant_id),
+    struct store_param p[] = {P_TEXT(figures),         P_TEXT(document),     P_INT(service_rc),
+                              P_TEXT(service_message), P_TEXT(submitted_at), P_TEXT(tenant_id),
                               P_TEXT(id)};
     if (store_run(s,
                   "UPDATE vat_submissions SET status = 'accepted', figures = $1, document = $2, "

@@ -557,10 +557,12 @@ int store_vat_submission_claim(struct store *s, const char *tenant_id, const cha
                                const char *period, bool test, bool correction,
                                int64_t stale_before_ms, char id_out[CRYPTO_ID_MAX],
                                int64_t *package_no, struct error *err);
-/* Marks the claimed row accepted, with what was sent and what the service answered. */
+/* Marks the claimed row accepted at submitted_at (RFC 3339), with what was sent and what
+ * the service answered. */
 int store_vat_submission_accept(struct store *s, const char *tenant_id, const char *id,
                                 const char *figures, const char *document, int64_t service_rc,
-                                const char *service_message, struct error *err);
+                                const char *service_message, const char *submitted_at,
+                                struct error *err);
 /* Forgets a claimed row that was not accepted. */
 int store_vat_submission_abandon(struct store *s, const char *tenant_id, const char *id,
                                  struct error *err);

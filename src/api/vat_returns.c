@@ -1,0 +1,195 @@
+/* api/vat_returns.c - the Austrian VAT advance return (U30) from the books, admin only:
+ *   GET  /api/vat-returns/at?period=2026-03|2026-Q1   the Kennzahlen, and the period's
+ *                                                     recorded submissions
+ *   GET  /api/vat-returns/at/xml?period=...           the U30 document FinanzOnline takes
+ *   POST /api/vat-returns/at/submit {"period", "test", "correction"}
+ *        sends it through FinanzOnline's web services and records the accepted submission;
+ *        a refusal comes back with the service's rc and text (422 service_refused, 502
+ *        service_failed) and records nothing
+ *   GET  /api/vat-returns/at/submissions?period=      the recorded submissions
+ * The return is computed from the Austrian chart (EKR) only; the finanzonline connector
+ * gives the tax number and the credentials. */
+#include <string.h>
+
+#include "api/listing.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "ledger/ledger.h"
+#include "settings/settings.h"
+
+/* The tenant's settings, which must book in the Austrian chart. */
+static int austrian_settings(struct app *app, const char *tenant_id, struct tenant_settings *ts,
+                             struct error *err)
+{
+    if (settings_load(app->store, tenant_id, ts, err) < 0)
+        return -1;
+    if (strcmp(ts->chart->country, "AT") != 0)
+        return error_set(err, ERR_VALIDATION,
+                         "the Austrian VAT return is computed from the EKR chart, but this "
+                         "tenant books in %s; change the chart in the settings",
+                         ts->chart->slug);
+    return 0;
+}
+
+static int period_param(const struct http_request *req, struct ledger_u30_period *p,
+                        struct error *err)
+{
+    const char *text = http_request_query(req, "period");
+    if (!text)
+        return error_set(err, ERR_INVALID_FIELD,
+                         "period is required: a month (2026-03) or a quarter (2026-Q1)");
+    return ledger_u30_period_parse(text, p, err);
+}
+
+static int add_submission(void *ctx, const struct vat_submission *sub)
+{
+    return json_array_append_new(ctx, ledger_u30_submission_json(sub)) < 0;
+}
+
+static json_t *submissions(struct app *app, const char *tenant_id, const char *period,
+                           struct error *err)
+{
+    json_t *list = json_array();
+    if (!list) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    if (store_vat_submission_list(app->store, tenant_id, "AT", period, add_submission, list,
+                                  err) < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+int api_vat_return_at(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    const char *tenant = req->principal->tenant_id;
+    struct tenant_settings ts;
+    struct ledger_u30_period period;
+    struct ledger_u30 figures;
+    if (period_param(req, &period, err) < 0 || austrian_settings(app, tenant, &ts, err) < 0 ||
+        ledger_u30_compute(app->store, tenant, &period, &figures, err) < 0)
+        return -1;
+    json_t *body = ledger_u30_json(&figures);
+    json_t *list = submissions(app, tenant, period.text, err);
+    if (!body || !list) {
+        json_decref(body);
+        json_decref(list);
+        return body ? -1 : error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    json_object_set_new(body, "submissions", list);
+    return http_respond_json(res, 200, body, err);
+}
+
+int api_vat_return_at_xml(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    const char *tenant = req->principal->tenant_id;
+    struct tenant_settings ts;
+    struct ledger_u30_period period;
+    struct ledger_u30 figures;
+    struct ledger_fon_account account;
+    struct ledger_u30_info info = {0};
+    struct buf xml;
+    int rc = -1;
+    if (period_param(req, &period, err) < 0 || austrian_settings(app, tenant, &ts, err) < 0 ||
+        ledger_fon_account_load(app->store, tenant, NULL, false, &account, err) < 0)
+        return -1;
+    buf_init(&xml, 0);
+    if (ledger_u30_compute(app->store, tenant, &period, &figures, err) < 0 ||
+        ledger_u30_check(&figures, err) < 0 ||
+        store_vat_next_package(app->store, tenant, &info.package_no, err) < 0)
+        goto out;
+    info.tax_number = account.tax_number;
+    tz_local_time(ts.time_zone, clock_now_ms(), &info.created);
+    if (ledger_u30_xml(&xml, &figures, &info, err) < 0)
+        goto out;
+    rc = http_respond_text(res, 200, "application/xml; charset=utf-8", xml.data, xml.len, err);
+out:
+    buf_free(&xml);
+    return rc;
+}
+
+int api_vat_return_at_submit(struct http_request *req, struct http_response *res,
+                             struct error *err)
+{
+    struct app *app = req->app;
+    const char *tenant = req->principal->tenant_id;
+    struct tenant_settings ts;
+    struct ledger_fon_answer answer;
+    json_t *result = NULL;
+    int rc = -1;
+    json_t *body = json_parse_body(req->body, req->body_len, err);
+    if (!body)
+        return -1;
+    const char *key;
+    json_t *value;
+    json_object_foreach(body, key, value) {
+        if (strcmp(key, "period") != 0 && strcmp(key, "test") != 0 &&
+            strcmp(key, "correction") != 0) {
+            error_set(err, ERR_VALIDATION,
+                      "unknown field '%.64s'; a submission takes period, test and correction",
+                      key);
+            goto out;
+        }
+    }
+    bool bad = false;
+    const char *period = json_get_string(body, "period", &bad);
+    json_t *test = json_object_get(body, "test");
+    json_t *correction = json_object_get(body, "correction");
+    if (bad || !period) {
+        error_set(err, ERR_INVALID_FIELD,
+                  "period is required: a month (2026-03) or a quarter (2026-Q1)");
+        goto out;
+    }
+    if (!json_is_boolean(test)) {
+        error_set(err, ERR_INVALID_FIELD,
+                  "test is required: true for FinanzOnline's test mode (checked, not filed), "
+                  "false to file the return");
+        goto out;
+    }
+    if (correction && !json_is_boolean(correction)) {
+        error_set(err, ERR_INVALID_FIELD, "correction must be true or false");
+        goto out;
+    }
+    if (austrian_settings(app, tenant, &ts, err) < 0)
+        goto out;
+    const struct ledger_u30_submit_request rq = {
+        .tenant_id = tenant,
+        .period = period,
+        .test = json_is_true(test),
+        .correction = json_is_true(correction),
+        .vendor_id = ts.vat_number,
+        .master_key = app->master_key,
+        .tz = ts.time_zone,
+        .allow_private = app->dev || (app->delivery && app->delivery->allow_private),
+    };
+    if (ledger_u30_submit(app->store, &rq, &result, &answer, err) < 0) {
+        if (answer.operation[0])
+            res->error_extra = json_pack("{s:{s:s, s:s, s:o, s:s}}", "service", "name",
+                                         "finanzonline", "operation", answer.operation, "rc",
+                                         answer.answered ? json_integer(answer.rc) : json_null(),
+                                         "message", answer.message);
+        goto out;
+    }
+    rc = http_respond_json(res, 201, json_pack("{s:o}", "submission", result), err);
+out:
+    json_decref(body);
+    return rc;
+}
+
+int api_vat_return_at_submissions(struct http_request *req, struct http_response *res,
+                                  struct error *err)
+{
+    struct app *app = req->app;
+    struct ledger_u30_period period;
+    const char *text = http_request_query(req, "period");
+    if (text && ledger_u30_period_parse(text, &period, err) < 0)
+        return -1;
+    json_t *list = submissions(app, req->principal->tenant_id, text ? period.text : NULL, err);
+    if (!list)
+        return -1;
+    return http_respond_json(res, 200, json_pack("{s:o}", "submissions", list), err);
+}
