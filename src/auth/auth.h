@@ -36,6 +36,7 @@ struct principal {
     char tenant_id[CRYPTO_ID_MAX];
     char token_id[CRYPTO_ID_MAX];
     enum auth_role role;
+    struct tenant tenant; /* the tenant as it was when the token was checked */
 };
 
 /* Checks an Authorization header value ("Bearer cdk_..."). ERR_UNAUTHORIZED when missing,

@@ -63,6 +63,7 @@ int auth_bearer(struct store *s, const char *header, struct principal *out, stru
             log_warn("cannot record token use: %s", touch_err.message);
     }
     memcpy(out->tenant_id, row.tenant_id, sizeof out->tenant_id);
+    out->tenant = row.tenant;
     memcpy(out->token_id, row.id, sizeof out->token_id);
     out->role = auth_role_parse(row.role);
     return 0;

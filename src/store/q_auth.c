@@ -136,7 +136,11 @@ static int read_token(void *ctx, const struct store_row *row)
         store_row_copy(row, 1, t->tenant_id, sizeof t->tenant_id) < 0 ||
         store_row_copy(row, 2, t->role, sizeof t->role) < 0 ||
         store_row_copy(row, 3, t->token_hash, sizeof t->token_hash) < 0 ||
-        store_row_copy(row, 4, t->last_used_at, sizeof t->last_used_at) < 0)
+        store_row_copy(row, 4, t->last_used_at, sizeof t->last_used_at) < 0 ||
+        store_row_copy(row, 1, t->tenant.id, sizeof t->tenant.id) < 0 ||
+        store_row_copy(row, 5, t->tenant.name, sizeof t->tenant.name) < 0 ||
+        store_row_copy(row, 6, t->tenant.plan, sizeof t->tenant.plan) < 0 ||
+        store_row_copy(row, 7, t->tenant.created_at, sizeof t->tenant.created_at) < 0)
         t->id[0] = '\0';
     return 1;
 }
@@ -147,8 +151,10 @@ int store_token_find(struct store *s, const char *token_hash, struct api_token *
     struct store_param p[] = {P_TEXT(token_hash)};
     memset(out, 0, sizeof *out);
     if (store_run(s,
-                  "SELECT id, tenant_id, role, token_hash, last_used_at FROM api_tokens "
-                  "WHERE token_hash = $1",
+                  /* the tenant comes along: one read per authenticated request */
+                  "SELECT k.id, k.tenant_id, k.role, k.token_hash, k.last_used_at, "
+                  "t.name, t.plan, t.created_at FROM api_tokens k "
+                  "JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1",
                   p, N_PARAMS(p), read_token, out, NULL, err) < 0)
         return -1;
     if (!out->id[0])

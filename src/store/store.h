@@ -46,6 +46,7 @@ struct api_token {
     char role[STORE_ROLE_MAX];
     char token_hash[2 * CRYPTO_SHA256_LEN + 1];
     char last_used_at[CLOCK_RFC3339_LEN]; /* "" when never used */
+    struct tenant tenant; /* store_token_find: the token's tenant, read in the same query */
 };
 
 /* Creates a tenant and its first admin token (stored by hash) in one transaction. */
