@@ -268,8 +268,8 @@ for r in $(seq 1 "$REPEATS"); do
         stored[$t]=$((${stored[$t]:-0} + invoices))
         acked[$t]=$((${acked[$t]:-0} + wrk_ok))
         [[ $check == ok ]] || failures[$t]+="run $r: $check; "
-        printf '  run %d/%d  %-10s %10.0f webhooks/s  p50 %7.2f ms  p99 %7.2f ms  %s\n' "$r" \
-            "$REPEATS" "$t" "$rps" "$p50" "$p99" \
+        printf '  run %d/%d  %-10s %10.0f webhooks/s  p50 %7.2f ms  p99 %7.2f ms  load %s  %s\n' \
+            "$r" "$REPEATS" "$t" "$rps" "$p50" "$p99" "$(cut -d' ' -f1 /proc/loadavg)" \
             "$invoices invoices = $wrk_ok 200s + $((invoices - wrk_ok)) in flight at the stop" >&2
     done
 done
