@@ -113,11 +113,19 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
 {
     bool expense = b->direction == LEDGER_EXPENSE;
     bool created = false;
-    char fallback_name[160];
+    char fallback_name[160], ref[300];
     snprintf(fallback_name, sizeof fallback_name, "%s", b->provider->slug);
+    /* Without the provider's id or an email for the party, a stable key from what the
+     * payload does say (its name, else the provider itself) keeps every payment of an
+     * ordinary account from creating a supplier of its own. */
+    const char *id = expense ? p->merchant_id : p->customer_id;
+    const char *email = expense ? p->merchant_email : p->customer_email;
+    const char *named = expense ? p->merchant_name : p->customer_name;
+    if (!id[0] && !email[0])
+        snprintf(ref, sizeof ref, "name:%s", named[0] ? named : b->provider->slug);
     const struct party_hint hint = {
         .provider = b->provider->slug,
-        .provider_ref = expense ? p->merchant_id : p->customer_id,
+        .provider_ref = id[0] || email[0] ? id : ref,
         .email = expense ? p->merchant_email : p->customer_email,
         .name = expense ? (p->merchant_name[0] ? p->merchant_name
                            : p->merchant_email[0] ? p->merchant_email : fallback_name)
