@@ -1,0 +1,403 @@
+#!/usr/bin/env bash
+# Outbound delivery benchmark: EVENTS payment.settled events published through the API, each
+# fanned out to 2 generic webhook destinations (Standard Webhooks signed) that point at a local
+# nginx sink, in two runs:
+#
+#   sink 200         nginx answers every delivery 200
+#   sink 500 10 %    nginx answers 500 to about 10 % of the requests (each attempt drawn on its
+#                    own), so deliveries retry on a short schedule until they get their 200
+#
+# Per run: a fresh store and connectord (the optimized binary, --allow-private-destinations to
+# reach 127.0.0.1), an enterprise tenant, two zapier destinations with eventTypes ["*"], and an
+# nginx with one worker. wrk (bench/deliver.lua) publishes exactly EVENTS events as fast as the
+# API takes them; the run ends when no delivery is pending any more. Then:
+#
+#   deliveries/s   deliveries delivered / (last delivery recorded - first event created)
+#   steady/s       the sink's rate of first 2xx answers between 10 % and 90 % of them
+#   p50/p99 delay  first 2xx received by the sink ($msec in its access log) - the event's
+#                  createdAt (from the store), over every (event, destination) pair
+#   peak RSS       connectord's VmHWM at the end of the run
+#   lost           pairs the sink never answered 2xx for, plus deliveries not 'delivered'
+#
+# Each run is repeated REPEATS times, alternating runs; the table shows medians.
+# Targets: >= 5,000 deliveries/s, peak RSS < 100 MB, no delivery lost.
+#
+#   bench/deliver.sh
+#   REPEATS=1 EVENTS=20000 bench/deliver.sh
+#   CONNECTORD_DELIVERY_CONCURRENCY=128 bench/deliver.sh   # connectord settings apply as usual
+#
+# Everything listens on 127.0.0.1 only; all processes started here stop on exit. Exits 1 when
+# a delivery is lost.
+set -euo pipefail
+
+EVENTS=${EVENTS:-100000}
+REPEATS=${REPEATS:-3}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-2}
+DEST_TYPE=${DEST_TYPE:-zapier}
+FAIL_PERCENT=${FAIL_PERCENT:-10}
+# The failing run's retry schedule: 7 attempts, so a delivery dies only when all of them draw a
+# 500 (0.1^7 per delivery), and the last retries end within the run.
+RETRY_SCHEDULE=${RETRY_SCHEDULE:-1s,2s,2s,5s,5s,10s}
+# The breaker opens on consecutive failures of a destination. With independent 10 % failures,
+# 5 in a row (the default) come about once per 100,000 requests and would pause the destination
+# for 30 s; the failing run raises the threshold so the figure measures retries, not pauses.
+# BREAKER_FAILURES=5 shows what the default does.
+BREAKER_FAILURES=${BREAKER_FAILURES:-50}
+PUBLISH_LIMIT=${PUBLISH_LIMIT:-600} # seconds wrk may take to publish the events
+DRAIN_LIMIT=${DRAIN_LIMIT:-600}     # seconds the deliveries may take after the last event
+RATE_TARGET=5000
+RSS_TARGET_MB=100
+
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/setup bench
+make --no-print-directory build/connectord >&2
+bin=$root/build/connectord
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/connectord-deliver.XXXXXX")
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+    echo "bench/deliver.sh: $*" >&2
+    exit 1
+}
+
+[[ $EVENTS =~ ^[0-9]+$ ]] && ((EVENTS >= THREADS && EVENTS % THREADS == 0)) ||
+    die "EVENTS must be a multiple of THREADS ($THREADS)"
+((CONNECTIONS >= THREADS)) || die "CONNECTIONS must be at least THREADS"
+[[ $FAIL_PERCENT =~ ^[0-9]+$ ]] && ((FAIL_PERCENT > 0 && FAIL_PERCENT < 100)) ||
+    die "FAIL_PERCENT must be 1 to 99"
+
+# A TCP port on 127.0.0.1 that nothing answers on.
+free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    die "no free port found"
+}
+
+# wait_ready URL LOG: waits until URL answers with a 2xx status (20 s at most); shows LOG when
+# it does not.
+wait_ready() {
+    local url=$1 log=$2
+    for _ in $(seq 1 200); do
+        if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    tail -n 20 "$log" >&2 || true
+    die "$url did not come up"
+}
+
+# forget PID: a process that has ended leaves the list cleanup() stops.
+forget() {
+    local pid kept=()
+    for pid in "${pids[@]}"; do
+        [[ $pid == "$1" ]] || kept+=("$pid")
+    done
+    pids=("${kept[@]}")
+}
+
+# stop PID: stops a process started here and waits for it.
+stop() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    forget "$1"
+}
+
+median() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "0"; exit }
+        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+    }'
+}
+
+# start_sink DIR MODE: nginx with one worker on a free port, answering POST /hook/<n>; MODE
+# "ok" answers 200, "flaky" answers 500 to FAIL_PERCENT % of the requests, chosen by a hash
+# of nginx's random per-request id, so every attempt (first or retry) is drawn on its own.
+# The access log has one line per request: $msec (the time the answer went out), the
+# webhook-id header (the event id), the path (the destination) and the status. Sets sink_port
+# and sink_pid.
+start_sink() {
+    local dir=$1 mode=$2 fail_conf="" fail_if=""
+    sink_port=$(free_port)
+    if [[ $mode == flaky ]]; then
+        fail_conf="split_clients \"\${request_id}\" \$sink_fail { $FAIL_PERCENT% 1; * 0; }"
+        fail_if="if (\$sink_fail) { return 500 '{\"error\":\"bench\"}'; }"
+    fi
+    mkdir -p "$dir/nginx-temp"
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log warn;
+events {
+    worker_connections 4096;
+}
+http {
+    log_format sink '\$msec\t\$http_webhook_id\t\$uri\t\$status';
+    access_log $dir/sink.log sink;
+    client_body_temp_path $dir/nginx-temp/body;
+    proxy_temp_path $dir/nginx-temp/proxy;
+    fastcgi_temp_path $dir/nginx-temp/fastcgi;
+    uwsgi_temp_path $dir/nginx-temp/uwsgi;
+    scgi_temp_path $dir/nginx-temp/scgi;
+    client_body_buffer_size 16k;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    $fail_conf
+    server {
+        listen 127.0.0.1:$sink_port;
+        default_type application/json;
+        location / {
+            $fail_if
+            return 200 '{"ok":true}';
+        }
+    }
+}
+EOF
+    nginx -c "$dir/nginx.conf" -p "$dir" 2>"$dir/nginx-stderr.log" &
+    sink_pid=$!
+    pids+=("$sink_pid")
+    wait_ready "http://127.0.0.1:$sink_port/ready" "$dir/nginx-stderr.log"
+}
+
+# sq DB SQL...: one sqlite3 call that waits for the server's write lock instead of failing.
+sq() {
+    local db=$1
+    shift
+    sqlite3 -cmd ".timeout 10000" "$db" "$@"
+}
+
+# run_one MODE R: one run. Sets: ev_rate rate steady p50 p99 rss_mb retries fails_seen lost
+# and detail (a line for the log).
+run_one() {
+    local mode=$1 r=$2 dir=$tmp/$1-$2 port db token created tenant schedule breaker cd_pid
+    mkdir -p "$dir"
+    start_sink "$dir" "$mode"
+    # readiness probes are not deliveries
+    : >"$dir/sink.log"
+
+    port=$(free_port)
+    while [[ $port == "$sink_port" ]]; do port=$(free_port); done
+    db=$dir/c.db
+    created=$("$bin" tenant create --name Bench --plan enterprise --db "sqlite:$db" 2>>"$dir/connectord.log")
+    token=$(printf '%s' "$created" | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
+    tenant=$(printf '%s' "$created" | sed -n 's/.*"tenantId": *"\([^"]*\)".*/\1/p')
+    [[ -n "$token" && -n "$tenant" ]] || die "cannot read the tenant from: $created"
+
+    local args=(serve --listen "127.0.0.1:$port" --db "sqlite:$db" --allow-private-destinations)
+    if [[ $mode == flaky ]]; then
+        args+=(--retry-schedule "$RETRY_SCHEDULE" --breaker-failures "$BREAKER_FAILURES")
+    fi
+    CONNECTORD_MASTER_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n') "$bin" "${args[@]}" \
+        >"$dir/connectord.log" 2>&1 &
+    cd_pid=$!
+    pids+=("$cd_pid")
+    wait_ready "http://127.0.0.1:$port/healthz" "$dir/connectord.log"
+
+    local api="http://127.0.0.1:$port/api/projects/$tenant"
+    for n in 1 2; do
+        curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $token" \
+            -H "Content-Type: application/json" \
+            -d "{\"type\":\"$DEST_TYPE\",\"eventTypes\":[\"*\"],\"config\":{\"webhookUrl\":\"http://127.0.0.1:$sink_port/hook/$n\"}}" \
+            "$api/connectors" || die "cannot create destination $n"
+    done
+
+    # Publish. Each wrk thread stops once its quota is sent and answered and says so with a
+    # file; wrk's own -d would keep the process waiting, so it is interrupted (it reports at
+    # once) when every thread is done, 15 s after every thread has sent its quota (an answer
+    # lost to a broken connection never comes), or when PUBLISH_LIMIT is up.
+    local wrk_pid counts ok other sent n_sent n_done all_sent_at=0
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$((PUBLISH_LIMIT + 60))s" --timeout 10s \
+        -s "$root/bench/deliver.lua" "$api/events" -- "$token" $((EVENTS / THREADS)) \
+        "$dir/published" >"$dir/wrk.out" 2>&1 &
+    wrk_pid=$!
+    pids+=("$wrk_pid")
+    local publish_deadline=$((SECONDS + PUBLISH_LIMIT))
+    while kill -0 "$wrk_pid" 2>/dev/null; do
+        n_sent=$(find "$dir" -maxdepth 1 -name 'published.sent.*' | wc -l)
+        n_done=$(find "$dir" -maxdepth 1 -name 'published.done.*' | wc -l)
+        ((n_done >= THREADS || SECONDS >= publish_deadline)) && break
+        if ((n_sent >= THREADS)); then
+            ((all_sent_at > 0)) || all_sent_at=$SECONDS
+            ((SECONDS - all_sent_at < 15)) || break
+        fi
+        sleep 0.1
+    done
+    kill -INT "$wrk_pid" 2>/dev/null || true
+    wait "$wrk_pid" 2>/dev/null || true
+    forget "$wrk_pid"
+    counts=$(sed -n 's/^publish: //p' "$dir/wrk.out")
+    ok=$(sed -n 's/.*\bok=\([0-9]*\).*/\1/p' <<<"$counts")
+    other=$(sed -n 's/.*\bother=\([0-9]*\).*/\1/p' <<<"$counts")
+    sent=$(sed -n 's/.*\bsent=\([0-9]*\).*/\1/p' <<<"$counts")
+    [[ -n $ok && -n $other && -n $sent ]] || die "cannot parse wrk output: $(cat "$dir/wrk.out")"
+    ((other == 0)) || die "$other events were not accepted ($counts); see $dir/connectord.log"
+    ((sent == EVENTS)) ||
+        die "only $sent of $EVENTS events sent within ${PUBLISH_LIMIT}s: $(cat "$dir/wrk.out")"
+
+    # Wait until nothing is pending or in flight any more.
+    local open deadline=$((SECONDS + DRAIN_LIMIT))
+    while :; do
+        open=$(sq "$db" "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'delivering')")
+        ((open == 0)) && break
+        kill -0 "$cd_pid" 2>/dev/null || die "connectord stopped (see $dir/connectord.log)"
+        ((SECONDS < deadline)) || {
+            echo "bench/deliver.sh: $open deliveries still open ${DRAIN_LIMIT}s after the last event" >&2
+            break
+        }
+        sleep 0.2
+    done
+    local kb
+    kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$cd_pid/status")
+    rss_mb=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
+    stop "$cd_pid"
+    stop "$sink_pid" # its log is complete once it has stopped
+
+    # The figures, from the store and the sink's log, in a scratch database.
+    local fig
+    fig=$(sqlite3 "$dir/analysis.db" <<EOF
+ATTACH '$db' AS s;
+CREATE TABLE sink (t REAL, event_id TEXT, path TEXT, status INTEGER);
+.mode tabs
+.import $dir/sink.log sink
+CREATE TABLE ev AS SELECT id, CAST(strftime('%s', created_at) AS INTEGER) * 1000
+    + CAST(substr(created_at, 21, 3) AS INTEGER) AS ms FROM s.events
+    WHERE type = 'payment.settled';
+CREATE TABLE dl AS SELECT * FROM s.deliveries WHERE event_type = 'payment.settled';
+CREATE TABLE got AS SELECT event_id, path, MIN(CAST(round(t * 1000) AS INTEGER)) AS ms
+    FROM sink WHERE status BETWEEN 200 AND 299 GROUP BY event_id, path;
+CREATE TABLE delay AS SELECT got.ms - ev.ms AS d FROM got JOIN ev ON ev.id = got.event_id
+    WHERE got.path IN ('/hook/1', '/hook/2') ORDER BY d;
+CREATE TABLE fin AS SELECT ms FROM got ORDER BY ms;
+.mode list
+.separator ' '
+SELECT
+  (SELECT COUNT(*) FROM ev),
+  (SELECT COUNT(*) FROM dl),
+  (SELECT COUNT(*) FROM dl WHERE status = 'delivered'),
+  (SELECT COALESCE(SUM(attempts), 0) FROM dl),
+  (SELECT COUNT(*) FROM s.delivery_attempts WHERE delivery_id IN (SELECT id FROM dl)),
+  (SELECT MIN(ms) FROM ev),
+  (SELECT MAX(ms) FROM ev),
+  (SELECT MAX(CAST(strftime('%s', delivered_at) AS INTEGER) * 1000
+       + CAST(substr(delivered_at, 21, 3) AS INTEGER)) FROM dl),
+  (SELECT COUNT(*) FROM delay),
+  (SELECT COUNT(*) FROM sink),
+  (SELECT COUNT(*) FROM sink WHERE status BETWEEN 200 AND 299),
+  (SELECT COUNT(*) FROM sink WHERE status = 500),
+  (SELECT d FROM delay LIMIT 1 OFFSET (SELECT COUNT(*) * 50 / 100 FROM delay)),
+  (SELECT d FROM delay LIMIT 1 OFFSET (SELECT COUNT(*) * 99 / 100 FROM delay)),
+  (SELECT MAX(d) FROM delay),
+  (SELECT ms FROM fin LIMIT 1 OFFSET (SELECT COUNT(*) / 10 FROM fin)),
+  (SELECT ms FROM fin LIMIT 1 OFFSET (SELECT COUNT(*) * 9 / 10 FROM fin)),
+  (SELECT COUNT(*) FROM fin),
+  (SELECT group_concat(status || '=' || n, ',') FROM
+      (SELECT status, COUNT(*) AS n FROM dl GROUP BY status ORDER BY status));
+EOF
+    ) || die "cannot read the figures of run $mode $r"
+    local n_ev n_dl n_ok attempts n_att first_ms last_ev_ms last_dl_ms n_pairs sink_all sink_2xx \
+        sink_500 p50_ms p99_ms max_ms t10 t90 n_fin statuses
+    read -r n_ev n_dl n_ok attempts n_att first_ms last_ev_ms last_dl_ms n_pairs sink_all sink_2xx \
+        sink_500 p50_ms p99_ms max_ms t10 t90 n_fin statuses <<<"$fig"
+    [[ -n ${statuses:-} ]] || die "unexpected figures of run $mode $r: $fig"
+
+    # Every event in the store must reach both destinations; the store must hold every event
+    # that was answered 201.
+    local expected=$((2 * n_ev))
+    # lost: the larger of the pairs the sink never answered 2xx and the deliveries the store
+    # does not hold as delivered (rows missing from the fan-out count too)
+    lost=$((expected - n_pairs > expected - n_ok ? expected - n_pairs : expected - n_ok))
+    ((n_ev >= ok)) || lost=$((lost + 2 * (ok - n_ev)))
+    retries=$((attempts - n_dl))
+    ev_rate=$(awk -v n="$n_ev" -v a="$first_ms" -v b="$last_ev_ms" 'BEGIN { printf "%.0f", (b > a) ? 1000 * n / (b - a) : 0 }')
+    rate=$(awk -v n="$n_ok" -v a="$first_ms" -v b="$last_dl_ms" 'BEGIN { printf "%.0f", (b > a) ? 1000 * n / (b - a) : 0 }')
+    steady=$(awk -v n="$n_fin" -v a="$t10" -v b="$t90" 'BEGIN { printf "%.0f", (b > a) ? 1000 * 0.8 * n / (b - a) : 0 }')
+    p50=$p50_ms
+    p99=$p99_ms
+    fails_seen=$(awk -v f="$sink_500" -v a="$sink_all" 'BEGIN { printf "%.2f", (a > 0) ? 100 * f / a : 0 }')
+    detail=$(printf 'events %d (%d/s published, %d answered 201 before wrk stopped), deliveries %s, attempts %d (recorded %d), sink %d requests: %d 2xx, %d 500 (%s %%), %d duplicates; span %.1f s; max delay %d ms' \
+        "$n_ev" "$ev_rate" "$ok" "$statuses" "$attempts" "$n_att" "$sink_all" "$sink_2xx" "$sink_500" \
+        "$fails_seen" $((sink_2xx - n_fin)) "$(awk -v a="$first_ms" -v b="$last_dl_ms" 'BEGIN { print (b - a) / 1000 }')" \
+        "$max_ms")
+    [[ -n ${KEEP:-} ]] && cp -r "$dir" "$KEEP/" || true
+    rm -f "$dir/c.db" "$dir/c.db-wal" "$dir/c.db-shm" "$dir/analysis.db" "$dir/sink.log"
+}
+
+echo "$EVENTS payment.settled events x 2 $DEST_TYPE destinations, published by wrk" \
+    "-t$THREADS -c$CONNECTIONS; $REPEATS runs per sink mode; $(nproc) cores shared by wrk, nginx" \
+    "and connectord, load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine" \
+    "skews the figures)" >&2
+
+modes=(ok flaky)
+declare -A name=([ok]="sink 200" [flaky]="sink 500 for $FAIL_PERCENT %")
+declare -A all_ev=() all_rate=() all_steady=() all_p50=() all_p99=() all_rss=() all_retries=() \
+    all_fails=() lost_total=()
+for r in $(seq 1 "$REPEATS"); do
+    for m in "${modes[@]}"; do
+        run_one "$m" "$r"
+        all_ev[$m]+="$ev_rate "
+        all_rate[$m]+="$rate "
+        all_steady[$m]+="$steady "
+        all_p50[$m]+="$p50 "
+        all_p99[$m]+="$p99 "
+        all_rss[$m]+="$rss_mb "
+        all_retries[$m]+="$retries "
+        all_fails[$m]+="$fails_seen "
+        lost_total[$m]=$((${lost_total[$m]:-0} + lost))
+        printf '  run %d/%d  %-16s %6d deliveries/s  steady %6d/s  p50 %6d ms  p99 %6d ms  RSS %5.1f MB  retries %d  lost %d\n' \
+            "$r" "$REPEATS" "${name[$m]}" "$rate" "$steady" "$p50" "$p99" "$rss_mb" "$retries" \
+            "$lost" >&2
+        printf '            %s\n' "$detail" >&2
+    done
+done
+
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+verdict() { awk -v ok="$1" 'BEGIN { print ok ? "PASS" : "MISS" }'; }
+
+echo
+printf '%-18s %12s %10s %10s %9s %9s %12s %9s %10s  %s\n' "run" "deliveries/s" "steady/s" \
+    "events/s" "p50 ms" "p99 ms" "peak RSS MB" "retries" "500s seen" "lost"
+declare -A rate_med=() rss_med=()
+for m in "${modes[@]}"; do
+    rate_med[$m]=$(med "${all_rate[$m]}")
+    rss_med[$m]=$(med "${all_rss[$m]}")
+    printf '%-18s %12.0f %10.0f %10.0f %9.0f %9.0f %12.1f %9.0f %9.2f%%  %d\n' "${name[$m]}" \
+        "${rate_med[$m]}" "$(med "${all_steady[$m]}")" "$(med "${all_ev[$m]}")" \
+        "$(med "${all_p50[$m]}")" "$(med "${all_p99[$m]}")" "${rss_med[$m]}" \
+        "$(med "${all_retries[$m]}")" "$(med "${all_fails[$m]}")" "${lost_total[$m]}"
+done
+echo
+printf '%-40s %12s  %s\n' "target" "measured" "verdict"
+for m in "${modes[@]}"; do
+    printf '%-40s %12s  %s\n' ">= $RATE_TARGET deliveries/s, ${name[$m]}" "${rate_med[$m]}/s" \
+        "$(verdict "$(awk -v r="${rate_med[$m]}" -v g="$RATE_TARGET" 'BEGIN { print (r >= g) }')")"
+done
+rss_max=$(printf '%s\n' "${all_rss[@]}" | tr ' ' '\n' | grep . | sort -g | tail -n 1)
+printf '%-40s %12s  %s\n' "peak RSS < $RSS_TARGET_MB MB (largest run)" "$rss_max MB" \
+    "$(verdict "$(awk -v m="$rss_max" -v g="$RSS_TARGET_MB" 'BEGIN { print (m < g) }')")"
+lost_all=$((${lost_total[ok]} + ${lost_total[flaky]}))
+printf '%-40s %12s  %s\n' "no delivery lost" "$lost_all" "$( ((lost_all == 0)) && echo PASS || echo FAIL)"
+
+((lost_all == 0)) || exit 1
