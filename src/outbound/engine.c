@@ -85,6 +85,28 @@ struct outcome {
     char error[256];
 };
 
+/* What rendering needs of an event, whatever the destination: its envelope and its data. */
+struct event_view {
+    char *envelope;
+    json_t *data;
+};
+
+/* What the deliveries claimed together share, read once for the round and dropped once
+ * they are in flight: a round's deliveries mostly go to a few destinations, and an event's
+ * deliveries are claimed side by side (they were written together, due at the same time). */
+#define ROUND_DESTS 16
+
+struct round_dest {
+    struct install in;
+    const struct destination *dest;
+    json_t *config; /* with its secrets opened; NULL until a delivery is rendered */
+};
+
+struct round_event {
+    struct event_record ev; /* ev.data owned; ev.id[0] == 0: none */
+    struct event_view view;
+};
+
 struct engine {
     struct engine_config cfg;
     pthread_t thread;
@@ -93,6 +115,9 @@ struct engine {
     struct breakers breakers;
     struct outcome *done; /* answers of this round, recorded together */
     size_t n_done, cap_done;
+    struct round_dest dests[ROUND_DESTS];
+    size_t n_dests;
+    struct round_event event; /* the last event rendered */
 };
 
 struct in_flight {
@@ -244,47 +269,66 @@ static int sign_standard_webhooks(struct dest_request *req, const char *event_id
     return 0;
 }
 
+static int event_view_init(struct event_view *v, const struct event_record *ev,
+                           struct error *err)
+{
+    v->envelope = events_envelope(ev);
+    v->data = json_loads(ev->data, 0, NULL);
+    if (!v->envelope || !v->data)
+        return error_set(err, ERR_STORE, "event %s is not JSON", ev->id);
+    return 0;
+}
+
+static void event_view_free(struct event_view *v)
+{
+    free(v->envelope);
+    json_decref(v->data);
+    v->envelope = NULL;
+    v->data = NULL;
+}
+
+/* Renders the request for one delivery from the destination's opened config. */
+static int render_with(const struct destination *dest, const json_t *config,
+                       const struct event_record *ev, const struct event_view *view,
+                       struct dest_request *req, struct error *err)
+{
+    const char *base = json_string_value(json_object_get(config, "apiBaseUrl"));
+    struct dest_event de = {.id = ev->id, .type = ev->type, .created_at = ev->created_at,
+                            .project_id = ev->tenant_id, .data = view->data,
+                            .envelope = view->envelope};
+    struct dest_config dc = {.config = config,
+                             .api_base_url = base && *base ? base : dest->default_api_base};
+    if (destination_render(dest, &de, &dc, req, err) < 0)
+        return -1;
+    if (dest->caps & DEST_CAP_STD_WEBHOOKS) {
+        const char *secret = json_string_value(json_object_get(config, "signingSecret"));
+        if (!secret)
+            return error_set(err, ERR_VALIDATION, "destination has no signing secret");
+        if (sign_standard_webhooks(req, ev->id, secret, clock_now_ms(), err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Renders the request for one delivery. */
 static int render_delivery(const struct engine_config *cfg, const struct install *in,
                            const struct event_record *ev, const struct destination **dest_out,
                            struct dest_request *req, struct error *err)
 {
     const struct destination *dest = destination_find(in->slug);
-    int rc = -1;
-    char *envelope = events_envelope(ev);
-    json_t *data = json_loads(ev->data, 0, NULL);
+    struct event_view view = {0};
     json_t *config = NULL;
+    int rc = -1;
     *dest_out = dest;
     if (!dest) {
         error_set(err, ERR_VALIDATION, "no destination %s", in->slug);
         goto out;
     }
-    if (!envelope || !data) {
-        error_set(err, ERR_STORE, "event %s is not JSON", ev->id);
+    if (event_view_init(&view, ev, err) < 0 || !(config = open_config(cfg, in, err)))
         goto out;
-    }
-    if (!(config = open_config(cfg, in, err)))
-        goto out;
-    const char *base = json_string_value(json_object_get(config, "apiBaseUrl"));
-    struct dest_event de = {.id = ev->id, .type = ev->type, .created_at = ev->created_at,
-                            .project_id = ev->tenant_id, .data = data, .envelope = envelope};
-    struct dest_config dc = {.config = config,
-                             .api_base_url = base && *base ? base : dest->default_api_base};
-    if (destination_render(dest, &de, &dc, req, err) < 0)
-        goto out;
-    if (dest->caps & DEST_CAP_STD_WEBHOOKS) {
-        const char *secret = json_string_value(json_object_get(config, "signingSecret"));
-        if (!secret) {
-            error_set(err, ERR_VALIDATION, "destination has no signing secret");
-            goto out;
-        }
-        if (sign_standard_webhooks(req, ev->id, secret, clock_now_ms(), err) < 0)
-            goto out;
-    }
-    rc = 0;
+    rc = render_with(dest, config, ev, &view, req, err);
 out:
-    free(envelope);
-    json_decref(data);
+    event_view_free(&view);
     json_decref(config);
     return rc;
 }
@@ -385,38 +429,110 @@ static void on_answer(void *user, const struct httpc_response *resp, const char 
     free(f);
 }
 
+static void round_forget_dests(struct engine *e)
+{
+    for (size_t i = 0; i < e->n_dests; i++) {
+        store_install_clear(&e->dests[i].in);
+        json_decref(e->dests[i].config);
+    }
+    e->n_dests = 0;
+}
+
+static void round_forget_event(struct engine *e)
+{
+    event_view_free(&e->event.view);
+    free((char *)e->event.ev.data);
+    memset(&e->event.ev, 0, sizeof e->event.ev);
+}
+
+/* Drops what the round read: the requests in flight hold copies of all they need. */
+static void round_forget(struct engine *e)
+{
+    round_forget_dests(e);
+    round_forget_event(e);
+}
+
+/* The delivery's destination as the round read it; NULL when it is gone. */
+static struct round_dest *round_dest(struct engine *e, const struct delivery *d,
+                                     struct error *err)
+{
+    for (size_t i = 0; i < e->n_dests; i++)
+        if (strcmp(e->dests[i].in.id, d->connector_id) == 0 &&
+            strcmp(e->dests[i].in.tenant_id, d->tenant_id) == 0)
+            return &e->dests[i];
+    if (e->n_dests == ROUND_DESTS)
+        round_forget_dests(e);
+    struct round_dest *rd = &e->dests[e->n_dests];
+    memset(rd, 0, sizeof *rd);
+    if (store_install_get(e->cfg.store, d->tenant_id, d->connector_id, &rd->in, err) < 0) {
+        store_install_clear(&rd->in);
+        return NULL;
+    }
+    rd->dest = destination_find(rd->in.slug);
+    e->n_dests++;
+    return rd;
+}
+
+/* The delivery's event, ready to render; NULL (err set) when it cannot be read. */
+static struct round_event *round_event(struct engine *e, const struct delivery *d,
+                                       struct error *err)
+{
+    struct round_event *re = &e->event;
+    if (re->ev.id[0] && strcmp(re->ev.id, d->event_id) == 0 &&
+        strcmp(re->ev.tenant_id, d->tenant_id) == 0)
+        return re;
+    round_forget_event(e);
+    if (store_event_get(e->cfg.store, d->tenant_id, d->event_id, &re->ev, err) < 0 ||
+        event_view_init(&re->view, &re->ev, err) < 0) {
+        round_forget_event(e);
+        return NULL;
+    }
+    return re;
+}
+
+/* Renders one delivery from what the round read. */
+static int render_round(struct engine *e, struct round_dest *rd, const struct delivery *d,
+                        struct dest_request *req, struct error *err)
+{
+    struct round_event *re = round_event(e, d, err);
+    if (!re)
+        return -1;
+    if (!rd->dest)
+        return error_set(err, ERR_VALIDATION, "no destination %s", rd->in.slug);
+    if (!rd->config && !(rd->config = open_config(&e->cfg, &rd->in, err)))
+        return -1;
+    return render_with(rd->dest, rd->config, &re->ev, &re->view, req, err);
+}
+
 /* Prepares one claimed delivery and puts it in flight (or settles it at once). */
 static void start_delivery(struct engine *e, const struct delivery *d)
 {
     struct error err = {0};
-    struct install in = {0};
-    struct event_record ev = {0};
     struct dest_request req;
-    const struct destination *dest = NULL;
     int64_t now = clock_now_ms();
     char started[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(now, started);
     dest_request_init(&req, "POST");
 
-    if (store_install_get(e->cfg.store, d->tenant_id, d->connector_id, &in, &err) < 0) {
+    struct round_dest *rd = round_dest(e, d, &err);
+    if (!rd) {
         settle(e, d, started, 0, NULL, 0, NULL, "the destination was deleted", DEST_FAILED, 0,
                false);
         goto out;
     }
     struct breaker *b = breaker_for(&e->breakers, d->connector_id);
-    if (!in.is_active || !breaker_allows(b, now)) {
+    if (!rd->in.is_active || !breaker_allows(b, now)) {
         /* Paused or resting: put it back without an attempt. While the probe of a
          * half-open breaker is in flight, open_until_ms is already past: waiting until
          * then would make it due at once and spin claiming and deferring it. */
-        int64_t later = !in.is_active             ? now + 60000
+        int64_t later = !rd->in.is_active        ? now + 60000
                         : b->open_until_ms > now ? b->open_until_ms
                                                  : now + PROBE_WAIT_MS;
         if (store_delivery_defer(e->cfg.store, d->id, later, &err) < 0)
             log_warn("cannot defer delivery %s: %s", d->id, err.message);
         goto out;
     }
-    if (store_event_get(e->cfg.store, d->tenant_id, d->event_id, &ev, &err) < 0 ||
-        render_delivery(&e->cfg, &in, &ev, &dest, &req, &err) < 0) {
+    if (render_round(e, rd, d, &req, &err) < 0) {
         if (b)
             b->probing = false;
         settle(e, d, started, 0, NULL, 0, NULL, err.message, DEST_FAILED, 0, false);
@@ -442,7 +558,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     }
     f->engine = e;
     f->d = *d;
-    f->dest = dest;
+    f->dest = rd->dest;
     memcpy(f->started_at, started, sizeof started);
     if (httpc_multi_add(e->multi, &hr, on_answer, f, &err) < 0) {
         free(f);
@@ -452,8 +568,6 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     }
 out:
     dest_request_free(&req);
-    free((char *)ev.data);
-    store_install_clear(&in);
 }
 
 static int on_claimed(void *ctx, const struct delivery *d)
@@ -464,10 +578,15 @@ static int on_claimed(void *ctx, const struct delivery *d)
     return 0;
 }
 
-/* Writes the round's answers in one transaction. */
-static void record_round(struct engine *e)
+/* One transaction per round: records the answers collected since the last one and, when
+ * there is room in flight, claims the next deliveries into claimed[] (their number in *n).
+ * A delivery is leased before it is sent, and each answer is on disk before its delivery
+ * can be claimed again. One commit instead of two per round: under a stream of events the
+ * engine waits its turn for the store's write lock once a round. */
+static void record_and_claim(struct engine *e, int room, struct delivery *claimed, size_t *n)
 {
-    if (e->n_done == 0)
+    *n = 0;
+    if (e->n_done == 0 && room <= 0)
         return;
     struct store_tx *tx = NULL;
     struct error err = {0};
@@ -477,13 +596,23 @@ static void record_round(struct engine *e)
         rc = store_delivery_record(tx, o->delivery_id, &o->attempt, o->status,
                                    o->next_attempt_ms, &err);
     }
+    if (rc == 0 && room > 0) {
+        void *ctx[2] = {claimed, n};
+        rc = store_deliveries_claim(tx, clock_now_ms(), e->cfg.lease_ms, room, on_claimed, ctx,
+                                    &err);
+    }
     if (rc == 0)
         rc = store_tx_commit(tx, &err);
     else
         store_tx_rollback(tx);
-    if (rc < 0)
-        log_error("cannot record %zu delivery attempts (they are resent when their leases "
-                  "expire): %s", e->n_done, err.message);
+    if (rc < 0) {
+        *n = 0; /* not claimed after all */
+        if (e->n_done > 0)
+            log_error("cannot record %zu delivery attempts (they are resent when their leases "
+                      "expire): %s", e->n_done, err.message);
+        else
+            log_warn("cannot claim deliveries: %s", err.message);
+    }
     e->n_done = 0;
 }
 
@@ -496,21 +625,17 @@ static void *engine_main(void *arg)
         return NULL;
     }
     while (!atomic_load(&e->stopping) || httpc_multi_in_flight(e->multi) > 0) {
-        int room = e->cfg.concurrency - httpc_multi_in_flight(e->multi);
+        int room = atomic_load(&e->stopping)
+                       ? 0
+                       : e->cfg.concurrency - httpc_multi_in_flight(e->multi);
         size_t n = 0;
-        if (room > 0 && !atomic_load(&e->stopping)) {
-            struct error err = {0};
-            void *ctx[2] = {claimed, &n};
-            if (store_deliveries_claim(e->cfg.store, clock_now_ms(), e->cfg.lease_ms, room,
-                                       on_claimed, ctx, &err) < 0)
-                log_warn("cannot claim deliveries: %s", err.message);
-            for (size_t i = 0; i < n; i++)
-                start_delivery(e, &claimed[i]);
-        }
+        record_and_claim(e, room, claimed, &n);
+        for (size_t i = 0; i < n; i++)
+            start_delivery(e, &claimed[i]);
+        round_forget(e);
         httpc_multi_run(e->multi, n > 0 || e->n_done > 0 ? 0 : IDLE_POLL_MS);
-        record_round(e);
     }
-    record_round(e);
+    record_and_claim(e, 0, claimed, &(size_t){0});
     free(claimed);
     return NULL;
 }
@@ -543,6 +668,7 @@ void engine_stop(struct engine *e)
     httpc_multi_wakeup(e->multi);
     pthread_join(e->thread, NULL);
     httpc_multi_free(e->multi);
+    round_forget(e);
     free(e->breakers.items);
     free(e->done);
     free(e);

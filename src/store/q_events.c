@@ -223,7 +223,7 @@ static int delivery_row(void *ctx, const struct store_row *row)
     return c->fn(c->ctx, &d);
 }
 
-int store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int limit,
+int store_deliveries_claim(struct store_tx *tx, int64_t now_ms, int64_t lease_ms, int limit,
                            int (*fn)(void *ctx, const struct delivery *d), void *ctx,
                            struct error *err)
 {
@@ -232,14 +232,26 @@ int store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms, in
     clock_format_rfc3339(now_ms, now);
     struct store_param p[] = {P_INT(now_ms), P_INT(now_ms + lease_ms), P_INT(limit), P_TEXT(now)};
     /* One statement: the claim is atomic against other processes (SQLite serializes
-     * writers; PostgreSQL would add FOR UPDATE SKIP LOCKED to the inner SELECT). */
-    return store_run(s,
-                     "UPDATE deliveries SET status = 'delivering', lease_until_ms = $2, "
-                     "updated_at = $4 WHERE id IN (SELECT id FROM deliveries "
-                     "WHERE (status = 'pending' AND next_attempt_ms <= $1) "
-                     "OR (status = 'delivering' AND lease_until_ms < $1) "
-                     "ORDER BY next_attempt_ms LIMIT $3) RETURNING " DELIVERY_COLUMNS,
-                     p, N_PARAMS(p), delivery_row, &c, NULL, err);
+     * writers; PostgreSQL would add FOR UPDATE SKIP LOCKED to the inner SELECTs).
+     *
+     * The due rows and the expired leases are two index range reads on (status,
+     * next_attempt_ms), each stopping after $3 rows, merged and cut to the $3 earliest. One
+     * WHERE with "pending ... OR delivering ..." would be read as a multi-index OR that
+     * fetches every due row and sorts them all for each claim: with a backlog of 200,000
+     * deliveries, tens of milliseconds per claim. */
+    return store_tx_query(tx,
+                          "UPDATE deliveries SET status = 'delivering', lease_until_ms = $2, "
+                          "updated_at = $4 WHERE id IN (SELECT id FROM ("
+                          "SELECT id, next_attempt_ms FROM (SELECT id, next_attempt_ms "
+                          "FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= $1 "
+                          "ORDER BY next_attempt_ms LIMIT $3) AS due "
+                          "UNION ALL "
+                          "SELECT id, next_attempt_ms FROM (SELECT id, next_attempt_ms "
+                          "FROM deliveries WHERE status = 'delivering' AND lease_until_ms < $1 "
+                          "ORDER BY next_attempt_ms LIMIT $3) AS expired"
+                          ") AS claimable ORDER BY next_attempt_ms LIMIT $3) "
+                          "RETURNING " DELIVERY_COLUMNS,
+                          p, N_PARAMS(p), delivery_row, &c, NULL, err);
 }
 
 int store_delivery_record(struct store_tx *tx, const char *delivery_id,

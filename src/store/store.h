@@ -399,9 +399,10 @@ struct delivery {
 };
 
 /* Claims up to limit due deliveries (pending and due, or delivering with an expired lease:
- * a process died mid-send) for lease_ms, marking them delivering. At least once: a claim
- * that is never recorded is claimed again when its lease runs out. */
-int store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int limit,
+ * a process died mid-send) for lease_ms, marking them delivering, inside tx (the engine
+ * claims in the transaction that records the previous round's answers). At least once: a
+ * claim that is never recorded is claimed again when its lease runs out. */
+int store_deliveries_claim(struct store_tx *tx, int64_t now_ms, int64_t lease_ms, int limit,
                            int (*fn)(void *ctx, const struct delivery *d), void *ctx,
                            struct error *err);
 
