@@ -2,10 +2,12 @@
  *   POST /api/projects/:projectId/events  {"type": "...", "data": {...}} publishes one of
  *        the eight event types into the outbox; the answer carries the event id.
  *   GET  /api/projects/:projectId/events  lists them, newest first (limit, cursor). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/listing.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "events/events.h"
 
@@ -27,13 +29,76 @@ static json_t *envelope_json(const struct event_record *ev)
     return j;
 }
 
+/* A published event waiting for its group commit. */
+struct pending_event {
+    struct event_record ev; /* ev.data owned */
+    struct engine *engine;
+    struct store *store;
+    struct store_batch_job batch;
+    void (*resume)(void *token);
+    void *token;
+    int fanned, rc;
+    struct error err;
+};
+
+static int insert(void *ctx, struct store_tx *tx, struct error *err)
+{
+    struct pending_event *p = ctx;
+    return store_event_insert(tx, &p->ev, &p->fanned, err);
+}
+
+static void inserted(void *ctx, int rc, const struct error *err)
+{
+    struct pending_event *p = ctx;
+    p->rc = rc;
+    if (rc < 0)
+        p->err = *err;
+    else
+        engine_wake(p->engine); /* its deliveries are due now */
+    p->resume(p->token);
+}
+
+static void start(void *ctx, void (*resume)(void *token), void *token)
+{
+    struct pending_event *p = ctx;
+    p->resume = resume;
+    p->token = token;
+    p->batch = (struct store_batch_job){.work = insert, .done = inserted, .ctx = p};
+    store_batch_submit(p->store, &p->batch);
+}
+
+static int finish(void *ctx, struct http_request *req, struct http_response *res,
+                  struct error *err)
+{
+    struct pending_event *p = ctx;
+    if (p->rc < 0) {
+        *err = p->err;
+        return -1;
+    }
+    json_t *answer = envelope_json(&p->ev);
+    if (!answer || json_object_set_new(answer, "deliveries", json_integer(p->fanned)) < 0) {
+        json_decref(answer);
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    return http_respond_json(res, 201, answer, err);
+}
+
+static void release(void *ctx)
+{
+    struct pending_event *p = ctx;
+    free((char *)p->ev.data);
+    free(p);
+}
+
+/* Validates the event on the HTTP thread and makes its id and time, so the answer needs no
+ * read back; the write joins the store's group commit while the connection is parked (many
+ * publishers share one fsync), and the 201 goes out once it is on disk. */
 int api_events_publish(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct app *app = req->app;
     json_t *body = NULL;
-    struct store_tx *tx = NULL;
-    int rc = -1, fanned = 0;
-    char id[CRYPTO_ID_MAX];
+    struct pending_event *p = NULL;
+    int rc = -1;
     if (check_project(req, err) < 0 || !(body = json_parse_body(req->body, req->body_len, err)))
         goto out;
     const char *key;
@@ -61,28 +126,29 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
         error_set(err, ERR_VALIDATION, "an event's data may be at most %d bytes", EVENT_DATA_MAX);
         goto out;
     }
-    if (store_tx_begin(app->store, &tx, err) < 0 ||
-        events_emit(tx, req->principal->tenant_id, type, data ? json_incref(data) : json_object(),
-                    id, &fanned, err) < 0)
-        goto out;
-    struct store_tx *committing = tx;
-    tx = NULL;
-    if (store_tx_commit(committing, err) < 0)
-        goto out;
-    engine_wake(app->engine);
-    struct event_record ev;
-    if (store_event_get(app->store, req->principal->tenant_id, id, &ev, err) < 0)
-        goto out;
-    json_t *answer = envelope_json(&ev);
-    free((char *)ev.data);
-    if (!answer) {
+    if (!(p = calloc(1, sizeof *p))) {
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    json_object_set_new(answer, "deliveries", json_integer(fanned));
-    rc = http_respond_json(res, 201, answer, err);
+    p->engine = app->engine;
+    p->store = app->store;
+    snprintf(p->ev.tenant_id, sizeof p->ev.tenant_id, "%s", req->principal->tenant_id);
+    snprintf(p->ev.type, sizeof p->ev.type, "%s", type);
+    clock_format_rfc3339(clock_now_ms(), p->ev.created_at);
+    if (crypto_id_new("evt_", p->ev.id) < 0) {
+        error_set(err, ERR_INTERNAL, "no randomness available");
+        goto out;
+    }
+    if (!(p->ev.data = data ? json_dumps(data, JSON_COMPACT) : strdup("{}"))) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    struct http_deferral d = {.ctx = p, .start = start, .finish = finish, .release = release};
+    p = NULL;
+    rc = http_defer(req, &d);
 out:
-    store_tx_rollback(tx);
+    if (p)
+        release(p);
     json_decref(body);
     return rc;
 }

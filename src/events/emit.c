@@ -1,4 +1,5 @@
 /* events/emit.c - writing events into the outbox, and their envelope. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,13 @@ int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, js
     json_decref(data);
     if (!text)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    int rc = store_event_insert(tx, tenant_id, type, text, id_out, fanned, err);
+    struct event_record ev = {.data = text};
+    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", tenant_id);
+    snprintf(ev.type, sizeof ev.type, "%s", type);
+    int rc = store_event_insert(tx, &ev, fanned, err);
     free(text);
+    if (rc == 0)
+        memcpy(id_out, ev.id, sizeof ev.id);
     return rc;
 }
 

@@ -353,13 +353,6 @@ int store_webhook_log_list(struct store *s, const char *tenant_id, const char *p
 
 /* ---- events and the delivery outbox (q_events.c) -------------------------------------- */
 
-/* Inserts an event and, in the same transaction, one pending delivery for every active
- * destination of the tenant whose eventTypes list the type or "*". *fanned (optional)
- * receives the number of deliveries. */
-int store_event_insert(struct store_tx *tx, const char *tenant_id, const char *type,
-                       const char *data_json, char id_out[CRYPTO_ID_MAX], int *fanned,
-                       struct error *err);
-
 struct event_record {
     char id[CRYPTO_ID_MAX];
     char tenant_id[CRYPTO_ID_MAX];
@@ -367,6 +360,13 @@ struct event_record {
     const char *data; /* JSON text; valid during the callback, or owned when said so */
     char created_at[CLOCK_RFC3339_LEN];
 };
+
+/* Writes ev into the outbox inside tx: the event row and one pending delivery for every
+ * active destination of the tenant whose eventTypes list the type or "*". tenant_id, type and data must be set; id and created_at are made when empty
+ * (a caller that answers with the envelope makes them first). *fanned (optional) receives
+ * the number of deliveries. */
+int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned,
+                       struct error *err);
 
 /* Newest first; before_id "" or NULL for the first page. */
 int store_event_list(struct store *s, const char *tenant_id, const char *before_id, int limit,
