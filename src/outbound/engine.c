@@ -578,34 +578,45 @@ static int on_claimed(void *ctx, const struct delivery *d)
     return 0;
 }
 
-/* One transaction per round: records the answers collected since the last one and, when
- * there is room in flight, claims the next deliveries into claimed[] (their number in *n).
- * A delivery is leased before it is sent, and each answer is on disk before its delivery
- * can be claimed again. One commit instead of two per round: under a stream of events the
- * engine waits its turn for the store's write lock once a round. */
+struct round_write {
+    struct engine *e;
+    int room;
+    struct delivery *claimed;
+    size_t *n;
+};
+
+static int write_round(void *ctx, struct store_tx *tx, struct error *err)
+{
+    struct round_write *w = ctx;
+    struct engine *e = w->e;
+    *w->n = 0;
+    for (size_t i = 0; i < e->n_done; i++) {
+        struct outcome *o = &e->done[i];
+        if (store_delivery_record(tx, o->delivery_id, &o->attempt, o->status,
+                                  o->next_attempt_ms, err) < 0)
+            return -1;
+    }
+    if (w->room <= 0)
+        return 0;
+    void *claim_ctx[2] = {w->claimed, w->n};
+    return store_deliveries_claim(tx, clock_now_ms(), e->cfg.lease_ms, w->room, on_claimed,
+                                  claim_ctx, err);
+}
+
+/* One write per round: records the answers collected since the last one and, when there is
+ * room in flight, claims the next deliveries into claimed[] (their number in *n). A
+ * delivery is leased before it is sent, and each answer is on disk before its delivery can
+ * be claimed again. The write joins the store's group commit rather than taking the write
+ * lock itself: under a stream of events the committer would otherwise hold the lock almost
+ * all the time, and the engine's turns would come late (SQLite's busy wait backs off). */
 static void record_and_claim(struct engine *e, int room, struct delivery *claimed, size_t *n)
 {
     *n = 0;
     if (e->n_done == 0 && room <= 0)
         return;
-    struct store_tx *tx = NULL;
     struct error err = {0};
-    int rc = store_tx_begin(e->cfg.store, &tx, &err);
-    for (size_t i = 0; rc == 0 && i < e->n_done; i++) {
-        struct outcome *o = &e->done[i];
-        rc = store_delivery_record(tx, o->delivery_id, &o->attempt, o->status,
-                                   o->next_attempt_ms, &err);
-    }
-    if (rc == 0 && room > 0) {
-        void *ctx[2] = {claimed, n};
-        rc = store_deliveries_claim(tx, clock_now_ms(), e->cfg.lease_ms, room, on_claimed, ctx,
-                                    &err);
-    }
-    if (rc == 0)
-        rc = store_tx_commit(tx, &err);
-    else
-        store_tx_rollback(tx);
-    if (rc < 0) {
+    struct round_write w = {.e = e, .room = room, .claimed = claimed, .n = n};
+    if (store_batch_run(e->cfg.store, write_round, &w, &err) < 0) {
         *n = 0; /* not claimed after all */
         if (e->n_done > 0)
             log_error("cannot record %zu delivery attempts (they are resent when their leases "

@@ -143,3 +143,53 @@ void store_batch_submit(struct store *s, struct store_batch_job *job)
     pthread_cond_signal(&b->wake);
     pthread_mutex_unlock(&b->lock);
 }
+
+/* store_batch_run's job: the caller sleeps until the committer has finished it. */
+struct waiting_job {
+    struct store_batch_job job;
+    int (*work)(void *ctx, struct store_tx *tx, struct error *err);
+    void *ctx;
+    pthread_mutex_t lock;
+    pthread_cond_t finished_cond;
+    bool finished;
+    int rc;
+    struct error err;
+};
+
+static int waiting_work(void *ctx, struct store_tx *tx, struct error *err)
+{
+    struct waiting_job *w = ctx;
+    return w->work(w->ctx, tx, err);
+}
+
+static void waiting_done(void *ctx, int rc, const struct error *err)
+{
+    struct waiting_job *w = ctx;
+    pthread_mutex_lock(&w->lock);
+    w->rc = rc;
+    if (rc < 0)
+        w->err = *err;
+    w->finished = true;
+    pthread_cond_signal(&w->finished_cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int store_batch_run(struct store *s, int (*work)(void *ctx, struct store_tx *tx,
+                                                 struct error *err),
+                    void *ctx, struct error *err)
+{
+    struct waiting_job w = {.work = work, .ctx = ctx};
+    w.job = (struct store_batch_job){.work = waiting_work, .done = waiting_done, .ctx = &w};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.finished_cond, NULL);
+    store_batch_submit(s, &w.job);
+    pthread_mutex_lock(&w.lock);
+    while (!w.finished)
+        pthread_cond_wait(&w.finished_cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    pthread_cond_destroy(&w.finished_cond);
+    pthread_mutex_destroy(&w.lock);
+    if (w.rc < 0 && err)
+        *err = w.err;
+    return w.rc;
+}

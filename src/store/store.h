@@ -157,6 +157,12 @@ struct store_batch_job {
 int store_batch_start(struct store *s, struct error *err);
 void store_batch_stop(struct store *s); /* finishes queued jobs first */
 void store_batch_submit(struct store *s, struct store_batch_job *job);
+/* Runs work in the next group commit and waits until it is on disk (or failed): for a
+ * thread that writes often and would otherwise queue for the write lock behind the
+ * committer. Returns work()'s result, or -1 when the commit failed. */
+int store_batch_run(struct store *s, int (*work)(void *ctx, struct store_tx *tx,
+                                                 struct error *err),
+                    void *ctx, struct error *err);
 
 /* ---- the books ----------------------------------------------------------------------- */
 
