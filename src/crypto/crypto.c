@@ -179,6 +179,23 @@ void crypto_token_hash(const char *token, size_t len, char out_hex[2 * CRYPTO_SH
     crypto_hex(digest, sizeof digest, out_hex);
 }
 
+/* 8 random bytes for an id. A booking makes about ten ids, and each RAND_bytes call costs
+ * more than the bytes (locks, a fork check, the DRBG's setup); ids need unpredictable, not
+ * secret, bits, so each thread draws them from a buffer it refills 64 ids at a time. */
+static int id_random(unsigned char out[8])
+{
+    static _Thread_local unsigned char pool[512];
+    static _Thread_local size_t used = sizeof pool;
+    if (used == sizeof pool) {
+        if (crypto_random(pool, sizeof pool) < 0)
+            return -1;
+        used = 0;
+    }
+    memcpy(out, pool + used, 8);
+    used += 8;
+    return 0;
+}
+
 int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX])
 {
     /* 48 bits of milliseconds and a 16-bit sequence, so ids made later in this process
@@ -192,7 +209,7 @@ int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX])
 
     unsigned char raw[16];
     size_t plen = strlen(prefix);
-    if (plen + 2 * sizeof raw + 1 > CRYPTO_ID_MAX || crypto_random(raw + 8, 8) < 0)
+    if (plen + 2 * sizeof raw + 1 > CRYPTO_ID_MAX || id_random(raw + 8) < 0)
         return -1;
     for (int i = 0; i < 8; i++)
         raw[i] = (unsigned char)(next >> (56 - 8 * i));

@@ -13,6 +13,19 @@ const long *events_milestones(size_t *count)
     return milestones;
 }
 
+int events_emit_text(struct store_tx *tx, const char *tenant_id, const char *type,
+                     const char *data_json, char id_out[CRYPTO_ID_MAX], int *fanned,
+                     struct error *err)
+{
+    struct event_record ev = {.data = data_json};
+    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", tenant_id);
+    snprintf(ev.type, sizeof ev.type, "%s", type);
+    if (store_event_insert(tx, &ev, fanned, err) < 0)
+        return -1;
+    memcpy(id_out, ev.id, sizeof ev.id);
+    return 0;
+}
+
 int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, json_t *data,
                 char id_out[CRYPTO_ID_MAX], int *fanned, struct error *err)
 {
@@ -20,13 +33,8 @@ int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, js
     json_decref(data);
     if (!text)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    struct event_record ev = {.data = text};
-    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", tenant_id);
-    snprintf(ev.type, sizeof ev.type, "%s", type);
-    int rc = store_event_insert(tx, &ev, fanned, err);
+    int rc = events_emit_text(tx, tenant_id, type, text, id_out, fanned, err);
     free(text);
-    if (rc == 0)
-        memcpy(id_out, ev.id, sizeof ev.id);
     return rc;
 }
 

@@ -213,6 +213,10 @@ static json_t *payment_data(const struct booking_ctx *b, const struct payment *p
     return d;
 }
 
+static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
+                                const struct payment *p, const struct invoice *inv,
+                                struct error *err);
+
 /* Outbox events of one payment, in its savepoint: payment.verified always; then
  * payment.settled, or payment.failed; and for a customer's settled payment (revenue),
  * customer.first_payment and customer.milestone when a threshold is crossed. */
@@ -221,6 +225,21 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
 {
     char id[CRYPTO_ID_MAX];
     const char *tenant = b->install.tenant_id;
+    if (p->kind == PAYMENT_SETTLED && booked) {
+        /* Both events carry the same data: made and written out once. */
+        json_t *data = payment_data(b, p, inv, true);
+        char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+        json_decref(data);
+        int rc = text ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+        if (rc == 0)
+            rc = events_emit_text(tx, tenant, "payment.verified", text, id, NULL, err);
+        if (rc == 0)
+            rc = events_emit_text(tx, tenant, "payment.settled", text, id, NULL, err);
+        free(text);
+        if (rc < 0 || b->direction != LEDGER_REVENUE)
+            return rc;
+        return emit_customer_events(b, tx, p, inv, err);
+    }
     if (events_emit(tx, tenant, "payment.verified", payment_data(b, p, inv, booked), id, NULL,
                     err) < 0)
         return -1;
@@ -229,14 +248,16 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
         json_object_set_new(d, "reason", json_string(p->event));
         return events_emit(tx, tenant, "payment.failed", d, id, NULL, err);
     }
-    if (p->kind != PAYMENT_SETTLED || !booked)
-        return 0;
-    if (events_emit(tx, tenant, "payment.settled", payment_data(b, p, inv, true), id, NULL,
-                    err) < 0)
-        return -1;
-    if (b->direction != LEDGER_REVENUE)
-        return 0;
+    return 0;
+}
 
+/* customer.first_payment and customer.milestone for a customer's settled payment. */
+static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
+                                const struct payment *p, const struct invoice *inv,
+                                struct error *err)
+{
+    char id[CRYPTO_ID_MAX];
+    const char *tenant = b->install.tenant_id;
     int64_t count = 0, total = 0;
     if (store_customer_totals(tx, tenant, inv->party_id, inv->currency, &count, &total, err) < 0)
         return -1;

@@ -69,6 +69,7 @@ static void run_batch(struct store *s, struct store_batch_job *jobs)
 
 static void *committer(void *arg)
 {
+    pthread_setname_np(pthread_self(), "cd-committer"); /* as top -H and perf show it */
     struct store_batch *b = arg;
     pthread_mutex_lock(&b->lock);
     for (;;) {

@@ -236,6 +236,124 @@ static int64_t sqlite_row_int(const struct store_row *row, int col)
     return sqlite3_column_int64(row->handle, col);
 }
 
+/* ---- checkpoints off the commit path ---------------------------------------------------
+ *
+ * A WAL database must now and then copy the log's pages back into the database file (a
+ * checkpoint) and fsync it. SQLite does that by default in whichever connection's commit
+ * takes the log past 1,000 pages, so that commit, and every request waiting for it, stalls
+ * for the copy and an extra fsync: under a steady stream of group commits this is what the
+ * slowest answers wait for. Here the commit hook only wakes a checkpointer thread with its
+ * own connection, whose PASSIVE checkpoints run beside the writers without blocking them.
+ *
+ * A log can only start over from its beginning when a writer finds it fully copied, which a
+ * checkpoint racing a busy writer rarely leaves behind; so once the log passes
+ * WAL_LIMIT_PAGES the committing connection copies the (few) frames still missing itself,
+ * as SQLite would, and the next transaction restarts the log. */
+#define CHECKPOINT_PAGES 1000
+#define WAL_LIMIT_PAGES 8000
+
+struct sqlite_checkpointer {
+    sqlite3 *db;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool due, stopping;
+    struct store_conn **conns;
+    size_t n_conns;
+};
+
+static int on_wal_commit(void *arg, sqlite3 *db, const char *schema, int pages)
+{
+    struct sqlite_checkpointer *cp = arg;
+    if (pages >= WAL_LIMIT_PAGES) {
+        sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&cp->lock);
+        cp->due = true;
+        pthread_cond_signal(&cp->wake);
+        pthread_mutex_unlock(&cp->lock);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "cd-checkpoint"); /* as top -H and perf show it */
+    struct sqlite_checkpointer *cp = arg;
+    pthread_mutex_lock(&cp->lock);
+    while (!cp->stopping) {
+        if (!cp->due) {
+            pthread_cond_wait(&cp->wake, &cp->lock);
+            continue;
+        }
+        cp->due = false;
+        pthread_mutex_unlock(&cp->lock);
+        /* SQLITE_BUSY (another checkpoint is running) needs no retry: the next commit past
+         * the threshold asks again. */
+        sqlite3_wal_checkpoint_v2(cp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&cp->lock);
+    }
+    pthread_mutex_unlock(&cp->lock);
+    return NULL;
+}
+
+static void sqlite_stop_maintenance(void *state)
+{
+    struct sqlite_checkpointer *cp = state;
+    if (!cp)
+        return;
+    /* The connections outlive this: give them back SQLite's own checkpoints. */
+    for (size_t i = 0; i < cp->n_conns; i++)
+        sqlite3_wal_autocheckpoint(cp->conns[i]->db, CHECKPOINT_PAGES);
+    pthread_mutex_lock(&cp->lock);
+    cp->stopping = true;
+    pthread_cond_signal(&cp->wake);
+    pthread_mutex_unlock(&cp->lock);
+    pthread_join(cp->thread, NULL);
+    pthread_cond_destroy(&cp->wake);
+    pthread_mutex_destroy(&cp->lock);
+    sqlite3_close(cp->db);
+    free(cp);
+}
+
+static int sqlite_start_maintenance(const char *target, struct store_conn **conns,
+                                    size_t n_conns, void **state, struct error *err)
+{
+    *state = NULL;
+    if (strcmp(target, ":memory:") == 0)
+        return 0; /* no log to copy */
+    struct sqlite_checkpointer *cp = calloc(1, sizeof *cp);
+    if (!cp)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    cp->conns = conns;
+    cp->n_conns = n_conns;
+    int rc = sqlite3_open_v2(target, &cp->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(cp->db, "PRAGMA synchronous=FULL;", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        error_set(err, ERR_STORE, "cannot open the checkpoint connection to %s: %s", target,
+                  cp->db ? sqlite3_errmsg(cp->db) : sqlite3_errstr(rc));
+        sqlite3_close(cp->db);
+        free(cp);
+        return -1;
+    }
+    sqlite3_busy_timeout(cp->db, BUSY_TIMEOUT_MS);
+    pthread_mutex_init(&cp->lock, NULL);
+    pthread_cond_init(&cp->wake, NULL);
+    if (pthread_create(&cp->thread, NULL, checkpointer_main, cp) != 0) {
+        pthread_cond_destroy(&cp->wake);
+        pthread_mutex_destroy(&cp->lock);
+        sqlite3_close(cp->db);
+        free(cp);
+        return error_set(err, ERR_INTERNAL, "cannot start the checkpoint thread");
+    }
+    /* Replaces SQLite's automatic checkpoints on each connection. */
+    for (size_t i = 0; i < n_conns; i++)
+        sqlite3_wal_hook(conns[i]->db, on_wal_commit, cp);
+    *state = cp;
+    return 0;
+}
+
 const struct store_driver store_driver_sqlite = {
     .scheme = "sqlite",
     .connect = sqlite_connect,
@@ -247,4 +365,6 @@ const struct store_driver store_driver_sqlite = {
     .rollback = sqlite_rollback,
     .row_text = sqlite_row_text,
     .row_int = sqlite_row_int,
+    .start_maintenance = sqlite_start_maintenance,
+    .stop_maintenance = sqlite_stop_maintenance,
 };

@@ -26,6 +26,7 @@ struct store {
     size_t *free_list; /* indices of free connections, n_free of them */
     size_t n_free;
     struct store_batch *batch; /* the committer, when started */
+    void *maintenance;         /* the driver's, see start_maintenance */
 };
 
 struct store_batch *store_get_batch(struct store *s)
@@ -86,6 +87,11 @@ int store_open(const char *dsn, int pool_size, struct store **out, struct error 
         s->free_list[s->n_free++] = (size_t)i;
         s->n_conns++;
     }
+    if (driver->start_maintenance &&
+        driver->start_maintenance(target, s->conns, s->n_conns, &s->maintenance, err) < 0) {
+        store_close(s);
+        return -1;
+    }
     *out = s;
     return 0;
 }
@@ -95,6 +101,8 @@ void store_close(struct store *s)
     if (!s)
         return;
     store_batch_stop(s);
+    if (s->driver->stop_maintenance)
+        s->driver->stop_maintenance(s->maintenance);
     for (size_t i = 0; i < s->n_conns; i++)
         s->driver->disconnect(s->conns[i]);
     free(s->conns);
@@ -243,16 +251,30 @@ void store_tx_rollback(struct store_tx *tx)
     free(tx);
 }
 
-static int savepoint_sql(struct store_tx *tx, const char *verb, int depth, struct error *err)
+/* Savepoint statements per depth, as static strings: the driver keeps each one prepared
+ * (its statement cache is keyed by the SQL's address), where building the text would have
+ * it parsed on every use, twice or more per webhook. */
+#define SAVEPOINT_DEPTH_MAX 8
+#define SAVEPOINT_SQL(n) {"SAVEPOINT sp" #n, "RELEASE SAVEPOINT sp" #n, "ROLLBACK TO SAVEPOINT sp" #n}
+static const char *const savepoint_sql_at[SAVEPOINT_DEPTH_MAX][3] = {
+    SAVEPOINT_SQL(1), SAVEPOINT_SQL(2), SAVEPOINT_SQL(3), SAVEPOINT_SQL(4),
+    SAVEPOINT_SQL(5), SAVEPOINT_SQL(6), SAVEPOINT_SQL(7), SAVEPOINT_SQL(8),
+};
+
+enum savepoint_verb { SP_OPEN, SP_RELEASE, SP_ROLLBACK };
+
+static int savepoint_sql(struct store_tx *tx, enum savepoint_verb verb, int depth,
+                         struct error *err)
 {
-    char sql[64];
-    snprintf(sql, sizeof sql, "%s sp%d", verb, depth);
-    return store_exec_script(tx->s, tx->conn, sql, err);
+    if (depth < 1 || depth > SAVEPOINT_DEPTH_MAX)
+        return error_set(err, ERR_INTERNAL, "savepoints nested deeper than %d",
+                         SAVEPOINT_DEPTH_MAX);
+    return store_tx_query(tx, savepoint_sql_at[depth - 1][verb], NULL, 0, NULL, NULL, NULL, err);
 }
 
 int store_tx_savepoint(struct store_tx *tx, struct error *err)
 {
-    if (savepoint_sql(tx, "SAVEPOINT", tx->depth + 1, err) < 0)
+    if (savepoint_sql(tx, SP_OPEN, tx->depth + 1, err) < 0)
         return -1;
     tx->depth++;
     return 0;
@@ -262,7 +284,7 @@ int store_tx_release(struct store_tx *tx, struct error *err)
 {
     if (tx->depth == 0)
         return error_set(err, ERR_INTERNAL, "no savepoint to release");
-    if (savepoint_sql(tx, "RELEASE SAVEPOINT", tx->depth, err) < 0)
+    if (savepoint_sql(tx, SP_RELEASE, tx->depth, err) < 0)
         return -1;
     tx->depth--;
     return 0;
@@ -272,7 +294,7 @@ int store_tx_undo(struct store_tx *tx, struct error *err)
 {
     if (tx->depth == 0)
         return error_set(err, ERR_INTERNAL, "no savepoint to undo");
-    if (savepoint_sql(tx, "ROLLBACK TO SAVEPOINT", tx->depth, err) < 0)
+    if (savepoint_sql(tx, SP_ROLLBACK, tx->depth, err) < 0)
         return -1;
     return store_tx_release(tx, err);
 }

@@ -55,6 +55,12 @@ struct store_driver {
     void (*rollback)(struct store_conn *conn);
     const char *(*row_text)(const struct store_row *row, int col);
     int64_t (*row_int)(const struct store_row *row, int col);
+    /* Work the backend does beside the queries for an open store (SQLite: checkpoints off
+     * the commit path); both may be NULL. *state is handed back to stop_maintenance, which
+     * runs before the connections close. */
+    int (*start_maintenance)(const char *target, struct store_conn **conns, size_t n_conns,
+                             void **state, struct error *err);
+    void (*stop_maintenance)(void *state);
 };
 
 extern const struct store_driver store_driver_sqlite;
