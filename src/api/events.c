@@ -53,7 +53,7 @@ static void inserted(void *ctx, int rc, const struct error *err)
     p->rc = rc;
     if (rc < 0)
         p->err = *err;
-    else
+    else if (p->fanned > 0)
         engine_wake(p->engine); /* its deliveries are due now */
     p->resume(p->token);
 }

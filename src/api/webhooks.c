@@ -64,8 +64,8 @@ static void booked(void *ctx, int rc, const struct error *err)
     p->rc = rc;
     if (rc < 0)
         p->err = *err;
-    else
-        engine_wake(p->engine); /* its events may have deliveries due now */
+    else if (pipeline_job_deliveries(p->job) > 0)
+        engine_wake(p->engine); /* its deliveries are due now */
     p->resume(p->token);
 }
 

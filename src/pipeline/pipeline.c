@@ -26,6 +26,7 @@ struct booking_ctx {
     struct tenant_settings settings; /* the tenant's chart and milestones */
     struct ledger_accounts accounts;
     const char *default_supplier;
+    int deliveries; /* written by its events: the delivery engine has work when > 0 */
 };
 
 static int read_secret(const struct provider_install *inst, const char *key, struct buf *out,
@@ -190,6 +191,29 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     return 0;
 }
 
+/* The job's events go into the outbox through these: they count the deliveries written. */
+static int emit_text(struct booking_ctx *b, struct store_tx *tx, const char *type,
+                     const char *data_json, struct error *err)
+{
+    char id[CRYPTO_ID_MAX];
+    int fanned = 0;
+    if (events_emit_text(tx, b->install.tenant_id, type, data_json, id, &fanned, err) < 0)
+        return -1;
+    b->deliveries += fanned;
+    return 0;
+}
+
+static int emit(struct booking_ctx *b, struct store_tx *tx, const char *type, json_t *data,
+                struct error *err)
+{
+    char id[CRYPTO_ID_MAX];
+    int fanned = 0;
+    if (events_emit(tx, b->install.tenant_id, type, data, id, &fanned, err) < 0)
+        return -1;
+    b->deliveries += fanned;
+    return 0;
+}
+
 /* The payment's data for payment.* events (see outbound/destination.h). */
 static json_t *payment_data(const struct booking_ctx *b, const struct payment *p,
                             const struct invoice *inv, bool booked)
@@ -223,8 +247,6 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
 static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                        const struct invoice *inv, bool booked, struct error *err)
 {
-    char id[CRYPTO_ID_MAX];
-    const char *tenant = b->install.tenant_id;
     if (p->kind == PAYMENT_SETTLED && booked) {
         /* Both events carry the same data: made and written out once. */
         json_t *data = payment_data(b, p, inv, true);
@@ -232,21 +254,20 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
         json_decref(data);
         int rc = text ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
         if (rc == 0)
-            rc = events_emit_text(tx, tenant, "payment.verified", text, id, NULL, err);
+            rc = emit_text(b, tx, "payment.verified", text, err);
         if (rc == 0)
-            rc = events_emit_text(tx, tenant, "payment.settled", text, id, NULL, err);
+            rc = emit_text(b, tx, "payment.settled", text, err);
         free(text);
         if (rc < 0 || b->direction != LEDGER_REVENUE)
             return rc;
         return emit_customer_events(b, tx, p, inv, err);
     }
-    if (events_emit(tx, tenant, "payment.verified", payment_data(b, p, inv, booked), id, NULL,
-                    err) < 0)
+    if (emit(b, tx, "payment.verified", payment_data(b, p, inv, booked), err) < 0)
         return -1;
     if (p->kind == PAYMENT_FAILED) {
         json_t *d = payment_data(b, p, inv, false);
         json_object_set_new(d, "reason", json_string(p->event));
-        return events_emit(tx, tenant, "payment.failed", d, id, NULL, err);
+        return emit(b, tx, "payment.failed", d, err);
     }
     return 0;
 }
@@ -256,7 +277,6 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
                                 const struct payment *p, const struct invoice *inv,
                                 struct error *err)
 {
-    char id[CRYPTO_ID_MAX];
     const char *tenant = b->install.tenant_id;
     int64_t count = 0, total = 0;
     if (store_customer_totals(tx, tenant, inv->party_id, inv->currency, &count, &total, err) < 0)
@@ -266,12 +286,12 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
     json_t *customer = json_pack("{s:s, s:s, s:s}", "id", inv->party_id, "name", p->customer_name,
                                  "email", p->customer_email);
     if (count == 1 &&
-        events_emit(tx, tenant, "customer.first_payment",
-                    json_pack("{s:O, s:s, s:s, s:I, s:s, s:s}", "customer", customer, "amount",
-                              amount, "currency", inv->currency, "amountMinor",
-                              (json_int_t)inv->total_gross_minor, "invoiceId", inv->id,
-                              "provider", b->provider->slug),
-                    id, NULL, err) < 0)
+        emit(b, tx, "customer.first_payment",
+             json_pack("{s:O, s:s, s:s, s:I, s:s, s:s}", "customer", customer, "amount", amount,
+                       "currency", inv->currency, "amountMinor",
+                       (json_int_t)inv->total_gross_minor, "invoiceId", inv->id, "provider",
+                       b->provider->slug),
+             err) < 0)
         goto fail;
     size_t n = b->settings.n_milestones;
     const long *thresholds = b->settings.milestones;
@@ -288,10 +308,10 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
             memcpy(mtotal.currency, inv->currency, 4);
             money_format(&mt, ts);
             money_format(&mtotal, tot);
-            if (events_emit(tx, tenant, "customer.milestone",
-                            json_pack("{s:O, s:s, s:s, s:s}", "customer", customer, "threshold",
-                                      ts, "total", tot, "currency", inv->currency),
-                            id, NULL, err) < 0)
+            if (emit(b, tx, "customer.milestone",
+                     json_pack("{s:O, s:s, s:s, s:s}", "customer", customer, "threshold", ts,
+                               "total", tot, "currency", inv->currency),
+                     err) < 0)
                 goto fail;
         }
     }
@@ -388,6 +408,11 @@ struct pipeline_job {
     bool all_duplicates;
 };
 
+int pipeline_job_deliveries(const struct pipeline_job *job)
+{
+    return job->b.deliveries;
+}
+
 void pipeline_job_free(struct pipeline_job *job)
 {
     if (!job)
@@ -482,6 +507,7 @@ final:
 int pipeline_job_book(struct pipeline_job *job, struct store_tx *tx, struct error *err)
 {
     job->all_duplicates = true;
+    job->b.deliveries = 0;
     json_array_clear(job->results);
     for (size_t i = 0; i < job->payments.n; i++)
         if (book_payment(&job->b, tx, &job->req, &job->payments.items[i], job->results,

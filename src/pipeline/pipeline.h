@@ -47,6 +47,8 @@ int pipeline_job_book(struct pipeline_job *job, struct store_tx *tx, struct erro
 void pipeline_job_finish(struct pipeline_job *job, int rc, const struct error *err,
                          struct pipeline_outcome *out);
 void pipeline_job_free(struct pipeline_job *job);
+/* How many deliveries the booking wrote into the outbox (0: the engine has nothing new). */
+int pipeline_job_deliveries(const struct pipeline_job *job);
 
 /* All three with a transaction of its own. Never fails as a function: every problem is
  * an outcome with a status. */
