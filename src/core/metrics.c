@@ -23,6 +23,7 @@ static size_t n_labels; /* routes + 1 for unmatched */
 static _Atomic uint64_t *request_counts; /* [n_labels][STATUS_SPAN] */
 static struct histogram request_latency;
 static struct histogram commit_latency;
+static struct histogram sync_latency;
 
 int metrics_init(const char *const *route_labels, size_t n_routes)
 {
@@ -63,6 +64,11 @@ void metrics_request(size_t route_index, int status, int64_t duration_us)
 void metrics_store_commit(int64_t duration_us)
 {
     histogram_observe(&commit_latency, duration_us);
+}
+
+void metrics_store_sync(int64_t duration_us)
+{
+    histogram_observe(&sync_latency, duration_us);
 }
 
 static int render_histogram(struct buf *out, const char *name, const char *help,
@@ -113,5 +119,9 @@ int metrics_render(struct buf *out)
     if (rc == 0)
         rc = render_histogram(out, "connectord_store_commit_duration_seconds",
                               "Store transaction commit latency.", &commit_latency);
+    if (rc == 0)
+        rc = render_histogram(out, "connectord_store_sync_duration_seconds",
+                              "Group commit: how long making the committed batches durable took.",
+                              &sync_latency);
     return rc;
 }

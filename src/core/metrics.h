@@ -19,6 +19,7 @@ void metrics_shutdown(void);
 
 void metrics_request(size_t route_index, int status, int64_t duration_us);
 void metrics_store_commit(int64_t duration_us);
+void metrics_store_sync(int64_t duration_us); /* the group commit's flush to disk */
 
 int metrics_render(struct buf *out);
 

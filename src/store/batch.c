@@ -5,6 +5,14 @@
  * queued since its last commit, runs each inside its own savepoint of one transaction (a
  * job that fails is rolled back alone), commits once, and only then tells each job how it
  * ended. A request is answered after done() ran, so every acknowledged write is on disk.
+ *
+ * When the driver can commit without waiting for the disk (SQLite: see sqlite_sync), the
+ * committer does so on a connection of its own and hands the committed batch to a syncer
+ * thread, which makes it durable and then calls done(); meanwhile the committer already
+ * runs the next batch. The syncer takes every batch handed over since its last sync, so
+ * one fsync may cover several. Batches are synced in the order they committed, so a job is
+ * never told it is on disk before a batch it may have read from.
+ *
  * Without a started committer (command-line tools, tests) a job runs and commits alone. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,19 +25,41 @@
 
 struct store_batch {
     struct store *store;
-    pthread_t thread;
+    struct store_conn *conn; /* the committer's own, or NULL: one from the pool per batch */
+    bool unsynced;           /* conn's commits need the syncer */
+    pthread_t committer, syncer;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct store_batch_job *head, *tail;
-    bool stopping;
+    pthread_cond_t wake, sync_wake;
+    struct store_batch_job *head, *tail;           /* queued */
+    struct store_batch_job *sync_head, *sync_tail; /* committed, not yet on disk */
+    bool stopping, sync_stopping;
 };
 
-/* Runs one batch; jobs is a list of at most BATCH_MAX. */
-static void run_batch(struct store *s, struct store_batch_job *jobs)
+/* Tells each job of a list how it ended; done() may free the job, so next is read first. */
+static void finish_jobs(struct store_batch_job *jobs)
+{
+    for (struct store_batch_job *j = jobs, *next; j; j = next) {
+        next = j->next;
+        j->done(j->ctx, j->rc, &j->err);
+    }
+}
+
+static void fail_jobs(struct store_batch_job *jobs, const struct error *err)
+{
+    for (struct store_batch_job *j = jobs; j; j = j->next) {
+        j->rc = -1;
+        j->err = *err;
+    }
+}
+
+/* Runs one batch of at most BATCH_MAX jobs on conn (NULL: a pooled connection). Returns
+ * true when it committed and still needs the syncer, false when its jobs were told. */
+static bool run_batch(struct store *s, struct store_conn *conn, bool unsynced,
+                      struct store_batch_job *jobs)
 {
     struct store_tx *tx = NULL;
     struct error err = {0};
-    int begin_rc = store_tx_begin(s, &tx, &err);
+    int begin_rc = conn ? store_tx_begin_on(s, conn, &tx, &err) : store_tx_begin(s, &tx, &err);
     for (struct store_batch_job *j = jobs; j; j = j->next) {
         error_clear(&j->err);
         if (begin_rc < 0) {
@@ -55,22 +85,18 @@ static void run_batch(struct store *s, struct store_batch_job *jobs)
     }
     if (tx && store_tx_commit(tx, &err) < 0) {
         log_error("group commit failed: %s", err.message);
-        for (struct store_batch_job *j = jobs; j; j = j->next) {
-            j->rc = -1;
-            j->err = err;
-        }
+        fail_jobs(jobs, &err);
+    } else if (tx && unsynced) {
+        return true;
     }
-    /* done() may free the job, so read next first. */
-    for (struct store_batch_job *j = jobs, *next; j; j = next) {
-        next = j->next;
-        j->done(j->ctx, j->rc, &j->err);
-    }
+    finish_jobs(jobs);
+    return false;
 }
 
-static void *committer(void *arg)
+static void *committer_main(void *arg)
 {
-    pthread_setname_np(pthread_self(), "cd-committer"); /* as top -H and perf show it */
     struct store_batch *b = arg;
+    pthread_setname_np(pthread_self(), "cd-committer"); /* as top -H and perf show it */
     pthread_mutex_lock(&b->lock);
     for (;;) {
         while (!b->head && !b->stopping)
@@ -86,11 +112,55 @@ static void *committer(void *arg)
             b->tail = NULL;
         last->next = NULL;
         pthread_mutex_unlock(&b->lock);
-        run_batch(b->store, jobs);
+        bool to_sync = run_batch(b->store, b->conn, b->unsynced, jobs);
+        pthread_mutex_lock(&b->lock);
+        if (to_sync) {
+            if (b->sync_tail)
+                b->sync_tail->next = jobs;
+            else
+                b->sync_head = jobs;
+            b->sync_tail = last;
+            pthread_cond_signal(&b->sync_wake);
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+}
+
+static void *syncer_main(void *arg)
+{
+    struct store_batch *b = arg;
+    pthread_setname_np(pthread_self(), "cd-sync");
+    pthread_mutex_lock(&b->lock);
+    for (;;) {
+        while (!b->sync_head && !b->sync_stopping)
+            pthread_cond_wait(&b->sync_wake, &b->lock);
+        if (!b->sync_head)
+            break; /* stopping, and nothing left to sync */
+        struct store_batch_job *jobs = b->sync_head;
+        b->sync_head = b->sync_tail = NULL;
+        pthread_mutex_unlock(&b->lock);
+        struct error err = {0};
+        if (store_sync(b->store, &err) < 0) {
+            /* Committed, but perhaps not on disk: not acknowledged. A provider that sends
+             * the webhook again finds it booked and gets its 200 then. */
+            log_error("group commit: %s", err.message);
+            fail_jobs(jobs, &err);
+        }
+        finish_jobs(jobs);
         pthread_mutex_lock(&b->lock);
     }
     pthread_mutex_unlock(&b->lock);
     return NULL;
+}
+
+static void batch_free(struct store_batch *b)
+{
+    pthread_cond_destroy(&b->sync_wake);
+    pthread_cond_destroy(&b->wake);
+    pthread_mutex_destroy(&b->lock);
+    store_conn_close(b->store, b->conn);
+    free(b);
 }
 
 int store_batch_start(struct store *s, struct error *err)
@@ -101,10 +171,22 @@ int store_batch_start(struct store *s, struct error *err)
     b->store = s;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->wake, NULL);
-    if (pthread_create(&b->thread, NULL, committer, b) != 0) {
-        pthread_cond_destroy(&b->wake);
-        pthread_mutex_destroy(&b->lock);
-        free(b);
+    pthread_cond_init(&b->sync_wake, NULL);
+    if (store_conn_open_unsynced(s, &b->conn, &b->unsynced, err) < 0) {
+        batch_free(b);
+        return -1;
+    }
+    if (pthread_create(&b->syncer, NULL, syncer_main, b) != 0) {
+        batch_free(b);
+        return error_set(err, ERR_INTERNAL, "cannot start the sync thread");
+    }
+    if (pthread_create(&b->committer, NULL, committer_main, b) != 0) {
+        pthread_mutex_lock(&b->lock);
+        b->sync_stopping = true;
+        pthread_cond_signal(&b->sync_wake);
+        pthread_mutex_unlock(&b->lock);
+        pthread_join(b->syncer, NULL);
+        batch_free(b);
         return error_set(err, ERR_INTERNAL, "cannot start the committer thread");
     }
     store_set_batch(s, b);
@@ -116,15 +198,19 @@ void store_batch_stop(struct store *s)
     struct store_batch *b = store_get_batch(s);
     if (!b)
         return;
+    /* The committer finishes the queue, then the syncer what the committer handed over. */
     pthread_mutex_lock(&b->lock);
     b->stopping = true;
     pthread_cond_signal(&b->wake);
     pthread_mutex_unlock(&b->lock);
-    pthread_join(b->thread, NULL);
+    pthread_join(b->committer, NULL);
+    pthread_mutex_lock(&b->lock);
+    b->sync_stopping = true;
+    pthread_cond_signal(&b->sync_wake);
+    pthread_mutex_unlock(&b->lock);
+    pthread_join(b->syncer, NULL);
     store_set_batch(s, NULL);
-    pthread_cond_destroy(&b->wake);
-    pthread_mutex_destroy(&b->lock);
-    free(b);
+    batch_free(b);
 }
 
 void store_batch_submit(struct store *s, struct store_batch_job *job)
@@ -132,7 +218,7 @@ void store_batch_submit(struct store *s, struct store_batch_job *job)
     struct store_batch *b = store_get_batch(s);
     job->next = NULL;
     if (!b) {
-        run_batch(s, job);
+        run_batch(s, NULL, false, job);
         return;
     }
     pthread_mutex_lock(&b->lock);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/metrics.h"
 
 static const struct store_driver *const drivers[] = {
@@ -25,6 +26,7 @@ struct store {
     size_t n_conns;
     size_t *free_list; /* indices of free connections, n_free of them */
     size_t n_free;
+    char *target;              /* the DSN after its scheme, for connections opened later */
     struct store_batch *batch; /* the committer, when started */
     void *maintenance;         /* the driver's, see start_maintenance */
 };
@@ -71,11 +73,12 @@ int store_open(const char *dsn, int pool_size, struct store **out, struct error 
     if (!s)
         return error_set(err, ERR_INTERNAL, "out of memory");
     s->driver = driver;
+    s->target = strdup(target);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->available, NULL);
     s->conns = calloc((size_t)pool_size, sizeof *s->conns);
     s->free_list = calloc((size_t)pool_size, sizeof *s->free_list);
-    if (!s->conns || !s->free_list) {
+    if (!s->conns || !s->free_list || !s->target) {
         store_close(s);
         return error_set(err, ERR_INTERNAL, "out of memory");
     }
@@ -107,6 +110,7 @@ void store_close(struct store *s)
         s->driver->disconnect(s->conns[i]);
     free(s->conns);
     free(s->free_list);
+    free(s->target);
     pthread_cond_destroy(&s->available);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -212,24 +216,44 @@ int store_ping(struct store *s, struct error *err)
 struct store_tx {
     struct store *s;
     struct store_conn *conn;
-    int depth; /* open savepoints */
+    bool pooled; /* conn goes back to the pool at the end */
+    int depth;   /* open savepoints */
 };
 
-int store_tx_begin(struct store *s, struct store_tx **out, struct error *err)
+static void tx_end(struct store_tx *tx)
+{
+    if (tx->pooled)
+        store_release(tx->s, tx->conn);
+    free(tx);
+}
+
+static int tx_begin(struct store *s, struct store_conn *conn, struct store_tx **out,
+                    struct error *err)
 {
     struct store_tx *tx = calloc(1, sizeof *tx);
     *out = NULL;
     if (!tx)
         return error_set(err, ERR_INTERNAL, "out of memory");
     tx->s = s;
-    tx->conn = store_acquire(s);
+    tx->pooled = conn == NULL;
+    tx->conn = conn ? conn : store_acquire(s);
     if (store_begin(s, tx->conn, err) < 0) {
-        store_release(s, tx->conn);
-        free(tx);
+        tx_end(tx);
         return -1;
     }
     *out = tx;
     return 0;
+}
+
+int store_tx_begin(struct store *s, struct store_tx **out, struct error *err)
+{
+    return tx_begin(s, NULL, out, err);
+}
+
+int store_tx_begin_on(struct store *s, struct store_conn *conn, struct store_tx **out,
+                      struct error *err)
+{
+    return tx_begin(s, conn, out, err);
 }
 
 int store_tx_commit(struct store_tx *tx, struct error *err)
@@ -237,8 +261,7 @@ int store_tx_commit(struct store_tx *tx, struct error *err)
     int rc = store_commit(tx->s, tx->conn, err);
     if (rc < 0)
         store_rollback(tx->s, tx->conn);
-    store_release(tx->s, tx->conn);
-    free(tx);
+    tx_end(tx);
     return rc;
 }
 
@@ -247,8 +270,38 @@ void store_tx_rollback(struct store_tx *tx)
     if (!tx)
         return;
     store_rollback(tx->s, tx->conn);
-    store_release(tx->s, tx->conn);
-    free(tx);
+    tx_end(tx);
+}
+
+int store_conn_open_unsynced(struct store *s, struct store_conn **out, bool *unsynced,
+                             struct error *err)
+{
+    *unsynced = false;
+    if (s->driver->connect(s->target, out, err) < 0)
+        return -1;
+    if (!s->driver->unsynced_commits || !s->driver->sync || !s->maintenance)
+        return 0;
+    if (s->driver->unsynced_commits(s->maintenance, *out, err) < 0) {
+        s->driver->disconnect(*out);
+        *out = NULL;
+        return -1;
+    }
+    *unsynced = true;
+    return 0;
+}
+
+void store_conn_close(struct store *s, struct store_conn *conn)
+{
+    if (conn)
+        s->driver->disconnect(conn);
+}
+
+int store_sync(struct store *s, struct error *err)
+{
+    int64_t start = clock_monotonic_us();
+    int rc = s->driver->sync ? s->driver->sync(s->maintenance, err) : 0;
+    metrics_store_sync(clock_monotonic_us() - start);
+    return rc;
 }
 
 /* Savepoint statements per depth, as static strings: the driver keeps each one prepared

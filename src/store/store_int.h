@@ -6,6 +6,7 @@
 #ifndef CONNECTORD_STORE_INT_H
 #define CONNECTORD_STORE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,12 @@ struct store_driver {
     int (*start_maintenance)(const char *target, struct store_conn **conns, size_t n_conns,
                              void **state, struct error *err);
     void (*stop_maintenance)(void *state);
+    /* Group commit (batch.c): unsynced_commits() makes a connection's commits return once
+     * the transaction is written, before the disk has it; sync() then makes every commit
+     * made before the call durable. Both get the maintenance state. Drivers without them
+     * leave both NULL, and every commit is durable by itself. */
+    int (*unsynced_commits)(void *state, struct store_conn *conn, struct error *err);
+    int (*sync)(void *state, struct error *err);
 };
 
 extern const struct store_driver store_driver_sqlite;
@@ -92,6 +99,17 @@ int store_run(struct store *s, const char *sql, const struct store_param *params
 int store_tx_query(struct store_tx *tx, const char *sql, const struct store_param *params,
                    size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
                    struct error *err);
+
+/* The committer's own connection, outside the pool: opened with unsynced commits when the
+ * driver has them (*unsynced tells), else an ordinary one. */
+int store_conn_open_unsynced(struct store *s, struct store_conn **out, bool *unsynced,
+                             struct error *err);
+void store_conn_close(struct store *s, struct store_conn *conn);
+/* A transaction on a connection the caller holds (not taken from the pool). */
+int store_tx_begin_on(struct store *s, struct store_conn *conn, struct store_tx **out,
+                      struct error *err);
+/* Makes every commit made before the call durable (see the driver's sync). */
+int store_sync(struct store *s, struct error *err);
 
 /* The committer attached to a store (batch.c), or NULL. */
 struct store_batch;

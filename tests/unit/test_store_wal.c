@@ -150,12 +150,76 @@ static void test_savepoints_nest_and_undo(void **state)
     store_close(s);
 }
 
+struct insert_job {
+    struct store_batch_job job;
+    int rc;
+    _Atomic int *done;
+};
+
+static int insert_row(void *ctx, struct store_tx *tx, struct error *err)
+{
+    struct store_param p[] = {P_INT(64)};
+    return store_tx_query(tx, "INSERT INTO bulk (v) VALUES (randomblob($1))", p, N_PARAMS(p),
+                          NULL, NULL, NULL, err);
+}
+
+static int fail_row(void *ctx, struct store_tx *tx, struct error *err)
+{
+    if (insert_row(ctx, tx, err) < 0)
+        return -1;
+    return error_set(err, ERR_VALIDATION, "refused after writing"); /* undone alone */
+}
+
+static void inserted(void *ctx, int rc, const struct error *err)
+{
+    struct insert_job *j = ctx;
+    j->rc = rc;
+    (*j->done)++;
+}
+
+/* Jobs from the committer thread: each is told only after its batch was made durable (on
+ * the committer's own connection, by the syncer), a failing job is undone alone, and what
+ * was acknowledged reads back after the store is closed and opened again. */
+static void test_group_commit_acknowledges_after_sync(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = NULL;
+    struct error err = {0};
+    enum { JOBS = 2000 };
+    static struct insert_job jobs[JOBS];
+    _Atomic int done = 0;
+    assert_int_equal(store_open(f->dsn, 2, &s, &err), 0);
+    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
+                               NULL, &err),
+                     0);
+    assert_int_equal(store_batch_start(s, &err), 0);
+    for (int i = 0; i < JOBS; i++) {
+        jobs[i] = (struct insert_job){.rc = 1, .done = &done};
+        jobs[i].job = (struct store_batch_job){
+            .work = i % 10 == 9 ? fail_row : insert_row, .done = inserted, .ctx = &jobs[i]};
+        store_batch_submit(s, &jobs[i].job);
+    }
+    /* A caller that waits: its write is on disk when store_batch_run returns. */
+    assert_int_equal(store_batch_run(s, insert_row, NULL, &err), 0);
+    store_batch_stop(s); /* finishes what is queued and handed to the syncer */
+    assert_int_equal(done, JOBS);
+    for (int i = 0; i < JOBS; i++)
+        assert_int_equal(jobs[i].rc, i % 10 == 9 ? -1 : 0);
+    store_close(s);
+
+    assert_int_equal(store_open(f->dsn, 1, &s, &err), 0);
+    assert_int_equal(count_rows(s), JOBS - JOBS / 10 + 1);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_log_stays_bounded_and_reaches_the_database, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_savepoints_nest_and_undo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_acknowledges_after_sync, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
