@@ -8,10 +8,13 @@
  *
  * When the driver can commit without waiting for the disk (SQLite: see sqlite_sync), the
  * committer does so on a connection of its own and hands the committed batch to a syncer
- * thread, which makes it durable and then calls done(); meanwhile the committer already
- * runs the next batch. The syncer takes every batch handed over since its last sync, so
- * one fsync may cover several. Batches are synced in the order they committed, so a job is
- * never told it is on disk before a batch it may have read from.
+ * thread, which makes it durable and then calls done(). One sync is in flight at a time:
+ * while it runs, the committer keeps running the jobs that arrive inside the next,
+ * still open transaction, and commits it the moment the syncer is free. Under load a
+ * batch is thus whatever arrived during one fsync (fewer, larger commits write fewer log
+ * pages per request); when idle, a lone job commits at once. Batches are synced in the
+ * order they committed, so a job is never told it is on disk before a batch it may have
+ * read from.
  *
  * Without a started committer (command-line tools, tests) a job runs and commits alone. */
 #include <pthread.h>
@@ -23,6 +26,13 @@
 
 #define BATCH_MAX 512
 
+/* A transaction being filled: its jobs ran (each in its own savepoint), not yet committed. */
+struct open_batch {
+    struct store_tx *tx;
+    struct store_batch_job *head, *tail;
+    int n;
+};
+
 struct store_batch {
     struct store *store;
     struct store_conn *conn; /* the committer's own, or NULL: one from the pool per batch */
@@ -32,7 +42,9 @@ struct store_batch {
     pthread_cond_t wake, sync_wake;
     struct store_batch_job *head, *tail;           /* queued */
     struct store_batch_job *sync_head, *sync_tail; /* committed, not yet on disk */
+    bool syncing;                                  /* the syncer is at work */
     bool stopping, sync_stopping;
+    struct open_batch open; /* the committer thread's alone */
 };
 
 /* Tells each job of a list how it ended; done() may free the job, so next is read first. */
@@ -52,76 +64,120 @@ static void fail_jobs(struct store_batch_job *jobs, const struct error *err)
     }
 }
 
-/* Runs one batch of at most BATCH_MAX jobs on conn (NULL: a pooled connection). Returns
- * true when it committed and still needs the syncer, false when its jobs were told. */
-static bool run_batch(struct store *s, struct store_conn *conn, bool unsynced,
-                      struct store_batch_job *jobs)
+/* Fails and tells every job of the open batch, after its transaction was rolled back. */
+static void open_batch_fail(struct open_batch *ob, const struct error *err)
 {
-    struct store_tx *tx = NULL;
-    struct error err = {0};
-    int begin_rc = conn ? store_tx_begin_on(s, conn, &tx, &err) : store_tx_begin(s, &tx, &err);
-    for (struct store_batch_job *j = jobs; j; j = j->next) {
+    fail_jobs(ob->head, err);
+    finish_jobs(ob->head);
+    *ob = (struct open_batch){0};
+}
+
+/* Runs a list of jobs inside the open transaction, beginning one on conn (NULL: a pooled
+ * connection) when none is open. */
+static void run_jobs(struct store *s, struct store_conn *conn, struct open_batch *ob,
+                     struct store_batch_job *jobs)
+{
+    for (struct store_batch_job *j = jobs, *next; j; j = next) {
+        next = j->next;
+        j->next = NULL;
         error_clear(&j->err);
-        if (begin_rc < 0) {
-            j->rc = -1;
-            j->err = err;
-            continue;
+        if (!ob->tx) {
+            int rc = conn ? store_tx_begin_on(s, conn, &ob->tx, &j->err)
+                          : store_tx_begin(s, &ob->tx, &j->err);
+            if (rc < 0) {
+                ob->tx = NULL;
+                j->rc = -1;
+                j->done(j->ctx, j->rc, &j->err);
+                continue;
+            }
         }
-        if (store_tx_savepoint(tx, &j->err) < 0) {
+        if (store_tx_savepoint(ob->tx, &j->err) < 0) {
             j->rc = -1;
-            continue;
+        } else {
+            j->rc = j->work(j->ctx, ob->tx, &j->err);
+            struct error sp_err;
+            if ((j->rc < 0 ? store_tx_undo(ob->tx, &sp_err)
+                           : store_tx_release(ob->tx, &sp_err)) < 0) {
+                /* The transaction is in an unknown state: fail the whole batch. */
+                store_tx_rollback(ob->tx);
+                ob->tx = NULL;
+                j->rc = -1;
+                j->err = sp_err;
+                j->done(j->ctx, j->rc, &j->err);
+                open_batch_fail(ob, &sp_err);
+                continue;
+            }
         }
-        j->rc = j->work(j->ctx, tx, &j->err);
-        struct error sp_err;
-        if ((j->rc < 0 ? store_tx_undo(tx, &sp_err) : store_tx_release(tx, &sp_err)) < 0) {
-            /* The transaction is in an unknown state: fail the whole batch. */
-            store_tx_rollback(tx);
-            tx = NULL;
-            begin_rc = -1;
-            err = sp_err;
-            j->rc = -1;
-            j->err = sp_err;
-        }
+        if (ob->tail)
+            ob->tail->next = j;
+        else
+            ob->head = j;
+        ob->tail = j;
+        ob->n++;
     }
-    if (tx && store_tx_commit(tx, &err) < 0) {
+}
+
+/* Commits the open batch. Returns its jobs when they still need the syncer (*last: the
+ * list's end); NULL when they were told (committed durably, or failed). */
+static struct store_batch_job *commit_open(struct open_batch *ob, bool unsynced,
+                                           struct store_batch_job **last)
+{
+    struct open_batch done = *ob;
+    struct error err = {0};
+    *ob = (struct open_batch){0};
+    *last = done.tail;
+    if (!done.tx) {
+        finish_jobs(done.head);
+        return NULL;
+    }
+    if (store_tx_commit(done.tx, &err) < 0) {
         log_error("group commit failed: %s", err.message);
-        fail_jobs(jobs, &err);
-    } else if (tx && unsynced) {
-        return true;
+        fail_jobs(done.head, &err);
+    } else if (unsynced) {
+        return done.head;
     }
-    finish_jobs(jobs);
-    return false;
+    finish_jobs(done.head);
+    return NULL;
 }
 
 static void *committer_main(void *arg)
 {
     struct store_batch *b = arg;
+    struct open_batch *ob = &b->open;
     pthread_setname_np(pthread_self(), "cd-committer"); /* as top -H and perf show it */
     pthread_mutex_lock(&b->lock);
     for (;;) {
-        while (!b->head && !b->stopping)
-            pthread_cond_wait(&b->wake, &b->lock);
-        if (!b->head && b->stopping)
-            break;
-        /* Take up to BATCH_MAX jobs; the rest wait for the next commit. */
-        struct store_batch_job *jobs = b->head, *last = b->head;
-        for (int n = 1; n < BATCH_MAX && last->next; n++)
-            last = last->next;
-        b->head = last->next;
-        if (!b->head)
-            b->tail = NULL;
-        last->next = NULL;
-        pthread_mutex_unlock(&b->lock);
-        bool to_sync = run_batch(b->store, b->conn, b->unsynced, jobs);
-        pthread_mutex_lock(&b->lock);
-        if (to_sync) {
-            if (b->sync_tail)
-                b->sync_tail->next = jobs;
-            else
+        bool sync_free = !b->syncing && !b->sync_head;
+        if (ob->n > 0 && (sync_free || !b->unsynced)) {
+            /* Commit and hand over (or, durable, tell the jobs). */
+            pthread_mutex_unlock(&b->lock);
+            struct store_batch_job *last, *jobs = commit_open(ob, b->unsynced, &last);
+            pthread_mutex_lock(&b->lock);
+            if (jobs) {
                 b->sync_head = jobs;
-            b->sync_tail = last;
-            pthread_cond_signal(&b->sync_wake);
+                b->sync_tail = last;
+                pthread_cond_signal(&b->sync_wake);
+            }
+            continue;
         }
+        if (b->head && ob->n < BATCH_MAX) {
+            /* Run what queued, into the open transaction, up to BATCH_MAX in it. */
+            struct store_batch_job *jobs = b->head, *last = b->head;
+            for (int n = ob->n + 1; n < BATCH_MAX && last->next; n++)
+                last = last->next;
+            b->head = last->next;
+            if (!b->head)
+                b->tail = NULL;
+            last->next = NULL;
+            pthread_mutex_unlock(&b->lock);
+            run_jobs(b->store, b->conn, ob, jobs);
+            pthread_mutex_lock(&b->lock);
+            continue;
+        }
+        if (b->stopping && !b->head && ob->n == 0)
+            break;
+        /* Nothing to run, and the open batch (if any) waits for the syncer. */
+        pthread_cond_wait(&b->wake, &b->lock);
     }
     pthread_mutex_unlock(&b->lock);
     return NULL;
@@ -139,6 +195,7 @@ static void *syncer_main(void *arg)
             break; /* stopping, and nothing left to sync */
         struct store_batch_job *jobs = b->sync_head;
         b->sync_head = b->sync_tail = NULL;
+        b->syncing = true;
         pthread_mutex_unlock(&b->lock);
         struct error err = {0};
         if (store_sync(b->store, &err) < 0) {
@@ -149,6 +206,8 @@ static void *syncer_main(void *arg)
         }
         finish_jobs(jobs);
         pthread_mutex_lock(&b->lock);
+        b->syncing = false;
+        pthread_cond_signal(&b->wake); /* the open batch may commit now */
     }
     pthread_mutex_unlock(&b->lock);
     return NULL;
@@ -218,7 +277,10 @@ void store_batch_submit(struct store *s, struct store_batch_job *job)
     struct store_batch *b = store_get_batch(s);
     job->next = NULL;
     if (!b) {
-        run_batch(s, NULL, false, job);
+        struct open_batch ob = {0};
+        struct store_batch_job *last;
+        run_jobs(s, NULL, &ob, job);
+        commit_open(&ob, false, &last);
         return;
     }
     pthread_mutex_lock(&b->lock);
