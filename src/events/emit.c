@@ -13,17 +13,18 @@ const long *events_milestones(size_t *count)
     return milestones;
 }
 
-int events_emit_text(struct store_tx *tx, const char *tenant_id, const char *type,
-                     const char *data_json, char id_out[CRYPTO_ID_MAX], int *fanned,
-                     struct error *err)
+int events_emit_text(struct store_tx *tx, const char *tenant_id, const char *const *types,
+                     size_t n_types, const char *data_json, int *fanned, struct error *err)
 {
-    struct event_record ev = {.data = data_json};
-    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", tenant_id);
-    snprintf(ev.type, sizeof ev.type, "%s", type);
-    if (store_event_insert(tx, &ev, fanned, err) < 0)
-        return -1;
-    memcpy(id_out, ev.id, sizeof ev.id);
-    return 0;
+    struct event_record evs[EVENTS_EMIT_TYPES_MAX] = {0};
+    if (n_types > EVENTS_EMIT_TYPES_MAX)
+        return error_set(err, ERR_INTERNAL, "at most %d events at once", EVENTS_EMIT_TYPES_MAX);
+    for (size_t i = 0; i < n_types; i++) {
+        evs[i].data = data_json;
+        snprintf(evs[i].tenant_id, sizeof evs[i].tenant_id, "%s", tenant_id);
+        snprintf(evs[i].type, sizeof evs[i].type, "%s", types[i]);
+    }
+    return store_events_insert(tx, evs, n_types, fanned, err);
 }
 
 int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, json_t *data,
@@ -33,8 +34,13 @@ int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, js
     json_decref(data);
     if (!text)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    int rc = events_emit_text(tx, tenant_id, type, text, id_out, fanned, err);
+    struct event_record ev = {.data = text};
+    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", tenant_id);
+    snprintf(ev.type, sizeof ev.type, "%s", type);
+    int rc = store_event_insert(tx, &ev, fanned, err);
     free(text);
+    if (rc == 0)
+        memcpy(id_out, ev.id, sizeof ev.id);
     return rc;
 }
 

@@ -28,10 +28,12 @@ bool events_subscription_valid(const char *name);
  * of deliveries. */
 int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, json_t *data,
                 char id_out[CRYPTO_ID_MAX], int *fanned, struct error *err);
-/* The same with data as compact JSON text (not taken): for one data sent as two events. */
-int events_emit_text(struct store_tx *tx, const char *tenant_id, const char *type,
-                     const char *data_json, char id_out[CRYPTO_ID_MAX], int *fanned,
-                     struct error *err);
+/* Several events with the same data (compact JSON text, not taken), in this order, the
+ * tenant's destinations read once: a settled payment is payment.verified and
+ * payment.settled. *fanned (optional) sums their deliveries. */
+#define EVENTS_EMIT_TYPES_MAX 4
+int events_emit_text(struct store_tx *tx, const char *tenant_id, const char *const *types,
+                     size_t n_types, const char *data_json, int *fanned, struct error *err);
 
 /* The envelope destinations receive, as compact JSON text (caller frees):
  * {"id","type","createdAt","projectId","data"}. NULL when data is not JSON. */

@@ -192,12 +192,11 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
 }
 
 /* The job's events go into the outbox through these: they count the deliveries written. */
-static int emit_text(struct booking_ctx *b, struct store_tx *tx, const char *type,
-                     const char *data_json, struct error *err)
+static int emit_text(struct booking_ctx *b, struct store_tx *tx, const char *const *types,
+                     size_t n_types, const char *data_json, struct error *err)
 {
-    char id[CRYPTO_ID_MAX];
     int fanned = 0;
-    if (events_emit_text(tx, b->install.tenant_id, type, data_json, id, &fanned, err) < 0)
+    if (events_emit_text(tx, b->install.tenant_id, types, n_types, data_json, &fanned, err) < 0)
         return -1;
     b->deliveries += fanned;
     return 0;
@@ -253,10 +252,9 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
         char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
         json_decref(data);
         int rc = text ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+        static const char *const types[] = {"payment.verified", "payment.settled"};
         if (rc == 0)
-            rc = emit_text(b, tx, "payment.verified", text, err);
-        if (rc == 0)
-            rc = emit_text(b, tx, "payment.settled", text, err);
+            rc = emit_text(b, tx, types, 2, text, err);
         free(text);
         if (rc < 0 || b->direction != LEDGER_REVENUE)
             return rc;

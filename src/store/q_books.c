@@ -191,6 +191,17 @@ static int check_balanced(const struct journal_line *lines, size_t n, struct err
     return 0;
 }
 
+#define LINES_PER_INSERT 3
+#define LINES_INSERT                                                                          \
+    "INSERT INTO journal_lines (entry_id, line_no, tenant_id, account, debit_minor, "        \
+    "credit_minor, currency, vat_code, vat_tax) VALUES"
+#define LINE_VALUES_AT(a, b, c, d, e, f, g, h, i)                                             \
+    "($" #a ", $" #b ", $" #c ", $" #d ", $" #e ", $" #f ", $" #g ", $" #h ", $" #i ")"
+/* The nine placeholders of the first, second and third line. */
+#define LINE_VALUES_1 LINE_VALUES_AT(1, 2, 3, 4, 5, 6, 7, 8, 9)
+#define LINE_VALUES_10 LINE_VALUES_AT(10, 11, 12, 13, 14, 15, 16, 17, 18)
+#define LINE_VALUES_19 LINE_VALUES_AT(19, 20, 21, 22, 23, 24, 25, 26, 27)
+
 int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char *date,
                          const char *description, const char *invoice_id,
                          const struct journal_line *lines, size_t n_lines,
@@ -209,21 +220,30 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
                        "invoice_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                        p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
         return -1;
-    for (size_t i = 0; i < n_lines; i++) {
-        struct store_param l[] = {P_TEXT(id_out),
-                                  P_INT((int64_t)i + 1),
-                                  P_TEXT(tenant_id),
-                                  P_TEXT(lines[i].account),
-                                  P_INT(lines[i].debit_minor),
-                                  P_INT(lines[i].credit_minor),
-                                  P_TEXT(lines[i].currency),
-                                  P_TEXT(lines[i].vat_code),
-                                  P_INT(lines[i].vat_code && lines[i].vat_tax)};
-        if (store_tx_query(tx,
-                           "INSERT INTO journal_lines (entry_id, line_no, tenant_id, account, "
-                           "debit_minor, credit_minor, currency, vat_code, vat_tax) "
-                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                           l, N_PARAMS(l), NULL, NULL, NULL, err) < 0)
+    /* Up to three lines per statement (an entry has two or three): one statement, not one
+     * per line. */
+    static const char *const lines_sql[LINES_PER_INSERT] = {
+        LINES_INSERT " " LINE_VALUES_1,
+        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_10,
+        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_10 ", " LINE_VALUES_19,
+    };
+    for (size_t first = 0; first < n_lines; first += LINES_PER_INSERT) {
+        size_t k = n_lines - first < LINES_PER_INSERT ? n_lines - first : LINES_PER_INSERT;
+        struct store_param l[9 * LINES_PER_INSERT];
+        for (size_t i = 0; i < k; i++) {
+            const struct journal_line *line = &lines[first + i];
+            struct store_param *q = &l[9 * i];
+            q[0] = P_TEXT(id_out);
+            q[1] = P_INT((int64_t)(first + i) + 1);
+            q[2] = P_TEXT(tenant_id);
+            q[3] = P_TEXT(line->account);
+            q[4] = P_INT(line->debit_minor);
+            q[5] = P_INT(line->credit_minor);
+            q[6] = P_TEXT(line->currency);
+            q[7] = P_TEXT(line->vat_code);
+            q[8] = P_INT(line->vat_code && line->vat_tax);
+        }
+        if (store_tx_query(tx, lines_sql[k - 1], l, 9 * k, NULL, NULL, NULL, err) < 0)
             return -1;
     }
     return 0;

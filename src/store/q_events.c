@@ -12,8 +12,8 @@
 
 struct target_list {
     char (*ids)[CRYPTO_ID_MAX];
+    char **types; /* each destination's eventTypes, as stored */
     size_t n, cap;
-    const char *type;
     int failed;
 };
 
@@ -36,42 +36,39 @@ static bool subscribed(const char *event_types, const char *type)
 static int collect_target(void *ctx, const struct store_row *row)
 {
     struct target_list *l = ctx;
-    if (!subscribed(row->driver->row_text(row, 1), l->type))
-        return 0;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
-        void *grown = realloc(l->ids, cap * sizeof *l->ids);
-        if (!grown) {
+        void *ids = realloc(l->ids, cap * sizeof *l->ids);
+        if (ids)
+            l->ids = ids;
+        void *types = ids ? realloc(l->types, cap * sizeof *l->types) : NULL;
+        if (!types) {
             l->failed = 1;
             return 1;
         }
-        l->ids = grown;
+        l->types = types;
         l->cap = cap;
+    }
+    if (!(l->types[l->n] = strdup(store_row_text(row, 1)))) {
+        l->failed = 1;
+        return 1;
     }
     store_row_copy(row, 0, l->ids[l->n++], CRYPTO_ID_MAX);
     return 0;
 }
 
-int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned,
-                       struct error *err)
+int store_events_insert(struct store_tx *tx, struct event_record *evs, size_t n, int *fanned,
+                        struct error *err)
 {
     int64_t now_ms = clock_now_ms();
-    struct target_list targets = {.type = ev->type};
+    struct target_list targets = {0};
     int rc = -1;
     if (fanned)
         *fanned = 0;
-    if (!ev->created_at[0])
-        clock_format_rfc3339(now_ms, ev->created_at);
-    if (!ev->id[0] && crypto_id_new("evt_", ev->id) < 0)
-        return error_set(err, ERR_INTERNAL, "no randomness available");
-    struct store_param row[] = {P_TEXT(ev->id), P_TEXT(ev->tenant_id), P_TEXT(ev->type),
-                                P_TEXT(ev->data), P_TEXT(ev->created_at)};
-    if (store_tx_query(tx,
-                       "INSERT INTO events (id, tenant_id, type, data, created_at) "
-                       "VALUES ($1, $2, $3, $4, $5)",
-                       row, N_PARAMS(row), NULL, NULL, NULL, err) < 0)
-        return -1;
-    struct store_param q[] = {P_TEXT(ev->tenant_id)};
+    if (n == 0)
+        return 0;
+    /* The tenant's active destinations, read once for all the events. */
+    struct store_param q[] = {P_TEXT(evs[0].tenant_id)};
     if (store_tx_query(tx,
                        "SELECT id, event_types FROM connector_installs WHERE tenant_id = $1 "
                        "AND is_destination = 1 AND is_active = 1",
@@ -81,28 +78,59 @@ int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < targets.n; i++) {
-        char id[CRYPTO_ID_MAX];
-        if (crypto_id_new("dlv_", id) < 0) {
+    for (size_t e = 0; e < n; e++) {
+        struct event_record *ev = &evs[e];
+        if (strcmp(ev->tenant_id, evs[0].tenant_id) != 0) {
+            error_set(err, ERR_INTERNAL, "events of one insert must share their tenant");
+            goto out;
+        }
+        if (!ev->created_at[0])
+            clock_format_rfc3339(now_ms, ev->created_at);
+        if (!ev->id[0] && crypto_id_new("evt_", ev->id) < 0) {
             error_set(err, ERR_INTERNAL, "no randomness available");
             goto out;
         }
-        struct store_param d[] = {P_TEXT(id),   P_TEXT(ev->tenant_id), P_TEXT(ev->id),
-                                  P_TEXT(targets.ids[i]), P_TEXT(ev->type), P_INT(now_ms),
-                                  P_TEXT(ev->created_at)};
+        struct store_param row[] = {P_TEXT(ev->id), P_TEXT(ev->tenant_id), P_TEXT(ev->type),
+                                    P_TEXT(ev->data), P_TEXT(ev->created_at)};
         if (store_tx_query(tx,
-                           "INSERT INTO deliveries (id, tenant_id, event_id, connector_id, "
-                           "event_type, status, next_attempt_ms, created_at, updated_at) "
-                           "VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)",
-                           d, N_PARAMS(d), NULL, NULL, NULL, err) < 0)
+                           "INSERT INTO events (id, tenant_id, type, data, created_at) "
+                           "VALUES ($1, $2, $3, $4, $5)",
+                           row, N_PARAMS(row), NULL, NULL, NULL, err) < 0)
             goto out;
+        for (size_t i = 0; i < targets.n; i++) {
+            if (!subscribed(targets.types[i], ev->type))
+                continue;
+            char id[CRYPTO_ID_MAX];
+            if (crypto_id_new("dlv_", id) < 0) {
+                error_set(err, ERR_INTERNAL, "no randomness available");
+                goto out;
+            }
+            struct store_param d[] = {P_TEXT(id),   P_TEXT(ev->tenant_id), P_TEXT(ev->id),
+                                      P_TEXT(targets.ids[i]), P_TEXT(ev->type), P_INT(now_ms),
+                                      P_TEXT(ev->created_at)};
+            if (store_tx_query(tx,
+                               "INSERT INTO deliveries (id, tenant_id, event_id, connector_id, "
+                               "event_type, status, next_attempt_ms, created_at, updated_at) "
+                               "VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)",
+                               d, N_PARAMS(d), NULL, NULL, NULL, err) < 0)
+                goto out;
+            if (fanned)
+                (*fanned)++;
+        }
     }
-    if (fanned)
-        *fanned = (int)targets.n;
     rc = 0;
 out:
+    for (size_t i = 0; i < targets.n; i++)
+        free(targets.types[i]);
+    free(targets.types);
     free(targets.ids);
     return rc;
+}
+
+int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned,
+                       struct error *err)
+{
+    return store_events_insert(tx, ev, 1, fanned, err);
 }
 
 struct event_ctx {

@@ -373,6 +373,9 @@ struct event_record {
  * the number of deliveries. */
 int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned,
                        struct error *err);
+/* The same for n events of one tenant, its destinations read once; *fanned sums them. */
+int store_events_insert(struct store_tx *tx, struct event_record *evs, size_t n, int *fanned,
+                        struct error *err);
 
 /* Newest first; before_id "" or NULL for the first page. */
 int store_event_list(struct store *s, const char *tenant_id, const char *before_id, int limit,
