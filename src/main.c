@@ -286,26 +286,29 @@ static int cmd_token_create(struct config *cfg, const char **values)
     return 0;
 }
 
+static bool valid_day(const char *s);
+
 static int cmd_daily_summary(struct config *cfg, const char **values)
 {
     const char *day = values[0], *tenant = values[1];
-    char yesterday[11];
     struct store *store = NULL;
     struct error err = {0};
     int emitted = 0, rc;
-    events_local_day(clock_now_ms() - 86400000LL, yesterday);
-    if (day && events_day_bounds(day, (char[CLOCK_RFC3339_LEN]){0}, (char[CLOCK_RFC3339_LEN]){0}) < 0) {
-        fprintf(stderr, "connectord: --date must be YYYY-MM-DD\n");
+    if (day && !valid_day(day)) {
+        fprintf(stderr, "connectord: --date must be a day, YYYY-MM-DD\n");
         return 2;
     }
     if (open_store(cfg, 1, &store) < 0)
         return 1;
+    /* Without --date: yesterday, in each tenant's time zone. */
     if (tenant) {
         bool one = false;
-        rc = events_daily_summary(store, tenant, day ? day : yesterday, &one, &err);
+        rc = events_daily_summary(store, tenant, day, &one, &err);
         emitted = one;
+    } else if (day) {
+        rc = events_daily_summaries_for(store, day, &emitted, &err);
     } else {
-        rc = events_daily_summaries_for(store, day ? day : yesterday, &emitted, &err);
+        rc = events_daily_summaries_due(store, clock_now_ms(), &emitted, &err);
     }
     store_close(store);
     if (rc < 0) {

@@ -62,6 +62,12 @@ static const struct tz_zone zones[] = {
     {"Europe/Vilnius", EET, true},
 };
 
+const struct tz_zone *tz_zones(size_t *count)
+{
+    *count = sizeof zones / sizeof zones[0];
+    return zones;
+}
+
 const struct tz_zone *tz_find(const char *name)
 {
     for (size_t i = 0; name && i < sizeof zones / sizeof zones[0]; i++)

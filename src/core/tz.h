@@ -20,6 +20,8 @@ struct tz_zone {
 
 /* The zone of an IANA name (exact spelling), or NULL when not in the table. */
 const struct tz_zone *tz_find(const char *name);
+/* The whole table. */
+const struct tz_zone *tz_zones(size_t *count);
 /* Whether name looks like an IANA zone name ("Area/Location", or "UTC"). */
 bool tz_name_plausible(const char *name);
 

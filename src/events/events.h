@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/tz.h"
 #include "store/store.h"
 
 #define EVENT_TYPE_WILDCARD "*"
@@ -45,22 +46,25 @@ const long *events_milestones(size_t *count);
 
 /* ---- the daily revenue summary (summary.c) -------------------------------------------- */
 
-#define EVENTS_DEFAULT_TIME_ZONE "Europe/Vienna"
+/* The local calendar day (YYYY-MM-DD) of a UTC instant in a zone, the day before it, and
+ * the UTC bounds [from, to) of a local day in a zone, as stored timestamps (-1 when day is
+ * not YYYY-MM-DD). */
+void events_local_day(const struct tz_zone *zone, int64_t utc_ms, char day[11]);
+void events_local_yesterday(const struct tz_zone *zone, int64_t utc_ms, char day[11]);
+int events_day_bounds(const struct tz_zone *zone, const char *day, char from[CLOCK_RFC3339_LEN],
+                      char to[CLOCK_RFC3339_LEN]);
 
-/* The local calendar day (YYYY-MM-DD) of a UTC instant in the tenants' time zone, and the
- * UTC bounds [from, to) of a local day, as stored timestamps. */
-void events_local_day(int64_t utc_ms, char day[11]);
-int events_day_bounds(const char *day, char from[CLOCK_RFC3339_LEN], char to[CLOCK_RFC3339_LEN]);
-
-/* Emits revenue.daily_summary for one tenant and local day, exactly once: the (tenant,
+/* Emits revenue.daily_summary for one tenant and local day (NULL: yesterday), in the
+ * tenant's time zone, exactly once: the (tenant,
  * day) claim commits with the event, so a second call, in any process, does nothing.
  * *emitted tells whether this call did it. */
 int events_daily_summary(struct store *s, const char *tenant_id, const char *day,
                          bool *emitted, struct error *err);
-/* The summary of `day` for every tenant that has none yet. */
+/* The summary of `day` (each tenant's own local day) for every tenant that has none yet. */
 int events_daily_summaries_for(struct store *s, const char *day, int *emitted,
                                struct error *err);
-/* The scheduler's tick: yesterday's summary for every tenant that has none yet. */
+/* The scheduler's tick: yesterday's summary, yesterday in its time zone, for every tenant
+ * that has none yet. */
 int events_daily_summaries_due(struct store *s, int64_t now_ms, int *emitted,
                                struct error *err);
 

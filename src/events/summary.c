@@ -1,9 +1,9 @@
-/* events/summary.c - revenue.daily_summary: one per tenant per local day.
+/* events/summary.c - revenue.daily_summary: one per tenant per local day, in the tenant's
+ * time zone (its settings; Europe/Vienna by default).
  *
- * Tenants keep their books in Europe/Vienna time (seed 000's market): CET, UTC+1, and
- * CEST, UTC+2, from the last Sunday of March 01:00 UTC to the last Sunday of October
- * 01:00 UTC (the EU rule). Changes happen at 01:00 UTC, never at local midnight, so a
- * local day's bounds are exact. */
+ * The zones a tenant may choose (core/tz.c) change their clocks at 01:00 UTC, which is
+ * never within an hour of their local midnight (21:00 to 00:00 UTC), so a local day's
+ * bounds are exact: the offset at local midnight is the offset an hour before or after. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,48 +12,45 @@
 #include "core/clock.h"
 #include "core/money.h"
 #include "events/events.h"
+#include "settings/settings.h"
 
-/* Unix seconds of the last Sunday of a month (1..12) at 01:00 UTC. */
-static int64_t last_sunday_0100(int year, int month)
+static void format_day(int year, int month, int day, char out[11])
 {
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = month, .tm_mday = 1, .tm_hour = 1};
-    int64_t first_of_next = (int64_t)timegm(&tm); /* month is 0-based: this is month + 1 */
-    struct tm wd;
-    time_t last_day = (time_t)(first_of_next - 86400);
-    gmtime_r(&last_day, &wd);
-    return first_of_next - 86400 - (int64_t)wd.tm_wday * 86400;
+    /* Normalized through timegm, so day 0 is the last day of the month before. */
+    struct tm tm = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = 12};
+    time_t t = timegm(&tm);
+    struct tm norm;
+    gmtime_r(&t, &norm);
+    strftime(out, 11, "%Y-%m-%d", &norm);
 }
 
-static int64_t offset_s(int64_t utc_s)
+void events_local_day(const struct tz_zone *zone, int64_t utc_ms, char day[11])
 {
-    struct tm tm;
-    time_t t = (time_t)utc_s;
-    gmtime_r(&t, &tm);
-    int year = tm.tm_year + 1900;
-    bool summer = utc_s >= last_sunday_0100(year, 3) && utc_s < last_sunday_0100(year, 10);
-    return summer ? 7200 : 3600;
+    struct tz_local t;
+    tz_local_time(zone, utc_ms, &t);
+    format_day(t.year, t.month, t.day, day);
 }
 
-void events_local_day(int64_t utc_ms, char day[11])
+void events_local_yesterday(const struct tz_zone *zone, int64_t utc_ms, char day[11])
 {
-    char full[CLOCK_RFC3339_LEN];
-    int64_t s = utc_ms / 1000;
-    clock_format_rfc3339((s + offset_s(s)) * 1000, full);
-    memcpy(day, full, 10);
-    day[10] = '\0';
+    struct tz_local t;
+    tz_local_time(zone, utc_ms, &t);
+    format_day(t.year, t.month, t.day - 1, day);
 }
 
-int events_day_bounds(const char *day, char from[CLOCK_RFC3339_LEN], char to[CLOCK_RFC3339_LEN])
+int events_day_bounds(const struct tz_zone *zone, const char *day, char from[CLOCK_RFC3339_LEN],
+                      char to[CLOCK_RFC3339_LEN])
 {
     struct tm tm = {0};
-    if (!day || strlen(day) != 10 || sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+    if (!day || strlen(day) != 10 ||
+        sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
         return -1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
-    int64_t midnight_utc = (int64_t)timegm(&tm);
-    /* the offset two hours before is the offset at local midnight (changes are at 01:00 UTC) */
-    int64_t start = midnight_utc - offset_s(midnight_utc - 7200);
-    int64_t end = midnight_utc + 86400 - offset_s(midnight_utc + 86400 - 7200);
+    int64_t midnight = (int64_t)timegm(&tm); /* the day's midnight, were it UTC */
+    int64_t standard = (int64_t)zone->std_offset_min * 60;
+    int64_t start = midnight - tz_offset_s(zone, midnight - standard);
+    int64_t end = midnight + 86400 - tz_offset_s(zone, midnight + 86400 - standard);
     clock_format_rfc3339(start * 1000, from);
     clock_format_rfc3339(end * 1000, to);
     return 0;
@@ -86,12 +83,20 @@ static int add_top(void *ctx, const char *id, const char *name, const char *curr
 int events_daily_summary(struct store *s, const char *tenant_id, const char *day,
                          bool *emitted, struct error *err)
 {
-    char from[CLOCK_RFC3339_LEN], to[CLOCK_RFC3339_LEN], id[CRYPTO_ID_MAX];
+    char from[CLOCK_RFC3339_LEN], to[CLOCK_RFC3339_LEN], id[CRYPTO_ID_MAX], yesterday[11];
     struct store_tx *tx = NULL;
+    struct tenant_settings settings;
     json_t *totals = json_array(), *top = json_array();
     int rc = -1;
     *emitted = false;
-    if (events_day_bounds(day, from, to) < 0) {
+    if (settings_load(s, tenant_id, &settings, err) < 0)
+        goto out;
+    const struct tz_zone *zone = settings.time_zone;
+    if (!day) {
+        events_local_yesterday(zone, clock_now_ms(), yesterday);
+        day = yesterday;
+    }
+    if (events_day_bounds(zone, day, from, to) < 0) {
         error_set(err, ERR_VALIDATION, "day must be YYYY-MM-DD");
         goto out;
     }
@@ -100,7 +105,7 @@ int events_daily_summary(struct store *s, const char *tenant_id, const char *day
         store_revenue_top_customers(tx, tenant_id, from, to, 5, add_top, top, err) < 0)
         goto out;
     json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:O, s:O}", "date", day, "timeZone",
-                             EVENTS_DEFAULT_TIME_ZONE, "from", from, "to", to, "totals", totals,
+                             zone->name, "from", from, "to", to, "totals", totals,
                              "topCustomers", top);
     if (events_emit(tx, tenant_id, "revenue.daily_summary", data, id, NULL, err) < 0 ||
         store_daily_summary_claim(tx, tenant_id, day, id, emitted, err) < 0)
@@ -172,12 +177,48 @@ int events_daily_summaries_for(struct store *s, const char *day, int *emitted,
 
 int events_daily_summaries_due(struct store *s, int64_t now_ms, int *emitted, struct error *err)
 {
-    char yesterday[11];
-    /* the local day before today's local day */
-    char today[11];
-    events_local_day(now_ms, today);
-    events_local_day(now_ms - 86400000LL, yesterday);
-    if (strcmp(today, yesterday) == 0) /* a 25-hour day: step back one more hour */
-        events_local_day(now_ms - 90000000LL, yesterday);
-    return events_daily_summaries_for(s, yesterday, emitted, err);
+    /* Yesterday differs between zones for a few hours after midnight: each day that is
+     * yesterday somewhere, for the tenants that have no summary of it yet and whose zone
+     * it is yesterday in. The zones span a few hours, so that is one or two days. */
+    size_t n_zones;
+    const struct tz_zone *zones = tz_zones(&n_zones);
+    char days[4][11];
+    size_t n_days = 0;
+    int done = 0, failed = 0;
+    for (size_t z = 0; z < n_zones; z++) {
+        char day[11];
+        events_local_yesterday(&zones[z], now_ms, day);
+        size_t k = 0;
+        while (k < n_days && strcmp(days[k], day) != 0)
+            k++;
+        if (k == n_days && n_days < sizeof days / sizeof days[0])
+            memcpy(days[n_days++], day, sizeof day);
+    }
+    for (size_t d = 0; d < n_days; d++) {
+        struct id_list l = {0};
+        if (store_tenant_ids(s, days[d], collect_id, &l, err) < 0 || l.failed) {
+            free(l.ids);
+            return l.failed ? error_set(err, ERR_INTERNAL, "out of memory") : -1;
+        }
+        for (size_t i = 0; i < l.n; i++) {
+            struct tenant_settings settings;
+            char theirs[11];
+            bool one = false;
+            if (settings_load(s, l.ids[i], &settings, err) < 0) {
+                failed++;
+                continue;
+            }
+            events_local_yesterday(settings.time_zone, now_ms, theirs);
+            if (strcmp(theirs, days[d]) != 0)
+                continue;
+            if (events_daily_summary(s, l.ids[i], days[d], &one, err) < 0)
+                failed++;
+            else if (one)
+                done++;
+        }
+        free(l.ids);
+    }
+    if (emitted)
+        *emitted = done;
+    return failed ? -1 : 0;
 }

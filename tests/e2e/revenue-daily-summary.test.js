@@ -1,7 +1,8 @@
 // revenue.daily_summary: `connectord events daily-summary --date D` on the store of a
-// running server emits one summary per tenant and local day (Europe/Vienna) with the day's
-// revenue per currency and its top customers; a second run, or two runs at once, add none;
-// the running server delivers it to the destinations that subscribe to it.
+// running server emits one summary per tenant and local day (in the tenant's time zone,
+// Europe/Vienna by default) with the day's revenue per currency and its top customers; a
+// second run, or two runs at once, add none; the running server delivers it to the
+// destinations that subscribe to it.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -129,4 +130,43 @@ test('--date must be a date', async () => {
   const r = await server.cli(['events', 'daily-summary', '--date', 'yesterday']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /YYYY-MM-DD/);
+});
+
+test('each tenant\'s day is a day in its own time zone (settings timeZone)', async () => {
+  // Bounds of the same dates in three zones: winter, summer, and the day the clocks go
+  // forward (2026-03-29, 23 hours long in Europe).
+  const cases = [
+    ['Europe/London', '2026-01-15', '2026-01-15T00:00:00.000Z', '2026-01-16T00:00:00.000Z'],
+    ['Europe/London', '2026-07-01', '2026-06-30T23:00:00.000Z', '2026-07-01T23:00:00.000Z'],
+    ['Europe/Helsinki', '2026-07-01', '2026-06-30T21:00:00.000Z', '2026-07-01T21:00:00.000Z'],
+    ['Europe/Helsinki', '2026-03-29', '2026-03-28T22:00:00.000Z', '2026-03-29T21:00:00.000Z'],
+    ['Europe/Vienna', '2026-03-29', '2026-03-28T23:00:00.000Z', '2026-03-29T22:00:00.000Z'],
+  ];
+  for (const [zone, day, from, to] of cases) {
+    const p = await Project.create(server);
+    const put = await p.req('PUT', '/api/settings', { timeZone: zone });
+    assert.equal(put.status, 200, put.text);
+    assert.deepEqual(await runSummary(['--date', day, '--tenant', p.id]), { emitted: 1 });
+    const [summary] = await summaries(p, day);
+    assert.ok(summary, `no summary for ${zone} ${day}`);
+    assert.equal(summary.data.timeZone, zone);
+    assert.equal(summary.data.from, from, `${zone} ${day}`);
+    assert.equal(summary.data.to, to, `${zone} ${day}`);
+  }
+});
+
+test('without --date, yesterday is the day before today in each tenant\'s zone', async () => {
+  const p = await Project.create(server);
+  const put = await p.req('PUT', '/api/settings', { timeZone: 'Europe/Helsinki' });
+  assert.equal(put.status, 200, put.text);
+  const r = await runSummary(['--tenant', p.id]);
+  assert.ok(r.emitted <= 1, JSON.stringify(r)); // the server's scheduler may have been first
+  const helsinkiToday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Helsinki', year: 'numeric',
+                                                          month: '2-digit', day: '2-digit' }).format(new Date());
+  const yesterday = new Date(`${helsinkiToday}T12:00:00Z`);
+  yesterday.setUTCDate(yesterday.getUTCDate() - 1);
+  const day = yesterday.toISOString().slice(0, 10);
+  const found = await summaries(p, day);
+  assert.equal(found.length, 1, `expected one summary for ${day}`);
+  assert.equal(found[0].data.timeZone, 'Europe/Helsinki');
 });
