@@ -84,6 +84,10 @@ struct destination {
     /* NULL: the default rules (2xx delivered; 408, 429, 5xx and no answer retry; other
      * 4xx failed). A service that answers 200 with an error in the body classifies here. */
     enum dest_verdict (*classify)(const struct dest_response *resp);
+    /* NULL, or the seconds to wait that the answer's body gives (Discord's retry_after,
+     * Telegram's parameters.retry_after), < 0 when it gives none. A Retry-After header
+     * wins over it. */
+    double (*body_retry_after_s)(const struct dest_response *resp);
 };
 
 const struct destination *destination_find(const char *slug);
@@ -94,6 +98,11 @@ int destination_render(const struct destination *d, const struct dest_event *ev,
 enum dest_verdict destination_classify(const struct destination *d,
                                        const struct dest_response *resp);
 enum dest_verdict destination_default_classify(const struct dest_response *resp);
+/* When to try again as the answer says (Retry-After header: seconds or an HTTP date; else
+ * the body, where the destination reads one), clamped to [1 s, 1 h] from now; -1 when the
+ * answer does not say. */
+int64_t destination_retry_at_ms(const struct destination *d, const struct dest_response *resp,
+                                int64_t now_ms);
 
 /* ---- shared rendering helpers (text.c) ------------------------------------------------ */
 

@@ -177,21 +177,6 @@ int engine_parse_schedule(struct engine_config *cfg, const char *text, struct er
     return 0;
 }
 
-/* Retry-After: delta seconds or an HTTP date; -1 when absent or unreadable. */
-static int64_t retry_after_ms(const char *value, int64_t now)
-{
-    if (!value || !*value)
-        return -1;
-    char *end = NULL;
-    long long secs = strtoll(value, &end, 10);
-    if (end != value && *end == '\0' && secs >= 0)
-        return now + secs * 1000;
-    struct tm tm = {0};
-    if (strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm))
-        return (int64_t)timegm(&tm) * 1000;
-    return -1;
-}
-
 static int64_t with_jitter(int64_t wait_ms)
 {
     unsigned char r[2];
@@ -353,7 +338,7 @@ static struct outcome *outcome_add(struct engine *e)
  * destination that cannot render the event, a local error) leaves the breaker alone, or
  * events a destination has no use for would pause, and finally disable, it. */
 static void settle(struct engine *e, const struct delivery *d, const char *started_at,
-                   long http_status, const char *body, size_t body_len, const char *retry_after,
+                   long http_status, const char *body, size_t body_len, int64_t retry_at_ms,
                    const char *error, enum dest_verdict verdict, int64_t duration_ms, bool sent)
 {
     int64_t now = clock_now_ms();
@@ -389,8 +374,9 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
     }
     if (verdict == DEST_RETRY && o->attempt.attempt_no <= e->cfg.n_retries) {
         snprintf(o->status, sizeof o->status, "pending");
-        int64_t at = retry_after_ms(retry_after, now);
-        o->next_attempt_ms = at > now ? at : now + with_jitter(e->cfg.retry_ms[o->attempt.attempt_no - 1]);
+        o->next_attempt_ms = retry_at_ms > now
+                                 ? retry_at_ms
+                                 : now + with_jitter(e->cfg.retry_ms[o->attempt.attempt_no - 1]);
     } else {
         snprintf(o->status, sizeof o->status, verdict == DEST_RETRY ? "dead" : "failed");
     }
@@ -424,7 +410,10 @@ static void on_answer(void *user, const struct httpc_response *resp, const char 
                                .body_len = resp->body.len,
                                .retry_after = resp->retry_after[0] ? resp->retry_after : NULL};
     enum dest_verdict verdict = destination_classify(f->dest, &dr);
-    settle(f->engine, &f->d, f->started_at, dr.status, dr.body, dr.body_len, dr.retry_after,
+    int64_t retry_at = verdict == DEST_RETRY
+                           ? destination_retry_at_ms(f->dest, &dr, clock_now_ms())
+                           : -1;
+    settle(f->engine, &f->d, f->started_at, dr.status, dr.body, dr.body_len, retry_at,
            transport_error, verdict, duration_ms, true);
     free(f);
 }
@@ -516,7 +505,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
 
     struct round_dest *rd = round_dest(e, d, &err);
     if (!rd) {
-        settle(e, d, started, 0, NULL, 0, NULL, "the destination was deleted", DEST_FAILED, 0,
+        settle(e, d, started, 0, NULL, 0, -1, "the destination was deleted", DEST_FAILED, 0,
                false);
         goto out;
     }
@@ -535,7 +524,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     if (render_round(e, rd, d, &req, &err) < 0) {
         if (b)
             b->probing = false;
-        settle(e, d, started, 0, NULL, 0, NULL, err.message, DEST_FAILED, 0, false);
+        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_FAILED, 0, false);
         goto out;
     }
     struct httpc_header headers[DEST_MAX_HEADERS];
@@ -564,7 +553,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
         free(f);
         if (b)
             b->probing = false;
-        settle(e, d, started, 0, NULL, 0, NULL, err.message, DEST_RETRY, 0, false);
+        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_RETRY, 0, false);
     }
 out:
     dest_request_free(&req);

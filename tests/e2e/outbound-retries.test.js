@@ -91,6 +91,34 @@ describe('retries', { concurrency: true }, () => {
     assert.ok(g >= 980 && g < 3000, `the retry came ${g} ms after Retry-After: 1`);
   });
 
+  test('a wait named only in the body counts: Telegram\'s parameters.retry_after, Discord\'s retry_after', async () => {
+    const tg = await destination('telegram');
+    tg.answer({ status: 429, json: { ok: false, error_code: 429,
+                                     description: 'Too Many Requests: retry after 2',
+                                     parameters: { retry_after: 2 } } });
+    const dc = await destination('discord');
+    dc.answer({ status: 429, json: { message: 'You are being rate limited.', retry_after: 2.5,
+                                     global: false } });
+    const [evTg, evDc] = [await publish(tg, 'telegram flood control'), await publish(dc, 'discord 429')];
+    const dTg = await tg.project.settled(tg.connectorId, evTg.id, 'delivered', 10000);
+    const dDc = await dc.project.settled(dc.connectorId, evDc.id, 'delivered', 10000);
+    assert.deepEqual(dTg.attempts.map((a) => a.status), [429, 200]);
+    assert.deepEqual(dDc.attempts.map((a) => a.status), [429, 200]);
+    const [gTg] = gaps(tg.requests);
+    const [gDc] = gaps(dc.requests);
+    assert.ok(gTg >= 1950 && gTg < 4500, `Telegram was retried ${gTg} ms after retry_after: 2`);
+    assert.ok(gDc >= 2450 && gDc < 5000, `Discord was retried ${gDc} ms after retry_after: 2.5`);
+  });
+
+  test('Retry-After: 0 still waits a second (no spinning on an eager service)', async () => {
+    const ep = await destination('slack');
+    ep.answer({ status: 429, headers: { 'retry-after': '0' }, body: 'rate_limited' });
+    const ev = await publish(ep, 'retry after zero');
+    await ep.project.settled(ep.connectorId, ev.id, 'delivered');
+    const [g] = gaps(ep.requests);
+    assert.ok(g >= 950, `retried ${g} ms after Retry-After: 0`);
+  });
+
   test('Retry-After as an HTTP date is honoured too', async () => {
     const ep = await destination('teams');
     const at = Math.ceil(Date.now() / 1000) * 1000 + 3000;

@@ -6,8 +6,9 @@
  * a customer's name from pinging a channel, and markdown characters from event data are
  * escaped so a name cannot format or link. Limits (else 400): content 2000 characters,
  * field value 1024, and all embed text together 6000; byte budgets below stay within them.
- * Answers: 429 with Retry-After (and retry_after in the body), 5xx retry; 400, 401, 403,
- * 404 (webhook deleted) are permanent - the default rules. */
+ * Answers: 429 with Retry-After (and retry_after in the body, which counts when the header
+ * is missing), 5xx retry; 400, 401, 403, 404 (webhook deleted) are permanent - the default
+ * rules. */
 #include <string.h>
 
 #include "outbound/destination.h"
@@ -121,7 +122,20 @@ out:
     return rc;
 }
 
+/* A 429's body: {"message", "retry_after": <seconds, a float>, "global"}. */
+static double discord_retry_after_s(const struct dest_response *resp)
+{
+    if (resp->status != 429)
+        return -1;
+    json_t *answer = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
+    json_t *secs = json_object_get(answer, "retry_after");
+    double v = json_is_number(secs) ? json_number_value(secs) : -1;
+    json_decref(answer);
+    return v;
+}
+
 const struct destination destination_discord = {
     .slug = "discord",
     .render = discord_render,
+    .body_retry_after_s = discord_retry_after_s,
 };

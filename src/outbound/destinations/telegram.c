@@ -121,9 +121,20 @@ static enum dest_verdict telegram_classify(const struct dest_response *resp)
     return v;
 }
 
+/* Flood control names its wait in the body: {"parameters":{"retry_after":s}}. */
+static double telegram_retry_after_s(const struct dest_response *resp)
+{
+    json_t *answer = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
+    json_t *secs = json_object_get(json_object_get(answer, "parameters"), "retry_after");
+    double v = json_is_number(secs) ? json_number_value(secs) : -1;
+    json_decref(answer);
+    return v;
+}
+
 const struct destination destination_telegram = {
     .slug = "telegram",
     .default_api_base = TELEGRAM_DEFAULT_BASE,
     .render = telegram_render,
     .classify = telegram_classify,
+    .body_retry_after_s = telegram_retry_after_s,
 };
