@@ -33,12 +33,27 @@ static json_t *destination_json(const struct connector_manifest *m, const struct
                      "createdAt", in->created_at, "updatedAt", in->updated_at);
 }
 
-/* Validates eventTypes: a non-empty array of known types or "*", without repeats. Returns
- * the compact JSON text to store (caller frees), or NULL with *problem set to a field
- * error object (new reference) or, when memory ran out, left NULL. */
-static char *event_types_parse(const json_t *v, json_t **problem)
+static bool accepted(const struct destination *dest, const char *type)
+{
+    if (!dest || !dest->accepts)
+        return true;
+    for (const char *const *t = dest->accepts; *t; t++)
+        if (strcmp(*t, type) == 0)
+            return true;
+    return false;
+}
+
+/* Validates eventTypes: a non-empty array of known types or "*", without repeats, and for a
+ * destination that can use only some types (dest->accepts), none other; there "*" is
+ * stored as the types it accepts. Returns the compact JSON text to store (caller frees), or
+ * NULL with *problem set to a field error object (new reference) or, when memory ran out,
+ * left NULL. */
+static char *event_types_parse(const json_t *v, const struct destination *dest,
+                               json_t **problem)
 {
     const char *message = NULL;
+    char refused[160] = "";
+    bool wildcard = false;
     size_t i, k;
     json_t *item;
     *problem = NULL;
@@ -59,11 +74,26 @@ static char *event_types_parse(const json_t *v, json_t **problem)
             for (k = 0; k < i; k++)
                 if (strcmp(json_string_value(json_array_get(v, k)), name) == 0)
                     message = "eventTypes lists a type twice";
+            if (strcmp(name, EVENT_TYPE_WILDCARD) == 0) {
+                wildcard = true;
+            } else if (!accepted(dest, name)) {
+                snprintf(refused, sizeof refused, "%s can use only %s; not %s", dest->slug,
+                         dest->accepts[0], name);
+                message = refused;
+            }
         }
     if (message) {
         *problem = json_pack("{s:s, s:s, s:s}", "field", "eventTypes", "code",
                              "invalid_event_type", "message", message);
         return NULL;
+    }
+    if (wildcard && dest && dest->accepts) {
+        json_t *types = json_array();
+        for (const char *const *t = dest->accepts; types && *t; t++)
+            json_array_append_new(types, json_string(*t));
+        char *text = types ? json_dumps(types, JSON_COMPACT) : NULL;
+        json_decref(types);
+        return text;
     }
     return json_dumps(v, JSON_COMPACT);
 }
@@ -182,7 +212,8 @@ int api_project_connector_create(struct http_request *req, struct http_response 
         goto out;
     }
     json_t *event_problem = NULL;
-    in.event_types = event_types_parse(json_object_get(body, "eventTypes"), &event_problem);
+    in.event_types = event_types_parse(json_object_get(body, "eventTypes"),
+                                       destination_find(m->slug), &event_problem);
     if (!in.event_types && !event_problem) {
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
@@ -311,7 +342,7 @@ int api_project_connector_update(struct http_request *req, struct http_response 
     json_t *event_types = json_object_get(body, "eventTypes");
     if (event_types) {
         json_t *problem = NULL;
-        char *text = event_types_parse(event_types, &problem);
+        char *text = event_types_parse(event_types, destination_find(m->slug), &problem);
         if (!text) {
             if (problem)
                 fail_fields(res, problem, err);

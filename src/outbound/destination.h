@@ -88,6 +88,9 @@ struct destination {
      * Telegram's parameters.retry_after), < 0 when it gives none. A Retry-After header
      * wins over it. */
     double (*body_retry_after_s)(const struct dest_response *resp);
+    /* NULL: every event type means something to the service. Else the only types it can
+     * use (NULL-terminated): a subscription is held to them, and "*" stands for them. */
+    const char *const *accepts;
 };
 
 const struct destination *destination_find(const char *slug);

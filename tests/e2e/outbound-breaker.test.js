@@ -96,17 +96,14 @@ describe('the breaker opens on a dead service and closes when it returns', () =>
     assert.equal((await project.connector(ep.connectorId)).isActive, true);
   });
 
-  test('events a destination cannot render fail alone: they do not pause the destination', async () => {
-    // xero books settled payments only and refuses everything else before sending
+  test('a destination that can use only some event types gets only those', async () => {
+    // xero books settled payments only: "*" subscribes it to payment.settled, and other
+    // events make no delivery that could fail or pause it
     const xero = mock.endpoint('xero');
     const p = await Project.create(server);
     await p.destination(xero, ['*']);
-    const refused = [];
-    for (let i = 0; i < 6; i++) refused.push(await p.publish('endpoint.created', { n: i }));
-    for (const ev of refused) {
-      const d = await p.settled(xero.connectorId, ev.id, 'failed');
-      assert.match(d.lastError, /settled payments only/);
-    }
+    assert.deepEqual((await p.connector(xero.connectorId)).eventTypes, ['payment.settled']);
+    for (let i = 0; i < 6; i++) await p.publish('endpoint.created', { n: i });
     const t0 = Date.now();
     const settled = await p.publish('payment.settled', {
       provider: 'stripe', event: 'invoice.payment_succeeded', externalId: 'pi_1', amount: '99.00',
@@ -115,9 +112,18 @@ describe('the breaker opens on a dead service and closes when it returns', () =>
       party: { id: 'cus_1', name: 'Example Buyer GmbH', email: 'b@example.com', role: 'customer' },
     });
     await p.settled(xero.connectorId, settled.id, 'delivered', 5000);
-    assert.ok(Date.now() - t0 < 1500, `the settled payment waited ${Date.now() - t0} ms behind a breaker`);
+    assert.ok(Date.now() - t0 < 1500, `the settled payment waited ${Date.now() - t0} ms`);
+    assert.equal((await p.deliveries(xero.connectorId)).length, 1);
     assert.equal(xero.requests.length, 1);
     xero.assertAllOk();
+    // naming a type it cannot use is refused with the field and the reason
+    for (const body of [{ eventTypes: ['payment.failed'] }, { eventTypes: ['payment.settled', 'endpoint.created'] }]) {
+      const r = await p.req('PATCH', `${p.base}/connectors/${xero.connectorId}`, body);
+      assert.equal(r.status, 422, r.text);
+      const field = r.json.error.fields.find((f) => f.field === 'eventTypes');
+      assert.equal(field.code, 'invalid_event_type');
+      assert.match(field.message, /xero can use only payment\.settled/);
+    }
   });
 
   test("one destination's breaker does not pause another's", async () => {

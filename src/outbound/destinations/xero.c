@@ -163,8 +163,11 @@ static enum dest_verdict xero_classify(const struct dest_response *resp)
     return v;
 }
 
+static const char *const xero_accepts[] = {"payment.settled", NULL};
+
 const struct destination destination_xero = {
     .slug = "xero",
+    .accepts = xero_accepts,
     .caps = DEST_CAP_IDEMPOTENCY,
     .default_api_base = XERO_DEFAULT_BASE,
     .render = xero_render,
