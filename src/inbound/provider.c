@@ -28,6 +28,13 @@ const struct provider *const *provider_all(size_t *count)
     return providers;
 }
 
+int provider_acknowledge(const struct provider *p, const struct webhook_request *req,
+                         const struct provider_install *inst, const json_t *state,
+                         struct error *err)
+{
+    return p->acknowledge ? p->acknowledge(req, inst, state, err) : 0;
+}
+
 enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,
                                    const struct provider_install *inst, json_t **state,
                                    struct error *err)

@@ -118,6 +118,12 @@ struct provider {
      * event. */
     int (*sample)(const struct provider_install *inst, int64_t now_ms,
                   struct provider_sample *out, json_t **state, struct error *err);
+    /* NULL, or what the provider wants done once the request's bookings are committed,
+     * also when they were duplicates (an earlier attempt may have failed): Klarna
+     * Checkout orders are acknowledged. A failure is logged and the answer stays 2xx: the
+     * provider pushes again, and that push acknowledges again. */
+    int (*acknowledge)(const struct webhook_request *req, const struct provider_install *inst,
+                       const json_t *state, struct error *err);
     const char *ack_body;         /* what a 2xx answer carries, if the provider wants it
                                      (Adyen: "[accepted]"); NULL: a JSON status */
     const char *ack_content_type; /* of ack_body */
@@ -129,6 +135,10 @@ const struct provider *const *provider_all(size_t *count);
 enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,
                                    const struct provider_install *inst, json_t **state,
                                    struct error *err);
+/* 0 when the provider wants nothing acknowledged. */
+int provider_acknowledge(const struct provider *p, const struct webhook_request *req,
+                         const struct provider_install *inst, const json_t *state,
+                         struct error *err);
 /* ERR_VALIDATION when the provider has no sample. */
 int provider_sample(const struct provider *p, const struct provider_install *inst,
                     int64_t now_ms, struct provider_sample *out, json_t **state,

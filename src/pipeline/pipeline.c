@@ -531,7 +531,16 @@ void pipeline_job_finish(struct pipeline_job *job, int rc, const struct error *e
             outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
         return;
     }
-    /* Only now, after the commit, is the answer 2xx. */
+    /* Only now, after the commit, is the answer 2xx; and the provider may be told. */
+    if (!b->env->dry_run) {
+        struct provider_install inst;
+        struct error ack_err = {0};
+        provider_install_of(b, &inst);
+        if (provider_acknowledge(b->provider, &job->req, &inst, job->state, &ack_err) < 0)
+            log_warn("%s webhook for tenant %s: booked, but not acknowledged to %s: %s",
+                     b->provider->slug, b->install.tenant_id, b->provider->slug,
+                     ack_err.message);
+    }
     out->http_status = 200;
     out->ack_body = b->provider->ack_body;
     out->ack_content_type = b->provider->ack_content_type;

@@ -507,6 +507,8 @@ function klarnaKit() {
       const reference = `ORDER-${rand(6, '0123456789')}`;
       api.set(`/ordermanagement/v1/orders/${id}`, basic(t.config.apiKey, password),
               order(id, reference));
+      api.set(`/ordermanagement/v1/orders/${id}/acknowledge`, basic(t.config.apiKey, password), '',
+              204, 'POST');
       return {
         id, reference, req: push(id),
         expect: { event: 'payment.paid', externalId: id, invoiceNumber: reference,
@@ -544,6 +546,10 @@ function klarnaKit() {
       assert.ok(got.length >= 1, 'the server asked Klarna for the order');
       for (const r of got)
         assert.equal(r.headers.authorization, basic(t.config.apiKey, t.config.apiSecret));
+      // a Checkout push is acknowledged once booked (POST, no body), with the same account
+      const acks = got.filter((r) => r.method === 'POST');
+      assert.ok(acks.length >= 1, 'the order was not acknowledged');
+      for (const r of acks) assert.equal(r.url, `/ordermanagement/v1/orders/${p.id}/acknowledge`);
     },
   };
 }

@@ -18,12 +18,18 @@
  *   anything else (fraud check pending, closed unpaid) -> IGNORED
  * Klarna sends no push for captures or refunds, which the merchant makes; refunds are
  * booked when a later notification for the order arrives. The store's unique key turns the
- * repeated payment into a duplicate. A Checkout order also wants acknowledging
- * (POST .../acknowledge); that is an action, not verification, and is not done here. */
+ * repeated payment into a duplicate.
+ *
+ * A Checkout order must then be acknowledged, POST .../orders/{id}/acknowledge (no body,
+ * 204), or Klarna keeps pushing it; that happens after the commit (acknowledge below), on
+ * every push of the order, so a failed acknowledgement is repeated with the next push. */
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "core/clock.h"
+#include "httpc/httpc.h"
 #include "inbound/sig.h"
 
 #define ID_MAX 64
@@ -196,6 +202,50 @@ static int klarna_sample(const struct provider_install *inst, int64_t now_ms,
     return *state ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
 }
 
+/* Acknowledges a Checkout order (a push with klarna_order_id in the query); a Klarna
+ * Payments notification needs none. */
+static int klarna_acknowledge(const struct webhook_request *req,
+                              const struct provider_install *inst, const json_t *state,
+                              struct error *err)
+{
+    const char *pushed = req->query ? req->query(req, "klarna_order_id") : NULL;
+    const char *id = sig_json_str(state, "order_id");
+    const char *user = json_string_value(json_object_get(inst->config, "apiKey"));
+    if (!pushed || !*pushed)
+        return 0;
+    if (!id || !user || !inst->api_base_url)
+        return error_set(err, ERR_INTERNAL, "the order or the API settings are missing");
+    struct buf url, secret;
+    struct httpc_response resp = {0};
+    int rc = -1;
+    buf_init(&url, 4096);
+    buf_init(&secret, 4096);
+    if (httpc_url_join(&url, inst->api_base_url, "/ordermanagement/v1/orders/", id) < 0 ||
+        buf_append_str(&url, "/acknowledge") < 0) {
+        error_set(err, ERR_VALIDATION, "order id too long");
+        goto out;
+    }
+    if (inst->secret(inst, "apiSecret", &secret, err) < 0)
+        goto out;
+    struct httpc_request post = {.method = "POST", .url = url.data, .body = "", .body_len = 0,
+                                 .basic_user = user, .basic_password = secret.data};
+    if (httpc_perform(&post, &resp, err) < 0)
+        goto out;
+    if (resp.status < 200 || resp.status > 299) {
+        error_set(err, ERR_UNAVAILABLE, "Klarna answered HTTP %ld to the acknowledgement",
+                  resp.status);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (secret.data)
+        OPENSSL_cleanse(secret.data, secret.len);
+    httpc_response_free(&resp);
+    buf_free(&secret);
+    buf_free(&url);
+    return rc;
+}
+
 const struct provider provider_klarna = {
     .slug = "klarna",
     .caps = PROVIDER_CAP_FETCHBACK,
@@ -203,4 +253,5 @@ const struct provider provider_klarna = {
     .verify = klarna_verify,
     .parse = klarna_parse,
     .sample = klarna_sample,
+    .acknowledge = klarna_acknowledge,
 };

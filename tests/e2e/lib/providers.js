@@ -40,10 +40,10 @@ class MockApi {
     this.server = null;
   }
 
-  // GET `url` (path and query, as sent) answers `body` (an object, sent as JSON, or text
-  // sent as it is) when the request carries `Authorization: <auth>`.
-  set(url, auth, body, status = 200) {
-    this.routes.set(url, { auth, body, status });
+  // `method` `url` (path and query, as sent) answers `body` (an object, sent as JSON, or
+  // text sent as it is) when the request carries `Authorization: <auth>`.
+  set(url, auth, body, status = 200, method = 'GET') {
+    this.routes.set(`${method} ${url}`, { auth, body, status });
   }
 
   // The requests whose URL starts with prefix.
@@ -55,7 +55,7 @@ class MockApi {
     req.resume();
     req.on('end', () => {
       this.requests.push({ method: req.method, url: req.url, headers: req.headers });
-      const route = req.method === 'GET' ? this.routes.get(req.url) : undefined;
+      const route = this.routes.get(`${req.method} ${req.url}`);
       let status = 404;
       let text = JSON.stringify({ status: 404, title: 'Not Found' });
       if (route && req.headers.authorization !== route.auth) {
