@@ -35,8 +35,8 @@ struct open_batch {
 
 struct store_batch {
     struct store *store;
-    struct store_conn *conn; /* the committer's own, or NULL: one from the pool per batch */
-    bool unsynced;           /* conn's commits need the syncer */
+    struct store_conn *conn; /* the committer's own, unsynced; NULL: pooled ones, durable */
+    bool unsynced;           /* conn is set: its commits need the syncer */
     pthread_t committer, syncer;
     pthread_mutex_t lock;
     pthread_cond_t wake, sync_wake;
@@ -231,10 +231,11 @@ int store_batch_start(struct store *s, struct error *err)
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->wake, NULL);
     pthread_cond_init(&b->sync_wake, NULL);
-    if (store_conn_open_unsynced(s, &b->conn, &b->unsynced, err) < 0) {
+    if (store_conn_open_unsynced(s, &b->conn, err) < 0) {
         batch_free(b);
         return -1;
     }
+    b->unsynced = b->conn != NULL;
     if (pthread_create(&b->syncer, NULL, syncer_main, b) != 0) {
         batch_free(b);
         return error_set(err, ERR_INTERNAL, "cannot start the sync thread");

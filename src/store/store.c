@@ -273,20 +273,20 @@ void store_tx_rollback(struct store_tx *tx)
     tx_end(tx);
 }
 
-int store_conn_open_unsynced(struct store *s, struct store_conn **out, bool *unsynced,
-                             struct error *err)
+int store_conn_open_unsynced(struct store *s, struct store_conn **out, struct error *err)
 {
-    *unsynced = false;
-    if (s->driver->connect(s->target, out, err) < 0)
-        return -1;
+    *out = NULL;
+    /* Without them (or without a file: a second connection to ":memory:" would be another
+     * database), the committer takes pooled connections and commits durably. */
     if (!s->driver->unsynced_commits || !s->driver->sync || !s->maintenance)
         return 0;
+    if (s->driver->connect(s->target, out, err) < 0)
+        return -1;
     if (s->driver->unsynced_commits(s->maintenance, *out, err) < 0) {
         s->driver->disconnect(*out);
         *out = NULL;
         return -1;
     }
-    *unsynced = true;
     return 0;
 }
 

@@ -100,10 +100,10 @@ int store_tx_query(struct store_tx *tx, const char *sql, const struct store_para
                    size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
                    struct error *err);
 
-/* The committer's own connection, outside the pool: opened with unsynced commits when the
- * driver has them (*unsynced tells), else an ordinary one. */
-int store_conn_open_unsynced(struct store *s, struct store_conn **out, bool *unsynced,
-                             struct error *err);
+/* The committer's own connection, outside the pool, whose commits are unsynced; *out is
+ * NULL when the driver cannot do that (the committer then commits durably on pooled
+ * connections). */
+int store_conn_open_unsynced(struct store *s, struct store_conn **out, struct error *err);
 void store_conn_close(struct store *s, struct store_conn *conn);
 /* A transaction on a connection the caller holds (not taken from the pool). */
 int store_tx_begin_on(struct store *s, struct store_conn *conn, struct store_tx **out,
