@@ -60,25 +60,10 @@ scripts/setup bench
 make --no-print-directory build/connectord >&2
 bin=$root/build/connectord
 
+bench_name=bench/deliver.sh
+. "$root/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connectord-deliver.XXXXXX")
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-    echo "bench/deliver.sh: $*" >&2
-    exit 1
-}
+cleanup_dirs+=("$tmp")
 
 [[ $EVENTS =~ ^[0-9]+$ ]] && ((EVENTS >= THREADS && EVENTS % THREADS == 0)) ||
     die "EVENTS must be a multiple of THREADS ($THREADS)"
@@ -86,66 +71,9 @@ die() {
 [[ $FAIL_PERCENT =~ ^[0-9]+$ ]] && ((FAIL_PERCENT > 0 && FAIL_PERCENT < 100)) ||
     die "FAIL_PERCENT must be 1 to 99"
 
-# A TCP port on 127.0.0.1 that nothing answers on.
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    die "no free port found"
-}
-
-# wait_ready URL LOG PID: waits until URL answers with a 2xx status (20 s at most). Returns 1
-# when the process PID ends first (its port was taken meanwhile: the caller tries another);
-# shows LOG and stops the benchmark when it does not come up.
-wait_ready() {
-    local url=$1 log=$2 pid=$3
-    for _ in $(seq 1 200); do
-        if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
-            return 0
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            wait "$pid" 2>/dev/null || true
-            forget "$pid"
-            grep -qi "in use" "$log" && return 1
-            break
-        fi
-        sleep 0.1
-    done
-    tail -n 20 "$log" >&2 || true
-    die "$url did not come up"
-}
-
-# forget PID: a process that has ended leaves the list cleanup() stops.
-forget() {
-    local pid kept=()
-    for pid in "${pids[@]}"; do
-        [[ $pid == "$1" ]] || kept+=("$pid")
-    done
-    pids=("${kept[@]}")
-}
-
-# stop PID: stops a process started here and waits for it.
-stop() {
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-    forget "$1"
-}
-
 # per_s N FROM_MS TO_MS: N per second over the span; 0 when it is empty.
 per_s() {
     awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", (b > a) ? 1000 * n / (b - a) : 0 }'
-}
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print "0"; exit }
-        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
-    }'
 }
 
 # start_sink DIR MODE: nginx with one worker on a free port, answering POST /hook/<n>; MODE

@@ -33,53 +33,10 @@ scripts/setup bench
 make --no-print-directory build/connectord >&2
 bin=$root/build/connectord
 
+bench_name=bench/http.sh
+. "$root/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connectord-bench.XXXXXX")
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-    echo "bench/http.sh: $*" >&2
-    exit 1
-}
-
-# A TCP port on 127.0.0.1 that nothing answers on.
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    die "no free port found"
-}
-
-# wait_ready URL LOG [CURL ARGS...]: waits until URL answers with a 2xx status (10 s at
-# most); shows the server's LOG when it does not.
-wait_ready() {
-    local url=$1 log=$2
-    shift 2
-    for _ in $(seq 1 100); do
-        if curl -fsS -o /dev/null --max-time 1 "$@" "$url" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    tail -n 20 "$log" >&2 || true
-    die "$url did not come up"
-}
+cleanup_dirs+=("$tmp")
 
 # ---- connectord --------------------------------------------------------------------------
 cd_port=$(free_port)
@@ -133,7 +90,7 @@ pids+=($!)
 auth=(-H "Authorization: Bearer $token")
 wait_ready "http://127.0.0.1:$ng_port/" "$tmp/nginx-stderr.log"
 wait_ready "http://127.0.0.1:$cd_port/healthz" "$tmp/connectord.log"
-wait_ready "http://127.0.0.1:$cd_port/api/tenant" "$tmp/connectord.log" "${auth[@]}"
+wait_ready "http://127.0.0.1:$cd_port/api/tenant" "$tmp/connectord.log" "" "${auth[@]}"
 
 # ---- measurement -------------------------------------------------------------------------
 targets=(nginx healthz tenant)
@@ -172,13 +129,6 @@ parse_p99_ms() {
         f = (unit == "us") ? 0.001 : (unit == "ms") ? 1 : (unit == "s") ? 1000 : (unit == "m") ? 60000 : -1
         if (f < 0) { print "?"; exit }
         printf "%.3f\n", v * f
-    }'
-}
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print "0"; exit }
-        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
     }'
 }
 

@@ -47,6 +47,8 @@ if [[ ! -d $ref_dir/node_modules ]]; then
     (cd "$ref_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi
 
+bench_name=bench/ingest.sh
+. "$root/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connectord-ingest.XXXXXX")
 # The signed events (up to about a GB per run) go to memory where /dev/shm exists, so writing
 # them does not compete for the disk with the servers' fsyncs. The stores stay on disk.
@@ -56,24 +58,7 @@ else
     evdir=$tmp/events
     mkdir "$evdir"
 fi
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp" "$evdir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-    echo "bench/ingest.sh: $*" >&2
-    exit 1
-}
+cleanup_dirs+=("$tmp" "$evdir")
 
 # "20s" -> 20, "1m" -> 60
 seconds_of() {
@@ -88,33 +73,6 @@ duration_s=$(seconds_of "$DURATION")
 warmup_s=$(seconds_of "$WARMUP")
 # The events of a run are signed right before it; Stripe accepts them for 300 s.
 ((duration_s <= 240)) || die "DURATION must be 240 s at most (signed events expire after 300 s)"
-
-# A TCP port on 127.0.0.1 that nothing answers on.
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    die "no free port found"
-}
-
-# wait_ready URL LOG: waits until URL answers with a 2xx status (20 s at most); shows the
-# server's LOG when it does not.
-wait_ready() {
-    local url=$1 log=$2
-    for _ in $(seq 1 200); do
-        if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    tail -n 20 "$log" >&2 || true
-    die "$url did not come up"
-}
 
 secret="whsec_$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
 
@@ -193,13 +151,6 @@ parse_latency_ms() {
         f = (unit == "us") ? 0.001 : (unit == "ms") ? 1 : (unit == "s") ? 1000 : (unit == "m") ? 60000 : -1
         if (f < 0) { print "?"; exit }
         printf "%.3f\n", v * f
-    }'
-}
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print "0"; exit }
-        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
     }'
 }
 

@@ -62,10 +62,12 @@ function makeTempDir() {
 }
 
 // Runs the binary once with args and waits for it. Resolves {code, signal, stdout, stderr};
-// a sanitizer report on stderr fails the calling test.
+// a sanitizer report on stderr fails the calling test. Without a cwd it runs in a new
+// temporary directory, removed when it ends.
 function runCli(args, { cwd, env = {}, timeoutMs = 15000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { cwd: cwd || makeTempDir(), env: childEnv(env) });
+    const ownDir = cwd ? null : makeTempDir();
+    const child = spawn(BIN, args, { cwd: cwd || ownDir, env: childEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -77,6 +79,7 @@ function runCli(args, { cwd, env = {}, timeoutMs = 15000 } = {}) {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (ownDir) fs.rmSync(ownDir, { recursive: true, force: true });
       try {
         assert.equal(signal, null, `connectord ${args.join(' ')} was killed by ${signal}\n${stderr}`);
         assertNoSanitizerReport(stderr, `connectord ${args.join(' ')}`);
