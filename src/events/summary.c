@@ -151,25 +151,47 @@ static int collect_id(void *ctx, const char *tenant_id)
     return 0;
 }
 
-int events_daily_summaries_for(struct store *s, const char *day, int *emitted,
-                               struct error *err)
+/* The summary of `day` for every tenant that has none yet; with yesterday_at, only for
+ * the tenants whose yesterday (in their time zone) it is at that instant. Counts into
+ * *done and *failed; -1 only when the tenants cannot be listed. */
+static int summaries_of_day(struct store *s, const char *day, const int64_t *yesterday_at,
+                            int *done, int *failed, struct error *err)
 {
     /* Collect first: each summary needs a connection of its own, and the listing holds one
      * while it runs. */
     struct id_list l = {0};
-    int done = 0, failed = 0;
     if (store_tenant_ids(s, day, collect_id, &l, err) < 0 || l.failed) {
         free(l.ids);
         return l.failed ? error_set(err, ERR_INTERNAL, "out of memory") : -1;
     }
     for (size_t i = 0; i < l.n; i++) {
         bool one = false;
+        if (yesterday_at) {
+            struct tenant_settings settings;
+            char theirs[11];
+            if (settings_load(s, l.ids[i], &settings, err) < 0) {
+                (*failed)++;
+                continue;
+            }
+            events_local_yesterday(settings.time_zone, *yesterday_at, theirs);
+            if (strcmp(theirs, day) != 0)
+                continue;
+        }
         if (events_daily_summary(s, l.ids[i], day, &one, err) < 0)
-            failed++;
+            (*failed)++;
         else if (one)
-            done++;
+            (*done)++;
     }
     free(l.ids);
+    return 0;
+}
+
+int events_daily_summaries_for(struct store *s, const char *day, int *emitted,
+                               struct error *err)
+{
+    int done = 0, failed = 0;
+    if (summaries_of_day(s, day, NULL, &done, &failed, err) < 0)
+        return -1;
     if (emitted)
         *emitted = done;
     return failed ? -1 : 0;
@@ -178,8 +200,8 @@ int events_daily_summaries_for(struct store *s, const char *day, int *emitted,
 int events_daily_summaries_due(struct store *s, int64_t now_ms, int *emitted, struct error *err)
 {
     /* Yesterday differs between zones for a few hours after midnight: each day that is
-     * yesterday somewhere, for the tenants that have no summary of it yet and whose zone
-     * it is yesterday in. The zones span a few hours, so that is one or two days. */
+     * yesterday somewhere, for the tenants whose zone it is yesterday in. The zones span a
+     * few hours, so that is one or two days. */
     size_t n_zones;
     const struct tz_zone *zones = tz_zones(&n_zones);
     char days[4][11];
@@ -194,30 +216,9 @@ int events_daily_summaries_due(struct store *s, int64_t now_ms, int *emitted, st
         if (k == n_days && n_days < sizeof days / sizeof days[0])
             memcpy(days[n_days++], day, sizeof day);
     }
-    for (size_t d = 0; d < n_days; d++) {
-        struct id_list l = {0};
-        if (store_tenant_ids(s, days[d], collect_id, &l, err) < 0 || l.failed) {
-            free(l.ids);
-            return l.failed ? error_set(err, ERR_INTERNAL, "out of memory") : -1;
-        }
-        for (size_t i = 0; i < l.n; i++) {
-            struct tenant_settings settings;
-            char theirs[11];
-            bool one = false;
-            if (settings_load(s, l.ids[i], &settings, err) < 0) {
-                failed++;
-                continue;
-            }
-            events_local_yesterday(settings.time_zone, now_ms, theirs);
-            if (strcmp(theirs, days[d]) != 0)
-                continue;
-            if (events_daily_summary(s, l.ids[i], days[d], &one, err) < 0)
-                failed++;
-            else if (one)
-                done++;
-        }
-        free(l.ids);
-    }
+    for (size_t d = 0; d < n_days; d++)
+        if (summaries_of_day(s, days[d], &now_ms, &done, &failed, err) < 0)
+            return -1;
     if (emitted)
         *emitted = done;
     return failed ? -1 : 0;
