@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/listing.h"
+#include "api/parked.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "events/events.h"
@@ -31,48 +32,25 @@ static json_t *envelope_json(const struct event_record *ev)
 
 /* A published event waiting for its group commit. */
 struct pending_event {
-    struct event_record ev; /* ev.data owned */
-    struct engine *engine;
-    struct store *store;
-    struct store_batch_job batch;
-    void (*resume)(void *token);
-    void *token;
-    int fanned, rc;
-    struct error err;
+    struct api_parked_write write; /* first: the deferral's context is this struct */
+    struct event_record ev;        /* ev.data owned */
+    int fanned;
 };
 
-static int insert(void *ctx, struct store_tx *tx, struct error *err)
+static int insert(struct api_parked_write *w, struct store_tx *tx, struct error *err)
 {
-    struct pending_event *p = ctx;
-    return store_event_insert(tx, &p->ev, &p->fanned, err);
-}
-
-static void inserted(void *ctx, int rc, const struct error *err)
-{
-    struct pending_event *p = ctx;
-    p->rc = rc;
-    if (rc < 0)
-        p->err = *err;
-    else if (p->fanned > 0)
-        engine_wake(p->engine); /* its deliveries are due now */
-    p->resume(p->token);
-}
-
-static void start(void *ctx, void (*resume)(void *token), void *token)
-{
-    struct pending_event *p = ctx;
-    p->resume = resume;
-    p->token = token;
-    p->batch = (struct store_batch_job){.work = insert, .done = inserted, .ctx = p};
-    store_batch_submit(p->store, &p->batch);
+    struct pending_event *p = (struct pending_event *)w;
+    int rc = store_event_insert(tx, &p->ev, &p->fanned, err);
+    w->wake_engine = rc == 0 && p->fanned > 0;
+    return rc;
 }
 
 static int finish(void *ctx, struct http_request *req, struct http_response *res,
                   struct error *err)
 {
     struct pending_event *p = ctx;
-    if (p->rc < 0) {
-        *err = p->err;
+    if (p->write.rc < 0) {
+        *err = p->write.err;
         return -1;
     }
     json_t *answer = envelope_json(&p->ev);
@@ -130,8 +108,8 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    p->engine = app->engine;
-    p->store = app->store;
+    p->write = (struct api_parked_write){.store = app->store, .engine = app->engine,
+                                         .work = insert};
     snprintf(p->ev.tenant_id, sizeof p->ev.tenant_id, "%s", req->principal->tenant_id);
     snprintf(p->ev.type, sizeof p->ev.type, "%s", type);
     clock_format_rfc3339(clock_now_ms(), p->ev.created_at);
@@ -143,7 +121,8 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    struct http_deferral d = {.ctx = p, .start = start, .finish = finish, .release = release};
+    struct http_deferral d = {.ctx = p, .start = api_parked_start, .finish = finish,
+                              .release = release};
     p = NULL;
     rc = http_defer(req, &d);
 out:

@@ -8,19 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/parked.h"
 #include "core/clock.h"
 #include "pipeline/pipeline.h"
 
 struct pending_webhook {
+    struct api_parked_write write; /* first: the deferral's context is this struct */
     struct pipeline_job *job;
     struct pipeline_env env;
-    struct engine *engine;
-    struct store_batch_job batch;
-    void (*resume)(void *token);
-    void *token;
-    int rc;
-    struct error err;
 };
 
 static const char *header_of(const struct webhook_request *wr, const char *name)
@@ -52,30 +47,12 @@ static int respond_outcome(struct http_request *req, struct http_response *res,
     return rc;
 }
 
-static int book(void *ctx, struct store_tx *tx, struct error *err)
+static int book(struct api_parked_write *w, struct store_tx *tx, struct error *err)
 {
-    struct pending_webhook *p = ctx;
-    return pipeline_job_book(p->job, tx, err);
-}
-
-static void booked(void *ctx, int rc, const struct error *err)
-{
-    struct pending_webhook *p = ctx;
-    p->rc = rc;
-    if (rc < 0)
-        p->err = *err;
-    else if (pipeline_job_deliveries(p->job) > 0)
-        engine_wake(p->engine); /* its deliveries are due now */
-    p->resume(p->token);
-}
-
-static void start(void *ctx, void (*resume)(void *token), void *token)
-{
-    struct pending_webhook *p = ctx;
-    p->resume = resume;
-    p->token = token;
-    p->batch = (struct store_batch_job){.work = book, .done = booked, .ctx = p};
-    store_batch_submit(p->env.store, &p->batch);
+    struct pending_webhook *p = (struct pending_webhook *)w;
+    int rc = pipeline_job_book(p->job, tx, err);
+    w->wake_engine = rc == 0 && pipeline_job_deliveries(p->job) > 0;
+    return rc;
 }
 
 static int finish(void *ctx, struct http_request *req, struct http_response *res,
@@ -83,7 +60,7 @@ static int finish(void *ctx, struct http_request *req, struct http_response *res
 {
     struct pending_webhook *p = ctx;
     struct pipeline_outcome out;
-    pipeline_job_finish(p->job, p->rc, &p->err, &out);
+    pipeline_job_finish(p->job, p->write.rc, &p->write.err, &out);
     return respond_outcome(req, res, &out, err);
 }
 
@@ -106,7 +83,8 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
     struct pending_webhook *p = calloc(1, sizeof *p);
     if (!p)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    p->engine = app->engine;
+    p->write = (struct api_parked_write){.store = app->store, .engine = app->engine,
+                                         .work = book};
     p->env = (struct pipeline_env){.store = app->store,
                                    .master_key = app->master_key,
                                    .trusted_cert_prefix = app->trusted_cert_prefix,
@@ -120,7 +98,8 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
     }
     if (out.tenant_id[0])
         http_set_tenant(req, out.tenant_id);
-    struct http_deferral d = {.ctx = p, .start = start, .finish = finish, .release = release};
+    struct http_deferral d = {.ctx = p, .start = api_parked_start, .finish = finish,
+                              .release = release};
     return http_defer(req, &d);
 }
 
