@@ -192,14 +192,9 @@ static json_t *config_from_body(struct http_request *req, json_t **body_out, str
     *body_out = body;
     if (!body)
         return NULL;
-    const char *key;
-    json_t *value;
-    json_object_foreach(body, key, value) {
-        if (strcmp(key, "config") != 0) {
-            error_set(err, ERR_VALIDATION, "unknown field '%.64s'; expected {\"config\": {...}}", key);
-            return NULL;
-        }
-    }
+    static const char *const allowed[] = {"config", NULL};
+    if (json_only_members(body, allowed, err) < 0)
+        return NULL;
     json_t *config = json_object_get(body, "config");
     if (!config) {
         config = json_object();

@@ -79,14 +79,9 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
     int rc = -1;
     if (check_project(req, err) < 0 || !(body = json_parse_body(req->body, req->body_len, err)))
         goto out;
-    const char *key;
-    json_t *value;
-    json_object_foreach(body, key, value) {
-        if (strcmp(key, "type") != 0 && strcmp(key, "data") != 0) {
-            error_set(err, ERR_VALIDATION, "unknown field '%.64s'; expected type and data", key);
-            goto out;
-        }
-    }
+    static const char *const allowed[] = {"type", "data", NULL};
+    if (json_only_members(body, allowed, err) < 0)
+        goto out;
     const char *type = json_string_value(json_object_get(body, "type"));
     if (!type || !events_type_known(type)) {
         res->error_extra = json_pack("{s:[{s:s, s:s, s:s}]}", "fields", "field", "type", "code",

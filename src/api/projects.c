@@ -189,14 +189,9 @@ int api_project_connector_create(struct http_request *req, struct http_response 
     const struct plan *plan = connector_tenant_plan(app, tenant, err);
     if (!plan || !(body = json_parse_body(req->body, req->body_len, err)))
         goto out;
-    const char *key;
-    json_t *value;
-    json_object_foreach(body, key, value) {
-        if (strcmp(key, "type") && strcmp(key, "config") && strcmp(key, "eventTypes")) {
-            error_set(err, ERR_VALIDATION, "unknown field '%.64s'", key);
-            goto out;
-        }
-    }
+    static const char *const create_members[] = {"type", "config", "eventTypes", NULL};
+    if (json_only_members(body, create_members, err) < 0)
+        goto out;
     const char *type = json_string_value(json_object_get(body, "type"));
     const struct connector_manifest *m = type ? catalog_find(type) : NULL;
     if (!m || m->kind != KIND_DESTINATION) {
@@ -309,14 +304,9 @@ int api_project_connector_update(struct http_request *req, struct http_response 
     const struct connector_manifest *m = load_destination(req, &prev, err);
     if (!m || !(body = json_parse_body(req->body, req->body_len, err)))
         goto out;
-    const char *key;
-    json_t *value;
-    json_object_foreach(body, key, value) {
-        if (strcmp(key, "config") && strcmp(key, "eventTypes") && strcmp(key, "isActive")) {
-            error_set(err, ERR_VALIDATION, "unknown field '%.64s'; expected config, eventTypes or isActive", key);
-            goto out;
-        }
-    }
+    static const char *const update_members[] = {"config", "eventTypes", "isActive", NULL};
+    if (json_only_members(body, update_members, err) < 0)
+        goto out;
     changed = json_array();
     next = prev;
     next.config = strdup(prev.config);

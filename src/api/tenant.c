@@ -31,14 +31,9 @@ int api_tenant_update(struct http_request *req, struct http_response *res, struc
     json_t *body = json_parse_body(req->body, req->body_len, err);
     if (!body)
         return -1;
-    const char *key;
-    json_t *value;
-    json_object_foreach(body, key, value) {
-        if (strcmp(key, "name") != 0) {
-            error_set(err, ERR_VALIDATION, "unknown field '%.64s'; only 'name' can be changed", key);
-            goto out;
-        }
-    }
+    static const char *const allowed[] = {"name", NULL};
+    if (json_only_members(body, allowed, err) < 0)
+        goto out;
     bool bad = false;
     const char *name = json_get_string(body, "name", &bad);
     if (bad || !name) {

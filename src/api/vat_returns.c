@@ -124,17 +124,9 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
     json_t *body = json_parse_body(req->body, req->body_len, err);
     if (!body)
         return -1;
-    const char *key;
-    json_t *value;
-    json_object_foreach(body, key, value) {
-        if (strcmp(key, "period") != 0 && strcmp(key, "test") != 0 &&
-            strcmp(key, "correction") != 0) {
-            error_set(err, ERR_VALIDATION,
-                      "unknown field '%.64s'; a submission takes period, test and correction",
-                      key);
-            goto out;
-        }
-    }
+    static const char *const allowed[] = {"period", "test", "correction", NULL};
+    if (json_only_members(body, allowed, err) < 0)
+        goto out;
     bool bad = false;
     const char *period = json_get_string(body, "period", &bad);
     json_t *test = json_object_get(body, "test");

@@ -1,6 +1,7 @@
 /* core/json.c - JSON helpers over jansson. */
 #include "core/json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 json_t *json_parse_body(const char *data, size_t len, struct error *err)
@@ -126,4 +127,27 @@ const char *json_get_string(const json_t *obj, const char *key, bool *bad)
         return NULL;
     }
     return json_string_value(v);
+}
+
+int json_only_members(const json_t *obj, const char *const *allowed, struct error *err)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value) {
+        size_t i = 0;
+        while (allowed[i] && strcmp(allowed[i], key) != 0)
+            i++;
+        if (allowed[i])
+            continue;
+        char expected[256] = "";
+        size_t n = 0, len = 0;
+        while (allowed[n])
+            n++;
+        for (i = 0; i < n && len < sizeof expected; i++)
+            len += (size_t)snprintf(expected + len, sizeof expected - len, "%s%s",
+                                    i == 0 ? "" : i + 1 == n ? " or " : ", ", allowed[i]);
+        return error_set(err, ERR_VALIDATION, "unknown field '%.64s'; expected %s", key,
+                         expected);
+    }
+    return 0;
 }

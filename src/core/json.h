@@ -29,4 +29,8 @@ char *json_dump_compact(const json_t *value, size_t *len);
  * with another type (through *bad). */
 const char *json_get_string(const json_t *obj, const char *key, bool *bad);
 
+/* A request body holds no member but those in `allowed` (NULL-terminated): 0, or -1 with
+ * ERR_VALIDATION "unknown field 'x'; expected a, b or c". */
+int json_only_members(const json_t *obj, const char *const *allowed, struct error *err);
+
 #endif

@@ -225,6 +225,29 @@ static void test_escape_fails_at_cap(void **state)
     buf_free(&b);
 }
 
+/* ---- json_only_members ---------------------------------------------------------------- */
+
+static void test_only_members(void **state)
+{
+    static const char *const allowed[] = {"config", "eventTypes", "isActive", NULL};
+    struct error err = {0};
+    json_t *ok = json_pack("{s:{}, s:b}", "config", "isActive", 1);
+    json_t *empty = json_object();
+    json_t *extra = json_pack("{s:{}, s:s}", "config", "plan", "enterprise");
+    assert_int_equal(json_only_members(ok, allowed, &err), 0);
+    assert_int_equal(json_only_members(empty, allowed, &err), 0);
+    assert_int_equal(json_only_members(extra, allowed, &err), -1);
+    assert_int_equal(err.code, ERR_VALIDATION);
+    assert_string_equal(err.message,
+                        "unknown field 'plan'; expected config, eventTypes or isActive");
+    static const char *const one[] = {"name", NULL};
+    assert_int_equal(json_only_members(extra, one, &err), -1);
+    assert_non_null(strstr(err.message, "expected name"));
+    json_decref(ok);
+    json_decref(empty);
+    json_decref(extra);
+}
+
 /* ---- json_get_string / json_dump_compact ---------------------------------------------- */
 
 static void test_get_string(void **state)
@@ -554,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_respond_error_extra_merged),
         cmocka_unit_test(test_respond_error_extra_cannot_replace_code_or_message),
         cmocka_unit_test(test_respond_error_replaces_previous_body),
+        cmocka_unit_test(test_only_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
