@@ -28,6 +28,10 @@ SAN_OBJ   := $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/gen/web_assets.o
 SAN_LIB   := $(filter-out build/san/main.o,$(SAN_OBJ))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,build/test/%,$(UNIT_SRC))
+# The release whose stores the upgrade test (tests/e2e/upgrade.test.js) opens with this build:
+# the last commit before the schema changes that followed it. Built once from git history.
+UPGRADE_FROM := 35aedfb
+UPGRADE_BIN  := build/upgrade/$(UPGRADE_FROM)/connectord
 
 .PHONY: all run test unit e2e bench clean deps deps-test FORCE
 all: build/connectord
@@ -95,13 +99,18 @@ run: deps
 	./build/connectord serve --dev
 
 test: deps-test tests/e2e/node_modules/.installed
-	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN)
-	@tests/run $(UNIT_BIN)
+	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN) $(UPGRADE_BIN)
+	@CONNECTORD_UPGRADE_BIN=$(UPGRADE_BIN) tests/run $(UNIT_BIN)
 
 # The providers' official SDKs the end-to-end tests sign with (npm, pinned by the lock file).
 tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(UPGRADE_BIN):
+	@mkdir -p $(dir $@)
+	@echo '  BUILD  $(UPGRADE_FROM) (the release the upgrade test starts from)'
+	@scripts/build-release $(UPGRADE_FROM) $@ 2>$@.log || { cat $@.log >&2; exit 1; }
 
 bench:
 	bench/http.sh

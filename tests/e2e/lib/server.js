@@ -63,11 +63,11 @@ function makeTempDir() {
 
 // Runs the binary once with args and waits for it. Resolves {code, signal, stdout, stderr};
 // a sanitizer report on stderr fails the calling test. Without a cwd it runs in a new
-// temporary directory, removed when it ends.
-function runCli(args, { cwd, env = {}, timeoutMs = 15000 } = {}) {
+// temporary directory, removed when it ends. bin: another connectord binary (an older release).
+function runCli(args, { cwd, env = {}, timeoutMs = 15000, bin = BIN } = {}) {
   return new Promise((resolve, reject) => {
     const ownDir = cwd ? null : makeTempDir();
-    const child = spawn(BIN, args, { cwd: cwd || ownDir, env: childEnv(env) });
+    const child = spawn(bin, args, { cwd: cwd || ownDir, env: childEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -104,8 +104,9 @@ function runCli(args, { cwd, env = {}, timeoutMs = 15000 } = {}) {
 //   dir:        working directory (default: a new temporary one, removed by stop())
 //   scheme:     'http' or 'https' (https only changes baseUrl; the readiness probe adapts)
 //   ca:         certificate to trust for the https readiness probe
+//   bin:        another connectord binary to run (an older release; default the test build)
 async function startServer(opts = {}) {
-  const { args = [], env = {}, dev = true, listenFlag = true, scheme = 'http', ca } = opts;
+  const { args = [], env = {}, dev = true, listenFlag = true, scheme = 'http', ca, bin = BIN } = opts;
   const expectDemo = opts.expectDemo ?? dev;
   const ownDir = !opts.dir;
   const dir = opts.dir || makeTempDir();
@@ -118,7 +119,7 @@ async function startServer(opts = {}) {
     if (dev) argv.push('--dev');
     if (listenFlag) argv.push('--listen', `127.0.0.1:${port}`);
     argv.push(...args);
-    const server = new Server({ dir, ownDir, db, port, argv, env: childEnv(env), scheme, ca });
+    const server = new Server({ dir, ownDir, db, port, argv, env: childEnv(env), scheme, ca, bin });
     try {
       await server.waitReady({ wantToken: expectDemo });
       return server;
@@ -133,7 +134,8 @@ async function startServer(opts = {}) {
 }
 
 class Server {
-  constructor({ dir, ownDir, db, port, argv, env, scheme, ca }) {
+  constructor({ dir, ownDir, db, port, argv, env, scheme, ca, bin }) {
+    this.bin = bin;
     this.dir = dir;
     this.ownDir = ownDir;
     this.db = db;
@@ -149,7 +151,7 @@ class Server {
     this.exitSignal = undefined;
     this.terminated = false;
     this.stopResult = null;
-    this.proc = spawn(BIN, argv, { cwd: dir, env });
+    this.proc = spawn(bin, argv, { cwd: dir, env });
     this.proc.stdout.setEncoding('utf8').on('data', (d) => (this.stdout += d));
     this.proc.stderr.setEncoding('utf8').on('data', (d) => (this.stderr += d));
     this.exited = new Promise((resolve) => {
@@ -232,7 +234,7 @@ class Server {
   // Runs another subcommand of the same binary on the same store (and working directory):
   // `--db` is added. Resolves {code, stdout, stderr}.
   cli(args, { env } = {}) {
-    return runCli([...args, '--db', this.db], { cwd: this.dir, env });
+    return runCli([...args, '--db', this.db], { cwd: this.dir, env, bin: this.bin });
   }
 
   // `tenant create` on this server's store; resolves {tenantId, token}.
