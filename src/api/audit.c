@@ -1,11 +1,7 @@
-/* api/audit.c - GET /api/audit-log?limit=N: who changed which connector when, newest first.
- * Records name the changed keys, never their values. */
-#include <stdlib.h>
-
-#include "api/api.h"
-
-#define AUDIT_LIMIT_DEFAULT 50
-#define AUDIT_LIMIT_MAX 500
+/* api/audit.c - GET /api/audit-log (admin): who changed which connector when, newest first,
+ * paged like every listing (?limit=, ?cursor=; api/listing.h). Records name the changed
+ * keys, never their values. */
+#include "api/listing.h"
 
 static int add_record(void *ctx, const struct audit_record *rec)
 {
@@ -20,22 +16,17 @@ static int add_record(void *ctx, const struct audit_record *rec)
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct app *app = req->app;
-    long limit = AUDIT_LIMIT_DEFAULT;
-    const char *text = http_request_query(req, "limit");
-    if (text) {
-        char *end = NULL;
-        limit = strtol(text, &end, 10);
-        if (!*text || *end || limit < 1 || limit > AUDIT_LIMIT_MAX)
-            return error_set(err, ERR_INVALID_FIELD, "limit must be a number from 1 to %d",
-                             AUDIT_LIMIT_MAX);
-    }
+    struct listing_page page;
+    if (listing_page_parse(req, "aud_", &page, err) < 0)
+        return -1;
     json_t *entries = json_array();
     if (!entries)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    if (store_audit_list(app->store, req->principal->tenant_id, (int)limit, add_record, entries,
+    struct store_page sp = listing_store_page(&page);
+    if (store_audit_list(app->store, req->principal->tenant_id, &sp, add_record, entries,
                          err) < 0) {
         json_decref(entries);
         return -1;
     }
-    return http_respond_json(res, 200, json_pack("{s:o}", "entries", entries), err);
+    return listing_respond(res, "entries", entries, listing_page_end(entries, page.limit), err);
 }

@@ -79,13 +79,8 @@ int api_deliveries_list(struct http_request *req, struct http_response *res, str
         json_decref(list);
         return -1;
     }
-    json_t *next = json_null();
-    if ((int)json_array_size(list) > page.limit) {
-        json_array_remove(list, (size_t)page.limit);
-        next = json_incref(json_object_get(json_array_get(list, (size_t)page.limit - 1), "id"));
-    }
-    return http_respond_json(res, 200, json_pack("{s:o, s:o}", "deliveries", list, "nextCursor", next),
-                             err);
+    const char *next = listing_page_end(list, page.limit);
+    return listing_respond(res, "deliveries", list, next, err);
 }
 
 static int add_attempt(void *ctx, const struct delivery_attempt *a)

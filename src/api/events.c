@@ -154,11 +154,6 @@ int api_events_list(struct http_request *req, struct http_response *res, struct 
         json_decref(l.list);
         return -1;
     }
-    json_t *next = json_null();
-    if ((int)json_array_size(l.list) > page.limit) {
-        json_array_remove(l.list, (size_t)page.limit);
-        next = json_incref(json_object_get(json_array_get(l.list, (size_t)page.limit - 1), "id"));
-    }
-    return http_respond_json(res, 200, json_pack("{s:o, s:o}", "events", l.list, "nextCursor", next),
-                             err);
+    const char *next = listing_page_end(l.list, page.limit);
+    return listing_respond(res, "events", l.list, next, err);
 }

@@ -92,10 +92,7 @@ int api_invoices_list(struct http_request *req, struct http_response *res, struc
         json_decref(pg.list);
         return error_set(err, ERR_INTERNAL, "out of memory");
     }
-    return http_respond_json(res, 200,
-                             json_pack("{s:o, s:o}", "invoices", pg.list, "nextCursor",
-                                       pg.more ? json_string(pg.last_id) : json_null()),
-                             err);
+    return listing_respond(res, "invoices", pg.list, pg.more ? pg.last_id : NULL, err);
 }
 
 int api_invoice_get(struct http_request *req, struct http_response *res, struct error *err)

@@ -90,10 +90,7 @@ int api_ledger_entries(struct http_request *req, struct http_response *res, stru
         json_decref(pg.list);
         return error_set(err, ERR_INTERNAL, "out of memory");
     }
-    return http_respond_json(res, 200,
-                             json_pack("{s:o, s:o}", "entries", pg.list, "nextCursor",
-                                       pg.more ? json_string(pg.last_id) : json_null()),
-                             err);
+    return listing_respond(res, "entries", pg.list, pg.more ? pg.last_id : NULL, err);
 }
 
 /* ---- balances ----------------------------------------------------------------------- */

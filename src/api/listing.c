@@ -42,6 +42,32 @@ struct store_page listing_store_page(const struct listing_page *page)
     return (struct store_page){.before = page->cursor, .limit = page->limit + 1};
 }
 
+const char *listing_page_end(json_t *list, int limit)
+{
+    if (limit < 1 || json_array_size(list) <= (size_t)limit)
+        return NULL;
+    while (json_array_size(list) > (size_t)limit)
+        json_array_remove(list, (size_t)limit);
+    return json_string_value(json_object_get(json_array_get(list, (size_t)limit - 1), "id"));
+}
+
+int listing_respond(struct http_response *res, const char *key, json_t *list,
+                    const char *next_cursor, struct error *err)
+{
+    if (!list)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    if (next_cursor && http_response_add_header(res, "X-Next-Cursor", next_cursor) < 0) {
+        json_decref(list);
+        return error_set(err, ERR_INTERNAL, "cannot add the X-Next-Cursor header");
+    }
+    if (!key)
+        return http_respond_json(res, 200, list, err);
+    return http_respond_json(res, 200,
+                             json_pack("{s:o, s:o}", key, list, "nextCursor",
+                                       next_cursor ? json_string(next_cursor) : json_null()),
+                             err);
+}
+
 static bool is_leap(int y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;

@@ -62,12 +62,8 @@ static int list_parties(struct http_request *req, struct http_response *res, str
         json_decref(pg.list);
         return error_set(err, ERR_INTERNAL, "out of memory");
     }
-    return http_respond_json(res, 200,
-                             json_pack("{s:o, s:o}",
-                                       role == PARTY_CUSTOMER ? "customers" : "suppliers",
-                                       pg.list, "nextCursor",
-                                       pg.more ? json_string(pg.last_id) : json_null()),
-                             err);
+    return listing_respond(res, role == PARTY_CUSTOMER ? "customers" : "suppliers", pg.list,
+                           pg.more ? pg.last_id : NULL, err);
 }
 
 int api_suppliers_list(struct http_request *req, struct http_response *res, struct error *err)

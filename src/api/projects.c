@@ -1,5 +1,5 @@
 /* api/projects.c - seed 001's outbound destinations, by id, admin only:
- *   GET    /api/projects/:projectId/connectors
+ *   GET    /api/projects/:projectId/connectors                newest first, paged (listing.h)
  *   POST   /api/projects/:projectId/connectors                {type, config, eventTypes}
  *   GET    /api/projects/:projectId/connectors/:connectorId
  *   PATCH  /api/projects/:projectId/connectors/:connectorId   any of config, eventTypes, isActive
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/connector_common.h"
+#include "api/listing.h"
 #include "core/json.h"
 #include "events/events.h"
 #include "outbound/destination.h"
@@ -127,16 +128,19 @@ int api_project_connectors_list(struct http_request *req, struct http_response *
                                 struct error *err)
 {
     struct app *app = req->app;
-    if (check_project(req, err) < 0)
+    struct listing_page page;
+    if (check_project(req, err) < 0 || listing_page_parse(req, "con_", &page, err) < 0)
         return -1;
     struct list_ctx l = {.list = json_array()};
     if (!l.list)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    if (store_install_list(app->store, req->principal->tenant_id, true, list_one, &l, err) < 0) {
+    struct store_page sp = listing_store_page(&page);
+    if (store_destination_page(app->store, req->principal->tenant_id, &sp, list_one, &l,
+                               err) < 0) {
         json_decref(l.list);
         return -1;
     }
-    return http_respond_json(res, 200, json_pack("{s:o}", "connectors", l.list), err);
+    return listing_respond(res, "connectors", l.list, listing_page_end(l.list, page.limit), err);
 }
 
 /* Generic webhook destinations sign per Standard Webhooks with a secret made here:

@@ -3,65 +3,70 @@
  * role: the least role that may call it (AUTH_ROLE_NONE: no token). Members may read;
  * everything that changes state is admin-only. ROUTE_JSON: a body must be JSON (415).
  * ROUTE_HTTPS_ONLY: plain HTTP refused outside development mode, unless a trusted proxy
- * says the client spoke HTTPS. */
+ * says the client spoke HTTPS. The last column names the query parameters a route takes;
+ * the server answers 400 unknown_parameter for any other. Every listing takes PAGE (see
+ * api/listing.h and the README's "Listings"). */
 #include "api/api.h"
 
+#define PAGE "limit cursor "
+
 static const struct route routes[] = {
-    {"GET",   "/healthz",    api_healthz,       AUTH_ROLE_NONE,   0},
-    {"GET",   "/readyz",     api_readyz,        AUTH_ROLE_NONE,   0},
-    {"GET",   "/metrics",    api_metrics,       AUTH_ROLE_NONE,   0},
-    {"GET",   "/api/tenant", api_tenant_get,    AUTH_ROLE_MEMBER, 0},
-    {"PATCH", "/api/tenant", api_tenant_update, AUTH_ROLE_ADMIN,  ROUTE_JSON},
+    {"GET",   "/healthz",    api_healthz,       AUTH_ROLE_NONE,   0, NULL},
+    {"GET",   "/readyz",     api_readyz,        AUTH_ROLE_NONE,   0, NULL},
+    {"GET",   "/metrics",    api_metrics,       AUTH_ROLE_NONE,   0, NULL},
+    {"GET",   "/api/tenant", api_tenant_get,    AUTH_ROLE_MEMBER, 0, NULL},
+    {"PATCH", "/api/tenant", api_tenant_update, AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
 
     /* seed 000: the connector store, by slug; every endpoint admin-only */
-    {"GET",  "/api/connectors",                  api_connectors_list,     AUTH_ROLE_ADMIN, 0},
-    {"GET",  "/api/connectors/:slug",            api_connector_get,       AUTH_ROLE_ADMIN, 0},
-    {"POST", "/api/connectors/:slug/install",    api_connector_install,   AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"POST", "/api/connectors/:slug/uninstall",  api_connector_uninstall, AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"PUT",  "/api/connectors/:slug/config",     api_connector_configure, AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"POST", "/api/connectors/:slug/test-webhook", api_webhook_test,      AUTH_ROLE_ADMIN, ROUTE_JSON},
+    {"GET",  "/api/connectors",                  api_connectors_list,     AUTH_ROLE_ADMIN, 0, NULL},
+    {"GET",  "/api/connectors/:slug",            api_connector_get,       AUTH_ROLE_ADMIN, 0, NULL},
+    {"POST", "/api/connectors/:slug/install",    api_connector_install,   AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"POST", "/api/connectors/:slug/uninstall",  api_connector_uninstall, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"PUT",  "/api/connectors/:slug/config",     api_connector_configure, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"POST", "/api/connectors/:slug/test-webhook", api_webhook_test,      AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
 
     /* seed 001: outbound destinations of a project (the caller's tenant), by id */
-    {"GET",    "/api/projects/:projectId/connectors",              api_project_connectors_list,  AUTH_ROLE_ADMIN, 0},
-    {"POST",   "/api/projects/:projectId/connectors",              api_project_connector_create, AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"GET",    "/api/projects/:projectId/connectors/:connectorId", api_project_connector_get,    AUTH_ROLE_ADMIN, 0},
-    {"PATCH",  "/api/projects/:projectId/connectors/:connectorId", api_project_connector_update, AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"DELETE", "/api/projects/:projectId/connectors/:connectorId", api_project_connector_delete, AUTH_ROLE_ADMIN, 0},
-    {"POST",   "/api/projects/:projectId/connectors/:connectorId/test",   api_connector_send_test, AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"POST",   "/api/projects/:projectId/connectors/:connectorId/replay", api_connector_replay,    AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"GET",    "/api/projects/:projectId/connectors/:connectorId/deliveries",                   api_deliveries_list, AUTH_ROLE_ADMIN, 0},
-    {"GET",    "/api/projects/:projectId/connectors/:connectorId/deliveries/:deliveryId",       api_delivery_get,    AUTH_ROLE_ADMIN, 0},
-    {"POST",   "/api/projects/:projectId/connectors/:connectorId/deliveries/:deliveryId/retry", api_delivery_retry,  AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"POST",   "/api/projects/:projectId/events", api_events_publish, AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"GET",    "/api/projects/:projectId/events", api_events_list,    AUTH_ROLE_ADMIN, 0},
+    {"GET",    "/api/projects/:projectId/connectors",              api_project_connectors_list,  AUTH_ROLE_ADMIN, 0, PAGE},
+    {"POST",   "/api/projects/:projectId/connectors",              api_project_connector_create, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"GET",    "/api/projects/:projectId/connectors/:connectorId", api_project_connector_get,    AUTH_ROLE_ADMIN, 0, NULL},
+    {"PATCH",  "/api/projects/:projectId/connectors/:connectorId", api_project_connector_update, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"DELETE", "/api/projects/:projectId/connectors/:connectorId", api_project_connector_delete, AUTH_ROLE_ADMIN, 0, NULL},
+    {"POST",   "/api/projects/:projectId/connectors/:connectorId/test",   api_connector_send_test, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"POST",   "/api/projects/:projectId/connectors/:connectorId/replay", api_connector_replay,    AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"GET",    "/api/projects/:projectId/connectors/:connectorId/deliveries",                   api_deliveries_list, AUTH_ROLE_ADMIN, 0, PAGE "status eventType"},
+    {"GET",    "/api/projects/:projectId/connectors/:connectorId/deliveries/:deliveryId",       api_delivery_get,    AUTH_ROLE_ADMIN, 0, NULL},
+    {"POST",   "/api/projects/:projectId/connectors/:connectorId/deliveries/:deliveryId/retry", api_delivery_retry,  AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"POST",   "/api/projects/:projectId/events", api_events_publish, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"GET",    "/api/projects/:projectId/events", api_events_list,    AUTH_ROLE_ADMIN, 0, PAGE},
 
-    {"GET", "/api/audit-log", api_audit_list, AUTH_ROLE_ADMIN, 0},
+    {"GET", "/api/audit-log", api_audit_list, AUTH_ROLE_ADMIN, 0, PAGE},
 
-    /* seed 002: payment providers post here; the token in the path is the credential */
-    {"POST", "/api/payment-import/:provider/:token", api_webhook_receive, AUTH_ROLE_NONE, ROUTE_HTTPS_ONLY},
+    /* seed 002: payment providers post here; the token in the path is the credential.
+     * Klarna pushes its order id in the query of the URL the merchant registered. */
+    {"POST", "/api/payment-import/:provider/:token", api_webhook_receive, AUTH_ROLE_NONE, ROUTE_HTTPS_ONLY, "klarna_order_id"},
 
     /* seed 002: what was booked, for members; the webhook log of a connector, for admins */
-    {"GET", "/api/invoices",                       api_invoices_list,     AUTH_ROLE_MEMBER, 0},
-    {"GET", "/api/invoices/:id",                   api_invoice_get,       AUTH_ROLE_MEMBER, 0},
-    {"GET", "/api/suppliers",                      api_suppliers_list,    AUTH_ROLE_MEMBER, 0},
-    {"GET", "/api/customers",                      api_customers_list,    AUTH_ROLE_MEMBER, 0},
-    {"GET", "/api/ledger/entries",                 api_ledger_entries,    AUTH_ROLE_MEMBER, 0},
-    {"GET", "/api/ledger/balances",                api_ledger_balances,   AUTH_ROLE_MEMBER, 0},
-    {"GET", "/api/connectors/:slug/webhook-logs",  api_webhook_logs_list, AUTH_ROLE_ADMIN,  0},
+    {"GET", "/api/invoices",                       api_invoices_list,     AUTH_ROLE_MEMBER, 0, PAGE "source supplier customer type from to posted"},
+    {"GET", "/api/invoices/:id",                   api_invoice_get,       AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET", "/api/suppliers",                      api_suppliers_list,    AUTH_ROLE_MEMBER, 0, PAGE},
+    {"GET", "/api/customers",                      api_customers_list,    AUTH_ROLE_MEMBER, 0, PAGE},
+    {"GET", "/api/ledger/entries",                 api_ledger_entries,    AUTH_ROLE_MEMBER, 0, PAGE "from to"},
+    {"GET", "/api/ledger/balances",                api_ledger_balances,   AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET", "/api/connectors/:slug/webhook-logs",  api_webhook_logs_list, AUTH_ROLE_ADMIN,  0, PAGE "status"},
 
     /* the tenant's settings; the books as files and returns for outside parties */
-    {"GET",  "/api/settings",                    api_settings_get,              AUTH_ROLE_ADMIN, 0},
-    {"PUT",  "/api/settings",                    api_settings_put,              AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"GET",  "/api/exports/datev",               api_export_datev,              AUTH_ROLE_ADMIN, 0},
-    {"GET",  "/api/vat-returns/at",              api_vat_return_at,             AUTH_ROLE_ADMIN, 0},
-    {"GET",  "/api/vat-returns/at/xml",          api_vat_return_at_xml,         AUTH_ROLE_ADMIN, 0},
-    {"POST", "/api/vat-returns/at/submit",       api_vat_return_at_submit,      AUTH_ROLE_ADMIN, ROUTE_JSON},
-    {"GET",  "/api/vat-returns/at/submissions",  api_vat_return_at_submissions, AUTH_ROLE_ADMIN, 0},
+    {"GET",  "/api/settings",                    api_settings_get,              AUTH_ROLE_ADMIN, 0, NULL},
+    {"PUT",  "/api/settings",                    api_settings_put,              AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"GET",  "/api/exports/datev",               api_export_datev,              AUTH_ROLE_ADMIN, 0, "from to"},
+    {"GET",  "/api/vat-returns/at",              api_vat_return_at,             AUTH_ROLE_ADMIN, 0, "period"},
+    {"GET",  "/api/vat-returns/at/xml",          api_vat_return_at_xml,         AUTH_ROLE_ADMIN, 0, "period"},
+    {"POST", "/api/vat-returns/at/submit",       api_vat_return_at_submit,      AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"GET",  "/api/vat-returns/at/submissions",  api_vat_return_at_submissions, AUTH_ROLE_ADMIN, 0, PAGE "period"},
 
     /* seed 000: the connector store page; static, it asks for the token in the browser */
-    {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0},
-    {"GET", "/connectors/",      api_web_index, AUTH_ROLE_NONE, 0},
-    {"GET", "/connectors/:file", api_web_asset, AUTH_ROLE_NONE, 0},
+    {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0, NULL},
+    {"GET", "/connectors/",      api_web_index, AUTH_ROLE_NONE, 0, NULL},
+    {"GET", "/connectors/:file", api_web_asset, AUTH_ROLE_NONE, 0, NULL},
 };
 
 const struct route *api_routes(size_t *count)

@@ -46,16 +46,18 @@ static int add_submission(void *ctx, const struct vat_submission *sub)
     return json_array_append_new(ctx, ledger_u30_submission_json(sub)) < 0;
 }
 
+/* The period's accepted submissions (period NULL: all), one page of them when page is not
+ * NULL. */
 static json_t *submissions(struct app *app, const char *tenant_id, const char *period,
-                           struct error *err)
+                           const struct store_page *page, struct error *err)
 {
     json_t *list = json_array();
     if (!list) {
         error_set(err, ERR_INTERNAL, "out of memory");
         return NULL;
     }
-    if (store_vat_submission_list(app->store, tenant_id, "AT", period, add_submission, list,
-                                  err) < 0) {
+    if (store_vat_submission_list(app->store, tenant_id, "AT", period, page, add_submission,
+                                  list, err) < 0) {
         json_decref(list);
         return NULL;
     }
@@ -73,7 +75,7 @@ int api_vat_return_at(struct http_request *req, struct http_response *res, struc
         ledger_u30_compute(app->store, tenant, &period, &figures, err) < 0)
         return -1;
     json_t *body = ledger_u30_json(&figures);
-    json_t *list = submissions(app, tenant, period.text, err);
+    json_t *list = submissions(app, tenant, period.text, NULL, err);
     if (!body || !list) {
         json_decref(body);
         json_decref(list);
@@ -177,11 +179,14 @@ int api_vat_return_at_submissions(struct http_request *req, struct http_response
 {
     struct app *app = req->app;
     struct ledger_u30_period period;
+    struct listing_page page;
     const char *text = http_request_query(req, "period");
-    if (text && ledger_u30_period_parse(text, &period, err) < 0)
+    if ((text && ledger_u30_period_parse(text, &period, err) < 0) ||
+        listing_page_parse(req, "vsub_", &page, err) < 0)
         return -1;
-    json_t *list = submissions(app, req->principal->tenant_id, text ? period.text : NULL, err);
+    struct store_page sp = listing_store_page(&page);
+    json_t *list = submissions(app, req->principal->tenant_id, text ? period.text : NULL, &sp, err);
     if (!list)
         return -1;
-    return http_respond_json(res, 200, json_pack("{s:o}", "submissions", list), err);
+    return listing_respond(res, "submissions", list, listing_page_end(list, page.limit), err);
 }

@@ -79,9 +79,5 @@ int api_webhook_logs_list(struct http_request *req, struct http_response *res,
         json_decref(pg.list);
         return error_set(err, ERR_INTERNAL, "out of memory");
     }
-    if (pg.more && http_response_add_header(res, "X-Next-Cursor", pg.last_id) < 0) {
-        json_decref(pg.list);
-        return error_set(err, ERR_INTERNAL, "cannot add the X-Next-Cursor header");
-    }
-    return http_respond_json(res, 200, pg.list, err);
+    return listing_respond(res, NULL, pg.list, pg.more ? pg.last_id : NULL, err);
 }

@@ -108,6 +108,10 @@ struct route {
     http_handler_fn handler;
     enum auth_role role; /* AUTH_ROLE_NONE: public; otherwise the least role allowed */
     unsigned flags;
+    /* The query parameters the route takes, separated by spaces ("limit cursor status");
+     * NULL: none. The server refuses any other with 400 unknown_parameter before the
+     * handler runs, so a misspelt filter never silently lists everything. */
+    const char *query;
 };
 
 enum route_match { ROUTE_MATCHED, ROUTE_NO_PATH, ROUTE_NO_METHOD };
@@ -118,6 +122,9 @@ enum route_match { ROUTE_MATCHED, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 enum route_match router_match(const struct route *routes, size_t n_routes, const char *method,
                               char *path_copy, size_t *index, struct http_param *params,
                               size_t *n_params, char *allow, size_t allow_cap);
+
+/* Whether the route declares the query parameter `name` (bytes, name_len long). */
+bool route_takes_query(const struct route *route, const char *name, size_t name_len);
 
 struct http_server_config {
     const char *listen;      /* "127.0.0.1:8080", "[::1]:8080", ":8080" */

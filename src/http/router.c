@@ -78,3 +78,18 @@ enum route_match router_match(const struct route *routes, size_t n_routes, const
     }
     return path_known ? ROUTE_NO_METHOD : ROUTE_NO_PATH;
 }
+
+bool route_takes_query(const struct route *route, const char *name, size_t name_len)
+{
+    const char *p = route->query;
+    if (!p || name_len == 0)
+        return false;
+    while (*p) {
+        size_t len = strcspn(p, " ");
+        if (len == name_len && memcmp(p, name, len) == 0)
+            return true;
+        p += len;
+        p += strspn(p, " ");
+    }
+    return false;
+}

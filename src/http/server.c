@@ -275,6 +275,71 @@ int http_defer(struct http_request *req, const struct http_deferral *deferral)
     return HTTP_DEFERRED;
 }
 
+/* The first query parameter the route does not declare; its name as it appears in the URL
+ * (bytes outside printable ASCII percent-encoded, at most ~64 characters), so the message
+ * that names it is always valid UTF-8 and bounded whatever the client sent. */
+struct query_check {
+    const struct route *route;
+    bool unknown;
+    char name[72];
+};
+
+static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct query_check *qc = cls;
+    size_t len = key ? strlen(key) : 0;
+    if (route_takes_query(qc->route, key ? key : "", len))
+        return MHD_YES;
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0, i = 0;
+    for (; i < len && o + 4 < sizeof qc->name - 3; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c > 0x20 && c < 0x7f && c != '%' && c != '\'' && c != '"') {
+            qc->name[o++] = (char)c;
+        } else {
+            qc->name[o++] = '%';
+            qc->name[o++] = hex[c >> 4];
+            qc->name[o++] = hex[c & 15];
+        }
+    }
+    if (i < len) {
+        memcpy(qc->name + o, "...", 3);
+        o += 3;
+    }
+    qc->name[o] = '\0';
+    qc->unknown = true;
+    return MHD_NO;
+}
+
+/* 400 unknown_parameter naming the first query parameter the route does not take. */
+static int check_query(struct MHD_Connection *conn, const struct route *route,
+                       struct error *err)
+{
+    struct query_check qc = {.route = route};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_query_arg, &qc);
+    if (!qc.unknown)
+        return 0;
+    if (!route->query)
+        return error_set(err, ERR_UNKNOWN_PARAMETER,
+                         "unknown query parameter '%s': this endpoint takes none", qc.name);
+    char takes[256];
+    size_t o = 0;
+    for (const char *p = route->query; *p && o + 3 < sizeof takes; p++) {
+        if (*p != ' ') {
+            takes[o++] = *p;
+        } else if (p[1] && p[1] != ' ') {
+            takes[o++] = ',';
+            takes[o++] = ' ';
+        }
+    }
+    takes[o] = '\0';
+    return error_set(err, ERR_UNKNOWN_PARAMETER,
+                     "unknown query parameter '%s'; this endpoint takes: %s", qc.name, takes);
+}
+
 static void resume_request(void *token)
 {
     struct request_state *st = token;
@@ -346,6 +411,8 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
             goto fail;
         }
     }
+    if (check_query(conn, route, &err) < 0)
+        goto fail;
     if ((route->flags & ROUTE_JSON) && req->body_len > 0 &&
         !content_type_is_json(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                           MHD_HTTP_HEADER_CONTENT_TYPE))) {

@@ -355,17 +355,21 @@ static int submission_row(void *ctx, const struct store_row *row)
 }
 
 int store_vat_submission_list(struct store *s, const char *tenant_id, const char *country,
-                              const char *period,
+                              const char *period, const struct store_page *page,
                               int (*fn)(void *ctx, const struct vat_submission *sub), void *ctx,
                               struct error *err)
 {
-    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(country), P_TEXT(period)};
+    /* "~" sorts after every id; without a page, INT32_MAX rows is all of them (a LIMIT
+     * both SQLite and PostgreSQL read the same way). */
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(country), P_TEXT(period),
+                              P_TEXT(page && page->before ? page->before : "~"),
+                              P_INT(page ? page->limit : INT32_MAX)};
     struct submission_rows r = {.fn = fn, .ctx = ctx};
     if (store_run(s,
                   "SELECT id, country, period, test, correction, package_no, figures, "
                   "service_rc, service_message, created_at, submitted_at FROM vat_submissions "
                   "WHERE tenant_id = $1 AND country = $2 AND ($3 IS NULL OR period = $3) "
-                  "AND status = 'accepted' ORDER BY id DESC",
+                  "AND status = 'accepted' AND id < $4 ORDER BY id DESC LIMIT $5",
                   p, N_PARAMS(p), submission_row, &r, NULL, err) < 0)
         return -1;
     return r.failed ? error_set(err, ERR_STORE, "cannot read a submission row") : 0;

@@ -203,6 +203,22 @@ int store_install_list(struct store *s, const char *tenant_id, bool destinations
     return l.failed ? error_set(err, ERR_STORE, "cannot read an install row") : 0;
 }
 
+int store_destination_page(struct store *s, const char *tenant_id, const struct store_page *page,
+                           int (*fn)(void *ctx, const struct install *in), void *ctx,
+                           struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(page->before ? page->before : "~"),
+                              P_INT(page->limit)};
+    struct list_ctx l = {.fn = fn, .ctx = ctx};
+    if (store_run(s,
+                  "SELECT " INSTALL_COLUMNS " FROM connector_installs "
+                  "WHERE tenant_id = $1 AND is_destination = 1 AND id < $2 "
+                  "ORDER BY id DESC LIMIT $3",
+                  p, N_PARAMS(p), list_row, &l, NULL, err) < 0)
+        return -1;
+    return l.failed ? error_set(err, ERR_STORE, "cannot read an install row") : 0;
+}
+
 /* Runs one change statement and its audit record in a transaction; ERR_NOT_FOUND when the
  * statement touched no row. */
 static int change_with_audit(struct store *s, const char *sql, const struct store_param *p,
@@ -269,14 +285,16 @@ static int audit_row(void *ctx, const struct store_row *row)
     return a->fn(a->ctx, &rec);
 }
 
-int store_audit_list(struct store *s, const char *tenant_id, int limit,
+int store_audit_list(struct store *s, const char *tenant_id, const struct store_page *page,
                      int (*fn)(void *ctx, const struct audit_record *rec), void *ctx,
                      struct error *err)
 {
-    struct store_param p[] = {P_TEXT(tenant_id), P_INT(limit)};
+    /* "~" sorts after every id: no cursor reads from the newest. */
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(page->before ? page->before : "~"),
+                              P_INT(page->limit)};
     struct audit_ctx a = {.fn = fn, .ctx = ctx};
     return store_run(s,
                      "SELECT id, token_id, action, target, fields, created_at FROM audit_log "
-                     "WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
+                     "WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
                      p, N_PARAMS(p), audit_row, &a, NULL, err);
 }

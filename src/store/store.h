@@ -110,6 +110,11 @@ int store_install_get(struct store *s, const char *tenant_id, const char *id,
 int store_install_list(struct store *s, const char *tenant_id, bool destinations,
                        int (*fn)(void *ctx, const struct install *in), void *ctx,
                        struct error *err);
+struct store_page;
+/* One page of the tenant's destinations, newest first (see struct store_page). */
+int store_destination_page(struct store *s, const char *tenant_id, const struct store_page *page,
+                           int (*fn)(void *ctx, const struct install *in), void *ctx,
+                           struct error *err);
 /* Replaces config, secrets, event types and is_active of the tenant's install id. */
 int store_install_update(struct store *s, const struct install *in,
                          const struct audit_entry *audit, struct error *err);
@@ -252,8 +257,9 @@ int store_webhook_bodies_purge(struct store *s, int64_t cutoff_ms, int64_t *clea
 int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct webhook_log *log,
                              struct error *err);
 
-/* Newest first, at most limit records. */
-int store_audit_list(struct store *s, const char *tenant_id, int limit,
+struct store_page;
+/* One page of the tenant's audit records, newest first (see struct store_page). */
+int store_audit_list(struct store *s, const char *tenant_id, const struct store_page *page,
                      int (*fn)(void *ctx, const struct audit_record *rec), void *ctx,
                      struct error *err);
 
@@ -580,9 +586,10 @@ int store_vat_submission_abandon(struct store *s, const char *tenant_id, const c
 /* The package number the next submission would get. */
 int store_vat_next_package(struct store *s, const char *tenant_id, int64_t *package_no,
                            struct error *err);
-/* The tenant's accepted submissions of a country, newest first; period NULL: all. */
+/* The tenant's accepted submissions of a country, newest first; period NULL: all; page
+ * NULL: every one, else that page (struct store_page). */
 int store_vat_submission_list(struct store *s, const char *tenant_id, const char *country,
-                              const char *period,
+                              const char *period, const struct store_page *page,
                               int (*fn)(void *ctx, const struct vat_submission *sub), void *ctx,
                               struct error *err);
 
