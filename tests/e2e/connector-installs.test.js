@@ -434,7 +434,7 @@ describe('secrets never leave the server', () => {
       assert.equal((await api.post(`/api/connectors/${slug}/install`,
                                    { config: configs[slug] })).status, 201);
     }
-    const res = await api.get('/api/audit-log?limit=500');
+    const res = await api.get('/api/audit-log?limit=100');
     assert.equal(res.status, 200, res.text);
     assertNoSecrets(res.text, 'the audit log');
     // Plain values are not there either: only keys.
