@@ -1,8 +1,11 @@
 /* core/metrics.c - counters and histograms rendered as Prometheus text. */
 #include "core/metrics.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define STATUS_MIN 100
 #define STATUS_SPAN 500 /* 100..599 */
@@ -24,6 +27,143 @@ static _Atomic uint64_t *request_counts; /* [n_labels][STATUS_SPAN] */
 static struct histogram request_latency;
 static struct histogram commit_latency;
 static struct histogram sync_latency;
+
+/* ---- labelled counters ------------------------------------------------------------------
+ *
+ * A family's series are found lock-free by label pointers (or equal text); a new pair is
+ * added under the family's lock and published by the release store of n. 8 providers x 4
+ * outcomes and 20 destination types x 4 outcomes fit with room to spare; a pair beyond
+ * SERIES_MAX is counted in `dropped`, rendered as its own series so the loss is visible. */
+#define SERIES_MAX 160
+
+struct series {
+    const char *a, *b; /* label values; b NULL for one-label families */
+    _Atomic uint64_t n;
+};
+
+struct family {
+    const char *name, *help, *label_a, *label_b;
+    pthread_mutex_t lock;
+    _Atomic size_t n;
+    struct series series[SERIES_MAX];
+    _Atomic uint64_t dropped;
+};
+
+static struct family webhooks = {
+    .name = "connectord_webhooks_total",
+    .help = "Webhook requests to a known install, by provider and outcome (the webhook log status).",
+    .label_a = "provider", .label_b = "outcome", .lock = PTHREAD_MUTEX_INITIALIZER};
+static struct family signature_failures = {
+    .name = "connectord_webhook_signature_failures_total",
+    .help = "Webhook requests whose signature or fetch-back verification failed, by provider.",
+    .label_a = "provider", .lock = PTHREAD_MUTEX_INITIALIZER};
+static struct family deliveries = {
+    .name = "connectord_deliveries_total",
+    .help = "Delivery attempts by destination type and outcome (delivered, retry, failed, dead).",
+    .label_a = "destination_type", .label_b = "outcome", .lock = PTHREAD_MUTEX_INITIALIZER};
+static struct family *const families[] = {&webhooks, &signature_failures, &deliveries};
+
+static _Atomic int64_t breakers_open;
+
+static bool same(const char *x, const char *y)
+{
+    return x == y || (x && y && strcmp(x, y) == 0);
+}
+
+static struct series *series_scan(struct family *f, size_t n, const char *a, const char *b)
+{
+    for (size_t i = 0; i < n; i++)
+        if (same(f->series[i].a, a) && same(f->series[i].b, b))
+            return &f->series[i];
+    return NULL;
+}
+
+static void family_count(struct family *f, const char *a, const char *b)
+{
+    if (!a)
+        return;
+    struct series *s = series_scan(f, atomic_load_explicit(&f->n, memory_order_acquire), a, b);
+    if (!s) {
+        pthread_mutex_lock(&f->lock);
+        size_t n = atomic_load_explicit(&f->n, memory_order_relaxed);
+        s = series_scan(f, n, a, b);
+        if (!s && n < SERIES_MAX) {
+            s = &f->series[n];
+            s->a = a;
+            s->b = b;
+            atomic_store_explicit(&f->n, n + 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&f->lock);
+    }
+    atomic_fetch_add_explicit(s ? &s->n : &f->dropped, 1, memory_order_relaxed);
+}
+
+void metrics_webhook(const char *provider, const char *outcome)
+{
+    family_count(&webhooks, provider, outcome);
+}
+
+void metrics_signature_failure(const char *provider)
+{
+    family_count(&signature_failures, provider, NULL);
+}
+
+void metrics_delivery(const char *destination_type, const char *outcome)
+{
+    family_count(&deliveries, destination_type, outcome);
+}
+
+void metrics_breaker_open(int delta)
+{
+    atomic_fetch_add_explicit(&breakers_open, delta, memory_order_relaxed);
+}
+
+static int render_family(struct buf *out, struct family *f)
+{
+    int rc = buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", f->name, f->help, f->name);
+    size_t n = atomic_load_explicit(&f->n, memory_order_acquire);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct series *s = &f->series[i];
+        unsigned long long v = atomic_load_explicit(&s->n, memory_order_relaxed);
+        if (f->label_b)
+            rc = buf_printf(out, "%s{%s=\"%s\",%s=\"%s\"} %llu\n", f->name, f->label_a, s->a,
+                            f->label_b, s->b ? s->b : "", v);
+        else
+            rc = buf_printf(out, "%s{%s=\"%s\"} %llu\n", f->name, f->label_a, s->a, v);
+    }
+    unsigned long long dropped = atomic_load_explicit(&f->dropped, memory_order_relaxed);
+    if (rc == 0 && dropped)
+        rc = buf_printf(out, "%s{%s=\"other\"} %llu\n", f->name, f->label_a, dropped);
+    return rc;
+}
+
+/* The gauges read from the store at scrape time. */
+static int render_scrape(struct buf *out, const struct metrics_scrape *m)
+{
+    int64_t open = atomic_load_explicit(&breakers_open, memory_order_relaxed);
+    if (open < 0)
+        open = 0;
+    if (open > m->destinations_active)
+        open = m->destinations_active;
+    return buf_printf(
+        out,
+        "# HELP connectord_delivery_backlog Deliveries waiting to be sent or in flight.\n"
+        "# TYPE connectord_delivery_backlog gauge\n"
+        "connectord_delivery_backlog %lld\n"
+        "# HELP connectord_delivery_backlog_oldest_age_seconds Age of the oldest delivery "
+        "waiting to be sent or in flight; 0 when none waits.\n"
+        "# TYPE connectord_delivery_backlog_oldest_age_seconds gauge\n"
+        "connectord_delivery_backlog_oldest_age_seconds %lld\n"
+        "# HELP connectord_destinations Outbound destinations by state: active, paused (its "
+        "circuit breaker is open in this process) or disabled.\n"
+        "# TYPE connectord_destinations gauge\n"
+        "connectord_destinations{state=\"active\"} %lld\n"
+        "connectord_destinations{state=\"paused\"} %lld\n"
+        "connectord_destinations{state=\"disabled\"} %lld\n",
+        (long long)m->backlog, (long long)m->oldest_pending_age_s,
+        (long long)(m->destinations_active - open), (long long)open,
+        (long long)m->destinations_disabled);
+}
 
 int metrics_init(const char *const *route_labels, size_t n_routes)
 {
@@ -92,7 +232,7 @@ static int render_histogram(struct buf *out, const char *name, const char *help,
     return rc;
 }
 
-int metrics_render(struct buf *out)
+int metrics_render(struct buf *out, const struct metrics_scrape *scrape)
 {
     int rc = buf_printf(out,
                         "# HELP connectord_build_info Build information.\n"
@@ -123,5 +263,9 @@ int metrics_render(struct buf *out)
         rc = render_histogram(out, "connectord_store_sync_duration_seconds",
                               "Group commit: how long making the committed batches durable took.",
                               &sync_latency);
+    for (size_t i = 0; i < sizeof families / sizeof families[0] && rc == 0; i++)
+        rc = render_family(out, families[i]);
+    if (rc == 0 && scrape)
+        rc = render_scrape(out, scrape);
     return rc;
 }

@@ -3,7 +3,13 @@
  * Counters are lock-free atomics so the request path pays a few relaxed increments. Routes
  * are known at start (the routing table), so requests are counted per route index and
  * status; the route patterns, not raw paths, become labels, because webhook paths carry
- * secrets and raw paths would make label cardinality unbounded. */
+ * secrets and raw paths would make label cardinality unbounded.
+ *
+ * Webhooks, deliveries and signature failures are counted by label values that are static
+ * strings known to the code (a provider's or destination's slug, a fixed outcome name),
+ * kept by pointer; a family holds a bounded number of label pairs, so no outside input can
+ * grow it. What is state rather than a count (the delivery backlog, destinations per state)
+ * is read from the store at scrape time and handed to metrics_render. */
 #ifndef CONNECTORD_CORE_METRICS_H
 #define CONNECTORD_CORE_METRICS_H
 
@@ -21,6 +27,26 @@ void metrics_request(size_t route_index, int status, int64_t duration_us);
 void metrics_store_commit(int64_t duration_us);
 void metrics_store_sync(int64_t duration_us); /* the group commit's flush to disk */
 
-int metrics_render(struct buf *out);
+/* One webhook request by provider slug and outcome: its webhook log status ("processed",
+ * "duplicate", "failed", "invalid_signature"). */
+void metrics_webhook(const char *provider, const char *outcome);
+/* A request whose signature (or fetch-back) said no, by provider slug. */
+void metrics_signature_failure(const char *provider);
+/* One delivery attempt by destination type and outcome: "delivered", "retry" (another
+ * attempt follows), "failed" (refused, no retry), "dead" (retries exhausted). */
+void metrics_delivery(const char *destination_type, const char *outcome);
+/* A destination's circuit breaker opened (+1) or closed again (-1), in this process. */
+void metrics_breaker_open(int delta);
+
+/* What the store says at scrape time, over all tenants. */
+struct metrics_scrape {
+    int64_t backlog;             /* deliveries pending or in flight */
+    int64_t oldest_pending_age_s; /* of the oldest of them; 0 when there are none */
+    int64_t destinations_active; /* active destinations, paused ones included */
+    int64_t destinations_disabled;
+};
+
+/* scrape may be NULL (the store did not answer): its gauges are left out. */
+int metrics_render(struct buf *out, const struct metrics_scrape *scrape);
 
 #endif

@@ -1,7 +1,9 @@
-/* inbound/provider.c - the provider table, lookups, and the wrappers every caller uses. */
+/* inbound/provider.c - the provider table, lookups, and the wrappers every caller uses;
+ * provider_verify counts signature failures per provider, once, for every caller. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics.h"
 #include "inbound/provider.h"
 
 #define PROVIDER(name) extern const struct provider provider_##name;
@@ -41,6 +43,8 @@ enum verify_result provider_verify(const struct provider *p, const struct webhoo
 {
     *state = NULL;
     enum verify_result r = p->verify(req, inst, state, err);
+    if (r == VERIFY_INVALID)
+        metrics_signature_failure(p->slug);
     if (r != VERIFY_OK) {
         json_decref(*state);
         *state = NULL;

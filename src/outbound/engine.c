@@ -19,6 +19,7 @@
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "crypto/crypto.h"
 #include "events/events.h"
 #include "httpc/httpc.h"
@@ -339,8 +340,10 @@ static struct outcome *outcome_add(struct engine *e)
  * events a destination has no use for would pause, and finally disable, it. */
 static void settle(struct engine *e, const struct delivery *d, const char *started_at,
                    long http_status, const char *body, size_t body_len, int64_t retry_at_ms,
-                   const char *error, enum dest_verdict verdict, int64_t duration_ms, bool sent)
+                   const char *error, enum dest_verdict verdict, int64_t duration_ms, bool sent,
+                   const struct destination *dest)
 {
+    const char *type = dest ? dest->slug : "unknown"; /* the metrics' label */
     int64_t now = clock_now_ms();
     struct outcome *o = outcome_add(e);
     if (!o) {
@@ -365,20 +368,25 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
     struct breaker *b = sent ? breaker_for(&e->breakers, d->connector_id) : NULL;
     if (verdict == DEST_DELIVERED) {
         snprintf(o->status, sizeof o->status, "delivered");
+        metrics_delivery(type, "delivered");
         if (b) {
-            if (b->open_until_ms)
+            if (b->open_until_ms) {
                 log_info("destination %s answers again; breaker closed", d->connector_id);
+                metrics_breaker_open(-1);
+            }
             memset(&b->failures, 0, sizeof *b - offsetof(struct breaker, failures));
         }
         return;
     }
     if (verdict == DEST_RETRY && o->attempt.attempt_no <= e->cfg.n_retries) {
         snprintf(o->status, sizeof o->status, "pending");
+        metrics_delivery(type, "retry");
         o->next_attempt_ms = retry_at_ms > now
                                  ? retry_at_ms
                                  : now + with_jitter(e->cfg.retry_ms[o->attempt.attempt_no - 1]);
     } else {
         snprintf(o->status, sizeof o->status, verdict == DEST_RETRY ? "dead" : "failed");
+        metrics_delivery(type, verdict == DEST_RETRY ? "dead" : "failed");
     }
     if (!b)
         return;
@@ -386,9 +394,11 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
     if (!b->failing_since_ms)
         b->failing_since_ms = now;
     if (++b->failures >= e->cfg.breaker_failures) {
-        if (!b->open_until_ms)
+        if (!b->open_until_ms) {
             log_warn("destination %s failed %d times in a row; pausing it for %lld ms",
                      d->connector_id, b->failures, (long long)e->cfg.breaker_open_ms);
+            metrics_breaker_open(+1);
+        }
         b->open_until_ms = now + e->cfg.breaker_open_ms;
     }
     if (now - b->failing_since_ms >= e->cfg.disable_after_ms) {
@@ -414,7 +424,7 @@ static void on_answer(void *user, const struct httpc_response *resp, const char 
                            ? destination_retry_at_ms(f->dest, &dr, clock_now_ms())
                            : -1;
     settle(f->engine, &f->d, f->started_at, dr.status, dr.body, dr.body_len, retry_at,
-           transport_error, verdict, duration_ms, true);
+           transport_error, verdict, duration_ms, true, f->dest);
     free(f);
 }
 
@@ -506,7 +516,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     struct round_dest *rd = round_dest(e, d, &err);
     if (!rd) {
         settle(e, d, started, 0, NULL, 0, -1, "the destination was deleted", DEST_FAILED, 0,
-               false);
+               false, NULL);
         goto out;
     }
     struct breaker *b = breaker_for(&e->breakers, d->connector_id);
@@ -524,7 +534,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     if (render_round(e, rd, d, &req, &err) < 0) {
         if (b)
             b->probing = false;
-        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_FAILED, 0, false);
+        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_FAILED, 0, false, rd->dest);
         goto out;
     }
     struct httpc_header headers[DEST_MAX_HEADERS];
@@ -553,7 +563,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
         free(f);
         if (b)
             b->probing = false;
-        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_RETRY, 0, false);
+        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_RETRY, 0, false, rd->dest);
     }
 out:
     dest_request_free(&req);

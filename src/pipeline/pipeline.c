@@ -9,6 +9,7 @@
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "events/events.h"
 #include "ledger/ledger.h"
 #include "settings/settings.h"
@@ -88,13 +89,15 @@ static void provider_install_of(struct booking_ctx *b, struct provider_install *
     };
 }
 
-/* Writes a webhook log row outside any transaction (rejections and failures). */
+/* Writes a webhook log row outside any transaction (rejections and failures), and counts
+ * the request under that status (a string literal, kept by the metrics). */
 static void log_alone(const struct booking_ctx *b, const struct webhook_request *req,
                       const char *status, const char *event, const char *error)
 {
     struct error err;
     if (b->env->dry_run)
         return;
+    metrics_webhook(b->provider->slug, status);
     struct webhook_log log = {.tenant_id = b->install.tenant_id,
                               .provider = b->provider->slug,
                               .event = event,
@@ -541,6 +544,8 @@ void pipeline_job_finish(struct pipeline_job *job, int rc, const struct error *e
                      b->provider->slug, b->install.tenant_id, b->provider->slug,
                      ack_err.message);
     }
+    if (!b->env->dry_run)
+        metrics_webhook(b->provider->slug, job->all_duplicates ? "duplicate" : "processed");
     out->http_status = 200;
     out->ack_body = b->provider->ack_body;
     out->ack_content_type = b->provider->ack_content_type;

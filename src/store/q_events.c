@@ -531,3 +531,37 @@ int store_revenue_top_customers(struct store_tx *tx, const char *tenant_id, cons
                           "GROUP BY p.id, p.name, i.currency ORDER BY total DESC, p.id LIMIT $4",
                           p, N_PARAMS(p), top_row, &t, NULL, err);
 }
+
+static int read_backlog(void *ctx, const struct store_row *row)
+{
+    struct store_delivery_stats *st = ctx;
+    st->backlog = store_row_int(row, 0);
+    const char *oldest = store_row_text(row, 1);
+    if (*oldest && clock_parse_rfc3339(oldest, &st->oldest_created_ms) < 0)
+        st->oldest_created_ms = 0;
+    return 0;
+}
+
+static int read_destination_states(void *ctx, const struct store_row *row)
+{
+    struct store_delivery_stats *st = ctx;
+    st->destinations_active = store_row_int(row, 0);
+    st->destinations_inactive = store_row_int(row, 1);
+    return 0;
+}
+
+int store_delivery_stats(struct store *s, struct store_delivery_stats *out, struct error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* created_at is RFC 3339 in UTC with a fixed width, so its minimum is the oldest. */
+    if (store_run(s,
+                  "SELECT COUNT(*), MIN(created_at) FROM deliveries "
+                  "WHERE status IN ('pending', 'delivering')",
+                  NULL, 0, read_backlog, out, NULL, err) < 0)
+        return -1;
+    return store_run(s,
+                     "SELECT COALESCE(SUM(CASE WHEN is_active = 1 THEN 1 ELSE 0 END), 0), "
+                     "COALESCE(SUM(CASE WHEN is_active = 1 THEN 0 ELSE 1 END), 0) "
+                     "FROM connector_installs WHERE is_destination = 1",
+                     NULL, 0, read_destination_states, out, NULL, err);
+}

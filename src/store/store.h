@@ -413,6 +413,16 @@ struct delivery {
     char delivered_at[CLOCK_RFC3339_LEN];
 };
 
+/* What /metrics reads at scrape time, over all tenants: deliveries pending or in flight,
+ * when the oldest of them was created (0: none), and destinations active or not. */
+struct store_delivery_stats {
+    int64_t backlog;
+    int64_t oldest_created_ms;
+    int64_t destinations_active;
+    int64_t destinations_inactive;
+};
+int store_delivery_stats(struct store *s, struct store_delivery_stats *out, struct error *err);
+
 /* Claims up to limit due deliveries (pending and due, or delivering with an expired lease:
  * a process died mid-send) for lease_ms, marking them delivering, inside tx (the engine
  * claims in the transaction that records the previous round's answers). At least once: a
