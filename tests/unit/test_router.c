@@ -291,6 +291,25 @@ static void test_small_allow_buffer(void **state)
     assert_string_equal(allow, "GET");
 }
 
+/* route_takes_query: whole names from the route's space-separated list, nothing else. */
+static void test_declared_query_parameters(void **state)
+{
+    (void)state;
+    const struct route listing = {.method = "GET", .pattern = "/x", .handler = handler_stub,
+                                  .query = "limit cursor  status "};
+    const struct route none = {.method = "GET", .pattern = "/y", .handler = handler_stub};
+    assert_true(route_takes_query(&listing, "limit", 5));
+    assert_true(route_takes_query(&listing, "cursor", 6));
+    assert_true(route_takes_query(&listing, "status", 6));
+    assert_false(route_takes_query(&listing, "limi", 4));    /* a prefix is not the name */
+    assert_false(route_takes_query(&listing, "limits", 6));  /* nor a longer one */
+    assert_false(route_takes_query(&listing, "cursor status", 13));
+    assert_false(route_takes_query(&listing, "", 0));
+    assert_false(route_takes_query(&listing, " ", 1));
+    assert_true(route_takes_query(&listing, "limit\0x", 5)); /* bytes with a length */
+    assert_false(route_takes_query(&none, "limit", 5));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_unknown_path),
         cmocka_unit_test(test_max_params),
         cmocka_unit_test(test_small_allow_buffer),
+        cmocka_unit_test(test_declared_query_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
