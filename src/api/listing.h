@@ -2,7 +2,8 @@
  * cursor, dates, one-of choices) are checked the same way everywhere and refused with 400
  * invalid_field naming the parameter; values from the store become JSON here.
  *
- * Every listing pages one way: ?limit= (1..100, default 50) and ?cursor=, newest first;
+ * Every listing pages one way: ?limit= (1..100, default 50) and ?cursor=, newest first
+ * (destinations oldest first, as they always were listed);
  * the answer is {"<things>": [...], "nextCursor": "..." | null} and, when another page
  * follows, the same cursor in the X-Next-Cursor header (seed 002's webhook log answers a
  * bare array, so the header is its only place). listing_respond() is that answer. */

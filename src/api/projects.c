@@ -1,5 +1,5 @@
 /* api/projects.c - seed 001's outbound destinations, by id, admin only:
- *   GET    /api/projects/:projectId/connectors                newest first, paged (listing.h)
+ *   GET    /api/projects/:projectId/connectors                oldest first, paged (listing.h)
  *   POST   /api/projects/:projectId/connectors                {type, config, eventTypes}
  *   GET    /api/projects/:projectId/connectors/:connectorId
  *   PATCH  /api/projects/:projectId/connectors/:connectorId   any of config, eventTypes, isActive

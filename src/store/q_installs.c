@@ -207,13 +207,14 @@ int store_destination_page(struct store *s, const char *tenant_id, const struct 
                            int (*fn)(void *ctx, const struct install *in), void *ctx,
                            struct error *err)
 {
-    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(page->before ? page->before : "~"),
+    /* "" sorts before every id: no cursor reads from the oldest. */
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(page->before ? page->before : ""),
                               P_INT(page->limit)};
     struct list_ctx l = {.fn = fn, .ctx = ctx};
     if (store_run(s,
                   "SELECT " INSTALL_COLUMNS " FROM connector_installs "
-                  "WHERE tenant_id = $1 AND is_destination = 1 AND id < $2 "
-                  "ORDER BY id DESC LIMIT $3",
+                  "WHERE tenant_id = $1 AND is_destination = 1 AND id > $2 "
+                  "ORDER BY id LIMIT $3",
                   p, N_PARAMS(p), list_row, &l, NULL, err) < 0)
         return -1;
     return l.failed ? error_set(err, ERR_STORE, "cannot read an install row") : 0;

@@ -111,7 +111,8 @@ int store_install_list(struct store *s, const char *tenant_id, bool destinations
                        int (*fn)(void *ctx, const struct install *in), void *ctx,
                        struct error *err);
 struct store_page;
-/* One page of the tenant's destinations, newest first (see struct store_page). */
+/* One page of the tenant's destinations, oldest first, as they were always listed: the
+ * rows whose id sorts after page->before (the last id of the previous page). */
 int store_destination_page(struct store *s, const char *tenant_id, const struct store_page *page,
                            int (*fn)(void *ctx, const struct install *in), void *ctx,
                            struct error *err);
