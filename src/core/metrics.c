@@ -132,7 +132,10 @@ static int render_family(struct buf *out, struct family *f)
             rc = buf_printf(out, "%s{%s=\"%s\"} %llu\n", f->name, f->label_a, s->a, v);
     }
     unsigned long long dropped = atomic_load_explicit(&f->dropped, memory_order_relaxed);
-    if (rc == 0 && dropped)
+    if (rc == 0 && dropped && f->label_b)
+        rc = buf_printf(out, "%s{%s=\"other\",%s=\"other\"} %llu\n", f->name, f->label_a,
+                        f->label_b, dropped);
+    else if (rc == 0 && dropped)
         rc = buf_printf(out, "%s{%s=\"other\"} %llu\n", f->name, f->label_a, dropped);
     return rc;
 }

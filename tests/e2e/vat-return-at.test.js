@@ -253,6 +253,20 @@ describe('POST /api/vat-returns/at/submit against FinanzOnline', () => {
     assert.equal((await submissions(T, '2026-03')).length, 2);
   });
 
+  test('the submissions page like every listing: limit, cursor, X-Next-Cursor', async () => {
+    const all = await submissions(T, '2026-03');
+    const get = (q) => server.request(`/api/vat-returns/at/submissions?period=2026-03&${q}`, { token: T.token });
+    const first = await get('limit=1');
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(first.json.submissions, [all[0]]);
+    assert.equal(first.json.nextCursor, all[0].id);
+    assert.equal(first.headers.get('x-next-cursor'), all[0].id);
+    const second = await get(`limit=1&cursor=${first.json.nextCursor}`);
+    assert.deepEqual(second.json.submissions, [all[1]]);
+    assert.equal(second.json.nextCursor, null);
+    assert.equal(second.headers.get('x-next-cursor'), null);
+  });
+
   test('test mode does not count for the real filing, which sends uebermittlung P', async () => {
     fon.reset();
     const res = await submit(T, { period: '2026-03', test: false });
