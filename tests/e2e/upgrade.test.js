@@ -20,8 +20,9 @@ const { MockServices } = require('./lib/mock-services');
 const { eventually } = require('./lib/outbound');
 const { StripeTenant, invoiceFailed, sign } = require('./lib/stripe');
 
-const RELEASE = process.env.CONNECTORD_UPGRADE_BIN ||
-                path.join(REPO_ROOT, 'build/upgrade/35aedfb/connectord');
+// resolved like lib/server.js's BIN: the servers run in their own directories
+const RELEASE = path.resolve(REPO_ROOT, process.env.CONNECTORD_UPGRADE_BIN ||
+                             'build/upgrade/35aedfb/connectord');
 
 // Members this build answers differently on purpose, as "path of the value": why. Each entry
 // is a documented change of the API; everything else the release answered must stay.
