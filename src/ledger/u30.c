@@ -56,7 +56,7 @@ int ledger_u30_period_parse(const char *text, struct ledger_u30_period *out, str
 static int add_checked(int64_t *sum, int64_t v, struct error *err)
 {
     if (__builtin_add_overflow(*sum, v, sum))
-        return error_set(err, ERR_VALIDATION, "VAT sums overflow");
+        return error_set(err, ERR_AMOUNT_OVERFLOW, "the VAT sums do not fit 64-bit minor units");
     return 0;
 }
 
