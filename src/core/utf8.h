@@ -16,9 +16,13 @@ size_t utf8_seq_len(const char *s, size_t left);
 
 /* The number of bytes of s (NUL-terminated, may be NULL) to keep when it must fit in max
  * bytes: strlen(s) when it fits, else at most max, backed off so that no character is
- * split. For "%.*s": printf("%.*s", UTF8_CUT(64, s)). */
+ * split. For "%.*s": printf("%.*s", UTF8_CUT(64, s)), s evaluated twice, NULL as "". */
 size_t utf8_cut(const char *s, size_t max);
-#define UTF8_CUT(max, s) (int)utf8_cut((s), (max)), ((s) ? (s) : "")
+#define UTF8_CUT(max, s) (int)utf8_cut((s), (max)), utf8_text(s)
+static inline const char *utf8_text(const char *s)
+{
+    return s ? s : "";
+}
 
 /* Copies src (NULL: "") into dst of cap bytes (cap > 0), cut with utf8_cut. */
 void utf8_copy(char *dst, size_t cap, const char *src);

@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "crypto/crypto.h"
+#include "core/utf8.h"
 #include "inbound/sig.h"
 
 #define MAX_KEY 128
@@ -139,8 +140,8 @@ static int parse_item(const json_t *item, struct payment *p, struct error *err)
     } else {
         p->kind = PAYMENT_IGNORED;
         snprintf(p->detail, sizeof p->detail,
-                 "Adyen %.40s with success=%.8s is not booked; no action taken", code,
-                 field_text(item, "success", tmp));
+                 "Adyen %.*s with success=%.*s is not booked; no action taken",
+                 UTF8_CUT(40, code), UTF8_CUT(8, field_text(item, "success", tmp)));
         return 0;
     }
     sig_date_from_rfc3339(sig_json_str(item, "eventDate"), p->date);
