@@ -73,9 +73,12 @@ int provider_parse(const struct provider *p, const struct webhook_request *req,
         repair_text(pay);
         if (pay->kind == PAYMENT_IGNORED)
             continue;
-        if (!pay->external_id[0] || !pay->amount.currency[0] || !pay->date[0])
-            return error_set(err, ERR_VALIDATION, "event %s lacks an id, amount or date",
-                             pay->event);
+        if (!pay->external_id[0] || !pay->amount.currency[0])
+            return error_set(err, ERR_VALIDATION, "event %s lacks an id or amount", pay->event);
+        if (!pay->date[0])
+            return error_set(err, ERR_VALIDATION,
+                             "event %s has no date between 1970-01-01 and 9999-12-31 (its date "
+                             "fields are missing or out of range)", pay->event);
         if (pay->amount.minor < 0)
             return error_set(err, ERR_VALIDATION, "event %s has a negative amount", pay->event);
         /* Amounts are bounded where they are made (money_from_minor, money_parse_decimal);

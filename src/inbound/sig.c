@@ -253,7 +253,6 @@ int sig_amount(const json_t *value, enum sig_amount_kind kind, const char *curre
 int sig_date_from_unix(int64_t seconds, char out[11])
 {
     char full[CLOCK_RFC3339_LEN];
-    out[0] = '\0';
     if (seconds < SIG_UNIX_MIN || seconds > SIG_UNIX_MAX)
         return -1; /* also keeps seconds * 1000 inside 64 bits */
     clock_format_rfc3339(seconds * 1000, full);
@@ -271,7 +270,6 @@ static int days_in_month(int year, int month)
 
 int sig_date_from_rfc3339(const char *text, char out[11])
 {
-    out[0] = '\0';
     if (!text || strnlen(text, 11) < 10 || text[4] != '-' || text[7] != '-')
         return -1;
     for (int i = 0; i < 10; i++)

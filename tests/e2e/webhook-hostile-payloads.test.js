@@ -12,7 +12,10 @@
 
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const { hmacValidator } = require('@adyen/api-library');
 const { after, before, describe, test } = require('node:test');
+const { ProviderTenant } = require('./lib/providers');
 const { startServer } = require('./lib/server');
 const { StripeTenant, assertError, chargeRefunded, eventBody, invoicePaid, nowS, sid } =
   require('./lib/stripe');
@@ -92,6 +95,52 @@ describe('dates outside 1970-01-01 .. 9999-12-31', () => {
     assert.equal(res.status, 200, res.text);
     const inv = await t.invoice(res.json.results[0].invoiceId);
     assert.equal(inv.invoiceDate, '9999-12-31');
+  });
+});
+
+// Adyen's ISO dates and amounts, signed by Adyen's own library (eventDate is not signed;
+// the amount is, as the digits the payload carries).
+describe('Adyen: ISO dates and amounts from outside', () => {
+  const validator = new hmacValidator();
+  function item(hmacKey, over = {}) {
+    const i = { amount: { currency: 'EUR', value: 9900 }, eventCode: 'AUTHORISATION',
+                eventDate: '2026-03-22T14:30:00+01:00', merchantAccountCode: 'AcmeCOM',
+                merchantReference: `order-${sid('')}`, paymentMethod: 'visa',
+                pspReference: crypto.randomBytes(8).toString('hex').toUpperCase(), reason: '',
+                success: 'true', ...over };
+    return { ...i, additionalData: { hmacSignature: validator.calculateHmac(i, hmacKey) } };
+  }
+  function body(i) {
+    return JSON.stringify({ live: 'false', notificationItems: [{ NotificationRequestItem: i }] });
+  }
+  async function tenant() {
+    return ProviderTenant.create(server, 'adyen', {
+      apiKey: `AQE${sid('')}`, hmacKey: crypto.randomBytes(32).toString('hex').toUpperCase(),
+      autoPost: true });
+  }
+  const send = (t, text) => t.send({ body: text, headers: { 'content-type': 'application/json' } });
+
+  for (const eventDate of ['10000-01-01T00:00:00Z', '2026-02-30T10:00:00Z', '1969-12-31T23:59:59Z',
+                           '0000-01-01T00:00:00Z', '2026-13-01T00:00:00Z']) {
+    test(`eventDate ${eventDate} is a 400 invalid_payload naming eventDate`, async () => {
+      const t = await tenant();
+      const res = await send(t, body(item(t.config.hmacKey, { eventDate })));
+      assertError(res, 400, 'invalid_payload');
+      assert.match(res.json.error.message, /eventDate/, res.text);
+      assert.equal((await t.invoices()).length, 0);
+      const ok = await send(t, body(item(t.config.hmacKey)));
+      assert.equal(ok.status, 200, ok.text);
+    });
+  }
+
+  test('an amount of INT64_MAX minor units is a 400 invalid_payload', async () => {
+    const t = await tenant();
+    const i = item(t.config.hmacKey, { amount: { currency: 'EUR', value: INT64_MAX } });
+    const text = body(i).replace(`"value":"${INT64_MAX}"`, `"value":${INT64_MAX}`);
+    assert.ok(text.includes(`"value":${INT64_MAX}`));
+    const res = await send(t, text);
+    assertError(res, 400, 'invalid_payload');
+    assert.match(res.json.error.message, /maximum/, res.text);
   });
 });
 

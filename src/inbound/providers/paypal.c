@@ -323,7 +323,8 @@ static int amount_and_date(const json_t *event, const json_t *resource, struct p
 {
     if (sig_date_from_rfc3339(sig_json_str(resource, "create_time"), p->date) < 0 &&
         sig_date_from_rfc3339(sig_json_str(event, "create_time"), p->date) < 0)
-        return error_set(err, ERR_VALIDATION, "PayPal event has no create_time");
+        return error_set(err, ERR_VALIDATION, "PayPal event has no create_time between "
+                                              "1970-01-01 and 9999-12-31");
     return sig_amount(sig_json_get(resource, "amount.value"), SIG_AMOUNT_DECIMAL_STRING,
                       sig_json_str(resource, "amount.currency_code"), &p->amount, err);
 }
