@@ -183,6 +183,24 @@ describe('amounts beyond the maximum', () => {
     assert.deepEqual(totals, [{ currency: 'EUR', debit: '300000000000.00',
                                 credit: '300000000000.00' }]);
   });
+
+  for (const [name, data, field] of [
+    ['amountMinor INT64_MAX', `{"amount":"1.00","currency":"EUR","amountMinor":${INT64_MAX}}`,
+     'amountMinor'],
+    ['amountMinor 10^13 + 1', `{"currency":"EUR","amountMinor":${MAX_MINOR + 1}}`, 'amountMinor'],
+    ['amount 92233720368547758.07', '{"amount":"92233720368547758.07","currency":"EUR"}', 'amount'],
+  ]) {
+    test(`an event published with ${name} is a 400 invalid_field naming data.${field}`,
+         async () => {
+      const t = await StripeTenant.create(server);
+      const res = await server.request(`/api/projects/${t.tenantId}/events`, {
+        method: 'POST', token: t.token, headers: { 'content-type': 'application/json' },
+        body: `{"type":"payment.verified","data":${data}}`,
+      });
+      assertError(res, 400, 'invalid_field');
+      assert.match(res.json.error.message, new RegExp(`data\\.${field}`), res.text);
+    });
+  }
 });
 
 // Books an earlier release filled with maximal amounts: their sums no longer fit 64 bits.
