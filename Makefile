@@ -3,6 +3,7 @@
 #   make run        install missing packages, build, start a dev server on 127.0.0.1:8080
 #   make test       install missing packages, build the sanitizer binaries, run unit + e2e tests
 #   make bench      HTTP benchmark against nginx (bench/http.sh)
+#   make fuzz       libFuzzer (clang) over what reads outside bytes, FUZZ_SECONDS=60
 # Sources are found by wildcard per module, so a new file needs no edit here.
 
 PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq
@@ -29,7 +30,7 @@ SAN_LIB   := $(filter-out build/san/main.o,$(SAN_OBJ))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,build/test/%,$(UNIT_SRC))
 
-.PHONY: all run test unit e2e bench clean deps deps-test FORCE
+.PHONY: all run test unit e2e bench fuzz clean deps deps-test FORCE
 all: build/connectord
 
 deps:
@@ -102,6 +103,18 @@ test: deps-test tests/e2e/node_modules/.installed
 tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# libFuzzer (clang) over tests/fuzz/fuzz_inbound.c: make fuzz [FUZZ_SECONDS=60]. Inputs it
+# finds go into tests/fuzz/corpus/inbound/, which tests/unit/test_fuzz_replay.c replays in
+# `make test` (no clang needed there).
+FUZZ_SECONDS ?= 60
+build/fuzz/fuzz_inbound: tests/fuzz/fuzz_inbound.c $(LIB_SRC) build/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	@echo '  FUZZ   $@'
+	@clang $(BASE) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz: build/fuzz/fuzz_inbound
+	$< -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/inbound
 
 bench:
 	bench/http.sh
