@@ -167,7 +167,7 @@ static int add_balance(void *ctx, const struct account_balance *b)
                             listing_json_money(credit.minor, b->currency), "balance",
                             listing_json_money(balance.minor, b->currency));
     if (json_array_append_new(bs->list, row) < 0) {
-        error_set(&bs->err, ERR_INTERNAL, "out of memory");
+        error_set(&bs->err, ERR_INTERNAL, "cannot build a balance row as JSON");
         goto fail;
     }
     return 0;

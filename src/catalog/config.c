@@ -28,7 +28,9 @@ static int seal_secret(const unsigned char key[CRYPTO_KEY_LEN], const char *aad_
         utf8_copy(hint, sizeof hint, utf8_tail(value, 4));
     *out = json_pack("{s:s, s:s}", "sealed", sealed.data, "hint", hint);
     buf_free(&sealed);
-    return *out ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+    return *out ? 0
+                : error_set(err, ERR_INTERNAL, "cannot build the sealed secret as JSON (text "
+                                               "not UTF-8, or no memory)");
 }
 
 int catalog_config_store(const struct connector_manifest *m, const json_t *input,

@@ -1,6 +1,7 @@
 /* tests/unit/test_hostile.c - the pieces that keep hostile input from breaking anything:
  * cuts on UTF-8 boundaries (src/core/utf8.c) and error messages that stay UTF-8
- * (src/core/error.c), the bound on amounts (src/core/money.c), dates held to 1970..9999
+ * (src/core/error.c) and a JSON answer that cannot be built said as such
+ * (src/http/response.c), the bound on amounts (src/core/money.c), dates held to 1970..9999
  * (src/inbound/sig.c), and control bytes in paths (src/http/router.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/money.h"
 #include "core/utf8.h"
@@ -89,6 +91,20 @@ static void test_error_message_stays_utf8(void **state)
     assert_true(valid_utf8(err.message));
     error_set(&err, ERR_VALIDATION, "unknown currency '%.8s'", "\xef\xbc\xa5\xef\xbc\xb5\xef\xbc\xb2");
     assert_true(valid_utf8(err.message));
+}
+
+static void test_json_failure_said(void **state)
+{
+    (void)state;
+    struct http_response res = {0};
+    struct error err = {0};
+    buf_init(&res.body, 1024);
+    /* json_string() refuses bytes that are not UTF-8: the body is NULL */
+    assert_int_equal(http_respond_json(&res, 200, json_string("cut \xe2\x82"), &err), -1);
+    assert_int_equal(err.code, ERR_INTERNAL);
+    assert_non_null(strstr(err.message, "UTF-8"));
+    assert_null(strstr(err.message, "out of memory"));
+    buf_free(&res.body);
 }
 
 /* ---- amounts --------------------------------------------------------------------------- */
@@ -195,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_copy_of_300_emoji),
         cmocka_unit_test(test_tail_and_repair),
         cmocka_unit_test(test_error_message_stays_utf8),
+        cmocka_unit_test(test_json_failure_said),
         cmocka_unit_test(test_amount_bound),
         cmocka_unit_test(test_unix_dates),
         cmocka_unit_test(test_rfc3339_dates),
