@@ -113,8 +113,10 @@ build/fuzz/fuzz_inbound: tests/fuzz/fuzz_inbound.c $(LIB_SRC) build/gen/web_asse
 	@echo '  FUZZ   $@'
 	@clang $(BASE) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-fuzz: build/fuzz/fuzz_inbound
-	$< -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/inbound
+fuzz:
+	@scripts/setup fuzz
+	@$(MAKE) --no-print-directory build/fuzz/fuzz_inbound
+	build/fuzz/fuzz_inbound -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/inbound
 
 bench:
 	bench/http.sh
