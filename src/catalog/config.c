@@ -110,7 +110,8 @@ json_t *catalog_config_view(const struct connector_manifest *m, const json_t *pl
             if (s) {
                 char masked[32];
                 const char *hint = json_string_value(json_object_get(s, "hint"));
-                snprintf(masked, sizeof masked, "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%.*s",
+                snprintf(masked, sizeof masked,
+                         "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%.*s",
                          UTF8_CUT(16, hint));
                 json_object_set_new(view, f->key, json_string(masked));
             }

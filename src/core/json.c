@@ -118,7 +118,8 @@ int json_only_members(const json_t *obj, const char *const *allowed, struct erro
         for (i = 0; i < n && len < sizeof expected; i++)
             len += (size_t)snprintf(expected + len, sizeof expected - len, "%s%s",
                                     i == 0 ? "" : i + 1 == n ? " or " : ", ", allowed[i]);
-        return error_set(err, ERR_VALIDATION, "unknown field '%.*s'; expected %s", UTF8_CUT(64, key),
+        return error_set(err, ERR_VALIDATION, "unknown field '%.*s'; expected %s",
+                         UTF8_CUT(64, key),
                          expected);
     }
     return 0;

@@ -123,6 +123,14 @@ int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledg
         *err = sums.err;
         return -1;
     }
+    /* The Zahllast is computed from these figures later (ledger_u30_payable); it must fit
+     * too, whatever amounts the books hold. */
+    __int128 payable = (__int128)ledger_u30_tax(out->kz022, 2000) +
+                       ledger_u30_tax(out->kz029, 1000) + ledger_u30_tax(out->kz006, 1300) -
+                       out->kz060;
+    if (payable < INT64_MIN || payable > INT64_MAX)
+        return error_set(err, ERR_AMOUNT_OVERFLOW,
+                         "the VAT payable does not fit 64-bit minor units");
     return 0;
 }
 

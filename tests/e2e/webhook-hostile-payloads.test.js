@@ -273,7 +273,8 @@ describe('text cut on UTF-8 character boundaries', () => {
   test('a secret ending in multi-byte characters shows a whole-character hint', async () => {
     const t = await StripeTenant.create(server);
     const res = await server.request('/api/connectors/stripe/config', {
-      method: 'PUT', token: t.token, json: { config: { webhookSecret: 'whsec_' + '€'.repeat(12) } },
+      method: 'PUT', token: t.token,
+      json: { config: { webhookSecret: 'whsec_' + '€'.repeat(12) } },
     });
     assert.equal(res.status, 200, res.text);
     assertJsonAnswer(res);

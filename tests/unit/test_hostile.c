@@ -22,6 +22,7 @@
 
 #define EURO "\xe2\x82\xac"         /* 3 bytes */
 #define GRIN "\xf0\x9f\x98\x80"     /* 4 bytes */
+#define FULL_WIDTH_EUR "\xef\xbc\xa5\xef\xbc\xb5\xef\xbc\xb2" /* 9 bytes, 3 characters */
 
 static bool valid_utf8(const char *s)
 {
@@ -63,7 +64,7 @@ static void test_copy_of_300_emoji(void **state)
     assert_int_equal(strlen(dst), 124);
     assert_true(valid_utf8(dst));
     char full_width[16];
-    snprintf(full_width, sizeof full_width, "%.*s", UTF8_CUT(7, "\xef\xbc\xa5\xef\xbc\xb5\xef\xbc\xb2"));
+    snprintf(full_width, sizeof full_width, "%.*s", UTF8_CUT(7, FULL_WIDTH_EUR));
     assert_string_equal(full_width, "\xef\xbc\xa5\xef\xbc\xb5");
 }
 
@@ -89,7 +90,7 @@ static void test_error_message_stays_utf8(void **state)
         strcat(long_text, GRIN);
     error_set(&err, ERR_VALIDATION, "x%s", long_text); /* cut at 255 bytes, inside a grin */
     assert_true(valid_utf8(err.message));
-    error_set(&err, ERR_VALIDATION, "unknown currency '%.8s'", "\xef\xbc\xa5\xef\xbc\xb5\xef\xbc\xb2");
+    error_set(&err, ERR_VALIDATION, "unknown currency '%.8s'", FULL_WIDTH_EUR);
     assert_true(valid_utf8(err.message));
 }
 
