@@ -108,6 +108,38 @@ static void test_json_failure_said(void **state)
     buf_free(&res.body);
 }
 
+/* A PayPal event with a 50-emoji resource id (200 bytes, cut to 128): the refund's error
+ * message and a capture's external id are whole characters. */
+static void test_paypal_emoji_resource_id(void **state)
+{
+    (void)state;
+    char id[50 * 4 + 1] = "", body[1024];
+    for (int i = 0; i < 50; i++)
+        strcat(id, GRIN);
+    static const char *const types[] = {"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.COMPLETED"};
+    for (size_t t = 0; t < 2; t++) {
+        snprintf(body, sizeof body,
+                 "{\"id\":\"WH-1\",\"event_type\":\"%s\",\"create_time\":\"2026-03-22T14:30:00Z\","
+                 "\"resource\":{\"id\":\"%s\",\"amount\":{\"value\":\"99.00\","
+                 "\"currency_code\":\"EUR\"}}}",
+                 types[t], id);
+        struct webhook_request req = {.body = body, .body_len = strlen(body)};
+        struct payment_list list = {0};
+        struct error err = {0};
+        int rc = provider_parse(provider_find("paypal"), &req, NULL, &list, &err);
+        if (t == 0) {
+            assert_int_equal(rc, -1);
+            assert_non_null(strstr(err.message, "no link to its capture"));
+            assert_true(valid_utf8(err.message));
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(strlen(list.items[0].external_id), 31 * 4);
+            assert_true(valid_utf8(list.items[0].external_id));
+        }
+        payment_list_free(&list);
+    }
+}
+
 /* ---- amounts --------------------------------------------------------------------------- */
 
 static void test_amount_bound(void **state)
@@ -213,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_tail_and_repair),
         cmocka_unit_test(test_error_message_stays_utf8),
         cmocka_unit_test(test_json_failure_said),
+        cmocka_unit_test(test_paypal_emoji_resource_id),
         cmocka_unit_test(test_amount_bound),
         cmocka_unit_test(test_unix_dates),
         cmocka_unit_test(test_rfc3339_dates),
