@@ -230,6 +230,12 @@ describe('books holding amounts whose sums overflow', () => {
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.results[0].status, 'processed', res.text);
 
+    // The daily summary of that tenant's day says what overflowed; the CLI does not crash.
+    const day = new Date().toISOString().slice(0, 10);
+    const r = await server.cli(['events', 'daily-summary', '--date', day]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /the sum of the revenue in EUR does not fit 64-bit minor units/);
+
     for (const path of ['/api/vat-returns/at?year=2026&month=1',
                         `/api/exports/datev?from=2026-01-01&to=2026-12-31`]) {
       const r = await server.request(path, { token: t.token });
