@@ -3,6 +3,7 @@
 #   make run        install missing packages, build, start a dev server on 127.0.0.1:8080
 #   make test       install missing packages, build the sanitizer binaries, run unit + e2e tests
 #   make bench      HTTP benchmark against nginx (bench/http.sh)
+#   make fuzz       libFuzzer (clang) over what reads outside bytes, FUZZ_SECONDS=60
 # Sources are found by wildcard per module, so a new file needs no edit here.
 
 PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq
@@ -33,7 +34,7 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,build/test/%,$(UNIT_SRC))
 UPGRADE_FROM := 35aedfb
 UPGRADE_BIN  := build/upgrade/$(UPGRADE_FROM)/connectord
 
-.PHONY: all run test unit e2e bench clean deps deps-test FORCE
+.PHONY: all run test unit e2e bench fuzz clean deps deps-test FORCE
 all: build/connectord
 
 deps:
@@ -111,6 +112,20 @@ $(UPGRADE_BIN):
 	@mkdir -p $(dir $@)
 	@echo '  BUILD  $(UPGRADE_FROM) (the release the upgrade test starts from)'
 	@scripts/build-release $(UPGRADE_FROM) $@ 2>$@.log || { cat $@.log >&2; exit 1; }
+
+# libFuzzer (clang) over tests/fuzz/fuzz_inbound.c: make fuzz [FUZZ_SECONDS=60]. Inputs it
+# finds go into tests/fuzz/corpus/inbound/, which tests/unit/test_fuzz_replay.c replays in
+# `make test` (no clang needed there).
+FUZZ_SECONDS ?= 60
+build/fuzz/fuzz_inbound: tests/fuzz/fuzz_inbound.c $(LIB_SRC) build/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	@echo '  FUZZ   $@'
+	@clang $(BASE) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz:
+	@scripts/setup fuzz
+	@$(MAKE) --no-print-directory build/fuzz/fuzz_inbound
+	build/fuzz/fuzz_inbound -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/inbound
 
 bench:
 	bench/http.sh

@@ -10,6 +10,7 @@
 
 #include "api/connector_common.h"
 #include "core/json.h"
+#include "core/utf8.h"
 
 #define WEBHOOK_TOKEN_BYTES 32
 
@@ -143,7 +144,7 @@ static const struct connector_manifest *manifest_param(struct http_request *req,
     const char *slug = http_request_param(req, "slug");
     const struct connector_manifest *m = slug ? catalog_find(slug) : NULL;
     if (!m)
-        error_set(err, ERR_NOT_FOUND, "no connector '%.48s' in the catalog", slug ? slug : "");
+        error_set(err, ERR_NOT_FOUND, "no connector '%.*s' in the catalog", UTF8_CUT(48, slug));
     return m;
 }
 

@@ -10,6 +10,7 @@
 #include "api/parked.h"
 #include "core/clock.h"
 #include "core/json.h"
+#include "core/money.h"
 #include "events/events.h"
 
 #define EVENT_DATA_MAX (64 * 1024)
@@ -68,6 +69,32 @@ static void release(void *ctx)
     free(p);
 }
 
+/* The money an event's data carries, held to the bound every amount has: "amountMinor" an
+ * integer of at most MONEY_MAX_MINOR, "amount" with "currency" a decimal the currency can
+ * hold. ERR_INVALID_FIELD (400) naming the field; what is absent is not checked here. */
+static int check_money(struct http_response *res, const json_t *data, struct error *err)
+{
+    const json_t *minor = json_object_get(data, "amountMinor");
+    const char *amount = json_string_value(json_object_get(data, "amount"));
+    const char *currency = json_string_value(json_object_get(data, "currency"));
+    struct error why = {0};
+    struct money m;
+    const char *field = NULL;
+    if (minor && (!json_is_integer(minor) || json_integer_value(minor) > MONEY_MAX_MINOR ||
+                  json_integer_value(minor) < -MONEY_MAX_MINOR)) {
+        field = "amountMinor";
+        error_set(&why, ERR_VALIDATION, "must be an integer of at most 10^13 minor units");
+    } else if (amount && currency &&
+               money_parse_decimal(amount, strlen(amount), currency, &m, &why) < 0) {
+        field = "amount";
+    }
+    if (!field)
+        return 0;
+    res->error_extra = json_pack("{s:[{s:s, s:s, s:s}]}", "fields", "field", field, "code",
+                                 "out_of_range", "message", why.message);
+    return error_set(err, ERR_INVALID_FIELD, "data.%s: %s", field, why.message);
+}
+
 /* Validates the event on the HTTP thread and makes its id and time, so the answer needs no
  * read back; the write joins the store's group commit while the connection is parked (many
  * publishers share one fsync), and the 201 goes out once it is on disk. */
@@ -95,6 +122,8 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
         error_set(err, ERR_INVALID_FIELD, "'data' must be a JSON object");
         goto out;
     }
+    if (data && check_money(res, data, err) < 0)
+        goto out;
     if (req->body_len > EVENT_DATA_MAX) {
         error_set(err, ERR_VALIDATION, "an event's data may be at most %d bytes", EVENT_DATA_MAX);
         goto out;

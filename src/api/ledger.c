@@ -145,12 +145,17 @@ static int add_balance(void *ctx, const struct account_balance *b)
         error_set(&bs->err, ERR_INTERNAL, "out of memory");
         goto fail;
     }
-    /* Sums are never negative, so debit - credit fits; the totals are checked anyway. */
+    /* Sums are never negative, so debit - credit fits; the totals are checked anyway, and
+     * one that overflows (books an earlier release filled with amounts beyond today's
+     * maximum) is answered as ERR_AMOUNT_OVERFLOW. */
     if (money_negate(&credit, &minus_credit, &bs->err) < 0 ||
         money_add(&debit, &minus_credit, &balance, &bs->err) < 0 ||
         money_add(&t->debit, &debit, &t->debit, &bs->err) < 0 ||
         money_add(&t->credit, &credit, &t->credit, &bs->err) < 0) {
-        error_set(&bs->err, ERR_INTERNAL, "ledger sums in %s overflow", b->currency);
+        error_set(&bs->err, ERR_AMOUNT_OVERFLOW,
+                  "the ledger's totals in %s do not fit 64-bit minor units; the books hold "
+                  "amounts beyond the maximum of 10^13 minor units that an earlier release "
+                  "accepted", b->currency);
         goto fail;
     }
     json_t *row = json_pack("{s:o, s:s, s:o, s:o, s:o}", "account", listing_json_text(b->account),
@@ -159,7 +164,7 @@ static int add_balance(void *ctx, const struct account_balance *b)
                             listing_json_money(credit.minor, b->currency), "balance",
                             listing_json_money(balance.minor, b->currency));
     if (json_array_append_new(bs->list, row) < 0) {
-        error_set(&bs->err, ERR_INTERNAL, "out of memory");
+        error_set(&bs->err, ERR_INTERNAL, "cannot build a balance row as JSON");
         goto fail;
     }
     return 0;

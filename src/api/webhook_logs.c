@@ -8,6 +8,7 @@
 
 #include "api/listing.h"
 #include "catalog/catalog.h"
+#include "core/utf8.h"
 
 static const char *const log_statuses[] = {"processed", "duplicate", "failed",
                                            "invalid_signature", NULL};
@@ -59,8 +60,8 @@ int api_webhook_logs_list(struct http_request *req, struct http_response *res,
     const char *slug = http_request_param(req, "slug");
     const struct connector_manifest *m = slug ? catalog_find(slug) : NULL;
     if (!m || !catalog_kind_has_webhook(m->kind))
-        return error_set(err, ERR_NOT_FOUND, "no connector '%.48s' that receives webhooks",
-                         slug ? slug : "");
+        return error_set(err, ERR_NOT_FOUND, "no connector '%.*s' that receives webhooks",
+                         UTF8_CUT(48, slug));
     struct listing_page page;
     const char *status;
     if (listing_page_parse(req, "whl_", &page, err) < 0 ||

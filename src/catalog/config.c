@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "core/utf8.h"
 #include "crypto/crypto.h"
 
 static int seal_secret(const unsigned char key[CRYPTO_KEY_LEN], const char *aad_prefix,
@@ -15,7 +16,7 @@ static int seal_secret(const unsigned char key[CRYPTO_KEY_LEN], const char *aad_
 {
     char aad[256];
     struct buf sealed;
-    char hint[8] = "";
+    char hint[4 * 4 + 1] = ""; /* four characters of up to four bytes */
     size_t n = strlen(value);
     snprintf(aad, sizeof aad, "%s/%s", aad_prefix, field);
     buf_init(&sealed, 0);
@@ -24,10 +25,12 @@ static int seal_secret(const unsigned char key[CRYPTO_KEY_LEN], const char *aad_
         return -1;
     }
     if (n >= 12)
-        memcpy(hint, value + n - 4, 5);
+        utf8_copy(hint, sizeof hint, utf8_tail(value, 4));
     *out = json_pack("{s:s, s:s}", "sealed", sealed.data, "hint", hint);
     buf_free(&sealed);
-    return *out ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+    return *out ? 0
+                : error_set(err, ERR_INTERNAL, "cannot build the sealed secret as JSON (text "
+                                               "not UTF-8, or no memory)");
 }
 
 int catalog_config_store(const struct connector_manifest *m, const json_t *input,
@@ -107,8 +110,9 @@ json_t *catalog_config_view(const struct connector_manifest *m, const json_t *pl
             if (s) {
                 char masked[32];
                 const char *hint = json_string_value(json_object_get(s, "hint"));
-                snprintf(masked, sizeof masked, "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%s",
-                         hint ? hint : "");
+                snprintf(masked, sizeof masked,
+                         "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%.*s",
+                         UTF8_CUT(16, hint));
                 json_object_set_new(view, f->key, json_string(masked));
             }
             continue;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "core/utf8.h"
 
 #define STRING_MAX 4096
 #define URL_MAX 2048
@@ -57,6 +58,7 @@ static void field_error(json_t *errors, const char *field, const char *code, con
 {
     char message[256];
     snprintf(message, sizeof message, fmt, arg);
+    utf8_repair(message); /* "%.64s" of a key may have cut inside a character */
     json_array_append_new(errors,
                           json_pack("{s:s, s:s, s:s}", "field", field, "code", code, "message",
                                     message));

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "core/utf8.h"
+
 static const struct {
     int status;
     const char *str;
@@ -21,6 +23,10 @@ int error_set(struct error *err, enum err_code code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
+        /* Messages quote outside text and are cut at the buffer's end; either can leave
+         * bytes that are not UTF-8, and the JSON answer that carries the message could not
+         * be built from them. */
+        utf8_repair(err->message);
     }
     return -1;
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 json_t *json_parse_body(const char *data, size_t len, struct error *err)
 {
     json_error_t jerr;
@@ -28,36 +30,6 @@ json_t *json_parse_body(const char *data, size_t len, struct error *err)
         return NULL;
     }
     return root;
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned min;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2; cp = c & 0x1f; min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3; cp = c & 0x0f; min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4; cp = c & 0x07; min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (left < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
 }
 
 int json_escape_append(struct buf *b, const char *s, size_t len)
@@ -89,7 +61,7 @@ int json_escape_append(struct buf *b, const char *s, size_t len)
         else if (c < 0x20)
             rc = buf_printf(b, "\\u%04x", c);
         else {
-            size_t n = utf8_seq_len(p + i, len - i);
+            size_t n = utf8_seq_len((const char *)p + i, len - i);
             if (n == 0) {
                 rc = buf_append(b, "\xef\xbf\xbd", 3);
                 n = 1;
@@ -146,7 +118,8 @@ int json_only_members(const json_t *obj, const char *const *allowed, struct erro
         for (i = 0; i < n && len < sizeof expected; i++)
             len += (size_t)snprintf(expected + len, sizeof expected - len, "%s%s",
                                     i == 0 ? "" : i + 1 == n ? " or " : ", ", allowed[i]);
-        return error_set(err, ERR_VALIDATION, "unknown field '%.64s'; expected %s", key,
+        return error_set(err, ERR_VALIDATION, "unknown field '%.*s'; expected %s",
+                         UTF8_CUT(64, key),
                          expected);
     }
     return 0;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 /* ISO 4217 active codes whose minor unit is not 2 (the rest of the list below is 2). */
 static const struct {
     const char code[4];
@@ -55,11 +57,16 @@ int money_currency_decimals(const char *code)
 int money_currency_set(struct money *out, const char *code, struct error *err)
 {
     if (money_currency_decimals(code) < 0)
-        return error_set(err, ERR_VALIDATION, "unknown currency '%.8s'", code ? code : "");
+        return error_set(err, ERR_VALIDATION, "unknown currency '%.*s'", UTF8_CUT(8, code));
     for (int i = 0; i < 3; i++)
         out->currency[i] = (char)toupper((unsigned char)code[i]);
     out->currency[3] = '\0';
     return 0;
+}
+
+static int out_of_range(struct error *err)
+{
+    return error_set(err, ERR_VALIDATION, "amount is beyond the maximum of 10^13 minor units");
 }
 
 static int64_t pow10_i64(int n)
@@ -88,8 +95,8 @@ int money_parse_decimal(const char *text, size_t len, const char *currency, stru
                          (int)(len > 32 ? 32 : len), text);
     int64_t whole = 0;
     for (; i < len && isdigit((unsigned char)text[i]); i++) {
-        if (whole > (INT64_MAX - 9) / 10)
-            return error_set(err, ERR_VALIDATION, "amount is too large");
+        if (whole > MONEY_MAX_MINOR)
+            return out_of_range(err);
         whole = whole * 10 + (text[i] - '0');
     }
     int64_t frac = 0;
@@ -115,8 +122,8 @@ int money_parse_decimal(const char *text, size_t len, const char *currency, stru
                          (int)(len > 32 ? 32 : len), text);
     int64_t scale = pow10_i64(decimals);
     frac *= pow10_i64(decimals - frac_digits);
-    if (whole > (INT64_MAX - frac) / scale)
-        return error_set(err, ERR_VALIDATION, "amount is too large");
+    if (whole > (MONEY_MAX_MINOR - frac) / scale)
+        return out_of_range(err);
     m.minor = whole * scale + frac;
     if (negative)
         m.minor = -m.minor;
@@ -129,6 +136,8 @@ int money_from_minor(int64_t minor, const char *currency, struct money *out, str
     struct money m = {.minor = minor};
     if (money_currency_set(&m, currency, err) < 0)
         return -1;
+    if (minor > MONEY_MAX_MINOR || minor < -MONEY_MAX_MINOR)
+        return out_of_range(err);
     *out = m;
     return 0;
 }
@@ -161,7 +170,8 @@ int money_add(const struct money *a, const struct money *b, struct money *out, s
         return error_set(err, ERR_VALIDATION, "cannot add %s to %s", b->currency, a->currency);
     int64_t sum;
     if (__builtin_add_overflow(a->minor, b->minor, &sum))
-        return error_set(err, ERR_VALIDATION, "amount overflow");
+        return error_set(err, ERR_AMOUNT_OVERFLOW, "a sum in %s exceeds 64-bit minor units",
+                         a->currency);
     *out = *a;
     out->minor = sum;
     return 0;
@@ -170,7 +180,8 @@ int money_add(const struct money *a, const struct money *b, struct money *out, s
 int money_negate(const struct money *a, struct money *out, struct error *err)
 {
     if (a->minor == INT64_MIN)
-        return error_set(err, ERR_VALIDATION, "amount overflow");
+        return error_set(err, ERR_AMOUNT_OVERFLOW, "an amount in %s has no negation in 64 bits",
+                         a->currency);
     *out = *a;
     out->minor = -a->minor;
     return 0;

@@ -114,9 +114,16 @@ struct route {
     const char *query;
 };
 
-enum route_match { ROUTE_MATCHED, ROUTE_NO_PATH, ROUTE_NO_METHOD };
+enum route_match { ROUTE_MATCHED, ROUTE_NO_PATH, ROUTE_NO_METHOD, ROUTE_BAD_PATH };
 
-/* Matches method + path against the table. On ROUTE_MATCHED, *index and params are set;
+/* Percent-decodes a path or query text in place, as the server's unescaper ("%41" -> "A";
+ * malformed escapes stay as written) and returns the new length. A decoded NUL would end
+ * the C string there and silently cut the path ("app.js%00.png" would be "app.js"), so it
+ * is kept visible as the control byte DEL (0x7f), which router_match refuses. */
+size_t http_unescape(char *s);
+
+/* Matches method + path against the table. ROUTE_BAD_PATH when the path holds a control
+ * byte (below 0x20, or DEL): no resource is named so. On ROUTE_MATCHED, *index and params are set;
  * params point into path_copy, which the caller provides (a writable copy of the path, at
  * least as long). On ROUTE_NO_METHOD, allow receives the allowed methods ("GET, POST"). */
 enum route_match router_match(const struct route *routes, size_t n_routes, const char *method,

@@ -8,10 +8,15 @@
 int http_respond_json(struct http_response *res, int status, json_t *body, struct error *err)
 {
     size_t len = 0;
+    /* A NULL body is a json_pack() or json_string() that failed: text that is not UTF-8
+     * (or memory that ran out) in one of the values, said as such in the log. */
+    if (!body)
+        return error_set(err, ERR_INTERNAL, "cannot build the JSON answer: a value is not "
+                                            "valid UTF-8, or memory ran out");
     char *text = json_dump_compact(body, &len);
     json_decref(body);
     if (!text)
-        return error_set(err, ERR_INTERNAL, "out of memory");
+        return error_set(err, ERR_INTERNAL, "cannot serialize the JSON answer");
     buf_reset(&res->body);
     int rc = buf_append(&res->body, text, len);
     free(text);
@@ -68,7 +73,8 @@ int http_respond_error(struct http_response *res, const struct error *err, json_
     json_t *body = inner ? json_pack("{s:o}", "error", inner) : NULL;
     if (!body) {
         static const char fallback[] =
-            "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
+            "{\"error\":{\"code\":\"internal_error\",\"message\":"
+            "\"the error answer could not be built as JSON; see the server log\"}}";
         buf_reset(&res->body);
         buf_append(&res->body, fallback, sizeof fallback - 1);
         res->status = 500;

@@ -41,6 +41,40 @@ static bool pattern_match(const char *pattern, char *path, struct http_param *pa
     return true;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+size_t http_unescape(char *s)
+{
+    char *out = s;
+    for (const char *in = s; *in; in++) {
+        int hi = in[0] == '%' ? hex_value(in[1]) : -1;
+        int lo = hi >= 0 ? hex_value(in[2]) : -1;
+        if (lo < 0) {
+            *out++ = *in;
+            continue;
+        }
+        int c = hi << 4 | lo;
+        *out++ = (char)(c == 0 ? 0x7f : c);
+        in += 2;
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
+static bool has_control_byte(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
 enum route_match router_match(const struct route *routes, size_t n_routes, const char *method,
                               char *path_copy, size_t *index, struct http_param *params,
                               size_t *n_params, char *allow, size_t allow_cap)
@@ -49,6 +83,8 @@ enum route_match router_match(const struct route *routes, size_t n_routes, const
     size_t allow_len = 0;
     if (allow_cap)
         allow[0] = '\0';
+    if (has_control_byte(path_copy))
+        return ROUTE_BAD_PATH;
     for (size_t i = 0; i < n_routes; i++) {
         size_t n = 0;
         if (!pattern_match(routes[i].pattern, path_copy, params, &n))

@@ -383,6 +383,10 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
         error_set(&err, ERR_METHOD_NOT_ALLOWED, "method %s is not allowed here; allowed: %s",
                   method, allow);
         goto fail;
+    case ROUTE_BAD_PATH:
+        st->route_index = cfg->n_routes;
+        error_set(&err, ERR_BAD_REQUEST, "the path holds a control character");
+        goto fail;
     case ROUTE_MATCHED:
         route = &cfg->routes[st->route_index];
         break;
@@ -505,6 +509,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+/* libmicrohttpd's unescaper, but one that keeps a decoded NUL visible (http_unescape). */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return http_unescape(s);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char text[512];
@@ -609,6 +621,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(cfg->read_timeout_s ? cfg->read_timeout_s : 30),
          NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
+        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)on_unescape, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cfg->tls_cert_pem},
         {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)cfg->tls_key_pem},

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/metrics.h"
+#include "core/utf8.h"
 #include "inbound/provider.h"
 
 #define PROVIDER(name) extern const struct provider provider_##name;
@@ -52,6 +53,19 @@ enum verify_result provider_verify(const struct provider *p, const struct webhoo
     return r;
 }
 
+/* Every text field of a payment as valid UTF-8: providers cut outside text on character
+ * boundaries (sig_copy, UTF8_CUT); this is the one place that also holds for a cut a
+ * provider missed, before the text reaches JSON and the books. */
+static void repair_text(struct payment *pay)
+{
+    char *fields[] = {pay->event, pay->event_id, pay->external_id, pay->refunded_external_id,
+                      pay->invoice_number, pay->merchant_id, pay->merchant_email,
+                      pay->merchant_name, pay->customer_id, pay->customer_email,
+                      pay->customer_name, pay->detail};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        utf8_repair(fields[i]);
+}
+
 int provider_parse(const struct provider *p, const struct webhook_request *req,
                    const json_t *state, struct payment_list *out, struct error *err)
 {
@@ -60,13 +74,23 @@ int provider_parse(const struct provider *p, const struct webhook_request *req,
         return error_set(err, ERR_VALIDATION, "the webhook carries no event");
     for (size_t i = 0; rc == 0 && i < out->n; i++) {
         struct payment *pay = &out->items[i];
+        repair_text(pay);
         if (pay->kind == PAYMENT_IGNORED)
             continue;
-        if (!pay->external_id[0] || !pay->amount.currency[0] || !pay->date[0])
-            return error_set(err, ERR_VALIDATION, "event %s lacks an id, amount or date",
-                             pay->event);
+        if (!pay->external_id[0] || !pay->amount.currency[0])
+            return error_set(err, ERR_VALIDATION, "event %s lacks an id or amount", pay->event);
+        if (!pay->date[0])
+            return error_set(err, ERR_VALIDATION,
+                             "event %s has no date between 1970-01-01 and 9999-12-31 (its date "
+                             "fields are missing or out of range)", pay->event);
         if (pay->amount.minor < 0)
             return error_set(err, ERR_VALIDATION, "event %s has a negative amount", pay->event);
+        /* Amounts are bounded where they are made (money_from_minor, money_parse_decimal);
+         * checked again here, where every provider's payments pass, so none can slip by. */
+        if (pay->amount.minor > MONEY_MAX_MINOR)
+            return error_set(err, ERR_VALIDATION,
+                             "event %s has an amount beyond the maximum of 10^13 minor units",
+                             pay->event);
         if (pay->kind == PAYMENT_REFUNDED && !pay->refunded_external_id[0])
             return error_set(err, ERR_VALIDATION, "refund %s does not name its payment",
                              pay->external_id);

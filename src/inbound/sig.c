@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "crypto/crypto.h"
 #include "httpc/httpc.h"
 
@@ -196,7 +197,7 @@ bool sig_json_int(const json_t *root, const char *path, int64_t *out)
 
 void sig_copy(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    utf8_copy(dst, cap, src);
 }
 
 void sig_json_copy(const json_t *root, const char *path, char *dst, size_t cap)
@@ -232,7 +233,8 @@ int sig_amount(const json_t *value, enum sig_amount_kind kind, const char *curre
         double d = json_real_value(value);
         int decimals = money_currency_decimals(currency);
         if (decimals < 0)
-            return error_set(err, ERR_VALIDATION, "unknown currency '%.8s'", currency);
+            return error_set(err, ERR_VALIDATION, "unknown currency '%.*s'",
+                             UTF8_CUT(8, currency));
         if (!isfinite(d) || fabs(d) >= 1e13)
             return error_set(err, ERR_VALIDATION, "amount is out of range");
         char text[64];
@@ -248,21 +250,38 @@ int sig_amount(const json_t *value, enum sig_amount_kind kind, const char *curre
     return error_set(err, ERR_INTERNAL, "bad amount kind");
 }
 
-void sig_date_from_unix(int64_t seconds, char out[11])
+int sig_date_from_unix(int64_t seconds, char out[11])
 {
     char full[CLOCK_RFC3339_LEN];
+    if (seconds < SIG_UNIX_MIN || seconds > SIG_UNIX_MAX)
+        return -1; /* also keeps seconds * 1000 inside 64 bits */
     clock_format_rfc3339(seconds * 1000, full);
     memcpy(out, full, 10);
     out[10] = '\0';
+    return 0;
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
 }
 
 int sig_date_from_rfc3339(const char *text, char out[11])
 {
-    if (!text || strlen(text) < 10 || text[4] != '-' || text[7] != '-')
+    if (!text || strnlen(text, 11) < 10 || text[4] != '-' || text[7] != '-')
         return -1;
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && !isdigit((unsigned char)text[i]))
             return -1;
+    /* Only a date: "2026-03-22", or one followed by its time ("T14:30:00Z"), not a
+     * five-digit year or other trailing digits. */
+    if (text[10] != '\0' && text[10] != 'T' && text[10] != 't' && text[10] != ' ')
+        return -1;
+    int year = atoi(text), month = atoi(text + 5), day = atoi(text + 8);
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
+        return -1;
     memcpy(out, text, 10);
     out[10] = '\0';
     return 0;

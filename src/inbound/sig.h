@@ -82,11 +82,16 @@ int sig_amount(const json_t *value, enum sig_amount_kind kind, const char *curre
                struct money *out, struct error *err);
 
 /* YYYY-MM-DD (UTC) of a Unix time in seconds, or of an RFC 3339 text ("2026-03-22T14:30:00Z"
- * or with an offset: the date part as written). */
-void sig_date_from_unix(int64_t seconds, char out[11]);
+ * or with an offset: the date part as written). A booking's date lies between 1970-01-01
+ * and 9999-12-31 (SIG_UNIX_MIN .. SIG_UNIX_MAX); -1, with out left as it was (a fallback
+ * date set before stays), for anything else: a time outside that range, a day that does
+ * not exist ("2026-02-30"), or text that is no date. */
+#define SIG_UNIX_MIN INT64_C(0)
+#define SIG_UNIX_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+int sig_date_from_unix(int64_t seconds, char out[11]);
 int sig_date_from_rfc3339(const char *text, char out[11]);
 
-/* Copies src into dst (cap bytes), cutting at cap - 1. */
+/* Copies src (NULL: "") into dst (cap bytes), cut on a UTF-8 character boundary. */
 void sig_copy(char *dst, size_t cap, const char *src);
 
 /* Fetch-back: GET base + path + escaped id with the given auth header (e.g.

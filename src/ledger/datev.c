@@ -372,7 +372,10 @@ static int flush_entry(struct export_state *st)
             const struct entry_line *t = &st->lines[k];
             if (k != counter && t->vat_tax && b->vat_code[0] &&
                 strcmp(t->vat_code, b->vat_code) == 0 && (t->debit > 0) == debit) {
-                amount += debit ? t->debit : t->credit;
+                if (__builtin_add_overflow(amount, debit ? t->debit : t->credit, &amount))
+                    return error_set(err, ERR_AMOUNT_OVERFLOW,
+                                     "entry %s: its amount and tax do not fit 64-bit minor units",
+                                     st->entry_id);
                 tax_matched++;
             }
         }

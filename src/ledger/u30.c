@@ -56,7 +56,7 @@ int ledger_u30_period_parse(const char *text, struct ledger_u30_period *out, str
 static int add_checked(int64_t *sum, int64_t v, struct error *err)
 {
     if (__builtin_add_overflow(*sum, v, sum))
-        return error_set(err, ERR_VALIDATION, "VAT sums overflow");
+        return error_set(err, ERR_AMOUNT_OVERFLOW, "the VAT sums do not fit 64-bit minor units");
     return 0;
 }
 
@@ -123,6 +123,14 @@ int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledg
         *err = sums.err;
         return -1;
     }
+    /* The Zahllast is computed from these figures later (ledger_u30_payable); it must fit
+     * too, whatever amounts the books hold. */
+    __int128 payable = (__int128)ledger_u30_tax(out->kz022, 2000) +
+                       ledger_u30_tax(out->kz029, 1000) + ledger_u30_tax(out->kz006, 1300) -
+                       out->kz060;
+    if (payable < INT64_MIN || payable > INT64_MAX)
+        return error_set(err, ERR_AMOUNT_OVERFLOW,
+                         "the VAT payable does not fit 64-bit minor units");
     return 0;
 }
 

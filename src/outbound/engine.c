@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/utf8.h"
 #include "crypto/crypto.h"
 #include "events/events.h"
 #include "httpc/httpc.h"
@@ -356,7 +357,7 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
     snprintf(o->attempt.started_at, sizeof o->attempt.started_at, "%s", started_at);
     o->attempt.duration_ms = duration_ms;
     o->attempt.http_status = http_status;
-    size_t n = body_len < EXCERPT_MAX ? body_len : EXCERPT_MAX;
+    size_t n = body_len <= EXCERPT_MAX ? body_len : utf8_cut(body, EXCERPT_MAX);
     if (body)
         memcpy(o->excerpt, body, n);
     o->excerpt[n] = '\0';

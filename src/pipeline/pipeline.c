@@ -254,7 +254,9 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
         json_t *data = payment_data(b, p, inv, true);
         char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
         json_decref(data);
-        int rc = text ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+        int rc = text ? 0
+                      : error_set(err, ERR_INTERNAL, "cannot build the payment's event data as "
+                                                     "JSON (text not UTF-8, or no memory)");
         static const char *const types[] = {"payment.verified", "payment.settled"};
         if (rc == 0)
             rc = emit_text(b, tx, types, 2, text, err);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 static const long default_milestones[] = {100, 1000, 10000};
 
 /* VAT identification numbers as VIES checks their format: the country prefix (Greece is
@@ -185,8 +187,8 @@ int settings_from_json(const json_t *body, struct tenant_settings *out, json_t *
             known |= strcmp(key, keys[i]) == 0;
         if (!known) {
             snprintf(message, sizeof message,
-                     "unknown setting '%.64s'; settings are chart, timeZone, fiscalYearStart, "
-                     "vatNumber and milestones", key);
+                     "unknown setting '%.*s'; settings are chart, timeZone, fiscalYearStart, "
+                     "vatNumber and milestones", UTF8_CUT(64, key));
             field_error(errors, key, "unknown_field", message);
         }
     }
@@ -204,8 +206,9 @@ int settings_from_json(const json_t *body, struct tenant_settings *out, json_t *
                         "timeZone must be an IANA time zone name such as Europe/Vienna");
         } else if (!out->time_zone) {
             snprintf(message, sizeof message,
-                     "time zone %.64s is not supported; UTC and the European zones that follow "
-                     "the EU summer time rule are (Europe/Vienna, Europe/Berlin, ...)", text);
+                     "time zone %.*s is not supported; UTC and the European zones that follow "
+                     "the EU summer time rule are (Europe/Vienna, Europe/Berlin, ...)",
+                     UTF8_CUT(64, text));
             field_error(errors, "timeZone", "not_allowed", message);
         }
         if (!out->time_zone)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "store/store_int.h"
 
 static const char *text_or_null(const struct store_row *row, int col)
@@ -180,13 +181,20 @@ struct vat_rows {
     int (*fn)(void *ctx, const char *vat_code, bool tax_line, const char *currency,
               int64_t debit_minor, int64_t credit_minor);
     void *ctx;
+    char overflow[96]; /* the VAT code whose sums overflow, when one does */
 };
 
 static int vat_row(void *ctx, const struct store_row *row)
 {
     struct vat_rows *r = ctx;
+    int64_t debit, credit;
+    if (store_row_sum(row, 3, &debit) < 0 || store_row_sum(row, 5, &credit) < 0) {
+        snprintf(r->overflow, sizeof r->overflow, "the lines with VAT code %.*s in %.*s",
+                 UTF8_CUT(16, store_row_text(row, 0)), UTF8_CUT(8, store_row_text(row, 2)));
+        return 1;
+    }
     return r->fn(r->ctx, store_row_text(row, 0), store_row_int(row, 1) != 0,
-                 store_row_text(row, 2), store_row_int(row, 3), store_row_int(row, 4));
+                 store_row_text(row, 2), debit, credit);
 }
 
 int store_vat_sums(struct store *s, const char *tenant_id, const char *from, const char *to,
@@ -196,15 +204,17 @@ int store_vat_sums(struct store *s, const char *tenant_id, const char *from, con
 {
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(from), P_TEXT(to)};
     struct vat_rows r = {.fn = fn, .ctx = ctx};
-    return store_run(s,
-                     "SELECT l.vat_code, l.vat_tax, l.currency, SUM(l.debit_minor), "
-                     "SUM(l.credit_minor) FROM journal_lines l "
-                     "JOIN journal_entries e ON e.id = l.entry_id "
-                     "WHERE l.tenant_id = $1 AND l.vat_code IS NOT NULL "
-                     "AND e.entry_date >= $2 AND e.entry_date <= $3 "
-                     "GROUP BY l.vat_code, l.vat_tax, l.currency "
-                     "ORDER BY l.vat_code, l.vat_tax, l.currency",
-                     p, N_PARAMS(p), vat_row, &r, NULL, err);
+    if (store_run(s,
+                  "SELECT l.vat_code, l.vat_tax, l.currency, " STORE_SQL_SUM("l.debit_minor")
+                  ", " STORE_SQL_SUM("l.credit_minor") " FROM journal_lines l "
+                  "JOIN journal_entries e ON e.id = l.entry_id "
+                  "WHERE l.tenant_id = $1 AND l.vat_code IS NOT NULL "
+                  "AND e.entry_date >= $2 AND e.entry_date <= $3 "
+                  "GROUP BY l.vat_code, l.vat_tax, l.currency "
+                  "ORDER BY l.vat_code, l.vat_tax, l.currency",
+                  p, N_PARAMS(p), vat_row, &r, NULL, err) < 0)
+        return -1;
+    return r.overflow[0] ? store_sum_overflow(err, r.overflow) : 0;
 }
 
 /* ---- VAT return submissions --------------------------------------------------------- */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "store/store_int.h"
 
 struct target_list {
@@ -191,11 +192,15 @@ struct totals {
     int64_t count, total;
 };
 
+/* A total beyond 64 bits (only books an earlier release filled with amounts beyond
+ * MONEY_MAX_MINOR have one) is held at INT64_MAX: it only decides milestones, which lie far
+ * below, and a customer's next payment must still be booked. */
 static int read_totals(void *ctx, const struct store_row *row)
 {
     struct totals *t = ctx;
     t->count = store_row_int(row, 0);
-    t->total = store_row_int(row, 1);
+    if (store_row_sum(row, 1, &t->total) < 0)
+        t->total = INT64_MAX;
     return 1;
 }
 
@@ -206,7 +211,7 @@ int store_customer_totals(struct store_tx *tx, const char *tenant_id, const char
     struct totals t = {0};
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(customer_id), P_TEXT(currency)};
     if (store_tx_query(tx,
-                       "SELECT COUNT(*), COALESCE(SUM(total_gross_minor), 0) FROM invoices "
+                       "SELECT COUNT(*), " STORE_SQL_SUM("total_gross_minor") " FROM invoices "
                        "WHERE tenant_id = $1 AND party_id = $2 AND currency = $3 "
                        "AND type = 'ausgangsrechnung'",
                        p, N_PARAMS(p), read_totals, &t, NULL, err) < 0)
@@ -478,12 +483,19 @@ int store_tenant_ids(struct store *s, const char *without_summary_day,
 struct totals_ctx {
     int (*fn)(void *ctx, const char *currency, int64_t count, int64_t total_minor);
     void *ctx;
+    char overflow[64]; /* what overflowed, when a sum did */
 };
 
 static int totals_row(void *ctx, const struct store_row *row)
 {
     struct totals_ctx *t = ctx;
-    return t->fn(t->ctx, store_row_text(row, 0), store_row_int(row, 1), store_row_int(row, 2));
+    int64_t total;
+    if (store_row_sum(row, 2, &total) < 0) {
+        snprintf(t->overflow, sizeof t->overflow, "the revenue in %.*s",
+                 UTF8_CUT(8, store_row_text(row, 0)));
+        return 1;
+    }
+    return t->fn(t->ctx, store_row_text(row, 0), store_row_int(row, 1), total);
 }
 
 int store_revenue_totals(struct store_tx *tx, const char *tenant_id, const char *from,
@@ -494,25 +506,35 @@ int store_revenue_totals(struct store_tx *tx, const char *tenant_id, const char 
 {
     struct totals_ctx t = {.fn = fn, .ctx = ctx};
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(from), P_TEXT(to)};
-    return store_tx_query(tx,
-                          "SELECT currency, COUNT(*), SUM(total_gross_minor) FROM invoices "
-                          "WHERE tenant_id = $1 AND type = 'ausgangsrechnung' "
-                          "AND created_at >= $2 AND created_at < $3 "
-                          "GROUP BY currency ORDER BY currency",
-                          p, N_PARAMS(p), totals_row, &t, NULL, err);
+    if (store_tx_query(tx,
+                       "SELECT currency, COUNT(*), " STORE_SQL_SUM("total_gross_minor")
+                       " FROM invoices "
+                       "WHERE tenant_id = $1 AND type = 'ausgangsrechnung' "
+                       "AND created_at >= $2 AND created_at < $3 "
+                       "GROUP BY currency ORDER BY currency",
+                       p, N_PARAMS(p), totals_row, &t, NULL, err) < 0)
+        return -1;
+    return t.overflow[0] ? store_sum_overflow(err, t.overflow) : 0;
 }
 
 struct top_ctx {
     int (*fn)(void *ctx, const char *id, const char *name, const char *currency,
               int64_t total_minor);
     void *ctx;
+    char overflow[64]; /* what overflowed, when a sum did */
 };
 
 static int top_row(void *ctx, const struct store_row *row)
 {
     struct top_ctx *t = ctx;
+    int64_t total;
+    if (store_row_sum(row, 3, &total) < 0) {
+        snprintf(t->overflow, sizeof t->overflow, "the revenue of customer %.*s",
+                 UTF8_CUT(40, store_row_text(row, 0)));
+        return 1;
+    }
     return t->fn(t->ctx, store_row_text(row, 0), store_row_text(row, 1), store_row_text(row, 2),
-                 store_row_int(row, 3));
+                 total);
 }
 
 int store_revenue_top_customers(struct store_tx *tx, const char *tenant_id, const char *from,
@@ -523,13 +545,19 @@ int store_revenue_top_customers(struct store_tx *tx, const char *tenant_id, cons
 {
     struct top_ctx t = {.fn = fn, .ctx = ctx};
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(from), P_TEXT(to), P_INT(limit)};
-    return store_tx_query(tx,
-                          "SELECT p.id, p.name, i.currency, SUM(i.total_gross_minor) AS total "
-                          "FROM invoices i JOIN parties p ON p.id = i.party_id "
-                          "WHERE i.tenant_id = $1 AND i.type = 'ausgangsrechnung' "
-                          "AND i.created_at >= $2 AND i.created_at < $3 "
-                          "GROUP BY p.id, p.name, i.currency ORDER BY total DESC, p.id LIMIT $4",
-                          p, N_PARAMS(p), top_row, &t, NULL, err);
+    /* Ranked by the two halves joined as a floating-point number, which cannot fail; the
+     * amounts shown are the exact sums. */
+    if (store_tx_query(tx,
+                       "SELECT p.id, p.name, i.currency, " STORE_SQL_SUM("i.total_gross_minor")
+                       " FROM invoices i JOIN parties p ON p.id = i.party_id "
+                       "WHERE i.tenant_id = $1 AND i.type = 'ausgangsrechnung' "
+                       "AND i.created_at >= $2 AND i.created_at < $3 "
+                       "GROUP BY p.id, p.name, i.currency "
+                       "ORDER BY SUM(i.total_gross_minor / 4294967296) * 4294967296.0 + "
+                       "SUM(i.total_gross_minor % 4294967296) DESC, p.id LIMIT $4",
+                       p, N_PARAMS(p), top_row, &t, NULL, err) < 0)
+        return -1;
+    return t.overflow[0] ? store_sum_overflow(err, t.overflow) : 0;
 }
 
 static int read_backlog(void *ctx, const struct store_row *row)

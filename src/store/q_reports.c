@@ -11,9 +11,11 @@
  * cursor (whose "id < $n" lets the (tenant_id, id) index start at the cursor). The cursor
  * is always the last parameter, so the first page's statement is given exactly the
  * parameters it names. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "store/store_int.h"
 
 /* A nullable text column: NULL for SQL NULL (store_row_text would give ""). */
@@ -321,16 +323,20 @@ struct balance_rows {
     int (*fn)(void *ctx, const struct account_balance *b);
     void *ctx;
     bool failed;
+    char overflow[96]; /* the account whose sums overflow, when one does */
 };
 
 static int balance_row(void *ctx, const struct store_row *row)
 {
     struct balance_rows *r = ctx;
-    struct account_balance b = {.account = store_row_text(row, 0),
-                                .debit_minor = store_row_int(row, 2),
-                                .credit_minor = store_row_int(row, 3)};
+    struct account_balance b = {.account = store_row_text(row, 0)};
     if (store_row_copy(row, 1, b.currency, sizeof b.currency) < 0) {
         r->failed = true;
+        return 1;
+    }
+    if (store_row_sum(row, 2, &b.debit_minor) < 0 || store_row_sum(row, 4, &b.credit_minor) < 0) {
+        snprintf(r->overflow, sizeof r->overflow, "account %.*s in %s", UTF8_CUT(32, b.account),
+                 b.currency);
         return 1;
     }
     return r->fn(r->ctx, &b);
@@ -343,11 +349,13 @@ int store_ledger_balances(struct store *s, const char *tenant_id,
     struct store_param p[] = {P_TEXT(tenant_id)};
     struct balance_rows r = {.fn = fn, .ctx = ctx};
     if (store_run(s,
-                  "SELECT account, currency, SUM(debit_minor), SUM(credit_minor) "
-                  "FROM journal_lines WHERE tenant_id = $1 "
+                  "SELECT account, currency, " STORE_SQL_SUM("debit_minor") ", "
+                  STORE_SQL_SUM("credit_minor") " FROM journal_lines WHERE tenant_id = $1 "
                   "GROUP BY account, currency ORDER BY account, currency",
                   p, N_PARAMS(p), balance_row, &r, NULL, err) < 0)
         return -1;
+    if (r.overflow[0])
+        return store_sum_overflow(err, r.overflow);
     return r.failed ? error_set(err, ERR_STORE, "cannot read a balance row") : 0;
 }
 

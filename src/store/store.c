@@ -186,6 +186,24 @@ int64_t store_row_int(const struct store_row *row, int col)
     return row->driver->row_int(row, col);
 }
 
+int store_row_sum(const struct store_row *row, int col, int64_t *out)
+{
+    int64_t high = store_row_int(row, col), low = store_row_int(row, col + 1), sum;
+    if (__builtin_mul_overflow(high, INT64_C(4294967296), &sum) ||
+        __builtin_add_overflow(sum, low, &sum))
+        return -1;
+    *out = sum;
+    return 0;
+}
+
+int store_sum_overflow(struct error *err, const char *what)
+{
+    return error_set(err, ERR_AMOUNT_OVERFLOW,
+                     "the sum of %s does not fit 64-bit minor units; the books hold amounts "
+                     "beyond the maximum of 10^13 minor units that an earlier release accepted",
+                     what);
+}
+
 int store_row_copy(const struct store_row *row, int col, char *out, size_t cap)
 {
     const char *t = store_row_text(row, col);

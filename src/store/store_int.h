@@ -87,6 +87,19 @@ int store_commit(struct store *s, struct store_conn *conn, struct error *err); /
 void store_rollback(struct store *s, struct store_conn *conn);
 const char *store_row_text(const struct store_row *row, int col); /* "" for NULL */
 int64_t store_row_int(const struct store_row *row, int col);
+/* A SUM over a money column that SQL itself can never overflow. SQLite's SUM() fails the
+ * whole statement with "integer overflow" once a partial sum leaves 64 bits, and a tenant
+ * whose books hold such rows could then no longer read them or book anything that sums
+ * them. So a money column is summed as two columns, its quotient and remainder by 2^32
+ * (each row adds less than 2^31 resp. 2^32 to them, so no real number of rows overflows
+ * either), and store_row_sum() joins the two with checked arithmetic: an overflow is then a
+ * clear ERR_AMOUNT_OVERFLOW of the one report that needs that sum, never a failed query.
+ * Usable anywhere a SUM(col) would be; it yields two result columns. */
+#define STORE_SQL_SUM(col) "SUM((" col ") / 4294967296), SUM((" col ") % 4294967296)"
+/* The sum of STORE_SQL_SUM at columns col and col + 1; -1 when it does not fit 64 bits. */
+int store_row_sum(const struct store_row *row, int col, int64_t *out);
+/* The error for such a sum: ERR_AMOUNT_OVERFLOW naming `what` ("account 1800 in EUR"). */
+int store_sum_overflow(struct error *err, const char *what);
 /* Copies a text column into a fixed buffer; fails (ERR_STORE) when it does not fit. */
 int store_row_copy(const struct store_row *row, int col, char *out, size_t cap);
 

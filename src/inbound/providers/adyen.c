@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "crypto/crypto.h"
+#include "core/utf8.h"
 #include "inbound/sig.h"
 
 #define MAX_KEY 128
@@ -139,11 +140,13 @@ static int parse_item(const json_t *item, struct payment *p, struct error *err)
     } else {
         p->kind = PAYMENT_IGNORED;
         snprintf(p->detail, sizeof p->detail,
-                 "Adyen %.40s with success=%.8s is not booked; no action taken", code,
-                 field_text(item, "success", tmp));
+                 "Adyen %.*s with success=%.*s is not booked; no action taken",
+                 UTF8_CUT(40, code), UTF8_CUT(8, field_text(item, "success", tmp)));
         return 0;
     }
-    sig_date_from_rfc3339(sig_json_str(item, "eventDate"), p->date);
+    if (sig_date_from_rfc3339(sig_json_str(item, "eventDate"), p->date) < 0)
+        return error_set(err, ERR_VALIDATION,
+                         "eventDate is missing or not a date between 1970-01-01 and 9999-12-31");
     return sig_amount(sig_json_get(item, "amount.value"), SIG_AMOUNT_MINOR,
                       sig_json_str(item, "amount.currency"), &p->amount, err);
 }

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "inbound/sig.h"
 
 #define DEFAULT_BASE "https://api.gocardless.com"
@@ -81,14 +82,14 @@ static enum verify_result fetch(const struct provider_install *inst, const char 
         inst->api_base_url ? inst->api_base_url : DEFAULT_BASE, path, id, headers, 2, NULL,
         NULL, &answer, err);
     if (r == VERIFY_INVALID) {
-        error_set(err, ERR_CONFIG, "GoCardless's API refused %s %.64s with the configured "
-                  "secretKey", kind, id);
+        error_set(err, ERR_CONFIG, "GoCardless's API refused %s %.*s with the configured "
+                  "secretKey", kind, UTF8_CUT(64, id));
         r = VERIFY_ERROR;
     } else if (r == VERIFY_OK) {
         json_t *object = json_object_get(answer, kind);
         if (!json_is_object(object)) {
-            error_set(err, ERR_UNAVAILABLE, "GoCardless answered %s %.64s without \"%s\"", kind,
-                      id, kind);
+            error_set(err, ERR_UNAVAILABLE, "GoCardless answered %s %.*s without \"%s\"", kind,
+                      UTF8_CUT(64, id), kind);
             r = VERIFY_ERROR;
         } else if (json_object_set(bucket, id, object) < 0) {
             error_set(err, ERR_INTERNAL, "out of memory");
@@ -193,8 +194,8 @@ static const json_t *fetched(const json_t *state, const char *kind, const char *
 {
     const json_t *obj = id ? json_object_get(json_object_get(state, kind), id) : NULL;
     if (!obj)
-        error_set(err, ERR_VALIDATION, "GoCardless event without a fetched %s (%.64s)", kind,
-                  id ? id : "no link");
+        error_set(err, ERR_VALIDATION, "GoCardless event without a fetched %s (%.*s)", kind,
+                  UTF8_CUT(64, id ? id : "no link"));
     return obj;
 }
 
@@ -207,7 +208,7 @@ static int parse_event(const json_t *event, const json_t *state, struct payment 
     const json_t *obj;
     if (!type || !action)
         return error_set(err, ERR_VALIDATION, "GoCardless event without resource_type/action");
-    snprintf(p->event, sizeof p->event, "%.30s.%.30s", type, action);
+    snprintf(p->event, sizeof p->event, "%.*s.%.*s", UTF8_CUT(30, type), UTF8_CUT(30, action));
     sig_json_copy(event, "id", p->event_id, sizeof p->event_id);
     sig_json_copy(event, "links.creditor", p->merchant_id, sizeof p->merchant_id);
     sig_date_from_rfc3339(sig_json_str(event, "created_at"), p->date);
@@ -245,8 +246,8 @@ static int parse_event(const json_t *event, const json_t *state, struct payment 
         break;
     }
     p->kind = PAYMENT_IGNORED;
-    snprintf(p->detail, sizeof p->detail, "GoCardless event %.64s is not booked; no action taken",
-             p->event);
+    snprintf(p->detail, sizeof p->detail, "GoCardless event %.*s is not booked; no action taken",
+             UTF8_CUT(64, p->event));
     return 0;
 }
 

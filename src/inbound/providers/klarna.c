@@ -30,6 +30,7 @@
 
 #include "core/clock.h"
 #include "httpc/httpc.h"
+#include "core/utf8.h"
 #include "inbound/sig.h"
 
 #define ID_MAX 64
@@ -60,7 +61,7 @@ static enum verify_result klarna_verify(const struct webhook_request *req,
         return VERIFY_INVALID;
     }
     if (!order_id_valid(id)) {
-        error_set(err, ERR_VALIDATION, "'%.64s' is not a Klarna order id", id);
+        error_set(err, ERR_VALIDATION, "'%.*s' is not a Klarna order id", UTF8_CUT(64, id));
         return VERIFY_INVALID;
     }
     const char *user = json_string_value(json_object_get(inst->config, "apiKey"));
@@ -167,10 +168,10 @@ static int klarna_parse(const struct webhook_request *req, const json_t *state,
         return add_refunds(state, currency, &refund, out, err);
     }
     p->kind = PAYMENT_IGNORED;
-    snprintf(p->event, sizeof p->event, "order.%.24s", status);
+    snprintf(p->event, sizeof p->event, "order.%.*s", UTF8_CUT(24, status));
     snprintf(p->detail, sizeof p->detail,
-             "Klarna order %s is %.24s (fraud status %.24s), not payable yet; no action taken",
-             id, status, fraud ? fraud : "unknown");
+             "Klarna order %s is %.*s (fraud status %.*s), not payable yet; no action taken",
+             id, UTF8_CUT(24, status), UTF8_CUT(24, fraud ? fraud : "unknown"));
     return 0;
 }
 

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "inbound/sig.h"
 
 #define ID_MAX 64
@@ -57,7 +58,8 @@ static enum verify_result mollie_verify(const struct webhook_request *req,
         return VERIFY_INVALID;
     }
     if (!payment_id_valid(id)) {
-        error_set(err, ERR_VALIDATION, "'%.64s' is not a Mollie payment id (tr_...)", id);
+        error_set(err, ERR_VALIDATION, "'%.*s' is not a Mollie payment id (tr_...)",
+                  UTF8_CUT(64, id));
         return VERIFY_INVALID;
     }
     enum verify_result r =
@@ -126,8 +128,8 @@ static int date_of(const json_t *obj, const char *const *fields, char out[11],
     for (; *fields; fields++)
         if (sig_date_from_rfc3339(sig_json_str(obj, *fields), out) == 0)
             return 0;
-    return error_set(err, ERR_VALIDATION, "Mollie object %.64s has no date",
-                     sig_json_str(obj, "id") ? sig_json_str(obj, "id") : "?");
+    return error_set(err, ERR_VALIDATION, "Mollie object %.*s has no date",
+                     UTF8_CUT(64, sig_json_str(obj, "id") ? sig_json_str(obj, "id") : "?"));
 }
 
 static int amount_of(const json_t *obj, struct payment *p, struct error *err)
@@ -200,9 +202,9 @@ static int mollie_parse(const struct webhook_request *req, const json_t *state,
         return 0;
     }
     p->kind = PAYMENT_IGNORED;
-    snprintf(p->event, sizeof p->event, "payment.%.32s", status);
+    snprintf(p->event, sizeof p->event, "payment.%.*s", UTF8_CUT(32, status));
     snprintf(p->detail, sizeof p->detail,
-             "Mollie payment %s is %.32s, not final; no action taken", id, status);
+             "Mollie payment %s is %.*s, not final; no action taken", id, UTF8_CUT(32, status));
     return 0;
 }
 

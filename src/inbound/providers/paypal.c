@@ -33,6 +33,7 @@
 #include "core/clock.h"
 #include "crypto/crypto.h"
 #include "httpc/httpc.h"
+#include "core/utf8.h"
 #include "inbound/sig.h"
 
 #define CERT_PATH "/v1/notifications/certs/"
@@ -204,7 +205,7 @@ static enum verify_result cert_get(const char *url, bool from_paypal, int64_t no
     }
     if (from_paypal && !paypal_cn(info.subject_cn)) {
         error_set(err, ERR_VALIDATION, "the certificate is not PayPal's message verification "
-                                       "certificate (CN %.64s)", info.subject_cn);
+                                       "certificate (CN %.*s)", UTF8_CUT(64, info.subject_cn));
         goto out;
     }
     if (buf_append(pem, resp.body.data, resp.body.len) < 0) {
@@ -252,7 +253,7 @@ static enum verify_result paypal_verify(const struct webhook_request *req,
         return VERIFY_INVALID;
     /* "sha256" is what PayPal sent in its early (2015) notifications. */
     if (strcasecmp(algo, "SHA256withRSA") != 0 && strcasecmp(algo, "sha256") != 0) {
-        error_set(err, ERR_VALIDATION, "unsupported PAYPAL-AUTH-ALGO %.32s", algo);
+        error_set(err, ERR_VALIDATION, "unsupported PAYPAL-AUTH-ALGO %.*s", UTF8_CUT(32, algo));
         return VERIFY_INVALID;
     }
     const char *webhook_id = json_string_value(json_object_get(inst->config, "webhookId"));
@@ -322,7 +323,8 @@ static int amount_and_date(const json_t *event, const json_t *resource, struct p
 {
     if (sig_date_from_rfc3339(sig_json_str(resource, "create_time"), p->date) < 0 &&
         sig_date_from_rfc3339(sig_json_str(event, "create_time"), p->date) < 0)
-        return error_set(err, ERR_VALIDATION, "PayPal event has no create_time");
+        return error_set(err, ERR_VALIDATION, "PayPal event has no create_time between "
+                                              "1970-01-01 and 9999-12-31");
     return sig_amount(sig_json_get(resource, "amount.value"), SIG_AMOUNT_DECIMAL_STRING,
                       sig_json_str(resource, "amount.currency_code"), &p->amount, err);
 }
@@ -358,8 +360,8 @@ static int paypal_parse(const struct webhook_request *req, const json_t *state,
         p->kind = PAYMENT_REFUNDED;
         refunded_capture(resource, p->refunded_external_id, sizeof p->refunded_external_id);
         if (!p->refunded_external_id[0]) {
-            error_set(err, ERR_VALIDATION, "refund %.64s has no link to its capture",
-                      p->external_id);
+            error_set(err, ERR_VALIDATION, "refund %.*s has no link to its capture",
+                      UTF8_CUT(64, p->external_id));
             goto out;
         }
         rc = amount_and_date(event, resource, p, err);
@@ -370,8 +372,8 @@ static int paypal_parse(const struct webhook_request *req, const json_t *state,
         rc = amount_and_date(event, resource, p, err);
     } else {
         p->kind = PAYMENT_IGNORED;
-        snprintf(p->detail, sizeof p->detail, "PayPal event %.64s is not booked; no action taken",
-                 type);
+        snprintf(p->detail, sizeof p->detail, "PayPal event %.*s is not booked; no action taken",
+                 UTF8_CUT(64, type));
         rc = 0;
     }
 out:

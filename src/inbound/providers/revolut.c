@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "inbound/sig.h"
 
 #define TOLERANCE_MS (5 * 60 * 1000)
@@ -111,8 +112,8 @@ static enum verify_result fetch_object(const struct webhook_request *req,
                                    "/api/orders/", id, headers, 2, NULL, NULL, state, err);
     memset(auth, 0, sizeof auth);
     if (r == VERIFY_INVALID) {
-        error_set(err, ERR_CONFIG, "Revolut's API refused %s %.64s with the configured apiKey",
-                  family == FAMILY_BUSINESS ? "transaction" : "order", id);
+        error_set(err, ERR_CONFIG, "Revolut's API refused %s %.*s with the configured apiKey",
+                  family == FAMILY_BUSINESS ? "transaction" : "order", UTF8_CUT(64, id));
         r = VERIFY_ERROR;
     }
 out:
@@ -263,19 +264,19 @@ static int revolut_parse(const struct webhook_request *req, const json_t *state,
             mark(p, state_completed(st));
             rc = book_transaction(data, event, p, err);
         } else {
-            ignore(p, name, "Revolut transaction %.64s is %.32s; booked once it completes",
-                   tx_id, st ? st : "without a state");
+            ignore(p, name, "Revolut transaction %.*s is %.*s; booked once it completes",
+                   UTF8_CUT(64, tx_id), UTF8_CUT(32, st ? st : "without a state"));
         }
     } else if (!strcmp(name, "TransactionStateChanged")) {
         const char *to = sig_json_str(data, "new_state");
         if (!state_completed(to) && !state_failed(to)) {
-            ignore(p, name, "Revolut transaction %.64s changed to %.32s; no action taken",
-                   tx_id, to ? to : "an unknown state");
+            ignore(p, name, "Revolut transaction %.*s changed to %.*s; no action taken",
+                   UTF8_CUT(64, tx_id), UTF8_CUT(32, to ? to : "an unknown state"));
         } else if (!json_is_object(state)) {
             ignore(p, name,
-                   "Revolut transaction %.64s %.32s, but the event carries no amount; set "
+                   "Revolut transaction %.*s %.*s, but the event carries no amount; set "
                    "apiKey to fetch it",
-                   tx_id, to);
+                   UTF8_CUT(64, tx_id), UTF8_CUT(32, to));
         } else {
             mark(p, state_completed(to));
             rc = book_transaction(state, event, p, err);
@@ -284,19 +285,19 @@ static int revolut_parse(const struct webhook_request *req, const json_t *state,
         const char *type = sig_json_str(state, "type");
         if (!json_is_object(state)) {
             ignore(p, name,
-                   "Revolut order %.64s: the event carries no amount; set apiKey to fetch it",
-                   order_id);
+                   "Revolut order %.*s: the event carries no amount; set apiKey to fetch it",
+                   UTF8_CUT(64, order_id));
         } else if (type && !strcmp(type, "refund")) {
             ignore(p, name,
-                   "Revolut order %.64s is a refund order, which names no payment; no action "
+                   "Revolut order %.*s is a refund order, which names no payment; no action "
                    "taken",
-                   order_id);
+                   UTF8_CUT(64, order_id));
         } else {
             mark(p, order_completed(name));
             rc = book_order(state, event, p, err);
         }
     } else {
-        ignore(p, name, "Revolut event %.64s is not booked; no action taken", name);
+        ignore(p, name, "Revolut event %.*s is not booked; no action taken", UTF8_CUT(64, name));
     }
 out:
     json_decref(event);

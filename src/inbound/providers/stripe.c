@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "core/utf8.h"
 #include "inbound/sig.h"
 
 #define TOLERANCE_S 300
@@ -126,11 +127,20 @@ static int stripe_parse(const struct webhook_request *req, const json_t *state,
     }
     sig_copy(p->event, sizeof p->event, type);
     sig_json_copy(event, "id", p->event_id, sizeof p->event_id);
+    /* The payment's time: when it was paid, else when its object or the event was made. */
+    static const char *const when_paths[] = {"data.object.status_transitions.paid_at",
+                                             "data.object.created", "created"};
+    enum { N_WHEN = sizeof when_paths / sizeof when_paths[0] };
     int64_t when = 0;
-    if (!sig_json_int(obj, "status_transitions.paid_at", &when) &&
-        !sig_json_int(obj, "created", &when))
-        sig_json_int(event, "created", &when);
-    sig_date_from_unix(when, p->date);
+    size_t w = 0;
+    while (w < N_WHEN && !sig_json_int(event, when_paths[w], &when))
+        w++;
+    const char *when_field = when_paths[w < N_WHEN ? w : N_WHEN - 1];
+    if (sig_date_from_unix(when, p->date) < 0) {
+        error_set(err, ERR_VALIDATION, "%s %lld is not a time between 1970-01-01 and 9999-12-31",
+                  when_field, (long long)when);
+        goto out;
+    }
     parties(event, obj, p);
 
     if (!strcmp(type, "invoice.payment_succeeded") || !strcmp(type, "invoice.paid")) {
@@ -159,13 +169,20 @@ static int stripe_parse(const struct webhook_request *req, const json_t *state,
             goto out;
         }
         sig_json_int(event, "data.previous_attributes.amount_refunded", &before);
-        json_t *delta = json_integer(total - before);
+        int64_t grown;
+        if (before < 0 || before > total || __builtin_sub_overflow(total, before, &grown)) {
+            error_set(err, ERR_VALIDATION,
+                      "previous amount_refunded %lld is not between 0 and amount_refunded %lld",
+                      (long long)before, (long long)total);
+            goto out;
+        }
+        json_t *delta = json_integer(grown);
         rc = sig_amount(delta, SIG_AMOUNT_MINOR, sig_json_str(obj, "currency"), &p->amount, err);
         json_decref(delta);
     } else {
         p->kind = PAYMENT_IGNORED;
-        snprintf(p->detail, sizeof p->detail, "Stripe event %.64s is not booked; no action taken",
-                 type);
+        snprintf(p->detail, sizeof p->detail, "Stripe event %.*s is not booked; no action taken",
+                 UTF8_CUT(64, type));
         rc = 0;
     }
 out:

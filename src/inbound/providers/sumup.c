@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "inbound/sig.h"
 
 #define ID_MAX 64
@@ -44,7 +45,7 @@ static enum verify_result sumup_verify(const struct webhook_request *req,
         return VERIFY_INVALID;
     }
     if (!checkout_id_valid(id)) {
-        error_set(err, ERR_VALIDATION, "'%.64s' is not a SumUp checkout id", id);
+        error_set(err, ERR_VALIDATION, "'%.*s' is not a SumUp checkout id", UTF8_CUT(64, id));
         return VERIFY_INVALID;
     }
     enum verify_result r =
@@ -59,8 +60,8 @@ static enum verify_result sumup_verify(const struct webhook_request *req,
     const char *ours = json_string_value(json_object_get(inst->config, "merchantCode"));
     const char *theirs = sig_json_str(*state, "merchant_code");
     if (ours && *ours && theirs && strcmp(ours, theirs) != 0) {
-        error_set(err, ERR_VALIDATION, "checkout %s belongs to merchant %.32s, not %.32s", id,
-                  theirs, ours);
+        error_set(err, ERR_VALIDATION, "checkout %s belongs to merchant %.*s, not %.*s", id,
+                  UTF8_CUT(32, theirs), UTF8_CUT(32, ours));
         return VERIFY_INVALID;
     }
     return VERIFY_OK;
@@ -177,9 +178,9 @@ static int sumup_parse(const struct webhook_request *req, const json_t *state,
         return amount_of(state, sig_json_str(state, "currency"), p, err);
     }
     p->kind = PAYMENT_IGNORED;
-    snprintf(p->event, sizeof p->event, "checkout.%.32s", status);
+    snprintf(p->event, sizeof p->event, "checkout.%.*s", UTF8_CUT(32, status));
     snprintf(p->detail, sizeof p->detail,
-             "SumUp checkout %s is %.32s, not final; no action taken", id, status);
+             "SumUp checkout %s is %.*s, not final; no action taken", id, UTF8_CUT(32, status));
     return 0;
 }
 
