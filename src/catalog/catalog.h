@@ -102,6 +102,8 @@ int catalog_config_validate(const struct connector_manifest *m, const json_t *co
 
 /* Null, "" for text fields and [] for lists: the value says "none" (reset to default). */
 bool catalog_value_empty(const struct setting_field *f, const json_t *v);
+/* Absent, or "" for a secret (a form's empty password box): the stored value stays. */
+bool catalog_value_left_out(const struct setting_field *f, const json_t *v);
 
 /* Whether the stored config still lacks an awaitable credential: the install answers
  * webhooks 503 until it is saved. plain and secrets as stored (may be NULL). */

@@ -44,6 +44,8 @@ int catalog_config_store(const struct connector_manifest *m, const json_t *input
     }
     for (size_t i = 0; (f = catalog_field_at(m, i)); i++) {
         json_t *v = json_object_get(input, f->key);
+        if (catalog_value_left_out(f, v))
+            v = NULL;
         bool given = v && !catalog_value_empty(f, v); /* v null or empty: reset */
         if (catalog_field_is_secret(f)) {
             json_t *prev = prev_secrets ? json_object_get(prev_secrets, f->key) : NULL;

@@ -288,6 +288,11 @@ static bool stored(const struct setting_field *f, const json_t *prev_plain,
     return prev && json_object_get(prev, f->key) != NULL;
 }
 
+bool catalog_value_left_out(const struct setting_field *f, const json_t *v)
+{
+    return !v || (catalog_field_is_secret(f) && json_is_string(v) && json_string_length(v) == 0);
+}
+
 int catalog_config_validate(const struct connector_manifest *m, const json_t *config,
                             const json_t *prev_plain, const json_t *prev_secrets,
                             json_t **field_errors, struct error *err)
@@ -312,7 +317,7 @@ int catalog_config_validate(const struct connector_manifest *m, const json_t *co
     const struct setting_field *f;
     for (size_t i = 0; (f = catalog_field_at(m, i)); i++) {
         json_t *v = json_object_get(config, f->key);
-        if (!v) {
+        if (catalog_value_left_out(f, v)) {
             /* Left out: the stored value stays; a new install has none. */
             if ((f->flags & SETTING_REQUIRED) && !(f->flags & SETTING_AWAITABLE) &&
                 !f->default_value && !stored(f, prev_plain, prev_secrets))
