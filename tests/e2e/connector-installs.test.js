@@ -133,6 +133,33 @@ describe('schema validation answers 422 with field-level errors', () => {
                      'accountLength', 'out_of_range');
   });
 
+  test('each message says in words what is expected: allowed values, format, type', async () => {
+    const message = async (slug, config, field) => {
+      const res = await rejected(slug, config);
+      const f = res.json.error.fields.find((x) => x.field === field);
+      assert.ok(f, `${field} not named: ${res.text}`);
+      return f.message;
+    };
+    assert.equal(await message('stripe', { ...validConfig('stripe'), direction: 'sideways' }, 'direction'),
+                 'direction must be one of: expense, revenue');
+    assert.equal(await message('stripe', { ...validConfig('stripe'), expenseAccount: '12' }, 'expenseAccount'),
+                 'expenseAccount must be 4 to 8 digits');
+    assert.equal(await message('datev', { ...validConfig('datev'), accountLength: '6' }, 'accountLength'),
+                 'accountLength must be a whole number from 4 to 8, not a string');
+    assert.equal(await message('datev', { ...validConfig('datev'), accountLength: 9 }, 'accountLength'),
+                 'accountLength must be a whole number from 4 to 8');
+    assert.equal(await message('stripe', { ...validConfig('stripe'), autoPost: 'yes' }, 'autoPost'),
+                 'autoPost must be true or false, not a string');
+    assert.equal(await message('datev', { clientNumber: '1' }, 'consultantNumber'),
+                 'consultantNumber is required: 4 to 7 digits');
+    assert.match(await message('toggl', { ...validConfig('toggl'), apiBaseUrl: 'ftp://x' }, 'apiBaseUrl'),
+                 /^apiBaseUrl must be an http\(s\) URL/);
+    // the schema carries the same words for the page to show before anything is sent
+    const d = await api.get('/api/connectors/stripe');
+    assert.equal(d.json.settings.find((f) => f.key === 'expenseAccount').expected, '4 to 8 digits');
+    assert.equal(d.json.settings.find((f) => f.key === 'expenseAccount').format, '4 to 8 digits');
+  });
+
   test('every problem of one config is listed, each with field, code and message', async () => {
     const res = await rejected('klarna', { apiKey: 5, colour: 'red', apiBaseUrl: 'ftp://x' });
     const fields = assertFieldError(res, 'apiKey', 'wrong_type');
