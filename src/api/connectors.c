@@ -134,6 +134,8 @@ static int detail_json(struct app *app, const struct connector_manifest *m,
     if (!o)
         return error_set(err, ERR_INTERNAL, "out of memory");
     json_object_set_new(o, "settings", catalog_schema_json(m));
+    if (m->webhook_setup)
+        json_object_set_new(o, "webhookSetup", json_string(m->webhook_setup));
     if (in) {
         char *url = NULL;
         if (webhook_url(app, in, &url, err) < 0) {

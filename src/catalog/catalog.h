@@ -62,6 +62,8 @@ struct connector_manifest {
                               data, crm, accounting */
     const char *min_plan;  /* "starter", "pro", "business", "enterprise" */
     const char *auth_label;
+    const char *webhook_setup; /* where, at the provider, the webhook URL is registered and
+                                  which events to choose (webhook kinds; NULL: not known) */
     const struct setting_field *fields; /* the connector's own fields */
     size_t n_fields;
     unsigned caps;

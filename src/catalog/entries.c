@@ -459,10 +459,17 @@ static const struct connector_manifest manifests[] = {
     /* Seed 000: payments (8). */
     {.slug = "stripe", .name = "Stripe", .description = "Invoice webhook events",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
-     .auth_label = "Webhook Secret", FIELDS(stripe_fields), .caps = PAY},
+     .auth_label = "Webhook Secret", .webhook_setup =
+     "In the Stripe Dashboard, open Developers > Webhooks, add an endpoint, paste "
+     "this URL as its endpoint URL and select the invoice, payment intent, checkout "
+     "session and charge events",
+     FIELDS(stripe_fields), .caps = PAY},
     {.slug = "paypal", .name = "PayPal", .description = "Payment notifications",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
-     .auth_label = "Webhook-ID", FIELDS(paypal_fields), .caps = PAY | API},
+     .auth_label = "Webhook-ID", .webhook_setup =
+     "In the PayPal developer dashboard, open Apps & Credentials, choose your app, "
+     "add a webhook with this URL and select the payment capture events",
+     FIELDS(paypal_fields), .caps = PAY | API},
     {.slug = "klarna", .name = "Klarna", .description = "Sofort, Ratenkauf, Pay Later",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
      .auth_label = "API Key + Secret", FIELDS(klarna_fields), .caps = PAY | API},
@@ -474,14 +481,23 @@ static const struct connector_manifest manifests[] = {
      .auth_label = "API Key", FIELDS(mollie_fields), .caps = PAY | API},
     {.slug = "revolut", .name = "Revolut Business", .description = "Debit transactions",
      .kind = KIND_HYBRID, .category = "payments", .min_plan = "starter",
-     .auth_label = "Webhook Secret", FIELDS(revolut_fields), .caps = PAY | API},
+     .auth_label = "Webhook Secret", .webhook_setup =
+     "In Revolut Business, open the API settings and add a webhook with this URL (or "
+     "create it through the Business API's webhooks endpoint)",
+     FIELDS(revolut_fields), .caps = PAY | API},
     {.slug = "adyen", .name = "Adyen",
      .description = "Enterprise payments (online, POS, in-app)", .kind = KIND_WEBHOOK,
      .category = "payments", .min_plan = "pro", .auth_label = "API Key + HMAC",
+     .webhook_setup =
+     "In the Adyen Customer Area, open Developers > Webhooks, create a Standard "
+     "webhook with this URL as its server configuration and generate its HMAC key",
      FIELDS(adyen_fields), .caps = PAY | API},
     {.slug = "gocardless", .name = "GoCardless",
      .description = "Open Banking (PSD2), 2300+ banks AT/DE", .kind = KIND_HYBRID,
      .category = "payments", .min_plan = "pro", .auth_label = "OAuth",
+     .webhook_setup =
+     "In the GoCardless dashboard, open Developers > Create > Webhook endpoint and "
+     "enter this URL",
      FIELDS(gocardless_fields), .caps = PAY | API},
 
     /* Seed 000: accounting (2). */
