@@ -328,7 +328,11 @@ int catalog_config_validate(const struct connector_manifest *m, const json_t *co
             /* null (or "", []): back to the default, or to nothing. */
             if ((f->flags & SETTING_REQUIRED) && !(f->flags & SETTING_AWAITABLE) &&
                 !f->default_value)
-                field_error(errors, f, "required", "is required and cannot be reset:", NULL);
+                field_error(errors, f, "required",
+                            stored(f, prev_plain, prev_secrets)
+                                ? "is required and cannot be reset:"
+                                : "is required:",
+                            NULL);
             continue;
         }
         check_value(f, v, errors);
