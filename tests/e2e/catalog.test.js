@@ -402,3 +402,21 @@ describe('requiredPlan, planAllows and status agree for all 39 entries on all 4 
     assert.equal(ok.status, 201, ok.text);
   });
 });
+
+// apiAccess is seed 000's "API access (MCP)" of the Business plan: MCP and integration tokens,
+// Business and above. The admin REST API itself works on every plan.
+describe('apiAccess and the admin REST API on every plan', () => {
+  test('apiAccess from Business up; the admin API answers an admin of every plan', async () => {
+    for (const plan of PLANS) {
+      const t = await tenantOn(plan);
+      const tenant = await t.api.get('/api/tenant');
+      assert.equal(tenant.status, 200, tenant.text);
+      assert.equal(tenant.json.limits.apiAccess, planRank(plan) >= planRank('business'), plan);
+      assert.equal((await t.api.get('/api/connectors')).status, 200, plan);
+      const install = await t.api.post('/api/connectors/stripe/install',
+                                       { config: validConfig('stripe') });
+      assert.equal(install.status, 201, `${plan}: ${install.text}`);
+      assert.equal((await t.api.get('/api/settings')).status, 200, plan);
+    }
+  });
+});
