@@ -236,8 +236,6 @@ static const struct migration migrations[] = {
 
 /* ---- step 7 ----------------------------------------------------------------------------- */
 
-#define FY_MOVES_MAX 4096
-
 struct fy_moves {
     struct {
         char tenant_id[CRYPTO_ID_MAX];
@@ -274,7 +272,7 @@ static int collect_fy(void *ctx, const struct store_row *row)
     if (legacy_month_day(json_string_value(json_object_get(config, "fiscalYearStart")), md)) {
         if (mv->n == mv->cap) {
             size_t cap = mv->cap ? mv->cap * 2 : 16;
-            void *grown = cap <= FY_MOVES_MAX ? realloc(mv->rows, cap * sizeof *mv->rows) : NULL;
+            void *grown = realloc(mv->rows, cap * sizeof *mv->rows);
             if (!grown) {
                 mv->failed = true;
                 json_decref(config);
