@@ -637,6 +637,34 @@ describe('settings that are URLs', () => {
   });
 });
 
+describe('the page and the API agree on every entry\'s plan', () => {
+  const NAMES = { starter: 'Starter', pro: 'Pro', business: 'Business', enterprise: 'Enterprise' };
+
+  test('all 39 cards on all 4 plans: the plan badge is requiredPlan, locked exactly when planAllows is false', async () => {
+    for (const plan of Object.keys(NAMES)) {
+      const t = await server.createTenant(`Plans ${plan} ${crypto.randomBytes(4).toString('hex')}`, plan);
+      const api = (await server.request('/api/connectors', { token: t.token })).json.connectors;
+      assert.equal(api.length, 39);
+      const page = await signIn(t.token);
+      const cards = await page.locator('li.card').evaluateAll((els) => els.map((el) => ({
+        slug: el.dataset.slug,
+        plan: el.querySelector('.badge.plan').textContent,
+        state: el.querySelector('[data-state]').dataset.state,
+        text: el.textContent,
+      })));
+      assert.equal(cards.length, 39);
+      for (const entry of api) {
+        const c = cards.find((x) => x.slug === entry.slug);
+        assert.equal(c.plan, NAMES[entry.requiredPlan], `${plan}/${entry.slug} badge`);
+        assert.equal(c.state === 'locked', !entry.planAllows, `${plan}/${entry.slug} state ${c.state}`);
+        if (!entry.planAllows)
+          assert.ok(c.text.includes(`needs ${NAMES[entry.requiredPlan]}`), `${plan}/${entry.slug}: ${c.text}`);
+      }
+      await page.close();
+    }
+  });
+});
+
 describe('a Starter tenant', () => {
   test('sees locked connectors with the plan they need, and cannot install them', async () => {
     const t = await server.createTenant(`Starter ${crypto.randomBytes(4).toString('hex')}`, 'starter');
