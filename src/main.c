@@ -387,6 +387,8 @@ static int cmd_export_datev(struct config *cfg, const char **values)
                                             .to = to,
                                             .chart = ts.chart,
                                             .tz = ts.time_zone,
+                                            .fiscal_month = ts.fiscal_month,
+                                            .fiscal_day = ts.fiscal_day,
                                             .now_ms = clock_now_ms()};
     if (ledger_datev_export(store, &rq, &file, filename, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);

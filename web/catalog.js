@@ -22,13 +22,22 @@ export function kindName(kind) {
   return KIND_NAMES[kind] || kind;
 }
 
-// The plan that unlocks a connector for this tenant. Destinations are "starter" in the
-// catalog but a plan with no destination slots (Starter) needs the next plan up.
-export function neededPlan(entry, tenantPlan) {
-  const need = PLAN_ORDER.indexOf(entry.requiredPlan);
-  const have = PLAN_ORDER.indexOf(tenantPlan);
-  if (need > have) return entry.requiredPlan;
-  return PLAN_ORDER[Math.min(have + 1, PLAN_ORDER.length - 1)];
+// The plan that unlocks a connector: the server's requiredPlan, the lowest plan whose
+// planAllows is true (destinations need Pro: Starter has no destination slots), so the
+// page, the badge and the API never disagree.
+export function neededPlan(entry) {
+  return entry.requiredPlan;
+}
+
+// What the plan gives beyond connectors, as seed 000 says: API access (MCP) means MCP and
+// integration tokens, Business and above; the admin REST API, which this page uses, works
+// on every plan.
+export function planFacts(tenant) {
+  const api = tenant.limits && tenant.limits.apiAccess
+    ? `API access (MCP and integration tokens) is included in the ${planName(tenant.plan)} plan.`
+    : 'API access (MCP and integration tokens) needs the Business plan.';
+  return h('p', { class: 'plan-facts', id: 'plan-facts' }, api,
+    ' The admin REST API, which this page uses, works on every plan.');
 }
 
 // "3 of 5 used", or why there are none.
@@ -56,20 +65,22 @@ function groups(entries, known) {
     .filter((g) => g.entries.length);
 }
 
-function stateBadge(entry, tenantPlan) {
+function stateBadge(entry) {
+  if (entry.status === 'awaiting_secret')
+    return badge('Installed · waiting for the secret', 'warn', { 'data-state': 'awaiting_secret' });
   if (entry.status === 'installed') {
     return isDestination(entry)
       ? badge(`${entry.installedCount} configured`, 'ok', { 'data-state': 'installed' })
       : badge('Installed', 'ok', { 'data-state': 'installed' });
   }
   if (entry.status === 'locked') {
-    return badge(`Locked · needs ${planName(neededPlan(entry, tenantPlan))}`, 'warn',
+    return badge(`Locked · needs ${planName(neededPlan(entry))}`, 'warn',
                  { 'data-state': 'locked' });
   }
   return badge('Available', 'muted', { 'data-state': 'available' });
 }
 
-function card(entry, tenantPlan) {
+function card(entry) {
   const locked = entry.status === 'locked';
   return h('li', { class: `card${locked ? ' locked' : ''}`, 'data-slug': entry.slug,
                    'data-group': `${isDestination(entry) ? 'destination' : 'connector'}:${entry.category}` },
@@ -78,16 +89,16 @@ function card(entry, tenantPlan) {
     h('p', { class: 'card-meta' }, h('span', { class: 'sr-only' }, 'Authentication: '), entry.authLabel),
     h('div', { class: 'badges' },
       h('span', { class: 'sr-only' }, 'Plan: '),
-      planBadge(locked ? neededPlan(entry, tenantPlan) : entry.requiredPlan),
-      h('span', { class: 'sr-only' }, 'State: '), stateBadge(entry, tenantPlan)));
+      planBadge(entry.requiredPlan),
+      h('span', { class: 'sr-only' }, 'State: '), stateBadge(entry)));
 }
 
-function section(title, id, gs, tenantPlan, extra) {
+function section(title, id, gs, extra) {
   return h('section', { class: 'catalog-part', 'aria-labelledby': id },
     h('div', { class: 'part-head' }, h('h2', { id }, title), extra),
     gs.map((g) => h('section', { class: 'category', 'data-category': g.cat },
       h('h3', {}, g.name),
-      h('ul', { class: 'cards', role: 'list' }, g.entries.map((e) => card(e, tenantPlan))))));
+      h('ul', { class: 'cards', role: 'list' }, g.entries.map((e) => card(e))))));
 }
 
 const filterState = { q: '', group: '' };
@@ -128,8 +139,8 @@ export async function catalogView(view, ctx) {
     h('a', { href: '#/destinations' }, 'Manage destinations'));
 
   const body = h('div', {},
-    section('Connectors', 'part-connectors', cGroups, plan, null),
-    section('Destinations', 'part-destinations', dGroups, plan, usage));
+    section('Connectors', 'part-connectors', cGroups, null),
+    section('Destinations', 'part-destinations', dGroups, usage));
 
   function apply() {
     filterState.q = search.value.trim().toLowerCase();
@@ -160,6 +171,7 @@ export async function catalogView(view, ctx) {
     h('h1', { tabindex: -1 }, 'Connector store'),
     h('p', { class: 'lead' }, 'Install a connector to receive a provider’s webhooks or sync with its API, ',
       'or add a destination that events are sent to. ', `This tenant is on the ${planName(plan)} plan.`),
+    planFacts(ctx.tenant),
     h('div', { class: 'toolbar', role: 'search' },
       h('div', { class: 'field inline' }, h('label', { for: 'catalog-search' }, 'Search'), search),
       h('div', { class: 'field inline' }, h('label', { for: 'catalog-category' }, 'Category'), select)),

@@ -1,7 +1,10 @@
 // web/connector.js - one connector of seed 000 (#/connectors/:slug): what it is, its
 // settings form, Install / Save / Uninstall, and for webhook and hybrid connectors the
-// webhook URL (with a copy button), a test webhook run through the pipeline (a dry run the
-// server rolls back) and the webhook log, newest first, a page at a time.
+// webhook URL at the top (with a copy button and the provider's steps: where to paste it,
+// which secret to copy back), a test webhook run through the pipeline (a dry run the server
+// rolls back) and the webhook log, newest first, a page at a time. A connector installed
+// before the provider showed its secret is "awaiting secret": its steps are open and say
+// that webhooks are answered "try again later" until the secret is saved.
 
 import { ApiError, api, seg } from './api.js';
 import {
@@ -17,10 +20,15 @@ function hasWebhook(entry) {
   return entry.kind === 'webhook' || entry.kind === 'hybrid';
 }
 
-function header(entry, tenantPlan) {
-  const state = entry.installed ? badge('Installed', 'ok', { 'data-state': 'installed' })
+function awaiting(entry) {
+  return entry.status === 'awaiting_secret';
+}
+
+function header(entry) {
+  const state = awaiting(entry) ? badge('Waiting for the webhook secret', 'warn', { 'data-state': 'awaiting_secret' })
+    : entry.installed ? badge('Installed', 'ok', { 'data-state': 'installed' })
     : entry.status === 'locked'
-      ? badge(`Locked · needs ${planName(neededPlan(entry, tenantPlan))}`, 'warn', { 'data-state': 'locked' })
+      ? badge(`Locked · needs ${planName(neededPlan(entry))}`, 'warn', { 'data-state': 'locked' })
       : badge('Not installed', 'muted', { 'data-state': 'available' });
   return [
     h('p', { class: 'crumbs' }, h('a', { href: '#/connectors' }, '← All connectors')),
@@ -111,6 +119,16 @@ function testReport(report) {
       : ''));
 }
 
+// The provider's steps: register the URL there, then copy what it shows back here.
+function setupSteps(entry) {
+  const awaited = (entry.settings || []).filter((f) => f.awaitable);
+  return h('ol', { class: 'steps', id: 'webhook-steps' },
+    h('li', {}, 'Copy the webhook URL above.'),
+    h('li', {}, entry.webhookSetup ? `${entry.webhookSetup}.` : `Paste it into ${entry.name}'s webhook settings.`),
+    awaited.map((f) => h('li', {},
+      `${entry.name} then shows the ${f.label.toLowerCase()}: copy it into “${f.label}” under Settings below and save.`)));
+}
+
 function webhookSection(entry) {
   const urlInput = h('input', { id: 'webhook-url', type: 'text', readonly: true, value: entry.webhookUrl,
                                 spellcheck: 'false', 'aria-describedby': 'webhook-url-help' });
@@ -133,8 +151,11 @@ function webhookSection(entry) {
       result.replaceChildren(notice('bad', e.message));
     }
   });
-  return h('section', { class: 'panel', 'aria-labelledby': 'webhook-h' },
-    h('h2', { id: 'webhook-h' }, 'Webhook'),
+  const waiting = awaiting(entry);
+  const steps = setupSteps(entry);
+  return h('section', { class: `panel${waiting ? ' panel-attention' : ''}`, id: 'webhook-panel',
+                        'aria-labelledby': 'webhook-h' },
+    h('h2', { id: 'webhook-h' }, waiting ? `Register this URL at ${entry.name}` : 'Webhook'),
     h('div', { class: 'field' },
       h('label', { for: 'webhook-url' }, 'Webhook URL'),
       h('div', { class: 'input-row' }, urlInput, copy),
@@ -142,8 +163,13 @@ function webhookSection(entry) {
         `Paste this URL into ${entry.name}'s webhook settings. Treat it like a password: `,
         'anyone who has it can post to this tenant. Reinstalling makes a new one.'),
       copied),
-    h('div', { class: 'actions' }, test),
-    result);
+    waiting
+      ? [steps, notice('info', h('p', {},
+          `Until the secret is saved, webhooks to this URL are answered “try again later” (503), `,
+          `so ${entry.name} sends them again and nothing is lost.`))]
+      : [h('details', { class: 'steps-details' },
+          h('summary', {}, `How to register this URL at ${entry.name}`), steps),
+         h('div', { class: 'actions' }, test), result]);
 }
 
 function logSection(entry) {
@@ -219,7 +245,7 @@ export async function connectorView(view, ctx, slug) {
 
 function renderConnector(view, ctx, entry, message) {
   const plan = ctx.tenant.plan;
-  const parts = [...header(entry, plan)];
+  const parts = [...header(entry)];
   if (message) parts.push(notice('ok', message));
   const reload = async (detail, msg) => {
     let next = detail;
@@ -230,12 +256,14 @@ function renderConnector(view, ctx, entry, message) {
   };
   if (!entry.installed && entry.status === 'locked') {
     parts.push(notice('info', h('p', {},
-      h('strong', {}, `${entry.name} needs the ${planName(neededPlan(entry, plan))} plan. `),
+      h('strong', {}, `${entry.name} needs the ${planName(neededPlan(entry))} plan. `),
       `This tenant is on the ${planName(plan)} plan, so it cannot be installed here.`)));
   } else {
+    // The URL first: it is what the provider needs before anything else works.
+    const webhook = hasWebhook(entry) && entry.installed && entry.webhookUrl;
+    if (webhook) parts.push(webhookSection(entry));
     parts.push(settingsSection(entry, reload));
-    if (hasWebhook(entry) && entry.installed && entry.webhookUrl) {
-      parts.push(webhookSection(entry));
+    if (webhook) {
       const log = logSection(entry);
       parts.push(log.el);
       log.load();

@@ -1,20 +1,33 @@
 // web/settings-form.js - a connector's settings form, generated from the schema the API
 // sends with GET /api/connectors/:slug ("settings": [{key, label, type, required, secret,
-// default, allowed, min, max, help}]).
+// awaitable, default, allowed, format, expected, min, max, help}]).
 //
-//   string, url   text inputs          int        a number input
-//   secret        a password input whose placeholder is the masked stored value; left
-//                 empty, the field is not sent and the server keeps what it has
+//   string        a text input         int        a number input
+//   url           a URL input, shown as typed; a sensitive one (a Slack webhook URL) is
+//                 stored like a secret: its placeholder is the masked stored value
+//   secret        a password input whose placeholder is the masked stored value
 //   bool          a switch              enum       a select
 //   string[]      a tag input (Enter or comma adds, Backspace on an empty entry removes)
 //
-// Validation is the server's: the form is novalidate and the API's field errors are shown
-// under their fields (aria-invalid + aria-describedby), so the page never disagrees with it.
+// A stored secret left empty is not sent, and the server keeps it; any other field left
+// empty is sent as null, which the server takes as "back to the default" (PUT config keeps
+// only what a request leaves out). An awaitable field (a webhook secret the provider shows
+// once the URL is registered) may stay empty on install.
+//
+// Validation is the server's: the form is novalidate and the API's field errors, which say
+// what is expected in words, are shown under their fields (aria-invalid +
+// aria-describedby), so the page never disagrees with it. The help line names the same
+// expectation (the schema's `format`) before anything is sent.
 
 import { h, uid } from './dom.js';
 
 function isSecret(f) {
   return f.secret || f.type === 'secret';
+}
+
+// Joins help sentences, each ending in a full stop.
+function sentences(...parts) {
+  return parts.filter(Boolean).map((p) => (/[.!?]$/.test(p) ? p : `${p}.`)).join(' ');
 }
 
 function tagInput(id, initial, describedBy) {
@@ -79,7 +92,9 @@ function field(f, current, installed) {
   let control;
   let value;
   let widget;
-  let help = f.help || '';
+  let help = sentences(f.help, f.format ? `Format: ${f.format}` : '',
+                       f.awaitable && !installed
+                         ? 'You can install without it and save it once the provider shows it' : '');
 
   if (f.type === 'bool') {
     const on = current !== undefined ? current === true : f.default === true;
@@ -91,31 +106,35 @@ function field(f, current, installed) {
     const options = (f.allowed || []).map((v) => h('option', { value: v, selected: v === chosen }, v));
     if (!f.required && f.default === undefined) options.unshift(h('option', { value: '' }, '(none)'));
     control = h('select', { id, 'aria-describedby': describedBy }, options);
-    value = () => (control.value === '' ? [false] : [true, control.value]);
+    value = () => (control.value === '' ? [true, null] : [true, control.value]);
   } else if (f.type === 'string[]') {
     widget = tagInput(id, Array.isArray(current) ? current : f.default, describedBy);
     control = widget.control;
-    help = help ? `${help}. Press Enter or a comma after each entry.`
-                : 'Press Enter or a comma after each entry.';
+    help = sentences(help, 'Press Enter or a comma after each entry');
     value = () => {
       const tags = widget.value();
-      return tags.length ? [true, tags] : [false];
+      return tags.length ? [true, tags] : [true, null];
     };
   } else if (secret) {
+    // Only secrets are masked while typed; a sensitive URL is checked by eye, so it shows.
     const stored = installed && typeof current === 'string' && current !== '';
-    control = h('input', { id, type: 'password', autocomplete: 'new-password', spellcheck: 'false',
+    const url = f.type === 'url';
+    control = h('input', { id, type: url ? 'url' : 'password',
+                           autocomplete: url ? 'off' : 'new-password', spellcheck: 'false',
                            placeholder: stored ? current : null, 'aria-describedby': describedBy,
                            'data-stored': stored ? 'true' : null });
-    if (stored) help = help ? `${help}. Leave empty to keep the stored value (${current}).`
-                            : `Leave empty to keep the stored value (${current}).`;
-    value = () => (control.value === '' ? [false] : [true, control.value]);
+    if (stored) help = sentences(help, `Leave empty to keep the stored value (${current})`);
+    value = () => {
+      const v = url ? control.value.trim() : control.value;
+      return v === '' ? [false] : [true, v];
+    };
   } else if (f.type === 'int') {
     control = h('input', { id, type: 'number', step: 1, inputmode: 'numeric',
                            min: f.min ?? null, max: f.max ?? null,
                            value: current ?? f.default ?? '', 'aria-describedby': describedBy });
     value = () => {
       const v = control.value.trim();
-      if (v === '') return [false];
+      if (v === '') return [true, null];
       const n = Number(v);
       return [true, Number.isFinite(n) ? n : v];
     };
@@ -126,13 +145,15 @@ function field(f, current, installed) {
                            'aria-describedby': describedBy });
     value = () => {
       const v = control.value.trim();
-      return v === '' ? [false] : [true, v];
+      return v === '' ? [true, null] : [true, v];
     };
   }
-  if (f.required) control.setAttribute('aria-required', 'true');
+  if (f.required && !(f.awaitable && !installed)) control.setAttribute('aria-required', 'true');
 
   const label = h('label', { for: id, class: 'field-label' }, f.label || f.key,
-                  f.required ? h('span', { class: 'req' }, ' (required)') : null);
+                  f.required && f.awaitable && !installed
+                    ? h('span', { class: 'req' }, ' (required, may follow later)')
+                    : f.required ? h('span', { class: 'req' }, ' (required)') : null);
   const helpEl = h('p', { id: helpId, class: 'help' }, help);
   const errEl = h('p', { id: errId, class: 'field-error', hidden: true });
   const element = f.type === 'bool'

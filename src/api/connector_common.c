@@ -24,6 +24,28 @@ bool connector_plan_allows(const struct connector_manifest *m, const struct plan
     return m->kind != KIND_DESTINATION || plan->max_destinations != 0;
 }
 
+/* The plans are listed by rank, so the first that allows is the lowest; the catalog's
+ * requiredPlan, planAllows and the 403's requiredPlan all follow from the one rule above. */
+const struct plan *connector_required_plan(const struct connector_manifest *m)
+{
+    size_t n = 0;
+    const struct plan *plans = auth_plans(&n);
+    for (size_t i = 0; i < n; i++)
+        if (connector_plan_allows(m, &plans[i]))
+            return &plans[i];
+    return NULL;
+}
+
+bool connector_awaiting_secret(const struct connector_manifest *m, const struct install *in)
+{
+    json_t *plain = json_loads(in->config, 0, NULL);
+    json_t *secrets = json_loads(in->secrets, 0, NULL);
+    bool awaiting = catalog_config_awaiting(m, plain, secrets);
+    json_decref(plain);
+    json_decref(secrets);
+    return awaiting;
+}
+
 int connector_config_apply(struct app *app, struct http_response *res,
                            const struct connector_manifest *m, const json_t *config,
                            const struct install *prev, struct install *in, char **changed_out,
@@ -43,7 +65,7 @@ int connector_config_apply(struct app *app, struct http_response *res,
             goto out;
         }
     }
-    if (catalog_config_validate(m, config, prev_secrets, &field_errors, err) < 0) {
+    if (catalog_config_validate(m, config, prev_plain, prev_secrets, &field_errors, err) < 0) {
         if (field_errors)
             res->error_extra = json_pack("{s:o}", "fields", field_errors);
         goto out;

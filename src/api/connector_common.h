@@ -11,6 +11,10 @@ const struct plan *connector_tenant_plan(struct app *app, const char *tenant_id,
                                          struct error *err);
 /* Whether a plan may install this connector at all. */
 bool connector_plan_allows(const struct connector_manifest *m, const struct plan *plan);
+/* The lowest plan that allows it (NULL: none does; a table bug the unit test catches). */
+const struct plan *connector_required_plan(const struct connector_manifest *m);
+/* Whether the install still lacks a credential it may await (its webhooks get 503). */
+bool connector_awaiting_secret(const struct connector_manifest *m, const struct install *in);
 
 /* Validates `config` and builds an install's stored config (secrets sealed). On a
  * validation failure returns -1 with ERR_VALIDATION and the field list in

@@ -3,7 +3,11 @@
  *   GET  /api/connectors/:slug            one entry, its schema, its config (masked), URL
  *   POST /api/connectors/:slug/install    {"config": {...}}: validate, gate, store, token
  *   POST /api/connectors/:slug/uninstall  remove; the webhook token dies with the row
- *   PUT  /api/connectors/:slug/config     {"config": {...}}: replace; omitted secrets kept
+ *   PUT  /api/connectors/:slug/config     {"config": {...}}: change the fields given (null:
+ *                                         back to the default); fields left out are kept
+ * An install may leave out an awaitable credential (the webhook secret the provider shows
+ * only once the webhook URL is registered): it is then "awaiting_secret" until PUT config
+ * saves it.
  * Destinations are listed here too, but are created through the project API (projects.c). */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,7 @@ struct install_index {
     const struct connector_manifest *all;
     size_t n;
     bool *installed;      /* seed-000 install present */
+    bool *awaiting;       /* ... and still waiting for its webhook secret */
     int *destination_count;
 };
 
@@ -27,27 +32,34 @@ static int index_install(void *ctx, const struct install *in)
     struct install_index *ix = ctx;
     for (size_t i = 0; i < ix->n; i++) {
         if (strcmp(ix->all[i].slug, in->slug) == 0) {
-            if (in->is_destination)
+            if (in->is_destination) {
                 ix->destination_count[i]++;
-            else
+            } else {
                 ix->installed[i] = true;
+                ix->awaiting[i] = connector_awaiting_secret(&ix->all[i], in);
+            }
         }
     }
     return 0;
 }
 
+/* status: awaiting_secret (installed, webhooks answered 503 until its secret is saved),
+ * installed, available or locked. requiredPlan is the lowest plan whose planAllows is
+ * true, so the two never disagree. */
 static json_t *entry_json(const struct connector_manifest *m, const struct plan *plan,
-                          bool installed, int destination_count)
+                          bool installed, bool awaiting, int destination_count)
 {
     bool allowed = connector_plan_allows(m, plan);
-    const char *status = installed || destination_count ? "installed"
-                         : allowed                      ? "available"
-                                                        : "locked";
+    const struct plan *required = connector_required_plan(m);
+    const char *status = installed && awaiting             ? "awaiting_secret"
+                         : installed || destination_count ? "installed"
+                         : allowed                        ? "available"
+                                                          : "locked";
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "slug", m->slug,
                           "name", m->name, "description", m->description, "kind",
                           catalog_kind_name(m->kind), "category", m->category, "authLabel",
-                          m->auth_label, "requiredPlan", m->min_plan, "planAllows", allowed,
-                          "status", status);
+                          m->auth_label, "requiredPlan", required ? required->slug : m->min_plan,
+                          "planAllows", allowed, "status", status);
     if (!o)
         return NULL;
     json_object_set_new(o, "installed", json_boolean(installed));
@@ -66,10 +78,11 @@ int api_connectors_list(struct http_request *req, struct http_response *res, str
     size_t n = 0;
     const struct connector_manifest *all = catalog_all(&n);
     struct install_index ix = {.all = all, .n = n, .installed = calloc(n, sizeof(bool)),
+                               .awaiting = calloc(n, sizeof(bool)),
                                .destination_count = calloc(n, sizeof(int))};
     json_t *list = json_array();
     int rc = -1;
-    if (!ix.installed || !ix.destination_count || !list) {
+    if (!ix.installed || !ix.awaiting || !ix.destination_count || !list) {
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
@@ -77,13 +90,14 @@ int api_connectors_list(struct http_request *req, struct http_response *res, str
         store_install_list(app->store, tenant, true, index_install, &ix, err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, entry_json(&all[i], plan, ix.installed[i],
+        json_array_append_new(list, entry_json(&all[i], plan, ix.installed[i], ix.awaiting[i],
                                                ix.destination_count[i]));
     rc = http_respond_json(res, 200,
                            json_pack("{s:s, s:O}", "plan", plan->slug, "connectors", list), err);
 out:
     json_decref(list);
     free(ix.installed);
+    free(ix.awaiting);
     free(ix.destination_count);
     return rc;
 }
@@ -116,10 +130,13 @@ static int detail_json(struct app *app, const struct connector_manifest *m,
                        const struct plan *plan, const struct install *in,
                        int destination_count, json_t **out, struct error *err)
 {
-    json_t *o = entry_json(m, plan, in != NULL, destination_count);
+    json_t *o = entry_json(m, plan, in != NULL, in && connector_awaiting_secret(m, in),
+                           destination_count);
     if (!o)
         return error_set(err, ERR_INTERNAL, "out of memory");
     json_object_set_new(o, "settings", catalog_schema_json(m));
+    if (m->webhook_setup)
+        json_object_set_new(o, "webhookSetup", json_string(m->webhook_setup));
     if (in) {
         char *url = NULL;
         if (webhook_url(app, in, &url, err) < 0) {
@@ -252,9 +269,11 @@ int api_connector_install(struct http_request *req, struct http_response *res,
         goto out;
     }
     if (!connector_plan_allows(m, plan)) {
-        res->error_extra = json_pack("{s:s}", "requiredPlan", m->min_plan);
+        const struct plan *required = connector_required_plan(m);
+        const char *needed = required ? required->slug : m->min_plan;
+        res->error_extra = json_pack("{s:s}", "requiredPlan", needed);
         error_set(err, ERR_PLAN_REQUIRED, "%s needs the %s plan; this tenant has %s", m->name,
-                  m->min_plan, plan->slug);
+                  needed, plan->slug);
         goto out;
     }
     json_t *config = config_from_body(req, &body, err);

@@ -31,6 +31,8 @@ int api_export_datev(struct http_request *req, struct http_response *res, struct
                                             .to = to,
                                             .chart = ts.chart,
                                             .tz = ts.time_zone,
+                                            .fiscal_month = ts.fiscal_month,
+                                            .fiscal_day = ts.fiscal_day,
                                             .now_ms = clock_now_ms()};
     if (ledger_datev_export(app->store, &rq, &file, filename, err) < 0)
         goto out;

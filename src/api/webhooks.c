@@ -12,6 +12,10 @@
 #include "core/clock.h"
 #include "pipeline/pipeline.h"
 
+/* Seconds a provider is asked to wait before sending again to an install that awaits its
+ * secret; providers retry on their own schedule too (Stripe for three days). */
+#define WEBHOOK_AWAITING_RETRY_AFTER "60"
+
 struct pending_webhook {
     struct api_parked_write write; /* first: the deferral's context is this struct */
     struct pipeline_job *job;
@@ -35,6 +39,9 @@ static int respond_outcome(struct http_request *req, struct http_response *res,
     if (out->tenant_id[0])
         http_set_tenant(req, out->tenant_id);
     if (out->http_status != 200) {
+        /* Awaiting its secret: the provider is asked to send it again later. */
+        if (out->error.code == ERR_AWAITING_SECRET)
+            http_response_add_header(res, "Retry-After", WEBHOOK_AWAITING_RETRY_AFTER);
         *err = out->error;
         rc = -1;
     } else if (out->ack_body) {

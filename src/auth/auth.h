@@ -21,7 +21,8 @@ struct plan {
     const char *name;     /* "Starter" */
     int rank;             /* starter 0 < pro 1 < business 2 < enterprise 3 */
     int max_destinations; /* outbound connectors; -1 = unlimited */
-    bool api_access;      /* business and up: API access (MCP) */
+    bool api_access;      /* business and up: API access (MCP): MCP and integration tokens;
+                             the admin REST API works on every plan */
 };
 
 const struct plan *auth_plan_find(const char *slug); /* NULL when unknown */

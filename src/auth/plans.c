@@ -1,5 +1,7 @@
 /* auth/plans.c - the plans, as data. Seed 001's limits table gives max_destinations; seed
- * 000's plans table says business adds API access (MCP). */
+ * 000's plans table says business adds "API access (MCP)": api_access means the MCP server
+ * and integration tokens, Business and above. It does not gate the admin REST API (the
+ * connector store and everything under /api), which every plan may use. */
 #include <string.h>
 
 #include "auth/auth.h"

@@ -29,6 +29,10 @@ enum setting_type {
 
 #define SETTING_REQUIRED 0x1u
 #define SETTING_SENSITIVE 0x2u /* any type: encrypted at rest and masked (a webhook URL) */
+/* A required credential that the provider hands out only once the connector's webhook URL
+ * is registered there (Stripe's whsec_, PayPal's webhook ID): the install may leave it out
+ * and then awaits it; webhooks to an awaiting install are answered 503 until it is saved. */
+#define SETTING_AWAITABLE 0x4u
 
 struct setting_field {
     const char *key;   /* "webhookSecret" */
@@ -38,6 +42,7 @@ struct setting_field {
     const char *default_value;  /* JSON text of the default ("false", "\"expense\""), or NULL */
     const char *const *allowed; /* SETTING_ENUM: NULL-terminated list */
     const char *pattern;        /* POSIX extended regex the whole value must match, or NULL */
+    const char *format;         /* the pattern in words ("4 to 8 digits"); set with pattern */
     long min, max;              /* SETTING_INT bounds (both 0: unbounded) */
     const char *help;
 };
@@ -57,6 +62,8 @@ struct connector_manifest {
                               data, crm, accounting */
     const char *min_plan;  /* "starter", "pro", "business", "enterprise" */
     const char *auth_label;
+    const char *webhook_setup; /* where, at the provider, the webhook URL is registered and
+                                  which events to choose (webhook kinds; NULL: not known) */
     const struct setting_field *fields; /* the connector's own fields */
     size_t n_fields;
     unsigned caps;
@@ -75,27 +82,42 @@ const struct setting_field *catalog_field_find(const struct connector_manifest *
                                                const char *key);
 bool catalog_field_is_secret(const struct setting_field *f);
 
-/* The schema as JSON for the API: [{key, label, type, required, secret, default,
- * allowed, pattern, min, max, help}]. */
+/* The schema as JSON for the API: [{key, label, type, required, secret, awaitable,
+ * default, allowed, pattern, format, expected, min, max, help}]; `expected` is what a value
+ * must be, in words, as the field errors say it. */
 json_t *catalog_schema_json(const struct connector_manifest *m);
 
-/* Validates `config` (a JSON object) against the schema. `previous_secrets` (may be NULL)
- * holds the secret keys already stored: a required secret left out is kept, not missing.
- * On failure returns -1, err = ERR_VALIDATION, and *field_errors a new JSON array of
- * {field, code, message} (codes: required, unknown_field, wrong_type, invalid_url,
- * not_allowed, pattern_mismatch, out_of_range). */
-int catalog_config_validate(const struct connector_manifest *m, const json_t *config,
-                            const json_t *previous_secrets, json_t **field_errors,
-                            struct error *err);
+/* What a value of f must be, in words: "one of: expense, revenue", "4 to 8 digits",
+ * "a whole number from 4 to 8". Writes at most size bytes (cut on a character boundary). */
+void catalog_field_expected(const struct setting_field *f, char *out, size_t size);
 
-/* Absent, null, "" for text fields and [] for lists: the field was not given. */
+/* Validates `config` (a JSON object) as a change to the stored values prev_plain and
+ * prev_secrets (both may be NULL: a new install). A field left out keeps its stored value;
+ * a field given as null (or "", []) is reset to its default, which for a required field
+ * without a default is an error unless the field is awaitable. On failure returns -1,
+ * err = ERR_VALIDATION, and *field_errors a new JSON array of {field, code, message}
+ * (codes: required, unknown_field, wrong_type, invalid_url, not_allowed, pattern_mismatch,
+ * out_of_range); each message says what is expected. */
+int catalog_config_validate(const struct connector_manifest *m, const json_t *config,
+                            const json_t *prev_plain, const json_t *prev_secrets,
+                            json_t **field_errors, struct error *err);
+
+/* Null, "" for text fields and [] for lists: the value says "none" (reset to default). */
 bool catalog_value_empty(const struct setting_field *f, const json_t *v);
+/* Absent, or "" for a secret (a form's empty password box): the stored value stays. */
+bool catalog_value_left_out(const struct setting_field *f, const json_t *v);
+
+/* Whether the stored config still lacks an awaitable credential: the install answers
+ * webhooks 503 until it is saved. plain and secrets as stored (may be NULL). */
+bool catalog_config_awaiting(const struct connector_manifest *m, const json_t *plain,
+                             const json_t *secrets);
 
 /* ---- config as stored and shown (config.c) ------------------------------------------ */
 
 /* Builds the stored form of a validated config. Secrets given are sealed under `key` bound
- * to "<aad_prefix>/<field>" (aad_prefix is "<tenant id>/<connector id>"); secrets not given
- * are kept from prev_secrets (may be NULL). Plain fields not given take their default.
+ * to "<aad_prefix>/<field>" (aad_prefix is "<tenant id>/<connector id>"). A field left out
+ * keeps its value from prev_plain / prev_secrets (both may be NULL), or takes its default
+ * when there is none; a field given as null ("", []) takes its default (a secret: none).
  * changed_out lists the keys whose stored value changed (a given secret counts as
  * changed). Three new references on success. */
 int catalog_config_store(const struct connector_manifest *m, const json_t *input,

@@ -47,7 +47,9 @@ int catalog_config_store(const struct connector_manifest *m, const json_t *input
     }
     for (size_t i = 0; (f = catalog_field_at(m, i)); i++) {
         json_t *v = json_object_get(input, f->key);
-        bool given = !catalog_value_empty(f, v);
+        if (catalog_value_left_out(f, v))
+            v = NULL;
+        bool given = v && !catalog_value_empty(f, v); /* v null or empty: reset */
         if (catalog_field_is_secret(f)) {
             json_t *prev = prev_secrets ? json_object_get(prev_secrets, f->key) : NULL;
             if (given) {
@@ -64,17 +66,21 @@ int catalog_config_store(const struct connector_manifest *m, const json_t *input
                     goto fail;
                 json_object_set_new(secrets, f->key, sealed);
                 json_array_append_new(changed, json_string(f->key));
-            } else if (prev) {
+            } else if (!v && prev) {
                 json_object_set(secrets, f->key, prev);
+            } else if (v && prev) {
+                json_array_append_new(changed, json_string(f->key)); /* reset: removed */
             }
             continue;
         }
+        json_t *prev = prev_plain ? json_object_get(prev_plain, f->key) : NULL;
         json_t *value = NULL;
         if (given)
             value = json_deep_copy(v);
+        else if (!v && prev)
+            value = json_incref(prev);
         else if (f->default_value)
             value = json_loads(f->default_value, JSON_DECODE_ANY, NULL);
-        json_t *prev = prev_plain ? json_object_get(prev_plain, f->key) : NULL;
         if (value)
             json_object_set_new(plain, f->key, value);
         if (!json_equal(value, prev) && (value || prev))

@@ -12,7 +12,10 @@
  *   credential too, so it is SETTING_URL with SETTING_SENSITIVE. Neither carries a
  *   default, and secrets get a pattern only where the format is certain.
  * - A field with a default is optional: the default is what applies when it is left out.
- * - Patterns are POSIX extended regexes anchored at both ends.
+ * - Patterns are POSIX extended regexes anchored at both ends, each with its format in
+ *   words for the field errors.
+ * - AWAIT marks the credential a provider shows only after the webhook URL is registered
+ *   with it (the webhook's signing secret or ID); an install may await it.
  * Seed 001 leaves the plan to the destination limits (starter's is 0), so every
  * destination's min_plan is "starter". tests/unit/test_catalog_entries.c checks the table
  * against the seeds and these conventions. */
@@ -24,6 +27,7 @@
 
 #define REQ SETTING_REQUIRED
 #define SENSITIVE SETTING_SENSITIVE
+#define AWAIT SETTING_AWAITABLE
 
 /* Shared value formats. */
 #define PATTERN_DIGITS "^[0-9]+$"
@@ -49,13 +53,13 @@ static const struct setting_field payment_fields[] = {
      .help = "Whether this connector's payments are booked as expenses (money out) or as "
              "revenue (money in)"},
     {.key = "expenseAccount", .label = "Expense account", .type = SETTING_STRING,
-     .pattern = PATTERN_ACCOUNT,
+     .pattern = PATTERN_ACCOUNT, .format = "4 to 8 digits",
      .help = "Ledger account number (4 to 8 digits) that expense payments are booked to"},
     {.key = "revenueAccount", .label = "Revenue account", .type = SETTING_STRING,
-     .pattern = PATTERN_ACCOUNT,
+     .pattern = PATTERN_ACCOUNT, .format = "4 to 8 digits",
      .help = "Ledger account number (4 to 8 digits) that revenue payments are booked to"},
     {.key = "clearingAccount", .label = "Clearing account", .type = SETTING_STRING,
-     .pattern = PATTERN_ACCOUNT,
+     .pattern = PATTERN_ACCOUNT, .format = "4 to 8 digits",
      .help = "Ledger account number (4 to 8 digits) of the provider's clearing or transit "
              "account, where payments wait until the payout reaches the bank"},
     {.key = "defaultSupplierId", .label = "Default supplier", .type = SETTING_STRING,
@@ -86,13 +90,13 @@ static const struct {
 
 static const struct setting_field stripe_fields[] = {
     {.key = "webhookSecret", .label = "Webhook signing secret", .type = SETTING_SECRET,
-     .flags = REQ,
+     .flags = REQ | AWAIT,
      .help = "Signing secret of the webhook endpoint in the Stripe Dashboard (Developers > "
              "Webhooks), starting with whsec_; verifies the Stripe-Signature header"},
 };
 
 static const struct setting_field paypal_fields[] = {
-    {.key = "webhookId", .label = "Webhook ID", .type = SETTING_STRING, .flags = REQ,
+    {.key = "webhookId", .label = "Webhook ID", .type = SETTING_STRING, .flags = REQ | AWAIT,
      .help = "ID of the webhook in the PayPal developer dashboard (Apps & Credentials > your "
              "app > Webhooks); PayPal checks each notification's signature against it"},
 };
@@ -108,7 +112,7 @@ static const struct setting_field sumup_fields[] = {
     {.key = "apiKey", .label = "API key", .type = SETTING_SECRET, .flags = REQ,
      .help = "Secret API key from the SumUp dashboard (Developers > API keys)"},
     {.key = "merchantCode", .label = "Merchant code", .type = SETTING_STRING, .flags = REQ,
-     .pattern = "^[A-Za-z0-9]+$",
+     .pattern = "^[A-Za-z0-9]+$", .format = "letters and digits only",
      .help = "SumUp merchant code of the account (letters and digits, e.g. MH4H92C7), shown "
              "in the SumUp dashboard under the profile"},
 };
@@ -121,7 +125,7 @@ static const struct setting_field mollie_fields[] = {
 
 static const struct setting_field revolut_fields[] = {
     {.key = "webhookSecret", .label = "Webhook signing secret", .type = SETTING_SECRET,
-     .flags = REQ,
+     .flags = REQ | AWAIT,
      .help = "Signing secret of the webhook in Revolut Business, starting with wsk_; verifies "
              "the Revolut-Signature header"},
     {.key = "apiKey", .label = "API access token", .type = SETTING_SECRET,
@@ -133,14 +137,14 @@ static const struct setting_field adyen_fields[] = {
     {.key = "apiKey", .label = "API key", .type = SETTING_SECRET, .flags = REQ,
      .help = "API key of the web service user in the Adyen Customer Area (Developers > API "
              "credentials)"},
-    {.key = "hmacKey", .label = "HMAC key", .type = SETTING_SECRET, .flags = REQ,
+    {.key = "hmacKey", .label = "HMAC key", .type = SETTING_SECRET, .flags = REQ | AWAIT,
      .help = "HMAC key of the webhook in the Adyen Customer Area (a hexadecimal string); "
              "verifies the signature of each notification item"},
 };
 
 static const struct setting_field gocardless_fields[] = {
     {.key = "webhookSecret", .label = "Webhook endpoint secret", .type = SETTING_SECRET,
-     .flags = REQ,
+     .flags = REQ | AWAIT,
      .help = "Secret of the webhook endpoint in the GoCardless dashboard; verifies the "
              "Webhook-Signature header"},
     {.key = "secretId", .label = "Secret ID", .type = SETTING_STRING, .flags = REQ,
@@ -155,42 +159,38 @@ static const struct setting_field gocardless_fields[] = {
 
 static const struct setting_field finanzonline_fields[] = {
     {.key = "participantId", .label = "Participant ID (Teilnehmer-ID)", .type = SETTING_STRING,
-     .flags = REQ, .pattern = "^[A-Za-z0-9]{8,12}$",
+     .flags = REQ, .pattern = "^[A-Za-z0-9]{8,12}$", .format = "8 to 12 letters or digits",
      .help = "Teilnehmer-Identifikation of the FinanzOnline account (8 to 12 letters or "
              "digits)"},
     {.key = "userId", .label = "User ID (Benutzer-ID)", .type = SETTING_STRING, .flags = REQ,
-     .pattern = "^[A-Za-z0-9]{5,12}$",
+     .pattern = "^[A-Za-z0-9]{5,12}$", .format = "5 to 12 letters or digits",
      .help = "Benutzer-Identifikation of the FinanzOnline web service user (5 to 12 letters "
              "or digits); create a user with the web service right for this"},
     {.key = "pin", .label = "PIN", .type = SETTING_SECRET, .flags = REQ,
      .help = "PIN of the FinanzOnline web service user"},
     {.key = "taxNumber", .label = "Tax number (Steuernummer)", .type = SETTING_STRING,
      .flags = REQ, .pattern = "^[0-9]{2}[ -]?[0-9]{3}/?[0-9]{4}$",
+     .format = "2 digits of the tax office and 7 digits, e.g. 12-345/6789 or 123456789",
      .help = "Austrian tax number of the business: 2-digit tax office number and 7 digits, "
              "e.g. 12-345/6789 or 123456789"},
 };
 
-static const char *const datev_chart_values[] = {"skr03", "skr04", NULL};
-
+/* Seed 000 names what DATEV needs from the business: Berater-Nr. and Mandanten-Nr. The
+ * chart of accounts and the fiscal year start are the tenant's settings (GET/PUT
+ * /api/settings), the one place they live; installs made before kept them here, and the
+ * export no longer reads them (migration step 7 moved the fiscal year start over). */
 static const struct setting_field datev_fields[] = {
     {.key = "consultantNumber", .label = "Consultant number (Berater-Nr.)",
-     .type = SETTING_STRING, .flags = REQ, .pattern = "^[0-9]{4,7}$",
+     .type = SETTING_STRING, .flags = REQ, .pattern = "^[0-9]{4,7}$", .format = "4 to 7 digits",
      .help = "DATEV Beraternummer of the tax advisor (4 to 7 digits)"},
     {.key = "clientNumber", .label = "Client number (Mandanten-Nr.)", .type = SETTING_STRING,
-     .flags = REQ, .pattern = "^[0-9]{1,5}$",
+     .flags = REQ, .pattern = "^[0-9]{1,5}$", .format = "1 to 5 digits",
      .help = "DATEV Mandantennummer of this business at the tax advisor (1 to 5 digits)"},
-    {.key = "fiscalYearStart", .label = "Fiscal year start", .type = SETTING_STRING,
-     .flags = REQ, .pattern = "^(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$",
-     .help = "First day of the fiscal year as MMDD, e.g. 0101 for a calendar year or 0701 "
-             "for a year that starts on 1 July"},
     {.key = "accountLength", .label = "Account number length", .type = SETTING_INT,
      .default_value = "4", .min = 4, .max = 8,
      .help = "Number of digits of a general ledger account (Sachkontenlänge, 4 to 8); 4 for "
-             "the standard SKR 03 and SKR 04"},
-    {.key = "chart", .label = "Chart of accounts", .type = SETTING_ENUM, .flags = REQ,
-     .allowed = datev_chart_values,
-     .help = "Standard chart of accounts (Kontenrahmen) the tax advisor uses: skr03 or "
-             "skr04"},
+             "the standard SKR 03 and SKR 04. The chart of accounts and the fiscal year "
+             "start are the tenant's settings"},
 };
 
 /* ---- Seed 000: communication ---------------------------------------------------------- */
@@ -207,9 +207,11 @@ static const struct setting_field slack_assistant_fields[] = {
 static const struct setting_field telegram_assistant_fields[] = {
     {.key = "botToken", .label = "Bot token", .type = SETTING_SECRET, .flags = REQ,
      .pattern = PATTERN_TELEGRAM_BOT_TOKEN,
+     .format = "the bot's number, a colon and its key, e.g. 123456789:AAE...",
      .help = "Token that @BotFather gave for the bot, e.g. 123456789:AAE..."},
     {.key = "botUsername", .label = "Bot username", .type = SETTING_STRING, .flags = REQ,
      .pattern = "^[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]$",
+     .format = "5 to 32 letters, digits or underscores, starting with a letter and ending in bot",
      .help = "Username of the bot without the @ (5 to 32 characters, ending in bot), e.g. "
              "AcmeBooksBot"},
 };
@@ -219,11 +221,11 @@ static const struct setting_field whatsapp_fields[] = {
      .help = "Permanent access token of a system user with the whatsapp_business_messaging "
              "permission (Meta Business Settings)"},
     {.key = "phoneNumberId", .label = "Phone number ID", .type = SETTING_STRING, .flags = REQ,
-     .pattern = PATTERN_DIGITS,
+     .pattern = PATTERN_DIGITS, .format = "digits only",
      .help = "ID of the sending phone number from WhatsApp > API Setup in the Meta app "
              "dashboard (not the phone number itself)"},
     {.key = "businessAccountId", .label = "WhatsApp Business Account ID (WABA)",
-     .type = SETTING_STRING, .flags = REQ, .pattern = PATTERN_DIGITS,
+     .type = SETTING_STRING, .flags = REQ, .pattern = PATTERN_DIGITS, .format = "digits only",
      .help = "ID of the WhatsApp Business Account the phone number belongs to"},
     {.key = "appSecret", .label = "App secret", .type = SETTING_SECRET, .flags = REQ,
      .help = "Secret of the Meta app (App settings > Basic); verifies the "
@@ -238,6 +240,7 @@ static const struct setting_field whatsapp_fields[] = {
 static const struct setting_field google_workspace_fields[] = {
     {.key = "clientId", .label = "OAuth client ID", .type = SETTING_STRING, .flags = REQ,
      .pattern = "^[A-Za-z0-9-]+\\.apps\\.googleusercontent\\.com$",
+     .format = "an OAuth client ID ending in .apps.googleusercontent.com",
      .help = "Client ID of the OAuth web client in the Google Cloud console (APIs & Services > "
              "Credentials), ending in .apps.googleusercontent.com"},
     {.key = "clientSecret", .label = "OAuth client secret", .type = SETTING_SECRET,
@@ -255,7 +258,7 @@ static const struct setting_field toggl_fields[] = {
     {.key = "apiToken", .label = "API token", .type = SETTING_SECRET, .flags = REQ,
      .help = "Personal API token from the Toggl Track profile settings"},
     {.key = "workspaceId", .label = "Workspace ID", .type = SETTING_STRING, .flags = REQ,
-     .pattern = PATTERN_DIGITS,
+     .pattern = PATTERN_DIGITS, .format = "digits only",
      .help = "Numeric ID of the Toggl Track workspace to import time entries from"},
 };
 
@@ -263,7 +266,7 @@ static const struct setting_field clockify_fields[] = {
     {.key = "apiKey", .label = "API key", .type = SETTING_SECRET, .flags = REQ,
      .help = "API key from the Clockify profile settings"},
     {.key = "workspaceId", .label = "Workspace ID", .type = SETTING_STRING, .flags = REQ,
-     .pattern = "^[0-9A-Fa-f]{24}$",
+     .pattern = "^[0-9A-Fa-f]{24}$", .format = "24 hexadecimal characters",
      .help = "ID of the Clockify workspace to import time entries from (24 hexadecimal "
              "characters, shown in the workspace settings URL)"},
 };
@@ -273,7 +276,7 @@ static const struct setting_field mite_fields[] = {
      .help = "API key from the mite account settings (the API access must be enabled "
              "there)"},
     {.key = "subdomain", .label = "Account subdomain", .type = SETTING_STRING, .flags = REQ,
-     .pattern = "^[a-z0-9-]+$",
+     .pattern = "^[a-z0-9-]+$", .format = "lowercase letters, digits and hyphens",
      .help = "Account name of the mite account, the part before .mite.de in its address"},
 };
 
@@ -302,20 +305,24 @@ static const struct setting_field email_fields[] = {
     {.key = "apiKey", .label = "API key", .type = SETTING_SECRET, .flags = REQ,
      .help = "API key of the email delivery service that sends the messages"},
     {.key = "from", .label = "Sender address", .type = SETTING_STRING, .flags = REQ,
-     .pattern = PATTERN_EMAIL,
+     .pattern = PATTERN_EMAIL, .format = "an email address such as name@example.com",
      .help = "Email address the messages are sent from; the email service must accept it as "
              "a sender (verified address or domain)"},
     {.key = "to", .label = "Recipients", .type = SETTING_STRING_LIST, .flags = REQ,
-     .pattern = PATTERN_EMAIL, .help = "Email addresses that receive each event, at least one"},
+     .pattern = PATTERN_EMAIL,
+     .format = "an email address such as name@example.com",
+     .help = "Email addresses that receive each event, at least one"},
 };
 
 static const struct setting_field telegram_fields[] = {
     {.key = "botToken", .label = "Bot token", .type = SETTING_SECRET, .flags = REQ,
      .pattern = PATTERN_TELEGRAM_BOT_TOKEN,
+     .format = "the bot's number, a colon and its key, e.g. 123456789:AAE...",
      .help = "Token that @BotFather gave for the bot, e.g. 123456789:AAE...; the bot must be "
              "a member of the chat"},
     {.key = "chatId", .label = "Chat ID", .type = SETTING_STRING, .flags = REQ,
      .pattern = "^(-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{4,31})$",
+     .format = "a numeric chat ID (e.g. -1001234567890) or the @username of a public channel",
      .help = "Numeric ID of the chat (negative for groups and channels, e.g. "
              "-1001234567890) or @username of a public channel"},
 };
@@ -343,7 +350,7 @@ static const struct setting_field amplitude_fields[] = {
 
 static const struct setting_field ga4_fields[] = {
     {.key = "measurementId", .label = "Measurement ID", .type = SETTING_STRING, .flags = REQ,
-     .pattern = "^G-[A-Z0-9]+$",
+     .pattern = "^G-[A-Z0-9]+$", .format = "G- and capital letters or digits, e.g. G-ABC123XYZ9",
      .help = "Measurement ID of the GA4 web data stream, e.g. G-ABC123XYZ9"},
     {.key = "apiSecret", .label = "Measurement Protocol API secret", .type = SETTING_SECRET,
      .flags = REQ,
@@ -398,9 +405,11 @@ static const struct setting_field opsgenie_fields[] = {
 static const struct setting_field bigquery_fields[] = {
     {.key = "projectId", .label = "Project ID", .type = SETTING_STRING, .flags = REQ,
      .pattern = "^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+     .format = "a Google Cloud project ID: 6 to 30 lowercase letters, digits or "
+               "hyphens, starting with a letter",
      .help = "ID of the Google Cloud project that holds the dataset, e.g. my-gcp-project"},
     {.key = "datasetId", .label = "Dataset ID", .type = SETTING_STRING, .flags = REQ,
-     .pattern = "^[A-Za-z0-9_]+$",
+     .pattern = "^[A-Za-z0-9_]+$", .format = "letters, digits and underscores",
      .help = "ID of the BigQuery dataset (letters, digits and underscores), e.g. "
              "dunmore_events"},
     {.key = "tableId", .label = "Table ID", .type = SETTING_STRING, .flags = REQ,
@@ -427,14 +436,16 @@ static const struct setting_field quickbooks_fields[] = {
     {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET, .flags = REQ,
      .help = "OAuth 2.0 access token of the QuickBooks Online app (accounting scope)"},
     {.key = "realmId", .label = "Realm ID (company ID)", .type = SETTING_STRING, .flags = REQ,
-     .pattern = PATTERN_DIGITS, .help = "Company ID of the QuickBooks Online company"},
+     .pattern = PATTERN_DIGITS,
+     .format = "digits only",
+     .help = "Company ID of the QuickBooks Online company"},
 };
 
 static const struct setting_field xero_fields[] = {
     {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET, .flags = REQ,
      .help = "OAuth 2.0 access token of the Xero app (accounting scopes)"},
     {.key = "tenantId", .label = "Tenant ID", .type = SETTING_STRING, .flags = REQ,
-     .pattern = PATTERN_UUID,
+     .pattern = PATTERN_UUID, .format = "a UUID (8-4-4-4-12 hexadecimal digits)",
      .help = "ID of the Xero organisation (a UUID from the connections endpoint), sent as the "
              "xero-tenant-id header"},
 };
@@ -448,10 +459,17 @@ static const struct connector_manifest manifests[] = {
     /* Seed 000: payments (8). */
     {.slug = "stripe", .name = "Stripe", .description = "Invoice webhook events",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
-     .auth_label = "Webhook Secret", FIELDS(stripe_fields), .caps = PAY},
+     .auth_label = "Webhook Secret", .webhook_setup =
+     "In the Stripe Dashboard, open Developers > Webhooks, add an endpoint, paste "
+     "this URL as its endpoint URL and select the invoice, payment intent, checkout "
+     "session and charge events",
+     FIELDS(stripe_fields), .caps = PAY},
     {.slug = "paypal", .name = "PayPal", .description = "Payment notifications",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
-     .auth_label = "Webhook-ID", FIELDS(paypal_fields), .caps = PAY | API},
+     .auth_label = "Webhook-ID", .webhook_setup =
+     "In the PayPal developer dashboard, open Apps & Credentials, choose your app, "
+     "add a webhook with this URL and select the payment capture events",
+     FIELDS(paypal_fields), .caps = PAY | API},
     {.slug = "klarna", .name = "Klarna", .description = "Sofort, Ratenkauf, Pay Later",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
      .auth_label = "API Key + Secret", FIELDS(klarna_fields), .caps = PAY | API},
@@ -463,14 +481,23 @@ static const struct connector_manifest manifests[] = {
      .auth_label = "API Key", FIELDS(mollie_fields), .caps = PAY | API},
     {.slug = "revolut", .name = "Revolut Business", .description = "Debit transactions",
      .kind = KIND_HYBRID, .category = "payments", .min_plan = "starter",
-     .auth_label = "Webhook Secret", FIELDS(revolut_fields), .caps = PAY | API},
+     .auth_label = "Webhook Secret", .webhook_setup =
+     "In Revolut Business, open the API settings and add a webhook with this URL (or "
+     "create it through the Business API's webhooks endpoint)",
+     FIELDS(revolut_fields), .caps = PAY | API},
     {.slug = "adyen", .name = "Adyen",
      .description = "Enterprise payments (online, POS, in-app)", .kind = KIND_WEBHOOK,
      .category = "payments", .min_plan = "pro", .auth_label = "API Key + HMAC",
+     .webhook_setup =
+     "In the Adyen Customer Area, open Developers > Webhooks, create a Standard "
+     "webhook with this URL as its server configuration and generate its HMAC key",
      FIELDS(adyen_fields), .caps = PAY | API},
     {.slug = "gocardless", .name = "GoCardless",
      .description = "Open Banking (PSD2), 2300+ banks AT/DE", .kind = KIND_HYBRID,
      .category = "payments", .min_plan = "pro", .auth_label = "OAuth",
+     .webhook_setup =
+     "In the GoCardless dashboard, open Developers > Create > Webhook endpoint and "
+     "enter this URL",
      FIELDS(gocardless_fields), .caps = PAY | API},
 
     /* Seed 000: accounting (2). */

@@ -61,8 +61,10 @@ int http_respond_error(struct http_response *res, const struct error *err, json_
     int status = error_http_status(err->code);
     /* Internal failures are logged by the server with their detail; the client only
      * learns that something went wrong on our side. A 502 is an outside service's failure,
-     * and its message (written by us, never holding our internals) says which and how. */
-    const char *message = status == 503                   ? "the service is unavailable; try again later"
+     * and its message (written by us, never holding our internals) says which and how; so
+     * is a 503 other than ERR_UNAVAILABLE (e.g. awaiting_secret: what to do about it). */
+    const char *message = err->code == ERR_UNAVAILABLE    ? "the service is unavailable; try again later"
+                          : status == 503                  ? err->message
                           : status >= 500 && status != 502 ? "internal error; see the server log"
                                                            : err->message;
     json_t *inner = json_pack("{s:s, s:s}", "code", error_code_str(err->code), "message",

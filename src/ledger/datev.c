@@ -237,39 +237,30 @@ int ledger_datev_head(struct buf *out, const struct ledger_datev_header *h, stru
 
 /* ---- the export --------------------------------------------------------------------- */
 
+/* What the export takes from the datev connector (the advisor's numbers) and from the
+ * tenant's settings (its chart and fiscal year start, through the request). */
 struct datev_settings {
-    const char *consultant, *client, *chart;
+    const char *consultant, *client;
     int fy_month, fy_day;
     int account_length;
 };
 
-static bool month_day_exists(int month, int day)
+/* The datev connector's settings (validated when saved). Strings point into config.
+ * Installs made before the settings owned the chart and the fiscal year start still carry
+ * both keys; they are not read (migration step 7 moved the fiscal year start). */
+static int read_datev_settings(const json_t *config, const struct ledger_datev_request *rq,
+                               struct datev_settings *out, struct error *err)
 {
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1];
-}
-
-/* The datev connector's settings (validated when saved, checked again for what only
- * matters here). Strings point into config. */
-static int read_datev_settings(const json_t *config, struct datev_settings *out,
-                               struct error *err)
-{
-    const char *fy = json_string_value(json_object_get(config, "fiscalYearStart"));
     json_t *len = json_object_get(config, "accountLength");
     out->consultant = json_string_value(json_object_get(config, "consultantNumber"));
     out->client = json_string_value(json_object_get(config, "clientNumber"));
-    out->chart = json_string_value(json_object_get(config, "chart"));
     out->account_length = json_is_integer(len) ? (int)json_integer_value(len) : 4;
-    if (!out->consultant || !out->client || !out->chart || !fy || strlen(fy) != 4)
+    out->fy_month = rq->fiscal_month;
+    out->fy_day = rq->fiscal_day;
+    if (!out->consultant || !out->client)
         return error_set(err, ERR_VALIDATION,
-                         "the datev connector's settings are incomplete; set consultantNumber, "
-                         "clientNumber, fiscalYearStart and chart");
-    out->fy_month = (fy[0] - '0') * 10 + (fy[1] - '0');
-    out->fy_day = (fy[2] - '0') * 10 + (fy[3] - '0');
-    if (!month_day_exists(out->fy_month, out->fy_day))
-        return error_set(err, ERR_VALIDATION,
-                         "the datev connector's fiscalYearStart %s is not a day every year has",
-                         fy);
+                         "the datev connector's settings are incomplete; set consultantNumber "
+                         "and clientNumber");
     return 0;
 }
 
@@ -480,13 +471,13 @@ int ledger_datev_export(struct store *s, const struct ledger_datev_request *rq, 
         return -1;
     }
     config = json_loads(inst.config, 0, NULL);
-    if (read_datev_settings(config, &d, err) < 0)
+    if (read_datev_settings(config, rq, &d, err) < 0)
         goto out;
-    if (!rq->chart->datev_code || strcmp(rq->chart->slug, d.chart) != 0) {
+    if (!rq->chart->datev_code) {
         error_set(err, ERR_VALIDATION,
-                  "the datev connector's chart is %s but the tenant books in %s; set the "
-                  "tenant's chart (PUT /api/settings) to the advisor's chart first",
-                  d.chart, rq->chart->slug);
+                  "the tenant books in %s, which is not a DATEV chart; set the tenant's chart "
+                  "(PUT /api/settings) to the advisor's, skr03 or skr04, first",
+                  rq->chart->slug);
         goto out;
     }
     fiscal_year_start(&d, rq->from, fy_from);

@@ -162,11 +162,12 @@ struct ledger_datev_request {
     const char *from, *to; /* YYYY-MM-DD, inclusive */
     const struct ledger_chart *chart; /* the tenant's */
     const struct tz_zone *tz;         /* the tenant's */
+    int fiscal_month, fiscal_day;     /* the tenant's fiscal year start */
     int64_t now_ms;
 };
 /* The tenant's bookings of [from, to] as one EXTF file in out (Windows-1252), named in
  * filename. The datev connector must be installed (ERR_NOT_INSTALLED); a period spanning
- * two fiscal years or two calendar years, a chart that differs from the connector's,
+ * two fiscal years or two calendar years, a chart that is not DATEV's (EKR),
  * amounts in other currencies than EUR and more than 99 999 rows are ERR_VALIDATION. */
 int ledger_datev_export(struct store *s, const struct ledger_datev_request *rq, struct buf *out,
                         char filename[LEDGER_DATEV_FILENAME_MAX], struct error *err);

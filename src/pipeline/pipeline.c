@@ -89,6 +89,12 @@ static void provider_install_of(struct booking_ctx *b, struct provider_install *
     };
 }
 
+static bool install_awaiting(const struct booking_ctx *b)
+{
+    const struct connector_manifest *m = catalog_find(b->install.slug);
+    return m && catalog_config_awaiting(m, b->config, b->secrets);
+}
+
 /* Writes a webhook log row outside any transaction (rejections and failures), and counts
  * the request under that status (a string literal, kept by the metrics). */
 static void log_alone(const struct booking_ctx *b, const struct webhook_request *req,
@@ -467,6 +473,16 @@ struct pipeline_job *pipeline_prepare(const struct pipeline_env *env, const char
         goto final;
     }
 
+    /* An install still awaiting its webhook secret cannot verify anything: the provider is
+     * told to come again (503), so nothing is lost once the secret is saved. */
+    if (install_awaiting(b)) {
+        log_alone(b, req, "failed", NULL, "awaiting secret");
+        outcome_error(out, ERR_AWAITING_SECRET,
+                      "this connector is waiting for its webhook secret; the webhook will be "
+                      "accepted once the secret is saved");
+        goto final;
+    }
+
     /* 2. Signature (or fetch-back): is this really the provider? */
     struct provider_install inst;
     provider_install_of(b, &inst);
@@ -610,6 +626,13 @@ int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const c
         return -1;
     if (booking_setup(&job.b, err) < 0)
         goto out;
+    if (install_awaiting(&job.b)) {
+        error_set(err, ERR_CONFLICT,
+                  "%s is waiting for its webhook secret; save it (PUT "
+                  "/api/connectors/%s/config) before sending a test webhook",
+                  job.b.provider->slug, job.b.provider->slug);
+        goto out;
+    }
     struct provider_install inst;
     provider_install_of(&job.b, &inst);
     int64_t now = clock_now_ms();

@@ -4,7 +4,10 @@
  * accept; a step is never edited once released, a change is a new step. The applied steps
  * are recorded in schema_migrations; each step runs in its own write transaction that first
  * re-checks the table, so two processes starting together apply a step once. */
+#include <jansson.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "store/store_int.h"
 
@@ -13,6 +16,28 @@ struct migration {
     const char *name;
     const char *sql;
 };
+
+/* Data steps: C that runs after a step's SQL, in the same transaction, for a change that
+ * portable SQL cannot make (values inside a JSON column); it too uses only portable
+ * statements, with parameters. */
+static int datev_fiscal_year_to_settings(struct store *s, struct store_conn *c,
+                                         struct error *err);
+
+static const struct {
+    int64_t version;
+    int (*run)(struct store *s, struct store_conn *c, struct error *err);
+} data_steps[] = {
+    {7, datev_fiscal_year_to_settings},
+};
+
+static int run_data_step(struct store *s, struct store_conn *c, int64_t version,
+                         struct error *err)
+{
+    for (size_t i = 0; i < sizeof data_steps / sizeof data_steps[0]; i++)
+        if (data_steps[i].version == version && data_steps[i].run(s, c, err) < 0)
+            return -1;
+    return 0;
+}
 
 static const struct migration migrations[] = {
     {1, "tenants and api tokens",
@@ -200,7 +225,98 @@ static const struct migration migrations[] = {
      "CREATE UNIQUE INDEX vat_submissions_in_flight ON vat_submissions(tenant_id, country, period, test)"
      "  WHERE status = 'pending';"
      "CREATE INDEX vat_submissions_tenant ON vat_submissions(tenant_id, country, period);"},
+    {7, "the fiscal year start lives in the tenant settings only",
+     /* Installs of datev kept fiscalYearStart ("MMDD") and chart in their config; the
+      * settings now own both. The fiscal year start moves into the settings row (as
+      * "MM-DD"); the chart needs no move, because the export refused a chart that
+      * differed from the settings'. A tenant without a settings row could not export
+      * (EKR is no DATEV chart) and gets none. The old keys stay in the config, unread. */
+     "" /* data step: datev_fiscal_year_to_settings */},
 };
+
+/* ---- step 7 ----------------------------------------------------------------------------- */
+
+struct fy_moves {
+    struct {
+        char tenant_id[CRYPTO_ID_MAX];
+        char month_day[6]; /* "MM-DD" */
+    } *rows;
+    size_t n, cap;
+    bool failed;
+};
+
+/* "MMDD" of a day every year has, as "MM-DD"; false for anything else. */
+static bool legacy_month_day(const char *text, char out[6])
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!text || strlen(text) != 4 || strspn(text, "0123456789") != 4)
+        return false;
+    int m = (text[0] - '0') * 10 + (text[1] - '0');
+    int d = (text[2] - '0') * 10 + (text[3] - '0');
+    if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
+        return false;
+    out[0] = text[0];
+    out[1] = text[1];
+    out[2] = '-';
+    out[3] = text[2];
+    out[4] = text[3];
+    out[5] = '\0';
+    return true;
+}
+
+static int collect_fy(void *ctx, const struct store_row *row)
+{
+    struct fy_moves *mv = ctx;
+    json_t *config = json_loads(store_row_text(row, 1), 0, NULL);
+    char md[6];
+    if (legacy_month_day(json_string_value(json_object_get(config, "fiscalYearStart")), md)) {
+        if (mv->n == mv->cap) {
+            size_t cap = mv->cap ? mv->cap * 2 : 16;
+            void *grown = realloc(mv->rows, cap * sizeof *mv->rows);
+            if (!grown) {
+                mv->failed = true;
+                json_decref(config);
+                return 1;
+            }
+            mv->rows = grown;
+            mv->cap = cap;
+        }
+        if (store_row_copy(row, 0, mv->rows[mv->n].tenant_id,
+                           sizeof mv->rows[mv->n].tenant_id) < 0)
+            mv->failed = true;
+        memcpy(mv->rows[mv->n].month_day, md, sizeof md);
+        mv->n++;
+    }
+    json_decref(config);
+    return mv->failed ? 1 : 0;
+}
+
+static int datev_fiscal_year_to_settings(struct store *s, struct store_conn *c,
+                                         struct error *err)
+{
+    struct fy_moves mv = {0};
+    int rc = -1;
+    if (store_query(s, c,
+                    "SELECT tenant_id, config FROM connector_installs "
+                    "WHERE slug = 'datev' AND is_destination = 0",
+                    NULL, 0, collect_fy, &mv, NULL, err) < 0)
+        goto out;
+    if (mv.failed) {
+        error_set(err, ERR_STORE, "cannot gather the datev installs' fiscal year starts");
+        goto out;
+    }
+    for (size_t i = 0; i < mv.n; i++) {
+        struct store_param p[] = {P_TEXT(mv.rows[i].tenant_id), P_TEXT(mv.rows[i].month_day)};
+        if (store_query(s, c,
+                        "UPDATE tenant_settings SET fiscal_year_start = $2 WHERE tenant_id = $1",
+                        p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(mv.rows);
+    return rc;
+}
 
 static int note_found(void *ctx, const struct store_row *row)
 {
@@ -235,7 +351,8 @@ int store_migrate(struct store *s, int *applied, struct error *err)
         }
         clock_format_rfc3339(clock_now_ms(), now);
         struct store_param record[] = {P_INT(m->version), P_TEXT(m->name), P_TEXT(now)};
-        if (store_exec_script(s, c, m->sql, err) < 0 ||
+        if ((m->sql[0] && store_exec_script(s, c, m->sql, err) < 0) ||
+            run_data_step(s, c, m->version, err) < 0 ||
             store_query(s, c,
                         "INSERT INTO schema_migrations (version, name, applied_at) "
                         "VALUES ($1, $2, $3)",

@@ -69,7 +69,8 @@ describe('GET /api/connectors lists the whole catalog', () => {
       assert.ok(PLANS.includes(c.requiredPlan), `${c.slug}: ${c.requiredPlan}`);
       assert.equal(typeof c.planAllows, 'boolean');
       assert.equal(typeof c.installed, 'boolean');
-      assert.ok(['installed', 'available', 'locked'].includes(c.status), `${c.slug}: ${c.status}`);
+      assert.ok(['installed', 'awaiting_secret', 'available', 'locked'].includes(c.status),
+                `${c.slug}: ${c.status}`);
     }
   });
 
@@ -186,10 +187,14 @@ describe('GET /api/connectors/:slug shows an entry with its settings schema', ()
   });
 
   test('enums list their allowed values', async () => {
+    const stripe = schemaOf(await detail('stripe'));
+    assert.equal(stripe.get('direction').type, 'enum');
+    assert.deepEqual(stripe.get('direction').allowed, ['expense', 'revenue']);
+    assert.equal(stripe.get('direction').expected, 'one of: expense, revenue');
     const datev = schemaOf(await detail('datev'));
-    assert.equal(datev.get('chart').type, 'enum');
-    assert.deepEqual(datev.get('chart').allowed, ['skr03', 'skr04']);
     assert.equal(datev.get('accountLength').type, 'int');
+    assert.equal(datev.get('accountLength').expected, 'a whole number from 4 to 8');
+    assert.equal(datev.get('consultantNumber').expected, '4 to 7 digits');
     const datadog = schemaOf(await detail('datadog'));
     assert.equal(datadog.get('site').type, 'enum');
     assert.ok(datadog.get('site').allowed.includes('datadoghq.eu'));
@@ -334,4 +339,84 @@ describe('install status in the list', () => {
 test('no secret sent in this file came back in a response or reached the log', () => {
   for (const text of seen) assertNoSecrets(text, 'a response body');
   assertNoSecrets(serverOutput(server), 'the server log');
+});
+
+// requiredPlan is the lowest plan whose planAllows is true, so the catalog never says
+// "starter" for an entry a Starter tenant finds locked (the destinations: Starter has no
+// destination slots). Every entry on every plan, in the list and in the detail.
+describe('requiredPlan, planAllows and status agree for all 39 entries on all 4 plans', () => {
+  const lists = {};
+
+  before(async () => {
+    for (const plan of PLANS) {
+      const t = await tenantOn(plan);
+      lists[plan] = { api: t.api, bySlug: await listBySlug(t.api) };
+    }
+  });
+
+  test('planAllows is true exactly from requiredPlan up; status is locked exactly when not', () => {
+    for (const slug of ALL_SLUGS) {
+      const required = lists.starter.bySlug.get(slug).requiredPlan;
+      for (const plan of PLANS) {
+        const c = lists[plan].bySlug.get(slug);
+        assert.equal(c.requiredPlan, required, `${plan}/${slug}: requiredPlan depends on nothing`);
+        const allowed = planRank(plan) >= planRank(required);
+        assert.equal(c.planAllows, allowed, `${plan}/${slug}: requiredPlan ${required}`);
+        assert.equal(c.status, allowed ? 'available' : 'locked', `${plan}/${slug}`);
+      }
+      // the lowest such plan: the one below it does not allow it
+      if (required !== 'starter') {
+        const below = PLANS[planRank(required) - 1];
+        assert.equal(lists[below].bySlug.get(slug).planAllows, false, `${below}/${slug}`);
+      }
+    }
+  });
+
+  test('destinations need Pro (Starter has no destination slots); seed 000 keeps its plans', () => {
+    for (const e of SEED_001)
+      assert.equal(lists.starter.bySlug.get(e.slug).requiredPlan, 'pro', e.slug);
+    for (const e of SEED_000)
+      assert.equal(lists.starter.bySlug.get(e.slug).requiredPlan, e.plan, e.slug);
+  });
+
+  test('each entry\'s detail says the same as the list', async () => {
+    for (const plan of PLANS) {
+      for (const slug of ALL_SLUGS) {
+        const d = await lists[plan].api.get(`/api/connectors/${slug}`);
+        assert.equal(d.status, 200, d.text);
+        const c = lists[plan].bySlug.get(slug);
+        for (const key of ['requiredPlan', 'planAllows', 'status'])
+          assert.equal(d.json[key], c[key], `${plan}/${slug}.${key}`);
+      }
+    }
+  });
+
+  test('a Starter tenant creating a Slack destination is refused, as its status says', async () => {
+    const t = await tenantOn('starter');
+    const res = await t.api.post(`/api/projects/${t.tenantId}/connectors`,
+                                 { type: 'slack', config: validConfig('slack'), eventTypes: ['*'] });
+    assert.equal(res.status, 403, res.text);
+    const pro = await tenantOn('pro');
+    const ok = await pro.api.post(`/api/projects/${pro.tenantId}/connectors`,
+                                  { type: 'slack', config: validConfig('slack'), eventTypes: ['*'] });
+    assert.equal(ok.status, 201, ok.text);
+  });
+});
+
+// apiAccess is seed 000's "API access (MCP)" of the Business plan: MCP and integration tokens,
+// Business and above. The admin REST API itself works on every plan.
+describe('apiAccess and the admin REST API on every plan', () => {
+  test('apiAccess from Business up; the admin API answers an admin of every plan', async () => {
+    for (const plan of PLANS) {
+      const t = await tenantOn(plan);
+      const tenant = await t.api.get('/api/tenant');
+      assert.equal(tenant.status, 200, tenant.text);
+      assert.equal(tenant.json.limits.apiAccess, planRank(plan) >= planRank('business'), plan);
+      assert.equal((await t.api.get('/api/connectors')).status, 200, plan);
+      const install = await t.api.post('/api/connectors/stripe/install',
+                                       { config: validConfig('stripe') });
+      assert.equal(install.status, 201, `${plan}: ${install.text}`);
+      assert.equal((await t.api.get('/api/settings')).status, 200, plan);
+    }
+  });
 });

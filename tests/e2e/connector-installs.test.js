@@ -87,11 +87,11 @@ describe('schema validation answers 422 with field-level errors', () => {
   }
 
   test('a required field left out', async () => {
-    const res = await rejected('stripe', {});
-    const fields = assertFieldError(res, 'webhookSecret', 'required');
+    const res = await rejected('mollie', {});
+    const fields = assertFieldError(res, 'apiKey', 'required');
     assert.equal(fields.length, 1, res.text);
-    assertFieldError(await rejected('stripe', { webhookSecret: '' }), 'webhookSecret', 'required');
-    assertFieldError(await rejected('stripe', { webhookSecret: null }), 'webhookSecret', 'required');
+    assertFieldError(await rejected('mollie', { apiKey: '' }), 'apiKey', 'required');
+    assertFieldError(await rejected('mollie', { apiKey: null }), 'apiKey', 'required');
     const { phoneNumberId, ...rest } = validConfig('whatsapp');
     assert.ok(phoneNumberId);
     assertFieldError(await rejected('whatsapp', rest), 'phoneNumberId', 'required');
@@ -123,8 +123,8 @@ describe('schema validation answers 422 with field-level errors', () => {
   });
 
   test('values outside the allowed set, format or range', async () => {
-    assertFieldError(await rejected('datev', { ...validConfig('datev'), chart: 'skr05' }),
-                     'chart', 'not_allowed');
+    assertFieldError(await rejected('stripe', { ...validConfig('stripe'), vatRate: '21' }),
+                     'vatRate', 'not_allowed');
     assertFieldError(await rejected('stripe', { ...validConfig('stripe'), direction: 'sideways' }),
                      'direction', 'not_allowed');
     assertFieldError(await rejected('toggl', { ...validConfig('toggl'), workspaceId: 'abc' }),
@@ -133,10 +133,37 @@ describe('schema validation answers 422 with field-level errors', () => {
                      'accountLength', 'out_of_range');
   });
 
+  test('each message says in words what is expected: allowed values, format, type', async () => {
+    const message = async (slug, config, field) => {
+      const res = await rejected(slug, config);
+      const f = res.json.error.fields.find((x) => x.field === field);
+      assert.ok(f, `${field} not named: ${res.text}`);
+      return f.message;
+    };
+    assert.equal(await message('stripe', { ...validConfig('stripe'), direction: 'sideways' }, 'direction'),
+                 'direction must be one of: expense, revenue');
+    assert.equal(await message('stripe', { ...validConfig('stripe'), expenseAccount: '12' }, 'expenseAccount'),
+                 'expenseAccount must be 4 to 8 digits');
+    assert.equal(await message('datev', { ...validConfig('datev'), accountLength: '6' }, 'accountLength'),
+                 'accountLength must be a whole number from 4 to 8, not a string');
+    assert.equal(await message('datev', { ...validConfig('datev'), accountLength: 9 }, 'accountLength'),
+                 'accountLength must be a whole number from 4 to 8');
+    assert.equal(await message('stripe', { ...validConfig('stripe'), autoPost: 'yes' }, 'autoPost'),
+                 'autoPost must be true or false, not a string');
+    assert.equal(await message('datev', { clientNumber: '1' }, 'consultantNumber'),
+                 'consultantNumber is required: 4 to 7 digits');
+    assert.match(await message('toggl', { ...validConfig('toggl'), apiBaseUrl: 'ftp://x' }, 'apiBaseUrl'),
+                 /^apiBaseUrl must be an http\(s\) URL/);
+    // the schema carries the same words for the page to show before anything is sent
+    const d = await api.get('/api/connectors/stripe');
+    assert.equal(d.json.settings.find((f) => f.key === 'expenseAccount').expected, '4 to 8 digits');
+    assert.equal(d.json.settings.find((f) => f.key === 'expenseAccount').format, '4 to 8 digits');
+  });
+
   test('every problem of one config is listed, each with field, code and message', async () => {
-    const res = await rejected('adyen', { apiKey: 5, colour: 'red', apiBaseUrl: 'ftp://x' });
+    const res = await rejected('klarna', { apiKey: 5, colour: 'red', apiBaseUrl: 'ftp://x' });
     const fields = assertFieldError(res, 'apiKey', 'wrong_type');
-    assertFieldError(res, 'hmacKey', 'required');
+    assertFieldError(res, 'apiSecret', 'required');
     assertFieldError(res, 'colour', 'unknown_field');
     assertFieldError(res, 'apiBaseUrl', 'invalid_url');
     assert.equal(fields.length, 4, res.text);
@@ -306,15 +333,43 @@ describe('PUT /api/connectors/:slug/config', () => {
     assert.deepEqual((await current()).config, res.json.config);
   });
 
-  test('an empty string for a secret also keeps it', async () => {
+  test('an empty string for a secret also keeps it; plain fields left out keep theirs', async () => {
     const res = await t.api.put('/api/connectors/gocardless/config',
-                                { config: { secretId: 'sid-rotated', webhookSecret: '',
-                                            secretKey: '' } });
+                                { config: { webhookSecret: '', secretKey: '' } });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.config.webhookSecret, masked(config.webhookSecret));
     assert.equal(res.json.config.secretKey, masked(config.secretKey));
-    assert.equal(res.json.config.autoPost, false, 'autoPost left out falls back to its default');
+    assert.equal(res.json.config.secretId, 'sid-rotated');
+    assert.equal(res.json.config.autoPost, true, 'autoPost left out keeps its value');
+    assert.equal(res.json.config.expenseAccount, '4400');
+  });
+
+  test('setting autoPost alone keeps direction and vatRate (they used to fall back)', async () => {
+    let res = await t.api.put('/api/connectors/gocardless/config',
+                              { config: { direction: 'revenue', vatRate: '20', autoPost: false } });
+    assert.equal(res.status, 200, res.text);
+    res = await t.api.put('/api/connectors/gocardless/config', { config: { autoPost: true } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.config.autoPost, true);
+    assert.equal(res.json.config.direction, 'revenue');
+    assert.equal(res.json.config.vatRate, '20');
+    assert.equal(res.json.config.expenseAccount, '4400');
+    assert.deepEqual((await current()).config, res.json.config);
+  });
+
+  test('null resets a field to its default, or to none when it has no default', async () => {
+    const res = await t.api.put('/api/connectors/gocardless/config',
+                                { config: { direction: null, vatRate: null, autoPost: null,
+                                            expenseAccount: null } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.config.direction, 'expense');
+    assert.equal(res.json.config.autoPost, false);
+    assert.equal(res.json.config.vatRate, undefined);
     assert.equal(res.json.config.expenseAccount, undefined);
+    assert.equal(res.json.config.secretId, 'sid-rotated', 'a field left out is kept');
+    const audit = await auditEntries(t.api, 1);
+    assert.deepEqual([...audit[0].fields].sort(),
+                     ['autoPost', 'direction', 'expenseAccount', 'vatRate']);
   });
 
   test('a new secret replaces the stored one: the masked hint changes', async () => {
@@ -352,10 +407,22 @@ describe('PUT /api/connectors/:slug/config', () => {
     assert.equal(after_.updatedAt, before_.updatedAt);
   });
 
-  test('a required plain field left out is still required', async () => {
+  test('an empty config changes nothing', async () => {
+    const before_ = await current();
     const res = await t.api.put('/api/connectors/gocardless/config', { config: {} });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json.config, before_.config);
+  });
+
+  test('a required field cannot be reset with null, a required secret neither', async () => {
+    const before_ = await current();
+    const res = await t.api.put('/api/connectors/gocardless/config',
+                                { config: { secretId: null, secretKey: null } });
     const fields = assertFieldError(res, 'secretId', 'required');
-    assert.equal(fields.length, 1, `stored secrets count as given: ${res.text}`);
+    assertFieldError(res, 'secretKey', 'required');
+    assert.equal(fields.length, 2, res.text);
+    assert.match(fields[0].message, /cannot be reset/);
+    assert.deepEqual((await current()).config, before_.config);
   });
 
   test('a connector that is not installed: 404', async () => {

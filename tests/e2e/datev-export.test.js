@@ -68,7 +68,8 @@ before(async () => {
   await installDatev(server, A.token);
   first = await pay(A, '2026-02-03', { amount: 11900, accountName: SUPPLIER,
                                        number: 'RE_2026.0042' });
-  await A.configure({ autoPost: true });
+  // PUT config keeps what it leaves out; null puts vatRate and expenseAccount back to none
+  await A.configure({ autoPost: true, vatRate: null, expenseAccount: null });
   second = await pay(A, '2026-02-10', { amount: 5000, accountName: LONG_SUPPLIER,
                                         number: 'INV-7' });
   await refund(A, '2026-02-20', { pi: first.externalId, amount: 11900 });
@@ -180,8 +181,9 @@ describe('periods and preconditions', () => {
                 'validation_failed');
     assert.match(res.json.error.message, /two fiscal years/);
 
-    const b = await booksTenant(server, { settings: { chart: 'skr04' } });
-    await installDatev(server, b.token, { fiscalYearStart: '0701', chart: 'skr04' });
+    // the fiscal year start is the tenant's setting, the one place it lives
+    const b = await booksTenant(server, { settings: { chart: 'skr04', fiscalYearStart: '07-01' } });
+    await installDatev(server, b.token);
     const spans = await datevExport(server, b.token, '2026-06-01', '2026-07-31');
     assert.equal(spans.status, 422);
     assert.match(spans.json.error.message, /two fiscal years \(they start on 07-01\)/);
@@ -216,12 +218,12 @@ describe('periods and preconditions', () => {
     assert.match(res.json.error.message, /install/);
   });
 
-  test('a tenant chart that is not the connector\'s is refused', async () => {
+  test('a tenant chart that is not a DATEV chart (EKR) is refused, naming the setting', async () => {
     const t = await booksTenant(server); // EKR
     await installDatev(server, t.token);
     const res = await datevExport(server, t.token, '2026-01-01', '2026-01-31');
     assert.equal(res.status, 422);
-    assert.match(res.json.error.message, /chart is skr03 but the tenant books in ekr/);
+    assert.match(res.json.error.message, /books in ekr, which is not a DATEV chart.*PUT \/api\/settings/);
   });
 
   test('amounts in other currencies than EUR are refused', async () => {

@@ -215,7 +215,9 @@ describe('Stripe: install, webhook URL, signed webhooks, log, uninstall', () => 
     await page.getByRole('button', { name: 'Install Stripe' }).click();
     const field = page.locator('[data-field="expenseAccount"]');
     await field.locator('.field-error').waitFor();
-    assert.match(await field.locator('.field-error').textContent(), /expenseAccount has the wrong format/);
+    // the API's message, which says what is expected, under the field; the help says it first
+    assert.equal(await field.locator('.field-error').textContent(), 'expenseAccount must be 4 to 8 digits');
+    assert.match(await field.locator('.help').textContent(), /Format: 4 to 8 digits\./);
     const input = page.getByLabel('Expense account');
     assert.equal(await input.getAttribute('aria-invalid'), 'true');
     // The error is tied to the input for screen readers, and focus went to it.
@@ -227,13 +229,18 @@ describe('Stripe: install, webhook URL, signed webhooks, log, uninstall', () => 
     const res = await server.request('/api/connectors/stripe', { token: server.token });
     assert.equal(res.json.installed, false);
 
-    // A required secret left empty is named too.
-    await page.getByLabel('Webhook signing secret').fill('');
+    // A value of the wrong kind is named in words too.
+    await page.getByLabel('Booking direction').selectOption('revenue');
     await page.getByLabel('Expense account').fill('');
+    await page.getByLabel('Default supplier').fill('x'.repeat(5000));
     await page.getByRole('button', { name: 'Install Stripe' }).click();
-    await page.locator('[data-field="webhookSecret"] .field-error').waitFor();
-    assert.match(await page.locator('[data-field="webhookSecret"] .field-error').textContent(),
-                 /webhookSecret is required/);
+    await page.locator('[data-field="defaultSupplierId"] .field-error').waitFor();
+    assert.match(await page.locator('[data-field="defaultSupplierId"] .field-error').textContent(),
+                 /defaultSupplierId must be at most 4096 characters/);
+    await page.getByLabel('Default supplier').fill('');
+    // The webhook secret may follow later: Stripe shows it once the URL is registered.
+    assert.match(await page.locator('[data-field="webhookSecret"] label').textContent(),
+                 /may follow later/);
   });
 
   test('install with a webhook secret shows the webhook URL; Copy puts it on the clipboard', async () => {
@@ -517,7 +524,8 @@ describe('destinations: a string list as a tag input', () => {
     await page.getByRole('button', { name: 'Create destination' }).click();
     const err = page.locator('[data-field="to"] .field-error');
     await err.waitFor();
-    assert.match(await err.textContent(), /wrong format/);
+    assert.equal(await err.textContent(),
+                 'to must be a list of texts, each an email address such as name@example.com');
 
     await page.getByRole('button', { name: 'Remove not-an-email' }).click();
     await entry.pressSequentially('a@example.com');
@@ -544,6 +552,119 @@ describe('destinations: a string list as a tag input', () => {
   });
 });
 
+describe('Stripe installed before its webhook secret exists', () => {
+  let t;
+  let page;
+  let url;
+  const secret = newSecret();
+  const paid = invoicePaid();
+  const post = (key) => fetch(url, {
+    method: 'POST', body: paid.body,
+    headers: { 'content-type': 'application/json', 'stripe-signature': sign(paid.body, key) },
+  });
+
+  before(async () => {
+    t = await server.createTenant(`Awaiting ${crypto.randomBytes(4).toString('hex')}`, 'pro');
+    page = await signIn(t.token);
+  });
+
+  after(async () => {
+    await page?.close();
+  });
+
+  test('install with the secret empty: the URL comes first, with Stripe\'s steps and Copy', async () => {
+    await card(page, 'stripe').getByRole('link', { name: 'Stripe' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Stripe', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Install Stripe' }).click();
+    await page.locator('.notice-ok').getByText('Stripe is installed.').waitFor();
+    assert.equal(await page.locator('.badges [data-state]').getAttribute('data-state'), 'awaiting_secret');
+    // the webhook panel is the first panel on the page, above the settings
+    const first = await page.locator('.view .panel').first().getAttribute('id');
+    assert.equal(first, 'webhook-panel');
+    await page.getByRole('heading', { level: 2, name: 'Register this URL at Stripe' }).waitFor();
+    const steps = await page.locator('#webhook-steps li').allTextContents();
+    assert.equal(steps.length, 3);
+    assert.match(steps[1], /Stripe Dashboard, open Developers > Webhooks/);
+    assert.match(steps[2], /webhook signing secret.*“Webhook signing secret”.*save/);
+    assert.match(await page.locator('#webhook-panel').textContent(), /503/);
+    url = await page.getByLabel('Webhook URL').inputValue();
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), url);
+    assert.equal(await page.getByRole('button', { name: 'Send test webhook' }).count(), 0);
+    await screenshot(page, 'connector-awaiting-secret');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'connector-awaiting-secret-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  test('Stripe\'s webhook meanwhile is answered 503 and logged as awaiting the secret', async () => {
+    const res = await post(secret);
+    assert.equal(res.status, 503);
+    assert.ok(res.headers.get('retry-after'));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const row = page.locator('#webhook-log tbody tr');
+    await waitFor(async () => (await row.count()) === 1, 'one log row');
+    assert.equal(await row.getAttribute('data-status'), 'failed');
+    assert.match(await row.textContent(), /awaiting secret/);
+  });
+
+  test('saving the secret makes it active; Stripe\'s retry books', async () => {
+    await page.getByLabel('Webhook signing secret').fill(secret);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('.notice-ok').getByText('Settings saved.').waitFor();
+    assert.equal(await page.locator('.badges [data-state]').getAttribute('data-state'), 'installed');
+    await page.getByRole('heading', { level: 2, name: 'Webhook', exact: true }).waitFor();
+    assert.equal(await page.locator('details.steps-details #webhook-steps').count(), 1);
+    await page.getByRole('button', { name: 'Send test webhook' }).waitFor();
+    const res = await post(secret);
+    assert.equal(res.status, 200, await res.text());
+  });
+});
+
+describe('settings that are URLs', () => {
+  test('a URL field shows what is typed; only secret fields are masked', async () => {
+    const page = await signIn(server.token);
+    await page.goto(`${server.baseUrl}/connectors#/destinations/new/slack`);
+    const hook = page.getByLabel('Incoming webhook URL');
+    await hook.waitFor();
+    assert.equal(await hook.getAttribute('type'), 'url');
+    await page.goto(`${server.baseUrl}/connectors#/connectors/toggl`);
+    await page.getByLabel('API base URL').waitFor();
+    assert.equal(await page.getByLabel('API base URL').getAttribute('type'), 'url');
+    assert.equal(await page.getByLabel('API token').getAttribute('type'), 'password');
+    await page.close();
+  });
+});
+
+describe('the page and the API agree on every entry\'s plan', () => {
+  const NAMES = { starter: 'Starter', pro: 'Pro', business: 'Business', enterprise: 'Enterprise' };
+
+  test('all 39 cards on all 4 plans: the plan badge is requiredPlan, locked exactly when planAllows is false', async () => {
+    for (const plan of Object.keys(NAMES)) {
+      const t = await server.createTenant(`Plans ${plan} ${crypto.randomBytes(4).toString('hex')}`, plan);
+      const api = (await server.request('/api/connectors', { token: t.token })).json.connectors;
+      assert.equal(api.length, 39);
+      const page = await signIn(t.token);
+      const cards = await page.locator('li.card').evaluateAll((els) => els.map((el) => ({
+        slug: el.dataset.slug,
+        plan: el.querySelector('.badge.plan').textContent,
+        state: el.querySelector('[data-state]').dataset.state,
+        text: el.textContent,
+      })));
+      assert.equal(cards.length, 39);
+      for (const entry of api) {
+        const c = cards.find((x) => x.slug === entry.slug);
+        assert.equal(c.plan, NAMES[entry.requiredPlan], `${plan}/${entry.slug} badge`);
+        assert.equal(c.state === 'locked', !entry.planAllows, `${plan}/${entry.slug} state ${c.state}`);
+        if (!entry.planAllows)
+          assert.ok(c.text.includes(`needs ${NAMES[entry.requiredPlan]}`), `${plan}/${entry.slug}: ${c.text}`);
+      }
+      await page.close();
+    }
+  });
+});
+
 describe('a Starter tenant', () => {
   test('sees locked connectors with the plan they need, and cannot install them', async () => {
     const t = await server.createTenant(`Starter ${crypto.randomBytes(4).toString('hex')}`, 'starter');
@@ -555,6 +676,10 @@ describe('a Starter tenant', () => {
     assert.match(await card(page, 'slack').textContent(), /needs Pro/); // no destinations on Starter
     assert.equal(await card(page, 'stripe').locator('[data-state]').getAttribute('data-state'), 'available');
     assert.match(await page.locator('#catalog-usage').textContent(), /Starter plan includes no destinations/);
+    // what apiAccess means, and that the admin REST API works on every plan
+    const facts = await page.locator('#plan-facts').textContent();
+    assert.match(facts, /API access \(MCP and integration tokens\) needs the Business plan/);
+    assert.match(facts, /admin REST API, which this page uses, works on every plan/);
     await screenshot(page, 'catalog-starter');
 
     await adyen.getByRole('link', { name: 'Adyen' }).click();

@@ -26,7 +26,18 @@ const RELEASE = path.resolve(REPO_ROOT, process.env.CONNECTORD_UPGRADE_BIN ||
 
 // Members this build answers differently on purpose, as "path of the value": why. Each entry
 // is a documented change of the API; everything else the release answered must stay.
-const CHANGED = new Map([]);
+const CHANGED = new Map([
+  // issue 11: DATEV takes the chart and the fiscal year start from the tenant's settings;
+  // the connector keeps only the advisor's numbers (the store's step 7 moved the year start)
+  ['GET books /api/connectors/datev.settings', 'datev has no chart or fiscalYearStart field'],
+  ['GET books /api/connectors/datev.config.fiscalYearStart', 'now the settings\' MM-DD'],
+  ['GET books /api/connectors/datev.config.chart', 'now the settings\' chart'],
+  ['GET books /api/exports/datev?from=2026-01-01&to=2026-12-31',
+   'an EKR tenant is refused for its chart, no longer for the connector\'s'],
+  // issue 11: requiredPlan is the lowest plan that allows an entry; destinations need Pro
+  ...Array.from({ length: 20 }, (_, i) => [`GET books /api/connectors.connectors[${19 + i}].requiredPlan`,
+                                           'destinations need Pro (Starter has no slots)']),
+]);
 
 let dir;
 let port; // one address for every server, as an operator keeps it: webhook URLs name it
@@ -91,6 +102,7 @@ function assertKept(now, was, where) {
     assert.ok(now !== null && typeof now === 'object' && !Array.isArray(now),
               `${where}: was an object, now ${JSON.stringify(now)}`);
     for (const k of Object.keys(was)) {
+      if (CHANGED.has(`${where}.${k}`)) continue;
       assert.ok(k in now, `${where}.${k}: gone (was ${JSON.stringify(was[k])})`);
       assertKept(now[k], was[k], `${where}.${k}`);
     }
@@ -155,7 +167,8 @@ before(async () => {
                                      '--tenant', B.tenantId]);
   assert.equal(summary.code, 0, summary.stderr);
 
-  await installDatev(release, B.token);
+  // the release's datev kept the chart and the fiscal year start (MMDD) in its config
+  await installDatev(release, B.token, { fiscalYearStart: '0101', chart: 'skr03' });
   res = await release.request('/api/connectors/finanzonline/install', {
     method: 'POST', token: B.token,
     json: { config: { participantId: 'T1234567ab', userId: 'WSUSER01', pin: 'pin4711',
@@ -233,7 +246,7 @@ describe('a store made by the previous release', () => {
     for (const [p, was] of seen) {
       const got = now.get(p);
       assert.equal(got.status, was.status, `GET ${p}: ${was.status} before, ${got.status} now`);
-      if (typeof was.body === 'string') assert.equal(got.body, was.body, `GET ${p}`);
+      if (typeof was.body === 'string' && !CHANGED.has(`GET ${p}`)) assert.equal(got.body, was.body, `GET ${p}`);
       else assertKept(got.body, was.body, `GET ${p}`);
     }
     const migrate = await current.cli(['migrate']);

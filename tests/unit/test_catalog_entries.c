@@ -39,8 +39,9 @@ static const struct expect seed_000[] = {
     {"adyen", "payments", KIND_WEBHOOK, "pro", "apiKey* hmacKey*"},
     {"gocardless", "payments", KIND_HYBRID, "pro", "webhookSecret* secretId secretKey*"},
     {"finanzonline", "accounting", KIND_API, "pro", "participantId userId pin* taxNumber"},
-    {"datev", "accounting", KIND_API, "starter",
-     "consultantNumber clientNumber fiscalYearStart accountLength? chart"},
+    /* seed 000: "Berater-Nr. + Mandanten-Nr."; the chart and the fiscal year start are the
+     * tenant's settings */
+    {"datev", "accounting", KIND_API, "starter", "consultantNumber clientNumber accountLength?"},
     {"slack-assistant", "communication", KIND_HYBRID, "pro", "botToken* signingSecret*"},
     {"telegram-assistant", "communication", KIND_HYBRID, "pro", "botToken* botUsername"},
     {"whatsapp", "communication", KIND_HYBRID, "business",
@@ -294,6 +295,14 @@ static void test_every_schema_well_formed(void **state)
                     fail_msg("%s.%s: pattern does not compile", m->slug, f->key);
                 regfree(&re);
             }
+            /* A field error says the format in words: every pattern has them. */
+            if ((f->pattern != NULL) != (f->format != NULL && f->format[0]))
+                fail_msg("%s.%s: a pattern needs its format in words", m->slug, f->key);
+            /* Only a webhook's own credential can wait for the URL to be registered. */
+            if ((f->flags & SETTING_AWAITABLE) &&
+                (!(f->flags & SETTING_REQUIRED) || !catalog_kind_has_webhook(m->kind)))
+                fail_msg("%s.%s: awaitable, but not a webhook's required credential", m->slug,
+                         f->key);
             if (catalog_field_is_secret(f) && f->default_value)
                 fail_msg("%s.%s: a secret has no default", m->slug, f->key);
             if (f->default_value)
@@ -407,7 +416,7 @@ static void test_field_lookup(void **state)
     assert_int_equal(schema_len(slack), 1);
     assert_null(catalog_field_find(slack, "autoPost"));
     assert_int_equal(schema_len(catalog_find("paypal")), 1 + 7 + 1);
-    assert_int_equal(schema_len(catalog_find("datev")), 5);
+    assert_int_equal(schema_len(catalog_find("datev")), 3);
 
     assert_true(catalog_field_is_secret(catalog_field_find(stripe, "webhookSecret")));
     assert_false(catalog_field_is_secret(catalog_field_find(stripe, "autoPost")));
@@ -437,11 +446,6 @@ static void test_patterns_on_examples(void **state)
         {"datev", "consultantNumber", "123", false},
         {"datev", "clientNumber", "99999", true},
         {"datev", "clientNumber", "123456", false},
-        {"datev", "fiscalYearStart", "0101", true},
-        {"datev", "fiscalYearStart", "0701", true},
-        {"datev", "fiscalYearStart", "1301", false},
-        {"datev", "fiscalYearStart", "0100", false},
-        {"datev", "fiscalYearStart", "01-01", false},
         {"finanzonline", "taxNumber", "12-345/6789", true},
         {"finanzonline", "taxNumber", "123456789", true},
         {"finanzonline", "taxNumber", "12345678", false},
@@ -488,6 +492,106 @@ static void test_patterns_on_examples(void **state)
     }
 }
 
+/* Field errors say what is expected in words. */
+static void test_expected_in_words(void **state)
+{
+    char out[256];
+    const struct connector_manifest *stripe = catalog_find("stripe");
+    catalog_field_expected(catalog_field_find(stripe, "direction"), out, sizeof out);
+    assert_string_equal(out, "one of: expense, revenue");
+    catalog_field_expected(catalog_field_find(stripe, "expenseAccount"), out, sizeof out);
+    assert_string_equal(out, "4 to 8 digits");
+    catalog_field_expected(catalog_field_find(stripe, "autoPost"), out, sizeof out);
+    assert_string_equal(out, "true or false");
+    catalog_field_expected(catalog_field_find(catalog_find("datev"), "accountLength"), out,
+                           sizeof out);
+    assert_string_equal(out, "a whole number from 4 to 8");
+    catalog_field_expected(catalog_field_find(stripe, "vatRate"), out, 12);
+    assert_string_equal(out, "one of: 20,"); /* cut, still a string */
+
+    json_t *errors = NULL;
+    struct error err = {0};
+    json_t *config = json_pack("{s:s, s:s}", "direction", "up", "expenseAccount", "12");
+    assert_int_equal(catalog_config_validate(stripe, config, NULL, NULL, &errors, &err), -1);
+    assert_int_equal(err.code, ERR_VALIDATION);
+    assert_int_equal(json_array_size(errors), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "message")),
+                        "direction must be one of: expense, revenue");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 1), "message")),
+                        "expenseAccount must be 4 to 8 digits");
+    json_decref(errors);
+    json_decref(config);
+}
+
+/* A change keeps what it leaves out; null resets; an awaitable secret may be missing. */
+static void test_validate_as_a_change(void **state)
+{
+    const struct connector_manifest *stripe = catalog_find("stripe");
+    const struct connector_manifest *mollie = catalog_find("mollie");
+    json_t *errors = NULL;
+    struct error err = {0};
+    json_t *empty = json_object();
+    json_t *reset = json_pack("{s:n}", "apiKey");
+    json_t *stored = json_pack("{s:{s:s}}", "apiKey", "sealed", "v1.x");
+
+    /* stripe's webhook secret may wait; mollie's API key may not */
+    assert_int_equal(catalog_config_validate(stripe, empty, NULL, NULL, &errors, &err), 0);
+    assert_true(catalog_config_awaiting(stripe, empty, empty));
+    assert_int_equal(catalog_config_validate(mollie, empty, NULL, NULL, &errors, &err), -1);
+    json_decref(errors);
+    /* stored and left out: kept; stored and reset with null: refused */
+    assert_int_equal(catalog_config_validate(mollie, empty, empty, stored, &errors, &err), 0);
+    assert_int_equal(catalog_config_validate(mollie, reset, empty, stored, &errors, &err), -1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "message")),
+                        "apiKey is required and cannot be reset: text");
+    json_decref(errors);
+    assert_false(catalog_config_awaiting(mollie, empty, empty));
+
+    json_decref(empty);
+    json_decref(reset);
+    json_decref(stored);
+}
+
+static void test_store_keeps_what_is_left_out(void **state)
+{
+    static const unsigned char key[32] = {1};
+    const struct connector_manifest *stripe = catalog_find("stripe");
+    json_t *prev_plain = json_pack("{s:b, s:s, s:s, s:s}", "autoPost", 0, "direction", "revenue",
+                                   "vatRate", "20", "expenseAccount", "4400");
+    json_t *prev_secrets = json_pack("{s:{s:s, s:s}}", "webhookSecret", "sealed", "v1.x",
+                                     "hint", "abcd");
+    json_t *input = json_pack("{s:b, s:n}", "autoPost", 1, "expenseAccount");
+    json_t *plain = NULL, *secrets = NULL, *changed = NULL;
+    struct error err = {0};
+    assert_int_equal(catalog_config_store(stripe, input, prev_plain, prev_secrets, key, "t/c",
+                                          &plain, &secrets, &changed, &err),
+                     0);
+    assert_true(json_is_true(json_object_get(plain, "autoPost")));
+    assert_string_equal(json_string_value(json_object_get(plain, "direction")), "revenue");
+    assert_string_equal(json_string_value(json_object_get(plain, "vatRate")), "20");
+    assert_null(json_object_get(plain, "expenseAccount"));
+    assert_true(json_equal(secrets, prev_secrets));
+    assert_int_equal(json_array_size(changed), 2); /* autoPost, expenseAccount */
+    json_decref(plain);
+    json_decref(secrets);
+    json_decref(changed);
+
+    /* null takes a secret away: the install awaits it again */
+    json_t *drop = json_pack("{s:n}", "webhookSecret");
+    assert_int_equal(catalog_config_store(stripe, drop, prev_plain, prev_secrets, key, "t/c",
+                                          &plain, &secrets, &changed, &err),
+                     0);
+    assert_null(json_object_get(secrets, "webhookSecret"));
+    assert_true(catalog_config_awaiting(stripe, plain, secrets));
+    json_decref(plain);
+    json_decref(secrets);
+    json_decref(changed);
+    json_decref(drop);
+    json_decref(input);
+    json_decref(prev_plain);
+    json_decref(prev_secrets);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +606,9 @@ int main(void)
         cmocka_unit_test(test_field_lookup),
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_patterns_on_examples),
+        cmocka_unit_test(test_expected_in_words),
+        cmocka_unit_test(test_validate_as_a_change),
+        cmocka_unit_test(test_store_keeps_what_is_left_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -413,13 +413,29 @@ static void test_respond_error_every_code(void **state)
                             error_code_str((enum err_code)c));
         const char *message = json_string_value(json_object_get(inner, "message"));
         assert_non_null(message);
-        if (res.status >= 500 && res.status != 502) /* 502: the outside service's failure */
+        /* 502: the outside service's failure; awaiting_secret: what the provider should do.
+         * Both messages are ours; every other 5xx hides its detail. */
+        if (res.status >= 500 && res.status != 502 && c != ERR_AWAITING_SECRET)
             assert_null(strstr(message, "detail"));
         else
             assert_string_equal(message, err.message);
         json_decref(body);
         buf_free(&res.body);
     }
+}
+
+static void test_respond_error_awaiting_secret_says_why(void **state)
+{
+    struct error err = {0};
+    error_set(&err, ERR_AWAITING_SECRET, "this connector is waiting for its webhook secret");
+    struct http_response res;
+    json_t *body = respond(&res, &err, NULL);
+    assert_int_equal(res.status, 503);
+    json_t *inner = json_object_get(body, "error");
+    assert_string_equal(json_string_value(json_object_get(inner, "code")), "awaiting_secret");
+    assert_string_equal(json_string_value(json_object_get(inner, "message")), err.message);
+    json_decref(body);
+    buf_free(&res.body);
 }
 
 static void test_respond_error_hides_5xx_detail(void **state)
@@ -570,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_error_unknown_code),
         cmocka_unit_test(test_respond_error_shape),
         cmocka_unit_test(test_respond_error_every_code),
+        cmocka_unit_test(test_respond_error_awaiting_secret_says_why),
         cmocka_unit_test(test_respond_error_hides_5xx_detail),
         cmocka_unit_test(test_respond_error_empty_message),
         cmocka_unit_test(test_respond_error_unknown_code),

@@ -52,8 +52,7 @@ async function refund(t, day, { pi, amount, refunded = amount, before = 0, curre
 async function installDatev(server, token, config = {}) {
   const res = await server.request('/api/connectors/datev/install', {
     method: 'POST', token,
-    json: { config: { consultantNumber: '29098', clientNumber: '55003', fiscalYearStart: '0101',
-                      chart: 'skr03', ...config } },
+    json: { config: { consultantNumber: '29098', clientNumber: '55003', ...config } },
   });
   assert.equal(res.status, 201, res.text);
   return res.json;

@@ -35,8 +35,7 @@ const SEED_000 = [
              ['taxNumber', false, true]] },
   { slug: 'datev', category: 'accounting', kind: 'api', plan: 'starter',
     fields: [['consultantNumber', false, true], ['clientNumber', false, true],
-             ['fiscalYearStart', false, true], ['accountLength', false, false],
-             ['chart', false, true]] },
+             ['accountLength', false, false]] },
   { slug: 'slack-assistant', category: 'communication', kind: 'hybrid', plan: 'pro',
     fields: [['botToken', true, true], ['signingSecret', true, true]] },
   { slug: 'telegram-assistant', category: 'communication', kind: 'hybrid', plan: 'pro',
@@ -170,8 +169,7 @@ function validConfig(slug) {
     return { participantId: 'TID' + hex(6), userId: 'USR' + hex(4), pin: secret('pin'),
              taxNumber: '12-345/6789' };
   case 'datev':
-    return { consultantNumber: '12345', clientNumber: '101', fiscalYearStart: '0101',
-             chart: 'skr03' };
+    return { consultantNumber: '12345', clientNumber: '101' };
   case 'slack-assistant': return { botToken: secret('xoxb-'), signingSecret: secret('ss') };
   case 'telegram-assistant':
     return { botToken: secret('123456789:AAE'), botUsername: 'AcmeBooksBot' };

@@ -165,7 +165,7 @@ class StripeTenant {
     assert.equal(res.status, 200, res.text);
   }
 
-  // PUT the config (replaces it; the webhook secret, when omitted, is kept).
+  // PUT the config: changes the fields given, keeps those left out (null resets one).
   async configure(config) {
     const res = await this.server.request('/api/connectors/stripe/config', {
       method: 'PUT', token: this.token, json: { config },
