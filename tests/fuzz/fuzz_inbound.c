@@ -141,8 +141,8 @@ static int ok_handler(struct http_request *req, struct http_response *res, struc
 static void fuzz_path(char *text)
 {
     static const struct route routes[] = {
-        {"GET", "/connectors/:file", ok_handler, 0, 0},
-        {"POST", "/api/payment-import/:provider/:token", ok_handler, 0, 0},
+        {"GET", "/connectors/:file", ok_handler, 0, 0, NULL},
+        {"POST", "/api/payment-import/:provider/:token", ok_handler, 0, 0, NULL},
     };
     struct http_param params[HTTP_MAX_PARAMS];
     size_t index, n_params;

@@ -223,7 +223,7 @@ static void test_unescape_keeps_nul_visible(void **state)
 static void test_router_refuses_control_bytes(void **state)
 {
     (void)state;
-    static const struct route routes[] = {{"GET", "/connectors/:file", ok_handler, 0, 0}};
+    static const struct route routes[] = {{"GET", "/connectors/:file", ok_handler, 0, 0, NULL}};
     static const char *const paths[] = {"/connectors/app.js\x7f.png", "/connectors/a\x01",
                                         "/connectors/a\n", "/connectors/\t"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
