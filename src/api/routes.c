@@ -43,6 +43,7 @@ static const struct route routes[] = {
     /* seed 002: what was booked, for members; the webhook log of a connector, for admins */
     {"GET", "/api/invoices",                       api_invoices_list,     AUTH_ROLE_MEMBER, 0},
     {"GET", "/api/invoices/:id",                   api_invoice_get,       AUTH_ROLE_MEMBER, 0},
+    {"POST", "/api/invoices/:id/post",             api_invoice_post,      AUTH_ROLE_ADMIN,  ROUTE_JSON},
     {"GET", "/api/suppliers",                      api_suppliers_list,    AUTH_ROLE_MEMBER, 0},
     {"GET", "/api/customers",                      api_customers_list,    AUTH_ROLE_MEMBER, 0},
     {"GET", "/api/ledger/entries",                 api_ledger_entries,    AUTH_ROLE_MEMBER, 0},

@@ -62,4 +62,14 @@ void pipeline_outcome_free(struct pipeline_outcome *out);
 int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
                   json_t **report, struct error *err);
 
+/* POST /api/invoices/:id/post: the journal entry a booked, unposted invoice would have got
+ * with autoPost on (the connector's accounts and VAT rate today, the provider's own tax
+ * where it sent one; a credit note mirrors its posted original), in one transaction.
+ * ERR_NOT_FOUND (also another tenant's id), ERR_ALREADY_POSTED, ERR_CONFLICT (nothing to
+ * post, or the original of a credit note is not posted), ERR_NOT_INSTALLED (the
+ * connector whose settings decide the accounts is gone), ERR_VALIDATION (a VAT rate the
+ * chart lacks). */
+int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
+                          const char *invoice_id, struct error *err);
+
 #endif

@@ -87,6 +87,7 @@ int store_commit(struct store *s, struct store_conn *conn, struct error *err); /
 void store_rollback(struct store *s, struct store_conn *conn);
 const char *store_row_text(const struct store_row *row, int col); /* "" for NULL */
 int64_t store_row_int(const struct store_row *row, int col);
+bool store_row_is_null(const struct store_row *row, int col);
 /* Copies a text column into a fixed buffer; fails (ERR_STORE) when it does not fit. */
 int store_row_copy(const struct store_row *row, int col, char *out, size_t cap);
 
