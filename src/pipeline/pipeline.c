@@ -199,11 +199,14 @@ static void links_merge(struct payment *p, const char *parked)
     json_t *d = json_loads(parked, 0, NULL);
     if (!d)
         return;
-    char date[sizeof p->date] = "";
+    /* The document's number and date win over the payment's defaults (its own id). */
+    char date[sizeof p->date] = "", number[sizeof p->invoice_number] = "";
     take_text(d, "date", date, sizeof date);
     if (date[0])
         memcpy(p->date, date, sizeof p->date);
-    take_text(d, "invoiceNumber", p->invoice_number, sizeof p->invoice_number);
+    take_text(d, "invoiceNumber", number, sizeof number);
+    if (number[0])
+        memcpy(p->invoice_number, number, sizeof p->invoice_number);
     take_text(d, "customerId", p->customer_id, sizeof p->customer_id);
     take_text(d, "customerEmail", p->customer_email, sizeof p->customer_email);
     take_text(d, "customerName", p->customer_name, sizeof p->customer_name);
