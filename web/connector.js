@@ -9,6 +9,7 @@ import {
 } from './dom.js';
 import { kindName, neededPlan } from './catalog.js';
 import { settingsFields } from './settings-form.js';
+import { actionBadge, eventsToEnable, reviewSection } from './review.js';
 
 const LOG_PAGE = 20;
 const LOG_STATUSES = ['processed', 'duplicate', 'failed', 'invalid_signature'];
@@ -142,6 +143,7 @@ function webhookSection(entry) {
         `Paste this URL into ${entry.name}'s webhook settings. Treat it like a password: `,
         'anyone who has it can post to this tenant. Reinstalling makes a new one.'),
       copied),
+    eventsToEnable(entry),
     h('div', { class: 'actions' }, test),
     result);
 }
@@ -163,6 +165,7 @@ function logSection(entry) {
       h('td', { 'data-label': 'Received' }, time(r.receivedAt)),
       h('td', { 'data-label': 'Event' }, h('code', {}, r.event || '—')),
       h('td', { 'data-label': 'Status' }, statusBadge(r.status)),
+      h('td', { 'data-label': 'Action' }, actionBadge(r.action)),
       h('td', { 'data-label': 'External ID' }, r.externalId ? h('code', {}, r.externalId) : '—'),
       h('td', { 'data-label': 'Details' }, details || '—'));
   }
@@ -188,7 +191,7 @@ function logSection(entry) {
 
   const table = h('table', { class: 'log', id: 'webhook-log' },
     h('caption', { class: 'sr-only' }, `Webhooks ${entry.name} received, newest first`),
-    h('thead', {}, h('tr', {}, ['Received', 'Event', 'Status', 'External ID', 'Details']
+    h('thead', {}, h('tr', {}, ['Received', 'Event', 'Status', 'Action', 'External ID', 'Details']
       .map((t) => h('th', { scope: 'col' }, t)))),
     tbody);
   more.addEventListener('click', () => busy(more, () => load(false)));
@@ -239,6 +242,11 @@ function renderConnector(view, ctx, entry, message) {
       const log = logSection(entry);
       parts.push(log.el);
       log.load();
+      if (entry.category === 'payments') {
+        const review = reviewSection(entry);
+        parts.push(review.el);
+        review.load();
+      }
     }
   }
   view.replaceChildren(...parts);
