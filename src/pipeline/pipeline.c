@@ -422,6 +422,15 @@ static json_t *payment_data(const struct booking_ctx *b, const struct payment *p
                           "amount", amount, "currency", p->amount.currency, "amountMinor",
                           (json_int_t)p->amount.minor, "invoiceNumber", p->invoice_number,
                           "invoiceDate", p->date, "direction", expense ? "expense" : "revenue");
+    /* payment.verified comes for every verified payment: the outcome says which it was. */
+    static const char *const outcomes[] = {[PAYMENT_SETTLED] = "settled",
+                                           [PAYMENT_FAILED] = "failed",
+                                           [PAYMENT_REFUNDED] = "refunded",
+                                           [PAYMENT_IGNORED] = "ignored"};
+    if (d)
+        json_object_set_new(d, "outcome", json_string(outcomes[p->kind]));
+    if (d && p->kind == PAYMENT_FAILED)
+        json_object_set_new(d, "reason", json_string(p->event));
     if (d && booked) {
         json_object_set_new(d, "invoiceId", json_string(inv->id));
         json_object_set_new(d, "party", json_pack("{s:s, s:s, s:s, s:s}", "id", inv->party_id,
@@ -457,11 +466,8 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
     }
     if (emit(b, tx, "payment.verified", payment_data(b, p, inv, booked), err) < 0)
         return -1;
-    if (p->kind == PAYMENT_FAILED) {
-        json_t *d = payment_data(b, p, inv, false);
-        json_object_set_new(d, "reason", json_string(p->event));
-        return emit(b, tx, "payment.failed", d, err);
-    }
+    if (p->kind == PAYMENT_FAILED)
+        return emit(b, tx, "payment.failed", payment_data(b, p, inv, false), err);
     return 0;
 }
 
