@@ -274,12 +274,22 @@ static int links_decide(struct booking_ctx *b, struct store_tx *tx, struct payme
     case PAYMENT_LINK_WAIT:
         if (st->linked)
             return 0;
+        if (links_park(b, tx, p, err) < 0)
+            return -1;
+        /* A link written meanwhile by a concurrent transaction (PostgreSQL) makes the park
+         * a no-op; the second look sees it, so the details are booked, not lost. */
+        free(st->parked);
+        st->parked = NULL;
+        if (links_resolve(b, tx, p, st, err) < 0)
+            return -1;
+        if (st->linked)
+            return 0;
         *book = *link = false;
         snprintf(detail, detail_cap,
                  "%.60s waits for the event that names its payment (Stripe: "
                  "invoice_payment.paid); no action taken yet",
                  p->external_id);
-        return links_park(b, tx, p, err);
+        return 0;
     case PAYMENT_LINK_ONLY:
         if (st->parked) {
             links_merge(p, st->parked);

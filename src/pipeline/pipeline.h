@@ -4,7 +4,10 @@
  * verify with the provider, parse, then for each payment resolve the supplier (or the
  * customer), write the invoice (the unique key decides duplicates), post to the ledger
  * when auto-post is on, and log; all of one request commits in one transaction, and the
- * outcome (status and body) is only final once that commit returned. */
+ * outcome (status and body) is only final once that commit returned. A payment a provider
+ * names by several ids (Stripe) first finds, through its payment links, the external id it
+ * is booked under, or waits for the event that links it (enum payment_link_role). Each log
+ * row says what the webhook did to the books (its action). */
 #ifndef CONNECTORD_PIPELINE_H
 #define CONNECTORD_PIPELINE_H
 
