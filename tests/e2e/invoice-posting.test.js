@@ -10,6 +10,7 @@ const { after, before, describe, test } = require('node:test');
 const { startServer } = require('./lib/server');
 const { StripeTenant, assertBalanced, assertError, chargeRefunded, invoicePaid } =
   require('./lib/stripe');
+const { datevExport, installDatev } = require('./lib/accounting');
 
 let server;
 
@@ -112,6 +113,35 @@ describe('POST /api/invoices/:id/post', () => {
     assert.ok(balances.every((b) => /^-?0\.00$/.test(b.balance)), JSON.stringify(balances));
     await assertBalanced(t);
   });
+
+  test('until posted a payment is in no VAT return and no DATEV export; then it is',
+    async () => {
+      const paidAt = Math.floor(Date.parse('2026-03-10T12:00:00Z') / 1000);
+      // the Austrian return, from an EKR tenant
+      const at = await StripeTenant.create(server, { direction: 'revenue', vatRate: '20' });
+      const atPay = (await at.send(invoicePaid({ amount: 12000, paidAt }).body)).json.results[0];
+      const vat = async () => (await at.get('/api/vat-returns/at?period=2026-03')).json.tax.KZ022;
+      assert.equal(await vat(), '0.00');
+      assert.equal((await post(at, atPay.invoiceId)).status, 200);
+      assert.equal(await vat(), '20.00');
+
+      // the DATEV export, from an SKR03 tenant
+      const de = await StripeTenant.create(server, { direction: 'revenue', vatRate: '19' });
+      const settings = await server.request('/api/settings', { method: 'PUT', token: de.token,
+                                                               json: { chart: 'skr03' } });
+      assert.equal(settings.status, 200, settings.text);
+      await installDatev(server, de.token);
+      const dePay = (await de.send(invoicePaid({ amount: 11900, paidAt, number: 'WAIT-1' }).body))
+        .json.results[0];
+      const datev = async () => {
+        const res = await datevExport(server, de.token, '2026-03-01', '2026-03-31');
+        assert.equal(res.status, 200, res.bytes.toString('utf8'));
+        return res.bytes.toString('latin1');
+      };
+      assert.doesNotMatch(await datev(), /WAIT-1/);
+      assert.equal((await post(de, dePay.invoiceId)).status, 200);
+      assert.match(await datev(), /WAIT-1/);
+    });
 
   test('a zero invoice waits for nothing: not listed as waiting, and nothing to post',
     async () => {
