@@ -12,6 +12,7 @@ import {
 } from './dom.js';
 import { kindName, neededPlan } from './catalog.js';
 import { settingsFields } from './settings-form.js';
+import { actionBadge, eventsToEnable, reviewSection } from './review.js';
 
 const LOG_PAGE = 20;
 const LOG_STATUSES = ['processed', 'duplicate', 'failed', 'invalid_signature'];
@@ -163,6 +164,7 @@ function webhookSection(entry) {
         `Paste this URL into ${entry.name}'s webhook settings. Treat it like a password: `,
         'anyone who has it can post to this tenant. Reinstalling makes a new one.'),
       copied),
+    eventsToEnable(entry),
     waiting
       ? [steps, notice('info', h('p', {},
           `Until the secret is saved, webhooks to this URL are answered “try again later” (503), `,
@@ -189,6 +191,7 @@ function logSection(entry) {
       h('td', { 'data-label': 'Received' }, time(r.receivedAt)),
       h('td', { 'data-label': 'Event' }, h('code', {}, r.event || '—')),
       h('td', { 'data-label': 'Status' }, statusBadge(r.status)),
+      h('td', { 'data-label': 'Action' }, actionBadge(r.action)),
       h('td', { 'data-label': 'External ID' }, r.externalId ? h('code', {}, r.externalId) : '—'),
       h('td', { 'data-label': 'Details' }, details || '—'));
   }
@@ -214,7 +217,7 @@ function logSection(entry) {
 
   const table = h('table', { class: 'log', id: 'webhook-log' },
     h('caption', { class: 'sr-only' }, `Webhooks ${entry.name} received, newest first`),
-    h('thead', {}, h('tr', {}, ['Received', 'Event', 'Status', 'External ID', 'Details']
+    h('thead', {}, h('tr', {}, ['Received', 'Event', 'Status', 'Action', 'External ID', 'Details']
       .map((t) => h('th', { scope: 'col' }, t)))),
     tbody);
   more.addEventListener('click', () => busy(more, () => load(false)));
@@ -267,6 +270,11 @@ function renderConnector(view, ctx, entry, message) {
       const log = logSection(entry);
       parts.push(log.el);
       log.load();
+      if (entry.category === 'payments') {
+        const review = reviewSection(entry);
+        parts.push(review.el);
+        review.load();
+      }
     }
   }
   view.replaceChildren(...parts);

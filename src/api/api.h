@@ -63,6 +63,7 @@ int api_audit_list(struct http_request *req, struct http_response *res, struct e
 /* The read APIs over the books (invoices.c, parties.c, ledger.c, webhook_logs.c). */
 int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_invoice_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_post(struct http_request *req, struct http_response *res, struct error *err);
 int api_suppliers_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_customers_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_ledger_entries(struct http_request *req, struct http_response *res, struct error *err);

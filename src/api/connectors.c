@@ -137,6 +137,12 @@ static int detail_json(struct app *app, const struct connector_manifest *m,
     json_object_set_new(o, "settings", catalog_schema_json(m));
     if (m->webhook_setup)
         json_object_set_new(o, "webhookSetup", json_string(m->webhook_setup));
+    if (m->webhook_events) {
+        json_t *events = json_array();
+        for (size_t i = 0; events && m->webhook_events[i]; i++)
+            json_array_append_new(events, json_string(m->webhook_events[i]));
+        json_object_set_new(o, "webhookEvents", events);
+    }
     if (in) {
         char *url = NULL;
         if (webhook_url(app, in, &url, err) < 0) {

@@ -1,15 +1,22 @@
 /* api/invoices.c - what the pipeline booked, as seed 002 shows an invoice; members may read:
- *   GET /api/invoices      ?source= &supplier= &customer= &type= &from= &to= &limit= &cursor=
+ *   GET /api/invoices      ?source= &supplier= &customer= &type= &from= &to= &posted=
+ *                          &limit= &cursor=
  *   GET /api/invoices/:id
+ * and admins post one that waits for review (autoPost off):
+ *   POST /api/invoices/:id/post
+ * Until it is posted an invoice has no journal entry, so it is in no DATEV export and no
+ * VAT return; "posted" says which it is.
  * The counterpart is "supplierId" or "customerId" by the party's role, so a credit note
  * names the same side as the invoice it corrects. Amounts are decimal strings in the
  * currency's own decimals. Another tenant's id is simply not found. */
 #include <string.h>
 
 #include "api/listing.h"
+#include "pipeline/pipeline.h"
 
 static const char *const invoice_types[] = {"eingangsrechnung", "ausgangsrechnung", "gutschrift",
                                             NULL};
+static const char *const posted_values[] = {"true", "false", NULL};
 
 static json_t *invoice_json(const struct invoice *inv, enum party_role role)
 {
@@ -33,6 +40,10 @@ static json_t *invoice_json(const struct invoice *inv, enum party_role role)
     rc |= json_object_set_new(o, "journalEntryId",
                               inv->journal_entry_id[0] ? json_string(inv->journal_entry_id)
                                                        : json_null());
+    rc |= json_object_set_new(o, "totalTax", inv->has_tax ? listing_json_money(inv->tax_minor,
+                                                                              inv->currency)
+                                                         : json_null());
+    rc |= json_object_set_new(o, "posted", json_boolean(inv->journal_entry_id[0]));
     rc |= json_object_set_new(o, "createdAt", json_string(inv->created_at));
     if (rc) {
         json_decref(o);
@@ -77,7 +88,8 @@ int api_invoices_list(struct http_request *req, struct http_response *res, struc
         listing_query_text(req, "supplier", CRYPTO_ID_MAX - 1, &f.supplier_id, err) < 0 ||
         listing_query_text(req, "customer", CRYPTO_ID_MAX - 1, &f.customer_id, err) < 0 ||
         listing_query_choice(req, "type", invoice_types, &f.type, err) < 0 ||
-        listing_query_range(req, &f.from, &f.to, err) < 0)
+        listing_query_range(req, &f.from, &f.to, err) < 0 ||
+        listing_query_choice(req, "posted", posted_values, &f.posted, err) < 0)
         return -1;
     struct invoice_page pg = {.list = json_array(), .limit = page.limit};
     if (!pg.list)
@@ -102,6 +114,22 @@ int api_invoice_get(struct http_request *req, struct http_response *res, struct 
     enum party_role role;
     if (store_invoice_get(app->store, req->principal->tenant_id, http_request_param(req, "id"),
                           &inv, &role, err) < 0)
+        return -1;
+    return http_respond_json(res, 200, invoice_json(&inv, role), err);
+}
+
+int api_invoice_post(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    const char *tenant = req->principal->tenant_id;
+    const char *id = http_request_param(req, "id");
+    struct pipeline_env env = {.store = app->store,
+                               .master_key = app->master_key,
+                               .trusted_cert_prefix = app->trusted_cert_prefix};
+    struct invoice inv;
+    enum party_role role;
+    if (pipeline_post_invoice(&env, tenant, id, err) < 0 ||
+        store_invoice_get(app->store, tenant, id, &inv, &role, err) < 0)
         return -1;
     return http_respond_json(res, 200, invoice_json(&inv, role), err);
 }

@@ -1,6 +1,7 @@
 /* api/webhook_logs.c - GET /api/connectors/:slug/webhook-logs (admin): every webhook the
  * connector received, newest first, in seed 002's shape: a JSON array of {id, provider,
- * event, status, externalId, receivedAt, processedAt}, plus "error" for failures and
+ * event, status, externalId, receivedAt, processedAt}, with "action" beside the status (what a
+ * processed webhook did to the books: booked, credit_note, or none), plus "error" for failures and
  * "detail" when the pipeline noted one. ?status= keeps one status; ?limit= and ?cursor= page,
  * and because the body is a bare array the next page's cursor travels in the X-Next-Cursor
  * header (absent on the last page). Raw bodies and signature headers are never shown. */
@@ -36,6 +37,7 @@ static int add_log(void *ctx, const struct webhook_log_record *rec)
         rc |= json_object_set_new(o, "provider", listing_json_text(rec->provider));
         rc |= json_object_set_new(o, "event", listing_json_text(rec->event));
         rc |= json_object_set_new(o, "status", listing_json_text(rec->status));
+        rc |= json_object_set_new(o, "action", listing_json_text(rec->action));
         rc |= json_object_set_new(o, "externalId", listing_json_text(rec->external_id));
         rc |= json_object_set_new(o, "receivedAt", json_string(rec->received_at));
         rc |= json_object_set_new(o, "processedAt", json_string(rec->processed_at));

@@ -67,6 +67,10 @@ struct connector_manifest {
     const struct setting_field *fields; /* the connector's own fields */
     size_t n_fields;
     unsigned caps;
+    /* Payment connectors: the provider's event types to enable at the provider, as the
+     * provider names them, exactly those its file in inbound/providers/ books (settles,
+     * fails or refunds); NULL-terminated. NULL for the others. */
+    const char *const *webhook_events;
 };
 
 /* The table. */

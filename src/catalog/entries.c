@@ -450,6 +450,38 @@ static const struct setting_field xero_fields[] = {
              "xero-tenant-id header"},
 };
 
+/* ---- The events each payment provider's file books ------------------------------------ */
+
+/* Stripe: invoices (before basil they name their payment intent; from basil on
+ * invoice_payment.paid links them to it), Checkout and Payment Links, payment intents and
+ * charges without an invoice, their failures and refunds. */
+static const char *const stripe_events[] = {
+    "invoice.paid", "invoice.payment_succeeded", "invoice_payment.paid",
+    "invoice.payment_failed", "checkout.session.completed", "payment_intent.succeeded",
+    "payment_intent.payment_failed", "charge.succeeded", "charge.failed", "charge.refunded",
+    NULL};
+static const char *const paypal_events[] = {"PAYMENT.CAPTURE.COMPLETED",
+                                            "PAYMENT.CAPTURE.DENIED",
+                                            "PAYMENT.CAPTURE.DECLINED",
+                                            "PAYMENT.CAPTURE.REFUNDED", NULL};
+/* Klarna pushes to the order's merchant_urls.push (Checkout) or notifies pending orders
+ * (Payments); either way the order is fetched and its status booked. */
+static const char *const klarna_events[] = {"push", "FRAUD_RISK_ACCEPTED", "FRAUD_RISK_REJECTED",
+                                            "FRAUD_RISK_STOPPED", NULL};
+static const char *const sumup_events[] = {"CHECKOUT_STATUS_CHANGED", NULL};
+/* Mollie calls the payment's webhookUrl on every status change; there is nothing to pick. */
+static const char *const mollie_events[] = {"payment status changes (paid, failed, canceled, "
+                                            "expired) and refunds",
+                                            NULL};
+static const char *const revolut_events[] = {
+    "TransactionCreated", "TransactionStateChanged", "ORDER_COMPLETED",
+    "ORDER_PAYMENT_DECLINED", "ORDER_PAYMENT_FAILED", "ORDER_FAILED", NULL};
+static const char *const adyen_events[] = {"AUTHORISATION", "REFUND", NULL};
+static const char *const gocardless_events[] = {
+    "payments.confirmed", "payments.paid_out", "payments.failed", "payments.cancelled",
+    "payments.customer_approval_denied", "payments.charged_back", "refunds.paid",
+    "refunds.refund_settled", NULL};
+
 /* ---- The table ------------------------------------------------------------------------ */
 
 #define PAY CATALOG_CAP_PAYMENT
@@ -463,42 +495,50 @@ static const struct connector_manifest manifests[] = {
      "In the Stripe Dashboard, open Developers > Webhooks, add an endpoint, paste "
      "this URL as its endpoint URL and select the invoice, payment intent, checkout "
      "session and charge events",
-     FIELDS(stripe_fields), .caps = PAY},
+     FIELDS(stripe_fields), .caps = PAY,
+     .webhook_events = stripe_events},
     {.slug = "paypal", .name = "PayPal", .description = "Payment notifications",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
      .auth_label = "Webhook-ID", .webhook_setup =
      "In the PayPal developer dashboard, open Apps & Credentials, choose your app, "
      "add a webhook with this URL and select the payment capture events",
-     FIELDS(paypal_fields), .caps = PAY | API},
+     FIELDS(paypal_fields), .caps = PAY | API,
+     .webhook_events = paypal_events},
     {.slug = "klarna", .name = "Klarna", .description = "Sofort, Ratenkauf, Pay Later",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
-     .auth_label = "API Key + Secret", FIELDS(klarna_fields), .caps = PAY | API},
+     .auth_label = "API Key + Secret", FIELDS(klarna_fields), .caps = PAY | API,
+     .webhook_events = klarna_events},
     {.slug = "sumup", .name = "SumUp", .description = "POS / card reader transactions",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
-     .auth_label = "API Key + Merchant Code", FIELDS(sumup_fields), .caps = PAY | API},
+     .auth_label = "API Key + Merchant Code", FIELDS(sumup_fields), .caps = PAY | API,
+     .webhook_events = sumup_events},
     {.slug = "mollie", .name = "Mollie", .description = "Payment confirmations",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",
-     .auth_label = "API Key", FIELDS(mollie_fields), .caps = PAY | API},
+     .auth_label = "API Key", FIELDS(mollie_fields), .caps = PAY | API,
+     .webhook_events = mollie_events},
     {.slug = "revolut", .name = "Revolut Business", .description = "Debit transactions",
      .kind = KIND_HYBRID, .category = "payments", .min_plan = "starter",
      .auth_label = "Webhook Secret", .webhook_setup =
      "In Revolut Business, open the API settings and add a webhook with this URL (or "
      "create it through the Business API's webhooks endpoint)",
-     FIELDS(revolut_fields), .caps = PAY | API},
+     FIELDS(revolut_fields), .caps = PAY | API,
+     .webhook_events = revolut_events},
     {.slug = "adyen", .name = "Adyen",
      .description = "Enterprise payments (online, POS, in-app)", .kind = KIND_WEBHOOK,
      .category = "payments", .min_plan = "pro", .auth_label = "API Key + HMAC",
      .webhook_setup =
      "In the Adyen Customer Area, open Developers > Webhooks, create a Standard "
      "webhook with this URL as its server configuration and generate its HMAC key",
-     FIELDS(adyen_fields), .caps = PAY | API},
+     FIELDS(adyen_fields), .caps = PAY | API,
+     .webhook_events = adyen_events},
     {.slug = "gocardless", .name = "GoCardless",
      .description = "Open Banking (PSD2), 2300+ banks AT/DE", .kind = KIND_HYBRID,
      .category = "payments", .min_plan = "pro", .auth_label = "OAuth",
      .webhook_setup =
      "In the GoCardless dashboard, open Developers > Create > Webhook endpoint and "
      "enter this URL",
-     FIELDS(gocardless_fields), .caps = PAY | API},
+     FIELDS(gocardless_fields), .caps = PAY | API,
+     .webhook_events = gocardless_events},
 
     /* Seed 000: accounting (2). */
     {.slug = "finanzonline", .name = "FinanzOnline",

@@ -47,8 +47,29 @@ enum payment_kind {
     PAYMENT_IGNORED,  /* an event the platform does not book: 200, detail says why */
 };
 
+/* How a settled payment meets the other events of the same payment, when a provider sends
+ * several (Stripe: an invoice, its invoice payment, the payment intent, the charge, a
+ * Checkout session, in any order). The pipeline keeps a link from every id an event names
+ * (external_id and aliases) to the external_id the payment is booked under, so whichever
+ * event comes first books it once and every later one finds that booking. */
+enum payment_link_role {
+    PAYMENT_LINK_BOOK,  /* book now (under a linked external_id if an id is linked) */
+    PAYMENT_LINK_WAIT,  /* book only once an id is linked; until then park the details
+                           under its ids for the event that links them */
+    PAYMENT_LINK_ONLY,  /* names the payment under external_id and its aliases: links them,
+                           and books details parked under an alias; books nothing alone */
+    PAYMENT_LINK_DEFER, /* book unless a LINK_ONLY event has claimed the id for a payment
+                           that another (richer) event books */
+};
+
+#define PAYMENT_ALIASES 3
+
 struct payment {
     enum payment_kind kind;
+    enum payment_link_role link;
+    char aliases[PAYMENT_ALIASES][128]; /* other ids of this payment; "" when unused */
+    bool has_tax;                       /* the provider said how much VAT amount holds */
+    int64_t tax_minor;                  /* that VAT, 0 <= tax_minor < amount.minor */
     char event[64];       /* for the webhook log; the seed's names where they apply */
     char event_id[128];   /* the provider's id of this notification, if any */
     char external_id[128]; /* the payment's id (settled/failed) or the refund's id */

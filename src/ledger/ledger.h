@@ -87,12 +87,19 @@ struct ledger_accounts {
     int vat_rate_bp;                  /* VAT contained in gross amounts; 0: not known */
 };
 
+/* The chart's VAT code of `kind` that a provider's tax figure `tax` in `gross` is at, or
+ * NULL when none fits (see post.c for the tolerance). */
+const struct ledger_vat *ledger_vat_for_tax(const struct ledger_chart *c,
+                                            enum ledger_vat_kind kind, int64_t gross,
+                                            int64_t tax);
 /* The VAT contained in a gross amount at rate_bp, rounded half away from zero. */
 int64_t ledger_vat_of_gross(int64_t gross_minor, int rate_bp);
 
 /* Posts the entry for a settled payment `inv` and links it to the invoice; an amount of
- * zero posts nothing and leaves entry_id empty. ERR_VALIDATION when the accounts name a
- * VAT rate that the chart does not have. */
+ * zero posts nothing and leaves entry_id empty. The VAT is the provider's own figure when
+ * the invoice has one (has_tax), else the accounts' rate. ERR_VALIDATION when the accounts
+ * name a VAT rate that the chart does not have, or the provider's tax fits none;
+ * ERR_ALREADY_POSTED when the invoice is already posted. */
 int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                         const struct ledger_accounts *accounts, const struct invoice *inv,
                         char entry_id[CRYPTO_ID_MAX], struct error *err);

@@ -19,6 +19,35 @@ int64_t ledger_vat_of_gross(int64_t gross_minor, int rate_bp)
     return (int64_t)(num < 0 ? -q : q);
 }
 
+/* The chart's VAT of `kind` whose rate the tax in `gross` is at: the rate the amounts
+ * imply, within the rounding of a minor unit on each (so a tax of 19.00 in 119.00 is 19 %,
+ * and 0.16 in 1.00 is still 19 %). NULL when no rate of the chart fits. */
+const struct ledger_vat *ledger_vat_for_tax(const struct ledger_chart *c,
+                                            enum ledger_vat_kind kind, int64_t gross,
+                                            int64_t tax)
+{
+    if (tax <= 0 || gross <= tax)
+        return NULL;
+    const struct ledger_vat *best = NULL;
+    __int128 best_diff = 0;
+    for (size_t i = 0; i < c->n_vat; i++) {
+        const struct ledger_vat *v = &c->vat[i];
+        if (v->kind != kind || v->rate_bp <= 0)
+            continue;
+        __int128 diff = (__int128)ledger_vat_of_gross(gross, v->rate_bp) - tax;
+        if (diff < 0)
+            diff = -diff;
+        if (!best || diff < best_diff) {
+            best = v;
+            best_diff = diff;
+        }
+    }
+    /* A provider rounds the tax per line item: allow 2 minor units, or 0.05 % of the gross
+     * on large invoices, far below the gap between two rates (19 % and 20 %: 0.7 %). */
+    int64_t tolerance = gross / 2000 > 2 ? gross / 2000 : 2;
+    return best && best_diff <= tolerance ? best : NULL;
+}
+
 static void describe(const struct invoice *inv, const char *what, char *out, size_t cap)
 {
     snprintf(out, cap, "%s %s %s (%s)", what, inv->source, inv->invoice_number, inv->external_id);
@@ -46,18 +75,28 @@ int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
     if (inv->total_gross_minor == 0)
         return 0;
     bool expense = direction == LEDGER_EXPENSE;
+    enum ledger_vat_kind kind = expense ? LEDGER_VAT_INPUT : LEDGER_VAT_OUTPUT;
     const struct ledger_vat *vat = NULL;
-    if (accounts->vat_rate_bp) {
-        enum ledger_vat_kind kind = expense ? LEDGER_VAT_INPUT : LEDGER_VAT_OUTPUT;
+    int64_t gross = inv->total_gross_minor;
+    int64_t tax = 0;
+    if (inv->has_tax) {
+        /* The provider said what the VAT is: that amount, under the chart's code for it. */
+        if (inv->tax_minor != 0 && !(vat = ledger_vat_for_tax(accounts->chart, kind, gross,
+                                                              inv->tax_minor)))
+            return error_set(err, ERR_VALIDATION,
+                             "the provider's tax of %lld in %lld (minor units) is at no VAT "
+                             "rate of the tenant's chart %s",
+                             (long long)inv->tax_minor, (long long)gross, accounts->chart->slug);
+        tax = vat ? inv->tax_minor : 0;
+    } else if (accounts->vat_rate_bp) {
         vat = ledger_vat_for_rate(accounts->chart, kind, accounts->vat_rate_bp);
         if (!vat)
             return error_set(err, ERR_VALIDATION,
                              "the connector's vatRate %d %% is not a VAT rate of the tenant's "
                              "chart %s; change vatRate or the chart in the settings",
                              accounts->vat_rate_bp / 100, accounts->chart->slug);
+        tax = ledger_vat_of_gross(gross, vat->rate_bp);
     }
-    int64_t gross = inv->total_gross_minor;
-    int64_t tax = vat ? ledger_vat_of_gross(gross, vat->rate_bp) : 0;
     const char *code = vat ? vat->code : NULL;
     /* Expense: base and tax debited, clearing credited; revenue the other way round. */
     struct journal_line lines[3];
@@ -125,7 +164,11 @@ int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
         if (!v)
             return error_set(err, ERR_VALIDATION, "entry %s has the unknown VAT code %s",
                              original->journal_entry_id, old[tax].vat_code);
-        vat_minor = ledger_vat_of_gross(gross, v->rate_bp);
+        /* A full refund takes back exactly the tax booked (a provider's own figure may
+         * differ from the rate's rounding); a partial one the rate's share. */
+        int64_t old_tax = old[tax].debit_minor + old[tax].credit_minor;
+        int64_t old_gross = old[counter].debit_minor + old[counter].credit_minor;
+        vat_minor = gross == old_gross ? old_tax : ledger_vat_of_gross(gross, v->rate_bp);
     }
     /* The sides swap: what was debited is credited. */
     bool base_debit = !(b->debit_minor > 0);

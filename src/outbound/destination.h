@@ -110,8 +110,12 @@ int64_t destination_retry_at_ms(const struct destination *d, const struct dest_r
 /* ---- shared rendering helpers (text.c) ------------------------------------------------ */
 
 /* A one-line English summary for people: "Payment settled: 99.00 EUR from Example Buyer
- * GmbH (stripe, ACME-1001)". */
+ * GmbH (stripe, ACME-1001)". A payment.verified of a failed payment says it failed; a test
+ * event ("Send test", data.test true) starts with "[Test] ". */
 int dest_event_summary(const struct dest_event *ev, struct buf *out);
+/* Whether the event is a "Send test" sample (data.test is true): every rendering says so,
+ * in text ("[Test]") or, in structured payloads, with the data's test member. */
+bool dest_event_is_test(const struct dest_event *ev);
 /* Copies at most max_bytes of UTF-8 text, never cutting a character, adding "…" when cut. */
 int dest_text_truncate(const char *text, size_t max_bytes, struct buf *out);
 /* The config string `key`, or NULL. */

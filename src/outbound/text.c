@@ -27,8 +27,28 @@ static const char *party_name(const json_t *party)
     return name && *name ? name : NULL;
 }
 
+bool dest_event_is_test(const struct dest_event *ev)
+{
+    return json_is_true(json_object_get(ev->data, "test"));
+}
+
+/* A payment.verified event says that a payment was genuine, not that it succeeded: its
+ * outcome (settled, failed, refunded) is part of its data. */
+static const char *verified_outcome(const struct dest_event *ev)
+{
+    if (strcmp(ev->type, "payment.verified") != 0)
+        return NULL;
+    const char *outcome = data_str(ev, "outcome");
+    return outcome && (strcmp(outcome, "failed") == 0 || strcmp(outcome, "refunded") == 0)
+               ? outcome
+               : NULL;
+}
+
 int dest_event_summary(const struct dest_event *ev, struct buf *out)
 {
+    /* A "Send test" message must never pass for a real one. */
+    if (dest_event_is_test(ev) && buf_append_str(out, "[Test] ") < 0)
+        return -1;
     const char *amount = data_str(ev, "amount"), *currency = data_str(ev, "currency");
     const char *provider = data_str(ev, "provider"), *number = data_str(ev, "invoiceNumber");
     const json_t *party = json_object_get(ev->data, "party");
@@ -38,7 +58,11 @@ int dest_event_summary(const struct dest_event *ev, struct buf *out)
     int rc = 0;
     if (strcmp(ev->type, "payment.settled") == 0 || strcmp(ev->type, "payment.verified") == 0 ||
         strcmp(ev->type, "payment.failed") == 0) {
-        const char *what = strcmp(ev->type, "payment.settled") == 0    ? "Payment settled"
+        const char *outcome = verified_outcome(ev);
+        const char *what = strcmp(ev->type, "payment.settled") == 0 ? "Payment settled"
+                           : outcome && strcmp(outcome, "failed") == 0
+                               ? "Payment failed (verified)"
+                           : outcome                                  ? "Refund verified"
                            : strcmp(ev->type, "payment.verified") == 0 ? "Payment verified"
                                                                       : "Payment failed";
         rc = buf_printf(out, "%s: %s %s", what, amount ? amount : "?", currency ? currency : "");
@@ -124,25 +148,38 @@ int dest_url(struct dest_request *out, const char *base, const char *path)
 
 /* ---- titles and facts for people -------------------------------------------------------- */
 
+/* Each type's title, and the same marked as a test (a "Send test" message). The outcome
+ * of payment.verified has its own: a failed payment was verified, not paid. */
 static const struct {
     const char *type;
+    const char *outcome; /* payment.verified's outcome, or NULL */
     const char *title;
+    const char *test_title;
 } titles[] = {
-    {"payment.verified", "Payment verified"},
-    {"payment.settled", "Payment settled"},
-    {"payment.failed", "Payment failed"},
-    {"customer.first_payment", "First payment"},
-    {"customer.milestone", "Customer milestone"},
-    {"revenue.daily_summary", "Daily revenue summary"},
-    {"endpoint.created", "Endpoint created"},
-    {"endpoint.pricing_changed", "Endpoint pricing changed"},
+    {"payment.verified", "failed", "Payment failed (verified)", "[Test] Payment failed (verified)"},
+    {"payment.verified", "refunded", "Refund verified", "[Test] Refund verified"},
+    {"payment.verified", NULL, "Payment verified", "[Test] Payment verified"},
+    {"payment.settled", NULL, "Payment settled", "[Test] Payment settled"},
+    {"payment.failed", NULL, "Payment failed", "[Test] Payment failed"},
+    {"customer.first_payment", NULL, "First payment", "[Test] First payment"},
+    {"customer.milestone", NULL, "Customer milestone", "[Test] Customer milestone"},
+    {"revenue.daily_summary", NULL, "Daily revenue summary", "[Test] Daily revenue summary"},
+    {"endpoint.created", NULL, "Endpoint created", "[Test] Endpoint created"},
+    {"endpoint.pricing_changed", NULL, "Endpoint pricing changed",
+     "[Test] Endpoint pricing changed"},
 };
 
 const char *dest_event_title(const struct dest_event *ev)
 {
-    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
-        if (strcmp(titles[i].type, ev->type) == 0)
-            return titles[i].title;
+    const char *outcome = verified_outcome(ev);
+    bool test = dest_event_is_test(ev);
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++) {
+        if (strcmp(titles[i].type, ev->type) != 0)
+            continue;
+        if (titles[i].outcome && (!outcome || strcmp(titles[i].outcome, outcome) != 0))
+            continue;
+        return test ? titles[i].test_title : titles[i].title;
+    }
     return ev->type;
 }
 
@@ -208,6 +245,7 @@ static int facts_payment(const struct dest_event *ev, struct dest_facts *f)
         fact_str(f, "Invoice", invoice ? invoice : data_str(ev, "invoiceId")) < 0 ||
         fact_str(f, "Provider", data_str(ev, "provider")) < 0 ||
         fact_str(f, "Reference", data_str(ev, "externalId")) < 0 ||
+        fact_str(f, "Outcome", verified_outcome(ev)) < 0 ||
         fact_str(f, "Reason", data_str(ev, "reason")) < 0)
         return -1;
     return 0;

@@ -108,6 +108,7 @@ static void log_alone(const struct booking_ctx *b, const struct webhook_request 
                               .provider = b->provider->slug,
                               .event = event,
                               .status = status,
+                              .action = "none",
                               .error = error,
                               .body = b->env->keep_bodies ? req->body : NULL,
                               .received_ms = req->now_ms};
@@ -116,6 +117,210 @@ static void log_alone(const struct booking_ctx *b, const struct webhook_request 
 }
 
 enum booked { BOOKED, BOOKED_DUPLICATE, BOOKED_NOTHING };
+
+/* What one settled payment found among the links of its ids (see provider.h). */
+struct link_state {
+    char key[128];  /* the external_id the payment is booked under */
+    bool linked;    /* one of its ids was linked already */
+    char *parked;   /* details an earlier event parked under one of its ids, or NULL */
+};
+
+/* Looks up the payment's ids, its external id first; the first link found decides the
+ * key, and the first parked details are kept (owned by st). */
+static int links_resolve(const struct booking_ctx *b, struct store_tx *tx,
+                         const struct payment *p, struct link_state *st, struct error *err)
+{
+    const char *ids[1 + PAYMENT_ALIASES] = {p->external_id};
+    for (size_t i = 0; i < PAYMENT_ALIASES; i++)
+        ids[i + 1] = p->aliases[i];
+    snprintf(st->key, sizeof st->key, "%s", p->external_id);
+    for (size_t i = 0; i < 1 + PAYMENT_ALIASES && !st->linked; i++) {
+        struct payment_link l;
+        bool found = false;
+        if (!ids[i][0])
+            continue;
+        if (store_payment_link_get(tx, b->install.tenant_id, b->provider->slug, ids[i], &l,
+                                   &found, err) < 0)
+            return -1;
+        if (l.external_id[0]) {
+            snprintf(st->key, sizeof st->key, "%s", l.external_id);
+            st->linked = true;
+        }
+        if (l.parked && !st->parked)
+            st->parked = l.parked;
+        else
+            free(l.parked);
+    }
+    return 0;
+}
+
+/* Links every id of the payment to key (ids linked before keep their link). */
+static int links_add(const struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                     const char *key, struct error *err)
+{
+    if (p->external_id[0] && store_payment_link_add(tx, b->install.tenant_id, b->provider->slug,
+                                                    p->external_id, key, err) < 0)
+        return -1;
+    for (size_t i = 0; i < PAYMENT_ALIASES; i++)
+        if (p->aliases[i][0] && store_payment_link_add(tx, b->install.tenant_id,
+                                                       b->provider->slug, p->aliases[i], key,
+                                                       err) < 0)
+            return -1;
+    return 0;
+}
+
+/* The details of a payment that a later event may need (what LINK_WAIT parks). */
+static int links_park(const struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                      struct error *err)
+{
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "invoiceNumber",
+                          p->invoice_number, "date", p->date, "customerId", p->customer_id,
+                          "customerEmail", p->customer_email, "customerName", p->customer_name,
+                          "merchantId", p->merchant_id, "merchantEmail", p->merchant_email,
+                          "merchantName", p->merchant_name);
+    if (d && p->has_tax)
+        json_object_set_new(d, "tax", json_integer(p->tax_minor));
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    if (!text)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    int rc = store_payment_park(tx, b->install.tenant_id, b->provider->slug, p->external_id, text,
+                                err);
+    for (size_t i = 0; rc == 0 && i < PAYMENT_ALIASES; i++)
+        if (p->aliases[i][0])
+            rc = store_payment_park(tx, b->install.tenant_id, b->provider->slug, p->aliases[i],
+                                    text, err);
+    free(text);
+    return rc;
+}
+
+static void take_text(const json_t *d, const char *key, char *dst, size_t cap)
+{
+    const char *v = json_string_value(json_object_get(d, key));
+    if (v && *v && !dst[0])
+        snprintf(dst, cap, "%s", v);
+}
+
+/* Completes p with parked details: what p does not say itself. The parked event is the
+ * document (an invoice: number, date, parties, tax); p is the payment that links it. */
+static void links_merge(struct payment *p, const char *parked)
+{
+    json_t *d = json_loads(parked, 0, NULL);
+    if (!d)
+        return;
+    /* The document's number and date win over the payment's defaults (its own id). */
+    char date[sizeof p->date] = "", number[sizeof p->invoice_number] = "";
+    take_text(d, "date", date, sizeof date);
+    if (date[0])
+        memcpy(p->date, date, sizeof p->date);
+    take_text(d, "invoiceNumber", number, sizeof number);
+    if (number[0])
+        memcpy(p->invoice_number, number, sizeof p->invoice_number);
+    take_text(d, "customerId", p->customer_id, sizeof p->customer_id);
+    take_text(d, "customerEmail", p->customer_email, sizeof p->customer_email);
+    take_text(d, "customerName", p->customer_name, sizeof p->customer_name);
+    take_text(d, "merchantId", p->merchant_id, sizeof p->merchant_id);
+    take_text(d, "merchantEmail", p->merchant_email, sizeof p->merchant_email);
+    take_text(d, "merchantName", p->merchant_name, sizeof p->merchant_name);
+    json_t *tax = json_object_get(d, "tax");
+    if (json_is_integer(tax) && !p->has_tax && json_integer_value(tax) >= 0 &&
+        json_integer_value(tax) < p->amount.minor) {
+        p->has_tax = true;
+        p->tax_minor = json_integer_value(tax);
+    }
+    json_decref(d);
+}
+
+/* The invoice's fields that come from the payment. */
+static void invoice_of_payment(const struct booking_ctx *b, const struct payment *p,
+                               const char *key, struct invoice *inv)
+{
+    memcpy(inv->tenant_id, b->install.tenant_id, sizeof inv->tenant_id);
+    snprintf(inv->invoice_number, sizeof inv->invoice_number, "%s", p->invoice_number);
+    memcpy(inv->invoice_date, p->date, sizeof inv->invoice_date);
+    inv->total_gross_minor = p->amount.minor;
+    memcpy(inv->currency, p->amount.currency, sizeof inv->currency);
+    snprintf(inv->source, sizeof inv->source, "%s", b->provider->slug);
+    size_t n = strnlen(key, sizeof inv->external_id - 1); /* both hold 128 bytes */
+    memcpy(inv->external_id, key, n);
+    inv->external_id[n] = '\0';
+    inv->has_tax = p->has_tax;
+    inv->tax_minor = p->tax_minor;
+}
+
+/* Whether the payment takes part in links at all: a provider that names each payment by one
+ * id and books every event at once (all but Stripe) never reads or writes one, so its hot
+ * path stays one insert. */
+static bool payment_has_links(const struct payment *p)
+{
+    return p->kind == PAYMENT_SETTLED && (p->link != PAYMENT_LINK_BOOK || p->aliases[0][0]);
+}
+
+/* Decides, from the links of a settled payment's ids, whether this event books it: on
+ * BOOKED_NOTHING it says why in detail; on BOOKED the payment may have been completed
+ * with parked details. *link tells whether the ids are to be linked to st->key. */
+static int links_decide(struct booking_ctx *b, struct store_tx *tx, struct payment *p,
+                        struct link_state *st, bool *book, bool *link, char *detail,
+                        size_t detail_cap, struct error *err)
+{
+    *book = true;
+    *link = true;
+    if (links_resolve(b, tx, p, st, err) < 0)
+        return -1;
+    struct invoice existing;
+    struct error find_err = {0};
+    bool booked = store_invoice_find(tx, b->install.tenant_id, b->provider->slug, st->key,
+                                     &existing, &find_err) == 0;
+    if (!booked && find_err.code != ERR_NOT_FOUND) {
+        *err = find_err;
+        return -1;
+    }
+    if (booked)
+        return 0; /* the insert finds the duplicate */
+    switch (p->link) {
+    case PAYMENT_LINK_BOOK:
+        return 0;
+    case PAYMENT_LINK_WAIT:
+        if (st->linked)
+            return 0;
+        if (links_park(b, tx, p, err) < 0)
+            return -1;
+        /* A link written meanwhile by a concurrent transaction (PostgreSQL) makes the park
+         * a no-op; the second look sees it, so the details are booked, not lost. */
+        free(st->parked);
+        st->parked = NULL;
+        if (links_resolve(b, tx, p, st, err) < 0)
+            return -1;
+        if (st->linked)
+            return 0;
+        *book = *link = false;
+        snprintf(detail, detail_cap,
+                 "%.60s waits for the event that names its payment (Stripe: "
+                 "invoice_payment.paid); no action taken yet",
+                 p->external_id);
+        return 0;
+    case PAYMENT_LINK_ONLY:
+        if (st->parked) {
+            links_merge(p, st->parked);
+            return 0;
+        }
+        *book = false;
+        snprintf(detail, detail_cap,
+                 "linked %.60s to its payment; the invoice's own event books it; no action "
+                 "taken",
+                 p->aliases[0][0] ? p->aliases[0] : p->external_id);
+        return 0;
+    case PAYMENT_LINK_DEFER:
+        if (!st->linked)
+            return 0;
+        *book = false;
+        snprintf(detail, detail_cap,
+                 "the payment of an invoice, which the invoice's own event books; no action "
+                 "taken");
+        return 0;
+    }
+    return 0;
+}
 
 /* Books one settled payment: party, invoice (deduplicated), ledger. */
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
@@ -169,8 +374,16 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
 {
     struct invoice original;
     struct error find_err;
-    if (store_invoice_find(tx, b->install.tenant_id, b->provider->slug, p->refunded_external_id,
-                           &original, &find_err) < 0) {
+    /* The payment may be booked under another of its ids (a link says which). */
+    struct payment_link link;
+    bool linked = false;
+    if (store_payment_link_get(tx, b->install.tenant_id, b->provider->slug,
+                               p->refunded_external_id, &link, &linked, err) < 0)
+        return -1;
+    free(link.parked);
+    const char *key = link.external_id[0] ? link.external_id : p->refunded_external_id;
+    if (store_invoice_find(tx, b->install.tenant_id, b->provider->slug, key, &original,
+                           &find_err) < 0) {
         if (find_err.code != ERR_NOT_FOUND) {
             *err = find_err;
             return -1;
@@ -236,6 +449,15 @@ static json_t *payment_data(const struct booking_ctx *b, const struct payment *p
                           "amount", amount, "currency", p->amount.currency, "amountMinor",
                           (json_int_t)p->amount.minor, "invoiceNumber", p->invoice_number,
                           "invoiceDate", p->date, "direction", expense ? "expense" : "revenue");
+    /* payment.verified comes for every verified payment: the outcome says which it was. */
+    static const char *const outcomes[] = {[PAYMENT_SETTLED] = "settled",
+                                           [PAYMENT_FAILED] = "failed",
+                                           [PAYMENT_REFUNDED] = "refunded",
+                                           [PAYMENT_IGNORED] = "ignored"};
+    if (d)
+        json_object_set_new(d, "outcome", json_string(outcomes[p->kind]));
+    if (d && p->kind == PAYMENT_FAILED)
+        json_object_set_new(d, "reason", json_string(p->event));
     if (d && booked) {
         json_object_set_new(d, "invoiceId", json_string(inv->id));
         json_object_set_new(d, "party", json_pack("{s:s, s:s, s:s, s:s}", "id", inv->party_id,
@@ -273,11 +495,8 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
     }
     if (emit(b, tx, "payment.verified", payment_data(b, p, inv, booked), err) < 0)
         return -1;
-    if (p->kind == PAYMENT_FAILED) {
-        json_t *d = payment_data(b, p, inv, false);
-        json_object_set_new(d, "reason", json_string(p->event));
-        return emit(b, tx, "payment.failed", d, err);
-    }
+    if (p->kind == PAYMENT_FAILED)
+        return emit(b, tx, "payment.failed", payment_data(b, p, inv, false), err);
     return 0;
 }
 
@@ -333,27 +552,29 @@ fail:
 
 /* Books one payment inside its own savepoint and writes its log row. */
 static int book_payment(struct booking_ctx *b, struct store_tx *tx,
-                        const struct webhook_request *req, const struct payment *p,
+                        const struct webhook_request *req, const struct payment *event,
                         json_t *results, bool *all_duplicates, struct error *err)
 {
     struct invoice inv = {0};
     enum booked result = BOOKED_NOTHING;
     char detail[256] = "";
     char amount[MONEY_TEXT_MAX];
-    memcpy(inv.tenant_id, b->install.tenant_id, sizeof inv.tenant_id);
-    snprintf(inv.invoice_number, sizeof inv.invoice_number, "%s", p->invoice_number);
-    memcpy(inv.invoice_date, p->date, sizeof inv.invoice_date);
-    inv.total_gross_minor = p->amount.minor;
-    memcpy(inv.currency, p->amount.currency, sizeof inv.currency);
-    snprintf(inv.source, sizeof inv.source, "%s", b->provider->slug);
-    snprintf(inv.external_id, sizeof inv.external_id, "%s", p->external_id);
+    /* A copy: parked details of the same payment may complete it. */
+    struct payment copy = *event;
+    struct payment *p = &copy;
+    struct link_state links = {0};
+    bool book = true, link = false;
 
     if (store_tx_savepoint(tx, err) < 0)
         return -1;
     int rc = 0;
+    if (payment_has_links(p))
+        rc = links_decide(b, tx, p, &links, &book, &link, detail, sizeof detail, err);
+    invoice_of_payment(b, p, links.key[0] ? links.key : p->external_id, &inv);
     switch (p->kind) {
     case PAYMENT_SETTLED:
-        rc = book_settled(b, tx, p, &inv, &result, err);
+        if (rc == 0 && book)
+            rc = book_settled(b, tx, p, &inv, &result, err);
         break;
     case PAYMENT_REFUNDED:
         rc = book_refund(b, tx, p, &inv, detail, sizeof detail, &result, err);
@@ -365,22 +586,36 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
         snprintf(detail, sizeof detail, "%s", p->detail);
         break;
     }
-    if (rc == 0 && result != BOOKED_DUPLICATE && p->kind != PAYMENT_IGNORED)
+    /* An event of a payment that another event books (or waits to book) announces
+     * nothing: payment.verified comes once, from the booking. */
+    bool quiet = p->kind == PAYMENT_SETTLED && !book;
+    if (rc == 0 && result != BOOKED_DUPLICATE && p->kind != PAYMENT_IGNORED && !quiet)
         rc = emit_events(b, tx, p, &inv, result == BOOKED, err);
     /* A duplicate must leave nothing behind, not even a supplier made a moment ago. */
     if (rc < 0 || result == BOOKED_DUPLICATE) {
-        if (store_tx_undo(tx, err) < 0 || rc < 0)
+        if (store_tx_undo(tx, err) < 0 || rc < 0) {
+            free(links.parked);
             return -1;
+        }
     } else if (store_tx_release(tx, err) < 0) {
+        free(links.parked);
         return -1;
     }
+    free(links.parked);
+    /* Links outlive a duplicate's undo: the later event may be the first to name an id. */
+    if (link && links_add(b, tx, p, inv.external_id, err) < 0)
+        return -1;
     const char *status = result == BOOKED_DUPLICATE ? "duplicate" : "processed";
+    const char *action = result != BOOKED                 ? "none"
+                         : p->kind == PAYMENT_REFUNDED ? "credit_note"
+                                                         : "booked";
     if (result != BOOKED_DUPLICATE)
         *all_duplicates = false;
     struct webhook_log log = {.tenant_id = b->install.tenant_id,
                               .provider = b->provider->slug,
                               .event = p->event,
                               .status = status,
+                              .action = action,
                               .external_id = p->external_id[0] ? p->external_id : NULL,
                               .detail = detail[0] ? detail : NULL,
                               .body = b->env->keep_bodies ? req->body : NULL,
@@ -388,7 +623,7 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     if (store_webhook_log_insert(NULL, tx, &log, err) < 0)
         return -1;
 
-    json_t *r = json_pack("{s:s, s:s}", "event", p->event, "status", status);
+    json_t *r = json_pack("{s:s, s:s, s:s}", "event", p->event, "status", status, "action", action);
     if (p->external_id[0])
         json_object_set_new(r, "externalId", json_string(p->external_id));
     if (result == BOOKED) {
@@ -679,6 +914,68 @@ out:
     json_decref(job.b.secrets);
     payment_list_free(&job.payments);
     store_install_clear(&job.b.install);
+    return rc;
+}
+
+/* The entry for one invoice inside tx, as book_settled and book_refund would post it. */
+static int post_one(struct booking_ctx *b, struct store_tx *tx, const char *invoice_id,
+                    struct error *err)
+{
+    struct invoice inv, original;
+    if (store_invoice_get_tx(tx, b->install.tenant_id, invoice_id, &inv, err) < 0)
+        return -1;
+    if (inv.journal_entry_id[0])
+        return error_set(err, ERR_ALREADY_POSTED, "invoice %s is already posted (entry %s)",
+                         inv.id, inv.journal_entry_id);
+    if (inv.total_gross_minor == 0)
+        return error_set(err, ERR_CONFLICT, "invoice %s is of zero: it moves no money and "
+                                            "has nothing to post", inv.id);
+    char entry[CRYPTO_ID_MAX];
+    if (strcmp(inv.type, "gutschrift") != 0) {
+        enum ledger_direction d = strcmp(inv.type, "ausgangsrechnung") == 0 ? LEDGER_REVENUE
+                                                                            : LEDGER_EXPENSE;
+        return ledger_post_invoice(tx, d, &b->accounts, &inv, entry, err);
+    }
+    if (store_invoice_get_tx(tx, b->install.tenant_id, inv.related_invoice_id, &original,
+                             err) < 0)
+        return -1;
+    if (!original.journal_entry_id[0])
+        return error_set(err, ERR_CONFLICT, "credit note %s corrects invoice %s, which is not "
+                                            "posted: post %s first", inv.id, original.id,
+                         original.id);
+    return ledger_post_refund(tx, &original, &inv, entry, err);
+}
+
+int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
+                          const char *invoice_id, struct error *err)
+{
+    struct booking_ctx b = {.env = env};
+    struct invoice inv;
+    enum party_role role;
+    struct store_tx *tx = NULL;
+    int rc = -1;
+    /* The invoice's source names the install whose settings decide the accounts. */
+    if (store_invoice_get(env->store, tenant_id, invoice_id, &inv, &role, err) < 0)
+        return -1;
+    if (store_install_get_slug(env->store, tenant_id, inv.source, &b.install, err) < 0) {
+        if (err->code == ERR_NOT_FOUND)
+            error_set(err, ERR_NOT_INSTALLED,
+                      "the %s connector, whose settings decide the accounts, is not "
+                      "installed; install it again to post its invoices",
+                      inv.source);
+        goto out;
+    }
+    if (booking_setup(&b, err) < 0 || store_tx_begin(env->store, &tx, err) < 0)
+        goto out;
+    rc = post_one(&b, tx, invoice_id, err);
+    if (rc == 0)
+        rc = store_tx_commit(tx, err);
+    else
+        store_tx_rollback(tx);
+out:
+    json_decref(b.config);
+    json_decref(b.secrets);
+    store_install_clear(&b.install);
     return rc;
 }
 

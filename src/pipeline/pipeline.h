@@ -4,7 +4,10 @@
  * verify with the provider, parse, then for each payment resolve the supplier (or the
  * customer), write the invoice (the unique key decides duplicates), post to the ledger
  * when auto-post is on, and log; all of one request commits in one transaction, and the
- * outcome (status and body) is only final once that commit returned. */
+ * outcome (status and body) is only final once that commit returned. A payment a provider
+ * names by several ids (Stripe) first finds, through its payment links, the external id it
+ * is booked under, or waits for the event that links it (enum payment_link_role). Each log
+ * row says what the webhook did to the books (its action). */
 #ifndef CONNECTORD_PIPELINE_H
 #define CONNECTORD_PIPELINE_H
 
@@ -61,5 +64,15 @@ void pipeline_outcome_free(struct pipeline_outcome *out);
  * so the store is unchanged. *report tells what it would have done. */
 int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
                   json_t **report, struct error *err);
+
+/* POST /api/invoices/:id/post: the journal entry a booked, unposted invoice would have got
+ * with autoPost on (the connector's accounts and VAT rate today, the provider's own tax
+ * where it sent one; a credit note mirrors its posted original), in one transaction.
+ * ERR_NOT_FOUND (also another tenant's id), ERR_ALREADY_POSTED, ERR_CONFLICT (nothing to
+ * post, or the original of a credit note is not posted), ERR_NOT_INSTALLED (the
+ * connector whose settings decide the accounts is gone), ERR_VALIDATION (a VAT rate the
+ * chart lacks). */
+int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
+                          const char *invoice_id, struct error *err);
 
 #endif

@@ -225,6 +225,25 @@ static const struct migration migrations[] = {
      "CREATE UNIQUE INDEX vat_submissions_in_flight ON vat_submissions(tenant_id, country, period, test)"
      "  WHERE status = 'pending';"
      "CREATE INDEX vat_submissions_tenant ON vat_submissions(tenant_id, country, period);"},
+    {6, "invoice tax from the provider, webhook log actions, payment links",
+     /* tax_minor: the VAT the provider itself reported for the payment (Stripe's invoice
+      * tax), NULL when it said none; posting books that instead of the connector's rate.
+      * action: what a processed webhook did to the books (booked, credit_note, none); NULL
+      * for rows from before it was recorded. payment_links: one provider payment can be
+      * named by several ids (Stripe's in_, pi_, ch_, cs_); each alias maps to the
+      * external_id its invoice is booked under, or holds (parked) the details of an event
+      * that cannot be booked until another event names its payment. */
+     "ALTER TABLE invoices ADD COLUMN tax_minor BIGINT;"
+     "ALTER TABLE webhook_logs ADD COLUMN action TEXT"
+     "  CHECK (action IS NULL OR action IN ('booked','credit_note','none'));"
+     "CREATE TABLE payment_links ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  source TEXT NOT NULL,"
+     "  alias TEXT NOT NULL,"
+     "  external_id TEXT,"
+     "  parked TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, source, alias));"},
     {7, "the fiscal year start lives in the tenant settings only",
      /* Installs of datev kept fiscalYearStart ("MMDD") and chart in their config; the
       * settings now own both. The fiscal year start moves into the settings row (as

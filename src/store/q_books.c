@@ -107,12 +107,13 @@ int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserte
         P_TEXT(inv->external_id),
         P_TEXT(inv->related_invoice_id[0] ? inv->related_invoice_id : NULL),
         P_TEXT(inv->created_at),
+        inv->has_tax ? P_INT(inv->tax_minor) : P_TEXT(NULL),
     };
     if (store_tx_query(tx,
                        "INSERT INTO invoices (id, tenant_id, type, party_id, invoice_number, "
                        "invoice_date, total_gross_minor, currency, source, external_id, "
-                       "related_invoice_id, created_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+                       "related_invoice_id, created_at, tax_minor) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
                        "ON CONFLICT (tenant_id, source, external_id) DO NOTHING",
                        p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
         return -1;
@@ -141,12 +142,15 @@ static int read_invoice(void *ctx, const struct store_row *row)
     store_row_copy(row, 10, inv->related_invoice_id, sizeof inv->related_invoice_id);
     store_row_copy(row, 11, inv->journal_entry_id, sizeof inv->journal_entry_id);
     store_row_copy(row, 12, inv->created_at, sizeof inv->created_at);
+    inv->has_tax = !store_row_is_null(row, 13);
+    inv->tax_minor = inv->has_tax ? store_row_int(row, 13) : 0;
     return 1;
 }
 
 #define INVOICE_COLUMNS                                                                       \
     "id, tenant_id, type, party_id, invoice_number, invoice_date, total_gross_minor, "       \
-    "currency, source, external_id, related_invoice_id, journal_entry_id, created_at"
+    "currency, source, external_id, related_invoice_id, journal_entry_id, created_at, "     \
+    "tax_minor"
 
 int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *external_id, struct invoice *out, struct error *err)
@@ -161,12 +165,86 @@ int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *s
     return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "invoice not found");
 }
 
+int store_invoice_get_tx(struct store_tx *tx, const char *tenant_id, const char *id,
+                         struct invoice *out, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(id)};
+    memset(out, 0, sizeof *out);
+    if (store_tx_query(tx, "SELECT " INVOICE_COLUMNS " FROM invoices WHERE tenant_id = $1 AND id = $2",
+                       p, N_PARAMS(p), read_invoice, out, NULL, err) < 0)
+        return -1;
+    return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "invoice not found");
+}
+
+/* The condition on journal_entry_id makes posting once a property of the store, not of a
+ * check its caller made earlier. */
 int store_invoice_set_entry(struct store_tx *tx, const char *tenant_id, const char *invoice_id,
                             const char *entry_id, struct error *err)
 {
+    int64_t changes = 0;
     struct store_param p[] = {P_TEXT(entry_id), P_TEXT(tenant_id), P_TEXT(invoice_id)};
+    if (store_tx_query(tx,
+                       "UPDATE invoices SET journal_entry_id = $1 WHERE tenant_id = $2 AND id = $3 "
+                       "AND journal_entry_id IS NULL",
+                       p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
+        return -1;
+    return changes == 1 ? 0
+                        : error_set(err, ERR_ALREADY_POSTED, "invoice %s is already posted",
+                                    invoice_id);
+}
+
+static int read_link(void *ctx, const struct store_row *row)
+{
+    struct payment_link *l = ctx;
+    store_row_copy(row, 0, l->external_id, sizeof l->external_id);
+    l->parked = store_row_is_null(row, 1) ? NULL : strdup(store_row_text(row, 1));
+    return 1;
+}
+
+int store_payment_link_get(struct store_tx *tx, const char *tenant_id, const char *source,
+                           const char *alias, struct payment_link *out, bool *found,
+                           struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(source), P_TEXT(alias)};
+    memset(out, 0, sizeof *out);
+    if (store_tx_query(tx,
+                       "SELECT COALESCE(external_id, ''), parked FROM payment_links "
+                       "WHERE tenant_id = $1 AND source = $2 AND alias = $3",
+                       p, N_PARAMS(p), read_link, out, NULL, err) < 0)
+        return -1;
+    /* A row has a link or parked details (both writers set one). */
+    *found = out->external_id[0] || out->parked;
+    return 0;
+}
+
+int store_payment_link_add(struct store_tx *tx, const char *tenant_id, const char *source,
+                           const char *alias, const char *external_id, struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), now);
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(source), P_TEXT(alias),
+                              P_TEXT(external_id), P_TEXT(now)};
     return store_tx_query(tx,
-                          "UPDATE invoices SET journal_entry_id = $1 WHERE tenant_id = $2 AND id = $3",
+                          "INSERT INTO payment_links (tenant_id, source, alias, external_id, "
+                          "created_at) VALUES ($1, $2, $3, $4, $5) "
+                          "ON CONFLICT (tenant_id, source, alias) DO UPDATE "
+                          "SET external_id = excluded.external_id, parked = NULL "
+                          "WHERE payment_links.external_id IS NULL",
+                          p, N_PARAMS(p), NULL, NULL, NULL, err);
+}
+
+int store_payment_park(struct store_tx *tx, const char *tenant_id, const char *source,
+                       const char *alias, const char *details, struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), now);
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(source), P_TEXT(alias),
+                              P_TEXT(details), P_TEXT(now)};
+    return store_tx_query(tx,
+                          "INSERT INTO payment_links (tenant_id, source, alias, parked, "
+                          "created_at) VALUES ($1, $2, $3, $4, $5) "
+                          "ON CONFLICT (tenant_id, source, alias) DO UPDATE "
+                          "SET parked = excluded.parked WHERE payment_links.external_id IS NULL",
                           p, N_PARAMS(p), NULL, NULL, NULL, err);
 }
 
@@ -251,8 +329,8 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
 
 static const char *const log_sql =
     "INSERT INTO webhook_logs (id, tenant_id, provider, event, status, external_id, error, "
-    "detail, body, received_at, processed_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    "detail, body, received_at, processed_at, action) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct webhook_log *log,
                              struct error *err)
@@ -265,7 +343,7 @@ int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct 
     struct store_param p[] = {P_TEXT(id),          P_TEXT(log->tenant_id), P_TEXT(log->provider),
                               P_TEXT(log->event),  P_TEXT(log->status),    P_TEXT(log->external_id),
                               P_TEXT(log->error),  P_TEXT(log->detail),    P_TEXT(log->body),
-                              P_TEXT(received),    P_TEXT(processed)};
+                              P_TEXT(received),    P_TEXT(processed),     P_TEXT(log->action)};
     if (tx)
         return store_tx_query(tx, log_sql, p, N_PARAMS(p), NULL, NULL, NULL, err);
     return store_run(s, log_sql, p, N_PARAMS(p), NULL, NULL, NULL, err);

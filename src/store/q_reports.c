@@ -31,7 +31,7 @@ static const char *const invoice_types[] = {"eingangsrechnung", "ausgangsrechnun
 #define INVOICE_SELECT                                                                        \
     "SELECT i.id, i.tenant_id, i.type, i.party_id, i.invoice_number, i.invoice_date, "       \
     "i.total_gross_minor, i.currency, i.source, i.external_id, i.related_invoice_id, "       \
-    "i.journal_entry_id, i.created_at, p.role "                                             \
+    "i.journal_entry_id, i.created_at, p.role, i.tax_minor "                                \
     "FROM invoices i JOIN parties p ON p.id = i.party_id AND p.tenant_id = i.tenant_id"
 
 struct invoice_rows {
@@ -63,18 +63,24 @@ static int invoice_row(void *ctx, const struct store_row *row)
         return 1;
     }
     inv.total_gross_minor = store_row_int(row, 6);
+    inv.has_tax = !store_row_is_null(row, 14);
+    inv.tax_minor = inv.has_tax ? store_row_int(row, 14) : 0;
     enum party_role role = strcmp(store_row_text(row, 13), "customer") == 0 ? PARTY_CUSTOMER
                                                                              : PARTY_SUPPLIER;
     return r->fn(r->ctx, &inv, role);
 }
 
-/* $1 tenant, $2 limit, $3..$8 filters, $9 cursor. */
+/* $1 tenant, $2 limit, $3..$8 and $10 filters, $9 cursor. An invoice of zero (a trial's)
+ * moves no money and gets no entry: it waits for nothing, so it is neither posted nor
+ * waiting. */
 #define INVOICE_LIST_SQL(after_cursor)                                                        \
     INVOICE_SELECT " WHERE i.tenant_id = $1" after_cursor                                    \
     " AND ($3 IS NULL OR i.source = $3) AND ($4 IS NULL OR i.type = $4)"                      \
     " AND ($5 IS NULL OR (i.party_id = $5 AND p.role = 'supplier'))"                          \
     " AND ($6 IS NULL OR (i.party_id = $6 AND p.role = 'customer'))"                          \
     " AND ($7 IS NULL OR i.invoice_date >= $7) AND ($8 IS NULL OR i.invoice_date <= $8)"      \
+    " AND ($10 IS NULL OR ($10 = 'true' AND i.journal_entry_id IS NOT NULL)"                  \
+    "      OR ($10 = 'false' AND i.journal_entry_id IS NULL AND i.total_gross_minor <> 0))"    \
     " ORDER BY i.id DESC LIMIT $2"
 
 static const char *const invoice_list_sql[] = {INVOICE_LIST_SQL(""),
@@ -89,11 +95,11 @@ int store_invoice_list(struct store *s, const char *tenant_id, const struct invo
                               P_TEXT(f->source),      P_TEXT(f->type),
                               P_TEXT(f->supplier_id), P_TEXT(f->customer_id),
                               P_TEXT(f->from),        P_TEXT(f->to),
-                              P_TEXT(page->before)};
+                              P_TEXT(page->before),   P_TEXT(f->posted)};
     bool after = page->before != NULL;
     struct invoice_rows r = {.fn = fn, .ctx = ctx};
-    if (store_run(s, invoice_list_sql[after], p, N_PARAMS(p) - !after, invoice_row, &r, NULL,
-                  err) < 0)
+    /* The statement without a cursor has no $9: the driver skips it. */
+    if (store_run(s, invoice_list_sql[after], p, N_PARAMS(p), invoice_row, &r, NULL, err) < 0)
         return -1;
     return r.failed ? error_set(err, ERR_STORE, "cannot read an invoice row") : 0;
 }
@@ -379,6 +385,7 @@ static int log_row(void *ctx, const struct store_row *row)
         .detail = text_or_null(row, 6),
         .received_at = store_row_text(row, 7),
         .processed_at = store_row_text(row, 8),
+        .action = text_or_null(row, 9),
     };
     return r->fn(r->ctx, &rec);
 }
@@ -386,7 +393,7 @@ static int log_row(void *ctx, const struct store_row *row)
 /* $1 tenant, $2 provider, $3 limit, $4 status, $5 cursor. */
 #define LOG_LIST_SQL(after_cursor)                                                            \
     "SELECT id, provider, event, status, external_id, error, detail, received_at, "           \
-    "processed_at FROM webhook_logs WHERE tenant_id = $1 AND provider = $2" after_cursor      \
+    "processed_at, action FROM webhook_logs WHERE tenant_id = $1 AND provider = $2" after_cursor      \
     " AND ($4 IS NULL OR status = $4) ORDER BY id DESC LIMIT $3"
 
 static const char *const log_list_sql[] = {LOG_LIST_SQL(""), LOG_LIST_SQL(" AND id < $5")};

@@ -181,6 +181,11 @@ const char *store_row_text(const struct store_row *row, int col)
     return t ? t : "";
 }
 
+bool store_row_is_null(const struct store_row *row, int col)
+{
+    return row->driver->row_text(row, col) == NULL;
+}
+
 int64_t store_row_int(const struct store_row *row, int col)
 {
     return row->driver->row_int(row, col);

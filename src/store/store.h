@@ -209,6 +209,8 @@ struct invoice {
     char related_invoice_id[CRYPTO_ID_MAX]; /* "" when none */
     char journal_entry_id[CRYPTO_ID_MAX];   /* "" when none */
     char created_at[CLOCK_RFC3339_LEN];
+    bool has_tax;      /* the provider reported the VAT in total_gross_minor */
+    int64_t tax_minor; /* that VAT, when has_tax */
 };
 
 /* Inserts unless (tenant, source, external_id) exists: *inserted false then, and nothing
@@ -218,8 +220,33 @@ int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserte
 /* The invoice of (tenant, source, external_id) (ERR_NOT_FOUND when none). */
 int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *external_id, struct invoice *out, struct error *err);
+/* Links the invoice to its journal entry; ERR_ALREADY_POSTED when it already has one (an
+ * invoice is posted once). */
 int store_invoice_set_entry(struct store_tx *tx, const char *tenant_id, const char *invoice_id,
                             const char *entry_id, struct error *err);
+/* The tenant's invoice by id inside a transaction (ERR_NOT_FOUND also for another
+ * tenant's id). */
+int store_invoice_get_tx(struct store_tx *tx, const char *tenant_id, const char *id,
+                         struct invoice *out, struct error *err);
+
+/* Payment links: the other ids under which a provider names one payment. A link maps an
+ * alias to the external_id its invoice is (or will be) booked under; a parked alias holds
+ * the details (JSON text) of an event that waits for a link. */
+struct payment_link {
+    char external_id[128]; /* "" when the alias is only parked */
+    char *parked;          /* malloc'd JSON text, or NULL; the caller frees it */
+};
+/* *found false when the alias is unknown. */
+int store_payment_link_get(struct store_tx *tx, const char *tenant_id, const char *source,
+                           const char *alias, struct payment_link *out, bool *found,
+                           struct error *err);
+/* Maps alias to external_id unless it is already linked (a parked alias becomes linked
+ * and forgets its details). */
+int store_payment_link_add(struct store_tx *tx, const char *tenant_id, const char *source,
+                           const char *alias, const char *external_id, struct error *err);
+/* Keeps details under an alias that is not linked yet (a linked alias is left alone). */
+int store_payment_park(struct store_tx *tx, const char *tenant_id, const char *source,
+                       const char *alias, const char *details, struct error *err);
 
 struct journal_line {
     const char *account;
@@ -242,6 +269,7 @@ struct webhook_log {
     const char *provider;
     const char *event;       /* may be NULL */
     const char *status;      /* processed, duplicate, failed, invalid_signature */
+    const char *action;      /* processed: booked, credit_note or none; else NULL */
     const char *external_id; /* may be NULL */
     const char *error;       /* may be NULL */
     const char *detail;      /* may be NULL */
@@ -283,6 +311,7 @@ struct invoice_filter {
     const char *customer_id;
     const char *from;
     const char *to;
+    const char *posted; /* "true": with a journal entry; "false": waiting to be posted */
 };
 
 /* Calls fn for each of the tenant's invoices matching f, one page of them; role is the
@@ -350,6 +379,7 @@ struct webhook_log_record {
     const char *provider;
     const char *event;
     const char *status;
+    const char *action; /* or NULL (rows from before actions were recorded) */
     const char *external_id;
     const char *error;
     const char *detail;

@@ -100,6 +100,7 @@ int64_t store_row_int(const struct store_row *row, int col);
 int store_row_sum(const struct store_row *row, int col, int64_t *out);
 /* The error for such a sum: ERR_AMOUNT_OVERFLOW naming `what` ("account 1800 in EUR"). */
 int store_sum_overflow(struct error *err, const char *what);
+bool store_row_is_null(const struct store_row *row, int col);
 /* Copies a text column into a fixed buffer; fails (ERR_STORE) when it does not fit. */
 int store_row_copy(const struct store_row *row, int col, char *out, size_t cap);
 

@@ -51,11 +51,15 @@ async function deliver(t, event, { signature } = {}) {
   });
 }
 
+// An invoice paid outside a payment intent (payment_intent: null, as API versions before
+// basil say it), so it books under its own id at once; from basil on an invoice waits for
+// invoice_payment.paid (stripe-one-payment.test.js).
 function invoicePaid({ id, invoice, amount, currency, paidAt, account, accountName, number, customer }) {
   return {
-    id, object: 'event', api_version: '2026-10-28.endive', created: unix(paidAt), account,
+    id, object: 'event', api_version: '2024-06-20', created: unix(paidAt), account,
     data: { object: {
       id: invoice, object: 'invoice', account_name: accountName, amount_due: amount,
+      payment_intent: null,
       amount_paid: amount, amount_remaining: 0, currency, customer: customer ?? 'cus_Anon',
       customer_email: `${customer ?? 'anon'}@example.com`, customer_name: `Buyer ${customer ?? 'anon'}`,
       number, status: 'paid', created: unix(paidAt) - 100,
@@ -185,6 +189,7 @@ describe('GET /api/invoices', () => {
       id: inv.id, type: 'eingangsrechnung', supplierId: inv.supplierId, invoiceNumber: 'A-1',
       invoiceDate: '2026-03-01', totalGross: '99.00', currency: 'EUR', source: 'stripe',
       externalId: 'in_a1', journalEntryId: inv.journalEntryId, createdAt: inv.createdAt,
+      totalTax: null, posted: true,
     });
   });
 
@@ -431,8 +436,8 @@ describe('GET /api/connectors/:slug/webhook-logs', () => {
     }
     const first = logs.at(-1);
     assert.deepEqual(first, { id: first.id, provider: 'stripe', event: 'invoice.payment_succeeded',
-                              status: 'processed', externalId: 'in_a1', receivedAt: first.receivedAt,
-                              processedAt: first.processedAt });
+                              status: 'processed', action: 'booked', externalId: 'in_a1',
+                              receivedAt: first.receivedAt, processedAt: first.processedAt });
     assert.deepEqual(logs.map((l) => l.status), [
       'processed', 'processed', 'failed', 'invalid_signature', 'duplicate',
       'processed', 'processed', 'processed', 'processed', 'processed', 'processed',
@@ -447,6 +452,11 @@ describe('GET /api/connectors/:slug/webhook-logs', () => {
     assert.equal(typeof failedPayment.detail, 'string');
     assert.equal(ignored.event, 'customer.created');
     assert.match(ignored.detail, /no action/);
+    // what each did to the books: only bookings and credit notes say they did something
+    for (const l of [ignored, failedPayment, malformed, badSig, duplicate])
+      assert.equal(l.action, 'none', JSON.stringify(l));
+    assert.deepEqual(logs.slice(5).map((l) => l.action).sort(),
+                     ['booked', 'booked', 'booked', 'booked', 'credit_note', 'credit_note']);
     assert.ok(!('error' in first) && !('detail' in first), 'error and detail only when set');
   });
 

@@ -303,8 +303,9 @@ describe('Stripe: install, webhook URL, signed webhooks, log, uninstall', () => 
                      ['invalid_signature', 'duplicate', 'processed']);
     const processed = page.locator('#webhook-log tr[data-status="processed"]');
     assert.match(await processed.textContent(), new RegExp(paid.externalId));
-    assert.equal(await processed.locator('.badge').textContent(), 'processed');
-    assert.equal(await page.locator('#webhook-log tr[data-status="invalid_signature"] .badge').textContent(),
+    assert.equal(await processed.locator('.badge[data-status]').textContent(), 'processed');
+    assert.equal(await processed.locator('.badge[data-action]').textContent(), 'Booked');
+    assert.equal(await page.locator('#webhook-log tr[data-status="invalid_signature"] .badge[data-status]').textContent(),
                  'invalid signature');
     await screenshot(page, 'connector-stripe-desktop');
     await page.setViewportSize(PHONE);

@@ -35,7 +35,9 @@
  *     kind: settled|failed|refunded|ignored   (required) and any of event, event_id,
  *     external_id, refunded_external_id, invoice_number, date, amount (decimal text),
  *     currency, merchant_id, merchant_email, merchant_name, customer_id, customer_email,
- *     customer_name, detail. A field not listed must be empty, so a section is complete.
+ *     customer_name, detail, link (wait|only|defer; empty: book), aliases (comma-separated),
+ *     tax (decimal text, the provider's own VAT figure). A field not listed must be empty,
+ *     so a section is complete.
  *   fetch: <METHOD> <target>        the mock API received exactly these requests, in order
  *                                   (none listed: it must receive none)
  *   fetch_header.<Name>: <value>    every request the mock received carried this header
@@ -517,7 +519,7 @@ static const char *const payment_fields[] = {
     "kind",           "event",          "event_id",      "external_id", "refunded_external_id",
     "invoice_number", "date",           "amount",        "currency",    "merchant_id",
     "merchant_email", "merchant_name",  "customer_id",   "customer_email", "customer_name",
-    "detail",
+    "detail",         "link",           "aliases",       "tax",
 };
 #define N_PAYMENT_FIELDS (sizeof payment_fields / sizeof payment_fields[0])
 
@@ -747,8 +749,25 @@ static void payment_field(const struct payment *p, const char *field, char *out,
         s = p->customer_name;
     else if (!strcmp(field, "detail"))
         s = p->detail;
+    else if (!strcmp(field, "link"))
+        s = p->link == PAYMENT_LINK_WAIT    ? "wait"
+            : p->link == PAYMENT_LINK_ONLY  ? "only"
+            : p->link == PAYMENT_LINK_DEFER ? "defer"
+                                            : "";
     if (s) {
         snprintf(out, cap, "%s", s);
+    } else if (!strcmp(field, "aliases")) {
+        size_t used = 0;
+        out[0] = '\0';
+        for (size_t i = 0; i < PAYMENT_ALIASES && p->aliases[i][0] && used < cap; i++)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "," : "", p->aliases[i]);
+    } else if (!strcmp(field, "tax")) {
+        struct money tax = p->amount;
+        char text[MONEY_TEXT_MAX] = "";
+        tax.minor = p->tax_minor;
+        if (p->has_tax)
+            money_format(&tax, text);
+        snprintf(out, cap, "%s", text);
     } else if (!strcmp(field, "amount")) {
         char text[MONEY_TEXT_MAX];
         if (p->amount.currency[0]) {

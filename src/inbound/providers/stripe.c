@@ -5,7 +5,20 @@
  * the whole whsec_ secret; any v1 may match (secret rotation); lowercase hex only; no
  * trimming of the header; a timestamp more than 300 s old is a replay.
  * Amounts are integer minor units; currencies come lowercase. The externalId is
- * data.object.payment_intent where the object carries it, else the object's id. */
+ * data.object.payment_intent where the object carries it, else the object's id.
+ *
+ * One payment arrives as several events, in any order: invoice.paid and
+ * invoice.payment_succeeded, invoice_payment.paid, payment_intent.succeeded, charge.succeeded,
+ * checkout.session.completed. Its payment intent (pi_) is the external id wherever it is
+ * known, and every other id an event names is a link to it (see enum payment_link_role).
+ * Endpoints on API versions before 2025-03-31.basil get invoices that carry payment_intent,
+ * so an invoice event books at once. From basil on, invoices do not: only
+ * invoice_payment.paid ties in_ to pi_, so an invoice event waits (parked) for that link and
+ * the link books it, whichever comes first. A payment intent or charge that names its invoice
+ * (older versions) is left to the invoice's events, which say more (number, tax, customer);
+ * one that does not is booked on its own (Checkout and Payment Links, custom flows) unless
+ * invoice_payment.paid has already claimed it for an invoice. A subscription's Checkout
+ * session is booked through its invoice. */
 #include <string.h>
 
 #include <stdio.h>
@@ -108,6 +121,146 @@ static void external_id(const json_t *obj, struct payment *p)
     sig_copy(p->external_id, sizeof p->external_id, pi ? pi : sig_json_str(obj, "id"));
 }
 
+static void add_alias(struct payment *p, const char *id)
+{
+    if (!id || !*id || strcmp(id, p->external_id) == 0)
+        return;
+    for (size_t i = 0; i < PAYMENT_ALIASES; i++) {
+        if (!p->aliases[i][0]) {
+            sig_copy(p->aliases[i], sizeof p->aliases[i], id);
+            return;
+        }
+        if (strcmp(p->aliases[i], id) == 0)
+            return;
+    }
+}
+
+/* The VAT Stripe computed for an invoice (tax, or the sum of total_tax_amounts or, from
+ * basil on, total_taxes); left unknown when it says none or more than the amount paid (a
+ * partial payment's share is not stated). */
+static int invoice_tax(const json_t *obj, struct payment *p, struct error *err)
+{
+    int64_t tax = 0;
+    bool known = sig_json_int(obj, "tax", &tax);
+    const json_t *list = sig_json_get(obj, "total_tax_amounts");
+    if (!known && !json_is_array(list))
+        list = sig_json_get(obj, "total_taxes");
+    if (!known && json_is_array(list) && json_array_size(list) > 0) {
+        size_t i;
+        const json_t *item;
+        known = true;
+        json_array_foreach(list, i, item) {
+            int64_t a = 0;
+            if (!sig_json_int(item, "amount", &a) || a < 0 || __builtin_add_overflow(tax, a, &tax))
+                return error_set(err, ERR_VALIDATION, "a tax amount of the invoice is not a "
+                                                      "non-negative integer");
+        }
+    }
+    if (known && tax < 0)
+        return error_set(err, ERR_VALIDATION, "the invoice's tax is negative");
+    if (known && tax < p->amount.minor) {
+        p->has_tax = true;
+        p->tax_minor = tax;
+    }
+    return 0;
+}
+
+/* invoice.paid / invoice.payment_succeeded. */
+static int parse_invoice_paid(const json_t *obj, struct payment *p, struct error *err)
+{
+    p->kind = PAYMENT_SETTLED;
+    sig_json_copy(obj, "number", p->invoice_number, sizeof p->invoice_number);
+    if (amount_at(obj, "amount_paid", p, err) < 0 || invoice_tax(obj, p, err) < 0)
+        return -1;
+    const char *in = sig_json_str(obj, "id");
+    if (json_object_get(obj, "payment_intent")) {
+        /* Before basil: the invoice names its payment intent (null when paid otherwise). */
+        external_id(obj, p);
+        add_alias(p, in);
+        add_alias(p, sig_json_str(obj, "charge"));
+        return 0;
+    }
+    sig_copy(p->external_id, sizeof p->external_id, in);
+    /* Nothing paid, or paid outside Stripe: no invoice payment will ever link it. */
+    bool outside = json_is_true(json_object_get(obj, "paid_out_of_band"));
+    p->link = p->amount.minor == 0 || outside ? PAYMENT_LINK_BOOK : PAYMENT_LINK_WAIT;
+    return 0;
+}
+
+/* invoice_payment.paid: an InvoicePayment, which ties the invoice to its payment intent. */
+static int parse_invoice_payment(const json_t *obj, struct payment *p, struct error *err)
+{
+    const char *pi = sig_json_str(obj, "payment.payment_intent");
+    const char *ch = sig_json_str(obj, "payment.charge");
+    p->kind = PAYMENT_SETTLED;
+    p->link = PAYMENT_LINK_ONLY;
+    sig_copy(p->external_id, sizeof p->external_id, pi ? pi : ch ? ch : sig_json_str(obj, "id"));
+    add_alias(p, sig_json_str(obj, "invoice"));
+    add_alias(p, ch);
+    return amount_at(obj, "amount_paid", p, err);
+}
+
+/* payment_intent.succeeded and charge.succeeded: booked here only when no invoice says
+ * more about the same payment. */
+static int parse_intent_or_charge(const json_t *obj, bool charge, struct payment *p,
+                                  struct error *err)
+{
+    p->kind = PAYMENT_SETTLED;
+    p->link = PAYMENT_LINK_DEFER;
+    external_id(obj, p);
+    if (charge)
+        add_alias(p, sig_json_str(obj, "id"));
+    const char *in = sig_json_str(obj, "invoice");
+    if (in) {
+        p->kind = PAYMENT_IGNORED;
+        snprintf(p->detail, sizeof p->detail,
+                 "payment of invoice %.40s, which its invoice events book; no action taken", in);
+        return 0;
+    }
+    bool received = !charge && sig_json_get(obj, "amount_received");
+    return amount_at(obj, received ? "amount_received" : "amount", p, err);
+}
+
+/* checkout.session.completed (Checkout and Payment Links). */
+static int parse_checkout(const json_t *obj, struct payment *p, struct error *err)
+{
+    const char *status = sig_json_str(obj, "payment_status");
+    const char *pi = sig_json_str(obj, "payment_intent");
+    p->kind = PAYMENT_IGNORED;
+    if (!status || strcmp(status, "paid") != 0) {
+        snprintf(p->detail, sizeof p->detail,
+                 "Checkout session not paid (payment_status %.24s); no action taken",
+                 status ? status : "missing");
+        return 0;
+    }
+    if (!pi) {
+        const char *in = sig_json_str(obj, "invoice");
+        snprintf(p->detail, sizeof p->detail,
+                 "Checkout session paid through invoice %.40s, which its invoice events book; "
+                 "no action taken",
+                 in ? in : "(none)");
+        return 0;
+    }
+    p->kind = PAYMENT_SETTLED;
+    sig_copy(p->external_id, sizeof p->external_id, pi);
+    add_alias(p, sig_json_str(obj, "id"));
+    add_alias(p, sig_json_str(obj, "invoice"));
+    sig_json_copy(obj, "customer_details.email", p->customer_email, sizeof p->customer_email);
+    sig_json_copy(obj, "customer_details.name", p->customer_name, sizeof p->customer_name);
+    if (amount_at(obj, "amount_total", p, err) < 0)
+        return -1;
+    int64_t tax = 0;
+    if (sig_json_int(obj, "total_details.amount_tax", &tax)) {
+        if (tax < 0)
+            return error_set(err, ERR_VALIDATION, "the session's amount_tax is negative");
+        if (tax < p->amount.minor) {
+            p->has_tax = true;
+            p->tax_minor = tax;
+        }
+    }
+    return 0;
+}
+
 static int stripe_parse(const struct webhook_request *req, const json_t *state,
                         struct payment_list *out, struct error *err)
 {
@@ -144,10 +297,13 @@ static int stripe_parse(const struct webhook_request *req, const json_t *state,
     parties(event, obj, p);
 
     if (!strcmp(type, "invoice.payment_succeeded") || !strcmp(type, "invoice.paid")) {
-        p->kind = PAYMENT_SETTLED;
-        external_id(obj, p);
-        sig_json_copy(obj, "number", p->invoice_number, sizeof p->invoice_number);
-        rc = amount_at(obj, "amount_paid", p, err);
+        rc = parse_invoice_paid(obj, p, err);
+    } else if (!strcmp(type, "invoice_payment.paid")) {
+        rc = parse_invoice_payment(obj, p, err);
+    } else if (!strcmp(type, "payment_intent.succeeded") || !strcmp(type, "charge.succeeded")) {
+        rc = parse_intent_or_charge(obj, type[0] == 'c', p, err);
+    } else if (!strcmp(type, "checkout.session.completed")) {
+        rc = parse_checkout(obj, p, err);
     } else if (!strcmp(type, "invoice.payment_failed")) {
         p->kind = PAYMENT_FAILED;
         external_id(obj, p);
@@ -190,7 +346,8 @@ out:
     return rc;
 }
 
-/* A paid invoice of 99.00 EUR with fresh ids, signed as Stripe signs. */
+/* A paid invoice of 99.00 EUR with fresh ids, signed as Stripe signs; in the shape of API
+ * versions before basil (it names its payment intent), so it books on its own. */
 static int stripe_sample(const struct provider_install *inst, int64_t now_ms,
                          struct provider_sample *out, json_t **state, struct error *err)
 {
@@ -205,8 +362,9 @@ static int stripe_sample(const struct provider_install *inst, int64_t now_ms,
                    "\"id\":\"in_test_%s\",\"object\":\"invoice\",\"number\":\"TEST-%s\","
                    "\"account_name\":\"Test Merchant\",\"amount_paid\":9900,\"currency\":\"eur\","
                    "\"customer\":\"cus_test\",\"customer_email\":\"test@example.com\","
+                   "\"payment_intent\":\"pi_test_%s\","
                    "\"status\":\"paid\",\"status_transitions\":{\"paid_at\":%lld}}}}",
-                   tag, (long long)now_s, tag, tag, (long long)now_s) < 0)
+                   tag, (long long)now_s, tag, tag, tag, (long long)now_s) < 0)
         return error_set(err, ERR_INTERNAL, "out of memory");
     snprintf(t, sizeof t, "%lld", (long long)now_s);
     struct sig_part parts[] = {SIG_STR(t), {".", 1}, {out->body.data, out->body.len}};

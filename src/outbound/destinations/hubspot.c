@@ -4,7 +4,8 @@
  * Money that came in (a settled payment whose direction is not "expense") becomes a won
  * deal: POST {base}/crm/v3/objects/deals/batch/upsert with one input whose idProperty is
  * payment_id and id the provider's payment id, so a resent event updates the same deal
- * instead of adding one. Its properties: dealname "Payment <id> — <amount> <currency>",
+ * instead of adding one. Its properties: dealname "Payment <id> — <amount> <currency>"
+ * ("[Test] " first for a "Send test" sample),
  * amount, deal_currency_code, pipeline "default", dealstage "closedwon", closedate
  * createdAt, and payment_id, payment_customer_id, payment_event_id. The portal needs those
  * three custom deal properties once, payment_id with "unique value" set (upsert matches on
@@ -69,7 +70,8 @@ static json_t *hubspot_deal(const struct dest_event *ev)
     struct buf name;
     buf_init(&name, 1 << 12);
     json_t *body = NULL;
-    if (buf_printf(&name, "Payment %s \xe2\x80\x94 %s %s", payment, amount ? amount : "?",
+    if (buf_printf(&name, "%sPayment %s \xe2\x80\x94 %s %s",
+                   dest_event_is_test(ev) ? "[Test] " : "", payment, amount ? amount : "?",
                    currency ? currency : "") == 0)
         body = json_pack("{s:[{s:s, s:s, s:{s:s, s:s*, s:s*, s:s, s:s, s:s, s:s, s:s*, s:s}}]}",
                          "inputs", "idProperty", "payment_id", "id", payment, "properties",

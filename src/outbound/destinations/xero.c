@@ -73,8 +73,9 @@ static json_t *xero_transaction(const struct dest_event *ev, const char *date, j
     buf_init(&description, 1 << 13);
     if ((payment && dest_text_truncate(payment, XERO_TEXT_MAX, &reference) < 0) ||
         dest_text_truncate(contact ? contact : "Unknown", XERO_TEXT_MAX, &name) < 0 ||
-        buf_printf(&line, "Payment %s%s%s%s settled (%s)", payment ? payment : "",
-                   number ? " (" : "", number ? number : "", number ? ")" : "", ev->id) < 0 ||
+        buf_printf(&line, "%sPayment %s%s%s%s settled (%s)", dest_event_is_test(ev) ? "[Test] " : "",
+                   payment ? payment : "", number ? " (" : "", number ? number : "",
+                   number ? ")" : "", ev->id) < 0 ||
         dest_text_truncate(line.data, XERO_DESCRIPTION_MAX, &description) < 0)
         goto out;
     body = json_pack("{s:[{s:s, s:s, s:s, s:s*, s:{s:s}, s:{s:s}, s:s, s:s, "
