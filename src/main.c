@@ -598,6 +598,9 @@ static int cmd_serve(struct config *cfg, const char **values)
     server = NULL;
     engine_stop(engine);
     engine = NULL;
+    /* The store last: its committer finishes (or fails) what is still queued. */
+    store_close(store);
+    store = NULL;
     log_info("stopped");
     rc = 0;
 out_labels:
