@@ -129,8 +129,9 @@ static int apply(struct config *cfg, const struct setting *s, const char *value,
     }
     case SET_BOOL:
         if (parse_bool(value, (bool *)(base + s->offset)) < 0)
-            return error_set(err, ERR_CONFIG, "%s: %s must be true or false, not '%.32s'", origin,
-                             s->key, value);
+            return error_set(err, ERR_CONFIG,
+                             "%s: %s must be true or false (or 1/0, yes/no, on/off), not '%.32s'",
+                             origin, s->key, value);
         return 0;
     case SET_LONG: {
         char *end = NULL;

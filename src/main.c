@@ -697,7 +697,9 @@ int main(int argc, char **argv)
             goto out;
         }
         if (!value) {
-            if (!own && config_key_is_bool(name)) {
+            /* A switch alone means true; a value after it (no command takes positional
+             * arguments) is its value, checked with the setting: --access-log false. */
+            if (!own && config_key_is_bool(name) && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
                 value = "true";
             } else if (i + 1 < argc) {
                 value = argv[++i];
