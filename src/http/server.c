@@ -714,8 +714,9 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                                    options, MHD_OPTION_END);
     if (!srv->daemon) {
         server_free(srv);
-        return error_set(err, ERR_CONFIG, "cannot start the HTTP server on %.64s%s", cfg->listen,
-                         tls ? " (are the TLS certificate and key valid PEM and a pair?)" : "");
+        return error_set(err, ERR_CONFIG, "cannot listen on %.64s: libmicrohttpd refused to "
+                         "start%s", cfg->listen,
+                         tls ? " (are the TLS certificate and key valid PEM, and a pair?)" : "");
     }
     srv->listener = MHD_INVALID_SOCKET; /* the daemon's now, given back by the quiesce */
     *out = srv;

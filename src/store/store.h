@@ -56,6 +56,9 @@ int store_tenant_create(struct store *s, const char *name, const char *plan,
 int store_tenant_rename(struct store *s, const char *id, const char *name, struct error *err);
 int store_tenant_get(struct store *s, const char *id, struct tenant *out, struct error *err);
 int store_tenant_count(struct store *s, int64_t *count, struct error *err);
+/* Calls fn for every tenant, oldest first; fn returns 0 to go on, -1 to stop (ERR_IO). */
+int store_tenant_list(struct store *s, int (*fn)(void *ctx, const struct tenant *t), void *ctx,
+                      struct error *err);
 
 /* Stores a token by its hash; out receives the new token's id. */
 int store_token_create(struct store *s, const char *tenant_id, const char *role,
