@@ -16,7 +16,6 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
