@@ -272,7 +272,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const struct h
 static void respond_failure(const struct http_request *req, struct http_response *res,
                             const struct error *err)
 {
-    if (error_http_status(err->code) >= 500)
+    /* 503 is a state the caller was told about (a stop, a provider that could not be
+     * reached), logged where it arose; other 5xx are failures to look into. */
+    if (error_http_status(err->code) >= 500 && err->code != ERR_UNAVAILABLE)
         log_error("request %s failed: %s: %s", req->request_id, error_code_str(err->code),
                   err->message);
     http_respond_error(res, err, res->error_extra);

@@ -166,21 +166,31 @@ function assertStopping(res) {
 }
 
 // Holds the SQLite store's write lock from another process (the sqlite3 shell in a
-// BEGIN IMMEDIATE transaction) until release().
-async function holdWriteLock(dbFile) {
-  const proc = spawn('sqlite3', [dbFile]);
+// BEGIN IMMEDIATE transaction, waiting up to waitMs for it) until release(). The shell stops
+// at the first error (.bail), so 'locked' is printed only once the lock is held.
+async function holdWriteLock(dbFile, waitMs = 30000) {
+  const proc = spawn('sqlite3', ['-bail', dbFile]);
   let out = '';
+  let err = '';
+  let gone = false;
   proc.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  proc.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-  const exited = new Promise((resolve) => proc.on('close', resolve));
-  proc.stdin.write("PRAGMA busy_timeout = 5000;\nBEGIN IMMEDIATE;\nSELECT 'locked';\n");
-  await waitFor(() => out.includes('locked'), `the sqlite3 shell to take the lock: ${out}`, 8000);
-  return {
-    release: async () => {
-      proc.stdin.end('ROLLBACK;\n');
-      await exited;
-    },
+  proc.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+  const exited = new Promise((resolve) => proc.on('close', () => resolve((gone = true))));
+  const release = async () => {
+    if (!gone) proc.stdin.end('ROLLBACK;\n');
+    await exited;
   };
+  proc.stdin.write(`PRAGMA busy_timeout = ${waitMs};\nBEGIN IMMEDIATE;\nSELECT 'locked';\n`);
+  try {
+    await waitFor(() => out.includes('locked') || gone, 'the sqlite3 shell to take the lock',
+                  waitMs + 5000);
+    assert.ok(out.includes('locked'), `the sqlite3 shell could not lock the store: ${err}`);
+  } catch (e) {
+    proc.kill('SIGKILL');
+    await exited;
+    throw e;
+  }
+  return { release };
 }
 
 describe('stopping under load', () => {
@@ -315,9 +325,13 @@ describe('stopping under load', () => {
     }
   }
 
-  for (const [round, drain] of [[1, 10000], [2, 300], [3, 10000], [4, 300], [5, 10000]]) {
-    test(`round ${round}: SIGTERM while 64 keep-alive clients send webhooks (drain ${drain} ms): ` +
-         'exit 0, every acknowledged webhook booked, no request left unanswered', async () => {
+  // Rounds: [number, --drain-timeout, whether another process locks the store just before
+  // the signal, so that the drain timeout passes with every webhook parked].
+  for (const [round, drain, locked] of [[1, 10000, false], [2, 300, false], [3, 10000, false],
+                                        [4, 300, false], [5, 10000, false], [6, 300, true]]) {
+    test(`round ${round}: SIGTERM while 64 keep-alive clients send webhooks (drain ${drain} ms` +
+         `${locked ? ', the store locked' : ''}): exit 0, every acknowledged webhook booked, ` +
+         'no request left unanswered', async () => {
       const dir = makeTempDir();
       dirs.push(dir);
       const server = await start({ dir, args: ['--drain-timeout', String(drain)],
@@ -327,9 +341,16 @@ describe('stopping under load', () => {
       const clients = [];
       for (let i = 0; i < 64; i++) clients.push(webhookClient(server, tenant, record));
       await waitFor(() => record.acked.length >= 100, 'the first 100 acknowledged', 10000);
-      await sleep(200 * round);
-      server.terminate('SIGTERM');
-      await Promise.all(clients);
+      await sleep(200 * (round % 5));
+      const lock = locked ? await holdWriteLock(path.join(dir, 'connectord.db')) : null;
+      try {
+        if (lock) await sleep(200);
+        server.terminate('SIGTERM');
+        await Promise.all(clients);
+        if (lock) assert.ok(record.refused > 0, 'no parked webhook was answered 503');
+      } finally {
+        if (lock) await lock.release();
+      }
       const { code, signal } = await server.waitExit(15000);
       assert.equal(signal, null, server.stderr.slice(-2000));
       assert.equal(code, 0, server.stderr.slice(-2000));
