@@ -732,6 +732,9 @@ static int cmd_serve(struct config *cfg, const char **values)
     log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, (int)cfg->drain_timeout);
     server = NULL;
+    /* Every request is answered: what is still queued for the store (withdrawn webhooks,
+     * the delivery engine's bookkeeping) need not wait for a lock another process holds. */
+    store_stop_waiting(store);
     engine_stop(engine);
     engine = NULL;
     /* The store last: its committer finishes (or fails) what is still queued. */

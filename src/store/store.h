@@ -22,6 +22,10 @@ struct store;
  * pool_size: connections to keep; one per server thread plus one is a good choice. */
 int store_open(const char *dsn, int pool_size, struct store **out, struct error *err);
 void store_close(struct store *s); /* NULL is a no-op */
+/* For a stopping server, once nobody waits for an answer: a write that finds the store
+ * locked by another process fails at once instead of after the busy timeout, so the
+ * remaining work ends promptly. */
+void store_stop_waiting(struct store *s);
 const char *store_backend_name(const struct store *s);
 
 /* Applies pending numbered migrations, each in its own transaction; safe to run from
