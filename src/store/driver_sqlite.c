@@ -22,14 +22,16 @@
 #include "store/store_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
+#define STOPPING_BUSY_TIMEOUT_MS 250
 
 /* Set when the process stops (store_stop_waiting): a writer that finds the store locked
- * then gives up at once instead of waiting out BUSY_TIMEOUT_MS, as nobody waits for its
- * answer any more. Process-wide, like the stop. */
+ * then gives up after STOPPING_BUSY_TIMEOUT_MS (long enough for the process's own other
+ * writers) instead of BUSY_TIMEOUT_MS (another process's), as nobody waits for its answer
+ * any more. Process-wide, like the stop. */
 static atomic_bool stop_waiting;
 
 /* The busy handler: SQLite's own schedule of naps (as sqlite3_busy_timeout), up to
- * BUSY_TIMEOUT_MS in all, unless the process stops. */
+ * BUSY_TIMEOUT_MS in all, or STOPPING_BUSY_TIMEOUT_MS once the process stops. */
 static int busy_wait(void *arg, int count)
 {
     static const int naps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
@@ -40,11 +42,12 @@ static int busy_wait(void *arg, int count)
         waited += naps[i];
     if (count > n_naps)
         waited += (long)(count - n_naps) * naps[n_naps - 1];
-    if (atomic_load(&stop_waiting) || waited >= BUSY_TIMEOUT_MS)
+    long limit = atomic_load(&stop_waiting) ? STOPPING_BUSY_TIMEOUT_MS : BUSY_TIMEOUT_MS;
+    if (waited >= limit)
         return 0;
     long nap = count < n_naps ? naps[count] : naps[n_naps - 1];
-    if (nap > BUSY_TIMEOUT_MS - waited)
-        nap = BUSY_TIMEOUT_MS - waited;
+    if (nap > limit - waited)
+        nap = limit - waited;
     struct timespec ts = {0, nap * 1000000L};
     nanosleep(&ts, NULL);
     return 1;

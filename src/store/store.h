@@ -23,8 +23,8 @@ struct store;
 int store_open(const char *dsn, int pool_size, struct store **out, struct error *err);
 void store_close(struct store *s); /* NULL is a no-op */
 /* For a stopping server, once nobody waits for an answer: a write that finds the store
- * locked by another process fails at once instead of after the busy timeout, so the
- * remaining work ends promptly. */
+ * locked gives up after a short wait (SQLite: 250 ms) instead of the busy timeout, so the
+ * remaining work ends promptly even when another process holds the lock. */
 void store_stop_waiting(struct store *s);
 const char *store_backend_name(const struct store *s);
 

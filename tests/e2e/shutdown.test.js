@@ -291,6 +291,7 @@ describe('stopping under load', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       for (;;) {
+        if (record.gate) await record.gate; // paused while the test takes the store's lock
         const { body, externalId } = invoicePaid();
         let res;
         let reused = false;
@@ -341,9 +342,21 @@ describe('stopping under load', () => {
       for (let i = 0; i < 64; i++) clients.push(webhookClient(server, tenant, record));
       await waitFor(() => record.acked.length >= 100, 'the first 100 acknowledged', 10000);
       await sleep(200 * (round % 5));
-      const lock = locked ? await holdWriteLock(path.join(dir, 'connectord.db')) : null;
+      // Under full load the sqlite3 shell might wait long for the lock: the clients pause
+      // while it takes it, then go on, and their webhooks park behind it.
+      let lock = null;
+      if (locked) {
+        let go;
+        record.gate = new Promise((resolve) => (go = resolve));
+        try {
+          lock = await holdWriteLock(path.join(dir, 'connectord.db'));
+        } finally {
+          record.gate = null;
+          go();
+        }
+      }
       try {
-        if (lock) await sleep(200);
+        if (lock) await sleep(300);
         server.terminate('SIGTERM');
         await Promise.all(clients);
         if (lock) assert.ok(record.refused > 0, 'no parked webhook was answered 503');
