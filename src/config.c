@@ -261,7 +261,8 @@ void config_usage(FILE *out, unsigned scope)
         if (!(s->scope & scope))
             continue;
         char flag[64];
-        snprintf(flag, sizeof flag, "--%s%s", s->key, s->kind == SET_BOOL ? " [true|false]" : " VALUE");
+        snprintf(flag, sizeof flag, "--%s%s", s->key,
+                 s->kind == SET_BOOL ? " [true|false]" : " VALUE");
         fprintf(out, "  %-26s %s\n  %-26s [env %s%s%s]\n", flag, s->help, "", s->env,
                 s->def ? ", default " : "", s->def ? s->def : "");
     }
