@@ -19,15 +19,23 @@ struct setting {
     const char *def;  /* NULL: unset */
     long min, max;    /* SET_LONG bounds */
     const char *help;
+    unsigned scope;   /* CONFIG_FOR_*: the commands that take it as a flag */
 };
 
-#define STR(k, e, field, d, h) {k, e, SET_STRING, offsetof(struct config, field), d, 0, 0, h}
-#define BOOL(k, e, field, d, h) {k, e, SET_BOOL, offsetof(struct config, field), d, 0, 0, h}
-#define LONG(k, e, field, d, lo, hi, h) {k, e, SET_LONG, offsetof(struct config, field), d, lo, hi, h}
+#define STR(k, e, field, d, h) \
+    {k, e, SET_STRING, offsetof(struct config, field), d, 0, 0, h, CONFIG_FOR_SERVE}
+/* A setting the command-line tools take too (the store, the config file, the log). */
+#define STR_ALL(k, e, field, d, h)                                                   \
+    {k, e, SET_STRING, offsetof(struct config, field), d, 0, 0, h,                  \
+     CONFIG_FOR_SERVE | CONFIG_FOR_TOOLS}
+#define BOOL(k, e, field, d, h) \
+    {k, e, SET_BOOL, offsetof(struct config, field), d, 0, 0, h, CONFIG_FOR_SERVE}
+#define LONG(k, e, field, d, lo, hi, h) \
+    {k, e, SET_LONG, offsetof(struct config, field), d, lo, hi, h, CONFIG_FOR_SERVE}
 
 static const struct setting settings[] = {
     STR("listen", "CONNECTORD_LISTEN", listen, "127.0.0.1:8080", "address to listen on, HOST:PORT"),
-    STR("db", "CONNECTORD_DB", db, "sqlite:var/connectord.db",
+    STR_ALL("db", "CONNECTORD_DB", db, "sqlite:var/connectord.db",
         "store: sqlite:PATH (embedded) or postgres://... (scale-out)"),
     STR("public-url", "CONNECTORD_PUBLIC_URL", public_url, NULL,
         "external base URL, used in webhook URLs (default: from --listen)"),
@@ -38,8 +46,8 @@ static const struct setting settings[] = {
     STR("master-key-file", "CONNECTORD_MASTER_KEY_FILE", master_key_file, NULL,
         "file holding the 32-byte master key (64 hex characters); "
         "CONNECTORD_MASTER_KEY may hold the hex key itself"),
-    STR("config", "CONNECTORD_CONFIG", config_file, NULL, "config file of `key = value` lines"),
-    STR("log-level", "CONNECTORD_LOG_LEVEL", log_level, "info", "debug, info, warn or error"),
+    STR_ALL("config", "CONNECTORD_CONFIG", config_file, NULL, "config file of `key = value` lines"),
+    STR_ALL("log-level", "CONNECTORD_LOG_LEVEL", log_level, "info", "debug, info, warn or error"),
     STR("trusted-proxy", "CONNECTORD_TRUSTED_PROXY", trusted_proxy, NULL,
         "comma-separated CIDRs of proxies whose X-Forwarded-Proto: https is believed"),
     STR("paypal-cert-prefix", "CONNECTORD_PAYPAL_CERT_PREFIX", paypal_cert_prefix, NULL,
@@ -85,9 +93,10 @@ static const struct setting *setting_find(const char *key)
     return NULL;
 }
 
-bool config_key_known(const char *key)
+bool config_key_known(const char *key, unsigned scope)
 {
-    return setting_find(key) != NULL;
+    const struct setting *s = setting_find(key);
+    return s && (s->scope & scope);
 }
 
 bool config_key_is_bool(const char *key)
@@ -129,8 +138,9 @@ static int apply(struct config *cfg, const struct setting *s, const char *value,
     }
     case SET_BOOL:
         if (parse_bool(value, (bool *)(base + s->offset)) < 0)
-            return error_set(err, ERR_CONFIG, "%s: %s must be true or false, not '%.32s'", origin,
-                             s->key, value);
+            return error_set(err, ERR_CONFIG,
+                             "%s: %s must be true or false (or 1/0, yes/no, on/off), not '%.32s'",
+                             origin, s->key, value);
         return 0;
     case SET_LONG: {
         char *end = NULL;
@@ -244,12 +254,15 @@ int config_load_file(struct config *cfg, const char *path, struct error *err)
     return rc;
 }
 
-void config_usage(FILE *out)
+void config_usage(FILE *out, unsigned scope)
 {
     for (size_t i = 0; i < N_SETTINGS; i++) {
         const struct setting *s = &settings[i];
+        if (!(s->scope & scope))
+            continue;
         char flag[64];
-        snprintf(flag, sizeof flag, "--%s%s", s->key, s->kind == SET_BOOL ? "" : " VALUE");
+        snprintf(flag, sizeof flag, "--%s%s", s->key,
+                 s->kind == SET_BOOL ? " [true|false]" : " VALUE");
         fprintf(out, "  %-26s %s\n  %-26s [env %s%s%s]\n", flag, s->help, "", s->env,
                 s->def ? ", default " : "", s->def ? s->def : "");
     }

@@ -48,13 +48,18 @@ void config_free(struct config *cfg);
  * ERR_NOT_FOUND when the key is unknown. */
 int config_set(struct config *cfg, const char *key, const char *value, const char *origin,
                struct error *err);
-bool config_key_known(const char *key);
+/* Which commands take a setting as a flag: the server all of them, the command-line tools
+ * those of the store, the config file and the log (every command reads the environment and
+ * the config file whole, so one file serves them all). */
+#define CONFIG_FOR_SERVE 0x1u
+#define CONFIG_FOR_TOOLS 0x2u
+bool config_key_known(const char *key, unsigned scope);
 bool config_key_is_bool(const char *key);
 
 int config_load_env(struct config *cfg, struct error *err);
 int config_load_file(struct config *cfg, const char *path, struct error *err);
 
-/* One line per setting: flag, env, default, help. */
-void config_usage(FILE *out);
+/* Two lines per setting of scope: flag and help, then env and default. */
+void config_usage(FILE *out, unsigned scope);
 
 #endif

@@ -35,42 +35,55 @@ struct option {
     const char *help;
 };
 
+#define MAX_OPTIONS 4
+
 struct command {
-    const char *name;
+    const char *name; /* one word, or a group and a subcommand: "tenant create" */
     const char *summary;
     int (*run)(struct config *cfg, const char **values);
-    struct option options[4];
+    unsigned settings; /* CONFIG_FOR_*: which settings it takes as flags */
+    struct option options[MAX_OPTIONS];
 };
 
 static int cmd_serve(struct config *cfg, const char **values);
 static int cmd_migrate(struct config *cfg, const char **values);
 static int cmd_tenant_create(struct config *cfg, const char **values);
+static int cmd_tenant_list(struct config *cfg, const char **values);
 static int cmd_token_create(struct config *cfg, const char **values);
 static int cmd_daily_summary(struct config *cfg, const char **values);
 static int cmd_export_datev(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list. */
-static const char *opt_values[4];
+static const char *opt_values[MAX_OPTIONS];
+/* How this program was started (argv[0]), for commands it suggests. */
+static const char *program = "connectord";
 
 static const struct command commands[] = {
-    {"serve", "run the HTTP server (migrates the store first)", cmd_serve, {{0}}},
-    {"migrate", "apply pending store migrations and exit", cmd_migrate, {{0}}},
+    {"serve", "run the HTTP server (migrates the store first)", cmd_serve, CONFIG_FOR_SERVE,
+     {{0}}},
+    {"migrate", "apply pending store migrations and exit", cmd_migrate, CONFIG_FOR_TOOLS, {{0}}},
     {"tenant create", "create a tenant and print {\"tenantId\", \"token\"} (a new admin token)",
-     cmd_tenant_create,
+     cmd_tenant_create, CONFIG_FOR_TOOLS,
      {{"name", &opt_values[0], "the tenant's name (required)"},
       {"plan", &opt_values[1], "starter|pro|business|enterprise (required)"}}},
+    {"tenant list",
+     "print every tenant, oldest first: one JSON object per line {\"id\", \"name\", \"plan\", "
+     "\"createdAt\"}, or a table",
+     cmd_tenant_list, CONFIG_FOR_TOOLS,
+     {{"format", &opt_values[0], "json (one object per line, the default) or table"}}},
     {"token create", "create an API token for a tenant and print {\"token\"}", cmd_token_create,
-     {{"tenant", &opt_values[0], "the tenant id (required)"},
+     CONFIG_FOR_TOOLS,
+     {{"tenant", &opt_values[0], "the tenant id (required; see tenant list)"},
       {"role", &opt_values[1], "admin|member (required)"}}},
     {"events daily-summary",
      "emit revenue.daily_summary for a day (default: yesterday), once per tenant and day",
-     cmd_daily_summary,
+     cmd_daily_summary, CONFIG_FOR_TOOLS,
      {{"date", &opt_values[0], "the local day, YYYY-MM-DD (default: yesterday)"},
       {"tenant", &opt_values[1], "only this tenant (default: all)"}}},
     {"export datev",
      "write a tenant's bookings of a period as a DATEV EXTF Buchungsstapel file (as GET "
      "/api/exports/datev does)",
-     cmd_export_datev,
+     cmd_export_datev, CONFIG_FOR_TOOLS,
      {{"tenant", &opt_values[0], "the tenant id (required)"},
       {"from", &opt_values[1], "first day, YYYY-MM-DD (required)"},
       {"to", &opt_values[2], "last day, YYYY-MM-DD (required)"},
@@ -78,13 +91,38 @@ static const struct command commands[] = {
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
+/* The length of a command's group word ("tenant" of "tenant create"); 0 for one word. */
+static size_t group_len(const struct command *c)
+{
+    const char *space = strchr(c->name, ' ');
+    return space ? (size_t)(space - c->name) : 0;
+}
+
+static bool in_group(const struct command *c, const char *group)
+{
+    size_t n = group_len(c);
+    return n && strlen(group) == n && strncmp(c->name, group, n) == 0;
+}
+
 static void usage_all(FILE *out)
 {
     fprintf(out, "usage: connectord COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n  connectord COMMAND --help   options of one command\n"
+        fprintf(out, "  %-22s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n  connectord COMMAND --help   the options of one command\n"
+                 "  connectord GROUP --help     the commands of a group (tenant, token, events, "
+                 "export)\n"
                  "  connectord --version\n");
+}
+
+static void usage_group(FILE *out, const char *group)
+{
+    fprintf(out, "usage: connectord %s SUBCOMMAND [OPTIONS]\n\nsubcommands:\n", group);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (in_group(&commands[i], group))
+            fprintf(out, "  %-22s %s\n", commands[i].name + group_len(&commands[i]) + 1,
+                    commands[i].summary);
+    fprintf(out, "\n  connectord %s SUBCOMMAND --help   the options of one\n", group);
 }
 
 static void usage_command(FILE *out, const struct command *c)
@@ -92,15 +130,16 @@ static void usage_command(FILE *out, const struct command *c)
     fprintf(out, "usage: connectord %s [OPTIONS]\n\n%s\n\n", c->name, c->summary);
     if (c->options[0].name) {
         fprintf(out, "options:\n");
-        for (size_t i = 0; i < 4 && c->options[i].name; i++) {
+        for (size_t i = 0; i < MAX_OPTIONS && c->options[i].name; i++) {
             char flag[64];
             snprintf(flag, sizeof flag, "--%s VALUE", c->options[i].name);
             fprintf(out, "  %-26s %s\n", flag, c->options[i].help);
         }
         fprintf(out, "\n");
     }
-    fprintf(out, "settings (flag > environment > config file > default):\n");
-    config_usage(out);
+    fprintf(out, "settings (flag > environment > config file > default; --config FILE may hold "
+                 "any setting):\n");
+    config_usage(out, c->settings);
 }
 
 /* ---- shared setup --------------------------------------------------------------------- */
@@ -264,6 +303,47 @@ static int cmd_tenant_create(struct config *cfg, const char **values)
     return 0;
 }
 
+static int print_tenant_json(void *ctx, const struct tenant *t)
+{
+    (void)ctx;
+    json_t *obj = json_pack("{s:s, s:s, s:s, s:s}", "id", t->id, "name", t->name, "plan",
+                            t->plan, "createdAt", t->created_at);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    int rc = text && printf("%s\n", text) >= 0 ? 0 : -1;
+    free(text);
+    return rc;
+}
+
+static int print_tenant_row(void *ctx, const struct tenant *t)
+{
+    (void)ctx;
+    return printf("%-36s %-10s %-24s %s\n", t->id, t->plan, t->created_at, t->name) < 0 ? -1 : 0;
+}
+
+static int cmd_tenant_list(struct config *cfg, const char **values)
+{
+    const char *format = values[0] ? values[0] : "json";
+    bool table = strcmp(format, "table") == 0;
+    if (!table && strcmp(format, "json") != 0) {
+        fprintf(stderr, "connectord: --format must be json or table, not '%.32s'\n", format);
+        return 2;
+    }
+    struct store *store = NULL;
+    struct error err = {0};
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    if (table)
+        printf("%-36s %-10s %-24s %s\n", "ID", "PLAN", "CREATED", "NAME");
+    int rc = store_tenant_list(store, table ? print_tenant_row : print_tenant_json, NULL, &err);
+    store_close(store);
+    if (rc < 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "connectord: %s\n", rc < 0 ? err.message : strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_token_create(struct config *cfg, const char **values)
 {
     const char *tenant = values[0], *role = values[1];
@@ -408,13 +488,69 @@ out:
     return rc;
 }
 
+/* Appends text to out as one shell word (quoted when it needs to be). */
+static void shell_word(struct buf *out, const char *text)
+{
+    if (*text && strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                              "_-./:=@%+,") == strlen(text)) {
+        buf_printf(out, " %s", text);
+        return;
+    }
+    buf_append(out, " '", 2);
+    for (const char *p = text; *p; p++)
+        if (*p == '\'')
+            buf_append(out, "'\\''", 4);
+        else
+            buf_append(out, p, 1);
+    buf_append(out, "'", 1);
+}
+
+static int first_tenant(void *ctx, const struct tenant *t)
+{
+    struct tenant *first = ctx;
+    if (!first->id[0])
+        *first = *t;
+    return 0;
+}
+
+/* A restart on a store that has tenants prints no token (a token is shown once, when made):
+ * say how to make one, as a command to paste. */
+static void suggest_token_command(struct store *store, const struct config *cfg)
+{
+    struct tenant first = {0};
+    struct error err = {0};
+    struct buf db, prog;
+    if (store_tenant_list(store, first_tenant, &first, &err) < 0 || !first.id[0])
+        return;
+    buf_init(&db, 4096);
+    buf_init(&prog, 4096);
+    shell_word(&db, cfg->db);
+    shell_word(&prog, program);
+    if (db.data && prog.data)
+        printf("\nconnectord: the store has tenants already, so no token is printed (a token is "
+               "shown once, when it is made).\n"
+               "  a new admin token for %s (%s):\n"
+               "   %s token create --tenant %s --role admin --db%s\n"
+               "  every tenant:\n"
+               "   %s tenant list --db%s\n\n",
+               first.name, first.id, prog.data, first.id, db.data, prog.data, db.data);
+    fflush(stdout);
+    buf_free(&prog);
+    buf_free(&db);
+}
+
 /* On the first start in development mode the store is empty: make a tenant to play with. */
-static void create_demo_tenant(struct store *store, const char *public_url)
+static void create_demo_tenant(struct store *store, const struct config *cfg,
+                               const char *public_url)
 {
     int64_t count = 0;
     struct error err = {0};
-    if (store_tenant_count(store, &count, &err) < 0 || count > 0)
+    if (store_tenant_count(store, &count, &err) < 0)
         return;
+    if (count > 0) {
+        suggest_token_command(store, cfg);
+        return;
+    }
     struct tenant t;
     char token[CRYPTO_TOKEN_LEN + 1];
     if (auth_tenant_create(store, "Demo", "business", &t, token, &err) < 0) {
@@ -586,7 +722,7 @@ static int cmd_serve(struct config *cfg, const char **values)
              CONNECTORD_VERSION, cert ? "https" : "http", port, cfg->listen, threads,
              store_backend_name(store), cfg->dev ? ", development mode" : "");
     if (cfg->dev)
-        create_demo_tenant(store, public_url);
+        create_demo_tenant(store, cfg, public_url);
 
     /* The main thread waits for a stop signal and, meanwhile, does the housekeeping. */
     int sig = -1;
@@ -598,8 +734,14 @@ static int cmd_serve(struct config *cfg, const char **values)
     log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, (int)cfg->drain_timeout);
     server = NULL;
+    /* Every request is answered: what is still queued for the store (withdrawn webhooks,
+     * the delivery engine's bookkeeping) need not wait for a lock another process holds. */
+    store_stop_waiting(store);
     engine_stop(engine);
     engine = NULL;
+    /* The store last: its committer finishes (or fails) what is still queued. */
+    store_close(store);
+    store = NULL;
     log_info("stopped");
     rc = 0;
 out_labels:
@@ -620,54 +762,88 @@ out:
 /* ---- argument parsing ------------------------------------------------------------------ */
 
 struct pending_flag {
-    const char *key;
+    const char *key; /* points into argv or name copies below */
     const char *value;
 };
 
+static bool is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+static bool is_group(const char *word)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (in_group(&commands[i], word))
+            return true;
+    return false;
+}
+
+/* Finds the command argv names (one or two words); *first_flag is the index after it. On
+ * failure prints what is wrong and returns NULL with *status set (0: help was asked for). */
+static const struct command *find_command(int argc, char **argv, int *first_flag, int *status)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const struct command *c = &commands[i];
+        size_t n = group_len(c);
+        if (!n && strcmp(argv[1], c->name) == 0) {
+            *first_flag = 2;
+            return c;
+        }
+        if (n && in_group(c, argv[1]) && argc >= 3 && strcmp(argv[2], c->name + n + 1) == 0) {
+            *first_flag = 3;
+            return c;
+        }
+    }
+    *status = 2;
+    if (!is_group(argv[1])) {
+        fprintf(stderr, "connectord: unknown command '%s'\n\n", argv[1]);
+        usage_all(stderr);
+    } else if (argc >= 3 && is_help(argv[2])) {
+        usage_group(stdout, argv[1]);
+        *status = 0;
+    } else if (argc >= 3) {
+        fprintf(stderr, "connectord: unknown command '%s %s'\n\n", argv[1], argv[2]);
+        usage_group(stderr, argv[1]);
+    } else {
+        fprintf(stderr, "connectord: '%s' needs a subcommand\n\n", argv[1]);
+        usage_group(stderr, argv[1]);
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 1 && argv[0] && *argv[0])
+        program = argv[0];
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
         printf("connectord %s (%s)\n", CONNECTORD_VERSION, CONNECTORD_REVISION);
         return 0;
     }
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    if (argc < 2 || is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
         usage_all(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
 
-    /* Commands are one or two words ("serve", "tenant create"). */
-    const struct command *cmd = NULL;
-    int first_flag = 2;
-    for (size_t i = 0; i < N_COMMANDS && !cmd; i++) {
-        const char *space = strchr(commands[i].name, ' ');
-        if (!space && strcmp(argv[1], commands[i].name) == 0) {
-            cmd = &commands[i];
-        } else if (space && argc >= 3 &&
-                   strncmp(argv[1], commands[i].name, (size_t)(space - commands[i].name)) == 0 &&
-                   argv[1][space - commands[i].name] == '\0' && strcmp(argv[2], space + 1) == 0) {
-            cmd = &commands[i];
-            first_flag = 3;
-        }
-    }
-    if (!cmd) {
-        fprintf(stderr, "connectord: unknown command '%s'\n\n", argv[1]);
-        usage_all(stderr);
-        return 2;
-    }
+    int first_flag = 2, status = 2;
+    const struct command *cmd = find_command(argc, argv, &first_flag, &status);
+    if (!cmd)
+        return status;
 
     struct pending_flag *flags = calloc((size_t)argc, sizeof *flags);
+    char(*names)[64] = calloc((size_t)argc, sizeof *names);
     size_t n_flags = 0;
-    int status = 2;
     struct config cfg;
     struct error err = {0};
     config_init(&cfg);
-    if (!flags)
+    if (!flags || !names) {
+        status = 1;
         goto out;
+    }
 
     for (int i = first_flag; i < argc; i++) {
         const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        if (is_help(arg)) {
             usage_command(stdout, cmd);
             status = 0;
             goto out;
@@ -677,26 +853,30 @@ int main(int argc, char **argv)
             usage_command(stderr, cmd);
             goto out;
         }
-        char name[64];
+        char *name = names[n_flags];
         const char *eq = strchr(arg + 2, '=');
         size_t nlen = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-        if (nlen >= sizeof name)
-            nlen = sizeof name - 1;
+        if (nlen >= sizeof names[0])
+            nlen = sizeof names[0] - 1;
         memcpy(name, arg + 2, nlen);
         name[nlen] = '\0';
         const char *value = eq ? eq + 1 : NULL;
 
         const struct option *own = NULL;
-        for (size_t k = 0; k < 4 && cmd->options[k].name; k++)
+        for (size_t k = 0; k < MAX_OPTIONS && cmd->options[k].name; k++)
             if (strcmp(cmd->options[k].name, name) == 0)
                 own = &cmd->options[k];
-        if (!own && !config_key_known(name)) {
-            fprintf(stderr, "connectord: unknown option '--%s'\n\n", name);
+        if (!own && !config_key_known(name, cmd->settings)) {
+            fprintf(stderr, "connectord: unknown option '--%s'%s\n\n", name,
+                    config_key_known(name, CONFIG_FOR_SERVE) ? " (a setting of serve only)" : "");
             usage_command(stderr, cmd);
             goto out;
         }
         if (!value) {
-            if (!own && config_key_is_bool(name)) {
+            /* A switch alone means true; a word after it is its value, checked with the
+             * setting (no command takes positional arguments): --access-log false. */
+            bool alone = i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0;
+            if (!own && config_key_is_bool(name) && alone) {
                 value = "true";
             } else if (i + 1 < argc) {
                 value = argv[++i];
@@ -709,12 +889,7 @@ int main(int argc, char **argv)
         if (own)
             *own->value = value;
         else
-            flags[n_flags++] = (struct pending_flag){.key = argv[i] == value ? NULL : NULL, .value = value};
-        if (!own) {
-            flags[n_flags - 1].key = strdup(name);
-            if (!flags[n_flags - 1].key)
-                goto out;
-        }
+            flags[n_flags++] = (struct pending_flag){.key = name, .value = value};
     }
 
     /* Precedence: flag > environment > file > default. The file may be named by a flag or
@@ -747,8 +922,7 @@ int main(int argc, char **argv)
     status = cmd->run(&cfg, opt_values);
     httpc_global_cleanup();
 out:
-    for (size_t i = 0; flags && i < n_flags; i++)
-        free((char *)flags[i].key);
+    free(names);
     free(flags);
     config_free(&cfg);
     return status;

@@ -62,9 +62,9 @@ static int finish(void *ctx, struct http_request *req, struct http_response *res
     return http_respond_json(res, 201, answer, err);
 }
 
-static void release(void *ctx)
+static void destroy(struct api_parked_write *w)
 {
-    struct pending_event *p = ctx;
+    struct pending_event *p = (struct pending_event *)w;
     free((char *)p->ev.data);
     free(p);
 }
@@ -145,13 +145,11 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    struct http_deferral d = {.ctx = p, .start = api_parked_start, .finish = finish,
-                              .release = release};
+    rc = api_parked_defer(req, &p->write, finish, destroy);
     p = NULL;
-    rc = http_defer(req, &d);
 out:
     if (p)
-        release(p);
+        destroy(&p->write);
     json_decref(body);
     return rc;
 }

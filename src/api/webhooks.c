@@ -71,9 +71,9 @@ static int finish(void *ctx, struct http_request *req, struct http_response *res
     return respond_outcome(req, res, &out, err);
 }
 
-static void release(void *ctx)
+static void destroy(struct api_parked_write *w)
 {
-    struct pending_webhook *p = ctx;
+    struct pending_webhook *p = (struct pending_webhook *)w;
     pipeline_job_free(p->job);
     free(p);
 }
@@ -105,9 +105,7 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
     }
     if (out.tenant_id[0])
         http_set_tenant(req, out.tenant_id);
-    struct http_deferral d = {.ctx = p, .start = api_parked_start, .finish = finish,
-                              .release = release};
-    return http_defer(req, &d);
+    return api_parked_defer(req, &p->write, finish, destroy);
 }
 
 /* POST /api/connectors/:slug/test-webhook: runs a synthetic signed event through the whole

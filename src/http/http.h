@@ -83,9 +83,15 @@ typedef int (*http_handler_fn)(struct http_request *req, struct http_response *r
 
 /* A handler that must wait for work finishing on another thread (a group commit) calls
  * http_defer() and returns HTTP_DEFERRED. The server then parks the connection without
- * holding a thread, calls start(), which must arrange for resume(token) to be called
- * exactly once from any thread; then finish() builds the response on a server thread and
- * release() frees ctx (release is also called if the connection dies first). */
+ * holding a thread and calls start() once, which must arrange for resume(token) to be
+ * called exactly once from any thread; then finish() builds the response on a server
+ * thread. release() is called once when the server is done with ctx (also if the
+ * connection dies first); the deferral may keep ctx alive past it while its work runs.
+ *
+ * When the server stops and its drain time has passed, it calls cancel() (may be NULL) on
+ * every request still parked: true means the work was withdrawn before it began, resume
+ * will not be called, and the server answers 503 itself without finish(); false means the
+ * work is under way and resume follows. */
 #define HTTP_DEFERRED 1
 
 struct http_deferral {
@@ -93,6 +99,7 @@ struct http_deferral {
     void (*start)(void *ctx, void (*resume)(void *token), void *token);
     int (*finish)(void *ctx, struct http_request *req, struct http_response *res,
                   struct error *err);
+    bool (*cancel)(void *ctx);
     void (*release)(void *ctx);
 };
 
@@ -155,7 +162,10 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                       struct error *err);
 /* Port actually bound (useful with port 0). */
 unsigned http_server_port(const struct http_server *srv);
-/* Stops accepting, waits up to drain_ms for requests in flight, then stops. */
+/* Stops gracefully: new connections are refused, a request that arrives from now on is
+ * answered 503 with Retry-After, every answer carries Connection: close; waits up to
+ * drain_ms for the requests in flight, withdraws the parked ones that have not begun
+ * (503), waits for the rest to be resumed, and only then stops the daemon. */
 void http_server_stop(struct http_server *srv, int drain_ms);
 
 #endif

@@ -4,10 +4,20 @@
  * handled in three callbacks: the first sees the headers (413 on an announced oversized
  * body), the middle ones collect the body into a capped buffer, the last dispatches. The
  * request state lives from the first callback to the "completed" notification, which is
- * where it is freed and where the in-flight count that graceful shutdown waits on drops. */
+ * where it is freed and where the in-flight count that graceful shutdown waits on drops.
+ *
+ * Stopping (http_server_stop) is ordered so that libmicrohttpd is never stopped with a
+ * suspended connection, which makes it abort: a parked request is on a list from the moment
+ * it is suspended until it completes; at the stop, the ones whose work has not begun are
+ * withdrawn (resumed and answered 503), and the daemon stops only once every parked
+ * connection has been resumed. The draining flag is set before the in-flight count is read
+ * and a new request raises the count before it reads the flag, so a request either sees
+ * the flag (and is refused) or is seen by the drain. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +35,12 @@
 #include "http/http.h"
 
 #define MAX_TRUSTED_PROXIES 16
+#define LISTEN_BACKLOG 1024
+#define STOP_RETRY_AFTER "5"          /* seconds, for requests refused while stopping */
+#define STOP_POLL_MS 10
+#define STOP_LINGER_US (200 * 1000)   /* quiet time before idle keep-alive connections close */
+#define STOP_ANSWER_GRACE_US (2000 * 1000) /* for resumed answers to go out */
+#define STOP_LOG_EVERY_US (5000 * 1000)
 
 struct cidr {
     int family; /* AF_INET or AF_INET6 */
@@ -40,6 +56,14 @@ struct http_server {
     struct http_server_config cfg;
     atomic_int in_flight;
     atomic_uint_fast64_t request_seq;
+    atomic_bool draining;           /* stopping: refuse new requests, close after answering */
+    atomic_int open_connections;
+    atomic_int_fast64_t last_done_us; /* when a request last completed (monotonic) */
+    unsigned port;
+    MHD_socket listener;
+    pthread_mutex_t park_lock;      /* guards the parked list, resumed and withdrawn */
+    struct request_state *parked;   /* suspended or resumed, not yet completed */
+    atomic_bool cancelling;         /* set under park_lock: withdraw whatever parks */
     char id_prefix[9]; /* random per process, so ids from several processes do not clash */
     union {
         struct sockaddr_in v4;
@@ -53,6 +77,11 @@ struct request_state {
     bool too_large;
     bool answered; /* dispatched (or answered early: 413) */
     bool deferred; /* parked until its deferral resumes it */
+    bool refused;  /* arrived while stopping: answered 503 */
+    bool listed;   /* on srv->parked */
+    bool resumed;  /* resume asked for (under park_lock) */
+    bool withdrawn; /* cancelled while parked: answered 503 without finish() */
+    struct request_state *prev, *next; /* on srv->parked */
     struct http_server *srv;
     struct MHD_Connection *conn;
     struct http_request req; /* lives as long as the state, so a deferral can finish it */
@@ -213,7 +242,7 @@ static void access_log(const struct http_request *req, const struct route *route
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, const struct http_request *req,
-                                     struct http_response *res)
+                                     struct http_response *res, bool closing)
 {
     size_t len = 0;
     char *data = buf_take(&res->body, &len);
@@ -230,6 +259,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const struct h
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     for (size_t i = 0; i < res->n_headers; i++)
         MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+    /* While stopping, a keep-alive client must not send another request on this
+     * connection: libmicrohttpd closes it after this answer. */
+    if (closing)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ok;
@@ -239,7 +272,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const struct h
 static void respond_failure(const struct http_request *req, struct http_response *res,
                             const struct error *err)
 {
-    if (error_http_status(err->code) >= 500)
+    /* 503 is a state the caller was told about (a stop, a provider that could not be
+     * reached), logged where it arose; other 5xx are failures to look into. */
+    if (error_http_status(err->code) >= 500 && err->code != ERR_UNAVAILABLE)
         log_error("request %s failed: %s: %s", req->request_id, error_code_str(err->code),
                   err->message);
     http_respond_error(res, err, res->error_extra);
@@ -257,7 +292,7 @@ static enum MHD_Result complete(struct http_server *srv, struct request_state *s
         st->route_index < cfg->n_routes ? &cfg->routes[st->route_index] : NULL;
     if (err)
         respond_failure(&st->req, res, err);
-    enum MHD_Result ok = send_response(st->conn, &st->req, res);
+    enum MHD_Result ok = send_response(st->conn, &st->req, res, atomic_load(&srv->draining));
     int64_t duration = clock_monotonic_us() - st->start_us;
     metrics_request(st->route_index, res->status, duration);
     if (cfg->access_log)
@@ -340,11 +375,74 @@ static int check_query(struct MHD_Connection *conn, const struct route *route,
                      "unknown query parameter '%s'; this endpoint takes: %s", qc.name, takes);
 }
 
+/* The deferral's resume: st is alive, its connection being suspended until this call. */
 static void resume_request(void *token)
 {
     struct request_state *st = token;
+    struct http_server *srv = st->srv;
+    pthread_mutex_lock(&srv->park_lock);
+    st->resumed = true;
     MHD_resume_connection(st->conn);
+    pthread_mutex_unlock(&srv->park_lock);
 }
+
+/* Withdraws every parked request whose work has not begun; called with park_lock held. */
+static void withdraw_parked(struct http_server *srv)
+{
+    for (struct request_state *st = srv->parked; st; st = st->next) {
+        if (st->resumed || !st->deferral.cancel || !st->deferral.cancel(st->deferral.ctx))
+            continue;
+        st->resumed = st->withdrawn = true;
+        MHD_resume_connection(st->conn);
+    }
+}
+
+/* Suspends the connection, then starts the deferred work, which may finish and resume at
+ * once (st may be gone when start returns). Once the stop has begun withdrawing, nothing is
+ * suspended any more: the work is withdrawn before it starts (it then only lets go of its
+ * context) and false says to answer at once. Deciding under park_lock means that either the
+ * stop sees this request on the list or this request sees the stop. */
+static bool park(struct http_server *srv, struct request_state *st)
+{
+    pthread_mutex_lock(&srv->park_lock);
+    bool withdrawn = atomic_load(&srv->cancelling) && st->deferral.cancel &&
+                     st->deferral.cancel(st->deferral.ctx);
+    if (withdrawn) {
+        st->withdrawn = true;
+    } else {
+        st->next = srv->parked;
+        if (st->next)
+            st->next->prev = st;
+        srv->parked = st;
+        st->listed = true;
+        MHD_suspend_connection(st->conn);
+    }
+    pthread_mutex_unlock(&srv->park_lock);
+    st->deferral.start(st->deferral.ctx, resume_request, st);
+    return !withdrawn;
+}
+
+static void unlist(struct http_server *srv, struct request_state *st)
+{
+    pthread_mutex_lock(&srv->park_lock);
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        srv->parked = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    st->listed = false;
+    pthread_mutex_unlock(&srv->park_lock);
+}
+
+/* The answer to a request the stopping server will not process. */
+static void refuse_stopping(struct http_response *res, struct error *err)
+{
+    http_response_add_header(res, "Retry-After", STOP_RETRY_AFTER);
+    error_set(err, ERR_UNAVAILABLE, "the server is stopping; send the request again shortly");
+}
+
+static enum MHD_Result finish_deferred(struct http_server *srv, struct request_state *st);
 
 static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *conn,
                                 const char *url, const char *method, struct request_state *st)
@@ -367,6 +465,10 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
     req->body = st->body.data ? st->body.data : "";
     req->body_len = st->body.len;
 
+    if (st->refused) {
+        refuse_stopping(&res, &err);
+        goto fail;
+    }
     if (!st->path_copy) {
         error_set(&err, ERR_INTERNAL, "out of memory");
         goto fail;
@@ -425,12 +527,9 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
     }
     int rc = route->handler(req, &res, &err);
     if (rc == HTTP_DEFERRED) {
-        /* Park first, then start: the work may finish and resume at once. */
         json_decref(res.error_extra);
         buf_free(&res.body);
-        MHD_suspend_connection(conn);
-        st->deferral.start(st->deferral.ctx, resume_request, st);
-        return MHD_YES;
+        return park(srv, st) ? MHD_YES : finish_deferred(srv, st);
     }
     return complete(srv, st, &res, rc < 0 ? &err : NULL);
 fail:
@@ -444,7 +543,11 @@ static enum MHD_Result finish_deferred(struct http_server *srv, struct request_s
     struct error err = {0};
     buf_init(&res.body, HTTP_RESPONSE_BODY_CAP);
     st->deferred = false;
-    int rc = st->deferral.finish(st->deferral.ctx, &st->req, &res, &err);
+    int rc = -1;
+    if (st->withdrawn)
+        refuse_stopping(&res, &err);
+    else
+        rc = st->deferral.finish(st->deferral.ctx, &st->req, &res, &err);
     st->deferral.release(st->deferral.ctx);
     st->deferral.release = NULL;
     return complete(srv, st, &res, rc < 0 ? &err : NULL);
@@ -467,6 +570,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_init(&st->body, srv->cfg.max_body);
         *con_cls = st;
         atomic_fetch_add(&srv->in_flight, 1);
+        if (atomic_load(&srv->draining)) {
+            /* Arrived after the stop began: answered at once, body unread. */
+            st->refused = true;
+            st->answered = true;
+            return dispatch(srv, conn, url, method, st);
+        }
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
@@ -500,12 +609,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (!st)
         return;
+    if (st->listed)
+        unlist(srv, st);
     if (st->deferral.release)
         st->deferral.release(st->deferral.ctx);
     buf_free(&st->body);
     free(st->path_copy);
     free(st);
     *con_cls = NULL;
+    atomic_store(&srv->last_done_us, clock_monotonic_us());
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
@@ -515,6 +627,15 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
     (void)cls;
     (void)conn;
     return http_unescape(s);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *srv = cls;
+    (void)conn;
+    (void)socket_context;
+    atomic_fetch_add(&srv->open_connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -565,6 +686,43 @@ static int parse_listen(struct http_server *srv, const char *listen, bool *ipv6,
     return 0;
 }
 
+/* Binds and listens here rather than in libmicrohttpd, so that a failure names the address
+ * and the reason (libmicrohttpd only logs "Failed to bind to port 0"). */
+static int open_listener(struct http_server *srv, bool ipv6, const char *listen_text,
+                         struct error *err)
+{
+    int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1;
+    socklen_t len = ipv6 ? sizeof srv->addr.v6 : sizeof srv->addr.v4;
+    if (fd < 0)
+        return error_set(err, ERR_CONFIG, "cannot listen on %.64s: %s", listen_text,
+                         strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (ipv6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(fd, (struct sockaddr *)&srv->addr, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0 ||
+        getsockname(fd, (struct sockaddr *)&srv->addr, &len) < 0) {
+        int e = errno;
+        close(fd);
+        return error_set(err, ERR_CONFIG, "cannot listen on %.64s: %s%s", listen_text,
+                         strerror(e),
+                         e == EADDRINUSE ? " (another process is listening there; stop it or "
+                                           "choose another address with --listen)"
+                                         : "");
+    }
+    srv->port = ntohs(ipv6 ? srv->addr.v6.sin6_port : srv->addr.v4.sin_port);
+    srv->listener = fd;
+    return 0;
+}
+
+static void server_free(struct http_server *srv)
+{
+    if (srv->listener != MHD_INVALID_SOCKET)
+        close(srv->listener);
+    pthread_mutex_destroy(&srv->park_lock);
+    free(srv);
+}
+
 int http_server_start(const struct http_server_config *cfg, struct http_server **out,
                       struct error *err)
 {
@@ -573,9 +731,11 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     if (!srv)
         return error_set(err, ERR_INTERNAL, "out of memory");
     srv->cfg = *cfg;
+    srv->listener = MHD_INVALID_SOCKET;
+    pthread_mutex_init(&srv->park_lock, NULL);
     unsigned char rnd[4];
     if (crypto_random(rnd, sizeof rnd) < 0) {
-        free(srv);
+        server_free(srv);
         return error_set(err, ERR_INTERNAL, "no randomness available");
     }
     crypto_hex(rnd, sizeof rnd, srv->id_prefix);
@@ -584,7 +744,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         size_t len = strcspn(p, ", ");
         if (len && (srv->n_proxies == MAX_TRUSTED_PROXIES ||
                     cidr_parse(p, len, &srv->proxies[srv->n_proxies++]) < 0)) {
-            free(srv);
+            server_free(srv);
             return error_set(err, ERR_CONFIG, "trusted proxy '%.*s' is not an address or CIDR "
                              "(at most %d)", (int)(len > 64 ? 64 : len), p, MAX_TRUSTED_PROXIES);
         }
@@ -593,7 +753,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     }
     bool ipv6 = false;
     if (parse_listen(srv, cfg->listen, &ipv6, err) < 0) {
-        free(srv);
+        server_free(srv);
         return -1;
     }
     unsigned threads = cfg->threads;
@@ -608,21 +768,25 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
     if (tls) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-            free(srv);
+            server_free(srv);
             return error_set(err, ERR_CONFIG, "this libmicrohttpd was built without TLS");
         }
         flags |= MHD_USE_TLS;
         srv->tls = true;
     }
+    if (open_listener(srv, ipv6, cfg->listen, err) < 0) {
+        server_free(srv);
+        return -1;
+    }
     struct MHD_OptionItem options[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL}, /* first, or MHD complains */
-        {MHD_OPTION_SOCK_ADDR, 0, &srv->addr},
+        {MHD_OPTION_LISTEN_SOCKET, (intptr_t)srv->listener, NULL},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(cfg->read_timeout_s ? cfg->read_timeout_s : 30),
          NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
         {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)on_unescape, NULL},
-        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
         {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cfg->tls_cert_pem},
         {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)cfg->tls_key_pem},
         {MHD_OPTION_END, 0, NULL},
@@ -630,38 +794,87 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY,
                                    options, MHD_OPTION_END);
     if (!srv->daemon) {
-        free(srv);
-        return error_set(err, ERR_CONFIG,
-                         "cannot listen on %.64s (address in use, bad TLS files, or no permission)",
-                         cfg->listen);
+        server_free(srv);
+        return error_set(err, ERR_CONFIG, "cannot listen on %.64s: libmicrohttpd refused to "
+                         "start%s", cfg->listen,
+                         tls ? " (are the TLS certificate and key valid PEM, and a pair?)" : "");
     }
+    srv->listener = MHD_INVALID_SOCKET; /* the daemon's now, given back by the quiesce */
     *out = srv;
     return 0;
 }
 
 unsigned http_server_port(const struct http_server *srv)
 {
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    return info ? info->port : 0;
+    return srv->port;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Nothing in flight, and no open connection or none used for a moment: a client that got
+ * an answer sent before the stop (without Connection: close) may have its next request on
+ * the way, and that one is answered 503 rather than cut off. Idle keep-alive connections
+ * are closed by the daemon's stop. */
+static bool drained(struct http_server *srv)
+{
+    return atomic_load(&srv->in_flight) == 0 &&
+           (atomic_load(&srv->open_connections) == 0 ||
+            clock_monotonic_us() - atomic_load(&srv->last_done_us) >= STOP_LINGER_US);
+}
+
+/* Withdraws what is parked and has not begun, then waits, however long the commits take,
+ * until no connection is suspended (libmicrohttpd aborts when stopped with one), and a
+ * little longer for the resumed requests' answers to go out. */
+static void settle_parked(struct http_server *srv)
+{
+    pthread_mutex_lock(&srv->park_lock);
+    atomic_store(&srv->cancelling, true);
+    withdraw_parked(srv);
+    pthread_mutex_unlock(&srv->park_lock);
+    int64_t now = clock_monotonic_us(), all_resumed_at = 0, logged_at = now;
+    for (;;) {
+        size_t suspended = 0, listed = 0;
+        pthread_mutex_lock(&srv->park_lock);
+        for (struct request_state *st = srv->parked; st; st = st->next, listed++)
+            suspended += !st->resumed;
+        pthread_mutex_unlock(&srv->park_lock);
+        now = clock_monotonic_us();
+        if (suspended == 0 && !all_resumed_at)
+            all_resumed_at = now;
+        if (suspended == 0 && (listed == 0 || now - all_resumed_at >= STOP_ANSWER_GRACE_US))
+            return;
+        if (suspended > 0 && now - logged_at >= STOP_LOG_EVERY_US) {
+            log_warn("waiting for %zu parked requests whose commit is under way", suspended);
+            logged_at = now;
+        }
+        sleep_ms(STOP_POLL_MS);
+    }
 }
 
 void http_server_stop(struct http_server *srv, int drain_ms)
 {
     if (!srv)
         return;
+    atomic_store(&srv->draining, true);
+    /* New connections are refused from here: the listening socket is ours again, closed. */
     MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
-    if (listener != MHD_INVALID_SOCKET)
+    if (listener != MHD_INVALID_SOCKET) {
         close(listener);
-    int waited = 0;
-    while (atomic_load(&srv->in_flight) > 0 && waited < drain_ms) {
-        struct timespec ts = {0, 10 * 1000000};
-        nanosleep(&ts, NULL);
-        waited += 10;
+        srv->listener = MHD_INVALID_SOCKET;
     }
-    if (atomic_load(&srv->in_flight) > 0)
-        log_warn("stopping with %d requests still in flight after %d ms",
-                 atomic_load(&srv->in_flight), drain_ms);
+    int waited = 0;
+    while (!drained(srv) && waited < drain_ms) {
+        sleep_ms(STOP_POLL_MS);
+        waited += STOP_POLL_MS;
+    }
+    int left = atomic_load(&srv->in_flight);
+    if (left > 0)
+        log_warn("stopping with %d requests still in flight after %d ms", left, drain_ms);
+    settle_parked(srv);
     MHD_stop_daemon(srv->daemon);
-    free(srv);
+    server_free(srv);
 }

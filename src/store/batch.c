@@ -77,16 +77,29 @@ static void open_batch_fail(struct open_batch *ob, const struct error *err)
 static void run_jobs(struct store *s, struct store_conn *conn, struct open_batch *ob,
                      struct store_batch_job *jobs)
 {
+    struct error begin_err = {0};
+    bool begin_failed = false;
     for (struct store_batch_job *j = jobs, *next; j; j = next) {
         next = j->next;
         j->next = NULL;
         error_clear(&j->err);
+        if (!ob->tx && begin_failed) {
+            /* The transaction could not begin (the store stayed locked for the whole busy
+             * timeout): the rest of this list fails with it instead of waiting that long
+             * again, one job after the other. */
+            j->rc = -1;
+            j->err = begin_err;
+            j->done(j->ctx, j->rc, &j->err);
+            continue;
+        }
         if (!ob->tx) {
             int rc = conn ? store_tx_begin_on(s, conn, &ob->tx, &j->err)
                           : store_tx_begin(s, &ob->tx, &j->err);
             if (rc < 0) {
                 ob->tx = NULL;
                 j->rc = -1;
+                begin_err = j->err;
+                begin_failed = true;
                 j->done(j->ctx, j->rc, &j->err);
                 continue;
             }

@@ -2,7 +2,8 @@
  *
  * WAL mode (readers never block the writer), synchronous=FULL (a commit that returned is on
  * disk: a webhook is acknowledged only after its commit), foreign keys on, and a busy
- * timeout so writers from several threads or processes queue instead of failing. Every
+ * timeout so writers from several threads or processes queue instead of failing (cut
+ * short when the process stops). Every
  * connection caches its prepared statements keyed by the SQL text's address: the SQL lives
  * in static strings, so the address is a stable, cheap key. */
 #include <errno.h>
@@ -10,6 +11,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,41 @@
 #include "store/store_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
+#define STOPPING_BUSY_TIMEOUT_MS 250
+
+/* Set when the process stops (store_stop_waiting): a writer that finds the store locked
+ * then gives up after STOPPING_BUSY_TIMEOUT_MS (long enough for the process's own other
+ * writers) instead of BUSY_TIMEOUT_MS (another process's), as nobody waits for its answer
+ * any more. Process-wide, like the stop. */
+static atomic_bool stop_waiting;
+
+/* The busy handler: SQLite's own schedule of naps (as sqlite3_busy_timeout), up to
+ * BUSY_TIMEOUT_MS in all, or STOPPING_BUSY_TIMEOUT_MS once the process stops. */
+static int busy_wait(void *arg, int count)
+{
+    static const int naps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+    const int n_naps = (int)(sizeof naps / sizeof naps[0]);
+    long waited = 0;
+    (void)arg;
+    for (int i = 0; i < count && i < n_naps; i++)
+        waited += naps[i];
+    if (count > n_naps)
+        waited += (long)(count - n_naps) * naps[n_naps - 1];
+    long limit = atomic_load(&stop_waiting) ? STOPPING_BUSY_TIMEOUT_MS : BUSY_TIMEOUT_MS;
+    if (waited >= limit)
+        return 0;
+    long nap = count < n_naps ? naps[count] : naps[n_naps - 1];
+    if (nap > limit - waited)
+        nap = limit - waited;
+    struct timespec ts = {0, nap * 1000000L};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+static void sqlite_stop_waiting(void)
+{
+    atomic_store(&stop_waiting, true);
+}
 
 /* Parameters are named $1..$N in the SQL; their slot numbers are looked up once, when the
  * statement is prepared, instead of by name on every run. */
@@ -124,7 +162,7 @@ static int sqlite_connect(const char *target, struct store_conn **out, struct er
         sqlite_disconnect(c);
         return -1;
     }
-    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(c->db, busy_wait, NULL);
     if (sqlite_exec_script(c,
                            "PRAGMA journal_mode=WAL;"
                            "PRAGMA synchronous=FULL;"
@@ -349,7 +387,7 @@ static int sqlite_start_maintenance(const char *target, struct store_conn **conn
         free(cp);
         return -1;
     }
-    sqlite3_busy_timeout(cp->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(cp->db, busy_wait, NULL);
     pthread_mutex_init(&cp->lock, NULL);
     pthread_cond_init(&cp->wake, NULL);
     if (pthread_create(&cp->thread, NULL, checkpointer_main, cp) != 0) {
@@ -414,6 +452,7 @@ const struct store_driver store_driver_sqlite = {
     .row_int = sqlite_row_int,
     .start_maintenance = sqlite_start_maintenance,
     .stop_maintenance = sqlite_stop_maintenance,
+    .stop_waiting = sqlite_stop_waiting,
     .unsynced_commits = sqlite_unsynced_commits,
     .sync = sqlite_sync,
 };

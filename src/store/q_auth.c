@@ -99,6 +99,39 @@ int store_tenant_get(struct store *s, const char *id, struct tenant *out, struct
     return 0;
 }
 
+#define TENANT_WALK_BAD_ROW (-2)
+
+struct tenant_walk {
+    int (*fn)(void *ctx, const struct tenant *t);
+    void *ctx;
+    int rc;
+};
+
+static int walk_tenant(void *ctx, const struct store_row *row)
+{
+    struct tenant_walk *w = ctx;
+    struct tenant t;
+    read_tenant(&t, row);
+    if (!t.id[0]) {
+        w->rc = TENANT_WALK_BAD_ROW;
+        return 1;
+    }
+    w->rc = w->fn(w->ctx, &t);
+    return w->rc < 0; /* the caller's failure stops the walk */
+}
+
+int store_tenant_list(struct store *s, int (*fn)(void *ctx, const struct tenant *t), void *ctx,
+                      struct error *err)
+{
+    struct tenant_walk w = {.fn = fn, .ctx = ctx};
+    if (store_run(s, "SELECT id, name, plan, created_at FROM tenants ORDER BY created_at, id",
+                  NULL, 0, walk_tenant, &w, NULL, err) < 0)
+        return -1;
+    if (w.rc == TENANT_WALK_BAD_ROW)
+        return error_set(err, ERR_STORE, "a tenant row does not fit its fields");
+    return w.rc < 0 ? error_set(err, ERR_IO, "the tenant list could not be written") : 0;
+}
+
 static int read_count(void *ctx, const struct store_row *row)
 {
     *(int64_t *)ctx = store_row_int(row, 0);

@@ -116,6 +116,12 @@ void store_close(struct store *s)
     free(s);
 }
 
+void store_stop_waiting(struct store *s)
+{
+    if (s && s->driver->stop_waiting)
+        s->driver->stop_waiting();
+}
+
 const char *store_backend_name(const struct store *s)
 {
     return s->driver->scheme;

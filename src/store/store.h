@@ -22,6 +22,10 @@ struct store;
  * pool_size: connections to keep; one per server thread plus one is a good choice. */
 int store_open(const char *dsn, int pool_size, struct store **out, struct error *err);
 void store_close(struct store *s); /* NULL is a no-op */
+/* For a stopping server, once nobody waits for an answer: a write that finds the store
+ * locked gives up after a short wait (SQLite: 250 ms) instead of the busy timeout, so the
+ * remaining work ends promptly even when another process holds the lock. */
+void store_stop_waiting(struct store *s);
 const char *store_backend_name(const struct store *s);
 
 /* Applies pending numbered migrations, each in its own transaction; safe to run from
@@ -56,6 +60,9 @@ int store_tenant_create(struct store *s, const char *name, const char *plan,
 int store_tenant_rename(struct store *s, const char *id, const char *name, struct error *err);
 int store_tenant_get(struct store *s, const char *id, struct tenant *out, struct error *err);
 int store_tenant_count(struct store *s, int64_t *count, struct error *err);
+/* Calls fn for every tenant, oldest first; fn returns 0 to go on, -1 to stop (ERR_IO). */
+int store_tenant_list(struct store *s, int (*fn)(void *ctx, const struct tenant *t), void *ctx,
+                      struct error *err);
 
 /* Stores a token by its hash; out receives the new token's id. */
 int store_token_create(struct store *s, const char *tenant_id, const char *role,

@@ -62,6 +62,9 @@ struct store_driver {
     int (*start_maintenance)(const char *target, struct store_conn **conns, size_t n_conns,
                              void **state, struct error *err);
     void (*stop_maintenance)(void *state);
+    /* The process stops: from now on a locked store is waited for briefly, not for the
+     * full busy timeout (may be NULL). */
+    void (*stop_waiting)(void);
     /* Group commit (batch.c): unsynced_commits() makes a connection's commits return once
      * the transaction is written, before the disk has it; sync() then makes every commit
      * made before the call durable. Both get the maintenance state. Drivers without them

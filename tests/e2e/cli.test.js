@@ -1,13 +1,16 @@
-// The command line: tenant and token creation next to a running server, usage and exit
-// codes, migrations, the master key, and flag > environment > config file precedence.
+// The command line: tenant and token creation and the tenant list next to a running server,
+// usage and exit codes (each command's help and flags its own, groups' help), boolean flags,
+// a busy port, the token hint of a restarted dev server, migrations, the master key, and
+// flag > environment > config file precedence.
 'use strict';
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
 const {
-  TOKEN_RE, freePort, makeTempDir, portAccepts, runCli, startServer,
+  TOKEN_RE, freePort, makeTempDir, portAccepts, runCli, sleep, startServer,
 } = require('./lib/server');
 
 const servers = [];
@@ -122,7 +125,8 @@ describe('tenant create', () => {
 });
 
 describe('usage', () => {
-  const commands = [['serve'], ['migrate'], ['tenant', 'create'], ['token', 'create']];
+  const commands = [['serve'], ['migrate'], ['tenant', 'create'], ['tenant', 'list'],
+                    ['token', 'create'], ['events', 'daily-summary'], ['export', 'datev']];
 
   test('--help on every command exits 0 and prints its usage on stdout', async () => {
     for (const cmd of commands) {
@@ -137,6 +141,51 @@ describe('usage', () => {
     const token = await runCli(['token', 'create', '--help']);
     assert.match(token.stdout, /--tenant VALUE/);
     assert.match(token.stdout, /--role VALUE/);
+  });
+
+  test('a command\'s help shows its own flags only: the server\'s settings only for serve',
+    async () => {
+      const serverOnly = [/--listen/, /--access-log/, /--max-body/, /--drain-timeout/, /--dev/,
+                          /--tls-cert/, /--delivery-timeout/];
+      for (const cmd of commands.filter((c) => c[0] !== 'serve')) {
+        const r = await runCli([...cmd, '--help']);
+        for (const flag of serverOnly)
+          assert.doesNotMatch(r.stdout, flag, `${cmd.join(' ')} --help`);
+        assert.match(r.stdout, /--config VALUE/);
+      }
+      const serve = await runCli(['serve', '--help']);
+      for (const flag of serverOnly) assert.match(serve.stdout, flag);
+      assert.doesNotMatch(serve.stdout, /--name VALUE|--tenant VALUE/);
+      const list = await runCli(['tenant', 'list', '--help']);
+      assert.match(list.stdout, /--format VALUE/);
+      assert.doesNotMatch(list.stdout, /--name VALUE|--plan VALUE/);
+    });
+
+  test('a server setting given to a tool is refused (exit 2), naming it', async () => {
+    const r = await runCli(['token', 'create', '--tenant', 'ten_x', '--role', 'admin',
+                            '--listen', '127.0.0.1:1']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /unknown option '--listen' \(a setting of serve only\)/);
+  });
+
+  test('GROUP --help lists its subcommands and exits 0; a group alone or with an unknown ' +
+       'subcommand exits 2', async () => {
+    const groups = { tenant: ['create', 'list'], token: ['create'], events: ['daily-summary'],
+                     export: ['datev'] };
+    for (const [group, subs] of Object.entries(groups)) {
+      const r = await runCli([group, '--help']);
+      assert.equal(r.code, 0, `${group} --help: ${r.stderr}`);
+      assert.ok(r.stdout.startsWith(`usage: connectord ${group} SUBCOMMAND`), r.stdout);
+      for (const sub of subs) assert.match(r.stdout, new RegExp(`^  ${sub} `, 'm'));
+    }
+    const alone = await runCli(['tenant']);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /'tenant' needs a subcommand/);
+    assert.match(alone.stderr, /^  list /m);
+    const unknown = await runCli(['tenant', 'delete']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command 'tenant delete'/);
   });
 
   test('--help alone lists every command and exits 0', async () => {
@@ -179,7 +228,7 @@ describe('usage', () => {
   });
 
   test('a setting with a bad value is refused with its name', async () => {
-    const r = await runCli(['migrate', '--threads', 'many']);
+    const r = await runCli(['serve', '--threads', 'many']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /threads/);
     const e = await runCli(['migrate'], { env: { CONNECTORD_MAX_BODY: '-5' } });
@@ -337,4 +386,113 @@ describe('settings precedence: flag > environment > config file', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /nope\.conf/);
   });
+});
+
+describe('boolean flags', () => {
+  // The server's log lines of request handling.
+  async function requestLines(s) {
+    assert.equal((await s.request('/healthz')).status, 200);
+    await sleep(100);
+    return s.logLines().filter((l) => l.msg === 'request').length;
+  }
+
+  test('take true/false, 1/0, yes/no as the next word or after =; alone they mean true',
+    async () => {
+      for (const [args, logged] of [[['--access-log', 'false'], false], [['--access-log=0'], false],
+                                    [['--access-log', 'no'], false], [['--access-log', 'true'], true],
+                                    [['--access-log', 'yes', '--dev'], true]]) {
+        const s = await start({ args });
+        assert.equal((await requestLines(s)) > 0, logged, args.join(' '));
+        await s.stop();
+      }
+    });
+
+  test('anything else is refused with the setting\'s name and the words it takes (exit 2)',
+    async () => {
+      for (const args of [['--access-log', 'maybe'], ['--dev=2'], ['--access-log', '']]) {
+        const r = await runCli(['serve', ...args, '--listen', `127.0.0.1:${await freePort()}`]);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /(access-log|dev) must be true or false \(or 1\/0, yes\/no/);
+      }
+    });
+});
+
+describe('a busy port', () => {
+  test('names the address in use and exits 1', async () => {
+    const blocker = net.createServer();
+    await new Promise((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address();
+    try {
+      const dir = tempDir();
+      const r = await runCli(['serve', '--dev', '--listen', `127.0.0.1:${port}`,
+                              '--db', `sqlite:${path.join(dir, 'c.db')}`], { cwd: dir });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: ` +
+                                        'Address already in use'));
+      assert.doesNotMatch(r.stderr, /port 0/);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('tenant list', () => {
+  test('prints every tenant as a JSON line (id, name, plan, createdAt), oldest first, or a ' +
+       'table', async () => {
+    const server = await start();
+    const a = await server.createTenant('Listed One', 'starter');
+    const b = await server.createTenant('Listed "Two"', 'enterprise');
+    const r = await server.cli(['tenant', 'list']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(rows.map((t) => t.id), [server.tenantId, a.tenantId, b.tenantId]);
+    for (const t of rows) {
+      assert.deepEqual(Object.keys(t).sort(), ['createdAt', 'id', 'name', 'plan']);
+      assert.match(t.createdAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+    }
+    assert.deepEqual(rows.map((t) => [t.name, t.plan]),
+                     [['Demo', 'business'], ['Listed One', 'starter'],
+                      ['Listed "Two"', 'enterprise']]);
+
+    const table = await server.cli(['tenant', 'list', '--format', 'table']);
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.trim().split('\n');
+    assert.match(lines[0], /^ID\s+PLAN\s+CREATED\s+NAME$/);
+    assert.equal(lines.length, 4);
+    assert.match(lines[3], new RegExp(`^${b.tenantId}\\s+enterprise\\s+\\S+\\s+Listed "Two"$`));
+
+    const bad = await server.cli(['tenant', 'list', '--format', 'xml']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--format must be json or table/);
+  });
+
+  test('an empty store lists nothing and exits 0', async () => {
+    const dir = tempDir();
+    const r = await runCli(['tenant', 'list', '--db', `sqlite:${path.join(dir, 'e.db')}`],
+                           { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+  });
+});
+
+describe('a restarted dev server', () => {
+  test('prints no token but the exact command that makes one, and that command works',
+    async () => {
+      const dir = tempDir();
+      const first = await start({ dir });
+      await first.stop();
+      const second = await start({ dir, expectDemo: false });
+      assert.doesNotMatch(second.stdout, /admin token \(shown once\)/);
+      const m = /^ +(\S+) (token create --tenant (\S+) --role admin --db \S+)$/m.exec(second.stdout);
+      assert.ok(m, second.stdout);
+      assert.equal(m[3], first.tenantId);
+      assert.match(second.stdout, /tenant list --db/);
+      const r = await runCli(m[2].split(' '), { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      const { token } = JSON.parse(r.stdout);
+      const res = await second.request('/api/tenant', { token });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.id, first.tenantId);
+      assert.equal(res.json.role, 'admin');
+    });
 });

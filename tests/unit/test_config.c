@@ -89,12 +89,21 @@ static void test_defaults(void **state)
 
 static void test_keys(void **state)
 {
-    assert_true(config_key_known("listen"));
-    assert_true(config_key_known("max-body"));
-    assert_true(config_key_known("config"));
-    assert_false(config_key_known("max_body"));
-    assert_false(config_key_known("LISTEN"));
-    assert_false(config_key_known(""));
+    const unsigned all = CONFIG_FOR_SERVE | CONFIG_FOR_TOOLS;
+    assert_true(config_key_known("listen", all));
+    assert_true(config_key_known("max-body", all));
+    assert_true(config_key_known("config", all));
+    assert_false(config_key_known("max_body", all));
+    assert_false(config_key_known("LISTEN", all));
+    assert_false(config_key_known("", all));
+    /* The command-line tools take the store, the config file and the log level only. */
+    assert_true(config_key_known("db", CONFIG_FOR_TOOLS));
+    assert_true(config_key_known("config", CONFIG_FOR_TOOLS));
+    assert_true(config_key_known("log-level", CONFIG_FOR_TOOLS));
+    assert_false(config_key_known("listen", CONFIG_FOR_TOOLS));
+    assert_false(config_key_known("access-log", CONFIG_FOR_TOOLS));
+    assert_true(config_key_known("access-log", CONFIG_FOR_SERVE));
+    assert_true(config_key_known("db", CONFIG_FOR_SERVE));
     assert_true(config_key_is_bool("dev"));
     assert_true(config_key_is_bool("access-log"));
     assert_false(config_key_is_bool("listen"));
