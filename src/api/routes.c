@@ -21,7 +21,10 @@ static const struct route routes[] = {
     {"PUT",  "/api/connectors/:slug/config",     api_connector_configure, AUTH_ROLE_ADMIN, ROUTE_JSON},
     {"POST", "/api/connectors/:slug/test-webhook", api_webhook_test,      AUTH_ROLE_ADMIN, ROUTE_JSON},
 
-    /* seed 001: outbound destinations of a project (the caller's tenant), by id */
+    /* a tenant's projects (its default project's id is the tenant's), and seed 001's outbound
+     * destinations of a project, by id */
+    {"GET",    "/api/projects",                                    api_projects_list,            AUTH_ROLE_ADMIN, 0},
+    {"POST",   "/api/projects",                                    api_project_create,           AUTH_ROLE_ADMIN, ROUTE_JSON},
     {"GET",    "/api/projects/:projectId/connectors",              api_project_connectors_list,  AUTH_ROLE_ADMIN, 0},
     {"POST",   "/api/projects/:projectId/connectors",              api_project_connector_create, AUTH_ROLE_ADMIN, ROUTE_JSON},
     {"GET",    "/api/projects/:projectId/connectors/:connectorId", api_project_connector_get,    AUTH_ROLE_ADMIN, 0},

@@ -68,6 +68,15 @@ int store_token_touch(struct store *s, const char *token_id, int64_t now_ms, str
 
 #define STORE_SLUG_MAX 48
 
+/* A destination's health as its circuit breaker last recorded it. */
+struct install_health {
+    int64_t consecutive_failures;
+    int64_t paused_until_ms;          /* 0: the breaker is closed */
+    char reason[256];                 /* why it was paused or disabled, or "" */
+    char last_success_at[CLOCK_RFC3339_LEN]; /* "" when never */
+    char last_failure_at[CLOCK_RFC3339_LEN];
+};
+
 struct install {
     char id[CRYPTO_ID_MAX];
     char tenant_id[CRYPTO_ID_MAX];
@@ -80,6 +89,10 @@ struct install {
     char *webhook_token_sealed; /* or NULL; owned */
     char created_at[CLOCK_RFC3339_LEN];
     char updated_at[CLOCK_RFC3339_LEN];
+    /* destinations only */
+    char project_id[CRYPTO_ID_MAX];
+    char name[STORE_NAME_MAX]; /* "" when never named */
+    struct install_health health; /* read only: the engine writes it */
 };
 
 void store_install_clear(struct install *in);
@@ -115,6 +128,47 @@ int store_install_update(struct store *s, const struct install *in,
                          const struct audit_entry *audit, struct error *err);
 int store_install_delete(struct store *s, const char *tenant_id, const char *id,
                          const struct audit_entry *audit, struct error *err);
+/* The destinations of one of the tenant's projects, oldest first (as store_install_list). */
+int store_destination_list(struct store *s, const char *tenant_id, const char *project_id,
+                           int (*fn)(void *ctx, const struct install *in), void *ctx,
+                           struct error *err);
+
+struct store_tx;
+
+/* What one round of the engine learnt about a destination, written inside its tx. A
+ * `disable` also turns it off; an `audit` (optional) is recorded with it. */
+struct destination_health_update {
+    const char *tenant_id;
+    const char *id;
+    int64_t consecutive_failures;
+    int64_t paused_until_ms;   /* 0: closed */
+    const char *reason;        /* NULL: keep the stored one unless the breaker closed */
+    const char *success_at;    /* or NULL */
+    const char *failure_at;    /* or NULL */
+    bool disable;
+    const struct audit_entry *audit;
+};
+int store_destination_health(struct store_tx *tx, const struct destination_health_update *u,
+                             struct error *err);
+
+/* ---- projects ---------------------------------------------------------------------------- */
+
+struct project {
+    char id[CRYPTO_ID_MAX];
+    char name[STORE_NAME_MAX];
+    char created_at[CLOCK_RFC3339_LEN];
+};
+
+/* Creates a project of the tenant (out->id is made, created_at filled in). */
+int store_project_create(struct store *s, const char *tenant_id, struct project *p,
+                         const struct audit_entry *audit, struct error *err);
+/* The tenant's projects, oldest first (the default project first). */
+int store_project_list(struct store *s, const char *tenant_id,
+                       int (*fn)(void *ctx, const struct project *p), void *ctx,
+                       struct error *err);
+/* One of the tenant's projects (ERR_NOT_FOUND also for another tenant's). */
+int store_project_get(struct store *s, const char *tenant_id, const char *id,
+                      struct project *out, struct error *err);
 
 struct audit_record {
     char id[CRYPTO_ID_MAX];
@@ -365,6 +419,10 @@ struct event_record {
     char type[48];
     const char *data; /* JSON text; valid during the callback, or owned when said so */
     char created_at[CLOCK_RFC3339_LEN];
+    char project_id[CRYPTO_ID_MAX]; /* "": every project of the tenant */
+    /* an alert about this destination: never delivered to it, and only to destinations
+     * that list the type itself ("*" does not take alerts) */
+    char alert_of[CRYPTO_ID_MAX];
 };
 
 /* Writes ev into the outbox inside tx: the event row and one pending delivery for every
@@ -422,6 +480,7 @@ struct delivery_attempt {
     int64_t http_status; /* 0: no answer */
     const char *response_excerpt;
     const char *error;
+    const char *request; /* JSON {method, url, headers, body}, secrets masked, or NULL */
 };
 
 /* Records an attempt and the delivery's new state inside tx (the engine records a whole
@@ -444,17 +503,14 @@ int store_delivery_get(struct store *s, const char *tenant_id, const char *conne
 int store_delivery_attempts(struct store *s, const char *delivery_id,
                             int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx,
                             struct error *err);
-/* Makes failed or dead deliveries due again now: one (retry) or all of a connector's since
- * a time (replay). *count receives how many. ERR_CONFLICT for retry of a delivery that is
- * not failed or dead. */
+/* Makes deliveries due again now. retry: one delivery that is pending (sent now instead of
+ * at its next retry), failed, dead or delivered (sent once more); ERR_CONFLICT while it is
+ * being sent. replay: all of a connector's failed and dead ones since a time, *count
+ * receives how many. */
 int store_delivery_retry(struct store *s, const char *tenant_id, const char *connector_id,
                          const char *id, struct error *err);
 int store_delivery_replay(struct store *s, const char *tenant_id, const char *connector_id,
                           const char *since_rfc3339, int64_t *count, struct error *err);
-
-/* Marks a destination inactive (the breaker gave up on it), with an audit record. */
-int store_install_deactivate(struct store *s, const char *tenant_id, const char *id,
-                             const char *reason, struct error *err);
 
 /* The daily summary's exactly-once: claims (tenant, day); *claimed false when another
  * process (or an earlier run) already did. */
