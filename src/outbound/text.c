@@ -75,6 +75,13 @@ int dest_event_summary(const struct dest_event *ev, struct buf *out)
                                 total ? total : "?", code ? code : "", count,
                                 count == 1 ? "" : "s");
         }
+    } else if (strcmp(ev->type, "destination.paused") == 0 ||
+               strcmp(ev->type, "destination.disabled") == 0) {
+        const char *name = data_str(ev, "name"), *reason = data_str(ev, "reason");
+        const char *until = data_str(ev, "until");
+        rc = buf_printf(out, "Destination %s %s%s: %s", name ? name : "?",
+                        until ? "paused until " : "turned off", until ? until : "",
+                        reason ? reason : "no reason given");
     } else {
         rc = buf_printf(out, "Event %s", ev->type);
         const char *name = data_str(ev, "name");
@@ -136,6 +143,8 @@ static const struct {
     {"revenue.daily_summary", "Daily revenue summary"},
     {"endpoint.created", "Endpoint created"},
     {"endpoint.pricing_changed", "Endpoint pricing changed"},
+    {"destination.paused", "Destination paused"},
+    {"destination.disabled", "Destination turned off"},
 };
 
 const char *dest_event_title(const struct dest_event *ev)

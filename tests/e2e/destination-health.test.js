@@ -99,7 +99,7 @@ describe('names, health and the destination.paused alert', () => {
     // the alert: to the destination that subscribed to it, naming the paused one
     await alerts.waitFor(1);
     const text = JSON.stringify(alerts.requests[0].json);
-    assert.match(text, /Orders hook/);
+    assert.match(text, /Destination Orders hook paused until \d{4}-[^:]+:\d\d:[^:]+: 2 failures in a row, the last: HTTP 503/);
     alerts.assertAllOk();
     const events = await p.events();
     const alert = events.find((e) => e.type === 'destination.paused');
@@ -238,6 +238,7 @@ describe('the destination.disabled alert', () => {
     assert.match(disabled.statusReason, /failing since .*HTTP 500/);
     await ops.waitFor(1);
     ops.assertAllOk();
+    assert.match(JSON.stringify(ops.requests[0].json), /Destination Slack turned off: failing since/);
     const alert = (await p.events()).find((e) => e.type === 'destination.disabled');
     assert.equal(alert.data.destinationId, ep.connectorId);
     assert.equal(alert.data.name, 'Slack');
