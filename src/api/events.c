@@ -4,7 +4,8 @@
  *        (events/types.def): 422 names each field missing or of the wrong kind. The
  *        platform's alerts (destination.paused, ...) are not published from outside. The
  *        answer carries the event id.
- *   GET  /api/projects/:projectId/events  lists them, newest first (limit, cursor). */
+ *   GET  /api/projects/:projectId/events  lists the project's, newest first (limit, cursor),
+ *        with those of every project (bookings, daily summaries). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,7 +169,8 @@ int api_events_list(struct http_request *req, struct http_response *res, struct 
     struct list_ctx l = {.list = json_array()};
     if (!l.list)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    if (store_event_list(app->store, req->principal->tenant_id, page.cursor, page.limit + 1,
+    if (store_event_list(app->store, req->principal->tenant_id,
+                         http_request_param(req, "projectId"), page.cursor, page.limit + 1,
                          add_event, &l, err) < 0) {
         json_decref(l.list);
         return -1;

@@ -165,16 +165,18 @@ static int event_row(void *ctx, const struct store_row *row)
     return e->fn(e->ctx, &rec);
 }
 
-int store_event_list(struct store *s, const char *tenant_id, const char *before_id, int limit,
+int store_event_list(struct store *s, const char *tenant_id, const char *project_id,
+                     const char *before_id, int limit,
                      int (*fn)(void *ctx, const struct event_record *ev), void *ctx,
                      struct error *err)
 {
     struct event_ctx e = {.fn = fn, .ctx = ctx};
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(before_id && *before_id ? before_id : "~"),
-                              P_INT(limit)};
+                              P_INT(limit), P_TEXT(project_id)};
     return store_run(s,
                      "SELECT id, tenant_id, type, data, created_at, COALESCE(project_id, '') "
-                     "FROM events WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+                     "FROM events WHERE tenant_id = $1 AND id < $2 "
+                     "AND (project_id IS NULL OR project_id = $4) ORDER BY id DESC LIMIT $3",
                      p, N_PARAMS(p), event_row, &e, NULL, err);
 }
 

@@ -435,8 +435,10 @@ int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned
 int store_events_insert(struct store_tx *tx, struct event_record *evs, size_t n, int *fanned,
                         struct error *err);
 
-/* Newest first; before_id "" or NULL for the first page. */
-int store_event_list(struct store *s, const char *tenant_id, const char *before_id, int limit,
+/* Newest first; before_id "" or NULL for the first page. The events of one project: those
+ * published to it and those of every project (bookings, summaries). */
+int store_event_list(struct store *s, const char *tenant_id, const char *project_id,
+                     const char *before_id, int limit,
                      int (*fn)(void *ctx, const struct event_record *ev), void *ctx,
                      struct error *err);
 /* One event; out->data is malloc'ed (caller frees). */

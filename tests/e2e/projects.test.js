@@ -91,6 +91,9 @@ describe('projects', () => {
     await p.settled(a.connectorId, evA.id, 'delivered');
     assert.equal(a.requests.length, 1);
     assert.equal(b.requests.length, 1);
+    // each project lists its own events
+    assert.deepEqual((await inSecond.events()).map((e) => e.id), [ev.id]);
+    assert.deepEqual((await p.events()).map((e) => e.id), [evA.id]);
   });
 
   test('a wrong project id is 404 and names the projects that exist', async () => {
