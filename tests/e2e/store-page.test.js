@@ -532,7 +532,7 @@ describe('destinations: a string list as a tag input', () => {
                      ['a@example.com', 'd@example.com']);
     await screenshot(page, 'destination-new-email');
     await page.getByRole('button', { name: 'Create destination' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Email destination', exact: true }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Email', exact: true }).waitFor();
     const id = /#\/destinations\/(con_[0-9a-f]+)$/.exec(page.url())?.[1];
     const base = `/api/projects/${server.tenantId}/connectors/${id}`;
     const res = await server.request(base, { token: server.token });
