@@ -58,7 +58,7 @@ char *events_envelope(const struct event_record *ev)
 }
 
 int events_emit_alert(struct store_tx *tx, const struct install *about, const char *type,
-                      json_t *data, struct error *err)
+                      json_t *data, const char *audit_fields, struct error *err)
 {
     const struct event_type *t = events_type_find(type);
     char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
@@ -74,7 +74,12 @@ int events_emit_alert(struct store_tx *tx, const struct install *about, const ch
     snprintf(ev.project_id, sizeof ev.project_id, "%s", about->project_id);
     snprintf(ev.alert_of, sizeof ev.alert_of, "%s", about->id);
     snprintf(ev.type, sizeof ev.type, "%s", type);
-    int rc = store_event_insert(tx, &ev, NULL, err);
+    struct audit_entry audit = {.token_id = NULL, .action = type, .target = about->id,
+                                .fields = audit_fields};
+    int rc = store_event_insert(tx, &ev, NULL, err) < 0 ||
+                     store_tx_audit(tx, about->tenant_id, &audit, err) < 0
+                 ? -1
+                 : 0;
     free(text);
     return rc;
 }

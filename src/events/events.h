@@ -55,10 +55,12 @@ int events_data_check(const struct event_type *type, const json_t *data, json_t 
 /* Appends the names of the types without any of without_flags, comma-separated. */
 int events_type_names(struct buf *out, unsigned without_flags);
 
-/* Raises an alert (an EVENT_ALERT type) about one destination into the outbox inside tx,
- * for the destinations of its project other than itself. data is stolen. */
+/* Raises an alert (an EVENT_ALERT type) about an install (a destination, a sync source, ...)
+ * inside tx: the event, for its project's destinations (every project's when it has none)
+ * other than itself that list the type, and an audit record (action: the type, target: the
+ * install, fields: audit_fields, a JSON array of what changed). data is stolen. */
 int events_emit_alert(struct store_tx *tx, const struct install *about, const char *type,
-                      json_t *data, struct error *err);
+                      json_t *data, const char *audit_fields, struct error *err);
 
 /* Writes an event into the outbox inside tx: the event row and one delivery per
  * subscribed active destination. data is stolen; *fanned (optional) receives the number

@@ -776,18 +776,16 @@ static int record_health(struct engine *e, size_t i, struct store_tx *tx, struct
     const char *type = h->alert == ALERT_PAUSED     ? "destination.paused"
                        : h->alert == ALERT_DISABLED ? "destination.disabled"
                                                     : NULL;
-    struct audit_entry audit = {.token_id = NULL, .action = type, .target = h->who.id,
-                                .fields = h->alert == ALERT_DISABLED ? "[\"isActive\"]"
-                                                                     : "[\"status\"]"};
     struct destination_health_update u = {
         .tenant_id = h->who.tenant_id, .id = h->who.id, .consecutive_failures = h->failures,
         .paused_until_ms = h->paused_until_ms, .reason = type ? h->reason : NULL,
         .success_at = h->success_at[0] ? h->success_at : NULL,
         .failure_at = h->failure_at[0] ? h->failure_at : NULL,
-        .disable = h->alert == ALERT_DISABLED, .audit = type ? &audit : NULL};
+        .disable = h->alert == ALERT_DISABLED};
     if (store_destination_health(tx, &u, err) < 0)
         return -1;
-    return type ? events_emit_alert(tx, &h->who, type, alert_data(h), err) : 0;
+    const char *changed = h->alert == ALERT_DISABLED ? "[\"isActive\"]" : "[\"status\"]";
+    return type ? events_emit_alert(tx, &h->who, type, alert_data(h), changed, err) : 0;
 }
 
 static int write_round(void *ctx, struct store_tx *tx, struct error *err)

@@ -254,14 +254,19 @@ int store_destination_health(struct store_tx *tx, const struct destination_healt
                        "WHERE tenant_id = $8 AND id = $9 AND is_destination = 1",
                        p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
         return -1;
-    if (!u->audit)
-        return 0;
-    char id[CRYPTO_ID_MAX];
+    return 0;
+}
+
+int store_tx_audit(struct store_tx *tx, const char *tenant_id, const struct audit_entry *audit,
+                   struct error *err)
+{
+    char id[CRYPTO_ID_MAX], now[CLOCK_RFC3339_LEN];
     if (crypto_id_new("aud_", id) < 0)
         return error_set(err, ERR_INTERNAL, "no randomness available");
-    struct store_param a[] = {P_TEXT(id),           P_TEXT(u->tenant_id),
-                              P_TEXT(u->audit->token_id), P_TEXT(u->audit->action),
-                              P_TEXT(u->audit->target),   P_TEXT(u->audit->fields), P_TEXT(now)};
+    clock_format_rfc3339(clock_now_ms(), now);
+    struct store_param a[] = {P_TEXT(id),           P_TEXT(tenant_id),     P_TEXT(audit->token_id),
+                              P_TEXT(audit->action), P_TEXT(audit->target), P_TEXT(audit->fields),
+                              P_TEXT(now)};
     return store_tx_query(tx,
                           "INSERT INTO audit_log (id, tenant_id, token_id, action, target, "
                           "fields, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

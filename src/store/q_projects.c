@@ -34,24 +34,15 @@ int store_project_create(struct store *s, const char *tenant_id, struct project 
         return error_set(err, ERR_INTERNAL, "no randomness available");
     clock_format_rfc3339(clock_now_ms(), p->created_at);
     struct store_tx *tx = NULL;
-    char audit_id[CRYPTO_ID_MAX];
-    if (crypto_id_new("aud_", audit_id) < 0)
-        return error_set(err, ERR_INTERNAL, "no randomness available");
     struct store_param row[] = {P_TEXT(p->id), P_TEXT(tenant_id), P_TEXT(p->name),
                                 P_TEXT(p->created_at)};
-    struct store_param a[] = {P_TEXT(audit_id),     P_TEXT(tenant_id),     P_TEXT(audit->token_id),
-                              P_TEXT(audit->action), P_TEXT(audit->target), P_TEXT(audit->fields),
-                              P_TEXT(p->created_at)};
     if (store_tx_begin(s, &tx, err) < 0)
         return -1;
     if (store_tx_query(tx,
                        "INSERT INTO projects (id, tenant_id, name, created_at) "
                        "VALUES ($1, $2, $3, $4)",
                        row, N_PARAMS(row), NULL, NULL, NULL, err) < 0 ||
-        store_tx_query(tx,
-                       "INSERT INTO audit_log (id, tenant_id, token_id, action, target, fields, "
-                       "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                       a, N_PARAMS(a), NULL, NULL, NULL, err) < 0) {
+        store_tx_audit(tx, tenant_id, audit, err) < 0) {
         store_tx_rollback(tx);
         return -1;
     }

@@ -136,7 +136,7 @@ int store_destination_list(struct store *s, const char *tenant_id, const char *p
 struct store_tx;
 
 /* What one round of the engine learnt about a destination, written inside its tx. A
- * `disable` also turns it off; an `audit` (optional) is recorded with it. */
+ * `disable` also turns it off. */
 struct destination_health_update {
     const char *tenant_id;
     const char *id;
@@ -146,10 +146,12 @@ struct destination_health_update {
     const char *success_at;    /* or NULL */
     const char *failure_at;    /* or NULL */
     bool disable;
-    const struct audit_entry *audit;
 };
 int store_destination_health(struct store_tx *tx, const struct destination_health_update *u,
                              struct error *err);
+/* An audit record inside tx (the change it records commits with it). */
+int store_tx_audit(struct store_tx *tx, const char *tenant_id, const struct audit_entry *audit,
+                   struct error *err);
 
 /* ---- projects ---------------------------------------------------------------------------- */
 
