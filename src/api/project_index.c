@@ -5,7 +5,7 @@
  * the id names one of the caller's projects. A wrong id answers 404 naming the projects
  * that exist (their ids), so a caller who used the tenant id of another store or a typo
  * sees what to use; another tenant's projects are never among them. */
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api/connector_common.h"
@@ -41,7 +41,7 @@ int api_project_check(struct http_request *req, struct http_response *res, struc
     struct project p;
     if (id && store_project_get(app->store, tenant, id, &p, err) == 0)
         return 0;
-    if (err->code != ERR_NOT_FOUND)
+    if (id && err->code != ERR_NOT_FOUND)
         return -1;
     struct collect c = {.list = json_array(), .tenant_id = tenant, .ids_only = true};
     struct error list_err = {0};
@@ -49,10 +49,18 @@ int api_project_check(struct http_request *req, struct http_response *res, struc
         json_decref(c.list);
         return error_set(err, ERR_NOT_FOUND, "project not found");
     }
-    char *names = json_dumps(c.list, JSON_COMPACT);
-    error_set(err, ERR_NOT_FOUND, "project not found; this tenant's projects are %s",
-              names ? names : "[]");
-    free(names);
+    /* as many ids as the message holds; all of them in error.projects */
+    char names[sizeof err->message - 64] = "";
+    size_t i, used = 0, n = json_array_size(c.list);
+    for (i = 0; i < n; i++) {
+        const char *pid = json_string_value(json_array_get(c.list, i));
+        if (used + strlen(pid) + 2 >= sizeof names - 24)
+            break;
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", pid);
+    }
+    if (i < n)
+        snprintf(names + used, sizeof names - used, " and %zu more", n - i);
+    error_set(err, ERR_NOT_FOUND, "project not found; this tenant's projects: %s", names);
     res->error_extra = json_pack("{s:o}", "projects", c.list);
     return -1;
 }
