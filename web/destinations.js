@@ -1,4 +1,5 @@
-// web/destinations.js - seed 001's outbound destinations of this tenant's default project:
+// web/destinations.js - seed 001's outbound destinations of one of the tenant's projects
+// (its default project unless another is chosen):
 //   #/destinations            the list with the plan's limit ("3 of 5 used"), each with its
 //                             name, health (active, paused by the breaker until when and
 //                             why, or off), turn off / on, send test and delete
@@ -35,8 +36,16 @@ export const ALERT_TYPES = [
 const DELIVERY_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'dead'];
 const DELIVERY_PAGE = 20;
 
+// The project whose destinations the pages show: the tenant's default project (its id is
+// the tenant's) unless another was chosen in this tab.
+const PROJECT_KEY = 'connectord.project';
+
+function projectOf(ctx) {
+  return sessionStorage.getItem(PROJECT_KEY) || ctx.tenant.id;
+}
+
 function base(ctx) {
-  return `/api/projects/${seg(ctx.tenant.id)}/connectors`;
+  return `/api/projects/${seg(projectOf(ctx))}/connectors`;
 }
 
 // The plan's limit (null from the API: none, -1 here) and how many destinations all of the
@@ -49,7 +58,20 @@ async function destinationsUsed() {
   const { json } = await api.get('/api/projects');
   const counts = await Promise.all(json.projects.map(async (pr) =>
     (await api.get(`/api/projects/${seg(pr.id)}/connectors`)).json.connectors.length));
-  return counts.reduce((a, b) => a + b, 0);
+  return { projects: json.projects, used: counts.reduce((a, b) => a + b, 0) };
+}
+
+// A choice of project when the tenant has more than one.
+function projectPicker(ctx, projects, onChange) {
+  if (projects.length < 2) return null;
+  const select = h('select', { id: 'project' },
+    projects.map((pr) => h('option', { value: pr.id }, pr.default ? `${pr.name} (default)` : pr.name)));
+  select.value = projectOf(ctx);
+  select.addEventListener('change', () => {
+    sessionStorage.setItem(PROJECT_KEY, select.value);
+    onChange();
+  });
+  return h('div', { class: 'field inline' }, h('label', { for: 'project' }, 'Project'), select);
 }
 
 async function catalogOf(ctx) {
@@ -152,7 +174,9 @@ function healthLine(dest) {
 // ---- the list ------------------------------------------------------------------------------
 
 export async function destinationsView(view, ctx) {
-  const [{ json }, types, used] = await Promise.all([api.get(base(ctx)), catalogOf(ctx), destinationsUsed()]);
+  const { projects, used } = await destinationsUsed();
+  if (!projects.some((pr) => pr.id === projectOf(ctx))) sessionStorage.removeItem(PROJECT_KEY);
+  const [{ json }, types] = await Promise.all([api.get(base(ctx)), catalogOf(ctx)]);
   if (!ctx.alive()) return;
   const list = json.connectors;
   const limit = destinationLimit(ctx);
@@ -185,6 +209,7 @@ export async function destinationsView(view, ctx) {
   view.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: '#/connectors' }, '← Connector store')),
     h('h1', { tabindex: -1 }, 'Destinations'),
+    projectPicker(ctx, projects, () => destinationsView(view, ctx)),
     h('p', { class: 'usage', id: 'destination-usage' }, usageText(used, limit, ctx.tenant.plan)),
     h('div', { class: 'actions' },
       full ? h('p', { class: 'muted' }, limit === 0 ? '' : 'The plan’s limit is reached; delete one to add another.')
@@ -244,7 +269,7 @@ function eventFieldset(initial = []) {
 }
 
 export async function newDestinationView(view, ctx, preset) {
-  const [types, used] = await Promise.all([catalogOf(ctx), destinationsUsed()]);
+  const [types, { used }] = await Promise.all([catalogOf(ctx), destinationsUsed()]);
   if (!ctx.alive()) return;
   const limit = destinationLimit(ctx);
   const head = [

@@ -1,6 +1,7 @@
 // The destinations of the store page in Chromium: each shows its name and its health (a
 // destination the circuit breaker paused says so, with until when and why, instead of a
-// green "Active"); a destination is edited (name, config, event types, alerts); a pending
+// green "Active"); the usage counts all projects and another project is one choice away;
+// a destination is edited (name, config, event types, alerts); a pending
 // delivery is sent now with "Retry now", a delivered one once more with "Resend"; and the
 // attempts table shows the request that was sent, secrets masked, beside the answer.
 'use strict';
@@ -101,6 +102,15 @@ describe('destinations page', () => {
                  '3 in use (no limit on the Enterprise plan)');
     assert.equal(await page.locator('li.dest').count(), 2, 'the list is the default project\'s');
     assert.doesNotMatch(await page.locator('main, body').first().textContent(), /limit is reached/);
+    // the other project's destinations, one choice away
+    await page.getByLabel('Project').selectOption(pr.json.id);
+    await page.locator('li.dest[data-type="discord"]').waitFor();
+    assert.equal(await page.locator('li.dest').count(), 1);
+    await page.locator('li.dest[data-type="discord"] a').first().click();
+    await page.getByRole('heading', { level: 1, name: 'Discord', exact: true }).waitFor();
+    await page.goto(`${server.baseUrl}/connectors#/destinations`);
+    await page.getByLabel('Project').selectOption(p.id);
+    await page.locator(`li.dest[data-id="${hook.connectorId}"]`).waitFor();
   });
 
   test('edit: name, event types and an alert, saved with one PATCH', async () => {
