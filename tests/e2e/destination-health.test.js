@@ -13,7 +13,7 @@ const { startServer } = require('./lib/server');
 const { MockServices } = require('./lib/mock-services');
 const { Project, eventually } = require('./lib/outbound');
 
-const OPEN_MS = 2500;
+const OPEN_MS = 4000;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 async function auditActions(project) {
