@@ -202,6 +202,19 @@ describe('names, health and the destination.paused alert', () => {
     assert.equal(now.status, 200, now.text);
     await p.settled(ep.connectorId, later.id, 'delivered', 5000);
     assert.ok(Date.now() - t0 < 4000);
+
+    // while it is being sent, there is nothing to retry yet
+    ep.answer({ status: 200, delayMs: 1500, body: 'ok' });
+    const seen = ep.requests.length;
+    const slow = await p.publish('endpoint.created', { name: 'slow' });
+    await ep.waitFor(seen + 1);
+    const sending = (await p.deliveries(ep.connectorId)).find((x) => x.eventId === slow.id);
+    assert.equal(sending.status, 'delivering');
+    const busy = await p.req('POST', `${p.base}/connectors/${ep.connectorId}/deliveries/${sending.id}/retry`, {});
+    assert.equal(busy.status, 409, busy.text);
+    assert.equal(busy.json.error.code, 'conflict');
+    assert.match(busy.json.error.message, /being sent/);
+    await p.settled(ep.connectorId, slow.id, 'delivered', 5000);
   });
 });
 
