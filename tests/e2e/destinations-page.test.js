@@ -95,11 +95,12 @@ describe('destinations page', () => {
     assert.equal(pr.status, 201, pr.text);
     const other = new Project(server, { tenantId: pr.json.id, token: p.token });
     await other.destination(mock.endpoint('discord'), ['payment.settled']);
-    await page.goto(`${server.baseUrl}/connectors#/`);
     await page.goto(`${server.baseUrl}/connectors#/destinations`);
+    await page.reload();
+    const usage = page.locator('#destination-usage');
+    await waitFor(async () => (await usage.textContent().catch(() => '')) ===
+                  '3 in use (no limit on the Enterprise plan)', 'the usage of both projects', 8000);
     await page.locator(`li.dest[data-id="${hook.connectorId}"]`).waitFor();
-    assert.equal(await page.locator('#destination-usage').textContent(),
-                 '3 in use (no limit on the Enterprise plan)');
     assert.equal(await page.locator('li.dest').count(), 2, 'the list is the default project\'s');
     assert.doesNotMatch(await page.locator('main, body').first().textContent(), /limit is reached/);
     // the other project's destinations, one choice away
