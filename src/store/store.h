@@ -428,7 +428,9 @@ struct event_record {
 };
 
 /* Writes ev into the outbox inside tx: the event row and one pending delivery for every
- * active destination of the tenant whose eventTypes list the type or "*". tenant_id, type and data must be set; id and created_at are made when empty
+ * active destination of its project (of every project of the tenant when project_id is
+ * "") whose eventTypes list the type or "*" (an alert: the type itself, and never the
+ * destination alert_of). tenant_id, type and data must be set; id and created_at are made when empty
  * (a caller that answers with the envelope makes them first). *fanned (optional) receives
  * the number of deliveries. */
 int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned,
