@@ -1,10 +1,15 @@
-// web/destinations.js - seed 001's outbound destinations of this tenant (its project):
-//   #/destinations            the list with the plan's limit ("3 of 5 used"), pause /
-//                             resume, send test and delete on each
-//   #/destinations/new[/type] create: type, its config (from the type's settings schema)
-//                             and the event types, "all events" being "*"
-//   #/destinations/:id        one destination and its delivery log: attempts per delivery,
-//                             retry for failed and dead ones, a page at a time
+// web/destinations.js - seed 001's outbound destinations of one of the tenant's projects
+// (its default project unless another is chosen):
+//   #/destinations            the list with the plan's limit ("3 of 5 used"), each with its
+//                             name, health (active, paused by the breaker until when and
+//                             why, or off), turn off / on, send test and delete
+//   #/destinations/new[/type] create: type, name, its config (from the type's settings
+//                             schema) and the event types, "all events" being "*"; alerts
+//                             about other destinations are chosen one by one
+//   #/destinations/:id        one destination: edit (name, config, event types) and its
+//                             delivery log: attempts per delivery with the request sent
+//                             (secrets masked) beside the answer; retry for failed and dead
+//                             ones, "retry now" for pending ones, resend for delivered ones
 
 import { ApiError, api, seg } from './api.js';
 import {
@@ -23,11 +28,50 @@ export const EVENT_TYPES = [
   ['endpoint.pricing_changed', 'Endpoint pricing updated'],
   ['revenue.daily_summary', 'Daily revenue summary'],
 ];
+// Alerts the platform raises about a destination; "*" does not take them.
+export const ALERT_TYPES = [
+  ['destination.paused', 'Another destination was paused by its circuit breaker'],
+  ['destination.disabled', 'Another destination failed too long and was turned off'],
+];
 const DELIVERY_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'dead'];
 const DELIVERY_PAGE = 20;
 
+// The project whose destinations the pages show: the tenant's default project (its id is
+// the tenant's) unless another was chosen in this tab.
+const PROJECT_KEY = 'connectord.project';
+
+function projectOf(ctx) {
+  return sessionStorage.getItem(PROJECT_KEY) || ctx.tenant.id;
+}
+
 function base(ctx) {
-  return `/api/projects/${seg(ctx.tenant.id)}/connectors`;
+  return `/api/projects/${seg(projectOf(ctx))}/connectors`;
+}
+
+// The plan's limit (null from the API: none, -1 here) and how many destinations all of the
+// tenant's projects hold together, which is what the limit counts.
+function destinationLimit(ctx) {
+  return ctx.tenant.limits.maxDestinations ?? -1;
+}
+
+async function destinationsUsed() {
+  const { json } = await api.get('/api/projects');
+  const counts = await Promise.all(json.projects.map(async (pr) =>
+    (await api.get(`/api/projects/${seg(pr.id)}/connectors`)).json.connectors.length));
+  return { projects: json.projects, used: counts.reduce((a, b) => a + b, 0) };
+}
+
+// A choice of project when the tenant has more than one.
+function projectPicker(ctx, projects, onChange) {
+  if (projects.length < 2) return null;
+  const select = h('select', { id: 'project' },
+    projects.map((pr) => h('option', { value: pr.id }, pr.default ? `${pr.name} (default)` : pr.name)));
+  select.value = projectOf(ctx);
+  select.addEventListener('change', () => {
+    sessionStorage.setItem(PROJECT_KEY, select.value);
+    onChange();
+  });
+  return h('div', { class: 'field inline' }, h('label', { for: 'project' }, 'Project'), select);
 }
 
 async function catalogOf(ctx) {
@@ -40,8 +84,10 @@ function typeName(types, slug) {
 }
 
 function eventList(eventTypes) {
-  if (eventTypes.includes('*')) return h('span', {}, 'All events');
-  return h('ul', { class: 'chips' }, eventTypes.map((t) => h('li', {}, h('code', {}, t))));
+  const named = eventTypes.filter((t) => t !== '*');
+  const chips = h('ul', { class: 'chips' }, named.map((t) => h('li', {}, h('code', {}, t))));
+  if (!eventTypes.includes('*')) return chips;
+  return named.length ? h('span', {}, 'All events, and ', chips) : h('span', {}, 'All events');
 }
 
 function sendReport(r) {
@@ -52,13 +98,13 @@ function sendReport(r) {
     r.response ? h('pre', { class: 'excerpt' }, r.response) : null);
 }
 
-// Pause/resume, send test and delete for one destination, with a place for their results.
+// Turn off/on, send test and delete for one destination, with a place for their results.
 function controls(ctx, dest, types, { onChange, onDelete }) {
   const result = h('div', { class: 'dest-result', 'aria-live': 'polite' });
-  const toggle = h('button', { type: 'button', class: 'btn' }, dest.isActive ? 'Pause' : 'Resume');
+  const toggle = h('button', { type: 'button', class: 'btn' }, dest.isActive ? 'Turn off' : 'Turn on');
   const test = h('button', { type: 'button', class: 'btn' }, 'Send test');
   const del = h('button', { type: 'button', class: 'btn btn-danger' }, 'Delete');
-  const name = typeName(types, dest.type);
+  const name = dest.name || typeName(types, dest.type);
   const fail = (e) => {
     if (!(e instanceof ApiError)) throw e;
     result.replaceChildren(notice('bad', e.message));
@@ -67,7 +113,7 @@ function controls(ctx, dest, types, { onChange, onDelete }) {
     try {
       const { json } = await busy(toggle, () =>
         api.patch(`${base(ctx)}/${seg(dest.id)}`, { isActive: !dest.isActive }));
-      announce(json.isActive ? `${name} destination resumed.` : `${name} destination paused.`);
+      announce(json.isActive ? `${name} turned on.` : `${name} turned off.`);
       onChange(json);
     } catch (e) {
       fail(e);
@@ -85,14 +131,14 @@ function controls(ctx, dest, types, { onChange, onDelete }) {
   });
   del.addEventListener('click', async () => {
     const ok = await confirmStep({
-      title: `Delete this ${name} destination?`,
+      title: `Delete the destination ${name}?`,
       body: h('p', {}, 'Events stop going to it at once, and its delivery log goes with it.'),
       confirm: 'Delete',
     });
     if (!ok) return;
     try {
       await busy(del, () => api.del(`${base(ctx)}/${seg(dest.id)}`));
-      announce(`${name} destination deleted.`);
+      announce(`${name} deleted.`);
       onDelete();
     } catch (e) {
       fail(e);
@@ -101,19 +147,40 @@ function controls(ctx, dest, types, { onChange, onDelete }) {
   return { buttons: h('div', { class: 'actions' }, toggle, test, del), result };
 }
 
+// The destination's status as the API reports it: active, paused by the circuit breaker
+// (it keeps failing; one probe is sent when the pause ends) or disabled (turned off by
+// hand, or by the engine after failing too long, which then says why).
 function stateBadge(dest) {
-  return dest.isActive ? badge('Active', 'ok', { 'data-state': 'active' })
-                       : badge('Paused', 'warn', { 'data-state': 'paused' });
+  const state = { 'data-state': dest.status };
+  if (dest.status === 'paused') return badge('Paused by the breaker', 'warn', state);
+  if (dest.status === 'disabled') return badge(dest.statusReason ? 'Disabled' : 'Off', 'bad', state);
+  return badge('Active', 'ok', state);
+}
+
+// Failures in a row, last success and failure, and why it is paused or disabled.
+function healthLine(dest) {
+  const parts = [];
+  if (dest.status === 'paused')
+    parts.push(h('span', {}, 'Paused until ', time(dest.pausedUntil)));
+  if (dest.statusReason) parts.push(h('span', {}, dest.statusReason));
+  else if (dest.consecutiveFailures > 0)
+    parts.push(h('span', {}, `${dest.consecutiveFailures} failure${dest.consecutiveFailures === 1 ? '' : 's'} in a row`));
+  parts.push(h('span', {}, 'Last success ', dest.lastSuccessAt ? time(dest.lastSuccessAt) : 'never'));
+  if (dest.lastFailureAt) parts.push(h('span', {}, 'last failure ', time(dest.lastFailureAt)));
+  return h('p', { class: `health health-${dest.status}` },
+    parts.flatMap((part, i) => (i ? [' · ', part] : [part])));
 }
 
 // ---- the list ------------------------------------------------------------------------------
 
 export async function destinationsView(view, ctx) {
+  const { projects, used } = await destinationsUsed();
+  if (!projects.some((pr) => pr.id === projectOf(ctx))) sessionStorage.removeItem(PROJECT_KEY);
   const [{ json }, types] = await Promise.all([api.get(base(ctx)), catalogOf(ctx)]);
   if (!ctx.alive()) return;
   const list = json.connectors;
-  const limit = ctx.tenant.limits.maxDestinations;
-  const full = limit >= 0 && list.length >= limit;
+  const limit = destinationLimit(ctx);
+  const full = limit >= 0 && used >= limit;
   const items = h('ul', { class: 'dest-list', role: 'list' });
 
   function item(dest) {
@@ -125,9 +192,11 @@ export async function destinationsView(view, ctx) {
       });
       li.replaceChildren(
         h('div', { class: 'dest-head' },
-          h('h2', {}, h('a', { href: `#/destinations/${d.id}` }, typeName(types, d.type))),
+          h('h2', {}, h('a', { href: `#/destinations/${d.id}` }, d.name)),
           stateBadge(d)),
-        h('p', { class: 'muted' }, h('code', {}, d.id), ' · created ', time(d.createdAt)),
+        h('p', { class: 'muted' }, typeName(types, d.type), ' · ', h('code', {}, d.id), ' · created ',
+          time(d.createdAt)),
+        healthLine(d),
         h('div', { class: 'dest-events' }, h('span', { class: 'label' }, 'Events: '), eventList(d.eventTypes)),
         c.buttons, c.result,
         h('p', {}, h('a', { href: `#/destinations/${d.id}` }, 'Delivery log →')));
@@ -140,7 +209,8 @@ export async function destinationsView(view, ctx) {
   view.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: '#/connectors' }, '← Connector store')),
     h('h1', { tabindex: -1 }, 'Destinations'),
-    h('p', { class: 'usage', id: 'destination-usage' }, usageText(list.length, limit, ctx.tenant.plan)),
+    projectPicker(ctx, projects, () => destinationsView(view, ctx)),
+    h('p', { class: 'usage', id: 'destination-usage' }, usageText(used, limit, ctx.tenant.plan)),
     h('div', { class: 'actions' },
       full ? h('p', { class: 'muted' }, limit === 0 ? '' : 'The plan’s limit is reached; delete one to add another.')
            : h('a', { class: 'btn btn-primary', href: '#/destinations/new' }, 'New destination')),
@@ -150,18 +220,23 @@ export async function destinationsView(view, ctx) {
 
 // ---- create --------------------------------------------------------------------------------
 
-function eventFieldset() {
+function eventFieldset(initial = []) {
   const errId = uid('events-err');
-  const all = h('input', { type: 'checkbox', id: 'event-all', value: '*' });
-  const boxes = EVENT_TYPES.map(([t, desc]) => {
+  const all = h('input', { type: 'checkbox', id: uid('event-all'), value: '*' });
+  all.checked = initial.includes('*');
+  const box = ([t, desc]) => {
     const id = uid('event');
+    const input = h('input', { type: 'checkbox', id, value: t, name: 'eventTypes' });
+    input.checked = initial.includes(t);
     return {
       type: t,
-      input: h('input', { type: 'checkbox', id, value: t, name: 'eventTypes' }),
-      label: (input) => h('label', { for: id, class: 'check' }, input,
-                          h('span', {}, h('code', {}, t), h('span', { class: 'desc' }, desc))),
+      input,
+      label: () => h('label', { for: id, class: 'check' }, input,
+                     h('span', {}, h('code', {}, t), h('span', { class: 'desc' }, desc))),
     };
-  });
+  };
+  const boxes = EVENT_TYPES.map(box);
+  const alerts = ALERT_TYPES.map(box);
   const sync = () => {
     for (const b of boxes) {
       b.input.disabled = all.checked;
@@ -172,13 +247,18 @@ function eventFieldset() {
   const err = h('p', { id: errId, class: 'field-error', hidden: true });
   const el = h('fieldset', { class: 'field events', 'data-field': 'eventTypes', 'aria-describedby': errId },
     h('legend', {}, 'Event types (required)'),
-    h('label', { for: 'event-all', class: 'check all' }, all,
+    h('label', { for: all.id, class: 'check all' }, all,
       h('span', {}, h('strong', {}, 'All events'), h('span', { class: 'desc' }, 'Also those added later'))),
-    h('div', { class: 'check-grid' }, boxes.map((b) => b.label(b.input))),
+    h('div', { class: 'check-grid' }, boxes.map((b) => b.label())),
+    h('p', { class: 'help' }, 'Alerts about the other destinations of this project (not part of “All events”):'),
+    h('div', { class: 'check-grid' }, alerts.map((b) => b.label())),
     err);
+  sync();
+  const chosenAlerts = () => alerts.filter((b) => b.input.checked).map((b) => b.type);
   return {
     el,
-    values: () => (all.checked ? ['*'] : boxes.filter((b) => b.input.checked).map((b) => b.type)),
+    values: () => (all.checked ? ['*', ...chosenAlerts()]
+                               : [...boxes.filter((b) => b.input.checked).map((b) => b.type), ...chosenAlerts()]),
     setError(msg) {
       err.textContent = msg || '';
       err.hidden = !msg;
@@ -189,10 +269,9 @@ function eventFieldset() {
 }
 
 export async function newDestinationView(view, ctx, preset) {
-  const [types, { json: current }] = await Promise.all([catalogOf(ctx), api.get(base(ctx))]);
+  const [types, { used }] = await Promise.all([catalogOf(ctx), destinationsUsed()]);
   if (!ctx.alive()) return;
-  const limit = ctx.tenant.limits.maxDestinations;
-  const used = current.connectors.length;
+  const limit = destinationLimit(ctx);
   const head = [
     h('p', { class: 'crumbs' }, h('a', { href: '#/destinations' }, '← Destinations')),
     h('h1', { tabindex: -1 }, 'New destination'),
@@ -219,6 +298,8 @@ export async function newDestinationView(view, ctx, preset) {
   const typeHelp = h('p', { id: 'dest-type-help', class: 'help' });
   const typeErr = h('p', { id: 'dest-type-error', class: 'field-error', hidden: true });
   const configBox = h('div', { class: 'config' });
+  const nameInput = h('input', { id: 'dest-name', type: 'text', maxlength: 200, autocomplete: 'off',
+                                 'aria-describedby': 'dest-name-help' });
   const events = eventFieldset();
   const summary = h('div', { class: 'form-summary', 'aria-live': 'assertive' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create destination');
@@ -247,6 +328,10 @@ export async function newDestinationView(view, ctx, preset) {
     h('div', { class: 'field', 'data-field': 'type' },
       h('label', { for: 'dest-type', class: 'field-label' }, 'Type', h('span', { class: 'req' }, ' (required)')),
       typeSelect, typeHelp, typeErr),
+    h('div', { class: 'field', 'data-field': 'name' },
+      h('label', { for: 'dest-name', class: 'field-label' }, 'Name'),
+      nameInput,
+      h('p', { id: 'dest-name-help', class: 'help' }, 'How alerts and this page call it; the type’s name when empty.')),
     configBox, events.el,
     h('div', { class: 'actions' }, submit));
 
@@ -259,9 +344,10 @@ export async function newDestinationView(view, ctx, preset) {
     summary.replaceChildren();
     const body = { type: typeSelect.value, config: fields ? fields.values() : {},
                    eventTypes: events.values() };
+    if (nameInput.value.trim()) body.name = nameInput.value.trim();
     try {
       const { json } = await busy(submit, () => api.post(base(ctx), body));
-      announce(`${chosen.name} destination created.`);
+      announce(`${json.name} created.`);
       if (json.signingSecret) {
         showSigningSecret(view, json, chosen);
         return;
@@ -315,16 +401,29 @@ function showSigningSecret(view, dest, type) {
 
 // ---- one destination and its deliveries ----------------------------------------------------
 
+// The request an attempt sent, as the server kept it (secrets masked): the method and URL,
+// and on opening, its headers and body.
+function requestCell(r) {
+  if (!r) return '—';
+  const cut = r.bodyBytes > r.body.length ? ` (first part of ${r.bodyBytes} bytes)` : '';
+  return h('details', { class: 'request' },
+    h('summary', {}, h('code', {}, `${r.method} ${r.url}`)),
+    h('pre', { class: 'excerpt request-headers' }, r.headers.map(([n, v]) => `${n}: ${v}`).join('\n')),
+    r.body ? h('pre', { class: 'excerpt request-body' }, r.body) : null,
+    cut ? h('p', { class: 'muted' }, cut.trim()) : null);
+}
+
 function attemptsTable(attempts) {
   if (!attempts.length) return h('p', { class: 'muted' }, 'No attempts yet.');
   return h('table', { class: 'attempts' },
     h('caption', { class: 'sr-only' }, 'Attempts'),
-    h('thead', {}, h('tr', {}, ['#', 'Started', 'Took', 'HTTP', 'Answer or error']
+    h('thead', {}, h('tr', {}, ['#', 'Started', 'Took', 'Request sent', 'HTTP', 'Answer or error']
       .map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, attempts.map((a) => h('tr', { class: 'attempt' },
       h('td', { 'data-label': '#' }, String(a.attempt)),
       h('td', { 'data-label': 'Started' }, time(a.startedAt)),
       h('td', { 'data-label': 'Took' }, `${a.durationMs} ms`),
+      h('td', { 'data-label': 'Request sent', class: 'attempt-request' }, requestCell(a.request)),
       h('td', { 'data-label': 'HTTP', class: 'attempt-status' }, a.status != null ? String(a.status) : '—'),
       h('td', { 'data-label': 'Answer or error' },
         a.error ? a.error : a.response ? h('code', { class: 'excerpt' }, a.response) : '—')))));
@@ -349,8 +448,11 @@ function deliveryLog(ctx, destId) {
       li.dataset.status = dd.status;
       const show = h('button', { type: 'button', class: 'btn btn-small', 'aria-expanded': String(Boolean(open)),
                                  'aria-controls': attemptsBox.id }, open ? 'Hide attempts' : 'Show attempts');
-      const retry = dd.status === 'failed' || dd.status === 'dead'
-        ? h('button', { type: 'button', class: 'btn btn-small btn-primary' }, 'Retry') : null;
+      // failed and dead: again; pending: now rather than at its next retry; delivered: once more
+      const retryLabel = { failed: 'Retry', dead: 'Retry', pending: 'Retry now', delivered: 'Resend' }[dd.status];
+      const retry = retryLabel
+        ? h('button', { type: 'button', class: `btn btn-small${dd.status === 'delivered' ? '' : ' btn-primary'}` },
+            retryLabel) : null;
       const rowErr = h('div', {});
       show.addEventListener('click', async () => {
         if (!attemptsBox.hidden) {
@@ -371,7 +473,7 @@ function deliveryLog(ctx, destId) {
       retry?.addEventListener('click', async () => {
         try {
           const { json } = await busy(retry, () => api.post(`${path}/${seg(dd.id)}/retry`, {}));
-          announce('Delivery queued again.');
+          announce(dd.status === 'delivered' ? 'Delivery sent once more.' : 'Delivery queued to be sent now.');
           attemptsBox.replaceChildren(attemptsTable(json.attempts || []));
           attemptsBox.hidden = false;
           render(json, true);
@@ -426,28 +528,99 @@ function deliveryLog(ctx, destId) {
       h('div', { class: 'toolbar compact' },
         h('div', { class: 'field inline' }, h('label', { for: 'delivery-status' }, 'Status'), filter),
         refresh)),
-    h('p', { class: 'muted' }, 'Newest first. Failed and dead deliveries can be retried.'),
+    h('p', { class: 'muted' }, 'Newest first. Failed and dead deliveries can be retried, pending ones sent now, '
+      + 'delivered ones sent again.'),
     error, empty, list, more);
   return { el, load: () => load(true) };
+}
+
+// The edit form: name, config (secrets left empty are kept) and event types, sent as one
+// PATCH; field errors appear at their fields.
+function editForm(ctx, dest, type, { onSaved, onCancel }) {
+  const nameInput = h('input', { id: 'edit-name', type: 'text', maxlength: 200, value: dest.name,
+                                 autocomplete: 'off' });
+  const nameErr = h('p', { class: 'field-error', hidden: true });
+  const fields = settingsFields(type.settings, { config: dest.config, installed: true });
+  const events = eventFieldset(dest.eventTypes);
+  const summary = h('div', { class: 'form-summary', 'aria-live': 'assertive' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes');
+  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+  cancel.addEventListener('click', onCancel);
+  const form = h('form', { class: 'panel edit-destination', novalidate: true, 'aria-label': 'Edit destination' },
+    h('h2', {}, 'Edit destination'), summary,
+    h('div', { class: 'field', 'data-field': 'name' },
+      h('label', { for: 'edit-name', class: 'field-label' }, 'Name'), nameInput, nameErr),
+    fields.element, events.el,
+    h('div', { class: 'actions' }, save, cancel));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    fields.clearErrors();
+    events.setError('');
+    nameErr.hidden = true;
+    summary.replaceChildren();
+    const body = { name: nameInput.value.trim(), config: fields.values(), eventTypes: events.values() };
+    try {
+      const { json } = await busy(save, () => api.patch(`${base(ctx)}/${seg(dest.id)}`, body));
+      announce(`${json.name} saved.`);
+      onSaved(json);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      let rest = e.fields;
+      const nameProblem = rest.find((f) => f.field === 'name');
+      const eventProblem = rest.find((f) => f.field === 'eventTypes');
+      rest = fields.showErrors(rest.filter((f) => f !== nameProblem && f !== eventProblem));
+      if (eventProblem) events.setError(eventProblem.message);
+      if (nameProblem) {
+        nameErr.textContent = nameProblem.message;
+        nameErr.hidden = false;
+        nameInput.focus();
+      }
+      summary.replaceChildren(notice('bad', h('p', {}, e.message),
+        rest.length ? h('ul', {}, rest.map((f) => h('li', {}, `${f.field}: ${f.message}`))) : null));
+    }
+  });
+  return form;
 }
 
 export async function destinationView(view, ctx, id) {
   const [{ json: dest }, types] = await Promise.all([api.get(`${base(ctx)}/${seg(id)}`), catalogOf(ctx)]);
   const { json: type } = await api.get(`/api/connectors/${seg(dest.type)}`);
   if (!ctx.alive()) return;
-  const name = typeName(types, dest.type);
   const labels = Object.fromEntries((type.settings || []).map((f) => [f.key, f.label || f.key]));
+  const heading = h('h1', { tabindex: -1 });
   const top = h('div', {});
+  const editBox = h('div', {});
   const renderTop = (d) => {
+    heading.textContent = d.name;
+    document.title = `${d.name} · connectord`;
     const c = controls(ctx, d, types, {
       onChange: (next) => renderTop(next),
       onDelete: () => {
         location.hash = '#/destinations';
       },
     });
+    const edit = h('button', { type: 'button', class: 'btn', 'aria-expanded': String(Boolean(editBox.firstChild)) },
+                   'Edit');
+    edit.addEventListener('click', () => {
+      editBox.replaceChildren(editForm(ctx, d, type, {
+        onSaved: (next) => {
+          editBox.replaceChildren();
+          renderTop(next);
+        },
+        onCancel: () => {
+          editBox.replaceChildren();
+          renderTop(d);
+        },
+      }));
+      edit.setAttribute('aria-expanded', 'true');
+      editBox.querySelector('input')?.focus();
+    });
+    c.buttons.prepend(edit);
     top.replaceChildren(
       h('div', { class: 'badges' }, stateBadge(d)),
+      healthLine(d),
       h('dl', { class: 'facts' },
+        h('dt', {}, 'Type'), h('dd', {}, typeName(types, d.type)),
         h('dt', {}, 'ID'), h('dd', {}, h('code', {}, d.id)),
         h('dt', {}, 'Events'), h('dd', {}, eventList(d.eventTypes)),
         Object.entries(d.config || {}).map(([k, v]) =>
@@ -459,9 +632,9 @@ export async function destinationView(view, ctx, id) {
   const log = deliveryLog(ctx, dest.id);
   view.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: '#/destinations' }, '← Destinations')),
-    h('h1', { tabindex: -1 }, `${name} destination`),
+    heading,
     h('section', { class: 'panel' }, top),
+    editBox,
     log.el);
-  document.title = `${name} destination · connectord`;
   await log.load();
 }

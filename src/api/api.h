@@ -38,6 +38,11 @@ int api_connector_get(struct http_request *req, struct http_response *res, struc
 int api_connector_install(struct http_request *req, struct http_response *res, struct error *err);
 int api_connector_uninstall(struct http_request *req, struct http_response *res, struct error *err);
 int api_connector_configure(struct http_request *req, struct http_response *res, struct error *err);
+int api_projects_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_project_create(struct http_request *req, struct http_response *res, struct error *err);
+/* The :projectId of the path is one of the caller's projects; else ERR_NOT_FOUND naming
+ * the ones that exist (also in res->error_extra). */
+int api_project_check(struct http_request *req, struct http_response *res, struct error *err);
 int api_project_connectors_list(struct http_request *req, struct http_response *res,
                                 struct error *err);
 int api_project_connector_create(struct http_request *req, struct http_response *res,

@@ -1,10 +1,13 @@
 /* api/deliveries.c - what happened to a destination's deliveries, admin only:
  *   GET  .../connectors/:connectorId/deliveries              (status, eventType, limit, cursor)
  *   GET  .../connectors/:connectorId/deliveries/:deliveryId  with its attempts
- *   POST .../connectors/:connectorId/deliveries/:deliveryId/retry   a failed or dead one again
+ *   POST .../connectors/:connectorId/deliveries/:deliveryId/retry   now: a pending one at
+ *        once instead of at its next retry, a failed or dead one again, a delivered one once
+ *        more
  *   POST .../connectors/:connectorId/replay  {"since": "..."}   all failed and dead since then
  *   POST .../connectors/:connectorId/test    a sample event now; the destination's answer
- * (all under /api/projects/:projectId). Another tenant's ids answer 404. */
+ * (all under /api/projects/:projectId). Another tenant's ids answer 404. Each attempt shows
+ * the request that was sent (secrets masked) beside the answer. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,18 +17,19 @@
 static const char *const delivery_statuses[] = {"pending", "delivering", "delivered", "failed",
                                                 "dead", NULL};
 
-/* The caller's destination named in the path. */
-static int load_destination(struct http_request *req, struct install *in, struct error *err)
+/* The caller's destination named in the path, in the project named there. */
+static int load_destination(struct http_request *req, struct http_response *res,
+                            struct install *in, struct error *err)
 {
     struct app *app = req->app;
-    const char *project = http_request_param(req, "projectId");
     memset(in, 0, sizeof *in);
-    if (!project || strcmp(project, req->principal->tenant_id) != 0)
-        return error_set(err, ERR_NOT_FOUND, "project not found");
+    if (api_project_check(req, res, err) < 0)
+        return -1;
     if (store_install_get(app->store, req->principal->tenant_id,
                           http_request_param(req, "connectorId"), in, err) < 0)
         return -1;
-    if (!in->is_destination) {
+    if (!in->is_destination ||
+        strcmp(in->project_id, http_request_param(req, "projectId")) != 0) {
         store_install_clear(in);
         return error_set(err, ERR_NOT_FOUND, "connector not found");
     }
@@ -63,7 +67,7 @@ int api_deliveries_list(struct http_request *req, struct http_response *res, str
     struct install in;
     struct listing_page page;
     const char *status = NULL, *event_type = NULL;
-    if (load_destination(req, &in, err) < 0)
+    if (load_destination(req, res, &in, err) < 0)
         return -1;
     store_install_clear(&in);
     if (listing_page_parse(req, "dlv_", &page, err) < 0 ||
@@ -93,6 +97,8 @@ static int add_attempt(void *ctx, const struct delivery_attempt *a)
     json_object_set_new(j, "response", a->response_excerpt ? listing_json_text(a->response_excerpt)
                                                            : json_null());
     json_object_set_new(j, "error", a->error ? listing_json_text(a->error) : json_null());
+    json_t *request = a->request ? json_loads(a->request, 0, NULL) : NULL;
+    json_object_set_new(j, "request", request ? request : json_null());
     json_array_append_new(ctx, j);
     return 0;
 }
@@ -120,7 +126,7 @@ static int respond_delivery(struct http_request *req, struct http_response *res,
 int api_delivery_get(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct install in;
-    if (load_destination(req, &in, err) < 0)
+    if (load_destination(req, res, &in, err) < 0)
         return -1;
     store_install_clear(&in);
     return respond_delivery(req, res, err);
@@ -130,7 +136,7 @@ int api_delivery_retry(struct http_request *req, struct http_response *res, stru
 {
     struct app *app = req->app;
     struct install in;
-    if (load_destination(req, &in, err) < 0)
+    if (load_destination(req, res, &in, err) < 0)
         return -1;
     store_install_clear(&in);
     if (store_delivery_retry(app->store, req->principal->tenant_id,
@@ -147,7 +153,7 @@ int api_connector_replay(struct http_request *req, struct http_response *res, st
     struct install in;
     json_t *body = NULL;
     int rc = -1;
-    if (load_destination(req, &in, err) < 0)
+    if (load_destination(req, res, &in, err) < 0)
         return -1;
     store_install_clear(&in);
     if (!(body = json_parse_body(req->body, req->body_len, err)))
@@ -188,7 +194,7 @@ int api_connector_send_test(struct http_request *req, struct http_response *res,
     struct app *app = req->app;
     struct install in;
     json_t *report = NULL;
-    if (load_destination(req, &in, err) < 0)
+    if (load_destination(req, res, &in, err) < 0)
         return -1;
     int rc = engine_send_test(app->delivery, &in, &report, err);
     store_install_clear(&in);

@@ -1,7 +1,11 @@
 /* api/events.c - the host application's events (seed 001), admin only:
- *   POST /api/projects/:projectId/events  {"type": "...", "data": {...}} publishes one of
- *        the eight event types into the outbox; the answer carries the event id.
- *   GET  /api/projects/:projectId/events  lists them, newest first (limit, cursor). */
+ *   POST /api/projects/:projectId/events  {"type": "...", "data": {...}} publishes an event
+ *        to the project's destinations; data is checked against the type's fields
+ *        (events/types.def): 422 names each field missing or of the wrong kind. The
+ *        platform's alerts (destination.paused, ...) are not published from outside. The
+ *        answer carries the event id.
+ *   GET  /api/projects/:projectId/events  lists the project's, newest first (limit, cursor),
+ *        with those of every project (bookings, daily summaries). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +18,6 @@
 #include "events/events.h"
 
 #define EVENT_DATA_MAX (64 * 1024)
-
-static int check_project(struct http_request *req, struct error *err)
-{
-    const char *project = http_request_param(req, "projectId");
-    if (!project || strcmp(project, req->principal->tenant_id) != 0)
-        return error_set(err, ERR_NOT_FOUND, "project not found");
-    return 0;
-}
 
 static json_t *envelope_json(const struct event_record *ev)
 {
@@ -104,17 +100,24 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
     json_t *body = NULL;
     struct pending_event *p = NULL;
     int rc = -1;
-    if (check_project(req, err) < 0 || !(body = json_parse_body(req->body, req->body_len, err)))
+    if (api_project_check(req, res, err) < 0 ||
+        !(body = json_parse_body(req->body, req->body_len, err)))
         goto out;
     static const char *const allowed[] = {"type", "data", NULL};
     if (json_only_members(body, allowed, err) < 0)
         goto out;
     const char *type = json_string_value(json_object_get(body, "type"));
-    if (!type || !events_type_known(type)) {
+    const struct event_type *t = type ? events_type_find(type) : NULL;
+    if (!t || (t->flags & EVENT_ALERT)) {
+        struct buf names;
+        buf_init(&names, 0);
+        int built = buf_append_str(&names, "type must be one of ") == 0 &&
+                    events_type_names(&names, EVENT_ALERT) == 0;
+        const char *message = built ? names.data : "type must be a known event type";
         res->error_extra = json_pack("{s:[{s:s, s:s, s:s}]}", "fields", "field", "type", "code",
-                                     type ? "not_allowed" : "required", "message",
-                                     "type must be one of the eight event types");
-        error_set(err, ERR_VALIDATION, "type must be one of the eight event types");
+                                     type ? "not_allowed" : "required", "message", message);
+        error_set(err, ERR_VALIDATION, "%s", message);
+        buf_free(&names);
         goto out;
     }
     json_t *data = json_object_get(body, "data");
@@ -124,6 +127,21 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
     }
     if (data && check_money(res, data, err) < 0)
         goto out;
+    json_t *problems = json_array();
+    int n_problems = problems ? events_data_check(t, data, problems) : -1;
+    if (n_problems != 0) {
+        if (n_problems > 0) {
+            const char *first = json_string_value(
+                json_object_get(json_array_get(problems, 0), "message"));
+            error_set(err, ERR_VALIDATION, "%s data: %s%s", type, first,
+                      n_problems > 1 ? " (and more, see fields)" : "");
+            res->error_extra = json_pack("{s:o}", "fields", problems);
+        } else {
+            error_set(err, ERR_INTERNAL, "out of memory");
+        }
+        goto out;
+    }
+    json_decref(problems);
     if (req->body_len > EVENT_DATA_MAX) {
         error_set(err, ERR_VALIDATION, "an event's data may be at most %d bytes", EVENT_DATA_MAX);
         goto out;
@@ -136,6 +154,8 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
                                          .work = insert};
     snprintf(p->ev.tenant_id, sizeof p->ev.tenant_id, "%s", req->principal->tenant_id);
     snprintf(p->ev.type, sizeof p->ev.type, "%s", type);
+    snprintf(p->ev.project_id, sizeof p->ev.project_id, "%s",
+             http_request_param(req, "projectId"));
     clock_format_rfc3339(clock_now_ms(), p->ev.created_at);
     if (crypto_id_new("evt_", p->ev.id) < 0) {
         error_set(err, ERR_INTERNAL, "no randomness available");
@@ -171,12 +191,13 @@ int api_events_list(struct http_request *req, struct http_response *res, struct 
 {
     struct app *app = req->app;
     struct listing_page page;
-    if (check_project(req, err) < 0 || listing_page_parse(req, "evt_", &page, err) < 0)
+    if (api_project_check(req, res, err) < 0 || listing_page_parse(req, "evt_", &page, err) < 0)
         return -1;
     struct list_ctx l = {.list = json_array()};
     if (!l.list)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    if (store_event_list(app->store, req->principal->tenant_id, page.cursor, page.limit + 1,
+    if (store_event_list(app->store, req->principal->tenant_id,
+                         http_request_param(req, "projectId"), page.cursor, page.limit + 1,
                          add_event, &l, err) < 0) {
         json_decref(l.list);
         return -1;

@@ -1,11 +1,14 @@
-/* api/projects.c - seed 001's outbound destinations, by id, admin only:
+/* api/projects.c - seed 001's outbound destinations of a project, by id, admin only:
  *   GET    /api/projects/:projectId/connectors                oldest first, paged (listing.h)
- *   POST   /api/projects/:projectId/connectors                {type, config, eventTypes}
+ *   POST   /api/projects/:projectId/connectors                {type, config, eventTypes, name}
  *   GET    /api/projects/:projectId/connectors/:connectorId
- *   PATCH  /api/projects/:projectId/connectors/:connectorId   any of config, eventTypes, isActive
+ *   PATCH  /api/projects/:projectId/connectors/:connectorId   any of name, config, eventTypes,
+ *                                                             isActive
  *   DELETE /api/projects/:projectId/connectors/:connectorId   204
- * A project is the caller's tenant: any other project id answers 404, as does another
- * tenant's connector id, so ids of other tenants cannot even be probed. */
+ * The project is one of the caller's (api_project_check); another project's or tenant's
+ * connector id answers 404, so ids of other tenants cannot even be probed. A destination
+ * shows its health: status active, paused (by the circuit breaker: until when, why) or
+ * disabled, its consecutive failures, last success and last failure. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,21 +20,58 @@
 
 #define EVENT_TYPES_MAX 16
 
-static int check_project(struct http_request *req, struct error *err)
+static json_t *text_or_null(const char *s)
 {
-    const char *project = http_request_param(req, "projectId");
-    if (!project || strcmp(project, req->principal->tenant_id) != 0)
-        return error_set(err, ERR_NOT_FOUND, "project not found");
-    return 0;
+    return s[0] ? json_string(s) : json_null();
+}
+
+/* status, pausedUntil, statusReason, consecutiveFailures, lastSuccessAt, lastFailureAt */
+static int add_health(json_t *j, const struct install *in)
+{
+    const struct install_health *h = &in->health;
+    const char *status = !in->is_active ? "disabled" : h->paused_until_ms ? "paused" : "active";
+    char until[CLOCK_RFC3339_LEN] = "";
+    if (in->is_active && h->paused_until_ms)
+        clock_format_rfc3339(h->paused_until_ms, until);
+    int rc = json_object_set_new(j, "status", json_string(status));
+    rc |= json_object_set_new(j, "pausedUntil", text_or_null(until));
+    rc |= json_object_set_new(j, "statusReason",
+                              strcmp(status, "active") ? text_or_null(h->reason) : json_null());
+    rc |= json_object_set_new(j, "consecutiveFailures", json_integer(h->consecutive_failures));
+    rc |= json_object_set_new(j, "lastSuccessAt", text_or_null(h->last_success_at));
+    rc |= json_object_set_new(j, "lastFailureAt", text_or_null(h->last_failure_at));
+    return rc;
 }
 
 static json_t *destination_json(const struct connector_manifest *m, const struct install *in)
 {
     json_t *event_types = in->event_types ? json_loads(in->event_types, 0, NULL) : NULL;
-    return json_pack("{s:s, s:s, s:o, s:o, s:b, s:s, s:s}", "id", in->id, "type", in->slug,
-                     "config", connector_config_view(m, in), "eventTypes",
-                     event_types ? event_types : json_array(), "isActive", in->is_active,
-                     "createdAt", in->created_at, "updatedAt", in->updated_at);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:s, s:s}", "id", in->id,
+                          "projectId", in->project_id, "type", in->slug, "name",
+                          in->name[0] ? in->name : m->name, "config",
+                          connector_config_view(m, in), "eventTypes",
+                          event_types ? event_types : json_array(), "isActive", in->is_active,
+                          "createdAt", in->created_at, "updatedAt", in->updated_at);
+    if (j && add_health(j, in) < 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* A destination's name: 1 to 200 bytes of text. 0, or -1 with a field error. */
+static int name_parse(const json_t *v, char out[STORE_NAME_MAX], struct http_response *res,
+                      struct error *err)
+{
+    size_t len = json_string_length(v);
+    if (!json_is_string(v) || len == 0 || len >= STORE_NAME_MAX) {
+        res->error_extra = json_pack("{s:[{s:s, s:s, s:s}]}", "fields", "field", "name", "code",
+                                     "wrong_type", "message",
+                                     "name must be a text of 1 to 200 bytes");
+        return error_set(err, ERR_VALIDATION, "name must be a text of 1 to 200 bytes");
+    }
+    memcpy(out, json_string_value(v), len + 1);
+    return 0;
 }
 
 static bool accepted(const struct destination *dest, const char *type)
@@ -54,6 +94,8 @@ static char *event_types_parse(const json_t *v, const struct destination *dest,
 {
     const char *message = NULL;
     char refused[160] = "";
+    struct buf known;
+    buf_init(&known, 0);
     bool wildcard = false;
     size_t i, k;
     json_t *item;
@@ -66,10 +108,11 @@ static char *event_types_parse(const json_t *v, const struct destination *dest,
         json_array_foreach(v, i, item) {
             const char *name = json_string_value(item);
             if (!name || !events_subscription_valid(name)) {
-                message = "eventTypes may only hold payment.verified, payment.settled, "
-                          "payment.failed, customer.first_payment, customer.milestone, "
-                          "endpoint.created, endpoint.pricing_changed, "
-                          "revenue.daily_summary or *";
+                if (buf_append_str(&known, "eventTypes may only hold ") < 0 ||
+                    events_type_names(&known, 0) < 0 || buf_append_str(&known, " or *") < 0)
+                    message = "eventTypes holds an unknown event type";
+                else
+                    message = known.data;
                 break;
             }
             for (k = 0; k < i; k++)
@@ -86,8 +129,10 @@ static char *event_types_parse(const json_t *v, const struct destination *dest,
     if (message) {
         *problem = json_pack("{s:s, s:s, s:s}", "field", "eventTypes", "code",
                              "invalid_event_type", "message", message);
+        buf_free(&known);
         return NULL;
     }
+    buf_free(&known);
     if (wildcard && dest && dest->accepts) {
         json_t *types = json_array();
         for (const char *const *t = dest->accepts; types && *t; t++)
@@ -129,13 +174,14 @@ int api_project_connectors_list(struct http_request *req, struct http_response *
 {
     struct app *app = req->app;
     struct listing_page page;
-    if (check_project(req, err) < 0 || listing_page_parse(req, "con_", &page, err) < 0)
+    if (api_project_check(req, res, err) < 0 || listing_page_parse(req, "con_", &page, err) < 0)
         return -1;
     struct list_ctx l = {.list = json_array()};
     if (!l.list)
         return error_set(err, ERR_INTERNAL, "out of memory");
     struct store_page sp = listing_store_page(&page);
-    if (store_destination_page(app->store, req->principal->tenant_id, &sp, list_one, &l,
+    if (store_destination_page(app->store, req->principal->tenant_id,
+                               http_request_param(req, "projectId"), &sp, list_one, &l,
                                err) < 0) {
         json_decref(l.list);
         return -1;
@@ -188,12 +234,12 @@ int api_project_connector_create(struct http_request *req, struct http_response 
     json_t *body = NULL;
     char *changed = NULL;
     int rc = -1;
-    if (check_project(req, err) < 0)
+    if (api_project_check(req, res, err) < 0)
         goto out;
     const struct plan *plan = connector_tenant_plan(app, tenant, err);
     if (!plan || !(body = json_parse_body(req->body, req->body_len, err)))
         goto out;
-    static const char *const create_members[] = {"type", "config", "eventTypes", NULL};
+    static const char *const create_members[] = {"type", "name", "config", "eventTypes", NULL};
     if (json_only_members(body, create_members, err) < 0)
         goto out;
     const char *type = json_string_value(json_object_get(body, "type"));
@@ -224,7 +270,15 @@ int api_project_connector_create(struct http_request *req, struct http_response 
         goto out;
     }
     memcpy(in.tenant_id, tenant, sizeof in.tenant_id);
+    snprintf(in.project_id, sizeof in.project_id, "%s", http_request_param(req, "projectId"));
     snprintf(in.slug, sizeof in.slug, "%s", m->slug);
+    const json_t *name = json_object_get(body, "name");
+    if (!name) /* named after its type until someone names it */
+        snprintf(in.name, sizeof in.name, "%s", m->name);
+    else if (name_parse(name, in.name, res, err) < 0) {
+        json_decref(event_problem);
+        goto out;
+    }
     in.is_destination = true;
     in.is_active = true;
     if (crypto_id_new("con_", in.id) < 0) {
@@ -264,17 +318,20 @@ out:
     return rc;
 }
 
-/* Loads the caller's destination named by :connectorId (404 for anything else). */
+/* Loads the caller's destination named by :connectorId in :projectId (404 for anything
+ * else). */
 static const struct connector_manifest *load_destination(struct http_request *req,
+                                                         struct http_response *res,
                                                          struct install *in, struct error *err)
 {
     struct app *app = req->app;
     const char *id = http_request_param(req, "connectorId");
-    if (check_project(req, err) < 0 ||
+    if (api_project_check(req, res, err) < 0 ||
         store_install_get(app->store, req->principal->tenant_id, id, in, err) < 0)
         return NULL;
     const struct connector_manifest *m = catalog_find(in->slug);
-    if (!in->is_destination || !m) {
+    if (!in->is_destination || !m ||
+        strcmp(in->project_id, http_request_param(req, "projectId")) != 0) {
         error_set(err, ERR_NOT_FOUND, "connector not found");
         return NULL;
     }
@@ -285,7 +342,7 @@ int api_project_connector_get(struct http_request *req, struct http_response *re
                               struct error *err)
 {
     struct install in = {0};
-    const struct connector_manifest *m = load_destination(req, &in, err);
+    const struct connector_manifest *m = load_destination(req, res, &in, err);
     int rc = m ? http_respond_json(res, 200, destination_json(m, &in), err) : -1;
     store_install_clear(&in);
     return rc;
@@ -305,10 +362,11 @@ int api_project_connector_update(struct http_request *req, struct http_response 
     json_t *body = NULL, *changed = NULL;
     char *config_changed = NULL, *changed_text = NULL;
     int rc = -1;
-    const struct connector_manifest *m = load_destination(req, &prev, err);
+    const struct connector_manifest *m = load_destination(req, res, &prev, err);
     if (!m || !(body = json_parse_body(req->body, req->body_len, err)))
         goto out;
-    static const char *const update_members[] = {"config", "eventTypes", "isActive", NULL};
+    static const char *const update_members[] = {"name", "config", "eventTypes", "isActive",
+                                                 NULL};
     if (json_only_members(body, update_members, err) < 0)
         goto out;
     changed = json_array();
@@ -320,6 +378,13 @@ int api_project_connector_update(struct http_request *req, struct http_response 
     if (!changed || !next.config || !next.secrets) {
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
+    }
+    const json_t *name = json_object_get(body, "name");
+    if (name) {
+        if (name_parse(name, next.name, res, err) < 0)
+            goto out;
+        if (strcmp(next.name, prev.name) != 0)
+            note_changed(changed, "name");
     }
     json_t *config = json_object_get(body, "config");
     if (config) {
@@ -387,7 +452,7 @@ int api_project_connector_delete(struct http_request *req, struct http_response 
     struct app *app = req->app;
     struct install in = {0};
     int rc = -1;
-    if (load_destination(req, &in, err)) {
+    if (load_destination(req, res, &in, err)) {
         struct audit_entry audit = {.token_id = AUDIT_BY(req), .action = "destination.delete",
                                     .target = in.id, .fields = "[]"};
         if (store_install_delete(app->store, in.tenant_id, in.id, &audit, err) == 0)

@@ -25,7 +25,10 @@ static const struct route routes[] = {
     {"PUT",  "/api/connectors/:slug/config",     api_connector_configure, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"POST", "/api/connectors/:slug/test-webhook", api_webhook_test,      AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
 
-    /* seed 001: outbound destinations of a project (the caller's tenant), by id */
+    /* a tenant's projects (its default project's id is the tenant's; at most 100, one
+     * document), and seed 001's outbound destinations of a project, by id */
+    {"GET",    "/api/projects",                                    api_projects_list,            AUTH_ROLE_ADMIN, 0, NULL},
+    {"POST",   "/api/projects",                                    api_project_create,           AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"GET",    "/api/projects/:projectId/connectors",              api_project_connectors_list,  AUTH_ROLE_ADMIN, 0, PAGE},
     {"POST",   "/api/projects/:projectId/connectors",              api_project_connector_create, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"GET",    "/api/projects/:projectId/connectors/:connectorId", api_project_connector_get,    AUTH_ROLE_ADMIN, 0, NULL},

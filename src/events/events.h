@@ -1,6 +1,7 @@
-/* events/events.h - the platform's event types (seed 001) and, later, the outbox.
+/* events/events.h - the platform's event types and the outbox.
  *
- * One table lists the eight types; "*" in a subscription matches them all. */
+ * One table (types.def) lists every type with the fields of its data; "*" in a
+ * subscription matches all of them but the alerts. */
 #ifndef CONNECTORD_EVENTS_H
 #define CONNECTORD_EVENTS_H
 
@@ -8,21 +9,58 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/tz.h"
 #include "store/store.h"
 
 #define EVENT_TYPE_WILDCARD "*"
+#define EVENT_ALERT 1u /* raised by the platform about itself; see types.def */
+
+enum event_field_kind {
+    EVENT_FIELD_STRING,
+    EVENT_FIELD_DECIMAL,
+    EVENT_FIELD_CURRENCY,
+    EVENT_FIELD_INTEGER,
+    EVENT_FIELD_BOOLEAN,
+    EVENT_FIELD_OBJECT,
+    EVENT_FIELD_ARRAY,
+};
+
+#define EVENT_REQUIRED true
+#define EVENT_OPTIONAL false
+
+struct event_field {
+    const char *name; /* NULL ends a type's list */
+    enum event_field_kind kind;
+    bool required;
+};
 
 struct event_type {
     const char *name;        /* "payment.settled" */
-    const char *description; /* from seed 001 */
+    const char *description;
+    unsigned flags;          /* EVENT_ALERT */
+    const struct event_field *fields;
 };
 
 const struct event_type *events_types(size_t *count);
-bool events_type_known(const char *name); /* true for the eight types, false for "*" */
-/* A subscription entry is valid: one of the eight or "*". */
+const struct event_type *events_type_find(const char *name); /* NULL when unknown */
+bool events_type_known(const char *name); /* false for "*" */
+/* A subscription entry is valid: a known type or "*". */
 bool events_subscription_valid(const char *name);
+/* Checks data (an object, or NULL for none) against the type's fields: appends one
+ * {field, code, message} to problems for each required field missing and each listed
+ * field of the wrong kind; returns how many. */
+int events_data_check(const struct event_type *type, const json_t *data, json_t *problems);
+/* Appends the names of the types without any of without_flags, comma-separated. */
+int events_type_names(struct buf *out, unsigned without_flags);
+
+/* Raises an alert (an EVENT_ALERT type) about an install (a destination, a sync source, ...)
+ * inside tx: the event, for its project's destinations (every project's when it has none)
+ * other than itself that list the type, and an audit record (action: the type, target: the
+ * install, fields: audit_fields, a JSON array of what changed). data is stolen. */
+int events_emit_alert(struct store_tx *tx, const struct install *about, const char *type,
+                      json_t *data, const char *audit_fields, struct error *err);
 
 /* Writes an event into the outbox inside tx: the event row and one delivery per
  * subscribed active destination. data is stolen; *fanned (optional) receives the number
@@ -37,7 +75,8 @@ int events_emit_text(struct store_tx *tx, const char *tenant_id, const char *con
                      size_t n_types, const char *data_json, int *fanned, struct error *err);
 
 /* The envelope destinations receive, as compact JSON text (caller frees):
- * {"id","type","createdAt","projectId","data"}. NULL when data is not JSON. */
+ * {"id","type","createdAt","projectId","data"}; projectId is the event's project, or the
+ * tenant's default project for events of every project. NULL when data is not JSON. */
 char *events_envelope(const struct event_record *ev);
 
 /* Customer milestones: the thresholds in major units a customer's settled total can cross

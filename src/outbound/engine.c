@@ -5,7 +5,13 @@
  * destination's config with secrets opened, render, Standard Webhooks signature), adds it
  * to the multi handle, drives transfers, and records the round's answers in one
  * transaction. A crash between send and record leaves the claim to expire and the
- * delivery to be sent again: at least once, never lost. */
+ * delivery to be sent again: at least once, never lost.
+ *
+ * The breaker's view of each destination (failures in a row, paused until when and why,
+ * last success and failure) is written with the round's answers, so the API shows it; a
+ * destination the breaker pauses or disables raises destination.paused / .disabled in the
+ * same transaction, with an audit record. Each attempt keeps the request it sent, its
+ * secrets masked. */
 #include "outbound/engine.h"
 
 #include <pthread.h>
@@ -18,6 +24,7 @@
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/utf8.h"
@@ -27,6 +34,8 @@
 #include "outbound/destination.h"
 
 #define EXCERPT_MAX 1024
+#define REQUEST_BODY_MAX 4096 /* bytes of a sent body kept with its attempt */
+#define MASK "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2" /* four bullets */
 #define RESPONSE_MAX (64 * 1024)
 #define IDLE_POLL_MS 100
 #define PROBE_WAIT_MS 1000 /* how long others wait while a half-open breaker's probe runs */
@@ -39,6 +48,8 @@ struct breaker {
     int64_t open_until_ms;  /* 0: closed */
     bool probing;           /* half-open: one request is testing the water */
     int64_t failing_since_ms;
+    int64_t last_success_ms;
+    int64_t last_failure_ms;
 };
 
 struct breakers {
@@ -78,6 +89,21 @@ static bool breaker_allows(struct breaker *b, int64_t now)
 
 /* ---- the engine ----------------------------------------------------------------------- */
 
+enum alert { ALERT_NONE, ALERT_PAUSED, ALERT_DISABLED };
+
+/* What an attempt that was sent taught about its destination: the breaker as it was after
+ * it, and an alert when the breaker paused or disabled the destination just now. */
+struct health_note {
+    bool present;
+    struct install who; /* identity only: id, tenant_id, project_id, slug, name */
+    int64_t failures;
+    int64_t paused_until_ms;
+    char success_at[CLOCK_RFC3339_LEN];
+    char failure_at[CLOCK_RFC3339_LEN];
+    enum alert alert;
+    char reason[200];
+};
+
 struct outcome {
     char delivery_id[CRYPTO_ID_MAX];
     struct delivery_attempt attempt;
@@ -85,6 +111,8 @@ struct outcome {
     int64_t next_attempt_ms;
     char excerpt[EXCERPT_MAX + 1];
     char error[256];
+    char *request; /* owned: the request sent, masked (JSON text), or NULL */
+    struct health_note health;
 };
 
 /* What rendering needs of an event, whatever the destination: its envelope and its data. */
@@ -127,6 +155,8 @@ struct in_flight {
     struct delivery d;
     char started_at[CLOCK_RFC3339_LEN];
     const struct destination *dest;
+    struct install who; /* identity of the destination (no owned strings) */
+    char *request;      /* owned: what was sent, masked */
 };
 
 void engine_config_defaults(struct engine_config *cfg)
@@ -335,14 +365,82 @@ static struct outcome *outcome_add(struct engine *e)
     return o;
 }
 
+static void identity_of(const struct install *in, struct install *out)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->id, in->id, sizeof out->id);
+    memcpy(out->tenant_id, in->tenant_id, sizeof out->tenant_id);
+    memcpy(out->project_id, in->project_id, sizeof out->project_id);
+    memcpy(out->slug, in->slug, sizeof out->slug);
+    memcpy(out->name, in->name, sizeof out->name);
+}
+
+/* Moves the breaker after an attempt that was sent, and notes what the API and the alerts
+ * need: the breaker's state, and whether it paused or disabled the destination now. */
+static void breaker_note(struct engine *e, struct breaker *b, const struct in_flight *f,
+                         bool delivered, struct outcome *o, int64_t now)
+{
+    struct health_note *h = &o->health;
+    char what[96];
+    if (delivered) {
+        if (b->open_until_ms) {
+            log_info("destination %s answers again; breaker closed", f->d.connector_id);
+            metrics_breaker_open(-1);
+        }
+        b->failures = 0;
+        b->open_until_ms = 0;
+        b->probing = false;
+        b->failing_since_ms = 0;
+        b->last_success_ms = now;
+    } else {
+        b->probing = false;
+        b->last_failure_ms = now;
+        if (!b->failing_since_ms)
+            b->failing_since_ms = now;
+        if (o->attempt.http_status)
+            snprintf(what, sizeof what, "HTTP %lld", (long long)o->attempt.http_status);
+        else
+            snprintf(what, sizeof what, "%.80s", o->error[0] ? o->error : "no answer");
+        if (++b->failures >= e->cfg.breaker_failures) {
+            if (!b->open_until_ms) {
+                log_warn("destination %s failed %d times in a row; pausing it for %lld ms",
+                         f->d.connector_id, b->failures, (long long)e->cfg.breaker_open_ms);
+                h->alert = ALERT_PAUSED;
+                metrics_breaker_open(+1);
+                snprintf(h->reason, sizeof h->reason, "%d failures in a row, the last: %s",
+                         b->failures, what);
+            }
+            b->open_until_ms = now + e->cfg.breaker_open_ms;
+        }
+        if (now - b->failing_since_ms >= e->cfg.disable_after_ms) {
+            char since[CLOCK_RFC3339_LEN];
+            clock_format_rfc3339(b->failing_since_ms, since);
+            log_warn("destination %s has failed since %s; disabled", f->d.connector_id, since);
+            h->alert = ALERT_DISABLED;
+            snprintf(h->reason, sizeof h->reason, "failing since %s without a success, the last: %s",
+                     since, what);
+            b->failing_since_ms = now; /* do not repeat while the rows drain */
+        }
+    }
+    h->present = true;
+    identity_of(&f->who, &h->who);
+    h->failures = b->failures;
+    h->paused_until_ms = b->open_until_ms;
+    if (b->last_success_ms)
+        clock_format_rfc3339(b->last_success_ms, h->success_at);
+    if (b->last_failure_ms)
+        clock_format_rfc3339(b->last_failure_ms, h->failure_at);
+}
+
 /* Decides what an attempt means for the delivery and its destination's breaker. Only an
- * attempt that was sent says how the service is doing: one that failed before (a
- * destination that cannot render the event, a local error) leaves the breaker alone, or
- * events a destination has no use for would pause, and finally disable, it. */
+ * attempt that was sent (f not NULL) says how the service is doing: one that failed before
+ * (a destination that cannot render the event, a local error) leaves the breaker alone, or
+ * events a destination has no use for would pause, and finally disable, it. The request
+ * f sent moves into the outcome. */
 static void settle(struct engine *e, const struct delivery *d, const char *started_at,
                    long http_status, const char *body, size_t body_len, int64_t retry_at_ms,
-                   const char *error, enum dest_verdict verdict, int64_t duration_ms, bool sent,
-                   const struct destination *dest)
+                   const char *error, enum dest_verdict verdict, int64_t duration_ms,
+                   struct in_flight *f, const struct destination *dest)
 {
     const char *type = dest ? dest->slug : "unknown"; /* the metrics' label */
     int64_t now = clock_now_ms();
@@ -365,21 +463,15 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
     if (error)
         snprintf(o->error, sizeof o->error, "%s", error);
     o->attempt.error = o->error[0] ? o->error : NULL;
+    if (f) {
+        o->request = f->request;
+        f->request = NULL;
+    }
 
-    struct breaker *b = sent ? breaker_for(&e->breakers, d->connector_id) : NULL;
     if (verdict == DEST_DELIVERED) {
         snprintf(o->status, sizeof o->status, "delivered");
         metrics_delivery(type, "delivered");
-        if (b) {
-            if (b->open_until_ms) {
-                log_info("destination %s answers again; breaker closed", d->connector_id);
-                metrics_breaker_open(-1);
-            }
-            memset(&b->failures, 0, sizeof *b - offsetof(struct breaker, failures));
-        }
-        return;
-    }
-    if (verdict == DEST_RETRY && o->attempt.attempt_no <= e->cfg.n_retries) {
+    } else if (verdict == DEST_RETRY && o->attempt.attempt_no <= e->cfg.n_retries) {
         snprintf(o->status, sizeof o->status, "pending");
         metrics_delivery(type, "retry");
         o->next_attempt_ms = retry_at_ms > now
@@ -389,27 +481,9 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
         snprintf(o->status, sizeof o->status, verdict == DEST_RETRY ? "dead" : "failed");
         metrics_delivery(type, verdict == DEST_RETRY ? "dead" : "failed");
     }
-    if (!b)
-        return;
-    b->probing = false;
-    if (!b->failing_since_ms)
-        b->failing_since_ms = now;
-    if (++b->failures >= e->cfg.breaker_failures) {
-        if (!b->open_until_ms) {
-            log_warn("destination %s failed %d times in a row; pausing it for %lld ms",
-                     d->connector_id, b->failures, (long long)e->cfg.breaker_open_ms);
-            metrics_breaker_open(+1);
-        }
-        b->open_until_ms = now + e->cfg.breaker_open_ms;
-    }
-    if (now - b->failing_since_ms >= e->cfg.disable_after_ms) {
-        struct error err = {0};
-        if (store_install_deactivate(e->cfg.store, d->tenant_id, d->connector_id,
-                                     "failing too long", &err) == 0)
-            log_warn("destination %s has failed since %lld ms; disabled", d->connector_id,
-                     (long long)(now - b->failing_since_ms));
-        b->failing_since_ms = now; /* do not repeat while the rows drain */
-    }
+    struct breaker *b = f ? breaker_for(&e->breakers, d->connector_id) : NULL;
+    if (b)
+        breaker_note(e, b, f, verdict == DEST_DELIVERED, o, now);
 }
 
 static void on_answer(void *user, const struct httpc_response *resp, const char *transport_error,
@@ -425,7 +499,8 @@ static void on_answer(void *user, const struct httpc_response *resp, const char 
                            ? destination_retry_at_ms(f->dest, &dr, clock_now_ms())
                            : -1;
     settle(f->engine, &f->d, f->started_at, dr.status, dr.body, dr.body_len, retry_at,
-           transport_error, verdict, duration_ms, true, f->dest);
+           transport_error, verdict, duration_ms, f, f->dest);
+    free(f->request);
     free(f);
 }
 
@@ -504,6 +579,96 @@ static int render_round(struct engine *e, struct round_dest *rd, const struct de
     return render_with(rd->dest, rd->config, &re->ev, &re->view, req, err);
 }
 
+/* Appends text with every secret value of the destination replaced by a mask; secrets
+ * holds the opened config's secret values (at least 4 bytes each). */
+static int append_masked(struct buf *out, const char *text, size_t len,
+                         const char *const *secrets, size_t n_secrets)
+{
+    struct buf plain;
+    buf_init(&plain, 0);
+    int rc = 0;
+    for (size_t i = 0; i < len && rc == 0;) {
+        size_t hit = 0;
+        for (size_t k = 0; k < n_secrets && !hit; k++) {
+            size_t sl = strlen(secrets[k]);
+            if (sl <= len - i && memcmp(text + i, secrets[k], sl) == 0)
+                hit = sl;
+        }
+        rc = hit ? buf_append_str(&plain, MASK) : buf_append(&plain, text + i, 1);
+        i += hit ? hit : 1;
+    }
+    if (rc == 0)
+        rc = json_escape_append(out, plain.data ? plain.data : "", plain.len);
+    buf_free(&plain);
+    return rc;
+}
+
+/* Headers whose whole value is a credential, whatever it is made of. */
+static bool credential_header(const char *name)
+{
+    static const char *const names[] = {"authorization", "proxy-authorization", "cookie",
+                                        "x-api-key", "api-key", NULL};
+    for (const char *const *n = names; *n; n++)
+        if (strcasecmp(*n, name) == 0)
+            return true;
+    return false;
+}
+
+/* The request as the attempts table shows it, JSON text (caller frees; NULL when memory
+ * ran out): method, URL, headers and the body's first REQUEST_BODY_MAX bytes, cut on a
+ * character boundary, with the destination's secrets masked wherever they appear (a Slack
+ * webhook URL, a token in a path, a key in a body) and credential headers masked whole. */
+static char *request_record(const struct dest_request *req, const struct round_dest *rd)
+{
+    const char *secrets[16];
+    size_t n = 0, i;
+    json_t *names = json_loads(rd->in.secrets, 0, NULL);
+    const char *key;
+    json_t *value;
+    json_object_foreach(names, key, value) {
+        const char *v = json_string_value(json_object_get(rd->config, key));
+        if (v && strlen(v) >= 4 && n < sizeof secrets / sizeof secrets[0])
+            secrets[n++] = v;
+    }
+    struct buf out;
+    buf_init(&out, 0);
+    size_t body_len = req->body.len < REQUEST_BODY_MAX ? req->body.len : REQUEST_BODY_MAX;
+    while (body_len < req->body.len && body_len > 0 &&
+           ((unsigned char)req->body.data[body_len] & 0xc0) == 0x80)
+        body_len--;
+    int rc = buf_printf(&out, "{\"method\":\"%s\",\"url\":\"", req->method);
+    if (rc == 0)
+        rc = append_masked(&out, req->url.data ? req->url.data : "", req->url.len, secrets, n);
+    if (rc == 0)
+        rc = buf_append_str(&out, "\",\"headers\":[");
+    for (i = 0; rc == 0 && i < req->n_headers; i++) {
+        const char *v = req->header_values[i];
+        rc = buf_append_str(&out, i ? ",[\"" : "[\"");
+        if (rc == 0)
+            rc = json_escape_append(&out, req->header_names[i], strlen(req->header_names[i]));
+        if (rc == 0)
+            rc = buf_append_str(&out, "\",\"");
+        if (rc == 0)
+            rc = credential_header(req->header_names[i])
+                     ? buf_append_str(&out, MASK)
+                     : append_masked(&out, v, strlen(v), secrets, n);
+        if (rc == 0)
+            rc = buf_append_str(&out, "\"]");
+    }
+    if (rc == 0)
+        rc = buf_append_str(&out, "],\"body\":\"");
+    if (rc == 0)
+        rc = append_masked(&out, req->body.data ? req->body.data : "", body_len, secrets, n);
+    if (rc == 0)
+        rc = buf_printf(&out, "\",\"bodyBytes\":%zu}", req->body.len);
+    json_decref(names);
+    if (rc < 0) {
+        buf_free(&out);
+        return NULL;
+    }
+    return out.data; /* the buffer's bytes, handed over */
+}
+
 /* Prepares one claimed delivery and puts it in flight (or settles it at once). */
 static void start_delivery(struct engine *e, const struct delivery *d)
 {
@@ -517,10 +682,12 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     struct round_dest *rd = round_dest(e, d, &err);
     if (!rd) {
         settle(e, d, started, 0, NULL, 0, -1, "the destination was deleted", DEST_FAILED, 0,
-               false, NULL);
+               NULL, NULL);
         goto out;
     }
     struct breaker *b = breaker_for(&e->breakers, d->connector_id);
+    if (!rd->in.is_active && b) /* turned on again, it starts afresh */
+        memset(&b->failures, 0, sizeof *b - offsetof(struct breaker, failures));
     if (!rd->in.is_active || !breaker_allows(b, now)) {
         /* Paused or resting: put it back without an attempt. While the probe of a
          * half-open breaker is in flight, open_until_ms is already past: waiting until
@@ -535,7 +702,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     if (render_round(e, rd, d, &req, &err) < 0) {
         if (b)
             b->probing = false;
-        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_FAILED, 0, false, rd->dest);
+        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_FAILED, 0, NULL, rd->dest);
         goto out;
     }
     struct httpc_header headers[DEST_MAX_HEADERS];
@@ -559,12 +726,15 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     f->engine = e;
     f->d = *d;
     f->dest = rd->dest;
+    identity_of(&rd->in, &f->who);
+    f->request = request_record(&req, rd);
     memcpy(f->started_at, started, sizeof started);
     if (httpc_multi_add(e->multi, &hr, on_answer, f, &err) < 0) {
+        free(f->request);
         free(f);
         if (b)
             b->probing = false;
-        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_RETRY, 0, false, rd->dest);
+        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_RETRY, 0, NULL, rd->dest);
     }
 out:
     dest_request_free(&req);
@@ -585,6 +755,48 @@ struct round_write {
     size_t *n;
 };
 
+/* The alert's data: which destination, why, and until when a pause lasts. */
+static json_t *alert_data(const struct health_note *h)
+{
+    json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:I}", "destinationId", h->who.id,
+                             "destinationType", h->who.slug, "name",
+                             h->who.name[0] ? h->who.name : h->who.slug, "reason", h->reason,
+                             "consecutiveFailures", (json_int_t)h->failures);
+    if (data && h->alert == ALERT_PAUSED) {
+        char until[CLOCK_RFC3339_LEN];
+        clock_format_rfc3339(h->paused_until_ms, until);
+        json_object_set_new(data, "until", json_string(until));
+    }
+    return data;
+}
+
+/* Writes what outcome i taught about its destination: its health (once per destination
+ * and round, from the last of its outcomes, unless an earlier one carries an alert), and
+ * an alert as an event for the project's other destinations, with an audit record. */
+static int record_health(struct engine *e, size_t i, struct store_tx *tx, struct error *err)
+{
+    const struct health_note *h = &e->done[i].health;
+    if (!h->present)
+        return 0;
+    if (h->alert == ALERT_NONE)
+        for (size_t k = i + 1; k < e->n_done; k++)
+            if (e->done[k].health.present && strcmp(e->done[k].health.who.id, h->who.id) == 0)
+                return 0; /* a later answer says more */
+    const char *type = h->alert == ALERT_PAUSED     ? "destination.paused"
+                       : h->alert == ALERT_DISABLED ? "destination.disabled"
+                                                    : NULL;
+    struct destination_health_update u = {
+        .tenant_id = h->who.tenant_id, .id = h->who.id, .consecutive_failures = h->failures,
+        .paused_until_ms = h->paused_until_ms, .reason = type ? h->reason : NULL,
+        .success_at = h->success_at[0] ? h->success_at : NULL,
+        .failure_at = h->failure_at[0] ? h->failure_at : NULL,
+        .disable = h->alert == ALERT_DISABLED};
+    if (store_destination_health(tx, &u, err) < 0)
+        return -1;
+    const char *changed = h->alert == ALERT_DISABLED ? "[\"isActive\"]" : "[\"status\"]";
+    return type ? events_emit_alert(tx, &h->who, type, alert_data(h), changed, err) : 0;
+}
+
 static int write_round(void *ctx, struct store_tx *tx, struct error *err)
 {
     struct round_write *w = ctx;
@@ -592,8 +804,10 @@ static int write_round(void *ctx, struct store_tx *tx, struct error *err)
     *w->n = 0;
     for (size_t i = 0; i < e->n_done; i++) {
         struct outcome *o = &e->done[i];
+        o->attempt.request = o->request;
         if (store_delivery_record(tx, o->delivery_id, &o->attempt, o->status,
-                                  o->next_attempt_ms, err) < 0)
+                                  o->next_attempt_ms, err) < 0 ||
+            record_health(e, i, tx, err) < 0)
             return -1;
     }
     if (w->room <= 0)
@@ -624,6 +838,8 @@ static void record_and_claim(struct engine *e, int room, struct delivery *claime
         else
             log_warn("cannot claim deliveries: %s", err.message);
     }
+    for (size_t i = 0; i < e->n_done; i++)
+        free(e->done[i].request);
     e->n_done = 0;
 }
 

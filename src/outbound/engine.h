@@ -5,7 +5,9 @@
  * Outcome rules: 2xx delivered; 408, 429, 5xx and no answer retry on the schedule (with
  * jitter; a Retry-After answer sets the next time); other 4xx fail at once; after the last
  * retry a delivery is dead. A destination that keeps failing is paused by a circuit breaker
- * (one probe at a time) and, failing long enough, disabled with an audit record. */
+ * (one probe at a time) and, failing long enough, disabled; either raises an alert event
+ * (destination.paused / destination.disabled) with an audit record, and the breaker's view
+ * (failures in a row, paused until, last success and failure) is stored for the API. */
 #ifndef CONNECTORD_OUTBOUND_ENGINE_H
 #define CONNECTORD_OUTBOUND_ENGINE_H
 

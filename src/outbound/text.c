@@ -99,6 +99,13 @@ int dest_event_summary(const struct dest_event *ev, struct buf *out)
                                 total ? total : "?", code ? code : "", count,
                                 count == 1 ? "" : "s");
         }
+    } else if (strcmp(ev->type, "destination.paused") == 0 ||
+               strcmp(ev->type, "destination.disabled") == 0) {
+        const char *name = data_str(ev, "name"), *reason = data_str(ev, "reason");
+        const char *until = data_str(ev, "until");
+        rc = buf_printf(out, "Destination %s %s%s: %s", name ? name : "?",
+                        until ? "paused until " : "turned off", until ? until : "",
+                        reason ? reason : "no reason given");
     } else {
         rc = buf_printf(out, "Event %s", ev->type);
         const char *name = data_str(ev, "name");
@@ -167,6 +174,8 @@ static const struct {
     {"endpoint.created", NULL, "Endpoint created", "[Test] Endpoint created"},
     {"endpoint.pricing_changed", NULL, "Endpoint pricing changed",
      "[Test] Endpoint pricing changed"},
+    {"destination.paused", NULL, "Destination paused", "[Test] Destination paused"},
+    {"destination.disabled", NULL, "Destination turned off", "[Test] Destination turned off"},
 };
 
 const char *dest_event_title(const struct dest_event *ev)

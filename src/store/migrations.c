@@ -251,6 +251,33 @@ static const struct migration migrations[] = {
       * differed from the settings'. A tenant without a settings row could not export
       * (EKR is no DATEV chart) and gets none. The old keys stay in the config, unread. */
      "" /* data step: datev_fiscal_year_to_settings */},
+    {8, "projects, destination names and health, alert events, attempted requests",
+     /* A tenant's destinations and events belong to projects; each tenant has a default
+      * project whose id is the tenant's id, so the /api/projects/<tenant id>/... URLs of
+      * before keep working. A destination's health is what its circuit breaker last saw:
+      * consecutive failures, paused_until_ms while the breaker is open (NULL when closed),
+      * why it was paused or disabled, and its last success and failure. An event with
+      * project_id NULL (a booking, a daily summary) goes to the destinations of every
+      * project. An attempt keeps the request it sent, its secrets masked. */
+     "CREATE TABLE projects ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  name TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX projects_tenant ON projects(tenant_id, id);"
+     "INSERT INTO projects (id, tenant_id, name, created_at)"
+     "  SELECT id, id, name, created_at FROM tenants;"
+     "ALTER TABLE connector_installs ADD COLUMN project_id TEXT;"
+     "UPDATE connector_installs SET project_id = tenant_id WHERE is_destination = 1;"
+     "ALTER TABLE connector_installs ADD COLUMN name TEXT;"
+     "ALTER TABLE connector_installs ADD COLUMN consecutive_failures BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE connector_installs ADD COLUMN paused_until_ms BIGINT;"
+     "ALTER TABLE connector_installs ADD COLUMN status_reason TEXT;"
+     "ALTER TABLE connector_installs ADD COLUMN last_success_at TEXT;"
+     "ALTER TABLE connector_installs ADD COLUMN last_failure_at TEXT;"
+     "CREATE INDEX connector_installs_project ON connector_installs(tenant_id, project_id);"
+     "ALTER TABLE events ADD COLUMN project_id TEXT;"
+     "ALTER TABLE delivery_attempts ADD COLUMN request TEXT;"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */

@@ -61,6 +61,11 @@ int store_tenant_create(struct store *s, const char *name, const char *plan,
         rc = store_query(s, c,
                          "INSERT INTO tenants (id, name, plan, created_at) VALUES ($1, $2, $3, $4)",
                          p, N_PARAMS(p), NULL, NULL, NULL, err);
+    if (rc == 0) /* the default project: its id is the tenant's (migration 8) */
+        rc = store_query(s, c,
+                         "INSERT INTO projects (id, tenant_id, name, created_at) "
+                         "VALUES ($1, $1, $2, $4)",
+                         p, N_PARAMS(p), NULL, NULL, NULL, err);
     if (rc == 0)
         rc = insert_token(s, c, &tok, err);
     if (rc == 0)

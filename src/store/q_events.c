@@ -19,13 +19,14 @@ struct target_list {
 };
 
 /* Whether a stored eventTypes list takes type. The list was validated when it was written
- * (a JSON array of the eight type names and "*", none of which holds a quote or backslash),
- * so finding the quoted name is exact and spares parsing it for every event. */
-static bool subscribed(const char *event_types, const char *type)
+ * (a JSON array of known type names and "*", none of which holds a quote or backslash),
+ * so finding the quoted name is exact and spares parsing it for every event. An alert is
+ * taken only by a list that names it: "*" means the business events. */
+static bool subscribed(const char *event_types, const char *type, bool alert)
 {
     if (!event_types)
         return false;
-    if (strstr(event_types, "\"*\""))
+    if (!alert && strstr(event_types, "\"*\""))
         return true;
     size_t n = strlen(type);
     for (const char *at = strchr(event_types, '"'); at; at = strchr(at + 1, '"'))
@@ -68,11 +69,15 @@ int store_events_insert(struct store_tx *tx, struct event_record *evs, size_t n,
         *fanned = 0;
     if (n == 0)
         return 0;
-    /* The tenant's active destinations, read once for all the events. */
-    struct store_param q[] = {P_TEXT(evs[0].tenant_id)};
+    /* The active destinations of the events' project (of every project of the tenant when
+     * the events have none), read once for all the events; never the one an alert is about. */
+    struct store_param q[] = {P_TEXT(evs[0].tenant_id),
+                              P_TEXT(evs[0].project_id[0] ? evs[0].project_id : NULL),
+                              P_TEXT(evs[0].alert_of[0] ? evs[0].alert_of : NULL)};
     if (store_tx_query(tx,
                        "SELECT id, event_types FROM connector_installs WHERE tenant_id = $1 "
-                       "AND is_destination = 1 AND is_active = 1",
+                       "AND is_destination = 1 AND is_active = 1 "
+                       "AND ($2 IS NULL OR project_id = $2) AND ($3 IS NULL OR id <> $3)",
                        q, N_PARAMS(q), collect_target, &targets, NULL, err) < 0)
         goto out;
     if (targets.failed) {
@@ -81,8 +86,10 @@ int store_events_insert(struct store_tx *tx, struct event_record *evs, size_t n,
     }
     for (size_t e = 0; e < n; e++) {
         struct event_record *ev = &evs[e];
-        if (strcmp(ev->tenant_id, evs[0].tenant_id) != 0) {
-            error_set(err, ERR_INTERNAL, "events of one insert must share their tenant");
+        if (strcmp(ev->tenant_id, evs[0].tenant_id) != 0 ||
+            strcmp(ev->project_id, evs[0].project_id) != 0 ||
+            strcmp(ev->alert_of, evs[0].alert_of) != 0) {
+            error_set(err, ERR_INTERNAL, "events of one insert must share their project");
             goto out;
         }
         if (!ev->created_at[0])
@@ -92,14 +99,15 @@ int store_events_insert(struct store_tx *tx, struct event_record *evs, size_t n,
             goto out;
         }
         struct store_param row[] = {P_TEXT(ev->id), P_TEXT(ev->tenant_id), P_TEXT(ev->type),
-                                    P_TEXT(ev->data), P_TEXT(ev->created_at)};
+                                    P_TEXT(ev->data), P_TEXT(ev->created_at),
+                                    P_TEXT(ev->project_id[0] ? ev->project_id : NULL)};
         if (store_tx_query(tx,
-                           "INSERT INTO events (id, tenant_id, type, data, created_at) "
-                           "VALUES ($1, $2, $3, $4, $5)",
+                           "INSERT INTO events (id, tenant_id, type, data, created_at, "
+                           "project_id) VALUES ($1, $2, $3, $4, $5, $6)",
                            row, N_PARAMS(row), NULL, NULL, NULL, err) < 0)
             goto out;
         for (size_t i = 0; i < targets.n; i++) {
-            if (!subscribed(targets.types[i], ev->type))
+            if (!subscribed(targets.types[i], ev->type, ev->alert_of[0] != '\0'))
                 continue;
             char id[CRYPTO_ID_MAX];
             if (crypto_id_new("dlv_", id) < 0) {
@@ -149,6 +157,7 @@ static int event_row(void *ctx, const struct store_row *row)
     store_row_copy(row, 2, rec.type, sizeof rec.type);
     rec.data = store_row_text(row, 3);
     store_row_copy(row, 4, rec.created_at, sizeof rec.created_at);
+    store_row_copy(row, 5, rec.project_id, sizeof rec.project_id);
     if (e->one) {
         *e->one = rec;
         e->one->data = strdup(rec.data);
@@ -157,16 +166,18 @@ static int event_row(void *ctx, const struct store_row *row)
     return e->fn(e->ctx, &rec);
 }
 
-int store_event_list(struct store *s, const char *tenant_id, const char *before_id, int limit,
+int store_event_list(struct store *s, const char *tenant_id, const char *project_id,
+                     const char *before_id, int limit,
                      int (*fn)(void *ctx, const struct event_record *ev), void *ctx,
                      struct error *err)
 {
     struct event_ctx e = {.fn = fn, .ctx = ctx};
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(before_id && *before_id ? before_id : "~"),
-                              P_INT(limit)};
+                              P_INT(limit), P_TEXT(project_id)};
     return store_run(s,
-                     "SELECT id, tenant_id, type, data, created_at FROM events "
-                     "WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+                     "SELECT id, tenant_id, type, data, created_at, COALESCE(project_id, '') "
+                     "FROM events WHERE tenant_id = $1 AND id < $2 "
+                     "AND (project_id IS NULL OR project_id = $4) ORDER BY id DESC LIMIT $3",
                      p, N_PARAMS(p), event_row, &e, NULL, err);
 }
 
@@ -177,8 +188,8 @@ int store_event_get(struct store *s, const char *tenant_id, const char *id,
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(id)};
     memset(out, 0, sizeof *out);
     if (store_run(s,
-                  "SELECT id, tenant_id, type, data, created_at FROM events "
-                  "WHERE tenant_id = $1 AND id = $2",
+                  "SELECT id, tenant_id, type, data, created_at, COALESCE(project_id, '') "
+                  "FROM events WHERE tenant_id = $1 AND id = $2",
                   p, N_PARAMS(p), event_row, &e, NULL, err) < 0)
         return -1;
     if (!out->id[0])
@@ -297,15 +308,16 @@ int store_delivery_record(struct store_tx *tx, const char *delivery_id,
     struct store_param at[] = {P_TEXT(delivery_id), P_INT(a->attempt_no), P_TEXT(a->started_at),
                                P_INT(a->duration_ms),
                                a->http_status ? P_INT(a->http_status) : P_TEXT(NULL),
-                               P_TEXT(a->response_excerpt), P_TEXT(a->error)};
+                               P_TEXT(a->response_excerpt), P_TEXT(a->error),
+                               P_TEXT(a->request)};
     struct store_param up[] = {P_TEXT(status), P_INT(a->attempt_no), P_INT(next_attempt_ms),
                                a->http_status ? P_INT(a->http_status) : P_TEXT(NULL),
                                P_TEXT(a->error), P_TEXT(now), P_TEXT(delivered ? now : NULL),
                                P_TEXT(delivery_id)};
     if (store_tx_query(tx,
                        "INSERT INTO delivery_attempts (delivery_id, attempt_no, started_at, "
-                       "duration_ms, http_status, response_excerpt, error) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                       "duration_ms, http_status, response_excerpt, error, request) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                        "ON CONFLICT (delivery_id, attempt_no) DO NOTHING",
                        at, N_PARAMS(at), NULL, NULL, NULL, err) < 0 ||
         store_tx_query(tx,
@@ -373,6 +385,7 @@ static int attempt_row(void *ctx, const struct store_row *row)
     a.http_status = store_row_int(row, 3);
     a.response_excerpt = row->driver->row_text(row, 4);
     a.error = row->driver->row_text(row, 5);
+    a.request = row->driver->row_text(row, 6);
     return c->fn(c->ctx, &a);
 }
 
@@ -384,7 +397,8 @@ int store_delivery_attempts(struct store *s, const char *delivery_id,
     struct store_param p[] = {P_TEXT(delivery_id)};
     return store_run(s,
                      "SELECT attempt_no, started_at, duration_ms, COALESCE(http_status, 0), "
-                     "response_excerpt, error FROM delivery_attempts WHERE delivery_id = $1 "
+                     "response_excerpt, error, request FROM delivery_attempts "
+                     "WHERE delivery_id = $1 "
                      "ORDER BY attempt_no",
                      p, N_PARAMS(p), attempt_row, &c, NULL, err);
 }
@@ -401,7 +415,7 @@ int store_delivery_retry(struct store *s, const char *tenant_id, const char *con
     if (store_run(s,
                   "UPDATE deliveries SET status = 'pending', next_attempt_ms = $1, updated_at = $2 "
                   "WHERE tenant_id = $3 AND connector_id = $4 AND id = $5 "
-                  "AND status IN ('failed', 'dead')",
+                  "AND status IN ('pending', 'failed', 'dead', 'delivered')",
                   p, N_PARAMS(p), NULL, NULL, &changed, err) < 0)
         return -1;
     if (changed)
@@ -409,8 +423,8 @@ int store_delivery_retry(struct store *s, const char *tenant_id, const char *con
     struct delivery d;
     if (store_delivery_get(s, tenant_id, connector_id, id, &d, err) < 0)
         return -1;
-    return error_set(err, ERR_CONFLICT, "delivery is %s; only failed or dead deliveries are retried",
-                     d.status);
+    return error_set(err, ERR_CONFLICT, "delivery is %s (being sent now); retry it once it has "
+                     "an answer", d.status);
 }
 
 int store_delivery_replay(struct store *s, const char *tenant_id, const char *connector_id,
@@ -426,21 +440,6 @@ int store_delivery_replay(struct store *s, const char *tenant_id, const char *co
                      "WHERE tenant_id = $3 AND connector_id = $4 AND created_at >= $5 "
                      "AND status IN ('failed', 'dead')",
                      p, N_PARAMS(p), NULL, NULL, count, err);
-}
-
-int store_install_deactivate(struct store *s, const char *tenant_id, const char *id,
-                             const char *reason, struct error *err)
-{
-    struct install in = {0};
-    if (store_install_get(s, tenant_id, id, &in, err) < 0)
-        return -1;
-    in.is_active = false;
-    struct audit_entry audit = {.token_id = NULL, .action = "destination.disabled",
-                                .target = id, .fields = "[\"isActive\"]"};
-    (void)reason;
-    int rc = store_install_update(s, &in, &audit, err);
-    store_install_clear(&in);
-    return rc;
 }
 
 int store_daily_summary_claim(struct store_tx *tx, const char *tenant_id, const char *day,

@@ -11,7 +11,10 @@
 
 #define INSTALL_COLUMNS                                                                       \
     "id, tenant_id, slug, is_destination, is_active, config, secrets, event_types, "         \
-    "webhook_token_sealed, created_at, updated_at"
+    "webhook_token_sealed, created_at, updated_at, COALESCE(project_id, ''), "            \
+    "COALESCE(name, ''), consecutive_failures, COALESCE(paused_until_ms, 0), "                \
+    "COALESCE(status_reason, ''), COALESCE(last_success_at, ''), "                             \
+    "COALESCE(last_failure_at, '')"
 
 void store_install_clear(struct install *in)
 {
@@ -37,6 +40,15 @@ static int read_install_row(const struct store_row *row, struct install *in)
         store_row_copy(row, 9, in->created_at, sizeof in->created_at) < 0 ||
         store_row_copy(row, 10, in->updated_at, sizeof in->updated_at) < 0)
         goto fail;
+    struct install_health *h = &in->health;
+    if (store_row_copy(row, 11, in->project_id, sizeof in->project_id) < 0 ||
+        store_row_copy(row, 12, in->name, sizeof in->name) < 0 ||
+        store_row_copy(row, 15, h->reason, sizeof h->reason) < 0 ||
+        store_row_copy(row, 16, h->last_success_at, sizeof h->last_success_at) < 0 ||
+        store_row_copy(row, 17, h->last_failure_at, sizeof h->last_failure_at) < 0)
+        goto fail;
+    h->consecutive_failures = store_row_int(row, 13);
+    h->paused_until_ms = store_row_int(row, 14);
     in->is_destination = store_row_int(row, 3) != 0;
     in->is_active = store_row_int(row, 4) != 0;
     in->config = strdup(store_row_text(row, 5));
@@ -111,13 +123,14 @@ int store_install_insert(struct store *s, struct install *in, const char *webhoo
         P_INT(in->is_destination), P_INT(in->is_active), P_TEXT(in->config),
         P_TEXT(in->secrets),     P_TEXT(in->event_types), P_TEXT(webhook_token_hash),
         P_TEXT(in->webhook_token_sealed), P_TEXT(in->created_at),
+        P_TEXT(in->project_id[0] ? in->project_id : NULL), P_TEXT(in->name[0] ? in->name : NULL),
     };
     if (rc == 0)
         rc = store_query(s, c,
                          "INSERT INTO connector_installs (id, tenant_id, slug, is_destination, "
                          "is_active, config, secrets, event_types, webhook_token_hash, "
-                         "webhook_token_sealed, created_at, updated_at) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+                         "webhook_token_sealed, created_at, updated_at, project_id, name) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
                          p, N_PARAMS(p), NULL, NULL, NULL, err);
     if (rc < 0 && err && err->code == ERR_CONFLICT)
         error_set(err, ERR_CONFLICT, "connector %s is already installed", in->slug);
@@ -203,21 +216,65 @@ int store_install_list(struct store *s, const char *tenant_id, bool destinations
     return l.failed ? error_set(err, ERR_STORE, "cannot read an install row") : 0;
 }
 
-int store_destination_page(struct store *s, const char *tenant_id, const struct store_page *page,
+int store_destination_page(struct store *s, const char *tenant_id, const char *project_id,
+                           const struct store_page *page,
                            int (*fn)(void *ctx, const struct install *in), void *ctx,
                            struct error *err)
 {
     /* "" sorts before every id: no cursor reads from the oldest. */
-    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(page->before ? page->before : ""),
-                              P_INT(page->limit)};
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(project_id),
+                              P_TEXT(page->before ? page->before : ""), P_INT(page->limit)};
     struct list_ctx l = {.fn = fn, .ctx = ctx};
     if (store_run(s,
                   "SELECT " INSTALL_COLUMNS " FROM connector_installs "
-                  "WHERE tenant_id = $1 AND is_destination = 1 AND id > $2 "
-                  "ORDER BY id LIMIT $3",
+                  "WHERE tenant_id = $1 AND is_destination = 1 AND project_id = $2 AND id > $3 "
+                  "ORDER BY id LIMIT $4",
                   p, N_PARAMS(p), list_row, &l, NULL, err) < 0)
         return -1;
     return l.failed ? error_set(err, ERR_STORE, "cannot read an install row") : 0;
+}
+
+int store_destination_health(struct store_tx *tx, const struct destination_health_update *u,
+                             struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(clock_now_ms(), now);
+    struct store_param p[] = {P_INT(u->consecutive_failures),
+                              u->paused_until_ms ? P_INT(u->paused_until_ms) : P_TEXT(NULL),
+                              P_TEXT(u->reason), P_TEXT(u->success_at), P_TEXT(u->failure_at),
+                              P_INT(u->disable), P_TEXT(now), P_TEXT(u->tenant_id),
+                              P_TEXT(u->id)};
+    /* A closed breaker after a success clears the reason; a disable changes updated_at
+     * like any other change of is_active. */
+    if (store_tx_query(tx,
+                       "UPDATE connector_installs SET consecutive_failures = $1, "
+                       "paused_until_ms = $2, "
+                       "status_reason = CASE WHEN $3 IS NOT NULL THEN $3 "
+                       "WHEN $4 IS NOT NULL AND $2 IS NULL THEN NULL ELSE status_reason END, "
+                       "last_success_at = COALESCE($4, last_success_at), "
+                       "last_failure_at = COALESCE($5, last_failure_at), "
+                       "is_active = CASE WHEN $6 = 1 THEN 0 ELSE is_active END, "
+                       "updated_at = CASE WHEN $6 = 1 THEN $7 ELSE updated_at END "
+                       "WHERE tenant_id = $8 AND id = $9 AND is_destination = 1",
+                       p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
+        return -1;
+    return 0;
+}
+
+int store_tx_audit(struct store_tx *tx, const char *tenant_id, const struct audit_entry *audit,
+                   struct error *err)
+{
+    char id[CRYPTO_ID_MAX], now[CLOCK_RFC3339_LEN];
+    if (crypto_id_new("aud_", id) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    clock_format_rfc3339(clock_now_ms(), now);
+    struct store_param a[] = {P_TEXT(id),           P_TEXT(tenant_id),     P_TEXT(audit->token_id),
+                              P_TEXT(audit->action), P_TEXT(audit->target), P_TEXT(audit->fields),
+                              P_TEXT(now)};
+    return store_tx_query(tx,
+                          "INSERT INTO audit_log (id, tenant_id, token_id, action, target, "
+                          "fields, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                          a, N_PARAMS(a), NULL, NULL, NULL, err);
 }
 
 /* Runs one change statement and its audit record in a transaction; ERR_NOT_FOUND when the
@@ -250,10 +307,17 @@ int store_install_update(struct store *s, const struct install *in,
     clock_format_rfc3339(clock_now_ms(), now);
     struct store_param p[] = {P_TEXT(in->config), P_TEXT(in->secrets), P_TEXT(in->event_types),
                               P_INT(in->is_active), P_TEXT(now), P_TEXT(in->tenant_id),
-                              P_TEXT(in->id)};
+                              P_TEXT(in->id), P_TEXT(in->name[0] ? in->name : NULL)};
+    /* Turned on again (by hand): its failures are behind it, the breaker starts afresh. */
     return change_with_audit(s,
                              "UPDATE connector_installs SET config = $1, secrets = $2, "
-                             "event_types = $3, is_active = $4, updated_at = $5 "
+                             "event_types = $3, updated_at = $5, name = COALESCE($8, name), "
+                             "consecutive_failures = CASE WHEN $4 = 1 AND is_active = 0 "
+                             "THEN 0 ELSE consecutive_failures END, "
+                             "paused_until_ms = CASE WHEN $4 = 1 AND is_active = 0 "
+                             "THEN NULL ELSE paused_until_ms END, "
+                             "status_reason = CASE WHEN $4 = 1 AND is_active = 0 "
+                             "THEN NULL ELSE status_reason END, is_active = $4 "
                              "WHERE tenant_id = $6 AND id = $7",
                              p, N_PARAMS(p), in->tenant_id, audit, now, err);
 }

@@ -75,6 +75,15 @@ int store_token_touch(struct store *s, const char *token_id, int64_t now_ms, str
 
 #define STORE_SLUG_MAX 48
 
+/* A destination's health as its circuit breaker last recorded it. */
+struct install_health {
+    int64_t consecutive_failures;
+    int64_t paused_until_ms;          /* 0: the breaker is closed */
+    char reason[256];                 /* why it was paused or disabled, or "" */
+    char last_success_at[CLOCK_RFC3339_LEN]; /* "" when never */
+    char last_failure_at[CLOCK_RFC3339_LEN];
+};
+
 struct install {
     char id[CRYPTO_ID_MAX];
     char tenant_id[CRYPTO_ID_MAX];
@@ -87,6 +96,10 @@ struct install {
     char *webhook_token_sealed; /* or NULL; owned */
     char created_at[CLOCK_RFC3339_LEN];
     char updated_at[CLOCK_RFC3339_LEN];
+    /* destinations only */
+    char project_id[CRYPTO_ID_MAX];
+    char name[STORE_NAME_MAX]; /* "" when never named */
+    struct install_health health; /* read only: the engine writes it */
 };
 
 void store_install_clear(struct install *in);
@@ -118,9 +131,11 @@ int store_install_list(struct store *s, const char *tenant_id, bool destinations
                        int (*fn)(void *ctx, const struct install *in), void *ctx,
                        struct error *err);
 struct store_page;
-/* One page of the tenant's destinations, oldest first, as they were always listed: the
- * rows whose id sorts after page->before (the last id of the previous page). */
-int store_destination_page(struct store *s, const char *tenant_id, const struct store_page *page,
+/* One page of the destinations of one of the tenant's projects, oldest first, as they were
+ * always listed: the rows whose id sorts after page->before (the last id of the previous
+ * page). */
+int store_destination_page(struct store *s, const char *tenant_id, const char *project_id,
+                           const struct store_page *page,
                            int (*fn)(void *ctx, const struct install *in), void *ctx,
                            struct error *err);
 /* Replaces config, secrets, event types and is_active of the tenant's install id. */
@@ -128,6 +143,45 @@ int store_install_update(struct store *s, const struct install *in,
                          const struct audit_entry *audit, struct error *err);
 int store_install_delete(struct store *s, const char *tenant_id, const char *id,
                          const struct audit_entry *audit, struct error *err);
+
+struct store_tx;
+
+/* What one round of the engine learnt about a destination, written inside its tx. A
+ * `disable` also turns it off. */
+struct destination_health_update {
+    const char *tenant_id;
+    const char *id;
+    int64_t consecutive_failures;
+    int64_t paused_until_ms;   /* 0: closed */
+    const char *reason;        /* NULL: keep the stored one unless the breaker closed */
+    const char *success_at;    /* or NULL */
+    const char *failure_at;    /* or NULL */
+    bool disable;
+};
+int store_destination_health(struct store_tx *tx, const struct destination_health_update *u,
+                             struct error *err);
+/* An audit record inside tx (the change it records commits with it). */
+int store_tx_audit(struct store_tx *tx, const char *tenant_id, const struct audit_entry *audit,
+                   struct error *err);
+
+/* ---- projects ---------------------------------------------------------------------------- */
+
+struct project {
+    char id[CRYPTO_ID_MAX];
+    char name[STORE_NAME_MAX];
+    char created_at[CLOCK_RFC3339_LEN];
+};
+
+/* Creates a project of the tenant (out->id is made, created_at filled in). */
+int store_project_create(struct store *s, const char *tenant_id, struct project *p,
+                         const struct audit_entry *audit, struct error *err);
+/* The tenant's projects, oldest first (the default project first). */
+int store_project_list(struct store *s, const char *tenant_id,
+                       int (*fn)(void *ctx, const struct project *p), void *ctx,
+                       struct error *err);
+/* One of the tenant's projects (ERR_NOT_FOUND also for another tenant's). */
+int store_project_get(struct store *s, const char *tenant_id, const char *id,
+                      struct project *out, struct error *err);
 
 struct audit_record {
     char id[CRYPTO_ID_MAX];
@@ -409,10 +463,16 @@ struct event_record {
     char type[48];
     const char *data; /* JSON text; valid during the callback, or owned when said so */
     char created_at[CLOCK_RFC3339_LEN];
+    char project_id[CRYPTO_ID_MAX]; /* "": every project of the tenant */
+    /* an alert about this destination: never delivered to it, and only to destinations
+     * that list the type itself ("*" does not take alerts) */
+    char alert_of[CRYPTO_ID_MAX];
 };
 
 /* Writes ev into the outbox inside tx: the event row and one pending delivery for every
- * active destination of the tenant whose eventTypes list the type or "*". tenant_id, type and data must be set; id and created_at are made when empty
+ * active destination of its project (of every project of the tenant when project_id is
+ * "") whose eventTypes list the type or "*" (an alert: the type itself, and never the
+ * destination alert_of). tenant_id, type and data must be set; id and created_at are made when empty
  * (a caller that answers with the envelope makes them first). *fanned (optional) receives
  * the number of deliveries. */
 int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned,
@@ -421,8 +481,10 @@ int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned
 int store_events_insert(struct store_tx *tx, struct event_record *evs, size_t n, int *fanned,
                         struct error *err);
 
-/* Newest first; before_id "" or NULL for the first page. */
-int store_event_list(struct store *s, const char *tenant_id, const char *before_id, int limit,
+/* Newest first; before_id "" or NULL for the first page. The events of one project: those
+ * published to it and those of every project (bookings, summaries). */
+int store_event_list(struct store *s, const char *tenant_id, const char *project_id,
+                     const char *before_id, int limit,
                      int (*fn)(void *ctx, const struct event_record *ev), void *ctx,
                      struct error *err);
 /* One event; out->data is malloc'ed (caller frees). */
@@ -476,6 +538,7 @@ struct delivery_attempt {
     int64_t http_status; /* 0: no answer */
     const char *response_excerpt;
     const char *error;
+    const char *request; /* JSON {method, url, headers, body}, secrets masked, or NULL */
 };
 
 /* Records an attempt and the delivery's new state inside tx (the engine records a whole
@@ -498,17 +561,14 @@ int store_delivery_get(struct store *s, const char *tenant_id, const char *conne
 int store_delivery_attempts(struct store *s, const char *delivery_id,
                             int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx,
                             struct error *err);
-/* Makes failed or dead deliveries due again now: one (retry) or all of a connector's since
- * a time (replay). *count receives how many. ERR_CONFLICT for retry of a delivery that is
- * not failed or dead. */
+/* Makes deliveries due again now. retry: one delivery that is pending (sent now instead of
+ * at its next retry), failed, dead or delivered (sent once more); ERR_CONFLICT while it is
+ * being sent. replay: all of a connector's failed and dead ones since a time, *count
+ * receives how many. */
 int store_delivery_retry(struct store *s, const char *tenant_id, const char *connector_id,
                          const char *id, struct error *err);
 int store_delivery_replay(struct store *s, const char *tenant_id, const char *connector_id,
                           const char *since_rfc3339, int64_t *count, struct error *err);
-
-/* Marks a destination inactive (the breaker gave up on it), with an audit record. */
-int store_install_deactivate(struct store *s, const char *tenant_id, const char *id,
-                             const char *reason, struct error *err);
 
 /* The daily summary's exactly-once: claims (tenant, day); *claimed false when another
  * process (or an earlier run) already did. */

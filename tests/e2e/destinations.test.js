@@ -60,13 +60,18 @@ describe('create, read, list', () => {
     p = await project('pro');
   });
 
-  test('POST answers 201 with id, type, masked config, eventTypes, isActive and timestamps', async () => {
+  test('POST answers 201 with id, project, type, name, masked config, eventTypes, isActive, health and timestamps', async () => {
     body = slackBody();
     const res = await p.create(body);
     assert.equal(res.status, 201, res.text);
     created = res.json;
     assert.deepEqual(Object.keys(created).sort(),
-                     ['config', 'createdAt', 'eventTypes', 'id', 'isActive', 'type', 'updatedAt']);
+                     ['config', 'consecutiveFailures', 'createdAt', 'eventTypes', 'id', 'isActive',
+                      'lastFailureAt', 'lastSuccessAt', 'name', 'pausedUntil', 'projectId', 'status',
+                      'statusReason', 'type', 'updatedAt']);
+    assert.equal(created.name, 'Slack', 'named after its type until named');
+    assert.equal(created.status, 'active');
+    assert.equal(created.consecutiveFailures, 0);
     assert.match(created.id, /^con_/);
     assert.equal(created.type, 'slack');
     assert.deepEqual(created.config, { webhookUrl: masked(body.config.webhookUrl) });

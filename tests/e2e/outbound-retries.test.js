@@ -1,7 +1,7 @@
 // What the delivery engine does with each kind of answer: 5xx, timeouts and dropped
 // connections retry on the schedule until delivered or dead; 429 waits for Retry-After;
 // other 4xx fail at once; every attempt is recorded; a failed or dead delivery can be retried
-// one by one or replayed since a time. The server runs with --retry-schedule 1s,1s,1s (three
+// one by one (a delivered one sent once more) or replayed since a time. The server runs with --retry-schedule 1s,1s,1s (three
 // retries, a second apart, +-20 % jitter) and --delivery-timeout 1500.
 'use strict';
 
@@ -224,7 +224,7 @@ describe('retry and replay through the API', { concurrency: true }, () => {
     assert.equal(ep.requests[0].body, ep.requests[1].body);
   });
 
-  test('a dead delivery can be retried too; a delivered one cannot (409)', async () => {
+  test('a dead delivery can be retried too; a delivered one is sent once more', async () => {
     const ep = await destination('segment');
     ep.always({ status: 500 });
     const ev = await publish(ep, 'dead, then retried');
@@ -237,9 +237,13 @@ describe('retry and replay through the API', { concurrency: true }, () => {
     assert.equal(d.attempts.length, 5);
     assert.equal(d.attempts[4].status, 200);
     const again = await ep.project.req('POST', url, {});
-    assert.equal(again.status, 409, again.text);
-    assert.equal(again.json.error.code, 'conflict');
-    assert.equal(ep.requests.length, 5);
+    assert.equal(again.status, 200, again.text);
+    await ep.waitFor(6);
+    const resent = await eventually(async () => {
+      const x = await ep.project.delivery(ep.connectorId, dead.id);
+      return x.status === 'delivered' && x.attempts.length === 6 && x;
+    }, 'delivered once more');
+    assert.equal(resent.attempts[5].status, 200);
   });
 
   test('retry of an unknown delivery, or through another connector, is 404', async () => {

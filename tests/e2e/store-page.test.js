@@ -5,8 +5,8 @@
 // signed by Stripe's own SDK, the log shows it (processed, duplicate, invalid signature,
 // newest first, load more) and uninstalling (after a confirm step) kills the URL; a field
 // error from the API appears next to its field; a Slack destination against a local mock
-// gets two event types, a test send, a failed delivery with its attempt and a retry, pause
-// and resume, and is deleted; a Starter tenant sees what it cannot install and which plan
+// gets two event types, a test send, a failed delivery with its attempt and a retry, turning
+// off and on, and is deleted; a Starter tenant sees what it cannot install and which plan
 // would unlock it. Screenshots of each page at desktop and phone width go to
 // build/test-output/screenshots/.
 'use strict';
@@ -420,7 +420,7 @@ describe('destinations: Slack against a local mock', () => {
     await screenshot(page, 'destination-new-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByRole('button', { name: 'Create destination' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Slack destination', exact: true }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Slack', exact: true }).waitFor();
     const id = /#\/destinations\/(con_[0-9a-f]+)$/.exec(page.url())?.[1];
     assert.ok(id, page.url());
     const res = await server.request(`/api/projects/${server.tenantId}/connectors/${id}`,
@@ -483,13 +483,13 @@ describe('destinations: Slack against a local mock', () => {
     assert.equal(await item.getByRole('button', { name: 'Retry' }).count(), 0);
   });
 
-  test('pause and resume set isActive', async () => {
+  test('turn off and on set isActive', async () => {
     const api = () => server.request(`/api/projects/${server.tenantId}/connectors/${dest.id}`,
                                      { token: server.token });
-    await page.getByRole('button', { name: 'Pause' }).click();
-    await page.locator('[data-state="paused"]').waitFor();
+    await page.getByRole('button', { name: 'Turn off' }).click();
+    await page.locator('[data-state="disabled"]').waitFor();
     assert.equal((await api()).json.isActive, false);
-    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Turn on' }).click();
     await page.locator('[data-state="active"]').waitFor();
     assert.equal((await api()).json.isActive, true);
   });
@@ -541,7 +541,7 @@ describe('destinations: a string list as a tag input', () => {
                      ['a@example.com', 'd@example.com']);
     await screenshot(page, 'destination-new-email');
     await page.getByRole('button', { name: 'Create destination' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Email destination', exact: true }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Email', exact: true }).waitFor();
     const id = /#\/destinations\/(con_[0-9a-f]+)$/.exec(page.url())?.[1];
     const base = `/api/projects/${server.tenantId}/connectors/${id}`;
     const res = await server.request(base, { token: server.token });
