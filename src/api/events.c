@@ -125,8 +125,8 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
         error_set(err, ERR_INVALID_FIELD, "'data' must be a JSON object");
         goto out;
     }
-    if (data && check_money(res, data, err) < 0)
-        goto out;
+    /* First the type's fields (what is missing or of the wrong kind: 422), then the bound
+     * on what an amount of the right kind may hold (400, as wherever money enters). */
     json_t *problems = json_array();
     int n_problems = problems ? events_data_check(t, data, problems) : -1;
     if (n_problems != 0) {
@@ -142,6 +142,8 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
         goto out;
     }
     json_decref(problems);
+    if (data && check_money(res, data, err) < 0)
+        goto out;
     if (req->body_len > EVENT_DATA_MAX) {
         error_set(err, ERR_VALIDATION, "an event's data may be at most %d bytes", EVENT_DATA_MAX);
         goto out;

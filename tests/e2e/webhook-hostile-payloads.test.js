@@ -185,10 +185,14 @@ describe('amounts beyond the maximum', () => {
   });
 
   for (const [name, data, field] of [
-    ['amountMinor INT64_MAX', `{"amount":"1.00","currency":"EUR","amountMinor":${INT64_MAX}}`,
+    ['amountMinor INT64_MAX',
+     `{"provider":"stripe","amount":"1.00","currency":"EUR","amountMinor":${INT64_MAX}}`,
      'amountMinor'],
-    ['amountMinor 10^13 + 1', `{"currency":"EUR","amountMinor":${MAX_MINOR + 1}}`, 'amountMinor'],
-    ['amount 92233720368547758.07', '{"amount":"92233720368547758.07","currency":"EUR"}', 'amount'],
+    ['amountMinor 10^13 + 1',
+     `{"provider":"stripe","amount":"1.00","currency":"EUR","amountMinor":${MAX_MINOR + 1}}`,
+     'amountMinor'],
+    ['amount 92233720368547758.07',
+     '{"provider":"stripe","amount":"92233720368547758.07","currency":"EUR"}', 'amount'],
   ]) {
     test(`an event published with ${name} is a 400 invalid_field naming data.${field}`,
          async () => {
