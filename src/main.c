@@ -25,6 +25,8 @@
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
 #include "settings/settings.h"
+#include "store/books.h"
+#include "store/installs.h"
 #include "store/store.h"
 
 #define DEV_MASTER_KEY_PATH "var/master.key"

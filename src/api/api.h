@@ -12,7 +12,8 @@
 #include "crypto/crypto.h"
 #include "http/http.h"
 #include "outbound/engine.h"
-#include "store/store.h"
+
+struct store;
 
 struct app {
     struct store *store;

@@ -2,6 +2,8 @@
  * paged like every listing (?limit=, ?cursor=; api/listing.h). Records name the changed
  * keys, never their values. */
 #include "api/listing.h"
+#include "store/installs.h"
+#include "store/store.h"
 
 static int add_record(void *ctx, const struct audit_record *rec)
 {

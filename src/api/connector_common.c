@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/connector_common.h"
+#include "store/installs.h"
 
 const struct plan *connector_tenant_plan(struct app *app, const char *tenant_id,
                                          struct error *err)

@@ -15,6 +15,7 @@
 #include "api/connector_common.h"
 #include "core/json.h"
 #include "core/utf8.h"
+#include "store/installs.h"
 
 #define WEBHOOK_TOKEN_BYTES 32
 

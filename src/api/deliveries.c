@@ -13,6 +13,8 @@
 
 #include "api/listing.h"
 #include "core/json.h"
+#include "store/installs.h"
+#include "store/outbox.h"
 
 static const char *const delivery_statuses[] = {"pending", "delivering", "delivered", "failed",
                                                 "dead", NULL};

@@ -16,6 +16,7 @@
 #include "core/json.h"
 #include "core/money.h"
 #include "events/events.h"
+#include "store/outbox.h"
 
 #define EVENT_DATA_MAX (64 * 1024)
 

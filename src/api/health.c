@@ -5,6 +5,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "store/outbox.h"
+#include "store/store.h"
 
 static int respond_status(struct http_response *res, int status, const char *text,
                           struct error *err)

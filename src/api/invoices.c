@@ -13,6 +13,8 @@
 
 #include "api/listing.h"
 #include "pipeline/pipeline.h"
+#include "store/books.h"
+#include "store/store.h"
 
 static const char *const invoice_types[] = {"eingangsrechnung", "ausgangsrechnung", "gutschrift",
                                             NULL};

@@ -11,6 +11,8 @@
 
 #include "api/listing.h"
 #include "core/money.h"
+#include "store/books.h"
+#include "store/store.h"
 
 /* ---- entries ------------------------------------------------------------------------ */
 

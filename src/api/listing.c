@@ -6,6 +6,7 @@
 #include "api/listing.h"
 #include "core/json.h"
 #include "core/money.h"
+#include "store/store.h"
 
 #define ID_HEX_LEN 32 /* crypto_id_new: 16 bytes as lower-case hex after the prefix */
 

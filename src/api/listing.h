@@ -11,6 +11,7 @@
 #define CONNECTORD_API_LISTING_H
 
 #include "api/api.h"
+#include "store/store.h"
 
 #define LISTING_LIMIT_DEFAULT 50
 #define LISTING_LIMIT_MAX 100

@@ -5,6 +5,7 @@
  * the commit has ended, then resumes; the server may move QUEUED to WITHDRAWN (cancel), and
  * then the work is skipped and nothing resumes (the server answers itself). */
 #include "api/parked.h"
+#include "store/store.h"
 
 enum parked_state { PARKED_QUEUED, PARKED_RUNNING, PARKED_DONE, PARKED_WITHDRAWN };
 

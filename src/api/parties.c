@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "api/listing.h"
+#include "store/books.h"
+#include "store/store.h"
 
 struct party_page {
     json_t *list;

@@ -10,6 +10,7 @@
 
 #include "api/connector_common.h"
 #include "core/json.h"
+#include "store/installs.h"
 
 #define PROJECTS_MAX 100 /* ids named in a 404, and projects a tenant may have */
 

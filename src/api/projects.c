@@ -17,6 +17,8 @@
 #include "core/json.h"
 #include "events/events.h"
 #include "outbound/destination.h"
+#include "store/installs.h"
+#include "store/store.h"
 
 #define EVENT_TYPES_MAX 16
 

@@ -3,6 +3,7 @@
 
 #include "api/api.h"
 #include "core/json.h"
+#include "store/installs.h"
 
 static json_t *tenant_json(const struct tenant *t, enum auth_role role)
 {

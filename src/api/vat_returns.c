@@ -16,6 +16,8 @@
 #include "core/json.h"
 #include "ledger/ledger.h"
 #include "settings/settings.h"
+#include "store/accounting.h"
+#include "store/store.h"
 
 /* The tenant's settings, which must book in the Austrian chart. */
 static int austrian_settings(struct app *app, const char *tenant_id, struct tenant_settings *ts,

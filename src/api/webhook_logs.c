@@ -10,6 +10,8 @@
 #include "api/listing.h"
 #include "catalog/catalog.h"
 #include "core/utf8.h"
+#include "store/books.h"
+#include "store/store.h"
 
 static const char *const log_statuses[] = {"processed", "duplicate", "failed",
                                            "invalid_signature", NULL};

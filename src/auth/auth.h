@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 #include "crypto/crypto.h"
-#include "store/store.h"
+#include "store/installs.h"
 
 enum auth_role { AUTH_ROLE_NONE = 0, AUTH_ROLE_MEMBER = 1, AUTH_ROLE_ADMIN = 2 };
 

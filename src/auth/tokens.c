@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "store/installs.h"
 
 /* last_used_at is written at most this often per token, so a busy client does not turn
  * every read into a write. */

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "events/events.h"
+#include "store/installs.h"
+#include "store/outbox.h"
 
 static const long milestones[] = {100, 1000, 10000};
 

@@ -10,9 +10,15 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/tz.h"
-#include "store/store.h"
+#include "crypto/crypto.h"
+
+struct event_record;
+struct install;
+struct store;
+struct store_tx;
 
 #define EVENT_TYPE_WILDCARD "*"
 #define EVENT_ALERT 1u /* raised by the platform about itself; see types.def */

@@ -13,6 +13,8 @@
 #include "core/money.h"
 #include "events/events.h"
 #include "settings/settings.h"
+#include "store/outbox.h"
+#include "store/store.h"
 
 static void format_day(int year, int month, int day, char out[11])
 {

@@ -19,6 +19,8 @@
 #include "core/cp1252.h"
 #include "core/money.h"
 #include "ledger/ledger.h"
+#include "store/accounting.h"
+#include "store/installs.h"
 
 /* ---- the fixed parts ---------------------------------------------------------------- */
 

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "httpc/httpc.h"
 #include "ledger/ledger.h"
+#include "store/installs.h"
 
 #define SOAP_ENV "http://schemas.xmlsoap.org/soap/envelope/"
 #define NS_SESSION "https://finanzonline.bmf.gv.at/fon/ws/session"

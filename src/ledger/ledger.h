@@ -26,7 +26,12 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/tz.h"
-#include "store/store.h"
+#include "crypto/crypto.h"
+
+struct invoice;
+struct store;
+struct store_tx;
+struct vat_submission;
 
 /* ---- charts and VAT codes (charts.c) ------------------------------------------------- */
 

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ledger/ledger.h"
+#include "store/accounting.h"
+#include "store/books.h"
 
 int64_t ledger_vat_of_gross(int64_t gross_minor, int rate_bp)
 {

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "ledger/ledger.h"
+#include "store/accounting.h"
 
 /* A claim older than this belongs to a process that died mid-submission. */
 #define CLAIM_STALE_MS (10 * 60 * 1000)

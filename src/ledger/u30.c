@@ -16,6 +16,7 @@
 
 #include "core/money.h"
 #include "ledger/ledger.h"
+#include "store/accounting.h"
 
 static bool is_leap(int y)
 {

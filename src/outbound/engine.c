@@ -32,6 +32,9 @@
 #include "events/events.h"
 #include "httpc/httpc.h"
 #include "outbound/destination.h"
+#include "store/installs.h"
+#include "store/outbox.h"
+#include "store/store.h"
 
 #define EXCERPT_MAX 1024
 #define REQUEST_BODY_MAX 4096 /* bytes of a sent body kept with its attempt */

@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "store/store.h"
+
+struct install;
+struct store;
 
 #define ENGINE_MAX_RETRIES 16
 

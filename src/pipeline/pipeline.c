@@ -13,6 +13,10 @@
 #include "events/events.h"
 #include "ledger/ledger.h"
 #include "settings/settings.h"
+#include "store/books.h"
+#include "store/installs.h"
+#include "store/outbox.h"
+#include "store/store.h"
 
 /* The install as the provider and the booking steps see it. */
 struct booking_ctx {

@@ -17,7 +17,9 @@
 #include "core/error.h"
 #include "crypto/crypto.h"
 #include "inbound/provider.h"
-#include "store/store.h"
+
+struct store;
+struct store_tx;
 
 struct pipeline_env {
     struct store *store;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
+#include "store/accounting.h"
 
 static const long default_milestones[] = {100, 1000, 10000};
 

@@ -15,7 +15,8 @@
 #include "core/error.h"
 #include "core/tz.h"
 #include "ledger/ledger.h"
-#include "store/store.h"
+
+struct store;
 
 #define SETTINGS_DEFAULT_TIME_ZONE "Europe/Vienna"
 #define SETTINGS_DEFAULT_FISCAL_YEAR_START "01-01"

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+#include "crypto/crypto.h"
 #include "store/store_int.h"
 
 struct migration {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
+#include "store/accounting.h"
 #include "store/store_int.h"
 
 static const char *text_or_null(const struct store_row *row, int col)

@@ -1,6 +1,7 @@
 /* store/q_auth.c - tenants and API tokens. */
 #include <string.h>
 
+#include "store/installs.h"
 #include "store/store_int.h"
 
 static int read_tenant(void *ctx, const struct store_row *row)

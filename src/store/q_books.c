@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/books.h"
 #include "store/store_int.h"
 
 static const char *const role_names[] = {[PARTY_SUPPLIER] = "supplier", [PARTY_CUSTOMER] = "customer"};

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
+#include "store/outbox.h"
 #include "store/store_int.h"
 
 struct target_list {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/installs.h"
 #include "store/store_int.h"
 
 #define INSTALL_COLUMNS                                                                       \

@@ -5,6 +5,7 @@
  * tenant's id keep their meaning. */
 #include <string.h>
 
+#include "store/installs.h"
 #include "store/store_int.h"
 
 struct project_ctx {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
+#include "store/books.h"
 #include "store/store_int.h"
 
 /* A nullable text column: NULL for SQL NULL (store_row_text would give ""). */

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/store.h"
 #include "store/store_int.h"
 
 /* One commit of about 256 pages (4 KiB each): 64 of them write 16,000 pages, twice the
