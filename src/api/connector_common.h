@@ -6,6 +6,8 @@
 #include "api/api.h"
 #include "catalog/catalog.h"
 
+struct install;
+
 /* The tenant's plan (ERR_STORE/ERR_NOT_FOUND on failure). */
 const struct plan *connector_tenant_plan(struct app *app, const char *tenant_id,
                                          struct error *err);

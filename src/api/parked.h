@@ -19,6 +19,7 @@
 #include <stdbool.h>
 
 #include "api/api.h"
+#include "store/store.h"
 
 struct api_parked_write {
     struct store *store;
