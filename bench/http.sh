@@ -30,18 +30,10 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 scripts/setup bench
-# CONNECTORD_BIN: measure another build (an earlier commit's, to compare before and after a
-# change on the same machine); by default the tree's optimized binary, built here.
-if [[ -n ${CONNECTORD_BIN:-} ]]; then
-    bin=$(realpath "$CONNECTORD_BIN")
-    [[ -x $bin ]] || { echo "$0: CONNECTORD_BIN=$CONNECTORD_BIN is not an executable" >&2; exit 1; }
-else
-    make --no-print-directory build/connectord >&2
-    bin=$root/build/connectord
-fi
 
 bench_name=bench/http.sh
 . "$root/bench/lib.sh"
+bin=$(bench_binary)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connectord-bench.XXXXXX")
 cleanup_dirs+=("$tmp")
 

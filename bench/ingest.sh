@@ -39,15 +39,6 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 scripts/setup bench
-# CONNECTORD_BIN: measure another build (an earlier commit's, to compare before and after a
-# change on the same machine); by default the tree's optimized binary, built here.
-if [[ -n ${CONNECTORD_BIN:-} ]]; then
-    bin=$(realpath "$CONNECTORD_BIN")
-    [[ -x $bin ]] || { echo "$0: CONNECTORD_BIN=$CONNECTORD_BIN is not an executable" >&2; exit 1; }
-else
-    make --no-print-directory build/connectord >&2
-    bin=$root/build/connectord
-fi
 ref_dir=$root/bench/reference
 if [[ ! -d $ref_dir/node_modules ]]; then
     echo "bench/ingest.sh: installing the reference receiver's packages (npm ci)" >&2
@@ -56,6 +47,7 @@ fi
 
 bench_name=bench/ingest.sh
 . "$root/bench/lib.sh"
+bin=$(bench_binary)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connectord-ingest.XXXXXX")
 # The signed events (up to about a GB per run) go to memory where /dev/shm exists, so writing
 # them does not compete for the disk with the servers' fsyncs. The stores stay on disk.

@@ -9,6 +9,9 @@
 #   forget PID     a process that has ended leaves pids
 #   stop PID       stops a process started here and waits for it
 #   median         the median of numbers on stdin, one a line
+#   bench_binary   the connectord to measure: $CONNECTORD_BIN (another build, an earlier
+#                  commit's, to compare before and after a change on the same machine), or
+#                  the tree's optimized build, made here (run from the repository's root)
 #
 # Everything the benchmarks start listens on 127.0.0.1 only.
 
@@ -33,6 +36,16 @@ trap 'exit 130' INT TERM
 die() {
     echo "$bench_name: $*" >&2
     exit 1
+}
+
+bench_binary() {
+    if [[ -n ${CONNECTORD_BIN:-} ]]; then
+        [[ -x $CONNECTORD_BIN ]] || die "CONNECTORD_BIN=$CONNECTORD_BIN is not an executable"
+        realpath "$CONNECTORD_BIN"
+    else
+        make --no-print-directory build/connectord >&2 || die "cannot build build/connectord"
+        echo "$PWD/build/connectord"
+    fi
 }
 
 free_port() {
