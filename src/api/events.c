@@ -37,7 +37,7 @@ struct pending_event {
 static int insert(struct api_parked_write *w, struct store_tx *tx, struct error *err)
 {
     struct pending_event *p = (struct pending_event *)w;
-    int rc = store_event_insert(tx, &p->ev, &p->fanned, err);
+    int rc = events_publish(tx, &p->ev, 1, &p->fanned, err);
     w->wake_engine = rc == 0 && p->fanned > 0;
     return rc;
 }

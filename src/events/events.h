@@ -46,8 +46,22 @@ struct event_type {
 const struct event_type *events_types(size_t *count);
 const struct event_type *events_type_find(const char *name); /* NULL when unknown */
 bool events_type_known(const char *name); /* false for "*" */
+/* ---- subscriptions: a destination's eventTypes (subscription.c) ----------------------- */
+
+#define EVENTS_SUBSCRIPTION_MAX 16 /* entries in one eventTypes list */
 /* A subscription entry is valid: a known type or "*". */
 bool events_subscription_valid(const char *name);
+/* Whether a stored eventTypes list (JSON text as events_subscription_parse made it) takes
+ * an event of type: the list names it, or holds "*" and the type is not an alert. */
+bool events_subscription_matches(const char *event_types, const char *type);
+/* Validates eventTypes from a request: a non-empty array of at most
+ * EVENTS_SUBSCRIPTION_MAX known types or "*", without repeats, and for a destination that
+ * can use only some types (accepts, NULL-terminated; NULL: all), none other; there "*" is
+ * stored as the types it accepts. Returns the compact JSON text to store (caller frees), or
+ * NULL with *problem set to a field error {field, code, message} (new reference) or, when
+ * memory ran out, left NULL. slug names the destination in the message. */
+char *events_subscription_parse(const json_t *v, const char *slug, const char *const *accepts,
+                                json_t **problem);
 /* Checks data (an object, or NULL for none) against the type's fields: appends one
  * {field, code, message} to problems for each required field missing and each listed
  * field of the wrong kind; returns how many. */
@@ -62,17 +76,15 @@ int events_type_names(struct buf *out, unsigned without_flags);
 int events_emit_alert(struct store_tx *tx, const struct install *about, const char *type,
                       json_t *data, const char *audit_fields, struct error *err);
 
-/* Writes an event into the outbox inside tx: the event row and one delivery per
- * subscribed active destination. data is stolen; *fanned (optional) receives the number
- * of deliveries. */
-int events_emit(struct store_tx *tx, const char *tenant_id, const char *type, json_t *data,
-                char id_out[CRYPTO_ID_MAX], int *fanned, struct error *err);
-/* Several events with the same data (compact JSON text, not taken), in this order, the
- * tenant's destinations read once: a settled payment is payment.verified and
- * payment.settled. *fanned (optional) sums their deliveries. */
-#define EVENTS_EMIT_TYPES_MAX 4
-int events_emit_text(struct store_tx *tx, const char *tenant_id, const char *const *types,
-                     size_t n_types, const char *data_json, int *fanned, struct error *err);
+/* The one way into the outbox: writes n events (of one tenant, project
+ * and alert subject) inside tx, each event's row and one pending delivery for every
+ * active destination of its project (of every project when project_id is "") that takes it
+ * (events_subscription_matches), the destinations read once. tenant_id, type (one of
+ * types.def) and data (compact JSON text, not taken) must be set; alert_of is set for an
+ * alert and only then; id and created_at are made when empty (a caller that answers with
+ * the envelope makes them first). *fanned (optional) sums the deliveries. */
+int events_publish(struct store_tx *tx, struct event_record *evs, size_t n, int *fanned,
+                   struct error *err);
 
 /* The envelope destinations receive, as compact JSON text (caller frees):
  * {"id","type","createdAt","projectId","data"}; projectId is the event's project, or the

@@ -83,7 +83,8 @@ static int add_top(void *ctx, const char *id, const char *name, const char *curr
 int events_daily_summary(struct store *s, const char *tenant_id, const char *day,
                          bool *emitted, struct error *err)
 {
-    char from[CLOCK_RFC3339_LEN], to[CLOCK_RFC3339_LEN], id[CRYPTO_ID_MAX], yesterday[11];
+    char from[CLOCK_RFC3339_LEN], to[CLOCK_RFC3339_LEN], yesterday[11];
+    char *text = NULL;
     struct store_tx *tx = NULL;
     struct tenant_settings settings;
     json_t *totals = json_array(), *top = json_array();
@@ -107,8 +108,16 @@ int events_daily_summary(struct store *s, const char *tenant_id, const char *day
     json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:O, s:O}", "date", day, "timeZone",
                              zone->name, "from", from, "to", to, "totals", totals,
                              "topCustomers", top);
-    if (events_emit(tx, tenant_id, "revenue.daily_summary", data, id, NULL, err) < 0 ||
-        store_daily_summary_claim(tx, tenant_id, day, id, emitted, err) < 0)
+    if (!(text = data ? json_dumps(data, JSON_COMPACT) : NULL)) {
+        json_decref(data);
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    json_decref(data);
+    struct event_record ev = {.data = text, .type = "revenue.daily_summary"};
+    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", tenant_id);
+    if (events_publish(tx, &ev, 1, NULL, err) < 0 ||
+        store_daily_summary_claim(tx, tenant_id, day, ev.id, emitted, err) < 0)
         goto out;
     if (!*emitted) { /* already done for this day: undo the event written above */
         store_tx_rollback(tx);
@@ -123,6 +132,7 @@ int events_daily_summary(struct store *s, const char *tenant_id, const char *day
         *emitted = false;
 out:
     store_tx_rollback(tx);
+    free(text);
     json_decref(totals);
     json_decref(top);
     return rc;

@@ -41,11 +41,6 @@ bool events_type_known(const char *name)
     return events_type_find(name) != NULL;
 }
 
-bool events_subscription_valid(const char *name)
-{
-    return strcmp(name, EVENT_TYPE_WILDCARD) == 0 || events_type_known(name);
-}
-
 /* "-12.50": an optional minus, digits, and optionally a point and more digits. */
 static bool is_decimal(const char *s)
 {

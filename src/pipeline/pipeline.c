@@ -413,12 +413,21 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     return 0;
 }
 
-/* The job's events go into the outbox through these: they count the deliveries written. */
+/* The job's events go into the outbox through these (events_publish): they count the
+ * deliveries written. */
 static int emit_text(struct booking_ctx *b, struct store_tx *tx, const char *const *types,
                      size_t n_types, const char *data_json, struct error *err)
 {
+    struct event_record evs[2] = {0};
     int fanned = 0;
-    if (events_emit_text(tx, b->install.tenant_id, types, n_types, data_json, &fanned, err) < 0)
+    if (n_types > sizeof evs / sizeof evs[0])
+        return error_set(err, ERR_INTERNAL, "too many events at once");
+    for (size_t i = 0; i < n_types; i++) {
+        evs[i].data = data_json;
+        snprintf(evs[i].tenant_id, sizeof evs[i].tenant_id, "%s", b->install.tenant_id);
+        snprintf(evs[i].type, sizeof evs[i].type, "%s", types[i]);
+    }
+    if (events_publish(tx, evs, n_types, &fanned, err) < 0)
         return -1;
     b->deliveries += fanned;
     return 0;
@@ -427,12 +436,13 @@ static int emit_text(struct booking_ctx *b, struct store_tx *tx, const char *con
 static int emit(struct booking_ctx *b, struct store_tx *tx, const char *type, json_t *data,
                 struct error *err)
 {
-    char id[CRYPTO_ID_MAX];
-    int fanned = 0;
-    if (events_emit(tx, b->install.tenant_id, type, data, id, &fanned, err) < 0)
-        return -1;
-    b->deliveries += fanned;
-    return 0;
+    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    json_decref(data);
+    if (!text)
+        return error_set(err, ERR_INTERNAL, "cannot build the %s event's data", type);
+    int rc = emit_text(b, tx, &type, 1, text, err);
+    free(text);
+    return rc;
 }
 
 /* The payment's data for payment.* events (see outbound/destination.h). */

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "events/events.h"
@@ -103,6 +104,63 @@ static void test_kinds(void **state)
     json_decref(p);
 }
 
+/* A stored eventTypes list takes the types it names, and "*" every type but the alerts. */
+static void test_subscription_matches(void **state)
+{
+    (void)state;
+    assert_true(events_subscription_matches("[\"*\"]", "payment.settled"));
+    assert_true(events_subscription_matches("[\"*\"]", "revenue.daily_summary"));
+    assert_false(events_subscription_matches("[\"*\"]", "destination.paused"));
+    assert_true(events_subscription_matches("[\"*\",\"destination.paused\"]",
+                                            "destination.paused"));
+    assert_true(events_subscription_matches("[\"payment.failed\",\"payment.settled\"]",
+                                            "payment.settled"));
+    /* a name that only begins or ends like the type is another type */
+    assert_false(events_subscription_matches("[\"payment.settled\"]", "payment.set"));
+    assert_false(events_subscription_matches("[\"payment.verified\"]", "payment.settled"));
+    assert_false(events_subscription_matches("[\"customer.milestone\"]", "customer.first_payment"));
+    assert_false(events_subscription_matches("[]", "payment.settled"));
+    assert_false(events_subscription_matches(NULL, "payment.settled"));
+    /* an unknown type is never delivered */
+    assert_false(events_subscription_matches("[\"*\"]", "payment.teleported"));
+}
+
+static char *parse(const char *json, const char *const *accepts, json_t **problem)
+{
+    json_t *v = json_loads(json, 0, NULL);
+    char *text = events_subscription_parse(v, "slack", accepts, problem);
+    json_decref(v);
+    return text;
+}
+
+/* eventTypes as requested, and "*" stored as what a destination accepts. */
+static void test_subscription_parse(void **state)
+{
+    (void)state;
+    static const char *const only_settled[] = {"payment.settled", NULL};
+    json_t *problem = NULL;
+    char *text = parse("[\"*\"]", NULL, &problem);
+    assert_string_equal(text, "[\"*\"]");
+    free(text);
+    text = parse("[\"*\"]", only_settled, &problem);
+    assert_string_equal(text, "[\"payment.settled\"]");
+    assert_true(events_subscription_matches(text, "payment.settled"));
+    assert_false(events_subscription_matches(text, "payment.failed"));
+    free(text);
+    static const char *const refused[] = {"[]", "{}", "[\"payment.teleported\"]",
+                                          "[\"payment.settled\",\"payment.settled\"]", "[1]"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_null(parse(refused[i], NULL, &problem));
+        assert_string_equal(json_string_value(json_object_get(problem, "code")),
+                            "invalid_event_type");
+        json_decref(problem);
+    }
+    assert_null(parse("[\"payment.failed\"]", only_settled, &problem));
+    assert_string_equal(json_string_value(json_object_get(problem, "message")),
+                        "slack can use only payment.settled; not payment.failed");
+    json_decref(problem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -110,6 +168,8 @@ int main(void)
         cmocka_unit_test(test_names_without_alerts),
         cmocka_unit_test(test_missing_data),
         cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_subscription_matches),
+        cmocka_unit_test(test_subscription_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
