@@ -27,12 +27,15 @@ enum event_field_kind {
     EVENT_FIELD_ARRAY,
 };
 
-#define EVENT_REQUIRED true
-#define EVENT_OPTIONAL false
+/* Every field of types.def, by its C name: EVENT_F_amount_minor, ... */
+enum event_field_id {
+#define EVENT_FIELD(ident, name, kind) EVENT_F_##ident,
+#include "events/types.def"
+    EVENT_F_COUNT
+};
 
 struct event_field {
-    const char *name; /* NULL ends a type's list */
-    enum event_field_kind kind;
+    enum event_field_id id;
     bool required;
 };
 
@@ -40,8 +43,60 @@ struct event_type {
     const char *name;        /* "payment.settled" */
     const char *description;
     unsigned flags;          /* EVENT_ALERT */
+    const char *title;       /* "Payment settled" */
+    const char *test_title;  /* "[Test] Payment settled" */
     const struct event_field *fields;
+    size_t n_fields;
 };
+
+/* A field's JSON name ("amountMinor") and kind. */
+const char *events_field_name(enum event_field_id id);
+enum event_field_kind events_field_kind(enum event_field_id id);
+
+/* ---- an event's data as C: builders and the reader ------------------------------------ */
+
+/* The C type of each kind: text as a borrowed C string (NULL: absent), numbers and
+ * booleans with whether they are set, objects and lists as borrowed JSON. */
+struct event_int {
+    bool set;
+    json_int_t value;
+};
+struct event_bool {
+    bool set;
+    bool value;
+};
+#define EVENT_CTYPE_STRING const char *
+#define EVENT_CTYPE_DECIMAL const char *
+#define EVENT_CTYPE_CURRENCY const char *
+#define EVENT_CTYPE_INTEGER struct event_int
+#define EVENT_CTYPE_BOOLEAN struct event_bool
+#define EVENT_CTYPE_OBJECT const json_t *
+#define EVENT_CTYPE_ARRAY const json_t *
+
+/* One member per field of types.def, whatever the type: a producer fills those of its
+ * type (designated initializers, the rest left zero) and calls the type's builder; a
+ * reader gets every one the data carries. Nothing here is owned. */
+struct event_data {
+#define EVENT_FIELD(ident, name, kind) EVENT_CTYPE_##kind ident;
+#include "events/types.def"
+};
+
+/* The builders, one per type: events_build_payment_settled(&d, err) returns the data as
+ * compact JSON text (caller frees), the type's fields that are set in types.def's order;
+ * NULL with ERR_INTERNAL when a required one is not set, a text is not UTF-8 or memory ran
+ * out. What events_publish() takes as data. */
+#define EVENT_TYPE(ident, name, description, flags, title, fields)                            \
+    char *events_build_##ident(const struct event_data *d, struct error *err);
+#include "events/types.def"
+/* The same by type; ERR_INTERNAL for an unknown type. */
+char *events_build(const struct event_type *type, const struct event_data *d,
+                   struct error *err);
+
+/* The reader: every field of types.def that data (an object, or NULL) carries, whatever
+ * the event's type, so a destination can render what is there. A text member of another
+ * JSON kind reads as NULL, a number of another kind as not set; objects and lists are
+ * handed over as they are (the caller checks what it walks). Pointers borrow from data. */
+void events_read(const json_t *data, struct event_data *out);
 
 const struct event_type *events_types(size_t *count);
 const struct event_type *events_type_find(const char *name); /* NULL when unknown */
@@ -70,11 +125,13 @@ int events_data_check(const struct event_type *type, const json_t *data, json_t 
 int events_type_names(struct buf *out, unsigned without_flags);
 
 /* Raises an alert (an EVENT_ALERT type) about an install (a destination, a sync source, ...)
- * inside tx: the event, for its project's destinations (every project's when it has none)
- * other than itself that list the type, and an audit record (action: the type, target: the
- * install, fields: audit_fields, a JSON array of what changed). data is stolen. */
+ * inside tx, through events_publish(): the event, for its project's destinations (every
+ * project's when it has none) other than itself that list the type, and an audit record
+ * (action: the type, target: the install, fields: audit_fields, a JSON array of what
+ * changed). data: the JSON text from the type's builder (not taken; NULL when the builder
+ * failed, whose error err already holds). */
 int events_emit_alert(struct store_tx *tx, const struct install *about, const char *type,
-                      json_t *data, const char *audit_fields, struct error *err);
+                      const char *data, const char *audit_fields, struct error *err);
 
 /* The one way into the outbox: writes n events (of one tenant, project
  * and alert subject) inside tx, each event's row and one pending delivery for every

@@ -132,28 +132,22 @@ char *events_envelope(const struct event_record *ev)
 }
 
 int events_emit_alert(struct store_tx *tx, const struct install *about, const char *type,
-                      json_t *data, const char *audit_fields, struct error *err)
+                      const char *data, const char *audit_fields, struct error *err)
 {
     const struct event_type *t = events_type_find(type);
-    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
-    json_decref(data);
-    if (!t || !(t->flags & EVENT_ALERT)) {
-        free(text);
+    if (!t || !(t->flags & EVENT_ALERT))
         return error_set(err, ERR_INTERNAL, "%s is not an alert type", type);
-    }
-    if (!text)
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    struct event_record ev = {.data = text};
+    if (!data)
+        return -1; /* its builder failed and said why */
+    struct event_record ev = {.data = data};
     snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", about->tenant_id);
     snprintf(ev.project_id, sizeof ev.project_id, "%s", about->project_id);
     snprintf(ev.alert_of, sizeof ev.alert_of, "%s", about->id);
     snprintf(ev.type, sizeof ev.type, "%s", type);
     struct audit_entry audit = {.token_id = NULL, .action = type, .target = about->id,
                                 .fields = audit_fields};
-    int rc = events_publish(tx, &ev, 1, NULL, err) < 0 ||
-                     store_tx_audit(tx, about->tenant_id, &audit, err) < 0
-                 ? -1
-                 : 0;
-    free(text);
-    return rc;
+    if (events_publish(tx, &ev, 1, NULL, err) < 0 ||
+        store_tx_audit(tx, about->tenant_id, &audit, err) < 0)
+        return -1;
+    return 0;
 }

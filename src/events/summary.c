@@ -105,15 +105,10 @@ int events_daily_summary(struct store *s, const char *tenant_id, const char *day
         store_revenue_totals(tx, tenant_id, from, to, add_total, totals, err) < 0 ||
         store_revenue_top_customers(tx, tenant_id, from, to, 5, add_top, top, err) < 0)
         goto out;
-    json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:O, s:O}", "date", day, "timeZone",
-                             zone->name, "from", from, "to", to, "totals", totals,
-                             "topCustomers", top);
-    if (!(text = data ? json_dumps(data, JSON_COMPACT) : NULL)) {
-        json_decref(data);
-        error_set(err, ERR_INTERNAL, "out of memory");
+    struct event_data data = {.date = day, .time_zone = zone->name, .from = from, .to = to,
+                              .totals = totals, .top_customers = top};
+    if (!(text = events_build_revenue_daily_summary(&data, err)))
         goto out;
-    }
-    json_decref(data);
     struct event_record ev = {.data = text, .type = "revenue.daily_summary"};
     snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", tenant_id);
     if (events_publish(tx, &ev, 1, NULL, err) < 0 ||
