@@ -88,6 +88,12 @@ struct event_data {
 #define EVENT_TYPE(ident, name, description, flags, title, fields)                            \
     char *events_build_##ident(const struct event_data *d, struct error *err);
 #include "events/types.def"
+/* The objects inside data, one builder each: events_part_party(&d, err) returns a new
+ * object of the part's fields (types.def's EVENT_PART), NULL with err as above. Read them
+ * back with events_read(). */
+#define EVENT_PART(ident, fields)                                                             \
+    json_t *events_part_##ident(const struct event_data *d, struct error *err);
+#include "events/types.def"
 /* The same by type; ERR_INTERNAL for an unknown type. */
 char *events_build(const struct event_type *type, const struct event_data *d,
                    struct error *err);

@@ -62,9 +62,11 @@ static int add_total(void *ctx, const char *currency, int64_t count, int64_t tot
     char amount[MONEY_TEXT_MAX];
     snprintf(m.currency, sizeof m.currency, "%s", currency);
     money_format(&m, amount);
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:I, s:I}", "currency", currency, "amount",
-                                         amount, "amountMinor", (json_int_t)total, "count",
-                                         (json_int_t)count));
+    struct event_data d = {.currency = currency, .amount = amount,
+                           .amount_minor = {.set = true, .value = total},
+                           .count = {.set = true, .value = count}};
+    struct error skipped; /* a row that cannot be JSON is left out of the list */
+    json_array_append_new(ctx, events_part_total(&d, &skipped));
     return 0;
 }
 
@@ -75,8 +77,9 @@ static int add_top(void *ctx, const char *id, const char *name, const char *curr
     char amount[MONEY_TEXT_MAX];
     snprintf(m.currency, sizeof m.currency, "%s", currency);
     money_format(&m, amount);
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "name", name, "amount",
-                                         amount, "currency", currency));
+    struct event_data d = {.id = id, .name = name, .amount = amount, .currency = currency};
+    struct error skipped; /* a row that cannot be JSON is left out of the list */
+    json_array_append_new(ctx, events_part_top_customer(&d, &skipped));
     return 0;
 }
 

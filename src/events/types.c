@@ -210,35 +210,63 @@ static json_t *field_value(enum event_field_id id, const struct event_data *d, b
     return v;
 }
 
-char *events_build(const struct event_type *type, const struct event_data *d,
-                   struct error *err)
+/* The object of the listed fields of d that are set (what names the object in errors). */
+static json_t *build_object(const char *what, const struct event_field *list, size_t n,
+                            const struct event_data *d, struct error *err)
 {
     json_t *obj = json_object();
-    char *text = NULL;
-    if (!type || !obj) {
-        error_set(err, ERR_INTERNAL, type ? "out of memory" : "no such event type");
-        goto out;
+    if (!obj) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
     }
-    for (size_t i = 0; i < type->n_fields; i++) {
-        const struct event_field *f = &type->fields[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct event_field *f = &list[i];
         bool failed = false;
         json_t *v = field_value(f->id, d, &failed);
         if (failed || (!v && f->required)) {
-            error_set(err, ERR_INTERNAL, "cannot build %s's data: %s %s", type->name,
-                      fields[f->id].name, failed ? "is not UTF-8 text" : "is required");
-            goto out;
+            error_set(err, ERR_INTERNAL, "cannot build %s: %s %s", what, fields[f->id].name,
+                      failed ? "is not UTF-8 text" : "is required");
+            goto fail;
         }
         if (v && json_object_set_new(obj, fields[f->id].name, v) < 0) {
             error_set(err, ERR_INTERNAL, "out of memory");
-            goto out;
+            goto fail;
         }
     }
-    if (!(text = json_dumps(obj, JSON_COMPACT)))
+    return obj;
+fail:
+    json_decref(obj);
+    return NULL;
+}
+
+char *events_build(const struct event_type *type, const struct event_data *d,
+                   struct error *err)
+{
+    if (!type) {
+        error_set(err, ERR_INTERNAL, "no such event type");
+        return NULL;
+    }
+    json_t *obj = build_object(type->name, type->fields, type->n_fields, d, err);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    if (obj && !text)
         error_set(err, ERR_INTERNAL, "out of memory");
-out:
     json_decref(obj);
     return text;
 }
+
+#define F(ident, req) {.id = EVENT_F_##ident, .required = (req)},
+#define REQUIRED true
+#define OPTIONAL false
+#define EVENT_PART(ident, field_list)                                                         \
+    json_t *events_part_##ident(const struct event_data *d, struct error *err)                \
+    {                                                                                         \
+        static const struct event_field list[] = {field_list};                                \
+        return build_object(#ident, list, sizeof list / sizeof list[0], d, err);              \
+    }
+#include "events/types.def"
+#undef F
+#undef REQUIRED
+#undef OPTIONAL
 
 #define EVENT_TYPE(ident, n, desc, fl, ttl, field_list)                                       \
     char *events_build_##ident(const struct event_data *d, struct error *err)                 \

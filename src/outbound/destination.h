@@ -108,6 +108,8 @@ int dest_event_summary(const struct dest_event *ev, struct buf *out);
 /* Whether the event is a "Send test" sample (data.test is true): every rendering says so,
  * in text ("[Test]") or, in structured payloads, with the data's test member. */
 bool dest_event_is_test(const struct dest_event *ev);
+/* The role of the event's party ("customer" or "supplier"), or NULL. */
+const char *dest_event_party_role(const struct dest_event *ev);
 /* Copies at most max_bytes of UTF-8 text, never cutting a character, adding "…" when cut. */
 int dest_text_truncate(const char *text, size_t max_bytes, struct buf *out);
 /* The config string `key`, or NULL. */

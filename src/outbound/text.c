@@ -15,12 +15,22 @@
 #include "events/events.h"
 #include "outbound/destination.h"
 
+/* A party, customer or top customer (types.def's parts): name, else email. */
 static const char *party_name(const json_t *party)
 {
-    const char *name = json_string_value(json_object_get(party, "name"));
+    struct event_data p;
+    events_read(party, &p);
+    const char *name = p.name;
     if (!name || !*name)
-        name = json_string_value(json_object_get(party, "email"));
+        name = p.email;
     return name && *name ? name : NULL;
+}
+
+const char *dest_event_party_role(const struct dest_event *ev)
+{
+    struct event_data party;
+    events_read(ev->fields.party, &party);
+    return party.role;
 }
 
 bool dest_event_is_test(const struct dest_event *ev)
@@ -38,6 +48,23 @@ static const char *verified_outcome(const struct dest_event *ev)
     return outcome && (strcmp(outcome, "failed") == 0 || strcmp(outcome, "refunded") == 0)
                ? outcome
                : NULL;
+}
+
+/* A day's totals (types.def's part total): "99.00 EUR (1 payment), ...", or "no payments". */
+static int totals_text(const json_t *totals, struct buf *out)
+{
+    if (json_array_size(totals) == 0)
+        return buf_append_str(out, "no payments");
+    for (size_t i = 0; i < json_array_size(totals); i++) {
+        struct event_data day;
+        events_read(json_array_get(totals, i), &day);
+        long long count = (long long)day.count.value;
+        if (buf_printf(out, "%s%s %s (%lld payment%s)", i ? ", " : "",
+                       day.amount ? day.amount : "?", day.currency ? day.currency : "", count,
+                       count == 1 ? "" : "s") < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int dest_event_summary(const struct dest_event *ev, struct buf *out)
@@ -81,19 +108,10 @@ int dest_event_summary(const struct dest_event *ev, struct buf *out)
     } else if (strcmp(ev->type, "revenue.daily_summary") == 0) {
         const char *date = ev->fields.date;
         rc = buf_printf(out, "Daily revenue summary for %s:", date ? date : "yesterday");
-        const json_t *totals = ev->fields.totals;
-        if (json_array_size(totals) == 0 && rc == 0)
-            rc = buf_append_str(out, " no payments");
-        for (size_t i = 0; i < json_array_size(totals); i++) {
-            const json_t *t = json_array_get(totals, i);
-            long long count = (long long)json_integer_value(json_object_get(t, "count"));
-            const char *total = json_string_value(json_object_get(t, "amount"));
-            const char *code = json_string_value(json_object_get(t, "currency"));
-            if (rc == 0)
-                rc = buf_printf(out, "%s %s %s (%lld payment%s)", i ? "," : "",
-                                total ? total : "?", code ? code : "", count,
-                                count == 1 ? "" : "s");
-        }
+        if (rc == 0)
+            rc = buf_append_str(out, " ");
+        if (rc == 0)
+            rc = totals_text(ev->fields.totals, out);
     } else if (strcmp(ev->type, "destination.paused") == 0 ||
                strcmp(ev->type, "destination.disabled") == 0) {
         const char *name = ev->fields.name, *reason = ev->fields.reason;
@@ -214,15 +232,18 @@ static int fact_money(struct dest_facts *f, const char *label, const char *amoun
 static const char *party_display(const json_t *party)
 {
     const char *name = party_name(party);
-    if (!name)
-        name = json_string_value(json_object_get(party, "id"));
+    if (!name) {
+        struct event_data p;
+        events_read(party, &p);
+        name = p.id;
+    }
     return name && *name ? name : NULL;
 }
 
 static int facts_payment(const struct dest_event *ev, struct dest_facts *f)
 {
     const json_t *party = ev->fields.party;
-    const char *role = json_string_value(json_object_get(party, "role"));
+    const char *role = dest_event_party_role(ev);
     const char *direction = ev->fields.direction;
     const char *label;
     if (role)
@@ -249,26 +270,16 @@ static int facts_daily_summary(const struct dest_event *ev, struct dest_facts *f
         buf_printf(b, "%s%s%s%s", date, zone ? " (" : "", zone ? zone : "", zone ? ")" : "") < 0)
         return -1;
     const json_t *totals = ev->fields.totals;
-    if ((b = fact_new(f, "Revenue"))) {
-        if (json_array_size(totals) == 0 && buf_append_str(b, "no payments") < 0)
-            return -1;
-        for (size_t i = 0; i < json_array_size(totals); i++) {
-            const json_t *t = json_array_get(totals, i);
-            long long count = (long long)json_integer_value(json_object_get(t, "count"));
-            const char *amount = json_string_value(json_object_get(t, "amount"));
-            const char *currency = json_string_value(json_object_get(t, "currency"));
-            if (buf_printf(b, "%s%s %s (%lld payment%s)", i ? ", " : "", amount ? amount : "?",
-                           currency ? currency : "", count, count == 1 ? "" : "s") < 0)
-                return -1;
-        }
-    }
+    if ((b = fact_new(f, "Revenue")) && totals_text(totals, b) < 0)
+        return -1;
     const json_t *top = ev->fields.top_customers;
     if (json_array_size(top) > 0 && (b = fact_new(f, "Top customers"))) {
         for (size_t i = 0; i < json_array_size(top) && i < 5; i++) {
             const json_t *c = json_array_get(top, i);
             const char *who = party_display(c);
-            const char *amount = json_string_value(json_object_get(c, "amount"));
-            const char *currency = json_string_value(json_object_get(c, "currency"));
+            struct event_data top_customer;
+            events_read(c, &top_customer);
+            const char *amount = top_customer.amount, *currency = top_customer.currency;
             if (buf_printf(b, "%s%s (%s %s)", i ? ", " : "", who ? who : "?",
                            amount ? amount : "?", currency ? currency : "") < 0)
                 return -1;
@@ -406,8 +417,9 @@ const char *dest_event_subject_id(const struct dest_event *ev)
 {
     const json_t *holders[] = {ev->fields.party, ev->fields.customer};
     for (size_t i = 0; i < sizeof holders / sizeof holders[0]; i++) {
-        const json_t *holder = holders[i];
-        const char *id = json_string_value(json_object_get(holder, "id"));
+        struct event_data holder;
+        events_read(holders[i], &holder);
+        const char *id = holder.id;
         if (id && *id)
             return id;
     }

@@ -462,10 +462,9 @@ static char *payment_data(const struct booking_ctx *b, const struct payment *p,
                                            [PAYMENT_FAILED] = "failed",
                                            [PAYMENT_REFUNDED] = "refunded",
                                            [PAYMENT_IGNORED] = "ignored"};
-    json_t *party = booked ? json_pack("{s:s, s:s, s:s, s:s}", "id", inv->party_id, "name",
-                                       name, "email", email, "role",
-                                       expense ? "supplier" : "customer")
-                           : NULL;
+    struct event_data who = {.id = inv->party_id, .name = name, .email = email,
+                             .role = expense ? "supplier" : "customer"};
+    json_t *party = booked ? events_part_party(&who, err) : NULL;
     struct event_data d = {
         .provider = b->provider->slug, .event = p->event, .external_id = p->external_id,
         .amount = amount, .currency = p->amount.currency,
@@ -520,8 +519,9 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
         return -1;
     char amount[MONEY_TEXT_MAX];
     money_format(&p->amount, amount);
-    json_t *customer = json_pack("{s:s, s:s, s:s}", "id", inv->party_id, "name", p->customer_name,
-                                 "email", p->customer_email);
+    struct event_data who = {.id = inv->party_id, .name = p->customer_name,
+                             .email = p->customer_email};
+    json_t *customer = events_part_customer(&who, err);
     struct event_data first = {.customer = customer, .amount = amount,
                                .currency = inv->currency,
                                .amount_minor = {.set = true, .value = inv->total_gross_minor},

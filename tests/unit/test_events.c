@@ -168,14 +168,18 @@ static void test_build_and_read(void **state)
 {
     (void)state;
     struct error err = {0};
-    json_t *party = json_pack("{s:s}", "id", "cus_1");
+    struct event_data who = {.id = "cus_1", .name = "Ada", .email = "ada@example.com",
+                             .role = "customer"};
+    json_t *party = events_part_party(&who, &err);
+    assert_non_null(party);
     struct event_data d = {.provider = "stripe", .amount = "99.00", .currency = "EUR",
                            .amount_minor = {.set = true, .value = 9900}, .party = party,
                            .threshold = "100.00" /* not a payment's field */};
     char *text = events_build_payment_settled(&d, &err);
     assert_non_null(text);
     assert_string_equal(text, "{\"provider\":\"stripe\",\"amount\":\"99.00\",\"currency\":"
-                              "\"EUR\",\"amountMinor\":9900,\"party\":{\"id\":\"cus_1\"}}");
+                              "\"EUR\",\"amountMinor\":9900,\"party\":{\"id\":\"cus_1\",\"name\":"
+                              "\"Ada\",\"email\":\"ada@example.com\",\"role\":\"customer\"}}");
     json_t *data = json_loads(text, 0, NULL), *problems = json_array();
     assert_int_equal(events_data_check(events_type_find("payment.settled"), data, problems), 0);
     struct event_data back;
@@ -184,7 +188,14 @@ static void test_build_and_read(void **state)
     assert_string_equal(back.amount, "99.00");
     assert_true(back.amount_minor.set);
     assert_int_equal(back.amount_minor.value, 9900);
-    assert_string_equal(json_string_value(json_object_get(back.party, "id")), "cus_1");
+    struct event_data back_party;
+    events_read(back.party, &back_party);
+    assert_string_equal(back_party.id, "cus_1");
+    assert_string_equal(back_party.role, "customer");
+    /* a part without a required member is not made */
+    who.role = NULL;
+    assert_null(events_part_party(&who, &err));
+    assert_non_null(strstr(err.message, "role is required"));
     assert_null(back.threshold);
     assert_null(back.external_id);
     assert_false(back.test.set);

@@ -123,8 +123,7 @@ static int datadog_tag(json_t *tags, const char *name, const char *value, bool l
 
 static json_t *datadog_tags(const struct dest_event *ev)
 {
-    const json_t *party = ev->fields.party;
-    const char *role = json_string_value(json_object_get(party, "role"));
+    const char *role = dest_event_party_role(ev);
     json_t *tags = json_array();
     if (!tags ||
         datadog_tag(tags, "event_type", ev->type, false) < 0 ||

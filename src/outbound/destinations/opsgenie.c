@@ -112,8 +112,7 @@ static json_t *opsgenie_tags(const struct dest_event *ev)
 static int opsgenie_entity(const struct dest_event *ev, struct buf *out)
 {
     const char *id = dest_event_subject_id(ev);
-    const json_t *party = ev->fields.party;
-    const char *role = json_string_value(json_object_get(party, "role"));
+    const char *role = dest_event_party_role(ev);
     bool supplier = role && strcmp(role, "supplier") == 0;
     if (!id)
         return 0;

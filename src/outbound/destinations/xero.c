@@ -47,19 +47,15 @@ static const char *xero_text(const char *v)
     return v && *v ? v : NULL;
 }
 
-static const char *xero_str(const json_t *object, const char *key)
-{
-    return xero_text(json_string_value(json_object_get(object, key)));
-}
-
 /* The party's name, else email, else id: Xero needs a contact. */
 static const char *xero_contact(const struct dest_event *ev)
 {
-    const json_t *party = ev->fields.party;
-    const char *name = xero_str(party, "name");
+    struct event_data party;
+    events_read(ev->fields.party, &party);
+    const char *name = xero_text(party.name);
     if (!name)
-        name = xero_str(party, "email");
-    return name ? name : xero_str(party, "id");
+        name = xero_text(party.email);
+    return name ? name : xero_text(party.id);
 }
 
 static json_t *xero_transaction(const struct dest_event *ev, const char *date, json_t *amount)
