@@ -1,7 +1,10 @@
-/* events/events.h - the platform's event types and the outbox.
+/* events/events.h - the owner of the event: its types, its data, the way into the outbox.
  *
- * One table (types.def) lists every type with the fields of its data; "*" in a
- * subscription matches all of them but the alerts. */
+ * One table (types.def) lists every field and every type with its fields; from it come
+ * struct event_data, a builder per type (what producers publish) and the reader (what
+ * destinations render from). events_publish() is the only way into the outbox; which
+ * destination takes an event (a subscription, "*" = all but the alerts) is decided here,
+ * the store only lists destinations and writes rows. */
 #ifndef CONNECTORD_EVENTS_H
 #define CONNECTORD_EVENTS_H
 
