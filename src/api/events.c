@@ -38,7 +38,7 @@ struct pending_event {
 static int insert(struct api_parked_write *w, struct store_tx *tx, struct error *err)
 {
     struct pending_event *p = (struct pending_event *)w;
-    int rc = store_event_insert(tx, &p->ev, &p->fanned, err);
+    int rc = events_publish(tx, &p->ev, 1, &p->fanned, err);
     w->wake_engine = rc == 0 && p->fanned > 0;
     return rc;
 }
@@ -71,19 +71,21 @@ static void destroy(struct api_parked_write *w)
  * hold. ERR_INVALID_FIELD (400) naming the field; what is absent is not checked here. */
 static int check_money(struct http_response *res, const json_t *data, struct error *err)
 {
-    const json_t *minor = json_object_get(data, "amountMinor");
-    const char *amount = json_string_value(json_object_get(data, "amount"));
-    const char *currency = json_string_value(json_object_get(data, "currency"));
+    struct event_data d;
+    events_read(data, &d);
+    /* amountMinor of any kind: a type that does not list it has not checked its kind */
+    const json_t *minor = json_object_get(data, events_field_name(EVENT_F_amount_minor));
+    const char *amount = d.amount, *currency = d.currency;
     struct error why = {0};
     struct money m;
     const char *field = NULL;
     if (minor && (!json_is_integer(minor) || json_integer_value(minor) > MONEY_MAX_MINOR ||
                   json_integer_value(minor) < -MONEY_MAX_MINOR)) {
-        field = "amountMinor";
+        field = events_field_name(EVENT_F_amount_minor);
         error_set(&why, ERR_VALIDATION, "must be an integer of at most 10^13 minor units");
     } else if (amount && currency &&
                money_parse_decimal(amount, strlen(amount), currency, &m, &why) < 0) {
-        field = "amount";
+        field = events_field_name(EVENT_F_amount);
     }
     if (!field)
         return 0;

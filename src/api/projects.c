@@ -20,8 +20,6 @@
 #include "store/installs.h"
 #include "store/store.h"
 
-#define EVENT_TYPES_MAX 16
-
 static json_t *text_or_null(const char *s)
 {
     return s[0] ? json_string(s) : json_null();
@@ -76,74 +74,12 @@ static int name_parse(const json_t *v, char out[STORE_NAME_MAX], struct http_res
     return 0;
 }
 
-static bool accepted(const struct destination *dest, const char *type)
-{
-    if (!dest || !dest->accepts)
-        return true;
-    for (const char *const *t = dest->accepts; *t; t++)
-        if (strcmp(*t, type) == 0)
-            return true;
-    return false;
-}
-
-/* Validates eventTypes: a non-empty array of known types or "*", without repeats, and for a
- * destination that can use only some types (dest->accepts), none other; there "*" is
- * stored as the types it accepts. Returns the compact JSON text to store (caller frees), or
- * NULL with *problem set to a field error object (new reference) or, when memory ran out,
- * left NULL. */
+/* Validates eventTypes (events_subscription_parse) against what the destination can use. */
 static char *event_types_parse(const json_t *v, const struct destination *dest,
                                json_t **problem)
 {
-    const char *message = NULL;
-    char refused[160] = "";
-    struct buf known;
-    buf_init(&known, 0);
-    bool wildcard = false;
-    size_t i, k;
-    json_t *item;
-    *problem = NULL;
-    if (!json_is_array(v) || json_array_size(v) == 0)
-        message = "eventTypes must be a non-empty list of event types";
-    else if (json_array_size(v) > EVENT_TYPES_MAX)
-        message = "eventTypes has too many entries";
-    else
-        json_array_foreach(v, i, item) {
-            const char *name = json_string_value(item);
-            if (!name || !events_subscription_valid(name)) {
-                if (buf_append_str(&known, "eventTypes may only hold ") < 0 ||
-                    events_type_names(&known, 0) < 0 || buf_append_str(&known, " or *") < 0)
-                    message = "eventTypes holds an unknown event type";
-                else
-                    message = known.data;
-                break;
-            }
-            for (k = 0; k < i; k++)
-                if (strcmp(json_string_value(json_array_get(v, k)), name) == 0)
-                    message = "eventTypes lists a type twice";
-            if (strcmp(name, EVENT_TYPE_WILDCARD) == 0) {
-                wildcard = true;
-            } else if (!accepted(dest, name)) {
-                snprintf(refused, sizeof refused, "%s can use only %s; not %s", dest->slug,
-                         dest->accepts[0], name);
-                message = refused;
-            }
-        }
-    if (message) {
-        *problem = json_pack("{s:s, s:s, s:s}", "field", "eventTypes", "code",
-                             "invalid_event_type", "message", message);
-        buf_free(&known);
-        return NULL;
-    }
-    buf_free(&known);
-    if (wildcard && dest && dest->accepts) {
-        json_t *types = json_array();
-        for (const char *const *t = dest->accepts; types && *t; t++)
-            json_array_append_new(types, json_string(*t));
-        char *text = types ? json_dumps(types, JSON_COMPACT) : NULL;
-        json_decref(types);
-        return text;
-    }
-    return json_dumps(v, JSON_COMPACT);
+    return events_subscription_parse(v, dest ? dest->slug : "", dest ? dest->accepts : NULL,
+                                     problem);
 }
 
 /* Answers 422 with the field errors gathered so far: the config's (already in

@@ -64,9 +64,11 @@ static int add_total(void *ctx, const char *currency, int64_t count, int64_t tot
     char amount[MONEY_TEXT_MAX];
     snprintf(m.currency, sizeof m.currency, "%s", currency);
     money_format(&m, amount);
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:I, s:I}", "currency", currency, "amount",
-                                         amount, "amountMinor", (json_int_t)total, "count",
-                                         (json_int_t)count));
+    struct event_data d = {.currency = currency, .amount = amount,
+                           .amount_minor = {.set = true, .value = total},
+                           .count = {.set = true, .value = count}};
+    struct error skipped; /* a row that cannot be JSON is left out of the list */
+    json_array_append_new(ctx, events_part_total(&d, &skipped));
     return 0;
 }
 
@@ -77,15 +79,17 @@ static int add_top(void *ctx, const char *id, const char *name, const char *curr
     char amount[MONEY_TEXT_MAX];
     snprintf(m.currency, sizeof m.currency, "%s", currency);
     money_format(&m, amount);
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "name", name, "amount",
-                                         amount, "currency", currency));
+    struct event_data d = {.id = id, .name = name, .amount = amount, .currency = currency};
+    struct error skipped; /* a row that cannot be JSON is left out of the list */
+    json_array_append_new(ctx, events_part_top_customer(&d, &skipped));
     return 0;
 }
 
 int events_daily_summary(struct store *s, const char *tenant_id, const char *day,
                          bool *emitted, struct error *err)
 {
-    char from[CLOCK_RFC3339_LEN], to[CLOCK_RFC3339_LEN], id[CRYPTO_ID_MAX], yesterday[11];
+    char from[CLOCK_RFC3339_LEN], to[CLOCK_RFC3339_LEN], yesterday[11];
+    char *text = NULL;
     struct store_tx *tx = NULL;
     struct tenant_settings settings;
     json_t *totals = json_array(), *top = json_array();
@@ -106,11 +110,14 @@ int events_daily_summary(struct store *s, const char *tenant_id, const char *day
         store_revenue_totals(tx, tenant_id, from, to, add_total, totals, err) < 0 ||
         store_revenue_top_customers(tx, tenant_id, from, to, 5, add_top, top, err) < 0)
         goto out;
-    json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:O, s:O}", "date", day, "timeZone",
-                             zone->name, "from", from, "to", to, "totals", totals,
-                             "topCustomers", top);
-    if (events_emit(tx, tenant_id, "revenue.daily_summary", data, id, NULL, err) < 0 ||
-        store_daily_summary_claim(tx, tenant_id, day, id, emitted, err) < 0)
+    struct event_data data = {.date = day, .time_zone = zone->name, .from = from, .to = to,
+                              .totals = totals, .top_customers = top};
+    if (!(text = events_build_revenue_daily_summary(&data, err)))
+        goto out;
+    struct event_record ev = {.data = text, .type = "revenue.daily_summary"};
+    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", tenant_id);
+    if (events_publish(tx, &ev, 1, NULL, err) < 0 ||
+        store_daily_summary_claim(tx, tenant_id, day, ev.id, emitted, err) < 0)
         goto out;
     if (!*emitted) { /* already done for this day: undo the event written above */
         store_tx_rollback(tx);
@@ -125,6 +132,7 @@ int events_daily_summary(struct store *s, const char *tenant_id, const char *day
         *emitted = false;
 out:
     store_tx_rollback(tx);
+    free(text);
     json_decref(totals);
     json_decref(top);
     return rc;

@@ -1,26 +1,62 @@
-/* events/types.c - the event types, built from types.def, and checking an event's data
- * against its type's fields. */
+/* events/types.c - the event types and their fields, built from types.def: finding a type,
+ * checking an event's data against its type's fields (what the API publishes), and
+ * the builders and the reader between struct event_data and JSON. The builders and the
+ * reader walk one table of fields (JSON name, kind, offset in struct event_data), so a
+ * field's name is written once, in types.def. */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "events/events.h"
 
-#define FIELD(n, k, req) {.name = n, .kind = EVENT_FIELD_##k, .required = EVENT_##req},
-#define EVENT_TYPE(ident, n, desc, fl, field_list)                                            \
-    static const struct event_field ident##_fields[] = {field_list{.name = NULL}};
-#include "events/types.def"
-#undef EVENT_TYPE
-
-#define EVENT_TYPE(ident, n, desc, fl, field_list)                                            \
-    {.name = n, .description = desc, .flags = fl, .fields = ident##_fields},
-static const struct event_type types[] = {
+/* Each field's JSON name, kind and place in struct event_data. */
+static const struct {
+    const char *name;
+    enum event_field_kind kind;
+    size_t offset;
+} fields[] = {
+#define EVENT_FIELD(ident, n, k)                                                               \
+    [EVENT_F_##ident] = {.name = n, .kind = EVENT_FIELD_##k,                                   \
+                         .offset = offsetof(struct event_data, ident)},
 #include "events/types.def"
 };
-#undef EVENT_TYPE
-#undef FIELD
+
+#define F(ident, req) {.id = EVENT_F_##ident, .required = (req)},
+#define REQUIRED true
+#define OPTIONAL false
+#define EVENT_TYPE(ident, n, desc, fl, ttl, field_list)                                       \
+    static const struct event_field ident##_fields[] = {field_list};
+#include "events/types.def"
+
+/* The type's index in types[]: EVENT_T_payment_settled, ... */
+enum {
+#define EVENT_TYPE(ident, n, desc, fl, ttl, field_list) EVENT_T_##ident,
+#include "events/types.def"
+};
+
+static const struct event_type types[] = {
+#define EVENT_TYPE(ident, n, desc, fl, ttl, field_list)                                       \
+    [EVENT_T_##ident] = {.name = n, .description = desc, .flags = fl, .title = ttl,            \
+                         .test_title = "[Test] " ttl, .fields = ident##_fields,               \
+                         .n_fields = sizeof ident##_fields / sizeof ident##_fields[0]},
+#include "events/types.def"
+};
+#undef F
+#undef REQUIRED
+#undef OPTIONAL
 
 #define N_TYPES (sizeof types / sizeof types[0])
+
+const char *events_field_name(enum event_field_id id)
+{
+    return fields[id].name;
+}
+
+enum event_field_kind events_field_kind(enum event_field_id id)
+{
+    return fields[id].kind;
+}
 
 const struct event_type *events_types(size_t *count)
 {
@@ -39,11 +75,6 @@ const struct event_type *events_type_find(const char *name)
 bool events_type_known(const char *name)
 {
     return events_type_find(name) != NULL;
-}
-
-bool events_subscription_valid(const char *name)
-{
-    return strcmp(name, EVENT_TYPE_WILDCARD) == 0 || events_type_known(name);
 }
 
 /* "-12.50": an optional minus, digits, and optionally a point and more digits. */
@@ -101,16 +132,19 @@ static const char *kind_words(enum event_field_kind kind)
 int events_data_check(const struct event_type *type, const json_t *data, json_t *problems)
 {
     int found = 0;
-    for (const struct event_field *f = type->fields; f->name; f++) {
-        const json_t *v = json_object_get(data, f->name);
+    for (size_t i = 0; i < type->n_fields; i++) {
+        const struct event_field *f = &type->fields[i];
+        const char *name = fields[f->id].name;
+        enum event_field_kind kind = fields[f->id].kind;
+        const json_t *v = json_object_get(data, name);
         if ((!v || json_is_null(v)) && !f->required)
             continue;
-        if (v && !json_is_null(v) && kind_matches(f->kind, v))
+        if (v && !json_is_null(v) && kind_matches(kind, v))
             continue;
         char field[80], message[200];
-        snprintf(field, sizeof field, "data.%s", f->name);
+        snprintf(field, sizeof field, "data.%s", name);
         snprintf(message, sizeof message, "%s %s; it must be %s", field,
-                 v ? "has the wrong type" : "is required", kind_words(f->kind));
+                 v ? "has the wrong type" : "is required", kind_words(kind));
         json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "field", field, "code",
                                                   v ? "wrong_type" : "required", "message",
                                                   message));
@@ -128,4 +162,145 @@ int events_type_names(struct buf *out, unsigned without_flags)
             return -1;
     }
     return 0;
+}
+
+/* ---- builders and the reader ------------------------------------------------------------ */
+
+/* The JSON value of one field of d, or NULL when it is not set (*failed when it is set but
+ * cannot be JSON: text not UTF-8, no memory). */
+static json_t *field_value(enum event_field_id id, const struct event_data *d, bool *failed)
+{
+    const char *at = (const char *)d + fields[id].offset;
+    json_t *v = NULL;
+    switch (fields[id].kind) {
+    case EVENT_FIELD_STRING:
+    case EVENT_FIELD_DECIMAL:
+    case EVENT_FIELD_CURRENCY: {
+        const char *text = *(const char *const *)(const void *)at;
+        if (!text)
+            return NULL;
+        v = json_string(text);
+        break;
+    }
+    case EVENT_FIELD_INTEGER: {
+        const struct event_int *n = (const struct event_int *)(const void *)at;
+        if (!n->set)
+            return NULL;
+        v = json_integer(n->value);
+        break;
+    }
+    case EVENT_FIELD_BOOLEAN: {
+        const struct event_bool *b = (const struct event_bool *)(const void *)at;
+        if (!b->set)
+            return NULL;
+        v = json_boolean(b->value);
+        break;
+    }
+    case EVENT_FIELD_OBJECT:
+    case EVENT_FIELD_ARRAY: {
+        const json_t *j = *(const json_t *const *)(const void *)at;
+        if (!j)
+            return NULL;
+        v = json_incref((json_t *)j); /* shared, never changed: the builder only dumps it */
+        break;
+    }
+    }
+    if (!v)
+        *failed = true;
+    return v;
+}
+
+/* The object of the listed fields of d that are set (what names the object in errors). */
+static json_t *build_object(const char *what, const struct event_field *list, size_t n,
+                            const struct event_data *d, struct error *err)
+{
+    json_t *obj = json_object();
+    if (!obj) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct event_field *f = &list[i];
+        bool failed = false;
+        json_t *v = field_value(f->id, d, &failed);
+        if (failed || (!v && f->required)) {
+            error_set(err, ERR_INTERNAL, "cannot build %s: %s %s", what, fields[f->id].name,
+                      failed ? "is not UTF-8 text" : "is required");
+            goto fail;
+        }
+        if (v && json_object_set_new(obj, fields[f->id].name, v) < 0) {
+            error_set(err, ERR_INTERNAL, "out of memory");
+            goto fail;
+        }
+    }
+    return obj;
+fail:
+    json_decref(obj);
+    return NULL;
+}
+
+char *events_build(const struct event_type *type, const struct event_data *d,
+                   struct error *err)
+{
+    if (!type) {
+        error_set(err, ERR_INTERNAL, "no such event type");
+        return NULL;
+    }
+    json_t *obj = build_object(type->name, type->fields, type->n_fields, d, err);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    if (obj && !text)
+        error_set(err, ERR_INTERNAL, "out of memory");
+    json_decref(obj);
+    return text;
+}
+
+#define F(ident, req) {.id = EVENT_F_##ident, .required = (req)},
+#define REQUIRED true
+#define OPTIONAL false
+#define EVENT_PART(ident, field_list)                                                         \
+    json_t *events_part_##ident(const struct event_data *d, struct error *err)                \
+    {                                                                                         \
+        static const struct event_field list[] = {field_list};                                \
+        return build_object(#ident, list, sizeof list / sizeof list[0], d, err);              \
+    }
+#include "events/types.def"
+#undef F
+#undef REQUIRED
+#undef OPTIONAL
+
+#define EVENT_TYPE(ident, n, desc, fl, ttl, field_list)                                       \
+    char *events_build_##ident(const struct event_data *d, struct error *err)                 \
+    {                                                                                         \
+        return events_build(&types[EVENT_T_##ident], d, err);                                 \
+    }
+#include "events/types.def"
+
+void events_read(const json_t *data, struct event_data *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t id = 0; id < EVENT_F_COUNT; id++) {
+        const json_t *v = json_object_get(data, fields[id].name);
+        char *at = (char *)out + fields[id].offset;
+        if (!v)
+            continue;
+        switch (fields[id].kind) {
+        case EVENT_FIELD_STRING:
+        case EVENT_FIELD_DECIMAL:
+        case EVENT_FIELD_CURRENCY:
+            *(const char **)(void *)at = json_string_value(v);
+            break;
+        case EVENT_FIELD_INTEGER:
+            *(struct event_int *)(void *)at =
+                (struct event_int){.set = json_is_integer(v), .value = json_integer_value(v)};
+            break;
+        case EVENT_FIELD_BOOLEAN:
+            *(struct event_bool *)(void *)at =
+                (struct event_bool){.set = json_is_boolean(v), .value = json_is_true(v)};
+            break;
+        case EVENT_FIELD_OBJECT:
+        case EVENT_FIELD_ARRAY:
+            *(const json_t **)(void *)at = v;
+            break;
+        }
+    }
 }

@@ -15,22 +15,12 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "events/events.h"
 
 /* The event as destinations see it. The envelope is what generic webhooks post verbatim:
  * {"id":"evt_...","type":"payment.settled","createdAt":"...","projectId":"...","data":{...}}.
- *
- * data of the payment events (payment.verified, payment.settled, payment.failed):
- *   {"provider":"stripe","event":"invoice.payment_succeeded","externalId":"in_...",
- *    "amount":"99.00","currency":"EUR","amountMinor":9900,"invoiceId":"inv_...",
- *    "invoiceNumber":"ACME-1001","invoiceDate":"2026-03-22","direction":"expense"|"revenue",
- *    "party":{"id":"sup_...","name":"...","email":"...","role":"supplier"|"customer"},
- *    "reason":"..." (payment.failed only)}
- * customer.first_payment: {"customer":{"id","name","email"},"amount","currency","amountMinor",
- *    "invoiceId","provider"}
- * customer.milestone: {"customer":{...},"threshold":"1000.00","total":"1049.00","currency"}
- * revenue.daily_summary: {"date":"2026-03-22","timeZone":"Europe/Vienna","totals":[{"currency",
- *    "amount","count"}],"topCustomers":[{"id","name","amount","currency"}]}
- * endpoint.created / endpoint.pricing_changed: whatever the host application published. */
+ * Its data's fields, per type, are events/types.def's: destinations read them as
+ * ev->fields (struct event_data), never by their JSON names. */
 struct dest_event {
     const char *id;
     const char *type;
@@ -38,6 +28,8 @@ struct dest_event {
     const char *project_id;
     const json_t *data;
     const char *envelope; /* the JSON text above */
+    struct event_data fields; /* data read by events/ (events_read): destination_render()
+                               * fills it, destinations read it instead of data's keys */
 };
 
 /* The connector's config with its secrets decrypted, and the API base to use. */
@@ -116,6 +108,8 @@ int dest_event_summary(const struct dest_event *ev, struct buf *out);
 /* Whether the event is a "Send test" sample (data.test is true): every rendering says so,
  * in text ("[Test]") or, in structured payloads, with the data's test member. */
 bool dest_event_is_test(const struct dest_event *ev);
+/* The role of the event's party ("customer" or "supplier"), or NULL. */
+const char *dest_event_party_role(const struct dest_event *ev);
 /* Copies at most max_bytes of UTF-8 text, never cutting a character, adding "…" when cut. */
 int dest_text_truncate(const char *text, size_t max_bytes, struct buf *out);
 /* The config string `key`, or NULL. */

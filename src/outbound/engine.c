@@ -759,18 +759,19 @@ struct round_write {
 };
 
 /* The alert's data: which destination, why, and until when a pause lasts. */
-static json_t *alert_data(const struct health_note *h)
+/* The alert's data (destination.paused or destination.disabled), from its builder. */
+static char *alert_data(const struct health_note *h, struct error *err)
 {
-    json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:I}", "destinationId", h->who.id,
-                             "destinationType", h->who.slug, "name",
-                             h->who.name[0] ? h->who.name : h->who.slug, "reason", h->reason,
-                             "consecutiveFailures", (json_int_t)h->failures);
-    if (data && h->alert == ALERT_PAUSED) {
-        char until[CLOCK_RFC3339_LEN];
+    char until[CLOCK_RFC3339_LEN] = "";
+    if (h->alert == ALERT_PAUSED)
         clock_format_rfc3339(h->paused_until_ms, until);
-        json_object_set_new(data, "until", json_string(until));
-    }
-    return data;
+    struct event_data d = {.destination_id = h->who.id, .destination_type = h->who.slug,
+                           .name = h->who.name[0] ? h->who.name : h->who.slug,
+                           .reason = h->reason,
+                           .consecutive_failures = {.set = true, .value = h->failures},
+                           .until = until[0] ? until : NULL};
+    return h->alert == ALERT_PAUSED ? events_build_destination_paused(&d, err)
+                                    : events_build_destination_disabled(&d, err);
 }
 
 /* Writes what outcome i taught about its destination: its health (once per destination
@@ -797,7 +798,12 @@ static int record_health(struct engine *e, size_t i, struct store_tx *tx, struct
     if (store_destination_health(tx, &u, err) < 0)
         return -1;
     const char *changed = h->alert == ALERT_DISABLED ? "[\"isActive\"]" : "[\"status\"]";
-    return type ? events_emit_alert(tx, &h->who, type, alert_data(h), changed, err) : 0;
+    if (!type)
+        return 0;
+    char *data = alert_data(h, err);
+    int rc = events_emit_alert(tx, &h->who, type, data, changed, err);
+    free(data);
+    return rc;
 }
 
 static int write_round(void *ctx, struct store_tx *tx, struct error *err)

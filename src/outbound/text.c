@@ -12,24 +12,30 @@
 #include "core/money.h"
 #include "crypto/crypto.h"
 #include "core/clock.h"
+#include "events/events.h"
 #include "outbound/destination.h"
 
-static const char *data_str(const struct dest_event *ev, const char *key)
-{
-    return json_string_value(json_object_get(ev->data, key));
-}
-
+/* A party, customer or top customer (types.def's parts): name, else email. */
 static const char *party_name(const json_t *party)
 {
-    const char *name = json_string_value(json_object_get(party, "name"));
+    struct event_data p;
+    events_read(party, &p);
+    const char *name = p.name;
     if (!name || !*name)
-        name = json_string_value(json_object_get(party, "email"));
+        name = p.email;
     return name && *name ? name : NULL;
+}
+
+const char *dest_event_party_role(const struct dest_event *ev)
+{
+    struct event_data party;
+    events_read(ev->fields.party, &party);
+    return party.role;
 }
 
 bool dest_event_is_test(const struct dest_event *ev)
 {
-    return json_is_true(json_object_get(ev->data, "test"));
+    return ev->fields.test.set && ev->fields.test.value;
 }
 
 /* A payment.verified event says that a payment was genuine, not that it succeeded: its
@@ -38,10 +44,27 @@ static const char *verified_outcome(const struct dest_event *ev)
 {
     if (strcmp(ev->type, "payment.verified") != 0)
         return NULL;
-    const char *outcome = data_str(ev, "outcome");
+    const char *outcome = ev->fields.outcome;
     return outcome && (strcmp(outcome, "failed") == 0 || strcmp(outcome, "refunded") == 0)
                ? outcome
                : NULL;
+}
+
+/* A day's totals (types.def's part total): "99.00 EUR (1 payment), ...", or "no payments". */
+static int totals_text(const json_t *totals, struct buf *out)
+{
+    if (json_array_size(totals) == 0)
+        return buf_append_str(out, "no payments");
+    for (size_t i = 0; i < json_array_size(totals); i++) {
+        struct event_data day;
+        events_read(json_array_get(totals, i), &day);
+        long long count = (long long)day.count.value;
+        if (buf_printf(out, "%s%s %s (%lld payment%s)", i ? ", " : "",
+                       day.amount ? day.amount : "?", day.currency ? day.currency : "", count,
+                       count == 1 ? "" : "s") < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int dest_event_summary(const struct dest_event *ev, struct buf *out)
@@ -49,12 +72,12 @@ int dest_event_summary(const struct dest_event *ev, struct buf *out)
     /* A "Send test" message must never pass for a real one. */
     if (dest_event_is_test(ev) && buf_append_str(out, "[Test] ") < 0)
         return -1;
-    const char *amount = data_str(ev, "amount"), *currency = data_str(ev, "currency");
-    const char *provider = data_str(ev, "provider"), *number = data_str(ev, "invoiceNumber");
-    const json_t *party = json_object_get(ev->data, "party");
-    const json_t *customer = json_object_get(ev->data, "customer");
+    const char *amount = ev->fields.amount, *currency = ev->fields.currency;
+    const char *provider = ev->fields.provider, *number = ev->fields.invoice_number;
+    const json_t *party = ev->fields.party;
+    const json_t *customer = ev->fields.customer;
     const char *who = party_name(party ? party : customer);
-    bool revenue = strcmp(data_str(ev, "direction") ? data_str(ev, "direction") : "", "revenue") == 0;
+    bool revenue = strcmp(ev->fields.direction ? ev->fields.direction : "", "revenue") == 0;
     int rc = 0;
     if (strcmp(ev->type, "payment.settled") == 0 || strcmp(ev->type, "payment.verified") == 0 ||
         strcmp(ev->type, "payment.failed") == 0) {
@@ -71,44 +94,34 @@ int dest_event_summary(const struct dest_event *ev, struct buf *out)
         if (rc == 0 && (provider || number))
             rc = buf_printf(out, " (%s%s%s)", provider ? provider : "",
                             provider && number ? ", " : "", number ? number : "");
-        const char *reason = data_str(ev, "reason");
+        const char *reason = ev->fields.reason;
         if (rc == 0 && reason)
             rc = buf_printf(out, ": %s", reason);
     } else if (strcmp(ev->type, "customer.first_payment") == 0) {
         rc = buf_printf(out, "First payment from %s: %s %s", who ? who : "a new customer",
                         amount ? amount : "?", currency ? currency : "");
     } else if (strcmp(ev->type, "customer.milestone") == 0) {
-        const char *threshold = data_str(ev, "threshold"), *total = data_str(ev, "total");
+        const char *threshold = ev->fields.threshold, *total = ev->fields.total;
         rc = buf_printf(out, "%s passed %s %s in payments (total %s %s)", who ? who : "A customer",
                         threshold ? threshold : "?", currency ? currency : "",
                         total ? total : "?", currency ? currency : "");
     } else if (strcmp(ev->type, "revenue.daily_summary") == 0) {
-        const char *date = data_str(ev, "date");
+        const char *date = ev->fields.date;
         rc = buf_printf(out, "Daily revenue summary for %s:", date ? date : "yesterday");
-        size_t i;
-        json_t *t;
-        json_t *totals = json_object_get(ev->data, "totals");
-        if (json_array_size(totals) == 0 && rc == 0)
-            rc = buf_append_str(out, " no payments");
-        json_array_foreach(totals, i, t) {
-            long long count = (long long)json_integer_value(json_object_get(t, "count"));
-            const char *total = json_string_value(json_object_get(t, "amount"));
-            const char *code = json_string_value(json_object_get(t, "currency"));
-            if (rc == 0)
-                rc = buf_printf(out, "%s %s %s (%lld payment%s)", i ? "," : "",
-                                total ? total : "?", code ? code : "", count,
-                                count == 1 ? "" : "s");
-        }
+        if (rc == 0)
+            rc = buf_append_str(out, " ");
+        if (rc == 0)
+            rc = totals_text(ev->fields.totals, out);
     } else if (strcmp(ev->type, "destination.paused") == 0 ||
                strcmp(ev->type, "destination.disabled") == 0) {
-        const char *name = data_str(ev, "name"), *reason = data_str(ev, "reason");
-        const char *until = data_str(ev, "until");
+        const char *name = ev->fields.name, *reason = ev->fields.reason;
+        const char *until = ev->fields.until;
         rc = buf_printf(out, "Destination %s %s%s: %s", name ? name : "?",
                         until ? "paused until " : "turned off", until ? until : "",
                         reason ? reason : "no reason given");
     } else {
         rc = buf_printf(out, "Event %s", ev->type);
-        const char *name = data_str(ev, "name");
+        const char *name = ev->fields.name;
         if (rc == 0 && name)
             rc = buf_printf(out, ": %s", name);
     }
@@ -155,41 +168,27 @@ int dest_url(struct dest_request *out, const char *base, const char *path)
 
 /* ---- titles and facts for people -------------------------------------------------------- */
 
-/* Each type's title, and the same marked as a test (a "Send test" message). The outcome
- * of payment.verified has its own: a failed payment was verified, not paid. */
+/* Each type's title is in events/types.def, with the same marked as a test (a "Send test"
+ * message). The outcomes of payment.verified have their own: a failed payment was
+ * verified, not paid. */
 static const struct {
-    const char *type;
-    const char *outcome; /* payment.verified's outcome, or NULL */
+    const char *outcome;
     const char *title;
     const char *test_title;
-} titles[] = {
-    {"payment.verified", "failed", "Payment failed (verified)", "[Test] Payment failed (verified)"},
-    {"payment.verified", "refunded", "Refund verified", "[Test] Refund verified"},
-    {"payment.verified", NULL, "Payment verified", "[Test] Payment verified"},
-    {"payment.settled", NULL, "Payment settled", "[Test] Payment settled"},
-    {"payment.failed", NULL, "Payment failed", "[Test] Payment failed"},
-    {"customer.first_payment", NULL, "First payment", "[Test] First payment"},
-    {"customer.milestone", NULL, "Customer milestone", "[Test] Customer milestone"},
-    {"revenue.daily_summary", NULL, "Daily revenue summary", "[Test] Daily revenue summary"},
-    {"endpoint.created", NULL, "Endpoint created", "[Test] Endpoint created"},
-    {"endpoint.pricing_changed", NULL, "Endpoint pricing changed",
-     "[Test] Endpoint pricing changed"},
-    {"destination.paused", NULL, "Destination paused", "[Test] Destination paused"},
-    {"destination.disabled", NULL, "Destination turned off", "[Test] Destination turned off"},
+} verified_titles[] = {
+    {"failed", "Payment failed (verified)", "[Test] Payment failed (verified)"},
+    {"refunded", "Refund verified", "[Test] Refund verified"},
 };
 
 const char *dest_event_title(const struct dest_event *ev)
 {
     const char *outcome = verified_outcome(ev);
     bool test = dest_event_is_test(ev);
-    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++) {
-        if (strcmp(titles[i].type, ev->type) != 0)
-            continue;
-        if (titles[i].outcome && (!outcome || strcmp(titles[i].outcome, outcome) != 0))
-            continue;
-        return test ? titles[i].test_title : titles[i].title;
-    }
-    return ev->type;
+    for (size_t i = 0; outcome && i < sizeof verified_titles / sizeof verified_titles[0]; i++)
+        if (strcmp(verified_titles[i].outcome, outcome) == 0)
+            return test ? verified_titles[i].test_title : verified_titles[i].title;
+    const struct event_type *t = events_type_find(ev->type);
+    return !t ? ev->type : test ? t->test_title : t->title;
 }
 
 static bool type_is(const struct dest_event *ev, const char *type)
@@ -233,61 +232,54 @@ static int fact_money(struct dest_facts *f, const char *label, const char *amoun
 static const char *party_display(const json_t *party)
 {
     const char *name = party_name(party);
-    if (!name)
-        name = json_string_value(json_object_get(party, "id"));
+    if (!name) {
+        struct event_data p;
+        events_read(party, &p);
+        name = p.id;
+    }
     return name && *name ? name : NULL;
 }
 
 static int facts_payment(const struct dest_event *ev, struct dest_facts *f)
 {
-    const json_t *party = json_object_get(ev->data, "party");
-    const char *role = json_string_value(json_object_get(party, "role"));
-    const char *direction = data_str(ev, "direction");
+    const json_t *party = ev->fields.party;
+    const char *role = dest_event_party_role(ev);
+    const char *direction = ev->fields.direction;
     const char *label;
     if (role)
         label = strcmp(role, "supplier") == 0 ? "Supplier" : "Customer";
     else
         label = direction && strcmp(direction, "expense") == 0 ? "Supplier" : "Customer";
-    const char *invoice = data_str(ev, "invoiceNumber");
-    if (fact_money(f, "Amount", data_str(ev, "amount"), data_str(ev, "currency")) < 0 ||
+    const char *invoice = ev->fields.invoice_number;
+    if (fact_money(f, "Amount", ev->fields.amount, ev->fields.currency) < 0 ||
         fact_str(f, label, party_display(party)) < 0 ||
-        fact_str(f, "Invoice", invoice ? invoice : data_str(ev, "invoiceId")) < 0 ||
-        fact_str(f, "Provider", data_str(ev, "provider")) < 0 ||
-        fact_str(f, "Reference", data_str(ev, "externalId")) < 0 ||
+        fact_str(f, "Invoice", invoice ? invoice : ev->fields.invoice_id) < 0 ||
+        fact_str(f, "Provider", ev->fields.provider) < 0 ||
+        fact_str(f, "Reference", ev->fields.external_id) < 0 ||
         fact_str(f, "Outcome", verified_outcome(ev)) < 0 ||
-        fact_str(f, "Reason", data_str(ev, "reason")) < 0)
+        fact_str(f, "Reason", ev->fields.reason) < 0)
         return -1;
     return 0;
 }
 
 static int facts_daily_summary(const struct dest_event *ev, struct dest_facts *f)
 {
-    const char *date = data_str(ev, "date"), *zone = data_str(ev, "timeZone");
+    const char *date = ev->fields.date, *zone = ev->fields.time_zone;
     struct buf *b;
     if (date && (b = fact_new(f, "Date")) &&
         buf_printf(b, "%s%s%s%s", date, zone ? " (" : "", zone ? zone : "", zone ? ")" : "") < 0)
         return -1;
-    const json_t *totals = json_object_get(ev->data, "totals");
-    if ((b = fact_new(f, "Revenue"))) {
-        if (json_array_size(totals) == 0 && buf_append_str(b, "no payments") < 0)
-            return -1;
-        for (size_t i = 0; i < json_array_size(totals); i++) {
-            const json_t *t = json_array_get(totals, i);
-            long long count = (long long)json_integer_value(json_object_get(t, "count"));
-            const char *amount = json_string_value(json_object_get(t, "amount"));
-            const char *currency = json_string_value(json_object_get(t, "currency"));
-            if (buf_printf(b, "%s%s %s (%lld payment%s)", i ? ", " : "", amount ? amount : "?",
-                           currency ? currency : "", count, count == 1 ? "" : "s") < 0)
-                return -1;
-        }
-    }
-    const json_t *top = json_object_get(ev->data, "topCustomers");
+    const json_t *totals = ev->fields.totals;
+    if ((b = fact_new(f, "Revenue")) && totals_text(totals, b) < 0)
+        return -1;
+    const json_t *top = ev->fields.top_customers;
     if (json_array_size(top) > 0 && (b = fact_new(f, "Top customers"))) {
         for (size_t i = 0; i < json_array_size(top) && i < 5; i++) {
             const json_t *c = json_array_get(top, i);
             const char *who = party_display(c);
-            const char *amount = json_string_value(json_object_get(c, "amount"));
-            const char *currency = json_string_value(json_object_get(c, "currency"));
+            struct event_data top_customer;
+            events_read(c, &top_customer);
+            const char *amount = top_customer.amount, *currency = top_customer.currency;
             if (buf_printf(b, "%s%s (%s %s)", i ? ", " : "", who ? who : "?",
                            amount ? amount : "?", currency ? currency : "") < 0)
                 return -1;
@@ -325,23 +317,23 @@ int dest_event_facts(const struct dest_event *ev, struct dest_facts *out)
         out->label[i] = NULL;
         buf_init(&out->value[i], 1 << 16);
     }
-    const json_t *customer = json_object_get(ev->data, "customer");
-    const char *currency = data_str(ev, "currency");
+    const json_t *customer = ev->fields.customer;
+    const char *currency = ev->fields.currency;
     if (is_payment_event(ev))
         return facts_payment(ev, out);
     if (type_is(ev, "customer.first_payment")) {
-        const char *invoice = data_str(ev, "invoiceNumber");
+        const char *invoice = ev->fields.invoice_number;
         if (fact_str(out, "Customer", party_display(customer)) < 0 ||
-            fact_money(out, "Amount", data_str(ev, "amount"), currency) < 0 ||
-            fact_str(out, "Invoice", invoice ? invoice : data_str(ev, "invoiceId")) < 0 ||
-            fact_str(out, "Provider", data_str(ev, "provider")) < 0)
+            fact_money(out, "Amount", ev->fields.amount, currency) < 0 ||
+            fact_str(out, "Invoice", invoice ? invoice : ev->fields.invoice_id) < 0 ||
+            fact_str(out, "Provider", ev->fields.provider) < 0)
             return -1;
         return 0;
     }
     if (type_is(ev, "customer.milestone")) {
         if (fact_str(out, "Customer", party_display(customer)) < 0 ||
-            fact_money(out, "Threshold", data_str(ev, "threshold"), currency) < 0 ||
-            fact_money(out, "Total", data_str(ev, "total"), currency) < 0)
+            fact_money(out, "Threshold", ev->fields.threshold, currency) < 0 ||
+            fact_money(out, "Total", ev->fields.total, currency) < 0)
             return -1;
         return 0;
     }
@@ -400,7 +392,7 @@ void dest_event_time_text(const struct dest_event *ev, char out[DEST_TIME_TEXT_M
 
 int dest_event_date(const struct dest_event *ev, char out[DEST_DATE_LEN])
 {
-    const char *date = data_str(ev, "invoiceDate");
+    const char *date = ev->fields.invoice_date;
     int64_t ms;
     struct tm tm;
     if (date && strlen(date) == DEST_DATE_LEN - 1) {
@@ -423,10 +415,11 @@ int dest_event_date(const struct dest_event *ev, char out[DEST_DATE_LEN])
 
 const char *dest_event_subject_id(const struct dest_event *ev)
 {
-    static const char *const holders[] = {"party", "customer"};
+    const json_t *holders[] = {ev->fields.party, ev->fields.customer};
     for (size_t i = 0; i < sizeof holders / sizeof holders[0]; i++) {
-        const json_t *holder = json_object_get(ev->data, holders[i]);
-        const char *id = json_string_value(json_object_get(holder, "id"));
+        struct event_data holder;
+        events_read(holders[i], &holder);
+        const char *id = holder.id;
         if (id && *id)
             return id;
     }
@@ -435,14 +428,14 @@ const char *dest_event_subject_id(const struct dest_event *ev)
 
 json_t *dest_event_amount(const struct dest_event *ev)
 {
-    const char *currency = data_str(ev, "currency"), *text = data_str(ev, "amount");
-    const json_t *minor = json_object_get(ev->data, "amountMinor");
+    const char *currency = ev->fields.currency, *text = ev->fields.amount;
+    const struct event_int *minor = &ev->fields.amount_minor;
     struct money m;
     struct error err;
     if (!currency)
         return NULL;
-    if (json_is_integer(minor)) {
-        if (money_from_minor((int64_t)json_integer_value(minor), currency, &m, &err) < 0)
+    if (minor->set) {
+        if (money_from_minor((int64_t)minor->value, currency, &m, &err) < 0)
             return NULL;
     } else if (text) {
         if (money_parse_decimal(text, strlen(text), currency, &m, &err) < 0)
@@ -458,7 +451,7 @@ json_t *dest_event_amount(const struct dest_event *ev)
 
 bool dest_event_is_revenue(const struct dest_event *ev)
 {
-    const char *direction = data_str(ev, "direction");
+    const char *direction = ev->fields.direction;
     return type_is(ev, "payment.settled") && !(direction && strcmp(direction, "expense") == 0);
 }
 
@@ -471,10 +464,11 @@ json_t *dest_event_properties(const struct dest_event *ev)
         return NULL;
     json_object_foreach((json_t *)ev->data, key, value) {
         json_t *copy;
-        if (strcmp(key, "amountMinor") == 0 ||
-            ((strcmp(key, "party") == 0 || strcmp(key, "customer") == 0) && json_is_object(value)))
+        /* the amount as a number instead of its minor units; no nested people */
+        if (strcmp(key, events_field_name(EVENT_F_amount_minor)) == 0 ||
+            ((value == ev->fields.party || value == ev->fields.customer) && json_is_object(value)))
             continue;
-        copy = strcmp(key, "amount") == 0 ? dest_event_amount(ev) : NULL;
+        copy = strcmp(key, events_field_name(EVENT_F_amount)) == 0 ? dest_event_amount(ev) : NULL;
         if (!copy)
             copy = json_deep_copy(value); /* never share: ev->data is read by other threads */
         if (!copy || json_object_set_new(props, key, copy) < 0) {

@@ -417,58 +417,69 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     return 0;
 }
 
-/* The job's events go into the outbox through these: they count the deliveries written. */
+/* The job's events go into the outbox through these (events_publish): they count the
+ * deliveries written. */
 static int emit_text(struct booking_ctx *b, struct store_tx *tx, const char *const *types,
                      size_t n_types, const char *data_json, struct error *err)
 {
+    struct event_record evs[2] = {0};
     int fanned = 0;
-    if (events_emit_text(tx, b->install.tenant_id, types, n_types, data_json, &fanned, err) < 0)
+    if (n_types > sizeof evs / sizeof evs[0])
+        return error_set(err, ERR_INTERNAL, "too many events at once");
+    for (size_t i = 0; i < n_types; i++) {
+        evs[i].data = data_json;
+        snprintf(evs[i].tenant_id, sizeof evs[i].tenant_id, "%s", b->install.tenant_id);
+        snprintf(evs[i].type, sizeof evs[i].type, "%s", types[i]);
+    }
+    if (events_publish(tx, evs, n_types, &fanned, err) < 0)
         return -1;
     b->deliveries += fanned;
     return 0;
 }
 
-static int emit(struct booking_ctx *b, struct store_tx *tx, const char *type, json_t *data,
+/* data: the event's JSON text from its builder (taken; NULL when the builder failed). */
+static int emit(struct booking_ctx *b, struct store_tx *tx, const char *type, char *data,
                 struct error *err)
 {
-    char id[CRYPTO_ID_MAX];
-    int fanned = 0;
-    if (events_emit(tx, b->install.tenant_id, type, data, id, &fanned, err) < 0)
+    if (!data)
         return -1;
-    b->deliveries += fanned;
-    return 0;
+    int rc = emit_text(b, tx, &type, 1, data, err);
+    free(data);
+    return rc;
 }
 
-/* The payment's data for payment.* events (see outbound/destination.h). */
-static json_t *payment_data(const struct booking_ctx *b, const struct payment *p,
-                            const struct invoice *inv, bool booked)
+/* A payment's data for one of the payment.* events, built by that type's builder (see
+ * events/types.def); the counterparty when it was booked. NULL with err when it cannot be
+ * built. */
+static char *payment_data(const struct booking_ctx *b, const struct payment *p,
+                          const struct invoice *inv, bool booked,
+                          char *(*build)(const struct event_data *d, struct error *err),
+                          struct error *err)
 {
     char amount[MONEY_TEXT_MAX];
     money_format(&p->amount, amount);
     bool expense = b->direction == LEDGER_EXPENSE;
     const char *name = expense ? p->merchant_name : p->customer_name;
     const char *email = expense ? p->merchant_email : p->customer_email;
-    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "provider",
-                          b->provider->slug, "event", p->event, "externalId", p->external_id,
-                          "amount", amount, "currency", p->amount.currency, "amountMinor",
-                          (json_int_t)p->amount.minor, "invoiceNumber", p->invoice_number,
-                          "invoiceDate", p->date, "direction", expense ? "expense" : "revenue");
     /* payment.verified comes for every verified payment: the outcome says which it was. */
     static const char *const outcomes[] = {[PAYMENT_SETTLED] = "settled",
                                            [PAYMENT_FAILED] = "failed",
                                            [PAYMENT_REFUNDED] = "refunded",
                                            [PAYMENT_IGNORED] = "ignored"};
-    if (d)
-        json_object_set_new(d, "outcome", json_string(outcomes[p->kind]));
-    if (d && p->kind == PAYMENT_FAILED)
-        json_object_set_new(d, "reason", json_string(p->event));
-    if (d && booked) {
-        json_object_set_new(d, "invoiceId", json_string(inv->id));
-        json_object_set_new(d, "party", json_pack("{s:s, s:s, s:s, s:s}", "id", inv->party_id,
-                                                  "name", name, "email", email, "role",
-                                                  expense ? "supplier" : "customer"));
-    }
-    return d;
+    struct event_data who = {.id = inv->party_id, .name = name, .email = email,
+                             .role = expense ? "supplier" : "customer"};
+    json_t *party = booked ? events_part_party(&who, err) : NULL;
+    struct event_data d = {
+        .provider = b->provider->slug, .event = p->event, .external_id = p->external_id,
+        .amount = amount, .currency = p->amount.currency,
+        .amount_minor = {.set = true, .value = p->amount.minor},
+        .invoice_number = p->invoice_number, .invoice_date = p->date,
+        .direction = expense ? "expense" : "revenue", .outcome = outcomes[p->kind],
+        .reason = p->kind == PAYMENT_FAILED ? p->event : NULL,
+        .invoice_id = booked ? inv->id : NULL, .party = party};
+    char *text = build(&d, err);
+    json_decref(party);
+    return text;
 }
 
 static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
@@ -482,25 +493,22 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
                        const struct invoice *inv, bool booked, struct error *err)
 {
     if (p->kind == PAYMENT_SETTLED && booked) {
-        /* Both events carry the same data: made and written out once. */
-        json_t *data = payment_data(b, p, inv, true);
-        char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
-        json_decref(data);
-        int rc = text ? 0
-                      : error_set(err, ERR_INTERNAL, "cannot build the payment's event data as "
-                                                     "JSON (text not UTF-8, or no memory)");
+        /* Both events carry the same data (a settled payment has no reason, the one field
+         * of payment.verified that payment.settled lacks): made and written out once. */
+        char *text = payment_data(b, p, inv, true, events_build_payment_settled, err);
         static const char *const types[] = {"payment.verified", "payment.settled"};
-        if (rc == 0)
-            rc = emit_text(b, tx, types, 2, text, err);
+        int rc = text ? emit_text(b, tx, types, 2, text, err) : -1;
         free(text);
         if (rc < 0 || b->direction != LEDGER_REVENUE)
             return rc;
         return emit_customer_events(b, tx, p, inv, err);
     }
-    if (emit(b, tx, "payment.verified", payment_data(b, p, inv, booked), err) < 0)
+    if (emit(b, tx, "payment.verified",
+             payment_data(b, p, inv, booked, events_build_payment_verified, err), err) < 0)
         return -1;
     if (p->kind == PAYMENT_FAILED)
-        return emit(b, tx, "payment.failed", payment_data(b, p, inv, false), err);
+        return emit(b, tx, "payment.failed",
+                    payment_data(b, p, inv, false, events_build_payment_failed, err), err);
     return 0;
 }
 
@@ -515,14 +523,15 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
         return -1;
     char amount[MONEY_TEXT_MAX];
     money_format(&p->amount, amount);
-    json_t *customer = json_pack("{s:s, s:s, s:s}", "id", inv->party_id, "name", p->customer_name,
-                                 "email", p->customer_email);
+    struct event_data who = {.id = inv->party_id, .name = p->customer_name,
+                             .email = p->customer_email};
+    json_t *customer = events_part_customer(&who, err);
+    struct event_data first = {.customer = customer, .amount = amount,
+                               .currency = inv->currency,
+                               .amount_minor = {.set = true, .value = inv->total_gross_minor},
+                               .invoice_id = inv->id, .provider = b->provider->slug};
     if (count == 1 &&
-        emit(b, tx, "customer.first_payment",
-             json_pack("{s:O, s:s, s:s, s:I, s:s, s:s}", "customer", customer, "amount", amount,
-                       "currency", inv->currency, "amountMinor",
-                       (json_int_t)inv->total_gross_minor, "invoiceId", inv->id, "provider",
-                       b->provider->slug),
+        emit(b, tx, "customer.first_payment", events_build_customer_first_payment(&first, err),
              err) < 0)
         goto fail;
     size_t n = b->settings.n_milestones;
@@ -540,10 +549,10 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
             memcpy(mtotal.currency, inv->currency, 4);
             money_format(&mt, ts);
             money_format(&mtotal, tot);
+            struct event_data milestone = {.customer = customer, .threshold = ts, .total = tot,
+                                           .currency = inv->currency};
             if (emit(b, tx, "customer.milestone",
-                     json_pack("{s:O, s:s, s:s, s:s}", "customer", customer, "threshold", ts,
-                               "total", tot, "currency", inv->currency),
-                     err) < 0)
+                     events_build_customer_milestone(&milestone, err), err) < 0)
                 goto fail;
         }
     }

@@ -27,17 +27,20 @@ struct event_record {
     char alert_of[CRYPTO_ID_MAX];
 };
 
-/* Writes ev into the outbox inside tx: the event row and one pending delivery for every
- * active destination of its project (of every project of the tenant when project_id is
- * "") whose eventTypes list the type or "*" (an alert: the type itself, and never the
- * destination alert_of). tenant_id, type and data must be set; id and created_at are made when empty
- * (a caller that answers with the envelope makes them first). *fanned (optional) receives
- * the number of deliveries. */
-int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned,
-                       struct error *err);
-/* The same for n events of one tenant, its destinations read once; *fanned sums them. */
-int store_events_insert(struct store_tx *tx, struct event_record *evs, size_t n, int *fanned,
-                        struct error *err);
+/* The outbox's rows, for events_publish() alone (events/ decides who takes what). The
+ * active destinations an event of the tenant may go to: those of project_id (of every
+ * project when NULL or ""), never except_id (an alert's subject); fn receives each one's
+ * id and stored eventTypes JSON text. */
+int store_event_destinations(struct store_tx *tx, const char *tenant_id, const char *project_id,
+                             const char *except_id,
+                             int (*fn)(void *ctx, const char *id, const char *event_types),
+                             void *ctx, struct error *err);
+/* The event's row, id and created_at set by the caller. */
+int store_event_row_insert(struct store_tx *tx, const struct event_record *ev,
+                           struct error *err);
+/* One pending delivery of ev to a destination, due at due_ms. */
+int store_delivery_insert(struct store_tx *tx, const struct event_record *ev,
+                          const char *connector_id, int64_t due_ms, struct error *err);
 
 /* Newest first; before_id "" or NULL for the first page. The events of one project: those
  * published to it and those of every project (bookings, summaries). */

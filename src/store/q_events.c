@@ -1,8 +1,8 @@
 /* store/q_events.c - events, the delivery outbox, attempts and the daily-summary claim.
  *
  * An event and its deliveries are written in one transaction (the outbox), so no event is
- * lost between its commit and its send. Subscriptions are matched in C over the stored
- * eventTypes list, which keeps the SQL portable. */
+ * lost between its commit and its send. The store lists the destinations and writes the
+ * rows; which destination takes which event is events/'s decision (events_publish). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,135 +12,61 @@
 #include "store/outbox.h"
 #include "store/store_int.h"
 
-struct target_list {
-    char (*ids)[CRYPTO_ID_MAX];
-    char **types; /* each destination's eventTypes, as stored */
-    size_t n, cap;
-    int failed;
+struct store_destination_cb {
+    int (*fn)(void *ctx, const char *id, const char *event_types);
+    void *ctx;
 };
 
-/* Whether a stored eventTypes list takes type. The list was validated when it was written
- * (a JSON array of known type names and "*", none of which holds a quote or backslash),
- * so finding the quoted name is exact and spares parsing it for every event. An alert is
- * taken only by a list that names it: "*" means the business events. */
-static bool subscribed(const char *event_types, const char *type, bool alert)
+/* One row per active destination: its id and its stored eventTypes text. Whether it takes
+ * an event is the events module's decision (events_subscription_matches), not the store's. */
+static int destination_row(void *ctx, const struct store_row *row)
 {
-    if (!event_types)
-        return false;
-    if (!alert && strstr(event_types, "\"*\""))
-        return true;
-    size_t n = strlen(type);
-    for (const char *at = strchr(event_types, '"'); at; at = strchr(at + 1, '"'))
-        if (strncmp(at + 1, type, n) == 0 && at[1 + n] == '"')
-            return true;
-    return false;
+    struct store_destination_cb *cb = ctx;
+    return cb->fn(cb->ctx, store_row_text(row, 0), store_row_text(row, 1));
 }
 
-static int collect_target(void *ctx, const struct store_row *row)
+int store_event_destinations(struct store_tx *tx, const char *tenant_id, const char *project_id,
+                             const char *except_id,
+                             int (*fn)(void *ctx, const char *id, const char *event_types),
+                             void *ctx, struct error *err)
 {
-    struct target_list *l = ctx;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        void *ids = realloc(l->ids, cap * sizeof *l->ids);
-        if (ids)
-            l->ids = ids;
-        void *types = ids ? realloc(l->types, cap * sizeof *l->types) : NULL;
-        if (!types) {
-            l->failed = 1;
-            return 1;
-        }
-        l->types = types;
-        l->cap = cap;
-    }
-    if (!(l->types[l->n] = strdup(store_row_text(row, 1)))) {
-        l->failed = 1;
-        return 1;
-    }
-    store_row_copy(row, 0, l->ids[l->n++], CRYPTO_ID_MAX);
-    return 0;
+    struct store_destination_cb cb = {.fn = fn, .ctx = ctx};
+    struct store_param q[] = {P_TEXT(tenant_id),
+                              P_TEXT(project_id && project_id[0] ? project_id : NULL),
+                              P_TEXT(except_id && except_id[0] ? except_id : NULL)};
+    return store_tx_query(tx,
+                          "SELECT id, event_types FROM connector_installs WHERE tenant_id = $1 "
+                          "AND is_destination = 1 AND is_active = 1 "
+                          "AND ($2 IS NULL OR project_id = $2) AND ($3 IS NULL OR id <> $3)",
+                          q, N_PARAMS(q), destination_row, &cb, NULL, err);
 }
 
-int store_events_insert(struct store_tx *tx, struct event_record *evs, size_t n, int *fanned,
-                        struct error *err)
+int store_event_row_insert(struct store_tx *tx, const struct event_record *ev,
+                           struct error *err)
 {
-    int64_t now_ms = clock_now_ms();
-    struct target_list targets = {0};
-    int rc = -1;
-    if (fanned)
-        *fanned = 0;
-    if (n == 0)
-        return 0;
-    /* The active destinations of the events' project (of every project of the tenant when
-     * the events have none), read once for all the events; never the one an alert is about. */
-    struct store_param q[] = {P_TEXT(evs[0].tenant_id),
-                              P_TEXT(evs[0].project_id[0] ? evs[0].project_id : NULL),
-                              P_TEXT(evs[0].alert_of[0] ? evs[0].alert_of : NULL)};
-    if (store_tx_query(tx,
-                       "SELECT id, event_types FROM connector_installs WHERE tenant_id = $1 "
-                       "AND is_destination = 1 AND is_active = 1 "
-                       "AND ($2 IS NULL OR project_id = $2) AND ($3 IS NULL OR id <> $3)",
-                       q, N_PARAMS(q), collect_target, &targets, NULL, err) < 0)
-        goto out;
-    if (targets.failed) {
-        error_set(err, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    for (size_t e = 0; e < n; e++) {
-        struct event_record *ev = &evs[e];
-        if (strcmp(ev->tenant_id, evs[0].tenant_id) != 0 ||
-            strcmp(ev->project_id, evs[0].project_id) != 0 ||
-            strcmp(ev->alert_of, evs[0].alert_of) != 0) {
-            error_set(err, ERR_INTERNAL, "events of one insert must share their project");
-            goto out;
-        }
-        if (!ev->created_at[0])
-            clock_format_rfc3339(now_ms, ev->created_at);
-        if (!ev->id[0] && crypto_id_new("evt_", ev->id) < 0) {
-            error_set(err, ERR_INTERNAL, "no randomness available");
-            goto out;
-        }
-        struct store_param row[] = {P_TEXT(ev->id), P_TEXT(ev->tenant_id), P_TEXT(ev->type),
-                                    P_TEXT(ev->data), P_TEXT(ev->created_at),
-                                    P_TEXT(ev->project_id[0] ? ev->project_id : NULL)};
-        if (store_tx_query(tx,
-                           "INSERT INTO events (id, tenant_id, type, data, created_at, "
-                           "project_id) VALUES ($1, $2, $3, $4, $5, $6)",
-                           row, N_PARAMS(row), NULL, NULL, NULL, err) < 0)
-            goto out;
-        for (size_t i = 0; i < targets.n; i++) {
-            if (!subscribed(targets.types[i], ev->type, ev->alert_of[0] != '\0'))
-                continue;
-            char id[CRYPTO_ID_MAX];
-            if (crypto_id_new("dlv_", id) < 0) {
-                error_set(err, ERR_INTERNAL, "no randomness available");
-                goto out;
-            }
-            struct store_param d[] = {P_TEXT(id),   P_TEXT(ev->tenant_id), P_TEXT(ev->id),
-                                      P_TEXT(targets.ids[i]), P_TEXT(ev->type), P_INT(now_ms),
-                                      P_TEXT(ev->created_at)};
-            if (store_tx_query(tx,
-                               "INSERT INTO deliveries (id, tenant_id, event_id, connector_id, "
-                               "event_type, status, next_attempt_ms, created_at, updated_at) "
-                               "VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)",
-                               d, N_PARAMS(d), NULL, NULL, NULL, err) < 0)
-                goto out;
-            if (fanned)
-                (*fanned)++;
-        }
-    }
-    rc = 0;
-out:
-    for (size_t i = 0; i < targets.n; i++)
-        free(targets.types[i]);
-    free(targets.types);
-    free(targets.ids);
-    return rc;
+    struct store_param row[] = {P_TEXT(ev->id), P_TEXT(ev->tenant_id), P_TEXT(ev->type),
+                                P_TEXT(ev->data), P_TEXT(ev->created_at),
+                                P_TEXT(ev->project_id[0] ? ev->project_id : NULL)};
+    return store_tx_query(tx,
+                          "INSERT INTO events (id, tenant_id, type, data, created_at, "
+                          "project_id) VALUES ($1, $2, $3, $4, $5, $6)",
+                          row, N_PARAMS(row), NULL, NULL, NULL, err);
 }
 
-int store_event_insert(struct store_tx *tx, struct event_record *ev, int *fanned,
-                       struct error *err)
+int store_delivery_insert(struct store_tx *tx, const struct event_record *ev,
+                          const char *connector_id, int64_t due_ms, struct error *err)
 {
-    return store_events_insert(tx, ev, 1, fanned, err);
+    char id[CRYPTO_ID_MAX];
+    if (crypto_id_new("dlv_", id) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    struct store_param d[] = {P_TEXT(id),           P_TEXT(ev->tenant_id), P_TEXT(ev->id),
+                              P_TEXT(connector_id), P_TEXT(ev->type),      P_INT(due_ms),
+                              P_TEXT(ev->created_at)};
+    return store_tx_query(tx,
+                          "INSERT INTO deliveries (id, tenant_id, event_id, connector_id, "
+                          "event_type, status, next_attempt_ms, created_at, updated_at) "
+                          "VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)",
+                          d, N_PARAMS(d), NULL, NULL, NULL, err);
 }
 
 struct event_ctx {

@@ -29,16 +29,15 @@
 
 static json_t *bigquery_row(const struct dest_event *ev)
 {
-    const json_t *data = ev->data;
-    const char *payment = json_string_value(json_object_get(data, "externalId"));
-    const json_t *minor = json_object_get(data, "amountMinor");
+    const char *payment = ev->fields.external_id;
+    const struct event_int *minor = &ev->fields.amount_minor;
     /* json_pack takes the reference of amount_minor (or skips it when NULL) */
     return json_pack("{s:s, s:s, s:s*, s:s*, s:s*, s:o*, s:s*, s:s, s:s}", "event_id", ev->id,
                      "event_type", ev->type, "payment_id", payment && *payment ? payment : NULL,
                      "customer_id", dest_event_subject_id(ev), "amount",
-                     json_string_value(json_object_get(data, "amount")), "amount_minor",
-                     json_is_integer(minor) ? json_integer(json_integer_value(minor)) : NULL,
-                     "currency", json_string_value(json_object_get(data, "currency")),
+                     ev->fields.amount, "amount_minor",
+                     minor->set ? json_integer(minor->value) : NULL,
+                     "currency", ev->fields.currency,
                      "occurred_at", ev->created_at, "payload", ev->envelope);
 }
 

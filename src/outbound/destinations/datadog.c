@@ -123,14 +123,13 @@ static int datadog_tag(json_t *tags, const char *name, const char *value, bool l
 
 static json_t *datadog_tags(const struct dest_event *ev)
 {
-    const json_t *party = json_object_get(ev->data, "party");
-    const char *role = json_string_value(json_object_get(party, "role"));
+    const char *role = dest_event_party_role(ev);
     json_t *tags = json_array();
     if (!tags ||
         datadog_tag(tags, "event_type", ev->type, false) < 0 ||
-        datadog_tag(tags, "currency", json_string_value(json_object_get(ev->data, "currency")),
+        datadog_tag(tags, "currency", ev->fields.currency,
                     true) < 0 ||
-        datadog_tag(tags, "provider", json_string_value(json_object_get(ev->data, "provider")),
+        datadog_tag(tags, "provider", ev->fields.provider,
                     false) < 0 ||
         datadog_tag(tags, role && strcmp(role, "supplier") == 0 ? "supplier_id" : "customer_id",
                     dest_event_subject_id(ev), false) < 0) {
@@ -148,7 +147,7 @@ static int datadog_render(const struct dest_event *ev, const struct dest_config 
     const char *base = dest_config_str(cfg, "apiBaseUrl");
     if (!base && cfg->api_base_url && strcmp(cfg->api_base_url, DATADOG_DEFAULT_BASE) != 0)
         base = cfg->api_base_url;
-    const char *aggregation = json_string_value(json_object_get(ev->data, "externalId"));
+    const char *aggregation = ev->fields.external_id;
     if (!aggregation || !*aggregation)
         aggregation = dest_event_subject_id(ev);
     if (aggregation && strlen(aggregation) > DATADOG_AGGREGATION_KEY_MAX)

@@ -80,9 +80,10 @@ static int ga4_data_params(const struct dest_event *ev, json_t *params)
         json_t *copy = NULL;
         if (json_object_size(params) >= GA4_PARAMS_MAX)
             break;
-        if (strcmp(key, "amount") == 0 || strcmp(key, "amountMinor") == 0 ||
-            strcmp(key, "currency") == 0)
-            continue;
+        if (strcmp(key, events_field_name(EVENT_F_amount)) == 0 ||
+            strcmp(key, events_field_name(EVENT_F_amount_minor)) == 0 ||
+            strcmp(key, events_field_name(EVENT_F_currency)) == 0)
+            continue; /* sent as GA4's own value and currency */
         ga4_name(key, name);
         if (json_object_get(params, name))
             continue;
@@ -108,7 +109,7 @@ static int ga4_data_params(const struct dest_event *ev, json_t *params)
 static json_t *ga4_event(const struct dest_event *ev)
 {
     json_t *amount = dest_event_amount(ev);
-    const char *currency = json_string_value(json_object_get(ev->data, "currency"));
+    const char *currency = ev->fields.currency;
     json_t *params = json_object(), *event = NULL;
     char name[GA4_NAME_MAX + 1];
     if (!params)
@@ -120,9 +121,9 @@ static json_t *ga4_event(const struct dest_event *ev)
          json_object_set(params, purchase ? "value" : "amount", amount) < 0))
         goto out;
     if (purchase) {
-        const char *tx = json_string_value(json_object_get(ev->data, "externalId"));
+        const char *tx = ev->fields.external_id;
         if (!tx)
-            tx = json_string_value(json_object_get(ev->data, "invoiceId"));
+            tx = ev->fields.invoice_id;
         if (json_object_set_new(params, "transaction_id", json_string(tx ? tx : ev->id)) < 0 ||
             json_object_set_new(params, "items",
                                 json_pack("[{s:s, s:s, s:O, s:i}]", "item_id", "payment",

@@ -59,12 +59,11 @@ out:
 
 static json_t *hubspot_deal(const struct dest_event *ev)
 {
-    const json_t *data = ev->data;
-    const char *payment = json_string_value(json_object_get(data, "externalId"));
-    const char *amount = json_string_value(json_object_get(data, "amount"));
-    const char *currency = json_string_value(json_object_get(data, "currency"));
+    const char *payment = ev->fields.external_id;
+    const char *amount = ev->fields.amount;
+    const char *currency = ev->fields.currency;
     if (!payment || !*payment)
-        payment = json_string_value(json_object_get(data, "invoiceId"));
+        payment = ev->fields.invoice_id;
     if (!payment || !*payment)
         payment = ev->id;
     struct buf name;

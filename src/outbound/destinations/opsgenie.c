@@ -112,8 +112,7 @@ static json_t *opsgenie_tags(const struct dest_event *ev)
 static int opsgenie_entity(const struct dest_event *ev, struct buf *out)
 {
     const char *id = dest_event_subject_id(ev);
-    const json_t *party = json_object_get(ev->data, "party");
-    const char *role = json_string_value(json_object_get(party, "role"));
+    const char *role = dest_event_party_role(ev);
     bool supplier = role && strcmp(role, "supplier") == 0;
     if (!id)
         return 0;
@@ -123,7 +122,7 @@ static int opsgenie_entity(const struct dest_event *ev, struct buf *out)
 
 static int opsgenie_alias(const struct dest_event *ev, bool failure, struct buf *out)
 {
-    const char *payment = json_string_value(json_object_get(ev->data, "externalId"));
+    const char *payment = ev->fields.external_id;
     char hashed[DEST_KEY_HASH_MAX];
     if (failure && payment && *payment &&
         strlen("payment:") + strlen(payment) <= OPSGENIE_ALIAS_MAX)

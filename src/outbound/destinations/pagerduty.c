@@ -49,7 +49,7 @@ static json_t *pagerduty_details(const struct dest_event *ev)
 /* "payment:<externalId>", or the event id when the payment has no id or it is too long */
 static int pagerduty_dedup_key(const struct dest_event *ev, struct buf *out)
 {
-    const char *payment = json_string_value(json_object_get(ev->data, "externalId"));
+    const char *payment = ev->fields.external_id;
     char hashed[DEST_KEY_HASH_MAX];
     if (payment && *payment && strlen("payment:") + strlen(payment) <= PAGERDUTY_DEDUP_KEY_MAX)
         return buf_printf(out, "payment:%s", payment);
@@ -60,7 +60,7 @@ static int pagerduty_render(const struct dest_event *ev, const struct dest_confi
                             struct dest_request *out, struct error *err)
 {
     const char *routing_key = dest_config_str(cfg, "routingKey");
-    const char *provider = json_string_value(json_object_get(ev->data, "provider"));
+    const char *provider = ev->fields.provider;
     bool alert = strcmp(ev->type, "payment.failed") == 0;
     struct buf summary, text, dedup_key;
     json_t *details = NULL, *payload = NULL, *body = NULL;

@@ -39,9 +39,8 @@
 #define QUICKBOOKS_NOTE_MAX 2000 /* an Attachable's Note */
 #define QUICKBOOKS_SERVICES_ITEM "1"
 
-static const char *quickbooks_str(const struct dest_event *ev, const char *key)
+static const char *quickbooks_str(const char *v)
 {
-    const char *v = json_string_value(json_object_get(ev->data, key));
     return v && *v ? v : NULL;
 }
 
@@ -60,8 +59,8 @@ static int quickbooks_path(const struct dest_event *ev, const char *realm, const
 static json_t *quickbooks_sales_receipt(const struct dest_event *ev, const char *date,
                                         json_t *amount, const char *summary)
 {
-    const char *payment = quickbooks_str(ev, "externalId");
-    const char *number = quickbooks_str(ev, "invoiceNumber");
+    const char *payment = quickbooks_str(ev->fields.external_id);
+    const char *number = quickbooks_str(ev->fields.invoice_number);
     const char *doc_number = payment && strlen(payment) <= QUICKBOOKS_DOC_NUMBER_MAX ? payment
                              : number && strlen(number) <= QUICKBOOKS_DOC_NUMBER_MAX ? number
                                                                                      : NULL;
@@ -80,7 +79,7 @@ static json_t *quickbooks_sales_receipt(const struct dest_event *ev, const char 
     receipt = json_pack("{s:s, s:s*, s:s, s:{s:s}, s:[{s:O, s:s, s:s, s:{s:{s:s}, s:i, s:O}}]}",
                         "TxnDate", date, "DocNumber", doc_number, "PrivateNote",
                         private_note.data, "CurrencyRef", "value",
-                        quickbooks_str(ev, "currency"), "Line", "Amount", amount, "DetailType",
+                        quickbooks_str(ev->fields.currency), "Line", "Amount", amount, "DetailType",
                         "SalesItemLineDetail", "Description", description.data,
                         "SalesItemLineDetail", "ItemRef", "value", QUICKBOOKS_SERVICES_ITEM,
                         "Qty", 1, "UnitPrice", amount);
@@ -112,7 +111,7 @@ static int quickbooks_render(const struct dest_event *ev, const struct dest_conf
     const char *token = dest_config_str(cfg, "accessToken");
     const char *realm = dest_config_str(cfg, "realmId");
     json_t *amount = dest_event_amount(ev), *body = NULL;
-    bool receipt = dest_event_is_revenue(ev) && amount && quickbooks_str(ev, "currency");
+    bool receipt = dest_event_is_revenue(ev) && amount && quickbooks_str(ev->fields.currency);
     struct buf summary, path, auth;
     char date[DEST_DATE_LEN];
     int rc = -1;

@@ -60,13 +60,12 @@ static const char *salesforce_text(const char *value)
 
 static json_t *salesforce_record(const struct dest_event *ev, const char *name)
 {
-    const json_t *data = ev->data;
-    const char *currency = json_string_value(json_object_get(data, "currency"));
+    const char *currency = ev->fields.currency;
     char occurred[SALESFORCE_TIME_MAX];
     salesforce_time(ev, occurred);
     json_t *record = json_pack(
         "{s:s, s:s, s:s*, s:s*, s:s*, s:s*}", "Name", name, "Event_Type__c", ev->type,
-        "Payment_Id__c", salesforce_text(json_string_value(json_object_get(data, "externalId"))),
+        "Payment_Id__c", salesforce_text(ev->fields.external_id),
         "Customer_Id__c", salesforce_text(dest_event_subject_id(ev)), "Currency__c",
         currency && strlen(currency) == 3 ? currency : NULL, "Occurred_At__c",
         *occurred ? occurred : NULL);

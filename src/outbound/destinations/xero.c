@@ -42,28 +42,28 @@
 #define XERO_REVENUE_ACCOUNT_CODE "200"
 #define XERO_EXPENSE_ACCOUNT_CODE "429"
 
-static const char *xero_str(const json_t *object, const char *key)
+static const char *xero_text(const char *v)
 {
-    const char *v = json_string_value(json_object_get(object, key));
     return v && *v ? v : NULL;
 }
 
 /* The party's name, else email, else id: Xero needs a contact. */
 static const char *xero_contact(const struct dest_event *ev)
 {
-    const json_t *party = json_object_get(ev->data, "party");
-    const char *name = xero_str(party, "name");
+    struct event_data party;
+    events_read(ev->fields.party, &party);
+    const char *name = xero_text(party.name);
     if (!name)
-        name = xero_str(party, "email");
-    return name ? name : xero_str(party, "id");
+        name = xero_text(party.email);
+    return name ? name : xero_text(party.id);
 }
 
 static json_t *xero_transaction(const struct dest_event *ev, const char *date, json_t *amount)
 {
-    const char *direction = xero_str(ev->data, "direction");
+    const char *direction = xero_text(ev->fields.direction);
     bool spend = direction && strcmp(direction, "expense") == 0;
-    const char *payment = xero_str(ev->data, "externalId");
-    const char *number = xero_str(ev->data, "invoiceNumber");
+    const char *payment = xero_text(ev->fields.external_id);
+    const char *number = xero_text(ev->fields.invoice_number);
     const char *contact = xero_contact(ev);
     struct buf reference, name, line, description;
     json_t *body = NULL;
@@ -83,7 +83,7 @@ static json_t *xero_transaction(const struct dest_event *ev, const char *date, j
                      "BankTransactions", "Type", spend ? "SPEND" : "RECEIVE", "Status",
                      "AUTHORISED", "Date", date, "Reference", reference.data, "Contact", "Name",
                      name.data, "BankAccount", "Code", XERO_BANK_ACCOUNT_CODE, "CurrencyCode",
-                     xero_str(ev->data, "currency"), "LineAmountTypes", "Inclusive",
+                     xero_text(ev->fields.currency), "LineAmountTypes", "Inclusive",
                      "LineItems", "Description", description.data, "Quantity", 1, "UnitAmount",
                      amount, "AccountCode",
                      spend ? XERO_EXPENSE_ACCOUNT_CODE : XERO_REVENUE_ACCOUNT_CODE);
@@ -118,7 +118,7 @@ static int xero_render(const struct dest_event *ev, const struct dest_config *cf
                   "xero books settled payments only; %s has nothing to book", ev->type);
         goto out;
     }
-    if (!(amount = dest_event_amount(ev)) || !xero_str(ev->data, "currency") ||
+    if (!(amount = dest_event_amount(ev)) || !xero_text(ev->fields.currency) ||
         dest_event_date(ev, date) < 0) {
         error_set(err, ERR_VALIDATION, "the payment has no amount, currency or date");
         goto out;
