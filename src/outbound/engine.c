@@ -11,7 +11,8 @@
  * last success and failure) is written with the round's answers, so the API shows it; a
  * destination the breaker pauses or disables raises destination.paused / .disabled in the
  * same transaction, with an audit record. Each attempt keeps the request it sent, its
- * secrets masked. */
+ * secrets masked. The breaker's transitions (breaker.c) and the retry schedule (retry.c)
+ * are pure files of their own; this one sends, records, logs and counts. */
 #include "outbound/engine.h"
 
 #include <pthread.h>
