@@ -24,6 +24,7 @@
 #include "ledger/ledger.h"
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
+#include "jobs/jobs.h"
 #include "settings/settings.h"
 #include "store/books.h"
 #include "store/installs.h"
@@ -568,35 +569,6 @@ static void create_demo_tenant(struct store *store, const struct config *cfg,
     fflush(stdout);
 }
 
-#define HOUSEKEEPING_PERIOD_S 60
-#define BODY_PURGE_PERIOD_MS 3600000
-
-/* Periodic chores, every minute: yesterday's daily summaries where due, and hourly,
- * forgetting raw webhook bodies past their retention. */
-static void run_housekeeping(const struct config *cfg, struct store *store,
-                             struct engine *engine)
-{
-    static int64_t last_purge_ms;
-    struct error err = {0};
-    int emitted = 0;
-    if (events_daily_summaries_due(store, clock_now_ms(), &emitted, &err) < 0)
-        log_warn("daily summaries: %s", err.message);
-    if (emitted) {
-        log_info("emitted %d daily revenue summaries", emitted);
-        engine_wake(engine);
-    }
-    if (clock_now_ms() - last_purge_ms < BODY_PURGE_PERIOD_MS)
-        return;
-    last_purge_ms = clock_now_ms();
-    int64_t cleared = 0;
-    int64_t keep_ms = (cfg->webhook_body_days > 0 ? cfg->webhook_body_days : 0) * 86400000LL;
-    if (store_webhook_bodies_purge(store, clock_now_ms() - keep_ms, &cleared, &err) < 0)
-        log_warn("cannot purge old webhook bodies: %s", err.message);
-    else if (cleared > 0)
-        log_info("forgot the raw bodies of %lld webhook log rows past retention",
-                 (long long)cleared);
-}
-
 static char *default_public_url(const struct config *cfg, unsigned port)
 {
     char url[300];
@@ -623,6 +595,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     struct store *store = NULL;
     struct http_server *server = NULL;
     struct engine *engine = NULL;
+    struct jobs *jobs = NULL;
     struct engine_config delivery;
     char *cert = NULL, *key = NULL, *public_url = NULL;
     struct error err = {0};
@@ -726,11 +699,21 @@ static int cmd_serve(struct config *cfg, const char **values)
     if (cfg->dev)
         create_demo_tenant(store, cfg, public_url);
 
-    /* The main thread waits for a stop signal and, meanwhile, does the housekeeping. */
+    /* The main thread waits for a stop signal and, meanwhile, runs the periodic jobs. */
+    struct jobs_env jobs_env = {
+        .store = store,
+        .engine = engine,
+        .master_key = app.master_key,
+        .webhook_body_keep_ms = (cfg->webhook_body_days > 0 ? cfg->webhook_body_days : 0) *
+                                86400000LL};
+    if (jobs_new(&(struct jobs_config){.env = &jobs_env}, &jobs, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
     int sig = -1;
     while (sig < 0) {
-        run_housekeeping(cfg, store, engine);
-        struct timespec period = {.tv_sec = HOUSEKEEPING_PERIOD_S};
+        int64_t wait_ms = jobs_tick(jobs, clock_now_ms());
+        struct timespec period = {.tv_sec = wait_ms / 1000, .tv_nsec = wait_ms % 1000 * 1000000};
         sig = sigtimedwait(&stop_signals, NULL, &period);
     }
     log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -747,6 +730,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     log_info("stopped");
     rc = 0;
 out_labels:
+    jobs_free(jobs);
     http_server_stop(server, 0);
     engine_stop(engine);
     metrics_shutdown();

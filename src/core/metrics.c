@@ -65,6 +65,21 @@ static struct family *const families[] = {&webhooks, &signature_failures, &deliv
 
 static _Atomic int64_t breakers_open;
 
+/* ---- periodic jobs ------------------------------------------------------------------------
+ *
+ * One slot per job name, written by the jobs thread alone and read at scrape time; a slot is
+ * published by the release store of n_jobs once its name is set. */
+#define JOBS_MAX 16
+
+struct job_series {
+    const char *name;
+    _Atomic uint64_t runs, failures;
+    _Atomic int64_t last_start_ms, last_duration_us;
+};
+
+static struct job_series job_series[JOBS_MAX];
+static _Atomic size_t n_jobs;
+
 static bool same(const char *x, const char *y)
 {
     return x == y || (x && y && strcmp(x, y) == 0);
@@ -116,6 +131,60 @@ void metrics_delivery(const char *destination_type, const char *outcome)
 void metrics_breaker_open(int delta)
 {
     atomic_fetch_add_explicit(&breakers_open, delta, memory_order_relaxed);
+}
+
+void metrics_job(const char *job, int64_t started_ms, int64_t duration_us, bool failed)
+{
+    size_t n = atomic_load_explicit(&n_jobs, memory_order_relaxed), i = 0;
+    while (i < n && !same(job_series[i].name, job))
+        i++;
+    if (i == n) {
+        if (n == JOBS_MAX)
+            return;
+        job_series[n].name = job;
+        atomic_store_explicit(&n_jobs, n + 1, memory_order_release);
+    }
+    struct job_series *s = &job_series[i];
+    atomic_fetch_add_explicit(&s->runs, 1, memory_order_relaxed);
+    if (failed)
+        atomic_fetch_add_explicit(&s->failures, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->last_start_ms, started_ms, memory_order_relaxed);
+    atomic_store_explicit(&s->last_duration_us, duration_us, memory_order_relaxed);
+}
+
+/* Each job's runs, failures, last start and last duration, in four families. */
+static int render_jobs(struct buf *out)
+{
+    static const char *const heads[] = {
+        "# HELP connectord_job_runs_total Runs of each periodic job in this process.\n"
+        "# TYPE connectord_job_runs_total counter\n",
+        "# HELP connectord_job_failures_total Runs of each periodic job that failed (the log "
+        "names the job and why).\n# TYPE connectord_job_failures_total counter\n",
+        "# HELP connectord_job_last_run_timestamp_seconds When each periodic job last started "
+        "(Unix time).\n# TYPE connectord_job_last_run_timestamp_seconds gauge\n",
+        "# HELP connectord_job_last_duration_seconds How long each periodic job's last run "
+        "took.\n# TYPE connectord_job_last_duration_seconds gauge\n"};
+    size_t n = atomic_load_explicit(&n_jobs, memory_order_acquire);
+    int rc = 0;
+    for (size_t k = 0; k < 4 && rc == 0; k++) {
+        rc = buf_append_str(out, heads[k]);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            const struct job_series *s = &job_series[i];
+            if (k == 0)
+                rc = buf_printf(out, "connectord_job_runs_total{job=\"%s\"} %llu\n", s->name,
+                                (unsigned long long)atomic_load(&s->runs));
+            else if (k == 1)
+                rc = buf_printf(out, "connectord_job_failures_total{job=\"%s\"} %llu\n", s->name,
+                                (unsigned long long)atomic_load(&s->failures));
+            else if (k == 2)
+                rc = buf_printf(out, "connectord_job_last_run_timestamp_seconds{job=\"%s\"} %.3f\n",
+                                s->name, (double)atomic_load(&s->last_start_ms) / 1e3);
+            else
+                rc = buf_printf(out, "connectord_job_last_duration_seconds{job=\"%s\"} %.6f\n",
+                                s->name, (double)atomic_load(&s->last_duration_us) / 1e6);
+        }
+    }
+    return rc;
 }
 
 static int render_family(struct buf *out, struct family *f)
@@ -268,6 +337,8 @@ int metrics_render(struct buf *out, const struct metrics_scrape *scrape)
                               &sync_latency);
     for (size_t i = 0; i < sizeof families / sizeof families[0] && rc == 0; i++)
         rc = render_family(out, families[i]);
+    if (rc == 0)
+        rc = render_jobs(out);
     if (rc == 0 && scrape)
         rc = render_scrape(out, scrape);
     return rc;

@@ -13,6 +13,7 @@
 #ifndef CONNECTORD_CORE_METRICS_H
 #define CONNECTORD_CORE_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ void metrics_signature_failure(const char *provider);
 void metrics_delivery(const char *destination_type, const char *outcome);
 /* A destination's circuit breaker opened (+1) or closed again (-1), in this process. */
 void metrics_breaker_open(int delta);
+
+/* A periodic job ran (jobs/): by its name (a static string, kept by pointer), when it
+ * started, how long it took, and whether it failed. Called from one thread. */
+void metrics_job(const char *job, int64_t started_ms, int64_t duration_us, bool failed);
 
 /* What the store says at scrape time, over all tenants. */
 struct metrics_scrape {

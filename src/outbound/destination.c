@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "outbound/destination.h"
+#include "outbound/retry.h"
 
 #define DESTINATION(name) extern const struct destination destination_##name;
 #include "outbound/destinations.def"
@@ -53,45 +53,13 @@ enum dest_verdict destination_default_classify(const struct dest_response *resp)
     return DEST_FAILED;
 }
 
-#define RETRY_AFTER_MIN_MS 1000
-#define RETRY_AFTER_MAX_MS (3600 * 1000)
-
-/* Retry-After: delta seconds or an HTTP date; -1 when absent or unreadable. */
-static int64_t header_retry_at_ms(const char *value, int64_t now_ms)
-{
-    if (!value || !*value)
-        return -1;
-    char *end = NULL;
-    long long secs = strtoll(value, &end, 10);
-    if (end != value && *end == '\0' && secs >= 0)
-        return now_ms + (secs < RETRY_AFTER_MAX_MS / 1000 ? secs : RETRY_AFTER_MAX_MS / 1000) * 1000;
-    struct tm tm = {0};
-    const char *rest = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (rest && *rest == '\0')
-        return (int64_t)timegm(&tm) * 1000;
-    return -1;
-}
-
 int64_t destination_retry_at_ms(const struct destination *d, const struct dest_response *resp,
                                 int64_t now_ms)
 {
-    int64_t at = header_retry_at_ms(resp->retry_after, now_ms);
-    if (at < 0 && d && d->body_retry_after_s) {
-        double secs = d->body_retry_after_s(resp);
-        if (secs >= 0)
-            at = now_ms + (int64_t)(secs < RETRY_AFTER_MAX_MS / 1000 ? secs * 1000
-                                                                    : RETRY_AFTER_MAX_MS);
-    }
-    if (at < 0)
-        return -1;
-    /* A service asking for less than a second, or an hour and more, is held to the range:
-     * the former would spin, the latter is better served by the retry schedule's own
-     * later attempts. */
-    if (at < now_ms + RETRY_AFTER_MIN_MS)
-        return now_ms + RETRY_AFTER_MIN_MS;
-    if (at > now_ms + RETRY_AFTER_MAX_MS)
-        return now_ms + RETRY_AFTER_MAX_MS;
-    return at;
+    int64_t at = retry_after_header_at(resp->retry_after, now_ms);
+    if (at < 0 && d && d->body_retry_after_s)
+        at = retry_after_seconds_at(d->body_retry_after_s(resp), now_ms);
+    return retry_after_clamp(at, now_ms);
 }
 
 enum dest_verdict destination_classify(const struct destination *d,

@@ -11,7 +11,8 @@
  * last success and failure) is written with the round's answers, so the API shows it; a
  * destination the breaker pauses or disables raises destination.paused / .disabled in the
  * same transaction, with an audit record. Each attempt keeps the request it sent, its
- * secrets masked. */
+ * secrets masked. The breaker's transitions (breaker.c) and the retry schedule (retry.c)
+ * are pure files of their own; this one sends, records, logs and counts. */
 #include "outbound/engine.h"
 
 #include <pthread.h>
@@ -31,7 +32,9 @@
 #include "crypto/crypto.h"
 #include "events/events.h"
 #include "httpc/httpc.h"
+#include "outbound/breaker.h"
 #include "outbound/destination.h"
+#include "outbound/retry.h"
 #include "store/installs.h"
 #include "store/outbox.h"
 #include "store/store.h"
@@ -41,54 +44,6 @@
 #define MASK "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2" /* four bullets */
 #define RESPONSE_MAX (64 * 1024)
 #define IDLE_POLL_MS 100
-#define PROBE_WAIT_MS 1000 /* how long others wait while a half-open breaker's probe runs */
-
-/* ---- circuit breaker, per destination, in memory --------------------------------------- */
-
-struct breaker {
-    char connector_id[CRYPTO_ID_MAX];
-    int failures;           /* consecutive */
-    int64_t open_until_ms;  /* 0: closed */
-    bool probing;           /* half-open: one request is testing the water */
-    int64_t failing_since_ms;
-    int64_t last_success_ms;
-    int64_t last_failure_ms;
-};
-
-struct breakers {
-    struct breaker *items;
-    size_t n, cap;
-};
-
-static struct breaker *breaker_for(struct breakers *bs, const char *connector_id)
-{
-    for (size_t i = 0; i < bs->n; i++)
-        if (strcmp(bs->items[i].connector_id, connector_id) == 0)
-            return &bs->items[i];
-    if (bs->n == bs->cap) {
-        size_t cap = bs->cap ? bs->cap * 2 : 16;
-        struct breaker *grown = realloc(bs->items, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        bs->items = grown;
-        bs->cap = cap;
-    }
-    struct breaker *b = &bs->items[bs->n++];
-    memset(b, 0, sizeof *b);
-    snprintf(b->connector_id, sizeof b->connector_id, "%s", connector_id);
-    return b;
-}
-
-/* May a request go to this destination now? A half-open breaker lets one through. */
-static bool breaker_allows(struct breaker *b, int64_t now)
-{
-    if (!b || b->open_until_ms == 0)
-        return true;
-    if (now < b->open_until_ms || b->probing)
-        return false;
-    b->probing = true;
-    return true;
-}
 
 /* ---- the engine ----------------------------------------------------------------------- */
 
@@ -180,47 +135,14 @@ void engine_config_defaults(struct engine_config *cfg)
 
 int engine_parse_schedule(struct engine_config *cfg, const char *text, struct error *err)
 {
-    int n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end = NULL;
-        long long v = strtoll(p, &end, 10);
-        int64_t unit = 1000;
-        if (end == p || v <= 0)
-            return error_set(err, ERR_CONFIG, "retry schedule '%.64s': expected e.g. 5s,30s,2m,1h",
-                             text);
-        switch (*end) {
-        case 's': end++; break;
-        case 'm': unit = 60000; end++; break;
-        case 'h': unit = 3600000; end++; break;
-        default: break;
-        }
-        if (n == ENGINE_MAX_RETRIES)
-            return error_set(err, ERR_CONFIG, "retry schedule has more than %d steps",
-                             ENGINE_MAX_RETRIES);
-        cfg->retry_ms[n++] = (int64_t)v * unit;
-        if (*end == ',')
-            end++;
-        else if (*end)
-            return error_set(err, ERR_CONFIG, "retry schedule '%.64s': expected e.g. 5s,30s,2m",
-                             text);
-        p = end;
-    }
-    if (n == 0)
-        return error_set(err, ERR_CONFIG, "retry schedule is empty");
-    cfg->n_retries = n;
-    return 0;
+    return retry_parse_schedule(text, cfg->retry_ms, ENGINE_MAX_RETRIES, &cfg->n_retries, err);
 }
 
-static int64_t with_jitter(int64_t wait_ms)
+/* 16 random bits for the retry's jitter, or RETRY_NO_RANDOM. */
+static int32_t jitter_bits(void)
 {
     unsigned char r[2];
-    if (crypto_random(r, sizeof r) < 0)
-        return wait_ms;
-    /* +-20 %, so a burst of failures does not come back as a burst of retries */
-    int64_t spread = wait_ms / 5;
-    int64_t offset = spread ? ((int64_t)(r[0] << 8 | r[1]) % (2 * spread + 1)) - spread : 0;
-    return wait_ms + offset;
+    return crypto_random(r, sizeof r) < 0 ? RETRY_NO_RANDOM : (int32_t)(r[0] << 8 | r[1]);
 }
 
 /* The destination's config with its secrets opened, for rendering only. */
@@ -386,43 +308,34 @@ static void breaker_note(struct engine *e, struct breaker *b, const struct in_fl
     struct health_note *h = &o->health;
     char what[96];
     if (delivered) {
-        if (b->open_until_ms) {
+        if (breaker_success(b, now).closed) {
             log_info("destination %s answers again; breaker closed", f->d.connector_id);
             metrics_breaker_open(-1);
         }
-        b->failures = 0;
-        b->open_until_ms = 0;
-        b->probing = false;
-        b->failing_since_ms = 0;
-        b->last_success_ms = now;
     } else {
-        b->probing = false;
-        b->last_failure_ms = now;
-        if (!b->failing_since_ms)
-            b->failing_since_ms = now;
+        struct breaker_policy policy = {.failures = e->cfg.breaker_failures,
+                                        .open_ms = e->cfg.breaker_open_ms,
+                                        .disable_after_ms = e->cfg.disable_after_ms};
+        struct breaker_change c = breaker_failure(b, &policy, now);
         if (o->attempt.http_status)
             snprintf(what, sizeof what, "HTTP %lld", (long long)o->attempt.http_status);
         else
             snprintf(what, sizeof what, "%.80s", o->error[0] ? o->error : "no answer");
-        if (++b->failures >= e->cfg.breaker_failures) {
-            if (!b->open_until_ms) {
-                log_warn("destination %s failed %d times in a row; pausing it for %lld ms",
-                         f->d.connector_id, b->failures, (long long)e->cfg.breaker_open_ms);
-                h->alert = ALERT_PAUSED;
-                metrics_breaker_open(+1);
-                snprintf(h->reason, sizeof h->reason, "%d failures in a row, the last: %s",
-                         b->failures, what);
-            }
-            b->open_until_ms = now + e->cfg.breaker_open_ms;
+        if (c.opened) {
+            log_warn("destination %s failed %d times in a row; pausing it for %lld ms",
+                     f->d.connector_id, b->failures, (long long)e->cfg.breaker_open_ms);
+            h->alert = ALERT_PAUSED;
+            metrics_breaker_open(+1);
+            snprintf(h->reason, sizeof h->reason, "%d failures in a row, the last: %s",
+                     b->failures, what);
         }
-        if (now - b->failing_since_ms >= e->cfg.disable_after_ms) {
+        if (c.disabled) {
             char since[CLOCK_RFC3339_LEN];
-            clock_format_rfc3339(b->failing_since_ms, since);
+            clock_format_rfc3339(c.failing_since_ms, since);
             log_warn("destination %s has failed since %s; disabled", f->d.connector_id, since);
             h->alert = ALERT_DISABLED;
             snprintf(h->reason, sizeof h->reason, "failing since %s without a success, the last: %s",
                      since, what);
-            b->failing_since_ms = now; /* do not repeat while the rows drain */
         }
     }
     h->present = true;
@@ -471,15 +384,17 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
         f->request = NULL;
     }
 
+    int64_t next = verdict == DEST_RETRY
+                       ? retry_next_at(e->cfg.retry_ms, e->cfg.n_retries,
+                                       (int)o->attempt.attempt_no, retry_at_ms, now, jitter_bits())
+                       : -1;
     if (verdict == DEST_DELIVERED) {
         snprintf(o->status, sizeof o->status, "delivered");
         metrics_delivery(type, "delivered");
-    } else if (verdict == DEST_RETRY && o->attempt.attempt_no <= e->cfg.n_retries) {
+    } else if (next >= 0) {
         snprintf(o->status, sizeof o->status, "pending");
         metrics_delivery(type, "retry");
-        o->next_attempt_ms = retry_at_ms > now
-                                 ? retry_at_ms
-                                 : now + with_jitter(e->cfg.retry_ms[o->attempt.attempt_no - 1]);
+        o->next_attempt_ms = next;
     } else {
         snprintf(o->status, sizeof o->status, verdict == DEST_RETRY ? "dead" : "failed");
         metrics_delivery(type, verdict == DEST_RETRY ? "dead" : "failed");
@@ -689,22 +604,17 @@ static void start_delivery(struct engine *e, const struct delivery *d)
         goto out;
     }
     struct breaker *b = breaker_for(&e->breakers, d->connector_id);
-    if (!rd->in.is_active && b) /* turned on again, it starts afresh */
-        memset(&b->failures, 0, sizeof *b - offsetof(struct breaker, failures));
+    if (!rd->in.is_active) /* turned on again, it starts afresh */
+        breaker_reset(b);
     if (!rd->in.is_active || !breaker_allows(b, now)) {
-        /* Paused or resting: put it back without an attempt. While the probe of a
-         * half-open breaker is in flight, open_until_ms is already past: waiting until
-         * then would make it due at once and spin claiming and deferring it. */
-        int64_t later = !rd->in.is_active        ? now + 60000
-                        : b->open_until_ms > now ? b->open_until_ms
-                                                 : now + PROBE_WAIT_MS;
+        /* Paused or resting: put it back without an attempt. */
+        int64_t later = !rd->in.is_active ? now + 60000 : breaker_hold_until(b, now);
         if (store_delivery_defer(e->cfg.store, d->id, later, &err) < 0)
             log_warn("cannot defer delivery %s: %s", d->id, err.message);
         goto out;
     }
     if (render_round(e, rd, d, &req, &err) < 0) {
-        if (b)
-            b->probing = false;
+        breaker_release_probe(b);
         settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_FAILED, 0, NULL, rd->dest);
         goto out;
     }
@@ -735,8 +645,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     if (httpc_multi_add(e->multi, &hr, on_answer, f, &err) < 0) {
         free(f->request);
         free(f);
-        if (b)
-            b->probing = false;
+        breaker_release_probe(b);
         settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_RETRY, 0, NULL, rd->dest);
     }
 out:
@@ -906,7 +815,7 @@ void engine_stop(struct engine *e)
     pthread_join(e->thread, NULL);
     httpc_multi_free(e->multi);
     round_forget(e);
-    free(e->breakers.items);
+    breakers_free(&e->breakers);
     free(e->done);
     free(e);
 }

@@ -1,0 +1,85 @@
+/* jobs/jobs.h - periodic work in one table, like redis's serverCron: each job has a name,
+ * an interval, whether its run must happen once across processes, and its function.
+ * main.c only ticks the table; nothing periodic is written anywhere else.
+ *
+ * Time is cut into periods aligned to the epoch (every_ms long), so that several processes
+ * agree on which period a run belongs to. A job is due once per period: at the first tick
+ * of a period it has not run in. The table runs on the caller's thread, one job after the
+ * other; a slow job delays the next, which is fine for chores measured in minutes. */
+#ifndef CONNECTORD_JOBS_H
+#define CONNECTORD_JOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct store;
+struct engine;
+
+/* The run of a period must happen in one process only (daily summaries, sync runs).
+ *
+ * Contract: before running such a job for a period, the table asks jobs_config.claim
+ * whether this process owns (name, period start). Without a claim function every period
+ * is this process's: right for one process on SQLite, and the jobs registered today are
+ * safe beyond that as well (daily summaries claim each tenant's day in the store, the
+ * retention sweep is idempotent). A backend that several processes share (PostgreSQL)
+ * passes a claim that inserts (name, period start) into a small job_runs table under a
+ * unique key: the one insert that succeeds owns the run. A refused claim skips the period;
+ * it is neither a run nor a failure. */
+#define JOB_ONCE 0x1u
+
+/* What jobs may use; filled by main. */
+struct jobs_env {
+    struct store *store;
+    struct engine *engine;          /* woken when a job wrote deliveries; may be NULL */
+    const unsigned char *master_key; /* opens connectors' secrets (sync runs) */
+    int64_t webhook_body_keep_ms;   /* raw webhook bodies older than this are forgotten */
+};
+
+struct job {
+    const char *name; /* "daily-summaries": logs and the metrics' label; static */
+    int64_t every_ms; /* > 0 */
+    unsigned flags;   /* JOB_ONCE */
+    /* Returns 0, or -1 with err filled; the table logs the failure with the job's name. */
+    int (*run)(const struct jobs_env *env, int64_t now_ms, struct error *err);
+};
+
+/* The jobs connectord runs (jobs.def). */
+const struct job *jobs_builtin(size_t *count);
+
+struct jobs_config {
+    const struct job *table; /* NULL: jobs_builtin() */
+    size_t n;
+    const struct jobs_env *env;
+    /* NULL: every period is this process's. Else sets *mine to whether this process owns
+     * the run of (name, period_start_ms); returns -1 (err set) when it cannot tell, which
+     * counts as a failure of the job's period. */
+    int (*claim)(void *ctx, const char *name, int64_t period_start_ms, bool *mine,
+                 struct error *err);
+    void *claim_ctx;
+};
+
+struct job_stats {
+    int64_t runs;             /* runs started, failed ones included */
+    int64_t failures;
+    int64_t skipped;          /* periods another process claimed */
+    int64_t last_start_ms;    /* 0: never ran */
+    int64_t last_duration_us;
+    int64_t next_due_ms;      /* 0: at the next tick */
+};
+
+struct jobs;
+int jobs_new(const struct jobs_config *cfg, struct jobs **out, struct error *err);
+void jobs_free(struct jobs *j); /* NULL is a no-op */
+
+/* Runs every job due at now_ms, in table order; returns the milliseconds until the next
+ * one is due (at least 1, at most the shortest interval, so a clock set back cannot put
+ * the table to sleep for long). */
+int64_t jobs_tick(struct jobs *j, int64_t now_ms);
+
+/* A job's counters by name; -1 when the table has no such job. */
+int jobs_stats(const struct jobs *j, const char *name, struct job_stats *out);
+
+#endif
