@@ -5,14 +5,6 @@
 
 #include "events/events.h"
 
-static const long milestones[] = {100, 1000, 10000};
-
-const long *events_milestones(size_t *count)
-{
-    *count = sizeof milestones / sizeof milestones[0];
-    return milestones;
-}
-
 int events_emit_text(struct store_tx *tx, const char *tenant_id, const char *const *types,
                      size_t n_types, const char *data_json, int *fanned, struct error *err)
 {
