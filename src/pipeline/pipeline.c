@@ -619,7 +619,7 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
                               .detail = detail[0] ? detail : NULL,
                               .body = b->env->keep_bodies ? req->body : NULL,
                               .received_ms = req->now_ms,
-                              .id_out = r->log_id};
+                              .id_out = b->env->dry_run ? NULL : r->log_id};
     if (store_webhook_log_insert(NULL, tx, &log, err) < 0)
         return -1;
 
