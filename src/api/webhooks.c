@@ -163,7 +163,7 @@ static int webhook_finish(void *ctx, struct http_request *req, struct http_respo
     struct pending_webhook *p = ctx;
     if (p->outcome.tenant_id[0])
         http_set_tenant(req, p->outcome.tenant_id);
-    pipeline_acknowledge(&p->outcome);
+    pipeline_settle(&p->outcome);
     return respond_outcome(res, &p->outcome, err);
 }
 

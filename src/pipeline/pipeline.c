@@ -657,6 +657,7 @@ struct pipeline_job {
     void *ctx;
     bool ran;       /* job_work began */
     bool withdrawn; /* begin() said no */
+    bool unlogged;  /* the booking failed: pipeline_settle() writes its log row */
 };
 
 static void job_free(struct pipeline_job *job)
@@ -791,8 +792,7 @@ static void job_outcome(struct pipeline_job *job, int rc, const struct error *er
     if (rc < 0) {
         log_error("%s webhook for tenant %s failed: %s", b->provider->slug,
                   b->install.tenant_id, err->message);
-        log_alone(b, &job->req, "failed", NULL,
-                  err->code == ERR_VALIDATION ? err->message : "internal error", out->log_id);
+        job->unlogged = true;
         if (err->code == ERR_VALIDATION)
             outcome_set(out, PIPELINE_FAILED, ERR_VALIDATION, err->message);
         else
@@ -864,14 +864,23 @@ void pipeline_submit(const struct pipeline_env *env, const char *provider_slug,
     store_batch_submit(env->store, &job->batch);
 }
 
-void pipeline_acknowledge(struct pipeline_outcome *out)
+void pipeline_settle(struct pipeline_outcome *out)
 {
     struct pipeline_job *job = out->job;
-    if (!job || job->b.env->dry_run || (out->status != PIPELINE_PROCESSED &&
-                                        out->status != PIPELINE_DUPLICATE &&
-                                        out->status != PIPELINE_IGNORED))
+    if (!job || job->b.env->dry_run)
         return;
     struct booking_ctx *b = &job->b;
+    if (job->unlogged) {
+        /* Outside the committer's threads: this write may wait for the store's lock. */
+        job->unlogged = false;
+        log_alone(b, &job->req, "failed", NULL,
+                  out->error.code == ERR_VALIDATION ? out->error.message : "internal error",
+                  out->log_id);
+        return;
+    }
+    if (out->status != PIPELINE_PROCESSED && out->status != PIPELINE_DUPLICATE &&
+        out->status != PIPELINE_IGNORED)
+        return;
     struct provider_install inst;
     struct error err = {0};
     provider_install_of(b, &inst);

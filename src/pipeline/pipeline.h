@@ -8,7 +8,9 @@
  * that commit is durable. A payment a provider names by several ids (Stripe) first finds,
  * through its payment links, the external id it is booked under, or waits for the event
  * that links it (enum payment_link_role). Each log row says what the webhook did to the
- * books (its action).
+ * books (its action). What follows the commit but must not hold up the committer's threads
+ * (a failed booking's log row, Klarna's acknowledgement) is pipeline_settle(), which the
+ * receiver of the outcome calls before answering.
  *
  * The pipeline knows nothing of HTTP: it says what happened (struct pipeline_outcome), and
  * api/webhooks.c alone turns that into a status and a body. */
@@ -77,7 +79,7 @@ struct pipeline_outcome {
     const struct pipeline_result *results; /* PROCESSED, DUPLICATE, IGNORED: one per payment */
     size_t n_results;
     int deliveries;                   /* outbox rows the booking wrote (0: nothing to send) */
-    struct pipeline_job *job;         /* private: what pipeline_acknowledge() needs */
+    struct pipeline_job *job;         /* private: what pipeline_settle() needs */
 };
 
 /* Runs one webhook: token, signature and parse on the calling thread (which may block: a
@@ -86,17 +88,19 @@ struct pipeline_outcome {
  * is final before any booking, else on the committer's or syncer's once the commit is
  * durable (or failed); out is then the callee's. begin (may be NULL) is asked on the
  * committer's thread just before the booking: false withdraws the webhook (its caller has
- * answered it already) and done() hears PIPELINE_WITHDRAWN. req must stay valid until
- * done() ran, and, for pipeline_acknowledge(), as long as the outcome lives. */
+ * answered it already) and done() hears PIPELINE_WITHDRAWN. The receiver then calls
+ * pipeline_settle() before it answers. req must stay valid as long as the outcome lives. */
 void pipeline_submit(const struct pipeline_env *env, const char *provider_slug,
                      const char *token, const struct webhook_request *req,
                      void (*done)(void *ctx, struct pipeline_outcome *out),
                      bool (*begin)(void *ctx), void *ctx);
 
-/* After a booked outcome is durable and before it is answered, on a thread that may block:
- * tells the provider, where it asks for that (Klarna's order acknowledgement). A failure is
- * logged; the webhook stays booked. A no-op for other outcomes. */
-void pipeline_acknowledge(struct pipeline_outcome *out);
+/* What follows the commit, once, after done() and before the outcome is answered, on a
+ * thread that may block and is not the committer's (done() runs there, and neither a store
+ * write nor a provider's API may hold it up): a booking that failed gets its webhook log row
+ * (out->log_id); a booked one is acknowledged to the provider where it asks for that
+ * (Klarna's orders; a failure is logged, the webhook stays booked). */
+void pipeline_settle(struct pipeline_outcome *out);
 void pipeline_outcome_free(struct pipeline_outcome *out);
 
 /* POST /api/connectors/:slug/test-webhook: a synthetic, correctly signed event for the
