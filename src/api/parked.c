@@ -36,6 +36,11 @@ static void parked_start(void *ctx, void (*resume)(void *token), void *token)
     struct api_parked *pk = ctx;
     pk->resume = resume;
     pk->token = token;
+    /* Withdrawn as it parked (the server was stopping): the work never starts. */
+    if (atomic_load(&pk->state) == PARKED_WITHDRAWN) {
+        parked_unref(pk);
+        return;
+    }
     pk->start(pk);
 }
 

@@ -4,7 +4,7 @@
  *
  * Embed struct api_parked as the first member of the deferral's context and set start and
  * destroy; api_parked_wait() parks the request. start() begins the work once the connection
- * is suspended; the work asks api_parked_begin() just before it changes anything (false:
+ * is suspended (never, when the request was withdrawn as it parked); the work asks api_parked_begin() just before it changes anything (false:
  * the request was withdrawn, skip the work) and calls api_parked_done() exactly once when
  * it has ended, from any thread; the connection is then resumed for finish().
  *

@@ -178,7 +178,6 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
 {
     struct app *app = req->app;
     struct pending_webhook *p = calloc(1, sizeof *p);
-    (void)res;
     if (!p)
         return error_set(err, ERR_INTERNAL, "out of memory");
     p->parked = (struct api_parked){.start = webhook_start, .destroy = webhook_destroy};
