@@ -37,20 +37,12 @@ static const char *query_of(const struct webhook_request *wr, const char *name)
     return http_request_query(wr->ctx, name);
 }
 
-static const char *action_name(enum pipeline_action action)
-{
-    static const char *const names[] = {[PIPELINE_ACTION_NONE] = "none",
-                                        [PIPELINE_ACTION_BOOKED] = "booked",
-                                        [PIPELINE_ACTION_CREDIT_NOTE] = "credit_note"};
-    return names[action];
-}
-
 /* One payment's result, as the webhook log says it. */
 static json_t *result_json(const struct pipeline_result *r)
 {
     json_t *j = json_pack("{s:s, s:s, s:s}", "event", r->event, "status",
                           r->duplicate ? "duplicate" : "processed", "action",
-                          action_name(r->action));
+                          pipeline_action_name(r->action));
     if (!j)
         return NULL;
     if (r->external_id[0])

@@ -117,6 +117,14 @@ static void log_alone(const struct booking_ctx *b, const struct webhook_request 
     }
 }
 
+const char *pipeline_action_name(enum pipeline_action action)
+{
+    static const char *const names[] = {[PIPELINE_ACTION_NONE] = "none",
+                                        [PIPELINE_ACTION_BOOKED] = "booked",
+                                        [PIPELINE_ACTION_CREDIT_NOTE] = "credit_note"};
+    return names[action];
+}
+
 enum booked { BOOKED, BOOKED_DUPLICATE, BOOKED_NOTHING };
 
 /* What one settled payment found among the links of its ids (see provider.h). */
@@ -606,15 +614,15 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     /* Links outlive a duplicate's undo: the later event may be the first to name an id. */
     if (link && links_add(b, tx, p, inv.external_id, err) < 0)
         return -1;
-    const char *status = result == BOOKED_DUPLICATE ? "duplicate" : "processed";
-    const char *action = result != BOOKED                 ? "none"
-                         : p->kind == PAYMENT_REFUNDED ? "credit_note"
-                                                         : "booked";
+    r->duplicate = result == BOOKED_DUPLICATE;
+    r->action = result != BOOKED                 ? PIPELINE_ACTION_NONE
+                : p->kind == PAYMENT_REFUNDED ? PIPELINE_ACTION_CREDIT_NOTE
+                                                : PIPELINE_ACTION_BOOKED;
     struct webhook_log log = {.tenant_id = b->install.tenant_id,
                               .provider = b->provider->slug,
                               .event = p->event,
-                              .status = status,
-                              .action = action,
+                              .status = r->duplicate ? "duplicate" : "processed",
+                              .action = pipeline_action_name(r->action),
                               .external_id = p->external_id[0] ? p->external_id : NULL,
                               .detail = detail[0] ? detail : NULL,
                               .body = b->env->keep_bodies ? req->body : NULL,
@@ -628,10 +636,6 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
                    "a result holds its payment's event and id whole");
     memcpy(r->event, p->event, sizeof r->event);
     memcpy(r->external_id, p->external_id, sizeof r->external_id);
-    r->duplicate = result == BOOKED_DUPLICATE;
-    r->action = result != BOOKED                 ? PIPELINE_ACTION_NONE
-                : p->kind == PAYMENT_REFUNDED ? PIPELINE_ACTION_CREDIT_NOTE
-                                                : PIPELINE_ACTION_BOOKED;
     if (result == BOOKED) {
         memcpy(r->invoice_id, inv.id, sizeof r->invoice_id);
         r->invoice_type = inv.type;
@@ -964,7 +968,7 @@ int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const c
     if (test_sample(job, &sample, err) < 0)
         goto out;
     *out = (struct pipeline_outcome){.provider = job->b.provider, .job = job};
-    memcpy(out->tenant_id, tenant_id, sizeof out->tenant_id);
+    memcpy(out->tenant_id, job->b.install.tenant_id, sizeof out->tenant_id);
     /* A sample with a state is not verified (see provider.h): fetch-back providers' come
      * with what their API would answer, PayPal's, which only PayPal could sign, with the
      * parsed event. */

@@ -50,6 +50,8 @@ enum pipeline_status {
 };
 
 enum pipeline_action { PIPELINE_ACTION_NONE, PIPELINE_ACTION_BOOKED, PIPELINE_ACTION_CREDIT_NOTE };
+/* "none", "booked", "credit_note": as the webhook log names the action. */
+const char *pipeline_action_name(enum pipeline_action action);
 
 /* One payment of the webhook, as the webhook log has it. */
 struct pipeline_result {
