@@ -2,9 +2,11 @@
  * knock on. The route is public (the token in the path is the credential) and HTTPS-only
  * outside development mode.
  *
- * The pipeline's first half (token, signature, parse) runs here on the HTTP thread; its
- * booking joins the store's group commit while the connection is parked, so no thread
- * waits on an fsync, and the answer goes out once the batch holding it has committed. */
+ * The request is parked (api/parked.h) and handed to pipeline_submit(), whose booking joins
+ * the store's group commit, so no thread waits on an fsync; the pipeline's domain outcome
+ * comes back once the commit is durable, and only here does it become a status and a body:
+ * JSON, or the acknowledgement a provider expects (Adyen's "[accepted]"). The test webhook
+ * (POST /api/connectors/:slug/test-webhook) reports its outcome with the same results. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +19,12 @@
 #define WEBHOOK_AWAITING_RETRY_AFTER "60"
 
 struct pending_webhook {
-    struct api_parked_write write; /* first: the deferral's context is this struct */
-    struct pipeline_job *job;
+    struct api_parked parked; /* first: the deferral's context is this struct */
+    struct http_request *req;
+    struct webhook_request wr;
     struct pipeline_env env;
+    struct engine *engine;
+    struct pipeline_outcome outcome; /* set once the pipeline is done */
 };
 
 static const char *header_of(const struct webhook_request *wr, const char *name)
@@ -32,80 +37,155 @@ static const char *query_of(const struct webhook_request *wr, const char *name)
     return http_request_query(wr->ctx, name);
 }
 
-static int respond_outcome(struct http_request *req, struct http_response *res,
-                           struct pipeline_outcome *out, struct error *err)
+/* One payment's result, as the webhook log says it. */
+static json_t *result_json(const struct pipeline_result *r)
 {
-    int rc;
-    if (out->tenant_id[0])
-        http_set_tenant(req, out->tenant_id);
-    if (out->http_status != 200) {
-        /* Awaiting its secret: the provider is asked to send it again later. */
-        if (out->error.code == ERR_AWAITING_SECRET)
-            http_response_add_header(res, "Retry-After", WEBHOOK_AWAITING_RETRY_AFTER);
-        *err = out->error;
-        rc = -1;
-    } else if (out->ack_body) {
-        rc = http_respond_text(res, 200, out->ack_content_type ? out->ack_content_type : "text/plain",
-                               out->ack_body, strlen(out->ack_body), err);
-    } else {
-        rc = http_respond_json(res, 200, json_incref(out->body), err);
+    json_t *j = json_pack("{s:s, s:s, s:s}", "event", r->event, "status",
+                          r->duplicate ? "duplicate" : "processed", "action",
+                          pipeline_action_name(r->action));
+    if (!j)
+        return NULL;
+    if (r->external_id[0])
+        json_object_set_new(j, "externalId", json_string(r->external_id));
+    if (r->action != PIPELINE_ACTION_NONE) {
+        char amount[MONEY_TEXT_MAX];
+        money_format(&r->total_gross, amount);
+        json_object_set_new(j, "invoiceId", json_string(r->invoice_id));
+        json_object_set_new(j, "invoiceType", json_string(r->invoice_type));
+        json_object_set_new(j, "partyId", json_string(r->party_id));
+        json_object_set_new(j, "totalGross", json_string(amount));
+        json_object_set_new(j, "currency", json_string(r->total_gross.currency));
+        if (r->journal_entry_id[0])
+            json_object_set_new(j, "journalEntryId", json_string(r->journal_entry_id));
     }
-    pipeline_outcome_free(out);
-    return rc;
+    if (r->detail[0])
+        json_object_set_new(j, "detail", json_string(r->detail));
+    return j;
 }
 
-static int book(struct api_parked_write *w, struct store_tx *tx, struct error *err)
+/* {"status": "processed" | "duplicate", "results": [...]} with the members before it
+ * (dry run, verified) already in answer; NULL when memory ran out (answer is released). */
+static json_t *booked_json(json_t *answer, const struct pipeline_outcome *out)
 {
-    struct pending_webhook *p = (struct pending_webhook *)w;
-    int rc = pipeline_job_book(p->job, tx, err);
-    w->wake_engine = rc == 0 && pipeline_job_deliveries(p->job) > 0;
-    return rc;
+    json_t *results = json_array();
+    if (!answer || !results ||
+        json_object_set_new(answer, "status", json_string(out->status == PIPELINE_DUPLICATE
+                                                              ? "duplicate"
+                                                              : "processed")) < 0)
+        goto fail;
+    for (size_t i = 0; i < out->n_results; i++)
+        if (json_array_append_new(results, result_json(&out->results[i])) < 0)
+            goto fail;
+    if (json_object_set_new(answer, "results", results) == 0)
+        return answer;
+    results = NULL;
+fail:
+    json_decref(results);
+    json_decref(answer);
+    return NULL;
 }
 
-static int finish(void *ctx, struct http_request *req, struct http_response *res,
-                  struct error *err)
+/* The pipeline's outcome as an HTTP answer: 200 with the provider's acknowledgement or the
+ * JSON results, else the error (with Retry-After when the install awaits its secret). */
+static int respond_outcome(struct http_response *res, const struct pipeline_outcome *out,
+                           struct error *err)
+{
+    switch (out->status) {
+    case PIPELINE_PROCESSED:
+    case PIPELINE_DUPLICATE:
+    case PIPELINE_IGNORED:
+        break;
+    case PIPELINE_NOT_FOUND:
+        return error_set(err, ERR_NOT_FOUND, "unknown webhook URL");
+    case PIPELINE_AWAITING_SECRET:
+        http_response_add_header(res, "Retry-After", WEBHOOK_AWAITING_RETRY_AFTER);
+        return error_set(err, ERR_AWAITING_SECRET,
+                         "this connector is waiting for its webhook secret; the webhook will "
+                         "be accepted once the secret is saved");
+    case PIPELINE_INVALID_SIGNATURE:
+        return error_set(err, ERR_INVALID_SIGNATURE, "the webhook signature is not valid");
+    case PIPELINE_INVALID_PAYLOAD:
+    case PIPELINE_FAILED:
+        *err = out->error;
+        return -1;
+    case PIPELINE_WITHDRAWN:
+        return error_set(err, ERR_UNAVAILABLE,
+                         "the server is stopping; send the request again shortly");
+    }
+    const char *ack = out->provider->ack_body;
+    if (ack)
+        return http_respond_text(res, 200, out->provider->ack_content_type
+                                               ? out->provider->ack_content_type
+                                               : "text/plain",
+                                 ack, strlen(ack), err);
+    json_t *body = booked_json(json_object(), out);
+    if (!body)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    return http_respond_json(res, 200, body, err);
+}
+
+/* The pipeline's callback, on whatever thread: keeps the outcome and resumes. */
+static void webhook_done(void *ctx, struct pipeline_outcome *out)
 {
     struct pending_webhook *p = ctx;
-    struct pipeline_outcome out;
-    pipeline_job_finish(p->job, p->write.rc, &p->write.err, &out);
-    return respond_outcome(req, res, &out, err);
+    p->outcome = *out;
+    if (out->deliveries > 0)
+        engine_wake(p->engine); /* its deliveries are due now */
+    api_parked_done(&p->parked);
 }
 
-static void destroy(struct api_parked_write *w)
+static bool webhook_begin(void *ctx)
 {
-    struct pending_webhook *p = (struct pending_webhook *)w;
-    pipeline_job_free(p->job);
+    struct pending_webhook *p = ctx;
+    return api_parked_begin(&p->parked);
+}
+
+/* Once the connection is suspended: the pipeline may answer at once or after its commit. */
+static void webhook_start(struct api_parked *pk)
+{
+    struct pending_webhook *p = (struct pending_webhook *)pk;
+    pipeline_submit(&p->env, http_request_param(p->req, "provider"),
+                    http_request_param(p->req, "token"), &p->wr, webhook_done, webhook_begin,
+                    p);
+}
+
+static int webhook_finish(void *ctx, struct http_request *req, struct http_response *res,
+                          struct error *err)
+{
+    struct pending_webhook *p = ctx;
+    if (p->outcome.tenant_id[0])
+        http_set_tenant(req, p->outcome.tenant_id);
+    pipeline_settle(&p->outcome);
+    return respond_outcome(res, &p->outcome, err);
+}
+
+static void webhook_destroy(struct api_parked *pk)
+{
+    struct pending_webhook *p = (struct pending_webhook *)pk;
+    pipeline_outcome_free(&p->outcome);
     free(p);
 }
 
 int api_webhook_receive(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct app *app = req->app;
-    struct webhook_request wr = {.body = req->body,
-                                 .body_len = req->body_len,
-                                 .header = header_of,
-                                 .query = query_of,
-                                 .ctx = req,
-                                 .now_ms = clock_now_ms()};
     struct pending_webhook *p = calloc(1, sizeof *p);
     if (!p)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    p->write = (struct api_parked_write){.store = app->store, .engine = app->engine,
-                                         .work = book};
+    p->parked = (struct api_parked){.start = webhook_start, .destroy = webhook_destroy};
+    p->req = req;
+    p->wr = (struct webhook_request){.body = req->body,
+                                     .body_len = req->body_len,
+                                     .header = header_of,
+                                     .query = query_of,
+                                     .ctx = req,
+                                     .now_ms = clock_now_ms()};
     p->env = (struct pipeline_env){.store = app->store,
                                    .master_key = app->master_key,
                                    .trusted_cert_prefix = app->trusted_cert_prefix,
                                    .keep_bodies = app->keep_webhook_bodies};
-    struct pipeline_outcome out;
-    p->job = pipeline_prepare(&p->env, http_request_param(req, "provider"),
-                              http_request_param(req, "token"), &wr, &out);
-    if (!p->job) {
-        free(p);
-        return respond_outcome(req, res, &out, err);
-    }
-    if (out.tenant_id[0])
-        http_set_tenant(req, out.tenant_id);
-    return api_parked_defer(req, &p->write, finish, destroy);
+    p->engine = app->engine;
+    return api_parked_wait(req, &p->parked, webhook_finish);
 }
 
 /* POST /api/connectors/:slug/test-webhook: runs a synthetic signed event through the whole
@@ -116,9 +196,18 @@ int api_webhook_test(struct http_request *req, struct http_response *res, struct
     struct pipeline_env env = {.store = app->store,
                                .master_key = app->master_key,
                                .trusted_cert_prefix = app->trusted_cert_prefix};
+    struct pipeline_outcome out;
     json_t *report = NULL;
-    const char *slug = http_request_param(req, "slug");
-    if (pipeline_test(&env, req->principal->tenant_id, slug, &report, err) < 0)
+    if (pipeline_test(&env, req->principal->tenant_id, http_request_param(req, "slug"), &out,
+                      err) < 0)
         return -1;
+    if (out.status == PIPELINE_INVALID_SIGNATURE)
+        report = json_pack("{s:b, s:b, s:s, s:s}", "dryRun", 1, "verified", 0, "status",
+                           "invalid_signature", "error", out.error.message);
+    else
+        report = booked_json(json_pack("{s:b, s:b}", "dryRun", 1, "verified", 1), &out);
+    pipeline_outcome_free(&out);
+    if (!report)
+        return error_set(err, ERR_INTERNAL, "out of memory");
     return http_respond_json(res, 200, report, err);
 }

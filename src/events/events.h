@@ -163,10 +163,6 @@ int events_publish(struct store_tx *tx, struct event_record *evs, size_t n, int 
  * tenant's default project for events of every project. NULL when data is not JSON. */
 char *events_envelope(const struct event_record *ev);
 
-/* Customer milestones: the thresholds in major units a customer's settled total can cross
- * (100, 1,000, 10,000 in the payment's currency). */
-const long *events_milestones(size_t *count);
-
 /* ---- the daily revenue summary (summary.c) -------------------------------------------- */
 
 /* The local calendar day (YYYY-MM-DD) of a UTC instant in a zone, the day before it, and

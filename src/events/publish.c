@@ -11,14 +11,6 @@
 #include "store/installs.h"
 #include "store/outbox.h"
 
-static const long milestones[] = {100, 1000, 10000};
-
-const long *events_milestones(size_t *count)
-{
-    *count = sizeof milestones / sizeof milestones[0];
-    return milestones;
-}
-
 /* The destinations of one publish: ids and their eventTypes texts, owned. */
 struct targets {
     char (*ids)[CRYPTO_ID_MAX];

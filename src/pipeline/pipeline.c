@@ -47,12 +47,6 @@ static const char *setting(const struct booking_ctx *b, const char *key, const c
     return v && *v ? v : fallback;
 }
 
-static void outcome_error(struct pipeline_outcome *out, enum err_code code, const char *message)
-{
-    out->http_status = error_http_status(code);
-    error_set(&out->error, code, "%s", message);
-}
-
 /* Reads the install's settings and the tenant's into the booking context. Accounts the
  * connector names win; the others are the tenant's chart's. */
 static int booking_setup(struct booking_ctx *b, struct error *err)
@@ -100,11 +94,14 @@ static bool install_awaiting(const struct booking_ctx *b)
 }
 
 /* Writes a webhook log row outside any transaction (rejections and failures), and counts
- * the request under that status (a string literal, kept by the metrics). */
+ * the request under that status (a string literal, kept by the metrics). log_id (may be
+ * NULL) receives the row's id, "" when none was written. */
 static void log_alone(const struct booking_ctx *b, const struct webhook_request *req,
-                      const char *status, const char *event, const char *error)
+                      const char *status, const char *event, const char *error, char *log_id)
 {
     struct error err;
+    if (log_id)
+        log_id[0] = '\0';
     if (b->env->dry_run)
         return;
     metrics_webhook(b->provider->slug, status);
@@ -115,9 +112,21 @@ static void log_alone(const struct booking_ctx *b, const struct webhook_request 
                               .action = "none",
                               .error = error,
                               .body = b->env->keep_bodies ? req->body : NULL,
-                              .received_ms = req->now_ms};
-    if (store_webhook_log_insert(b->env->store, NULL, &log, &err) < 0)
+                              .received_ms = req->now_ms,
+                              .id_out = log_id};
+    if (store_webhook_log_insert(b->env->store, NULL, &log, &err) < 0) {
         log_error("cannot write the webhook log: %s", err.message);
+        if (log_id)
+            log_id[0] = '\0';
+    }
+}
+
+const char *pipeline_action_name(enum pipeline_action action)
+{
+    static const char *const names[] = {[PIPELINE_ACTION_NONE] = "none",
+                                        [PIPELINE_ACTION_BOOKED] = "booked",
+                                        [PIPELINE_ACTION_CREDIT_NOTE] = "credit_note"};
+    return names[action];
 }
 
 enum booked { BOOKED, BOOKED_DUPLICATE, BOOKED_NOTHING };
@@ -566,12 +575,12 @@ fail:
 /* Books one payment inside its own savepoint and writes its log row. */
 static int book_payment(struct booking_ctx *b, struct store_tx *tx,
                         const struct webhook_request *req, const struct payment *event,
-                        json_t *results, bool *all_duplicates, struct error *err)
+                        struct pipeline_result *r, struct error *err)
 {
     struct invoice inv = {0};
     enum booked result = BOOKED_NOTHING;
-    char detail[256] = "";
-    char amount[MONEY_TEXT_MAX];
+    char *detail = r->detail;
+    const size_t detail_cap = sizeof r->detail;
     /* A copy: parked details of the same payment may complete it. */
     struct payment copy = *event;
     struct payment *p = &copy;
@@ -582,7 +591,7 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
         return -1;
     int rc = 0;
     if (payment_has_links(p))
-        rc = links_decide(b, tx, p, &links, &book, &link, detail, sizeof detail, err);
+        rc = links_decide(b, tx, p, &links, &book, &link, detail, detail_cap, err);
     invoice_of_payment(b, p, links.key[0] ? links.key : p->external_id, &inv);
     switch (p->kind) {
     case PAYMENT_SETTLED:
@@ -590,13 +599,13 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
             rc = book_settled(b, tx, p, &inv, &result, err);
         break;
     case PAYMENT_REFUNDED:
-        rc = book_refund(b, tx, p, &inv, detail, sizeof detail, &result, err);
+        rc = book_refund(b, tx, p, &inv, detail, detail_cap, &result, err);
         break;
     case PAYMENT_FAILED:
-        snprintf(detail, sizeof detail, "payment failed; no invoice booked");
+        snprintf(detail, detail_cap, "payment failed; no invoice booked");
         break;
     case PAYMENT_IGNORED:
-        snprintf(detail, sizeof detail, "%s", p->detail);
+        snprintf(detail, detail_cap, "%s", p->detail);
         break;
     }
     /* An event of a payment that another event books (or waits to book) announces
@@ -618,63 +627,61 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     /* Links outlive a duplicate's undo: the later event may be the first to name an id. */
     if (link && links_add(b, tx, p, inv.external_id, err) < 0)
         return -1;
-    const char *status = result == BOOKED_DUPLICATE ? "duplicate" : "processed";
-    const char *action = result != BOOKED                 ? "none"
-                         : p->kind == PAYMENT_REFUNDED ? "credit_note"
-                                                         : "booked";
-    if (result != BOOKED_DUPLICATE)
-        *all_duplicates = false;
+    r->duplicate = result == BOOKED_DUPLICATE;
+    r->action = result != BOOKED                 ? PIPELINE_ACTION_NONE
+                : p->kind == PAYMENT_REFUNDED ? PIPELINE_ACTION_CREDIT_NOTE
+                                                : PIPELINE_ACTION_BOOKED;
     struct webhook_log log = {.tenant_id = b->install.tenant_id,
                               .provider = b->provider->slug,
                               .event = p->event,
-                              .status = status,
-                              .action = action,
+                              .status = r->duplicate ? "duplicate" : "processed",
+                              .action = pipeline_action_name(r->action),
                               .external_id = p->external_id[0] ? p->external_id : NULL,
                               .detail = detail[0] ? detail : NULL,
                               .body = b->env->keep_bodies ? req->body : NULL,
-                              .received_ms = req->now_ms};
+                              .received_ms = req->now_ms,
+                              .id_out = b->env->dry_run ? NULL : r->log_id};
     if (store_webhook_log_insert(NULL, tx, &log, err) < 0)
         return -1;
 
-    json_t *r = json_pack("{s:s, s:s, s:s}", "event", p->event, "status", status, "action", action);
-    if (p->external_id[0])
-        json_object_set_new(r, "externalId", json_string(p->external_id));
+    _Static_assert(sizeof r->event == sizeof p->event &&
+                       sizeof r->external_id == sizeof p->external_id,
+                   "a result holds its payment's event and id whole");
+    memcpy(r->event, p->event, sizeof r->event);
+    memcpy(r->external_id, p->external_id, sizeof r->external_id);
     if (result == BOOKED) {
-        money_format(&p->amount, amount);
-        json_object_set_new(r, "invoiceId", json_string(inv.id));
-        json_object_set_new(r, "invoiceType", json_string(inv.type));
-        json_object_set_new(r, "partyId", json_string(inv.party_id));
-        json_object_set_new(r, "totalGross", json_string(amount));
-        json_object_set_new(r, "currency", json_string(inv.currency));
-        if (inv.journal_entry_id[0])
-            json_object_set_new(r, "journalEntryId", json_string(inv.journal_entry_id));
+        memcpy(r->invoice_id, inv.id, sizeof r->invoice_id);
+        r->invoice_type = inv.type;
+        memcpy(r->party_id, inv.party_id, sizeof r->party_id);
+        r->total_gross = p->amount;
+        memcpy(r->journal_entry_id, inv.journal_entry_id, sizeof r->journal_entry_id);
     }
-    if (detail[0])
-        json_object_set_new(r, "detail", json_string(detail));
-    json_array_append_new(results, r);
     return 0;
 }
 
-/* A request between its parse (on the HTTP thread) and its booking (in a transaction). */
+/* A webhook between its parse (on the caller's thread) and its outcome (after the commit).
+ * It belongs to the pipeline until done() is called, then to the outcome. */
 struct pipeline_job {
     struct booking_ctx b;
-    struct webhook_request req; /* body stays valid until the request completes */
+    struct pipeline_env env;    /* b.env points here */
+    struct webhook_request req; /* the caller keeps it valid (see pipeline_submit) */
     struct payment_list payments;
     json_t *state;
-    json_t *results;
-    bool all_duplicates;
+    struct pipeline_result *results; /* one per payment */
+    struct store_batch_job batch;
+    void (*done)(void *ctx, struct pipeline_outcome *out);
+    bool (*begin)(void *ctx);
+    void *ctx;
+    bool ran;       /* job_work began */
+    bool withdrawn; /* begin() said no */
+    bool unlogged;  /* the booking failed: pipeline_settle() writes its log row */
 };
 
-int pipeline_job_deliveries(const struct pipeline_job *job)
-{
-    return job->b.deliveries;
-}
-
-void pipeline_job_free(struct pipeline_job *job)
+static void job_free(struct pipeline_job *job)
 {
     if (!job)
         return;
-    json_decref(job->results);
+    free(job->results);
     json_decref(job->state);
     json_decref(job->b.config);
     json_decref(job->b.secrets);
@@ -683,52 +690,53 @@ void pipeline_job_free(struct pipeline_job *job)
     free(job);
 }
 
-struct pipeline_job *pipeline_prepare(const struct pipeline_env *env, const char *provider_slug,
-                                      const char *token, const struct webhook_request *req,
-                                      struct pipeline_outcome *out)
+static void outcome_set(struct pipeline_outcome *out, enum pipeline_status status,
+                        enum err_code code, const char *message)
 {
-    struct pipeline_job *job = calloc(1, sizeof *job);
+    out->status = status;
+    if (code != ERR_OK)
+        error_set(&out->error, code, "%s", message);
+}
+
+/* 1-2. Token, signature, parse, on the caller's thread. Returns 0 when the job is to be
+ * booked, -1 when *out is final already. */
+static int job_prepare(struct pipeline_job *job, const char *provider_slug, const char *token,
+                       struct pipeline_outcome *out)
+{
+    struct booking_ctx *b = &job->b;
+    const struct webhook_request *req = &job->req;
     struct error err = {0};
     char hash[2 * CRYPTO_SHA256_LEN + 1];
-    memset(out, 0, sizeof *out);
-    if (!job) {
-        outcome_error(out, ERR_INTERNAL, "out of memory");
-        return NULL;
-    }
-    struct booking_ctx *b = &job->b;
-    b->env = env;
-    job->req = *req;
 
-    /* 1. Token: the install it names, for this provider; anything else is 404 and leaves
-     *    no trace (an unknown token is not a tenant's business). */
+    /* 1. Token: the install it names, for this provider; anything else is not found and
+     *    leaves no trace (an unknown token is not a tenant's business). */
     b->provider = provider_find(provider_slug);
+    out->provider = b->provider;
     crypto_token_hash(token, strlen(token), hash);
-    if (!b->provider || store_install_by_token(env->store, hash, &b->install, &err) < 0 ||
+    if (!b->provider || store_install_by_token(b->env->store, hash, &b->install, &err) < 0 ||
         strcmp(b->install.slug, b->provider->slug) != 0 || !b->install.is_active) {
         if (b->provider && err.code != ERR_NOT_FOUND && err.code != ERR_OK) {
             log_error("webhook token lookup failed: %s", err.message);
-            outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
+            outcome_set(out, PIPELINE_FAILED, ERR_INTERNAL, "internal error; see the server log");
         } else {
-            outcome_error(out, ERR_NOT_FOUND, "unknown webhook URL");
+            outcome_set(out, PIPELINE_NOT_FOUND, ERR_OK, NULL);
         }
-        goto final;
+        return -1;
     }
     memcpy(out->tenant_id, b->install.tenant_id, sizeof out->tenant_id);
     if (booking_setup(b, &err) < 0) {
         log_error("cannot read the settings of tenant %s: %s", b->install.tenant_id,
                   err.message);
-        outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
-        goto final;
+        outcome_set(out, PIPELINE_FAILED, ERR_INTERNAL, "internal error; see the server log");
+        return -1;
     }
 
     /* An install still awaiting its webhook secret cannot verify anything: the provider is
-     * told to come again (503), so nothing is lost once the secret is saved. */
+     * to come again, so nothing is lost once the secret is saved. */
     if (install_awaiting(b)) {
-        log_alone(b, req, "failed", NULL, "awaiting secret");
-        outcome_error(out, ERR_AWAITING_SECRET,
-                      "this connector is waiting for its webhook secret; the webhook will be "
-                      "accepted once the secret is saved");
-        goto final;
+        log_alone(b, req, "failed", NULL, "awaiting secret", out->log_id);
+        outcome_set(out, PIPELINE_AWAITING_SECRET, ERR_OK, NULL);
+        return -1;
     }
 
     /* 2. Signature (or fetch-back): is this really the provider? */
@@ -738,105 +746,172 @@ struct pipeline_job *pipeline_prepare(const struct pipeline_env *env, const char
     case VERIFY_OK:
         break;
     case VERIFY_INVALID:
-        log_alone(b, req, "invalid_signature", NULL, err.message);
-        outcome_error(out, ERR_INVALID_SIGNATURE, "the webhook signature is not valid");
-        goto final;
+        log_alone(b, req, "invalid_signature", NULL, err.message, out->log_id);
+        outcome_set(out, PIPELINE_INVALID_SIGNATURE, ERR_INVALID_SIGNATURE, err.message);
+        return -1;
     case VERIFY_ERROR:
-        log_alone(b, req, "failed", NULL, err.message);
+        log_alone(b, req, "failed", NULL, err.message, out->log_id);
         log_warn("%s webhook for tenant %s not verified: %s", b->provider->slug,
                  b->install.tenant_id, err.message);
         if (err.code == ERR_UNAVAILABLE)
-            outcome_error(out, ERR_UNAVAILABLE, "the provider's API could not confirm the webhook");
+            outcome_set(out, PIPELINE_FAILED, ERR_UNAVAILABLE,
+                        "the provider's API could not confirm the webhook");
         else
-            outcome_error(out, ERR_INTERNAL, "the webhook could not be verified");
-        goto final;
+            outcome_set(out, PIPELINE_FAILED, ERR_INTERNAL, "the webhook could not be verified");
+        return -1;
     }
 
     /* Parse into normalized payments; a malformed one books nothing. */
     if (provider_parse(b->provider, req, job->state, &job->payments, &err) < 0) {
-        log_alone(b, req, "failed", NULL, err.message);
-        outcome_error(out, ERR_INVALID_PAYLOAD, err.message);
-        goto final;
+        log_alone(b, req, "failed", NULL, err.message, out->log_id);
+        outcome_set(out, PIPELINE_INVALID_PAYLOAD, ERR_INVALID_PAYLOAD, err.message);
+        return -1;
     }
-    job->results = json_array();
+    job->results = calloc(job->payments.n, sizeof *job->results);
     if (!job->results) {
-        outcome_error(out, ERR_INTERNAL, "out of memory");
-        goto final;
+        outcome_set(out, PIPELINE_FAILED, ERR_INTERNAL, "out of memory");
+        return -1;
     }
-    return job;
-final:
-    pipeline_job_free(job);
-    return NULL;
+    return 0;
 }
 
 /* 3-6. Supplier, invoice, duplicate check, ledger, log, for every payment of the request,
  * inside the caller's transaction. */
-int pipeline_job_book(struct pipeline_job *job, struct store_tx *tx, struct error *err)
+static int job_book(struct pipeline_job *job, struct store_tx *tx, struct error *err)
 {
-    job->all_duplicates = true;
     job->b.deliveries = 0;
-    json_array_clear(job->results);
+    memset(job->results, 0, job->payments.n * sizeof *job->results);
     for (size_t i = 0; i < job->payments.n; i++)
-        if (book_payment(&job->b, tx, &job->req, &job->payments.items[i], job->results,
-                         &job->all_duplicates, err) < 0)
+        if (book_payment(&job->b, tx, &job->req, &job->payments.items[i], &job->results[i],
+                         err) < 0)
             return -1;
     return 0;
 }
 
-void pipeline_job_finish(struct pipeline_job *job, int rc, const struct error *err,
-                         struct pipeline_outcome *out)
+/* What the booked payments came to: duplicate when every one was booked before,
+ * processed when one was booked now, else ignored. */
+static enum pipeline_status booked_status(const struct pipeline_job *job)
+{
+    bool all_duplicates = true, any_booked = false;
+    for (size_t i = 0; i < job->payments.n; i++) {
+        all_duplicates = all_duplicates && job->results[i].duplicate;
+        any_booked = any_booked || job->results[i].action != PIPELINE_ACTION_NONE;
+    }
+    return all_duplicates ? PIPELINE_DUPLICATE : any_booked ? PIPELINE_PROCESSED
+                                                            : PIPELINE_IGNORED;
+}
+
+/* The outcome of a booking that ended with rc (err: its own or the commit's). */
+static void job_outcome(struct pipeline_job *job, int rc, const struct error *err,
+                        struct pipeline_outcome *out)
 {
     struct booking_ctx *b = &job->b;
-    memset(out, 0, sizeof *out);
-    memcpy(out->tenant_id, b->install.tenant_id, sizeof out->tenant_id);
     if (rc < 0) {
         log_error("%s webhook for tenant %s failed: %s", b->provider->slug,
                   b->install.tenant_id, err->message);
-        log_alone(b, &job->req, "failed", NULL,
-                  err->code == ERR_VALIDATION ? err->message : "internal error");
+        job->unlogged = true;
         if (err->code == ERR_VALIDATION)
-            outcome_error(out, ERR_VALIDATION, err->message);
+            outcome_set(out, PIPELINE_FAILED, ERR_VALIDATION, err->message);
         else
-            outcome_error(out, ERR_INTERNAL, "internal error; see the server log");
+            outcome_set(out, PIPELINE_FAILED, ERR_INTERNAL, "internal error; see the server log");
         return;
     }
-    /* Only now, after the commit, is the answer 2xx; and the provider may be told. */
-    if (!b->env->dry_run) {
-        struct provider_install inst;
-        struct error ack_err = {0};
-        provider_install_of(b, &inst);
-        if (provider_acknowledge(b->provider, &job->req, &inst, job->state, &ack_err) < 0)
-            log_warn("%s webhook for tenant %s: booked, but not acknowledged to %s: %s",
-                     b->provider->slug, b->install.tenant_id, b->provider->slug,
-                     ack_err.message);
-    }
+    out->status = booked_status(job);
+    out->results = job->results;
+    out->n_results = job->payments.n;
+    out->deliveries = b->deliveries;
     if (!b->env->dry_run)
-        metrics_webhook(b->provider->slug, job->all_duplicates ? "duplicate" : "processed");
-    out->http_status = 200;
-    out->ack_body = b->provider->ack_body;
-    out->ack_content_type = b->provider->ack_content_type;
-    out->body = json_pack("{s:s, s:O}", "status", job->all_duplicates ? "duplicate" : "processed",
-                          "results", job->results);
+        metrics_webhook(b->provider->slug,
+                        out->status == PIPELINE_DUPLICATE ? "duplicate" : "processed");
 }
 
-void pipeline_run(const struct pipeline_env *env, const char *provider_slug, const char *token,
-                  const struct webhook_request *req, struct pipeline_outcome *out)
+/* The group commit's side of a job: on the committer's thread, then (done) after the
+ * commit, on the committer's or the syncer's. */
+static int job_work(void *ctx, struct store_tx *tx, struct error *err)
 {
-    struct pipeline_job *job = pipeline_prepare(env, provider_slug, token, req, out);
-    if (!job)
-        return;
-    struct store_tx *tx = NULL;
-    struct error err = {0};
-    int rc = store_tx_begin(env->store, &tx, &err);
-    if (rc == 0)
-        rc = pipeline_job_book(job, tx, &err);
-    if (rc == 0) {
-        rc = store_tx_commit(tx, &err);
-    } else {
-        store_tx_rollback(tx);
+    struct pipeline_job *job = ctx;
+    job->ran = true;
+    if (job->begin && !job->begin(job->ctx)) {
+        job->withdrawn = true;
+        return error_set(err, ERR_UNAVAILABLE, "withdrawn before its booking began");
     }
-    pipeline_job_finish(job, rc, &err, out);
-    pipeline_job_free(job);
+    return job_book(job, tx, err);
+}
+
+static void job_done(void *ctx, int rc, const struct error *err)
+{
+    struct pipeline_job *job = ctx;
+    struct pipeline_outcome out = {.provider = job->b.provider, .job = job};
+    memcpy(out.tenant_id, job->b.install.tenant_id, sizeof out.tenant_id);
+    /* A transaction that could not begin never ran the work: begin() is asked here, so a
+     * webhook withdrawn meanwhile is not logged as failed. */
+    if (!job->ran && job->begin && !job->begin(job->ctx))
+        job->withdrawn = true;
+    if (job->withdrawn)
+        out.status = PIPELINE_WITHDRAWN;
+    else
+        job_outcome(job, rc, err, &out);
+    job->done(job->ctx, &out);
+}
+
+void pipeline_submit(const struct pipeline_env *env, const char *provider_slug,
+                     const char *token, const struct webhook_request *req,
+                     void (*done)(void *ctx, struct pipeline_outcome *out),
+                     bool (*begin)(void *ctx), void *ctx)
+{
+    struct pipeline_outcome out = {0};
+    struct pipeline_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        outcome_set(&out, PIPELINE_FAILED, ERR_INTERNAL, "out of memory");
+        done(ctx, &out);
+        return;
+    }
+    job->env = *env;
+    job->b.env = &job->env;
+    job->req = *req;
+    job->done = done;
+    job->begin = begin;
+    job->ctx = ctx;
+    if (job_prepare(job, provider_slug, token, &out) < 0) {
+        out.job = job; /* freed with the outcome */
+        done(ctx, &out);
+        return;
+    }
+    job->batch = (struct store_batch_job){.work = job_work, .done = job_done, .ctx = job};
+    store_batch_submit(env->store, &job->batch);
+}
+
+void pipeline_settle(struct pipeline_outcome *out)
+{
+    struct pipeline_job *job = out->job;
+    if (!job || job->b.env->dry_run)
+        return;
+    struct booking_ctx *b = &job->b;
+    if (job->unlogged) {
+        /* Outside the committer's threads: this write may wait for the store's lock. */
+        job->unlogged = false;
+        log_alone(b, &job->req, "failed", NULL,
+                  out->error.code == ERR_VALIDATION ? out->error.message : "internal error",
+                  out->log_id);
+        return;
+    }
+    if (out->status != PIPELINE_PROCESSED && out->status != PIPELINE_DUPLICATE &&
+        out->status != PIPELINE_IGNORED)
+        return;
+    struct provider_install inst;
+    struct error err = {0};
+    provider_install_of(b, &inst);
+    if (provider_acknowledge(b->provider, &job->req, &inst, job->state, &err) < 0)
+        log_warn("%s webhook for tenant %s: booked, but not acknowledged to %s: %s",
+                 b->provider->slug, b->install.tenant_id, b->provider->slug, err.message);
+}
+
+void pipeline_outcome_free(struct pipeline_outcome *out)
+{
+    job_free(out->job);
+    out->job = NULL;
+    out->results = NULL;
+    out->n_results = 0;
 }
 
 static const char *sample_header(const struct webhook_request *req, const char *name)
@@ -855,78 +930,95 @@ static const char *sample_query(const struct webhook_request *req, const char *n
     return NULL;
 }
 
-int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
-                  json_t **report, struct error *err)
+/* The test's sample: a synthetic event, signed with the install's secrets (see provider.h);
+ * it lives in the job's state and in sample, which the caller frees. */
+static int test_sample(struct pipeline_job *job, struct provider_sample *sample,
+                       struct error *err)
 {
-    struct pipeline_env dry = *env;
-    struct pipeline_job job = {0};
+    struct provider_install inst;
+    provider_install_of(&job->b, &inst);
+    int64_t now = clock_now_ms();
+    if (provider_sample(job->b.provider, &inst, now, sample, &job->state, err) < 0)
+        return -1;
+    job->req = (struct webhook_request){.body = sample->body.data,
+                                        .body_len = sample->body.len,
+                                        .header = sample_header,
+                                        .query = sample_query,
+                                        .ctx = sample,
+                                        .now_ms = now};
+    return 0;
+}
+
+int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
+                  struct pipeline_outcome *out, struct error *err)
+{
     struct provider_sample sample = {0};
     struct store_tx *tx = NULL;
     int rc = -1;
-    dry.dry_run = true;
-    job.b.env = &dry;
-    *report = NULL;
+    struct pipeline_job *job = calloc(1, sizeof *job);
+    memset(out, 0, sizeof *out);
     buf_init(&sample.body, 0);
-    job.b.provider = provider_find(slug);
-    if (!job.b.provider)
-        return error_set(err, ERR_VALIDATION, "%s does not receive payment webhooks", slug);
-    if (store_install_get_slug(env->store, tenant_id, slug, &job.b.install, err) < 0)
-        return -1;
-    if (booking_setup(&job.b, err) < 0)
+    if (!job)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    job->env = *env;
+    job->env.dry_run = true;
+    job->b.env = &job->env;
+    job->b.provider = provider_find(slug);
+    if (!job->b.provider) {
+        error_set(err, ERR_VALIDATION, "%s does not receive payment webhooks", slug);
         goto out;
-    if (install_awaiting(&job.b)) {
+    }
+    if (store_install_get_slug(env->store, tenant_id, slug, &job->b.install, err) < 0 ||
+        booking_setup(&job->b, err) < 0)
+        goto out;
+    if (install_awaiting(&job->b)) {
         error_set(err, ERR_CONFLICT,
                   "%s is waiting for its webhook secret; save it (PUT "
                   "/api/connectors/%s/config) before sending a test webhook",
-                  job.b.provider->slug, job.b.provider->slug);
+                  job->b.provider->slug, job->b.provider->slug);
         goto out;
     }
-    struct provider_install inst;
-    provider_install_of(&job.b, &inst);
-    int64_t now = clock_now_ms();
-    if (provider_sample(job.b.provider, &inst, now, &sample, &job.state, err) < 0)
+    if (test_sample(job, &sample, err) < 0)
         goto out;
-    job.req = (struct webhook_request){.body = sample.body.data,
-                                       .body_len = sample.body.len,
-                                       .header = sample_header,
-                                       .query = sample_query,
-                                       .ctx = &sample,
-                                       .now_ms = now};
+    *out = (struct pipeline_outcome){.provider = job->b.provider, .job = job};
+    memcpy(out->tenant_id, job->b.install.tenant_id, sizeof out->tenant_id);
     /* A sample with a state is not verified (see provider.h): fetch-back providers' come
      * with what their API would answer, PayPal's, which only PayPal could sign, with the
      * parsed event. */
-    bool verified = job.state != NULL;
-    if (!verified) {
+    if (!job->state) {
+        struct provider_install inst;
         struct error verify_err = {0};
-        verified = provider_verify(job.b.provider, &job.req, &inst, &job.state, &verify_err) ==
-                   VERIFY_OK;
-        if (!verified) {
-            *report = json_pack("{s:b, s:b, s:s, s:s}", "dryRun", 1, "verified", 0, "status",
-                                "invalid_signature", "error", verify_err.message);
+        provider_install_of(&job->b, &inst);
+        if (provider_verify(job->b.provider, &job->req, &inst, &job->state, &verify_err) !=
+            VERIFY_OK) {
+            outcome_set(out, PIPELINE_INVALID_SIGNATURE, ERR_INVALID_SIGNATURE,
+                        verify_err.message);
+            job = NULL; /* the outcome's */
             rc = 0;
             goto out;
         }
     }
-    job.results = json_array();
-    if (!job.results || provider_parse(job.b.provider, &job.req, job.state, &job.payments, err) < 0)
-        goto out;
+    if (provider_parse(job->b.provider, &job->req, job->state, &job->payments, err) < 0)
+        goto fail;
+    if (!(job->results = calloc(job->payments.n, sizeof *job->results))) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
     /* The whole booking, then undone: the store is as it was. */
-    if (store_tx_begin(env->store, &tx, err) < 0)
-        goto out;
-    if (pipeline_job_book(&job, tx, err) < 0)
-        goto out;
-    *report = json_pack("{s:b, s:b, s:s, s:O}", "dryRun", 1, "verified", 1, "status",
-                        job.all_duplicates ? "duplicate" : "processed", "results", job.results);
-    rc = *report ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+    if (store_tx_begin(env->store, &tx, err) < 0 || job_book(job, tx, err) < 0)
+        goto fail;
+    job_outcome(job, 0, NULL, out);
+    job = NULL;
+    rc = 0;
+    goto out;
+fail:
+    *out = (struct pipeline_outcome){0};
 out:
     store_tx_rollback(tx);
+    /* The sample's body and headers are only read while testing: the outcome keeps none of
+     * them (no acknowledgement in a dry run). */
     provider_sample_free(&sample);
-    json_decref(job.results);
-    json_decref(job.state);
-    json_decref(job.b.config);
-    json_decref(job.b.secrets);
-    payment_list_free(&job.payments);
-    store_install_clear(&job.b.install);
+    job_free(job);
     return rc;
 }
 
@@ -990,10 +1082,4 @@ out:
     json_decref(b.secrets);
     store_install_clear(&b.install);
     return rc;
-}
-
-void pipeline_outcome_free(struct pipeline_outcome *out)
-{
-    json_decref(out->body);
-    out->body = NULL;
 }

@@ -1,20 +1,27 @@
-/* pipeline/pipeline.h - one inbound webhook, from token to commit.
+/* pipeline/pipeline.h - one inbound webhook, from token to commit, as a domain outcome.
  *
- * pipeline_run() reads top to bottom in seed 002's order: find the install by its token,
+ * pipeline_submit() reads top to bottom in seed 002's order: find the install by its token,
  * verify with the provider, parse, then for each payment resolve the supplier (or the
  * customer), write the invoice (the unique key decides duplicates), post to the ledger
- * when auto-post is on, and log; all of one request commits in one transaction, and the
- * outcome (status and body) is only final once that commit returned. A payment a provider
- * names by several ids (Stripe) first finds, through its payment links, the external id it
- * is booked under, or waits for the event that links it (enum payment_link_role). Each log
- * row says what the webhook did to the books (its action). */
+ * when auto-post is on, and log. The booking of one request joins the store's group commit
+ * (store_batch_*), so no thread waits on an fsync, and the outcome is only delivered once
+ * that commit is durable. A payment a provider names by several ids (Stripe) first finds,
+ * through its payment links, the external id it is booked under, or waits for the event
+ * that links it (enum payment_link_role). Each log row says what the webhook did to the
+ * books (its action). What follows the commit but must not hold up the committer's threads
+ * (a failed booking's log row, Klarna's acknowledgement) is pipeline_settle(), which the
+ * receiver of the outcome calls before answering.
+ *
+ * The pipeline knows nothing of HTTP: it says what happened (struct pipeline_outcome), and
+ * api/webhooks.c alone turns that into a status and a body. */
 #ifndef CONNECTORD_PIPELINE_H
 #define CONNECTORD_PIPELINE_H
 
-#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/error.h"
+#include "core/money.h"
 #include "crypto/crypto.h"
 #include "inbound/provider.h"
 
@@ -29,43 +36,85 @@ struct pipeline_env {
     bool dry_run;                    /* test-webhook: write nothing outside the rolled-back tx */
 };
 
-struct pipeline_outcome {
-    int http_status;      /* 200, or the status of `error` */
-    struct error error;   /* when not 200: code and message */
-    json_t *body;         /* 2xx: the JSON answer (owned), unless ack_body is set */
-    const char *ack_body; /* the provider's expected 2xx body, e.g. Adyen's "[accepted]" */
-    const char *ack_content_type;
-    char tenant_id[CRYPTO_ID_MAX]; /* for the access log, when the token was known */
+/* What a webhook came to. */
+enum pipeline_status {
+    PIPELINE_PROCESSED,         /* verified; at least one payment booked */
+    PIPELINE_DUPLICATE,         /* verified; every payment was booked before */
+    PIPELINE_IGNORED,           /* verified, but nothing booked (no payment the books take) */
+    PIPELINE_NOT_FOUND,         /* no active install of this provider has this token */
+    PIPELINE_AWAITING_SECRET,   /* the install cannot verify until its secret is saved */
+    PIPELINE_INVALID_SIGNATURE, /* not from the provider; error: why, for the log only */
+    PIPELINE_INVALID_PAYLOAD,   /* verified, but not understood; error: what is wrong */
+    PIPELINE_FAILED,            /* error: ERR_UNAVAILABLE (the provider's API could not
+                                   confirm it), ERR_VALIDATION (a bound of the books, the
+                                   message says which), ERR_INTERNAL (see the server log) */
+    PIPELINE_WITHDRAWN,         /* begin() said no: nothing was booked or logged */
 };
 
-/* The request in three steps, so its booking can join a group commit:
- * pipeline_prepare() finds the install, verifies and parses on the calling thread; it
- * returns NULL when the outcome is already final (rejections), else a job.
- * pipeline_job_book() books the job inside a transaction (any thread); after the commit,
- * pipeline_job_finish() turns its result (rc, err: the commit's if that failed) into the
- * outcome. pipeline_job_free() releases the job (NULL is a no-op). */
-struct pipeline_job;
-struct pipeline_job *pipeline_prepare(const struct pipeline_env *env, const char *provider_slug,
-                                      const char *token, const struct webhook_request *req,
-                                      struct pipeline_outcome *out);
-int pipeline_job_book(struct pipeline_job *job, struct store_tx *tx, struct error *err);
-void pipeline_job_finish(struct pipeline_job *job, int rc, const struct error *err,
-                         struct pipeline_outcome *out);
-void pipeline_job_free(struct pipeline_job *job);
-/* How many deliveries the booking wrote into the outbox (0: the engine has nothing new). */
-int pipeline_job_deliveries(const struct pipeline_job *job);
+enum pipeline_action { PIPELINE_ACTION_NONE, PIPELINE_ACTION_BOOKED, PIPELINE_ACTION_CREDIT_NOTE };
+/* "none", "booked", "credit_note": as the webhook log names the action. */
+const char *pipeline_action_name(enum pipeline_action action);
 
-/* All three with a transaction of its own. Never fails as a function: every problem is
- * an outcome with a status. */
-void pipeline_run(const struct pipeline_env *env, const char *provider_slug, const char *token,
-                  const struct webhook_request *req, struct pipeline_outcome *out);
+/* One payment of the webhook, as the webhook log has it. */
+struct pipeline_result {
+    char event[64];
+    bool duplicate;            /* booked before: nothing written but the log row */
+    enum pipeline_action action;
+    char external_id[128];     /* "" when the event names no payment */
+    /* When action is not NONE: */
+    char invoice_id[CRYPTO_ID_MAX];
+    const char *invoice_type;  /* "eingangsrechnung", "ausgangsrechnung", "gutschrift" */
+    char party_id[CRYPTO_ID_MAX];
+    struct money total_gross;
+    char journal_entry_id[CRYPTO_ID_MAX]; /* "" when not posted */
+    char detail[256];          /* why nothing was booked, or "" */
+    char log_id[CRYPTO_ID_MAX]; /* its webhook log row ("" in a dry run) */
+};
+
+struct pipeline_job;
+
+/* The outcome is its receiver's: free it with pipeline_outcome_free(). */
+struct pipeline_outcome {
+    enum pipeline_status status;
+    struct error error;               /* INVALID_*, FAILED: code and a message fit to show */
+    const struct provider *provider;  /* NULL when the provider is unknown */
+    char tenant_id[CRYPTO_ID_MAX];    /* "" when the token named no install */
+    char log_id[CRYPTO_ID_MAX];       /* the log row of a rejection or failure, or "" */
+    const struct pipeline_result *results; /* PROCESSED, DUPLICATE, IGNORED: one per payment */
+    size_t n_results;
+    int deliveries;                   /* outbox rows the booking wrote (0: nothing to send) */
+    struct pipeline_job *job;         /* private: what pipeline_settle() needs */
+};
+
+/* Runs one webhook: token, signature and parse on the calling thread (which may block: a
+ * provider may be asked to confirm it), then its booking in the next group commit. done(ctx,
+ * out) is called exactly once, on whatever thread: at once on the caller's when the outcome
+ * is final before any booking, else on the committer's or syncer's once the commit is
+ * durable (or failed); out is then the callee's. begin (may be NULL) is asked on the
+ * committer's thread just before the booking: false withdraws the webhook (its caller has
+ * answered it already) and done() hears PIPELINE_WITHDRAWN. The receiver then calls
+ * pipeline_settle() before it answers. req must stay valid as long as the outcome lives. */
+void pipeline_submit(const struct pipeline_env *env, const char *provider_slug,
+                     const char *token, const struct webhook_request *req,
+                     void (*done)(void *ctx, struct pipeline_outcome *out),
+                     bool (*begin)(void *ctx), void *ctx);
+
+/* What follows the commit, once, after done() and before the outcome is answered, on a
+ * thread that may block and is not the committer's (done() runs there, and neither a store
+ * write nor a provider's API may hold it up): a booking that failed gets its webhook log row
+ * (out->log_id); a booked one is acknowledged to the provider where it asks for that
+ * (Klarna's orders; a failure is logged, the webhook stays booked). */
+void pipeline_settle(struct pipeline_outcome *out);
 void pipeline_outcome_free(struct pipeline_outcome *out);
 
 /* POST /api/connectors/:slug/test-webhook: a synthetic, correctly signed event for the
  * tenant's install runs through every step inside a transaction that is then rolled back,
- * so the store is unchanged. *report tells what it would have done. */
+ * so the store is unchanged. *out tells what it would have done: PROCESSED, DUPLICATE or
+ * IGNORED with its results, or INVALID_SIGNATURE (error: why). Returns -1 (err) when there
+ * is nothing to test: ERR_VALIDATION (no such provider), ERR_NOT_FOUND (not installed),
+ * ERR_CONFLICT (awaiting its secret), or what failed. */
 int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
-                  json_t **report, struct error *err);
+                  struct pipeline_outcome *out, struct error *err);
 
 /* POST /api/invoices/:id/post: the journal entry a booked, unposted invoice would have got
  * with autoPost on (the connector's accounts and VAT rate today, the provider's own tax

@@ -114,6 +114,7 @@ struct webhook_log {
     const char *detail;      /* may be NULL */
     const char *body;        /* raw body kept for debugging, or NULL */
     int64_t received_ms;
+    char *id_out; /* optional: receives the row's id (CRYPTO_ID_MAX bytes) */
 };
 
 /* Forgets raw bodies of webhook log rows received before cutoff_ms; *cleared (optional)

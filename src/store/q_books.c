@@ -339,6 +339,8 @@ int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct 
     char id[CRYPTO_ID_MAX], received[CLOCK_RFC3339_LEN], processed[CLOCK_RFC3339_LEN];
     if (crypto_id_new("whl_", id) < 0)
         return error_set(err, ERR_INTERNAL, "no randomness available");
+    if (log->id_out)
+        memcpy(log->id_out, id, sizeof id);
     clock_format_rfc3339(log->received_ms, received);
     clock_format_rfc3339(clock_now_ms(), processed);
     struct store_param p[] = {P_TEXT(id),          P_TEXT(log->tenant_id), P_TEXT(log->provider),
