@@ -22,6 +22,9 @@
 #include "catalog/catalog.h"
 #include "fakewebhook.h"
 #include "pipeline/pipeline.h"
+#include "store/books.h"
+#include "store/installs.h"
+#include "store/store.h"
 
 #define FIXTURES "tests/fixtures/providers/stripe/"
 #define SECRET "whsec_Zk3vT9qLmN2pR8sW4xY6bC1dF5gH7jK0"
