@@ -1,4 +1,5 @@
-/* test_catalog_entries.c - the catalog table (src/catalog/entries.c) against the seeds.
+/* tests/unit/catalog/test_catalog_entries.c - the catalog table (src/catalog/entries.c)
+ * against the seeds.
  *
  * The seeds' tables are written out once more here, in their own compact notation, so a
  * typo in a slug, plan, kind or field key of the table fails a test. The rest walks every

@@ -1,4 +1,4 @@
-/* tests/unit/test_destinations.c - the contract suite every outbound destination passes
+/* tests/unit/outbound/test_destinations.c - the contract suite every outbound destination passes
  * (src/outbound/destination.c, src/outbound/text.c and every file in
  * src/outbound/destinations/).
  *

@@ -1,4 +1,4 @@
-/* tests/unit/test_provider_klarna.c - src/inbound/providers/klarna.c.
+/* tests/unit/inbound/test_provider_klarna.c - src/inbound/providers/klarna.c.
  *
  * Verification fetches the order from a local stand-in for Klarna's order management API
  * on a plain http://127.0.0.1:PORT base, with HTTP Basic (the apiKey setting and the

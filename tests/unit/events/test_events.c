@@ -1,4 +1,4 @@
-/* tests/unit/test_events.c - the event types table (src/events/types.def, types.c): every
+/* tests/unit/events/test_events.c - the event types table (src/events/types.def, types.c): every
  * type is found by name, alerts are flagged, and an event's data is checked against its
  * type's fields (missing required ones, wrong kinds; extra members are allowed). */
 #include <setjmp.h>

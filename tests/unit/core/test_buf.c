@@ -1,4 +1,4 @@
-/* tests/unit/test_buf.c - the capped byte buffer (src/core/buf.c).
+/* tests/unit/core/test_buf.c - the capped byte buffer (src/core/buf.c).
  *
  * The cap is what keeps outside input from growing memory without bound, so most tests
  * check that an append past it fails and leaves the bytes exactly as they were. */

@@ -1,4 +1,4 @@
-/* tests/unit/test_provider_paypal.c - src/inbound/providers/paypal.c.
+/* tests/unit/inbound/test_provider_paypal.c - src/inbound/providers/paypal.c.
  *
  * Verification runs against a certificate served by a local HTTP server under the
  * operator-trusted prefix (as the end-to-end tests will serve it), signed by a key the test

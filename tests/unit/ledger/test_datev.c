@@ -1,4 +1,4 @@
-/* tests/unit/test_datev.c - the DATEV EXTF line formats (src/ledger/datev.c): amounts from
+/* tests/unit/ledger/test_datev.c - the DATEV EXTF line formats (src/ledger/datev.c): amounts from
  * minor units and back, Belegfeld 1 cutting, quoted and cut Buchungstext, a booking line's
  * 125 fields, and the header and title lines against accounting-and-sync.md §1.3/§1.4. */
 #include <setjmp.h>

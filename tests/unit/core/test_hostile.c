@@ -1,4 +1,4 @@
-/* tests/unit/test_hostile.c - the pieces that keep hostile input from breaking anything:
+/* tests/unit/core/test_hostile.c - the pieces that keep hostile input from breaking anything:
  * cuts on UTF-8 boundaries (src/core/utf8.c) and error messages that stay UTF-8
  * (src/core/error.c) and a JSON answer that cannot be built said as such
  * (src/http/response.c), the bound on amounts (src/core/money.c), dates held to 1970..9999

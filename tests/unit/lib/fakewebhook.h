@@ -1,4 +1,4 @@
-/* tests/unit/fakewebhook.h - a webhook request and a provider install as unit tests build
+/* tests/unit/lib/fakewebhook.h - a webhook request and a provider install as unit tests build
  * them: headers and query parameters from small tables, settings from JSON text, secrets
  * from a table (ERR_NOT_FOUND when one is not set, as the pipeline reports it).
  * Header-only, because each unit test is built from one file. */

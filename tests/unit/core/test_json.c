@@ -1,4 +1,4 @@
-/* tests/unit/test_json.c - the JSON helpers (src/core/json.c), the error table
+/* tests/unit/core/test_json.c - the JSON helpers (src/core/json.c), the error table
  * (src/core/error.c, errors.def) and the one JSON error body, http_respond_error
  * (src/http/response.c).
  *

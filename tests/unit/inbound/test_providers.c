@@ -1,4 +1,4 @@
-/* tests/unit/test_providers.c - the contract suite every payment provider passes
+/* tests/unit/inbound/test_providers.c - the contract suite every payment provider passes
  * (src/inbound/provider.c, src/inbound/sig.c, and every file in src/inbound/providers/).
  *
  * It walks the registry (provider_all) and, for each provider, the cases in

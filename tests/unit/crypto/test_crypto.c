@@ -1,4 +1,4 @@
-/* tests/unit/test_crypto.c - the libcrypto wrapper (src/crypto/crypto.c).
+/* tests/unit/crypto/test_crypto.c - the libcrypto wrapper (src/crypto/crypto.c).
  *
  * Digests and encodings are checked against published vectors (FIPS 180-2, RFC 4231,
  * RFC 4648); tokens and ids by their shape; sealing by what must fail: another aad, another

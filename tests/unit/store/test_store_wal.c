@@ -1,4 +1,4 @@
-/* tests/unit/test_store_wal.c - the SQLite store's write-ahead log under a stream of commits
+/* tests/unit/store/test_store_wal.c - the SQLite store's write-ahead log under a stream of commits
  * (src/store/driver_sqlite.c).
  *
  * Checkpoints run on a thread of their own instead of in the commit that crosses the

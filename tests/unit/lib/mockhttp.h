@@ -1,4 +1,4 @@
-/* tests/unit/mockhttp.h - a provider API on 127.0.0.1 for unit tests of fetch-back code.
+/* tests/unit/lib/mockhttp.h - a provider API on 127.0.0.1 for unit tests of fetch-back code.
  *
  * A libmicrohttpd daemon on an ephemeral port that answers fixed routes (exact path, any
  * method) with a status and a body, refuses a request whose Authorization header is not

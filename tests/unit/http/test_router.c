@@ -1,4 +1,4 @@
-/* tests/unit/test_router.c - router_match (src/http/router.c) and the parameter lookup that
+/* tests/unit/http/test_router.c - router_match (src/http/router.c) and the parameter lookup that
  * reads its output, http_request_param (src/http/response.c).
  *
  * Each test matches a path against a small table and checks what the server would see:

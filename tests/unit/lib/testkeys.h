@@ -1,4 +1,4 @@
-/* tests/unit/testkeys.h - keys and self-signed certificates that a test makes for itself.
+/* tests/unit/lib/testkeys.h - keys and self-signed certificates that a test makes for itself.
  *
  * Tests that check signature verification need a signer; rather than trust fixtures
  * nobody can re-create, they make an RSA (or EC) key and an X.509 certificate with the

@@ -1,4 +1,4 @@
-/* tests/unit/test_fuzz_replay.c - the fuzz target tests/fuzz/fuzz_inbound.c without
+/* tests/unit/inbound/test_fuzz_replay.c - the fuzz target tests/fuzz/fuzz_inbound.c without
  * libFuzzer, in `make test`: every file of tests/fuzz/corpus/inbound/ (the providers'
  * fixtures, extreme amounts and dates, cut text, paths with control bytes, and whatever
  * `make fuzz` found and was saved there), then deterministic mutations of each (bytes
@@ -14,7 +14,7 @@
 #include <dirent.h>
 #include <stdio.h>
 
-#include "../fuzz/fuzz_inbound.c"
+#include "../../fuzz/fuzz_inbound.c"
 
 #define CORPUS "tests/fuzz/corpus/inbound"
 #define MUTATIONS 200

@@ -1,4 +1,4 @@
-/* tests/unit/test_cp1252.c - UTF-8 to Windows-1252 (src/core/cp1252.c).
+/* tests/unit/core/test_cp1252.c - UTF-8 to Windows-1252 (src/core/cp1252.c).
  *
  * The expected bytes are written out by hand from the Windows-1252 table: Latin-1 maps to
  * itself, the 27 characters of 0x80..0x9F map there, everything else (and every byte of

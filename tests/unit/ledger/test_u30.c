@@ -1,4 +1,4 @@
-/* tests/unit/test_u30.c - the Austrian VAT return (src/ledger/u30.c): periods, the
+/* tests/unit/ledger/test_u30.c - the Austrian VAT return (src/ledger/u30.c): periods, the
  * Kennzahlen from sums of journal lines, the U30 XML; the VAT split of gross amounts
  * (post.c); and FinanzOnline's SOAP envelopes and answers (fon.c). */
 #include <setjmp.h>

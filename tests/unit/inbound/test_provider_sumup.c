@@ -1,4 +1,4 @@
-/* tests/unit/test_provider_sumup.c - src/inbound/providers/sumup.c.
+/* tests/unit/inbound/test_provider_sumup.c - src/inbound/providers/sumup.c.
  *
  * Verification fetches the checkout from a local stand-in for SumUp's API on a plain
  * http://127.0.0.1:PORT base with the API key as Bearer token; a checkout of another

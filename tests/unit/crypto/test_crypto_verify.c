@@ -1,4 +1,4 @@
-/* tests/unit/test_crypto_verify.c - the verification primitives of src/crypto/crypto.c that
+/* tests/unit/crypto/test_crypto_verify.c - the verification primitives of src/crypto/crypto.c that
  * PayPal's scheme needs: CRC-32, standard base64 decoding, certificate facts and RSA-SHA256
  * verification with a certificate's key.
  *

@@ -1,4 +1,4 @@
-/* tests/unit/test_provider_mollie.c - src/inbound/providers/mollie.c.
+/* tests/unit/inbound/test_provider_mollie.c - src/inbound/providers/mollie.c.
  *
  * Verification fetches from a local stand-in for Mollie's API on a plain
  * http://127.0.0.1:PORT base, as the install's apiBaseUrl would point it: the payment named
