@@ -245,7 +245,8 @@ static void test_add_overflow(void **state)
 {
     struct money top = {.minor = INT64_MAX, .currency = "EUR"};
     struct money bottom = {.minor = INT64_MIN, .currency = "EUR"};
-    struct money one = {.minor = 1, .currency = "EUR"}, minus_one = {.minor = -1, .currency = "EUR"};
+    struct money one = {.minor = 1, .currency = "EUR"};
+    struct money minus_one = {.minor = -1, .currency = "EUR"};
     struct money sum = {.minor = 42, .currency = "EUR"};
     struct error err;
     assert_int_equal(money_add(&top, &one, &sum, &err), -1);
