@@ -1,4 +1,5 @@
-/* api/listing.c - query parameters and JSON values shared by the read APIs (listing.h). */
+/* api/listing.c - the one page collector, and the query parameters and JSON values shared by
+ * the read APIs (listing.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,22 @@ int listing_page_parse(const struct http_request *req, const char *id_prefix,
 struct store_page listing_store_page(const struct listing_page *page)
 {
     return (struct store_page){.before = page->cursor, .limit = page->limit + 1};
+}
+
+/* Takes the reference to list, also on failure; next_cursor may point into list. */
+static int listing_respond(struct http_response *res, const char *key, json_t *list,
+                           const char *next_cursor, struct error *err)
+{
+    if (next_cursor && http_response_add_header(res, "X-Next-Cursor", next_cursor) < 0) {
+        json_decref(list);
+        return error_set(err, ERR_INTERNAL, "cannot add the X-Next-Cursor header");
+    }
+    if (!key)
+        return http_respond_json(res, 200, list, err);
+    return http_respond_json(res, 200,
+                             json_pack("{s:o, s:o}", key, list, "nextCursor",
+                                       next_cursor ? json_string(next_cursor) : json_null()),
+                             err);
 }
 
 int listing_collect_init(struct listing_collect *c, const struct listing_page *page,
@@ -95,23 +112,6 @@ void listing_collect_free(struct listing_collect *c)
 {
     json_decref(c->list);
     c->list = NULL;
-}
-
-int listing_respond(struct http_response *res, const char *key, json_t *list,
-                    const char *next_cursor, struct error *err)
-{
-    if (!list)
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    if (next_cursor && http_response_add_header(res, "X-Next-Cursor", next_cursor) < 0) {
-        json_decref(list);
-        return error_set(err, ERR_INTERNAL, "cannot add the X-Next-Cursor header");
-    }
-    if (!key)
-        return http_respond_json(res, 200, list, err);
-    return http_respond_json(res, 200,
-                             json_pack("{s:o, s:o}", key, list, "nextCursor",
-                                       next_cursor ? json_string(next_cursor) : json_null()),
-                             err);
 }
 
 static bool is_leap(int y)

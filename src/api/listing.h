@@ -7,7 +7,7 @@
  * the answer is {"<things>": [...], "nextCursor": "..." | null} and, when another page
  * follows, the same cursor in the X-Next-Cursor header (seed 002's webhook log answers a
  * bare array, so the header is its only place). listing_collect_*() collects a page from the
- * store's rows and listing_respond() is that answer. */
+ * store's rows and gives that answer. */
 #ifndef CONNECTORD_API_LISTING_H
 #define CONNECTORD_API_LISTING_H
 
@@ -60,17 +60,13 @@ int listing_collect_add(struct listing_collect *c, json_t *row);
 /* The collected rows for an answer that is not a page (new reference, the collector
  * emptied), or NULL with err set when a row failed. */
 json_t *listing_collect_take(struct listing_collect *c, struct error *err);
-/* Answers the page as listing_respond() does; releases the collector, also on failure. */
+/* Answers the page: {key: [...], "nextCursor": the cursor or null}, or the bare array when
+ * key is NULL; the cursor (none on the last page) also as X-Next-Cursor. Releases the
+ * collector, also on failure. */
 int listing_collect_respond(struct listing_collect *c, struct http_response *res,
                             const char *key, struct error *err);
 /* Releases what listing_collect_init() took, when the store failed. */
 void listing_collect_free(struct listing_collect *c);
-
-/* Answers one page: {key: list, "nextCursor": next_cursor or null}, or the bare list when
- * key is NULL; a next_cursor (NULL on the last page) is also sent as X-Next-Cursor. Takes
- * the reference to list, also on failure. */
-int listing_respond(struct http_response *res, const char *key, json_t *list,
-                    const char *next_cursor, struct error *err);
 
 /* ?name=YYYY-MM-DD (a real calendar date) or absent (*out NULL). */
 int listing_query_date(const struct http_request *req, const char *name, const char **out,
