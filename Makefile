@@ -27,8 +27,11 @@ WEB       := $(sort $(wildcard web/*))
 OBJ       := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/gen/web_assets.o
 SAN_OBJ   := $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/gen/web_assets.o
 SAN_LIB   := $(filter-out build/san/main.o,$(SAN_OBJ))
-UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BIN  := $(patsubst tests/unit/%.c,build/test/%,$(UNIT_SRC))
+# tests/unit/ mirrors src/ folder by folder (tests/unit/core/test_json.c tests src/core/json.c);
+# shared helpers are in tests/unit/lib/. Binaries keep flat names: build/test/test_json.
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
+UNIT_BIN  := $(sort $(addprefix build/test/,$(basename $(notdir $(UNIT_SRC)))))
+vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 # The release whose stores the upgrade test (tests/e2e/upgrade.test.js) opens with this build:
 # the last commit before the schema changes that followed it. Built once from git history.
 UPGRADE_FROM := 35aedfb
@@ -88,10 +91,11 @@ build/test/connectord: $(SAN_OBJ)
 	@echo '  LINK   $@'
 	@$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-build/test/test_%: tests/unit/test_%.c $(SAN_LIB)
+build/test/test_%: test_%.c $(SAN_LIB)
 	@mkdir -p $(dir $@)
 	@echo '  TEST   $@'
-	@$(CC) $(BASE) $(SAN) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(SAN_LIB) \
+	@$(CC) $(BASE) -Itests/unit/lib $(SAN) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) \
+		-o $@ $< $(SAN_LIB) \
 		$(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 run: deps
@@ -114,8 +118,8 @@ $(UPGRADE_BIN):
 	@scripts/build-release $(UPGRADE_FROM) $@ 2>$@.log || { cat $@.log >&2; exit 1; }
 
 # libFuzzer (clang) over tests/fuzz/fuzz_inbound.c: make fuzz [FUZZ_SECONDS=60]. Inputs it
-# finds go into tests/fuzz/corpus/inbound/, which tests/unit/test_fuzz_replay.c replays in
-# `make test` (no clang needed there).
+# finds go into tests/fuzz/corpus/inbound/, which tests/unit/inbound/test_fuzz_replay.c
+# replays in `make test` (no clang needed there).
 FUZZ_SECONDS ?= 60
 build/fuzz/fuzz_inbound: tests/fuzz/fuzz_inbound.c $(LIB_SRC) build/gen/web_assets.c
 	@mkdir -p $(dir $@)

@@ -8,11 +8,10 @@
 static int add_record(void *ctx, const struct audit_record *rec)
 {
     json_t *fields = json_loads(rec->fields, 0, NULL);
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "id", rec->id,
+    return listing_collect_add(ctx, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "id", rec->id,
                                          "action", rec->action, "target", rec->target,
                                          "fields", fields ? fields : json_array(), "tokenId",
                                          rec->token_id, "createdAt", rec->created_at));
-    return 0;
 }
 
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err)
@@ -21,14 +20,13 @@ int api_audit_list(struct http_request *req, struct http_response *res, struct e
     struct listing_page page;
     if (listing_page_parse(req, "aud_", &page, err) < 0)
         return -1;
-    json_t *entries = json_array();
-    if (!entries)
-        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct listing_collect c;
+    if (listing_collect_init(&c, &page, err) < 0)
+        return -1;
     struct store_page sp = listing_store_page(&page);
-    if (store_audit_list(app->store, req->principal->tenant_id, &sp, add_record, entries,
-                         err) < 0) {
-        json_decref(entries);
+    if (store_audit_list(app->store, req->principal->tenant_id, &sp, add_record, &c, err) < 0) {
+        listing_collect_free(&c);
         return -1;
     }
-    return listing_respond(res, "entries", entries, listing_page_end(entries, page.limit), err);
+    return listing_collect_respond(&c, res, "entries", err);
 }

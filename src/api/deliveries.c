@@ -59,8 +59,7 @@ static json_t *delivery_json(const struct delivery *d)
 
 static int add_delivery(void *ctx, const struct delivery *d)
 {
-    json_array_append_new(ctx, delivery_json(d));
-    return 0;
+    return listing_collect_add(ctx, delivery_json(d));
 }
 
 int api_deliveries_list(struct http_request *req, struct http_response *res, struct error *err)
@@ -76,17 +75,16 @@ int api_deliveries_list(struct http_request *req, struct http_response *res, str
         listing_query_choice(req, "status", delivery_statuses, &status, err) < 0 ||
         listing_query_text(req, "eventType", 64, &event_type, err) < 0)
         return -1;
-    json_t *list = json_array();
-    if (!list)
-        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct listing_collect c;
+    if (listing_collect_init(&c, &page, err) < 0)
+        return -1;
     if (store_delivery_list(app->store, req->principal->tenant_id,
                             http_request_param(req, "connectorId"), status, event_type,
-                            page.cursor, page.limit + 1, add_delivery, list, err) < 0) {
-        json_decref(list);
+                            page.cursor, page.limit + 1, add_delivery, &c, err) < 0) {
+        listing_collect_free(&c);
         return -1;
     }
-    const char *next = listing_page_end(list, page.limit);
-    return listing_respond(res, "deliveries", list, next, err);
+    return listing_collect_respond(&c, res, "deliveries", err);
 }
 
 static int add_attempt(void *ctx, const struct delivery_attempt *a)

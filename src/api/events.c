@@ -179,17 +179,11 @@ out:
     return rc;
 }
 
-struct list_ctx {
-    json_t *list;
-};
-
+/* An event whose stored envelope does not read back as JSON is left out of the page. */
 static int add_event(void *ctx, const struct event_record *ev)
 {
-    struct list_ctx *l = ctx;
     json_t *j = envelope_json(ev);
-    if (j)
-        json_array_append_new(l->list, j);
-    return 0;
+    return j ? listing_collect_add(ctx, j) : 0;
 }
 
 int api_events_list(struct http_request *req, struct http_response *res, struct error *err)
@@ -198,15 +192,14 @@ int api_events_list(struct http_request *req, struct http_response *res, struct 
     struct listing_page page;
     if (api_project_check(req, res, err) < 0 || listing_page_parse(req, "evt_", &page, err) < 0)
         return -1;
-    struct list_ctx l = {.list = json_array()};
-    if (!l.list)
-        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct listing_collect c;
+    if (listing_collect_init(&c, &page, err) < 0)
+        return -1;
     if (store_event_list(app->store, req->principal->tenant_id,
                          http_request_param(req, "projectId"), page.cursor, page.limit + 1,
-                         add_event, &l, err) < 0) {
-        json_decref(l.list);
+                         add_event, &c, err) < 0) {
+        listing_collect_free(&c);
         return -1;
     }
-    const char *next = listing_page_end(l.list, page.limit);
-    return listing_respond(res, "events", l.list, next, err);
+    return listing_collect_respond(&c, res, "events", err);
 }

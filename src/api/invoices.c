@@ -54,30 +54,9 @@ static json_t *invoice_json(const struct invoice *inv, enum party_role role)
     return o;
 }
 
-/* Collects one page: up to limit invoices, and whether another row followed. */
-struct invoice_page {
-    json_t *list;
-    int limit;
-    int count;
-    bool more;
-    bool failed;
-    char last_id[CRYPTO_ID_MAX];
-};
-
 static int add_invoice(void *ctx, const struct invoice *inv, enum party_role role)
 {
-    struct invoice_page *pg = ctx;
-    if (pg->count == pg->limit) {
-        pg->more = true;
-        return 1;
-    }
-    if (json_array_append_new(pg->list, invoice_json(inv, role)) < 0) {
-        pg->failed = true;
-        return 1;
-    }
-    pg->count++;
-    memcpy(pg->last_id, inv->id, sizeof pg->last_id);
-    return 0;
+    return listing_collect_add(ctx, invoice_json(inv, role));
 }
 
 int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err)
@@ -93,20 +72,16 @@ int api_invoices_list(struct http_request *req, struct http_response *res, struc
         listing_query_range(req, &f.from, &f.to, err) < 0 ||
         listing_query_choice(req, "posted", posted_values, &f.posted, err) < 0)
         return -1;
-    struct invoice_page pg = {.list = json_array(), .limit = page.limit};
-    if (!pg.list)
-        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct listing_collect c;
+    if (listing_collect_init(&c, &page, err) < 0)
+        return -1;
     struct store_page sp = listing_store_page(&page);
-    if (store_invoice_list(app->store, req->principal->tenant_id, &f, &sp, add_invoice, &pg,
+    if (store_invoice_list(app->store, req->principal->tenant_id, &f, &sp, add_invoice, &c,
                            err) < 0) {
-        json_decref(pg.list);
+        listing_collect_free(&c);
         return -1;
     }
-    if (pg.failed) {
-        json_decref(pg.list);
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    }
-    return listing_respond(res, "invoices", pg.list, pg.more ? pg.last_id : NULL, err);
+    return listing_collect_respond(&c, res, "invoices", err);
 }
 
 int api_invoice_get(struct http_request *req, struct http_response *res, struct error *err)

@@ -46,29 +46,9 @@ static json_t *entry_json(const struct journal_entry_record *e)
     return o;
 }
 
-struct entry_page {
-    json_t *list;
-    int limit;
-    int count;
-    bool more;
-    bool failed;
-    char last_id[CRYPTO_ID_MAX];
-};
-
 static int add_entry(void *ctx, const struct journal_entry_record *e)
 {
-    struct entry_page *pg = ctx;
-    if (pg->count == pg->limit) {
-        pg->more = true;
-        return 1;
-    }
-    if (json_array_append_new(pg->list, entry_json(e)) < 0) {
-        pg->failed = true;
-        return 1;
-    }
-    pg->count++;
-    snprintf(pg->last_id, sizeof pg->last_id, "%s", e->id);
-    return 0;
+    return listing_collect_add(ctx, entry_json(e));
 }
 
 int api_ledger_entries(struct http_request *req, struct http_response *res, struct error *err)
@@ -79,20 +59,16 @@ int api_ledger_entries(struct http_request *req, struct http_response *res, stru
     if (listing_page_parse(req, "je_", &page, err) < 0 ||
         listing_query_range(req, &from, &to, err) < 0)
         return -1;
-    struct entry_page pg = {.list = json_array(), .limit = page.limit};
-    if (!pg.list)
-        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct listing_collect c;
+    if (listing_collect_init(&c, &page, err) < 0)
+        return -1;
     struct store_page sp = listing_store_page(&page);
-    if (store_journal_list(app->store, req->principal->tenant_id, from, to, &sp, add_entry, &pg,
+    if (store_journal_list(app->store, req->principal->tenant_id, from, to, &sp, add_entry, &c,
                            err) < 0) {
-        json_decref(pg.list);
+        listing_collect_free(&c);
         return -1;
     }
-    if (pg.failed) {
-        json_decref(pg.list);
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    }
-    return listing_respond(res, "entries", pg.list, pg.more ? pg.last_id : NULL, err);
+    return listing_collect_respond(&c, res, "entries", err);
 }
 
 /* ---- balances ----------------------------------------------------------------------- */

@@ -1,4 +1,5 @@
-/* api/listing.c - query parameters and JSON values shared by the read APIs (listing.h). */
+/* api/listing.c - the one page collector, and the query parameters and JSON values shared by
+ * the read APIs (listing.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,20 +44,10 @@ struct store_page listing_store_page(const struct listing_page *page)
     return (struct store_page){.before = page->cursor, .limit = page->limit + 1};
 }
 
-const char *listing_page_end(json_t *list, int limit)
+/* Takes the reference to list, also on failure; next_cursor may point into list. */
+static int listing_respond(struct http_response *res, const char *key, json_t *list,
+                           const char *next_cursor, struct error *err)
 {
-    if (limit < 1 || json_array_size(list) <= (size_t)limit)
-        return NULL;
-    while (json_array_size(list) > (size_t)limit)
-        json_array_remove(list, (size_t)limit);
-    return json_string_value(json_object_get(json_array_get(list, (size_t)limit - 1), "id"));
-}
-
-int listing_respond(struct http_response *res, const char *key, json_t *list,
-                    const char *next_cursor, struct error *err)
-{
-    if (!list)
-        return error_set(err, ERR_INTERNAL, "out of memory");
     if (next_cursor && http_response_add_header(res, "X-Next-Cursor", next_cursor) < 0) {
         json_decref(list);
         return error_set(err, ERR_INTERNAL, "cannot add the X-Next-Cursor header");
@@ -67,6 +58,60 @@ int listing_respond(struct http_response *res, const char *key, json_t *list,
                              json_pack("{s:o, s:o}", key, list, "nextCursor",
                                        next_cursor ? json_string(next_cursor) : json_null()),
                              err);
+}
+
+int listing_collect_init(struct listing_collect *c, const struct listing_page *page,
+                         struct error *err)
+{
+    *c = (struct listing_collect){.list = json_array(), .limit = page ? page->limit : 0};
+    if (!c->list)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+int listing_collect_add(struct listing_collect *c, json_t *row)
+{
+    if (c->limit > 0 && json_array_size(c->list) == (size_t)c->limit) {
+        json_decref(row);
+        c->more = true;
+        return 1;
+    }
+    if (json_array_append_new(c->list, row) < 0) { /* also when row is NULL */
+        c->failed = true;
+        return 1;
+    }
+    return 0;
+}
+
+json_t *listing_collect_take(struct listing_collect *c, struct error *err)
+{
+    json_t *list = c->list;
+    c->list = NULL;
+    if (c->failed) {
+        json_decref(list);
+        error_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    return list;
+}
+
+int listing_collect_respond(struct listing_collect *c, struct http_response *res,
+                            const char *key, struct error *err)
+{
+    json_t *list = listing_collect_take(c, err);
+    if (!list)
+        return -1;
+    /* The cursor points into list, which listing_respond() holds until the answer is built. */
+    const char *next = c->more ? json_string_value(json_object_get(
+                                     json_array_get(list, json_array_size(list) - 1), "id"))
+                               : NULL;
+    return listing_respond(res, key, list, next, err);
+}
+
+void listing_collect_free(struct listing_collect *c)
+{
+    json_decref(c->list);
+    c->list = NULL;
 }
 
 static bool is_leap(int y)

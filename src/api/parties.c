@@ -2,29 +2,12 @@
  * read, newest first, with limit/cursor paging:
  *   GET /api/suppliers  -> {"suppliers": [...], "nextCursor": "..." | null}
  *   GET /api/customers  -> {"customers": [...], "nextCursor": "..." | null} */
-#include <stdio.h>
-#include <string.h>
-
 #include "api/listing.h"
 #include "store/books.h"
 #include "store/store.h"
 
-struct party_page {
-    json_t *list;
-    int limit;
-    int count;
-    bool more;
-    bool failed;
-    char last_id[CRYPTO_ID_MAX];
-};
-
 static int add_party(void *ctx, const struct party_record *p)
 {
-    struct party_page *pg = ctx;
-    if (pg->count == pg->limit) {
-        pg->more = true;
-        return 1;
-    }
     json_t *o = json_object();
     int rc = !o;
     if (o) {
@@ -35,13 +18,11 @@ static int add_party(void *ctx, const struct party_record *p)
         rc |= json_object_set_new(o, "providerRef", listing_json_text(p->provider_ref));
         rc |= json_object_set_new(o, "createdAt", json_string(p->created_at));
     }
-    if (rc || json_array_append_new(pg->list, o) < 0) {
-        pg->failed = true;
-        return 1;
+    if (rc) {
+        json_decref(o);
+        o = NULL;
     }
-    pg->count++;
-    snprintf(pg->last_id, sizeof pg->last_id, "%s", p->id);
-    return 0;
+    return listing_collect_add(ctx, o);
 }
 
 static int list_parties(struct http_request *req, struct http_response *res, struct error *err,
@@ -51,21 +32,17 @@ static int list_parties(struct http_request *req, struct http_response *res, str
     struct listing_page page;
     if (listing_page_parse(req, role == PARTY_CUSTOMER ? "cus_" : "sup_", &page, err) < 0)
         return -1;
-    struct party_page pg = {.list = json_array(), .limit = page.limit};
-    if (!pg.list)
-        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct listing_collect c;
+    if (listing_collect_init(&c, &page, err) < 0)
+        return -1;
     struct store_page sp = listing_store_page(&page);
-    if (store_party_list(app->store, req->principal->tenant_id, role, &sp, add_party, &pg,
+    if (store_party_list(app->store, req->principal->tenant_id, role, &sp, add_party, &c,
                          err) < 0) {
-        json_decref(pg.list);
+        listing_collect_free(&c);
         return -1;
     }
-    if (pg.failed) {
-        json_decref(pg.list);
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    }
-    return listing_respond(res, role == PARTY_CUSTOMER ? "customers" : "suppliers", pg.list,
-                           pg.more ? pg.last_id : NULL, err);
+    return listing_collect_respond(&c, res, role == PARTY_CUSTOMER ? "customers" : "suppliers",
+                                   err);
 }
 
 int api_suppliers_list(struct http_request *req, struct http_response *res, struct error *err)

@@ -94,17 +94,11 @@ static int fail_fields(struct http_response *res, json_t *problem, struct error 
     return error_set(err, ERR_VALIDATION, "%zu invalid field(s)", json_array_size(fields));
 }
 
-struct list_ctx {
-    json_t *list;
-};
-
+/* A destination whose connector left the catalog is not listed. */
 static int list_one(void *ctx, const struct install *in)
 {
-    struct list_ctx *l = ctx;
     const struct connector_manifest *m = catalog_find(in->slug);
-    if (m)
-        json_array_append_new(l->list, destination_json(m, in));
-    return 0;
+    return m ? listing_collect_add(ctx, destination_json(m, in)) : 0;
 }
 
 int api_project_connectors_list(struct http_request *req, struct http_response *res,
@@ -114,17 +108,17 @@ int api_project_connectors_list(struct http_request *req, struct http_response *
     struct listing_page page;
     if (api_project_check(req, res, err) < 0 || listing_page_parse(req, "con_", &page, err) < 0)
         return -1;
-    struct list_ctx l = {.list = json_array()};
-    if (!l.list)
-        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct listing_collect c;
+    if (listing_collect_init(&c, &page, err) < 0)
+        return -1;
     struct store_page sp = listing_store_page(&page);
     if (store_destination_page(app->store, req->principal->tenant_id,
-                               http_request_param(req, "projectId"), &sp, list_one, &l,
+                               http_request_param(req, "projectId"), &sp, list_one, &c,
                                err) < 0) {
-        json_decref(l.list);
+        listing_collect_free(&c);
         return -1;
     }
-    return listing_respond(res, "connectors", l.list, listing_page_end(l.list, page.limit), err);
+    return listing_collect_respond(&c, res, "connectors", err);
 }
 
 /* Generic webhook destinations sign per Standard Webhooks with a secret made here:

@@ -45,25 +45,24 @@ static int period_param(const struct http_request *req, struct ledger_u30_period
 
 static int add_submission(void *ctx, const struct vat_submission *sub)
 {
-    return json_array_append_new(ctx, ledger_u30_submission_json(sub)) < 0;
+    return listing_collect_add(ctx, ledger_u30_submission_json(sub));
 }
 
-/* The period's accepted submissions (period NULL: all), one page of them when page is not
- * NULL. */
-static json_t *submissions(struct app *app, const char *tenant_id, const char *period,
-                           const struct store_page *page, struct error *err)
+/* Collects the period's accepted submissions (period NULL: all) into c, which the caller
+ * answers or releases; one page of them when page is not NULL. */
+static int submissions(struct app *app, const char *tenant_id, const char *period,
+                       const struct listing_page *page, struct listing_collect *c,
+                       struct error *err)
 {
-    json_t *list = json_array();
-    if (!list) {
-        error_set(err, ERR_INTERNAL, "out of memory");
-        return NULL;
+    if (listing_collect_init(c, page, err) < 0)
+        return -1;
+    struct store_page sp = page ? listing_store_page(page) : (struct store_page){0};
+    if (store_vat_submission_list(app->store, tenant_id, "AT", period, page ? &sp : NULL,
+                                  add_submission, c, err) < 0) {
+        listing_collect_free(c);
+        return -1;
     }
-    if (store_vat_submission_list(app->store, tenant_id, "AT", period, page, add_submission,
-                                  list, err) < 0) {
-        json_decref(list);
-        return NULL;
-    }
-    return list;
+    return 0;
 }
 
 int api_vat_return_at(struct http_request *req, struct http_response *res, struct error *err)
@@ -77,7 +76,10 @@ int api_vat_return_at(struct http_request *req, struct http_response *res, struc
         ledger_u30_compute(app->store, tenant, &period, &figures, err) < 0)
         return -1;
     json_t *body = ledger_u30_json(&figures);
-    json_t *list = submissions(app, tenant, period.text, NULL, err);
+    struct listing_collect c;
+    json_t *list = submissions(app, tenant, period.text, NULL, &c, err) == 0
+                       ? listing_collect_take(&c, err)
+                       : NULL;
     if (!body || !list) {
         json_decref(body);
         json_decref(list);
@@ -186,9 +188,9 @@ int api_vat_return_at_submissions(struct http_request *req, struct http_response
     if ((text && ledger_u30_period_parse(text, &period, err) < 0) ||
         listing_page_parse(req, "vsub_", &page, err) < 0)
         return -1;
-    struct store_page sp = listing_store_page(&page);
-    json_t *list = submissions(app, req->principal->tenant_id, text ? period.text : NULL, &sp, err);
-    if (!list)
+    struct listing_collect c;
+    if (submissions(app, req->principal->tenant_id, text ? period.text : NULL, &page, &c,
+                    err) < 0)
         return -1;
-    return listing_respond(res, "submissions", list, listing_page_end(list, page.limit), err);
+    return listing_collect_respond(&c, res, "submissions", err);
 }

@@ -5,8 +5,6 @@
  * "detail" when the pipeline noted one. ?status= keeps one status; ?limit= and ?cursor= page,
  * and because the body is a bare array the next page's cursor travels in the X-Next-Cursor
  * header (absent on the last page). Raw bodies and signature headers are never shown. */
-#include <stdio.h>
-
 #include "api/listing.h"
 #include "catalog/catalog.h"
 #include "core/utf8.h"
@@ -16,22 +14,8 @@
 static const char *const log_statuses[] = {"processed", "duplicate", "failed",
                                            "invalid_signature", NULL};
 
-struct log_page {
-    json_t *list;
-    int limit;
-    int count;
-    bool more;
-    bool failed;
-    char last_id[CRYPTO_ID_MAX];
-};
-
 static int add_log(void *ctx, const struct webhook_log_record *rec)
 {
-    struct log_page *pg = ctx;
-    if (pg->count == pg->limit) {
-        pg->more = true;
-        return 1;
-    }
     json_t *o = json_object();
     int rc = !o;
     if (o) {
@@ -48,13 +32,11 @@ static int add_log(void *ctx, const struct webhook_log_record *rec)
         if (rec->detail)
             rc |= json_object_set_new(o, "detail", listing_json_text(rec->detail));
     }
-    if (rc || json_array_append_new(pg->list, o) < 0) {
-        pg->failed = true;
-        return 1;
+    if (rc) {
+        json_decref(o);
+        o = NULL;
     }
-    pg->count++;
-    snprintf(pg->last_id, sizeof pg->last_id, "%s", rec->id);
-    return 0;
+    return listing_collect_add(ctx, o);
 }
 
 int api_webhook_logs_list(struct http_request *req, struct http_response *res,
@@ -71,18 +53,14 @@ int api_webhook_logs_list(struct http_request *req, struct http_response *res,
     if (listing_page_parse(req, "whl_", &page, err) < 0 ||
         listing_query_choice(req, "status", log_statuses, &status, err) < 0)
         return -1;
-    struct log_page pg = {.list = json_array(), .limit = page.limit};
-    if (!pg.list)
-        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct listing_collect c;
+    if (listing_collect_init(&c, &page, err) < 0)
+        return -1;
     struct store_page sp = listing_store_page(&page);
     if (store_webhook_log_list(app->store, req->principal->tenant_id, m->slug, status, &sp,
-                               add_log, &pg, err) < 0) {
-        json_decref(pg.list);
+                               add_log, &c, err) < 0) {
+        listing_collect_free(&c);
         return -1;
     }
-    if (pg.failed) {
-        json_decref(pg.list);
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    }
-    return listing_respond(res, NULL, pg.list, pg.more ? pg.last_id : NULL, err);
+    return listing_collect_respond(&c, res, NULL, err);
 }

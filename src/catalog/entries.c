@@ -17,8 +17,8 @@
  * - AWAIT marks the credential a provider shows only after the webhook URL is registered
  *   with it (the webhook's signing secret or ID); an install may await it.
  * Seed 001 leaves the plan to the destination limits (starter's is 0), so every
- * destination's min_plan is "starter". tests/unit/test_catalog_entries.c checks the table
- * against the seeds and these conventions. */
+ * destination's min_plan is "starter". tests/unit/catalog/test_catalog_entries.c checks the
+ * table against the seeds and these conventions. */
 #include <string.h>
 
 #include "catalog/catalog.h"

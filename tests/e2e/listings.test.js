@@ -130,6 +130,22 @@ describe('one paging convention', () => {
     }
   });
 
+  test('a page exactly as long as the listing is its last; one row shorter hands out the cursor', async () => {
+    for (const [pathname, key] of LISTINGS()) {
+      const all = rowsOf(await get(`${pathname}?limit=100`), key).map((r) => r.id);
+      const exact = await get(`${pathname}?limit=${all.length}`);
+      assert.deepEqual(rowsOf(exact, key).map((r) => r.id), all, pathname);
+      assert.equal(exact.headers.get('x-next-cursor'), null, `${pathname}: a full last page has no next page`);
+      if (key) assert.equal(exact.json.nextCursor, null, pathname);
+      const short = await get(`${pathname}?limit=${all.length - 1}`);
+      const rows = rowsOf(short, key).map((r) => r.id);
+      assert.deepEqual(rows, all.slice(0, -1), pathname);
+      assert.equal(short.headers.get('x-next-cursor'), rows[rows.length - 1], pathname);
+      const rest = await get(`${pathname}?limit=100&cursor=${rows[rows.length - 1]}`);
+      assert.deepEqual(rowsOf(rest, key).map((r) => r.id), all.slice(-1), `${pathname}: the next page is the rest`);
+    }
+  });
+
   test('every listing has the same limit range and refuses a cursor it did not hand out', async () => {
     const listings = [...LISTINGS(), ['/api/vat-returns/at/submissions', 'submissions']];
     for (const [pathname, key] of listings) {

@@ -9,7 +9,7 @@
  * A broken promise abort()s, which libFuzzer and the replay test both report.
  *
  * Built two ways: with libFuzzer (`make fuzz`, clang) and, in `make test`, by
- * tests/unit/test_fuzz_replay.c, which replays tests/fuzz/corpus/ and deterministic
+ * tests/unit/inbound/test_fuzz_replay.c, which replays tests/fuzz/corpus/ and deterministic
  * mutations of it under ASan and UBSan. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,0 +1,226 @@
+/* tests/unit/store/test_store_wal.c - the SQLite store's write-ahead log under a stream of commits
+ * (src/store/driver_sqlite.c).
+ *
+ * Checkpoints run on a thread of their own instead of in the commit that crosses the
+ * threshold. What must hold: the log's pages still reach the database file, the log stays
+ * bounded however long the writes go on, savepoints nest and undo as before, and what was
+ * committed reads back after the store is closed and opened again. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+/* One commit of about 256 pages (4 KiB each): 64 of them write 16,000 pages, twice the
+ * log's limit. */
+#define BLOB_BYTES (1024 * 1024)
+#define COMMITS 64
+/* The log's limit in the driver is 8,000 pages; each frame is a page plus a 24-byte
+ * header. One commit may run past the limit before the log starts over. */
+#define WAL_BOUND_BYTES ((8000 + 2 * 256 + 64) * (4096 + 24))
+
+struct fixture {
+    char dir[64];
+    char db[96];
+    char dsn[112];
+    char wal[112];
+};
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/connectord-wal.XXXXXX");
+    if (!f || !mkdtemp(f->dir))
+        return -1;
+    snprintf(f->db, sizeof f->db, "%s/c.db", f->dir);
+    snprintf(f->dsn, sizeof f->dsn, "sqlite:%s", f->db);
+    snprintf(f->wal, sizeof f->wal, "%s-wal", f->db);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    unlink(f->wal);
+    char shm[112];
+    snprintf(shm, sizeof shm, "%s-shm", f->db);
+    unlink(shm);
+    unlink(f->db);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static int read_count(void *ctx, const struct store_row *row)
+{
+    *(int64_t *)ctx = store_row_int(row, 0);
+    return 1;
+}
+
+static int64_t count_rows(struct store *s)
+{
+    int64_t n = -1;
+    struct error err = {0};
+    assert_int_equal(store_run(s, "SELECT COUNT(*) FROM bulk", NULL, 0, read_count, &n, NULL,
+                               &err),
+                     0);
+    return n;
+}
+
+static void test_log_stays_bounded_and_reaches_the_database(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = NULL;
+    struct error err = {0};
+    assert_int_equal(store_open(f->dsn, 2, &s, &err), 0);
+    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
+                               NULL, &err),
+                     0);
+    long wal_max = 0;
+    for (int i = 0; i < COMMITS; i++) {
+        struct store_tx *tx = NULL;
+        struct store_param p[] = {P_INT(BLOB_BYTES)};
+        assert_int_equal(store_tx_begin(s, &tx, &err), 0);
+        assert_int_equal(store_tx_query(tx, "INSERT INTO bulk (v) VALUES (randomblob($1))", p,
+                                        N_PARAMS(p), NULL, NULL, NULL, &err),
+                         0);
+        assert_int_equal(store_tx_commit(tx, &err), 0);
+        long wal = file_size(f->wal);
+        if (wal > wal_max)
+            wal_max = wal;
+    }
+    assert_int_equal(count_rows(s), COMMITS);
+    store_close(s);
+    /* 64 MiB went through a log that never held more than its limit... */
+    assert_true(wal_max > 0);
+    assert_true(wal_max <= WAL_BOUND_BYTES);
+    /* ...and most of it is in the database file itself. */
+    assert_true(file_size(f->db) >= (long)COMMITS * BLOB_BYTES);
+
+    assert_int_equal(store_open(f->dsn, 1, &s, &err), 0);
+    assert_int_equal(count_rows(s), COMMITS);
+    store_close(s);
+}
+
+static void test_savepoints_nest_and_undo(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = NULL;
+    struct store_tx *tx = NULL;
+    struct error err = {0};
+    assert_int_equal(store_open(f->dsn, 1, &s, &err), 0);
+    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
+                               NULL, &err),
+                     0);
+    struct store_param p[] = {P_INT(16)};
+    assert_int_equal(store_tx_begin(s, &tx, &err), 0);
+    for (int depth = 1; depth <= 8; depth++) {
+        assert_int_equal(store_tx_savepoint(tx, &err), 0);
+        assert_int_equal(store_tx_query(tx, "INSERT INTO bulk (v) VALUES (randomblob($1))", p,
+                                        N_PARAMS(p), NULL, NULL, NULL, &err),
+                         0);
+    }
+    /* A ninth level is refused with an error, not built from a format string. */
+    assert_int_equal(store_tx_savepoint(tx, &err), -1);
+    assert_int_equal(err.code, ERR_INTERNAL);
+    /* Undo the four innermost, keep the four outer ones. */
+    for (int depth = 8; depth > 4; depth--)
+        assert_int_equal(store_tx_undo(tx, &err), 0);
+    for (int depth = 4; depth > 0; depth--)
+        assert_int_equal(store_tx_release(tx, &err), 0);
+    assert_int_equal(store_tx_release(tx, &err), -1); /* none left */
+    assert_int_equal(store_tx_commit(tx, &err), 0);
+    assert_int_equal(count_rows(s), 4);
+    store_close(s);
+}
+
+struct insert_job {
+    struct store_batch_job job;
+    int rc;
+    _Atomic int *done;
+};
+
+static int insert_row(void *ctx, struct store_tx *tx, struct error *err)
+{
+    struct store_param p[] = {P_INT(64)};
+    return store_tx_query(tx, "INSERT INTO bulk (v) VALUES (randomblob($1))", p, N_PARAMS(p),
+                          NULL, NULL, NULL, err);
+}
+
+static int fail_row(void *ctx, struct store_tx *tx, struct error *err)
+{
+    if (insert_row(ctx, tx, err) < 0)
+        return -1;
+    return error_set(err, ERR_VALIDATION, "refused after writing"); /* undone alone */
+}
+
+static void inserted(void *ctx, int rc, const struct error *err)
+{
+    struct insert_job *j = ctx;
+    j->rc = rc;
+    (*j->done)++;
+}
+
+/* Jobs from the committer thread: each is told only after its batch was made durable (on
+ * the committer's own connection, by the syncer), a failing job is undone alone, and what
+ * was acknowledged reads back after the store is closed and opened again. */
+static void test_group_commit_acknowledges_after_sync(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = NULL;
+    struct error err = {0};
+    enum { JOBS = 2000 };
+    static struct insert_job jobs[JOBS];
+    _Atomic int done = 0;
+    assert_int_equal(store_open(f->dsn, 2, &s, &err), 0);
+    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
+                               NULL, &err),
+                     0);
+    assert_int_equal(store_batch_start(s, &err), 0);
+    for (int i = 0; i < JOBS; i++) {
+        jobs[i] = (struct insert_job){.rc = 1, .done = &done};
+        jobs[i].job = (struct store_batch_job){
+            .work = i % 10 == 9 ? fail_row : insert_row, .done = inserted, .ctx = &jobs[i]};
+        store_batch_submit(s, &jobs[i].job);
+    }
+    /* A caller that waits: its write is on disk when store_batch_run returns. */
+    assert_int_equal(store_batch_run(s, insert_row, NULL, &err), 0);
+    store_batch_stop(s); /* finishes what is queued and handed to the syncer */
+    assert_int_equal(done, JOBS);
+    for (int i = 0; i < JOBS; i++)
+        assert_int_equal(jobs[i].rc, i % 10 == 9 ? -1 : 0);
+    store_close(s);
+
+    assert_int_equal(store_open(f->dsn, 1, &s, &err), 0);
+    assert_int_equal(count_rows(s), JOBS - JOBS / 10 + 1);
+    store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_log_stays_bounded_and_reaches_the_database, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_savepoints_nest_and_undo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_acknowledges_after_sync, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
