@@ -47,13 +47,17 @@ for (let i = 0; i < count; i++) {
   const customer = i % 5000;
   const amount = 100 + ((i * 7919) % 99900);
   const created = t - 60;
-  // Key order and shape follow a real invoice.payment_succeeded event (trimmed).
+  // Key order and shape follow a real invoice.payment_succeeded event (trimmed), of an API
+  // version before 2025-03-31.basil: its invoice names its payment intent, so each webhook
+  // books on its own (from basil on, a payment takes two webhooks, the invoice's and
+  // invoice_payment.paid's, and this one would wait for the second).
   const body = `{"id":"evt_1${n}","object":"event","account":"acct_1Bench${merchant}",` +
-    `"api_version":"2026-10-28.endive","created":${t},"data":{"object":{"id":"in_1${n}",` +
+    `"api_version":"2024-06-20","created":${t},"data":{"object":{"id":"in_1${n}",` +
     `"object":"invoice","account_country":"DE","account_name":"Bench Merchant ${merchant} GmbH",` +
     `"amount_due":${amount},"amount_paid":${amount},"amount_remaining":0,"currency":"eur",` +
     `"customer":"cus_Bench${customer}","customer_email":"billing${customer}@example.com",` +
-    `"customer_name":"Bench Customer ${customer}","number":"BENCH-${n}","status":"paid",` +
+    `"customer_name":"Bench Customer ${customer}","number":"BENCH-${n}",` +
+    `"payment_intent":"pi_1${n}","status":"paid",` +
     `"created":${created},"status_transitions":{"paid_at":${t}}}},"livemode":false,` +
     `"pending_webhooks":1,"request":{"id":null,"idempotency_key":null},` +
     `"type":"invoice.payment_succeeded"}`;
