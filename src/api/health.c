@@ -41,6 +41,7 @@ int api_metrics(struct http_request *req, struct http_response *res, struct erro
         scrape = (struct metrics_scrape){.backlog = st.backlog,
                                          .oldest_pending_age_s = age_ms > 0 ? age_ms / 1000 : 0,
                                          .destinations_active = st.destinations_active,
+                                         .destinations_paused = st.destinations_paused,
                                          .destinations_disabled = st.destinations_inactive};
     } else {
         /* The counters are still worth serving; the store's gauges are left out. */

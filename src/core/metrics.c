@@ -63,7 +63,6 @@ static struct family deliveries = {
     .label_a = "destination_type", .label_b = "outcome", .lock = PTHREAD_MUTEX_INITIALIZER};
 static struct family *const families[] = {&webhooks, &signature_failures, &deliveries};
 
-static _Atomic int64_t breakers_open;
 
 /* ---- periodic jobs ------------------------------------------------------------------------
  *
@@ -126,11 +125,6 @@ void metrics_signature_failure(const char *provider)
 void metrics_delivery(const char *destination_type, const char *outcome)
 {
     family_count(&deliveries, destination_type, outcome);
-}
-
-void metrics_breaker_open(int delta)
-{
-    atomic_fetch_add_explicit(&breakers_open, delta, memory_order_relaxed);
 }
 
 void metrics_job(const char *job, int64_t started_ms, int64_t duration_us, bool failed)
@@ -212,11 +206,6 @@ static int render_family(struct buf *out, struct family *f)
 /* The gauges read from the store at scrape time. */
 static int render_scrape(struct buf *out, const struct metrics_scrape *m)
 {
-    int64_t open = atomic_load_explicit(&breakers_open, memory_order_relaxed);
-    if (open < 0)
-        open = 0;
-    if (open > m->destinations_active)
-        open = m->destinations_active;
     return buf_printf(
         out,
         "# HELP connectord_delivery_backlog Deliveries waiting to be sent or in flight.\n"
@@ -226,14 +215,14 @@ static int render_scrape(struct buf *out, const struct metrics_scrape *m)
         "waiting to be sent or in flight; 0 when none waits.\n"
         "# TYPE connectord_delivery_backlog_oldest_age_seconds gauge\n"
         "connectord_delivery_backlog_oldest_age_seconds %lld\n"
-        "# HELP connectord_destinations Outbound destinations by state: active, paused (its "
-        "circuit breaker is open in this process) or disabled.\n"
+        "# HELP connectord_destinations Outbound destinations by state: active, paused (by "
+        "their circuit breaker, as stored) or disabled.\n"
         "# TYPE connectord_destinations gauge\n"
         "connectord_destinations{state=\"active\"} %lld\n"
         "connectord_destinations{state=\"paused\"} %lld\n"
         "connectord_destinations{state=\"disabled\"} %lld\n",
         (long long)m->backlog, (long long)m->oldest_pending_age_s,
-        (long long)(m->destinations_active - open), (long long)open,
+        (long long)m->destinations_active, (long long)m->destinations_paused,
         (long long)m->destinations_disabled);
 }
 

@@ -36,8 +36,6 @@ void metrics_signature_failure(const char *provider);
 /* One delivery attempt by destination type and outcome: "delivered", "retry" (another
  * attempt follows), "failed" (refused, no retry), "dead" (retries exhausted). */
 void metrics_delivery(const char *destination_type, const char *outcome);
-/* A destination's circuit breaker opened (+1) or closed again (-1), in this process. */
-void metrics_breaker_open(int delta);
 
 /* A periodic job ran (jobs/): by its name (a static string, kept by pointer), when it
  * started, how long it took, and whether it failed. Called from one thread. */
@@ -47,7 +45,8 @@ void metrics_job(const char *job, int64_t started_ms, int64_t duration_us, bool 
 struct metrics_scrape {
     int64_t backlog;             /* deliveries pending or in flight */
     int64_t oldest_pending_age_s; /* of the oldest of them; 0 when there are none */
-    int64_t destinations_active; /* active destinations, paused ones included */
+    int64_t destinations_active; /* active and not paused */
+    int64_t destinations_paused; /* active, paused by their circuit breaker */
     int64_t destinations_disabled;
 };
 

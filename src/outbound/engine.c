@@ -308,10 +308,8 @@ static void breaker_note(struct engine *e, struct breaker *b, const struct in_fl
     struct health_note *h = &o->health;
     char what[96];
     if (delivered) {
-        if (breaker_success(b, now).closed) {
+        if (breaker_success(b, now).closed)
             log_info("destination %s answers again; breaker closed", f->d.connector_id);
-            metrics_breaker_open(-1);
-        }
     } else {
         struct breaker_policy policy = {.failures = e->cfg.breaker_failures,
                                         .open_ms = e->cfg.breaker_open_ms,
@@ -325,7 +323,6 @@ static void breaker_note(struct engine *e, struct breaker *b, const struct in_fl
             log_warn("destination %s failed %d times in a row; pausing it for %lld ms",
                      f->d.connector_id, b->failures, (long long)e->cfg.breaker_open_ms);
             h->alert = ALERT_PAUSED;
-            metrics_breaker_open(+1);
             snprintf(h->reason, sizeof h->reason, "%d failures in a row, the last: %s",
                      b->failures, what);
         }

@@ -75,11 +75,13 @@ struct delivery {
 };
 
 /* What /metrics reads at scrape time, over all tenants: deliveries pending or in flight,
- * when the oldest of them was created (0: none), and destinations active or not. */
+ * when the oldest of them was created (0: none), and destinations active, paused by their
+ * circuit breaker (until a time still to come) or not active. */
 struct store_delivery_stats {
     int64_t backlog;
     int64_t oldest_created_ms;
     int64_t destinations_active;
+    int64_t destinations_paused;
     int64_t destinations_inactive;
 };
 int store_delivery_stats(struct store *s, struct store_delivery_stats *out, struct error *err);

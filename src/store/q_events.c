@@ -500,7 +500,8 @@ static int read_destination_states(void *ctx, const struct store_row *row)
 {
     struct store_delivery_stats *st = ctx;
     st->destinations_active = store_row_int(row, 0);
-    st->destinations_inactive = store_row_int(row, 1);
+    st->destinations_paused = store_row_int(row, 1);
+    st->destinations_inactive = store_row_int(row, 2);
     return 0;
 }
 
@@ -513,9 +514,14 @@ int store_delivery_stats(struct store *s, struct store_delivery_stats *out, stru
                   "WHERE status IN ('pending', 'delivering')",
                   NULL, 0, read_backlog, out, NULL, err) < 0)
         return -1;
+    /* Paused: its breaker's pause, as the engine of any process recorded it, lasts. */
+    struct store_param p[] = {P_INT(clock_now_ms())};
     return store_run(s,
-                     "SELECT COALESCE(SUM(CASE WHEN is_active = 1 THEN 1 ELSE 0 END), 0), "
+                     "SELECT COALESCE(SUM(CASE WHEN is_active = 1 AND (paused_until_ms IS NULL "
+                     "OR paused_until_ms <= $1) THEN 1 ELSE 0 END), 0), "
+                     "COALESCE(SUM(CASE WHEN is_active = 1 AND paused_until_ms > $1 "
+                     "THEN 1 ELSE 0 END), 0), "
                      "COALESCE(SUM(CASE WHEN is_active = 1 THEN 0 ELSE 1 END), 0) "
                      "FROM connector_installs WHERE is_destination = 1",
-                     NULL, 0, read_destination_states, out, NULL, err);
+                     p, N_PARAMS(p), read_destination_states, out, NULL, err);
 }
