@@ -10,7 +10,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
 const {
-  TOKEN_RE, freePort, makeTempDir, portAccepts, runCli, sleep, startServer,
+  TOKEN_RE, freePort, makeTempDir, portAccepts, runCli, sleep, startServer, waitFor,
 } = require('./lib/server');
 
 const servers = [];
@@ -482,9 +482,11 @@ describe('a restarted dev server', () => {
       const first = await start({ dir });
       await first.stop();
       const second = await start({ dir, expectDemo: false });
+      // The hint follows the listener's start: wait for it rather than read stdout at once.
+      const hint = /^ +(\S+) (token create --tenant (\S+) --role admin --db \S+)$/m;
+      const m = await waitFor(() => hint.exec(second.stdout),
+                              `the token command on stdout:\n${second.stdout}`, 5000);
       assert.doesNotMatch(second.stdout, /admin token \(shown once\)/);
-      const m = /^ +(\S+) (token create --tenant (\S+) --role admin --db \S+)$/m.exec(second.stdout);
-      assert.ok(m, second.stdout);
       assert.equal(m[3], first.tenantId);
       assert.match(second.stdout, /tenant list --db/);
       const r = await runCli(m[2].split(' '), { cwd: dir });
