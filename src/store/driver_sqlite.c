@@ -207,6 +207,44 @@ static struct cached_stmt *statement_for(struct store_conn *c, const char *sql,
     return cached;
 }
 
+/* Binds params ($1..$n) and steps stmt, handing each row to on_row. param_index gives each
+ * parameter's slot (0: unused) for a cached statement; NULL looks the slots up by name. */
+static int run_statement(struct store_conn *c, sqlite3_stmt *stmt, const int *param_index,
+                         const struct store_param *params, size_t n_params, store_row_fn on_row,
+                         void *ctx, int64_t *changes, struct error *err)
+{
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < n_params && rc == SQLITE_OK; i++) {
+        int idx;
+        if (param_index) {
+            idx = param_index[i];
+        } else {
+            char name[24];
+            snprintf(name, sizeof name, "$%zu", i + 1);
+            idx = sqlite3_bind_parameter_index(stmt, name);
+        }
+        if (idx == 0)
+            continue; /* the statement does not use this parameter */
+        switch (params[i].type) {
+        case STORE_P_NULL: rc = sqlite3_bind_null(stmt, idx); break;
+        case STORE_P_TEXT: rc = sqlite3_bind_text(stmt, idx, params[i].text, -1, SQLITE_STATIC); break;
+        case STORE_P_INT: rc = sqlite3_bind_int64(stmt, idx, params[i].i); break;
+        }
+    }
+    if (rc != SQLITE_OK)
+        return sqlite_error(c->db, rc, err);
+    struct store_row row = {.driver = &store_driver_sqlite, .handle = stmt};
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (on_row && on_row(ctx, &row) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sqlite_error(c->db, rc, err);
+    if (changes)
+        *changes = sqlite3_changes64(c->db);
+    return 0;
+}
+
 static int sqlite_query(struct store_conn *c, const char *sql, const struct store_param *params,
                         size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
                         struct error *err)
@@ -216,37 +254,25 @@ static int sqlite_query(struct store_conn *c, const char *sql, const struct stor
         return -1;
     if (n_params > MAX_PARAMS)
         return error_set(err, ERR_INTERNAL, "query has more than %d parameters", MAX_PARAMS);
-    sqlite3_stmt *stmt = cached->stmt;
-    int rc = SQLITE_OK;
-    for (size_t i = 0; i < n_params && rc == SQLITE_OK; i++) {
-        int idx = cached->param_index[i];
-        if (idx == 0)
-            continue; /* the statement does not use this parameter */
-        switch (params[i].type) {
-        case STORE_P_NULL: rc = sqlite3_bind_null(stmt, idx); break;
-        case STORE_P_TEXT: rc = sqlite3_bind_text(stmt, idx, params[i].text, -1, SQLITE_STATIC); break;
-        case STORE_P_INT: rc = sqlite3_bind_int64(stmt, idx, params[i].i); break;
-        }
-    }
-    int result = 0;
-    if (rc != SQLITE_OK) {
-        result = sqlite_error(c->db, rc, err);
-        goto out;
-    }
-    struct store_row row = {.driver = &store_driver_sqlite, .handle = stmt};
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (on_row && on_row(ctx, &row) != 0)
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        result = sqlite_error(c->db, rc, err);
-        goto out;
-    }
-    if (changes)
-        *changes = sqlite3_changes64(c->db);
-out:
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    int result = run_statement(c, cached->stmt, cached->param_index, params, n_params, on_row,
+                               ctx, changes, err);
+    sqlite3_reset(cached->stmt);
+    sqlite3_clear_bindings(cached->stmt);
+    return result;
+}
+
+/* A statement built at run time (tenant archives name tables and columns read from the
+ * schema): prepared for this one call, never cached, any number of parameters. */
+static int sqlite_query_once(struct store_conn *c, const char *sql,
+                             const struct store_param *params, size_t n_params,
+                             store_row_fn on_row, void *ctx, int64_t *changes, struct error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_error(c->db, rc, err);
+    int result = run_statement(c, stmt, NULL, params, n_params, on_row, ctx, changes, err);
+    sqlite3_finalize(stmt);
     return result;
 }
 
@@ -274,6 +300,26 @@ static const char *sqlite_row_text(const struct store_row *row, int col)
 static int64_t sqlite_row_int(const struct store_row *row, int col)
 {
     return sqlite3_column_int64(row->handle, col);
+}
+
+static int sqlite_row_columns(const struct store_row *row)
+{
+    return sqlite3_column_count(row->handle);
+}
+
+static const char *sqlite_row_name(const struct store_row *row, int col)
+{
+    return sqlite3_column_name(row->handle, col);
+}
+
+static enum store_value_kind sqlite_row_kind(const struct store_row *row, int col)
+{
+    switch (sqlite3_column_type(row->handle, col)) {
+    case SQLITE_NULL: return STORE_V_NULL;
+    case SQLITE_INTEGER: return STORE_V_INT;
+    case SQLITE_TEXT: return STORE_V_TEXT;
+    default: return STORE_V_OTHER;
+    }
 }
 
 /* ---- checkpoints off the commit path ---------------------------------------------------
@@ -450,6 +496,13 @@ const struct store_driver store_driver_sqlite = {
     .rollback = sqlite_rollback,
     .row_text = sqlite_row_text,
     .row_int = sqlite_row_int,
+    .query_once = sqlite_query_once,
+    .row_columns = sqlite_row_columns,
+    .row_name = sqlite_row_name,
+    .row_kind = sqlite_row_kind,
+    .tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table' "
+                  "AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    .snapshot_sql = "BEGIN",
     .start_maintenance = sqlite_start_maintenance,
     .stop_maintenance = sqlite_stop_maintenance,
     .stop_waiting = sqlite_stop_waiting,

@@ -280,6 +280,29 @@ static const struct migration migrations[] = {
      "CREATE INDEX connector_installs_project ON connector_installs(tenant_id, project_id);"
      "ALTER TABLE events ADD COLUMN project_id TEXT;"
      "ALTER TABLE delivery_attempts ADD COLUMN request TEXT;"},
+    {12, "retention indexes, the operator log, tenant erasures",
+     /* The retention sweep finds what is past its time by these indexes, a small batch at
+      * a time. The operator log records what an operator did to a tenant as a whole
+      * (archive made with its SHA-256, import, deletion); it belongs to no tenant, so it
+      * outlives the tenant it names. tenant_erasures lists the tenants whose deletion was
+      * requested: the books' append-only triggers let a tenant's booked rows go only when
+      * its id is here, and a deletion inserts it in its own transaction first. The same
+      * definition may exist already (IF NOT EXISTS), from the step that adds those triggers. */
+     "CREATE TABLE IF NOT EXISTS tenant_erasures ("
+     "  tenant_id TEXT PRIMARY KEY,"
+     "  requested_at TEXT NOT NULL);"
+     "CREATE TABLE operator_log ("
+     "  id TEXT PRIMARY KEY,"
+     "  action TEXT NOT NULL CHECK (action IN ('tenant_export','tenant_import','tenant_delete')),"
+     "  tenant_id TEXT NOT NULL,"
+     "  archive_sha256 TEXT,"
+     "  detail TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX operator_log_tenant ON operator_log(tenant_id, action, archive_sha256);"
+     "CREATE INDEX webhook_logs_received ON webhook_logs(received_at);"
+     "CREATE INDEX events_created ON events(created_at);"
+     "CREATE INDEX deliveries_event ON deliveries(event_id);"
+     "CREATE INDEX delivery_attempts_started ON delivery_attempts(started_at);"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */

@@ -157,6 +157,39 @@ int store_query(struct store *s, struct store_conn *conn, const char *sql,
     return s->driver->query(conn, sql, params, n_params, on_row, ctx, changes, err);
 }
 
+int store_query_once(struct store *s, struct store_conn *conn, const char *sql,
+                     const struct store_param *params, size_t n_params, store_row_fn on_row,
+                     void *ctx, int64_t *changes, struct error *err)
+{
+    return s->driver->query_once(conn, sql, params, n_params, on_row, ctx, changes, err);
+}
+
+int store_tables(struct store *s, struct store_conn *conn, store_row_fn on_row, void *ctx,
+                 struct error *err)
+{
+    return s->driver->query(conn, s->driver->tables_sql, NULL, 0, on_row, ctx, NULL, err);
+}
+
+int store_snapshot(struct store *s, struct store_conn *conn, struct error *err)
+{
+    return s->driver->exec_script(conn, s->driver->snapshot_sql, err);
+}
+
+int store_row_columns(const struct store_row *row)
+{
+    return row->driver->row_columns(row);
+}
+
+const char *store_row_name(const struct store_row *row, int col)
+{
+    return row->driver->row_name(row, col);
+}
+
+enum store_value_kind store_row_kind(const struct store_row *row, int col)
+{
+    return row->driver->row_kind(row, col);
+}
+
 int store_exec_script(struct store *s, struct store_conn *conn, const char *sql,
                       struct error *err)
 {
@@ -379,6 +412,16 @@ int store_tx_undo(struct store_tx *tx, struct error *err)
     if (savepoint_sql(tx, SP_ROLLBACK, tx->depth, err) < 0)
         return -1;
     return store_tx_release(tx, err);
+}
+
+struct store_conn *store_tx_conn(struct store_tx *tx)
+{
+    return tx->conn;
+}
+
+struct store *store_tx_store(struct store_tx *tx)
+{
+    return tx->s;
 }
 
 int store_tx_query(struct store_tx *tx, const char *sql, const struct store_param *params,

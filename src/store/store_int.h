@@ -38,6 +38,10 @@ struct store_row {
     void *handle;
 };
 
+/* The kind of a result value, for code that reads rows whose columns it does not know in
+ * advance (tenant archives). Money and counts are INT, everything else TEXT. */
+enum store_value_kind { STORE_V_NULL, STORE_V_INT, STORE_V_TEXT, STORE_V_OTHER };
+
 typedef int (*store_row_fn)(void *ctx, const struct store_row *row);
 
 struct store_driver {
@@ -56,6 +60,19 @@ struct store_driver {
     void (*rollback)(struct store_conn *conn);
     const char *(*row_text)(const struct store_row *row, int col);
     int64_t (*row_int)(const struct store_row *row, int col);
+    /* A statement built at run time: not cached, any number of parameters. */
+    int (*query_once)(struct store_conn *conn, const char *sql,
+                      const struct store_param *params, size_t n_params, store_row_fn on_row,
+                      void *ctx, int64_t *changes, struct error *err);
+    /* A row's shape: its column count, each column's name and its value's kind. */
+    int (*row_columns)(const struct store_row *row);
+    const char *(*row_name)(const struct store_row *row, int col);
+    enum store_value_kind (*row_kind)(const struct store_row *row, int col);
+    /* A query whose rows are the names of the store's tables (one text column). */
+    const char *tables_sql;
+    /* Starts a read-only transaction that sees one snapshot and takes no write lock
+     * (ended by rollback). */
+    const char *snapshot_sql;
     /* Work the backend does beside the queries for an open store (SQLite: checkpoints off
      * the commit path); both may be NULL. *state is handed back to stop_maintenance, which
      * runs before the connections close. */
@@ -106,6 +123,23 @@ int store_sum_overflow(struct error *err, const char *what);
 bool store_row_is_null(const struct store_row *row, int col);
 /* Copies a text column into a fixed buffer; fails (ERR_STORE) when it does not fit. */
 int store_row_copy(const struct store_row *row, int col, char *out, size_t cap);
+
+/* Rows of unknown shape (store/tenant_data.c). */
+int store_row_columns(const struct store_row *row);
+const char *store_row_name(const struct store_row *row, int col);
+enum store_value_kind store_row_kind(const struct store_row *row, int col);
+/* A statement built at run time (see the driver's query_once). */
+int store_query_once(struct store *s, struct store_conn *conn, const char *sql,
+                     const struct store_param *params, size_t n_params, store_row_fn on_row,
+                     void *ctx, int64_t *changes, struct error *err);
+/* The store's table names, each handed to on_row as column 0. */
+int store_tables(struct store *s, struct store_conn *conn, store_row_fn on_row, void *ctx,
+                 struct error *err);
+/* A read-only snapshot on conn (see the driver's snapshot_sql); end it with store_rollback. */
+int store_snapshot(struct store *s, struct store_conn *conn, struct error *err);
+/* The store and connection of a transaction. */
+struct store_conn *store_tx_conn(struct store_tx *tx);
+struct store *store_tx_store(struct store_tx *tx);
 
 /* One-statement helper: acquire, run, release. */
 int store_run(struct store *s, const char *sql, const struct store_param *params,
