@@ -54,6 +54,13 @@ static const struct setting settings[] = {
         "an extra URL prefix PayPal certificates may be fetched from (besides PayPal's hosts)"),
     LONG("webhook-body-days", "CONNECTORD_WEBHOOK_BODY_DAYS", webhook_body_days, "7", 0, 3650,
          "days raw webhook bodies stay in the webhook log for debugging (0: not kept)"),
+    LONG("webhook-log-days", "CONNECTORD_WEBHOOK_LOG_DAYS", webhook_log_days, "90", 1, 36500,
+         "days webhook log rows are kept"),
+    LONG("delivery-body-days", "CONNECTORD_DELIVERY_BODY_DAYS", delivery_body_days, "30", 1,
+         36500, "days a delivery attempt keeps the request it sent and the answer's excerpt"),
+    LONG("event-days", "CONNECTORD_EVENT_DAYS", event_days, "90", 1, 36500,
+         "days a delivered event is kept, with its deliveries and attempts (failed and dead "
+         "ones stay until replayed and delivered)"),
     BOOL("allow-private-destinations", "CONNECTORD_ALLOW_PRIVATE_DESTINATIONS",
          allow_private_destinations, "false",
          "let destinations reach private, loopback and link-local addresses (--dev does too)"),

@@ -30,6 +30,9 @@ struct config {
     long read_timeout;
     long drain_timeout;
     long webhook_body_days;
+    long webhook_log_days;
+    long delivery_body_days;
+    long event_days;
     bool allow_private_destinations;
     long delivery_concurrency;
     long delivery_timeout;

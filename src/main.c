@@ -155,6 +155,26 @@ static void apply_log_level(const struct config *cfg)
             log_set_level((enum log_level)i);
 }
 
+/* CONNECTORD_CLOCK_OFFSET: seconds (may be negative) added to the wall clock, so that tests
+ * of retention periods can let days and years pass. Not a setting: nothing in production
+ * should run on a shifted clock. */
+static int apply_clock_offset(void)
+{
+    const char *text = getenv("CONNECTORD_CLOCK_OFFSET");
+    char *end = NULL;
+    if (!text || !*text)
+        return 0;
+    errno = 0;
+    long long secs = strtoll(text, &end, 10);
+    /* 1000 years either way keeps every computed time inside int64 milliseconds */
+    if (errno || *end || secs > 31536000000LL || secs < -31536000000LL) {
+        fprintf(stderr, "connectord: CONNECTORD_CLOCK_OFFSET must be whole seconds\n");
+        return -1;
+    }
+    clock_set_offset_ms((int64_t)secs * 1000);
+    return 0;
+}
+
 static int open_store(const struct config *cfg, int pool, struct store **out)
 {
     struct error err = {0};
@@ -705,7 +725,10 @@ static int cmd_serve(struct config *cfg, const char **values)
         .engine = engine,
         .master_key = app.master_key,
         .webhook_body_keep_ms = (cfg->webhook_body_days > 0 ? cfg->webhook_body_days : 0) *
-                                86400000LL};
+                                86400000LL,
+        .webhook_log_keep_ms = cfg->webhook_log_days * 86400000LL,
+        .delivery_body_keep_ms = cfg->delivery_body_days * 86400000LL,
+        .event_keep_ms = cfg->event_days * 86400000LL};
     if (jobs_new(&(struct jobs_config){.env = &jobs_env}, &jobs, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
         goto out_labels;
@@ -901,6 +924,8 @@ int main(int argc, char **argv)
         }
     }
     apply_log_level(&cfg);
+    if (apply_clock_offset() < 0)
+        goto out;
     if (httpc_global_init() < 0) {
         fprintf(stderr, "connectord: cannot initialize the HTTP client library\n");
         goto out;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 static _Atomic int64_t fixed_ms;
+static _Atomic int64_t offset_ms;
 
 int64_t clock_now_ms(void)
 {
@@ -15,7 +16,8 @@ int64_t clock_now_ms(void)
         return fixed;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+           atomic_load_explicit(&offset_ms, memory_order_relaxed);
 }
 
 int64_t clock_monotonic_us(void)
@@ -28,6 +30,11 @@ int64_t clock_monotonic_us(void)
 void clock_set_fixed_ms(int64_t ms)
 {
     atomic_store(&fixed_ms, ms);
+}
+
+void clock_set_offset_ms(int64_t ms)
+{
+    atomic_store(&offset_ms, ms);
 }
 
 void clock_format_rfc3339(int64_t epoch_ms, char out[CLOCK_RFC3339_LEN])

@@ -13,6 +13,9 @@
 int64_t clock_now_ms(void);          /* Unix epoch milliseconds */
 int64_t clock_monotonic_us(void);    /* for durations only */
 void clock_set_fixed_ms(int64_t ms); /* tests; 0 returns to the real clock */
+/* Tests of what happens as days pass (retention, legal periods): the wall clock runs on,
+ * shifted by ms (main.c reads it from CONNECTORD_CLOCK_OFFSET). */
+void clock_set_offset_ms(int64_t ms);
 void clock_format_rfc3339(int64_t epoch_ms, char out[CLOCK_RFC3339_LEN]);
 /* Parses RFC 3339 ("2026-03-22T14:30:00Z", fractions and offsets allowed) to epoch ms.
  * Plain arithmetic, no C library time-zone state, so it is cheap and thread-safe.

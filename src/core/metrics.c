@@ -61,7 +61,12 @@ static struct family deliveries = {
     .name = "connectord_deliveries_total",
     .help = "Delivery attempts by destination type and outcome (delivered, retry, failed, dead).",
     .label_a = "destination_type", .label_b = "outcome", .lock = PTHREAD_MUTEX_INITIALIZER};
-static struct family *const families[] = {&webhooks, &signature_failures, &deliveries};
+static struct family retention = {
+    .name = "connectord_retention_swept_rows_total",
+    .help = "Rows the retention sweep removed (or whose bodies it forgot), by kind of data.",
+    .label_a = "data", .lock = PTHREAD_MUTEX_INITIALIZER};
+static struct family *const families[] = {&webhooks, &signature_failures, &deliveries,
+                                          &retention};
 
 
 /* ---- periodic jobs ------------------------------------------------------------------------
@@ -92,7 +97,7 @@ static struct series *series_scan(struct family *f, size_t n, const char *a, con
     return NULL;
 }
 
-static void family_count(struct family *f, const char *a, const char *b)
+static void family_add(struct family *f, const char *a, const char *b, uint64_t by)
 {
     if (!a)
         return;
@@ -109,7 +114,18 @@ static void family_count(struct family *f, const char *a, const char *b)
         }
         pthread_mutex_unlock(&f->lock);
     }
-    atomic_fetch_add_explicit(s ? &s->n : &f->dropped, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(s ? &s->n : &f->dropped, by, memory_order_relaxed);
+}
+
+static void family_count(struct family *f, const char *a, const char *b)
+{
+    family_add(f, a, b, 1);
+}
+
+void metrics_retention_swept(const char *data, int64_t rows)
+{
+    if (rows > 0)
+        family_add(&retention, data, NULL, (uint64_t)rows);
 }
 
 void metrics_webhook(const char *provider, const char *outcome)

@@ -37,6 +37,10 @@ void metrics_signature_failure(const char *provider);
  * attempt follows), "failed" (refused, no retry), "dead" (retries exhausted). */
 void metrics_delivery(const char *destination_type, const char *outcome);
 
+/* The retention sweep removed rows (or forgot their bodies), by kind of data: a static
+ * string ("webhook_logs", "events", ...). */
+void metrics_retention_swept(const char *data, int64_t rows);
+
 /* A periodic job ran (jobs/): by its name (a static string, kept by pointer), when it
  * started, how long it took, and whether it failed. Called from one thread. */
 void metrics_job(const char *job, int64_t started_ms, int64_t duration_us, bool failed);

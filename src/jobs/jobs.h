@@ -35,7 +35,12 @@ struct jobs_env {
     struct store *store;
     struct engine *engine;          /* woken when a job wrote deliveries; may be NULL */
     const unsigned char *master_key; /* opens connectors' secrets (sync runs) */
-    int64_t webhook_body_keep_ms;   /* raw webhook bodies older than this are forgotten */
+    /* Retention (the "retention" job): how long each kind of operational data is kept;
+     * what is older is removed, in small batches. Booked data is never removed. */
+    int64_t webhook_body_keep_ms;   /* raw webhook bodies (0: forgotten at the next sweep) */
+    int64_t webhook_log_keep_ms;    /* webhook log rows */
+    int64_t delivery_body_keep_ms;  /* attempts' requests and response excerpts */
+    int64_t event_keep_ms;          /* delivered events, with deliveries and attempts */
 };
 
 struct job {

@@ -1,12 +1,14 @@
 /* jobs/tasks.c - the functions of the periodic jobs listed in jobs.def: each one adapts a
  * module's own periodic call to the table, and says what it did in the log. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "events/events.h"
 #include "jobs/jobs.h"
 #include "outbound/engine.h"
-#include "store/books.h"
+#include "store/retention.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
@@ -28,17 +30,58 @@ int jobs_daily_summaries(const struct jobs_env *env, int64_t now_ms, struct erro
     return rc;
 }
 
-/* Forgets the raw bodies of webhook log rows past their retention (the rows stay). */
-int jobs_webhook_body_retention(const struct jobs_env *env, int64_t now_ms, struct error *err)
+/* Rows per batch of the retention sweep, and the pause after each: one batch is a write
+ * transaction of a few milliseconds, and the pause lets the group commit of incoming
+ * webhooks take the write lock between two batches, so a large backlog of old rows is
+ * removed over time without ever holding up ingest. */
+#define RETENTION_BATCH 500
+#define RETENTION_PAUSE_NS (5 * 1000 * 1000)
+
+/* Removes one kind of data past its retention, batch by batch. */
+static int sweep_kind(const struct jobs_env *env, enum store_sweep kind, int64_t cutoff_ms,
+                      struct store_swept *swept, struct error *err)
 {
-    int64_t cleared = 0;
-    if (store_webhook_bodies_purge(env->store, now_ms - env->webhook_body_keep_ms, &cleared,
-                                   err) < 0)
-        return -1;
-    if (cleared > 0)
-        log_info("forgot the raw bodies of %lld webhook log rows past retention",
-                 (long long)cleared);
+    bool more = true;
+    while (more) {
+        if (store_sweep_batch(env->store, kind, cutoff_ms, RETENTION_BATCH, swept, &more,
+                              err) < 0)
+            return -1;
+        if (more)
+            nanosleep(&(struct timespec){.tv_nsec = RETENTION_PAUSE_NS}, NULL);
+    }
     return 0;
+}
+
+/* Removes the operational data past its retention (jobs_env), counts it in /metrics. */
+int jobs_retention(const struct jobs_env *env, int64_t now_ms, struct error *err)
+{
+    struct store_swept swept = {0};
+    int rc = -1;
+    if (sweep_kind(env, STORE_SWEEP_WEBHOOK_BODIES, now_ms - env->webhook_body_keep_ms, &swept,
+                   err) < 0 ||
+        sweep_kind(env, STORE_SWEEP_WEBHOOK_LOGS, now_ms - env->webhook_log_keep_ms, &swept,
+                   err) < 0 ||
+        sweep_kind(env, STORE_SWEEP_DELIVERY_BODIES, now_ms - env->delivery_body_keep_ms,
+                   &swept, err) < 0 ||
+        sweep_kind(env, STORE_SWEEP_EVENTS, now_ms - env->event_keep_ms, &swept, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    /* What went before a failure went for good, so it is counted either way. */
+    metrics_retention_swept("webhook_bodies", swept.webhook_bodies);
+    metrics_retention_swept("webhook_logs", swept.webhook_logs);
+    metrics_retention_swept("delivery_bodies", swept.delivery_bodies);
+    metrics_retention_swept("events", swept.events);
+    metrics_retention_swept("deliveries", swept.deliveries);
+    metrics_retention_swept("delivery_attempts", swept.delivery_attempts);
+    if (swept.webhook_bodies + swept.webhook_logs + swept.delivery_bodies + swept.events > 0)
+        log_info("retention: forgot %lld webhook bodies and %lld attempt bodies; removed %lld "
+                 "webhook log rows, %lld delivered events with %lld deliveries and %lld "
+                 "attempts",
+                 (long long)swept.webhook_bodies, (long long)swept.delivery_bodies,
+                 (long long)swept.webhook_logs, (long long)swept.events,
+                 (long long)swept.deliveries, (long long)swept.delivery_attempts);
+    return rc;
 }
 
 /* The pulling connectors' runs that are due (sync.h). */

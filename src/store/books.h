@@ -117,11 +117,6 @@ struct webhook_log {
     char *id_out; /* optional: receives the row's id (CRYPTO_ID_MAX bytes) */
 };
 
-/* Forgets raw bodies of webhook log rows received before cutoff_ms; *cleared (optional)
- * receives how many. */
-int store_webhook_bodies_purge(struct store *s, int64_t cutoff_ms, int64_t *cleared,
-                               struct error *err);
-
 /* In a transaction (tx) or on its own (tx NULL: s is used). */
 int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct webhook_log *log,
                              struct error *err);

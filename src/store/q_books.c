@@ -351,15 +351,3 @@ int store_webhook_log_insert(struct store *s, struct store_tx *tx, const struct 
         return store_tx_query(tx, log_sql, p, N_PARAMS(p), NULL, NULL, NULL, err);
     return store_run(s, log_sql, p, N_PARAMS(p), NULL, NULL, NULL, err);
 }
-
-int store_webhook_bodies_purge(struct store *s, int64_t cutoff_ms, int64_t *cleared,
-                               struct error *err)
-{
-    char cutoff[CLOCK_RFC3339_LEN];
-    clock_format_rfc3339(cutoff_ms, cutoff);
-    struct store_param p[] = {P_TEXT(cutoff)};
-    return store_run(s,
-                     "UPDATE webhook_logs SET body = NULL WHERE body IS NOT NULL "
-                     "AND received_at < $1",
-                     p, N_PARAMS(p), NULL, NULL, cleared, err);
-}

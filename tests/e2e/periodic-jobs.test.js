@@ -13,7 +13,7 @@ const { after, test } = require('node:test');
 const { sleep, startServer } = require('./lib/server');
 const { StripeTenant, invoicePaid } = require('./lib/stripe');
 
-const JOBS = ['daily-summaries', 'webhook-body-retention', 'sync-runs'];
+const JOBS = ['daily-summaries', 'retention', 'sync-runs'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'connectord-e2e-jobs-'));
 let server;
 

@@ -201,7 +201,7 @@ static void test_builtin_table(void **state)
 {
     size_t n = 0;
     const struct job *jobs = jobs_builtin(&n);
-    const char *want[] = {"daily-summaries", "webhook-body-retention", "sync-runs"};
+    const char *want[] = {"daily-summaries", "retention", "sync-runs"};
     assert_int_equal(n, 3);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(jobs[i].name, want[i]);

@@ -1,0 +1,92 @@
+/* store/q_retention.c - the retention sweep's batches (see retention.h).
+ *
+ * A batch names its rows by a subquery with ORDER BY and LIMIT (portable to PostgreSQL,
+ * which has no DELETE ... LIMIT); the partial indexes of migration 12 make finding them
+ * cheap however many rows were swept before. */
+#include "store/retention.h"
+
+#include "core/clock.h"
+#include "store/store_int.h"
+
+static const char *const sql_webhook_bodies =
+    "UPDATE webhook_logs SET body = NULL WHERE id IN ("
+    "  SELECT id FROM webhook_logs WHERE body IS NOT NULL AND received_at < $1"
+    "  ORDER BY received_at, id LIMIT $2)";
+
+static const char *const sql_webhook_logs =
+    "DELETE FROM webhook_logs WHERE id IN ("
+    "  SELECT id FROM webhook_logs WHERE received_at < $1 ORDER BY received_at, id LIMIT $2)";
+
+static const char *const sql_delivery_bodies =
+    "UPDATE delivery_attempts SET response_excerpt = NULL, request = NULL"
+    " WHERE (delivery_id, attempt_no) IN ("
+    "  SELECT delivery_id, attempt_no FROM delivery_attempts"
+    "  WHERE (response_excerpt IS NOT NULL OR request IS NOT NULL) AND started_at < $1"
+    "  ORDER BY started_at, delivery_id, attempt_no LIMIT $2)";
+
+/* The events of one batch: past the cutoff, with no delivery that is not delivered. The
+ * three statements below select the same events (the order is total, and removing a
+ * delivered delivery does not change which events qualify). */
+#define EVENTS_DUE                                                                    \
+    "SELECT id FROM events WHERE created_at < $1 AND NOT EXISTS ("                    \
+    "  SELECT 1 FROM deliveries d WHERE d.event_id = events.id"                       \
+    "  AND d.status <> 'delivered') ORDER BY created_at, id LIMIT $2"
+
+static const char *const sql_event_attempts =
+    "DELETE FROM delivery_attempts WHERE delivery_id IN ("
+    "  SELECT id FROM deliveries WHERE event_id IN (" EVENTS_DUE "))";
+static const char *const sql_event_deliveries =
+    "DELETE FROM deliveries WHERE event_id IN (" EVENTS_DUE ")";
+static const char *const sql_events = "DELETE FROM events WHERE id IN (" EVENTS_DUE ")";
+
+static int sweep_events(struct store *s, const struct store_param *p, size_t n,
+                        struct store_swept *swept, int64_t *events, struct error *err)
+{
+    struct store_tx *tx = NULL;
+    int64_t attempts = 0, deliveries = 0;
+    if (store_tx_begin(s, &tx, err) < 0)
+        return -1;
+    if (store_tx_query(tx, sql_event_attempts, p, n, NULL, NULL, &attempts, err) < 0 ||
+        store_tx_query(tx, sql_event_deliveries, p, n, NULL, NULL, &deliveries, err) < 0 ||
+        store_tx_query(tx, sql_events, p, n, NULL, NULL, events, err) < 0) {
+        store_tx_rollback(tx);
+        return -1;
+    }
+    if (store_tx_commit(tx, err) < 0)
+        return -1;
+    swept->delivery_attempts += attempts;
+    swept->deliveries += deliveries;
+    swept->events += *events;
+    return 0;
+}
+
+int store_sweep_batch(struct store *s, enum store_sweep kind, int64_t cutoff_ms, int limit,
+                      struct store_swept *swept, bool *more, struct error *err)
+{
+    char cutoff[CLOCK_RFC3339_LEN];
+    int64_t n = 0;
+    int rc = 0;
+    clock_format_rfc3339(cutoff_ms, cutoff);
+    struct store_param p[] = {P_TEXT(cutoff), P_INT(limit)};
+    *more = false;
+    switch (kind) {
+    case STORE_SWEEP_WEBHOOK_BODIES:
+        rc = store_run(s, sql_webhook_bodies, p, N_PARAMS(p), NULL, NULL, &n, err);
+        swept->webhook_bodies += n;
+        break;
+    case STORE_SWEEP_WEBHOOK_LOGS:
+        rc = store_run(s, sql_webhook_logs, p, N_PARAMS(p), NULL, NULL, &n, err);
+        swept->webhook_logs += n;
+        break;
+    case STORE_SWEEP_DELIVERY_BODIES:
+        rc = store_run(s, sql_delivery_bodies, p, N_PARAMS(p), NULL, NULL, &n, err);
+        swept->delivery_bodies += n;
+        break;
+    case STORE_SWEEP_EVENTS:
+        rc = sweep_events(s, p, N_PARAMS(p), swept, &n, err);
+        break;
+    }
+    if (rc == 0)
+        *more = n >= limit;
+    return rc;
+}
