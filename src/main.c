@@ -29,6 +29,7 @@
 #include "store/books.h"
 #include "store/installs.h"
 #include "store/store.h"
+#include "tenancy/tenancy.h"
 
 #define DEV_MASTER_KEY_PATH "var/master.key"
 
@@ -55,6 +56,9 @@ static int cmd_tenant_list(struct config *cfg, const char **values);
 static int cmd_token_create(struct config *cfg, const char **values);
 static int cmd_daily_summary(struct config *cfg, const char **values);
 static int cmd_export_datev(struct config *cfg, const char **values);
+static int cmd_tenant_export(struct config *cfg, const char **values);
+static int cmd_tenant_import(struct config *cfg, const char **values);
+static int cmd_tenant_delete(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list. */
 static const char *opt_values[MAX_OPTIONS];
@@ -74,6 +78,21 @@ static const struct command commands[] = {
      "\"createdAt\"}, or a table",
      cmd_tenant_list, CONFIG_FOR_TOOLS,
      {{"format", &opt_values[0], "json (one object per line, the default) or table"}}},
+    {"tenant export",
+     "write the archive of all of a tenant's data (JSON lines, see README) and print "
+     "{\"file\", \"sha256\", \"rows\", \"bytes\"}",
+     cmd_tenant_export, CONFIG_FOR_TOOLS,
+     {{"tenant", &opt_values[0], "the tenant id (required)"},
+      {"out", &opt_values[1], "the file to write (required; - for standard output)"}}},
+    {"tenant import", "load a tenant archive into this store (the tenant must not exist in it)",
+     cmd_tenant_import, CONFIG_FOR_TOOLS,
+     {{"in", &opt_values[0], "the archive to read (required)"}}},
+    {"tenant delete",
+     "remove every row of a tenant; refused while its books are inside the legal retention "
+     "period, unless --force names the SHA-256 of its archive",
+     cmd_tenant_delete, CONFIG_FOR_TOOLS,
+     {{"tenant", &opt_values[0], "the tenant id (required)"},
+      {"force", &opt_values[1], "the SHA-256 that tenant export printed for its archive"}}},
     {"token create", "create an API token for a tenant and print {\"token\"}", cmd_token_create,
      CONFIG_FOR_TOOLS,
      {{"tenant", &opt_values[0], "the tenant id (required; see tenant list)"},
@@ -509,6 +528,130 @@ out:
     buf_free(&file);
     store_close(store);
     return rc;
+}
+
+#define ARCHIVE_MAX ((size_t)1 << 30)
+
+static int cmd_tenant_export(struct config *cfg, const char **values)
+{
+    const char *tenant = values[0], *out = values[1];
+    if (!tenant || !out) {
+        fprintf(stderr, "connectord: tenant export needs --tenant and --out\n");
+        return 2;
+    }
+    struct store *store = NULL;
+    struct error err = {0};
+    struct buf archive;
+    char sha256[TENANCY_SHA256_HEX];
+    int64_t rows = 0;
+    int rc = 1;
+    buf_init(&archive, ARCHIVE_MAX);
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    if (tenancy_export(store, tenant, "cli", clock_now_ms(), &archive, sha256, &rows, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.code == ERR_NOT_FOUND ? "no such tenant" : err.message);
+        goto out;
+    }
+    if (write_file(out, archive.data, archive.len) < 0) {
+        fprintf(stderr, "connectord: cannot write %s: %s\n", out, strerror(errno));
+        goto out;
+    }
+    if (strcmp(out, "-") == 0) /* the archive is on standard output: the report goes aside */
+        log_info("tenant %s archived: %lld rows, sha256 %s", tenant, (long long)rows, sha256);
+    else
+        print_json(json_pack("{s:s, s:s, s:s, s:I, s:I}", "tenantId", tenant, "file", out,
+                             "sha256", sha256, "rows", (json_int_t)rows, "bytes",
+                             (json_int_t)archive.len));
+    rc = 0;
+out:
+    buf_free(&archive);
+    store_close(store);
+    return rc;
+}
+
+/* The whole file in a capped buffer. */
+static int read_archive(const char *path, struct buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    if (!f)
+        return -1;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (buf_append(out, chunk, n) < 0) {
+            errno = EFBIG;
+            rc = -1;
+        }
+    if (ferror(f))
+        rc = -1;
+    fclose(f);
+    return rc;
+}
+
+static int cmd_tenant_import(struct config *cfg, const char **values)
+{
+    const char *in = values[0];
+    if (!in) {
+        fprintf(stderr, "connectord: tenant import needs --in\n");
+        return 2;
+    }
+    struct store *store = NULL;
+    struct error err = {0};
+    struct buf archive;
+    char tenant[CRYPTO_ID_MAX];
+    int64_t rows = 0;
+    int rc = 1;
+    buf_init(&archive, ARCHIVE_MAX);
+    if (read_archive(in, &archive) < 0) {
+        fprintf(stderr, "connectord: cannot read %s: %s\n", in, strerror(errno));
+        goto out;
+    }
+    if (open_store(cfg, 1, &store) < 0)
+        goto out;
+    if (tenancy_import(store, archive.data ? archive.data : "", archive.len, tenant,
+                       sizeof tenant, &rows, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out;
+    }
+    log_info("tenant %s imported from %s: %lld rows", tenant, in, (long long)rows);
+    print_json(json_pack("{s:s, s:I}", "tenantId", tenant, "rows", (json_int_t)rows));
+    rc = 0;
+out:
+    buf_free(&archive);
+    store_close(store);
+    return rc;
+}
+
+static int cmd_tenant_delete(struct config *cfg, const char **values)
+{
+    const char *tenant = values[0], *force = values[1];
+    if (!tenant) {
+        fprintf(stderr, "connectord: tenant delete needs --tenant\n");
+        return 2;
+    }
+    if (force && (strlen(force) != 2 * CRYPTO_SHA256_LEN ||
+                  strspn(force, "0123456789abcdef") != 2 * CRYPTO_SHA256_LEN)) {
+        fprintf(stderr, "connectord: --force takes the archive's SHA-256, 64 lowercase hex "
+                        "characters\n");
+        return 2;
+    }
+    struct store *store = NULL;
+    struct error err = {0};
+    int64_t rows = 0;
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    int rc = tenancy_delete(store, tenant, force, clock_now_ms(), &rows, &err);
+    store_close(store);
+    if (rc < 0) {
+        fprintf(stderr, "connectord: %s\n", err.code == ERR_NOT_FOUND ? "no such tenant" : err.message);
+        return 1;
+    }
+    log_info("tenant %s deleted: %lld rows removed%s (operator log: tenant_delete)", tenant,
+             (long long)rows, force ? ", forced with its archive's hash" : "");
+    print_json(json_pack("{s:s, s:b, s:I}", "tenantId", tenant, "deleted", 1, "rows",
+                         (json_int_t)rows));
+    return 0;
 }
 
 /* Appends text to out as one shell word (quoted when it needs to be). */

@@ -85,6 +85,7 @@ int api_web_asset(struct http_request *req, struct http_response *res, struct er
 int api_settings_get(struct http_request *req, struct http_response *res, struct error *err);
 int api_settings_put(struct http_request *req, struct http_response *res, struct error *err);
 int api_export_datev(struct http_request *req, struct http_response *res, struct error *err);
+int api_export_tenant(struct http_request *req, struct http_response *res, struct error *err);
 int api_vat_return_at(struct http_request *req, struct http_response *res, struct error *err);
 int api_vat_return_at_xml(struct http_request *req, struct http_response *res,
                           struct error *err);
