@@ -62,7 +62,7 @@ static const struct route routes[] = {
     {"GET",  "/api/settings",                    api_settings_get,              AUTH_ROLE_ADMIN, 0, NULL},
     {"PUT",  "/api/settings",                    api_settings_put,              AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"GET",  "/api/exports/datev",               api_export_datev,              AUTH_ROLE_ADMIN, 0, "from to"},
-    {"GET",  "/api/exports/tenant",              api_export_tenant,             AUTH_ROLE_ADMIN, 0, ""},
+    {"GET",  "/api/exports/tenant",              api_export_tenant,             AUTH_ROLE_ADMIN, 0, NULL},
     {"GET",  "/api/vat-returns/at",              api_vat_return_at,             AUTH_ROLE_ADMIN, 0, "period"},
     {"GET",  "/api/vat-returns/at/xml",          api_vat_return_at_xml,         AUTH_ROLE_ADMIN, 0, "period"},
     {"POST", "/api/vat-returns/at/submit",       api_vat_return_at_submit,      AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
