@@ -299,12 +299,13 @@ static const struct migration migrations[] = {
      "  detail TEXT NOT NULL,"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX operator_log_tenant ON operator_log(tenant_id, action, archive_sha256);"
-     "CREATE INDEX webhook_logs_received ON webhook_logs(received_at);"
-     "CREATE INDEX webhook_logs_body_received ON webhook_logs(received_at)"
+     "CREATE INDEX webhook_logs_received ON webhook_logs(received_at, id);"
+     "CREATE INDEX webhook_logs_body_received ON webhook_logs(received_at, id)"
      "  WHERE body IS NOT NULL;"
-     "CREATE INDEX events_created ON events(created_at);"
+     "CREATE INDEX events_created ON events(created_at, id);"
      "CREATE INDEX deliveries_event ON deliveries(event_id);"
-     "CREATE INDEX delivery_attempts_body_started ON delivery_attempts(started_at)"
+     "CREATE INDEX delivery_attempts_body_started"
+     "  ON delivery_attempts(started_at, delivery_id, attempt_no)"
      "  WHERE response_excerpt IS NOT NULL OR request IS NOT NULL;"},
 };
 
