@@ -126,6 +126,7 @@ describe('tenant create', () => {
 
 describe('usage', () => {
   const commands = [['serve'], ['migrate'], ['tenant', 'create'], ['tenant', 'list'],
+                    ['tenant', 'export'], ['tenant', 'import'], ['tenant', 'delete'],
                     ['token', 'create'], ['events', 'daily-summary'], ['export', 'datev']];
 
   test('--help on every command exits 0 and prints its usage on stdout', async () => {
@@ -171,7 +172,7 @@ describe('usage', () => {
 
   test('GROUP --help lists its subcommands and exits 0; a group alone or with an unknown ' +
        'subcommand exits 2', async () => {
-    const groups = { tenant: ['create', 'list'], token: ['create'], events: ['daily-summary'],
+    const groups = { tenant: ['create', 'list', 'export', 'import', 'delete'], token: ['create'], events: ['daily-summary'],
                      export: ['datev'] };
     for (const [group, subs] of Object.entries(groups)) {
       const r = await runCli([group, '--help']);
@@ -183,9 +184,9 @@ describe('usage', () => {
     assert.equal(alone.code, 2);
     assert.match(alone.stderr, /'tenant' needs a subcommand/);
     assert.match(alone.stderr, /^  list /m);
-    const unknown = await runCli(['tenant', 'delete']);
+    const unknown = await runCli(['tenant', 'rename']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown command 'tenant delete'/);
+    assert.match(unknown.stderr, /unknown command 'tenant rename'/);
   });
 
   test('--help alone lists every command and exits 0', async () => {

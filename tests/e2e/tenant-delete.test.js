@@ -119,9 +119,16 @@ test('--force takes only the hash of an archive made of this tenant', async () =
 
 test('with its archive\'s hash the tenant goes, and nothing of the other', async () => {
   const beforeB = await answers(B);
+  // a table another step adds later: found by its tenant_id column, with no line for it
+  sql('CREATE TABLE later_added (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, note TEXT)');
+  sql(`INSERT INTO later_added VALUES ('la1', '${A.tenantId}', 'of A'), ('la2', '${B.tenantId}', 'of B')`);
   const file = path.join(server.dir, 'a.jsonl');
   const exp = await server.cli(['tenant', 'export', '--tenant', A.tenantId, '--out', file]);
   assert.equal(exp.code, 0, exp.stderr);
+  const added = fs.readFileSync(file, 'utf8').split('\n')
+    .filter((l) => l.includes('"table":"later_added"'));
+  assert.deepEqual(added.map((l) => JSON.parse(l).row),
+                   [{ id: 'la1', note: 'of A', tenant_id: A.tenantId }]);
   const { sha256 } = JSON.parse(exp.stdout);
   assert.equal(sha256, crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'));
 
@@ -164,6 +171,8 @@ test('with its archive\'s hash the tenant goes, and nothing of the other', async
   assert.equal(detail.forced, true);
   assert.equal(detail.booksRetained, true);
   assert.ok(detail.tables.invoices >= 1 && detail.tables.journal_entries >= 1, log);
+  assert.equal(detail.tables.later_added, 1);
+  assert.equal(sql('SELECT group_concat(id) FROM later_added'), 'la2');
 
   const again = await server.cli(['tenant', 'delete', '--tenant', A.tenantId]);
   assert.equal(again.code, 1);
