@@ -314,7 +314,7 @@ int store_tenant_row_load(struct store_tx *tx, const char *tenant_id, const char
     p = calloc(n, sizeof *p);
     if (!p)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    buf_printf(&sql, "INSERT INTO %s (", table);
+    bool built = buf_printf(&sql, "INSERT INTO %s (", table) == 0;
     json_object_foreach(row, key, value) {
         if (!plain_identifier(key)) {
             error_set(err, ERR_VALIDATION, "%s has no column named so", table);
@@ -331,13 +331,13 @@ int store_tenant_row_load(struct store_tx *tx, const char *tenant_id, const char
                       key);
             goto out;
         }
-        buf_printf(&sql, "%s%s", i ? ", " : "", key);
+        built = built && buf_printf(&sql, "%s%s", i ? ", " : "", key) == 0;
         i++;
     }
-    buf_append_str(&sql, ") VALUES (");
+    built = built && buf_append_str(&sql, ") VALUES (") == 0;
     for (i = 0; i < n; i++)
-        buf_printf(&sql, "%s$%zu", i ? ", " : "", i + 1);
-    if (buf_append(&sql, ")", 2) < 0) { /* with the NUL */
+        built = built && buf_printf(&sql, "%s$%zu", i ? ", " : "", i + 1) == 0;
+    if (!built || buf_append(&sql, ")", 2) < 0) { /* with the NUL */
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }

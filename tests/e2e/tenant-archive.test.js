@@ -268,3 +268,25 @@ describe('connectord tenant export and import', () => {
     assert.equal(sql(dir, 'SELECT count(*) FROM tenants'), '0');
   });
 });
+
+test('a fiscal year from July gives a DATEV file per calendar year it spans', async () => {
+  const C = await booksTenant(server, { settings: { chart: 'skr04', fiscalYearStart: '07-01' } });
+  await installDatev(server, C.token);
+  await pay(C, '2025-11-03', { amount: 2000 });
+  await pay(C, '2026-08-10', { amount: 3000 });
+  const res = await server.request('/api/exports/tenant', { token: C.token });
+  assert.equal(res.status, 200, res.text);
+  const datev = parseArchive(res.text).filter((l) => l.datev).map((l) => l.datev);
+  assert.deepEqual(datev.map((d) => [d.fiscalYear, d.from, d.to, d.error]), [
+    [2025, '2025-07-01', '2025-12-31', undefined], [2025, '2026-01-01', '2026-06-30', undefined],
+    [2026, '2026-07-01', '2026-12-31', undefined],
+  ]);
+});
+
+test('without the datev connector each year says why it has no file', async () => {
+  const res = await server.request('/api/exports/tenant', { token: B.token });
+  const datev = parseArchive(res.text).filter((l) => l.datev).map((l) => l.datev);
+  assert.equal(datev.length, 1);
+  assert.equal(datev[0].error.code, 'connector_not_installed');
+  assert.equal(datev[0].base64, undefined);
+});
