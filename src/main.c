@@ -174,6 +174,15 @@ static void apply_log_level(const struct config *cfg)
             log_set_level((enum log_level)i);
 }
 
+/* Whether a stop signal waits (they are blocked and taken by sigtimedwait in serve's loop):
+ * lets a long periodic job end early instead of holding up the stop. */
+static bool stop_pending(void)
+{
+    sigset_t pending;
+    return sigpending(&pending) == 0 &&
+           (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1);
+}
+
 /* CONNECTORD_CLOCK_OFFSET: seconds (may be negative) added to the wall clock, so that tests
  * of retention periods can let days and years pass. Not a setting: nothing in production
  * should run on a shifted clock. */
@@ -871,7 +880,8 @@ static int cmd_serve(struct config *cfg, const char **values)
                                 86400000LL,
         .webhook_log_keep_ms = cfg->webhook_log_days * 86400000LL,
         .delivery_body_keep_ms = cfg->delivery_body_days * 86400000LL,
-        .event_keep_ms = cfg->event_days * 86400000LL};
+        .event_keep_ms = cfg->event_days * 86400000LL,
+        .stopping = stop_pending};
     if (jobs_new(&(struct jobs_config){.env = &jobs_env}, &jobs, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
         goto out_labels;

@@ -42,7 +42,7 @@ static int sweep_kind(const struct jobs_env *env, enum store_sweep kind, int64_t
                       struct store_swept *swept, struct error *err)
 {
     bool more = true;
-    while (more) {
+    while (more && !(env->stopping && env->stopping())) {
         if (store_sweep_batch(env->store, kind, cutoff_ms, RETENTION_BATCH, swept, &more,
                               err) < 0)
             return -1;

@@ -207,3 +207,25 @@ test('a large sweep goes in batches while webhooks keep being answered', async (
   assert.ok(Math.max(...slowest) < 2000, `webhooks waited ${slowest.join(', ')} ms`);
   assert.equal(sql(`SELECT count(*) FROM webhook_logs WHERE ${where()} AND received_at > '2001'`), '20');
 });
+
+test('a stop signal ends a long sweep between two batches; the next start goes on', async () => {
+  await server.stop();
+  const N = 80000;
+  sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${N}) ` +
+      `INSERT INTO webhook_logs (id, tenant_id, provider, status, body, received_at, processed_at) ` +
+      `SELECT printf('whl_stop%08d', i), '${t.tenantId}', 'stripe', 'processed', NULL, ` +
+      `'2000-01-01T00:00:00.000Z', '2000-01-01T00:00:00.000Z' FROM n`);
+  const count = () => Number(sql("SELECT count(*) FROM webhook_logs WHERE id LIKE 'whl_stop%'"));
+  server = await startServer({ dir, expectDemo: false,
+                               env: { CONNECTORD_CLOCK_OFFSET: String(100 * DAY) } });
+  await eventually(async () => count() < N, 'the sweep began', 20000);
+  const t0 = Date.now();
+  const result = await server.stop();
+  assert.equal(result.code, 0);
+  assert.ok(Date.now() - t0 < 5000, `the stop took ${Date.now() - t0} ms`);
+  const left = count();
+  assert.ok(left > 0, 'the sweep ran to its end instead of stopping');
+  server = await startServer({ dir, expectDemo: false,
+                               env: { CONNECTORD_CLOCK_OFFSET: String(100 * DAY) } });
+  await eventually(async () => count() === 0, 'the next start swept the rest', 120000);
+});
