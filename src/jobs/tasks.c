@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "events/events.h"
@@ -30,12 +31,25 @@ int jobs_daily_summaries(const struct jobs_env *env, int64_t now_ms, struct erro
     return rc;
 }
 
-/* Rows per batch of the retention sweep, and the pause after each: one batch is a write
- * transaction of a few milliseconds, and the pause lets the group commit of incoming
- * webhooks take the write lock between two batches, so a large backlog of old rows is
- * removed over time without ever holding up ingest. */
+/* Rows per batch of the retention sweep, and the pause after each. A batch is one short
+ * write transaction; the pause after it lasts as long as the batch took (at least
+ * RETENTION_PAUSE_MIN_MS), so the sweep holds the write lock at most half of the time and
+ * the group commit of incoming webhooks, and the checkpointer that copies the log back,
+ * always get the store between two batches: a large backlog of old rows is removed over
+ * time without holding up ingest. */
 #define RETENTION_BATCH 500
-#define RETENTION_PAUSE_NS (5 * 1000 * 1000)
+#define RETENTION_PAUSE_MIN_MS 5
+#define RETENTION_PAUSE_MAX_MS 1000
+
+static void retention_pause(int64_t batch_us)
+{
+    int64_t ms = batch_us / 1000;
+    if (ms < RETENTION_PAUSE_MIN_MS)
+        ms = RETENTION_PAUSE_MIN_MS;
+    if (ms > RETENTION_PAUSE_MAX_MS)
+        ms = RETENTION_PAUSE_MAX_MS;
+    nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000}, NULL);
+}
 
 /* Removes one kind of data past its retention, batch by batch. */
 static int sweep_kind(const struct jobs_env *env, enum store_sweep kind, int64_t cutoff_ms,
@@ -43,11 +57,12 @@ static int sweep_kind(const struct jobs_env *env, enum store_sweep kind, int64_t
 {
     bool more = true;
     while (more && !(env->stopping && env->stopping())) {
+        int64_t t0 = clock_monotonic_us();
         if (store_sweep_batch(env->store, kind, cutoff_ms, RETENTION_BATCH, swept, &more,
                               err) < 0)
             return -1;
         if (more)
-            nanosleep(&(struct timespec){.tv_nsec = RETENTION_PAUSE_NS}, NULL);
+            retention_pause(clock_monotonic_us() - t0);
     }
     return 0;
 }
