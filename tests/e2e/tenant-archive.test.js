@@ -290,3 +290,17 @@ test('without the datev connector each year says why it has no file', async () =
   assert.equal(datev[0].error.code, 'connector_not_installed');
   assert.equal(datev[0].base64, undefined);
 });
+
+test('every table of the schema is a tenant\'s (listed or by its tenant_id) or named shared', () => {
+  const def = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'store', 'tenant_tables.def'), 'utf8');
+  const listed = [...def.matchAll(/^(?:TENANT|SHARED)_TABLE\("([a-z_0-9]+)"/gm)].map((m) => m[1]);
+  const tables = sql(server.dir, "SELECT name FROM sqlite_master WHERE type = 'table' " +
+                                 "AND name NOT LIKE 'sqlite_%'").split('\n');
+  for (const t of tables) {
+    const cols = sql(server.dir, `SELECT name FROM pragma_table_info('${t}')`).split('\n');
+    assert.ok(listed.includes(t) || cols.includes('tenant_id'),
+              `table ${t} has no tenant_id column: add a line for it to src/store/tenant_tables.def ` +
+              '(TENANT_TABLE with the condition that finds a tenant\'s rows, or SHARED_TABLE)');
+  }
+  for (const t of listed) assert.ok(tables.includes(t), `tenant_tables.def names ${t}, which is no table`);
+});
