@@ -1,0 +1,230 @@
+/* tests/unit/store/test_retention.c - the retention sweep's batches (src/store/q_retention.c)
+ * and a tenant's rows as a whole (src/store/tenant_data.c), on a real SQLite store.
+ *
+ * What must hold: a batch touches at most its limit of rows and says whether more are left;
+ * only what is past the cutoff goes; an event goes only when every delivery of it was
+ * delivered, and with its deliveries and attempts; a tenant's dump has its rows only, and its
+ * erasure removes them and nothing of another tenant, recording it in tenant_erasures and the
+ * operator log. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "store/retention.h"
+#include "store/store.h"
+#include "store/store_int.h"
+#include "store/tenant_data.h"
+
+#define OLD "2020-01-01T00:00:00.000Z"
+#define NEW "2030-01-01T00:00:00.000Z"
+#define CUTOFF_MS 1735689600000LL /* 2025-01-01 */
+
+struct fixture {
+    char dir[64];
+    char db[96];
+    char dsn[112];
+    struct store *s;
+};
+
+static void exec(struct store *s, const char *sql)
+{
+    struct error err = {0};
+    struct store_conn *c = store_acquire(s);
+    int rc = store_exec_script(s, c, sql, &err);
+    store_release(s, c);
+    if (rc < 0)
+        fail_msg("%s: %s", sql, err.message);
+}
+
+static int read_count(void *ctx, const struct store_row *row)
+{
+    *(int64_t *)ctx = store_row_int(row, 0);
+    return 1;
+}
+
+static int64_t count(struct store *s, const char *sql)
+{
+    int64_t n = -1;
+    struct error err = {0};
+    assert_int_equal(store_run(s, sql, NULL, 0, read_count, &n, NULL, &err), 0);
+    return n;
+}
+
+/* Two tenants; t1 has 1200 old webhook log rows and 10 new ones, t2 one old row. */
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    struct error err = {0};
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/connectord-retention.XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->db, sizeof f->db, "%s/c.db", f->dir);
+    snprintf(f->dsn, sizeof f->dsn, "sqlite:%s", f->db);
+    if (store_open(f->dsn, 2, &f->s, &err) < 0 || store_migrate(f->s, NULL, &err) < 0)
+        return -1;
+    exec(f->s, "INSERT INTO tenants VALUES ('t1', 'One', 'pro', '" OLD "'),"
+               " ('t2', 'Two', 'pro', '" OLD "');"
+               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)"
+               " INSERT INTO webhook_logs (id, tenant_id, provider, status, body, received_at,"
+               " processed_at) SELECT printf('old%05d', i), 't1', 'stripe', 'processed', 'b', '"
+               OLD "', '" OLD "' FROM n;"
+               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)"
+               " INSERT INTO webhook_logs (id, tenant_id, provider, status, body, received_at,"
+               " processed_at) SELECT printf('new%05d', i), 't1', 'stripe', 'processed', 'b', '"
+               NEW "', '" NEW "' FROM n;"
+               "INSERT INTO webhook_logs (id, tenant_id, provider, status, body, received_at,"
+               " processed_at) VALUES ('t2old', 't2', 'stripe', 'processed', 'b', '" OLD "', '"
+               OLD "');");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char path[128];
+    store_close(f->s);
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s%s", f->db, suffixes[i]);
+        unlink(path);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void test_batches_are_bounded_and_only_take_what_is_past(void **state)
+{
+    struct fixture *f = *state;
+    struct store_swept swept = {0};
+    struct error err = {0};
+    bool more = false;
+    int64_t expect[] = {500, 1000, 1201};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_WEBHOOK_BODIES, CUTOFF_MS, 500,
+                                           &swept, &more, &err), 0);
+        assert_int_equal(swept.webhook_bodies, expect[i]);
+        assert_int_equal(more, i < 2);
+    }
+    assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs WHERE body IS NOT NULL"), 10);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs"), 1211);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_WEBHOOK_LOGS, CUTOFF_MS, 500,
+                                           &swept, &more, &err), 0);
+    assert_false(more);
+    assert_int_equal(swept.webhook_logs, 1201);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs WHERE id LIKE 'new%'"), 10);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs"), 10);
+}
+
+static void test_events_go_when_every_delivery_was_delivered(void **state)
+{
+    struct fixture *f = *state;
+    struct store_swept swept = {0};
+    struct error err = {0};
+    bool more = true;
+    exec(f->s,
+         "INSERT INTO connector_installs (id, tenant_id, slug, is_destination, config, secrets,"
+         " created_at, updated_at) VALUES ('c1', 't1', 'slack', 1, '{}', '{}', '" OLD "', '" OLD
+         "');"
+         "INSERT INTO events (id, tenant_id, type, data, created_at) VALUES"
+         " ('e_done', 't1', 'x', '{}', '" OLD "'), ('e_none', 't1', 'x', '{}', '" OLD "'),"
+         " ('e_failed', 't1', 'x', '{}', '" OLD "'), ('e_new', 't1', 'x', '{}', '" NEW "');"
+         "INSERT INTO deliveries (id, tenant_id, event_id, connector_id, event_type, status,"
+         " next_attempt_ms, created_at, updated_at) VALUES"
+         " ('d_done', 't1', 'e_done', 'c1', 'x', 'delivered', 0, '" OLD "', '" OLD "'),"
+         " ('d_failed', 't1', 'e_failed', 'c1', 'x', 'failed', 0, '" OLD "', '" OLD "'),"
+         " ('d_failed_ok', 't1', 'e_failed', 'c1', 'x', 'delivered', 0, '" OLD "', '" OLD "'),"
+         " ('d_new', 't1', 'e_new', 'c1', 'x', 'delivered', 0, '" NEW "', '" NEW "');"
+         "INSERT INTO delivery_attempts (delivery_id, attempt_no, started_at, duration_ms,"
+         " response_excerpt, request) VALUES ('d_done', 1, '" OLD "', 5, 'ok', '{}'),"
+         " ('d_done', 2, '" OLD "', 5, 'ok', '{}'), ('d_failed', 1, '" OLD "', 5, 'no', '{}'),"
+         " ('d_new', 1, '" NEW "', 5, 'ok', '{}');");
+    assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_DELIVERY_BODIES, CUTOFF_MS, 500, &swept,
+                                       &more, &err), 0);
+    assert_int_equal(swept.delivery_bodies, 3);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM delivery_attempts"), 4);
+    assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_EVENTS, CUTOFF_MS, 1, &swept, &more,
+                                       &err), 0);
+    assert_true(more); /* a full batch of one */
+    assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_EVENTS, CUTOFF_MS, 500, &swept, &more,
+                                       &err), 0);
+    assert_false(more);
+    assert_int_equal(swept.events, 2); /* e_done and e_none */
+    assert_int_equal(swept.deliveries, 1);
+    assert_int_equal(swept.delivery_attempts, 2);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM events WHERE id IN ('e_failed','e_new')"), 2);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM events"), 2);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM deliveries"), 3);
+}
+
+struct collected {
+    int rows, tenants, logs;
+    bool foreign;
+};
+
+static int collect(void *ctx, const char *table, json_t *row)
+{
+    struct collected *c = ctx;
+    const char *owner = json_string_value(json_object_get(row, "tenant_id"));
+    c->rows++;
+    c->tenants += strcmp(table, "tenants") == 0;
+    c->logs += strcmp(table, "webhook_logs") == 0;
+    c->foreign = c->foreign || (owner && strcmp(owner, "t1") != 0);
+    return 0;
+}
+
+static void test_a_tenant_is_dumped_and_erased_alone(void **state)
+{
+    struct fixture *f = *state;
+    struct collected c = {0};
+    struct error err = {0};
+    int64_t rows = 0;
+    assert_int_equal(store_tenant_dump(f->s, "t1", collect, &c, &err), 0);
+    assert_int_equal(c.tenants, 1);
+    assert_int_equal(c.logs, 1210);
+    assert_false(c.foreign);
+    json_t *detail = json_object();
+    assert_int_equal(store_tenant_erase(f->s, "t1", NULL, detail, &rows, &err), 0);
+    assert_int_equal(rows, c.rows);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(detail, "tables"),
+                                                        "webhook_logs")),
+                     1210);
+    json_decref(detail);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs WHERE tenant_id = 't1'"), 0);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs WHERE tenant_id = 't2'"), 1);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM tenants"), 1);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM tenant_erasures WHERE tenant_id = 't1'"), 1);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM operator_log WHERE tenant_id = 't1'"
+                                 " AND action = 'tenant_delete'"),
+                     1);
+    detail = json_object();
+    assert_int_equal(store_tenant_erase(f->s, "t1", NULL, detail, &rows, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    json_decref(detail);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_batches_are_bounded_and_only_take_what_is_past,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_go_when_every_delivery_was_delivered, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_tenant_is_dumped_and_erased_alone, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
