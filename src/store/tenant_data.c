@@ -122,11 +122,14 @@ static int store_table_names(struct store *s, struct store_conn *c, struct names
                              struct error *err)
 {
     *out = (struct names){0};
-    if (store_tables(s, c, collect_name, out, err) < 0)
-        return -1;
-    if (out->failed)
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    return 0;
+    int rc = store_tables(s, c, collect_name, out, err);
+    if (rc == 0 && out->failed)
+        rc = error_set(err, ERR_INTERNAL, "out of memory");
+    if (rc < 0) {
+        free(out->v);
+        *out = (struct names){0};
+    }
+    return rc;
 }
 
 static int note_tenant_column(void *ctx, const struct store_row *row)
@@ -139,18 +142,19 @@ static int note_tenant_column(void *ctx, const struct store_row *row)
 }
 
 /* The listed tables, then every other table of the schema whose rows have a tenant_id
- * column (a table without rows has nothing of any tenant's, so it is left out). */
+ * column (a table without rows has nothing of any tenant's, so it is left out). On success
+ * the caller frees set->t. */
 static int tenant_tables(struct store *s, struct store_conn *c, struct table_set *set,
                          struct error *err)
 {
-    struct names names;
+    struct names names = {0};
     int rc = -1;
     *set = (struct table_set){0};
     for (size_t i = 0; i < N_LISTED; i++)
         if (table_set_add(set, listed[i].name, listed[i].scope) < 0)
             goto oom;
     if (store_table_names(s, c, &names, err) < 0)
-        return -1;
+        goto out;
     for (size_t i = 0; i < names.n; i++) {
         const char *name = names.v[i];
         bool scoped = false;
@@ -161,11 +165,11 @@ static int tenant_tables(struct store *s, struct store_conn *c, struct table_set
         if (store_query_once(s, c, sql, NULL, 0, note_tenant_column, &scoped, NULL, err) < 0)
             goto out;
         if (scoped && table_set_add(set, name, by_tenant_id) < 0)
-            goto oom_names;
+            goto oom;
     }
     rc = 0;
     goto out;
-oom_names:
+oom:
     error_set(err, ERR_INTERNAL, "out of memory");
 out:
     free(names.v);
@@ -174,10 +178,6 @@ out:
         *set = (struct table_set){0};
     }
     return rc;
-oom:
-    free(set->t);
-    *set = (struct table_set){0};
-    return error_set(err, ERR_INTERNAL, "out of memory");
 }
 
 /* ---- dump -------------------------------------------------------------------------------- */
