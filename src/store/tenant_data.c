@@ -508,3 +508,18 @@ int store_operator_log_has_archive(struct store *s, const char *tenant_id, const
                      "AND archive_sha256 = $3",
                      p, N_PARAMS(p), note_found, found, NULL, err);
 }
+
+int store_tenant_row_count(struct store_tx *tx, const char *tenant_id, const char *table,
+                           int64_t *n, struct error *err)
+{
+    int i = listed_index(table);
+    char sql[SQL_MAX];
+    struct store_param p[] = {P_TEXT(tenant_id)};
+    *n = 0;
+    if (!plain_identifier(table) || is_shared(table))
+        return error_set(err, ERR_VALIDATION, "table %s holds no tenant data", table);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s", table,
+             i >= 0 ? listed[i].scope : by_tenant_id);
+    return store_query_once(store_tx_store(tx), store_tx_conn(tx), sql, p, N_PARAMS(p),
+                            read_int, n, NULL, err);
+}

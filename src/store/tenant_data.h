@@ -31,6 +31,12 @@ int store_tenant_dump(struct store *s, const char *tenant_id, store_tenant_row_f
 int store_tenant_row_load(struct store_tx *tx, const char *tenant_id, const char *table,
                           json_t *row, struct error *err);
 
+/* How many rows of table belong to the tenant, by the table's scope (inside tx): after an
+ * import, each table must count as many rows as were loaded into it, or some row was
+ * attached to another tenant's (an attempt to another tenant's delivery). */
+int store_tenant_row_count(struct store_tx *tx, const char *tenant_id, const char *table,
+                           int64_t *n, struct error *err);
+
 /* Removes every row of the tenant, children first, in one transaction that first inserts
  * the tenant into tenant_erasures (the books' triggers allow the deletion of booked rows of
  * a tenant listed there) and ends with a tenant_delete row in the operator log: detail

@@ -280,9 +280,29 @@ out:
     return rc;
 }
 
+/* Each table the archive loaded rows into must now hold as many rows of the tenant: a row
+ * that names its tenant only through another row (an attempt through its delivery) must
+ * have named one of this tenant's. */
+static int check_loaded(struct store_tx *tx, const char *tenant_id, json_t *loaded,
+                        struct error *err)
+{
+    const char *table;
+    json_t *count;
+    json_object_foreach(loaded, table, count) {
+        int64_t n = 0;
+        if (store_tenant_row_count(tx, tenant_id, table, &n, err) < 0)
+            return -1;
+        if (n != json_integer_value(count))
+            return error_set(err, ERR_VALIDATION,
+                             "%lld of the rows of %s belong to another tenant",
+                             (long long)(json_integer_value(count) - n), table);
+    }
+    return 0;
+}
+
 /* Loads the row lines into tx until the end line, which must count them all. */
 static int load_rows(struct store_tx *tx, struct reader *r, const char *tenant_id,
-                     int64_t *rows, struct error *err)
+                     json_t *loaded, int64_t *rows, struct error *err)
 {
     for (;;) {
         bool done;
@@ -307,7 +327,11 @@ static int load_rows(struct store_tx *tx, struct reader *r, const char *tenant_i
         table = json_string_value(json_object_get(line, "table"));
         row = json_object_get(line, "row");
         if (table && row) {
+            json_t *count = json_object_get(loaded, table);
             rc = store_tenant_row_load(tx, tenant_id, table, row, err);
+            if (rc == 0)
+                json_object_set_new(loaded, table,
+                                    json_integer(count ? json_integer_value(count) + 1 : 1));
             if (rc < 0) {
                 struct error why = *err;
                 error_set(err, why.code == ERR_STORE ? ERR_VALIDATION : why.code,
@@ -341,12 +365,20 @@ int tenancy_import(struct store *s, const char *data, size_t len, char *tenant_i
     if (err->code != ERR_NOT_FOUND)
         return -1;
     error_clear(err);
-    if (store_tx_begin(s, &tx, err) < 0)
-        return -1;
-    if (load_rows(tx, &r, tenant_id, rows, err) < 0) {
-        store_tx_rollback(tx);
+    json_t *loaded = json_object();
+    if (!loaded)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    if (store_tx_begin(s, &tx, err) < 0) {
+        json_decref(loaded);
         return -1;
     }
+    if (load_rows(tx, &r, tenant_id, loaded, rows, err) < 0 ||
+        check_loaded(tx, tenant_id, loaded, err) < 0) {
+        store_tx_rollback(tx);
+        json_decref(loaded);
+        return -1;
+    }
+    json_decref(loaded);
     if (store_tx_commit(tx, err) < 0)
         return -1;
     crypto_sha256(data, len, digest);

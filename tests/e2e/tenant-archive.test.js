@@ -95,7 +95,10 @@ before(async () => {
   await pay(A, '2026-02-10', { amount: 5000, accountName: 'Café Zürich' });
   await ep.waitFor(2);
   B = await booksTenant(server, {});
+  const epB = mock.endpoint('slack');
+  await new Project(server, { tenantId: B.tenantId, token: B.token }).destination(epB, ['payment.settled']);
   await pay(B, '2026-01-05', { amount: 700 });
+  await epB.waitFor(1);
 });
 
 describe('the archive', () => {
@@ -252,6 +255,31 @@ describe('connectord tenant export and import', () => {
     assert.match(r.stderr, /cut short/);
     assert.equal(sql(dir, 'SELECT count(*) FROM tenants'), '0');
     assert.equal(sql(dir, 'SELECT count(*) FROM invoices'), '0');
+  });
+
+  test('a row attached to another tenant\'s row through its parent loads nothing', async () => {
+    const dir = makeTempDir();
+    dirs.push(dir);
+    const db = `sqlite:${path.join(dir, 'connectord.db')}`;
+    const bFile = path.join(dir, 'b.jsonl');
+    const bExp = await server.cli(['tenant', 'export', '--tenant', B.tenantId, '--out', bFile]);
+    assert.equal(bExp.code, 0, bExp.stderr);
+    assert.equal((await runCli(['tenant', 'import', '--in', bFile, '--db', db], { cwd: dir })).code, 0);
+    const bDelivery = sql(dir, 'SELECT id FROM deliveries LIMIT 1');
+    assert.ok(bDelivery, 'B has a delivery');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes('"table":"delivery_attempts"'));
+    const attempt = JSON.parse(lines[i]);
+    attempt.row.delivery_id = bDelivery;
+    attempt.row.attempt_no = 99;
+    lines[i] = JSON.stringify(attempt);
+    const doctored = path.join(dir, 'doctored.jsonl');
+    fs.writeFileSync(doctored, lines.join('\n'));
+    const r = await runCli(['tenant', 'import', '--in', doctored, '--db', db], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /1 of the rows of delivery_attempts belong to another tenant/);
+    assert.equal(sql(dir, `SELECT count(*) FROM tenants WHERE id = '${A.tenantId}'`), '0');
+    assert.equal(sql(dir, 'SELECT count(*) FROM delivery_attempts WHERE attempt_no = 99'), '0');
   });
 
   test('a line that is not of an archive is named', async () => {
