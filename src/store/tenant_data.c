@@ -523,3 +523,10 @@ int store_tenant_row_count(struct store_tx *tx, const char *tenant_id, const cha
     return store_query_once(store_tx_store(tx), store_tx_conn(tx), sql, p, N_PARAMS(p),
                             read_int, n, NULL, err);
 }
+
+int store_tenant_erasure_clear(struct store_tx *tx, const char *tenant_id, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id)};
+    return store_tx_query(tx, "DELETE FROM tenant_erasures WHERE tenant_id = $1", p,
+                          N_PARAMS(p), NULL, NULL, NULL, err);
+}

@@ -45,6 +45,10 @@ int store_tenant_row_count(struct store_tx *tx, const char *tenant_id, const cha
 int store_tenant_erase(struct store *s, const char *tenant_id, const char *archive_sha256,
                        json_t *detail, int64_t *rows, struct error *err);
 
+/* A tenant that comes back (an import of its archive) is no longer being erased: its books
+ * are protected by the triggers again. Inside the import's transaction. */
+int store_tenant_erasure_clear(struct store_tx *tx, const char *tenant_id, struct error *err);
+
 /* The days of the tenant's first and last booking (invoice date or journal entry date),
  * "YYYY-MM-DD", or "" when it has booked nothing. */
 int store_tenant_books_span(struct store *s, const char *tenant_id, char first[11],

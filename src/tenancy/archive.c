@@ -372,7 +372,8 @@ int tenancy_import(struct store *s, const char *data, size_t len, char *tenant_i
         json_decref(loaded);
         return -1;
     }
-    if (load_rows(tx, &r, tenant_id, loaded, rows, err) < 0 ||
+    if (store_tenant_erasure_clear(tx, tenant_id, err) < 0 ||
+        load_rows(tx, &r, tenant_id, loaded, rows, err) < 0 ||
         check_loaded(tx, tenant_id, loaded, err) < 0) {
         store_tx_rollback(tx);
         json_decref(loaded);

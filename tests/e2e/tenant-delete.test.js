@@ -2,7 +2,8 @@
 // period (10 years after the year of the last booking) unless --force names the SHA-256 of
 // an archive made of it; then every row of that tenant goes and nothing of another: the other
 // tenant's answers are the same before and after, the deleted tenant's token answers 401 and
-// its ids 404. The deletion is in the operator log, in tenant_erasures and in the log. Once
+// its ids 404. The deletion is in the operator log, in tenant_erasures and in the log; the
+// archive brings the tenant back. Once
 // the period has passed (the clock moved on by CONNECTORD_CLOCK_OFFSET) no --force is needed.
 'use strict';
 
@@ -177,6 +178,13 @@ test('with its archive\'s hash the tenant goes, and nothing of the other', async
   const again = await server.cli(['tenant', 'delete', '--tenant', A.tenantId]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /no such tenant/);
+
+  // its archive brings it back, no longer marked for erasure
+  const back = await server.cli(['tenant', 'import', '--in', file]);
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal((await server.request(`/api/invoices/${aInvoice}`, { token: A.token })).status, 200);
+  assert.equal(sql(`SELECT count(*) FROM tenant_erasures WHERE tenant_id = '${A.tenantId}'`), '0');
+  assert.deepEqual(await answers(B), beforeB);
 });
 
 test('once the retention period has passed, no --force is needed', async () => {
