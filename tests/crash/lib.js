@@ -317,3 +317,52 @@ module.exports = {
   checkBooks, crash, idOf, newLedger, randomMark, report, setupWorld, shimEnv, signedWebhook,
   sinkCounts, sql, start,
 };
+
+// ---- the fsync shim's order log -----------------------------------------------------------
+
+// Reads the shim's log (see shim.c) and returns, for every acknowledged id, why its 2xx left
+// too early, if it did: the answer must come after an fsync of the WAL that began after the
+// commit frame of the transaction that first wrote the id. Also returns what it matched, so a
+// test can tell a vacuous pass (ids never seen in the WAL) from a real one.
+function fsyncOrder(logText, ackedIds) {
+  const firstWrite = new Map(); // id -> seq
+  const commits = [];           // seqs of commit frames, ascending
+  const syncs = [];             // [begin, end] of WAL syncs
+  const answers = new Map();    // id -> [seq, status] of its 2xx
+  for (const line of logText.split('\n')) {
+    const f = line.split(' ');
+    if (f[0] === 'M') {
+      const seq = Number(f[1]);
+      for (const id of f.slice(2)) if (!firstWrite.has(id)) firstWrite.set(id, seq);
+    } else if (f[0] === 'C') {
+      commits.push(Number(f[1]));
+    } else if (f[0] === 'S' && f[3] === 'wal') {
+      syncs.push([Number(f[1]), Number(f[2])]);
+    } else if (f[0] === 'A' && f.length >= 4) {
+      const status = Number(f[2]);
+      if (status >= 200 && status < 300 && !answers.has(f[3])) answers.set(f[3], [Number(f[1]), status]);
+    }
+  }
+  commits.sort((a, b) => a - b);
+  const violations = [];
+  let matched = 0;
+  for (const id of ackedIds) {
+    const a = answers.get(id);
+    const w = firstWrite.get(id);
+    if (!a) { violations.push(`${id}: its 2xx was not seen leaving`); continue; }
+    if (w === undefined) { violations.push(`${id}: answered 2xx but never written to the WAL`); continue; }
+    const c = commits.find((s) => s >= w);
+    if (c === undefined || c > a[0]) {
+      violations.push(`${id}: answered ${a[1]} (at ${a[0]}) before its commit frame (${c})`);
+      continue;
+    }
+    if (!syncs.some(([begin, end]) => begin > c && end < a[0])) {
+      violations.push(`${id}: answered ${a[1]} (at ${a[0]}) with no fsync of the WAL between its commit (${c}) and the answer`);
+      continue;
+    }
+    matched++;
+  }
+  return { violations, matched, commits: commits.length, syncs: syncs.length, answers: answers.size };
+}
+
+module.exports.fsyncOrder = fsyncOrder;
