@@ -13,6 +13,8 @@ const { makeTempDir, sleep } = require('../e2e/lib/server');
 const { eventually } = require('../e2e/lib/outbound');
 const L = require('./lib');
 
+// webhooks (one payment.settled event each) in the backlog
+const BACKLOG = 300;
 const cleanup = [];
 after(async () => {
   for (const fn of cleanup.reverse()) await fn();
@@ -40,12 +42,13 @@ for (const [build, bin] of [['release', L.RELEASE_BIN], ['sanitizer', L.SANITIZE
     // the backlog: the sink takes 2 s per request while the webhooks come in
     world.sink.always({ status: 200, delayMs: 2000 });
     const load = new L.Load(server, world, mark, ledger, 0).start();
-    await sleep(build === 'release' ? 2000 : 4000);
+    await eventually(() => ledger.acked.size >= BACKLOG, `${BACKLOG} webhooks acknowledged`, 60000);
     await load.stop();
     assert.ok(await backlog(server, world) > 0, 'no backlog: the test proves nothing');
 
-    // drain with crashes: the sink answers after 50 ms now
-    world.sink.always({ status: 200, delayMs: 50 });
+    // drain with crashes: the sink answers after 1 s now (64 at a time), so a drain
+    // outlasts the cycles
+    world.sink.always({ status: 200, delayMs: 1000 });
     let killedWithBacklog = 0;
     for (let cycle = 0; cycle < L.CYCLES; cycle++) {
       if (cycle > 0) server = await L.start(bin, dir);

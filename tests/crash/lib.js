@@ -132,6 +132,15 @@ function shimEnv(dir, extra = {}) {
   };
 }
 
+// Waits for a random moment of a cycle under load: once the server has acknowledged a few
+// webhooks of this cycle (a slow sanitizer build needs a while to get going), then 0-1 s.
+async function randomMoment(ledger) {
+  const from = ledger.acked.size;
+  const deadline = Date.now() + 20000;
+  while (ledger.acked.size < from + 10 && Date.now() < deadline) await sleep(20);
+  await sleep(crypto.randomInt(1000));
+}
+
 async function crash(server) {
   await server.kill();
   assert.equal(server.exitSignal, 'SIGKILL', `the server was not killed but ended (${server.exitCode})\n${server.stderr}`);
@@ -314,7 +323,7 @@ function sinkCounts(sink) {
 
 module.exports = {
   CYCLES, CONNECTIONS, Load, MockServices, PROVIDERS, RELEASE_BIN, SANITIZER_BIN, SHIM,
-  checkBooks, crash, idOf, newLedger, randomMark, report, setupWorld, shimEnv, signedWebhook,
+  checkBooks, crash, idOf, randomMoment, newLedger, randomMark, report, setupWorld, shimEnv, signedWebhook,
   sinkCounts, sql, start,
 };
 

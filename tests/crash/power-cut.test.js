@@ -7,11 +7,10 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { after, test } = require('node:test');
-const { makeTempDir, sleep } = require('../e2e/lib/server');
+const { makeTempDir } = require('../e2e/lib/server');
 const { eventually } = require('../e2e/lib/outbound');
 const L = require('./lib');
 
@@ -67,7 +66,7 @@ for (const [build, bin] of [['release', L.RELEASE_BIN], ['sanitizer', L.SANITIZE
     for (let cycle = 0; cycle < L.CYCLES; cycle++) {
       server = await L.start(bin, dir, { env });
       const load = new L.Load(server, world, mark, ledger, cycle).start();
-      await sleep(300 + crypto.randomInt(1200));
+      await L.randomMoment(ledger);
       await L.crash(server);
       await load.stop();
       discarded += cutPower(dir);

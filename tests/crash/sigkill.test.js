@@ -8,9 +8,8 @@
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const crypto = require('node:crypto');
 const { after, test } = require('node:test');
-const { makeTempDir, sleep } = require('../e2e/lib/server');
+const { makeTempDir } = require('../e2e/lib/server');
 const { eventually } = require('../e2e/lib/outbound');
 const L = require('./lib');
 
@@ -32,7 +31,7 @@ for (const [build, bin] of [['release', L.RELEASE_BIN], ['sanitizer', L.SANITIZE
     for (let cycle = 0; cycle < L.CYCLES; cycle++) {
       if (cycle > 0) server = await L.start(bin, dir);
       const load = new L.Load(server, world, mark, ledger, cycle).start();
-      await sleep(300 + crypto.randomInt(1200));
+      await L.randomMoment(ledger);
       await L.crash(server);
       await load.stop();
     }
