@@ -17,6 +17,7 @@ const L = require('./lib');
 const BACKLOG = 300;
 const cleanup = [];
 after(async () => {
+  await L.stopLoads();
   for (const fn of cleanup.reverse()) await fn();
 });
 

@@ -15,6 +15,7 @@ const L = require('./lib');
 
 const cleanup = [];
 after(async () => {
+  await L.stopLoads();
   for (const fn of cleanup.reverse()) await fn();
 });
 

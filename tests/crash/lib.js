@@ -203,7 +203,10 @@ class Load {
       } else if (res.status === 0) {
         await sleep(20); // the server is gone (or going): do not spin
       } else if (res.status === 503) {
+        // the provider comes again (after Retry-After; sooner here)
         this.ledger.retryAfter.push(res.headers['retry-after']);
+        this.ledger.refused.add(id);
+        this.retries.unshift(id);
         await sleep(20);
       } else {
         this.ledger.other.push(`${res.status} ${id}: ${res.text}`);
@@ -213,6 +216,7 @@ class Load {
 
   start() {
     this.done = Promise.all(Array.from({ length: CONNECTIONS }, () => this.worker()));
+    running.add(this);
     return this;
   }
 
@@ -220,11 +224,19 @@ class Load {
     this.stopped = true;
     await this.done;
     this.agent.destroy();
+    running.delete(this);
   }
 }
 
+// Loads not stopped yet: a test that failed midway leaves its own, which stopLoads() (in
+// every file's after hook) ends, so the test process can exit.
+const running = new Set();
+async function stopLoads() {
+  for (const load of [...running]) await load.stop();
+}
+
 function newLedger() {
-  return { sent: new Map(), acked: new Map(), answers: {}, retryAfter: [], other: [] };
+  return { sent: new Map(), acked: new Map(), refused: new Set(), answers: {}, retryAfter: [], other: [] };
 }
 
 // ---- the checks ---------------------------------------------------------------------------
@@ -324,7 +336,7 @@ function sinkCounts(sink) {
 module.exports = {
   CYCLES, CONNECTIONS, Load, MockServices, PROVIDERS, RELEASE_BIN, SANITIZER_BIN, SHIM,
   checkBooks, crash, idOf, randomMoment, newLedger, randomMark, report, setupWorld, shimEnv, signedWebhook,
-  sinkCounts, sql, start,
+  sinkCounts, sql, start, stopLoads,
 };
 
 // ---- the fsync shim's order log -----------------------------------------------------------

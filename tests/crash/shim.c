@@ -17,6 +17,11 @@
  *     tests/crash/fsync-order.test.js reads the log: a 2xx may leave only after an fsync of
  *     the WAL that began after the commit frame of the transaction holding its webhook.
  *
+ *   CRASHSHIM_FAIL_SYNC=N             the Nth fsync/fdatasync of the WAL fails with EIO, and
+ *     (with CRASHSHIM_DURABLE) the writes it was to make durable never reach the image, as a
+ *     kernel that drops the pages it could not write back: the process still reads them from
+ *     the cache, the disk does not have them.
+ *
  *   CRASHSHIM_DURABLE=1 (power cut)   keeps, beside each watched file, FILE.durable: the file
  *     as the disk would hold it after a power cut. A write goes to the real file and is kept
  *     in memory; an fsync/fdatasync of the file applies the writes that had returned before
@@ -75,6 +80,8 @@ static unsigned char kinds[MAX_FDS];
 static struct watched files[3];
 static bool enabled, durable;
 static int log_fd = -1;
+static long fail_sync_at;  /* CRASHSHIM_FAIL_SYNC; 0: never */
+static long wal_syncs;     /* WAL syncs so far */
 static uint64_t seq;
 static char mark[32];
 static size_t mark_len;
@@ -171,6 +178,8 @@ __attribute__((constructor)) static void shim_init(void)
     const char *lp = getenv("CRASHSHIM_LOG");
     if (lp && *lp)
         log_fd = NEXT(open)(lp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    const char *f = getenv("CRASHSHIM_FAIL_SYNC");
+    fail_sync_at = f ? strtol(f, NULL, 10) : 0;
     const char *d = getenv("CRASHSHIM_DURABLE");
     durable = d && strcmp(d, "1") == 0;
     enabled = true;
@@ -370,9 +379,10 @@ static int synced(int k, int fd, int (*fn)(int))
     uint64_t begin = ++seq;
     struct pending *list = w->head;
     w->head = w->tail = NULL;
+    bool fail = k == KIND_WAL && ++wal_syncs == fail_sync_at;
     pthread_mutex_unlock(&lock);
-    int rc = fn(fd);
-    int saved = errno;
+    int rc = fail ? -1 : fn(fd);
+    int saved = fail ? EIO : errno;
     pthread_mutex_lock(&lock);
     uint64_t end = ++seq;
     if (rc == 0)
