@@ -48,7 +48,9 @@ function cutPower(dir) {
   return discarded;
 }
 
-for (const [build, bin] of [['release', L.RELEASE_BIN], ['sanitizer', L.SANITIZER_BIN]]) {
+// The release build only: it commits fast enough that a random moment finds writes not yet
+// synced (the sanitizer build is mostly between them, and the SIGKILL test runs it).
+for (const [build, bin] of [['release', L.RELEASE_BIN]]) {
   test(`${build} build: ${L.CYCLES} power cuts under load lose no acknowledged webhook`, async () => {
     assert.ok(fs.existsSync(L.SHIM), `${L.SHIM} is missing`);
     const mock = await L.MockServices.start();
