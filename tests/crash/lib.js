@@ -10,10 +10,9 @@
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
-const { REPO_ROOT, sleep, startServer } = require('../e2e/lib/server');
+const { REPO_ROOT, assertNoSanitizerReport, sleep, startServer } = require('../e2e/lib/server');
 const { MockServices } = require('../e2e/lib/mock-services');
 // the providers' SDKs are the end-to-end tests' (tests/e2e/node_modules)
 const { hmacValidator } = require(require.resolve('@adyen/api-library',
@@ -141,7 +140,9 @@ async function randomMoment(ledger) {
   await sleep(crypto.randomInt(1000));
 }
 
+// SIGKILL; the server must have been running until then, without a sanitizer report.
 async function crash(server) {
+  assertNoSanitizerReport(server.stderr, 'connectord before its SIGKILL');
   await server.kill();
   assert.equal(server.exitSignal, 'SIGKILL', `the server was not killed but ended (${server.exitCode})\n${server.stderr}`);
 }
