@@ -213,9 +213,9 @@ static void *syncer_main(void *arg)
         struct error err = {0};
         if (store_sync(b->store, &err) < 0) {
             /* Committed, but perhaps never on disk: not acknowledged. The store refuses
-             * every commit from now on (store.c), so a provider that sends the webhook
-             * again is not told it is booked on the strength of the cache alone. */
-            log_error("group commit: %s", err.message);
+             * every commit from now on (store.c, which logs the first failure), so a
+             * provider that sends the webhook again is not told it is booked on the
+             * strength of the cache alone. */
             fail_jobs(jobs, &err);
         }
         finish_jobs(jobs);
