@@ -283,11 +283,14 @@ static void note_wal_write(const unsigned char *buf, size_t len)
                ((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
                 (*q >= 'a' && *q <= 'z') || *q == '_' || *q == '-'))
             q++;
-        if (used + (size_t)(q - p) + 2 < sizeof line - 40) {
-            line[used++] = ' ';
-            memcpy(line + used, p, (size_t)(q - p));
-            used += (size_t)(q - p);
+        if (used + (size_t)(q - p) + 2 >= sizeof line - 40) {
+            /* a page of an index holds many ids: a line full goes out, the next begins */
+            log_line("M %llu%.*s\n", (unsigned long long)seq, (int)used, line);
+            used = 0;
         }
+        line[used++] = ' ';
+        memcpy(line + used, p, (size_t)(q - p));
+        used += (size_t)(q - p);
         p = q;
     }
     if (used)
