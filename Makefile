@@ -4,6 +4,7 @@
 #   make test       install missing packages, build the sanitizer binaries, run unit + e2e tests
 #   make bench      HTTP benchmark against nginx (bench/http.sh)
 #   make fuzz       libFuzzer (clang) over what reads outside bytes, FUZZ_SECONDS=60
+#   make crash      the crash-consistency proofs' long form (tests/crash/, CRASH_CYCLES=20)
 # Sources are found by wildcard per module, so a new file needs no edit here.
 
 PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq
@@ -37,7 +38,7 @@ vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 UPGRADE_FROM := 35aedfb
 UPGRADE_BIN  := build/upgrade/$(UPGRADE_FROM)/connectord
 
-.PHONY: all run test unit e2e bench fuzz clean deps deps-test FORCE
+.PHONY: all run test unit e2e bench fuzz crash clean deps deps-test FORCE
 all: build/connectord
 
 deps:
@@ -104,8 +105,22 @@ run: deps
 	./build/connectord serve --dev
 
 test: deps-test tests/e2e/node_modules/.installed
-	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN) $(UPGRADE_BIN)
+	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN) $(UPGRADE_BIN) $(CRASH_DEPS)
 	@CONNECTORD_UPGRADE_BIN=$(UPGRADE_BIN) tests/run $(UNIT_BIN)
+
+# The crash-consistency proofs (tests/crash/): SIGKILL cycles, fsync order, power cuts and a
+# full disk, on the release and the sanitizer build. `make test` runs their short form
+# (5 cycles each, tests/run); `make crash` the long one. The shim is preloaded into the server.
+CRASH_CYCLES ?= 20
+CRASH_DEPS   := build/connectord build/test/connectord build/crash/shim.so
+build/crash/shim.so: tests/crash/shim.c
+	@mkdir -p $(dir $@)
+	@echo '  SHIM   $@'
+	@$(CC) -std=c11 -O2 -g $(WARN) -fPIC -shared -o $@ $< -ldl -lpthread
+
+crash: deps-test tests/e2e/node_modules/.installed
+	@$(MAKE) --no-print-directory $(CRASH_DEPS)
+	CRASH_CYCLES=$(CRASH_CYCLES) node --test --test-concurrency=1 tests/crash/*.test.js
 
 # The providers' official SDKs the end-to-end tests sign with (npm, pinned by the lock file).
 tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json

@@ -17,6 +17,9 @@
 /* Seconds a provider is asked to wait before sending again to an install that awaits its
  * secret; providers retry on their own schedule too (Stripe for three days). */
 #define WEBHOOK_AWAITING_RETRY_AFTER "60"
+/* Seconds before sending again when the webhook could not be taken now (the store's disk
+ * is full, the provider's API did not answer): short, the cause usually passes soon. */
+#define WEBHOOK_UNAVAILABLE_RETRY_AFTER "5"
 
 struct pending_webhook {
     struct api_parked parked; /* first: the deferral's context is this struct */
@@ -106,6 +109,8 @@ static int respond_outcome(struct http_response *res, const struct pipeline_outc
         return error_set(err, ERR_INVALID_SIGNATURE, "the webhook signature is not valid");
     case PIPELINE_INVALID_PAYLOAD:
     case PIPELINE_FAILED:
+        if (out->error.code == ERR_UNAVAILABLE)
+            http_response_add_header(res, "Retry-After", WEBHOOK_UNAVAILABLE_RETRY_AFTER);
         *err = out->error;
         return -1;
     case PIPELINE_WITHDRAWN:

@@ -812,6 +812,9 @@ static void job_outcome(struct pipeline_job *job, int rc, const struct error *er
         job->unlogged = true;
         if (err->code == ERR_VALIDATION)
             outcome_set(out, PIPELINE_FAILED, ERR_VALIDATION, err->message);
+        else if (err->code == ERR_UNAVAILABLE) /* the store cannot write (disk full) */
+            outcome_set(out, PIPELINE_FAILED, ERR_UNAVAILABLE,
+                        "the store cannot take the booking now; send it again shortly");
         else
             outcome_set(out, PIPELINE_FAILED, ERR_INTERNAL, "internal error; see the server log");
         return;

@@ -212,9 +212,10 @@ static void *syncer_main(void *arg)
         pthread_mutex_unlock(&b->lock);
         struct error err = {0};
         if (store_sync(b->store, &err) < 0) {
-            /* Committed, but perhaps not on disk: not acknowledged. A provider that sends
-             * the webhook again finds it booked and gets its 200 then. */
-            log_error("group commit: %s", err.message);
+            /* Committed, but perhaps never on disk: not acknowledged. The store refuses
+             * every commit from now on (store.c, which logs the first failure), so a
+             * provider that sends the webhook again is not told it is booked on the
+             * strength of the cache alone. */
             fail_jobs(jobs, &err);
         }
         finish_jobs(jobs);

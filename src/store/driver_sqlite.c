@@ -84,6 +84,11 @@ static int sqlite_error(sqlite3 *db, int rc, struct error *err)
         return error_set(err, ERR_NOT_FOUND, "a referenced record does not exist");
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return error_set(err, ERR_STORE, "sqlite constraint: %s", msg);
+    /* A full disk (or one that fails writes) is the store being unavailable, not a fault of
+     * the request: the caller answers 503 with Retry-After and the sender comes again; the
+     * transaction was rolled back, so nothing of it is acknowledged. */
+    if ((ext & 0xff) == SQLITE_FULL || (ext & 0xff) == SQLITE_IOERR)
+        return error_set(err, ERR_UNAVAILABLE, "the store cannot write: %s", msg);
     return error_set(err, ERR_STORE, "sqlite: %s", msg);
 }
 
@@ -481,7 +486,8 @@ static int sqlite_sync(void *state, struct error *err)
                              strerror(errno));
     }
     if (fdatasync(cp->wal_fd) < 0)
-        return error_set(err, ERR_STORE, "cannot sync %s: %s", cp->wal_path, strerror(errno));
+        return error_set(err, ERR_UNAVAILABLE, "cannot sync %s: %s", cp->wal_path,
+                         strerror(errno));
     return 0;
 }
 

@@ -3,15 +3,23 @@
  *
  * Connections are opened up front (so a bad DSN fails at start, not on the first request)
  * and lent out one at a time; a caller that finds none free waits on a condition variable.
- * Each connection keeps its own prepared statements, so reuse needs no locking. */
+ * Each connection keeps its own prepared statements, so reuse needs no locking.
+ *
+ * A failed sync poisons the store for the rest of the process: the kernel may have dropped
+ * the log pages it could not write while this process still reads them from its cache, so
+ * what that batch committed (and everything a later commit appends behind the hole) is of
+ * unknown durability. From then on every commit and sync fails with ERR_UNAVAILABLE (503,
+ * nothing acknowledged) and /readyz says so, until the operator restarts the server. */
 #include "store/store_int.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/metrics.h"
 
 static const struct store_driver *const drivers[] = {
@@ -29,7 +37,17 @@ struct store {
     char *target;              /* the DSN after its scheme, for connections opened later */
     struct store_batch *batch; /* the committer, when started */
     void *maintenance;         /* the driver's, see start_maintenance */
+    atomic_bool sync_failed;   /* a sync failed: no commit is trusted any more (see top) */
 };
+
+/* ERR_UNAVAILABLE when an earlier sync failed, else 0. */
+static int refuse_after_failed_sync(struct store *s, struct error *err)
+{
+    if (!atomic_load(&s->sync_failed))
+        return 0;
+    return error_set(err, ERR_UNAVAILABLE, "an earlier sync of the store failed: nothing is "
+                                           "committed until the server restarts");
+}
 
 struct store_batch *store_get_batch(struct store *s)
 {
@@ -203,6 +221,8 @@ int store_begin(struct store *s, struct store_conn *conn, struct error *err)
 
 int store_commit(struct store *s, struct store_conn *conn, struct error *err)
 {
+    if (refuse_after_failed_sync(s, err) < 0)
+        return -1;
     int64_t start = clock_monotonic_us();
     int rc = s->driver->commit(conn, err);
     metrics_store_commit(clock_monotonic_us() - start);
@@ -270,6 +290,8 @@ int store_run(struct store *s, const char *sql, const struct store_param *params
 
 int store_ping(struct store *s, struct error *err)
 {
+    if (refuse_after_failed_sync(s, err) < 0)
+        return -1;
     return store_run(s, "SELECT 1", NULL, 0, NULL, NULL, NULL, err);
 }
 
@@ -360,9 +382,15 @@ void store_conn_close(struct store *s, struct store_conn *conn)
 
 int store_sync(struct store *s, struct error *err)
 {
+    if (refuse_after_failed_sync(s, err) < 0)
+        return -1;
     int64_t start = clock_monotonic_us();
     int rc = s->driver->sync ? s->driver->sync(s->maintenance, err) : 0;
     metrics_store_sync(clock_monotonic_us() - start);
+    if (rc < 0 && !atomic_exchange(&s->sync_failed, true))
+        log_error("the store could not be made durable (%s): no webhook or write is "
+                  "acknowledged from now on; restart the server once the disk is sound",
+                  err->message);
     return rc;
 }
 

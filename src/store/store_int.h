@@ -159,7 +159,8 @@ void store_conn_close(struct store *s, struct store_conn *conn);
 /* A transaction on a connection the caller holds (not taken from the pool). */
 int store_tx_begin_on(struct store *s, struct store_conn *conn, struct store_tx **out,
                       struct error *err);
-/* Makes every commit made before the call durable (see the driver's sync). */
+/* Makes every commit made before the call durable (see the driver's sync). Once it failed,
+ * it and every store_commit() fail with ERR_UNAVAILABLE for the rest of the process. */
 int store_sync(struct store *s, struct error *err);
 
 /* The committer attached to a store (batch.c), or NULL. */
