@@ -1,7 +1,9 @@
 /* api/vat_returns.c - the Austrian VAT advance return (U30) from the books, admin only:
  *   GET  /api/vat-returns/at?period=2026-03|2026-Q1   the Kennzahlen, and the period's
  *                                                     recorded submissions
- *   GET  /api/vat-returns/at/xml?period=...           the U30 document FinanzOnline takes
+ *   GET  /api/vat-returns/at/xml?period=...           the U30 document FinanzOnline takes,
+ *                                                     with the books' chain head it was
+ *                                                     made from (api/exports.c)
  *   POST /api/vat-returns/at/submit {"period", "test", "correction"}
  *        sends it through FinanzOnline's web services and records the accepted submission;
  *        a refusal comes back with the service's rc and text (422 service_refused, 502
@@ -89,28 +91,48 @@ int api_vat_return_at(struct http_request *req, struct http_response *res, struc
     return http_respond_json(res, 200, body, err);
 }
 
+/* One U30 document from the books as they are (run again from nothing on each call). */
+struct u30_run {
+    struct store *store;
+    const char *tenant;
+    const struct ledger_u30_period *period;
+    struct ledger_u30_info *info;
+    struct buf *xml;
+};
+
+static int u30_run(void *ctx, struct error *err)
+{
+    struct u30_run *r = ctx;
+    struct ledger_u30 figures;
+    buf_reset(r->xml);
+    if (ledger_u30_compute(r->store, r->tenant, r->period, &figures, err) < 0 ||
+        ledger_u30_check(&figures, err) < 0 ||
+        store_vat_next_package(r->store, r->tenant, &r->info->package_no, err) < 0)
+        return -1;
+    return ledger_u30_xml(r->xml, &figures, r->info, err);
+}
+
 int api_vat_return_at_xml(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct app *app = req->app;
     const char *tenant = req->principal->tenant_id;
     struct tenant_settings ts;
     struct ledger_u30_period period;
-    struct ledger_u30 figures;
     struct ledger_fon_account account;
     struct ledger_u30_info info = {0};
+    struct store_chain_head head;
     struct buf xml;
     int rc = -1;
     if (period_param(req, &period, err) < 0 || austrian_settings(app, tenant, &ts, err) < 0 ||
         ledger_fon_account_load(app->store, tenant, NULL, false, &account, err) < 0)
         return -1;
     buf_init(&xml, 0);
-    if (ledger_u30_compute(app->store, tenant, &period, &figures, err) < 0 ||
-        ledger_u30_check(&figures, err) < 0 ||
-        store_vat_next_package(app->store, tenant, &info.package_no, err) < 0)
-        goto out;
     info.tax_number = account.tax_number;
     tz_local_time(ts.time_zone, clock_now_ms(), &info.created);
-    if (ledger_u30_xml(&xml, &figures, &info, err) < 0)
+    struct u30_run run = {
+        .store = app->store, .tenant = tenant, .period = &period, .info = &info, .xml = &xml};
+    if (ledger_export_at_head(app->store, tenant, u30_run, &run, &head, err) < 0 ||
+        api_export_head(req, res, "u30", period.text, &head, err) < 0)
         goto out;
     rc = http_respond_text(res, 200, "application/xml; charset=utf-8", xml.data, xml.len, err);
 out:
