@@ -7,9 +7,10 @@
 'use strict';
 
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
 const { after, before, describe, test } = require('node:test');
 const { startServer } = require('./lib/server');
-const { behindTheStore, sql } = require('./lib/store-file');
+const { behindTheStore, rows, sql } = require('./lib/store-file');
 const { assertError } = require('./lib/stripe');
 const { booksTenant, datevExport, installDatev, pay, refund } = require('./lib/accounting');
 
@@ -69,6 +70,39 @@ describe('the hash chains', () => {
     const cli = await server.cli(['books', 'verify', '--tenant', t.tenantId]);
     assert.equal(cli.code, 0, cli.stderr);
     assert.deepEqual(JSON.parse(cli.stdout).head, v.head);
+  });
+
+  test('a row\'s hash is the SHA-256 of the serialization the README defines', async () => {
+    const t = await bookedTenant();
+    // The README's encoding, written again here: length ":" bytes ";", NULL "~;".
+    const v = (x) => (x === null ? '~;'
+      : `${Buffer.byteLength(String(x))}:${String(x)};`);
+    const w = `tenant_id = '${t.tenantId}'`;
+    const entries = rows(server, `SELECT * FROM journal_entries WHERE ${w} ORDER BY chain_seq`);
+    let prev = '0'.repeat(64);
+    for (const e of entries) {
+      const lines = rows(server, `SELECT * FROM journal_lines WHERE entry_id = '${e.id}' ` +
+                                 'ORDER BY line_no');
+      const text = [v('connectord.journal.v1'), v(prev), v(e.chain_seq), v(e.id),
+        v(e.tenant_id), v(e.entry_date), v(e.description), v(e.invoice_id), v(e.created_at),
+        v(lines.length),
+        ...lines.flatMap((l) => [v(l.line_no), v(l.account), v(l.debit_minor),
+                                 v(l.credit_minor), v(l.currency), v(l.vat_code),
+                                 v(l.vat_tax)])].join('');
+      const hash = crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+      assert.equal(e.chain_hash, hash, `entry ${e.chain_seq}: ${text}`);
+      prev = hash;
+    }
+    assert.equal(entries.length, 4);
+    prev = '0'.repeat(64);
+    for (const a of rows(server, `SELECT * FROM audit_log WHERE ${w} ORDER BY chain_seq`)) {
+      const text = [v('connectord.audit.v1'), v(prev), v(a.chain_seq), v(a.id), v(a.tenant_id),
+        v(a.token_id), v(a.action), v(a.target), v(a.fields), v(a.created_at)].join('');
+      const hash = crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+      assert.equal(a.chain_hash, hash, `audit ${a.chain_seq}: ${text}`);
+      prev = hash;
+    }
+    assert.equal((await verify(t)).head.audit.hash, prev);
   });
 
   test('bookings made at the same moment are chained in order, without gaps', async () => {

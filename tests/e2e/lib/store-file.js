@@ -22,6 +22,13 @@ function sql(server, statement) {
                       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+// The rows of a query as objects (column name to value; NULL is null).
+function rows(server, query) {
+  const out = execFileSync('sqlite3', ['-json', '-cmd', '.timeout 10000', storeFile(server),
+                                       query], { encoding: 'utf8' });
+  return out.trim() ? JSON.parse(out) : [];
+}
+
 function quote(text) {
   return `'${text.replace(/'/g, "''")}'`;
 }
@@ -29,10 +36,8 @@ function quote(text) {
 // Runs statement with the triggers on `tables` out of the way.
 function behindTheStore(server, tables, statement) {
   const list = tables.map(quote).join(', ');
-  const triggers = JSON.parse(execFileSync('sqlite3', ['-json', '-cmd', '.timeout 10000',
-    storeFile(server),
-    `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (${list})`],
-  { encoding: 'utf8' }) || '[]');
+  const triggers = rows(server, 'SELECT name, sql FROM sqlite_master ' +
+                                `WHERE type = 'trigger' AND tbl_name IN (${list})`);
   const script = ['BEGIN IMMEDIATE;',
     ...triggers.map((t) => `DROP TRIGGER ${t.name};`),
     statement.replace(/;?\s*$/, ';'),
@@ -41,4 +46,4 @@ function behindTheStore(server, tables, statement) {
   return sql(server, script);
 }
 
-module.exports = { sql, behindTheStore };
+module.exports = { behindTheStore, rows, sql };
