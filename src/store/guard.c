@@ -25,6 +25,7 @@
  * hand is back at the next start. PostgreSQL generates the same three kinds from this list
  * (a plpgsql function raising an exception, CREATE TRIGGER ... BEFORE UPDATE OF cols / BEFORE
  * DELETE ... FOR EACH ROW WHEN (...)); only the statement text below is SQLite's. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,28 +53,45 @@ static const struct guarded_table {
 };
 
 #define REFUSAL "RAISE(ABORT, 'books are append-only: "
+#define NAME_MAX_LEN 96
 
-static int frozen_trigger(struct buf *sql, const struct guarded_table *g)
+/* Each trigger as its name and the statement that creates it; emit() gets one at a time. */
+struct trigger_sink {
+    int (*emit)(struct trigger_sink *sink, const char *name, const char *create_sql);
+    struct store *s;
+    struct store_conn *c;
+    struct error *err;
+    bool differs; /* the check: some trigger is missing or other than listed */
+    struct buf script;
+};
+
+static int emit_frozen(struct trigger_sink *k, const struct guarded_table *g, struct buf *sql)
 {
-    return buf_printf(sql,
-                      "DROP TRIGGER IF EXISTS %s_frozen;"
-                      "CREATE TRIGGER %s_frozen BEFORE UPDATE OF %s ON %s BEGIN SELECT " REFUSAL
-                      "%s rows are never changed; book a reversing entry instead'); END;",
-                      g->table, g->table, g->frozen, g->table, g->table);
+    char name[NAME_MAX_LEN];
+    snprintf(name, sizeof name, "%s_frozen", g->table);
+    buf_reset(sql);
+    if (buf_printf(sql,
+                   "CREATE TRIGGER %s BEFORE UPDATE OF %s ON %s BEGIN SELECT " REFUSAL
+                   "%s rows are never changed; book a reversing entry instead'); END",
+                   name, g->frozen, g->table, g->table) < 0)
+        return error_set(k->err, ERR_INTERNAL, "out of memory");
+    return k->emit(k, name, sql->data);
 }
 
-static int set_once_triggers(struct buf *sql, const struct guarded_table *g)
+static int emit_set_once(struct trigger_sink *k, const struct guarded_table *g, struct buf *sql)
 {
     const char *p = g->set_once;
     while (p && *p) {
         size_t len = strcspn(p, ", ");
-        if (len && buf_printf(sql,
-                              "DROP TRIGGER IF EXISTS %s_%.*s_once;"
-                              "CREATE TRIGGER %s_%.*s_once BEFORE UPDATE OF %.*s ON %s "
-                              "WHEN OLD.%.*s IS NOT NULL BEGIN SELECT " REFUSAL
-                              "%s.%.*s is set once'); END;",
-                              g->table, (int)len, p, g->table, (int)len, p, (int)len, p,
-                              g->table, (int)len, p, g->table, (int)len, p) < 0)
+        char name[NAME_MAX_LEN];
+        snprintf(name, sizeof name, "%s_%.*s_once", g->table, (int)len, p);
+        buf_reset(sql);
+        if (buf_printf(sql,
+                       "CREATE TRIGGER %s BEFORE UPDATE OF %.*s ON %s WHEN OLD.%.*s IS NOT NULL "
+                       "BEGIN SELECT " REFUSAL "%s.%.*s is set once'); END",
+                       name, (int)len, p, g->table, (int)len, p, g->table, (int)len, p) < 0)
+            return error_set(k->err, ERR_INTERNAL, "out of memory");
+        if (k->emit(k, name, sql->data) < 0)
             return -1;
         p += len;
         p += strspn(p, ", ");
@@ -81,29 +99,88 @@ static int set_once_triggers(struct buf *sql, const struct guarded_table *g)
     return 0;
 }
 
-static int delete_trigger(struct buf *sql, const struct guarded_table *g)
+static int emit_kept(struct trigger_sink *k, const struct guarded_table *g, struct buf *sql)
 {
-    return buf_printf(sql,
-                      "DROP TRIGGER IF EXISTS %s_kept;"
-                      "CREATE TRIGGER %s_kept BEFORE DELETE ON %s WHEN NOT EXISTS "
-                      "(SELECT 1 FROM tenant_erasures WHERE tenant_id = OLD.tenant_id) "
-                      "BEGIN SELECT " REFUSAL
-                      "%s rows are kept; only an erased tenant''s rows may be deleted'); END;",
-                      g->table, g->table, g->table, g->table);
+    char name[NAME_MAX_LEN];
+    snprintf(name, sizeof name, "%s_kept", g->table);
+    buf_reset(sql);
+    if (buf_printf(sql,
+                   "CREATE TRIGGER %s BEFORE DELETE ON %s WHEN NOT EXISTS "
+                   "(SELECT 1 FROM tenant_erasures WHERE tenant_id = OLD.tenant_id) "
+                   "BEGIN SELECT " REFUSAL
+                   "%s rows are kept; only an erased tenant''s rows may be deleted'); END",
+                   name, g->table, g->table) < 0)
+        return error_set(k->err, ERR_INTERNAL, "out of memory");
+    return k->emit(k, name, sql->data);
 }
 
-int store_guard_install(struct store *s, struct store_conn *c, struct error *err)
+static int each_trigger(struct trigger_sink *k)
 {
     struct buf sql;
     int rc = 0;
     buf_init(&sql, 0);
     for (size_t i = 0; i < sizeof guarded / sizeof guarded[0] && rc == 0; i++)
-        rc = frozen_trigger(&sql, &guarded[i]) | set_once_triggers(&sql, &guarded[i]) |
-             delete_trigger(&sql, &guarded[i]);
-    if (rc < 0)
-        error_set(err, ERR_INTERNAL, "out of memory");
-    else
-        rc = store_exec_script(s, c, sql.data, err);
+        rc = emit_frozen(k, &guarded[i], &sql) < 0 || emit_set_once(k, &guarded[i], &sql) < 0 ||
+                     emit_kept(k, &guarded[i], &sql) < 0
+                 ? -1
+                 : 0;
     buf_free(&sql);
+    return rc;
+}
+
+struct stored_sql {
+    const char *want;
+    bool same;
+};
+
+static int compare_sql(void *ctx, const struct store_row *row)
+{
+    struct stored_sql *st = ctx;
+    st->same = strcmp(store_row_text(row, 0), st->want) == 0;
+    return 1;
+}
+
+/* The check: is the trigger in the store, exactly as listed? */
+static int check_one(struct trigger_sink *k, const char *name, const char *create_sql)
+{
+    struct stored_sql st = {.want = create_sql};
+    struct store_param p[] = {P_TEXT(name)};
+    if (store_query(k->s, k->c, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
+                    p, N_PARAMS(p), compare_sql, &st, NULL, k->err) < 0)
+        return -1;
+    k->differs = k->differs || !st.same;
+    return 0;
+}
+
+/* The install: drop and create, gathered into one script. */
+static int add_one(struct trigger_sink *k, const char *name, const char *create_sql)
+{
+    if (buf_printf(&k->script, "DROP TRIGGER IF EXISTS %s;%s;", name, create_sql) < 0)
+        return error_set(k->err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+int store_guard_install(struct store *s, struct store_conn *c, struct error *err)
+{
+    struct trigger_sink k = {.emit = check_one, .s = s, .c = c, .err = err};
+    int rc = -1;
+    buf_init(&k.script, 0);
+    if (each_trigger(&k) < 0)
+        goto out;
+    /* A store whose triggers are as listed is left alone: rewriting them would change the
+     * schema under every other connection (each would prepare its statements again). */
+    if (!k.differs) {
+        rc = 0;
+        goto out;
+    }
+    k.emit = add_one;
+    if (each_trigger(&k) < 0 || store_begin(s, c, err) < 0)
+        goto out;
+    if (store_exec_script(s, c, k.script.data, err) < 0 || store_commit(s, c, err) < 0)
+        store_rollback(s, c);
+    else
+        rc = 0;
+out:
+    buf_free(&k.script);
     return rc;
 }

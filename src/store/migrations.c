@@ -447,10 +447,8 @@ int store_migrate(struct store *s, int *applied, struct error *err)
         count++;
     }
     /* The append-only triggers, from the current list of protected columns (guard.c). */
-    if (store_begin(s, c, err) < 0)
+    if (store_guard_install(s, c, err) < 0)
         goto out;
-    if (store_guard_install(s, c, err) < 0 || store_commit(s, c, err) < 0)
-        goto fail;
     rc = 0;
     goto out;
 fail:

@@ -166,8 +166,8 @@ void store_tx_handles(struct store_tx *tx, struct store **s, struct store_conn *
 
 /* ---- the append-only guard (guard.c) ---------------------------------------------------- */
 
-/* (Re)creates the triggers that refuse changes to booked rows, from the one list of
- * protected columns, inside the caller's transaction on c. */
+/* (Re)creates the triggers that refuse changes to booked rows from the one list of
+ * protected columns, in a transaction of its own on c, when any differs from the list. */
 int store_guard_install(struct store *s, struct store_conn *c, struct error *err);
 
 #define N_PARAMS(arr) (sizeof(arr) / sizeof((arr)[0]))
