@@ -5,6 +5,7 @@
  *                                                     with the books' chain head it was
  *                                                     made from (api/exports.c)
  *   POST /api/vat-returns/at/submit {"period", "test", "correction"}
+ *        (an export too: the chain head of the figures is answered and logged)
  *        sends it through FinanzOnline's web services and records the accepted submission;
  *        a refusal comes back with the service's rc and text (422 service_refused, 502
  *        service_failed) and records nothing
@@ -16,6 +17,7 @@
 #include "api/listing.h"
 #include "core/clock.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "ledger/ledger.h"
 #include "settings/settings.h"
 #include "store/accounting.h"
@@ -176,6 +178,7 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
     }
     if (austrian_settings(app, tenant, &ts, err) < 0)
         goto out;
+    struct store_chain_head head;
     const struct ledger_u30_submit_request rq = {
         .tenant_id = tenant,
         .period = period,
@@ -185,6 +188,7 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
         .master_key = app->master_key,
         .tz = ts.time_zone,
         .allow_private = app->dev || (app->delivery && app->delivery->allow_private),
+        .head = &head,
     };
     if (ledger_u30_submit(app->store, &rq, &result, &answer, err) < 0) {
         if (answer.operation[0])
@@ -194,6 +198,12 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
                                          "message", answer.message);
         goto out;
     }
+    /* Filed: the record of what it was made from must not fail the answer (the return is
+     * at the tax office either way), so a failure to log it is logged. */
+    struct error log_err = {0};
+    if (api_export_head(req, res, json_is_true(test) ? "u30-test" : "u30-submit", period, &head,
+                        &log_err) < 0)
+        log_error("the exports log missed a filed VAT return of %s: %s", period, log_err.message);
     rc = http_respond_json(res, 201, json_pack("{s:o}", "submission", result), err);
 out:
     json_decref(body);

@@ -294,6 +294,7 @@ struct ledger_u30_submit_request {
     const unsigned char *master_key;
     const struct tz_zone *tz;
     bool allow_private; /* the base URL may be a private address (tests, development) */
+    struct store_chain_head *head; /* out (required): the chain head the figures came from */
 };
 /* Computes, builds, sends and records one return. *result (new reference) describes the
  * recorded submission. ERR_CONFLICT / ERR_ALREADY_SUBMITTED before anything is sent; the

@@ -274,12 +274,10 @@ static int journal_scan(struct store *s, struct store_conn *c, const char *sql,
     int rc = c ? store_query(s, c, sql, p, n, journal_row, &js, NULL, err)
                : store_run(s, sql, p, n, journal_row, &js, NULL, err);
     if (rc == 0)
-        rc = journal_flush(&js) < 0 ? -1 : 0;
-    else if (js.rc < 0)
-        rc = -1;
+        journal_flush(&js); /* the last entry; a failure lands in js.rc */
     buf_free(&js.head);
     buf_free(&js.lines);
-    return js.rc < 0 ? -1 : rc;
+    return rc < 0 || js.rc < 0 ? -1 : 0;
 }
 
 struct audit_scan {

@@ -13,7 +13,7 @@
  *             here (frozen, or set once) in the same change.
  *   set_once  columns that are filled in later, exactly once, from NULL: an invoice's
  *             journal_entry_id when it is posted, the chain link of rows written before the
- *             chains. What moves more than once (paid, reserved for a draft) is not a column
+ *             chains, an exchange rate filled in once it is known. What moves more than once (paid, reserved for a draft) is not a column
  *             of a booked row but a row of its own in a status table, appended.
  *   deletes   refused, except for a tenant being erased: a tenant's deletion first inserts
  *             its id into tenant_erasures in the same transaction (the contract with

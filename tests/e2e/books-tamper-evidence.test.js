@@ -12,16 +12,21 @@ const { after, before, describe, test } = require('node:test');
 const { startServer } = require('./lib/server');
 const { behindTheStore, rows, sql } = require('./lib/store-file');
 const { assertError } = require('./lib/stripe');
-const { booksTenant, datevExport, installDatev, pay, refund } = require('./lib/accounting');
+const {
+  FonMock, booksTenant, datevExport, installDatev, pay, refund,
+} = require('./lib/accounting');
 
 let server;
+let fon;
 
 before(async () => {
   server = await startServer();
+  fon = await new FonMock().start();
 });
 
 after(async () => {
   await server?.stop();
+  await fon?.stop();
 });
 
 async function verify(t) {
@@ -247,21 +252,32 @@ describe('exports record the chain head they were made from', () => {
     assertError(await server.request('/api/exports/log', { token: member }), 403, 'forbidden');
   });
 
-  test('U30: the document answers and logs its head', async () => {
-    const t = await bookedTenant({ chart: 'ekr' }, '20');
-    const fon = await server.request('/api/connectors/finanzonline/install', {
+  test('U30: the document and a filed return answer and log their head', async () => {
+    const t = await bookedTenant({ chart: 'ekr', vatNumber: 'ATU12345678' }, '20');
+    const install = await server.request('/api/connectors/finanzonline/install', {
       method: 'POST', token: t.token,
       json: { config: { participantId: 'T1234567ab', userId: 'WSUSER01', pin: 'pin12345',
-                        taxNumber: '12-345/6789', apiBaseUrl: 'http://127.0.0.1:9' } },
+                        taxNumber: '12-345/6789', apiBaseUrl: fon.url } },
     });
-    assert.equal(fon.status, 201, fon.text);
+    assert.equal(install.status, 201, install.text);
     const res = await server.request('/api/vat-returns/at/xml?period=2026-02', { token: t.token });
     assert.equal(res.status, 200, res.text);
     const head = res.headers.get('x-books-chain-head');
     assert.equal(head, (await verify(t)).head.journal.hash);
     assert.ok(!res.text.includes(head));
+
+    await pay(t, '2026-02-09', { amount: 1200 });
+    const filed = await server.request('/api/vat-returns/at/submit', {
+      method: 'POST', token: t.token, json: { period: '2026-02', test: true },
+    });
+    assert.equal(filed.status, 201, filed.text);
+    const later = filed.headers.get('x-books-chain-head');
+    assert.equal(later, (await verify(t)).head.journal.hash);
+    assert.notEqual(later, head);
+    assert.ok(!fon.requests.some((r) => r.body.includes(later)), 'nothing of it is sent');
+
     const log = await server.request('/api/exports/log', { token: t.token });
-    assert.deepEqual(log.json.exports.map((e) => [e.kind, e.period, e.head.hash]),
-                     [['u30', '2026-02', head]]);
+    assert.deepEqual(log.json.exports.map((e) => [e.kind, e.period, e.head.seq, e.head.hash]),
+                     [['u30-test', '2026-02', 5, later], ['u30', '2026-02', 4, head]]);
   });
 });
