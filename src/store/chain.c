@@ -15,8 +15,11 @@
  *     created_at
  * The previous hash of a chain's first row is 64 zeros. Lengths make the encoding
  * unambiguous: no choice of field contents can make two different rows serialize alike.
- * A column added to these tables later enters the hash as a new version of the tag, never
- * by changing version 1 (rows hashed under it must verify forever).
+ * Which columns are hashed is decided once per version: a column of the books added before
+ * this version ships joins the lists above (and journal_link in q_books.c, the README, and
+ * the recomputation in tests/e2e/books-tamper-evidence.test.js); once stores hold rows
+ * hashed under a version, it never changes (they must verify forever), and a later column
+ * comes with a new tag and a column that records each row's version.
  *
  * Order under concurrency: appending bumps the tenant's head row (chain_heads) with one
  * INSERT ... ON CONFLICT DO UPDATE ... RETURNING inside the booking's own transaction. That
