@@ -59,6 +59,7 @@ static int cmd_export_datev(struct config *cfg, const char **values);
 static int cmd_tenant_export(struct config *cfg, const char **values);
 static int cmd_tenant_import(struct config *cfg, const char **values);
 static int cmd_tenant_delete(struct config *cfg, const char **values);
+static int cmd_books_verify(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list. */
 static const char *opt_values[MAX_OPTIONS];
@@ -110,6 +111,11 @@ static const struct command commands[] = {
       {"from", &opt_values[1], "first day, YYYY-MM-DD (required)"},
       {"to", &opt_values[2], "last day, YYYY-MM-DD (required)"},
       {"out", &opt_values[3], "the file to write (required; - for standard output)"}}},
+    {"books verify",
+     "recompute a tenant's hash chains (journal, audit) and print the result as GET "
+     "/api/ledger/verify does; exit 1 when a row does not match",
+     cmd_books_verify, CONFIG_FOR_TOOLS,
+     {{"tenant", &opt_values[0], "the tenant id (required)"}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -486,8 +492,30 @@ static int write_file(const char *path, const char *data, size_t len)
     return 0;
 }
 
+struct cli_datev_run {
+    struct store *store;
+    const struct ledger_datev_request *rq;
+    struct buf *file;
+    char *filename;
+};
+
+static int cli_datev_run(void *ctx, struct error *err)
+{
+    struct cli_datev_run *r = ctx;
+    buf_reset(r->file);
+    return ledger_datev_export(r->store, r->rq, r->file, r->filename, err);
+}
+
+/* "from..to", as the exports log names a period. */
+static const char *period_text(const char *from, const char *to, char out[32])
+{
+    snprintf(out, 32, "%s..%s", from, to);
+    return out;
+}
+
 static int cmd_export_datev(struct config *cfg, const char **values)
 {
+    char period[32];
     const char *tenant = values[0], *from = values[1], *to = values[2], *out = values[3];
     if (!tenant || !from || !to || !out) {
         fprintf(stderr, "connectord: export datev needs --tenant, --from, --to and --out\n");
@@ -521,7 +549,11 @@ static int cmd_export_datev(struct config *cfg, const char **values)
                                             .fiscal_month = ts.fiscal_month,
                                             .fiscal_day = ts.fiscal_day,
                                             .now_ms = clock_now_ms()};
-    if (ledger_datev_export(store, &rq, &file, filename, &err) < 0) {
+    struct cli_datev_run run = {.store = store, .rq = &rq, .file = &file, .filename = filename};
+    struct store_chain_head head;
+    if (ledger_export_at_head(store, tenant, cli_datev_run, &run, &head, &err) < 0 ||
+        ledger_export_record(store, tenant, "datev", period_text(from, to, period), &head,
+                             "cli", &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
         goto out;
     }
@@ -530,8 +562,9 @@ static int cmd_export_datev(struct config *cfg, const char **values)
         goto out;
     }
     if (strcmp(out, "-") != 0)
-        print_json(json_pack("{s:s, s:s, s:I}", "file", out, "datevName", filename, "bytes",
-                             (json_int_t)file.len));
+        print_json(json_pack("{s:s, s:s, s:I, s:{s:I, s:s}}", "file", out, "datevName", filename,
+                             "bytes", (json_int_t)file.len, "head", "seq", (json_int_t)head.seq,
+                             "hash", head.hash));
     rc = 0;
 out:
     buf_free(&file);
@@ -661,6 +694,32 @@ static int cmd_tenant_delete(struct config *cfg, const char **values)
     print_json(json_pack("{s:s, s:b, s:I}", "tenantId", tenant, "deleted", 1, "rows",
                          (json_int_t)rows));
     return 0;
+}
+
+static int cmd_books_verify(struct config *cfg, const char **values)
+{
+    const char *tenant = values[0];
+    if (!tenant) {
+        fprintf(stderr, "connectord: books verify needs --tenant\n");
+        return 2;
+    }
+    struct store *store = NULL;
+    struct error err = {0};
+    struct tenant t;
+    json_t *result = NULL;
+    int rc = 1;
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    if (store_tenant_get(store, tenant, &t, &err) < 0 ||
+        ledger_books_verify(store, tenant, &result, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.code == ERR_NOT_FOUND ? "no such tenant" : err.message);
+        goto out;
+    }
+    rc = json_is_true(json_object_get(result, "ok")) ? 0 : 1;
+    print_json(result);
+out:
+    store_close(store);
+    return rc;
 }
 
 /* Appends text to out as one shell word (quoted when it needs to be). */

@@ -65,6 +65,8 @@ int api_connector_replay(struct http_request *req, struct http_response *res, st
 int api_connector_send_test(struct http_request *req, struct http_response *res,
                             struct error *err);
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
+/* GET /api/ledger/verify (ledger.c): recomputes the tenant's hash chains. */
+int api_ledger_verify(struct http_request *req, struct http_response *res, struct error *err);
 
 /* The read APIs over the books (invoices.c, parties.c, ledger.c, webhook_logs.c). */
 int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err);
@@ -86,6 +88,13 @@ int api_settings_get(struct http_request *req, struct http_response *res, struct
 int api_settings_put(struct http_request *req, struct http_response *res, struct error *err);
 int api_export_datev(struct http_request *req, struct http_response *res, struct error *err);
 int api_export_tenant(struct http_request *req, struct http_response *res, struct error *err);
+int api_exports_log(struct http_request *req, struct http_response *res, struct error *err);
+/* For every export (exports.c): records in the exports log that the caller made an export of
+ * `kind` and `period` from `head`, and answers the head in X-Books-Chain-Head and
+ * X-Books-Chain-Seq. */
+struct store_chain_head;
+int api_export_head(struct http_request *req, struct http_response *res, const char *kind,
+                    const char *period, const struct store_chain_head *head, struct error *err);
 int api_vat_return_at(struct http_request *req, struct http_response *res, struct error *err);
 int api_vat_return_at_xml(struct http_request *req, struct http_response *res,
                           struct error *err);

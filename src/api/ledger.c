@@ -4,6 +4,8 @@
  *   GET /api/ledger/balances  per account and currency: debit, credit, balance (debit minus
  *                             credit, may be negative); totals per currency, which are equal
  *                             on both sides when the ledger balances
+ *   GET /api/ledger/verify    (admin) recomputes the tenant's hash chains (journal, audit)
+ *                             and names the first row that does not match (ledger/books.c)
  * Amounts are decimal strings in each currency's own decimals. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "api/listing.h"
 #include "core/money.h"
+#include "ledger/ledger.h"
 #include "store/books.h"
 #include "store/store.h"
 
@@ -185,4 +188,15 @@ out:
     json_decref(totals);
     free(bs.totals);
     return rc;
+}
+
+/* ---- verify ------------------------------------------------------------------------- */
+
+int api_ledger_verify(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    json_t *body;
+    if (ledger_books_verify(app->store, req->principal->tenant_id, &body, err) < 0)
+        return -1;
+    return http_respond_json(res, 200, body, err);
 }

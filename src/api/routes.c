@@ -56,6 +56,7 @@ static const struct route routes[] = {
     {"GET", "/api/customers",                      api_customers_list,    AUTH_ROLE_MEMBER, 0, PAGE},
     {"GET", "/api/ledger/entries",                 api_ledger_entries,    AUTH_ROLE_MEMBER, 0, PAGE "from to"},
     {"GET", "/api/ledger/balances",                api_ledger_balances,   AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET", "/api/ledger/verify",                  api_ledger_verify,     AUTH_ROLE_ADMIN,  0, NULL},
     {"GET", "/api/connectors/:slug/webhook-logs",  api_webhook_logs_list, AUTH_ROLE_ADMIN,  0, PAGE "status"},
 
     /* the tenant's settings; the books as files and returns for outside parties */
@@ -63,6 +64,7 @@ static const struct route routes[] = {
     {"PUT",  "/api/settings",                    api_settings_put,              AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"GET",  "/api/exports/datev",               api_export_datev,              AUTH_ROLE_ADMIN, 0, "from to"},
     {"GET",  "/api/exports/tenant",              api_export_tenant,             AUTH_ROLE_ADMIN, 0, NULL},
+    {"GET",  "/api/exports/log",                 api_exports_log,               AUTH_ROLE_ADMIN, 0, PAGE},
     {"GET",  "/api/vat-returns/at",              api_vat_return_at,             AUTH_ROLE_ADMIN, 0, "period"},
     {"GET",  "/api/vat-returns/at/xml",          api_vat_return_at_xml,         AUTH_ROLE_ADMIN, 0, "period"},
     {"POST", "/api/vat-returns/at/submit",       api_vat_return_at_submit,      AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},

@@ -1,8 +1,11 @@
 /* api/vat_returns.c - the Austrian VAT advance return (U30) from the books, admin only:
  *   GET  /api/vat-returns/at?period=2026-03|2026-Q1   the Kennzahlen, and the period's
  *                                                     recorded submissions
- *   GET  /api/vat-returns/at/xml?period=...           the U30 document FinanzOnline takes
+ *   GET  /api/vat-returns/at/xml?period=...           the U30 document FinanzOnline takes,
+ *                                                     with the books' chain head it was
+ *                                                     made from (api/exports.c)
  *   POST /api/vat-returns/at/submit {"period", "test", "correction"}
+ *        (an export too: the chain head of the figures is answered and logged)
  *        sends it through FinanzOnline's web services and records the accepted submission;
  *        a refusal comes back with the service's rc and text (422 service_refused, 502
  *        service_failed) and records nothing
@@ -14,6 +17,7 @@
 #include "api/listing.h"
 #include "core/clock.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "ledger/ledger.h"
 #include "settings/settings.h"
 #include "store/accounting.h"
@@ -89,28 +93,48 @@ int api_vat_return_at(struct http_request *req, struct http_response *res, struc
     return http_respond_json(res, 200, body, err);
 }
 
+/* One U30 document from the books as they are (run again from nothing on each call). */
+struct u30_run {
+    struct store *store;
+    const char *tenant;
+    const struct ledger_u30_period *period;
+    struct ledger_u30_info *info;
+    struct buf *xml;
+};
+
+static int u30_run(void *ctx, struct error *err)
+{
+    struct u30_run *r = ctx;
+    struct ledger_u30 figures;
+    buf_reset(r->xml);
+    if (ledger_u30_compute(r->store, r->tenant, r->period, &figures, err) < 0 ||
+        ledger_u30_check(&figures, err) < 0 ||
+        store_vat_next_package(r->store, r->tenant, &r->info->package_no, err) < 0)
+        return -1;
+    return ledger_u30_xml(r->xml, &figures, r->info, err);
+}
+
 int api_vat_return_at_xml(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct app *app = req->app;
     const char *tenant = req->principal->tenant_id;
     struct tenant_settings ts;
     struct ledger_u30_period period;
-    struct ledger_u30 figures;
     struct ledger_fon_account account;
     struct ledger_u30_info info = {0};
+    struct store_chain_head head;
     struct buf xml;
     int rc = -1;
     if (period_param(req, &period, err) < 0 || austrian_settings(app, tenant, &ts, err) < 0 ||
         ledger_fon_account_load(app->store, tenant, NULL, false, &account, err) < 0)
         return -1;
     buf_init(&xml, 0);
-    if (ledger_u30_compute(app->store, tenant, &period, &figures, err) < 0 ||
-        ledger_u30_check(&figures, err) < 0 ||
-        store_vat_next_package(app->store, tenant, &info.package_no, err) < 0)
-        goto out;
     info.tax_number = account.tax_number;
     tz_local_time(ts.time_zone, clock_now_ms(), &info.created);
-    if (ledger_u30_xml(&xml, &figures, &info, err) < 0)
+    struct u30_run run = {
+        .store = app->store, .tenant = tenant, .period = &period, .info = &info, .xml = &xml};
+    if (ledger_export_at_head(app->store, tenant, u30_run, &run, &head, err) < 0 ||
+        api_export_head(req, res, "u30", period.text, &head, err) < 0)
         goto out;
     rc = http_respond_text(res, 200, "application/xml; charset=utf-8", xml.data, xml.len, err);
 out:
@@ -154,6 +178,7 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
     }
     if (austrian_settings(app, tenant, &ts, err) < 0)
         goto out;
+    struct store_chain_head head;
     const struct ledger_u30_submit_request rq = {
         .tenant_id = tenant,
         .period = period,
@@ -163,6 +188,7 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
         .master_key = app->master_key,
         .tz = ts.time_zone,
         .allow_private = app->dev || (app->delivery && app->delivery->allow_private),
+        .head = &head,
     };
     if (ledger_u30_submit(app->store, &rq, &result, &answer, err) < 0) {
         if (answer.operation[0])
@@ -172,6 +198,12 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
                                          "message", answer.message);
         goto out;
     }
+    /* Filed: the record of what it was made from must not fail the answer (the return is
+     * at the tax office either way), so a failure to log it is logged. */
+    struct error log_err = {0};
+    if (api_export_head(req, res, json_is_true(test) ? "u30-test" : "u30-submit", period, &head,
+                        &log_err) < 0)
+        log_error("the exports log missed a filed VAT return of %s: %s", period, log_err.message);
     rc = http_respond_json(res, 201, json_pack("{s:o}", "submission", result), err);
 out:
     json_decref(body);

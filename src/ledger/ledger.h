@@ -27,6 +27,7 @@
 #include "core/error.h"
 #include "core/tz.h"
 #include "crypto/crypto.h"
+#include "store/chain.h"
 
 struct invoice;
 struct store;
@@ -293,6 +294,7 @@ struct ledger_u30_submit_request {
     const unsigned char *master_key;
     const struct tz_zone *tz;
     bool allow_private; /* the base URL may be a private address (tests, development) */
+    struct store_chain_head *head; /* out (required): the chain head the figures came from */
 };
 /* Computes, builds, sends and records one return. *result (new reference) describes the
  * recorded submission. ERR_CONFLICT / ERR_ALREADY_SUBMITTED before anything is sent; the
@@ -302,5 +304,27 @@ int ledger_u30_submit(struct store *s, const struct ledger_u30_submit_request *r
                       json_t **result, struct ledger_fon_answer *answer, struct error *err);
 /* A recorded submission as the API shows it. New reference. */
 json_t *ledger_u30_submission_json(const struct vat_submission *sub);
+
+/* ---- tamper-evidence: verifying the chains, the head of an export (books.c) ------------ */
+
+/* Recomputes the tenant's journal and audit chains (store/chain.h) and describes the result
+ * as the API and the command line show it (new reference in *out):
+ *   {"ok", "rowsChecked", "head": {"journal": {"seq", "hash"}, "audit": {...}},
+ *    "firstMismatch": null | {"chain", "id", "seq", "reason"}, "chains": [...]}
+ * A mismatch is a result, not an error. */
+int ledger_books_verify(struct store *s, const char *tenant_id, json_t **out, struct error *err);
+
+/* Runs an export that reads the books (run(ctx, err), which must start over from nothing on
+ * each call) so that it is known to have been made from exactly *head, the journal chain's
+ * head: the head is read before and after, and the export made again (a few times at most,
+ * then ERR_UNAVAILABLE) when a booking landed in between. */
+int ledger_export_at_head(struct store *s, const char *tenant_id,
+                          int (*run)(void *ctx, struct error *err), void *ctx,
+                          struct store_chain_head *head, struct error *err);
+/* Records in the exports log which head an export of `kind` and `period` was made from, and
+ * by whom (an API token's id, or "cli"). */
+int ledger_export_record(struct store *s, const char *tenant_id, const char *kind,
+                         const char *period, const struct store_chain_head *head,
+                         const char *actor, struct error *err);
 
 #endif

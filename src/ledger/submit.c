@@ -16,6 +16,22 @@
 /* A claim older than this belongs to a process that died mid-submission. */
 #define CLAIM_STALE_MS (10 * 60 * 1000)
 
+/* The figures of the return, made from one known chain head (ledger_export_at_head). */
+struct figures_run {
+    struct store *s;
+    const char *tenant_id;
+    const struct ledger_u30_period *period;
+    struct ledger_u30 *figures;
+};
+
+static int figures_run(void *ctx, struct error *err)
+{
+    struct figures_run *r = ctx;
+    if (ledger_u30_compute(r->s, r->tenant_id, r->period, r->figures, err) < 0)
+        return -1;
+    return ledger_u30_check(r->figures, err);
+}
+
 int ledger_u30_submit(struct store *s, const struct ledger_u30_submit_request *rq,
                       json_t **result, struct ledger_fon_answer *answer, struct error *err)
 {
@@ -40,9 +56,10 @@ int ledger_u30_submit(struct store *s, const struct ledger_u30_submit_request *r
                   "in the settings (PUT /api/settings)");
         goto out;
     }
+    struct figures_run run = {.s = s, .tenant_id = rq->tenant_id, .period = &period,
+                              .figures = &figures};
     if (ledger_fon_account_load(s, rq->tenant_id, rq->master_key, true, &account, err) < 0 ||
-        ledger_u30_compute(s, rq->tenant_id, &period, &figures, err) < 0 ||
-        ledger_u30_check(&figures, err) < 0)
+        ledger_export_at_head(s, rq->tenant_id, figures_run, &run, rq->head, err) < 0)
         goto out;
     json_t *figures_json = ledger_u30_json(&figures);
     figures_text = figures_json ? json_dumps(figures_json, JSON_COMPACT) : NULL;

@@ -30,6 +30,7 @@ static const struct {
     int (*run)(struct store *s, struct store_conn *c, struct error *err);
 } data_steps[] = {
     {7, datev_fiscal_year_to_settings},
+    {11, chain_backfill},
 };
 
 static int run_data_step(struct store *s, struct store_conn *c, int64_t version,
@@ -280,6 +281,42 @@ static const struct migration migrations[] = {
      "CREATE INDEX connector_installs_project ON connector_installs(tenant_id, project_id);"
      "ALTER TABLE events ADD COLUMN project_id TEXT;"
      "ALTER TABLE delivery_attempts ADD COLUMN request TEXT;"},
+    {11, "tamper-evident books: hash chains, chain heads, the exports log, tenant erasures",
+     /* Journal entries and audit records carry their link in a per-tenant hash chain
+      * (store/chain.c defines the serialization); chain_heads holds each chain's last
+      * link, one row per tenant and chain, updated in the transaction that appends. Rows
+      * from before are linked by this step's data step (chain_backfill), in the order they
+      * were written. exports_log records which head each export was made from.
+      * tenant_erasures is the contract with tenant deletion: the append-only triggers
+      * (store/guard.c, installed after every migration) let a booked row be deleted only
+      * when its tenant_id is listed here; `connectord tenant delete` inserts the row in its
+      * delete transaction. */
+     "ALTER TABLE journal_entries ADD COLUMN chain_seq BIGINT;"
+     "ALTER TABLE journal_entries ADD COLUMN chain_hash TEXT;"
+     "CREATE UNIQUE INDEX journal_entries_chain ON journal_entries(tenant_id, chain_seq);"
+     "ALTER TABLE audit_log ADD COLUMN chain_seq BIGINT;"
+     "ALTER TABLE audit_log ADD COLUMN chain_hash TEXT;"
+     "CREATE UNIQUE INDEX audit_log_chain ON audit_log(tenant_id, chain_seq);"
+     "CREATE TABLE chain_heads ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  chain TEXT NOT NULL CHECK (chain IN ('journal','audit')),"
+     "  seq BIGINT NOT NULL,"
+     "  hash TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, chain));"
+     "CREATE TABLE exports_log ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  kind TEXT NOT NULL,"
+     "  period TEXT NOT NULL,"
+     "  chain_seq BIGINT NOT NULL,"
+     "  chain_head TEXT NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX exports_log_tenant ON exports_log(tenant_id, id);"
+     "CREATE TABLE IF NOT EXISTS tenant_erasures ("
+     "  tenant_id TEXT PRIMARY KEY,"
+     "  requested_at TEXT NOT NULL);"},
     {12, "retention indexes, the operator log, tenant erasures",
      /* The retention sweep finds what is past its time by these indexes, a small batch at
       * a time. The operator log records what an operator did to a tenant as a whole
@@ -436,6 +473,9 @@ int store_migrate(struct store *s, int *applied, struct error *err)
             goto fail;
         count++;
     }
+    /* The append-only triggers, from the current list of protected columns (guard.c). */
+    if (store_guard_install(s, c, err) < 0)
+        goto out;
     rc = 0;
     goto out;
 fail:

@@ -281,6 +281,39 @@ static int check_balanced(const struct journal_line *lines, size_t n, struct err
 #define LINE_VALUES_10 LINE_VALUES_AT(10, 11, 12, 13, 14, 15, 16, 17, 18)
 #define LINE_VALUES_19 LINE_VALUES_AT(19, 20, 21, 22, 23, 24, 25, 26, 27)
 
+/* The entry's link in the tenant's journal chain, from the values exactly as they are
+ * stored (line_no from 1, vat_tax 1 only with a vat_code), so that store/chain.c reading
+ * the rows back serializes the same bytes. */
+static int journal_link(struct store_tx *tx, const char *tenant_id, const char *date,
+                        const char *description, const char *invoice_id, const char *now,
+                        const struct journal_line *lines, size_t n_lines, const char *id,
+                        int64_t *seq, char hash[STORE_CHAIN_HASH_LEN + 1], struct error *err)
+{
+    struct store *s;
+    struct store_conn *c;
+    struct buf head, text, body;
+    int rc = -1;
+    buf_init(&head, 0);
+    buf_init(&text, 0);
+    buf_init(&body, 0);
+    int oom = chain_journal_head(&head, id, tenant_id, date, description, invoice_id, now);
+    for (size_t i = 0; i < n_lines && !oom; i++)
+        oom = chain_journal_line(&text, (int64_t)i + 1, lines[i].account, lines[i].debit_minor,
+                                 lines[i].credit_minor, lines[i].currency, lines[i].vat_code,
+                                 lines[i].vat_code && lines[i].vat_tax);
+    if (oom || chain_journal_body(&body, &head, (int64_t)n_lines, &text) < 0) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    store_tx_handles(tx, &s, &c);
+    rc = chain_link(s, c, tenant_id, STORE_CHAIN_JOURNAL, &body, seq, hash, err);
+out:
+    buf_free(&head);
+    buf_free(&text);
+    buf_free(&body);
+    return rc;
+}
+
 int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char *date,
                          const char *description, const char *invoice_id,
                          const struct journal_line *lines, size_t n_lines,
@@ -292,11 +325,18 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
     clock_format_rfc3339(clock_now_ms(), now);
     if (crypto_id_new("je_", id_out) < 0)
         return error_set(err, ERR_INTERNAL, "no randomness available");
-    struct store_param p[] = {P_TEXT(id_out), P_TEXT(tenant_id), P_TEXT(date),
-                              P_TEXT(description), P_TEXT(invoice_id), P_TEXT(now)};
+    int64_t seq;
+    char hash[STORE_CHAIN_HASH_LEN + 1];
+    if (journal_link(tx, tenant_id, date, description, invoice_id, now, lines, n_lines, id_out,
+                     &seq, hash, err) < 0)
+        return -1;
+    struct store_param p[] = {P_TEXT(id_out),     P_TEXT(tenant_id), P_TEXT(date),
+                              P_TEXT(description), P_TEXT(invoice_id), P_TEXT(now),
+                              P_INT(seq),          P_TEXT(hash)};
     if (store_tx_query(tx,
                        "INSERT INTO journal_entries (id, tenant_id, entry_date, description, "
-                       "invoice_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                       "invoice_id, created_at, chain_seq, chain_hash) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                        p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
         return -1;
     /* Up to three lines per statement (an entry has two or three): one statement, not one

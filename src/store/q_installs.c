@@ -70,18 +70,31 @@ static int read_one(void *ctx, const struct store_row *row)
     return 1;
 }
 
+/* An audit record and its link in the tenant's audit chain (store/chain.c), inside the
+ * caller's open transaction on c. */
 static int insert_audit(struct store *s, struct store_conn *c, const char *tenant_id,
                         const struct audit_entry *a, const char *now, struct error *err)
 {
-    char id[CRYPTO_ID_MAX];
+    char id[CRYPTO_ID_MAX], hash[STORE_CHAIN_HASH_LEN + 1];
+    int64_t seq;
+    struct buf body;
     if (crypto_id_new("aud_", id) < 0)
         return error_set(err, ERR_INTERNAL, "no randomness available");
+    buf_init(&body, 0);
+    int rc = chain_audit_body(&body, id, tenant_id, a->token_id, a->action, a->target,
+                              a->fields, now) < 0
+                 ? error_set(err, ERR_INTERNAL, "out of memory")
+                 : chain_link(s, c, tenant_id, STORE_CHAIN_AUDIT, &body, &seq, hash, err);
+    buf_free(&body);
+    if (rc < 0)
+        return -1;
     struct store_param p[] = {P_TEXT(id),        P_TEXT(tenant_id), P_TEXT(a->token_id),
                               P_TEXT(a->action), P_TEXT(a->target), P_TEXT(a->fields),
-                              P_TEXT(now)};
+                              P_TEXT(now),       P_INT(seq),        P_TEXT(hash)};
     return store_query(s, c,
                        "INSERT INTO audit_log (id, tenant_id, token_id, action, target, fields, "
-                       "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       "created_at, chain_seq, chain_hash) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                        p, N_PARAMS(p), NULL, NULL, NULL, err);
 }
 
@@ -265,17 +278,12 @@ int store_destination_health(struct store_tx *tx, const struct destination_healt
 int store_tx_audit(struct store_tx *tx, const char *tenant_id, const struct audit_entry *audit,
                    struct error *err)
 {
-    char id[CRYPTO_ID_MAX], now[CLOCK_RFC3339_LEN];
-    if (crypto_id_new("aud_", id) < 0)
-        return error_set(err, ERR_INTERNAL, "no randomness available");
+    char now[CLOCK_RFC3339_LEN];
+    struct store *s;
+    struct store_conn *c;
     clock_format_rfc3339(clock_now_ms(), now);
-    struct store_param a[] = {P_TEXT(id),           P_TEXT(tenant_id),     P_TEXT(audit->token_id),
-                              P_TEXT(audit->action), P_TEXT(audit->target), P_TEXT(audit->fields),
-                              P_TEXT(now)};
-    return store_tx_query(tx,
-                          "INSERT INTO audit_log (id, tenant_id, token_id, action, target, "
-                          "fields, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                          a, N_PARAMS(a), NULL, NULL, NULL, err);
+    store_tx_handles(tx, &s, &c);
+    return insert_audit(s, c, tenant_id, audit, now, err);
 }
 
 /* Runs one change statement and its audit record in a transaction; ERR_NOT_FOUND when the

@@ -168,6 +168,43 @@ struct store_batch;
 struct store_batch *store_get_batch(struct store *s);
 void store_set_batch(struct store *s, struct store_batch *b);
 
+/* ---- hash chains (chain.c; the serialization is defined there) ------------------------- */
+
+#include "core/buf.h"
+#include "store/chain.h"
+
+/* Field encoders of the canonical serialization; 0, or -1 when memory ran out. */
+int chain_text(struct buf *b, const char *text); /* NULL: SQL NULL */
+int chain_int(struct buf *b, int64_t v);
+/* A journal entry's body: its head fields, then each line (line_no order), joined by
+ * chain_journal_body with the line count between them. */
+int chain_journal_head(struct buf *b, const char *id, const char *tenant_id, const char *date,
+                       const char *description, const char *invoice_id, const char *created_at);
+int chain_journal_line(struct buf *b, int64_t line_no, const char *account, int64_t debit_minor,
+                       int64_t credit_minor, const char *currency, const char *vat_code,
+                       int64_t vat_tax);
+int chain_journal_body(struct buf *body, const struct buf *head, int64_t n_lines,
+                       const struct buf *lines);
+int chain_audit_body(struct buf *b, const char *id, const char *tenant_id, const char *token_id,
+                     const char *action, const char *target, const char *fields,
+                     const char *created_at);
+/* Appends a row whose body is `body` to the tenant's chain, inside the caller's open
+ * transaction on c: bumps the head and returns the row's chain_seq and hash, which the
+ * caller writes into the row in the same transaction. */
+int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
+               enum store_chain chain, const struct buf *body, int64_t *seq_out,
+               char hash_out[STORE_CHAIN_HASH_LEN + 1], struct error *err);
+/* Links the rows written before the chains existed (migration 11's data step). */
+int chain_backfill(struct store *s, struct store_conn *c, struct error *err);
+/* The connection of an open transaction, for code that takes (s, c). */
+void store_tx_handles(struct store_tx *tx, struct store **s, struct store_conn **c);
+
+/* ---- the append-only guard (guard.c) ---------------------------------------------------- */
+
+/* (Re)creates the triggers that refuse changes to booked rows from the one list of
+ * protected columns, in a transaction of its own on c, when any differs from the list. */
+int store_guard_install(struct store *s, struct store_conn *c, struct error *err);
+
 #define N_PARAMS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 #endif

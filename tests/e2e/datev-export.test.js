@@ -258,10 +258,13 @@ describe('connectord export datev', () => {
     const r = await server.cli(['export', 'datev', '--tenant', A.tenantId, '--from', '2026-02-01',
                                 '--to', '2026-02-28', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
+    const res = await datevExport(server, A.token, '2026-02-01', '2026-02-28');
+    // both name the head of the books they were made from (books-tamper-evidence.test.js)
     assert.deepEqual(JSON.parse(r.stdout), { file: out, datevName:
-      'EXTF_Buchungsstapel_20260201_20260228.csv', bytes: fs.statSync(out).size });
+      'EXTF_Buchungsstapel_20260201_20260228.csv', bytes: fs.statSync(out).size,
+    head: { seq: 3, hash: res.headers.get('x-books-chain-head') } });
     const cli = fs.readFileSync(out);
-    const api = (await datevExport(server, A.token, '2026-02-01', '2026-02-28')).bytes;
+    const api = res.bytes;
     const withoutTime = (b) => b.toString('latin1').replace(/^("EXTF";700;21;"Buchungsstapel";13;)\d{17};/, '$1;');
     assert.notEqual(withoutTime(cli), cli.toString('latin1'), 'the time field was found');
     assert.equal(withoutTime(cli), withoutTime(api));

@@ -278,6 +278,20 @@ describe('a store made by the previous release', () => {
     assert.notEqual(res.status, 404, res.text);
   });
 
+  test('the release\'s books are chained in the order it wrote them, and new ones follow',
+       async () => {
+    const get = (p) => seen.get(`books ${p}`).body;
+    const entries = get('/api/ledger/entries?limit=100').entries.length;
+    const audits = get('/api/audit-log?limit=100').entries.length;
+    const res = await current.request('/api/ledger/verify', { token: T.books.token });
+    assert.equal(res.status, 200, res.text);
+    const v = res.json;
+    assert.equal(v.ok, true, res.text);
+    // after the previous test's one new payment
+    assert.equal(v.head.journal.seq, entries + 1, res.text);
+    assert.ok(v.head.audit.seq >= audits, res.text);
+  });
+
   test('the release\'s destinations still receive new events', async () => {
     const slack = () => mocks.requests.filter((r) => r.type === 'slack' && r.ok).length;
     const before = slack();

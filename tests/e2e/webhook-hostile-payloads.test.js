@@ -11,12 +11,12 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const { hmacValidator } = require('@adyen/api-library');
 const { after, before, describe, test } = require('node:test');
 const { ProviderTenant } = require('./lib/providers');
 const { startServer } = require('./lib/server');
+const { behindTheStore } = require('./lib/store-file');
 const { StripeTenant, assertError, chargeRefunded, eventBody, invoicePaid, nowS, sid } =
   require('./lib/stripe');
 
@@ -208,11 +208,11 @@ describe('amounts beyond the maximum', () => {
 });
 
 // Books an earlier release filled with maximal amounts: their sums no longer fit 64 bits.
-// Reports say so plainly; webhooks keep booking.
+// Reports say so plainly; webhooks keep booking. (Booked rows are append-only now, so the
+// amounts are written past the store's triggers.)
 describe('books holding amounts whose sums overflow', () => {
   function sql(statement) {
-    const file = server.db.replace(/^sqlite:/, '');
-    execFileSync('sqlite3', ['-cmd', '.timeout 10000', file, statement]);
+    behindTheStore(server, ['journal_lines', 'invoices'], statement);
   }
 
   test('balances answer a clear error, and later webhooks of that customer still book',

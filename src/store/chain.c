@@ -1,0 +1,501 @@
+/* store/chain.c - hash chains over the books, per tenant: appending a row, recomputing a
+ * chain, and chaining rows written before the chains existed (migration 11).
+ *
+ * The canonical serialization (version 1). Every value is written as
+ *     <its length in bytes, in decimal> ":" <the bytes> ";"
+ * and SQL NULL as "~;". Text is the stored UTF-8 bytes, unchanged; integers (money in
+ * minor units, sequence numbers, flags) are their decimal text ("-" for a negative sign, no
+ * leading zeros), written as a value like text ("4:1900;"). A row's hash is the lowercase hex
+ * SHA-256 of
+ *     tag, previous hash, chain_seq, then the row's fields in this order:
+ *   journal ("connectord.journal.v1"): id, tenant_id, entry_date, description, invoice_id,
+ *     created_at, the number of lines, then per line in line_no order: line_no, account,
+ *     debit_minor, credit_minor, currency, vat_code, vat_tax
+ *   audit ("connectord.audit.v1"): id, tenant_id, token_id, action, target, fields,
+ *     created_at
+ * The previous hash of a chain's first row is 64 zeros. Lengths make the encoding
+ * unambiguous: no choice of field contents can make two different rows serialize alike.
+ * Which columns are hashed is decided once per version: a column of the books added before
+ * this version ships joins the lists above (and journal_link in q_books.c, the README, and
+ * the recomputation in tests/e2e/books-tamper-evidence.test.js); once stores hold rows
+ * hashed under a version, it never changes (they must verify forever), and a later column
+ * comes with a new tag and a column that records each row's version.
+ *
+ * Order under concurrency: appending bumps the tenant's head row (chain_heads) with one
+ * INSERT ... ON CONFLICT DO UPDATE ... RETURNING inside the booking's own transaction. That
+ * statement takes the head's row lock on PostgreSQL (SQLite has one writer at a time), so
+ * two processes booking for one tenant at once are put in order, and a booking that rolls
+ * back (a savepoint of the group commit, store/batch.c) takes its link with it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/chain.h"
+#include "store/store_int.h"
+
+static const char *const chain_names[STORE_CHAIN_COUNT] = {
+    [STORE_CHAIN_JOURNAL] = "journal",
+    [STORE_CHAIN_AUDIT] = "audit",
+};
+static const char *const chain_tags[STORE_CHAIN_COUNT] = {
+    [STORE_CHAIN_JOURNAL] = "connectord.journal.v1",
+    [STORE_CHAIN_AUDIT] = "connectord.audit.v1",
+};
+static const char genesis[STORE_CHAIN_HASH_LEN + 1] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+const char *store_chain_name(enum store_chain chain)
+{
+    return chain_names[chain];
+}
+
+/* ---- serialization ------------------------------------------------------------------------ */
+
+int chain_text(struct buf *b, const char *text)
+{
+    if (!text)
+        return buf_append(b, "~;", 2);
+    size_t len = strlen(text);
+    if (buf_printf(b, "%zu:", len) < 0 || buf_append(b, text, len) < 0)
+        return -1;
+    return buf_append(b, ";", 1);
+}
+
+int chain_int(struct buf *b, int64_t v)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", (long long)v);
+    return chain_text(b, text);
+}
+
+int chain_journal_head(struct buf *b, const char *id, const char *tenant_id, const char *date,
+                       const char *description, const char *invoice_id, const char *created_at)
+{
+    return chain_text(b, id) | chain_text(b, tenant_id) | chain_text(b, date) |
+           chain_text(b, description) | chain_text(b, invoice_id) | chain_text(b, created_at);
+}
+
+int chain_journal_line(struct buf *b, int64_t line_no, const char *account, int64_t debit_minor,
+                       int64_t credit_minor, const char *currency, const char *vat_code,
+                       int64_t vat_tax)
+{
+    return chain_int(b, line_no) | chain_text(b, account) | chain_int(b, debit_minor) |
+           chain_int(b, credit_minor) | chain_text(b, currency) | chain_text(b, vat_code) |
+           chain_int(b, vat_tax);
+}
+
+int chain_journal_body(struct buf *body, const struct buf *head, int64_t n_lines,
+                       const struct buf *lines)
+{
+    return buf_append(body, head->data, head->len) | chain_int(body, n_lines) |
+           buf_append(body, lines->data, lines->len);
+}
+
+int chain_audit_body(struct buf *b, const char *id, const char *tenant_id, const char *token_id,
+                     const char *action, const char *target, const char *fields,
+                     const char *created_at)
+{
+    return chain_text(b, id) | chain_text(b, tenant_id) | chain_text(b, token_id) |
+           chain_text(b, action) | chain_text(b, target) | chain_text(b, fields) |
+           chain_text(b, created_at);
+}
+
+/* The hash of a row: tag, previous hash and seq before the row's own fields. */
+static int chain_digest(enum store_chain chain, const char *prev, int64_t seq,
+                        const struct buf *body, char out[STORE_CHAIN_HASH_LEN + 1])
+{
+    struct buf all;
+    unsigned char md[CRYPTO_SHA256_LEN];
+    buf_init(&all, 0);
+    int rc = chain_text(&all, chain_tags[chain]) | chain_text(&all, prev) |
+             chain_int(&all, seq) | buf_append(&all, body->data, body->len);
+    if (rc == 0) {
+        crypto_sha256(all.data, all.len, md);
+        crypto_hex(md, sizeof md, out);
+    }
+    buf_free(&all);
+    return rc;
+}
+
+/* ---- appending ---------------------------------------------------------------------------- */
+
+static int read_head(void *ctx, const struct store_row *row)
+{
+    struct store_chain_head *h = ctx;
+    h->seq = store_row_int(row, 0);
+    store_row_copy(row, 1, h->hash, sizeof h->hash);
+    return 1;
+}
+
+int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
+               enum store_chain chain, const struct buf *body, int64_t *seq_out,
+               char hash_out[STORE_CHAIN_HASH_LEN + 1], struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    struct store_chain_head prev = {0};
+    clock_format_rfc3339(clock_now_ms(), now);
+    /* Returns the new seq with the previous hash: the hash is set by the next statement. */
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(chain_names[chain]), P_TEXT(genesis),
+                              P_TEXT(now)};
+    if (store_query(s, c,
+                    "INSERT INTO chain_heads (tenant_id, chain, seq, hash, updated_at) "
+                    "VALUES ($1, $2, 1, $3, $4) ON CONFLICT (tenant_id, chain) DO UPDATE "
+                    "SET seq = chain_heads.seq + 1, updated_at = excluded.updated_at "
+                    "RETURNING seq, hash",
+                    p, N_PARAMS(p), read_head, &prev, NULL, err) < 0)
+        return -1;
+    if (prev.seq < 1 || strlen(prev.hash) != STORE_CHAIN_HASH_LEN)
+        return error_set(err, ERR_STORE, "the %s chain head of tenant %s is unreadable",
+                         chain_names[chain], tenant_id);
+    if (chain_digest(chain, prev.hash, prev.seq, body, hash_out) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct store_param u[] = {P_TEXT(tenant_id), P_TEXT(chain_names[chain]), P_TEXT(hash_out)};
+    if (store_query(s, c, "UPDATE chain_heads SET hash = $3 WHERE tenant_id = $1 AND chain = $2",
+                    u, N_PARAMS(u), NULL, NULL, NULL, err) < 0)
+        return -1;
+    *seq_out = prev.seq;
+    return 0;
+}
+
+int store_chain_head_get(struct store *s, const char *tenant_id, enum store_chain chain,
+                         struct store_chain_head *out, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(chain_names[chain])};
+    out->seq = 0;
+    memcpy(out->hash, genesis, sizeof genesis);
+    return store_run(s, "SELECT seq, hash FROM chain_heads WHERE tenant_id = $1 AND chain = $2",
+                     p, N_PARAMS(p), read_head, out, NULL, err);
+}
+
+/* ---- reading rows back ---------------------------------------------------------------------- */
+
+/* One row of a chain as stored, handed to a sink with its recomputed body. */
+struct chain_row {
+    const char *id;
+    const char *tenant_id;
+    bool chained; /* chain_seq is set */
+    int64_t seq;
+    const char *hash;
+    const struct buf *body;
+};
+
+typedef int (*chain_sink)(void *ctx, const struct chain_row *row, struct error *err);
+
+/* Gathers journal entries from the rows of JOURNAL_SQL (an entry's lines arrive one per row,
+ * in line_no order) and hands each complete entry to the sink. */
+struct journal_scan {
+    chain_sink sink;
+    void *ctx;
+    struct error *err;
+    int rc;    /* -1: failed; 1: the sink stopped */
+    bool open; /* an entry is being gathered */
+    char id[CRYPTO_ID_MAX], tenant_id[CRYPTO_ID_MAX];
+    bool chained;
+    int64_t seq;
+    char hash[STORE_CHAIN_HASH_LEN + 1];
+    struct buf head, lines;
+    int64_t n_lines;
+};
+
+#define JOURNAL_SQL                                                                            \
+    "SELECT e.id, e.tenant_id, e.entry_date, e.description, e.invoice_id, e.created_at, "      \
+    "e.chain_seq, e.chain_hash, l.line_no, l.account, l.debit_minor, l.credit_minor, "         \
+    "l.currency, l.vat_code, l.vat_tax "                                                       \
+    "FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id "
+
+static const char *nullable(const struct store_row *row, int col)
+{
+    return store_row_is_null(row, col) ? NULL : store_row_text(row, col);
+}
+
+static int journal_flush(struct journal_scan *js)
+{
+    if (!js->open || js->rc)
+        return js->rc;
+    struct buf body;
+    buf_init(&body, 0);
+    if (chain_journal_body(&body, &js->head, js->n_lines, &js->lines) < 0) {
+        js->rc = error_set(js->err, ERR_INTERNAL, "out of memory");
+    } else {
+        const struct chain_row r = {.id = js->id,
+                                    .tenant_id = js->tenant_id,
+                                    .chained = js->chained,
+                                    .seq = js->seq,
+                                    .hash = js->hash,
+                                    .body = &body};
+        js->rc = js->sink(js->ctx, &r, js->err);
+    }
+    buf_free(&body);
+    buf_reset(&js->head);
+    buf_reset(&js->lines);
+    js->n_lines = 0;
+    js->open = false;
+    return js->rc;
+}
+
+static int journal_row(void *ctx, const struct store_row *row)
+{
+    struct journal_scan *js = ctx;
+    if (js->open && strcmp(js->id, store_row_text(row, 0)) != 0 && journal_flush(js))
+        return 1;
+    if (!js->open) {
+        if (store_row_copy(row, 0, js->id, sizeof js->id) < 0 ||
+            store_row_copy(row, 1, js->tenant_id, sizeof js->tenant_id) < 0) {
+            js->rc = error_set(js->err, ERR_STORE, "a journal entry id does not fit");
+            return 1;
+        }
+        js->chained = !store_row_is_null(row, 6);
+        js->seq = store_row_int(row, 6);
+        snprintf(js->hash, sizeof js->hash, "%s", store_row_text(row, 7));
+        if (chain_journal_head(&js->head, js->id, js->tenant_id, store_row_text(row, 2),
+                               store_row_text(row, 3), nullable(row, 4),
+                               store_row_text(row, 5)) < 0)
+            goto oom;
+        js->open = true;
+    }
+    if (!store_row_is_null(row, 8)) {
+        if (chain_journal_line(&js->lines, store_row_int(row, 8), store_row_text(row, 9),
+                               store_row_int(row, 10), store_row_int(row, 11),
+                               store_row_text(row, 12), nullable(row, 13),
+                               store_row_int(row, 14)) < 0)
+            goto oom;
+        js->n_lines++;
+    }
+    return 0;
+oom:
+    js->rc = error_set(js->err, ERR_INTERNAL, "out of memory");
+    return 1;
+}
+
+static int journal_scan(struct store *s, struct store_conn *c, const char *sql,
+                        const struct store_param *p, size_t n, chain_sink sink, void *ctx,
+                        struct error *err)
+{
+    struct journal_scan js = {.sink = sink, .ctx = ctx, .err = err};
+    buf_init(&js.head, 0);
+    buf_init(&js.lines, 0);
+    int rc = c ? store_query(s, c, sql, p, n, journal_row, &js, NULL, err)
+               : store_run(s, sql, p, n, journal_row, &js, NULL, err);
+    if (rc == 0)
+        journal_flush(&js); /* the last entry; a failure lands in js.rc */
+    buf_free(&js.head);
+    buf_free(&js.lines);
+    return rc < 0 || js.rc < 0 ? -1 : 0;
+}
+
+struct audit_scan {
+    chain_sink sink;
+    void *ctx;
+    struct error *err;
+    int rc;
+};
+
+#define AUDIT_SQL                                                                              \
+    "SELECT id, tenant_id, token_id, action, target, fields, created_at, chain_seq, "          \
+    "chain_hash FROM audit_log "
+
+static int audit_row(void *ctx, const struct store_row *row)
+{
+    struct audit_scan *as = ctx;
+    struct buf body;
+    char id[CRYPTO_ID_MAX], tenant[CRYPTO_ID_MAX], hash[STORE_CHAIN_HASH_LEN + 1];
+    buf_init(&body, 0);
+    if (store_row_copy(row, 0, id, sizeof id) < 0 ||
+        store_row_copy(row, 1, tenant, sizeof tenant) < 0) {
+        as->rc = error_set(as->err, ERR_STORE, "an audit record id does not fit");
+        goto out;
+    }
+    snprintf(hash, sizeof hash, "%s", store_row_text(row, 8));
+    if (chain_audit_body(&body, id, tenant, nullable(row, 2), store_row_text(row, 3),
+                         store_row_text(row, 4), store_row_text(row, 5),
+                         store_row_text(row, 6)) < 0) {
+        as->rc = error_set(as->err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    const struct chain_row r = {.id = id,
+                                .tenant_id = tenant,
+                                .chained = !store_row_is_null(row, 7),
+                                .seq = store_row_int(row, 7),
+                                .hash = hash,
+                                .body = &body};
+    as->rc = as->sink(as->ctx, &r, as->err);
+out:
+    buf_free(&body);
+    return as->rc ? 1 : 0;
+}
+
+static int audit_scan(struct store *s, struct store_conn *c, const char *sql,
+                      const struct store_param *p, size_t n, chain_sink sink, void *ctx,
+                      struct error *err)
+{
+    struct audit_scan as = {.sink = sink, .ctx = ctx, .err = err};
+    int rc = c ? store_query(s, c, sql, p, n, audit_row, &as, NULL, err)
+               : store_run(s, sql, p, n, audit_row, &as, NULL, err);
+    return as.rc < 0 || rc < 0 ? -1 : 0;
+}
+
+/* ---- verification --------------------------------------------------------------------------- */
+
+struct verify_state {
+    enum store_chain chain;
+    struct store_chain_check *out;
+    int64_t expect_seq;
+    char prev[STORE_CHAIN_HASH_LEN + 1];
+};
+
+static int mismatch(struct store_chain_check *out, const struct chain_row *row,
+                    const char *reason)
+{
+    out->ok = false;
+    snprintf(out->mismatch_id, sizeof out->mismatch_id, "%s", row->id);
+    out->mismatch_seq = row->chained ? row->seq : 0;
+    snprintf(out->reason, sizeof out->reason, "%s", reason);
+    return 1; /* stop the scan */
+}
+
+static int verify_row(void *ctx, const struct chain_row *row, struct error *err)
+{
+    struct verify_state *v = ctx;
+    char hash[STORE_CHAIN_HASH_LEN + 1];
+    v->out->rows++;
+    if (!row->chained)
+        return mismatch(v->out, row, "the row is in no chain: it was written behind the store");
+    if (row->seq != v->expect_seq)
+        return mismatch(v->out, row,
+                        row->seq > v->expect_seq
+                            ? "its chain_seq skips a number: a row before it is missing"
+                            : "its chain_seq repeats an earlier one");
+    if (chain_digest(v->chain, v->prev, row->seq, row->body, hash) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    if (strcmp(hash, row->hash) != 0)
+        return mismatch(v->out, row,
+                        "its contents do not match its hash: the row was changed after it "
+                        "was booked");
+    snprintf(v->prev, sizeof v->prev, "%s", row->hash);
+    v->expect_seq++;
+    return 0;
+}
+
+int store_chain_verify(struct store *s, const char *tenant_id, enum store_chain chain,
+                       struct store_chain_check *out, struct error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->ok = true;
+    if (store_chain_head_get(s, tenant_id, chain, &out->head, err) < 0)
+        return -1;
+    struct verify_state v = {.chain = chain, .out = out, .expect_seq = 1};
+    memcpy(v.prev, genesis, sizeof genesis);
+    /* Rows linked after the head was read belong to a later check; rows without a link
+     * (written around the store) come last, so a clean prefix is checked first. */
+    struct store_param p[] = {P_TEXT(tenant_id), P_INT(out->head.seq)};
+    int rc = chain == STORE_CHAIN_JOURNAL
+                 ? journal_scan(s, NULL,
+                                JOURNAL_SQL
+                                "WHERE e.tenant_id = $1 AND (e.chain_seq IS NULL OR "
+                                "e.chain_seq <= $2) ORDER BY CASE WHEN e.chain_seq IS NULL "
+                                "THEN 1 ELSE 0 END, e.chain_seq, e.id, l.line_no",
+                                p, N_PARAMS(p), verify_row, &v, err)
+                 : audit_scan(s, NULL,
+                              AUDIT_SQL "WHERE tenant_id = $1 AND (chain_seq IS NULL OR "
+                                        "chain_seq <= $2) ORDER BY CASE WHEN chain_seq IS NULL "
+                                        "THEN 1 ELSE 0 END, chain_seq, id",
+                              p, N_PARAMS(p), verify_row, &v, err);
+    if (rc < 0)
+        return -1;
+    if (out->ok && (v.expect_seq - 1 != out->head.seq || strcmp(v.prev, out->head.hash) != 0)) {
+        out->ok = false;
+        out->mismatch_seq = v.expect_seq;
+        snprintf(out->reason, sizeof out->reason,
+                 "the head names row %lld, but the rows end at %lld: rows at the end are "
+                 "missing or the head was changed",
+                 (long long)out->head.seq, (long long)(v.expect_seq - 1));
+    }
+    return 0;
+}
+
+/* ---- chaining rows from before the chains (migration 11) ------------------------------------ */
+
+struct backfill {
+    struct store *s;
+    struct store_conn *c;
+    enum store_chain chain;
+};
+
+static int backfill_row(void *ctx, const struct chain_row *row, struct error *err)
+{
+    struct backfill *b = ctx;
+    int64_t seq;
+    char hash[STORE_CHAIN_HASH_LEN + 1];
+    if (chain_link(b->s, b->c, row->tenant_id, b->chain, row->body, &seq, hash, err) < 0)
+        return -1;
+    struct store_param p[] = {P_INT(seq), P_TEXT(hash), P_TEXT(row->id)};
+    return store_query(b->s, b->c,
+                       b->chain == STORE_CHAIN_JOURNAL
+                           ? "UPDATE journal_entries SET chain_seq = $1, chain_hash = $2 "
+                             "WHERE id = $3 AND chain_seq IS NULL"
+                           : "UPDATE audit_log SET chain_seq = $1, chain_hash = $2 "
+                             "WHERE id = $3 AND chain_seq IS NULL",
+                       p, N_PARAMS(p), NULL, NULL, NULL, err);
+}
+
+#define BACKFILL_BATCH 256
+
+struct id_batch {
+    char ids[BACKFILL_BATCH][CRYPTO_ID_MAX];
+    size_t n;
+};
+
+static int collect_id(void *ctx, const struct store_row *row)
+{
+    struct id_batch *b = ctx;
+    if (b->n < BACKFILL_BATCH && store_row_copy(row, 0, b->ids[b->n], CRYPTO_ID_MAX) == 0)
+        b->n++;
+    return 0;
+}
+
+/* Links every unchained row of one table, per tenant in the order they were written
+ * (created_at, then id), in batches of ids so that no read runs while its table changes. */
+static int backfill_chain(struct store *s, struct store_conn *c, enum store_chain chain,
+                          struct error *err)
+{
+    struct backfill bf = {.s = s, .c = c, .chain = chain};
+    struct id_batch *batch = malloc(sizeof *batch);
+    int rc = -1;
+    if (!batch)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    struct store_param lim[] = {P_INT(BACKFILL_BATCH)};
+    for (;;) {
+        batch->n = 0;
+        if (store_query(s, c,
+                        chain == STORE_CHAIN_JOURNAL
+                            ? "SELECT id FROM journal_entries WHERE chain_seq IS NULL "
+                              "ORDER BY tenant_id, created_at, id LIMIT $1"
+                            : "SELECT id FROM audit_log WHERE chain_seq IS NULL "
+                              "ORDER BY tenant_id, created_at, id LIMIT $1",
+                        lim, N_PARAMS(lim), collect_id, batch, NULL, err) < 0)
+            goto out;
+        if (batch->n == 0)
+            break;
+        for (size_t i = 0; i < batch->n; i++) {
+            struct store_param p[] = {P_TEXT(batch->ids[i])};
+            if ((chain == STORE_CHAIN_JOURNAL
+                     ? journal_scan(s, c, JOURNAL_SQL "WHERE e.id = $1 ORDER BY l.line_no", p,
+                                    N_PARAMS(p), backfill_row, &bf, err)
+                     : audit_scan(s, c, AUDIT_SQL "WHERE id = $1", p, N_PARAMS(p),
+                                  backfill_row, &bf, err)) < 0)
+                goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(batch);
+    return rc;
+}
+
+int chain_backfill(struct store *s, struct store_conn *c, struct error *err)
+{
+    return backfill_chain(s, c, STORE_CHAIN_JOURNAL, err) < 0 ||
+                   backfill_chain(s, c, STORE_CHAIN_AUDIT, err) < 0
+               ? -1
+               : 0;
+}

@@ -1,0 +1,186 @@
+/* store/guard.c - the books are append-only, and the store itself says so.
+ *
+ * A booked invoice, journal entry or line, an audit record and an export record are never
+ * changed or deleted: a correction is a reversing entry (a credit note and its Storno), never
+ * an UPDATE. Application code keeps to that, and triggers make it a property of the store,
+ * so a stray statement, a future code path or a hand at the SQL prompt is refused too.
+ *
+ * guarded[] below is THE list of protected columns; the triggers are generated from it.
+ *   frozen    columns that never change once the row is written (amounts, currency, dates,
+ *             accounts, parties, lines, who and what). One column-specific trigger per
+ *             table (BEFORE UPDATE OF a, b, ...), so a column someone adds later is free
+ *             until it is added here; a column of the books that is added must be listed
+ *             here (frozen, or set once) in the same change.
+ *   set_once  columns that are filled in later, exactly once, from NULL: an invoice's
+ *             journal_entry_id when it is posted, the chain link of rows written before the
+ *             chains, an exchange rate filled in once it is known. What moves more than once (paid, reserved for a draft) is not a column
+ *             of a booked row but a row of its own in a status table, appended.
+ *   deletes   refused, except for a tenant being erased: a tenant's deletion first inserts
+ *             its id into tenant_erasures in the same transaction (the contract with
+ *             `connectord tenant delete`), and then the rows of that tenant (only) may go,
+ *             by the tenants table's ON DELETE CASCADE or by explicit DELETEs.
+ *
+ * The triggers are recreated from the list every time the store is migrated (at start), in
+ * one transaction, so a longer list reaches stores made before it, and a trigger dropped by
+ * hand is back at the next start. PostgreSQL generates the same three kinds from this list
+ * (a plpgsql function raising an exception, CREATE TRIGGER ... BEFORE UPDATE OF cols / BEFORE
+ * DELETE ... FOR EACH ROW WHEN (...)); only the statement text below is SQLite's. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "store/store_int.h"
+
+static const struct guarded_table {
+    const char *table;
+    const char *frozen;   /* comma-separated */
+    const char *set_once; /* comma-separated, may be NULL */
+} guarded[] = {
+    {"invoices",
+     "id, tenant_id, type, party_id, invoice_number, invoice_date, total_gross_minor, currency, "
+     "source, external_id, related_invoice_id, created_at, tax_minor",
+     "journal_entry_id"},
+    {"journal_entries", "id, tenant_id, entry_date, description, invoice_id, created_at",
+     "chain_seq, chain_hash"},
+    {"journal_lines",
+     "entry_id, line_no, tenant_id, account, debit_minor, credit_minor, currency, vat_code, "
+     "vat_tax",
+     NULL},
+    {"audit_log", "id, tenant_id, token_id, action, target, fields, created_at",
+     "chain_seq, chain_hash"},
+    {"exports_log", "id, tenant_id, kind, period, chain_seq, chain_head, actor, created_at", NULL},
+};
+
+#define REFUSAL "RAISE(ABORT, 'books are append-only: "
+#define NAME_MAX_LEN 96
+
+/* Each trigger as its name and the statement that creates it; emit() gets one at a time. */
+struct trigger_sink {
+    int (*emit)(struct trigger_sink *sink, const char *name, const char *create_sql);
+    struct store *s;
+    struct store_conn *c;
+    struct error *err;
+    bool differs; /* the check: some trigger is missing or other than listed */
+    struct buf script;
+};
+
+static int emit_frozen(struct trigger_sink *k, const struct guarded_table *g, struct buf *sql)
+{
+    char name[NAME_MAX_LEN];
+    snprintf(name, sizeof name, "%s_frozen", g->table);
+    buf_reset(sql);
+    if (buf_printf(sql,
+                   "CREATE TRIGGER %s BEFORE UPDATE OF %s ON %s BEGIN SELECT " REFUSAL
+                   "%s rows are never changed; book a reversing entry instead'); END",
+                   name, g->frozen, g->table, g->table) < 0)
+        return error_set(k->err, ERR_INTERNAL, "out of memory");
+    return k->emit(k, name, sql->data);
+}
+
+static int emit_set_once(struct trigger_sink *k, const struct guarded_table *g, struct buf *sql)
+{
+    const char *p = g->set_once;
+    while (p && *p) {
+        size_t len = strcspn(p, ", ");
+        char name[NAME_MAX_LEN];
+        snprintf(name, sizeof name, "%s_%.*s_once", g->table, (int)len, p);
+        buf_reset(sql);
+        if (buf_printf(sql,
+                       "CREATE TRIGGER %s BEFORE UPDATE OF %.*s ON %s WHEN OLD.%.*s IS NOT NULL "
+                       "BEGIN SELECT " REFUSAL "%s.%.*s is set once'); END",
+                       name, (int)len, p, g->table, (int)len, p, g->table, (int)len, p) < 0)
+            return error_set(k->err, ERR_INTERNAL, "out of memory");
+        if (k->emit(k, name, sql->data) < 0)
+            return -1;
+        p += len;
+        p += strspn(p, ", ");
+    }
+    return 0;
+}
+
+static int emit_kept(struct trigger_sink *k, const struct guarded_table *g, struct buf *sql)
+{
+    char name[NAME_MAX_LEN];
+    snprintf(name, sizeof name, "%s_kept", g->table);
+    buf_reset(sql);
+    if (buf_printf(sql,
+                   "CREATE TRIGGER %s BEFORE DELETE ON %s WHEN NOT EXISTS "
+                   "(SELECT 1 FROM tenant_erasures WHERE tenant_id = OLD.tenant_id) "
+                   "BEGIN SELECT " REFUSAL
+                   "%s rows are kept; only an erased tenant''s rows may be deleted'); END",
+                   name, g->table, g->table) < 0)
+        return error_set(k->err, ERR_INTERNAL, "out of memory");
+    return k->emit(k, name, sql->data);
+}
+
+static int each_trigger(struct trigger_sink *k)
+{
+    struct buf sql;
+    int rc = 0;
+    buf_init(&sql, 0);
+    for (size_t i = 0; i < sizeof guarded / sizeof guarded[0] && rc == 0; i++)
+        rc = emit_frozen(k, &guarded[i], &sql) < 0 || emit_set_once(k, &guarded[i], &sql) < 0 ||
+                     emit_kept(k, &guarded[i], &sql) < 0
+                 ? -1
+                 : 0;
+    buf_free(&sql);
+    return rc;
+}
+
+struct stored_sql {
+    const char *want;
+    bool same;
+};
+
+static int compare_sql(void *ctx, const struct store_row *row)
+{
+    struct stored_sql *st = ctx;
+    st->same = strcmp(store_row_text(row, 0), st->want) == 0;
+    return 1;
+}
+
+/* The check: is the trigger in the store, exactly as listed? */
+static int check_one(struct trigger_sink *k, const char *name, const char *create_sql)
+{
+    struct stored_sql st = {.want = create_sql};
+    struct store_param p[] = {P_TEXT(name)};
+    if (store_query(k->s, k->c, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
+                    p, N_PARAMS(p), compare_sql, &st, NULL, k->err) < 0)
+        return -1;
+    k->differs = k->differs || !st.same;
+    return 0;
+}
+
+/* The install: drop and create, gathered into one script. */
+static int add_one(struct trigger_sink *k, const char *name, const char *create_sql)
+{
+    if (buf_printf(&k->script, "DROP TRIGGER IF EXISTS %s;%s;", name, create_sql) < 0)
+        return error_set(k->err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+int store_guard_install(struct store *s, struct store_conn *c, struct error *err)
+{
+    struct trigger_sink k = {.emit = check_one, .s = s, .c = c, .err = err};
+    int rc = -1;
+    buf_init(&k.script, 0);
+    if (each_trigger(&k) < 0)
+        goto out;
+    /* A store whose triggers are as listed is left alone: rewriting them would change the
+     * schema under every other connection (each would prepare its statements again). */
+    if (!k.differs) {
+        rc = 0;
+        goto out;
+    }
+    k.emit = add_one;
+    if (each_trigger(&k) < 0 || store_begin(s, c, err) < 0)
+        goto out;
+    if (store_exec_script(s, c, k.script.data, err) < 0 || store_commit(s, c, err) < 0)
+        store_rollback(s, c);
+    else
+        rc = 0;
+out:
+    buf_free(&k.script);
+    return rc;
+}
