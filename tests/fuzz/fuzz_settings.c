@@ -7,10 +7,12 @@
  * Promises: a refusal is ERR_VALIDATION with a non-empty array of {field, code, message};
  * accepted settings are in range (ascending milestones within the limit, a real fiscal
  * year start, a VAT number of the VIES pattern or none) and show as JSON that reads back
- * to the same settings; an accepted config stores (secrets sealed), shows, and validates
- * again as a change to what was stored. Seeds: the bodies the end-to-end tests send. */
+ * to the same settings; an accepted config stores, shows, and validates again as a change
+ * to what was stored; a secret given is never stored or shown in the clear and opens to
+ * exactly what was given. Seeds: the bodies the end-to-end tests send. */
 #include "fuzz.h"
 #include "catalog/catalog.h"
+#include "core/buf.h"
 #include "core/json.h"
 #include "settings/settings.h"
 
@@ -67,6 +69,32 @@ static void fuzz_tenant_settings(const json_t *body)
     json_decref(shown);
 }
 
+/* A secret given is stored sealed (never in plain), opens to exactly what was given, and
+ * shows masked: four bullets and at most a short hint. */
+static void check_secrets(const struct connector_manifest *m, const json_t *body,
+                          const json_t *plain, const json_t *secrets, const json_t *view,
+                          const unsigned char key[32])
+{
+    const struct setting_field *f;
+    for (size_t i = 0; (f = catalog_field_at(m, i)); i++) {
+        if (!catalog_field_is_secret(f))
+            continue;
+        must(!json_object_get(plain, f->key));
+        const char *given = json_string_value(json_object_get(body, f->key));
+        if (!given || !given[0])
+            continue;
+        struct buf open;
+        struct error err = {0};
+        buf_init(&open, 0);
+        must(catalog_secret_open(secrets, f->key, key, "ten_fuzz/con_fuzz", &open, &err) == 0);
+        must(open.len == strlen(given) && memcmp(open.data, given, open.len) == 0);
+        buf_free(&open);
+        const char *shown = json_string_value(json_object_get(view, f->key));
+        must(shown && strncmp(shown, "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2", 12) == 0);
+        must(strlen(shown) <= 12 + 16);
+    }
+}
+
 static void fuzz_connector_config(const struct connector_manifest *m, const json_t *body)
 {
     static const unsigned char key[32] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -84,6 +112,7 @@ static void fuzz_connector_config(const struct connector_manifest *m, const json
     }
     json_t *view = catalog_config_view(m, plain, secrets);
     must(view != NULL);
+    check_secrets(m, body, plain, secrets, view, key);
     (void)catalog_config_awaiting(m, plain, secrets);
     /* The same body again, as a change to what was stored. */
     must(catalog_config_validate(m, body, plain, secrets, &errors, &err) == 0);
