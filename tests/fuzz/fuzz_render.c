@@ -3,7 +3,8 @@
  * /api/projects/:id/events runs them), a destination's eventTypes subscription
  * (events_subscription_parse, events_subscription_matches), and then every destination's
  * render (destination_render, with src/outbound/text.c) of that event under the config the
- * input gives. Not in the engine's path: signing and sending.
+ * input gives, once the catalog accepts that config (catalog_config_validate), as it must
+ * before a config is stored. Not in the engine's path: signing and sending.
  *
  * Input: the destination fixtures' .in lines (tests/fixtures/destinations/<slug>/NNN-<case>.in): "event:"
  * the envelope as stored, "config:" the destination's config, and a first line
@@ -16,6 +17,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
+#include "catalog/catalog.h"
 #include "events/events.h"
 #include "outbound/destination.h"
 
@@ -75,6 +77,20 @@ static bool same_request(const struct dest_request *a, const struct dest_request
     return true;
 }
 
+/* A config is stored only once the catalog accepts it (PUT .../config, installs). */
+static bool config_accepted(const char *slug, const json_t *config)
+{
+    const struct connector_manifest *m = catalog_find(slug);
+    json_t *errors = NULL;
+    struct error err = {0};
+    if (!m)
+        return false;
+    if (catalog_config_validate(m, config, NULL, NULL, &errors, &err) == 0)
+        return true;
+    json_decref(errors);
+    return false;
+}
+
 static void fuzz_subscription(const struct destination *d, const json_t *config,
                               const char *type)
 {
@@ -132,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *evdata = json_object_get(envelope, "data");
     json_t *problems = json_array();
     if (t && json_is_object(evdata) && json_is_object(config) && problems &&
-        events_data_check(t, evdata, problems) == 0) {
+        events_data_check(t, evdata, problems) == 0 && config_accepted(slug, config)) {
         struct dest_event ev = {
             .id = json_string_value(json_object_get(envelope, "id")),
             .type = type,
