@@ -3,7 +3,7 @@
 #   make run        install missing packages, build, start a dev server on 127.0.0.1:8080
 #   make test       install missing packages, build the sanitizer binaries, run unit + e2e tests
 #   make bench      HTTP benchmark against nginx (bench/http.sh)
-#   make fuzz       libFuzzer (clang) over what reads outside bytes, FUZZ_SECONDS=60
+#   make fuzz       libFuzzer (clang) over what reads outside bytes, FUZZ_SECONDS=60 each
 #   make crash      the crash-consistency proofs' long form (tests/crash/, CRASH_CYCLES=20)
 # Sources are found by wildcard per module, so a new file needs no edit here.
 
@@ -105,8 +105,8 @@ run: deps
 	./build/connectord serve --dev
 
 test: deps-test tests/e2e/node_modules/.installed
-	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN) $(UPGRADE_BIN) $(CRASH_DEPS)
-	@CONNECTORD_UPGRADE_BIN=$(UPGRADE_BIN) tests/run $(UNIT_BIN)
+	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN) $(UPGRADE_BIN) $(CRASH_DEPS) $(FUZZ_BIN)
+	@CONNECTORD_UPGRADE_BIN=$(UPGRADE_BIN) tests/run $(UNIT_BIN) $(FUZZ_BIN)
 
 # The crash-consistency proofs (tests/crash/): SIGKILL cycles, fsync order, power cuts and a
 # full disk, on the release and the sanitizer build. `make test` runs their short form
@@ -132,19 +132,54 @@ $(UPGRADE_BIN):
 	@echo '  BUILD  $(UPGRADE_FROM) (the release the upgrade test starts from)'
 	@scripts/build-release $(UPGRADE_FROM) $@ 2>$@.log || { cat $@.log >&2; exit 1; }
 
-# libFuzzer (clang) over tests/fuzz/fuzz_inbound.c: make fuzz [FUZZ_SECONDS=60]. Inputs it
-# finds go into tests/fuzz/corpus/inbound/, which tests/unit/inbound/test_fuzz_replay.c
-# replays in `make test` (no clang needed there).
+# libFuzzer harnesses (tests/fuzz/, README there): one per parser that takes outside bytes,
+# and one per payment provider (a line of providers.def is a harness). Built with clang
+# against the product's own sources, compiled once into build/fuzz/obj/ with coverage for
+# libFuzzer. `make fuzz` runs each for FUZZ_SECONDS (new inputs go to build/fuzz/corpus/,
+# crashes to build/fuzz/crashes/); `make test` replays each committed corpus once.
 FUZZ_SECONDS ?= 60
-build/fuzz/fuzz_inbound: tests/fuzz/fuzz_inbound.c $(LIB_SRC) build/gen/web_assets.c
+FUZZ_CC      := clang
+FUZZ_SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_PROVIDERS := $(shell sed -n 's/^PROVIDER(\(.*\))$$/\1/p' src/inbound/providers.def)
+FUZZ_NAMES   := $(addprefix provider_,$(FUZZ_PROVIDERS)) \
+                $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_provider.c,\
+                $(sort $(wildcard tests/fuzz/fuzz_*.c))))
+FUZZ_BIN     := $(addprefix build/fuzz/fuzz_,$(FUZZ_NAMES))
+FUZZ_OBJ     := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/gen/web_assets.o
+
+# Kept: only pattern rules name them, which would make them intermediate.
+.SECONDARY: $(FUZZ_OBJ)
+
+build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
+	@echo '  CC fuzz $<'
+	@$(FUZZ_CC) $(BASE) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/fuzz/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	@echo '  CC fuzz $<'
+	@$(FUZZ_CC) $(BASE) $(FUZZ_SAN) $(PKG_CFLAGS) -c -o $@ $<
+
+# The provider harness answers fetch-backs from its input: httpc_perform is wrapped.
+build/fuzz/fuzz_provider_%: tests/fuzz/fuzz_provider.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 	@echo '  FUZZ   $@'
-	@clang $(BASE) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(FUZZ_CC) $(BASE) -Itests/fuzz $(FUZZ_SAN) -fsanitize=fuzzer $(PKG_CFLAGS) \
+		-DFUZZ_PROVIDER=$* -Wl,--wrap=httpc_perform -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	@echo '  FUZZ   $@'
+	@$(FUZZ_CC) $(BASE) -Itests/fuzz $(FUZZ_SAN) -fsanitize=fuzzer $(PKG_CFLAGS) \
+		$(FUZZ_WRAP_$*) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
+# The router harness answers http_request_query() from its input (no libmicrohttpd
+# connection behind it).
+FUZZ_WRAP_router := -Wl,--wrap=http_request_query
 
 fuzz:
 	@scripts/setup fuzz
-	@$(MAKE) --no-print-directory build/fuzz/fuzz_inbound
-	build/fuzz/fuzz_inbound -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/inbound
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 bench:
 	bench/http.sh
@@ -152,4 +187,4 @@ bench:
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -25,6 +25,10 @@ int retry_parse_schedule(const char *text, int64_t *waits_ms, int max, int *n_ou
         }
         if (n == max)
             return error_set(err, ERR_CONFIG, "retry schedule has more than %d steps", max);
+        /* Bounded before the multiplication, which would overflow for huge numbers. */
+        if (v > RETRY_WAIT_MAX_MS / unit)
+            return error_set(err, ERR_CONFIG, "retry schedule '%.64s': a wait is at most 8760h",
+                             text);
         waits_ms[n++] = (int64_t)v * unit;
         if (*end == ',')
             end++;

@@ -18,7 +18,9 @@
 #define RETRY_JITTER_DIVISOR 5 /* +- wait / 5, that is 20 % */
 
 /* Parses "5s,30s,2m,1h" (a bare number is seconds) into at most max waits in ms; *n gets
- * their number. ERR_CONFIG when the text is empty, malformed or longer than max. */
+ * their number. ERR_CONFIG when the text is empty, malformed, longer than max, or a wait
+ * is longer than RETRY_WAIT_MAX_MS (a year). */
+#define RETRY_WAIT_MAX_MS (INT64_C(8760) * 3600 * 1000)
 int retry_parse_schedule(const char *text, int64_t *waits_ms, int max, int *n, struct error *err);
 
 /* wait_ms moved by up to +-20 % as random (16 random bits, 0..65535) says, so that a burst

@@ -238,6 +238,18 @@ describe('usage', () => {
   });
 });
 
+describe('retry schedule', () => {
+  // Found by tests/fuzz/fuzz_config.c: a wait of 2^63-1 hours overflowed once in ms.
+  test('a wait beyond a year is refused at start with a message, not multiplied', async () => {
+    const dir = tempDir();
+    const r = await runCli(['serve', '--dev', '--listen', `127.0.0.1:${await freePort()}`,
+                            '--db', `sqlite:${path.join(dir, 'c.db')}`,
+                            '--retry-schedule', '5s,9223372036854775807h'], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /retry schedule '5s,9223372036854775807h': a wait is at most 8760h/);
+  });
+});
+
 describe('migrate', () => {
   test('migrate applies the migrations once, and again is a no-op that exits 0', async () => {
     const dir = tempDir();

@@ -26,6 +26,8 @@ static void test_parse_schedule(void **state)
     assert_int_equal(retry_parse_schedule("7", w, 4, &n, &err), 0); /* bare seconds */
     assert_int_equal(n, 1);
     assert_int_equal(w[0], 7000);
+    assert_int_equal(retry_parse_schedule("8760h", w, 4, &n, &err), 0); /* a year at most */
+    assert_int_equal(w[0], INT64_C(8760) * 3600 * 1000);
 }
 
 static void test_parse_schedule_refuses(void **state)
@@ -33,7 +35,9 @@ static void test_parse_schedule_refuses(void **state)
     int64_t w[2];
     int n = 99;
     struct error err = {0};
-    const char *bad[] = {"", "0s", "-5s", "5x", "5s,,", "s", "5s;30s"};
+    /* the last two: beyond a year, and beyond 64 bits once in ms (found by fuzz_config) */
+    const char *bad[] = {"", "0s", "-5s", "5x", "5s,,", "s", "5s;30s", "8761h",
+                         "9223372036854775807h"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(retry_parse_schedule(bad[i], w, 2, &n, &err), -1);
         assert_int_equal(err.code, ERR_CONFIG);
