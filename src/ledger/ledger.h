@@ -25,6 +25,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/money.h"
 #include "core/tz.h"
 #include "crypto/crypto.h"
 
@@ -80,6 +81,22 @@ const struct ledger_vat *ledger_vat_for_rate(const struct ledger_chart *c,
                                              enum ledger_vat_kind kind, int rate_bp);
 bool ledger_chart_is_automatic(const struct ledger_chart *c, const char *account);
 
+/* ---- amounts in the book currency (fx.c) ------------------------------------------------ */
+
+/* How far back an ECB rate may be taken for a day without one: weekends and the TARGET
+ * holidays (Good Friday to Easter Monday is the longest gap, four days). */
+#define LEDGER_FX_WINDOW_DAYS 7
+
+/* Rates an invoice that is not rated yet (inv->fx): EUR rates itself; a settlement the
+ * provider reported (in EUR, `settlement` non-NULL, from provider `source`) is taken as it
+ * is; else the ECB rate of the invoice day or the latest earlier day within the window.
+ * Without any, inv->fx.rated stays false: the invoice is flagged, never guessed. */
+int ledger_fx_rate(struct store_tx *tx, struct invoice *inv, const struct money *settlement,
+                   const char *source, struct error *err);
+/* The invoice's rate as the API shows it ("fx": bookAmount, rate, source, rateDate, or
+ * {"missing": true}). New reference. */
+json_t *ledger_fx_json(const struct invoice *inv);
+
 /* ---- postings (post.c) -------------------------------------------------------------- */
 
 enum ledger_direction { LEDGER_EXPENSE, LEDGER_REVENUE };
@@ -104,7 +121,10 @@ int64_t ledger_vat_of_gross(int64_t gross_minor, int rate_bp);
  * zero posts nothing and leaves entry_id empty. The VAT is the provider's own figure when
  * the invoice has one (has_tax), else the accounts' rate. ERR_VALIDATION when the accounts
  * name a VAT rate that the chart does not have, or the provider's tax fits none;
- * ERR_ALREADY_POSTED when the invoice is already posted. */
+ * ERR_ALREADY_POSTED when the invoice is already posted; ERR_FX_MISSING when it is in
+ * another currency and has no rate yet (inv->fx). Every line carries its EUR amount: the
+ * gross is the invoice's EUR amount, the tax is converted at its rate, the base is the
+ * difference, so the entry balances in EUR as in its own currency. */
 int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                         const struct ledger_accounts *accounts, const struct invoice *inv,
                         char entry_id[CRYPTO_ID_MAX], struct error *err);

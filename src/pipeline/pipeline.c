@@ -335,6 +335,14 @@ static int links_decide(struct booking_ctx *b, struct store_tx *tx, struct payme
     return 0;
 }
 
+/* The invoice's EUR amount: the provider's settlement where the payload gave one. */
+static int rate_invoice(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                        struct invoice *inv, struct error *err)
+{
+    return ledger_fx_rate(tx, inv, p->has_settlement ? &p->settlement : NULL,
+                          b->provider->slug, err);
+}
+
 /* Books one settled payment: party, invoice (deduplicated), ledger. */
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                         struct invoice *inv, enum booked *result, struct error *err)
@@ -367,14 +375,15 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
         return -1;
     inv->type = expense ? "eingangsrechnung" : "ausgangsrechnung";
     bool inserted = false;
-    if (store_invoice_insert(tx, inv, &inserted, err) < 0)
+    if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;
     if (!inserted) {
         *result = BOOKED_DUPLICATE;
         return 0;
     }
     *result = BOOKED;
-    if (b->auto_post)
+    /* Without a rate the invoice is booked and flagged; it is posted once rated. */
+    if (b->auto_post && inv->fx.rated)
         return ledger_post_invoice(tx, b->direction, &b->accounts, inv, inv->journal_entry_id,
                                    err);
     return 0;
@@ -412,7 +421,7 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     memcpy(inv->party_id, original.party_id, sizeof inv->party_id);
     memcpy(inv->related_invoice_id, original.id, sizeof inv->related_invoice_id);
     bool inserted = false;
-    if (store_invoice_insert(tx, inv, &inserted, err) < 0)
+    if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;
     if (!inserted) {
         *result = BOOKED_DUPLICATE;
@@ -421,7 +430,7 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     *result = BOOKED;
     /* The reversal mirrors the original's entry: its accounts and VAT code, whatever the
      * connector's settings say today. */
-    if (b->auto_post && original.journal_entry_id[0])
+    if (b->auto_post && original.journal_entry_id[0] && inv->fx.rated)
         return ledger_post_refund(tx, &original, inv, inv->journal_entry_id, err);
     return 0;
 }

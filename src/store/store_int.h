@@ -133,6 +133,13 @@ struct store_batch;
 struct store_batch *store_get_batch(struct store *s);
 void store_set_batch(struct store *s, struct store_batch *b);
 
+/* An invoice's rate (store/books.h's struct invoice_fx), joined as x: four columns read
+ * by store_invoice_fx_read from `col` on. */
+#define STORE_INVOICE_FX_COLUMNS "x.book_gross_minor, x.rate, x.source, x.rate_date"
+#define STORE_INVOICE_FX_JOIN "LEFT JOIN invoice_fx x ON x.invoice_id = i.id"
+struct invoice;
+void store_invoice_fx_read(const struct store_row *row, int col, struct invoice *inv);
+
 #define N_PARAMS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 #endif
