@@ -170,6 +170,10 @@ struct ledger_datev_booking {
     const char *date;           /* YYYY-MM-DD; written as DDMM */
     const char *document;       /* Belegfeld 1, before cutting */
     const char *text;           /* Buchungstext, UTF-8, before cutting */
+    /* A booking in another currency than EUR: Kurs (units per euro, core/fx.h's scale) and
+     * Basis-Umsatz (the booking in EUR, > 0). Unused for EUR. */
+    int64_t rate;
+    int64_t base_minor;
 };
 /* Appends the line's 125 fields and CRLF. */
 int ledger_datev_line(struct buf *out, const struct ledger_datev_booking *b, struct error *err);
@@ -199,8 +203,9 @@ struct ledger_datev_request {
 };
 /* The tenant's bookings of [from, to] as one EXTF file in out (Windows-1252), named in
  * filename. The datev connector must be installed (ERR_NOT_INSTALLED); a period spanning
- * two fiscal years or two calendar years, a chart that is not DATEV's (EKR),
- * amounts in other currencies than EUR and more than 99 999 rows are ERR_VALIDATION. */
+ * two fiscal years or two calendar years, a chart that is not DATEV's (EKR), lines in
+ * another currency without their EUR amount (booked before rates) and more than 99 999
+ * rows are ERR_VALIDATION. */
 int ledger_datev_export(struct store *s, const struct ledger_datev_request *rq, struct buf *out,
                         char filename[LEDGER_DATEV_FILENAME_MAX], struct error *err);
 

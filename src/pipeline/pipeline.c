@@ -1031,6 +1031,26 @@ out:
     return rc;
 }
 
+/* Rates an invoice that has no rate yet from the ECB table, if it has one by now. */
+static int rate_stored(struct store_tx *tx, struct invoice *inv, struct error *err)
+{
+    if (inv->fx.rated)
+        return 0;
+    if (ledger_fx_rate(tx, inv, NULL, NULL, err) < 0)
+        return -1;
+    return inv->fx.rated ? store_invoice_fx_insert(tx, inv->tenant_id, inv->id, &inv->fx, err)
+                         : 0;
+}
+
+static int rate_one(struct store_tx *tx, const char *tenant_id, const char *invoice_id,
+                    struct error *err)
+{
+    struct invoice inv;
+    if (store_invoice_get_tx(tx, tenant_id, invoice_id, &inv, err) < 0)
+        return -1;
+    return rate_stored(tx, &inv, err);
+}
+
 /* The entry for one invoice inside tx, as book_settled and book_refund would post it. */
 static int post_one(struct booking_ctx *b, struct store_tx *tx, const char *invoice_id,
                     struct error *err)
@@ -1044,6 +1064,8 @@ static int post_one(struct booking_ctx *b, struct store_tx *tx, const char *invo
     if (inv.total_gross_minor == 0)
         return error_set(err, ERR_CONFLICT, "invoice %s is of zero: it moves no money and "
                                             "has nothing to post", inv.id);
+    if (rate_stored(tx, &inv, err) < 0)
+        return -1;
     char entry[CRYPTO_ID_MAX];
     if (strcmp(inv.type, "gutschrift") != 0) {
         enum ledger_direction d = strcmp(inv.type, "ausgangsrechnung") == 0 ? LEDGER_REVENUE
@@ -1060,8 +1082,12 @@ static int post_one(struct booking_ctx *b, struct store_tx *tx, const char *invo
     return ledger_post_refund(tx, &original, &inv, entry, err);
 }
 
-int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
-                          const char *invoice_id, struct error *err)
+/* Rates (when it has no rate yet) and posts one invoice in one transaction. With
+ * only_auto, an invoice whose connector does not post automatically is only rated; *posted
+ * (may be NULL) tells whether it was posted. */
+static int rate_and_post(const struct pipeline_env *env, const char *tenant_id,
+                         const char *invoice_id, bool only_auto, bool *posted,
+                         struct error *err)
 {
     struct booking_ctx b = {.env = env};
     struct invoice inv;
@@ -1081,14 +1107,98 @@ int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
     }
     if (booking_setup(&b, err) < 0 || store_tx_begin(env->store, &tx, err) < 0)
         goto out;
-    rc = post_one(&b, tx, invoice_id, err);
+    bool post = !only_auto || b.auto_post;
+    rc = post ? post_one(&b, tx, invoice_id, err) : rate_one(tx, tenant_id, invoice_id, err);
     if (rc == 0)
         rc = store_tx_commit(tx, err);
+    if (posted)
+        *posted = rc == 0 && post;
     else
         store_tx_rollback(tx);
 out:
     json_decref(b.config);
     json_decref(b.secrets);
     store_install_clear(&b.install);
+    return rc;
+}
+
+int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
+                          const char *invoice_id, struct error *err)
+{
+    return rate_and_post(env, tenant_id, invoice_id, false, NULL, err);
+}
+
+/* ---- re-rating flagged invoices ------------------------------------------------------- */
+
+struct flagged_list {
+    struct {
+        char tenant_id[CRYPTO_ID_MAX];
+        char id[CRYPTO_ID_MAX];
+    } *items;
+    size_t n, cap;
+};
+
+static int keep_flagged(void *ctx, const char *tenant_id, const char *invoice_id)
+{
+    struct flagged_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        void *more = realloc(l->items, cap * sizeof *l->items);
+        if (!more)
+            return 1;
+        l->items = more;
+        l->cap = cap;
+    }
+    snprintf(l->items[l->n].tenant_id, CRYPTO_ID_MAX, "%s", tenant_id);
+    snprintf(l->items[l->n].id, CRYPTO_ID_MAX, "%s", invoice_id);
+    l->n++;
+    return 0;
+}
+
+int pipeline_fx_rerate(const struct pipeline_env *env, struct pipeline_rerate *out,
+                       struct error *err)
+{
+    struct flagged_list l = {0};
+    struct store_tx *tx = NULL;
+    *out = (struct pipeline_rerate){0};
+    if (store_tx_begin(env->store, &tx, err) < 0)
+        return -1;
+    int rc = store_invoice_fx_flagged(tx, keep_flagged, &l, err);
+    store_tx_rollback(tx);
+    if (rc < 0)
+        goto out;
+    /* Invoices before credit notes: a credit note is posted against its posted original. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < l.n; i++) {
+            struct invoice inv;
+            enum party_role role;
+            struct error one = {0};
+            bool posted = false;
+            if (store_invoice_get(env->store, l.items[i].tenant_id, l.items[i].id, &inv, &role,
+                                  err) < 0) {
+                rc = -1;
+                goto out;
+            }
+            if ((strcmp(inv.type, "gutschrift") == 0) != (pass == 1))
+                continue;
+            if (rate_and_post(env, inv.tenant_id, inv.id, true, &posted, &one) < 0) {
+                /* Rated or not, the invoice stays as it was; the next import tries again. */
+                log_warn("invoice %s of tenant %s: %s", inv.id, inv.tenant_id, one.message);
+                out->failed++;
+                continue;
+            }
+            if (store_invoice_get(env->store, inv.tenant_id, inv.id, &inv, &role, err) < 0) {
+                rc = -1;
+                goto out;
+            }
+            if (inv.fx.rated)
+                out->rated++;
+            else
+                out->missing++;
+            out->posted += posted;
+        }
+    }
+out:
+    free(l.items);
     return rc;
 }

@@ -65,6 +65,7 @@ struct journal_export_line {
     const char *vat_code; /* or NULL */
     bool vat_tax;
     bool rated;               /* the line has its amount in EUR (book_*) */
+    int64_t fx_rate;          /* the entry's invoice's rate (core/fx.h), 0 when none */
     int64_t book_debit_minor;
     int64_t book_credit_minor;
 };

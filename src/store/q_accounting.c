@@ -156,6 +156,7 @@ static int export_row(void *ctx, const struct store_row *row)
         .rated = !store_row_is_null(row, 14),
         .book_debit_minor = store_row_int(row, 14),
         .book_credit_minor = store_row_int(row, 15),
+        .fx_rate = store_row_int(row, 16),
     };
     return r->fn(r->ctx, &l);
 }
@@ -171,13 +172,14 @@ int store_journal_export(struct store *s, const char *tenant_id, const char *fro
                      "SELECT e.id, e.entry_date, e.description, i.type, i.invoice_number, "
                      "i.external_id, o.invoice_number, p.name, l.account, l.debit_minor, "
                      "l.credit_minor, l.currency, l.vat_code, l.vat_tax, l.book_debit_minor, "
-                     "l.book_credit_minor "
+                     "l.book_credit_minor, x.rate "
                      "FROM journal_entries e "
                      "JOIN journal_lines l ON l.entry_id = e.id "
                      "LEFT JOIN invoices i ON i.id = e.invoice_id AND i.tenant_id = e.tenant_id "
                      "LEFT JOIN invoices o ON o.id = i.related_invoice_id "
                      "AND o.tenant_id = e.tenant_id "
                      "LEFT JOIN parties p ON p.id = i.party_id AND p.tenant_id = e.tenant_id "
+                     "LEFT JOIN invoice_fx x ON x.invoice_id = i.id "
                      "WHERE e.tenant_id = $1 AND e.entry_date >= $2 AND e.entry_date <= $3 "
                      "ORDER BY e.entry_date, e.id, l.line_no",
                      p, N_PARAMS(p), export_row, &r, NULL, err);
