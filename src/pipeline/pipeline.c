@@ -1111,10 +1111,10 @@ static int rate_and_post(const struct pipeline_env *env, const char *tenant_id,
     rc = post ? post_one(&b, tx, invoice_id, err) : rate_one(tx, tenant_id, invoice_id, err);
     if (rc == 0)
         rc = store_tx_commit(tx, err);
-    if (posted)
-        *posted = rc == 0 && post;
     else
         store_tx_rollback(tx);
+    if (posted)
+        *posted = rc == 0 && post;
 out:
     json_decref(b.config);
     json_decref(b.secrets);
