@@ -124,6 +124,46 @@ int fx_rate_implied(const struct money *foreign, const struct money *book, int64
     return 0;
 }
 
+#define FX_PROVIDER_DECIMALS 12
+
+int fx_multiply(const struct money *amount, const char *rate_text, size_t len, const char *to,
+                struct money *out, struct error *err)
+{
+    int from = money_currency_decimals(amount->currency), dto = money_currency_decimals(to);
+    if (from < 0 || dto < 0)
+        return error_set(err, ERR_VALIDATION, "unknown currency");
+    if (amount->minor > MONEY_MAX_MINOR || amount->minor < -MONEY_MAX_MINOR)
+        return error_set(err, ERR_AMOUNT_OVERFLOW, "an amount beyond 10^13 minor units");
+    /* The rate as mantissa / 10^digits: at most 6 digits before the point and 12 after. */
+    int64_t mant = 0;
+    int digits = 0, whole = 0;
+    size_t i = 0;
+    bool point = false;
+    for (; i < len; i++) {
+        char c = rate_text[i];
+        if (c == '.' && !point && i > 0) {
+            point = true;
+            continue;
+        }
+        if (c < '0' || c > '9' || (point ? ++digits > FX_PROVIDER_DECIMALS : ++whole > 6))
+            break;
+        mant = mant * 10 + (c - '0');
+    }
+    if (i != len || len == 0 || mant <= 0 || (point && digits == 0))
+        return error_set(err, ERR_VALIDATION, "exchange rate '%.*s' is not a positive decimal",
+                         (int)(len > 32 ? 32 : len), rate_text);
+    /* out = amount / 10^from * mant / 10^digits * 10^dto; |amount| * mant < 2^63 * 10^18 */
+    __int128 num = (__int128)amount->minor * mant * pow10_i64(dto);
+    __int128 den = (__int128)pow10_i64(digits) * pow10_i64(from);
+    __int128 q = div_half_up(num, den);
+    if (q > MONEY_MAX_MINOR || q < -MONEY_MAX_MINOR)
+        return error_set(err, ERR_AMOUNT_OVERFLOW,
+                         "%s converted at this rate exceeds the maximum of 10^13 minor units",
+                         amount->currency);
+    out->minor = (int64_t)q;
+    return money_currency_set(out, to, err);
+}
+
 /* ---- the ECB's files --------------------------------------------------------------- */
 
 struct parse {

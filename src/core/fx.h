@@ -45,6 +45,13 @@ int fx_to_book(const struct money *amount, int64_t rate, struct money *out, stru
 int fx_rate_implied(const struct money *foreign, const struct money *book, int64_t *rate,
                     struct error *err);
 
+/* amount times a provider's rate (`rate_text`: units of `to` for one unit of the amount's
+ * currency, as Stripe and PayPal quote it, up to 12 decimals), rounded half up to `to`'s
+ * minor unit. ERR_VALIDATION for a rate that is not a positive decimal, ERR_AMOUNT_OVERFLOW
+ * beyond MONEY_MAX_MINOR. */
+int fx_multiply(const struct money *amount, const char *rate_text, size_t len, const char *to,
+                struct money *out, struct error *err);
+
 /* One rate of a file: the day it was published, the currency, units per euro. */
 struct fx_rate_row {
     char date[11]; /* YYYY-MM-DD */

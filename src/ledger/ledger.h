@@ -97,6 +97,27 @@ int ledger_fx_rate(struct store_tx *tx, struct invoice *inv, const struct money 
  * {"missing": true}). New reference. */
 json_t *ledger_fx_json(const struct invoice *inv);
 
+/* The chart's accounts for realised exchange differences (Kursdifferenzen): gains are
+ * credited to `gain`, losses debited to `loss`. */
+struct ledger_fx_accounts {
+    const char *gain;
+    const char *loss;
+};
+const struct ledger_fx_accounts *ledger_fx_accounts(const struct ledger_chart *c);
+
+/* The provider's settlement in EUR (settlement, on `date`) of an invoice booked earlier:
+ * an invoice still without a rate takes it as its rate (LEDGER_FX_RATED); a posted one
+ * booked at the ECB rate gets the difference between the two EUR amounts as a realised
+ * exchange difference, once, on its clearing account against the chart's gain or loss
+ * account (LEDGER_FX_DIFFERENCE, entry_id its entry, *difference settlement minus booked).
+ * LEDGER_FX_NOTHING when there is nothing to do (EUR, settled before, a provider's rate
+ * already, not posted yet). */
+enum ledger_fx_settled { LEDGER_FX_NOTHING, LEDGER_FX_RATED, LEDGER_FX_DIFFERENCE };
+int ledger_fx_settle(struct store_tx *tx, const struct ledger_chart *chart, struct invoice *inv,
+                     const struct money *settlement, const char *source, const char *date,
+                     enum ledger_fx_settled *what, char entry_id[CRYPTO_ID_MAX],
+                     int64_t *difference, struct error *err);
+
 /* ---- postings (post.c) -------------------------------------------------------------- */
 
 enum ledger_direction { LEDGER_EXPENSE, LEDGER_REVENUE };

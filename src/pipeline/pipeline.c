@@ -129,7 +129,9 @@ const char *pipeline_action_name(enum pipeline_action action)
     return names[action];
 }
 
-enum booked { BOOKED, BOOKED_DUPLICATE, BOOKED_NOTHING };
+/* BOOKED_SETTLED: a payment booked before, whose provider settlement this event brings (a
+ * rate for a flagged invoice, or a realised exchange difference): kept, announces nothing. */
+enum booked { BOOKED, BOOKED_DUPLICATE, BOOKED_NOTHING, BOOKED_SETTLED };
 
 /* What one settled payment found among the links of its ids (see provider.h). */
 struct link_state {
@@ -344,8 +346,13 @@ static int rate_invoice(struct booking_ctx *b, struct store_tx *tx, const struct
 }
 
 /* Books one settled payment: party, invoice (deduplicated), ledger. */
+static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                         const struct invoice *inv, char *detail, size_t detail_cap,
+                         enum booked *result, struct error *err);
+
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
-                        struct invoice *inv, enum booked *result, struct error *err)
+                        struct invoice *inv, char *detail, size_t detail_cap,
+                        enum booked *result, struct error *err)
 {
     bool expense = b->direction == LEDGER_EXPENSE;
     bool created = false;
@@ -379,13 +386,47 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
         return -1;
     if (!inserted) {
         *result = BOOKED_DUPLICATE;
-        return 0;
+        return p->has_settlement ? settle_booked(b, tx, p, inv, detail, detail_cap, result, err)
+                                 : 0;
     }
     *result = BOOKED;
     /* Without a rate the invoice is booked and flagged; it is posted once rated. */
     if (b->auto_post && inv->fx.rated)
         return ledger_post_invoice(tx, b->direction, &b->accounts, inv, inv->journal_entry_id,
                                    err);
+    return 0;
+}
+
+/* A later event of a booked payment that says what the provider credited in EUR (Stripe's
+ * charge with its balance transaction after the invoice's event): the booked invoice takes
+ * it as its rate when it had none, or realises the difference to its ECB rate. */
+static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                         const struct invoice *inv, char *detail, size_t detail_cap,
+                         enum booked *result, struct error *err)
+{
+    struct invoice booked;
+    enum ledger_fx_settled what;
+    char entry[CRYPTO_ID_MAX];
+    int64_t diff;
+    if (store_invoice_find(tx, b->install.tenant_id, b->provider->slug, inv->external_id,
+                           &booked, err) < 0 ||
+        ledger_fx_settle(tx, b->accounts.chart, &booked, &p->settlement, b->provider->slug,
+                         p->date, &what, entry, &diff, err) < 0)
+        return -1;
+    char eur[MONEY_TEXT_MAX];
+    struct money m = {.minor = diff < 0 ? -diff : diff, .currency = "EUR"};
+    money_format(&m, eur);
+    if (what == LEDGER_FX_RATED) {
+        snprintf(detail, detail_cap, "invoice %s rated with %s's settlement of its payment",
+                 booked.id, b->provider->slug);
+        *result = BOOKED_SETTLED;
+    } else if (what == LEDGER_FX_DIFFERENCE) {
+        snprintf(detail, detail_cap,
+                 "settled at %s%s EUR against its booking at the ECB rate: exchange difference "
+                 "on invoice %s booked (entry %s)",
+                 diff > 0 ? "+" : "-", eur, booked.id, entry);
+        *result = BOOKED_SETTLED;
+    }
     return 0;
 }
 
@@ -605,7 +646,7 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     switch (p->kind) {
     case PAYMENT_SETTLED:
         if (rc == 0 && book)
-            rc = book_settled(b, tx, p, &inv, &result, err);
+            rc = book_settled(b, tx, p, &inv, detail, detail_cap, &result, err);
         break;
     case PAYMENT_REFUNDED:
         rc = book_refund(b, tx, p, &inv, detail, detail_cap, &result, err);
@@ -619,7 +660,7 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     }
     /* An event of a payment that another event books (or waits to book) announces
      * nothing: payment.verified comes once, from the booking. */
-    bool quiet = p->kind == PAYMENT_SETTLED && !book;
+    bool quiet = (p->kind == PAYMENT_SETTLED && !book) || result == BOOKED_SETTLED;
     if (rc == 0 && result != BOOKED_DUPLICATE && p->kind != PAYMENT_IGNORED && !quiet)
         rc = emit_events(b, tx, p, &inv, result == BOOKED, err);
     /* A duplicate must leave nothing behind, not even a supplier made a moment ago. */

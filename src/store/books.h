@@ -72,6 +72,11 @@ int store_invoice_fx_flagged(struct store_tx *tx,
                              int (*fn)(void *ctx, const char *tenant_id, const char *invoice_id),
                              void *ctx, struct error *err);
 
+/* How many journal entries name the invoice (its own and later ones: an exchange
+ * difference). */
+int store_journal_count_for_invoice(struct store_tx *tx, const char *tenant_id,
+                                    const char *invoice_id, int64_t *n, struct error *err);
+
 /* ---- exchange rates ------------------------------------------------------------------ */
 
 enum store_fx_put { STORE_FX_NEW, STORE_FX_SAME, STORE_FX_CHANGED };

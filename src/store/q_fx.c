@@ -143,3 +143,14 @@ int store_fx_rate_find(struct store_tx *tx, const char *currency, const char *da
     }
     return 0;
 }
+
+int store_journal_count_for_invoice(struct store_tx *tx, const char *tenant_id,
+                                    const char *invoice_id, int64_t *n, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(invoice_id)};
+    *n = 0;
+    return store_tx_query(tx,
+                          "SELECT COUNT(*) FROM journal_entries WHERE tenant_id = $1 "
+                          "AND invoice_id = $2",
+                          p, N_PARAMS(p), read_rate, n, NULL, err);
+}
