@@ -347,9 +347,12 @@ static int parse_csv(struct parse *ps)
                              "line %ld: '%.*s' is not a date (YYYY-MM-DD or '20 March 2026')",
                              ps->line, (int)(n > 32 ? 32 : n), cell);
         size_t k = 0;
-        for (; k < n_cols && next_cell(&c, &cell, &n, &last); k++)
+        for (; k < n_cols && next_cell(&c, &cell, &n, &last); k++) {
+            if (n == 0 && last)
+                break; /* the comma that ends the line, not a value */
             if (hand_on(ps, date, cols[k], col_len[k], cell, n) < 0)
                 return -1;
+        }
         if (k < n_cols)
             return error_set(ps->err, ERR_VALIDATION, "line %ld: %zu values for %zu currencies",
                              ps->line, k, n_cols);

@@ -1222,13 +1222,14 @@ int pipeline_fx_rerate(const struct pipeline_env *env, struct pipeline_rerate *o
             }
             if ((strcmp(inv.type, "gutschrift") == 0) != (pass == 1))
                 continue;
-            if (rate_and_post(env, inv.tenant_id, inv.id, true, &posted, &one) < 0) {
+            const char *tenant = l.items[i].tenant_id, *id = l.items[i].id;
+            if (rate_and_post(env, tenant, id, true, &posted, &one) < 0) {
                 /* Rated or not, the invoice stays as it was; the next import tries again. */
-                log_warn("invoice %s of tenant %s: %s", inv.id, inv.tenant_id, one.message);
+                log_warn("invoice %s of tenant %s: %s", id, tenant, one.message);
                 out->failed++;
                 continue;
             }
-            if (store_invoice_get(env->store, inv.tenant_id, inv.id, &inv, &role, err) < 0) {
+            if (store_invoice_get(env->store, tenant, id, &inv, &role, err) < 0) {
                 rc = -1;
                 goto out;
             }
