@@ -37,7 +37,7 @@ vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 UPGRADE_FROM := 35aedfb
 UPGRADE_BIN  := build/upgrade/$(UPGRADE_FROM)/connectord
 
-.PHONY: all run test unit e2e bench fuzz clean deps deps-test FORCE
+.PHONY: all run test unit e2e bench fuzz fuzz-rates clean deps deps-test FORCE
 all: build/connectord
 
 deps:
@@ -130,6 +130,18 @@ fuzz:
 	@scripts/setup fuzz
 	@$(MAKE) --no-print-directory build/fuzz/fuzz_inbound
 	build/fuzz/fuzz_inbound -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/inbound
+
+# The ECB rates file reader (tests/fuzz/fuzz_rates.c): make fuzz-rates [FUZZ_SECONDS=60]; its
+# corpus tests/fuzz/corpus/rates/ is replayed by tests/unit/core/test_fx_fuzz_replay.c.
+build/fuzz/fuzz_rates: tests/fuzz/fuzz_rates.c $(LIB_SRC) build/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	@echo '  FUZZ   $@'
+	@clang $(BASE) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz-rates:
+	@scripts/setup fuzz
+	@$(MAKE) --no-print-directory build/fuzz/fuzz_rates
+	build/fuzz/fuzz_rates -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/rates
 
 bench:
 	bench/http.sh

@@ -84,6 +84,8 @@ int fx_to_book(const struct money *amount, int64_t rate, struct money *out, stru
         return error_set(err, ERR_VALIDATION, "unknown currency '%.3s'", amount->currency);
     if (rate <= 0 || rate > FX_RATE_MAX)
         return error_set(err, ERR_VALIDATION, "an exchange rate must be above 0");
+    if (amount->minor > MONEY_MAX_MINOR || amount->minor < -MONEY_MAX_MINOR)
+        return error_set(err, ERR_AMOUNT_OVERFLOW, "an amount beyond 10^13 minor units");
     /* book = amount / 10^from * 10^to / (rate / SCALE); |amount| <= 2^63 and the factors
      * are <= 10^8, so the numerator stays far inside 128 bits. */
     __int128 num = (__int128)amount->minor * pow10_i64(to) * FX_RATE_SCALE;

@@ -38,7 +38,8 @@ int fx_rate_parse(const char *text, size_t len, int64_t *rate, struct error *err
 void fx_rate_format(int64_t rate, char sep, char out[FX_RATE_TEXT_MAX]);
 
 /* amount / rate in the book currency, rounded half up to its minor unit. ERR_VALIDATION for
- * a rate <= 0 or an unknown currency, ERR_AMOUNT_OVERFLOW beyond MONEY_MAX_MINOR. */
+ * a rate <= 0 or an unknown currency, ERR_AMOUNT_OVERFLOW for an amount or a result beyond
+ * MONEY_MAX_MINOR. */
 int fx_to_book(const struct money *amount, int64_t rate, struct money *out, struct error *err);
 /* The rate two amounts imply (foreign per book unit), rounded half up to the scale: the
  * Kurs of a provider's settlement. Both amounts must be non-zero and of one sign. */
