@@ -9,7 +9,10 @@
 'use strict';
 
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
 const { after, before, describe, test } = require('node:test');
+const zlib = require('node:zlib');
+const { CertServer, ProviderTenant } = require('./lib/providers');
 const { startServer } = require('./lib/server');
 const { eventBody, sid } = require('./lib/stripe');
 const {
@@ -17,9 +20,14 @@ const {
 } = require('./lib/accounting');
 
 let server;
+const cert = new CertServer();
 
 after(async () => {
-  await server?.stop();
+  try {
+    await server?.stop();
+  } finally {
+    await cert.stop();
+  }
 });
 
 // The ECB's eurofxref-daily.xml for Friday 2026-03-20 (attributes in single quotes, as the
@@ -60,7 +68,8 @@ function chargeSettled({ pi, amount, currency, day, eur, rate }) {
 
 describe('connectord rates import', () => {
   before(async () => {
-    server = await startServer();
+    await cert.start();
+    server = await startServer({ args: ['--paypal-cert-prefix', cert.prefix] });
   });
 
   test('the ECB XML, then the same file again (idempotent), then the daily CSV', async () => {
@@ -337,5 +346,59 @@ describe('a realised exchange difference', () => {
       ['200,00', 'H', 'USD', '1,250000', '160,00', 'EUR', '8338', '1360', '', '2303'],
       ['1,50', 'S', 'EUR', '', '', '', '2150', '1360', '', '2503'],
     ]);
+  });
+});
+
+describe("PayPal's seller_receivable_breakdown", () => {
+  // A capture of 100.00 USD that PayPal credits in EUR at 0.9205 EUR a dollar.
+  function captureUsd(webhookId) {
+    const id = crypto.randomUUID();
+    const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const capture = `CAP${crypto.randomBytes(7).toString('hex').toUpperCase()}`;
+    const body = JSON.stringify({
+      id: `WH-${capture}`, event_version: '1.0', create_time: '2026-03-20T14:30:00.000Z',
+      resource_type: 'capture', resource_version: '2.0', event_type: 'PAYMENT.CAPTURE.COMPLETED',
+      resource: {
+        id: capture, status: 'COMPLETED', amount: { currency_code: 'USD', value: '100.00' },
+        final_capture: true,
+        seller_receivable_breakdown: {
+          gross_amount: { currency_code: 'USD', value: '100.00' },
+          paypal_fee: { currency_code: 'USD', value: '3.70' },
+          net_amount: { currency_code: 'USD', value: '96.30' },
+          receivable_amount: { currency_code: 'EUR', value: '88.64' },
+          exchange_rate: { source_currency: 'USD', target_currency: 'EUR', value: '0.9205' },
+        },
+        invoice_id: 'PP-USD-1',
+        payee: { email_address: 'merchant@example.com', merchant_id: 'MERCHANT0001' },
+        create_time: '2026-03-20T14:29:58Z', update_time: '2026-03-20T14:29:58Z',
+      },
+    });
+    const message = `${id}|${time}|${webhookId}|${zlib.crc32(Buffer.from(body))}`;
+    const sig = crypto.sign('sha256', Buffer.from(message), cert.keyPem).toString('base64');
+    return {
+      capture,
+      req: {
+        body,
+        headers: { 'content-type': 'application/json', 'paypal-transmission-id': id,
+                   'paypal-transmission-time': time, 'paypal-transmission-sig': sig,
+                   'paypal-cert-url': `${cert.prefix}CERT-connectord-e2e`,
+                   'paypal-auth-algo': 'SHA256withRSA' },
+      },
+    };
+  }
+
+  test('the gross in EUR at PayPal\'s rate wins over the ECB rate of the day', async () => {
+    const webhookId = `WH${crypto.randomBytes(8).toString('hex')}`;
+    const t = await ProviderTenant.create(server, 'paypal', { webhookId, autoPost: true });
+    const { capture, req } = captureUsd(webhookId);
+    const res = await t.send(req);
+    assert.equal(res.status, 200, res.text);
+    const inv = (await t.invoices()).find((i) => i.externalId === capture);
+    assert.equal(inv.totalGross, '100.00');
+    assert.equal(inv.currency, 'USD');
+    // 100.00 x 0.9205 = 92.05 EUR (the ECB's 1.08 would give 92.59); 100 / 92.05 = 1.0863661..
+    assert.deepEqual(inv.fx, { bookAmount: '92.05', bookCurrency: 'EUR', rate: '1.086366',
+                               source: 'paypal', rateDate: '2026-03-20' });
+    assert.equal(inv.posted, true);
   });
 });
