@@ -402,3 +402,19 @@ describe("PayPal's seller_receivable_breakdown", () => {
     assert.equal(inv.posted, true);
   });
 });
+
+describe('the U30 sums EUR amounts', () => {
+  test('a USD sale at 20 % is in KZ022 with its EUR base', async () => {
+    // EKR, revenue with 20 % VAT contained in the gross amounts.
+    const T = await booksTenant(server, { stripe: { direction: 'revenue', vatRate: '20' } });
+    await pay(T, '2026-03-23', { amount: 12000, currency: 'usd', number: 'AT-USD' });
+    await pay(T, '2026-03-23', { amount: 6000, number: 'AT-EUR' });
+    const res = await server.request('/api/vat-returns/at?period=2026-03', { token: T.token });
+    assert.equal(res.status, 200, res.text);
+    // USD 120.00 at 1.25 = 96.00 EUR gross; its tax 20.00 USD = 16.00 EUR; base 80.00 EUR.
+    // EUR 60.00 gross: base 50.00. KZ022 = 80.00 + 50.00.
+    assert.equal(res.json.KZ022, '130.00');
+    assert.equal(res.json.KZ000, '130.00');
+    assert.equal(res.json.tax.KZ022, '26.00');
+  });
+});
