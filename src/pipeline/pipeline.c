@@ -345,11 +345,11 @@ static int rate_invoice(struct booking_ctx *b, struct store_tx *tx, const struct
                           b->provider->slug, err);
 }
 
-/* Books one settled payment: party, invoice (deduplicated), ledger. */
 static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                          const struct invoice *inv, char *detail, size_t detail_cap,
                          enum booked *result, struct error *err);
 
+/* Books one settled payment: party, invoice (deduplicated), ledger. */
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                         struct invoice *inv, char *detail, size_t detail_cap,
                         enum booked *result, struct error *err)
@@ -422,9 +422,9 @@ static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struc
         *result = BOOKED_SETTLED;
     } else if (what == LEDGER_FX_DIFFERENCE) {
         snprintf(detail, detail_cap,
-                 "settled at %s%s EUR against its booking at the ECB rate: exchange difference "
-                 "on invoice %s booked (entry %s)",
-                 diff > 0 ? "+" : "-", eur, booked.id, entry);
+                 "settled %s EUR %s its booking at the ECB rate: exchange difference on "
+                 "invoice %s booked (entry %s)",
+                 eur, diff > 0 ? "above" : "below", booked.id, entry);
         *result = BOOKED_SETTLED;
     }
     return 0;

@@ -157,6 +157,7 @@ static int read_invoice(void *ctx, const struct store_row *row)
     "i.total_gross_minor, i.currency, i.source, i.external_id, i.related_invoice_id, "      \
     "i.journal_entry_id, i.created_at, i.tax_minor, " STORE_INVOICE_FX_COLUMNS              \
     " FROM invoices i " STORE_INVOICE_FX_JOIN
+
 int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *external_id, struct invoice *out, struct error *err)
 {
@@ -263,7 +264,13 @@ static int check_balanced(const struct journal_line *lines, size_t n, struct err
             (lines[i].debit_minor == 0) == (lines[i].credit_minor == 0))
             return error_set(err, ERR_VALIDATION,
                              "each journal line is a positive debit or a positive credit");
-        /* The EUR amount may round to zero (a yen of tax), never to the other side. */
+        /* A line in EUR is its own EUR amount; another currency's may round to zero (a yen
+         * of tax), never to the other side. */
+        if (strcmp(lines[i].currency, "EUR") == 0 &&
+            (lines[i].book_debit_minor != lines[i].debit_minor ||
+             lines[i].book_credit_minor != lines[i].credit_minor))
+            return error_set(err, ERR_VALIDATION,
+                             "a journal line in EUR with another amount in EUR");
         if (lines[i].book_debit_minor < 0 || lines[i].book_credit_minor < 0 ||
             (lines[i].debit_minor > 0 ? lines[i].book_credit_minor : lines[i].book_debit_minor))
             return error_set(err, ERR_VALIDATION,
