@@ -821,7 +821,18 @@ static int cmd_rates_import(struct config *cfg, const char **values)
     struct rates_import ri = {0};
     struct pipeline_rerate rr;
     int rc = 1;
-    int n = read_file(path, &data, FX_FILE_MAX + 1);
+    /* Read as large as the file is (bounded), not the bound every time. */
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        fprintf(stderr, "connectord: cannot read %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    if (st.st_size > (off_t)FX_FILE_MAX) {
+        fprintf(stderr, "connectord: %s: the file is larger than %u MiB\n", path,
+                FX_FILE_MAX >> 20);
+        return 1;
+    }
+    int n = read_file(path, &data, (size_t)st.st_size + 1);
     if (n < 0) {
         fprintf(stderr, "connectord: cannot read %s: %s\n", path, strerror(errno));
         return 1;

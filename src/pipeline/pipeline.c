@@ -1148,7 +1148,9 @@ static int rate_and_post(const struct pipeline_env *env, const char *tenant_id,
     }
     if (booking_setup(&b, err) < 0 || store_tx_begin(env->store, &tx, err) < 0)
         goto out;
-    bool post = !only_auto || b.auto_post;
+    /* Re-rating posts what waited for its rate; an invoice posted before rates existed
+     * (its lines without EUR amounts, which the books never change) only gets its rate. */
+    bool post = !only_auto || (b.auto_post && !inv.journal_entry_id[0]);
     rc = post ? post_one(&b, tx, invoice_id, err) : rate_one(tx, tenant_id, invoice_id, err);
     if (rc == 0)
         rc = store_tx_commit(tx, err);
