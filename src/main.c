@@ -20,8 +20,10 @@
 #include "core/metrics.h"
 #include "crypto/crypto.h"
 #include "events/events.h"
+#include "core/fx.h"
 #include "http/http.h"
 #include "ledger/ledger.h"
+#include "pipeline/pipeline.h"
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
 #include "jobs/jobs.h"
@@ -60,9 +62,12 @@ static int cmd_tenant_export(struct config *cfg, const char **values);
 static int cmd_tenant_import(struct config *cfg, const char **values);
 static int cmd_tenant_delete(struct config *cfg, const char **values);
 static int cmd_books_verify(struct config *cfg, const char **values);
+static int cmd_rates_import(struct config *cfg, const char **values);
 
-/* The values of command-specific options, by position in the command's option list. */
+/* The values of command-specific options, by position in the command's option list, and
+ * the positional argument of a command that takes one. */
 static const char *opt_values[MAX_OPTIONS];
+static const char *arg_value;
 /* How this program was started (argv[0]), for commands it suggests. */
 static const char *program = "connectord";
 
@@ -116,8 +121,30 @@ static const struct command commands[] = {
      "/api/ledger/verify does; exit 1 when a row does not match",
      cmd_books_verify, CONFIG_FOR_TOOLS,
      {{"tenant", &opt_values[0], "the tenant id (required)"}}},
+    {"rates import",
+     "load the ECB's euro reference rates from FILE (eurofxref.csv, eurofxref-hist.csv or "
+     "their XML), keep new and corrected days, then rate and post the invoices that waited "
+     "for a rate; prints {\"rates\", \"new\", \"unchanged\", \"updated\", \"skipped\", "
+     "\"rated\", \"posted\", \"stillMissing\", \"failed\"}",
+     cmd_rates_import, CONFIG_FOR_TOOLS, {{0}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* The commands that take one positional argument, and its name for the usage. */
+static const struct {
+    const char *command;
+    const char *name;
+} arguments[] = {
+    {"rates import", "FILE"},
+};
+
+static const char *argument_of(const struct command *c)
+{
+    for (size_t i = 0; i < sizeof arguments / sizeof arguments[0]; i++)
+        if (strcmp(arguments[i].command, c->name) == 0)
+            return arguments[i].name;
+    return NULL;
+}
 
 /* The length of a command's group word ("tenant" of "tenant create"); 0 for one word. */
 static size_t group_len(const struct command *c)
@@ -155,7 +182,8 @@ static void usage_group(FILE *out, const char *group)
 
 static void usage_command(FILE *out, const struct command *c)
 {
-    fprintf(out, "usage: connectord %s [OPTIONS]\n\n%s\n\n", c->name, c->summary);
+    fprintf(out, "usage: connectord %s [OPTIONS]%s%s\n\n%s\n\n", c->name,
+            argument_of(c) ? " " : "", argument_of(c) ? argument_of(c) : "", c->summary);
     if (c->options[0].name) {
         fprintf(out, "options:\n");
         for (size_t i = 0; i < MAX_OPTIONS && c->options[i].name; i++) {
@@ -980,6 +1008,106 @@ out:
     return rc;
 }
 
+/* Prints why a rates file was refused, with its name. */
+static int rates_refused(const char *path, const struct error *err)
+{
+    fprintf(stderr, "connectord: %s: %s\n", path, err->message);
+    return 1;
+}
+
+static int check_rate(void *ctx, const struct fx_rate_row *row, struct error *err)
+{
+    (void)ctx;
+    (void)row;
+    (void)err;
+    return 0;
+}
+
+struct rates_import {
+    struct store_tx *tx;
+    int new_rows, same, changed;
+};
+
+static int keep_rate(void *ctx, const struct fx_rate_row *row, struct error *err)
+{
+    struct rates_import *ri = ctx;
+    enum store_fx_put put;
+    if (store_fx_rate_put(ri->tx, row->currency, row->date, row->rate, &put, err) < 0)
+        return -1;
+    ri->new_rows += put == STORE_FX_NEW;
+    ri->same += put == STORE_FX_SAME;
+    ri->changed += put == STORE_FX_CHANGED;
+    return 0;
+}
+
+static int cmd_rates_import(struct config *cfg, const char **values)
+{
+    (void)values;
+    const char *path = arg_value;
+    if (!path) {
+        fprintf(stderr, "connectord: rates import needs the FILE to read (the ECB's "
+                        "eurofxref.csv, eurofxref-hist.csv or their XML)\n");
+        return 2;
+    }
+    char *data = NULL;
+    struct store *store = NULL;
+    struct error err = {0};
+    struct fx_file_stats stats;
+    struct rates_import ri = {0};
+    struct pipeline_rerate rr;
+    int rc = 1;
+    /* Read as large as the file is (bounded), not the bound every time. */
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        fprintf(stderr, "connectord: cannot read %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    if (st.st_size > (off_t)FX_FILE_MAX) {
+        fprintf(stderr, "connectord: %s: the file is larger than %u MiB\n", path,
+                FX_FILE_MAX >> 20);
+        return 1;
+    }
+    int n = read_file(path, &data, (size_t)st.st_size + 1);
+    if (n < 0) {
+        fprintf(stderr, "connectord: cannot read %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    /* The whole file is parsed first: a malformed one changes nothing. */
+    if (fx_file_parse(data, (size_t)n, check_rate, NULL, &stats, &err) < 0) {
+        rc = rates_refused(path, &err);
+        goto out;
+    }
+    if (open_store(cfg, 1, &store) < 0)
+        goto out;
+    if (store_tx_begin(store, &ri.tx, &err) < 0 ||
+        fx_file_parse(data, (size_t)n, keep_rate, &ri, &stats, &err) < 0 ||
+        store_tx_commit(ri.tx, &err) < 0) {
+        if (err.code != ERR_VALIDATION)
+            fprintf(stderr, "connectord: %s\n", err.message);
+        else
+            rates_refused(path, &err);
+        goto out;
+    }
+    ri.tx = NULL;
+    const struct pipeline_env env = {.store = store};
+    if (pipeline_fx_rerate(&env, &rr, &err) < 0) {
+        fprintf(stderr, "connectord: the rates are imported, but re-rating failed: %s\n",
+                err.message);
+        goto out;
+    }
+    print_json(json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "file", path,
+                         "rates", (int)stats.rates, "new", ri.new_rows, "unchanged", ri.same,
+                         "updated", ri.changed, "skipped", (int)stats.skipped, "rated", rr.rated,
+                         "posted", rr.posted, "stillMissing", rr.missing, "failed", rr.failed));
+    rc = 0;
+out:
+    if (ri.tx)
+        store_tx_rollback(ri.tx);
+    store_close(store);
+    free(data);
+    return rc;
+}
+
 /* ---- argument parsing ------------------------------------------------------------------ */
 
 struct pending_flag {
@@ -1068,6 +1196,10 @@ int main(int argc, char **argv)
             usage_command(stdout, cmd);
             status = 0;
             goto out;
+        }
+        if (strncmp(arg, "--", 2) != 0 && argument_of(cmd) && !arg_value) {
+            arg_value = arg;
+            continue;
         }
         if (strncmp(arg, "--", 2) != 0) {
             fprintf(stderr, "connectord: unexpected argument '%s'\n\n", arg);

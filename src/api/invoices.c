@@ -1,6 +1,6 @@
 /* api/invoices.c - what the pipeline booked, as seed 002 shows an invoice; members may read:
  *   GET /api/invoices      ?source= &supplier= &customer= &type= &from= &to= &posted=
- *                          &limit= &cursor=
+ *                          &fx=missing &limit= &cursor=
  *   GET /api/invoices/:id
  * and admins post one that waits for review (autoPost off):
  *   POST /api/invoices/:id/post
@@ -8,10 +8,14 @@
  * VAT return; "posted" says which it is.
  * The counterpart is "supplierId" or "customerId" by the party's role, so a credit note
  * names the same side as the invoice it corrects. Amounts are decimal strings in the
- * currency's own decimals. Another tenant's id is simply not found. */
+ * currency's own decimals. Another tenant's id is simply not found.
+ * "fx" is the invoice in the book currency (EUR): its amount, rate and where the rate came
+ * from; an invoice in another currency without a rate says {"missing": true}, is listed by
+ * ?fx=missing and waits unposted until `connectord rates import` rates (and posts) it. */
 #include <string.h>
 
 #include "api/listing.h"
+#include "ledger/ledger.h"
 #include "pipeline/pipeline.h"
 #include "store/books.h"
 #include "store/store.h"
@@ -19,6 +23,7 @@
 static const char *const invoice_types[] = {"eingangsrechnung", "ausgangsrechnung", "gutschrift",
                                             NULL};
 static const char *const posted_values[] = {"true", "false", NULL};
+static const char *const fx_values[] = {"missing", NULL};
 
 static json_t *invoice_json(const struct invoice *inv, enum party_role role)
 {
@@ -46,6 +51,7 @@ static json_t *invoice_json(const struct invoice *inv, enum party_role role)
                                                                               inv->currency)
                                                          : json_null());
     rc |= json_object_set_new(o, "posted", json_boolean(inv->journal_entry_id[0]));
+    rc |= json_object_set_new(o, "fx", ledger_fx_json(inv));
     rc |= json_object_set_new(o, "createdAt", json_string(inv->created_at));
     if (rc) {
         json_decref(o);
@@ -70,7 +76,8 @@ int api_invoices_list(struct http_request *req, struct http_response *res, struc
         listing_query_text(req, "customer", CRYPTO_ID_MAX - 1, &f.customer_id, err) < 0 ||
         listing_query_choice(req, "type", invoice_types, &f.type, err) < 0 ||
         listing_query_range(req, &f.from, &f.to, err) < 0 ||
-        listing_query_choice(req, "posted", posted_values, &f.posted, err) < 0)
+        listing_query_choice(req, "posted", posted_values, &f.posted, err) < 0 ||
+        listing_query_choice(req, "fx", fx_values, &f.fx, err) < 0)
         return -1;
     struct listing_collect c;
     if (listing_collect_init(&c, &page, err) < 0)

@@ -3,7 +3,9 @@
  *                             line's vatCode names the VAT of its booking (null: none)
  *   GET /api/ledger/balances  per account and currency: debit, credit, balance (debit minus
  *                             credit, may be negative); totals per currency, which are equal
- *                             on both sides when the ledger balances
+ *                             on both sides when the ledger balances; each row and
+ *                             "bookTotals" also in the book currency (EUR), which is what
+ *                             balances across currencies
  *   GET /api/ledger/verify    (admin) recomputes the tenant's hash chains (journal, audit)
  *                             and names the first row that does not match (ledger/books.c)
  * Amounts are decimal strings in each currency's own decimals. */
@@ -27,10 +29,13 @@ static json_t *entry_json(const struct journal_entry_record *e)
     for (size_t i = 0; !rc && i < e->n_lines; i++) {
         const struct journal_line *l = &e->lines[i];
         rc |= json_array_append_new(
-            lines, json_pack("{s:o, s:o, s:o, s:s, s:o}", "account", listing_json_text(l->account),
-                             "debit", listing_json_money(l->debit_minor, l->currency), "credit",
+            lines, json_pack("{s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "account",
+                             listing_json_text(l->account), "debit",
+                             listing_json_money(l->debit_minor, l->currency), "credit",
                              listing_json_money(l->credit_minor, l->currency), "currency",
-                             l->currency, "vatCode", listing_json_text(l->vat_code)));
+                             l->currency, "vatCode", listing_json_text(l->vat_code), "bookDebit",
+                             listing_json_money(l->book_debit_minor, "EUR"), "bookCredit",
+                             listing_json_money(l->book_credit_minor, "EUR")));
     }
     if (!rc) {
         rc |= json_object_set_new(o, "id", json_string(e->id));
@@ -86,6 +91,8 @@ struct balance_sheet {
     json_t *list;
     struct currency_total *totals;
     size_t n_totals, cap_totals;
+    struct currency_total book; /* every line in EUR */
+    bool unrated;               /* lines without an EUR amount (from before rates) */
     struct error err;
     bool failed;
 };
@@ -118,7 +125,10 @@ static int add_balance(void *ctx, const struct account_balance *b)
 {
     struct balance_sheet *bs = ctx;
     struct money debit = {.minor = b->debit_minor}, credit = {.minor = b->credit_minor};
-    struct money minus_credit, balance;
+    struct money minus_credit, balance, book_balance;
+    struct money book_debit = {.minor = b->book_debit_minor, .currency = "EUR"};
+    struct money book_credit = {.minor = b->book_credit_minor, .currency = "EUR"};
+    bs->unrated |= b->unrated;
     memcpy(debit.currency, b->currency, sizeof debit.currency);
     memcpy(credit.currency, b->currency, sizeof credit.currency);
     struct currency_total *t = total_for(bs, b->currency);
@@ -132,18 +142,26 @@ static int add_balance(void *ctx, const struct account_balance *b)
     if (money_negate(&credit, &minus_credit, &bs->err) < 0 ||
         money_add(&debit, &minus_credit, &balance, &bs->err) < 0 ||
         money_add(&t->debit, &debit, &t->debit, &bs->err) < 0 ||
-        money_add(&t->credit, &credit, &t->credit, &bs->err) < 0) {
+        money_add(&t->credit, &credit, &t->credit, &bs->err) < 0 ||
+        money_add(&bs->book.debit, &book_debit, &bs->book.debit, &bs->err) < 0 ||
+        money_add(&bs->book.credit, &book_credit, &bs->book.credit, &bs->err) < 0 ||
+        money_negate(&book_credit, &minus_credit, &bs->err) < 0 ||
+        money_add(&book_debit, &minus_credit, &book_balance, &bs->err) < 0) {
         error_set(&bs->err, ERR_AMOUNT_OVERFLOW,
                   "the ledger's totals in %s do not fit 64-bit minor units; the books hold "
                   "amounts beyond the maximum of 10^13 minor units that an earlier release "
                   "accepted", b->currency);
         goto fail;
     }
-    json_t *row = json_pack("{s:o, s:s, s:o, s:o, s:o}", "account", listing_json_text(b->account),
-                            "currency", b->currency, "debit",
+    json_t *row = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "account",
+                            listing_json_text(b->account), "currency", b->currency, "debit",
                             listing_json_money(debit.minor, b->currency), "credit",
                             listing_json_money(credit.minor, b->currency), "balance",
-                            listing_json_money(balance.minor, b->currency));
+                            listing_json_money(balance.minor, b->currency), "bookDebit",
+                            listing_json_money(book_debit.minor, "EUR"), "bookCredit",
+                            listing_json_money(book_credit.minor, "EUR"), "bookBalance",
+                            listing_json_money(book_balance.minor, "EUR"), "unrated",
+                            b->unrated);
     if (json_array_append_new(bs->list, row) < 0) {
         error_set(&bs->err, ERR_INTERNAL, "cannot build a balance row as JSON");
         goto fail;
@@ -157,7 +175,8 @@ fail:
 int api_ledger_balances(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct app *app = req->app;
-    struct balance_sheet bs = {.list = json_array()};
+    struct balance_sheet bs = {.list = json_array(),
+                               .book = {.debit = {.currency = "EUR"}, .credit = {.currency = "EUR"}}};
     json_t *totals = json_array();
     int rc = -1;
     if (!bs.list || !totals) {
@@ -182,7 +201,12 @@ int api_ledger_balances(struct http_request *req, struct http_response *res, str
         }
     }
     rc = http_respond_json(res, 200,
-                           json_pack("{s:O, s:O}", "balances", bs.list, "totals", totals), err);
+                           json_pack("{s:O, s:O, s:{s:s, s:o, s:o, s:b}}", "balances", bs.list,
+                                     "totals", totals, "bookTotals", "currency", "EUR", "debit",
+                                     listing_json_money(bs.book.debit.minor, "EUR"), "credit",
+                                     listing_json_money(bs.book.credit.minor, "EUR"), "unrated",
+                                     bs.unrated),
+                           err);
 out:
     json_decref(bs.list);
     json_decref(totals);

@@ -49,7 +49,7 @@ static const struct route routes[] = {
     {"POST", "/api/payment-import/:provider/:token", api_webhook_receive, AUTH_ROLE_NONE, ROUTE_HTTPS_ONLY, "klarna_order_id"},
 
     /* seed 002: what was booked, for members; the webhook log of a connector, for admins */
-    {"GET", "/api/invoices",                       api_invoices_list,     AUTH_ROLE_MEMBER, 0, PAGE "source supplier customer type from to posted"},
+    {"GET", "/api/invoices",                       api_invoices_list,     AUTH_ROLE_MEMBER, 0, PAGE "source supplier customer type from to posted fx"},
     {"GET", "/api/invoices/:id",                   api_invoice_get,       AUTH_ROLE_MEMBER, 0, NULL},
     {"POST", "/api/invoices/:id/post",             api_invoice_post,      AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
     {"GET", "/api/suppliers",                      api_suppliers_list,    AUTH_ROLE_MEMBER, 0, PAGE},

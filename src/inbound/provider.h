@@ -77,6 +77,11 @@ struct payment {
     char invoice_number[128];       /* the provider's document number, else external_id */
     char date[11];                  /* YYYY-MM-DD (UTC) of the payment */
     struct money amount;            /* positive, in the payment's currency */
+    /* What the provider credited for it in EUR, when the payload says (Stripe's balance
+     * transaction, PayPal's receivable amount, Adyen's settlement): the booking's EUR
+     * amount then, instead of the ECB rate. Positive like amount. */
+    bool has_settlement;
+    struct money settlement;
     /* Who was paid (the supplier, when the tenant books expenses) and who paid (the
      * customer, when it books revenue), as far as the payload tells; empty when not. */
     char merchant_id[128];

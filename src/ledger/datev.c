@@ -11,12 +11,19 @@
  * alone on its side) is the Gegenkonto; every base line is a Konto, with the S/H flag of
  * its side, and the Umsatz is its gross amount (the base plus its tax line, because DATEV
  * splits the tax itself from the BU-Schlüssel). A refund mirrors its payment, so it comes
- * out with the opposite flag on the same accounts. */
+ * out with the opposite flag on the same accounts.
+ *
+ * A booking in another currency keeps its own amount as Umsatz with its WKZ Umsatz, and
+ * carries Kurs (units of that currency per euro, the rate its invoice was booked at, six
+ * decimals), Basis-Umsatz (the same booking in EUR, as the books hold it) and WKZ
+ * Basis-Umsatz "EUR"; a booking in EUR leaves the three empty (§1.5: Kurs, Basis-Umsatz
+ * and WKZ Basis-Umsatz only together). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cp1252.h"
+#include "core/fx.h"
 #include "core/money.h"
 #include "ledger/ledger.h"
 #include "store/accounting.h"
@@ -164,8 +171,18 @@ int ledger_datev_line(struct buf *out, const struct ledger_datev_booking *b, str
 {
     const char *fields[LEDGER_DATEV_COLUMNS + 1] = {0}; /* 1-based */
     char amount[32], date[5], document[LEDGER_DATEV_DOCUMENT_MAX + 1];
+    char rate[FX_RATE_TEXT_MAX], base[32];
     if (ledger_datev_amount(b->amount_minor, b->decimals, amount, err) < 0)
         return -1;
+    bool foreign = b->currency && strcmp(b->currency, FX_BOOK_CURRENCY) != 0;
+    if (foreign) {
+        if (b->rate <= 0)
+            return error_set(err, ERR_VALIDATION, "a booking in %s without its rate",
+                             b->currency);
+        if (ledger_datev_amount(b->base_minor, 2, base, err) < 0)
+            return -1;
+        fx_rate_format(b->rate, ',', rate);
+    }
     if (!b->date || strlen(b->date) != 10)
         return error_set(err, ERR_VALIDATION, "a booking without a date");
     /* Belegdatum: DDMM; the year is the header's. */
@@ -177,6 +194,11 @@ int ledger_datev_line(struct buf *out, const struct ledger_datev_booking *b, str
     fields[1] = amount;
     fields[2] = b->debit ? "S" : "H";
     fields[3] = b->currency;
+    if (foreign) {
+        fields[4] = rate;
+        fields[5] = base;
+        fields[6] = FX_BOOK_CURRENCY;
+    }
     fields[7] = b->account;
     fields[8] = b->contra_account;
     fields[9] = b->bu_key;
@@ -282,6 +304,8 @@ static void fiscal_year_start(const struct datev_settings *d, const char *date, 
 struct entry_line {
     char account[32];
     int64_t debit, credit;
+    int64_t book_debit, book_credit; /* in EUR */
+    bool rated;
     char currency[4];
     char vat_code[16];
     bool vat_tax;
@@ -299,6 +323,7 @@ struct export_state {
     char date[11];
     char document[256];
     char text[512];
+    int64_t rate; /* the entry's invoice's rate, 0 when it has none */
     struct entry_line lines[ENTRY_LINES_MAX];
     size_t n;
 };
@@ -328,10 +353,10 @@ static int flush_entry(struct export_state *st)
     st->n = 0;
     for (size_t i = 0; i < n; i++) {
         debits += st->lines[i].debit > 0;
-        if (strcmp(st->lines[i].currency, "EUR") != 0)
+        if (!st->lines[i].rated)
             return error_set(err, ERR_VALIDATION,
-                             "entry %s of %s is in %s; the DATEV export takes EUR bookings "
-                             "only (no exchange rates are known)",
+                             "entry %s of %s is in %s and was booked before exchange rates, "
+                             "without an amount in EUR; DATEV cannot take it",
                              st->entry_id, st->date, st->lines[i].currency);
         if (!account_fits(st->lines[i].account, st->d->account_length))
             return error_set(err, ERR_VALIDATION,
@@ -361,11 +386,13 @@ static int flush_entry(struct export_state *st)
             continue;
         bool debit = b->debit > 0;
         int64_t amount = debit ? b->debit : b->credit;
+        int64_t base = debit ? b->book_debit : b->book_credit;
         for (size_t k = 0; k < n; k++) {
             const struct entry_line *t = &st->lines[k];
             if (k != counter && t->vat_tax && b->vat_code[0] &&
                 strcmp(t->vat_code, b->vat_code) == 0 && (t->debit > 0) == debit) {
-                if (__builtin_add_overflow(amount, debit ? t->debit : t->credit, &amount))
+                if (__builtin_add_overflow(amount, debit ? t->debit : t->credit, &amount) ||
+                    __builtin_add_overflow(base, debit ? t->book_debit : t->book_credit, &base))
                     return error_set(err, ERR_AMOUNT_OVERFLOW,
                                      "entry %s: its amount and tax do not fit 64-bit minor units",
                                      st->entry_id);
@@ -390,7 +417,7 @@ static int flush_entry(struct export_state *st)
                              "the period holds more than %d DATEV bookings; export a shorter "
                              "period",
                              LEDGER_DATEV_MAX_ROWS);
-        const struct ledger_datev_booking row = {
+        struct ledger_datev_booking row = {
             .amount_minor = amount,
             .decimals = money_currency_decimals(b->currency),
             .debit = debit,
@@ -401,7 +428,16 @@ static int flush_entry(struct export_state *st)
             .date = st->date,
             .document = st->document,
             .text = st->text,
+            .rate = st->rate,
+            .base_minor = base,
         };
+        if (strcmp(b->currency, FX_BOOK_CURRENCY) != 0 && row.rate <= 0) {
+            /* No invoice rate (an entry of its own): the rate its two amounts imply. */
+            struct money f = {.minor = amount}, e = {.minor = base, .currency = "EUR"};
+            memcpy(f.currency, b->currency, sizeof f.currency);
+            if (fx_rate_implied(&f, &e, &row.rate, err) < 0)
+                return -1;
+        }
         if (ledger_datev_line(st->out, &row, err) < 0)
             return -1;
     }
@@ -419,6 +455,7 @@ static int add_export_line(void *ctx, const struct journal_export_line *l)
             goto fail;
         snprintf(st->entry_id, sizeof st->entry_id, "%s", l->entry_id);
         snprintf(st->date, sizeof st->date, "%s", l->date);
+        st->rate = l->fx_rate;
         bool credit_note = l->invoice_type && strcmp(l->invoice_type, "gutschrift") == 0;
         /* Belegfeld 1: the invoice number; a credit note carries its original invoice's,
          * so the advisor sees which invoice it corrects. */
@@ -446,6 +483,9 @@ static int add_export_line(void *ctx, const struct journal_export_line *l)
     snprintf(e->vat_code, sizeof e->vat_code, "%s", l->vat_code ? l->vat_code : "");
     e->debit = l->debit_minor;
     e->credit = l->credit_minor;
+    e->rated = l->rated;
+    e->book_debit = l->book_debit_minor;
+    e->book_credit = l->book_credit_minor;
     e->vat_tax = l->vat_tax;
     return 0;
 fail:

@@ -25,6 +25,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/money.h"
 #include "core/tz.h"
 #include "crypto/crypto.h"
 #include "store/chain.h"
@@ -81,6 +82,43 @@ const struct ledger_vat *ledger_vat_for_rate(const struct ledger_chart *c,
                                              enum ledger_vat_kind kind, int rate_bp);
 bool ledger_chart_is_automatic(const struct ledger_chart *c, const char *account);
 
+/* ---- amounts in the book currency (fx.c) ------------------------------------------------ */
+
+/* How far back an ECB rate may be taken for a day without one: weekends and the TARGET
+ * holidays (Good Friday to Easter Monday is the longest gap, four days). */
+#define LEDGER_FX_WINDOW_DAYS 7
+
+/* Rates an invoice that is not rated yet (inv->fx): EUR rates itself; a settlement the
+ * provider reported (in EUR, `settlement` non-NULL, from provider `source`) is taken as it
+ * is; else the ECB rate of the invoice day or the latest earlier day within the window.
+ * Without any, inv->fx.rated stays false: the invoice is flagged, never guessed. */
+int ledger_fx_rate(struct store_tx *tx, struct invoice *inv, const struct money *settlement,
+                   const char *source, struct error *err);
+/* The invoice's rate as the API shows it ("fx": bookAmount, rate, source, rateDate, or
+ * {"missing": true}). New reference. */
+json_t *ledger_fx_json(const struct invoice *inv);
+
+/* The chart's accounts for realised exchange differences (Kursdifferenzen): gains are
+ * credited to `gain`, losses debited to `loss`. */
+struct ledger_fx_accounts {
+    const char *gain;
+    const char *loss;
+};
+const struct ledger_fx_accounts *ledger_fx_accounts(const struct ledger_chart *c);
+
+/* The provider's settlement in EUR (settlement, on `date`) of an invoice booked earlier:
+ * an invoice still without a rate takes it as its rate (LEDGER_FX_RATED); a posted one
+ * booked at the ECB rate gets the difference between the two EUR amounts as a realised
+ * exchange difference, once, on its clearing account against the chart's gain or loss
+ * account (LEDGER_FX_DIFFERENCE, entry_id its entry, *difference settlement minus booked).
+ * LEDGER_FX_NOTHING when there is nothing to do (EUR, settled before, a provider's rate
+ * already, not posted yet). */
+enum ledger_fx_settled { LEDGER_FX_NOTHING, LEDGER_FX_RATED, LEDGER_FX_DIFFERENCE };
+int ledger_fx_settle(struct store_tx *tx, const struct ledger_chart *chart, struct invoice *inv,
+                     const struct money *settlement, const char *source, const char *date,
+                     enum ledger_fx_settled *what, char entry_id[CRYPTO_ID_MAX],
+                     int64_t *difference, struct error *err);
+
 /* ---- postings (post.c) -------------------------------------------------------------- */
 
 enum ledger_direction { LEDGER_EXPENSE, LEDGER_REVENUE };
@@ -105,7 +143,10 @@ int64_t ledger_vat_of_gross(int64_t gross_minor, int rate_bp);
  * zero posts nothing and leaves entry_id empty. The VAT is the provider's own figure when
  * the invoice has one (has_tax), else the accounts' rate. ERR_VALIDATION when the accounts
  * name a VAT rate that the chart does not have, or the provider's tax fits none;
- * ERR_ALREADY_POSTED when the invoice is already posted. */
+ * ERR_ALREADY_POSTED when the invoice is already posted; ERR_FX_MISSING when it is in
+ * another currency and has no rate yet (inv->fx). Every line carries its EUR amount: the
+ * gross is the invoice's EUR amount, the tax is converted at its rate, the base is the
+ * difference, so the entry balances in EUR as in its own currency. */
 int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                         const struct ledger_accounts *accounts, const struct invoice *inv,
                         char entry_id[CRYPTO_ID_MAX], struct error *err);
@@ -151,6 +192,10 @@ struct ledger_datev_booking {
     const char *date;           /* YYYY-MM-DD; written as DDMM */
     const char *document;       /* Belegfeld 1, before cutting */
     const char *text;           /* Buchungstext, UTF-8, before cutting */
+    /* A booking in another currency than EUR: Kurs (units per euro, core/fx.h's scale) and
+     * Basis-Umsatz (the booking in EUR, > 0). Unused for EUR. */
+    int64_t rate;
+    int64_t base_minor;
 };
 /* Appends the line's 125 fields and CRLF. */
 int ledger_datev_line(struct buf *out, const struct ledger_datev_booking *b, struct error *err);
@@ -180,8 +225,9 @@ struct ledger_datev_request {
 };
 /* The tenant's bookings of [from, to] as one EXTF file in out (Windows-1252), named in
  * filename. The datev connector must be installed (ERR_NOT_INSTALLED); a period spanning
- * two fiscal years or two calendar years, a chart that is not DATEV's (EKR),
- * amounts in other currencies than EUR and more than 99 999 rows are ERR_VALIDATION. */
+ * two fiscal years or two calendar years, a chart that is not DATEV's (EKR), lines in
+ * another currency without their EUR amount (booked before rates) and more than 99 999
+ * rows are ERR_VALIDATION. */
 int ledger_datev_export(struct store *s, const struct ledger_datev_request *rq, struct buf *out,
                         char filename[LEDGER_DATEV_FILENAME_MAX], struct error *err);
 

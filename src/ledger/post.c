@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/fx.h"
 #include "ledger/ledger.h"
 #include "store/accounting.h"
 #include "store/books.h"
@@ -48,6 +49,31 @@ const struct ledger_vat *ledger_vat_for_tax(const struct ledger_chart *c,
      * on large invoices, far below the gap between two rates (19 % and 20 %: 0.7 %). */
     int64_t tolerance = gross / 2000 > 2 ? gross / 2000 : 2;
     return best && best_diff <= tolerance ? best : NULL;
+}
+
+/* The tax's EUR amount at the invoice's rate, and the base's as what is left of the gross:
+ * base + tax = gross in EUR exactly, whatever the rounding. */
+static int book_split(const struct invoice *inv, int64_t tax, int64_t *book_gross,
+                      int64_t *book_tax, struct error *err)
+{
+    if (!inv->fx.rated)
+        return error_set(err, ERR_FX_MISSING,
+                         "invoice %s is in %s and has no exchange rate for %s yet: import the "
+                         "ECB rates (connectord rates import FILE)",
+                         inv->id, inv->currency, inv->invoice_date);
+    struct money t = {.minor = tax}, b;
+    memcpy(t.currency, inv->currency, sizeof t.currency);
+    *book_gross = inv->fx.book_gross_minor;
+    *book_tax = tax;
+    if (strcmp(inv->currency, FX_BOOK_CURRENCY) != 0 && tax != 0) {
+        if (fx_to_book(&t, inv->fx.rate, &b, err) < 0)
+            return -1;
+        *book_tax = b.minor;
+    }
+    if (*book_gross < 0 || *book_tax < 0 || *book_tax > *book_gross)
+        return error_set(err, ERR_VALIDATION, "invoice %s: its tax in EUR exceeds its gross",
+                         inv->id);
+    return 0;
 }
 
 static void describe(const struct invoice *inv, const char *what, char *out, size_t cap)
@@ -100,6 +126,9 @@ int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
         tax = ledger_vat_of_gross(gross, vat->rate_bp);
     }
     const char *code = vat ? vat->code : NULL;
+    int64_t bg, bt;
+    if (book_split(inv, tax, &bg, &bt, err) < 0)
+        return -1;
     /* Expense: base and tax debited, clearing credited; revenue the other way round. */
     struct journal_line lines[3];
     size_t n = 0;
@@ -107,18 +136,24 @@ int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                                        .debit_minor = expense ? gross - tax : 0,
                                        .credit_minor = expense ? 0 : gross - tax,
                                        .currency = inv->currency,
-                                       .vat_code = code};
+                                       .vat_code = code,
+                                       .book_debit_minor = expense ? bg - bt : 0,
+                                       .book_credit_minor = expense ? 0 : bg - bt};
     if (tax != 0)
         lines[n++] = (struct journal_line){.account = vat->account,
                                            .debit_minor = expense ? tax : 0,
                                            .credit_minor = expense ? 0 : tax,
                                            .currency = inv->currency,
                                            .vat_code = code,
-                                           .vat_tax = true};
+                                           .vat_tax = true,
+                                           .book_debit_minor = expense ? bt : 0,
+                                           .book_credit_minor = expense ? 0 : bt};
     lines[n++] = (struct journal_line){.account = accounts->clearing,
                                        .debit_minor = expense ? 0 : gross,
                                        .credit_minor = expense ? gross : 0,
-                                       .currency = inv->currency};
+                                       .currency = inv->currency,
+                                       .book_debit_minor = expense ? 0 : bg,
+                                       .book_credit_minor = expense ? bg : 0};
     char description[400];
     describe(inv, expense ? "Payment" : "Receipt", description, sizeof description);
     return write_entry(tx, inv, description, lines, n, entry_id, err);
@@ -172,6 +207,10 @@ int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
         int64_t old_gross = old[counter].debit_minor + old[counter].credit_minor;
         vat_minor = gross == old_gross ? old_tax : ledger_vat_of_gross(gross, v->rate_bp);
     }
+    /* The refund's own rate (of its day, or its settlement) gives its EUR amounts. */
+    int64_t bg, bt;
+    if (book_split(credit_note, vat_minor, &bg, &bt, err) < 0)
+        return -1;
     /* The sides swap: what was debited is credited. */
     bool base_debit = !(b->debit_minor > 0);
     struct journal_line lines[3];
@@ -180,18 +219,24 @@ int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
                                        .debit_minor = base_debit ? gross - vat_minor : 0,
                                        .credit_minor = base_debit ? 0 : gross - vat_minor,
                                        .currency = credit_note->currency,
-                                       .vat_code = code};
+                                       .vat_code = code,
+                                       .book_debit_minor = base_debit ? bg - bt : 0,
+                                       .book_credit_minor = base_debit ? 0 : bg - bt};
     if (vat_minor != 0)
         lines[k++] = (struct journal_line){.account = old[tax].account,
                                            .debit_minor = base_debit ? vat_minor : 0,
                                            .credit_minor = base_debit ? 0 : vat_minor,
                                            .currency = credit_note->currency,
                                            .vat_code = old[tax].vat_code,
-                                           .vat_tax = true};
+                                           .vat_tax = true,
+                                           .book_debit_minor = base_debit ? bt : 0,
+                                           .book_credit_minor = base_debit ? 0 : bt};
     lines[k++] = (struct journal_line){.account = c->account,
                                        .debit_minor = base_debit ? 0 : gross,
                                        .credit_minor = base_debit ? gross : 0,
-                                       .currency = credit_note->currency};
+                                       .currency = credit_note->currency,
+                                       .book_debit_minor = base_debit ? 0 : bg,
+                                       .book_credit_minor = base_debit ? bg : 0};
     char description[400];
     describe(credit_note, "Refund", description, sizeof description);
     return write_entry(tx, credit_note, description, lines, k, entry_id, err);

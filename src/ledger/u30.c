@@ -77,8 +77,8 @@ int ledger_u30_add(struct ledger_u30 *f, const char *vat_code, bool tax_line,
                          c->country, v->code);
     if (strcmp(currency, "EUR") != 0)
         return error_set(err, ERR_VALIDATION,
-                         "the period holds VAT bookings in %.3s; the U30 is in EUR and no "
-                         "exchange rates are known",
+                         "the period holds VAT bookings in %.3s booked before exchange "
+                         "rates, without their amount in EUR; the U30 cannot take them",
                          currency);
     if (v->kind == LEDGER_VAT_OUTPUT && !tax_line) {
         int64_t base = credit_minor - debit_minor;

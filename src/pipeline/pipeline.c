@@ -129,7 +129,9 @@ const char *pipeline_action_name(enum pipeline_action action)
     return names[action];
 }
 
-enum booked { BOOKED, BOOKED_DUPLICATE, BOOKED_NOTHING };
+/* BOOKED_SETTLED: a payment booked before, whose provider settlement this event brings (a
+ * rate for a flagged invoice, or a realised exchange difference): kept, announces nothing. */
+enum booked { BOOKED, BOOKED_DUPLICATE, BOOKED_NOTHING, BOOKED_SETTLED };
 
 /* What one settled payment found among the links of its ids (see provider.h). */
 struct link_state {
@@ -335,9 +337,22 @@ static int links_decide(struct booking_ctx *b, struct store_tx *tx, struct payme
     return 0;
 }
 
+/* The invoice's EUR amount: the provider's settlement where the payload gave one. */
+static int rate_invoice(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                        struct invoice *inv, struct error *err)
+{
+    return ledger_fx_rate(tx, inv, p->has_settlement ? &p->settlement : NULL,
+                          b->provider->slug, err);
+}
+
+static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                         const struct invoice *inv, char *detail, size_t detail_cap,
+                         enum booked *result, struct error *err);
+
 /* Books one settled payment: party, invoice (deduplicated), ledger. */
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
-                        struct invoice *inv, enum booked *result, struct error *err)
+                        struct invoice *inv, char *detail, size_t detail_cap,
+                        enum booked *result, struct error *err)
 {
     bool expense = b->direction == LEDGER_EXPENSE;
     bool created = false;
@@ -367,16 +382,51 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
         return -1;
     inv->type = expense ? "eingangsrechnung" : "ausgangsrechnung";
     bool inserted = false;
-    if (store_invoice_insert(tx, inv, &inserted, err) < 0)
+    if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;
     if (!inserted) {
         *result = BOOKED_DUPLICATE;
-        return 0;
+        return p->has_settlement ? settle_booked(b, tx, p, inv, detail, detail_cap, result, err)
+                                 : 0;
     }
     *result = BOOKED;
-    if (b->auto_post)
+    /* Without a rate the invoice is booked and flagged; it is posted once rated. */
+    if (b->auto_post && inv->fx.rated)
         return ledger_post_invoice(tx, b->direction, &b->accounts, inv, inv->journal_entry_id,
                                    err);
+    return 0;
+}
+
+/* A later event of a booked payment that says what the provider credited in EUR (Stripe's
+ * charge with its balance transaction after the invoice's event): the booked invoice takes
+ * it as its rate when it had none, or realises the difference to its ECB rate. */
+static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
+                         const struct invoice *inv, char *detail, size_t detail_cap,
+                         enum booked *result, struct error *err)
+{
+    struct invoice booked;
+    enum ledger_fx_settled what;
+    char entry[CRYPTO_ID_MAX];
+    int64_t diff;
+    if (store_invoice_find(tx, b->install.tenant_id, b->provider->slug, inv->external_id,
+                           &booked, err) < 0 ||
+        ledger_fx_settle(tx, b->accounts.chart, &booked, &p->settlement, b->provider->slug,
+                         p->date, &what, entry, &diff, err) < 0)
+        return -1;
+    char eur[MONEY_TEXT_MAX];
+    struct money m = {.minor = diff < 0 ? -diff : diff, .currency = "EUR"};
+    money_format(&m, eur);
+    if (what == LEDGER_FX_RATED) {
+        snprintf(detail, detail_cap, "invoice %s rated with %s's settlement of its payment",
+                 booked.id, b->provider->slug);
+        *result = BOOKED_SETTLED;
+    } else if (what == LEDGER_FX_DIFFERENCE) {
+        snprintf(detail, detail_cap,
+                 "settled %s EUR %s its booking at the ECB rate: exchange difference on "
+                 "invoice %s booked (entry %s)",
+                 eur, diff > 0 ? "above" : "below", booked.id, entry);
+        *result = BOOKED_SETTLED;
+    }
     return 0;
 }
 
@@ -412,7 +462,7 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     memcpy(inv->party_id, original.party_id, sizeof inv->party_id);
     memcpy(inv->related_invoice_id, original.id, sizeof inv->related_invoice_id);
     bool inserted = false;
-    if (store_invoice_insert(tx, inv, &inserted, err) < 0)
+    if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;
     if (!inserted) {
         *result = BOOKED_DUPLICATE;
@@ -421,7 +471,7 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     *result = BOOKED;
     /* The reversal mirrors the original's entry: its accounts and VAT code, whatever the
      * connector's settings say today. */
-    if (b->auto_post && original.journal_entry_id[0])
+    if (b->auto_post && original.journal_entry_id[0] && inv->fx.rated)
         return ledger_post_refund(tx, &original, inv, inv->journal_entry_id, err);
     return 0;
 }
@@ -596,7 +646,7 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     switch (p->kind) {
     case PAYMENT_SETTLED:
         if (rc == 0 && book)
-            rc = book_settled(b, tx, p, &inv, &result, err);
+            rc = book_settled(b, tx, p, &inv, detail, detail_cap, &result, err);
         break;
     case PAYMENT_REFUNDED:
         rc = book_refund(b, tx, p, &inv, detail, detail_cap, &result, err);
@@ -610,7 +660,7 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     }
     /* An event of a payment that another event books (or waits to book) announces
      * nothing: payment.verified comes once, from the booking. */
-    bool quiet = p->kind == PAYMENT_SETTLED && !book;
+    bool quiet = (p->kind == PAYMENT_SETTLED && !book) || result == BOOKED_SETTLED;
     if (rc == 0 && result != BOOKED_DUPLICATE && p->kind != PAYMENT_IGNORED && !quiet)
         rc = emit_events(b, tx, p, &inv, result == BOOKED, err);
     /* A duplicate must leave nothing behind, not even a supplier made a moment ago. */
@@ -1025,6 +1075,26 @@ out:
     return rc;
 }
 
+/* Rates an invoice that has no rate yet from the ECB table, if it has one by now. */
+static int rate_stored(struct store_tx *tx, struct invoice *inv, struct error *err)
+{
+    if (inv->fx.rated)
+        return 0;
+    if (ledger_fx_rate(tx, inv, NULL, NULL, err) < 0)
+        return -1;
+    return inv->fx.rated ? store_invoice_fx_insert(tx, inv->tenant_id, inv->id, &inv->fx, err)
+                         : 0;
+}
+
+static int rate_one(struct store_tx *tx, const char *tenant_id, const char *invoice_id,
+                    struct error *err)
+{
+    struct invoice inv;
+    if (store_invoice_get_tx(tx, tenant_id, invoice_id, &inv, err) < 0)
+        return -1;
+    return rate_stored(tx, &inv, err);
+}
+
 /* The entry for one invoice inside tx, as book_settled and book_refund would post it. */
 static int post_one(struct booking_ctx *b, struct store_tx *tx, const char *invoice_id,
                     struct error *err)
@@ -1038,6 +1108,8 @@ static int post_one(struct booking_ctx *b, struct store_tx *tx, const char *invo
     if (inv.total_gross_minor == 0)
         return error_set(err, ERR_CONFLICT, "invoice %s is of zero: it moves no money and "
                                             "has nothing to post", inv.id);
+    if (rate_stored(tx, &inv, err) < 0)
+        return -1;
     char entry[CRYPTO_ID_MAX];
     if (strcmp(inv.type, "gutschrift") != 0) {
         enum ledger_direction d = strcmp(inv.type, "ausgangsrechnung") == 0 ? LEDGER_REVENUE
@@ -1054,8 +1126,12 @@ static int post_one(struct booking_ctx *b, struct store_tx *tx, const char *invo
     return ledger_post_refund(tx, &original, &inv, entry, err);
 }
 
-int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
-                          const char *invoice_id, struct error *err)
+/* Rates (when it has no rate yet) and posts one invoice in one transaction. With
+ * only_auto, an invoice whose connector does not post automatically is only rated; *posted
+ * (may be NULL) tells whether it was posted. */
+static int rate_and_post(const struct pipeline_env *env, const char *tenant_id,
+                         const char *invoice_id, bool only_auto, bool *posted,
+                         struct error *err)
 {
     struct booking_ctx b = {.env = env};
     struct invoice inv;
@@ -1075,14 +1151,101 @@ int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
     }
     if (booking_setup(&b, err) < 0 || store_tx_begin(env->store, &tx, err) < 0)
         goto out;
-    rc = post_one(&b, tx, invoice_id, err);
+    /* Re-rating posts what waited for its rate; an invoice posted before rates existed
+     * (its lines without EUR amounts, which the books never change) only gets its rate. */
+    bool post = !only_auto || (b.auto_post && !inv.journal_entry_id[0]);
+    rc = post ? post_one(&b, tx, invoice_id, err) : rate_one(tx, tenant_id, invoice_id, err);
     if (rc == 0)
         rc = store_tx_commit(tx, err);
     else
         store_tx_rollback(tx);
+    if (posted)
+        *posted = rc == 0 && post;
 out:
     json_decref(b.config);
     json_decref(b.secrets);
     store_install_clear(&b.install);
+    return rc;
+}
+
+int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
+                          const char *invoice_id, struct error *err)
+{
+    return rate_and_post(env, tenant_id, invoice_id, false, NULL, err);
+}
+
+/* ---- re-rating flagged invoices ------------------------------------------------------- */
+
+struct flagged_list {
+    struct {
+        char tenant_id[CRYPTO_ID_MAX];
+        char id[CRYPTO_ID_MAX];
+    } *items;
+    size_t n, cap;
+};
+
+static int keep_flagged(void *ctx, const char *tenant_id, const char *invoice_id)
+{
+    struct flagged_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        void *more = realloc(l->items, cap * sizeof *l->items);
+        if (!more)
+            return 1;
+        l->items = more;
+        l->cap = cap;
+    }
+    snprintf(l->items[l->n].tenant_id, CRYPTO_ID_MAX, "%s", tenant_id);
+    snprintf(l->items[l->n].id, CRYPTO_ID_MAX, "%s", invoice_id);
+    l->n++;
+    return 0;
+}
+
+int pipeline_fx_rerate(const struct pipeline_env *env, struct pipeline_rerate *out,
+                       struct error *err)
+{
+    struct flagged_list l = {0};
+    struct store_tx *tx = NULL;
+    *out = (struct pipeline_rerate){0};
+    if (store_tx_begin(env->store, &tx, err) < 0)
+        return -1;
+    int rc = store_invoice_fx_flagged(tx, keep_flagged, &l, err);
+    store_tx_rollback(tx);
+    if (rc < 0)
+        goto out;
+    /* Invoices before credit notes: a credit note is posted against its posted original. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < l.n; i++) {
+            struct invoice inv;
+            enum party_role role;
+            struct error one = {0};
+            bool posted = false;
+            if (store_invoice_get(env->store, l.items[i].tenant_id, l.items[i].id, &inv, &role,
+                                  err) < 0) {
+                rc = -1;
+                goto out;
+            }
+            if ((strcmp(inv.type, "gutschrift") == 0) != (pass == 1))
+                continue;
+            const char *tenant = l.items[i].tenant_id, *id = l.items[i].id;
+            if (rate_and_post(env, tenant, id, true, &posted, &one) < 0) {
+                /* Rated or not, the invoice stays as it was; the next import tries again. */
+                log_warn("invoice %s of tenant %s: %s", id, tenant, one.message);
+                out->failed++;
+                continue;
+            }
+            if (store_invoice_get(env->store, tenant, id, &inv, &role, err) < 0) {
+                rc = -1;
+                goto out;
+            }
+            if (inv.fx.rated)
+                out->rated++;
+            else
+                out->missing++;
+            out->posted += posted;
+        }
+    }
+out:
+    free(l.items);
     return rc;
 }

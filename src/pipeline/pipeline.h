@@ -125,5 +125,18 @@ int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const c
  * chart lacks). */
 int pipeline_post_invoice(const struct pipeline_env *env, const char *tenant_id,
                           const char *invoice_id, struct error *err);
+/* An invoice in another currency without a rate is posted here once the ECB table has the
+ * rate of its day (or ERR_FX_MISSING says which rate is missing). */
+
+/* What re-rating did: invoices rated now, of them posted (their connector posts
+ * automatically), still without a rate, and failed (rated or posting refused: logged). */
+struct pipeline_rerate {
+    int rated, posted, missing, failed;
+};
+/* After `connectord rates import`: every flagged invoice of every tenant (not in EUR, no
+ * rate) whose day now has an ECB rate is rated, and posted when its connector has autoPost
+ * on, each in its own transaction. */
+int pipeline_fx_rerate(const struct pipeline_env *env, struct pipeline_rerate *out,
+                       struct error *err);
 
 #endif

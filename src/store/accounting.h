@@ -40,6 +40,8 @@ struct journal_line_row {
     char currency[4];
     char vat_code[16]; /* "" when none */
     bool vat_tax;
+    int64_t book_debit_minor; /* in EUR */
+    int64_t book_credit_minor;
 };
 int store_journal_lines_get(struct store_tx *tx, const char *tenant_id, const char *entry_id,
                             struct journal_line_row *out, size_t cap, size_t *n,
@@ -62,6 +64,10 @@ struct journal_export_line {
     const char *currency;
     const char *vat_code; /* or NULL */
     bool vat_tax;
+    bool rated;               /* the line has its amount in EUR (book_*) */
+    int64_t fx_rate;          /* the entry's invoice's rate (core/fx.h), 0 when none */
+    int64_t book_debit_minor;
+    int64_t book_credit_minor;
 };
 /* The tenant's journal lines of entries dated from..to (inclusive), by date, entry and
  * line; fn returns non-zero to stop. */
@@ -71,7 +77,8 @@ int store_journal_export(struct store *s, const char *tenant_id, const char *fro
                          struct error *err);
 
 /* Sums of the tenant's lines with a VAT code in entries dated from..to, per code, base or
- * tax line, and currency. */
+ * tax line, and currency: in EUR (currency "EUR") for every line that has its EUR amount,
+ * in the line's own currency for lines from before rates (which a return cannot take). */
 int store_vat_sums(struct store *s, const char *tenant_id, const char *from, const char *to,
                    int (*fn)(void *ctx, const char *vat_code, bool tax_line,
                              const char *currency, int64_t debit_minor, int64_t credit_minor),

@@ -34,6 +34,17 @@ int store_party_resolve(struct store_tx *tx, const char *tenant_id, enum party_r
 int store_party_exists(struct store_tx *tx, const char *tenant_id, enum party_role role,
                        const char *id, bool *exists, struct error *err);
 
+/* An invoice's amount in the book currency (EUR) and where its rate came from. An invoice
+ * in EUR is rated by itself (source "book", rate 1); one in another currency is rated once
+ * (invoice_fx, never changed) or not at all: then it is flagged and waits for a rate. */
+struct invoice_fx {
+    bool rated;
+    int64_t book_gross_minor; /* in EUR */
+    int64_t rate;             /* units of the invoice's currency per EUR, core/fx.h's scale */
+    char source[16];          /* "book", "ecb", or the provider's slug (its settlement) */
+    char rate_date[11];       /* the ECB day of the rate, or the settlement's day */
+};
+
 struct invoice {
     char id[CRYPTO_ID_MAX];
     char tenant_id[CRYPTO_ID_MAX];
@@ -50,7 +61,34 @@ struct invoice {
     char created_at[CLOCK_RFC3339_LEN];
     bool has_tax;      /* the provider reported the VAT in total_gross_minor */
     int64_t tax_minor; /* that VAT, when has_tax */
+    struct invoice_fx fx;
 };
+
+/* Rates an invoice in another currency once: ERR_CONFLICT when it is already rated. */
+int store_invoice_fx_insert(struct store_tx *tx, const char *tenant_id, const char *invoice_id,
+                            const struct invoice_fx *fx, struct error *err);
+/* Calls fn for every invoice of every tenant that is not in EUR and has no rate yet. */
+int store_invoice_fx_flagged(struct store_tx *tx,
+                             int (*fn)(void *ctx, const char *tenant_id, const char *invoice_id),
+                             void *ctx, struct error *err);
+
+/* How many journal entries name the invoice (its own and later ones: an exchange
+ * difference). */
+int store_journal_count_for_invoice(struct store_tx *tx, const char *tenant_id,
+                                    const char *invoice_id, int64_t *n, struct error *err);
+
+/* ---- exchange rates ------------------------------------------------------------------ */
+
+enum store_fx_put { STORE_FX_NEW, STORE_FX_SAME, STORE_FX_CHANGED };
+/* Keeps the ECB rate of (currency, date): a new row, the same as kept, or a corrected one
+ * (the ECB republishes a day rarely; what was rated before keeps its rate). */
+int store_fx_rate_put(struct store_tx *tx, const char *currency, const char *date,
+                      int64_t rate, enum store_fx_put *outcome, struct error *err);
+/* The rate of currency on date, or of the latest earlier day within `window_days` (the ECB
+ * publishes no rates on weekends and TARGET holidays). *found false when none. */
+int store_fx_rate_find(struct store_tx *tx, const char *currency, const char *date,
+                       int window_days, int64_t *rate, char rate_date[11], bool *found,
+                       struct error *err);
 
 /* Inserts unless (tenant, source, external_id) exists: *inserted false then, and nothing
  * changed. The unique key decides, so concurrent duplicates cannot both insert. */
@@ -94,10 +132,14 @@ struct journal_line {
     const char *currency;
     const char *vat_code; /* the VAT code of the booking this line belongs to, or NULL */
     bool vat_tax;         /* the line holds the tax of vat_code (else its base) */
+    /* The amount in the book currency (EUR): equal to debit/credit for a line in EUR. */
+    int64_t book_debit_minor;
+    int64_t book_credit_minor;
 };
 
-/* Writes a journal entry after checking that it balances per currency (ERR_VALIDATION,
- * nothing written otherwise) and that every amount is non-negative. */
+/* Writes a journal entry after checking that it balances per currency and in the book
+ * currency (ERR_VALIDATION, nothing written otherwise) and that every amount is
+ * non-negative, a line's EUR amount on the side of its own. */
 int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char *date,
                          const char *description, const char *invoice_id,
                          const struct journal_line *lines, size_t n_lines,
@@ -133,6 +175,7 @@ struct invoice_filter {
     const char *from;
     const char *to;
     const char *posted; /* "true": with a journal entry; "false": waiting to be posted */
+    const char *fx;     /* "missing": not in EUR and without a rate (flagged) */
 };
 
 /* Calls fn for each of the tenant's invoices matching f, one page of them; role is the
@@ -186,6 +229,9 @@ struct account_balance {
     char currency[4];
     int64_t debit_minor;
     int64_t credit_minor;
+    int64_t book_debit_minor; /* the same lines in EUR */
+    int64_t book_credit_minor;
+    bool unrated;             /* some lines have no EUR amount (from before rates) */
 };
 
 /* The tenant's trial balance: one call per account and currency, ordered by account, then

@@ -281,6 +281,34 @@ static const struct migration migrations[] = {
      "CREATE INDEX connector_installs_project ON connector_installs(tenant_id, project_id);"
      "ALTER TABLE events ADD COLUMN project_id TEXT;"
      "ALTER TABLE delivery_attempts ADD COLUMN request TEXT;"},
+    {9, "exchange rates, invoices in the book currency, journal lines in EUR",
+     /* fx_rates: the ECB's reference rates as `connectord rates import` loads them, units
+      * of the currency for one euro in millionths (core/fx.h); shared by every tenant.
+      * invoice_fx: an invoice in another currency in EUR, with the rate and where it came
+      * from (the provider's settlement, or the ECB rate of rate_date); written once, never
+      * changed, so an invoice without a row waits for a rate (it is flagged, and posted
+      * once rated). A journal line keeps its original amount and currency and carries
+      * its amount in EUR (book_*); lines of EUR entries from before carry their own
+      * amount, lines in other currencies from before stay NULL (unrated). */
+     "CREATE TABLE fx_rates ("
+     "  currency TEXT NOT NULL,"
+     "  rate_date TEXT NOT NULL,"
+     "  rate BIGINT NOT NULL CHECK (rate > 0),"
+     "  imported_at TEXT NOT NULL,"
+     "  PRIMARY KEY (currency, rate_date));"
+     "CREATE TABLE invoice_fx ("
+     "  invoice_id TEXT PRIMARY KEY REFERENCES invoices(id) ON DELETE CASCADE,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  book_gross_minor BIGINT NOT NULL,"
+     "  rate BIGINT NOT NULL CHECK (rate > 0),"
+     "  source TEXT NOT NULL,"
+     "  rate_date TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX invoice_fx_tenant ON invoice_fx(tenant_id, invoice_id);"
+     "ALTER TABLE journal_lines ADD COLUMN book_debit_minor BIGINT;"
+     "ALTER TABLE journal_lines ADD COLUMN book_credit_minor BIGINT;"
+     "UPDATE journal_lines SET book_debit_minor = debit_minor, book_credit_minor = credit_minor"
+     "  WHERE currency = 'EUR';"},
     {11, "tamper-evident books: hash chains, chain heads, the exports log, tenant erasures",
      /* Journal entries and audit records carry their link in a per-tenant hash chain
       * (store/chain.c defines the serialization); chain_heads holds each chain's last

@@ -100,6 +100,8 @@ static int line_row(void *ctx, const struct store_row *row)
     l->debit_minor = store_row_int(row, 1);
     l->credit_minor = store_row_int(row, 2);
     l->vat_tax = store_row_int(row, 5) != 0;
+    l->book_debit_minor = store_row_int(row, 6);
+    l->book_credit_minor = store_row_int(row, 7);
     r->n++;
     return 0;
 }
@@ -112,7 +114,8 @@ int store_journal_lines_get(struct store_tx *tx, const char *tenant_id, const ch
     struct lines_read r = {.out = out, .cap = cap};
     *n = 0;
     if (store_tx_query(tx,
-                       "SELECT account, debit_minor, credit_minor, currency, vat_code, vat_tax "
+                       "SELECT account, debit_minor, credit_minor, currency, vat_code, vat_tax, "
+                       "book_debit_minor, book_credit_minor "
                        "FROM journal_lines WHERE tenant_id = $1 AND entry_id = $2 "
                        "ORDER BY line_no",
                        p, N_PARAMS(p), line_row, &r, NULL, err) < 0)
@@ -150,6 +153,10 @@ static int export_row(void *ctx, const struct store_row *row)
         .currency = store_row_text(row, 11),
         .vat_code = text_or_null(row, 12),
         .vat_tax = store_row_int(row, 13) != 0,
+        .rated = !store_row_is_null(row, 14),
+        .book_debit_minor = store_row_int(row, 14),
+        .book_credit_minor = store_row_int(row, 15),
+        .fx_rate = store_row_int(row, 16),
     };
     return r->fn(r->ctx, &l);
 }
@@ -164,13 +171,15 @@ int store_journal_export(struct store *s, const char *tenant_id, const char *fro
     return store_run(s,
                      "SELECT e.id, e.entry_date, e.description, i.type, i.invoice_number, "
                      "i.external_id, o.invoice_number, p.name, l.account, l.debit_minor, "
-                     "l.credit_minor, l.currency, l.vat_code, l.vat_tax "
+                     "l.credit_minor, l.currency, l.vat_code, l.vat_tax, l.book_debit_minor, "
+                     "l.book_credit_minor, x.rate "
                      "FROM journal_entries e "
                      "JOIN journal_lines l ON l.entry_id = e.id "
                      "LEFT JOIN invoices i ON i.id = e.invoice_id AND i.tenant_id = e.tenant_id "
                      "LEFT JOIN invoices o ON o.id = i.related_invoice_id "
                      "AND o.tenant_id = e.tenant_id "
                      "LEFT JOIN parties p ON p.id = i.party_id AND p.tenant_id = e.tenant_id "
+                     "LEFT JOIN invoice_fx x ON x.invoice_id = i.id "
                      "WHERE e.tenant_id = $1 AND e.entry_date >= $2 AND e.entry_date <= $3 "
                      "ORDER BY e.entry_date, e.id, l.line_no",
                      p, N_PARAMS(p), export_row, &r, NULL, err);
@@ -198,6 +207,9 @@ static int vat_row(void *ctx, const struct store_row *row)
                  store_row_text(row, 2), debit, credit);
 }
 
+/* A line with its EUR amount counts in EUR; one from before rates in its own currency. */
+#define VAT_SUM_CURRENCY "CASE WHEN l.book_debit_minor IS NULL THEN l.currency ELSE 'EUR' END"
+
 int store_vat_sums(struct store *s, const char *tenant_id, const char *from, const char *to,
                    int (*fn)(void *ctx, const char *vat_code, bool tax_line,
                              const char *currency, int64_t debit_minor, int64_t credit_minor),
@@ -206,13 +218,15 @@ int store_vat_sums(struct store *s, const char *tenant_id, const char *from, con
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(from), P_TEXT(to)};
     struct vat_rows r = {.fn = fn, .ctx = ctx};
     if (store_run(s,
-                  "SELECT l.vat_code, l.vat_tax, l.currency, " STORE_SQL_SUM("l.debit_minor")
-                  ", " STORE_SQL_SUM("l.credit_minor") " FROM journal_lines l "
+                  "SELECT l.vat_code, l.vat_tax, " VAT_SUM_CURRENCY ", "
+                  STORE_SQL_SUM("COALESCE(l.book_debit_minor, l.debit_minor)") ", "
+                  STORE_SQL_SUM("COALESCE(l.book_credit_minor, l.credit_minor)")
+                  " FROM journal_lines l "
                   "JOIN journal_entries e ON e.id = l.entry_id "
                   "WHERE l.tenant_id = $1 AND l.vat_code IS NOT NULL "
                   "AND e.entry_date >= $2 AND e.entry_date <= $3 "
-                  "GROUP BY l.vat_code, l.vat_tax, l.currency "
-                  "ORDER BY l.vat_code, l.vat_tax, l.currency",
+                  "GROUP BY l.vat_code, l.vat_tax, " VAT_SUM_CURRENCY " "
+                  "ORDER BY l.vat_code, l.vat_tax, " VAT_SUM_CURRENCY,
                   p, N_PARAMS(p), vat_row, &r, NULL, err) < 0)
         return -1;
     return r.overflow[0] ? store_sum_overflow(err, r.overflow) : 0;

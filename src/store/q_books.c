@@ -119,6 +119,9 @@ int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserte
                        p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
         return -1;
     *inserted = changes == 1;
+    /* An invoice in another currency that came with its rate keeps it from the start. */
+    if (*inserted && inv->fx.rated && strcmp(inv->currency, "EUR") != 0)
+        return store_invoice_fx_insert(tx, inv->tenant_id, inv->id, &inv->fx, err);
     return 0;
 }
 
@@ -145,13 +148,15 @@ static int read_invoice(void *ctx, const struct store_row *row)
     store_row_copy(row, 12, inv->created_at, sizeof inv->created_at);
     inv->has_tax = !store_row_is_null(row, 13);
     inv->tax_minor = inv->has_tax ? store_row_int(row, 13) : 0;
+    store_invoice_fx_read(row, 14, inv);
     return 1;
 }
 
 #define INVOICE_COLUMNS                                                                       \
-    "id, tenant_id, type, party_id, invoice_number, invoice_date, total_gross_minor, "       \
-    "currency, source, external_id, related_invoice_id, journal_entry_id, created_at, "     \
-    "tax_minor"
+    "i.id, i.tenant_id, i.type, i.party_id, i.invoice_number, i.invoice_date, "              \
+    "i.total_gross_minor, i.currency, i.source, i.external_id, i.related_invoice_id, "      \
+    "i.journal_entry_id, i.created_at, i.tax_minor, " STORE_INVOICE_FX_COLUMNS              \
+    " FROM invoices i " STORE_INVOICE_FX_JOIN
 
 int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *external_id, struct invoice *out, struct error *err)
@@ -159,8 +164,8 @@ int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *s
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(source), P_TEXT(external_id)};
     memset(out, 0, sizeof *out);
     if (store_tx_query(tx,
-                       "SELECT " INVOICE_COLUMNS " FROM invoices WHERE tenant_id = $1 "
-                       "AND source = $2 AND external_id = $3",
+                       "SELECT " INVOICE_COLUMNS " WHERE i.tenant_id = $1 "
+                       "AND i.source = $2 AND i.external_id = $3",
                        p, N_PARAMS(p), read_invoice, out, NULL, err) < 0)
         return -1;
     return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "invoice not found");
@@ -171,7 +176,7 @@ int store_invoice_get_tx(struct store_tx *tx, const char *tenant_id, const char 
 {
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(id)};
     memset(out, 0, sizeof *out);
-    if (store_tx_query(tx, "SELECT " INVOICE_COLUMNS " FROM invoices WHERE tenant_id = $1 AND id = $2",
+    if (store_tx_query(tx, "SELECT " INVOICE_COLUMNS " WHERE i.tenant_id = $1 AND i.id = $2",
                        p, N_PARAMS(p), read_invoice, out, NULL, err) < 0)
         return -1;
     return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "invoice not found");
@@ -259,6 +264,17 @@ static int check_balanced(const struct journal_line *lines, size_t n, struct err
             (lines[i].debit_minor == 0) == (lines[i].credit_minor == 0))
             return error_set(err, ERR_VALIDATION,
                              "each journal line is a positive debit or a positive credit");
+        /* A line in EUR is its own EUR amount; another currency's may round to zero (a yen
+         * of tax), never to the other side. */
+        if (strcmp(lines[i].currency, "EUR") == 0 &&
+            (lines[i].book_debit_minor != lines[i].debit_minor ||
+             lines[i].book_credit_minor != lines[i].credit_minor))
+            return error_set(err, ERR_VALIDATION,
+                             "a journal line in EUR with another amount in EUR");
+        if (lines[i].book_debit_minor < 0 || lines[i].book_credit_minor < 0 ||
+            (lines[i].debit_minor > 0 ? lines[i].book_credit_minor : lines[i].book_debit_minor))
+            return error_set(err, ERR_VALIDATION,
+                             "a journal line's EUR amount is on another side than its amount");
         __int128 balance = 0;
         for (size_t k = 0; k < n; k++)
             if (strcmp(lines[k].currency, lines[i].currency) == 0)
@@ -267,19 +283,26 @@ static int check_balanced(const struct journal_line *lines, size_t n, struct err
             return error_set(err, ERR_VALIDATION, "journal entry does not balance in %s",
                              lines[i].currency);
     }
+    __int128 book = 0;
+    for (size_t k = 0; k < n; k++)
+        book += (__int128)lines[k].book_debit_minor - lines[k].book_credit_minor;
+    if (book != 0)
+        return error_set(err, ERR_VALIDATION, "journal entry does not balance in EUR");
     return 0;
 }
 
 #define LINES_PER_INSERT 3
 #define LINES_INSERT                                                                          \
     "INSERT INTO journal_lines (entry_id, line_no, tenant_id, account, debit_minor, "        \
-    "credit_minor, currency, vat_code, vat_tax) VALUES"
-#define LINE_VALUES_AT(a, b, c, d, e, f, g, h, i)                                             \
-    "($" #a ", $" #b ", $" #c ", $" #d ", $" #e ", $" #f ", $" #g ", $" #h ", $" #i ")"
-/* The nine placeholders of the first, second and third line. */
-#define LINE_VALUES_1 LINE_VALUES_AT(1, 2, 3, 4, 5, 6, 7, 8, 9)
-#define LINE_VALUES_10 LINE_VALUES_AT(10, 11, 12, 13, 14, 15, 16, 17, 18)
-#define LINE_VALUES_19 LINE_VALUES_AT(19, 20, 21, 22, 23, 24, 25, 26, 27)
+    "credit_minor, currency, vat_code, vat_tax, book_debit_minor, book_credit_minor) VALUES"
+#define LINE_VALUES_AT(a, b, c, d, e, f, g, h, i, j, k)                                       \
+    "($" #a ", $" #b ", $" #c ", $" #d ", $" #e ", $" #f ", $" #g ", $" #h ", $" #i ", $" #j \
+    ", $" #k ")"
+#define LINE_PARAMS 11
+/* The eleven placeholders of the first, second and third line. */
+#define LINE_VALUES_1 LINE_VALUES_AT(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+#define LINE_VALUES_10 LINE_VALUES_AT(12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
+#define LINE_VALUES_19 LINE_VALUES_AT(23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33)
 
 /* The entry's link in the tenant's journal chain, from the values exactly as they are
  * stored (line_no from 1, vat_tax 1 only with a vat_code), so that store/chain.c reading
@@ -348,10 +371,10 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
     };
     for (size_t first = 0; first < n_lines; first += LINES_PER_INSERT) {
         size_t k = n_lines - first < LINES_PER_INSERT ? n_lines - first : LINES_PER_INSERT;
-        struct store_param l[9 * LINES_PER_INSERT];
+        struct store_param l[LINE_PARAMS * LINES_PER_INSERT];
         for (size_t i = 0; i < k; i++) {
             const struct journal_line *line = &lines[first + i];
-            struct store_param *q = &l[9 * i];
+            struct store_param *q = &l[LINE_PARAMS * i];
             q[0] = P_TEXT(id_out);
             q[1] = P_INT((int64_t)(first + i) + 1);
             q[2] = P_TEXT(tenant_id);
@@ -361,8 +384,10 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
             q[6] = P_TEXT(line->currency);
             q[7] = P_TEXT(line->vat_code);
             q[8] = P_INT(line->vat_code && line->vat_tax);
+            q[9] = P_INT(line->book_debit_minor);
+            q[10] = P_INT(line->book_credit_minor);
         }
-        if (store_tx_query(tx, lines_sql[k - 1], l, 9 * k, NULL, NULL, NULL, err) < 0)
+        if (store_tx_query(tx, lines_sql[k - 1], l, LINE_PARAMS * k, NULL, NULL, NULL, err) < 0)
             return -1;
     }
     return 0;

@@ -32,8 +32,9 @@ static const char *const invoice_types[] = {"eingangsrechnung", "ausgangsrechnun
 #define INVOICE_SELECT                                                                        \
     "SELECT i.id, i.tenant_id, i.type, i.party_id, i.invoice_number, i.invoice_date, "       \
     "i.total_gross_minor, i.currency, i.source, i.external_id, i.related_invoice_id, "       \
-    "i.journal_entry_id, i.created_at, p.role, i.tax_minor "                                \
-    "FROM invoices i JOIN parties p ON p.id = i.party_id AND p.tenant_id = i.tenant_id"
+    "i.journal_entry_id, i.created_at, p.role, i.tax_minor, " STORE_INVOICE_FX_COLUMNS      \
+    " FROM invoices i JOIN parties p ON p.id = i.party_id AND p.tenant_id = i.tenant_id "   \
+    STORE_INVOICE_FX_JOIN
 
 struct invoice_rows {
     int (*fn)(void *ctx, const struct invoice *inv, enum party_role role);
@@ -66,12 +67,13 @@ static int invoice_row(void *ctx, const struct store_row *row)
     inv.total_gross_minor = store_row_int(row, 6);
     inv.has_tax = !store_row_is_null(row, 14);
     inv.tax_minor = inv.has_tax ? store_row_int(row, 14) : 0;
+    store_invoice_fx_read(row, 15, &inv);
     enum party_role role = strcmp(store_row_text(row, 13), "customer") == 0 ? PARTY_CUSTOMER
                                                                              : PARTY_SUPPLIER;
     return r->fn(r->ctx, &inv, role);
 }
 
-/* $1 tenant, $2 limit, $3..$8 and $10 filters, $9 cursor. An invoice of zero (a trial's)
+/* $1 tenant, $2 limit, $3..$8, $10 and $11 filters, $9 cursor. An invoice of zero (a trial's)
  * moves no money and gets no entry: it waits for nothing, so it is neither posted nor
  * waiting. */
 #define INVOICE_LIST_SQL(after_cursor)                                                        \
@@ -82,6 +84,7 @@ static int invoice_row(void *ctx, const struct store_row *row)
     " AND ($7 IS NULL OR i.invoice_date >= $7) AND ($8 IS NULL OR i.invoice_date <= $8)"      \
     " AND ($10 IS NULL OR ($10 = 'true' AND i.journal_entry_id IS NOT NULL)"                  \
     "      OR ($10 = 'false' AND i.journal_entry_id IS NULL AND i.total_gross_minor <> 0))"    \
+    " AND ($11 IS NULL OR (i.currency <> 'EUR' AND x.invoice_id IS NULL))"                   \
     " ORDER BY i.id DESC LIMIT $2"
 
 static const char *const invoice_list_sql[] = {INVOICE_LIST_SQL(""),
@@ -96,7 +99,8 @@ int store_invoice_list(struct store *s, const char *tenant_id, const struct invo
                               P_TEXT(f->source),      P_TEXT(f->type),
                               P_TEXT(f->supplier_id), P_TEXT(f->customer_id),
                               P_TEXT(f->from),        P_TEXT(f->to),
-                              P_TEXT(page->before),   P_TEXT(f->posted)};
+                              P_TEXT(page->before),   P_TEXT(f->posted),
+                              P_TEXT(f->fx)};
     bool after = page->before != NULL;
     struct invoice_rows r = {.fn = fn, .ctx = ctx};
     /* The statement without a cursor has no $9: the driver skips it. */
@@ -257,7 +261,9 @@ static int entry_line(struct entry_rows *r, const struct store_row *row)
                                                    .credit_minor = store_row_int(row, 7),
                                                    .currency = currency,
                                                    .vat_code = vat_code,
-                                                   .vat_tax = store_row_int(row, 10) != 0};
+                                                   .vat_tax = store_row_int(row, 10) != 0,
+                                                   .book_debit_minor = store_row_int(row, 11),
+                                                   .book_credit_minor = store_row_int(row, 12)};
     return 0;
 }
 
@@ -293,7 +299,8 @@ static int entry_row(void *ctx, const struct store_row *row)
  * $1 tenant, $2 limit, $3 from, $4 to, $5 cursor. */
 #define JOURNAL_LIST_SQL(after_cursor)                                                        \
     "SELECT e.id, e.entry_date, e.description, e.invoice_id, e.created_at, "                  \
-    "l.account, l.debit_minor, l.credit_minor, l.currency, l.vat_code, l.vat_tax "           \
+    "l.account, l.debit_minor, l.credit_minor, l.currency, l.vat_code, l.vat_tax, "          \
+    "l.book_debit_minor, l.book_credit_minor "                                               \
     "FROM (SELECT id, entry_date, description, invoice_id, created_at FROM journal_entries "  \
     "WHERE tenant_id = $1" after_cursor                                                       \
     " AND ($3 IS NULL OR entry_date >= $3) AND ($4 IS NULL OR entry_date <= $4) "             \
@@ -341,11 +348,14 @@ static int balance_row(void *ctx, const struct store_row *row)
         r->failed = true;
         return 1;
     }
-    if (store_row_sum(row, 2, &b.debit_minor) < 0 || store_row_sum(row, 4, &b.credit_minor) < 0) {
+    if (store_row_sum(row, 2, &b.debit_minor) < 0 || store_row_sum(row, 4, &b.credit_minor) < 0 ||
+        store_row_sum(row, 6, &b.book_debit_minor) < 0 ||
+        store_row_sum(row, 8, &b.book_credit_minor) < 0) {
         snprintf(r->overflow, sizeof r->overflow, "account %.*s in %s", UTF8_CUT(32, b.account),
                  b.currency);
         return 1;
     }
+    b.unrated = store_row_int(row, 10) > 0;
     return r->fn(r->ctx, &b);
 }
 
@@ -357,7 +367,10 @@ int store_ledger_balances(struct store *s, const char *tenant_id,
     struct balance_rows r = {.fn = fn, .ctx = ctx};
     if (store_run(s,
                   "SELECT account, currency, " STORE_SQL_SUM("debit_minor") ", "
-                  STORE_SQL_SUM("credit_minor") " FROM journal_lines WHERE tenant_id = $1 "
+                  STORE_SQL_SUM("credit_minor") ", " STORE_SQL_SUM("COALESCE(book_debit_minor, 0)")
+                  ", " STORE_SQL_SUM("COALESCE(book_credit_minor, 0)") ", "
+                  "SUM(CASE WHEN book_debit_minor IS NULL THEN 1 ELSE 0 END) "
+                  "FROM journal_lines WHERE tenant_id = $1 "
                   "GROUP BY account, currency ORDER BY account, currency",
                   p, N_PARAMS(p), balance_row, &r, NULL, err) < 0)
         return -1;

@@ -204,6 +204,12 @@ void store_tx_handles(struct store_tx *tx, struct store **s, struct store_conn *
 /* (Re)creates the triggers that refuse changes to booked rows from the one list of
  * protected columns, in a transaction of its own on c, when any differs from the list. */
 int store_guard_install(struct store *s, struct store_conn *c, struct error *err);
+/* An invoice's rate (store/books.h's struct invoice_fx), joined as x: four columns read
+ * by store_invoice_fx_read from `col` on. */
+#define STORE_INVOICE_FX_COLUMNS "x.book_gross_minor, x.rate, x.source, x.rate_date"
+#define STORE_INVOICE_FX_JOIN "LEFT JOIN invoice_fx x ON x.invoice_id = i.id"
+struct invoice;
+void store_invoice_fx_read(const struct store_row *row, int col, struct invoice *inv);
 
 #define N_PARAMS(arr) (sizeof(arr) / sizeof((arr)[0]))
 

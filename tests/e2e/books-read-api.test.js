@@ -9,6 +9,7 @@ const assert = require('node:assert/strict');
 const { after, before, describe, test } = require('node:test');
 const Stripe = require('stripe');
 const { startServer } = require('./lib/server');
+const { daysBetween, importRates } = require('./lib/accounting');
 
 const SECRET_A = 'whsec_BooksReadApiTenantA0000000000000001';
 const SECRET_B = 'whsec_BooksReadApiTenantB0000000000000002';
@@ -126,6 +127,8 @@ const A_EVENTS = [
 
 before(async () => {
   server = await startServer();
+  // USD and JPY bookings are posted at the ECB rate of their day: 1.25 USD and 150 JPY a euro.
+  await importRates(server, daysBetween('2026-03-01', '2026-04-30'), { USD: '1.25', JPY: '150' });
   a = await tenant('Books A', { webhookSecret: SECRET_A, autoPost: true });
   b = await tenant('Books B', { webhookSecret: SECRET_B, autoPost: true, direction: 'revenue' });
   empty = await tenant('Books Empty', null);
@@ -190,6 +193,8 @@ describe('GET /api/invoices', () => {
       invoiceDate: '2026-03-01', totalGross: '99.00', currency: 'EUR', source: 'stripe',
       externalId: 'in_a1', journalEntryId: inv.journalEntryId, createdAt: inv.createdAt,
       totalTax: null, posted: true,
+      fx: { bookAmount: '99.00', bookCurrency: 'EUR', rate: '1.000000', source: 'book',
+            rateDate: '2026-03-01' },
     });
   });
 
@@ -342,7 +347,8 @@ describe('GET /api/ledger/entries', () => {
       assert.equal(debit.credit, zero(inv.currency));
       assert.equal(credit.debit, zero(inv.currency));
       assert.equal(debit.currency, inv.currency);
-      assert.deepEqual(Object.keys(debit).sort(), ['account', 'credit', 'currency', 'debit', 'vatCode']);
+      assert.deepEqual(Object.keys(debit).sort(), ['account', 'bookCredit', 'bookDebit', 'credit',
+                                                   'currency', 'debit', 'vatCode']);
       assert.equal(debit.vatCode, null, 'gross amounts without a vatRate carry no VAT code');
     }
     const payment = entries.find((e) => e.invoiceId === invoices.find((i) => i.externalId === 'in_a1').id);
@@ -399,7 +405,14 @@ describe('GET /api/ledger/balances', () => {
     ]);
     const expense = (cur) => balances.find((x) => x.account === '7990' && x.currency === cur);
     assert.deepEqual(expense('EUR'), { account: '7990', currency: 'EUR', debit: '144.50', credit: '99.00',
-                                       balance: '45.50' });
+                                       balance: '45.50', bookDebit: '144.50', bookCredit: '99.00',
+                                       bookBalance: '45.50', unrated: false });
+    // 120.00 USD at 1.25 is 96.00 EUR, its refund of 20.00 USD 16.00 EUR; 1500 JPY at 150 10.00.
+    assert.equal(expense('USD').bookBalance, '80.00');
+    assert.equal(expense('JPY').bookBalance, '10.00');
+    // EUR 243.50 on each side, USD 96.00 + 16.00 and JPY 10.00 in EUR on each side.
+    assert.deepEqual(r.json.bookTotals, { currency: 'EUR', debit: '365.50', credit: '365.50',
+                                          unrated: false });
     const clearingEur = balances.find((x) => x.account !== '7990' && x.currency === 'EUR');
     assert.equal(clearingEur.balance, '-45.50', 'a credit balance is negative');
     assert.equal(expense('USD').balance, '100.00');
@@ -408,7 +421,9 @@ describe('GET /api/ledger/balances', () => {
   test('an empty ledger has no rows and no totals', async () => {
     const r = await empty.member.get('/api/ledger/balances');
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.json, { balances: [], totals: [] });
+    assert.deepEqual(r.json, { balances: [], totals: [],
+                               bookTotals: { currency: 'EUR', debit: '0.00', credit: '0.00',
+                                             unrated: false } });
   });
 });
 

@@ -226,13 +226,17 @@ describe('periods and preconditions', () => {
     assert.match(res.json.error.message, /books in ekr, which is not a DATEV chart.*PUT \/api\/settings/);
   });
 
-  test('amounts in other currencies than EUR are refused', async () => {
+  test('a booking in another currency without a rate does not refuse the period', async () => {
+    // (fx-currencies.test.js checks the lines of rated foreign bookings field by field)
     const t = await booksTenant(server, { settings: { chart: 'skr03' } });
     await installDatev(server, t.token);
     await pay(t, '2026-01-05', { amount: 2500, currency: 'usd' });
+    await pay(t, '2026-01-06', { amount: 1000, number: 'E-1' });
     const res = await datevExport(server, t.token, '2026-01-01', '2026-01-31');
-    assert.equal(res.status, 422);
-    assert.match(res.json.error.message, /USD/);
+    assert.equal(res.status, 200, res.bytes.toString());
+    const { lines } = parseExtf(res.bytes);
+    assert.deepEqual(lines.slice(2).map((l) => l.values[10]), ['E-1'],
+                     'the USD booking waits, flagged, for its rate');
   });
 
   test('revenue on an Automatikkonto (SKR03 8400) carries no BU key', async () => {

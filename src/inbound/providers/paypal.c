@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/fx.h"
 #include "crypto/crypto.h"
 #include "httpc/httpc.h"
 #include "core/utf8.h"
@@ -329,6 +330,36 @@ static int amount_and_date(const json_t *event, const json_t *resource, struct p
                       sig_json_str(resource, "amount.currency_code"), &p->amount, err);
 }
 
+/* What PayPal credited in EUR for a capture in another currency: seller_receivable_breakdown's
+ * gross_amount times its exchange_rate (source_currency the capture's, target_currency EUR).
+ * Its receivable_amount is the net after PayPal's fee, so the gross is converted at the
+ * rate PayPal states. */
+static int settlement(const json_t *resource, struct payment *p, struct error *err)
+{
+    const json_t *b = json_object_get(resource, "seller_receivable_breakdown");
+    const char *target = sig_json_str(b, "exchange_rate.target_currency");
+    const char *source = sig_json_str(b, "exchange_rate.source_currency");
+    const char *value = sig_json_str(b, "exchange_rate.value");
+    if (!target || !source || !value || strcmp(target, "EUR") != 0 ||
+        strcmp(source, p->amount.currency) != 0 || strcmp(source, "EUR") == 0)
+        return 0;
+    struct money gross;
+    if (sig_amount(sig_json_get(b, "gross_amount.value"), SIG_AMOUNT_DECIMAL_STRING,
+                   sig_json_str(b, "gross_amount.currency_code"), &gross, err) < 0)
+        return -1;
+    if (strcmp(gross.currency, p->amount.currency) != 0 || gross.minor <= 0)
+        return error_set(err, ERR_VALIDATION,
+                         "seller_receivable_breakdown.gross_amount is not a positive amount in "
+                         "the capture's currency");
+    if (fx_multiply(&gross, value, strlen(value), "EUR", &p->settlement, err) < 0)
+        return -1;
+    if (p->settlement.minor <= 0)
+        return error_set(err, ERR_VALIDATION, "exchange_rate %.16s gives no amount in EUR",
+                         value);
+    p->has_settlement = true;
+    return 0;
+}
+
 static int paypal_parse(const struct webhook_request *req, const json_t *state,
                         struct payment_list *out, struct error *err)
 {
@@ -356,6 +387,8 @@ static int paypal_parse(const struct webhook_request *req, const json_t *state,
         p->kind = PAYMENT_SETTLED;
         sig_json_copy(resource, "invoice_id", p->invoice_number, sizeof p->invoice_number);
         rc = amount_and_date(event, resource, p, err);
+        if (rc == 0)
+            rc = settlement(resource, p, err);
     } else if (!strcmp(type, "PAYMENT.CAPTURE.REFUNDED")) {
         p->kind = PAYMENT_REFUNDED;
         refunded_capture(resource, p->refunded_external_id, sizeof p->refunded_external_id);

@@ -20,6 +20,7 @@
  * invoice_payment.paid has already claimed it for an invoice. A subscription's Checkout
  * session is booked through its invoice. */
 #include <string.h>
+#include <strings.h>
 
 #include <stdio.h>
 
@@ -200,6 +201,31 @@ static int parse_invoice_payment(const json_t *obj, struct payment *p, struct er
     return amount_at(obj, "amount_paid", p, err);
 }
 
+/* What Stripe credited for the payment in EUR: the amount of its balance transaction when
+ * the event carries it expanded (a charge's balance_transaction, a payment intent's
+ * latest_charge, an invoice's charge) and the account settles in EUR. Stripe converts at
+ * its own rate (exchange_rate); the booking takes the credited amount as it is. */
+static int settlement(const json_t *obj, struct payment *p, struct error *err)
+{
+    static const char *const paths[] = {"balance_transaction", "latest_charge.balance_transaction",
+                                        "charge.balance_transaction"};
+    const json_t *bt = NULL;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0] && !json_is_object(bt); i++)
+        bt = sig_json_get(obj, paths[i]);
+    const char *currency = json_is_object(bt) ? sig_json_str(bt, "currency") : NULL;
+    if (!currency || strcasecmp(currency, "eur") != 0 ||
+        strcmp(p->amount.currency, "EUR") == 0)
+        return 0;
+    if (sig_amount(sig_json_get(bt, "amount"), SIG_AMOUNT_MINOR, currency, &p->settlement,
+                   err) < 0)
+        return -1;
+    if (p->settlement.minor <= 0)
+        return error_set(err, ERR_VALIDATION, "balance transaction amount %lld is not positive",
+                         (long long)p->settlement.minor);
+    p->has_settlement = true;
+    return 0;
+}
+
 /* payment_intent.succeeded and charge.succeeded: booked here only when no invoice says
  * more about the same payment. */
 static int parse_intent_or_charge(const json_t *obj, bool charge, struct payment *p,
@@ -341,6 +367,8 @@ static int stripe_parse(const struct webhook_request *req, const json_t *state,
                  UTF8_CUT(64, type));
         rc = 0;
     }
+    if (rc == 0 && p->kind == PAYMENT_SETTLED)
+        rc = settlement(obj, p, err);
 out:
     json_decref(event);
     return rc;

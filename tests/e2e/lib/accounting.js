@@ -6,7 +6,10 @@
 'use strict';
 
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
 const http = require('node:http');
+const path = require('node:path');
 const { StripeTenant, eventBody, invoicePaid, sid } = require('./stripe');
 
 // Seconds at noon UTC of a day ("2026-03-10"), so the booking date is that day.
@@ -47,6 +50,53 @@ async function refund(t, day, { pi, amount, refunded = amount, before = 0, curre
   assert.equal(res.status, 200, res.text);
   assert.equal(res.json.results[0].invoiceType, 'gutschrift', res.text);
   return res.json.results[0];
+}
+
+// ---- exchange rates --------------------------------------------------------------------
+
+// Every day from `from` to `to` (YYYY-MM-DD, inclusive).
+function daysBetween(from, to) {
+  const out = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86400000) {
+    out.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+// The days from `before` days ago to tomorrow (UTC): what payments booked "now" are dated.
+function recentDays(before = 10) {
+  const today = Date.now();
+  return daysBetween(new Date(today - before * 86400000).toISOString().slice(0, 10),
+                     new Date(today + 86400000).toISOString().slice(0, 10));
+}
+
+// The ECB's eurofxref-hist.csv layout: "Date,USD,JPY,...," then one row per day, newest first.
+function ecbHistCsv(days, rates) {
+  const cur = Object.keys(rates);
+  return `Date,${cur.join(',')},\n` +
+    [...days].reverse().map((d) => `${d},${cur.map((c) => rates[c]).join(',')},\n`).join('');
+}
+
+// Writes `text` to a file in the server's directory and runs `connectord rates import` on it;
+// resolves {code, stdout, stderr, json}.
+async function ratesImport(server, text, name = `rates-${crypto.randomUUID()}.csv`) {
+  const file = path.join(server.dir, name);
+  fs.writeFileSync(file, text);
+  const r = await server.cli(['rates', 'import', file]);
+  let json;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { ...r, json, file };
+}
+
+// Imports `rates` ({USD: '1.0823', ...}) for each of `days`; resolves the command's JSON.
+async function importRates(server, days, rates) {
+  const r = await ratesImport(server, ecbHistCsv(days, rates));
+  assert.equal(r.code, 0, r.stderr);
+  return r.json;
 }
 
 async function installDatev(server, token, config = {}) {
@@ -207,6 +257,11 @@ module.exports = {
   FonMock,
   booksTenant,
   datevExport,
+  daysBetween,
+  ecbHistCsv,
+  importRates,
+  ratesImport,
+  recentDays,
   field,
   installDatev,
   noon,

@@ -254,7 +254,7 @@ function assertError(res, status, code) {
 // Asserts the trial balance of a tenant balances: per currency, the debit and credit totals
 // are equal and the account balances sum to zero. Returns {"<account> <currency>": balance}.
 async function assertBalanced(tenant) {
-  const { balances, totals } = await tenant.balances();
+  const { balances, totals, bookTotals } = await tenant.balances();
   const byAccount = {};
   const sums = {};
   for (const b of balances) {
@@ -265,6 +265,13 @@ async function assertBalanced(tenant) {
     assert.equal(sum, 0n, `the balances in ${currency} sum to ${sum}, not zero`);
   for (const t of totals) assert.equal(t.debit, t.credit, `totals in ${t.currency} differ`);
   assert.deepEqual(totals.map((t) => t.currency).sort(), Object.keys(sums).sort());
+  // Across currencies the books balance in EUR, every line carrying its EUR amount.
+  let book = 0n;
+  for (const b of balances) book += minorOf(b.bookBalance);
+  assert.equal(book, 0n, `the balances in EUR sum to ${book}, not zero`);
+  assert.equal(bookTotals.currency, 'EUR');
+  assert.equal(bookTotals.debit, bookTotals.credit, 'the totals in EUR differ');
+  assert.equal(bookTotals.unrated, false);
   return byAccount;
 }
 

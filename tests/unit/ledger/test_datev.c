@@ -254,6 +254,55 @@ static void test_booking_line(void **state)
     buf_free(&b);
 }
 
+/* A booking in another currency (§1.4/§1.5): its own amount as Umsatz and WKZ Umsatz, the
+ * rate as Kurs (six decimals, decimal comma), the EUR amount as Basis-Umsatz, "EUR" as WKZ
+ * Basis-Umsatz; JPY (no decimals) still written with two. */
+static void test_booking_line_foreign_currency(void **state)
+{
+    struct ledger_datev_booking bk = {
+        .amount_minor = 10000,
+        .decimals = 2,
+        .debit = true,
+        .currency = "USD",
+        .account = "4964",
+        .contra_account = "1360",
+        .date = "2026-03-20",
+        .document = "USD-1",
+        .text = "ACME",
+        .rate = 1080000,
+        .base_minor = 9259,
+    };
+    struct buf b;
+    struct error err = {0};
+    struct fields f;
+    buf_init(&b, 0);
+    assert_int_equal(ledger_datev_line(&b, &bk, &err), 0);
+    const char *prefix = "100,00;\"S\";\"USD\";1,080000;92,59;\"EUR\";4964;1360;\"\";2003;";
+    assert_memory_equal(b.data, prefix, strlen(prefix));
+    split(b.data, b.len - 2, &f);
+    assert_int_equal(f.n, LEDGER_DATEV_COLUMNS);
+    fields_free(&f);
+
+    buf_reset(&b);
+    bk.amount_minor = 1500;
+    bk.decimals = 0;
+    bk.currency = "JPY";
+    bk.rate = 160000000;
+    bk.base_minor = 938;
+    assert_int_equal(ledger_datev_line(&b, &bk, &err), 0);
+    prefix = "1500,00;\"S\";\"JPY\";160,000000;9,38;\"EUR\";";
+    assert_memory_equal(b.data, prefix, strlen(prefix));
+
+    /* without its rate, or with no EUR amount, a foreign booking is refused */
+    buf_reset(&b);
+    bk.rate = 0;
+    assert_int_equal(ledger_datev_line(&b, &bk, &err), -1);
+    bk.rate = 160000000;
+    bk.base_minor = 0;
+    assert_int_equal(ledger_datev_line(&b, &bk, &err), -1);
+    buf_free(&b);
+}
+
 static void test_booking_line_cuts_and_converts(void **state)
 {
     char text[200];
@@ -398,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_text_cut_at_60_characters),
         cmocka_unit_test(test_booking_line),
         cmocka_unit_test(test_booking_line_cuts_and_converts),
+        cmocka_unit_test(test_booking_line_foreign_currency),
         cmocka_unit_test(test_header_fields),
         cmocka_unit_test(test_header_description_cut_and_time_zone),
         cmocka_unit_test(test_titles_are_distinct_and_complete),
