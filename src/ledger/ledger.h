@@ -114,6 +114,70 @@ int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
                        const struct invoice *credit_note, char entry_id[CRYPTO_ID_MAX],
                        struct error *err);
 
+/* ---- tax treatments (tax.c) ------------------------------------------------------------ */
+
+/* What VAT rules one invoice line falls under. The codes (ledger_tax_code) are stable:
+ * they are stored with the invoice and its journal lines and shown by the API. */
+enum ledger_tax_treatment {
+    LEDGER_TAX_DOMESTIC,                /* the tenant's VAT at rate_bp */
+    LEDGER_TAX_INTRA_EU_GOODS,          /* exempt intra-EU supply of goods (VAT id) */
+    LEDGER_TAX_INTRA_EU_SERVICES,       /* service to a business in another member state:
+                                           reverse charge, the customer owes the VAT */
+    LEDGER_TAX_OSS,                     /* to a consumer in another member state: its VAT at
+                                           rate_bp, declared through the one-stop shop */
+    LEDGER_TAX_EXPORT,                  /* goods to a customer outside the EU, exempt */
+    LEDGER_TAX_NON_EU_SERVICES,         /* a service whose place of supply is outside the EU */
+    LEDGER_TAX_SMALL_BUSINESS,          /* exempt: the tenant is a Kleinunternehmer */
+    LEDGER_TAX_REVERSE_CHARGE_RECEIVED, /* a service bought from abroad: the tenant owes the
+                                           VAT at rate_bp and deducts it as input tax */
+    LEDGER_TAX_UNCLASSIFIED,            /* none of these fits; note says why */
+};
+
+#define LEDGER_TAX_RATE_NONE (-1) /* no rate: no VAT known or owed */
+
+enum ledger_tax_hint {
+    LEDGER_TAX_HINT_NONE,
+    LEDGER_TAX_HINT_REVERSE_CHARGE, /* the provider applied reverse charge (Stripe Tax) */
+    LEDGER_TAX_HINT_EXEMPT,         /* the provider marks the customer tax-exempt */
+};
+
+/* What a booking's treatment is decided from. Strings are never NULL ("" when unknown). */
+struct ledger_tax_facts {
+    const char *tenant_country; /* "AT", "DE" */
+    bool small_business;        /* Kleinunternehmer */
+    bool oss;                   /* registered for the one-stop shop */
+    bool goods;                 /* the tenant supplies goods (else services) */
+    enum ledger_direction direction;
+    const char *country;        /* the customer's (revenue) or supplier's (expense) */
+    bool vat_id_valid;          /* the counterparty has a valid VAT id of `country` */
+    enum ledger_tax_hint hint;
+    bool has_tax;               /* the provider said the VAT in gross_minor */
+    int64_t tax_minor;
+    int64_t gross_minor;
+    int vat_rate_bp;            /* the connector's vatRate; 0: none */
+};
+
+struct ledger_tax_decision {
+    enum ledger_tax_treatment treatment;
+    char country[3];  /* where the VAT is due (domestic: the tenant's) */
+    int rate_bp;      /* LEDGER_TAX_RATE_NONE when no VAT is charged or known */
+    char note[160];   /* unclassified: why */
+};
+
+/* Decides the treatment; ERR_VALIDATION only for a tenant country other than AT or DE. */
+int ledger_tax_decide(const struct ledger_tax_facts *f, struct ledger_tax_decision *out,
+                      struct error *err);
+const char *ledger_tax_code(enum ledger_tax_treatment t);
+/* -1 for an unknown code. */
+int ledger_tax_parse(const char *code, enum ledger_tax_treatment *out);
+bool ledger_tax_is_eu(const char *country);
+/* The member state's standard rate in basis points, -1 when not a member state. */
+int ledger_tax_standard_rate(const char *country);
+/* Whether a VAT id carries the prefix of `country` (Greece: EL). */
+bool ledger_tax_vat_id_of(const char *vat_id, const char *country);
+/* The country a payment provider invoices its own fees from, or NULL. */
+const char *ledger_tax_fee_seller_country(const char *provider);
+
 /* ---- DATEV EXTF v700 Buchungsstapel (datev.c) ----------------------------------------- */
 
 #define LEDGER_DATEV_COLUMNS 125
