@@ -22,6 +22,10 @@ struct store_settings {
     char vat_number[20];       /* "" when none */
     char milestones[512];      /* JSON array */
     char updated_at[CLOCK_RFC3339_LEN];
+    char country[3];           /* "" when never set: the chart's */
+    bool small_business;
+    bool oss;
+    char supplies[9];          /* "services", "goods" */
 };
 
 /* The tenant's settings row (ERR_NOT_FOUND when never saved). */

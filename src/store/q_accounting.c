@@ -32,8 +32,12 @@ static int settings_row(void *ctx, const struct store_row *row)
         store_row_copy(row, 2, r->out->fiscal_year_start, sizeof r->out->fiscal_year_start) < 0 ||
         store_row_copy(row, 3, r->out->vat_number, sizeof r->out->vat_number) < 0 ||
         store_row_copy(row, 4, r->out->milestones, sizeof r->out->milestones) < 0 ||
-        store_row_copy(row, 5, r->out->updated_at, sizeof r->out->updated_at) < 0)
+        store_row_copy(row, 5, r->out->updated_at, sizeof r->out->updated_at) < 0 ||
+        store_row_copy(row, 6, r->out->country, sizeof r->out->country) < 0 ||
+        store_row_copy(row, 9, r->out->supplies, sizeof r->out->supplies) < 0)
         r->failed = true;
+    r->out->small_business = store_row_int(row, 7) != 0;
+    r->out->oss = store_row_int(row, 8) != 0;
     return 1;
 }
 
@@ -44,8 +48,8 @@ int store_settings_get(struct store *s, const char *tenant_id, struct store_sett
     struct settings_read r = {.out = out};
     memset(out, 0, sizeof *out);
     if (store_run(s,
-                  "SELECT chart, time_zone, fiscal_year_start, vat_number, milestones, updated_at "
-                  "FROM tenant_settings WHERE tenant_id = $1",
+                  "SELECT chart, time_zone, fiscal_year_start, vat_number, milestones, updated_at, "
+                  "country, small_business, oss, supplies FROM tenant_settings WHERE tenant_id = $1",
                   p, N_PARAMS(p), settings_row, &r, NULL, err) < 0)
         return -1;
     if (r.failed)
@@ -61,16 +65,22 @@ int store_settings_put(struct store *s, const char *tenant_id, const struct stor
     struct store_param p[] = {P_TEXT(tenant_id),         P_TEXT(in->chart),
                               P_TEXT(in->time_zone),     P_TEXT(in->fiscal_year_start),
                               P_TEXT(in->vat_number[0] ? in->vat_number : NULL),
-                              P_TEXT(in->milestones),    P_TEXT(now)};
+                              P_TEXT(in->milestones),    P_TEXT(now),
+                              P_TEXT(in->country[0] ? in->country : NULL),
+                              P_INT(in->small_business), P_INT(in->oss),
+                              P_TEXT(in->supplies[0] ? in->supplies : "services")};
     return store_run(s,
                      "INSERT INTO tenant_settings (tenant_id, chart, time_zone, "
-                     "fiscal_year_start, vat_number, milestones, updated_at) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                     "fiscal_year_start, vat_number, milestones, updated_at, country, "
+                     "small_business, oss, supplies) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
                      "ON CONFLICT (tenant_id) DO UPDATE SET chart = excluded.chart, "
                      "time_zone = excluded.time_zone, "
                      "fiscal_year_start = excluded.fiscal_year_start, "
                      "vat_number = excluded.vat_number, milestones = excluded.milestones, "
-                     "updated_at = excluded.updated_at",
+                     "updated_at = excluded.updated_at, country = excluded.country, "
+                     "small_business = excluded.small_business, oss = excluded.oss, "
+                     "supplies = excluded.supplies",
                      p, N_PARAMS(p), NULL, NULL, NULL, err);
 }
 
