@@ -44,6 +44,9 @@ struct journal_line_row {
     char currency[4];
     char vat_code[16]; /* "" when none */
     bool vat_tax;
+    char tax_treatment[24]; /* "" when none */
+    char tax_country[3];
+    int tax_rate_bp; /* -1: none */
 };
 int store_journal_lines_get(struct store_tx *tx, const char *tenant_id, const char *entry_id,
                             struct journal_line_row *out, size_t cap, size_t *n,

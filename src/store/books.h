@@ -34,6 +34,15 @@ int store_party_resolve(struct store_tx *tx, const char *tenant_id, enum party_r
 int store_party_exists(struct store_tx *tx, const char *tenant_id, enum party_role role,
                        const char *id, bool *exists, struct error *err);
 
+/* An invoice line's tax treatment (ledger/tax.c); an invoice is one line today. */
+struct invoice_tax_line {
+    char treatment[24]; /* the stable code; "" for invoices booked before treatments */
+    char country[3];    /* where its VAT is due */
+    int rate_bp;        /* -1: none charged or known */
+    char vat_id[24];    /* the counterparty's VAT id, or "" */
+    char note[160];     /* unclassified: why */
+};
+
 struct invoice {
     char id[CRYPTO_ID_MAX];
     char tenant_id[CRYPTO_ID_MAX];
@@ -50,6 +59,7 @@ struct invoice {
     char created_at[CLOCK_RFC3339_LEN];
     bool has_tax;      /* the provider reported the VAT in total_gross_minor */
     int64_t tax_minor; /* that VAT, when has_tax */
+    struct invoice_tax_line tax_line;
 };
 
 /* Inserts unless (tenant, source, external_id) exists: *inserted false then, and nothing
@@ -94,6 +104,11 @@ struct journal_line {
     const char *currency;
     const char *vat_code; /* the VAT code of the booking this line belongs to, or NULL */
     bool vat_tax;         /* the line holds the tax of vat_code (else its base) */
+    /* The tax treatment of the booking (ledger/tax.c), or NULL; its country and rate (-1:
+     * none). An OSS sale's tax line has a treatment and no VAT code. */
+    const char *tax_treatment;
+    const char *tax_country;
+    int tax_rate_bp;
 };
 
 /* Writes a journal entry after checking that it balances per currency (ERR_VALIDATION,

@@ -103,13 +103,16 @@ static int line_row(void *ctx, const struct store_row *row)
     memset(l, 0, sizeof *l);
     if (store_row_copy(row, 0, l->account, sizeof l->account) < 0 ||
         store_row_copy(row, 3, l->currency, sizeof l->currency) < 0 ||
-        store_row_copy(row, 4, l->vat_code, sizeof l->vat_code) < 0) {
+        store_row_copy(row, 4, l->vat_code, sizeof l->vat_code) < 0 ||
+        store_row_copy(row, 6, l->tax_treatment, sizeof l->tax_treatment) < 0 ||
+        store_row_copy(row, 7, l->tax_country, sizeof l->tax_country) < 0) {
         r->failed = true;
         return 1;
     }
     l->debit_minor = store_row_int(row, 1);
     l->credit_minor = store_row_int(row, 2);
     l->vat_tax = store_row_int(row, 5) != 0;
+    l->tax_rate_bp = store_row_is_null(row, 8) ? -1 : (int)store_row_int(row, 8);
     r->n++;
     return 0;
 }
@@ -122,8 +125,8 @@ int store_journal_lines_get(struct store_tx *tx, const char *tenant_id, const ch
     struct lines_read r = {.out = out, .cap = cap};
     *n = 0;
     if (store_tx_query(tx,
-                       "SELECT account, debit_minor, credit_minor, currency, vat_code, vat_tax "
-                       "FROM journal_lines WHERE tenant_id = $1 AND entry_id = $2 "
+                       "SELECT account, debit_minor, credit_minor, currency, vat_code, vat_tax, "
+                       "tax_treatment, tax_country, tax_rate_bp FROM journal_lines WHERE tenant_id = $1 AND entry_id = $2 "
                        "ORDER BY line_no",
                        p, N_PARAMS(p), line_row, &r, NULL, err) < 0)
         return -1;

@@ -109,12 +109,20 @@ int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserte
         P_TEXT(inv->related_invoice_id[0] ? inv->related_invoice_id : NULL),
         P_TEXT(inv->created_at),
         inv->has_tax ? P_INT(inv->tax_minor) : P_TEXT(NULL),
+        P_TEXT(inv->tax_line.treatment[0] ? inv->tax_line.treatment : NULL),
+        P_TEXT(inv->tax_line.country[0] ? inv->tax_line.country : NULL),
+        inv->tax_line.treatment[0] && inv->tax_line.rate_bp >= 0 ? P_INT(inv->tax_line.rate_bp)
+                                                                 : P_TEXT(NULL),
+        P_TEXT(inv->tax_line.vat_id[0] ? inv->tax_line.vat_id : NULL),
+        P_TEXT(inv->tax_line.note[0] ? inv->tax_line.note : NULL),
     };
     if (store_tx_query(tx,
                        "INSERT INTO invoices (id, tenant_id, type, party_id, invoice_number, "
                        "invoice_date, total_gross_minor, currency, source, external_id, "
-                       "related_invoice_id, created_at, tax_minor) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+                       "related_invoice_id, created_at, tax_minor, tax_treatment, tax_country, "
+                       "tax_rate_bp, tax_vat_id, tax_note) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                       "$15, $16, $17, $18) "
                        "ON CONFLICT (tenant_id, source, external_id) DO NOTHING",
                        p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
         return -1;
@@ -145,13 +153,14 @@ static int read_invoice(void *ctx, const struct store_row *row)
     store_row_copy(row, 12, inv->created_at, sizeof inv->created_at);
     inv->has_tax = !store_row_is_null(row, 13);
     inv->tax_minor = inv->has_tax ? store_row_int(row, 13) : 0;
+    store_invoice_tax_line_read(row, 14, &inv->tax_line);
     return 1;
 }
 
 #define INVOICE_COLUMNS                                                                       \
     "id, tenant_id, type, party_id, invoice_number, invoice_date, total_gross_minor, "       \
     "currency, source, external_id, related_invoice_id, journal_entry_id, created_at, "     \
-    "tax_minor"
+    "tax_minor, " STORE_INVOICE_TAX_COLUMNS("")
 
 int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *external_id, struct invoice *out, struct error *err)
@@ -273,13 +282,15 @@ static int check_balanced(const struct journal_line *lines, size_t n, struct err
 #define LINES_PER_INSERT 3
 #define LINES_INSERT                                                                          \
     "INSERT INTO journal_lines (entry_id, line_no, tenant_id, account, debit_minor, "        \
-    "credit_minor, currency, vat_code, vat_tax) VALUES"
-#define LINE_VALUES_AT(a, b, c, d, e, f, g, h, i)                                             \
-    "($" #a ", $" #b ", $" #c ", $" #d ", $" #e ", $" #f ", $" #g ", $" #h ", $" #i ")"
-/* The nine placeholders of the first, second and third line. */
-#define LINE_VALUES_1 LINE_VALUES_AT(1, 2, 3, 4, 5, 6, 7, 8, 9)
-#define LINE_VALUES_10 LINE_VALUES_AT(10, 11, 12, 13, 14, 15, 16, 17, 18)
-#define LINE_VALUES_19 LINE_VALUES_AT(19, 20, 21, 22, 23, 24, 25, 26, 27)
+    "credit_minor, currency, vat_code, vat_tax, tax_treatment, tax_country, tax_rate_bp) VALUES"
+#define LINE_COLUMNS 12
+#define LINE_VALUES_AT(a, b, c, d, e, f, g, h, i, j, k, l)                                    \
+    "($" #a ", $" #b ", $" #c ", $" #d ", $" #e ", $" #f ", $" #g ", $" #h ", $" #i ", $" #j \
+    ", $" #k ", $" #l ")"
+/* The twelve placeholders of the first, second and third line. */
+#define LINE_VALUES_1 LINE_VALUES_AT(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+#define LINE_VALUES_13 LINE_VALUES_AT(13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+#define LINE_VALUES_25 LINE_VALUES_AT(25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36)
 
 int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char *date,
                          const char *description, const char *invoice_id,
@@ -303,15 +314,15 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
      * per line. */
     static const char *const lines_sql[LINES_PER_INSERT] = {
         LINES_INSERT " " LINE_VALUES_1,
-        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_10,
-        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_10 ", " LINE_VALUES_19,
+        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_13,
+        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_13 ", " LINE_VALUES_25,
     };
     for (size_t first = 0; first < n_lines; first += LINES_PER_INSERT) {
         size_t k = n_lines - first < LINES_PER_INSERT ? n_lines - first : LINES_PER_INSERT;
-        struct store_param l[9 * LINES_PER_INSERT];
+        struct store_param l[LINE_COLUMNS * LINES_PER_INSERT];
         for (size_t i = 0; i < k; i++) {
             const struct journal_line *line = &lines[first + i];
-            struct store_param *q = &l[9 * i];
+            struct store_param *q = &l[LINE_COLUMNS * i];
             q[0] = P_TEXT(id_out);
             q[1] = P_INT((int64_t)(first + i) + 1);
             q[2] = P_TEXT(tenant_id);
@@ -320,9 +331,14 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
             q[5] = P_INT(line->credit_minor);
             q[6] = P_TEXT(line->currency);
             q[7] = P_TEXT(line->vat_code);
-            q[8] = P_INT(line->vat_code && line->vat_tax);
+            q[8] = P_INT((line->vat_code || line->tax_treatment) && line->vat_tax);
+            q[9] = P_TEXT(line->tax_treatment);
+            q[10] = P_TEXT(line->tax_treatment ? line->tax_country : NULL);
+            q[11] = line->tax_treatment && line->tax_rate_bp >= 0 ? P_INT(line->tax_rate_bp)
+                                                                  : P_TEXT(NULL);
         }
-        if (store_tx_query(tx, lines_sql[k - 1], l, 9 * k, NULL, NULL, NULL, err) < 0)
+        if (store_tx_query(tx, lines_sql[k - 1], l, LINE_COLUMNS * k, NULL, NULL, NULL,
+                           err) < 0)
             return -1;
     }
     return 0;

@@ -107,6 +107,15 @@ bool store_row_is_null(const struct store_row *row, int col);
 /* Copies a text column into a fixed buffer; fails (ERR_STORE) when it does not fit. */
 int store_row_copy(const struct store_row *row, int col, char *out, size_t cap);
 
+/* An invoice's tax line columns (prefix: the table's alias with its dot, or ""), five of
+ * them, and their reading from column col on (books.h's struct invoice_tax_line). */
+#define STORE_INVOICE_TAX_COLUMNS(prefix)                                                    \
+    prefix "tax_treatment, " prefix "tax_country, " prefix "tax_rate_bp, " prefix           \
+    "tax_vat_id, " prefix "tax_note"
+struct invoice_tax_line;
+void store_invoice_tax_line_read(const struct store_row *row, int col,
+                                 struct invoice_tax_line *out);
+
 /* One-statement helper: acquire, run, release. */
 int store_run(struct store *s, const char *sql, const struct store_param *params,
               size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,

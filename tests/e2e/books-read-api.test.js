@@ -190,6 +190,9 @@ describe('GET /api/invoices', () => {
       invoiceDate: '2026-03-01', totalGross: '99.00', currency: 'EUR', source: 'stripe',
       externalId: 'in_a1', journalEntryId: inv.journalEntryId, createdAt: inv.createdAt,
       totalTax: null, posted: true,
+      // its one line's tax treatment: an expense in Austria with no VAT on the document
+      lines: [{ amount: '99.00', taxTreatment: 'domestic', taxCountry: 'AT', taxRate: null,
+                vatId: null, taxNote: null }],
     });
   });
 
