@@ -73,7 +73,7 @@ int api_vat_return_at(struct http_request *req, struct http_response *res, struc
     struct ledger_u30_period period;
     struct ledger_u30 figures;
     if (period_param(req, &period, err) < 0 || austrian_settings(app, tenant, &ts, err) < 0 ||
-        ledger_u30_compute(app->store, tenant, &period, &figures, err) < 0)
+        ledger_u30_compute(app->store, tenant, &period, ts.small_business, &figures, err) < 0)
         return -1;
     json_t *body = ledger_u30_json(&figures);
     struct listing_collect c;
@@ -104,7 +104,7 @@ int api_vat_return_at_xml(struct http_request *req, struct http_response *res, s
         ledger_fon_account_load(app->store, tenant, NULL, false, &account, err) < 0)
         return -1;
     buf_init(&xml, 0);
-    if (ledger_u30_compute(app->store, tenant, &period, &figures, err) < 0 ||
+    if (ledger_u30_compute(app->store, tenant, &period, ts.small_business, &figures, err) < 0 ||
         ledger_u30_check(&figures, err) < 0 ||
         store_vat_next_package(app->store, tenant, &info.package_no, err) < 0)
         goto out;
@@ -159,6 +159,7 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
         .period = period,
         .test = json_is_true(test),
         .correction = json_is_true(correction),
+        .small_business = ts.small_business,
         .vendor_id = ts.vat_number,
         .master_key = app->master_key,
         .tz = ts.time_zone,

@@ -29,6 +29,7 @@
 #include "crypto/crypto.h"
 
 struct invoice;
+struct tax_line_row;
 struct store;
 struct store_tx;
 struct vat_submission;
@@ -258,31 +259,60 @@ struct ledger_u30_period {
 /* "YYYY-MM" or "YYYY-Qn"; ERR_INVALID_FIELD otherwise. */
 int ledger_u30_period_parse(const char *text, struct ledger_u30_period *out, struct error *err);
 
+/* What a return cannot classify: the invoices and why, each invoice once; the first
+ * LEDGER_UNCLASSIFIED_MAX are kept, total counts all. */
+#define LEDGER_UNCLASSIFIED_MAX 50
+struct ledger_unclassified {
+    size_t n, total;
+    struct {
+        char invoice_id[CRYPTO_ID_MAX];
+        char reason[200];
+    } items[LEDGER_UNCLASSIFIED_MAX];
+};
+void ledger_unclassified_add(struct ledger_unclassified *u, const char *invoice_id,
+                             const char *reason);
+/* [{invoiceId, reason}]. New reference. */
+json_t *ledger_unclassified_json(const struct ledger_unclassified *u);
+
 /* The Kennzahlen in cents. */
 struct ledger_u30 {
     struct ledger_u30_period period;
+    bool small_business; /* set before adding lines: no Vorsteuer from reverse charge */
     int64_t kz000; /* Gesamtbetrag der Bemessungsgrundlagen (net) */
+    int64_t kz011; /* exports (Ausfuhrlieferungen) */
+    int64_t kz017; /* intra-EU supplies of goods */
+    int64_t kz016; /* Kleinunternehmer */
     int64_t kz022; /* base at 20 % */
     int64_t kz029; /* base at 10 % */
     int64_t kz006; /* base at 13 % */
+    int64_t rc_base; /* services received under reverse charge (§19(1)), at 20 % */
     int64_t kz060; /* Vorsteuer */
+    /* Outside the U30: one-stop-shop sales (the OSS return), services to businesses in
+     * other member states (the recapitulative statement) and abroad. */
+    int64_t oss, intra_eu_services, non_eu_services;
+    struct ledger_unclassified unclassified;
 };
 
-/* Adds one sum of journal lines (one VAT code, base or tax lines, one currency) to the
- * figures. ERR_VALIDATION for codes that are not Austrian and currencies other than EUR. */
-int ledger_u30_add(struct ledger_u30 *f, const char *vat_code, bool tax_line,
-                   const char *currency, int64_t debit_minor, int64_t credit_minor,
-                   struct error *err);
+/* Adds one journal line (store_tax_lines) to the figures: by its treatment, or, for lines
+ * from before treatments, by its VAT code. What fits no Kennzahl (another country's VAT
+ * code, another currency, an unclassified booking) is named in f->unclassified. -1 only
+ * when a sum overflows (ERR_AMOUNT_OVERFLOW). */
+int ledger_u30_add_line(struct ledger_u30 *f, const struct tax_line_row *r, struct error *err);
 /* The figures of a period from the tenant's books. */
 int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledger_u30_period *p,
-                       struct ledger_u30 *out, struct error *err);
+                       bool small_business, struct ledger_u30 *out, struct error *err);
+/* KZ057: the tax owed on services received (reverse charge); KZ066: its Vorsteuer (none
+ * for a Kleinunternehmer). */
+int64_t ledger_u30_kz057(const struct ledger_u30 *f);
+int64_t ledger_u30_kz066(const struct ledger_u30 *f);
 /* The tax the form computes from a base at rate_bp, and the Zahllast (KZ095: output tax
  * minus KZ060; negative is a credit). */
 int64_t ledger_u30_tax(int64_t base_minor, int rate_bp);
 int64_t ledger_u30_payable(const struct ledger_u30 *f);
 /* The figures as the API shows them. New reference. */
 json_t *ledger_u30_json(const struct ledger_u30 *f);
-/* Whether FinanzOnline can take the figures: no negative Kennzahl (ERR_VALIDATION). */
+/* Whether FinanzOnline can take the figures: no negative Kennzahl and nothing
+ * unclassified (a return filed without those bookings would be incomplete) (ERR_VALIDATION). */
 int ledger_u30_check(const struct ledger_u30 *f, struct error *err);
 
 struct ledger_u30_info {
@@ -353,6 +383,7 @@ struct ledger_u30_submit_request {
     const char *period;
     bool test;       /* FinanzOnline's test mode: checked, not filed */
     bool correction; /* a period already submitted (in the same mode) may be sent again */
+    bool small_business; /* the tenant is a Kleinunternehmer */
     const char *vendor_id; /* herstellerid: the tenant's VAT number */
     const unsigned char *master_key;
     const struct tz_zone *tz;

@@ -41,7 +41,7 @@ int ledger_u30_submit(struct store *s, const struct ledger_u30_submit_request *r
         goto out;
     }
     if (ledger_fon_account_load(s, rq->tenant_id, rq->master_key, true, &account, err) < 0 ||
-        ledger_u30_compute(s, rq->tenant_id, &period, &figures, err) < 0 ||
+        ledger_u30_compute(s, rq->tenant_id, &period, rq->small_business, &figures, err) < 0 ||
         ledger_u30_check(&figures, err) < 0)
         goto out;
     json_t *figures_json = ledger_u30_json(&figures);

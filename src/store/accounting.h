@@ -84,6 +84,28 @@ int store_vat_sums(struct store *s, const char *tenant_id, const char *from, con
                              const char *currency, int64_t debit_minor, int64_t credit_minor),
                    void *ctx, struct error *err);
 
+/* One journal line that a VAT return reads: a line with a VAT code or a tax treatment, of
+ * an entry dated in the period, with its entry's invoice. Strings are valid during the
+ * callback; "" when NULL. */
+struct tax_line_row {
+    const char *invoice_id;
+    const char *vat_code;
+    bool vat_tax;
+    const char *treatment;
+    const char *country;
+    int rate_bp; /* -1: none */
+    const char *currency;
+    int64_t debit_minor;
+    int64_t credit_minor;
+    const char *note; /* the invoice's tax note (unclassified: why) */
+    const char *vat_id; /* the invoice's counterparty VAT id */
+};
+/* The tenant's such lines of entries dated from..to (inclusive), by date, entry and line;
+ * fn returns non-zero to stop. */
+int store_tax_lines(struct store *s, const char *tenant_id, const char *from, const char *to,
+                    int (*fn)(void *ctx, const struct tax_line_row *r), void *ctx,
+                    struct error *err);
+
 /* A VAT return sent to a tax office. Only accepted ones are kept; a pending row marks a
  * submission in flight. Strings are valid during a callback. */
 struct vat_submission {

@@ -231,6 +231,50 @@ int store_vat_sums(struct store *s, const char *tenant_id, const char *from, con
     return r.overflow[0] ? store_sum_overflow(err, r.overflow) : 0;
 }
 
+/* ---- the lines VAT returns read ----------------------------------------------------- */
+
+struct tax_rows {
+    int (*fn)(void *ctx, const struct tax_line_row *r);
+    void *ctx;
+};
+
+static int tax_row(void *ctx, const struct store_row *row)
+{
+    struct tax_rows *r = ctx;
+    const struct tax_line_row l = {
+        .invoice_id = store_row_text(row, 0),
+        .vat_code = store_row_text(row, 1),
+        .vat_tax = store_row_int(row, 2) != 0,
+        .treatment = store_row_text(row, 3),
+        .country = store_row_text(row, 4),
+        .rate_bp = store_row_is_null(row, 5) ? -1 : (int)store_row_int(row, 5),
+        .currency = store_row_text(row, 6),
+        .debit_minor = store_row_int(row, 7),
+        .credit_minor = store_row_int(row, 8),
+        .note = store_row_text(row, 9),
+        .vat_id = store_row_text(row, 10),
+    };
+    return r->fn(r->ctx, &l);
+}
+
+int store_tax_lines(struct store *s, const char *tenant_id, const char *from, const char *to,
+                    int (*fn)(void *ctx, const struct tax_line_row *r), void *ctx,
+                    struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(from), P_TEXT(to)};
+    struct tax_rows r = {.fn = fn, .ctx = ctx};
+    return store_run(s,
+                     "SELECT e.invoice_id, l.vat_code, l.vat_tax, l.tax_treatment, "
+                     "l.tax_country, l.tax_rate_bp, l.currency, l.debit_minor, l.credit_minor, "
+                     "i.tax_note, i.tax_vat_id "
+                     "FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id "
+                     "LEFT JOIN invoices i ON i.id = e.invoice_id AND i.tenant_id = e.tenant_id "
+                     "WHERE l.tenant_id = $1 AND e.entry_date >= $2 AND e.entry_date <= $3 "
+                     "AND (l.vat_code IS NOT NULL OR l.tax_treatment IS NOT NULL) "
+                     "ORDER BY e.entry_date, e.id, l.line_no",
+                     p, N_PARAMS(p), tax_row, &r, NULL, err);
+}
+
 /* ---- VAT return submissions --------------------------------------------------------- */
 
 static int read_int(void *ctx, const struct store_row *row)
