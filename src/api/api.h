@@ -86,6 +86,8 @@ int api_settings_get(struct http_request *req, struct http_response *res, struct
 int api_settings_put(struct http_request *req, struct http_response *res, struct error *err);
 int api_export_datev(struct http_request *req, struct http_response *res, struct error *err);
 int api_vat_return_at(struct http_request *req, struct http_response *res, struct error *err);
+int api_vat_return_oss(struct http_request *req, struct http_response *res, struct error *err);
+int api_vat_return_de(struct http_request *req, struct http_response *res, struct error *err);
 int api_vat_return_at_xml(struct http_request *req, struct http_response *res,
                           struct error *err);
 int api_vat_return_at_submit(struct http_request *req, struct http_response *res,

@@ -7,8 +7,13 @@
  *        a refusal comes back with the service's rc and text (422 service_refused, 502
  *        service_failed) and records nothing
  *   GET  /api/vat-returns/at/submissions?period=      the recorded submissions
- * The return is computed from the Austrian chart (EKR) only; the finanzonline connector
- * gives the tax number and the credentials. */
+ *   GET  /api/vat-returns/oss?period=2026-Q1          the one-stop-shop sales of a quarter,
+ *                                                     per member state and rate: net and tax
+ *   GET  /api/vat-returns/de?period=2026-01|2026-Q1   the German UStVA's Kennzahlen
+ * The U30 is computed from the Austrian chart (EKR) only, the UStVA from a German one
+ * (SKR03/SKR04); the finanzonline connector gives the tax number and the credentials. Each
+ * names what it cannot classify (invoice ids and why) beside its figures. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/listing.h"
@@ -87,6 +92,55 @@ int api_vat_return_at(struct http_request *req, struct http_response *res, struc
     }
     json_object_set_new(body, "submissions", list);
     return http_respond_json(res, 200, body, err);
+}
+
+int api_vat_return_oss(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct ledger_u30_period period;
+    if (period_param(req, &period, err) < 0)
+        return -1;
+    if (period.text[5] != 'Q')
+        return error_set(err, ERR_INVALID_FIELD,
+                         "the one-stop-shop return is quarterly: period must be a quarter "
+                         "(2026-Q1)");
+    struct ledger_oss *oss = malloc(sizeof *oss); /* large: not on the stack */
+    if (!oss)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    int rc = -1;
+    struct app *app = req->app;
+    if (ledger_oss_compute(app->store, req->principal->tenant_id, &period, oss, err) == 0) {
+        json_t *body = ledger_oss_json(oss);
+        rc = body ? http_respond_json(res, 200, body, err)
+                  : error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    free(oss);
+    return rc;
+}
+
+int api_vat_return_de(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    const char *tenant = req->principal->tenant_id;
+    struct tenant_settings ts;
+    struct ledger_u30_period period;
+    if (period_param(req, &period, err) < 0 || settings_load(app->store, tenant, &ts, err) < 0)
+        return -1;
+    if (strcmp(ts.chart->country, "DE") != 0)
+        return error_set(err, ERR_VALIDATION,
+                         "the German VAT return (UStVA) is computed from a German chart (skr03, "
+                         "skr04), but this tenant books in %s; change the chart in the settings",
+                         ts.chart->slug);
+    struct ledger_ustva *u = malloc(sizeof *u);
+    if (!u)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    int rc = -1;
+    if (ledger_ustva_compute(app->store, tenant, &period, ts.small_business, u, err) == 0) {
+        json_t *body = ledger_ustva_json(u);
+        rc = body ? http_respond_json(res, 200, body, err)
+                  : error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    free(u);
+    return rc;
 }
 
 int api_vat_return_at_xml(struct http_request *req, struct http_response *res, struct error *err)

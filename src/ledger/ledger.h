@@ -315,6 +315,53 @@ json_t *ledger_u30_json(const struct ledger_u30 *f);
  * unclassified (a return filed without those bookings would be incomplete) (ERR_VALIDATION). */
 int ledger_u30_check(const struct ledger_u30 *f, struct error *err);
 
+/* ---- the one-stop-shop return and the German UStVA (returns.c) -------------------------- */
+
+#define LEDGER_OSS_LINES_MAX 160
+struct ledger_oss_line {
+    char country[3];
+    int rate_bp;
+    int64_t net, tax;
+};
+struct ledger_oss {
+    struct ledger_u30_period period; /* a quarter */
+    struct ledger_oss_line lines[LEDGER_OSS_LINES_MAX]; /* by country, rate descending */
+    size_t n;
+    int64_t total_tax;
+    struct ledger_unclassified unclassified;
+};
+/* Adds a line of an OSS booking (others are skipped); a line without an EUR amount is
+ * named in unclassified. */
+int ledger_oss_add_line(struct ledger_oss *o, const struct tax_line_row *r, struct error *err);
+int ledger_oss_compute(struct store *s, const char *tenant_id, const struct ledger_u30_period *p,
+                       struct ledger_oss *out, struct error *err);
+/* {period, from, to, currency, lines: [{country, rate, net, tax}], totalTax, unclassified,
+ * unclassifiedCount}. New reference. */
+json_t *ledger_oss_json(const struct ledger_oss *o);
+
+/* The UStVA's Kennzahlen in cents (returns.c's head comment says which is which). */
+struct ledger_ustva {
+    struct ledger_u30_period period;
+    bool small_business;
+    int64_t kz81, kz86;             /* net at 19 % / 7 % */
+    int64_t kz41, kz21, kz43, kz45; /* ig. Lieferungen, EU services, exports, abroad */
+    int64_t kz46, kz84;             /* reverse charge received: EU, outside the EU (net) */
+    int64_t kz66;                   /* Vorsteuer */
+    int64_t oss, small_business_sales; /* not in the UStVA */
+    struct ledger_unclassified unclassified;
+};
+int ledger_ustva_add_line(struct ledger_ustva *u, const struct tax_line_row *r,
+                          struct error *err);
+int ledger_ustva_compute(struct store *s, const char *tenant_id,
+                         const struct ledger_u30_period *p, bool small_business,
+                         struct ledger_ustva *out, struct error *err);
+int64_t ledger_ustva_kz67(const struct ledger_ustva *u);
+/* KZ83: output tax + §13b tax - KZ66 - KZ67; negative is a refund. */
+int64_t ledger_ustva_payable(const struct ledger_ustva *u);
+/* The figures, the taxes of 81, 86, 47, 85, KZ83, what stays outside, and what is
+ * unclassified. New reference. */
+json_t *ledger_ustva_json(const struct ledger_ustva *u);
+
 struct ledger_u30_info {
     const char *tax_number;  /* FASTNR, 9 digits */
     int64_t package_no;      /* PAKET_NR */

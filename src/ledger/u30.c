@@ -281,8 +281,15 @@ json_t *ledger_u30_json(const struct ledger_u30 *f)
         "KZ095", eur(ledger_u30_payable(f)), "outside", "oss", eur(f->oss), "intraEuServices",
         eur(f->intra_eu_services), "nonEuServices", eur(f->non_eu_services));
     json_t *list = ledger_unclassified_json(&f->unclassified);
-    if (!o || !list || json_object_set_new(o, "unclassified", list) < 0 ||
-        json_object_set_new(o, "unclassifiedCount", json_integer((json_int_t)f->unclassified.total)) < 0) {
+    if (!o || !list) {
+        json_decref(o);
+        json_decref(list);
+        return NULL;
+    }
+    /* set_new takes the reference also when it fails */
+    if (json_object_set_new(o, "unclassified", list) < 0 ||
+        json_object_set_new(o, "unclassifiedCount",
+                            json_integer((json_int_t)f->unclassified.total)) < 0) {
         json_decref(o);
         return NULL;
     }
