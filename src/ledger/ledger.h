@@ -176,8 +176,11 @@ bool ledger_tax_is_eu(const char *country);
 int ledger_tax_standard_rate(const char *country);
 /* Whether a VAT id carries the prefix of `country` (Greece: EL). */
 bool ledger_tax_vat_id_of(const char *vat_id, const char *country);
-/* The country a payment provider invoices its own fees from, or NULL. */
-const char *ledger_tax_fee_seller_country(const char *provider);
+/* (charts.c) The chart's revenue account for sales of a treatment other than domestic (SKR03 8125
+ * intra-EU supplies, 8336 EU services, 8320 OSS, 8120 exports, 8338 services abroad, 8195
+ * Kleinunternehmer; SKR04 the 4xxx equivalents), or NULL (EKR: the connector's). */
+const char *ledger_chart_treatment_revenue(const struct ledger_chart *c,
+                                           enum ledger_tax_treatment t);
 
 /* ---- DATEV EXTF v700 Buchungsstapel (datev.c) ----------------------------------------- */
 
@@ -212,6 +215,9 @@ struct ledger_datev_booking {
     const char *account;        /* Konto */
     const char *contra_account; /* Gegenkonto */
     const char *bu_key;         /* or NULL */
+    const char *eu_id;          /* EU-Land u. UStID (Bestimmung): "FR12345678901" or "AT",
+                                   or NULL */
+    const char *eu_rate;        /* EU-Steuersatz (Bestimmung): "20,00", or NULL */
     const char *date;           /* YYYY-MM-DD; written as DDMM */
     const char *document;       /* Belegfeld 1, before cutting */
     const char *text;           /* Buchungstext, UTF-8, before cutting */

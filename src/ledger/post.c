@@ -94,6 +94,11 @@ static int post_foreign(struct store_tx *tx, bool expense, enum ledger_tax_treat
     int64_t gross = inv->total_gross_minor;
     int64_t tax = t == LEDGER_TAX_OSS && inv->has_tax ? inv->tax_minor : 0;
     const char *base_account = expense ? accounts->expense : accounts->revenue;
+    /* A sale on the chart's default revenue account (domestic, 19 % in SKR) goes to the
+     * chart's account for its treatment; an account the connector names wins. */
+    const char *special = ledger_chart_treatment_revenue(accounts->chart, t);
+    if (!expense && special && strcmp(accounts->revenue, accounts->chart->revenue) == 0)
+        base_account = special;
     struct journal_line lines[3];
     size_t n = 0;
     lines[n++] = (struct journal_line){.account = base_account,

@@ -279,23 +279,3 @@ int ledger_tax_decide(const struct ledger_tax_facts *f, struct ledger_tax_decisi
         return unclassified(d, "", "the payload's country is not an ISO 3166 code");
     return f->direction == LEDGER_REVENUE ? revenue(f, d) : expense(f, d);
 }
-
-/* Who invoices a payment provider's own fees, and from where. */
-static const struct {
-    const char *provider;
-    const char *country;
-} fee_sellers[] = {
-    {"stripe", "IE"}, /* Stripe Payments Europe, Ltd. */
-    {"paypal", "LU"}, /* PayPal (Europe) S.à r.l. et Cie, S.C.A. */
-    {"adyen", "NL"},  /* Adyen N.V. */
-    {"mollie", "NL"}, /* Mollie B.V. */
-    {"klarna", "SE"}, /* Klarna Bank AB */
-};
-
-const char *ledger_tax_fee_seller_country(const char *provider)
-{
-    for (size_t i = 0; provider && i < sizeof fee_sellers / sizeof fee_sellers[0]; i++)
-        if (strcmp(fee_sellers[i].provider, provider) == 0)
-            return fee_sellers[i].country;
-    return NULL;
-}

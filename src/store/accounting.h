@@ -69,6 +69,10 @@ struct journal_export_line {
     const char *currency;
     const char *vat_code; /* or NULL */
     bool vat_tax;
+    const char *tax_treatment; /* or NULL */
+    const char *tax_country;   /* or NULL */
+    int tax_rate_bp;           /* -1: none */
+    const char *vat_id;        /* the invoice's counterparty VAT id, or NULL */
 };
 /* The tenant's journal lines of entries dated from..to (inclusive), by date, entry and
  * line; fn returns non-zero to stop. */

@@ -163,6 +163,10 @@ static int export_row(void *ctx, const struct store_row *row)
         .currency = store_row_text(row, 11),
         .vat_code = text_or_null(row, 12),
         .vat_tax = store_row_int(row, 13) != 0,
+        .tax_treatment = text_or_null(row, 14),
+        .tax_country = text_or_null(row, 15),
+        .tax_rate_bp = store_row_is_null(row, 16) ? -1 : (int)store_row_int(row, 16),
+        .vat_id = text_or_null(row, 17),
     };
     return r->fn(r->ctx, &l);
 }
@@ -177,7 +181,8 @@ int store_journal_export(struct store *s, const char *tenant_id, const char *fro
     return store_run(s,
                      "SELECT e.id, e.entry_date, e.description, i.type, i.invoice_number, "
                      "i.external_id, o.invoice_number, p.name, l.account, l.debit_minor, "
-                     "l.credit_minor, l.currency, l.vat_code, l.vat_tax "
+                     "l.credit_minor, l.currency, l.vat_code, l.vat_tax, l.tax_treatment, "
+                     "l.tax_country, l.tax_rate_bp, i.tax_vat_id "
                      "FROM journal_entries e "
                      "JOIN journal_lines l ON l.entry_id = e.id "
                      "LEFT JOIN invoices i ON i.id = e.invoice_id AND i.tenant_id = e.tenant_id "

@@ -142,8 +142,6 @@ static void test_codes_round_trip(void **state)
     assert_int_equal(ledger_tax_parse("zero", &x), -1);
     assert_true(ledger_tax_vat_id_of("EL123456789", "GR"));
     assert_false(ledger_tax_vat_id_of("DE123456789", "AT"));
-    assert_string_equal(ledger_tax_fee_seller_country("stripe"), "IE");
-    assert_null(ledger_tax_fee_seller_country("sumup"));
 }
 
 int main(void)
