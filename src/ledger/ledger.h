@@ -147,7 +147,7 @@ struct ledger_tax_facts {
     const char *tenant_country; /* "AT", "DE" */
     bool small_business;        /* Kleinunternehmer */
     bool oss;                   /* registered for the one-stop shop */
-    bool goods;                 /* the tenant supplies goods (else services) */
+    bool goods;                 /* the tenant supplies goods (else services); sales only */
     enum ledger_direction direction;
     const char *country;        /* the customer's (revenue) or supplier's (expense) */
     bool vat_id_valid;          /* the counterparty has a valid VAT id of `country` */

@@ -20,7 +20,8 @@
  *     - a supplier at home or not placed: domestic input VAT at the provider's rate (none
  *       when the payload says none);
  *     - a supplier abroad with no VAT charged (the payment providers' own fees, Stripe
- *       from Ireland, PayPal from Luxembourg...): a service received under reverse charge,
+ *       from Ireland, PayPal from Luxembourg...): a service received under reverse charge
+ *       (what a payment says it paid for is a service; `goods` is what the tenant sells),
  *       the tenant owes the VAT at its standard rate and deducts it again (a small
  *       business owes it without the deduction).
  * What fits none of these is unclassified, with a note that says why; the returns name it
@@ -254,9 +255,6 @@ static int expense(const struct ledger_tax_facts *f, struct ledger_tax_decision 
         return unclassified(d, f->country,
                             "the supplier abroad charged its VAT, which is not deductible "
                             "here (refund procedure)");
-    if (f->goods && member_state(f->country))
-        return unclassified(d, f->country,
-                            "intra-EU acquisitions of goods are not classified automatically");
     set(d, LEDGER_TAX_REVERSE_CHARGE_RECEIVED, f->country,
         ledger_tax_standard_rate(f->tenant_country));
     return 0;

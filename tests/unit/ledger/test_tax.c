@@ -98,8 +98,8 @@ static const struct tax_case cases[] = {
      LEDGER_TAX_REVERSE_CHARGE_RECEIVED, "US", 1900},
     {"foreign VAT charged", F("AT", 0, 0, 0, EXP, "IE", 0, H0, 1, 230, 1230, 0),
      LEDGER_TAX_UNCLASSIFIED, "IE", NONE},
-    {"goods bought in the EU", F("AT", 0, 0, 1, EXP, "NL", 0, H0, 0, 0, 1230, 0),
-     LEDGER_TAX_UNCLASSIFIED, "NL", NONE},
+    {"a goods seller's fee from the NL", F("AT", 0, 0, 1, EXP, "NL", 0, H0, 0, 0, 1230, 0),
+     LEDGER_TAX_REVERSE_CHARGE_RECEIVED, "NL", 2000},
     {"a country that is no code", F("AT", 0, 0, 0, REV, "Austria", 0, H0, 0, 0, 100, 0),
      LEDGER_TAX_UNCLASSIFIED, "", NONE},
 };
