@@ -8,7 +8,8 @@ const assert = require('node:assert/strict');
 const { after, before, describe, test } = require('node:test');
 const { startServer } = require('./lib/server');
 const { assertError, eventBody, sid } = require('./lib/stripe');
-const { booksTenant, datevExport, installDatev, noon, parseExtf } = require('./lib/accounting');
+const { booksTenant, datevExport, installDatev, noon, parseExtf, refund } =
+  require('./lib/accounting');
 
 let server;
 
@@ -25,6 +26,7 @@ after(async () => {
 // customer_tax_ids [{type: eu_vat}], tax, and the receiving account's account_country.
 function invoiceEvent({ day, amount, tax, country, vatId, accountCountry, accountName }) {
   const number = `TX-${sid('').slice(0, 10)}`;
+  const pi = sid('pi_');
   const object = {
     id: sid('in_'), object: 'invoice', account_name: accountName || 'ACME Software GmbH',
     account_country: accountCountry, amount_due: amount, amount_paid: amount,
@@ -32,10 +34,10 @@ function invoiceEvent({ day, amount, tax, country, vatId, accountCountry, accoun
     customer_email: `${sid('c')}@example.com`, customer_name: 'Customer',
     customer_address: country ? { country } : undefined,
     customer_tax_ids: vatId ? [{ type: 'eu_vat', value: vatId }] : [],
-    number, payment_intent: sid('pi_'), status: 'paid', tax,
+    number, payment_intent: pi, status: 'paid', tax,
     created: noon(day) - 100, status_transitions: { paid_at: noon(day) },
   };
-  return { body: eventBody('invoice.payment_succeeded', object), number };
+  return { body: eventBody('invoice.payment_succeeded', object), number, pi };
 }
 
 // Books it; resolves {invoiceId, number}. Every one is accepted, classifiable or not.
@@ -44,7 +46,16 @@ async function book(t, opts) {
   const res = await t.send(ev.body);
   assert.equal(res.status, 200, res.text);
   assert.equal(res.json.results[0].status, 'processed', res.text);
-  return { invoiceId: res.json.results[0].invoiceId, number: ev.number };
+  return { invoiceId: res.json.results[0].invoiceId, number: ev.number, pi: ev.pi };
+}
+
+async function installFon(t) {
+  const res = await server.request('/api/connectors/finanzonline/install', {
+    method: 'POST', token: t.token,
+    json: { config: { participantId: 'T1234567ab', userId: 'WSUSER01', pin: 'pin-12345',
+                      taxNumber: '12-345/6789' } },
+  });
+  assert.equal(res.status, 201, res.text);
 }
 
 async function get(t, path) {
@@ -69,7 +80,8 @@ async function lineOf(t, invoiceId) {
 //   02-06 CH customer, 300.00, no VAT                 export: KZ011 300.00
 //   02-07 AT customer, 50.00, no VAT figure at all    unclassified, named
 //   02-08 expense: Stripe (account_country IE) 15.00  reverse charge: KZ057 = KZ066 = 3.00
-// KZ000 = 100 + 500 + 300 = 900.00; KZ095 = 20.00 + 3.00 - 3.00 = 20.00; OSS 200.00 outside.
+//   02-20 refund of 59.50 of the DE consumer's 119.00 OSS DE: net -50.00, tax -9.50
+// KZ000 = 100 + 500 + 300 = 900.00; KZ095 = 20.00 + 3.00 - 3.00 = 20.00; OSS 150.00 outside.
 describe('an Austrian tenant with the one-stop shop', () => {
   let A;
   const booked = {};
@@ -89,6 +101,8 @@ describe('an Austrian tenant with the one-stop shop', () => {
     await A.configure({ direction: 'expense' });
     booked.fee = await book(A, { day: '2026-02-08', amount: 1500, tax: 0, accountCountry: 'IE',
                                  accountName: 'Stripe Payments Europe, Ltd.' });
+    booked.refund = await refund(A, '2026-02-20', { pi: booked.ossDe.pi, amount: 11900,
+                                                    refunded: 5950 });
   });
 
   test('every invoice line has its treatment, listed in the invoice JSON', async () => {
@@ -106,6 +120,9 @@ describe('an Austrian tenant with the one-stop shop', () => {
     const unknown = await lineOf(A, booked.unknown.invoiceId);
     assert.equal(unknown.treatment, 'unclassified');
     assert.match(unknown.note, /neither the payload nor the connector/);
+    assert.deepEqual(await lineOf(A, booked.refund.invoiceId),
+                     { treatment: 'oss', country: 'DE', rate: '19.00', vatId: null, note: null },
+                     'a credit note corrects under its invoice\'s treatment');
     assert.deepEqual(await lineOf(A, booked.fee.invoiceId),
                      { treatment: 'reverse_charge_received', country: 'IE', rate: '20.00',
                        vatId: null, note: null });
@@ -121,7 +138,7 @@ describe('an Austrian tenant with the one-stop shop', () => {
       KZ060: '0.00', KZ066: '3.00',
       tax: { KZ022: '20.00', KZ029: '0.00', KZ006: '0.00' }, KZ095: '20.00',
       // the German 19 % never lands in a domestic Kennzahl
-      outside: { oss: '200.00', intraEuServices: '0.00', nonEuServices: '0.00' },
+      outside: { oss: '150.00', intraEuServices: '0.00', nonEuServices: '0.00' },
       unclassified: [{ invoiceId: booked.unknown.invoiceId,
                        reason: 'neither the payload nor the connector (vatRate) says the VAT of this sale' }],
       unclassifiedCount: 1,
@@ -134,15 +151,23 @@ describe('an Austrian tenant with the one-stop shop', () => {
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json, {
       period: '2026-Q1', from: '2026-01-01', to: '2026-03-31', currency: 'EUR',
-      lines: [{ country: 'DE', rate: '19.00', net: '100.00', tax: '19.00' },
+      lines: [{ country: 'DE', rate: '19.00', net: '50.00', tax: '9.50' },
               { country: 'IT', rate: '10.00', net: '100.00', tax: '10.00' }],
-      totalTax: '29.00', unclassified: [], unclassifiedCount: 0,
+      totalTax: '19.50', unclassified: [], unclassifiedCount: 0,
     });
     assertError(await get(A, '/api/vat-returns/oss?period=2026-02'), 400, 'invalid_field');
     assertError(await get(A, '/api/vat-returns/oss'), 400, 'invalid_field');
     const member = await server.createToken(A.tenantId, 'member');
     assertError(await server.request('/api/vat-returns/oss?period=2026-Q1', { token: member }),
                 403, 'forbidden');
+  });
+
+  test('the U30 document is not made while a booking is unclassified', async () => {
+    await installFon(A);
+    const res = await get(A, '/api/vat-returns/at/xml?period=2026-02');
+    assertError(res, 422, 'validation_failed');
+    assert.match(res.json.error.message,
+                 new RegExp(`1 booking\\(s\\) of 2026-02 cannot be classified \\(first: invoice ${booked.unknown.invoiceId}`));
   });
 
   test('the German return is for German charts', async () => {
@@ -241,5 +266,9 @@ describe('a Kleinunternehmer', () => {
                                          KZ057: '2.00', KZ060: '0.00', KZ066: '0.00',
                                          KZ095: '2.00' });
     assert.deepEqual(res.json.unclassified, []);
+    await installFon(K);
+    const xml = (await get(K, '/api/vat-returns/at/xml?period=2026-03')).text;
+    assert.match(xml, /<KZ000 type="kz">50\.00<\/KZ000>\n {6}<STEUERFREI>\n {8}<KZ016 type="kz">50\.00<\/KZ016>\n {6}<\/STEUERFREI>\n {6}<VERSTEUERT>\n {8}<KZ057 type="kz">2\.00<\/KZ057>\n {6}<\/VERSTEUERT>\n/);
+    assert.doesNotMatch(xml, /VORSTEUER|KZ066/);
   });
 });
