@@ -1,5 +1,5 @@
-/* store/accounting.h - the store's tenant settings, journal exports, VAT sums and VAT
- * returns (q_accounting.c). Conventions as in store/store.h. */
+/* store/accounting.h - the store's tenant settings, journal exports, the lines VAT returns
+ * read and the VAT returns sent (q_accounting.c). Conventions as in store/store.h. */
 #ifndef CONNECTORD_STORE_ACCOUNTING_H
 #define CONNECTORD_STORE_ACCOUNTING_H
 
@@ -80,13 +80,6 @@ int store_journal_export(struct store *s, const char *tenant_id, const char *fro
                          const char *to,
                          int (*fn)(void *ctx, const struct journal_export_line *l), void *ctx,
                          struct error *err);
-
-/* Sums of the tenant's lines with a VAT code in entries dated from..to, per code, base or
- * tax line, and currency. */
-int store_vat_sums(struct store *s, const char *tenant_id, const char *from, const char *to,
-                   int (*fn)(void *ctx, const char *vat_code, bool tax_line,
-                             const char *currency, int64_t debit_minor, int64_t credit_minor),
-                   void *ctx, struct error *err);
 
 /* One journal line that a VAT return reads: a line with a VAT code or a tax treatment, of
  * an entry dated in the period, with its entry's invoice. Strings are valid during the

@@ -1,4 +1,4 @@
-/* store/q_accounting.c - tenant settings, the journal as exports read it, VAT sums and the
+/* store/q_accounting.c - tenant settings, the journal as exports and VAT returns read it, and the
  * record of VAT returns sent to a tax office, always within one tenant.
  *
  * Every statement is a static string (the driver caches statements by the SQL's address);
@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/utf8.h"
 #include "store/accounting.h"
 #include "store/store_int.h"
 
@@ -192,48 +191,6 @@ int store_journal_export(struct store *s, const char *tenant_id, const char *fro
                      "WHERE e.tenant_id = $1 AND e.entry_date >= $2 AND e.entry_date <= $3 "
                      "ORDER BY e.entry_date, e.id, l.line_no",
                      p, N_PARAMS(p), export_row, &r, NULL, err);
-}
-
-/* ---- VAT sums ----------------------------------------------------------------------- */
-
-struct vat_rows {
-    int (*fn)(void *ctx, const char *vat_code, bool tax_line, const char *currency,
-              int64_t debit_minor, int64_t credit_minor);
-    void *ctx;
-    char overflow[96]; /* the VAT code whose sums overflow, when one does */
-};
-
-static int vat_row(void *ctx, const struct store_row *row)
-{
-    struct vat_rows *r = ctx;
-    int64_t debit, credit;
-    if (store_row_sum(row, 3, &debit) < 0 || store_row_sum(row, 5, &credit) < 0) {
-        snprintf(r->overflow, sizeof r->overflow, "the lines with VAT code %.*s in %.*s",
-                 UTF8_CUT(16, store_row_text(row, 0)), UTF8_CUT(8, store_row_text(row, 2)));
-        return 1;
-    }
-    return r->fn(r->ctx, store_row_text(row, 0), store_row_int(row, 1) != 0,
-                 store_row_text(row, 2), debit, credit);
-}
-
-int store_vat_sums(struct store *s, const char *tenant_id, const char *from, const char *to,
-                   int (*fn)(void *ctx, const char *vat_code, bool tax_line,
-                             const char *currency, int64_t debit_minor, int64_t credit_minor),
-                   void *ctx, struct error *err)
-{
-    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(from), P_TEXT(to)};
-    struct vat_rows r = {.fn = fn, .ctx = ctx};
-    if (store_run(s,
-                  "SELECT l.vat_code, l.vat_tax, l.currency, " STORE_SQL_SUM("l.debit_minor")
-                  ", " STORE_SQL_SUM("l.credit_minor") " FROM journal_lines l "
-                  "JOIN journal_entries e ON e.id = l.entry_id "
-                  "WHERE l.tenant_id = $1 AND l.vat_code IS NOT NULL "
-                  "AND e.entry_date >= $2 AND e.entry_date <= $3 "
-                  "GROUP BY l.vat_code, l.vat_tax, l.currency "
-                  "ORDER BY l.vat_code, l.vat_tax, l.currency",
-                  p, N_PARAMS(p), vat_row, &r, NULL, err) < 0)
-        return -1;
-    return r.overflow[0] ? store_sum_overflow(err, r.overflow) : 0;
 }
 
 /* ---- the lines VAT returns read ----------------------------------------------------- */
