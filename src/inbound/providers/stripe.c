@@ -151,7 +151,9 @@ static void exemption(const char *tax_exempt, struct payment *p)
         p->tax_hint = PAYMENT_TAX_HINT_EXEMPT;
 }
 
-/* Stripe Tax's taxability_reason of an invoice's taxes: reverse_charge or customer_exempt. */
+/* Stripe Tax's taxability_reason of an invoice's or a session's taxes: reverse_charge or
+ * customer_exempt; a session's tax rate names its country (the jurisdiction), which is the
+ * customer's where the address is not given. */
 static void taxability(const json_t *list, struct payment *p)
 {
     size_t i;
@@ -159,6 +161,7 @@ static void taxability(const json_t *list, struct payment *p)
     if (!json_is_array(list))
         return;
     json_array_foreach(list, i, item) {
+        country_at(item, "rate.country", p->customer_country);
         const char *why = sig_json_str(item, "taxability_reason");
         if (why && strcmp(why, "reverse_charge") == 0)
             p->tax_hint = PAYMENT_TAX_HINT_REVERSE_CHARGE;
@@ -169,7 +172,8 @@ static void taxability(const json_t *list, struct payment *p)
 
 /* Where the customer and the receiving account are, and the customer's VAT id: an
  * invoice's customer_address, customer_tax_ids, customer_tax_exempt, account_country and
- * its taxes' taxability; a Checkout session's customer_details. */
+ * its taxes' taxability; a Checkout session's customer_details and its
+ * total_details.breakdown.taxes. */
 static void tax_facts(const json_t *obj, struct payment *p)
 {
     country_at(obj, "customer_address.country", p->customer_country);
@@ -182,6 +186,7 @@ static void tax_facts(const json_t *obj, struct payment *p)
     exemption(sig_json_str(obj, "customer_details.tax_exempt"), p);
     taxability(sig_json_get(obj, "total_tax_amounts"), p);
     taxability(sig_json_get(obj, "total_taxes"), p);
+    taxability(sig_json_get(obj, "total_details.breakdown.taxes"), p);
 }
 
 static void external_id(const json_t *obj, struct payment *p)
