@@ -119,12 +119,6 @@ static bool rate_of_state(const struct member_state *m, int rate_bp)
     return false;
 }
 
-/* VAT at rate_bp contained in a gross amount, half away from zero (post.c's rounding). */
-static int64_t tax_of_gross(int64_t gross, int rate_bp)
-{
-    return ledger_vat_of_gross(gross, rate_bp);
-}
-
 /* The rate of m that the provider's tax in gross implies, within a minor unit's rounding
  * on each (2 minor units, or 0.05 % of large amounts); -1 when none fits. */
 static int implied_rate(const struct member_state *m, int64_t gross, int64_t tax)
@@ -138,7 +132,7 @@ static int implied_rate(const struct member_state *m, int64_t gross, int64_t tax
         int r = m->rates[i];
         if (r <= 0)
             continue;
-        int64_t diff = tax_of_gross(gross, r) - tax;
+        int64_t diff = ledger_vat_of_gross(gross, r) - tax; /* post.c's rounding */
         if (diff < 0)
             diff = -diff;
         if (best < 0 || diff < best_diff) {
