@@ -10,12 +10,16 @@
  * contain, the tax is split out to the chart's VAT account and both lines carry the VAT
  * code; without that, the gross amount is booked as it is, with no code (a payment
  * provider's amount says nothing about VAT). A refund mirrors the entry it refunds.
+ * Every invoice line has a tax treatment (tax.c), kept on its base and tax lines: a
+ * domestic one books as above; the others book without the tenant's VAT (an OSS sale splits
+ * out the other state's tax under no domestic code), and the returns read the treatment.
  * Every entry's lines are written in one order: the base line (expense or revenue), its
  * tax line if any, and last the counter line (clearing) that balances them.
  *
  * Exports: datev.c writes EXTF v700 Buchungsstapel files (accounting-and-sync.md §1);
  * u30.c computes the U30 figures and XML, fon.c speaks FinanzOnline's SOAP services and
- * submit.c records what was submitted (§2). */
+ * submit.c records what was submitted (§2); returns.c computes the one-stop-shop list and
+ * the German UStVA. */
 #ifndef CONNECTORD_LEDGER_H
 #define CONNECTORD_LEDGER_H
 

@@ -114,8 +114,7 @@ static int post_foreign(struct store_tx *tx, bool expense, enum ledger_tax_treat
     lines[n++] = (struct journal_line){.account = accounts->clearing,
                                        .debit_minor = expense ? 0 : gross,
                                        .credit_minor = expense ? gross : 0,
-                                       .currency = inv->currency,
-                                       .tax_rate_bp = -1};
+                                       .currency = inv->currency};
     char description[400];
     describe(inv, expense ? "Payment" : "Receipt", description, sizeof description);
     return write_entry(tx, inv, description, lines, n, entry_id, err);
