@@ -96,6 +96,8 @@ struct store_chain_head;
 int api_export_head(struct http_request *req, struct http_response *res, const char *kind,
                     const char *period, const struct store_chain_head *head, struct error *err);
 int api_vat_return_at(struct http_request *req, struct http_response *res, struct error *err);
+int api_vat_return_oss(struct http_request *req, struct http_response *res, struct error *err);
+int api_vat_return_de(struct http_request *req, struct http_response *res, struct error *err);
 int api_vat_return_at_xml(struct http_request *req, struct http_response *res,
                           struct error *err);
 int api_vat_return_at_submit(struct http_request *req, struct http_response *res,

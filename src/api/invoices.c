@@ -12,6 +12,7 @@
  * "fx" is the invoice in the book currency (EUR): its amount, rate and where the rate came
  * from; an invoice in another currency without a rate says {"missing": true}, is listed by
  * ?fx=missing and waits unposted until `connectord rates import` rates (and posts) it. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/listing.h"
@@ -24,6 +25,35 @@ static const char *const invoice_types[] = {"eingangsrechnung", "ausgangsrechnun
                                             NULL};
 static const char *const posted_values[] = {"true", "false", NULL};
 static const char *const fx_values[] = {"missing", NULL};
+
+/* The invoice's lines with their tax treatment (one line per invoice today); an invoice
+ * from before treatments has an empty list. */
+static json_t *text_or_null(const char *s)
+{
+    return s[0] ? listing_json_text(s) : json_null();
+}
+
+static json_t *tax_lines_json(const struct invoice *inv)
+{
+    const struct invoice_tax_line *t = &inv->tax_line;
+    json_t *list = json_array();
+    if (!list || !t->treatment[0])
+        return list;
+    char rate[16] = "";
+    if (t->rate_bp >= 0)
+        snprintf(rate, sizeof rate, "%d.%02d", t->rate_bp / 100, t->rate_bp % 100);
+    json_t *line = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "amount",
+                             listing_json_money(inv->total_gross_minor, inv->currency),
+                             "taxTreatment", t->treatment, "taxCountry",
+                             text_or_null(t->country), "taxRate",
+                             rate[0] ? json_string(rate) : json_null(), "vatId",
+                             text_or_null(t->vat_id), "taxNote", text_or_null(t->note));
+    if (!line || json_array_append_new(list, line) < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
 
 static json_t *invoice_json(const struct invoice *inv, enum party_role role)
 {
@@ -50,6 +80,7 @@ static json_t *invoice_json(const struct invoice *inv, enum party_role role)
     rc |= json_object_set_new(o, "totalTax", inv->has_tax ? listing_json_money(inv->tax_minor,
                                                                               inv->currency)
                                                          : json_null());
+    rc |= json_object_set_new(o, "lines", tax_lines_json(inv));
     rc |= json_object_set_new(o, "posted", json_boolean(inv->journal_entry_id[0]));
     rc |= json_object_set_new(o, "fx", ledger_fx_json(inv));
     rc |= json_object_set_new(o, "createdAt", json_string(inv->created_at));

@@ -69,6 +69,8 @@ static const struct route routes[] = {
     {"GET",  "/api/vat-returns/at/xml",          api_vat_return_at_xml,         AUTH_ROLE_ADMIN, 0, "period"},
     {"POST", "/api/vat-returns/at/submit",       api_vat_return_at_submit,      AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"GET",  "/api/vat-returns/at/submissions",  api_vat_return_at_submissions, AUTH_ROLE_ADMIN, 0, PAGE "period"},
+    {"GET",  "/api/vat-returns/oss",             api_vat_return_oss,            AUTH_ROLE_ADMIN, 0, "period"},
+    {"GET",  "/api/vat-returns/de",              api_vat_return_de,             AUTH_ROLE_ADMIN, 0, "period"},
 
     /* seed 000: the connector store page; static, it asks for the token in the browser */
     {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0, NULL},

@@ -10,8 +10,13 @@
  *        a refusal comes back with the service's rc and text (422 service_refused, 502
  *        service_failed) and records nothing
  *   GET  /api/vat-returns/at/submissions?period=      the recorded submissions
- * The return is computed from the Austrian chart (EKR) only; the finanzonline connector
- * gives the tax number and the credentials. */
+ *   GET  /api/vat-returns/oss?period=2026-Q1          the one-stop-shop sales of a quarter,
+ *                                                     per member state and rate: net and tax
+ *   GET  /api/vat-returns/de?period=2026-01|2026-Q1   the German UStVA's Kennzahlen
+ * The U30 is computed from the Austrian chart (EKR) only, the UStVA from a German one
+ * (SKR03/SKR04); the finanzonline connector gives the tax number and the credentials. Each
+ * names what it cannot classify (invoice ids and why) beside its figures. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/listing.h"
@@ -77,7 +82,7 @@ int api_vat_return_at(struct http_request *req, struct http_response *res, struc
     struct ledger_u30_period period;
     struct ledger_u30 figures;
     if (period_param(req, &period, err) < 0 || austrian_settings(app, tenant, &ts, err) < 0 ||
-        ledger_u30_compute(app->store, tenant, &period, &figures, err) < 0)
+        ledger_u30_compute(app->store, tenant, &period, ts.small_business, &figures, err) < 0)
         return -1;
     json_t *body = ledger_u30_json(&figures);
     struct listing_collect c;
@@ -98,6 +103,7 @@ struct u30_run {
     struct store *store;
     const char *tenant;
     const struct ledger_u30_period *period;
+    bool small_business;
     struct ledger_u30_info *info;
     struct buf *xml;
 };
@@ -107,11 +113,60 @@ static int u30_run(void *ctx, struct error *err)
     struct u30_run *r = ctx;
     struct ledger_u30 figures;
     buf_reset(r->xml);
-    if (ledger_u30_compute(r->store, r->tenant, r->period, &figures, err) < 0 ||
+    if (ledger_u30_compute(r->store, r->tenant, r->period, r->small_business, &figures, err) < 0 ||
         ledger_u30_check(&figures, err) < 0 ||
         store_vat_next_package(r->store, r->tenant, &r->info->package_no, err) < 0)
         return -1;
     return ledger_u30_xml(r->xml, &figures, r->info, err);
+}
+
+int api_vat_return_oss(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct ledger_u30_period period;
+    if (period_param(req, &period, err) < 0)
+        return -1;
+    if (period.text[5] != 'Q')
+        return error_set(err, ERR_INVALID_FIELD,
+                         "the one-stop-shop return is quarterly: period must be a quarter "
+                         "(2026-Q1)");
+    struct ledger_oss *oss = malloc(sizeof *oss); /* large: not on the stack */
+    if (!oss)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    int rc = -1;
+    struct app *app = req->app;
+    if (ledger_oss_compute(app->store, req->principal->tenant_id, &period, oss, err) == 0) {
+        json_t *body = ledger_oss_json(oss);
+        rc = body ? http_respond_json(res, 200, body, err)
+                  : error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    free(oss);
+    return rc;
+}
+
+int api_vat_return_de(struct http_request *req, struct http_response *res, struct error *err)
+{
+    struct app *app = req->app;
+    const char *tenant = req->principal->tenant_id;
+    struct tenant_settings ts;
+    struct ledger_u30_period period;
+    if (period_param(req, &period, err) < 0 || settings_load(app->store, tenant, &ts, err) < 0)
+        return -1;
+    if (strcmp(ts.chart->country, "DE") != 0)
+        return error_set(err, ERR_VALIDATION,
+                         "the German VAT return (UStVA) is computed from a German chart (skr03, "
+                         "skr04), but this tenant books in %s; change the chart in the settings",
+                         ts.chart->slug);
+    struct ledger_ustva *u = malloc(sizeof *u);
+    if (!u)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    int rc = -1;
+    if (ledger_ustva_compute(app->store, tenant, &period, ts.small_business, u, err) == 0) {
+        json_t *body = ledger_ustva_json(u);
+        rc = body ? http_respond_json(res, 200, body, err)
+                  : error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    free(u);
+    return rc;
 }
 
 int api_vat_return_at_xml(struct http_request *req, struct http_response *res, struct error *err)
@@ -132,7 +187,8 @@ int api_vat_return_at_xml(struct http_request *req, struct http_response *res, s
     info.tax_number = account.tax_number;
     tz_local_time(ts.time_zone, clock_now_ms(), &info.created);
     struct u30_run run = {
-        .store = app->store, .tenant = tenant, .period = &period, .info = &info, .xml = &xml};
+        .store = app->store, .tenant = tenant, .period = &period,
+        .small_business = ts.small_business, .info = &info, .xml = &xml};
     if (ledger_export_at_head(app->store, tenant, u30_run, &run, &head, err) < 0 ||
         api_export_head(req, res, "u30", period.text, &head, err) < 0)
         goto out;
@@ -184,6 +240,7 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
         .period = period,
         .test = json_is_true(test),
         .correction = json_is_true(correction),
+        .small_business = ts.small_business,
         .vendor_id = ts.vat_number,
         .master_key = app->master_key,
         .tz = ts.time_zone,

@@ -64,6 +64,13 @@ enum payment_link_role {
 
 #define PAYMENT_ALIASES 3
 
+/* What a provider says about the tax treatment it applied (Stripe Tax). */
+enum payment_tax_hint {
+    PAYMENT_TAX_HINT_NONE,
+    PAYMENT_TAX_HINT_REVERSE_CHARGE, /* reverse charge: the customer owes the VAT */
+    PAYMENT_TAX_HINT_EXEMPT,         /* the customer is tax-exempt */
+};
+
 struct payment {
     enum payment_kind kind;
     enum payment_link_role link;
@@ -90,6 +97,12 @@ struct payment {
     char customer_id[128];
     char customer_email[256];
     char customer_name[256];
+    /* For the tax treatment: ISO 3166 countries and the customer's VAT id, "" when the
+     * payload does not say. */
+    char customer_country[3];
+    char customer_vat_id[24];
+    char merchant_country[3];
+    enum payment_tax_hint tax_hint;
     char detail[200]; /* PAYMENT_IGNORED: why nothing was booked */
 };
 

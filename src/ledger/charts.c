@@ -141,3 +141,30 @@ bool ledger_chart_is_automatic(const struct ledger_chart *c, const char *account
             return true;
     return false;
 }
+
+/* Revenue accounts per treatment (accounting-and-sync.md §1.7 lists the domestic ones;
+ * these are DATEV's standard charts' [mem], to confirm with the advisor): intra-EU goods,
+ * EU services (reverse charge), OSS, exports, services abroad, Kleinunternehmer. */
+struct treatment_account {
+    const char *chart;
+    enum ledger_tax_treatment treatment;
+    const char *account;
+};
+
+static const struct treatment_account treatment_accounts[] = {
+    {"skr03", LEDGER_TAX_INTRA_EU_GOODS, "8125"},    {"skr03", LEDGER_TAX_INTRA_EU_SERVICES, "8336"},
+    {"skr03", LEDGER_TAX_OSS, "8320"},               {"skr03", LEDGER_TAX_EXPORT, "8120"},
+    {"skr03", LEDGER_TAX_NON_EU_SERVICES, "8338"},   {"skr03", LEDGER_TAX_SMALL_BUSINESS, "8195"},
+    {"skr04", LEDGER_TAX_INTRA_EU_GOODS, "4125"},    {"skr04", LEDGER_TAX_INTRA_EU_SERVICES, "4336"},
+    {"skr04", LEDGER_TAX_OSS, "4320"},               {"skr04", LEDGER_TAX_EXPORT, "4120"},
+    {"skr04", LEDGER_TAX_NON_EU_SERVICES, "4338"},   {"skr04", LEDGER_TAX_SMALL_BUSINESS, "4185"},
+};
+
+const char *ledger_chart_treatment_revenue(const struct ledger_chart *c,
+                                           enum ledger_tax_treatment t)
+{
+    for (size_t i = 0; i < sizeof treatment_accounts / sizeof treatment_accounts[0]; i++)
+        if (treatment_accounts[i].treatment == t && strcmp(treatment_accounts[i].chart, c->slug) == 0)
+            return treatment_accounts[i].account;
+    return NULL;
+}

@@ -17,7 +17,10 @@
  * carries Kurs (units of that currency per euro, the rate its invoice was booked at, six
  * decimals), Basis-Umsatz (the same booking in EUR, as the books hold it) and WKZ
  * Basis-Umsatz "EUR"; a booking in EUR leaves the three empty (§1.5: Kurs, Basis-Umsatz
- * and WKZ Basis-Umsatz only together). */
+ * and WKZ Basis-Umsatz only together).
+ *
+ * A booking whose tax treatment is not domestic (ledger/tax.c) carries that treatment's
+ * BU-Schlüssel and EU fields instead of a VAT code's (treatment_fields). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +207,8 @@ int ledger_datev_line(struct buf *out, const struct ledger_datev_booking *b, str
     fields[9] = b->bu_key;
     fields[10] = date;
     fields[11] = document;
+    fields[40] = b->eu_id;
+    fields[41] = b->eu_rate;
     for (int col = 1; col <= LEDGER_DATEV_COLUMNS; col++) {
         int rc = col == 14 ? (buf_append(out, ";", 1) < 0
                                   ? -1
@@ -309,6 +314,10 @@ struct entry_line {
     char currency[4];
     char vat_code[16];
     bool vat_tax;
+    char treatment[24]; /* "" when none */
+    char country[3];
+    int rate_bp;
+    char vat_id[24];
 };
 
 /* One entry, gathered from its rows. */
@@ -340,6 +349,51 @@ static bool account_fits(const char *account, int account_length)
         nonzero |= *p != '0';
     }
     return nonzero;
+}
+
+/* Whether t is the tax line of base line b: the same domestic VAT code, or, for an OSS
+ * sale (whose tax has no domestic code), the same treatment. */
+static bool tax_of(const struct entry_line *t, const struct entry_line *b)
+{
+    if (!t->vat_tax)
+        return false;
+    if (b->vat_code[0])
+        return strcmp(t->vat_code, b->vat_code) == 0;
+    return b->treatment[0] && !t->vat_code[0] && strcmp(t->treatment, b->treatment) == 0;
+}
+
+/* The BU-Schlüssel and EU fields of a booking whose treatment is not domestic (ref. §1.7,
+ * DATEV's tax keys): an OSS sale BU 10 with the member state and its rate; intra-EU
+ * supplies and services to businesses on their (automatic) revenue accounts, with the
+ * customer's VAT id for the recapitulative statement; services received under reverse
+ * charge (§13b) BU 46 from a business in another member state, 94 from outside the EU.
+ * False for domestic and unclassified bookings: their VAT code decides. */
+static bool treatment_fields(const struct entry_line *b, const char **bu, char eu_id[24],
+                             char eu_rate[16])
+{
+    enum ledger_tax_treatment t;
+    if (!b->treatment[0] || ledger_tax_parse(b->treatment, &t) < 0 ||
+        t == LEDGER_TAX_DOMESTIC || t == LEDGER_TAX_UNCLASSIFIED)
+        return false;
+    *bu = NULL;
+    switch (t) {
+    case LEDGER_TAX_OSS:
+        *bu = "10";
+        snprintf(eu_id, 24, "%s", b->country);
+        if (b->rate_bp >= 0)
+            snprintf(eu_rate, 16, "%d,%02d", b->rate_bp / 100, b->rate_bp % 100);
+        break;
+    case LEDGER_TAX_INTRA_EU_GOODS:
+    case LEDGER_TAX_INTRA_EU_SERVICES:
+        snprintf(eu_id, 24, "%s", b->vat_id);
+        break;
+    case LEDGER_TAX_REVERSE_CHARGE_RECEIVED:
+        *bu = ledger_tax_is_eu(b->country) ? "46" : "94";
+        break;
+    default:
+        break;
+    }
+    return true;
 }
 
 /* Writes the gathered entry as bookings. */
@@ -389,8 +443,7 @@ static int flush_entry(struct export_state *st)
         int64_t base = debit ? b->book_debit : b->book_credit;
         for (size_t k = 0; k < n; k++) {
             const struct entry_line *t = &st->lines[k];
-            if (k != counter && t->vat_tax && b->vat_code[0] &&
-                strcmp(t->vat_code, b->vat_code) == 0 && (t->debit > 0) == debit) {
+            if (k != counter && tax_of(t, b) && (t->debit > 0) == debit) {
                 if (__builtin_add_overflow(amount, debit ? t->debit : t->credit, &amount) ||
                     __builtin_add_overflow(base, debit ? t->book_debit : t->book_credit, &base))
                     return error_set(err, ERR_AMOUNT_OVERFLOW,
@@ -400,7 +453,13 @@ static int flush_entry(struct export_state *st)
             }
         }
         const char *bu = NULL;
-        if (b->vat_code[0]) {
+        char eu_id[24] = "", eu_rate[16] = "";
+        if (treatment_fields(b, &bu, eu_id, eu_rate)) {
+            /* Automatikkonten imply their tax; DATEV refuses a key on them. */
+            if (bu && (ledger_chart_is_automatic(chart, b->account) ||
+                       ledger_chart_is_automatic(chart, c->account)))
+                bu = NULL;
+        } else if (b->vat_code[0]) {
             const struct ledger_vat *v = ledger_vat_in_chart(chart, b->vat_code);
             if (!v || !v->datev_bu)
                 return error_set(err, ERR_VALIDATION,
@@ -425,6 +484,8 @@ static int flush_entry(struct export_state *st)
             .account = b->account,
             .contra_account = c->account,
             .bu_key = bu,
+            .eu_id = eu_id[0] ? eu_id : NULL,
+            .eu_rate = eu_rate[0] ? eu_rate : NULL,
             .date = st->date,
             .document = st->document,
             .text = st->text,
@@ -481,6 +542,10 @@ static int add_export_line(void *ctx, const struct journal_export_line *l)
     snprintf(e->account, sizeof e->account, "%s", l->account);
     snprintf(e->currency, sizeof e->currency, "%s", l->currency);
     snprintf(e->vat_code, sizeof e->vat_code, "%s", l->vat_code ? l->vat_code : "");
+    snprintf(e->treatment, sizeof e->treatment, "%s", l->tax_treatment ? l->tax_treatment : "");
+    snprintf(e->country, sizeof e->country, "%s", l->tax_country ? l->tax_country : "");
+    snprintf(e->vat_id, sizeof e->vat_id, "%s", l->vat_id ? l->vat_id : "");
+    e->rate_bp = l->tax_rate_bp;
     e->debit = l->debit_minor;
     e->credit = l->credit_minor;
     e->rated = l->rated;

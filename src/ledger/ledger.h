@@ -10,12 +10,16 @@
  * contain, the tax is split out to the chart's VAT account and both lines carry the VAT
  * code; without that, the gross amount is booked as it is, with no code (a payment
  * provider's amount says nothing about VAT). A refund mirrors the entry it refunds.
+ * Every invoice line has a tax treatment (tax.c), kept on its base and tax lines: a
+ * domestic one books as above; the others book without the tenant's VAT (an OSS sale splits
+ * out the other state's tax under no domestic code), and the returns read the treatment.
  * Every entry's lines are written in one order: the base line (expense or revenue), its
  * tax line if any, and last the counter line (clearing) that balances them.
  *
  * Exports: datev.c writes EXTF v700 Buchungsstapel files (accounting-and-sync.md §1);
  * u30.c computes the U30 figures and XML, fon.c speaks FinanzOnline's SOAP services and
- * submit.c records what was submitted (§2). */
+ * submit.c records what was submitted (§2); returns.c computes the one-stop-shop list and
+ * the German UStVA. */
 #ifndef CONNECTORD_LEDGER_H
 #define CONNECTORD_LEDGER_H
 
@@ -31,6 +35,7 @@
 #include "store/chain.h"
 
 struct invoice;
+struct tax_line_row;
 struct store;
 struct store_tx;
 struct vat_submission;
@@ -156,6 +161,73 @@ int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
                        const struct invoice *credit_note, char entry_id[CRYPTO_ID_MAX],
                        struct error *err);
 
+/* ---- tax treatments (tax.c) ------------------------------------------------------------ */
+
+/* What VAT rules one invoice line falls under. The codes (ledger_tax_code) are stable:
+ * they are stored with the invoice and its journal lines and shown by the API. */
+enum ledger_tax_treatment {
+    LEDGER_TAX_DOMESTIC,                /* the tenant's VAT at rate_bp */
+    LEDGER_TAX_INTRA_EU_GOODS,          /* exempt intra-EU supply of goods (VAT id) */
+    LEDGER_TAX_INTRA_EU_SERVICES,       /* service to a business in another member state:
+                                           reverse charge, the customer owes the VAT */
+    LEDGER_TAX_OSS,                     /* to a consumer in another member state: its VAT at
+                                           rate_bp, declared through the one-stop shop */
+    LEDGER_TAX_EXPORT,                  /* goods to a customer outside the EU, exempt */
+    LEDGER_TAX_NON_EU_SERVICES,         /* a service whose place of supply is outside the EU */
+    LEDGER_TAX_SMALL_BUSINESS,          /* exempt: the tenant is a Kleinunternehmer */
+    LEDGER_TAX_REVERSE_CHARGE_RECEIVED, /* a service bought from abroad: the tenant owes the
+                                           VAT at rate_bp and deducts it as input tax */
+    LEDGER_TAX_UNCLASSIFIED,            /* none of these fits; note says why */
+};
+
+#define LEDGER_TAX_RATE_NONE (-1) /* no rate: no VAT known or owed */
+
+enum ledger_tax_hint {
+    LEDGER_TAX_HINT_NONE,
+    LEDGER_TAX_HINT_REVERSE_CHARGE, /* the provider applied reverse charge (Stripe Tax) */
+    LEDGER_TAX_HINT_EXEMPT,         /* the provider marks the customer tax-exempt */
+};
+
+/* What a booking's treatment is decided from. Strings are never NULL ("" when unknown). */
+struct ledger_tax_facts {
+    const char *tenant_country; /* "AT", "DE" */
+    bool small_business;        /* Kleinunternehmer */
+    bool oss;                   /* registered for the one-stop shop */
+    bool goods;                 /* the tenant supplies goods (else services); sales only */
+    enum ledger_direction direction;
+    const char *country;        /* the customer's (revenue) or supplier's (expense) */
+    bool vat_id_valid;          /* the counterparty has a valid VAT id of `country` */
+    enum ledger_tax_hint hint;
+    bool has_tax;               /* the provider said the VAT in gross_minor */
+    int64_t tax_minor;
+    int64_t gross_minor;
+    int vat_rate_bp;            /* the connector's vatRate; 0: none */
+};
+
+struct ledger_tax_decision {
+    enum ledger_tax_treatment treatment;
+    char country[3];  /* where the VAT is due (domestic: the tenant's) */
+    int rate_bp;      /* LEDGER_TAX_RATE_NONE when no VAT is charged or known */
+    char note[160];   /* unclassified: why */
+};
+
+/* Decides the treatment; ERR_VALIDATION only for a tenant country other than AT or DE. */
+int ledger_tax_decide(const struct ledger_tax_facts *f, struct ledger_tax_decision *out,
+                      struct error *err);
+const char *ledger_tax_code(enum ledger_tax_treatment t);
+/* -1 for an unknown code. */
+int ledger_tax_parse(const char *code, enum ledger_tax_treatment *out);
+bool ledger_tax_is_eu(const char *country);
+/* The member state's standard rate in basis points, -1 when not a member state. */
+int ledger_tax_standard_rate(const char *country);
+/* Whether a VAT id carries the prefix of `country` (Greece: EL). */
+bool ledger_tax_vat_id_of(const char *vat_id, const char *country);
+/* (charts.c) The chart's revenue account for sales of a treatment other than domestic (SKR03 8125
+ * intra-EU supplies, 8336 EU services, 8320 OSS, 8120 exports, 8338 services abroad, 8195
+ * Kleinunternehmer; SKR04 the 4xxx equivalents), or NULL (EKR: the connector's). */
+const char *ledger_chart_treatment_revenue(const struct ledger_chart *c,
+                                           enum ledger_tax_treatment t);
+
 /* ---- DATEV EXTF v700 Buchungsstapel (datev.c) ----------------------------------------- */
 
 #define LEDGER_DATEV_COLUMNS 125
@@ -189,6 +261,9 @@ struct ledger_datev_booking {
     const char *account;        /* Konto */
     const char *contra_account; /* Gegenkonto */
     const char *bu_key;         /* or NULL */
+    const char *eu_id;          /* EU-Land u. UStID (Bestimmung): "FR12345678901" or "AT",
+                                   or NULL */
+    const char *eu_rate;        /* EU-Steuersatz (Bestimmung): "20,00", or NULL */
     const char *date;           /* YYYY-MM-DD; written as DDMM */
     const char *document;       /* Belegfeld 1, before cutting */
     const char *text;           /* Buchungstext, UTF-8, before cutting */
@@ -241,32 +316,114 @@ struct ledger_u30_period {
 /* "YYYY-MM" or "YYYY-Qn"; ERR_INVALID_FIELD otherwise. */
 int ledger_u30_period_parse(const char *text, struct ledger_u30_period *out, struct error *err);
 
+/* What a return cannot classify: the invoices and why, each invoice once; the first
+ * LEDGER_UNCLASSIFIED_MAX are kept, total counts all. */
+#define LEDGER_UNCLASSIFIED_MAX 50
+struct ledger_unclassified {
+    size_t n, total;
+    struct {
+        char invoice_id[CRYPTO_ID_MAX];
+        char reason[200];
+    } items[LEDGER_UNCLASSIFIED_MAX];
+};
+void ledger_unclassified_add(struct ledger_unclassified *u, const char *invoice_id,
+                             const char *reason);
+/* [{invoiceId, reason}]. New reference. */
+json_t *ledger_unclassified_json(const struct ledger_unclassified *u);
+/* A line's amount for a VAT return, credit minus debit (a sale's base is positive, a
+ * purchase's negative), in EUR: its book amount, or its own amount when booked in EUR. The
+ * one place the returns read amounts. False (why names return_name) when the line is in
+ * another currency and has no rate. */
+bool ledger_return_amount(const struct tax_line_row *r, const char *return_name, int64_t *out,
+                          char *why, size_t why_cap);
+
 /* The Kennzahlen in cents. */
 struct ledger_u30 {
     struct ledger_u30_period period;
+    bool small_business; /* set before adding lines: no Vorsteuer from reverse charge */
     int64_t kz000; /* Gesamtbetrag der Bemessungsgrundlagen (net) */
+    int64_t kz011; /* exports (Ausfuhrlieferungen) */
+    int64_t kz017; /* intra-EU supplies of goods */
+    int64_t kz016; /* Kleinunternehmer */
     int64_t kz022; /* base at 20 % */
     int64_t kz029; /* base at 10 % */
     int64_t kz006; /* base at 13 % */
+    int64_t rc_base; /* services received under reverse charge (§19(1)), at 20 % */
     int64_t kz060; /* Vorsteuer */
+    /* Outside the U30: one-stop-shop sales (the OSS return), services to businesses in
+     * other member states (the recapitulative statement) and abroad. */
+    int64_t oss, intra_eu_services, non_eu_services;
+    struct ledger_unclassified unclassified;
 };
 
-/* Adds one sum of journal lines (one VAT code, base or tax lines, one currency) to the
- * figures. ERR_VALIDATION for codes that are not Austrian and currencies other than EUR. */
-int ledger_u30_add(struct ledger_u30 *f, const char *vat_code, bool tax_line,
-                   const char *currency, int64_t debit_minor, int64_t credit_minor,
-                   struct error *err);
+/* Adds one journal line (store_tax_lines) to the figures: by its treatment, or, for lines
+ * from before treatments, by its VAT code. What fits no Kennzahl (another country's VAT
+ * code, another currency, an unclassified booking) is named in f->unclassified. -1 only
+ * when a sum overflows (ERR_AMOUNT_OVERFLOW). */
+int ledger_u30_add_line(struct ledger_u30 *f, const struct tax_line_row *r, struct error *err);
 /* The figures of a period from the tenant's books. */
 int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledger_u30_period *p,
-                       struct ledger_u30 *out, struct error *err);
+                       bool small_business, struct ledger_u30 *out, struct error *err);
+/* KZ057: the tax owed on services received (reverse charge); KZ066: its Vorsteuer (none
+ * for a Kleinunternehmer). */
+int64_t ledger_u30_kz057(const struct ledger_u30 *f);
+int64_t ledger_u30_kz066(const struct ledger_u30 *f);
 /* The tax the form computes from a base at rate_bp, and the Zahllast (KZ095: output tax
  * minus KZ060; negative is a credit). */
 int64_t ledger_u30_tax(int64_t base_minor, int rate_bp);
 int64_t ledger_u30_payable(const struct ledger_u30 *f);
 /* The figures as the API shows them. New reference. */
 json_t *ledger_u30_json(const struct ledger_u30 *f);
-/* Whether FinanzOnline can take the figures: no negative Kennzahl (ERR_VALIDATION). */
+/* Whether FinanzOnline can take the figures: no negative Kennzahl and nothing
+ * unclassified (a return filed without those bookings would be incomplete) (ERR_VALIDATION). */
 int ledger_u30_check(const struct ledger_u30 *f, struct error *err);
+
+/* ---- the one-stop-shop return and the German UStVA (returns.c) -------------------------- */
+
+#define LEDGER_OSS_LINES_MAX 160
+struct ledger_oss_line {
+    char country[3];
+    int rate_bp;
+    int64_t net, tax;
+};
+struct ledger_oss {
+    struct ledger_u30_period period; /* a quarter */
+    struct ledger_oss_line lines[LEDGER_OSS_LINES_MAX]; /* by country, rate descending */
+    size_t n;
+    int64_t total_tax;
+    struct ledger_unclassified unclassified;
+};
+/* Adds a line of an OSS booking (others are skipped); a line without an EUR amount is
+ * named in unclassified. */
+int ledger_oss_add_line(struct ledger_oss *o, const struct tax_line_row *r, struct error *err);
+int ledger_oss_compute(struct store *s, const char *tenant_id, const struct ledger_u30_period *p,
+                       struct ledger_oss *out, struct error *err);
+/* {period, from, to, currency, lines: [{country, rate, net, tax}], totalTax, unclassified,
+ * unclassifiedCount}. New reference. */
+json_t *ledger_oss_json(const struct ledger_oss *o);
+
+/* The UStVA's Kennzahlen in cents (returns.c's head comment says which is which). */
+struct ledger_ustva {
+    struct ledger_u30_period period;
+    bool small_business;
+    int64_t kz81, kz86;             /* net at 19 % / 7 % */
+    int64_t kz41, kz21, kz43, kz45; /* ig. Lieferungen, EU services, exports, abroad */
+    int64_t kz46, kz84;             /* reverse charge received: EU, outside the EU (net) */
+    int64_t kz66;                   /* Vorsteuer */
+    int64_t oss, small_business_sales; /* not in the UStVA */
+    struct ledger_unclassified unclassified;
+};
+int ledger_ustva_add_line(struct ledger_ustva *u, const struct tax_line_row *r,
+                          struct error *err);
+int ledger_ustva_compute(struct store *s, const char *tenant_id,
+                         const struct ledger_u30_period *p, bool small_business,
+                         struct ledger_ustva *out, struct error *err);
+int64_t ledger_ustva_kz67(const struct ledger_ustva *u);
+/* KZ83: output tax + §13b tax - KZ66 - KZ67; negative is a refund. */
+int64_t ledger_ustva_payable(const struct ledger_ustva *u);
+/* The figures, the taxes of 81, 86, 47, 85, KZ83, what stays outside, and what is
+ * unclassified. New reference. */
+json_t *ledger_ustva_json(const struct ledger_ustva *u);
 
 struct ledger_u30_info {
     const char *tax_number;  /* FASTNR, 9 digits */
@@ -336,6 +493,7 @@ struct ledger_u30_submit_request {
     const char *period;
     bool test;       /* FinanzOnline's test mode: checked, not filed */
     bool correction; /* a period already submitted (in the same mode) may be sent again */
+    bool small_business; /* the tenant is a Kleinunternehmer */
     const char *vendor_id; /* herstellerid: the tenant's VAT number */
     const unsigned char *master_key;
     const struct tz_zone *tz;

@@ -92,6 +92,68 @@ static int write_entry(struct store_tx *tx, const struct invoice *inv, const cha
     return store_invoice_set_entry(tx, inv->tenant_id, inv->id, entry_id, err);
 }
 
+/* The treatment an invoice's line was given; false for invoices from before treatments
+ * (their VAT code alone says what they are). */
+static bool treatment_of(const struct invoice *inv, enum ledger_tax_treatment *t)
+{
+    return inv->tax_line.treatment[0] && ledger_tax_parse(inv->tax_line.treatment, t) == 0;
+}
+
+/* Marks the booking's lines (base and tax) with the invoice line's treatment. */
+static void mark_treatment(struct journal_line *lines, size_t n, const struct invoice *inv)
+{
+    for (size_t i = 0; i < n; i++) {
+        lines[i].tax_treatment = inv->tax_line.treatment;
+        lines[i].tax_country = inv->tax_line.country;
+        lines[i].tax_rate_bp = inv->tax_line.rate_bp;
+    }
+}
+
+/* A booking whose VAT is not the tenant's own: an OSS sale (the other state's VAT, split
+ * out to the chart's output VAT account under no domestic code) or one without VAT
+ * (intra-EU, exports, Kleinunternehmer, a service received under reverse charge, whose
+ * tax the returns compute from the base). */
+static int post_foreign(struct store_tx *tx, bool expense, enum ledger_tax_treatment t,
+                        const struct ledger_accounts *accounts, const struct invoice *inv,
+                        char entry_id[CRYPTO_ID_MAX], struct error *err)
+{
+    int64_t gross = inv->total_gross_minor;
+    int64_t tax = t == LEDGER_TAX_OSS && inv->has_tax ? inv->tax_minor : 0;
+    const char *base_account = expense ? accounts->expense : accounts->revenue;
+    /* A sale on the chart's default revenue account (domestic, 19 % in SKR) goes to the
+     * chart's account for its treatment; an account the connector names wins. */
+    const char *special = ledger_chart_treatment_revenue(accounts->chart, t);
+    if (!expense && special && strcmp(accounts->revenue, accounts->chart->revenue) == 0)
+        base_account = special;
+    int64_t bg, bt;
+    if (book_split(inv, tax, &bg, &bt, err) < 0)
+        return -1;
+    struct journal_line lines[3];
+    size_t n = 0;
+    lines[n++] = (struct journal_line){.account = base_account,
+                                       .debit_minor = expense ? gross - tax : 0,
+                                       .credit_minor = expense ? 0 : gross - tax,
+                                       .currency = inv->currency,
+                                       .book_debit_minor = expense ? bg - bt : 0,
+                                       .book_credit_minor = expense ? 0 : bg - bt};
+    if (tax != 0)
+        lines[n++] = (struct journal_line){.account = accounts->chart->output_vat,
+                                           .credit_minor = tax,
+                                           .currency = inv->currency,
+                                           .vat_tax = true,
+                                           .book_credit_minor = bt};
+    mark_treatment(lines, n, inv);
+    lines[n++] = (struct journal_line){.account = accounts->clearing,
+                                       .debit_minor = expense ? 0 : gross,
+                                       .credit_minor = expense ? gross : 0,
+                                       .currency = inv->currency,
+                                       .book_debit_minor = expense ? 0 : bg,
+                                       .book_credit_minor = expense ? bg : 0};
+    char description[400];
+    describe(inv, expense ? "Payment" : "Receipt", description, sizeof description);
+    return write_entry(tx, inv, description, lines, n, entry_id, err);
+}
+
 int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                         const struct ledger_accounts *accounts, const struct invoice *inv,
                         char entry_id[CRYPTO_ID_MAX], struct error *err)
@@ -103,6 +165,12 @@ int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
     if (inv->total_gross_minor == 0)
         return 0;
     bool expense = direction == LEDGER_EXPENSE;
+    enum ledger_tax_treatment treatment = LEDGER_TAX_DOMESTIC;
+    bool treated = treatment_of(inv, &treatment);
+    if (treated && treatment != LEDGER_TAX_DOMESTIC && treatment != LEDGER_TAX_UNCLASSIFIED)
+        return post_foreign(tx, expense, treatment, accounts, inv, entry_id, err);
+    /* Domestic, unclassified (booked as the connector and the provider say; the returns
+     * name it) and invoices from before treatments. */
     enum ledger_vat_kind kind = expense ? LEDGER_VAT_INPUT : LEDGER_VAT_OUTPUT;
     const struct ledger_vat *vat = NULL;
     int64_t gross = inv->total_gross_minor;
@@ -148,6 +216,8 @@ int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
                                            .vat_tax = true,
                                            .book_debit_minor = expense ? bt : 0,
                                            .book_credit_minor = expense ? 0 : bt};
+    if (treated)
+        mark_treatment(lines, n, inv);
     lines[n++] = (struct journal_line){.account = accounts->clearing,
                                        .debit_minor = expense ? 0 : gross,
                                        .credit_minor = expense ? gross : 0,
@@ -197,15 +267,17 @@ int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
     const char *code = b->vat_code[0] ? b->vat_code : NULL;
     int64_t gross = credit_note->total_gross_minor, vat_minor = 0;
     if (tax != n) {
+        /* A domestic tax line has its VAT code; an OSS one its treatment's rate. */
         const struct ledger_vat *v = ledger_vat_find(old[tax].vat_code);
-        if (!v)
+        int rate_bp = v ? v->rate_bp : old[tax].tax_treatment[0] ? old[tax].tax_rate_bp : -1;
+        if (rate_bp < 0)
             return error_set(err, ERR_VALIDATION, "entry %s has the unknown VAT code %s",
                              original->journal_entry_id, old[tax].vat_code);
         /* A full refund takes back exactly the tax booked (a provider's own figure may
          * differ from the rate's rounding); a partial one the rate's share. */
         int64_t old_tax = old[tax].debit_minor + old[tax].credit_minor;
         int64_t old_gross = old[counter].debit_minor + old[counter].credit_minor;
-        vat_minor = gross == old_gross ? old_tax : ledger_vat_of_gross(gross, v->rate_bp);
+        vat_minor = gross == old_gross ? old_tax : ledger_vat_of_gross(gross, rate_bp);
     }
     /* The refund's own rate (of its day, or its settlement) gives its EUR amounts. */
     int64_t bg, bt;
@@ -227,10 +299,17 @@ int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
                                            .debit_minor = base_debit ? vat_minor : 0,
                                            .credit_minor = base_debit ? 0 : vat_minor,
                                            .currency = credit_note->currency,
-                                           .vat_code = old[tax].vat_code,
+                                           .vat_code = old[tax].vat_code[0] ? old[tax].vat_code
+                                                                           : NULL,
                                            .vat_tax = true,
                                            .book_debit_minor = base_debit ? bt : 0,
                                            .book_credit_minor = base_debit ? 0 : bt};
+    /* The same treatment as the booking it corrects. */
+    for (size_t i = 0; i < k && b->tax_treatment[0]; i++) {
+        lines[i].tax_treatment = b->tax_treatment;
+        lines[i].tax_country = b->tax_country;
+        lines[i].tax_rate_bp = b->tax_rate_bp;
+    }
     lines[k++] = (struct journal_line){.account = c->account,
                                        .debit_minor = base_debit ? 0 : gross,
                                        .credit_minor = base_debit ? gross : 0,

@@ -21,13 +21,14 @@ struct figures_run {
     struct store *s;
     const char *tenant_id;
     const struct ledger_u30_period *period;
+    bool small_business;
     struct ledger_u30 *figures;
 };
 
 static int figures_run(void *ctx, struct error *err)
 {
     struct figures_run *r = ctx;
-    if (ledger_u30_compute(r->s, r->tenant_id, r->period, r->figures, err) < 0)
+    if (ledger_u30_compute(r->s, r->tenant_id, r->period, r->small_business, r->figures, err) < 0)
         return -1;
     return ledger_u30_check(r->figures, err);
 }
@@ -57,7 +58,7 @@ int ledger_u30_submit(struct store *s, const struct ledger_u30_submit_request *r
         goto out;
     }
     struct figures_run run = {.s = s, .tenant_id = rq->tenant_id, .period = &period,
-                              .figures = &figures};
+                              .small_business = rq->small_business, .figures = &figures};
     if (ledger_fon_account_load(s, rq->tenant_id, rq->master_key, true, &account, err) < 0 ||
         ledger_export_at_head(s, rq->tenant_id, figures_run, &run, rq->head, err) < 0)
         goto out;

@@ -1,10 +1,17 @@
 /* ledger/u30.c - the Austrian VAT advance return (Umsatzsteuervoranmeldung, form U30)
  * from the books, and its XML for FinanzOnline (accounting-and-sync.md §2.4).
  *
- * The figures come from journal lines with Austrian VAT codes in the period: output VAT
- * is reported by its net base per rate (KZ022 20 %, KZ029 10 %, KZ006 13 %, all of them in
- * KZ000), input VAT by the tax itself (KZ060). Refunds reduce what they refund. Lines
- * without a VAT code (gross amounts whose VAT is not known) are not part of the return.
+ * The figures come from the period's journal lines, by the tax treatment of their booking
+ * (ledger/tax.c): domestic output VAT by its net base per rate (KZ022 20 %, KZ029 10 %,
+ * KZ006 13 %), exports (KZ011), intra-EU supplies of goods (KZ017) and a Kleinunternehmer's
+ * sales (KZ016), all of them in KZ000; input VAT by the tax itself (KZ060); services
+ * received under reverse charge by the tax owed (KZ057) and its Vorsteuer (KZ066). One-stop-
+ * shop sales and services whose place of supply is abroad are not part of the U30 (they are
+ * shown beside it, under "outside"). Lines from before treatments count by their Austrian
+ * VAT code. Refunds reduce what they refund. What fits no Kennzahl (another country's VAT,
+ * another currency, a booking the treatment left unclassified) is named with the reason,
+ * never guessed and never a refusal of the period; the XML and the submission refuse while
+ * anything is unclassified, because that return would be incomplete.
  *
  * The XML follows the BMF schema's sequence: INFO_DATEN, then one ERKLAERUNG art="U30"
  * with ALLGEMEINE_DATEN, the supplies (KZ000 always, the taxed bases in VERSTEUERT) and
@@ -61,37 +68,134 @@ static int add_checked(int64_t *sum, int64_t v, struct error *err)
     return 0;
 }
 
-int ledger_u30_add(struct ledger_u30 *f, const char *vat_code, bool tax_line,
-                   const char *currency, int64_t debit_minor, int64_t credit_minor,
-                   struct error *err)
+void ledger_unclassified_add(struct ledger_unclassified *u, const char *invoice_id,
+                             const char *reason)
 {
-    const struct ledger_vat *v = ledger_vat_find(vat_code);
-    if (!v)
-        return error_set(err, ERR_VALIDATION, "the books hold the unknown VAT code %.16s",
-                         vat_code);
-    const struct ledger_chart *c = ledger_vat_chart(v);
-    if (strcmp(c->country, "AT") != 0)
-        return error_set(err, ERR_VALIDATION,
-                         "the period holds bookings with the %s VAT code %s; the U30 covers "
-                         "Austrian VAT only",
-                         c->country, v->code);
-    if (strcmp(currency, "EUR") != 0)
-        return error_set(err, ERR_VALIDATION,
-                         "the period holds VAT bookings in %.3s booked before exchange "
-                         "rates, without their amount in EUR; the U30 cannot take them",
-                         currency);
-    if (v->kind == LEDGER_VAT_OUTPUT && !tax_line) {
-        int64_t base = credit_minor - debit_minor;
+    const char *id = invoice_id && *invoice_id ? invoice_id : "(no invoice)";
+    for (size_t i = 0; i < u->n; i++)
+        if (strcmp(u->items[i].invoice_id, id) == 0)
+            return;
+    u->total++;
+    if (u->n == LEDGER_UNCLASSIFIED_MAX)
+        return;
+    snprintf(u->items[u->n].invoice_id, sizeof u->items[u->n].invoice_id, "%s", id);
+    snprintf(u->items[u->n].reason, sizeof u->items[u->n].reason, "%s", reason);
+    u->n++;
+}
+
+json_t *ledger_unclassified_json(const struct ledger_unclassified *u)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < u->n; i++)
+        if (json_array_append_new(list, json_pack("{s:s, s:s}", "invoiceId",
+                                                  u->items[i].invoice_id, "reason",
+                                                  u->items[i].reason)) < 0) {
+            json_decref(list);
+            return NULL;
+        }
+    return list;
+}
+
+bool ledger_return_amount(const struct tax_line_row *r, const char *return_name, int64_t *out,
+                          char *why, size_t why_cap)
+{
+    if (r->rated) { /* its amount in the book currency, as the books hold it */
+        *out = r->book_credit_minor - r->book_debit_minor;
+        return true;
+    }
+    if (strcmp(r->currency, "EUR") == 0) {
+        *out = r->credit_minor - r->debit_minor;
+        return true;
+    }
+    snprintf(why, why_cap, "booked in %.3s without an exchange rate; the %s is in EUR",
+             r->currency, return_name);
+    return false;
+}
+
+/* A line by its Austrian VAT code (domestic bookings, and lines from before treatments). */
+static int add_by_code(struct ledger_u30 *f, const struct tax_line_row *r, int64_t amount,
+                       char *why, size_t why_cap, struct error *err)
+{
+    const struct ledger_vat *v = ledger_vat_find(r->vat_code);
+    const struct ledger_chart *c = v ? ledger_vat_chart(v) : NULL;
+    if (!v || strcmp(c->country, "AT") != 0) {
+        snprintf(why, why_cap, "booked with the %s VAT code %.16s; the U30 covers Austrian VAT "
+                 "only", c ? c->country : "unknown", r->vat_code);
+        return 1;
+    }
+    if (v->kind == LEDGER_VAT_OUTPUT && !r->vat_tax) {
         int64_t *kz = strcmp(v->u30_kz, "022") == 0   ? &f->kz022
                       : strcmp(v->u30_kz, "029") == 0 ? &f->kz029
                                                       : &f->kz006;
-        if (add_checked(kz, base, err) < 0 || add_checked(&f->kz000, base, err) < 0)
-            return -1;
-    } else if (v->kind == LEDGER_VAT_INPUT && tax_line) {
-        if (add_checked(&f->kz060, debit_minor - credit_minor, err) < 0)
-            return -1;
+        return add_checked(kz, amount, err) < 0 || add_checked(&f->kz000, amount, err) < 0 ? -1
+                                                                                          : 0;
+    }
+    if (v->kind == LEDGER_VAT_INPUT && r->vat_tax)
+        return add_checked(&f->kz060, -amount, err);
+    return 0;
+}
+
+/* 0: added; 1: not classifiable (why says); -1: overflow. */
+static int classify(struct ledger_u30 *f, const struct tax_line_row *r, char *why,
+                    size_t why_cap, struct error *err)
+{
+    int64_t amount = 0;
+    if (!ledger_return_amount(r, "U30", &amount, why, why_cap))
+        return 1;
+    enum ledger_tax_treatment t;
+    if (!r->treatment[0])
+        return add_by_code(f, r, amount, why, why_cap, err);
+    if (ledger_tax_parse(r->treatment, &t) < 0) {
+        snprintf(why, why_cap, "the unknown tax treatment %.24s", r->treatment);
+        return 1;
+    }
+    if (r->vat_tax && t != LEDGER_TAX_DOMESTIC)
+        return 0; /* an OSS sale's tax: the OSS return's */
+    switch (t) {
+    case LEDGER_TAX_DOMESTIC:
+        if (r->vat_code[0])
+            return add_by_code(f, r, amount, why, why_cap, err);
+        if (amount > 0 && r->rate_bp == 0) {
+            snprintf(why, why_cap, "a domestic sale at 0 %%, which has no Kennzahl here");
+            return 1;
+        }
+        return 0; /* a purchase without VAT: no Vorsteuer */
+    case LEDGER_TAX_INTRA_EU_GOODS:
+        return add_checked(&f->kz017, amount, err) < 0 || add_checked(&f->kz000, amount, err) < 0
+                   ? -1 : 0;
+    case LEDGER_TAX_EXPORT:
+        return add_checked(&f->kz011, amount, err) < 0 || add_checked(&f->kz000, amount, err) < 0
+                   ? -1 : 0;
+    case LEDGER_TAX_SMALL_BUSINESS:
+        return add_checked(&f->kz016, amount, err) < 0 || add_checked(&f->kz000, amount, err) < 0
+                   ? -1 : 0;
+    case LEDGER_TAX_REVERSE_CHARGE_RECEIVED:
+        if (r->rate_bp != 2000) {
+            snprintf(why, why_cap, "a service received under reverse charge at %d.%02d %%, not "
+                     "Austria's 20 %%", r->rate_bp / 100, r->rate_bp % 100);
+            return 1;
+        }
+        return add_checked(&f->rc_base, -amount, err);
+    case LEDGER_TAX_OSS:
+        return add_checked(&f->oss, amount, err);
+    case LEDGER_TAX_INTRA_EU_SERVICES:
+        return add_checked(&f->intra_eu_services, amount, err);
+    case LEDGER_TAX_NON_EU_SERVICES:
+        return add_checked(&f->non_eu_services, amount, err);
+    case LEDGER_TAX_UNCLASSIFIED:
+        snprintf(why, why_cap, "%s", r->note[0] ? r->note : "unclassified");
+        return 1;
     }
     return 0;
+}
+
+int ledger_u30_add_line(struct ledger_u30 *f, const struct tax_line_row *r, struct error *err)
+{
+    char why[200];
+    int rc = classify(f, r, why, sizeof why, err);
+    if (rc > 0)
+        ledger_unclassified_add(&f->unclassified, r->invoice_id, why);
+    return rc < 0 ? -1 : 0;
 }
 
 struct u30_sums {
@@ -100,12 +204,10 @@ struct u30_sums {
     bool failed;
 };
 
-static int add_sum(void *ctx, const char *vat_code, bool tax_line, const char *currency,
-                   int64_t debit_minor, int64_t credit_minor)
+static int add_line(void *ctx, const struct tax_line_row *r)
 {
     struct u30_sums *s = ctx;
-    if (ledger_u30_add(s->f, vat_code, tax_line, currency, debit_minor, credit_minor,
-                       &s->err) < 0) {
+    if (ledger_u30_add_line(s->f, r, &s->err) < 0) {
         s->failed = true;
         return 1;
     }
@@ -113,12 +215,13 @@ static int add_sum(void *ctx, const char *vat_code, bool tax_line, const char *c
 }
 
 int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledger_u30_period *p,
-                       struct ledger_u30 *out, struct error *err)
+                       bool small_business, struct ledger_u30 *out, struct error *err)
 {
     memset(out, 0, sizeof *out);
     out->period = *p;
+    out->small_business = small_business;
     struct u30_sums sums = {.f = out};
-    if (store_vat_sums(s, tenant_id, p->from, p->to, add_sum, &sums, err) < 0)
+    if (store_tax_lines(s, tenant_id, p->from, p->to, add_line, &sums, err) < 0)
         return -1;
     if (sums.failed) {
         *err = sums.err;
@@ -127,8 +230,8 @@ int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledg
     /* The Zahllast is computed from these figures later (ledger_u30_payable); it must fit
      * too, whatever amounts the books hold. */
     __int128 payable = (__int128)ledger_u30_tax(out->kz022, 2000) +
-                       ledger_u30_tax(out->kz029, 1000) + ledger_u30_tax(out->kz006, 1300) -
-                       out->kz060;
+                       ledger_u30_tax(out->kz029, 1000) + ledger_u30_tax(out->kz006, 1300) +
+                       ledger_u30_kz057(out) - out->kz060 - ledger_u30_kz066(out);
     if (payable < INT64_MIN || payable > INT64_MAX)
         return error_set(err, ERR_AMOUNT_OVERFLOW,
                          "the VAT payable does not fit 64-bit minor units");
@@ -142,10 +245,20 @@ int64_t ledger_u30_tax(int64_t base_minor, int rate_bp)
     return (int64_t)(num < 0 ? -mag : mag);
 }
 
+int64_t ledger_u30_kz057(const struct ledger_u30 *f)
+{
+    return ledger_u30_tax(f->rc_base, 2000);
+}
+
+int64_t ledger_u30_kz066(const struct ledger_u30 *f)
+{
+    return f->small_business ? 0 : ledger_u30_kz057(f);
+}
+
 int64_t ledger_u30_payable(const struct ledger_u30 *f)
 {
     return ledger_u30_tax(f->kz022, 2000) + ledger_u30_tax(f->kz029, 1000) +
-           ledger_u30_tax(f->kz006, 1300) - f->kz060;
+           ledger_u30_tax(f->kz006, 1300) + ledger_u30_kz057(f) - f->kz060 - ledger_u30_kz066(f);
 }
 
 static json_t *eur(int64_t minor)
@@ -158,13 +271,31 @@ static json_t *eur(int64_t minor)
 
 json_t *ledger_u30_json(const struct ledger_u30 *f)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:o}",
-                     "period", f->period.text, "from", f->period.from, "to", f->period.to,
-                     "currency", "EUR", "KZ000", eur(f->kz000), "KZ022", eur(f->kz022),
-                     "KZ029", eur(f->kz029), "KZ006", eur(f->kz006), "KZ060", eur(f->kz060),
-                     "tax", "KZ022", eur(ledger_u30_tax(f->kz022, 2000)), "KZ029",
-                     eur(ledger_u30_tax(f->kz029, 1000)), "KZ006",
-                     eur(ledger_u30_tax(f->kz006, 1300)), "KZ095", eur(ledger_u30_payable(f)));
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+        " s:{s:o, s:o, s:o}, s:o, s:{s:o, s:o, s:o}}",
+        "period", f->period.text, "from", f->period.from, "to", f->period.to, "currency", "EUR",
+        "KZ000", eur(f->kz000), "KZ011", eur(f->kz011), "KZ017", eur(f->kz017), "KZ016",
+        eur(f->kz016), "KZ022", eur(f->kz022), "KZ029", eur(f->kz029), "KZ006", eur(f->kz006),
+        "KZ057", eur(ledger_u30_kz057(f)), "KZ060", eur(f->kz060), "KZ066",
+        eur(ledger_u30_kz066(f)), "tax", "KZ022", eur(ledger_u30_tax(f->kz022, 2000)), "KZ029",
+        eur(ledger_u30_tax(f->kz029, 1000)), "KZ006", eur(ledger_u30_tax(f->kz006, 1300)),
+        "KZ095", eur(ledger_u30_payable(f)), "outside", "oss", eur(f->oss), "intraEuServices",
+        eur(f->intra_eu_services), "nonEuServices", eur(f->non_eu_services));
+    json_t *list = ledger_unclassified_json(&f->unclassified);
+    if (!o || !list) {
+        json_decref(o);
+        json_decref(list);
+        return NULL;
+    }
+    /* set_new takes the reference also when it fails */
+    if (json_object_set_new(o, "unclassified", list) < 0 ||
+        json_object_set_new(o, "unclassifiedCount",
+                            json_integer((json_int_t)f->unclassified.total)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 int ledger_u30_check(const struct ledger_u30 *f, struct error *err)
@@ -172,14 +303,21 @@ int ledger_u30_check(const struct ledger_u30 *f, struct error *err)
     const struct {
         const char *kz;
         int64_t v;
-    } figures[] = {{"KZ000", f->kz000}, {"KZ022", f->kz022}, {"KZ029", f->kz029},
-                   {"KZ006", f->kz006}, {"KZ060", f->kz060}};
+    } figures[] = {{"KZ000", f->kz000}, {"KZ011", f->kz011}, {"KZ017", f->kz017},
+                   {"KZ016", f->kz016}, {"KZ022", f->kz022}, {"KZ029", f->kz029},
+                   {"KZ006", f->kz006}, {"KZ057", ledger_u30_kz057(f)}, {"KZ060", f->kz060}};
     for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
         if (figures[i].v < 0)
             return error_set(err, ERR_VALIDATION,
                              "%s of %s is negative (refunds exceed what they refund in this "
                              "period); FinanzOnline takes no negative amount there",
                              figures[i].kz, f->period.text);
+    if (f->unclassified.total > 0)
+        return error_set(err, ERR_VALIDATION,
+                         "%zu booking(s) of %s cannot be classified (first: invoice %s, %s); "
+                         "the return would be incomplete. GET /api/vat-returns/at lists them",
+                         f->unclassified.total, f->period.text, f->unclassified.items[0].invoice_id,
+                         f->unclassified.items[0].reason);
     return 0;
 }
 
@@ -240,7 +378,19 @@ int ledger_u30_xml(struct buf *out, const struct ledger_u30 *f, const struct led
                         info->tax_number);
     if (rc == 0)
         rc = kz(out, "      ", "KZ000", f->kz000);
-    if (rc == 0 && (f->kz022 || f->kz029 || f->kz006)) {
+    if (rc == 0 && (f->kz011 || f->kz017 || f->kz016)) { /* the XSD's order: 011 017 016 */
+        rc = buf_append_str(out, "      <STEUERFREI>\n");
+        if (rc == 0 && f->kz011)
+            rc = kz(out, "        ", "KZ011", f->kz011);
+        if (rc == 0 && f->kz017)
+            rc = kz(out, "        ", "KZ017", f->kz017);
+        if (rc == 0 && f->kz016)
+            rc = kz(out, "        ", "KZ016", f->kz016);
+        if (rc == 0)
+            rc = buf_append_str(out, "      </STEUERFREI>\n");
+    }
+    int64_t kz057 = ledger_u30_kz057(f), kz066 = ledger_u30_kz066(f);
+    if (rc == 0 && (f->kz022 || f->kz029 || f->kz006 || kz057)) {
         rc = buf_append_str(out, "      <VERSTEUERT>\n");
         if (rc == 0 && f->kz022)
             rc = kz(out, "        ", "KZ022", f->kz022);
@@ -248,15 +398,19 @@ int ledger_u30_xml(struct buf *out, const struct ledger_u30 *f, const struct led
             rc = kz(out, "        ", "KZ029", f->kz029);
         if (rc == 0 && f->kz006)
             rc = kz(out, "        ", "KZ006", f->kz006);
+        if (rc == 0 && kz057)
+            rc = kz(out, "        ", "KZ057", kz057);
         if (rc == 0)
             rc = buf_append_str(out, "      </VERSTEUERT>\n");
     }
     if (rc == 0)
         rc = buf_append_str(out, "    </LIEFERUNGEN_LEISTUNGEN_EIGENVERBRAUCH>\n");
-    if (rc == 0 && f->kz060) {
+    if (rc == 0 && (f->kz060 || kz066)) { /* the XSD's order: 060 ... 065 066 */
         rc = buf_append_str(out, "    <VORSTEUER>\n");
-        if (rc == 0)
+        if (rc == 0 && f->kz060)
             rc = kz(out, "      ", "KZ060", f->kz060);
+        if (rc == 0 && kz066)
+            rc = kz(out, "      ", "KZ066", kz066);
         if (rc == 0)
             rc = buf_append_str(out, "    </VORSTEUER>\n");
     }

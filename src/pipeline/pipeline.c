@@ -195,6 +195,12 @@ static int links_park(const struct booking_ctx *b, struct store_tx *tx, const st
                           "merchantName", p->merchant_name);
     if (d && p->has_tax)
         json_object_set_new(d, "tax", json_integer(p->tax_minor));
+    if (d) { /* what the tax treatment is decided from */
+        json_object_set_new(d, "customerCountry", json_string(p->customer_country));
+        json_object_set_new(d, "customerVatId", json_string(p->customer_vat_id));
+        json_object_set_new(d, "merchantCountry", json_string(p->merchant_country));
+        json_object_set_new(d, "taxHint", json_integer(p->tax_hint));
+    }
     char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
     if (!text)
@@ -237,6 +243,13 @@ static void links_merge(struct payment *p, const char *parked)
     take_text(d, "merchantId", p->merchant_id, sizeof p->merchant_id);
     take_text(d, "merchantEmail", p->merchant_email, sizeof p->merchant_email);
     take_text(d, "merchantName", p->merchant_name, sizeof p->merchant_name);
+    take_text(d, "customerCountry", p->customer_country, sizeof p->customer_country);
+    take_text(d, "customerVatId", p->customer_vat_id, sizeof p->customer_vat_id);
+    take_text(d, "merchantCountry", p->merchant_country, sizeof p->merchant_country);
+    json_int_t hint = json_integer_value(json_object_get(d, "taxHint"));
+    if (p->tax_hint == PAYMENT_TAX_HINT_NONE && hint > PAYMENT_TAX_HINT_NONE &&
+        hint <= PAYMENT_TAX_HINT_EXEMPT)
+        p->tax_hint = (enum payment_tax_hint)hint;
     json_t *tax = json_object_get(d, "tax");
     if (json_is_integer(tax) && !p->has_tax && json_integer_value(tax) >= 0 &&
         json_integer_value(tax) < p->amount.minor) {
@@ -349,6 +362,45 @@ static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struc
                          const struct invoice *inv, char *detail, size_t detail_cap,
                          enum booked *result, struct error *err);
 
+/* The tax treatment of the payment's invoice line (ledger/tax.c) from what the payload
+ * says and the tenant's tax settings. */
+static int decide_tax(const struct booking_ctx *b, const struct payment *p, struct invoice *inv,
+                      struct error *err)
+{
+    bool expense = b->direction == LEDGER_EXPENSE;
+    const char *country = expense ? p->merchant_country : p->customer_country;
+    const char *vat_id = expense ? "" : p->customer_vat_id;
+    static const enum ledger_tax_hint hints[] = {
+        [PAYMENT_TAX_HINT_NONE] = LEDGER_TAX_HINT_NONE,
+        [PAYMENT_TAX_HINT_REVERSE_CHARGE] = LEDGER_TAX_HINT_REVERSE_CHARGE,
+        [PAYMENT_TAX_HINT_EXEMPT] = LEDGER_TAX_HINT_EXEMPT,
+    };
+    const struct ledger_tax_facts facts = {
+        .tenant_country = b->settings.country,
+        .small_business = b->settings.small_business,
+        .oss = b->settings.oss,
+        .goods = b->settings.goods,
+        .direction = b->direction,
+        .country = country,
+        .vat_id_valid = settings_vat_number_valid(vat_id) && ledger_tax_vat_id_of(vat_id, country),
+        .hint = hints[p->tax_hint],
+        .has_tax = p->has_tax,
+        .tax_minor = p->tax_minor,
+        .gross_minor = p->amount.minor,
+        .vat_rate_bp = b->accounts.vat_rate_bp,
+    };
+    struct ledger_tax_decision d;
+    if (ledger_tax_decide(&facts, &d, err) < 0)
+        return -1;
+    struct invoice_tax_line *t = &inv->tax_line;
+    snprintf(t->treatment, sizeof t->treatment, "%s", ledger_tax_code(d.treatment));
+    memcpy(t->country, d.country, sizeof t->country);
+    t->rate_bp = d.rate_bp;
+    snprintf(t->vat_id, sizeof t->vat_id, "%s", vat_id);
+    snprintf(t->note, sizeof t->note, "%s", d.note);
+    return 0;
+}
+
 /* Books one settled payment: party, invoice (deduplicated), ledger. */
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                         struct invoice *inv, char *detail, size_t detail_cap,
@@ -381,6 +433,8 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
                             &hint, inv->party_id, &created, err) < 0)
         return -1;
     inv->type = expense ? "eingangsrechnung" : "ausgangsrechnung";
+    if (decide_tax(b, p, inv, err) < 0)
+        return -1;
     bool inserted = false;
     if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;
@@ -461,6 +515,7 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     inv->type = "gutschrift";
     memcpy(inv->party_id, original.party_id, sizeof inv->party_id);
     memcpy(inv->related_invoice_id, original.id, sizeof inv->related_invoice_id);
+    inv->tax_line = original.tax_line; /* a credit note corrects under the same rules */
     bool inserted = false;
     if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;

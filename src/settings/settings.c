@@ -65,6 +65,7 @@ void settings_defaults(struct tenant_settings *out)
 {
     memset(out, 0, sizeof *out);
     out->chart = ledger_chart_default();
+    snprintf(out->country, sizeof out->country, "%s", out->chart->country);
     out->time_zone = tz_find(SETTINGS_DEFAULT_TIME_ZONE);
     out->fiscal_month = 1;
     out->fiscal_day = 1;
@@ -168,11 +169,57 @@ static bool string_member(const json_t *body, const char *key, const char **out,
     return true;
 }
 
+/* A boolean member; false (with a field error) when present with another type. */
+static bool bool_member(const json_t *body, const char *key, bool *out, json_t *errors)
+{
+    json_t *v = json_object_get(body, key);
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_boolean(v)) {
+        char message[96];
+        snprintf(message, sizeof message, "%s must be true or false", key);
+        field_error(errors, key, "wrong_type", message);
+        return false;
+    }
+    *out = json_is_true(v);
+    return true;
+}
+
+/* country, smallBusiness, oneStopShop, supplies (after chart: the country is its). */
+static void read_tax_settings(const json_t *body, struct tenant_settings *out, json_t *errors)
+{
+    const char *text;
+    char message[200];
+    snprintf(out->country, sizeof out->country, "%s", out->chart->country);
+    if (string_member(body, "country", &text, errors) && text) {
+        if (strcmp(text, "AT") != 0 && strcmp(text, "DE") != 0) {
+            field_error(errors, "country", "not_allowed", "country must be AT or DE");
+        } else if (strcmp(text, out->chart->country) != 0) {
+            snprintf(message, sizeof message,
+                     "country %s does not fit the chart %s, which is %s's; change both",
+                     text, out->chart->slug, out->chart->country);
+            field_error(errors, "country", "not_allowed", message);
+        }
+    }
+    bool_member(body, "smallBusiness", &out->small_business, errors);
+    bool_member(body, "oneStopShop", &out->oss, errors);
+    if (out->small_business && out->oss)
+        field_error(errors, "oneStopShop", "not_allowed",
+                    "a small business (smallBusiness) charges no VAT and has no one-stop-shop "
+                    "sales; turn one of them off");
+    if (string_member(body, "supplies", &text, errors) && text) {
+        if (strcmp(text, "goods") != 0 && strcmp(text, "services") != 0)
+            field_error(errors, "supplies", "not_allowed", "supplies must be services or goods");
+        out->goods = strcmp(text, "goods") == 0;
+    }
+}
+
 int settings_from_json(const json_t *body, struct tenant_settings *out, json_t **field_errors,
                        struct error *err)
 {
-    static const char *const keys[] = {"chart", "timeZone", "fiscalYearStart", "vatNumber",
-                                       "milestones"};
+    static const char *const keys[] = {"chart",         "timeZone",    "fiscalYearStart",
+                                       "vatNumber",     "milestones",  "country",
+                                       "smallBusiness", "oneStopShop", "supplies"};
     json_t *errors = json_array();
     const char *key, *text;
     json_t *v;
@@ -189,7 +236,8 @@ int settings_from_json(const json_t *body, struct tenant_settings *out, json_t *
         if (!known) {
             snprintf(message, sizeof message,
                      "unknown setting '%.*s'; settings are chart, timeZone, fiscalYearStart, "
-                     "vatNumber and milestones", UTF8_CUT(64, key));
+                     "vatNumber, milestones, country, smallBusiness, oneStopShop and supplies",
+                     UTF8_CUT(64, key));
             field_error(errors, key, "unknown_field", message);
         }
     }
@@ -231,6 +279,7 @@ int settings_from_json(const json_t *body, struct tenant_settings *out, json_t *
     v = json_object_get(body, "milestones");
     if (v && !json_is_null(v))
         read_milestones(v, out, errors);
+    read_tax_settings(body, out, errors);
 
     if (json_array_size(errors) > 0) {
         *field_errors = errors;
@@ -269,6 +318,11 @@ int settings_load(struct store *s, const char *tenant_id, struct tenant_settings
     out->fiscal_month = month;
     out->fiscal_day = day;
     snprintf(out->vat_number, sizeof out->vat_number, "%s", row.vat_number);
+    /* The country follows the chart (settings_from_json keeps them equal). */
+    snprintf(out->country, sizeof out->country, "%s", chart->country);
+    out->small_business = row.small_business;
+    out->oss = row.oss;
+    out->goods = strcmp(row.supplies, "goods") == 0;
     out->saved = true;
     return 0;
 }
@@ -283,6 +337,10 @@ int settings_save(struct store *s, const char *tenant_id, const struct tenant_se
     snprintf(row.fiscal_year_start, sizeof row.fiscal_year_start, "%02d-%02d", in->fiscal_month,
              in->fiscal_day);
     snprintf(row.vat_number, sizeof row.vat_number, "%s", in->vat_number);
+    snprintf(row.country, sizeof row.country, "%s", in->country);
+    row.small_business = in->small_business;
+    row.oss = in->oss;
+    snprintf(row.supplies, sizeof row.supplies, "%s", in->goods ? "goods" : "services");
     row.milestones[0] = '[';
     for (size_t i = 0; i < in->n_milestones && len < sizeof row.milestones; i++)
         len += (size_t)snprintf(row.milestones + len, sizeof row.milestones - len, "%s%ld",
@@ -301,10 +359,13 @@ json_t *settings_json(const struct tenant_settings *in)
     for (size_t i = 0; milestones && i < in->n_milestones; i++)
         json_array_append_new(milestones, json_integer(in->milestones[i]));
     snprintf(fy, sizeof fy, "%02d-%02d", in->fiscal_month, in->fiscal_day);
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "chart",
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:b, s:s, "
+                     "s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "chart",
                      c->slug, "timeZone", in->time_zone->name, "fiscalYearStart", fy,
                      "vatNumber", in->vat_number[0] ? json_string(in->vat_number) : json_null(),
-                     "milestones", milestones ? milestones : json_array(), "accounts", "bank",
+                     "milestones", milestones ? milestones : json_array(), "country",
+                     in->country, "smallBusiness", in->small_business, "oneStopShop", in->oss,
+                     "supplies", in->goods ? "goods" : "services", "accounts", "bank",
                      c->bank, "clearing", c->clearing, "expense", c->expense, "revenue",
                      c->revenue, "inputVat", c->input_vat, "outputVat", c->output_vat);
 }

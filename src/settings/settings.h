@@ -31,6 +31,13 @@ struct tenant_settings {
     char vat_number[SETTINGS_VAT_NUMBER_MAX]; /* "" when not set */
     long milestones[SETTINGS_MILESTONES_MAX]; /* ascending, major units */
     size_t n_milestones;
+    /* Tax settings (ledger/tax.c): the country is the chart's; a Kleinunternehmer charges
+     * no VAT; the one-stop shop taxes consumers in other member states at their rates;
+     * goods: the tenant supplies goods (else services). */
+    char country[3];
+    bool small_business;
+    bool oss;
+    bool goods;
     bool saved; /* false: the defaults, never saved */
 };
 
@@ -45,7 +52,8 @@ int settings_from_json(const json_t *body, struct tenant_settings *out, json_t *
                        struct error *err);
 int settings_save(struct store *s, const char *tenant_id, const struct tenant_settings *in,
                   struct error *err);
-/* {chart, timeZone, fiscalYearStart, vatNumber, milestones, accounts}. New reference. */
+/* {chart, timeZone, fiscalYearStart, vatNumber, milestones, country, smallBusiness,
+ * oneStopShop, supplies, accounts}. New reference. */
 json_t *settings_json(const struct tenant_settings *in);
 
 /* Whether text is a VAT identification number of an EU member state (VIES format:

@@ -1,5 +1,5 @@
-/* store/accounting.h - the store's tenant settings, journal exports, VAT sums and VAT
- * returns (q_accounting.c). Conventions as in store/store.h. */
+/* store/accounting.h - the store's tenant settings, journal exports, the lines VAT returns
+ * read and the VAT returns sent (q_accounting.c). Conventions as in store/store.h. */
 #ifndef CONNECTORD_STORE_ACCOUNTING_H
 #define CONNECTORD_STORE_ACCOUNTING_H
 
@@ -22,6 +22,10 @@ struct store_settings {
     char vat_number[20];       /* "" when none */
     char milestones[512];      /* JSON array */
     char updated_at[CLOCK_RFC3339_LEN];
+    char country[3];           /* "" when never set: the chart's */
+    bool small_business;
+    bool oss;
+    char supplies[9];          /* "services", "goods" */
 };
 
 /* The tenant's settings row (ERR_NOT_FOUND when never saved). */
@@ -42,6 +46,9 @@ struct journal_line_row {
     bool vat_tax;
     int64_t book_debit_minor; /* in EUR */
     int64_t book_credit_minor;
+    char tax_treatment[24]; /* "" when none */
+    char tax_country[3];
+    int tax_rate_bp; /* -1: none */
 };
 int store_journal_lines_get(struct store_tx *tx, const char *tenant_id, const char *entry_id,
                             struct journal_line_row *out, size_t cap, size_t *n,
@@ -68,6 +75,10 @@ struct journal_export_line {
     int64_t fx_rate;          /* the entry's invoice's rate (core/fx.h), 0 when none */
     int64_t book_debit_minor;
     int64_t book_credit_minor;
+    const char *tax_treatment; /* or NULL */
+    const char *tax_country;   /* or NULL */
+    int tax_rate_bp;           /* -1: none */
+    const char *vat_id;        /* the invoice's counterparty VAT id, or NULL */
 };
 /* The tenant's journal lines of entries dated from..to (inclusive), by date, entry and
  * line; fn returns non-zero to stop. */
@@ -76,13 +87,30 @@ int store_journal_export(struct store *s, const char *tenant_id, const char *fro
                          int (*fn)(void *ctx, const struct journal_export_line *l), void *ctx,
                          struct error *err);
 
-/* Sums of the tenant's lines with a VAT code in entries dated from..to, per code, base or
- * tax line, and currency: in EUR (currency "EUR") for every line that has its EUR amount,
- * in the line's own currency for lines from before rates (which a return cannot take). */
-int store_vat_sums(struct store *s, const char *tenant_id, const char *from, const char *to,
-                   int (*fn)(void *ctx, const char *vat_code, bool tax_line,
-                             const char *currency, int64_t debit_minor, int64_t credit_minor),
-                   void *ctx, struct error *err);
+/* One journal line that a VAT return reads: a line with a VAT code or a tax treatment, of
+ * an entry dated in the period, with its entry's invoice. Strings are valid during the
+ * callback; "" when NULL. */
+struct tax_line_row {
+    const char *invoice_id;
+    const char *vat_code;
+    bool vat_tax;
+    const char *treatment;
+    const char *country;
+    int rate_bp; /* -1: none */
+    const char *currency;
+    int64_t debit_minor;
+    int64_t credit_minor;
+    const char *note; /* the invoice's tax note (unclassified: why) */
+    const char *vat_id; /* the invoice's counterparty VAT id */
+    bool rated; /* the line has its amount in EUR (book_*) */
+    int64_t book_debit_minor;
+    int64_t book_credit_minor;
+};
+/* The tenant's such lines of entries dated from..to (inclusive), by date, entry and line;
+ * fn returns non-zero to stop. */
+int store_tax_lines(struct store *s, const char *tenant_id, const char *from, const char *to,
+                    int (*fn)(void *ctx, const struct tax_line_row *r), void *ctx,
+                    struct error *err);
 
 /* A VAT return sent to a tax office. Only accepted ones are kept; a pending row marks a
  * submission in flight. Strings are valid during a callback. */

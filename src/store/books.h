@@ -45,6 +45,15 @@ struct invoice_fx {
     char rate_date[11];       /* the ECB day of the rate, or the settlement's day */
 };
 
+/* An invoice line's tax treatment (ledger/tax.c); an invoice is one line today. */
+struct invoice_tax_line {
+    char treatment[24]; /* the stable code; "" for invoices booked before treatments */
+    char country[3];    /* where its VAT is due */
+    int rate_bp;        /* -1: none charged or known */
+    char vat_id[24];    /* the counterparty's VAT id, or "" */
+    char note[160];     /* unclassified: why */
+};
+
 struct invoice {
     char id[CRYPTO_ID_MAX];
     char tenant_id[CRYPTO_ID_MAX];
@@ -62,6 +71,7 @@ struct invoice {
     bool has_tax;      /* the provider reported the VAT in total_gross_minor */
     int64_t tax_minor; /* that VAT, when has_tax */
     struct invoice_fx fx;
+    struct invoice_tax_line tax_line;
 };
 
 /* Rates an invoice in another currency once: ERR_CONFLICT when it is already rated. */
@@ -135,6 +145,11 @@ struct journal_line {
     /* The amount in the book currency (EUR): equal to debit/credit for a line in EUR. */
     int64_t book_debit_minor;
     int64_t book_credit_minor;
+    /* The tax treatment of the booking (ledger/tax.c), or NULL; its country and rate (-1:
+     * none). An OSS sale's tax line has a treatment and no VAT code. */
+    const char *tax_treatment;
+    const char *tax_country;
+    int tax_rate_bp;
 };
 
 /* Writes a journal entry after checking that it balances per currency and in the book

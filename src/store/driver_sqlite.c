@@ -60,7 +60,7 @@ static void sqlite_stop_waiting(void)
 
 /* Parameters are named $1..$N in the SQL; their slot numbers are looked up once, when the
  * statement is prepared, instead of by name on every run. */
-#define MAX_PARAMS 40
+#define MAX_PARAMS 64
 
 struct cached_stmt {
     const char *sql;

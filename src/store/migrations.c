@@ -309,6 +309,26 @@ static const struct migration migrations[] = {
      "ALTER TABLE journal_lines ADD COLUMN book_credit_minor BIGINT;"
      "UPDATE journal_lines SET book_debit_minor = debit_minor, book_credit_minor = credit_minor"
      "  WHERE currency = 'EUR';"},
+    {10, "tax treatments of invoice lines, the tenant's tax settings",
+     /* An invoice line's tax treatment (ledger/tax.c: domestic, oss, intra_eu_services,
+      * ...) with the country its VAT is due in, the rate in basis points (NULL: none
+      * charged or known), the counterparty's VAT id and, when unclassified, why. Journal
+      * lines carry the treatment, country and rate of the booking they belong to (base and
+      * tax line), so the returns read them from the books. Rows from before have NULL:
+      * their VAT code alone says what they are. The tenant's country (its chart's when
+      * NULL), Kleinunternehmer and one-stop-shop flags, and whether it supplies goods. */
+     "ALTER TABLE invoices ADD COLUMN tax_treatment TEXT;"
+     "ALTER TABLE invoices ADD COLUMN tax_country TEXT;"
+     "ALTER TABLE invoices ADD COLUMN tax_rate_bp BIGINT;"
+     "ALTER TABLE invoices ADD COLUMN tax_vat_id TEXT;"
+     "ALTER TABLE invoices ADD COLUMN tax_note TEXT;"
+     "ALTER TABLE journal_lines ADD COLUMN tax_treatment TEXT;"
+     "ALTER TABLE journal_lines ADD COLUMN tax_country TEXT;"
+     "ALTER TABLE journal_lines ADD COLUMN tax_rate_bp BIGINT;"
+     "ALTER TABLE tenant_settings ADD COLUMN country TEXT;"
+     "ALTER TABLE tenant_settings ADD COLUMN small_business BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE tenant_settings ADD COLUMN oss BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE tenant_settings ADD COLUMN supplies TEXT NOT NULL DEFAULT 'services';"},
     {11, "tamper-evident books: hash chains, chain heads, the exports log, tenant erasures",
      /* Journal entries and audit records carry their link in a per-tenant hash chain
       * (store/chain.c defines the serialization); chain_heads holds each chain's last

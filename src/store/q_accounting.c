@@ -1,4 +1,4 @@
-/* store/q_accounting.c - tenant settings, the journal as exports read it, VAT sums and the
+/* store/q_accounting.c - tenant settings, the journal as exports and VAT returns read it, and the
  * record of VAT returns sent to a tax office, always within one tenant.
  *
  * Every statement is a static string (the driver caches statements by the SQL's address);
@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/utf8.h"
 #include "store/accounting.h"
 #include "store/store_int.h"
 
@@ -32,8 +31,12 @@ static int settings_row(void *ctx, const struct store_row *row)
         store_row_copy(row, 2, r->out->fiscal_year_start, sizeof r->out->fiscal_year_start) < 0 ||
         store_row_copy(row, 3, r->out->vat_number, sizeof r->out->vat_number) < 0 ||
         store_row_copy(row, 4, r->out->milestones, sizeof r->out->milestones) < 0 ||
-        store_row_copy(row, 5, r->out->updated_at, sizeof r->out->updated_at) < 0)
+        store_row_copy(row, 5, r->out->updated_at, sizeof r->out->updated_at) < 0 ||
+        store_row_copy(row, 6, r->out->country, sizeof r->out->country) < 0 ||
+        store_row_copy(row, 9, r->out->supplies, sizeof r->out->supplies) < 0)
         r->failed = true;
+    r->out->small_business = store_row_int(row, 7) != 0;
+    r->out->oss = store_row_int(row, 8) != 0;
     return 1;
 }
 
@@ -44,8 +47,8 @@ int store_settings_get(struct store *s, const char *tenant_id, struct store_sett
     struct settings_read r = {.out = out};
     memset(out, 0, sizeof *out);
     if (store_run(s,
-                  "SELECT chart, time_zone, fiscal_year_start, vat_number, milestones, updated_at "
-                  "FROM tenant_settings WHERE tenant_id = $1",
+                  "SELECT chart, time_zone, fiscal_year_start, vat_number, milestones, updated_at, "
+                  "country, small_business, oss, supplies FROM tenant_settings WHERE tenant_id = $1",
                   p, N_PARAMS(p), settings_row, &r, NULL, err) < 0)
         return -1;
     if (r.failed)
@@ -61,16 +64,22 @@ int store_settings_put(struct store *s, const char *tenant_id, const struct stor
     struct store_param p[] = {P_TEXT(tenant_id),         P_TEXT(in->chart),
                               P_TEXT(in->time_zone),     P_TEXT(in->fiscal_year_start),
                               P_TEXT(in->vat_number[0] ? in->vat_number : NULL),
-                              P_TEXT(in->milestones),    P_TEXT(now)};
+                              P_TEXT(in->milestones),    P_TEXT(now),
+                              P_TEXT(in->country[0] ? in->country : NULL),
+                              P_INT(in->small_business), P_INT(in->oss),
+                              P_TEXT(in->supplies[0] ? in->supplies : "services")};
     return store_run(s,
                      "INSERT INTO tenant_settings (tenant_id, chart, time_zone, "
-                     "fiscal_year_start, vat_number, milestones, updated_at) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                     "fiscal_year_start, vat_number, milestones, updated_at, country, "
+                     "small_business, oss, supplies) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
                      "ON CONFLICT (tenant_id) DO UPDATE SET chart = excluded.chart, "
                      "time_zone = excluded.time_zone, "
                      "fiscal_year_start = excluded.fiscal_year_start, "
                      "vat_number = excluded.vat_number, milestones = excluded.milestones, "
-                     "updated_at = excluded.updated_at",
+                     "updated_at = excluded.updated_at, country = excluded.country, "
+                     "small_business = excluded.small_business, oss = excluded.oss, "
+                     "supplies = excluded.supplies",
                      p, N_PARAMS(p), NULL, NULL, NULL, err);
 }
 
@@ -93,7 +102,9 @@ static int line_row(void *ctx, const struct store_row *row)
     memset(l, 0, sizeof *l);
     if (store_row_copy(row, 0, l->account, sizeof l->account) < 0 ||
         store_row_copy(row, 3, l->currency, sizeof l->currency) < 0 ||
-        store_row_copy(row, 4, l->vat_code, sizeof l->vat_code) < 0) {
+        store_row_copy(row, 4, l->vat_code, sizeof l->vat_code) < 0 ||
+        store_row_copy(row, 8, l->tax_treatment, sizeof l->tax_treatment) < 0 ||
+        store_row_copy(row, 9, l->tax_country, sizeof l->tax_country) < 0) {
         r->failed = true;
         return 1;
     }
@@ -102,6 +113,7 @@ static int line_row(void *ctx, const struct store_row *row)
     l->vat_tax = store_row_int(row, 5) != 0;
     l->book_debit_minor = store_row_int(row, 6);
     l->book_credit_minor = store_row_int(row, 7);
+    l->tax_rate_bp = store_row_is_null(row, 10) ? -1 : (int)store_row_int(row, 10);
     r->n++;
     return 0;
 }
@@ -115,8 +127,8 @@ int store_journal_lines_get(struct store_tx *tx, const char *tenant_id, const ch
     *n = 0;
     if (store_tx_query(tx,
                        "SELECT account, debit_minor, credit_minor, currency, vat_code, vat_tax, "
-                       "book_debit_minor, book_credit_minor "
-                       "FROM journal_lines WHERE tenant_id = $1 AND entry_id = $2 "
+                       "book_debit_minor, book_credit_minor, tax_treatment, tax_country, "
+                       "tax_rate_bp FROM journal_lines WHERE tenant_id = $1 AND entry_id = $2 "
                        "ORDER BY line_no",
                        p, N_PARAMS(p), line_row, &r, NULL, err) < 0)
         return -1;
@@ -157,6 +169,10 @@ static int export_row(void *ctx, const struct store_row *row)
         .book_debit_minor = store_row_int(row, 14),
         .book_credit_minor = store_row_int(row, 15),
         .fx_rate = store_row_int(row, 16),
+        .tax_treatment = text_or_null(row, 17),
+        .tax_country = text_or_null(row, 18),
+        .tax_rate_bp = store_row_is_null(row, 19) ? -1 : (int)store_row_int(row, 19),
+        .vat_id = text_or_null(row, 20),
     };
     return r->fn(r->ctx, &l);
 }
@@ -172,7 +188,8 @@ int store_journal_export(struct store *s, const char *tenant_id, const char *fro
                      "SELECT e.id, e.entry_date, e.description, i.type, i.invoice_number, "
                      "i.external_id, o.invoice_number, p.name, l.account, l.debit_minor, "
                      "l.credit_minor, l.currency, l.vat_code, l.vat_tax, l.book_debit_minor, "
-                     "l.book_credit_minor, x.rate "
+                     "l.book_credit_minor, x.rate, l.tax_treatment, l.tax_country, "
+                     "l.tax_rate_bp, i.tax_vat_id "
                      "FROM journal_entries e "
                      "JOIN journal_lines l ON l.entry_id = e.id "
                      "LEFT JOIN invoices i ON i.id = e.invoice_id AND i.tenant_id = e.tenant_id "
@@ -185,51 +202,51 @@ int store_journal_export(struct store *s, const char *tenant_id, const char *fro
                      p, N_PARAMS(p), export_row, &r, NULL, err);
 }
 
-/* ---- VAT sums ----------------------------------------------------------------------- */
+/* ---- the lines VAT returns read ----------------------------------------------------- */
 
-struct vat_rows {
-    int (*fn)(void *ctx, const char *vat_code, bool tax_line, const char *currency,
-              int64_t debit_minor, int64_t credit_minor);
+struct tax_rows {
+    int (*fn)(void *ctx, const struct tax_line_row *r);
     void *ctx;
-    char overflow[96]; /* the VAT code whose sums overflow, when one does */
 };
 
-static int vat_row(void *ctx, const struct store_row *row)
+static int tax_row(void *ctx, const struct store_row *row)
 {
-    struct vat_rows *r = ctx;
-    int64_t debit, credit;
-    if (store_row_sum(row, 3, &debit) < 0 || store_row_sum(row, 5, &credit) < 0) {
-        snprintf(r->overflow, sizeof r->overflow, "the lines with VAT code %.*s in %.*s",
-                 UTF8_CUT(16, store_row_text(row, 0)), UTF8_CUT(8, store_row_text(row, 2)));
-        return 1;
-    }
-    return r->fn(r->ctx, store_row_text(row, 0), store_row_int(row, 1) != 0,
-                 store_row_text(row, 2), debit, credit);
+    struct tax_rows *r = ctx;
+    const struct tax_line_row l = {
+        .invoice_id = store_row_text(row, 0),
+        .vat_code = store_row_text(row, 1),
+        .vat_tax = store_row_int(row, 2) != 0,
+        .treatment = store_row_text(row, 3),
+        .country = store_row_text(row, 4),
+        .rate_bp = store_row_is_null(row, 5) ? -1 : (int)store_row_int(row, 5),
+        .currency = store_row_text(row, 6),
+        .debit_minor = store_row_int(row, 7),
+        .credit_minor = store_row_int(row, 8),
+        .note = store_row_text(row, 9),
+        .vat_id = store_row_text(row, 10),
+        .rated = !store_row_is_null(row, 11),
+        .book_debit_minor = store_row_int(row, 11),
+        .book_credit_minor = store_row_int(row, 12),
+    };
+    return r->fn(r->ctx, &l);
 }
 
-/* A line with its EUR amount counts in EUR; one from before rates in its own currency. */
-#define VAT_SUM_CURRENCY "CASE WHEN l.book_debit_minor IS NULL THEN l.currency ELSE 'EUR' END"
-
-int store_vat_sums(struct store *s, const char *tenant_id, const char *from, const char *to,
-                   int (*fn)(void *ctx, const char *vat_code, bool tax_line,
-                             const char *currency, int64_t debit_minor, int64_t credit_minor),
-                   void *ctx, struct error *err)
+int store_tax_lines(struct store *s, const char *tenant_id, const char *from, const char *to,
+                    int (*fn)(void *ctx, const struct tax_line_row *r), void *ctx,
+                    struct error *err)
 {
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(from), P_TEXT(to)};
-    struct vat_rows r = {.fn = fn, .ctx = ctx};
-    if (store_run(s,
-                  "SELECT l.vat_code, l.vat_tax, " VAT_SUM_CURRENCY ", "
-                  STORE_SQL_SUM("COALESCE(l.book_debit_minor, l.debit_minor)") ", "
-                  STORE_SQL_SUM("COALESCE(l.book_credit_minor, l.credit_minor)")
-                  " FROM journal_lines l "
-                  "JOIN journal_entries e ON e.id = l.entry_id "
-                  "WHERE l.tenant_id = $1 AND l.vat_code IS NOT NULL "
-                  "AND e.entry_date >= $2 AND e.entry_date <= $3 "
-                  "GROUP BY l.vat_code, l.vat_tax, " VAT_SUM_CURRENCY " "
-                  "ORDER BY l.vat_code, l.vat_tax, " VAT_SUM_CURRENCY,
-                  p, N_PARAMS(p), vat_row, &r, NULL, err) < 0)
-        return -1;
-    return r.overflow[0] ? store_sum_overflow(err, r.overflow) : 0;
+    struct tax_rows r = {.fn = fn, .ctx = ctx};
+    return store_run(s,
+                     "SELECT e.invoice_id, l.vat_code, l.vat_tax, l.tax_treatment, "
+                     "l.tax_country, l.tax_rate_bp, l.currency, l.debit_minor, l.credit_minor, "
+                     "i.tax_note, i.tax_vat_id, l.book_debit_minor, l.book_credit_minor "
+                     "FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id "
+                     "LEFT JOIN invoices i ON i.id = e.invoice_id AND i.tenant_id = e.tenant_id "
+                     "WHERE l.tenant_id = $1 AND e.entry_date >= $2 AND e.entry_date <= $3 "
+                     "AND (l.vat_code IS NOT NULL OR l.tax_treatment IS NOT NULL) "
+                     "ORDER BY e.entry_date, e.id, l.line_no",
+                     p, N_PARAMS(p), tax_row, &r, NULL, err);
 }
 
 /* ---- VAT return submissions --------------------------------------------------------- */

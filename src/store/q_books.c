@@ -109,12 +109,20 @@ int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserte
         P_TEXT(inv->related_invoice_id[0] ? inv->related_invoice_id : NULL),
         P_TEXT(inv->created_at),
         inv->has_tax ? P_INT(inv->tax_minor) : P_TEXT(NULL),
+        P_TEXT(inv->tax_line.treatment[0] ? inv->tax_line.treatment : NULL),
+        P_TEXT(inv->tax_line.country[0] ? inv->tax_line.country : NULL),
+        inv->tax_line.treatment[0] && inv->tax_line.rate_bp >= 0 ? P_INT(inv->tax_line.rate_bp)
+                                                                 : P_TEXT(NULL),
+        P_TEXT(inv->tax_line.vat_id[0] ? inv->tax_line.vat_id : NULL),
+        P_TEXT(inv->tax_line.note[0] ? inv->tax_line.note : NULL),
     };
     if (store_tx_query(tx,
                        "INSERT INTO invoices (id, tenant_id, type, party_id, invoice_number, "
                        "invoice_date, total_gross_minor, currency, source, external_id, "
-                       "related_invoice_id, created_at, tax_minor) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+                       "related_invoice_id, created_at, tax_minor, tax_treatment, tax_country, "
+                       "tax_rate_bp, tax_vat_id, tax_note) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                       "$15, $16, $17, $18) "
                        "ON CONFLICT (tenant_id, source, external_id) DO NOTHING",
                        p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
         return -1;
@@ -149,14 +157,15 @@ static int read_invoice(void *ctx, const struct store_row *row)
     inv->has_tax = !store_row_is_null(row, 13);
     inv->tax_minor = inv->has_tax ? store_row_int(row, 13) : 0;
     store_invoice_fx_read(row, 14, inv);
+    store_invoice_tax_line_read(row, 18, &inv->tax_line);
     return 1;
 }
 
 #define INVOICE_COLUMNS                                                                       \
     "i.id, i.tenant_id, i.type, i.party_id, i.invoice_number, i.invoice_date, "              \
     "i.total_gross_minor, i.currency, i.source, i.external_id, i.related_invoice_id, "      \
-    "i.journal_entry_id, i.created_at, i.tax_minor, " STORE_INVOICE_FX_COLUMNS              \
-    " FROM invoices i " STORE_INVOICE_FX_JOIN
+    "i.journal_entry_id, i.created_at, i.tax_minor, " STORE_INVOICE_FX_COLUMNS ", "         \
+    STORE_INVOICE_TAX_COLUMNS("i.") " FROM invoices i " STORE_INVOICE_FX_JOIN
 
 int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *external_id, struct invoice *out, struct error *err)
@@ -294,18 +303,19 @@ static int check_balanced(const struct journal_line *lines, size_t n, struct err
 #define LINES_PER_INSERT 3
 #define LINES_INSERT                                                                          \
     "INSERT INTO journal_lines (entry_id, line_no, tenant_id, account, debit_minor, "        \
-    "credit_minor, currency, vat_code, vat_tax, book_debit_minor, book_credit_minor) VALUES"
-#define LINE_VALUES_AT(a, b, c, d, e, f, g, h, i, j, k)                                       \
+    "credit_minor, currency, vat_code, vat_tax, book_debit_minor, book_credit_minor, "       \
+    "tax_treatment, tax_country, tax_rate_bp) VALUES"
+#define LINE_VALUES_AT(a, b, c, d, e, f, g, h, i, j, k, l, m, n)                              \
     "($" #a ", $" #b ", $" #c ", $" #d ", $" #e ", $" #f ", $" #g ", $" #h ", $" #i ", $" #j \
-    ", $" #k ")"
-#define LINE_PARAMS 11
-/* The eleven placeholders of the first, second and third line. */
-#define LINE_VALUES_1 LINE_VALUES_AT(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-#define LINE_VALUES_10 LINE_VALUES_AT(12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
-#define LINE_VALUES_19 LINE_VALUES_AT(23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33)
+    ", $" #k ", $" #l ", $" #m ", $" #n ")"
+#define LINE_PARAMS 14
+/* The fourteen placeholders of the first, second and third line. */
+#define LINE_VALUES_1 LINE_VALUES_AT(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+#define LINE_VALUES_15 LINE_VALUES_AT(15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28)
+#define LINE_VALUES_29 LINE_VALUES_AT(29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42)
 
 /* The entry's link in the tenant's journal chain, from the values exactly as they are
- * stored (line_no from 1, vat_tax 1 only with a vat_code), so that store/chain.c reading
+ * stored (line_no from 1, vat_tax 1 only with a vat_code or a tax treatment), so that store/chain.c reading
  * the rows back serializes the same bytes. */
 static int journal_link(struct store_tx *tx, const char *tenant_id, const char *date,
                         const char *description, const char *invoice_id, const char *now,
@@ -323,7 +333,8 @@ static int journal_link(struct store_tx *tx, const char *tenant_id, const char *
     for (size_t i = 0; i < n_lines && !oom; i++)
         oom = chain_journal_line(&text, (int64_t)i + 1, lines[i].account, lines[i].debit_minor,
                                  lines[i].credit_minor, lines[i].currency, lines[i].vat_code,
-                                 lines[i].vat_code && lines[i].vat_tax);
+                                 (lines[i].vat_code || lines[i].tax_treatment) &&
+                                     lines[i].vat_tax);
     if (oom || chain_journal_body(&body, &head, (int64_t)n_lines, &text) < 0) {
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
@@ -366,8 +377,8 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
      * per line. */
     static const char *const lines_sql[LINES_PER_INSERT] = {
         LINES_INSERT " " LINE_VALUES_1,
-        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_10,
-        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_10 ", " LINE_VALUES_19,
+        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_15,
+        LINES_INSERT " " LINE_VALUES_1 ", " LINE_VALUES_15 ", " LINE_VALUES_29,
     };
     for (size_t first = 0; first < n_lines; first += LINES_PER_INSERT) {
         size_t k = n_lines - first < LINES_PER_INSERT ? n_lines - first : LINES_PER_INSERT;
@@ -383,9 +394,13 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
             q[5] = P_INT(line->credit_minor);
             q[6] = P_TEXT(line->currency);
             q[7] = P_TEXT(line->vat_code);
-            q[8] = P_INT(line->vat_code && line->vat_tax);
+            q[8] = P_INT((line->vat_code || line->tax_treatment) && line->vat_tax);
             q[9] = P_INT(line->book_debit_minor);
             q[10] = P_INT(line->book_credit_minor);
+            q[11] = P_TEXT(line->tax_treatment);
+            q[12] = P_TEXT(line->tax_treatment ? line->tax_country : NULL);
+            q[13] = line->tax_treatment && line->tax_rate_bp >= 0 ? P_INT(line->tax_rate_bp)
+                                                                  : P_TEXT(NULL);
         }
         if (store_tx_query(tx, lines_sql[k - 1], l, LINE_PARAMS * k, NULL, NULL, NULL, err) < 0)
             return -1;

@@ -32,7 +32,8 @@ static const char *const invoice_types[] = {"eingangsrechnung", "ausgangsrechnun
 #define INVOICE_SELECT                                                                        \
     "SELECT i.id, i.tenant_id, i.type, i.party_id, i.invoice_number, i.invoice_date, "       \
     "i.total_gross_minor, i.currency, i.source, i.external_id, i.related_invoice_id, "       \
-    "i.journal_entry_id, i.created_at, p.role, i.tax_minor, " STORE_INVOICE_FX_COLUMNS      \
+    "i.journal_entry_id, i.created_at, p.role, i.tax_minor, " STORE_INVOICE_FX_COLUMNS ", " \
+    STORE_INVOICE_TAX_COLUMNS("i.")                                                          \
     " FROM invoices i JOIN parties p ON p.id = i.party_id AND p.tenant_id = i.tenant_id "   \
     STORE_INVOICE_FX_JOIN
 
@@ -68,6 +69,7 @@ static int invoice_row(void *ctx, const struct store_row *row)
     inv.has_tax = !store_row_is_null(row, 14);
     inv.tax_minor = inv.has_tax ? store_row_int(row, 14) : 0;
     store_invoice_fx_read(row, 15, &inv);
+    store_invoice_tax_line_read(row, 19, &inv.tax_line);
     enum party_role role = strcmp(store_row_text(row, 13), "customer") == 0 ? PARTY_CUSTOMER
                                                                              : PARTY_SUPPLIER;
     return r->fn(r->ctx, &inv, role);

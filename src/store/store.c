@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "store/books.h"
 
 static const struct store_driver *const drivers[] = {
     &store_driver_sqlite,
@@ -276,6 +277,23 @@ int store_row_copy(const struct store_row *row, int col, char *out, size_t cap)
         return error_set(NULL, ERR_STORE, "column too long");
     memcpy(out, t, n + 1);
     return 0;
+}
+
+void store_invoice_tax_line_read(const struct store_row *row, int col,
+                                 struct invoice_tax_line *out)
+{
+    /* Texts longer than the fields were never written (the pipeline bounds them); a copy
+     * that does not fit leaves the field empty rather than cut. */
+    memset(out, 0, sizeof *out);
+    if (store_row_copy(row, col, out->treatment, sizeof out->treatment) < 0)
+        out->treatment[0] = '\0';
+    if (store_row_copy(row, col + 1, out->country, sizeof out->country) < 0)
+        out->country[0] = '\0';
+    out->rate_bp = store_row_is_null(row, col + 2) ? -1 : (int)store_row_int(row, col + 2);
+    if (store_row_copy(row, col + 3, out->vat_id, sizeof out->vat_id) < 0)
+        out->vat_id[0] = '\0';
+    if (store_row_copy(row, col + 4, out->note, sizeof out->note) < 0)
+        out->note[0] = '\0';
 }
 
 int store_run(struct store *s, const char *sql, const struct store_param *params,

@@ -140,6 +140,14 @@ int store_snapshot(struct store *s, struct store_conn *conn, struct error *err);
 /* The store and connection of a transaction. */
 struct store_conn *store_tx_conn(struct store_tx *tx);
 struct store *store_tx_store(struct store_tx *tx);
+/* An invoice's tax line columns (prefix: the table's alias with its dot, or ""), five of
+ * them, and their reading from column col on (books.h's struct invoice_tax_line). */
+#define STORE_INVOICE_TAX_COLUMNS(prefix)                                                    \
+    prefix "tax_treatment, " prefix "tax_country, " prefix "tax_rate_bp, " prefix           \
+    "tax_vat_id, " prefix "tax_note"
+struct invoice_tax_line;
+void store_invoice_tax_line_read(const struct store_row *row, int col,
+                                 struct invoice_tax_line *out);
 
 /* One-statement helper: acquire, run, release. */
 int store_run(struct store *s, const char *sql, const struct store_param *params,

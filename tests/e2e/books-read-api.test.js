@@ -195,6 +195,9 @@ describe('GET /api/invoices', () => {
       totalTax: null, posted: true,
       fx: { bookAmount: '99.00', bookCurrency: 'EUR', rate: '1.000000', source: 'book',
             rateDate: '2026-03-01' },
+      // its one line's tax treatment: an expense in Austria with no VAT on the document
+      lines: [{ amount: '99.00', taxTreatment: 'domestic', taxCountry: 'AT', taxRate: null,
+                vatId: null, taxNote: null }],
     });
   });
 

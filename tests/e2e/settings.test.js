@@ -42,7 +42,8 @@ describe('GET and PUT /api/settings', () => {
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json, {
       chart: 'ekr', timeZone: 'Europe/Vienna', fiscalYearStart: '01-01', vatNumber: null,
-      milestones: [100, 1000, 10000],
+      milestones: [100, 1000, 10000], country: 'AT', smallBusiness: false, oneStopShop: false,
+      supplies: 'services',
       accounts: { bank: '2800', clearing: '2880', expense: '7990', revenue: '4000',
                   inputVat: '2500', outputVat: '3500' },
     });
@@ -56,7 +57,8 @@ describe('GET and PUT /api/settings', () => {
       const res = await put(t, want);
       assert.equal(res.status, 200, res.text);
       const got = (await server.request('/api/settings', { token: t.token })).json;
-      assert.deepEqual(got, { ...want, milestones: [50, 5000],
+      assert.deepEqual(got, { ...want, milestones: [50, 5000], country: 'DE',
+                              smallBusiness: false, oneStopShop: false, supplies: 'services',
                               accounts: { bank: '1800', clearing: '1460', expense: '6300',
                                           revenue: '4400', inputVat: '1406',
                                           outputVat: '3806' } });
@@ -99,6 +101,29 @@ describe('GET and PUT /api/settings', () => {
     await put(t, { chart: 'nope' });
     assert.equal((await server.request('/api/settings', { token: t.token })).json.chart, 'skr03');
   });
+
+  test('the tax settings: the country is the chart\'s, Kleinunternehmer and one-stop shop',
+    async () => {
+      const t = await booksTenant(server);
+      const res = await put(t, { chart: 'skr03', country: 'DE', oneStopShop: true,
+                                 supplies: 'goods' });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.country, 'DE');
+      assert.equal(res.json.oneStopShop, true);
+      assert.equal(res.json.smallBusiness, false);
+      assert.equal(res.json.supplies, 'goods');
+      const got = (await server.request('/api/settings', { token: t.token })).json;
+      assert.equal(got.oneStopShop, true);
+      assert.equal(got.supplies, 'goods');
+      assert.deepEqual(fieldErrors(await put(t, { chart: 'ekr', country: 'DE' })),
+                       { country: 'not_allowed' }, 'a German tenant books in SKR');
+      assert.deepEqual(fieldErrors(await put(t, { country: 'FR' })), { country: 'not_allowed' });
+      assert.deepEqual(fieldErrors(await put(t, { smallBusiness: 'yes', supplies: 'both' })),
+                       { smallBusiness: 'wrong_type', supplies: 'not_allowed' });
+      assert.deepEqual(fieldErrors(await put(t, { smallBusiness: true, oneStopShop: true })),
+                       { oneStopShop: 'not_allowed' });
+      assert.equal((await put(t, { smallBusiness: true })).json.smallBusiness, true);
+    });
 
   test('the body must be a JSON object; members may not read or write settings', async () => {
     const t = await booksTenant(server);

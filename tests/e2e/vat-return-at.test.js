@@ -117,7 +117,10 @@ describe('GET /api/vat-returns/at: the Kennzahlen from the books', () => {
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json, {
       period: '2026-03', from: '2026-03-01', to: '2026-03-31', currency: 'EUR', ...MARCH,
+      KZ011: '0.00', KZ017: '0.00', KZ016: '0.00', KZ057: '0.00', KZ066: '0.00',
       tax: { KZ022: '180.00', KZ029: '30.00', KZ006: '0.00' }, KZ095: '170.00',
+      outside: { oss: '0.00', intraEuServices: '0.00', nonEuServices: '0.00' },
+      unclassified: [], unclassifiedCount: 0,
       submissions: [],
     });
   });

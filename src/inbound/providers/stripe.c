@@ -116,6 +116,80 @@ static void parties(const json_t *event, const json_t *obj, struct payment *p)
     sig_json_copy(obj, "account_name", p->merchant_name, sizeof p->merchant_name);
 }
 
+/* An ISO 3166 country code as Stripe writes it (two upper-case letters), else nothing. */
+static void country_at(const json_t *obj, const char *path, char out[3])
+{
+    const char *c = sig_json_str(obj, path);
+    if (c && strlen(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' &&
+        !out[0])
+        memcpy(out, c, 3);
+}
+
+/* The customer's EU VAT id from a list of tax ids ({type: "eu_vat", value}). */
+static void vat_id_from(const json_t *list, struct payment *p)
+{
+    size_t i;
+    const json_t *item;
+    if (!json_is_array(list) || p->customer_vat_id[0])
+        return;
+    json_array_foreach(list, i, item) {
+        const char *type = sig_json_str(item, "type");
+        const char *value = sig_json_str(item, "value");
+        if (type && value && strcmp(type, "eu_vat") == 0 &&
+            strlen(value) < sizeof p->customer_vat_id) {
+            memcpy(p->customer_vat_id, value, strlen(value) + 1);
+            return;
+        }
+    }
+}
+
+/* tax_exempt ("none", "exempt", "reverse") of the customer as Stripe saw it. */
+static void exemption(const char *tax_exempt, struct payment *p)
+{
+    if (tax_exempt && strcmp(tax_exempt, "reverse") == 0)
+        p->tax_hint = PAYMENT_TAX_HINT_REVERSE_CHARGE;
+    else if (tax_exempt && strcmp(tax_exempt, "exempt") == 0)
+        p->tax_hint = PAYMENT_TAX_HINT_EXEMPT;
+}
+
+/* Stripe Tax's taxability_reason of an invoice's or a session's taxes: reverse_charge or
+ * customer_exempt; a session's tax rate names its country (the jurisdiction), which is the
+ * customer's where the address is not given. */
+static void taxability(const json_t *list, struct payment *p)
+{
+    size_t i;
+    const json_t *item;
+    if (!json_is_array(list))
+        return;
+    json_array_foreach(list, i, item) {
+        country_at(item, "rate.country", p->customer_country);
+        const char *why = sig_json_str(item, "taxability_reason");
+        if (why && strcmp(why, "reverse_charge") == 0)
+            p->tax_hint = PAYMENT_TAX_HINT_REVERSE_CHARGE;
+        else if (why && strcmp(why, "customer_exempt") == 0)
+            p->tax_hint = PAYMENT_TAX_HINT_EXEMPT;
+    }
+}
+
+/* Where the customer and the receiving account are, and the customer's VAT id: an
+ * invoice's customer_address, customer_tax_ids, customer_tax_exempt, account_country and
+ * its taxes' taxability; a Checkout session's customer_details and its
+ * total_details.breakdown.taxes. */
+static void tax_facts(const json_t *obj, struct payment *p)
+{
+    country_at(obj, "customer_address.country", p->customer_country);
+    country_at(obj, "customer_details.address.country", p->customer_country);
+    country_at(obj, "billing_details.address.country", p->customer_country);
+    country_at(obj, "account_country", p->merchant_country);
+    vat_id_from(sig_json_get(obj, "customer_tax_ids"), p);
+    vat_id_from(sig_json_get(obj, "customer_details.tax_ids"), p);
+    exemption(sig_json_str(obj, "customer_tax_exempt"), p);
+    exemption(sig_json_str(obj, "customer_details.tax_exempt"), p);
+    taxability(sig_json_get(obj, "total_tax_amounts"), p);
+    taxability(sig_json_get(obj, "total_taxes"), p);
+    taxability(sig_json_get(obj, "total_details.breakdown.taxes"), p);
+}
+
 static void external_id(const json_t *obj, struct payment *p)
 {
     const char *pi = sig_json_str(obj, "payment_intent");
@@ -321,6 +395,7 @@ static int stripe_parse(const struct webhook_request *req, const json_t *state,
         goto out;
     }
     parties(event, obj, p);
+    tax_facts(obj, p);
 
     if (!strcmp(type, "invoice.payment_succeeded") || !strcmp(type, "invoice.paid")) {
         rc = parse_invoice_paid(obj, p, err);

@@ -36,7 +36,8 @@
  *     external_id, refunded_external_id, invoice_number, date, amount (decimal text),
  *     currency, merchant_id, merchant_email, merchant_name, customer_id, customer_email,
  *     customer_name, detail, link (wait|only|defer; empty: book), aliases (comma-separated),
- *     tax (decimal text, the provider's own VAT figure). A field not listed must be empty,
+ *     tax (decimal text, the provider's own VAT figure), customer_country, customer_vat_id,
+ *     merchant_country, tax_hint (reverse_charge|exempt). A field not listed must be empty,
  *     so a section is complete.
  *   fetch: <METHOD> <target>        the mock API received exactly these requests, in order
  *                                   (none listed: it must receive none)
@@ -520,6 +521,7 @@ static const char *const payment_fields[] = {
     "invoice_number", "date",           "amount",        "currency",    "merchant_id",
     "merchant_email", "merchant_name",  "customer_id",   "customer_email", "customer_name",
     "detail",         "link",           "aliases",       "tax",
+    "customer_country", "customer_vat_id", "merchant_country", "tax_hint",
 };
 #define N_PAYMENT_FIELDS (sizeof payment_fields / sizeof payment_fields[0])
 
@@ -749,6 +751,16 @@ static void payment_field(const struct payment *p, const char *field, char *out,
         s = p->customer_name;
     else if (!strcmp(field, "detail"))
         s = p->detail;
+    else if (!strcmp(field, "customer_country"))
+        s = p->customer_country;
+    else if (!strcmp(field, "customer_vat_id"))
+        s = p->customer_vat_id;
+    else if (!strcmp(field, "merchant_country"))
+        s = p->merchant_country;
+    else if (!strcmp(field, "tax_hint"))
+        s = p->tax_hint == PAYMENT_TAX_HINT_REVERSE_CHARGE ? "reverse_charge"
+            : p->tax_hint == PAYMENT_TAX_HINT_EXEMPT       ? "exempt"
+                                                           : "";
     else if (!strcmp(field, "link"))
         s = p->link == PAYMENT_LINK_WAIT    ? "wait"
             : p->link == PAYMENT_LINK_ONLY  ? "only"

@@ -251,6 +251,22 @@ static void test_booking_line(void **state)
     assert_string_equal(f.v[8], "");
     assert_string_equal(f.v[9], "0112"); /* DDMM with leading zeros */
     fields_free(&f);
+
+    /* an OSS sale: BU 10, the member state in EU-Land u. UStID (a text column), its rate in
+     * EU-Steuersatz (a number) */
+    buf_reset(&b);
+    struct ledger_datev_booking oss = refund;
+    oss.bu_key = "10";
+    oss.eu_id = "AT";
+    oss.eu_rate = "20,00";
+    assert_int_equal(ledger_datev_line(&b, &oss, &err), 0);
+    split(b.data, b.len - 2, &f);
+    assert_string_equal(f.v[8], "10");
+    assert_true(f.quoted[39]);
+    assert_string_equal(f.v[39], "AT");
+    assert_false(f.quoted[40]);
+    assert_string_equal(f.v[40], "20,00");
+    fields_free(&f);
     buf_free(&b);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ledger/ledger.h"
+#include "store/accounting.h"
 
 /* ---- periods -------------------------------------------------------------------------- */
 
@@ -97,18 +98,31 @@ static void test_charts(void **state)
 /* A month of bookings as the store sums them: sales at 20 % (1,000.00 net, 200.00 tax),
  * sales at 10 % (300.00 net), one refund at 20 % (100.00 net), purchases with 20 % and
  * 10 % Vorsteuer (40.00 + 5.00), a purchase's refund (10.00 Vorsteuer back). */
+/* One journal line: a VAT code (or ""), base or tax, a treatment (or "" for a line from
+ * before treatments), its rate, currency and sides. */
+static int add(struct ledger_u30 *f, const char *invoice, const char *code, bool tax,
+               const char *treatment, int rate_bp, const char *currency, int64_t debit,
+               int64_t credit, struct error *err)
+{
+    const struct tax_line_row r = {.invoice_id = invoice, .vat_code = code, .vat_tax = tax,
+                                   .treatment = treatment, .country = "", .rate_bp = rate_bp,
+                                   .currency = currency, .debit_minor = debit,
+                                   .credit_minor = credit, .note = "", .vat_id = ""};
+    return ledger_u30_add_line(f, &r, err);
+}
+
 static void sample_month(struct ledger_u30 *f)
 {
     struct error err = {0};
     memset(f, 0, sizeof *f);
     assert_int_equal(ledger_u30_period_parse("2026-03", &f->period, &err), 0);
-    assert_int_equal(ledger_u30_add(f, "USt20", false, "EUR", 10000, 100000, &err), 0);
-    assert_int_equal(ledger_u30_add(f, "USt20", true, "EUR", 2000, 20000, &err), 0);
-    assert_int_equal(ledger_u30_add(f, "USt10", false, "EUR", 0, 30000, &err), 0);
-    assert_int_equal(ledger_u30_add(f, "USt10", true, "EUR", 0, 3000, &err), 0);
-    assert_int_equal(ledger_u30_add(f, "VSt20", false, "EUR", 20000, 5000, &err), 0);
-    assert_int_equal(ledger_u30_add(f, "VSt20", true, "EUR", 4000, 1000, &err), 0);
-    assert_int_equal(ledger_u30_add(f, "VSt10", true, "EUR", 500, 0, &err), 0);
+    assert_int_equal(add(f, "i1", "USt20", false, "", -1, "EUR", 10000, 100000, &err), 0);
+    assert_int_equal(add(f, "i1", "USt20", true, "", -1, "EUR", 2000, 20000, &err), 0);
+    assert_int_equal(add(f, "i2", "USt10", false, "domestic", 1000, "EUR", 0, 30000, &err), 0);
+    assert_int_equal(add(f, "i2", "USt10", true, "domestic", 1000, "EUR", 0, 3000, &err), 0);
+    assert_int_equal(add(f, "i3", "VSt20", false, "", -1, "EUR", 20000, 5000, &err), 0);
+    assert_int_equal(add(f, "i3", "VSt20", true, "", -1, "EUR", 4000, 1000, &err), 0);
+    assert_int_equal(add(f, "i4", "VSt10", true, "domestic", 1000, "EUR", 500, 0, &err), 0);
 }
 
 static void test_figures(void **state)
@@ -139,18 +153,58 @@ static void test_figures(void **state)
     json_decref(j);
 }
 
+/* Treatments: exports, intra-EU goods and a Kleinunternehmer's sales are exempt bases in
+ * KZ000; a service received under reverse charge owes and deducts 20 % (KZ057, KZ066); OSS
+ * sales and services abroad stay outside. */
+static void test_treatments(void **state)
+{
+    (void)state;
+    struct ledger_u30 f = {0};
+    struct error err = {0};
+    assert_int_equal(add(&f, "e", "", false, "export", 0, "EUR", 0, 50000, &err), 0);
+    assert_int_equal(add(&f, "g", "", false, "intra_eu_goods", 0, "EUR", 0, 20000, &err), 0);
+    assert_int_equal(add(&f, "k", "", false, "small_business", 0, "EUR", 0, 3000, &err), 0);
+    assert_int_equal(add(&f, "r", "", false, "reverse_charge_received", 2000, "EUR", 1500, 0,
+                         &err), 0);
+    assert_int_equal(add(&f, "o", "", false, "oss", 1900, "EUR", 0, 10000, &err), 0);
+    assert_int_equal(add(&f, "o", "", true, "oss", 1900, "EUR", 0, 1900, &err), 0);
+    assert_int_equal(add(&f, "s", "", false, "intra_eu_services", 0, "EUR", 0, 7000, &err), 0);
+    assert_int_equal(f.kz011, 50000);
+    assert_int_equal(f.kz017, 20000);
+    assert_int_equal(f.kz016, 3000);
+    assert_int_equal(f.kz000, 73000);
+    assert_int_equal(ledger_u30_kz057(&f), 300);
+    assert_int_equal(ledger_u30_kz066(&f), 300);
+    assert_int_equal(ledger_u30_payable(&f), 0);
+    assert_int_equal(f.oss, 10000);
+    assert_int_equal(f.intra_eu_services, 7000);
+    assert_int_equal(f.unclassified.total, 0);
+    f.small_business = true;
+    assert_int_equal(ledger_u30_kz066(&f), 0);
+    assert_int_equal(ledger_u30_payable(&f), 300);
+}
+
 static void test_figures_refused(void **state)
 {
     struct ledger_u30 f = {0};
     struct error err = {0};
-    assert_int_equal(ledger_u30_add(&f, "VSt19", true, "EUR", 100, 0, &err), -1);
-    assert_int_equal(err.code, ERR_VALIDATION);
-    assert_non_null(strstr(err.message, "Austrian VAT only"));
-    assert_int_equal(ledger_u30_add(&f, "USt20", false, "USD", 0, 100, &err), -1);
-    assert_non_null(strstr(err.message, "USD"));
-    assert_int_equal(ledger_u30_add(&f, "XX", false, "EUR", 0, 100, &err), -1);
+    /* named, never a failure: another country's code, another currency, an unknown code,
+     * an unclassified booking (each invoice once) */
+    assert_int_equal(add(&f, "a", "VSt19", true, "", -1, "EUR", 100, 0, &err), 0);
+    assert_int_equal(add(&f, "b", "USt20", false, "", -1, "USD", 0, 100, &err), 0);
+    assert_int_equal(add(&f, "c", "XX", false, "", -1, "EUR", 0, 100, &err), 0);
+    assert_int_equal(add(&f, "d", "", false, "unclassified", -1, "EUR", 0, 100, &err), 0);
+    assert_int_equal(add(&f, "d", "", false, "unclassified", -1, "EUR", 100, 0, &err), 0);
+    assert_int_equal(f.unclassified.total, 4);
+    assert_non_null(strstr(f.unclassified.items[0].reason, "Austrian VAT only"));
+    assert_non_null(strstr(f.unclassified.items[1].reason, "USD"));
+    assert_string_equal(f.unclassified.items[3].invoice_id, "d");
+    assert_int_equal(f.kz000, 0);
+    assert_int_equal(ledger_u30_check(&f, &err), -1);
+    assert_non_null(strstr(err.message, "cannot be classified"));
+    memset(&f.unclassified, 0, sizeof f.unclassified);
     /* more refunded than sold: the U30 takes no negative base */
-    assert_int_equal(ledger_u30_add(&f, "USt13", false, "EUR", 500, 0, &err), 0);
+    assert_int_equal(add(&f, "e", "USt13", false, "", -1, "EUR", 500, 0, &err), 0);
     assert_int_equal(f.kz006, -500);
     assert_int_equal(ledger_u30_check(&f, &err), -1);
     assert_non_null(strstr(err.message, "KZ000"));
@@ -327,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_vat_of_gross),
         cmocka_unit_test(test_charts),
         cmocka_unit_test(test_figures),
+        cmocka_unit_test(test_treatments),
         cmocka_unit_test(test_figures_refused),
         cmocka_unit_test(test_tax_number),
         cmocka_unit_test(test_xml),
