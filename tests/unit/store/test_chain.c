@@ -126,8 +126,10 @@ static void book(struct fixture *f, int64_t amount, char id[CRYPTO_ID_MAX])
     struct error err = {0};
     struct store_tx *tx;
     const struct journal_line lines[] = {
-        {.account = "4964", .debit_minor = amount, .currency = "EUR"},
-        {.account = "1360", .credit_minor = amount, .currency = "EUR"},
+        {.account = "4964", .debit_minor = amount, .currency = "EUR",
+         .book_debit_minor = amount},
+        {.account = "1360", .credit_minor = amount, .currency = "EUR",
+         .book_credit_minor = amount},
     };
     assert_int_equal(store_tx_begin(f->store, &tx, &err), 0);
     assert_int_equal(store_journal_insert(tx, f->tenant.id, "2026-02-03", "Payment", NULL, lines,
