@@ -39,14 +39,19 @@ static const struct guarded_table {
 } guarded[] = {
     {"invoices",
      "id, tenant_id, type, party_id, invoice_number, invoice_date, total_gross_minor, currency, "
-     "source, external_id, related_invoice_id, created_at, tax_minor",
+     "source, external_id, related_invoice_id, created_at, tax_minor, tax_treatment, "
+     "tax_country, tax_rate_bp, tax_vat_id, tax_note",
      "journal_entry_id"},
+    /* An invoice in another currency is rated once, by this row, and never again. */
+    {"invoice_fx", "invoice_id, tenant_id, book_gross_minor, rate, source, rate_date, created_at",
+     NULL},
     {"journal_entries", "id, tenant_id, entry_date, description, invoice_id, created_at",
      "chain_seq, chain_hash"},
     {"journal_lines",
      "entry_id, line_no, tenant_id, account, debit_minor, credit_minor, currency, vat_code, "
-     "vat_tax",
-     NULL},
+     "vat_tax, tax_treatment, tax_country, tax_rate_bp",
+     /* lines in another currency from before rates have no EUR amount (NULL) */
+     "book_debit_minor, book_credit_minor"},
     {"audit_log", "id, tenant_id, token_id, action, target, fields, created_at",
      "chain_seq, chain_hash"},
     {"exports_log", "id, tenant_id, kind, period, chain_seq, chain_head, actor, created_at", NULL},
