@@ -10,7 +10,9 @@
  *     tag, previous hash, chain_seq, then the row's fields in this order:
  *   journal ("connectord.journal.v1"): id, tenant_id, entry_date, description, invoice_id,
  *     created_at, the number of lines, then per line in line_no order: line_no, account,
- *     debit_minor, credit_minor, currency, vat_code, vat_tax
+ *     debit_minor, credit_minor, currency, vat_code, vat_tax, book_debit_minor,
+ *     book_credit_minor, tax_treatment, tax_country, tax_rate_bp (what the VAT returns and
+ *     the exports read)
  *   audit ("connectord.audit.v1"): id, tenant_id, token_id, action, target, fields,
  *     created_at
  * The previous hash of a chain's first row is 64 zeros. Lengths make the encoding
@@ -75,13 +77,20 @@ int chain_journal_head(struct buf *b, const char *id, const char *tenant_id, con
            chain_text(b, description) | chain_text(b, invoice_id) | chain_text(b, created_at);
 }
 
-int chain_journal_line(struct buf *b, int64_t line_no, const char *account, int64_t debit_minor,
-                       int64_t credit_minor, const char *currency, const char *vat_code,
-                       int64_t vat_tax)
+/* An integer column that may be NULL. */
+static int chain_opt_int(struct buf *b, const int64_t *v)
 {
-    return chain_int(b, line_no) | chain_text(b, account) | chain_int(b, debit_minor) |
-           chain_int(b, credit_minor) | chain_text(b, currency) | chain_text(b, vat_code) |
-           chain_int(b, vat_tax);
+    return v ? chain_int(b, *v) : chain_text(b, NULL);
+}
+
+int chain_journal_line(struct buf *b, const struct chain_line *l)
+{
+    return chain_int(b, l->line_no) | chain_text(b, l->account) | chain_int(b, l->debit_minor) |
+           chain_int(b, l->credit_minor) | chain_text(b, l->currency) |
+           chain_text(b, l->vat_code) | chain_int(b, l->vat_tax) |
+           chain_opt_int(b, l->book_debit_minor) | chain_opt_int(b, l->book_credit_minor) |
+           chain_text(b, l->tax_treatment) | chain_text(b, l->tax_country) |
+           chain_opt_int(b, l->tax_rate_bp);
 }
 
 int chain_journal_body(struct buf *body, const struct buf *head, int64_t n_lines,
@@ -200,12 +209,22 @@ struct journal_scan {
 #define JOURNAL_SQL                                                                            \
     "SELECT e.id, e.tenant_id, e.entry_date, e.description, e.invoice_id, e.created_at, "      \
     "e.chain_seq, e.chain_hash, l.line_no, l.account, l.debit_minor, l.credit_minor, "         \
-    "l.currency, l.vat_code, l.vat_tax "                                                       \
+    "l.currency, l.vat_code, l.vat_tax, l.book_debit_minor, l.book_credit_minor, "             \
+    "l.tax_treatment, l.tax_country, l.tax_rate_bp "                                           \
     "FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id "
 
 static const char *nullable(const struct store_row *row, int col)
 {
     return store_row_is_null(row, col) ? NULL : store_row_text(row, col);
+}
+
+/* An integer column as a pointer to *v, or NULL for SQL NULL. */
+static const int64_t *nullable_int(const struct store_row *row, int col, int64_t *v)
+{
+    if (store_row_is_null(row, col))
+        return NULL;
+    *v = store_row_int(row, col);
+    return v;
 }
 
 static int journal_flush(struct journal_scan *js)
@@ -254,10 +273,22 @@ static int journal_row(void *ctx, const struct store_row *row)
         js->open = true;
     }
     if (!store_row_is_null(row, 8)) {
-        if (chain_journal_line(&js->lines, store_row_int(row, 8), store_row_text(row, 9),
-                               store_row_int(row, 10), store_row_int(row, 11),
-                               store_row_text(row, 12), nullable(row, 13),
-                               store_row_int(row, 14)) < 0)
+        int64_t book_debit, book_credit, rate_bp;
+        const struct chain_line line = {
+            .line_no = store_row_int(row, 8),
+            .account = store_row_text(row, 9),
+            .debit_minor = store_row_int(row, 10),
+            .credit_minor = store_row_int(row, 11),
+            .currency = store_row_text(row, 12),
+            .vat_code = nullable(row, 13),
+            .vat_tax = store_row_int(row, 14),
+            .book_debit_minor = nullable_int(row, 15, &book_debit),
+            .book_credit_minor = nullable_int(row, 16, &book_credit),
+            .tax_treatment = nullable(row, 17),
+            .tax_country = nullable(row, 18),
+            .tax_rate_bp = nullable_int(row, 19, &rate_bp),
+        };
+        if (chain_journal_line(&js->lines, &line) < 0)
             goto oom;
         js->n_lines++;
     }

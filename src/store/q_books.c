@@ -315,8 +315,9 @@ static int check_balanced(const struct journal_line *lines, size_t n, struct err
 #define LINE_VALUES_29 LINE_VALUES_AT(29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42)
 
 /* The entry's link in the tenant's journal chain, from the values exactly as they are
- * stored (line_no from 1, vat_tax 1 only with a vat_code or a tax treatment), so that store/chain.c reading
- * the rows back serializes the same bytes. */
+ * stored below (line_no from 1, vat_tax 1 only with a vat_code or a tax treatment,
+ * tax_country and tax_rate_bp NULL without a treatment), so that store/chain.c reading the
+ * rows back serializes the same bytes. */
 static int journal_link(struct store_tx *tx, const char *tenant_id, const char *date,
                         const char *description, const char *invoice_id, const char *now,
                         const struct journal_line *lines, size_t n_lines, const char *id,
@@ -330,11 +331,25 @@ static int journal_link(struct store_tx *tx, const char *tenant_id, const char *
     buf_init(&text, 0);
     buf_init(&body, 0);
     int oom = chain_journal_head(&head, id, tenant_id, date, description, invoice_id, now);
-    for (size_t i = 0; i < n_lines && !oom; i++)
-        oom = chain_journal_line(&text, (int64_t)i + 1, lines[i].account, lines[i].debit_minor,
-                                 lines[i].credit_minor, lines[i].currency, lines[i].vat_code,
-                                 (lines[i].vat_code || lines[i].tax_treatment) &&
-                                     lines[i].vat_tax);
+    for (size_t i = 0; i < n_lines && !oom; i++) {
+        const struct journal_line *l = &lines[i];
+        const int64_t rate_bp = l->tax_rate_bp;
+        const struct chain_line cl = {
+            .line_no = (int64_t)i + 1,
+            .account = l->account,
+            .debit_minor = l->debit_minor,
+            .credit_minor = l->credit_minor,
+            .currency = l->currency,
+            .vat_code = l->vat_code,
+            .vat_tax = (l->vat_code || l->tax_treatment) && l->vat_tax,
+            .book_debit_minor = &l->book_debit_minor,
+            .book_credit_minor = &l->book_credit_minor,
+            .tax_treatment = l->tax_treatment,
+            .tax_country = l->tax_treatment ? l->tax_country : NULL,
+            .tax_rate_bp = l->tax_treatment && rate_bp >= 0 ? &rate_bp : NULL,
+        };
+        oom = chain_journal_line(&text, &cl);
+    }
     if (oom || chain_journal_body(&body, &head, (int64_t)n_lines, &text) < 0) {
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;

@@ -188,9 +188,18 @@ int chain_int(struct buf *b, int64_t v);
  * chain_journal_body with the line count between them. */
 int chain_journal_head(struct buf *b, const char *id, const char *tenant_id, const char *date,
                        const char *description, const char *invoice_id, const char *created_at);
-int chain_journal_line(struct buf *b, int64_t line_no, const char *account, int64_t debit_minor,
-                       int64_t credit_minor, const char *currency, const char *vat_code,
-                       int64_t vat_tax);
+/* A journal line's hashed fields, in their serialized order; a NULL pointer is SQL NULL. */
+struct chain_line {
+    int64_t line_no;
+    const char *account;
+    int64_t debit_minor, credit_minor;
+    const char *currency, *vat_code;
+    int64_t vat_tax;
+    const int64_t *book_debit_minor, *book_credit_minor;
+    const char *tax_treatment, *tax_country;
+    const int64_t *tax_rate_bp;
+};
+int chain_journal_line(struct buf *b, const struct chain_line *l);
 int chain_journal_body(struct buf *body, const struct buf *head, int64_t n_lines,
                        const struct buf *lines);
 int chain_audit_body(struct buf *b, const char *id, const char *tenant_id, const char *token_id,

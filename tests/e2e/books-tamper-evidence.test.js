@@ -13,7 +13,7 @@ const { startServer } = require('./lib/server');
 const { behindTheStore, rows, sql } = require('./lib/store-file');
 const { assertError } = require('./lib/stripe');
 const {
-  FonMock, booksTenant, datevExport, installDatev, pay, refund,
+  FonMock, booksTenant, datevExport, daysBetween, importRates, installDatev, pay, refund,
 } = require('./lib/accounting');
 
 let server;
@@ -43,6 +43,13 @@ async function bookedTenant(settings = { chart: 'skr03' }, vatRate = '19') {
   await pay(t, '2026-02-05', { amount: 5950 });
   await refund(t, '2026-02-06', { pi: a.externalId, amount: 11900 });
   return t;
+}
+
+// Books a payment of 100.00 USD on 2026-02-07 at an imported ECB rate; its entry is the
+// tenant's next in the chain, its invoice has a row in invoice_fx.
+async function payInUsd(t) {
+  await importRates(server, daysBetween('2026-02-01', '2026-02-10'), { USD: '1.0823' });
+  return pay(t, '2026-02-07', { amount: 10000, currency: 'usd' });
 }
 
 // The id of the tenant's row at chain_seq in a table.
@@ -79,6 +86,7 @@ describe('the hash chains', () => {
 
   test('a row\'s hash is the SHA-256 of the serialization the README defines', async () => {
     const t = await bookedTenant();
+    await payInUsd(t);
     // The README's encoding, written again here: length ":" bytes ";", NULL "~;".
     const v = (x) => (x === null ? '~;'
       : `${Buffer.byteLength(String(x))}:${String(x)};`);
@@ -93,12 +101,19 @@ describe('the hash chains', () => {
         v(lines.length),
         ...lines.flatMap((l) => [v(l.line_no), v(l.account), v(l.debit_minor),
                                  v(l.credit_minor), v(l.currency), v(l.vat_code),
-                                 v(l.vat_tax)])].join('');
+                                 v(l.vat_tax), v(l.book_debit_minor), v(l.book_credit_minor),
+                                 v(l.tax_treatment), v(l.tax_country),
+                                 v(l.tax_rate_bp)])].join('');
       const hash = crypto.createHash('sha256').update(text, 'utf8').digest('hex');
       assert.equal(e.chain_hash, hash, `entry ${e.chain_seq}: ${text}`);
       prev = hash;
     }
-    assert.equal(entries.length, 4);
+    assert.equal(entries.length, 5);
+    const all = rows(server, `SELECT * FROM journal_lines WHERE ${w}`);
+    assert.ok(all.some((l) => l.currency === 'USD' && l.book_debit_minor !== null &&
+                              l.book_debit_minor !== l.debit_minor), 'a line in USD with EUR');
+    assert.ok(all.some((l) => l.tax_treatment !== null && l.tax_country !== null &&
+                              l.tax_rate_bp !== null), 'a line with its treatment');
     prev = '0'.repeat(64);
     for (const a of rows(server, `SELECT * FROM audit_log WHERE ${w} ORDER BY chain_seq`)) {
       const text = [v('connectord.audit.v1'), v(prev), v(a.chain_seq), v(a.id), v(a.tenant_id),
@@ -142,6 +157,31 @@ describe('the hash chains', () => {
     assert.equal(JSON.parse(cli.stdout).firstMismatch.id, target);
 
     assert.equal((await verify(other)).ok, true, 'another tenant\'s books are untouched');
+  });
+
+  test('a line\'s EUR amount or tax treatment changed in the store file: verification fails ' +
+       'at exactly that entry', async () => {
+    const changes = {
+      book_debit_minor: 'book_debit_minor = book_debit_minor + 1',
+      tax_treatment: "tax_treatment = 'export'",
+    };
+    for (const [column, set] of Object.entries(changes)) {
+      const t = await bookedTenant();
+      await payInUsd(t);
+      const target = rowAt(t, 'journal_entries', 2);
+      const line = `entry_id = '${target}' AND line_no = 1`;
+      assert.notEqual(sql(server, `SELECT ${column} IS NULL FROM journal_lines WHERE ${line}`)
+        .trim(), '1', `${column} is set on the line changed`);
+      behindTheStore(server, ['journal_lines'], `UPDATE journal_lines SET ${set} WHERE ${line}`);
+
+      const v = await verify(t);
+      assert.equal(v.ok, false, column);
+      assert.deepEqual({ chain: v.firstMismatch.chain, id: v.firstMismatch.id,
+                         seq: v.firstMismatch.seq },
+                       { chain: 'journal', id: target, seq: 2 }, column);
+      assert.match(v.firstMismatch.reason, /changed/);
+      assert.equal(v.chains.find((c) => c.chain === 'journal').rowsChecked, 2, column);
+    }
   });
 
   test('an audit record changed, or the last entry removed, is named too', async () => {
@@ -197,6 +237,27 @@ describe('the store refuses changes to booked rows', () => {
     refused(`DELETE FROM audit_log ${w}`);
     refused(`DELETE FROM tenants WHERE id = '${t.tenantId}'`);
     assert.equal((await verify(t)).ok, true);
+  });
+
+  test('the rate of an invoice in another currency, an invoice\'s tax treatment and a line\'s ' +
+       'EUR amount once set: refused', async () => {
+    const t = await bookedTenant();
+    await payInUsd(t);
+    const w = `WHERE tenant_id = '${t.tenantId}'`;
+    assert.equal(sql(server, `SELECT COUNT(*) FROM invoice_fx ${w}`).trim(), '1');
+    refused(`UPDATE invoice_fx SET rate = rate + 1 ${w}`);
+    refused(`UPDATE invoices SET tax_treatment = 'export' ${w}`);
+    refused(`UPDATE journal_lines SET book_debit_minor = 1 ${w} AND book_debit_minor > 0`,
+            /journal_lines\.book_debit_minor is set once/);
+    // A line from before rates has no EUR amount: it may be set, once, and not again.
+    const line = rows(server, `SELECT entry_id, line_no FROM journal_lines ${w} ` +
+                              "AND currency = 'USD' AND debit_minor > 0")[0];
+    const at = `WHERE entry_id = '${line.entry_id}' AND line_no = ${line.line_no}`;
+    behindTheStore(server, ['journal_lines'],
+                   `UPDATE journal_lines SET book_debit_minor = NULL ${at}`);
+    sql(server, `UPDATE journal_lines SET book_debit_minor = 9240 ${at}`);
+    refused(`UPDATE journal_lines SET book_debit_minor = 9241 ${at}`,
+            /journal_lines\.book_debit_minor is set once/);
   });
 
   test('a tenant listed in tenant_erasures can be removed, and only that tenant', async () => {

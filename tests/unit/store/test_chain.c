@@ -101,13 +101,28 @@ static void test_golden_vector(void **state)
                                         "Payment stripe M\xc3\xbc 1", NULL,
                                         "2026-02-03T12:00:00.000Z"),
                      0);
-    assert_int_equal(chain_journal_line(&lines, 1, "4964", 11900, 0, "EUR", NULL, 0), 0);
-    assert_int_equal(chain_journal_line(&lines, 2, "1360", 0, 11900, "EUR", NULL, 0), 0);
+    /* The first line with its EUR amounts and a tax treatment, the second as a line in
+     * another currency from before rates and treatments: every optional field NULL. */
+    const int64_t book_debit = 11900, book_credit = 0, rate_bp = 1900;
+    const struct chain_line first = {.line_no = 1,
+                                     .account = "4964",
+                                     .debit_minor = 11900,
+                                     .currency = "EUR",
+                                     .book_debit_minor = &book_debit,
+                                     .book_credit_minor = &book_credit,
+                                     .tax_treatment = "domestic",
+                                     .tax_country = "DE",
+                                     .tax_rate_bp = &rate_bp};
+    const struct chain_line second = {
+        .line_no = 2, .account = "1360", .credit_minor = 11900, .currency = "EUR"};
+    assert_int_equal(chain_journal_line(&lines, &first), 0);
+    assert_int_equal(chain_journal_line(&lines, &second), 0);
     assert_int_equal(chain_journal_body(&body, &head, 2, &lines), 0);
     assert_string_equal(body.data, "9:je_golden;10:ten_golden;10:2026-02-03;"
                                    "20:Payment stripe M\xc3\xbc 1;~;24:2026-02-03T12:00:00.000Z;"
                                    "1:2;1:1;4:4964;5:11900;1:0;3:EUR;~;1:0;"
-                                   "1:2;4:1360;1:0;5:11900;3:EUR;~;1:0;");
+                                   "5:11900;1:0;8:domestic;2:DE;4:1900;"
+                                   "1:2;4:1360;1:0;5:11900;3:EUR;~;1:0;~;~;~;~;~;");
     assert_int_equal(store_tx_begin(f->store, &tx, &err), 0);
     store_tx_handles(tx, &s, &c);
     assert_int_equal(chain_link(s, c, f->tenant.id, STORE_CHAIN_JOURNAL, &body, &seq, hash, &err),
@@ -115,7 +130,7 @@ static void test_golden_vector(void **state)
     store_tx_rollback(tx);
     assert_int_equal(seq, 1);
     /* sha256(b"21:connectord.journal.v1;64:000...000;1:1;" + body) */
-    assert_string_equal(hash, "58b98bead5466dbeac688d21367988de4c44d040962c180bb340a20fee343ed7");
+    assert_string_equal(hash, "ccd4ed21a9d93abbd1690268c6a1fbcff49c5f30efdf815769d63555bce6c4dd");
     buf_free(&head);
     buf_free(&lines);
     buf_free(&body);
