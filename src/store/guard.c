@@ -49,9 +49,10 @@ static const struct guarded_table {
      "chain_seq, chain_hash"},
     {"journal_lines",
      "entry_id, line_no, tenant_id, account, debit_minor, credit_minor, currency, vat_code, "
-     "vat_tax, tax_treatment, tax_country, tax_rate_bp",
-     /* lines in another currency from before rates have no EUR amount (NULL) */
-     "book_debit_minor, book_credit_minor"},
+     "vat_tax, book_debit_minor, book_credit_minor, tax_treatment, tax_country, tax_rate_bp",
+     /* The EUR amounts are hashed with the line (store/chain.c): a line in another currency
+      * from before rates keeps its NULL, as it was chained. */
+     NULL},
     {"audit_log", "id, tenant_id, token_id, action, target, fields, created_at",
      "chain_seq, chain_hash"},
     {"exports_log", "id, tenant_id, kind, period, chain_seq, chain_head, actor, created_at", NULL},
