@@ -73,10 +73,12 @@ struct outcome {
     struct health_note health;
 };
 
-/* What rendering needs of an event, whatever the destination: its envelope and its data. */
+/* What rendering needs of an event, whatever the destination: its envelope, its data and
+ * the data's fields (events_read), made once per event and shared by its deliveries. */
 struct event_view {
     char *envelope;
     json_t *data;
+    struct event_data fields; /* points into data */
 };
 
 /* What the deliveries claimed together share, read once for the round and dropped once
@@ -218,6 +220,7 @@ static int event_view_init(struct event_view *v, const struct event_record *ev,
     v->data = json_loads(ev->data, 0, NULL);
     if (!v->envelope || !v->data)
         return error_set(err, ERR_STORE, "event %s is not JSON", ev->id);
+    events_read(v->data, &v->fields);
     return 0;
 }
 
@@ -225,8 +228,7 @@ static void event_view_free(struct event_view *v)
 {
     free(v->envelope);
     json_decref(v->data);
-    v->envelope = NULL;
-    v->data = NULL;
+    memset(v, 0, sizeof *v);
 }
 
 /* Renders the request for one delivery from the destination's opened config. */
@@ -237,7 +239,7 @@ static int render_with(const struct destination *dest, const json_t *config,
     const char *base = json_string_value(json_object_get(config, "apiBaseUrl"));
     struct dest_event de = {.id = ev->id, .type = ev->type, .created_at = ev->created_at,
                             .project_id = ev->tenant_id, .data = view->data,
-                            .envelope = view->envelope};
+                            .envelope = view->envelope, .fields = view->fields};
     struct dest_config dc = {.config = config,
                              .api_base_url = base && *base ? base : dest->default_api_base};
     if (destination_render(dest, &de, &dc, req, err) < 0)
