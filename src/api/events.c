@@ -20,18 +20,12 @@
 
 #define EVENT_DATA_MAX (64 * 1024)
 
-static json_t *envelope_json(const struct event_record *ev)
-{
-    char *text = events_envelope(ev);
-    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-    free(text);
-    return j;
-}
-
 /* A published event waiting for its group commit. */
 struct pending_event {
     struct api_parked_write write; /* first: the deferral's context is this struct */
-    struct event_record ev;        /* ev.data owned */
+    struct event_record ev;        /* ev.data owned: the text stored */
+    json_t *data;                  /* owned: the same data as parsed from the request, which
+                                    * the answer's envelope holds (not parsed back) */
     int fanned;
 };
 
@@ -51,7 +45,7 @@ static int finish(void *ctx, struct http_request *req, struct http_response *res
         *err = p->write.err;
         return -1;
     }
-    json_t *answer = envelope_json(&p->ev);
+    json_t *answer = events_envelope_json(&p->ev, p->data);
     if (!answer || json_object_set_new(answer, "deliveries", json_integer(p->fanned)) < 0) {
         json_decref(answer);
         return error_set(err, ERR_INTERNAL, "out of memory");
@@ -63,6 +57,7 @@ static void destroy(struct api_parked_write *w)
 {
     struct pending_event *p = (struct pending_event *)w;
     free((char *)p->ev.data);
+    json_decref(p->data);
     free(p);
 }
 
@@ -169,7 +164,8 @@ int api_events_publish(struct http_request *req, struct http_response *res, stru
         error_set(err, ERR_INTERNAL, "no randomness available");
         goto out;
     }
-    if (!(p->ev.data = data ? json_dumps(data, JSON_COMPACT) : strdup("{}"))) {
+    p->data = data ? json_incref(data) : json_object();
+    if (!p->data || !(p->ev.data = json_dumps(p->data, JSON_COMPACT))) {
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
@@ -185,7 +181,7 @@ out:
 /* An event whose stored envelope does not read back as JSON is left out of the page. */
 static int add_event(void *ctx, const struct event_record *ev)
 {
-    json_t *j = envelope_json(ev);
+    json_t *j = events_envelope_json(ev, NULL);
     return j ? listing_collect_add(ctx, j) : 0;
 }
 

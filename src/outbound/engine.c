@@ -216,8 +216,8 @@ static int sign_standard_webhooks(struct dest_request *req, const char *event_id
 static int event_view_init(struct event_view *v, const struct event_record *ev,
                            struct error *err)
 {
-    v->envelope = events_envelope(ev);
     v->data = json_loads(ev->data, 0, NULL);
+    v->envelope = v->data ? events_envelope(ev, v->data) : NULL;
     if (!v->envelope || !v->data)
         return error_set(err, ERR_STORE, "event %s is not JSON", ev->id);
     events_read(v->data, &v->fields);
