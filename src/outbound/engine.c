@@ -496,23 +496,48 @@ static int render_round(struct engine *e, struct round_dest *rd, const struct de
     return render_with(rd->dest, rd->config, &re->ev, &re->view, req, err);
 }
 
+#define MASKED_SECRETS_MAX 16 /* secret values masked in a recorded request */
+
+/* Where secret (sl bytes) next starts in text[from, len), or len when it does not. */
+static size_t secret_next(const char *text, size_t len, size_t from, const char *secret,
+                          size_t sl)
+{
+    const char *at = memmem(text + from, len - from, secret, sl);
+    return at ? (size_t)(at - text) : len;
+}
+
 /* Appends text with every secret value of the destination replaced by a mask; secrets
- * holds the opened config's secret values (at least 4 bytes each). */
+ * holds the opened config's secret values (at least 4 bytes each, at most
+ * MASKED_SECRETS_MAX). Read from the start: where secrets start at one place, the first
+ * listed is masked, and the text after it is read on from its end. The text between two
+ * masks goes in as one run, and each secret's next place is looked for again only once
+ * the reading has passed it, so the cost follows the text's length, not length x secrets
+ * per byte. */
 static int append_masked(struct buf *out, const char *text, size_t len,
                          const char *const *secrets, size_t n_secrets)
 {
+    size_t next[MASKED_SECRETS_MAX], lens[MASKED_SECRETS_MAX];
     struct buf plain;
     buf_init(&plain, 0);
     int rc = 0;
+    for (size_t k = 0; k < n_secrets; k++) {
+        lens[k] = strlen(secrets[k]);
+        next[k] = secret_next(text, len, 0, secrets[k], lens[k]);
+    }
     for (size_t i = 0; i < len && rc == 0;) {
-        size_t hit = 0;
-        for (size_t k = 0; k < n_secrets && !hit; k++) {
-            size_t sl = strlen(secrets[k]);
-            if (sl <= len - i && memcmp(text + i, secrets[k], sl) == 0)
-                hit = sl;
+        size_t at = len, hit = 0;
+        for (size_t k = 0; k < n_secrets; k++) {
+            if (next[k] < i) /* passed: inside a mask, or before it */
+                next[k] = secret_next(text, len, i, secrets[k], lens[k]);
+            if (next[k] < at) {
+                at = next[k];
+                hit = lens[k];
+            }
         }
-        rc = hit ? buf_append_str(&plain, MASK) : buf_append(&plain, text + i, 1);
-        i += hit ? hit : 1;
+        rc = buf_append(&plain, text + i, at - i);
+        if (rc == 0 && at < len)
+            rc = buf_append_str(&plain, MASK);
+        i = at + hit;
     }
     if (rc == 0)
         rc = json_escape_append(out, plain.data ? plain.data : "", plain.len);
@@ -537,7 +562,7 @@ static bool credential_header(const char *name)
  * webhook URL, a token in a path, a key in a body) and credential headers masked whole. */
 static char *request_record(const struct dest_request *req, const struct round_dest *rd)
 {
-    const char *secrets[16];
+    const char *secrets[MASKED_SECRETS_MAX];
     size_t n = 0, i;
     json_t *names = json_loads(rd->in.secrets, 0, NULL);
     const char *key;
