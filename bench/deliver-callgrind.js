@@ -5,7 +5,8 @@
 //   node bench/deliver-callgrind.js sink PORT_FILE FAIL_EVERY
 //       listens on 127.0.0.1 (a free port, written to PORT_FILE once listening) and answers
 //       POST /hook/<n>: 500 to every FAIL_EVERY-th request it receives (counted over all
-//       requests, first attempts and retries alike), 200 to the others. SIGTERM stops it and
+//       requests, first attempts and retries alike; none when FAIL_EVERY is 0), 200 to the
+//       others. SIGTERM stops it and
 //       prints "sink: requests=N failed=N delivered=N" (delivered: distinct (event, path)
 //       pairs answered 200).
 //   node bench/deliver-callgrind.js publish API TOKEN EVENTS CONCURRENCY SINK_PORT_FILE PAIRS
@@ -32,7 +33,7 @@ function sink(portFile, failEvery) {
     req.resume();
     req.on('end', () => {
       requests++;
-      if (requests % failEvery === 0) {
+      if (failEvery > 0 && requests % failEvery === 0) {
         failed++;
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end('{"error":"bench"}');

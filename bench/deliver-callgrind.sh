@@ -16,9 +16,10 @@
 #
 # The counters are zeroed once the destinations exist and dumped once the last pair is
 # delivered, so start-up and shutdown are not counted. Printed: the instructions per event
-# in all, and the inclusive share of the parts of the path (publishing on the HTTP threads,
-# the publish's write in the group commit, the engine's rounds, rendering, sending). The
-# dump is kept in OUT (a new temp directory unless given) for callgrind_annotate.
+# in all and without the WAL checkpoints, and the inclusive cost per event of the parts of
+# the path (publishing on the HTTP threads and in the group commit, the engine's rounds,
+# the event read, rendering, the recorded request, the answers). The dump is kept in OUT (a
+# new temp directory unless given) for callgrind_annotate; bench/README.md reads it.
 #
 # What does not repeat exactly from run to run: above all the WAL checkpoints (their own
 # thread copies the log into the database when it has grown, so how much it copies depends
