@@ -158,10 +158,13 @@ int events_emit_alert(struct store_tx *tx, const struct install *about, const ch
 int events_publish(struct store_tx *tx, struct event_record *evs, size_t n, int *fanned,
                    struct error *err);
 
-/* The envelope destinations receive, as compact JSON text (caller frees):
- * {"id","type","createdAt","projectId","data"}; projectId is the event's project, or the
- * tenant's default project for events of every project. NULL when data is not JSON. */
-char *events_envelope(const struct event_record *ev);
+/* The envelope destinations receive: {"id","type","createdAt","projectId","data"};
+ * projectId is the event's project, or the tenant's default project for events of every
+ * project. data: ev->data already parsed (a reference is taken, so a caller that holds it
+ * parses it once), or NULL to parse ev->data here. As JSON (caller decrefs) or as compact
+ * text (caller frees); NULL when ev->data is not JSON or memory ran out. */
+json_t *events_envelope_json(const struct event_record *ev, json_t *data);
+char *events_envelope(const struct event_record *ev, json_t *data);
 
 /* ---- the daily revenue summary (summary.c) -------------------------------------------- */
 

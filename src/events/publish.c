@@ -112,14 +112,19 @@ out:
     return rc;
 }
 
-char *events_envelope(const struct event_record *ev)
+json_t *events_envelope_json(const struct event_record *ev, json_t *data)
 {
-    json_t *data = json_loads(ev->data, 0, NULL);
-    if (!data)
+    json_t *own = data ? json_incref(data) : json_loads(ev->data, 0, NULL);
+    if (!own)
         return NULL;
     const char *project = ev->project_id[0] ? ev->project_id : ev->tenant_id;
-    json_t *env = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", ev->id, "type", ev->type,
-                            "createdAt", ev->created_at, "projectId", project, "data", data);
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", ev->id, "type", ev->type, "createdAt",
+                     ev->created_at, "projectId", project, "data", own);
+}
+
+char *events_envelope(const struct event_record *ev, json_t *data)
+{
+    json_t *env = events_envelope_json(ev, data);
     char *text = env ? json_dumps(env, JSON_COMPACT) : NULL;
     json_decref(env);
     return text;

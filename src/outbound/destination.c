@@ -34,9 +34,7 @@ int destination_render(const struct destination *d, const struct dest_event *ev,
                        const struct dest_config *cfg, struct dest_request *out,
                        struct error *err)
 {
-    struct dest_event read = *ev;
-    events_read(ev->data, &read.fields);
-    if (d->render(&read, cfg, out, err) < 0)
+    if (d->render(ev, cfg, out, err) < 0)
         return -1;
     if (!out->url.len)
         return error_set(err, ERR_INTERNAL, "%s rendered no URL", d->slug);

@@ -28,8 +28,10 @@ struct dest_event {
     const char *project_id;
     const json_t *data;
     const char *envelope; /* the JSON text above */
-    struct event_data fields; /* data read by events/ (events_read): destination_render()
-                               * fills it, destinations read it instead of data's keys */
+    struct event_data fields; /* data read by events/ (events_read(data, &fields)), by the
+                               * caller once per event: an event rendered for several
+                               * destinations, or again on a retry, is read once. Destinations
+                               * read it instead of data's keys. */
 };
 
 /* The connector's config with its secrets decrypted, and the API base to use. */
@@ -87,6 +89,7 @@ struct destination {
 
 const struct destination *destination_find(const char *slug);
 const struct destination *const *destination_all(size_t *count);
+/* ev's fields must have been read from its data (events_read). */
 int destination_render(const struct destination *d, const struct dest_event *ev,
                        const struct dest_config *cfg, struct dest_request *out,
                        struct error *err);

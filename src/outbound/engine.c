@@ -73,10 +73,12 @@ struct outcome {
     struct health_note health;
 };
 
-/* What rendering needs of an event, whatever the destination: its envelope and its data. */
+/* What rendering needs of an event, whatever the destination: its envelope, its data and
+ * the data's fields (events_read), made once per event and shared by its deliveries. */
 struct event_view {
     char *envelope;
     json_t *data;
+    struct event_data fields; /* points into data */
 };
 
 /* What the deliveries claimed together share, read once for the round and dropped once
@@ -214,10 +216,11 @@ static int sign_standard_webhooks(struct dest_request *req, const char *event_id
 static int event_view_init(struct event_view *v, const struct event_record *ev,
                            struct error *err)
 {
-    v->envelope = events_envelope(ev);
     v->data = json_loads(ev->data, 0, NULL);
+    v->envelope = v->data ? events_envelope(ev, v->data) : NULL;
     if (!v->envelope || !v->data)
         return error_set(err, ERR_STORE, "event %s is not JSON", ev->id);
+    events_read(v->data, &v->fields);
     return 0;
 }
 
@@ -225,8 +228,7 @@ static void event_view_free(struct event_view *v)
 {
     free(v->envelope);
     json_decref(v->data);
-    v->envelope = NULL;
-    v->data = NULL;
+    memset(v, 0, sizeof *v);
 }
 
 /* Renders the request for one delivery from the destination's opened config. */
@@ -237,7 +239,7 @@ static int render_with(const struct destination *dest, const json_t *config,
     const char *base = json_string_value(json_object_get(config, "apiBaseUrl"));
     struct dest_event de = {.id = ev->id, .type = ev->type, .created_at = ev->created_at,
                             .project_id = ev->tenant_id, .data = view->data,
-                            .envelope = view->envelope};
+                            .envelope = view->envelope, .fields = view->fields};
     struct dest_config dc = {.config = config,
                              .api_base_url = base && *base ? base : dest->default_api_base};
     if (destination_render(dest, &de, &dc, req, err) < 0)
@@ -494,23 +496,48 @@ static int render_round(struct engine *e, struct round_dest *rd, const struct de
     return render_with(rd->dest, rd->config, &re->ev, &re->view, req, err);
 }
 
+#define MASKED_SECRETS_MAX 16 /* secret values masked in a recorded request */
+
+/* Where secret (sl bytes) next starts in text[from, len), or len when it does not. */
+static size_t secret_next(const char *text, size_t len, size_t from, const char *secret,
+                          size_t sl)
+{
+    const char *at = memmem(text + from, len - from, secret, sl);
+    return at ? (size_t)(at - text) : len;
+}
+
 /* Appends text with every secret value of the destination replaced by a mask; secrets
- * holds the opened config's secret values (at least 4 bytes each). */
+ * holds the opened config's secret values (at least 4 bytes each, at most
+ * MASKED_SECRETS_MAX). Read from the start: where secrets start at one place, the first
+ * listed is masked, and the text after it is read on from its end. The text between two
+ * masks goes in as one run, and each secret's next place is looked for again only once
+ * the reading has passed it, so the cost follows the text's length, not length x secrets
+ * per byte. */
 static int append_masked(struct buf *out, const char *text, size_t len,
                          const char *const *secrets, size_t n_secrets)
 {
+    size_t next[MASKED_SECRETS_MAX], lens[MASKED_SECRETS_MAX];
     struct buf plain;
     buf_init(&plain, 0);
     int rc = 0;
+    for (size_t k = 0; k < n_secrets; k++) {
+        lens[k] = strlen(secrets[k]);
+        next[k] = secret_next(text, len, 0, secrets[k], lens[k]);
+    }
     for (size_t i = 0; i < len && rc == 0;) {
-        size_t hit = 0;
-        for (size_t k = 0; k < n_secrets && !hit; k++) {
-            size_t sl = strlen(secrets[k]);
-            if (sl <= len - i && memcmp(text + i, secrets[k], sl) == 0)
-                hit = sl;
+        size_t at = len, hit = 0;
+        for (size_t k = 0; k < n_secrets; k++) {
+            if (next[k] < i) /* passed: inside a mask, or before it */
+                next[k] = secret_next(text, len, i, secrets[k], lens[k]);
+            if (next[k] < at) {
+                at = next[k];
+                hit = lens[k];
+            }
         }
-        rc = hit ? buf_append_str(&plain, MASK) : buf_append(&plain, text + i, 1);
-        i += hit ? hit : 1;
+        rc = buf_append(&plain, text + i, at - i);
+        if (rc == 0 && at < len)
+            rc = buf_append_str(&plain, MASK);
+        i = at + hit;
     }
     if (rc == 0)
         rc = json_escape_append(out, plain.data ? plain.data : "", plain.len);
@@ -535,7 +562,7 @@ static bool credential_header(const char *name)
  * webhook URL, a token in a path, a key in a body) and credential headers masked whole. */
 static char *request_record(const struct dest_request *req, const struct round_dest *rd)
 {
-    const char *secrets[16];
+    const char *secrets[MASKED_SECRETS_MAX];
     size_t n = 0, i;
     json_t *names = json_loads(rd->in.secrets, 0, NULL);
     const char *key;

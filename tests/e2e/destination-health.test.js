@@ -175,6 +175,23 @@ describe('names, health and the destination.paused alert', () => {
     assert.deepEqual(auth, [auth[0], '\u2022\u2022\u2022\u2022']);
   });
 
+  test('a secret inside the request is masked at each place it stands, the rest kept', async () => {
+    const MASK = '\u2022\u2022\u2022\u2022';
+    const ep = mock.endpoint('telegram');
+    await p.destination(ep, ['endpoint.pricing_changed']);
+    const token = ep.config.botToken;
+    // twice back to back, once more after other text: three masks, the text between kept
+    const ev = await p.publish('endpoint.pricing_changed',
+                               { name: `a${token}${token} and ${token}z`, price: '1.00' });
+    const d = await p.settled(ep.connectorId, ev.id, 'delivered');
+    const shown = d.attempts[0].request;
+    const [sent] = await ep.waitFor(1);
+    assert.ok(sent.body.split(token).length - 1 >= 3, sent.body);
+    assert.equal(shown.body, sent.body.split(token).join(MASK));
+    assert.equal(shown.url, `${ep.config.apiBaseUrl}/bot${MASK}/sendMessage`);
+    assert.ok(!JSON.stringify(d).includes(token.split(':')[1]));
+  });
+
   test('a delivered one is sent once more, a pending one now instead of at its next retry', async () => {
     const ep = mock.endpoint('slack');
     await p.destination(ep, ['endpoint.created']);

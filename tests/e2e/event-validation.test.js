@@ -72,4 +72,24 @@ describe('event data is checked against its type', () => {
     assert.match(JSON.stringify(slack.requests[0].json), /99\.00 EUR/);
     await p.publish('endpoint.created', {});
   });
+
+  test('the answer, the listing and the delivered envelope hold the data as it was sent', async () => {
+    const zapier = mock.endpoint('zapier');
+    await p.destination(zapier, ['endpoint.created']);
+    const data = {
+      name: 'Pro \u00fc\u20ac\ud83d\ude00 "quoted" \\ back\tslash', ratio: 0.1, tiny: 1e-7,
+      whole: -42, nested: { list: [1, 2.5, null, true, 'x'], empty: {} },
+    };
+    const ev = await p.publish('endpoint.created', data);
+    assert.deepEqual(ev.data, data);
+    assert.equal(ev.deliveries, 2); // the suite's slack ("*") and this zapier
+    const { deliveries, ...envelope } = ev;
+    assert.deepEqual(Object.keys(envelope), ['id', 'type', 'createdAt', 'projectId', 'data']);
+    const listed = (await p.events()).find((e) => e.id === ev.id);
+    assert.deepEqual(listed, envelope);
+    await p.settled(zapier.connectorId, ev.id, 'delivered');
+    assert.deepEqual(zapier.requests[0].json, envelope);
+    const none = await p.publish('endpoint.created');
+    assert.deepEqual(none.data, {});
+  });
 });

@@ -157,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .data = evdata,
             .envelope = event,
         };
+        events_read(ev.data, &ev.fields); /* as the engine does, once per event */
         fuzz_subscription(d, config, type);
         if (ev.id && ev.created_at && ev.project_id)
             fuzz_render(d, &ev, config);

@@ -308,6 +308,7 @@ static int render_case_load(const struct destination *d, const char *path,
                 path);
         return -1;
     }
+    events_read(c->ev.data, &c->ev.fields); /* as the engine does, once per event */
     const char *base = kv_get(&c->file, "api_base_url");
     c->cfg = (struct dest_config){.config = c->config,
                                   .api_base_url = base ? base : d->default_api_base};

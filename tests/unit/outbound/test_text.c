@@ -36,7 +36,7 @@ static void sample_init(struct sample *s, const char *type, const char *data)
                                 .created_at = "2026-03-22T14:30:05Z",
                                 .project_id = "ten_1",
                                 .data = s->data};
-    events_read(s->data, &s->ev.fields); /* as destination_render() does */
+    events_read(s->data, &s->ev.fields); /* as the engine does, once per event */
 }
 
 static void sample_free(struct sample *s)
