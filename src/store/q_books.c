@@ -354,7 +354,8 @@ static int journal_link(struct store_tx *tx, const char *tenant_id, const char *
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    store_tx_handles(tx, &s, &c);
+    s = store_tx_store(tx);
+    c = store_tx_conn(tx);
     rc = chain_link(s, c, tenant_id, STORE_CHAIN_JOURNAL, &body, seq, hash, err);
 out:
     buf_free(&head);

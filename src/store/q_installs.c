@@ -282,7 +282,8 @@ int store_tx_audit(struct store_tx *tx, const char *tenant_id, const struct audi
     struct store *s;
     struct store_conn *c;
     clock_format_rfc3339(clock_now_ms(), now);
-    store_tx_handles(tx, &s, &c);
+    s = store_tx_store(tx);
+    c = store_tx_conn(tx);
     return insert_audit(s, c, tenant_id, audit, now, err);
 }
 

@@ -470,12 +470,6 @@ struct store *store_tx_store(struct store_tx *tx)
     return tx->s;
 }
 
-void store_tx_handles(struct store_tx *tx, struct store **s, struct store_conn **c)
-{
-    *s = tx->s;
-    *c = tx->conn;
-}
-
 int store_tx_query(struct store_tx *tx, const char *sql, const struct store_param *params,
                    size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
                    struct error *err)

@@ -213,8 +213,6 @@ int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
                char hash_out[STORE_CHAIN_HASH_LEN + 1], struct error *err);
 /* Links the rows written before the chains existed (migration 11's data step). */
 int chain_backfill(struct store *s, struct store_conn *c, struct error *err);
-/* The connection of an open transaction, for code that takes (s, c). */
-void store_tx_handles(struct store_tx *tx, struct store **s, struct store_conn **c);
 
 /* ---- the append-only guard (guard.c) ---------------------------------------------------- */
 

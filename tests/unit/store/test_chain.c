@@ -124,7 +124,8 @@ static void test_golden_vector(void **state)
                                    "5:11900;1:0;8:domestic;2:DE;4:1900;"
                                    "1:2;4:1360;1:0;5:11900;3:EUR;~;1:0;~;~;~;~;~;");
     assert_int_equal(store_tx_begin(f->store, &tx, &err), 0);
-    store_tx_handles(tx, &s, &c);
+    s = store_tx_store(tx);
+    c = store_tx_conn(tx);
     assert_int_equal(chain_link(s, c, f->tenant.id, STORE_CHAIN_JOURNAL, &body, &seq, hash, &err),
                      0);
     store_tx_rollback(tx);
