@@ -361,6 +361,14 @@ struct ledger_u30 {
  * code, another currency, an unclassified booking) is named in f->unclassified. -1 only
  * when a sum overflows (ERR_AMOUNT_OVERFLOW). */
 int ledger_u30_add_line(struct ledger_u30 *f, const struct tax_line_row *r, struct error *err);
+/* Hands each journal line a VAT return reads (a VAT code or a tax treatment, entry dated in
+ * the period) to add with the return's figures; the first error stops the walk. The U30, the
+ * OSS list and the UStVA all read the books through it. */
+int ledger_tax_lines_each(struct store *s, const char *tenant_id,
+                          const struct ledger_u30_period *p,
+                          int (*add)(void *figures, const struct tax_line_row *r,
+                                     struct error *err),
+                          void *figures, struct error *err);
 /* The figures of a period from the tenant's books. */
 int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledger_u30_period *p,
                        bool small_business, struct ledger_u30 *out, struct error *err);

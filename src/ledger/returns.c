@@ -78,20 +78,9 @@ int ledger_oss_add_line(struct ledger_oss *o, const struct tax_line_row *r, stru
     return r->vat_tax ? add_checked(&o->total_tax, amount, err) : 0;
 }
 
-struct oss_ctx {
-    struct ledger_oss *o;
-    struct error err;
-    bool failed;
-};
-
-static int oss_row(void *ctx, const struct tax_line_row *r)
+static int oss_add(void *figures, const struct tax_line_row *r, struct error *err)
 {
-    struct oss_ctx *c = ctx;
-    if (ledger_oss_add_line(c->o, r, &c->err) < 0) {
-        c->failed = true;
-        return 1;
-    }
-    return 0;
+    return ledger_oss_add_line(figures, r, err);
 }
 
 static int compare_oss(const void *a, const void *b)
@@ -106,13 +95,8 @@ int ledger_oss_compute(struct store *s, const char *tenant_id, const struct ledg
 {
     memset(out, 0, sizeof *out);
     out->period = *p;
-    struct oss_ctx c = {.o = out};
-    if (store_tax_lines(s, tenant_id, p->from, p->to, oss_row, &c, err) < 0)
+    if (ledger_tax_lines_each(s, tenant_id, p, oss_add, out, err) < 0)
         return -1;
-    if (c.failed) {
-        *err = c.err;
-        return -1;
-    }
     qsort(out->lines, out->n, sizeof out->lines[0], compare_oss);
     return 0;
 }
@@ -217,20 +201,9 @@ int ledger_ustva_add_line(struct ledger_ustva *u, const struct tax_line_row *r,
     return rc < 0 ? -1 : 0;
 }
 
-struct ustva_ctx {
-    struct ledger_ustva *u;
-    struct error err;
-    bool failed;
-};
-
-static int ustva_row(void *ctx, const struct tax_line_row *r)
+static int ustva_add(void *figures, const struct tax_line_row *r, struct error *err)
 {
-    struct ustva_ctx *c = ctx;
-    if (ledger_ustva_add_line(c->u, r, &c->err) < 0) {
-        c->failed = true;
-        return 1;
-    }
-    return 0;
+    return ledger_ustva_add_line(figures, r, err);
 }
 
 int ledger_ustva_compute(struct store *s, const char *tenant_id,
@@ -240,13 +213,8 @@ int ledger_ustva_compute(struct store *s, const char *tenant_id,
     memset(out, 0, sizeof *out);
     out->period = *p;
     out->small_business = small_business;
-    struct ustva_ctx c = {.u = out};
-    if (store_tax_lines(s, tenant_id, p->from, p->to, ustva_row, &c, err) < 0)
+    if (ledger_tax_lines_each(s, tenant_id, p, ustva_add, out, err) < 0)
         return -1;
-    if (c.failed) {
-        *err = c.err;
-        return -1;
-    }
     /* Every figure derived from the sums is a fifth of them at most: the payable fits
      * when the inputs do, checked here once. */
     __int128 payable = (__int128)ledger_u30_tax(out->kz81, 1900) + ledger_u30_tax(out->kz86, 700) +

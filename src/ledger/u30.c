@@ -198,20 +198,44 @@ int ledger_u30_add_line(struct ledger_u30 *f, const struct tax_line_row *r, stru
     return rc < 0 ? -1 : 0;
 }
 
-struct u30_sums {
-    struct ledger_u30 *f;
+/* The walk every return makes: each line a VAT return reads in the period, handed to add
+ * with the return's figures; the first error stops it and is the walk's. */
+struct tax_walk {
+    int (*add)(void *figures, const struct tax_line_row *r, struct error *err);
+    void *figures;
     struct error err;
     bool failed;
 };
 
-static int add_line(void *ctx, const struct tax_line_row *r)
+static int tax_walk_row(void *ctx, const struct tax_line_row *r)
 {
-    struct u30_sums *s = ctx;
-    if (ledger_u30_add_line(s->f, r, &s->err) < 0) {
-        s->failed = true;
+    struct tax_walk *w = ctx;
+    if (w->add(w->figures, r, &w->err) < 0) {
+        w->failed = true;
         return 1;
     }
     return 0;
+}
+
+int ledger_tax_lines_each(struct store *s, const char *tenant_id,
+                          const struct ledger_u30_period *p,
+                          int (*add)(void *figures, const struct tax_line_row *r,
+                                     struct error *err),
+                          void *figures, struct error *err)
+{
+    struct tax_walk w = {.add = add, .figures = figures};
+    if (store_tax_lines(s, tenant_id, p->from, p->to, tax_walk_row, &w, err) < 0)
+        return -1;
+    if (w.failed) {
+        *err = w.err;
+        return -1;
+    }
+    return 0;
+}
+
+static int u30_add(void *figures, const struct tax_line_row *r, struct error *err)
+{
+    return ledger_u30_add_line(figures, r, err);
 }
 
 int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledger_u30_period *p,
@@ -220,13 +244,8 @@ int ledger_u30_compute(struct store *s, const char *tenant_id, const struct ledg
     memset(out, 0, sizeof *out);
     out->period = *p;
     out->small_business = small_business;
-    struct u30_sums sums = {.f = out};
-    if (store_tax_lines(s, tenant_id, p->from, p->to, add_line, &sums, err) < 0)
+    if (ledger_tax_lines_each(s, tenant_id, p, u30_add, out, err) < 0)
         return -1;
-    if (sums.failed) {
-        *err = sums.err;
-        return -1;
-    }
     /* The Zahllast is computed from these figures later (ledger_u30_payable); it must fit
      * too, whatever amounts the books hold. */
     __int128 payable = (__int128)ledger_u30_tax(out->kz022, 2000) +
