@@ -20,7 +20,8 @@
  *   CRASHSHIM_FAIL_SYNC=N             the Nth fsync/fdatasync of the WAL fails with EIO, and
  *     (with CRASHSHIM_DURABLE) the writes it was to make durable never reach the image, as a
  *     kernel that drops the pages it could not write back: the process still reads them from
- *     the cache, the disk does not have them.
+ *     the cache, the disk does not have them. Every other descriptor of the WAL open then
+ *     hears of the error at its next sync (EIO once), as Linux reports a failed writeback.
  *
  *   CRASHSHIM_DURABLE=1 (power cut)   keeps, beside each watched file, FILE.durable: the file
  *     as the disk would hold it after a power cut. A write goes to the real file and is kept
@@ -77,11 +78,16 @@ struct watched {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char kinds[MAX_FDS];
+/* Linux reports a failed writeback once to every open file description of the file (its
+ * errseq): the WAL error each descriptor has heard of, so that the next fsync on another
+ * descriptor (SQLite's checkpointer, connectord's syncer) fails too, as the kernel's would. */
+static long seen_errors[MAX_FDS];
 static struct watched files[3];
 static bool enabled, durable;
 static int log_fd = -1;
 static long fail_sync_at;  /* CRASHSHIM_FAIL_SYNC; 0: never */
 static long wal_syncs;     /* WAL syncs so far */
+static long wal_errors;    /* WAL syncs that failed so far (the file's error sequence) */
 static uint64_t seq;
 static char mark[32];
 static size_t mark_len;
@@ -208,6 +214,7 @@ static void opened(int fd, const char *path)
         return;
     pthread_mutex_lock(&lock);
     kinds[fd] = (unsigned char)k;
+    seen_errors[fd] = wal_errors; /* a descriptor hears of errors after its open only */
     if (k != KIND_NONE && durable && files[k].image_fd < 0)
         files[k].image_fd = image_init(&files[k]);
     pthread_mutex_unlock(&lock);
@@ -383,9 +390,19 @@ static int synced(int k, int fd, int (*fn)(int))
     struct pending *list = w->head;
     w->head = w->tail = NULL;
     bool fail = k == KIND_WAL && ++wal_syncs == fail_sync_at;
+    if (fail)
+        wal_errors++;
+    bool reported = k == KIND_WAL && seen_errors[fd] < wal_errors; /* this one, or before */
+    if (k == KIND_WAL)
+        seen_errors[fd] = wal_errors;
     pthread_mutex_unlock(&lock);
     int rc = fail ? -1 : fn(fd);
     int saved = fail ? EIO : errno;
+    bool written = rc == 0; /* what this sync did write reaches the image */
+    if (reported && rc == 0) {
+        rc = -1;
+        saved = EIO;
+    }
     pthread_mutex_lock(&lock);
     uint64_t end = ++seq;
     if (rc == 0)
@@ -394,7 +411,7 @@ static int synced(int k, int fd, int (*fn)(int))
     pthread_mutex_unlock(&lock);
     for (struct pending *p = list, *next; p; p = next) {
         next = p->next;
-        if (rc == 0 && w->image_fd >= 0) {
+        if (written && w->image_fd >= 0) {
             if (p->truncate) {
                 if (NEXT(ftruncate)(w->image_fd, p->off) < 0)
                     abort();
