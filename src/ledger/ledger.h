@@ -328,8 +328,9 @@ struct ledger_unclassified {
 };
 void ledger_unclassified_add(struct ledger_unclassified *u, const char *invoice_id,
                              const char *reason);
-/* [{invoiceId, reason}]. New reference. */
-json_t *ledger_unclassified_json(const struct ledger_unclassified *u);
+/* Adds "unclassified" ([{invoiceId, reason}]) and "unclassifiedCount" to a return's JSON
+ * object o, which it takes: o, or NULL (o released) when o is NULL or memory ran out. */
+json_t *ledger_unclassified_attach(json_t *o, const struct ledger_unclassified *u);
 /* A line's amount for a VAT return, credit minus debit (a sale's base is positive, a
  * purchase's negative), in EUR: its book amount, or its own amount when booked in EUR. The
  * one place the returns read amounts. False (why names return_name) when the line is in

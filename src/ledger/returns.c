@@ -113,20 +113,16 @@ json_t *ledger_oss_json(const struct ledger_oss *o)
             lines = NULL;
         }
     }
-    json_t *unclassified = ledger_unclassified_json(&o->unclassified);
-    if (!lines || !unclassified) {
-        json_decref(lines);
-        json_decref(unclassified);
+    if (!lines)
         return NULL;
-    }
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I}", "period", o->period.text,
-                     "from", o->period.from, "to", o->period.to, "currency", "EUR", "lines",
-                     lines, "totalTax", eur(o->total_tax), "unclassified", unclassified,
-                     "unclassifiedCount", (json_int_t)o->unclassified.total);
+    return ledger_unclassified_attach(
+        json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "period", o->period.text, "from",
+                  o->period.from, "to", o->period.to, "currency", "EUR", "lines", lines,
+                  "totalTax", eur(o->total_tax)),
+        &o->unclassified);
 }
 
 /* ---- UStVA ----------------------------------------------------------------------------- */
-
 
 /* A line by its German VAT code. */
 static int ustva_by_code(struct ledger_ustva *u, const struct tax_line_row *r, int64_t amount,
@@ -252,18 +248,5 @@ json_t *ledger_ustva_json(const struct ledger_ustva *u)
         eur(ledger_u30_tax(u->kz84, 1900)), "KZ66", eur(u->kz66), "KZ67",
         eur(ledger_ustva_kz67(u)), "KZ83", eur(ledger_ustva_payable(u)), "outside", "oss",
         eur(u->oss), "smallBusiness", eur(u->small_business_sales));
-    json_t *list = ledger_unclassified_json(&u->unclassified);
-    if (!o || !list) {
-        json_decref(o);
-        json_decref(list);
-        return NULL;
-    }
-    /* set_new takes the reference also when it fails */
-    if (json_object_set_new(o, "unclassified", list) < 0 ||
-        json_object_set_new(o, "unclassifiedCount",
-                            json_integer((json_int_t)u->unclassified.total)) < 0) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return ledger_unclassified_attach(o, &u->unclassified);
 }

@@ -83,17 +83,23 @@ void ledger_unclassified_add(struct ledger_unclassified *u, const char *invoice_
     u->n++;
 }
 
-json_t *ledger_unclassified_json(const struct ledger_unclassified *u)
+json_t *ledger_unclassified_attach(json_t *o, const struct ledger_unclassified *u)
 {
-    json_t *list = json_array();
+    json_t *list = o ? json_array() : NULL;
     for (size_t i = 0; list && i < u->n; i++)
         if (json_array_append_new(list, json_pack("{s:s, s:s}", "invoiceId",
                                                   u->items[i].invoice_id, "reason",
                                                   u->items[i].reason)) < 0) {
             json_decref(list);
-            return NULL;
+            list = NULL;
         }
-    return list;
+    /* set_new takes the reference also when it fails */
+    if (!list || json_object_set_new(o, "unclassified", list) < 0 ||
+        json_object_set_new(o, "unclassifiedCount", json_integer((json_int_t)u->total)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 bool ledger_return_amount(const struct tax_line_row *r, const char *return_name, int64_t *out,
@@ -301,20 +307,7 @@ json_t *ledger_u30_json(const struct ledger_u30 *f)
         eur(ledger_u30_tax(f->kz029, 1000)), "KZ006", eur(ledger_u30_tax(f->kz006, 1300)),
         "KZ095", eur(ledger_u30_payable(f)), "outside", "oss", eur(f->oss), "intraEuServices",
         eur(f->intra_eu_services), "nonEuServices", eur(f->non_eu_services));
-    json_t *list = ledger_unclassified_json(&f->unclassified);
-    if (!o || !list) {
-        json_decref(o);
-        json_decref(list);
-        return NULL;
-    }
-    /* set_new takes the reference also when it fails */
-    if (json_object_set_new(o, "unclassified", list) < 0 ||
-        json_object_set_new(o, "unclassifiedCount",
-                            json_integer((json_int_t)f->unclassified.total)) < 0) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return ledger_unclassified_attach(o, &f->unclassified);
 }
 
 int ledger_u30_check(const struct ledger_u30 *f, struct error *err)
