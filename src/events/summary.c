@@ -139,12 +139,15 @@ out:
 }
 
 struct id_list {
-    char (*ids)[CRYPTO_ID_MAX];
+    struct listed_tenant {
+        char id[CRYPTO_ID_MAX];
+        char created_at[CLOCK_RFC3339_LEN];
+    } *ids;
     size_t n, cap;
     bool failed;
 };
 
-static int collect_id(void *ctx, const char *tenant_id)
+static int collect_id(void *ctx, const char *tenant_id, const char *created_at)
 {
     struct id_list *l = ctx;
     if (l->n == l->cap) {
@@ -157,12 +160,16 @@ static int collect_id(void *ctx, const char *tenant_id)
         l->ids = grown;
         l->cap = cap;
     }
-    snprintf(l->ids[l->n++], CRYPTO_ID_MAX, "%s", tenant_id);
+    struct listed_tenant *t = &l->ids[l->n++];
+    snprintf(t->id, sizeof t->id, "%s", tenant_id);
+    snprintf(t->created_at, sizeof t->created_at, "%s", created_at ? created_at : "");
     return 0;
 }
 
 /* The summary of `day` for every tenant that has none yet; with yesterday_at, only for
- * the tenants whose yesterday (in their time zone) it is at that instant. Counts into
+ * the tenants whose yesterday (in their time zone) it is at that instant and that existed
+ * before that day ended (a tenant created today gets no summary of a day it was not there
+ * for; an operator asking for a day explicitly gets it for every tenant). Counts into
  * *done and *failed; -1 only when the tenants cannot be listed. */
 static int summaries_of_day(struct store *s, const char *day, const int64_t *yesterday_at,
                             int *done, int *failed, struct error *err)
@@ -178,16 +185,20 @@ static int summaries_of_day(struct store *s, const char *day, const int64_t *yes
         bool one = false;
         if (yesterday_at) {
             struct tenant_settings settings;
-            char theirs[11];
-            if (settings_load(s, l.ids[i], &settings, err) < 0) {
+            char theirs[11], from[CLOCK_RFC3339_LEN], to[CLOCK_RFC3339_LEN];
+            if (settings_load(s, l.ids[i].id, &settings, err) < 0) {
                 (*failed)++;
                 continue;
             }
             events_local_yesterday(settings.time_zone, *yesterday_at, theirs);
             if (strcmp(theirs, day) != 0)
                 continue;
+            /* Both instants are RFC 3339 in UTC with milliseconds: they compare as text. */
+            if (events_day_bounds(settings.time_zone, day, from, to) == 0 &&
+                strcmp(l.ids[i].created_at, to) >= 0)
+                continue;
         }
-        if (events_daily_summary(s, l.ids[i], day, &one, err) < 0)
+        if (events_daily_summary(s, l.ids[i].id, day, &one, err) < 0)
             (*failed)++;
         else if (one)
             (*done)++;

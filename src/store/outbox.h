@@ -138,10 +138,12 @@ int store_delivery_replay(struct store *s, const char *tenant_id, const char *co
 int store_daily_summary_claim(struct store_tx *tx, const char *tenant_id, const char *day,
                               const char *event_id, bool *claimed, struct error *err);
 
-/* Every tenant's id, oldest first; with without_summary_day set, only those that have no
- * daily summary for that day yet (a read, so the scheduler's tick is cheap). */
+/* Every tenant's id and creation instant (RFC 3339), in id order; with without_summary_day
+ * set, only those that have no daily summary for that day yet (a read, so the scheduler's
+ * tick is cheap). */
 int store_tenant_ids(struct store *s, const char *without_summary_day,
-                     int (*fn)(void *ctx, const char *tenant_id), void *ctx, struct error *err);
+                     int (*fn)(void *ctx, const char *tenant_id, const char *created_at),
+                     void *ctx, struct error *err);
 
 /* Revenue booked (outgoing invoices) in [from, to) of created_at, per currency (count,
  * total) and the top customers by amount. */

@@ -384,23 +384,24 @@ int store_daily_summary_claim(struct store_tx *tx, const char *tenant_id, const 
 }
 
 struct ids_ctx {
-    int (*fn)(void *ctx, const char *tenant_id);
+    int (*fn)(void *ctx, const char *tenant_id, const char *created_at);
     void *ctx;
 };
 
 static int tenant_id_row(void *ctx, const struct store_row *row)
 {
     struct ids_ctx *c = ctx;
-    return c->fn(c->ctx, store_row_text(row, 0));
+    return c->fn(c->ctx, store_row_text(row, 0), store_row_text(row, 1));
 }
 
 int store_tenant_ids(struct store *s, const char *without_summary_day,
-                     int (*fn)(void *ctx, const char *tenant_id), void *ctx, struct error *err)
+                     int (*fn)(void *ctx, const char *tenant_id, const char *created_at),
+                     void *ctx, struct error *err)
 {
     struct ids_ctx c = {.fn = fn, .ctx = ctx};
     struct store_param p[] = {P_TEXT(without_summary_day)};
     return store_run(s,
-                     "SELECT id FROM tenants t WHERE $1 IS NULL OR NOT EXISTS "
+                     "SELECT id, created_at FROM tenants t WHERE $1 IS NULL OR NOT EXISTS "
                      "(SELECT 1 FROM daily_summaries d WHERE d.tenant_id = t.id AND d.day = $1) "
                      "ORDER BY id",
                      p, N_PARAMS(p), tenant_id_row, &c, NULL, err);

@@ -170,3 +170,46 @@ test('without --date, yesterday is the day before today in each tenant\'s zone',
   assert.equal(found.length, 1, `expected one summary for ${day}`);
   assert.equal(found[0].data.timeZone, 'Europe/Helsinki');
 });
+
+// The server's own scheduler sends yesterday's summary only to tenants that existed
+// yesterday: a tenant made today is not told it earned nothing on a day before it was there,
+// and gets its first summary the day after it was made.
+test('the scheduler sends no summary of a day that ended before the tenant was made', async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const DAY_S = 86400;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'connectord-e2e-summary-'));
+  let own;
+  // Starts a server on dir with its clock moved by `days`, and waits for the summary job.
+  async function startAndTick(days) {
+    own = await startServer({ dir, expectDemo: false,
+                              env: { CONNECTORD_CLOCK_OFFSET: String(days * DAY_S) } });
+    for (let i = 0; i < 200; i++) {
+      const text = (await own.request('/metrics')).text;
+      if (/^connectord_job_runs_total\{job="daily-summaries"\} [1-9]/m.test(text)) return;
+      await sleep(50);
+    }
+    assert.fail('the daily-summaries job did not run');
+  }
+  try {
+    own = await startServer({ dir, expectDemo: false });
+    const made = await own.createTenant(`New ${Date.now()}`, 'enterprise');
+    await own.stop();
+
+    await startAndTick(0);
+    let p = new Project(own, made);
+    assert.deepEqual((await p.events({ limit: '100' })).filter((e) => e.type === 'revenue.daily_summary'), []);
+    await own.stop();
+
+    // a day later, today (the day it was made) is yesterday: one summary, of that day
+    await startAndTick(1);
+    p = new Project(own, made);
+    const sent = (await p.events({ limit: '100' })).filter((e) => e.type === 'revenue.daily_summary');
+    assert.equal(sent.length, 1, JSON.stringify(sent));
+    assert.equal(sent[0].data.date, viennaDay(new Date(Date.now())));
+  } finally {
+    await own?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
