@@ -392,6 +392,67 @@ static const struct migration migrations[] = {
      "CREATE INDEX delivery_attempts_body_started"
      "  ON delivery_attempts(started_at, delivery_id, attempt_no)"
      "  WHERE response_excerpt IS NOT NULL OR request IS NOT NULL;"},
+    {14, "pulling connectors: sync runs, their state per install, imported time entries",
+     /* A sync run of an installed API connector: queued, running, then succeeded or failed,
+      * with what it did and why it failed; the partial unique index lets one run per install
+      * be queued or running at a time (a second request finds the first). sync_state holds
+      * what an install's next run starts from (the cursor or window the last committed run
+      * reached) and the install's sync health; it moves only when a run commits.
+      * time_entries: tracked time from every source in one shape, unique per (tenant,
+      * source, external_id) so a second pull imports nothing twice; minutes and the hourly
+      * rate in minor units as the service gave them; deleted_at when the service no longer
+      * has it; review_reason when it changed or went upstream after it was invoiced. */
+     "CREATE TABLE sync_runs ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  slug TEXT NOT NULL,"
+     "  origin TEXT NOT NULL CHECK (origin IN ('schedule','manual')),"
+     "  status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed')),"
+     "  new_count BIGINT NOT NULL DEFAULT 0,"
+     "  updated_count BIGINT NOT NULL DEFAULT 0,"
+     "  deleted_count BIGINT NOT NULL DEFAULT 0,"
+     "  skipped_count BIGINT NOT NULL DEFAULT 0,"
+     "  error TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  started_at TEXT,"
+     "  finished_at TEXT,"
+     "  duration_ms BIGINT);"
+     "CREATE UNIQUE INDEX sync_runs_one_active ON sync_runs(install_id)"
+     "  WHERE status IN ('queued','running');"
+     "CREATE INDEX sync_runs_install ON sync_runs(tenant_id, install_id, id);"
+     "CREATE TABLE sync_state ("
+     "  install_id TEXT PRIMARY KEY REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  cursor TEXT,"
+     "  last_run_id TEXT,"
+     "  last_success_at TEXT,"
+     "  next_run_at TEXT,"
+     "  error TEXT,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE TABLE time_entries ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT,"
+     "  source TEXT NOT NULL,"
+     "  external_id TEXT NOT NULL,"
+     "  started_at TEXT NOT NULL,"
+     "  minutes BIGINT NOT NULL CHECK (minutes >= 0),"
+     "  billable BIGINT NOT NULL,"
+     "  description TEXT,"
+     "  project TEXT,"
+     "  client TEXT,"
+     "  client_external_id TEXT,"
+     "  user_name TEXT,"
+     "  rate_minor BIGINT,"
+     "  currency TEXT,"
+     "  upstream_hash TEXT NOT NULL,"
+     "  deleted_at TEXT,"
+     "  review_reason TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX time_entries_dedupe ON time_entries(tenant_id, source, external_id);"
+     "CREATE INDEX time_entries_tenant ON time_entries(tenant_id, client, started_at);"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */
