@@ -3,7 +3,7 @@
  *
  * A golden vector pins the canonical serialization the README defines (computed outside
  * this code: Python's hashlib over the bytes spelled out below); the rest runs on a real
- * SQLite store: entries booked in transactions verify, the triggers refuse an UPDATE or a
+ * store (SQLite, or PostgreSQL when the run gives one: tests/unit/lib/teststore.h): entries booked in transactions verify, the triggers refuse an UPDATE or a
  * DELETE of a booked row, and a row changed behind them is named by the verification. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,10 +22,10 @@
 #include "store/installs.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "teststore.h"
 
 struct fixture {
-    char dir[64];
-    char db[96];
+    struct teststore ts;
     struct store *store;
     struct tenant tenant;
 };
@@ -37,19 +37,15 @@ static int setup(void **state)
     struct api_token tok;
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/connectord-chain.XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    char dsn[112];
-    snprintf(f->db, sizeof f->db, "%s/c.db", f->dir);
-    snprintf(dsn, sizeof dsn, "sqlite:%s", f->db);
-    if (store_open(dsn, 2, &f->store, &err) < 0 || store_migrate(f->store, NULL, &err) < 0 ||
-        store_tenant_create(f->store, "Chain GmbH", "pro",
+    if (teststore_open(&f->ts, "chain", 2, &err) < 0 ||
+        store_migrate(f->ts.store, NULL, &err) < 0 ||
+        store_tenant_create(f->ts.store, "Chain GmbH", "pro",
                             "00000000000000000000000000000000000000000000000000000000000000aa",
                             &f->tenant, &tok, &err) < 0) {
         fprintf(stderr, "setup: %s\n", err.message);
         return -1;
     }
+    f->store = f->ts.store;
     *state = f;
     return 0;
 }
@@ -57,14 +53,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char path[128];
-    store_close(f->store);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(path, sizeof path, "%s%s", f->db, suffixes[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    teststore_close(&f->ts);
     free(f);
     return 0;
 }
