@@ -11,7 +11,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
-const { makeTempDir, runCli, startServer } = require('./lib/server');
+const { makeTempDir, runCli, sqliteOnly, startServer } = require('./lib/server');
 const { booksTenant, installDatev, pay } = require('./lib/accounting');
 const { MockServices } = require('./lib/mock-services');
 const { Project } = require('./lib/outbound');
@@ -171,7 +171,8 @@ describe('the archive', () => {
       assert.equal(end.tables[t], list.length, t);
   });
 
-  test('the archive is recorded in the operator log with its hash', () => {
+  test('the archive is recorded in the operator log with its hash',
+       sqliteOnly('reads the operator log in the store file with the sqlite3 shell'), () => {
     const n = sql(server.dir, `SELECT count(*) FROM operator_log WHERE action = 'tenant_export' ` +
                               `AND tenant_id = '${A.tenantId}' AND archive_sha256 = ` +
                               `'${res.headers.get('x-archive-sha256')}'`);
@@ -319,7 +320,8 @@ test('without the datev connector each year says why it has no file', async () =
   assert.equal(datev[0].base64, undefined);
 });
 
-test('every table of the schema is a tenant\'s (listed or by its tenant_id) or named shared', () => {
+test('every table of the schema is a tenant\'s (listed or by its tenant_id) or named shared',
+     sqliteOnly('walks the schema in the store file with the sqlite3 shell'), () => {
   const def = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'store', 'tenant_tables.def'), 'utf8');
   const listed = [...def.matchAll(/^(?:TENANT|SHARED)_TABLE\("([a-z_0-9]+)"/gm)].map((m) => m[1]);
   const tables = sql(server.dir, "SELECT name FROM sqlite_master WHERE type = 'table' " +
