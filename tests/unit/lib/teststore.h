@@ -69,9 +69,12 @@ static int teststore_pg_admin(const char *base, const char *sql)
     return rc;
 }
 
+static void teststore_close(struct teststore *ts);
+
 /* Opens a new, empty (not yet migrated) store with pool_size connections into ts->store.
  * tag names the test in the folder or database name ([a-z_] only). 0 or -1 (with a reason
- * in err, or on stderr for the PostgreSQL set-up). */
+ * in err, or on stderr for the set-up), when nothing is left behind. teststore_close() may
+ * be called either way. */
 static int teststore_open(struct teststore *ts, const char *tag, int pool_size, struct error *err)
 {
     static unsigned serial;
@@ -88,22 +91,30 @@ static int teststore_open(struct teststore *ts, const char *tag, int pool_size, 
         if (teststore_pg_admin(ts->base, sql) < 0)
             return -1;
         snprintf(sql, sizeof sql, "CREATE DATABASE %s", ts->pgdb);
-        if (teststore_pg_admin(ts->base, sql) < 0)
+        if (teststore_pg_admin(ts->base, sql) < 0) {
+            ts->pgdb[0] = '\0';
             return -1;
+        }
         snprintf(ts->dsn, sizeof ts->dsn, "%s%s", ts->base, ts->pgdb);
     } else {
         snprintf(ts->dir, sizeof ts->dir, "/tmp/connectord-%s.XXXXXX", tag);
         if (!mkdtemp(ts->dir)) {
             perror("teststore: mkdtemp");
+            ts->dir[0] = '\0';
             return -1;
         }
         snprintf(ts->file, sizeof ts->file, "%s/c.db", ts->dir);
         snprintf(ts->dsn, sizeof ts->dsn, "sqlite:%s", ts->file);
     }
-    return store_open(ts->dsn, pool_size, &ts->store, err);
+    if (store_open(ts->dsn, pool_size, &ts->store, err) < 0) {
+        teststore_close(ts);
+        return -1;
+    }
+    return 0;
 }
 
-/* Closes the store and removes it: the folder with the file and its log, or the database. */
+/* Closes the store and removes it: the folder with the file and its log, or the database.
+ * Safe to call twice, and after a failed teststore_open(). */
 static void teststore_close(struct teststore *ts)
 {
     store_close(ts->store);
@@ -112,6 +123,7 @@ static void teststore_close(struct teststore *ts)
         char sql[128];
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", ts->pgdb);
         teststore_pg_admin(ts->base, sql);
+        ts->pgdb[0] = '\0';
         return;
     }
     if (!ts->dir[0])
@@ -123,6 +135,7 @@ static void teststore_close(struct teststore *ts)
         unlink(path);
     }
     rmdir(ts->dir);
+    ts->dir[0] = '\0';
 }
 
 #endif

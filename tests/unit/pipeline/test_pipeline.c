@@ -115,6 +115,8 @@ static int setup(void **state)
         store_migrate(fx->ts.store, &applied, &err) < 0 ||
         store_tenant_create(fx->ts.store, "Pipeline GmbH", "business", hash, &t, &tok, &err) < 0) {
         fprintf(stderr, "setup: %s\n", err.message);
+        teststore_close(&fx->ts);
+        free(fx);
         return -1;
     }
     fx->store = fx->ts.store;

@@ -43,6 +43,8 @@ static int setup(void **state)
                             "00000000000000000000000000000000000000000000000000000000000000aa",
                             &f->tenant, &tok, &err) < 0) {
         fprintf(stderr, "setup: %s\n", err.message);
+        teststore_close(&f->ts);
+        free(f);
         return -1;
     }
     f->store = f->ts.store;

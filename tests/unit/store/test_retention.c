@@ -86,6 +86,8 @@ static int setup(void **state)
     if (teststore_open(&f->ts, "retention", 2, &err) < 0 ||
         store_migrate(f->ts.store, NULL, &err) < 0) {
         fprintf(stderr, "setup: %s\n", err.message);
+        teststore_close(&f->ts);
+        free(f);
         return -1;
     }
     f->s = f->ts.store;
