@@ -47,6 +47,12 @@ static int teststore_pg_base(char *out, size_t cap)
     return 1;
 }
 
+static void teststore_pg_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* "does not exist, skipping" and the like */
+}
+
 /* Runs one statement on the maintenance database; 0 or -1 with the server's message on
  * stderr. */
 static int teststore_pg_admin(const char *base, const char *sql)
@@ -58,6 +64,7 @@ static int teststore_pg_admin(const char *base, const char *sql)
     if (PQstatus(c) != CONNECTION_OK) {
         fprintf(stderr, "teststore: %s: %s", dsn, PQerrorMessage(c));
     } else {
+        PQsetNoticeProcessor(c, teststore_pg_quiet, NULL);
         PGresult *r = PQexec(c, sql);
         if (PQresultStatus(r) == PGRES_COMMAND_OK)
             rc = 0;
