@@ -259,14 +259,17 @@ int store_destination_health(struct store_tx *tx, const struct destination_healt
                               P_INT(u->disable), P_TEXT(now), P_TEXT(u->tenant_id),
                               P_TEXT(u->id)};
     /* A closed breaker after a success clears the reason; a disable changes updated_at
-     * like any other change of is_active. */
+     * like any other change of is_active. PostgreSQL types a parameter from its uses and
+     * cannot from "$n IS NULL" alone: $2 and $3 are cast there, and $4, a time, is typed by
+     * the COALESCE with its column, which comes before its test for that reason. */
     if (store_tx_query(tx,
                        "UPDATE connector_installs SET consecutive_failures = $1, "
                        "paused_until_ms = $2, "
-                       "status_reason = CASE WHEN $3 IS NOT NULL THEN $3 "
-                       "WHEN $4 IS NOT NULL AND $2 IS NULL THEN NULL ELSE status_reason END, "
                        "last_success_at = COALESCE($4, last_success_at), "
                        "last_failure_at = COALESCE($5, last_failure_at), "
+                       "status_reason = CASE WHEN CAST($3 AS TEXT) IS NOT NULL THEN $3 "
+                       "WHEN $4 IS NOT NULL AND CAST($2 AS BIGINT) IS NULL THEN NULL "
+                       "ELSE status_reason END, "
                        "is_active = CASE WHEN $6 = 1 THEN 0 ELSE is_active END, "
                        "updated_at = CASE WHEN $6 = 1 THEN $7 ELSE updated_at END "
                        "WHERE tenant_id = $8 AND id = $9 AND is_destination = 1",
