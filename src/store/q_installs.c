@@ -259,15 +259,14 @@ int store_destination_health(struct store_tx *tx, const struct destination_healt
                               P_INT(u->disable), P_TEXT(now), P_TEXT(u->tenant_id),
                               P_TEXT(u->id)};
     /* A closed breaker after a success clears the reason; a disable changes updated_at
-     * like any other change of is_active. PostgreSQL types a parameter from its uses and
-     * cannot from "$n IS NULL" alone: $2 and $3 are cast there, and $4, a time, is typed by
-     * the COALESCE with its column, which comes before its test for that reason. */
+     * like any other change of is_active. */
     if (store_tx_query(tx,
+                       /* PostgreSQL types $4 and $5 by COALESCE, $2 by its CAST */
                        "UPDATE connector_installs SET consecutive_failures = $1, "
                        "paused_until_ms = $2, "
                        "last_success_at = COALESCE($4, last_success_at), "
                        "last_failure_at = COALESCE($5, last_failure_at), "
-                       "status_reason = CASE WHEN CAST($3 AS TEXT) IS NOT NULL THEN $3 "
+                       "status_reason = CASE WHEN $3 IS NOT NULL THEN $3 "
                        "WHEN $4 IS NOT NULL AND CAST($2 AS BIGINT) IS NULL THEN NULL "
                        "ELSE status_reason END, "
                        "is_active = CASE WHEN $6 = 1 THEN 0 ELSE is_active END, "
