@@ -14,6 +14,7 @@
 #include "outbound/engine.h"
 
 struct store;
+struct sync_worker;
 
 struct app {
     struct store *store;
@@ -24,6 +25,7 @@ struct app {
     bool keep_webhook_bodies;        /* keep raw webhook bodies in the log for debugging */
     struct engine *engine;                 /* the delivery engine, woken by new events */
     const struct engine_config *delivery;  /* its settings, for test sends */
+    struct sync_worker *sync;              /* runs queued sync runs; woken by requests */
 };
 
 const struct route *api_routes(size_t *count);
