@@ -24,6 +24,7 @@
 #include "http/http.h"
 #include "ledger/ledger.h"
 #include "pipeline/pipeline.h"
+#include "oauth/oauth.h"
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
 #include "jobs/jobs.h"
@@ -918,6 +919,8 @@ static int cmd_serve(struct config *cfg, const char **values)
     delivery.breaker_failures = (int)cfg->breaker_failures;
     delivery.breaker_open_ms = cfg->breaker_open;
     delivery.disable_after_ms = cfg->disable_after * 1000;
+    /* token URLs of OAuth services: private addresses as for destinations */
+    oauth_configure(&(struct oauth_options){.allow_private = delivery.allow_private});
     if (engine_parse_schedule(&delivery, cfg->retry_schedule, &err) < 0 ||
         engine_start(&delivery, &engine, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);

@@ -41,6 +41,10 @@ int api_connector_get(struct http_request *req, struct http_response *res, struc
 int api_connector_install(struct http_request *req, struct http_response *res, struct error *err);
 int api_connector_uninstall(struct http_request *req, struct http_response *res, struct error *err);
 int api_connector_configure(struct http_request *req, struct http_response *res, struct error *err);
+/* oauth.c: connecting an install with OAuth 2 */
+int api_oauth_start(struct http_request *req, struct http_response *res, struct error *err);
+int api_oauth_callback(struct http_request *req, struct http_response *res, struct error *err);
+int api_oauth_status(struct http_request *req, struct http_response *res, struct error *err);
 int api_projects_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_project_create(struct http_request *req, struct http_response *res, struct error *err);
 /* The :projectId of the path is one of the caller's projects; else ERR_NOT_FOUND naming

@@ -24,6 +24,13 @@ static const struct route routes[] = {
     {"POST", "/api/connectors/:slug/uninstall",  api_connector_uninstall, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"PUT",  "/api/connectors/:slug/config",     api_connector_configure, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"POST", "/api/connectors/:slug/test-webhook", api_webhook_test,      AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    /* OAuth 2 consent (oauth/): the callback is the service's redirect of the admin's
+     * browser; the state it brings back authenticates it. The extra query parameters are
+     * those the services add to their redirects. */
+    {"GET",  "/api/connectors/:slug/oauth",          api_oauth_status,   AUTH_ROLE_ADMIN, 0, NULL},
+    {"GET",  "/api/connectors/:slug/oauth/start",    api_oauth_start,    AUTH_ROLE_ADMIN, 0, NULL},
+    {"GET",  "/api/connectors/:slug/oauth/callback", api_oauth_callback, AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY,
+     "code state error error_description error_uri scope session_state realmId authuser prompt hd iss"},
 
     /* a tenant's projects (its default project's id is the tenant's; at most 100, one
      * document), and seed 001's outbound destinations of a project, by id */
