@@ -41,6 +41,11 @@ int api_connector_get(struct http_request *req, struct http_response *res, struc
 int api_connector_install(struct http_request *req, struct http_response *res, struct error *err);
 int api_connector_uninstall(struct http_request *req, struct http_response *res, struct error *err);
 int api_connector_configure(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_sync(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_sync_runs(struct http_request *req, struct http_response *res, struct error *err);
+int api_time_entries_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_schema_connector_manifest(struct http_request *req, struct http_response *res,
+                                  struct error *err);
 /* oauth.c: connecting an install with OAuth 2 */
 int api_oauth_start(struct http_request *req, struct http_response *res, struct error *err);
 int api_oauth_callback(struct http_request *req, struct http_response *res, struct error *err);

@@ -28,6 +28,7 @@
 #define REQ SETTING_REQUIRED
 #define SENSITIVE SETTING_SENSITIVE
 #define AWAIT SETTING_AWAITABLE
+#define SYNC CATALOG_CAP_SYNC
 
 /* Shared value formats. */
 #define PATTERN_DIGITS "^[0-9]+$"
@@ -76,6 +77,13 @@ static const struct setting_field api_base_url_fields[] = {
      .help = "Override the service's API base URL, e.g. for a sandbox or a test server"},
 };
 
+static const struct setting_field sync_fields[] = {
+    {.key = "syncIntervalMinutes", .label = "Sync every (minutes)", .type = SETTING_INT,
+     .default_value = "15", .min = 5, .max = 1440,
+     .help = "How often the connector pulls new and changed records from the service, in "
+             "minutes (5 to 1440); \"Sync now\" pulls at once"},
+};
+
 /* In the order catalog_field_at() returns them, after the connector's own fields. */
 static const struct {
     unsigned cap;
@@ -84,6 +92,7 @@ static const struct {
 } cap_fields[] = {
     {CATALOG_CAP_PAYMENT, FIELDS(payment_fields)},
     {CATALOG_CAP_API_BASE_URL, FIELDS(api_base_url_fields)},
+    {CATALOG_CAP_SYNC, FIELDS(sync_fields)},
 };
 
 /* ---- Seed 000: payments --------------------------------------------------------------- */
@@ -601,19 +610,21 @@ static const struct connector_manifest manifests[] = {
      FIELDS(google_workspace_fields), .caps = API},
     {.slug = "timely", .name = "Timely", .description = "Time tracking with auto-invoicing",
      .kind = KIND_API, .category = "productivity", .min_plan = "pro", .auth_label = "OAuth",
-     FIELDS(timely_fields), .caps = API},
+     FIELDS(timely_fields), .caps = API | SYNC},
     {.slug = "toggl", .name = "Toggl Track", .description = "Import time entries",
      .kind = KIND_API, .category = "productivity", .min_plan = "starter",
-     .auth_label = "API Token", FIELDS(toggl_fields), .caps = API},
+     .auth_label = "API Token", FIELDS(toggl_fields), .caps = API | SYNC},
     {.slug = "clockify", .name = "Clockify", .description = "Import time entries",
      .kind = KIND_API, .category = "productivity", .min_plan = "starter",
-     .auth_label = "API Key", FIELDS(clockify_fields), .caps = API},
+     .auth_label = "API Key", FIELDS(clockify_fields), .caps = API | SYNC},
     {.slug = "mite", .name = "mite", .description = "Import time entries", .kind = KIND_API,
      .category = "productivity", .min_plan = "starter", .auth_label = "API Key + Subdomain",
-     FIELDS(mite_fields), .caps = API},
-    {.slug = "trakro", .name = "Trakro", .description = "Live timer, billing, customer sync",
+     FIELDS(mite_fields), .caps = API | SYNC},
+    {.slug = "trakro", .name = "Trakro",
+     .description = "Live timer, billing, customer sync. Trakro publishes no API "
+                    "documentation, so it cannot sync yet",
      .kind = KIND_API, .category = "productivity", .min_plan = "starter",
-     .auth_label = "API Key", FIELDS(trakro_fields), .caps = API},
+     .auth_label = "API Key", FIELDS(trakro_fields), .caps = API | SYNC},
 
     /* Seed 001: destinations (20). Those configured by a full URL call no fixed API host
      * and so take no apiBaseUrl. */
