@@ -26,7 +26,8 @@ class MockTimeTracking {
     this.clockify = { key: 'clk-key-1', workspace: 'a1b2c3d4e5f6a1b2c3d4e5f6', userId: 'u-77', entries: [] };
     this.mite = { key: 'mite-key-1', currency: 'EUR', entries: [] };
     this.toggl = { token: 'tgl-token-1', workspace: '4242', rows: [] };
-    this.timely = { token: 'timely-access-1', account: 9001, entries: [] };
+    this.timely = { token: 'timely-access-1', account: 9001, entries: [], clientId: 'timely-app-1',
+                    clientSecret: 'timely-secret-1', code: 'consent-code-1', issued: 1 };
   }
 
   async start() {
@@ -163,6 +164,21 @@ class MockTimeTracking {
   // (dates) &page&per_page.
   timelyAnswer(rec, url) {
     const t = this.timely;
+    if (url.pathname === '/timely/1.1/oauth/token' && rec.method === 'POST') {
+      const form = Object.fromEntries(new URLSearchParams(rec.body));
+      rec.form = form;
+      const client = form.client_id === t.clientId && form.client_secret === t.clientSecret;
+      if (!client) return [401, { error: 'invalid_client' }];
+      if (form.grant_type === 'authorization_code' && form.code === t.code) {
+        t.refresh = 'timely-refresh-1';
+        return [200, { access_token: t.token, token_type: 'bearer', refresh_token: t.refresh, expires_in: 7200 }];
+      }
+      if (form.grant_type === 'refresh_token' && form.refresh_token === t.refresh) {
+        t.token = `timely-access-${++t.issued}`;
+        return [200, { access_token: t.token, token_type: 'bearer', expires_in: 7200 }];
+      }
+      return [400, { error: 'invalid_grant' }];
+    }
     if (rec.headers.authorization !== `Bearer ${t.token}`) return [401, { error: 'invalid_token' }];
     if (url.pathname === '/timely/1.1/accounts') return [200, [{ id: t.account, name: 'Acme' }]];
     if (url.pathname !== `/timely/1.1/${t.account}/events`) return [404, { error: 'not found' }];
