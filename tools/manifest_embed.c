@@ -139,6 +139,24 @@ static const json_t *tagged_alternative(const json_t *alts, const json_t *x)
     return NULL;
 }
 
+/* How many of x's members the (possibly referenced) schema alt lists in its properties. */
+static size_t members_known(const json_t *alt, const json_t *x)
+{
+    const json_t *ref = json_object_get(alt, "$ref");
+    const char *r = json_string_value(ref);
+    if (r && strncmp(r, "#/definitions/", 14) == 0)
+        alt = json_object_get(json_object_get(root_schema, "definitions"), r + 14);
+    const json_t *props = json_object_get(alt, "properties");
+    size_t n = 0;
+    const char *key;
+    json_t *val;
+    if (!json_is_object(x) || !props)
+        return 0;
+    json_object_foreach((json_t *)x, key, val)
+        n += json_object_get(props, key) != NULL;
+    return n;
+}
+
 static int check_oneof(const json_t *alts, const json_t *x, const char *path, struct verdict *v)
 {
     size_t i, matched = 0;
@@ -161,12 +179,18 @@ static int check_oneof(const json_t *alts, const json_t *x, const char *path, st
     }
     struct verdict best = {.depth = 0};
     bool have_best = false;
+    size_t best_known = 0;
     json_array_foreach(alts, i, alt) {
         struct verdict tried = {.depth = 0};
+        /* the alternative x was most likely meant as: the one that knows most of its
+         * members, then the one whose problem lies deepest */
+        size_t known = members_known(alt, x);
         if (validate(alt, x, path, &tried) == 0)
             matched++;
-        else if (!have_best || tried.depth > best.depth) {
+        else if (!have_best || known > best_known ||
+                 (known == best_known && tried.depth > best.depth)) {
             best = tried;
+            best_known = known;
             have_best = true;
         }
     }
