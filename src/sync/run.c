@@ -960,6 +960,8 @@ static int cmp_entry(const void *a, const void *b)
 /* A record seen twice in one run (a page that shifted while it was read) is kept once. */
 static void dedupe(struct run_ctx *c)
 {
+    if (c->n < 2)
+        return;
     qsort(c->entries, c->n, sizeof *c->entries, cmp_entry);
     size_t w = 0;
     for (size_t i = 0; i < c->n; i++) {

@@ -3,7 +3,8 @@
  * Both only queue a run in the store, where the partial unique index keeps one run per
  * install queued or running, and wake the worker; the schedule runs on the jobs thread and
  * reads each install's next_run_at, which every ended run sets from the install's interval
- * (a deferred run sets it to when the service's quota resets). */
+ * (a deferred run sets it to when the service's quota resets); an install that never ran
+ * is first due one interval after it was made. */
 #include "sync/sync.h"
 
 #include <string.h>
@@ -49,8 +50,18 @@ static int schedule_install(void *ctx, const struct install *in)
         log_warn("sync schedule: %s", err.message);
         return 0;
     }
-    if (st.next_run_at[0] && clock_parse_rfc3339(st.next_run_at, &next_ms) == 0 &&
-        next_ms > sw->now_ms)
+    if (!st.next_run_at[0]) {
+        /* Never ran: the first scheduled run comes one interval after the install (Sync
+         * now pulls at once), so installing does not race the admin's own first run. */
+        json_t *config = json_loads(in->config ? in->config : "{}", 0, NULL);
+        int64_t installed_ms = 0;
+        if (clock_parse_rfc3339(in->created_at, &installed_ms) == 0)
+            next_ms = installed_ms + sync_interval_ms(config);
+        json_decref(config);
+    } else if (clock_parse_rfc3339(st.next_run_at, &next_ms) < 0) {
+        next_ms = 0;
+    }
+    if (next_ms > sw->now_ms)
         return 0;
     struct sync_run run;
     bool created = false;

@@ -53,7 +53,8 @@ struct sync_totals {
 };
 
 /* Queues a scheduled run of every active install of a connector with a manifest whose next
- * run is due (its state's next_run_at has passed, or it never ran), and wakes the worker.
+ * run is due (its state's next_run_at has passed, or it never ran and was installed an
+ * interval ago), and wakes the worker.
  * Called from the jobs thread. */
 int sync_schedule_due(struct store *s, struct sync_worker *w, int64_t now_ms,
                       struct sync_totals *totals, struct error *err);
