@@ -724,6 +724,33 @@ static int take_records(struct run_ctx *c, const json_t *doc, size_t *raw, struc
     return 0;
 }
 
+int sync_page_map(const struct sync_manifest *m, const char *body, size_t len,
+                  const json_t *lookups,
+                  int (*fn)(void *ctx, const struct time_entry_in *e), void *fn_ctx,
+                  int64_t *skipped, struct error *err)
+{
+    struct run_ctx c = {.m = m, .api = m->api, .lookups = (json_t *)lookups};
+    struct httpc_response resp = {.status = 200};
+    size_t raw = 0;
+    int rc = -1;
+    if (!m->available)
+        return error_set(err, ERR_CONFIG, "%s has no API to map", m->name);
+    resp.body.data = (char *)body;
+    resp.body.len = len;
+    json_t *doc = parse_page(&c, &resp, "/", err);
+    if (doc && take_records(&c, doc, &raw, err) == 0) {
+        rc = 0;
+        for (size_t i = 0; i < c.n && rc == 0; i++)
+            rc = fn(fn_ctx, &c.entries[i]);
+    }
+    *skipped = c.skipped;
+    json_decref(doc);
+    for (size_t i = 0; i < c.n; i++)
+        entry_free(&c.entries[i]);
+    free(c.entries);
+    return rc;
+}
+
 /* ---- paging -------------------------------------------------------------------------------- */
 
 /* The URL of rel="next" in a Link header, or "" when there is none. */

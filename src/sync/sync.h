@@ -30,6 +30,17 @@ struct sync_env {
  * recorded in the store. Called by the worker; blocking. */
 int sync_run_execute(const struct sync_env *env, struct sync_run *run);
 
+/* Maps one page of a service's answer (body) with the manifest's records block, as a run
+ * does, and calls fn for each entry it yields (valid during the call; fn returns 0 to go
+ * on); *skipped counts records the manifest skips. lookups: the values {lookup.NAME} stands
+ * for (may be NULL). A malformed page is ERR_SERVICE_FAILED, as in a run. Used by the run
+ * and by checks of a manifest against pages of its service (tests/fuzz/fuzz_sync.c). */
+struct sync_manifest;
+int sync_page_map(const struct sync_manifest *m, const char *body, size_t len,
+                  const json_t *lookups,
+                  int (*fn)(void *ctx, const struct time_entry_in *e), void *fn_ctx,
+                  int64_t *skipped, struct error *err);
+
 /* The install's schedule: its syncIntervalMinutes setting in ms (the default when unset). */
 int64_t sync_interval_ms(const json_t *config);
 
