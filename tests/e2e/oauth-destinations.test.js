@@ -1,7 +1,7 @@
 // Destinations whose services issue short-lived tokens (oauth/, the engine's token step):
 // xero from a refresh token in its settings (renewed before expiry, rotated, a 401 answered
-// by one refresh and one resend), the refresh serialized so concurrent senders never spend
-// a rotating refresh token twice, and bigquery's service-account key signing its own RS256
+// by one refresh and one resend), the refresh serialized so concurrent senders (threads of
+// one server, and two servers on one store) never spend a rotating refresh token twice, and bigquery's service-account key signing its own RS256
 // assertion, which the mock verifies with the key's public half. Nothing secret shows in an
 // answer, a recorded attempt or a log line.
 'use strict';
@@ -137,6 +137,29 @@ test('xero: concurrent senders refresh once and never present a spent refresh to
   }
   assert.equal(mock.reused, reused, 'a rotated refresh token was used twice');
   assert.equal(mock.refreshes, refreshes + 1, 'the waiting senders should use the token the first one stored');
+});
+
+test('xero: two processes on one store refresh once between them', async () => {
+  const ep = await xero();
+  const other = await startServer({ dir: server.dir, expectDemo: false });
+  const refreshes = mock.refreshes;
+  const reused = mock.reused;
+  mock.tokenDelayMs = 300;
+  try {
+    const path = `${ep.project.base}/connectors/${ep.connectorId}/test`;
+    const sends = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      (i % 2 ? other : server).request(path, { method: 'POST', token: ep.project.token, json: {} })));
+    for (const res of sends) {
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.verdict, 'delivered', res.text);
+    }
+  } finally {
+    mock.tokenDelayMs = 0;
+    await other.stop();
+    shown.push(other.stdout, other.stderr);
+  }
+  assert.equal(mock.reused, reused, 'a rotated refresh token was used twice');
+  assert.equal(mock.refreshes, refreshes + 1);
 });
 
 function rsaKey(dir, name) {
