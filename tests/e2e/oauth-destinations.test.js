@@ -1,9 +1,10 @@
 // Destinations whose services issue short-lived tokens (oauth/, the engine's token step):
 // xero from a refresh token in its settings (renewed before expiry, rotated, a 401 answered
 // by one refresh and one resend), the refresh serialized so concurrent senders (threads of
-// one server, and two servers on one store) never spend a rotating refresh token twice, and bigquery's service-account key signing its own RS256
-// assertion, which the mock verifies with the key's public half. Nothing secret shows in an
-// answer, a recorded attempt or a log line.
+// one server, and two servers on one store) never spend a rotating refresh token twice, and
+// bigquery's service-account key signing its own RS256 assertion, which the mock verifies
+// with the key's public half. Nothing secret shows in an answer, a recorded attempt or a
+// log line.
 'use strict';
 
 const assert = require('node:assert/strict');
