@@ -4,7 +4,8 @@
 // which secret to copy back), a test webhook run through the pipeline (a dry run the server
 // rolls back) and the webhook log, newest first, a page at a time. A connector installed
 // before the provider showed its secret is "awaiting secret": its steps are open and say
-// that webhooks are answered "try again later" until the secret is saved.
+// that webhooks are answered "try again later" until the secret is saved. A connector whose
+// service asks for consent shows its OAuth connection (oauth.js) under the settings.
 
 import { ApiError, api, seg } from './api.js';
 import {
@@ -13,6 +14,7 @@ import {
 import { kindName, neededPlan } from './catalog.js';
 import { settingsFields } from './settings-form.js';
 import { actionBadge, eventsToEnable, reviewSection } from './review.js';
+import { oauthSection } from './oauth.js';
 
 const LOG_PAGE = 20;
 const LOG_STATUSES = ['processed', 'duplicate', 'failed', 'invalid_signature'];
@@ -266,6 +268,7 @@ function renderConnector(view, ctx, entry, message) {
     const webhook = hasWebhook(entry) && entry.installed && entry.webhookUrl;
     if (webhook) parts.push(webhookSection(entry));
     parts.push(settingsSection(entry, reload));
+    if (entry.installed && entry.oauth) parts.push(oauthSection(entry));
     if (webhook) {
       const log = logSection(entry);
       parts.push(log.el);

@@ -1,6 +1,7 @@
 // tests/e2e/lib/oauth-mock.js - a local OAuth 2 authorization server plus the two APIs the
 // OAuth tests deliver to (Xero's BankTransactions, BigQuery's insertAll), on one port.
 //
+// The consent screen (GET .../authorize) approves at once and redirects back with a code.
 // The token endpoint (POST any path ending in /token, or Intuit's /tokens/bearer) speaks
 // RFC 6749: authorization_code (a code the test registered with mock.issueCode, checked
 // against client, redirect_uri and the PKCE verifier), refresh_token (rotating when the
@@ -156,13 +157,32 @@ class OAuthMock {
     res.end(JSON.stringify({ Status: 'OK', BankTransactions: [{ BankTransactionID: crypto.randomUUID() }] }));
   }
 
+  // The consent screen, approved at once: back to redirect_uri with a code and the state.
+  authorize(req, res) {
+    const q = new URL(req.url, this.base).searchParams;
+    const redirect = q.get('redirect_uri');
+    this.authorizeRequests = (this.authorizeRequests ?? 0) + 1;
+    if (q.get('client_id') !== this.client.id || q.get('response_type') !== 'code' || !redirect) {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      return res.end('bad authorization request');
+    }
+    const back = new URL(redirect);
+    back.searchParams.set('code', this.issueCode(redirect, q.get('code_challenge')));
+    back.searchParams.set('state', q.get('state'));
+    res.writeHead(302, { location: back.toString() });
+    res.end();
+  }
+
   handle(req, res) {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      if (req.method === 'POST' && /\/(token|bearer)$/.test(req.url.split('?')[0]))
+      const pathname = req.url.split('?')[0];
+      if (req.method === 'POST' && /\/(token|bearer)$/.test(pathname))
         return this.token(req, res, body);
+      if (req.method === 'GET' && /\/(authorize|auth)$/.test(pathname))
+        return this.authorize(req, res);
       return this.api(req, res, body);
     });
   }
