@@ -252,6 +252,17 @@ out:
     return rc;
 }
 
+/* ERR_NOT_INSTALLED saying how this connector gets its authorization. */
+static int not_connected(const struct oauth_service *svc, struct error *err)
+{
+    if (svc->authorize_url)
+        return error_set(err, ERR_NOT_INSTALLED, "%s is not connected yet: GET "
+                         "/api/connectors/%s/oauth/start answers the consent URL to open",
+                         svc->slug, svc->slug);
+    return error_set(err, ERR_NOT_INSTALLED, "%s has no %s setting to obtain access tokens with",
+                     svc->slug, svc->refresh_setting ? svc->refresh_setting : svc->key_setting);
+}
+
 /* Asks the token URL for new tokens with the grant's refresh token, or a signed assertion. */
 static int grant_request(const struct oauth_install *oi, const struct oauth_grant *g,
                          const unsigned char *master_key, struct oauth_tokens *out,
@@ -284,9 +295,7 @@ static int grant_request(const struct oauth_install *oi, const struct oauth_gran
         goto out;
     }
     if (!g->refresh_sealed) {
-        error_set(err, ERR_NOT_INSTALLED, "%s is not connected yet: open GET "
-                  "/api/connectors/%s/oauth/start, or set its refresh token", svc->slug,
-                  svc->slug);
+        not_connected(svc, err);
         goto out;
     }
     if (oauth_unseal(g->tenant_id, g->install_id, master_key, "oauth-refresh",
@@ -364,12 +373,7 @@ int oauth_access_token(struct store *s, const unsigned char *master_key, const c
         store_oauth_grant_clear(&g);
         if (store_oauth_get(s, tenant_id, install_id, &g, err) < 0) {
             if (err->code == ERR_NOT_FOUND)
-                error_set(err, ERR_NOT_INSTALLED,
-                          "%s is not connected yet: open GET /api/connectors/%s/oauth/start%s",
-                          oi.svc->slug, oi.svc->slug,
-                          oi.svc->refresh_setting || oi.svc->key_setting
-                              ? ", or set its refresh token or key"
-                              : "");
+                not_connected(oi.svc, err);
             goto out;
         }
         if (access_valid(&g, now)) {
