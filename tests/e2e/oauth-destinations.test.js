@@ -4,7 +4,8 @@
 // one server, and two servers on one store) never spend a rotating refresh token twice, and
 // bigquery's service-account key signing its own RS256 assertion, which the mock verifies
 // with the key's public half. Nothing secret shows in an answer, a recorded attempt or a
-// log line.
+// log line. quickbooks (client in HTTP Basic) and salesforce (client in the form, tokens
+// without an expiry, renewed on a 401) go the same way at their own token URLs.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -161,6 +162,39 @@ test('xero: two processes on one store refresh once between them', async () => {
   }
   assert.equal(mock.reused, reused, 'a rotated refresh token was used twice');
   assert.equal(mock.refreshes, refreshes + 1);
+});
+
+test('quickbooks and salesforce renew their tokens at their own token URLs; salesforce\'s, without an expiry, on a 401', async () => {
+  const qb = { type: 'quickbooks', project: await newProject(),
+               config: { refreshToken: mock.newRefresh(), clientId: mock.client.id, clientSecret: mock.client.secret,
+                         realmId: '9130350273624976', apiBaseUrl: mock.base, oauthBaseUrl: mock.base } };
+  shown.push(JSON.stringify(await qb.project.destination(qb, ['payment.settled'])));
+  await deliver(qb);
+  const asked = mock.tokenRequests.at(-1);
+  assert.equal(asked.path, '/oauth2/v1/tokens/bearer');
+  assert.match(asked.authorization, /^Basic /);
+
+  mock.clientAuth = 'form'; // Salesforce takes the client in the form
+  mock.expiresIn = null;    // and says nothing of how long the token lasts
+  try {
+    const sf = { type: 'salesforce', project: await newProject(),
+                 config: { refreshToken: mock.newRefresh(), clientId: mock.client.id,
+                           clientSecret: mock.client.secret, instanceUrl: mock.base } };
+    shown.push(JSON.stringify(await sf.project.destination(sf, ['payment.settled'])));
+    const refreshes = mock.refreshes;
+    await deliver(sf);
+    assert.equal(mock.tokenRequests.at(-1).path, '/services/oauth2/token');
+    assert.equal(mock.tokenRequests.at(-1).form.get('client_id'), mock.client.id);
+    await deliver(sf); // no expiry: the token is kept
+    assert.equal(mock.refreshes, refreshes + 1);
+    mock.revokeAllAccess(); // the org's session timed out
+    const d = await deliver(sf);
+    assert.equal(d.attempts.length, 1);
+    assert.equal(mock.refreshes, refreshes + 2);
+  } finally {
+    mock.clientAuth = 'basic';
+    mock.expiresIn = 3600;
+  }
 });
 
 function rsaKey(dir, name) {
