@@ -4,17 +4,16 @@
 // which secret to copy back), a test webhook run through the pipeline (a dry run the server
 // rolls back) and the webhook log, newest first, a page at a time. A connector installed
 // before the provider showed its secret is "awaiting secret": its steps are open and say
-// that webhooks are answered "try again later" until the secret is saved. A connector whose
-// service asks for consent shows its OAuth connection (oauth.js) under the settings.
+// that webhooks are answered "try again later" until the secret is saved.
 
 import { ApiError, api, seg } from './api.js';
+import { oauthSection } from './oauth.js'; // a connector that asks its service's consent
 import {
   announce, badge, busy, confirmStep, copyText, h, notice, planBadge, planName, statusBadge, time,
 } from './dom.js';
 import { kindName, neededPlan } from './catalog.js';
 import { settingsFields } from './settings-form.js';
 import { actionBadge, eventsToEnable, reviewSection } from './review.js';
-import { oauthSection } from './oauth.js';
 
 const LOG_PAGE = 20;
 const LOG_STATUSES = ['processed', 'duplicate', 'failed', 'invalid_signature'];
