@@ -8,6 +8,7 @@
 // pulls (issue 16) shows its sync panel (sync.js) above its settings.
 
 import { ApiError, api, seg } from './api.js';
+import { oauthSection } from './oauth.js'; // a connector that asks its service's consent
 import {
   announce, badge, busy, confirmStep, copyText, h, notice, planBadge, planName, statusBadge, time,
 } from './dom.js';
@@ -275,6 +276,7 @@ function renderConnector(view, ctx, entry, message, tone = 'ok') {
       sync.load();
     }
     parts.push(settingsSection(entry, reload));
+    if (entry.installed && entry.oauth) parts.push(oauthSection(entry));
     if (webhook) {
       const log = logSection(entry);
       parts.push(log.el);

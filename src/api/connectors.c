@@ -16,6 +16,7 @@
 #include "api/sync_view.h"
 #include "core/json.h"
 #include "core/utf8.h"
+#include "oauth/oauth.h"
 #include "store/installs.h"
 
 #define WEBHOOK_TOKEN_BYTES 32
@@ -139,6 +140,8 @@ static int detail_json(struct app *app, const struct connector_manifest *m,
     json_object_set_new(o, "settings", catalog_schema_json(m));
     if (m->webhook_setup)
         json_object_set_new(o, "webhookSetup", json_string(m->webhook_setup));
+    if (oauth_has_consent(m->slug)) /* its service is connected through /oauth/start */
+        json_object_set_new(o, "oauth", json_true());
     if (m->webhook_events) {
         json_t *events = json_array();
         for (size_t i = 0; events && m->webhook_events[i]; i++)

@@ -4,8 +4,8 @@
  * service sends the admin's browser back to GET /api/connectors/:slug/oauth/callback, which
  * carries no token of ours (the state it brings back is the credential, see
  * oauth/consent.c) and answers a small page, or JSON to a client that asks for it.
- * GET /api/connectors/:slug/oauth (admin) says whether the install is connected and until
- * when its access token lasts, never a token. */
+ * GET /api/connectors/:slug/oauth (admin) says whether the install is connected, until
+ * when its access token lasts and which redirect URI to register, never a token. */
 #include <string.h>
 
 #include "api/api.h"
@@ -39,6 +39,15 @@ static int oauth_install_of(struct http_request *req, struct install *in, struct
     return 0;
 }
 
+/* Where the service sends the browser back: this server's public URL. */
+static int redirect_uri(const struct app *app, const char *slug, struct buf *out,
+                        struct error *err)
+{
+    if (buf_printf(out, "%s/api/connectors/%s/oauth/callback", app->public_url, slug) < 0)
+        return error_set(err, ERR_CONFIG, "the public URL is too long for a redirect URI");
+    return 0;
+}
+
 int api_oauth_start(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct app *app = req->app;
@@ -49,11 +58,8 @@ int api_oauth_start(struct http_request *req, struct http_response *res, struct 
     buf_init(&redirect, 2048);
     if (oauth_install_of(req, &in, err) < 0)
         goto out;
-    if (buf_printf(&redirect, "%s/api/connectors/%s/oauth/callback", app->public_url,
-                   in.slug) < 0) {
-        error_set(err, ERR_CONFIG, "the public URL is too long for a redirect URI");
+    if (redirect_uri(app, in.slug, &redirect, err) < 0)
         goto out;
-    }
     if (oauth_consent_start(app->store, app->master_key, in.tenant_id, in.id, redirect.data,
                             &url, err) < 0)
         goto out;
@@ -152,11 +158,19 @@ int api_oauth_status(struct http_request *req, struct http_response *res, struct
     if (oauth_install_of(req, &in, err) < 0 ||
         oauth_status_get(app->store, in.tenant_id, in.id, &st, err) < 0)
         goto out;
-    json_t *body = json_pack("{s:b, s:b, s:s?, s:s?, s:s?}", "connected", st.connected,
+    struct buf redirect;
+    buf_init(&redirect, 2048);
+    if (redirect_uri(app, in.slug, &redirect, err) < 0) {
+        buf_free(&redirect);
+        goto out;
+    }
+    json_t *body = json_pack("{s:b, s:b, s:s?, s:s?, s:s?, s:s}", "connected", st.connected,
                              "hasAccessToken", st.has_access_token, "expiresAt",
                              st.expires_at[0] ? st.expires_at : NULL, "scope",
                              st.scope[0] ? st.scope : NULL, "updatedAt",
-                             st.updated_at[0] ? st.updated_at : NULL);
+                             st.updated_at[0] ? st.updated_at : NULL, "redirectUri",
+                             redirect.data);
+    buf_free(&redirect);
     rc = http_respond_json(res, 200, body, err);
 out:
     store_install_clear(&in);

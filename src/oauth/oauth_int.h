@@ -79,6 +79,14 @@ struct oauth_tokens {
 void oauth_tokens_init(struct oauth_tokens *t);
 void oauth_tokens_free(struct oauth_tokens *t);
 
+/* Reads a token endpoint's answer (RFC 6749 5.1 and 5.2): on a 2xx, a bearer access token
+ * (at most OAUTH_TOKEN_MAX bytes), the refresh token when one came, the scope, and the
+ * expiry from expires_in (1 s to a year; a number or its decimal text). Errors as
+ * oauth_access_token's: ERR_SERVICE_REFUSED for a refused grant, ERR_SERVICE_FAILED for a
+ * 5xx, 429 or an answer without a usable token. out must be oauth_tokens_init'ed. */
+int oauth_tokens_parse(const char *slug, long status, const char *body, size_t len,
+                       struct oauth_tokens *out, struct error *err);
+
 /* POSTs a form to the install's token URL (client authentication added as the service
  * wants: HTTP Basic, or client_id/client_secret in the form; with_client false: none, for
  * a signed assertion) and reads the answer. Errors as oauth_access_token's. */

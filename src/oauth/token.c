@@ -80,13 +80,13 @@ static int token_refused(const char *slug, long status, const json_t *body, stru
                      slug, status, shown[0] ? ", " : "", shown);
 }
 
-static int tokens_read(const char *slug, const struct httpc_response *resp,
+int oauth_tokens_parse(const char *slug, long status, const char *text, size_t len,
                        struct oauth_tokens *out, struct error *err)
 {
-    json_t *body = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
+    json_t *body = json_loadb(text, len, 0, NULL);
     int rc = -1;
-    if (resp->status < 200 || resp->status > 299) {
-        token_refused(slug, resp->status, body, err);
+    if (status < 200 || status > 299) {
+        token_refused(slug, status, body, err);
         goto out;
     }
     const char *access = json_string_value(json_object_get(body, "access_token"));
@@ -94,6 +94,8 @@ static int tokens_read(const char *slug, const struct httpc_response *resp,
     const char *type = json_string_value(json_object_get(body, "token_type"));
     const char *scope = json_string_value(json_object_get(body, "scope"));
     json_t *expires = json_object_get(body, "expires_in");
+    if (json_is_null(expires))
+        expires = NULL;
     if (!access || !*access || (type && strcasecmp(type, "bearer") != 0)) {
         error_set(err, ERR_SERVICE_FAILED, "the %s token URL answered without a bearer token",
                   slug);
@@ -109,8 +111,13 @@ static int tokens_read(const char *slug, const struct httpc_response *resp,
     long long seconds = -1;
     if (json_is_integer(expires))
         seconds = json_integer_value(expires);
-    else if (json_is_string(expires))
-        seconds = strtoll(json_string_value(expires), NULL, 10);
+    else if (json_is_string(expires)) {
+        const char *digits = json_string_value(expires);
+        char *end = NULL;
+        seconds = strtoll(digits, &end, 10);
+        if (end == digits || *end)
+            seconds = -1;
+    }
     if (expires && (seconds <= 0 || seconds > EXPIRES_IN_MAX)) {
         error_set(err, ERR_SERVICE_FAILED, "the %s token URL answered an invalid expires_in",
                   slug);
@@ -168,7 +175,8 @@ int oauth_token_request(const struct oauth_install *oi, const unsigned char *mas
                                 .refuse_private = !options.allow_private};
     if (httpc_perform(&req, &resp, err) < 0)
         goto out;
-    rc = tokens_read(svc->slug, &resp, out, err);
+    rc = oauth_tokens_parse(svc->slug, resp.status, resp.body.data ? resp.body.data : "",
+                            resp.body.len, out, err);
 out:
     if (resp.body.data)
         memset(resp.body.data, 0, resp.body.len);
@@ -244,6 +252,17 @@ out:
     return rc;
 }
 
+/* ERR_NOT_INSTALLED saying how this connector gets its authorization. */
+static int not_connected(const struct oauth_service *svc, struct error *err)
+{
+    if (svc->authorize_url)
+        return error_set(err, ERR_NOT_INSTALLED, "%s is not connected yet: GET "
+                         "/api/connectors/%s/oauth/start answers the consent URL to open",
+                         svc->slug, svc->slug);
+    return error_set(err, ERR_NOT_INSTALLED, "%s has no %s setting to obtain access tokens with",
+                     svc->slug, svc->refresh_setting ? svc->refresh_setting : svc->key_setting);
+}
+
 /* Asks the token URL for new tokens with the grant's refresh token, or a signed assertion. */
 static int grant_request(const struct oauth_install *oi, const struct oauth_grant *g,
                          const unsigned char *master_key, struct oauth_tokens *out,
@@ -276,9 +295,7 @@ static int grant_request(const struct oauth_install *oi, const struct oauth_gran
         goto out;
     }
     if (!g->refresh_sealed) {
-        error_set(err, ERR_NOT_INSTALLED, "%s is not connected yet: open GET "
-                  "/api/connectors/%s/oauth/start, or set its refresh token", svc->slug,
-                  svc->slug);
+        not_connected(svc, err);
         goto out;
     }
     if (oauth_unseal(g->tenant_id, g->install_id, master_key, "oauth-refresh",
@@ -356,12 +373,7 @@ int oauth_access_token(struct store *s, const unsigned char *master_key, const c
         store_oauth_grant_clear(&g);
         if (store_oauth_get(s, tenant_id, install_id, &g, err) < 0) {
             if (err->code == ERR_NOT_FOUND)
-                error_set(err, ERR_NOT_INSTALLED,
-                          "%s is not connected yet: open GET /api/connectors/%s/oauth/start%s",
-                          oi.svc->slug, oi.svc->slug,
-                          oi.svc->refresh_setting || oi.svc->key_setting
-                              ? ", or set its refresh token or key"
-                              : "");
+                not_connected(oi.svc, err);
             goto out;
         }
         if (access_valid(&g, now)) {

@@ -1,7 +1,8 @@
 /* outbound/destinations/bigquery.c - BigQuery tabledata.insertAll (the legacy streaming
  * API, still fully supported): POST {base}/bigquery/v2/projects/{projectId}/datasets/
  * {datasetId}/tables/{tableId}/insertAll with "Authorization: Bearer <accessToken>" and one
- * row. The ids are percent-encoded into the path, so a table name cannot leave its segment.
+ * row; with a serviceAccountKey in the settings the engine puts a token the key obtained
+ * from oauth/ into the config (DEST_CAP_OAUTH). The ids are percent-encoded into the path, so a table name cannot leave its segment.
  *
  * The row fits this table, which must exist (streaming needs billing enabled):
  *   event_id STRING, event_type STRING, payment_id STRING, customer_id STRING,
