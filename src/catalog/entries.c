@@ -91,8 +91,8 @@ static const struct {
     size_t n_fields;
 } cap_fields[] = {
     {CATALOG_CAP_PAYMENT, FIELDS(payment_fields)},
-    {CATALOG_CAP_API_BASE_URL, FIELDS(api_base_url_fields)},
     {CATALOG_CAP_SYNC, FIELDS(sync_fields)},
+    {CATALOG_CAP_API_BASE_URL, FIELDS(api_base_url_fields)},
 };
 
 /* ---- Seed 000: payments --------------------------------------------------------------- */
