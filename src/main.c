@@ -22,6 +22,7 @@
 #include "events/events.h"
 #include "core/fx.h"
 #include "http/http.h"
+#include "invoicing/invoicing.h"
 #include "ledger/ledger.h"
 #include "pipeline/pipeline.h"
 #include "outbound/engine.h"
@@ -997,6 +998,7 @@ out_labels:
     http_server_stop(server, 0);
     engine_stop(engine);
     metrics_shutdown();
+    invoicing_shutdown();
     for (size_t i = 0; labels && i < n_routes; i++)
         free((char *)labels[i]);
     free(labels);

@@ -222,5 +222,7 @@ const char *invoicing_vat_note(const char *treatment, const char *seller_country
 int invoicing_cii(const struct invoicing_document *d, struct buf *out, struct error *err);
 /* The invoice as a one- or multi-page A4 PDF. */
 int invoicing_pdf(const struct invoicing_document *d, struct buf *out, struct error *err);
+/* Releases the font caches the PDFs used; once, when the server has stopped. */
+void invoicing_shutdown(void);
 
 #endif
