@@ -25,6 +25,7 @@
 #include "invoicing/invoicing.h"
 #include "ledger/ledger.h"
 #include "pipeline/pipeline.h"
+#include "oauth/oauth.h"
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
 #include "jobs/jobs.h"
@@ -32,6 +33,7 @@
 #include "store/books.h"
 #include "store/installs.h"
 #include "store/store.h"
+#include "sync/sync.h"
 #include "tenancy/tenancy.h"
 
 #define DEV_MASTER_KEY_PATH "var/master.key"
@@ -855,6 +857,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     struct store *store = NULL;
     struct http_server *server = NULL;
     struct engine *engine = NULL;
+    struct sync_worker *sync_worker = NULL;
     struct jobs *jobs = NULL;
     struct engine_config delivery;
     char *cert = NULL, *key = NULL, *public_url = NULL;
@@ -917,6 +920,8 @@ static int cmd_serve(struct config *cfg, const char **values)
     delivery.breaker_failures = (int)cfg->breaker_failures;
     delivery.breaker_open_ms = cfg->breaker_open;
     delivery.disable_after_ms = cfg->disable_after * 1000;
+    /* token URLs of OAuth services: private addresses as for destinations */
+    oauth_configure(&(struct oauth_options){.allow_private = delivery.allow_private});
     if (engine_parse_schedule(&delivery, cfg->retry_schedule, &err) < 0 ||
         engine_start(&delivery, &engine, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
@@ -924,6 +929,13 @@ static int cmd_serve(struct config *cfg, const char **values)
     }
     app.engine = engine;
     app.delivery = &delivery;
+    struct sync_env sync_env = {.store = store, .master_key = app.master_key,
+                                .allow_private = cfg->allow_private_destinations || cfg->dev};
+    if (sync_worker_start(&sync_env, &sync_worker, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
+    app.sync = sync_worker;
 
 
     struct http_server_config http_cfg = {
@@ -964,6 +976,7 @@ static int cmd_serve(struct config *cfg, const char **values)
         .store = store,
         .engine = engine,
         .master_key = app.master_key,
+        .sync = sync_worker,
         .webhook_body_keep_ms = (cfg->webhook_body_days > 0 ? cfg->webhook_body_days : 0) *
                                 86400000LL,
         .webhook_log_keep_ms = cfg->webhook_log_days * 86400000LL,
@@ -986,6 +999,8 @@ static int cmd_serve(struct config *cfg, const char **values)
     /* Every request is answered: what is still queued for the store (withdrawn webhooks,
      * the delivery engine's bookkeeping) need not wait for a lock another process holds. */
     store_stop_waiting(store);
+    sync_worker_stop(sync_worker);
+    sync_worker = NULL;
     engine_stop(engine);
     engine = NULL;
     /* The store last: its committer finishes (or fails) what is still queued. */
@@ -996,6 +1011,7 @@ static int cmd_serve(struct config *cfg, const char **values)
 out_labels:
     jobs_free(jobs);
     http_server_stop(server, 0);
+    sync_worker_stop(sync_worker);
     engine_stop(engine);
     metrics_shutdown();
     invoicing_shutdown();

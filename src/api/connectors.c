@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/connector_common.h"
+#include "api/sync_view.h"
 #include "core/json.h"
 #include "core/utf8.h"
 #include "store/installs.h"
@@ -154,6 +155,21 @@ static int detail_json(struct app *app, const struct connector_manifest *m,
         json_object_set_new(o, "config", connector_config_view(m, in));
         json_object_set_new(o, "installedAt", json_string(in->created_at));
         json_object_set_new(o, "updatedAt", json_string(in->updated_at));
+        const char *status = NULL;
+        json_t *sync = sync_detail_json(app->store, in, &status, err);
+        if (!sync) {
+            free(url);
+            json_decref(o);
+            return -1;
+        }
+        if (json_is_null(sync))
+            json_decref(sync);
+        else
+            json_object_set_new(o, "sync", sync);
+        if (status) {
+            json_object_set_new(o, "status", json_string(status));
+            json_object_set_new(o, "statusMessage", json_incref(json_object_get(sync, "error")));
+        }
         if (url)
             json_object_set_new(o, "webhookUrl", json_string(url));
         free(url);

@@ -6,9 +6,9 @@
  *
  * "Invoiced" is one definition for every module: a time entry is invoiced when its
  * reservation belongs to a finalized invoice (invoice_time_entries.invoice_id is set). The
- * sync engine asks store_time_entries_invoiced() (or puts STORE_TIME_ENTRY_INVOICED_SQL in
- * its own query) before it marks an entry deleted or changed upstream, and flags an invoiced
- * one for review instead. */
+ * sync engine asks store_time_entry_is_invoiced() (store/sync.h, built on
+ * STORE_TIME_ENTRY_INVOICED_SQL) before it marks an entry deleted or changed upstream, and
+ * flags an invoiced one for review instead. */
 #ifndef CONNECTORD_STORE_INVOICING_H
 #define CONNECTORD_STORE_INVOICING_H
 
@@ -21,15 +21,12 @@
 #include "crypto/crypto.h"
 #include "store/store.h"
 
-/* An SQL condition that is true when the time entry aliased `te` is invoiced. */
-#define STORE_TIME_ENTRY_INVOICED_SQL(te)                                                     \
-    "EXISTS (SELECT 1 FROM invoice_time_entries ite WHERE ite.time_entry_id = " te ".id "    \
+/* An SQL condition that is true when the time entry is invoiced; prefix is its table's
+ * alias with the dot ("te.") or "" in a query of time_entries alone. The sync engine's
+ * store_time_entry_is_invoiced() (store/sync.h) and the time-entries listing use it. */
+#define STORE_TIME_ENTRY_INVOICED_SQL(prefix)                                                \
+    "EXISTS (SELECT 1 FROM invoice_time_entries ite WHERE ite.time_entry_id = " prefix "id "  \
     "AND ite.invoice_id IS NOT NULL)"
-
-/* *invoiced: the tenant's time entry (by its id in time_entries) is on a finalized invoice.
- * An entry reserved by a draft only is not invoiced (the draft can still be deleted). */
-int store_time_entries_invoiced(struct store_tx *tx, const char *tenant_id,
-                                const char *time_entry_id, bool *invoiced, struct error *err);
 
 /* ---- the invoice profile and billing details (JSON documents) --------------------------- */
 

@@ -550,6 +550,39 @@ static const struct migration migrations[] = {
      "  rate_minor BIGINT NOT NULL,"
      "  net_minor BIGINT NOT NULL,"
      "  PRIMARY KEY (invoice_id, line_no));"},
+    {16, "OAuth 2 for installs: tokens per install, pending consent states",
+     /* oauth_tokens: an install's OAuth grant, its tokens sealed under the master key (bound
+      * to the tenant, the install and the token's kind): the refresh token (from the
+      * consent flow, or seeded from the install's refreshToken setting, whose SHA-256 is
+      * source_hash so a changed setting seeds again), the current access token and when it
+      * expires. A refresh is serialized per install across processes by a lease: the
+      * process whose conditional UPDATE set lease_id refreshes, the others wait and read
+      * what it stored, so a rotating refresh token is never spent twice. generation counts
+      * the stored tokens. oauth_states: a consent flow started and not yet finished,
+      * found by the SHA-256 of its state parameter, used once, expiring; the PKCE
+      * verifier sealed. */
+     "CREATE TABLE oauth_tokens ("
+     "  install_id TEXT PRIMARY KEY REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  refresh_sealed TEXT,"
+     "  access_sealed TEXT,"
+     "  expires_at TEXT,"
+     "  scope TEXT,"
+     "  source_hash TEXT,"
+     "  generation BIGINT NOT NULL DEFAULT 0,"
+     "  lease_id TEXT,"
+     "  lease_until_ms BIGINT,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE INDEX oauth_tokens_tenant ON oauth_tokens(tenant_id);"
+     "CREATE TABLE oauth_states ("
+     "  state_hash TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  verifier_sealed TEXT,"
+     "  redirect_uri TEXT NOT NULL,"
+     "  expires_at TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX oauth_states_expires ON oauth_states(expires_at);"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */

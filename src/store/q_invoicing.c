@@ -14,24 +14,6 @@ static void now_text(char out[CLOCK_RFC3339_LEN])
     clock_format_rfc3339(clock_now_ms(), out);
 }
 
-static int note_true(void *ctx, const struct store_row *row)
-{
-    (void)row;
-    *(bool *)ctx = true;
-    return 1;
-}
-
-int store_time_entries_invoiced(struct store_tx *tx, const char *tenant_id,
-                                const char *time_entry_id, bool *invoiced, struct error *err)
-{
-    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(time_entry_id)};
-    *invoiced = false;
-    return store_tx_query(tx,
-                          "SELECT 1 FROM invoice_time_entries WHERE tenant_id = $1 AND "
-                          "time_entry_id = $2 AND invoice_id IS NOT NULL",
-                          p, N_PARAMS(p), note_true, invoiced, NULL, err);
-}
-
 /* ---- profile and billing ------------------------------------------------------------------ */
 
 struct doc_read {

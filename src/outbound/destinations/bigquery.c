@@ -143,7 +143,7 @@ static enum dest_verdict bigquery_classify(const struct dest_response *resp)
 
 const struct destination destination_bigquery = {
     .slug = "bigquery",
-    .caps = DEST_CAP_IDEMPOTENCY,
+    .caps = DEST_CAP_IDEMPOTENCY | DEST_CAP_OAUTH,
     .default_api_base = BIGQUERY_DEFAULT_BASE,
     .render = bigquery_render,
     .classify = bigquery_classify,

@@ -156,7 +156,7 @@ out:
 
 const struct destination destination_quickbooks = {
     .slug = "quickbooks",
-    .caps = DEST_CAP_IDEMPOTENCY,
+    .caps = DEST_CAP_IDEMPOTENCY | DEST_CAP_OAUTH,
     .default_api_base = QUICKBOOKS_DEFAULT_BASE,
     .render = quickbooks_render,
 };

@@ -149,7 +149,7 @@ static enum dest_verdict salesforce_classify(const struct dest_response *resp)
 
 const struct destination destination_salesforce = {
     .slug = "salesforce",
-    .caps = DEST_CAP_IDEMPOTENCY,
+    .caps = DEST_CAP_IDEMPOTENCY | DEST_CAP_OAUTH,
     .render = salesforce_render,
     .classify = salesforce_classify,
 };
