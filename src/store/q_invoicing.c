@@ -14,6 +14,13 @@ static void now_text(char out[CLOCK_RFC3339_LEN])
     clock_format_rfc3339(clock_now_ms(), out);
 }
 
+static int note_found(void *ctx, const struct store_row *row)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return 1;
+}
+
 /* ---- profile and billing ------------------------------------------------------------------ */
 
 struct doc_read {
@@ -88,37 +95,51 @@ int store_party_billing_get(struct store *s, const char *tenant_id, const char *
     return r.found ? 0 : error_set(err, ERR_NOT_FOUND, "the customer has no billing details");
 }
 
-static int billing_upsert(struct store *s, struct store_conn *c, const char *tenant_id,
-                          const char *party_id, const struct store_party_billing *in,
-                          int64_t *changes, struct error *err)
+/* Inside tx: the customer's billing row, written or replaced; *found false (nothing
+ * written) when party_id is no customer of the tenant. */
+static int billing_upsert(struct store_tx *tx, const char *tenant_id, const char *party_id,
+                          const struct store_party_billing *in, bool *found, struct error *err)
 {
     char now[CLOCK_RFC3339_LEN];
     now_text(now);
+    struct store_param q[] = {P_TEXT(tenant_id), P_TEXT(party_id)};
+    *found = false;
+    if (store_tx_query(tx,
+                       "SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2 "
+                       "AND role = 'customer'",
+                       q, N_PARAMS(q), note_found, found, NULL, err) < 0)
+        return -1;
+    if (!*found)
+        return 0;
     struct store_param p[] = {P_TEXT(party_id), P_TEXT(tenant_id), P_TEXT(in->doc),
                               in->has_rate ? P_INT(in->default_rate_minor) : P_TEXT(NULL),
                               P_TEXT(in->currency), P_TEXT(now)};
-    /* The SELECT names the customer: another tenant's id or a supplier inserts nothing. */
-    return store_query(s, c,
-                       "INSERT INTO party_billing (party_id, tenant_id, document, "
-                       "default_rate_minor, currency, updated_at) "
-                       "SELECT id, tenant_id, $3, CAST($4 AS BIGINT), $5, $6 FROM parties "
-                       "WHERE id = $1 AND tenant_id = $2 AND role = 'customer' "
-                       "ON CONFLICT (party_id) DO UPDATE SET document = excluded.document, "
-                       "default_rate_minor = excluded.default_rate_minor, "
-                       "currency = excluded.currency, updated_at = excluded.updated_at",
-                       p, N_PARAMS(p), NULL, NULL, changes, err);
+    return store_tx_query(tx,
+                          "INSERT INTO party_billing (party_id, tenant_id, document, "
+                          "default_rate_minor, currency, updated_at) "
+                          "VALUES ($1, $2, $3, CAST($4 AS BIGINT), $5, $6) "
+                          "ON CONFLICT (party_id) DO UPDATE SET document = excluded.document, "
+                          "default_rate_minor = excluded.default_rate_minor, "
+                          "currency = excluded.currency, updated_at = excluded.updated_at",
+                          p, N_PARAMS(p), NULL, NULL, NULL, err);
 }
 
 int store_party_billing_put(struct store *s, const char *tenant_id, const char *party_id,
                             const struct store_party_billing *in, struct error *err)
 {
-    int64_t changes = 0;
-    struct store_conn *c = store_acquire(s);
-    int rc = billing_upsert(s, c, tenant_id, party_id, in, &changes, err);
-    store_release(s, c);
-    if (rc < 0)
+    struct store_tx *tx = NULL;
+    bool found = false;
+    if (store_tx_begin(s, &tx, err) < 0)
         return -1;
-    return changes == 1 ? 0 : error_set(err, ERR_NOT_FOUND, "customer not found");
+    if (billing_upsert(tx, tenant_id, party_id, in, &found, err) < 0) {
+        store_tx_rollback(tx);
+        return -1;
+    }
+    if (!found) {
+        store_tx_rollback(tx);
+        return error_set(err, ERR_NOT_FOUND, "customer not found");
+    }
+    return store_tx_commit(tx, err);
 }
 
 int store_customer_create(struct store *s, const char *tenant_id, const char *name,
@@ -127,7 +148,7 @@ int store_customer_create(struct store *s, const char *tenant_id, const char *na
 {
     struct store_tx *tx = NULL;
     char now[CLOCK_RFC3339_LEN];
-    int64_t changes = 0;
+    bool found = false;
     now_text(now);
     if (crypto_id_new("cus_", id_out) < 0)
         return error_set(err, ERR_INTERNAL, "no randomness available");
@@ -139,8 +160,7 @@ int store_customer_create(struct store *s, const char *tenant_id, const char *na
                        "INSERT INTO parties (id, tenant_id, role, name, email, created_at) "
                        "VALUES ($1, $2, 'customer', $3, $4, $5)",
                        p, N_PARAMS(p), NULL, NULL, NULL, err) < 0 ||
-        billing_upsert(store_tx_store(tx), store_tx_conn(tx), tenant_id, id_out, billing,
-                       &changes, err) < 0) {
+        billing_upsert(tx, tenant_id, id_out, billing, &found, err) < 0) {
         store_tx_rollback(tx);
         return -1;
     }
