@@ -92,6 +92,10 @@ static struct store_draft_line *line_for(struct invoicing_built *b,
     } else {
         utf8_copy(l->description, sizeof l->description, project);
     }
+    /* A source's text may hold line breaks or tabs: an invoice line is one line. */
+    for (char *p = l->description; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
     return l;
 }
 

@@ -282,8 +282,8 @@ static int add_line(void *ctx, const struct store_draft_line *l)
 {
     struct lines_json *j = ctx;
     char hours[32];
-    snprintf(hours, sizeof hours, "%lld.%02lld", (long long)(l->minutes / 60),
-             (long long)(l->minutes % 60 * 100 / 60));
+    long long hundredths = ((long long)l->minutes * 100 + 30) / 60; /* half up */
+    snprintf(hours, sizeof hours, "%lld.%02lld", hundredths / 100, hundredths % 100);
     json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:o, s:o, s:I}", "lineNo", (json_int_t)l->line_no,
                           "description", l->description, "minutes", (json_int_t)l->minutes,
                           "hours", hours, "rate", money_json(l->rate_minor, j->currency), "net",

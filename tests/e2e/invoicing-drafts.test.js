@@ -169,6 +169,50 @@ describe('rates', () => {
   });
 });
 
+describe('billing details and the invoice profile', () => {
+  test('a customer\'s billing details are read back as saved; another tenant\'s customer is not found', async () => {
+    const t = await invoicingTenant(server);
+    const other = await invoicingTenant(server);
+    const billing = { street: 'Ring 1', postalCode: '8010', city: 'Graz', country: 'AT',
+                      defaultRate: '95.50', buyerReference: '04011000-12345-67' };
+    let res = await server.request(`/api/customers/${t.customer.id}/billing`,
+                                   { method: 'PUT', token: t.token, json: billing });
+    assert.equal(res.status, 200, res.text);
+    res = await server.request(`/api/customers/${t.customer.id}/billing`, { token: t.token });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.billing.defaultRate, '95.50');
+    assert.equal(res.json.billing.buyerReference, '04011000-12345-67');
+    assert.equal(res.json.billing.vatId, null);
+    assertError(await server.request(`/api/customers/${t.customer.id}/billing`,
+                                     { method: 'PUT', token: other.token, json: billing }), 404, 'not_found');
+    assertError(await server.request(`/api/customers/${t.customer.id}/billing`, { token: other.token }),
+                404, 'not_found');
+    res = await server.request(`/api/customers/${t.customer.id}/billing`, {
+      method: 'PUT', token: t.token, json: { ...billing, vatId: 'AT123', defaultRate: '-1', extra: 1 },
+    });
+    assertError(res, 422, 'validation_failed');
+    assert.deepEqual(res.json.error.fields.map((f) => f.field).sort(), ['defaultRate', 'extra', 'vatId']);
+    const member = await server.createToken(t.tenantId, 'member');
+    assertError(await server.request(`/api/customers/${t.customer.id}/billing`,
+                                     { method: 'PUT', token: member, json: billing }), 403, 'forbidden');
+    assertError(await draft(server, { ...t, token: member }, { rate: '80' }), 403, 'forbidden');
+  });
+
+  test('the profile reads back as saved, with its defaults', async () => {
+    const t = await invoicingTenant(server, { profile: { vatRate: '10', paymentDays: 30 } });
+    const res = await server.request('/api/settings/invoicing', { token: t.token });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.vatRate, '10.00');
+    assert.equal(res.json.paymentDays, 30);
+    assert.equal(res.json.roundingMinutes, 0);
+    assert.equal(res.json.currency, 'EUR');
+    insertEntries(server, t, week().slice(0, 1));
+    const d = await draft(server, t, { rate: '80.00' });
+    assert.equal(d.json.taxRate, '10.00');
+    assert.equal(d.json.tax, '12.00'); // 10 % of 120.00 (90 minutes)
+  });
+});
+
 describe('an entry goes into one draft only', () => {
   test('a second draft of the same period finds nothing; deleting the first frees them', async () => {
     const t = await invoicingTenant(server);

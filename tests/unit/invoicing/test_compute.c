@@ -100,6 +100,7 @@ static void test_lines_per_entry(void **state)
 {
     (void)state;
     struct store_billable_entry es[] = {entry("a", "Website", 90), entry("b", "Website", 45)};
+    snprintf(es[1].description, sizeof es[1].description, "two\nlines\tand a tab");
     struct invoicing_rates r = {.currency = "EUR", .has_default = true, .default_minor = 10000};
     struct invoicing_built b;
     assert_int_equal(invoicing_build(es, 2, 0, true, &r, &b, NULL), 0);
@@ -107,6 +108,7 @@ static void test_lines_per_entry(void **state)
     assert_string_equal(b.lines[0].description, "2026-03-02 Website: work on Website");
     assert_int_equal(b.lines[0].net_minor, 15000);
     assert_int_equal(b.lines[1].net_minor, 7500);
+    assert_string_equal(b.lines[1].description, "2026-03-02 Website: two lines and a tab");
     invoicing_built_free(&b);
 }
 
