@@ -5,6 +5,7 @@
  * validated here, field by field with the settings' error shape, and stored as text; the
  * text fields are one table each, so reading, writing and checking share one walk. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/money.h"
