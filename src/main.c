@@ -22,6 +22,7 @@
 #include "events/events.h"
 #include "core/fx.h"
 #include "http/http.h"
+#include "invoicing/invoicing.h"
 #include "ledger/ledger.h"
 #include "pipeline/pipeline.h"
 #include "oauth/oauth.h"
@@ -1014,6 +1015,7 @@ out_labels:
     sync_worker_stop(sync_worker);
     engine_stop(engine);
     metrics_shutdown();
+    invoicing_shutdown();
     for (size_t i = 0; labels && i < n_routes; i++)
         free((char *)labels[i]);
     free(labels);

@@ -83,6 +83,18 @@ int api_ledger_verify(struct http_request *req, struct http_response *res, struc
 int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_invoice_get(struct http_request *req, struct http_response *res, struct error *err);
 int api_invoice_post(struct http_request *req, struct http_response *res, struct error *err);
+/* invoicing.c */
+int api_invoice_profile_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_profile_put(struct http_request *req, struct http_response *res, struct error *err);
+int api_customer_create(struct http_request *req, struct http_response *res, struct error *err);
+int api_customer_billing_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_customer_billing_put(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_draft_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_from_time_entries(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_finalize(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_delete(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_pdf(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_xrechnung(struct http_request *req, struct http_response *res, struct error *err);
 int api_suppliers_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_customers_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_ledger_entries(struct http_request *req, struct http_response *res, struct error *err);

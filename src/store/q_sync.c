@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "store/books.h"
+#include "store/invoicing.h"
 #include "store/store_int.h"
 #include "store/sync.h"
 
-/* The one definition of "invoiced" (store_time_entry_is_invoiced, the listing's filter). */
-#define INVOICED_SQL(alias) "(" alias "review_reason IS NOT NULL)"
+/* The one definition of "invoiced" (store_time_entry_is_invoiced, the listing's filter):
+ * the entry is on a finalized invoice (store/invoicing.h). */
+#define INVOICED_SQL(alias) STORE_TIME_ENTRY_INVOICED_SQL(alias)
 
 #define RUN_COLUMNS                                                                         \
     "id, tenant_id, install_id, slug, origin, status, new_count, updated_count, "          \
