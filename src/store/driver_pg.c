@@ -10,7 +10,9 @@
  *     whose writers are serialized anyway, reads it as a comment);
  *   - parameters: $n is typed bigint when an integer is bound and left for the server to
  *     infer otherwise; a parameter the statement does not use is declared text, as SQLite
- *     ignores extra parameters and PostgreSQL would refuse an untyped one;
+ *     ignores extra parameters and PostgreSQL would refuse an untyped one; a parameter whose
+ *     first use tells no type ("$n IS NULL") is declared text too, so a query whose optional
+ *     filter is not text writes its typed use first ("(col >= $n OR $n IS NULL)") or casts;
  *   - the append-only triggers (guard.c) as plpgsql functions and row triggers;
  *   - errors: SQLSTATEs mapped to the same ERR_* codes as SQLite's result codes.
  * Durability is PostgreSQL's: synchronous_commit stays on, so a commit that returned is on

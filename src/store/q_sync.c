@@ -607,7 +607,8 @@ int store_time_entries_page(struct store *s, const char *tenant_id,
         "updated_at, CASE WHEN " INVOICED_SQL("") " THEN 1 ELSE 0 END FROM time_entries "
         "WHERE tenant_id = $1 AND id < $2 "
         "AND ($4 IS NULL OR client = $4) AND ($5 IS NULL OR project = $5) "
-        "AND ($6 IS NULL OR started_at >= $6) AND ($7 IS NULL OR started_at < $7) "
+        /* the comparison first: it gives PostgreSQL the parameter's type (a time) */
+        "AND (started_at >= $6 OR $6 IS NULL) AND (started_at < $7 OR $7 IS NULL) "
         "AND ($8 < 0 OR billable = $8) "
         "AND ($9 < 0 OR (CASE WHEN " INVOICED_SQL("") " THEN 1 ELSE 0 END) = $9) "
         "AND ($10 < 0 OR (CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END) = $10) "

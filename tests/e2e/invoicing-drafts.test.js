@@ -10,7 +10,7 @@ const { after, before, describe, test } = require('node:test');
 const { startServer } = require('./lib/server');
 const { assertError } = require('./lib/stripe');
 const {
-  draft, insertEntries, invoicingTenant, minor, rows, week,
+  draft, insertEntries, invoicingTenant, minor, rows, sql, week,
 } = require('./lib/invoicing');
 
 let server;
@@ -42,7 +42,7 @@ describe('a draft from a week of time entries', () => {
     insertEntries(server, t, [{ start: '2026-03-03T08:00:00.000Z', minutes: 60 }],
                   { client: 'Somebody Else' });
     const [gone] = insertEntries(server, t, [{ start: '2026-03-04T08:00:00.000Z', minutes: 60 }]);
-    rows(server, `UPDATE time_entries SET deleted_at = '2026-03-05T00:00:00.000Z' WHERE id = '${gone}'`);
+    sql(server, `UPDATE time_entries SET deleted_at = '2026-03-05T00:00:00.000Z' WHERE id = '${gone}'`);
 
     const res = await draft(server, t, { rate: '80.00', from: '2026-03-02', to: '2026-03-06' });
     assert.equal(res.status, 201, res.text);

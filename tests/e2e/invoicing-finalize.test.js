@@ -12,7 +12,7 @@ const { MockServices } = require('./lib/mock-services');
 const { Project } = require('./lib/outbound');
 const { assertError } = require('./lib/stripe');
 const {
-  customer, draft, finalize, insertEntries, invoicingTenant, rows, week, BUYER,
+  customer, draft, finalize, insertEntries, invoicingTenant, rows, sql, week, BUYER,
 } = require('./lib/invoicing');
 
 let server;
@@ -85,7 +85,7 @@ describe('finalizing a draft', () => {
     assertError(await server.request(`/api/invoices/${inv.json.id}`, { method: 'DELETE', token: t.token }),
                 409, 'invoice_finalized');
     // The store refuses a change behind the API too.
-    assert.throws(() => rows(server, `UPDATE invoice_lines SET net_minor = 1 WHERE invoice_id = '${inv.json.id}'`),
+    assert.throws(() => sql(server, `UPDATE invoice_lines SET net_minor = 1 WHERE invoice_id = '${inv.json.id}'`),
                   /append-only/);
     const after = await server.request(`/api/invoices/${inv.json.id}`, { token: t.token });
     assert.equal(after.json.totalGross, inv.json.gross);
@@ -95,7 +95,7 @@ describe('finalizing a draft', () => {
     const t = await invoicingTenant(server);
     const [first] = insertEntries(server, t, week().slice(0, 2));
     const d = await draft(server, t, { rate: '80.00' });
-    rows(server, `UPDATE time_entries SET deleted_at = '2026-03-09T00:00:00.000Z' WHERE id = '${first}'`);
+    sql(server, `UPDATE time_entries SET deleted_at = '2026-03-09T00:00:00.000Z' WHERE id = '${first}'`);
     assertError(await finalize(server, t, d.json.id), 409, 'conflict');
     const seq = rows(server, `SELECT COUNT(*) AS n FROM invoice_sequences WHERE tenant_id = '${t.tenantId}'`);
     assert.deepEqual(seq, [{ n: 0 }], 'the refused finalization used no number');

@@ -134,5 +134,5 @@ function pdfText(server, bytes) {
 
 module.exports = {
   BUYER, SELLER, customer, draft, finalize, insertEntries, invoicingTenant, minor, parseCii,
-  pdfText, rows, text, week,
+  pdfText, rows, sql, text, week,
 };
