@@ -16,6 +16,20 @@ static int read_id(void *ctx, const struct store_row *row)
     return 1;
 }
 
+/* The party the provider knows as hint->provider_ref, into id_out ("" when none). */
+static int party_by_ref(struct store_tx *tx, const char *tenant_id, const char *role_name,
+                        const struct party_hint *hint, char id_out[CRYPTO_ID_MAX],
+                        struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(role_name), P_TEXT(hint->provider),
+                              P_TEXT(hint->provider_ref)};
+    id_out[0] = '\0';
+    return store_tx_query(tx,
+                          "SELECT id FROM parties WHERE tenant_id = $1 AND role = $2 "
+                          "AND provider = $3 AND provider_ref = $4",
+                          p, N_PARAMS(p), read_id, id_out, NULL, err);
+}
+
 int store_party_resolve(struct store_tx *tx, const char *tenant_id, enum party_role role,
                         const struct party_hint *hint, char id_out[CRYPTO_ID_MAX],
                         bool *created, struct error *err)
@@ -24,12 +38,7 @@ int store_party_resolve(struct store_tx *tx, const char *tenant_id, enum party_r
     *created = false;
     id_out[0] = '\0';
     if (hint->provider_ref && *hint->provider_ref) {
-        struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(role_name), P_TEXT(hint->provider),
-                                  P_TEXT(hint->provider_ref)};
-        if (store_tx_query(tx,
-                           "SELECT id FROM parties WHERE tenant_id = $1 AND role = $2 "
-                           "AND provider = $3 AND provider_ref = $4",
-                           p, N_PARAMS(p), read_id, id_out, NULL, err) < 0)
+        if (party_by_ref(tx, tenant_id, role_name, hint, id_out, err) < 0)
             return -1;
         if (id_out[0])
             return 0;
@@ -62,13 +71,24 @@ int store_party_resolve(struct store_tx *tx, const char *tenant_id, enum party_r
     struct store_param p[] = {P_TEXT(id_out),         P_TEXT(tenant_id), P_TEXT(role_name),
                               P_TEXT(hint->name),     P_TEXT(email),     P_TEXT(hint->provider),
                               P_TEXT(ref),            P_TEXT(now)};
+    int64_t changes = 0;
+    /* Another process may book the same customer's first payment at the same instant: the
+     * lookup above found nothing for either, and the unique key on the provider's reference
+     * decides. The one whose insert did nothing takes the party the other made (PostgreSQL
+     * waits for the other transaction; the next statement sees its row). */
     if (store_tx_query(tx,
                        "INSERT INTO parties (id, tenant_id, role, name, email, provider, "
-                       "provider_ref, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                       p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
+                       "provider_ref, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                       "ON CONFLICT DO NOTHING",
+                       p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
         return -1;
-    *created = true;
-    return 0;
+    if (changes == 1) {
+        *created = true;
+        return 0;
+    }
+    if (ref && party_by_ref(tx, tenant_id, role_name, hint, id_out, err) < 0)
+        return -1;
+    return ref && id_out[0] ? 0 : error_set(err, ERR_CONFLICT, "a party with this id exists");
 }
 
 static int note_exists(void *ctx, const struct store_row *row)
