@@ -23,10 +23,10 @@ struct engine;
  * Contract: before running such a job for a period, the table asks jobs_config.claim
  * whether this process owns the job's run now. Without a claim function every period is
  * this process's (the unit tests). connectord passes jobs_claim_lease: the job's lease row
- * in the store (store/leases.h), held for one interval and kept by its holder from period
- * to period, so of all the processes on one store (PostgreSQL, or one SQLite file) one
- * runs the job; another takes over once a holder that died lets its lease run out, or at
- * once after one that stopped gave it up. A refused claim skips the period; it is neither
+ * in the store (store/leases.h), held for two intervals and kept by its holder from
+ * period to period, so of all the processes on one store (PostgreSQL, or one SQLite file)
+ * one runs the job; another takes over once a holder that died lets its lease run out, or
+ * at once after one that stopped gave it up. A refused claim skips the period; it is neither
  * a run nor a failure. */
 #define JOB_ONCE 0x1u
 
@@ -70,7 +70,7 @@ struct jobs_config {
 };
 
 /* The claim of every connectord process: the job's lease (store/leases.h), named for the
- * job, held by `holder` for one interval of the job. claim_ctx is a struct jobs_lease. */
+ * job, held by `holder` for two intervals of the job. claim_ctx is a struct jobs_lease. */
 #define JOBS_HOLDER_MAX 64
 struct jobs_lease {
     struct store *store;

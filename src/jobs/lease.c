@@ -1,6 +1,6 @@
 /* jobs/lease.c - the claim that makes a JOB_ONCE job run in one process of all those that
- * share the store (see jobs.h): a lease row per job, held for one interval and renewed by
- * its holder at each of its ticks. */
+ * share the store (see jobs.h): a lease row per job, held for two intervals and renewed
+ * by its holder at each of its ticks. */
 #include <stdio.h>
 
 #include "crypto/crypto.h"
@@ -22,9 +22,14 @@ int jobs_claim_lease(void *ctx, const struct job *job, int64_t now_ms, int64_t p
                      bool *mine, struct error *err)
 {
     struct jobs_lease *lease = ctx;
+    int64_t hold_ms;
     (void)period_start_ms; /* the holder runs every period while it holds the lease */
-    return store_lease_claim(lease->store, job->name, lease->holder, now_ms, job->every_ms, mine,
-                             err);
+    /* Two intervals: the holder's next tick renews it even when that tick comes later in
+     * its period than the last one did, so the job does not wander between processes; a
+     * holder that died hands over within two intervals. */
+    if (__builtin_mul_overflow(job->every_ms, 2, &hold_ms))
+        hold_ms = job->every_ms;
+    return store_lease_claim(lease->store, job->name, lease->holder, now_ms, hold_ms, mine, err);
 }
 
 void jobs_lease_release(struct jobs_lease *lease)

@@ -1,0 +1,275 @@
+// Several connectord processes on one store, sharing nothing in memory: two on one SQLite
+// file always, and three on one PostgreSQL database when CONNECTORD_TEST_DB names one.
+//
+// What must hold across processes: a once-across-processes job (jobs.def) runs in one of
+// them; the same payment sent to two processes at the same instant books one invoice and
+// both answer success (processed / duplicate); an uninstall or a new webhook secret saved
+// through one process is in force at another for the very next request. On PostgreSQL
+// also: deliveries are shared out (each process sends some), and a process killed with
+// SIGKILL mid-send loses nothing: the others send what it had claimed once its lease
+// (--delivery-lease) ran out, and every event is delivered at least once.
+'use strict';
+
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const { after, describe, test } = require('node:test');
+const { makeTempDir, sleep, startServer } = require('./lib/server');
+const { StripeTenant, invoicePaid, sign } = require('./lib/stripe');
+const { Project, eventually } = require('./lib/outbound');
+
+const ONCE_JOBS = ['daily-summaries', 'retention', 'sync-runs'];
+const LEASE_MS = 3000;
+const PG_URL = /^postgres(ql)?:\/\//.test(process.env.CONNECTORD_TEST_DB || '')
+  ? process.env.CONNECTORD_TEST_DB : null;
+
+const cleanups = [];
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
+function sample(text, name) {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
+async function metrics(server) {
+  return (await server.request('/metrics')).text;
+}
+
+// Each once-across-processes job ran in exactly one process, and every other process
+// skipped it (it asked for the job's lease and was refused).
+async function assertJobsRanOnce(servers) {
+  let texts = [];
+  await eventually(async () => {
+    texts = await Promise.all(servers.map(metrics));
+    return ONCE_JOBS.every((job) => texts.every((t) =>
+      sample(t, `connectord_job_runs_total{job="${job}"}`) +
+      sample(t, `connectord_job_skipped_total{job="${job}"}`) >= 1));
+  }, 'every process ticked every job', 20000);
+  for (const job of ONCE_JOBS) {
+    const ran = texts.filter((t) => sample(t, `connectord_job_runs_total{job="${job}"}`) > 0);
+    assert.equal(ran.length, 1, `${job} ran in ${ran.length} of ${servers.length} processes`);
+    const skipped = texts.filter((t) => sample(t, `connectord_job_skipped_total{job="${job}"}`) > 0);
+    assert.equal(skipped.length, servers.length - 1, `${job}: the others skipped it`);
+  }
+}
+
+// The same payment, signed once, sent to two processes at the same instant, for each of n
+// payments (pairs taken round the processes): one invoice per payment, and of each pair one
+// answer processed, the other duplicate.
+async function assertSameEventAtTwoProcesses(servers, n) {
+  const t = await StripeTenant.create(servers[0], { autoPost: true });
+  const pays = Array.from({ length: n }, () => invoicePaid({ amount: 1500 }));
+  const answers = await Promise.all(pays.map((pay, i) => {
+    const header = sign(pay.body, t.secret);
+    const pair = [servers[i % servers.length], servers[(i + 1) % servers.length]];
+    return Promise.all(pair.map((s) => s.request(t.path, {
+      method: 'POST', body: pay.body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': header },
+    })));
+  }));
+  for (const pair of answers) {
+    for (const a of pair) assert.equal(a.status, 200, a.text);
+    assert.deepEqual(pair.map((a) => a.json.status).sort(), ['duplicate', 'processed']);
+  }
+  const invoices = await t.invoices();
+  assert.equal(invoices.length, n, 'one invoice per payment');
+  assert.deepEqual(new Set(invoices.map((i) => i.externalId)), new Set(pays.map((p) => p.externalId)));
+  assert.equal((await t.entries()).length, n, 'one journal entry per payment');
+}
+
+// A change saved through one process is in force at another for the next request.
+async function assertChangesSeenAtOnce(a, b) {
+  const t = await StripeTenant.create(a);
+  t.server = b;
+  assert.equal((await t.send(invoicePaid().body)).status, 200, 'B books before the change');
+  // a new webhook secret through A: B refuses the old signature at once, takes the new one
+  t.server = a;
+  const secret = 'whsec_' + crypto.randomBytes(24).toString('base64url');
+  await t.configure({ webhookSecret: secret });
+  t.server = b;
+  assert.equal((await t.send(invoicePaid().body)).status, 400, 'the old secret is refused');
+  t.secret = secret;
+  assert.equal((await t.send(invoicePaid().body)).status, 200, 'the new secret is taken');
+  // uninstalled through A: B refuses the very next webhook, and books nothing
+  t.server = a;
+  const before = (await t.invoices()).length;
+  await t.uninstall();
+  t.server = b;
+  const refused = await t.send(invoicePaid().body);
+  assert.equal(refused.status, 404, refused.text);
+  t.server = a;
+  assert.equal((await t.invoices()).length, before, 'nothing booked after the uninstall');
+}
+
+describe('two processes on one SQLite file', () => {
+  let servers;
+  test('start', async () => {
+    const dir = makeTempDir();
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const a = await startServer({ dir });
+    cleanups.push(() => a.stop());
+    const b = await startServer({ dir, expectDemo: false });
+    cleanups.push(() => b.stop());
+    servers = [a, b];
+  });
+
+  test('a once-across-processes job runs in one process only', async () => {
+    await assertJobsRanOnce(servers);
+  });
+
+  test('the same payment at both processes at once: one invoice, both answer success', async () => {
+    await assertSameEventAtTwoProcesses(servers, 10);
+  });
+
+  test('a change through one process is in force at the other for the next request', async () => {
+    await assertChangesSeenAtOnce(servers[0], servers[1]);
+  });
+});
+
+// ---- PostgreSQL -------------------------------------------------------------------------
+
+// A fresh database on the test cluster for this file; resolves its URL.
+function createDatabase() {
+  const name = `multi_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  execFileSync('psql', [PG_URL, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`]);
+  cleanups.push(() => {
+    try {
+      execFileSync('psql', [PG_URL, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+    } catch {
+      // the cluster went first: nothing left to drop
+    }
+  });
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+// A destination's receiver: answers every request after delayMs, and records each event
+// id it received, when, and whether its sender went away before the answer (killed).
+async function startReceiver(delayMs) {
+  const got = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      let id = null;
+      try {
+        id = JSON.parse(Buffer.concat(chunks).toString('utf8')).id;
+      } catch {
+        // not an envelope: recorded without an id
+      }
+      const rec = { id, at: Date.now(), aborted: false, answered: false };
+      got.push(rec);
+      res.on('close', () => {
+        if (!res.writableFinished) rec.aborted = true;
+      });
+      setTimeout(() => {
+        if (rec.aborted || req.socket.destroyed) {
+          rec.aborted = true;
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}', () => (rec.answered = true));
+      }, delayMs);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(resolve);
+  }));
+  return { got, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+describe('three processes on one PostgreSQL database', { skip: PG_URL ? false : 'CONNECTORD_TEST_DB names no PostgreSQL database' }, () => {
+  let servers;
+  let url;
+  test('start', async () => {
+    url = createDatabase();
+    const args = ['--db', url, '--delivery-lease', String(LEASE_MS),
+                  '--retry-schedule', '1s,1s,1s,1s,1s', '--delivery-timeout', '10000'];
+    servers = [];
+    for (let i = 0; i < 3; i++) {
+      const dir = makeTempDir();
+      if (i > 0) fs.cpSync(`${servers[0].dir}/var`, `${dir}/var`, { recursive: true });
+      cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      const s = await startServer({ dir, args, expectDemo: i === 0 });
+      s.db = url; // the CLI (tenant create) on the same database
+      cleanups.push(() => (s.killed ? s.kill() : s.stop()));
+      servers.push(s);
+    }
+  });
+
+  test('a once-across-processes job runs in one process only', async () => {
+    await assertJobsRanOnce(servers);
+  });
+
+  test('the same payment at two processes at once: one invoice, both answer success', async () => {
+    await assertSameEventAtTwoProcesses(servers, 30);
+  });
+
+  test('a change through one process is in force at another for the next request', async () => {
+    await assertChangesSeenAtOnce(servers[0], servers[1]);
+    await assertChangesSeenAtOnce(servers[2], servers[0]);
+  });
+
+  test('deliveries are shared out, and a killed process loses none of its claims', async () => {
+    const receiver = await startReceiver(2500); // slow: deliveries stay in flight a while
+    const project = await Project.create(servers[0]);
+    const dest = await project.destination({ type: 'zapier', config: { webhookUrl: `${receiver.url}/hook` } },
+                                           ['endpoint.created']);
+    const DELIVERED = 'connectord_deliveries_total{destination_type="zapier",outcome="delivered"}';
+    const base = await Promise.all(servers.map(async (s) => sample(await metrics(s), DELIVERED)));
+
+    // Events keep coming through the two processes that live on; each wakes every engine.
+    const events = [];
+    const publishers = servers.slice(0, 2).map((s) => new Project(s, { tenantId: project.id, token: project.token }));
+    let publishing = true;
+    const publisher = (async () => {
+      for (let i = 0; publishing; i++) {
+        events.push((await publishers[i % 2].publish('endpoint.created', { n: i })).id);
+        await sleep(25);
+      }
+    })();
+
+    // The victim delivered some and has more in flight: killed before it records them.
+    const victim = servers[2];
+    const victimSent = await eventually(async () => {
+      const n = sample(await metrics(victim), DELIVERED) - base[2];
+      return n > 0 ? n : 0;
+    }, 'the third process delivered some', 20000, 100);
+    await sleep(500);
+    victim.killed = true;
+    await victim.kill();
+    assert.equal(victim.exitSignal, 'SIGKILL');
+    await sleep(1000);
+    publishing = false;
+    await publisher;
+
+    await eventually(async () => {
+      const rows = await project.deliveries(dest.id, { status: 'delivered' });
+      return new Set(rows.map((d) => d.eventId)).size === events.length;
+    }, 'every event delivered', 60000, 250);
+
+    // at least once: every event reached the receiver and was answered
+    const answered = new Set(receiver.got.filter((r) => r.answered).map((r) => r.id));
+    for (const id of events) assert.ok(answered.has(id), `event ${id} never answered`);
+    // what the victim had in flight went again, from a survivor, once its lease was over
+    const cut = receiver.got.filter((r) => r.aborted);
+    assert.ok(cut.length > 0, 'the victim had deliveries in flight when it was killed');
+    for (const r of cut) {
+      const again = receiver.got.find((x) => x.id === r.id && x.answered && x.at > r.at);
+      assert.ok(again, `event ${r.id}, cut off by the kill, was not sent again`);
+      assert.ok(again.at >= r.at + LEASE_MS - 500,
+                `event ${r.id} was sent again ${again.at - r.at} ms later, within the lease`);
+    }
+    // every process sent some
+    const survivors = await Promise.all(servers.slice(0, 2).map(async (s, i) =>
+      sample(await metrics(s), DELIVERED) - base[i]));
+    for (const n of survivors) assert.ok(n > 0, `a process delivered nothing: ${survivors}, ${victimSent}`);
+  });
+});
