@@ -291,17 +291,20 @@ int store_destination_health(struct store_tx *tx, const struct destination_healt
     char now[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(clock_now_ms(), now);
     struct store_param p[] = {P_INT(u->consecutive_failures),
-                              u->paused_until_ms ? P_INT(u->paused_until_ms) : P_TEXT(NULL),
+                              P_INT(u->paused_until_ms),
                               P_TEXT(u->reason), P_TEXT(u->success_at), P_TEXT(u->failure_at),
                               P_INT(u->disable), P_TEXT(now), P_TEXT(u->tenant_id),
-                              P_TEXT(u->id)};
+                              P_TEXT(u->id), P_INT(u->success_at != NULL)};
     /* A closed breaker after a success clears the reason; a disable changes updated_at
-     * like any other change of is_active. */
+     * like any other change of is_active. Whether there was a success is a flag of its own
+     * ($10) and a closed breaker's pause is 0, not NULL: "$4 IS NOT NULL" would make
+     * PostgreSQL take $4 for text before it meets the timestamp column it sets, and a NULL
+     * bound for $2 is typed text. */
     if (store_tx_query(tx,
                        "UPDATE connector_installs SET consecutive_failures = $1, "
-                       "paused_until_ms = $2, "
+                       "paused_until_ms = CASE WHEN $2 = 0 THEN NULL ELSE $2 END, "
                        "status_reason = CASE WHEN $3 IS NOT NULL THEN $3 "
-                       "WHEN $4 IS NOT NULL AND $2 IS NULL THEN NULL ELSE status_reason END, "
+                       "WHEN $10 = 1 AND $2 = 0 THEN NULL ELSE status_reason END, "
                        "last_success_at = COALESCE($4, last_success_at), "
                        "last_failure_at = COALESCE($5, last_failure_at), "
                        "is_active = CASE WHEN $6 = 1 THEN 0 ELSE is_active END, "

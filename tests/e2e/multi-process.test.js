@@ -253,7 +253,13 @@ describe('three processes on one PostgreSQL database', { skip: PG_URL ? false : 
     await eventually(async () => {
       const rows = await project.deliveries(dest.id, { status: 'delivered' });
       return new Set(rows.map((d) => d.eventId)).size === events.length;
-    }, 'every event delivered', 60000, 250);
+    }, 'every event delivered', 60000, 250).catch(async (e) => {
+      const rows = await project.deliveries(dest.id);
+      const by = {};
+      for (const d of rows) by[d.status] = (by[d.status] || 0) + 1;
+      throw new Error(`${e.message}: ${events.length} events, deliveries ${JSON.stringify(by)}\n` +
+                      servers.slice(0, 2).map((s) => s.stderr.split('\n').slice(-15).join('\n')).join('\n--\n'));
+    });
 
     // at least once: every event reached the receiver and was answered
     const answered = new Set(receiver.got.filter((r) => r.answered).map((r) => r.id));
