@@ -11,7 +11,7 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -128,6 +128,39 @@ describe('two processes on one SQLite file', () => {
   test('a change through one process is in force at the other for the next request', async () => {
     await assertChangesSeenAtOnce(servers[0], servers[1]);
   });
+
+  // The race the booking transaction's version check closes: B has read and verified the
+  // install, and its booking waits for the store, when the change commits. A writer outside
+  // connectord holds the write lock, lets B's webhook come in behind it, then commits.
+  for (const [what, change, status] of [
+    ['uninstalled', 'is_active = 0, version = version + 1', 404],
+    ['changed', 'version = version + 1', 503],
+  ]) {
+    test(`a webhook verified just before its install was ${what} elsewhere is not booked`, async () => {
+      const [a, b] = servers;
+      const t = await StripeTenant.create(a);
+      const file = b.db.slice('sqlite:'.length);
+      const id = execFileSync('sqlite3', ['-cmd', '.timeout 10000', file,
+        `SELECT id FROM connector_installs WHERE tenant_id = '${t.tenantId}' AND slug = 'stripe'`],
+      { encoding: 'utf8' }).trim();
+      const writer = spawn('sqlite3', [file]);
+      let out = '';
+      writer.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+      const done = new Promise((resolve) => writer.on('close', resolve));
+      writer.stdin.write(".timeout 10000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n");
+      await eventually(() => out.includes('locked'), 'the outside writer holds the lock', 5000, 10);
+
+      t.server = b;
+      const answer = t.send(invoicePaid().body);
+      await sleep(500); // B read the install and verified the signature; its booking waits
+      writer.stdin.write(`UPDATE connector_installs SET ${change} WHERE id = '${id}';\nCOMMIT;\n.quit\n`);
+      await done;
+      const res = await answer;
+      assert.equal(res.status, status, res.text);
+      t.server = a;
+      assert.equal((await t.invoices()).length, 0, 'nothing booked');
+    });
+  }
 });
 
 // ---- PostgreSQL -------------------------------------------------------------------------
