@@ -585,6 +585,7 @@ static int pg_trigger_install(struct buf *script, const char *name, const char *
 #define NOTIFY_SQL "SELECT pg_notify($1, $2)"
 #define LISTEN_RETRY_MS 1000 /* between attempts to connect again */
 #define LISTEN_PROBE_MS 10000 /* a quiet connection is probed this often */
+#define LISTEN_APPLICATION_NAME "connectord-listen"
 
 /* The listener: a thread with its own connection, LISTENing on the channels, that sleeps
  * in poll() on the connection's socket and on a pipe whose write end stops it. */
@@ -603,7 +604,10 @@ struct pg_listener {
 /* A connection that LISTENs on every channel, or NULL (err set). */
 static PGconn *listen_connect(const struct pg_listener *l, struct error *err)
 {
-    PGconn *pg = PQconnectdb(l->target);
+    /* Named, so that an operator tells it from the pool's connections (pg_stat_activity). */
+    static const char *const keys[] = {"dbname", "application_name", NULL};
+    const char *values[] = {l->target, LISTEN_APPLICATION_NAME, NULL};
+    PGconn *pg = PQconnectdbParams(keys, values, 1);
     if (!pg || PQstatus(pg) != CONNECTION_OK)
         goto fail;
     PQsetNoticeProcessor(pg, quiet_notices, NULL);

@@ -245,6 +245,17 @@ describe('three processes on one PostgreSQL database', { skip: PG_URL ? false : 
     await assertSameEventAtTwoProcesses(servers, 30);
   });
 
+  test('a listener that lost its connection listens again', async () => {
+    const listeners = () => Number(execFileSync('psql', [url, '-Atc',
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'connectord-listen' " +
+      'AND datname = current_database()'], { encoding: 'utf8' }).trim());
+    assert.equal(listeners(), 3, 'one listener per process');
+    execFileSync('psql', [url, '-Atc', 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity ' +
+      "WHERE application_name = 'connectord-listen' AND datname = current_database()"]);
+    await eventually(() => listeners() === 3, 'every process listens again', 10000, 100);
+    for (const s of servers) assert.equal((await s.request('/healthz')).status, 200);
+  });
+
   test('a change through one process is in force at another for the next request', async () => {
     await assertChangesSeenAtOnce(servers[0], servers[1]);
     await assertChangesSeenAtOnce(servers[2], servers[0]);
