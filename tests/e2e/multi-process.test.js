@@ -110,10 +110,13 @@ describe('two processes on one SQLite file', () => {
   test('start', async () => {
     const dir = makeTempDir();
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const a = await startServer({ dir });
+    // SQLite even when the suites run on PostgreSQL: the last --db wins
+    const db = `sqlite:${dir}/connectord.db`;
+    const a = await startServer({ dir, args: ['--db', db] });
     cleanups.push(() => a.stop());
-    const b = await startServer({ dir, expectDemo: false });
+    const b = await startServer({ dir, args: ['--db', db], expectDemo: false });
     cleanups.push(() => b.stop());
+    a.db = b.db = db;
     servers = [a, b];
   });
 
