@@ -965,6 +965,8 @@ static int cmd_serve(struct config *cfg, const char **values)
                 err.message);
         goto out_labels;
     }
+    if (listening)
+        log_info("listening for the changes of other processes on the store");
 
 
     struct http_server_config http_cfg = {

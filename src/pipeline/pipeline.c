@@ -925,6 +925,7 @@ static void job_outcome(struct pipeline_job *job, int rc, const struct error *er
          * again, and then it is read, verified and booked by the new ones. */
         log_warn("%s webhook for tenant %s refused: %s", b->provider->slug,
                  b->install.tenant_id, err->message);
+        job->unlogged = true; /* a known install: its log says why */
         outcome_set(out, PIPELINE_FAILED, ERR_UNAVAILABLE,
                     "the connector's settings changed while the webhook was processed; send "
                     "it again");
@@ -1028,7 +1029,9 @@ void pipeline_settle(struct pipeline_outcome *out)
         /* Outside the committer's threads: this write may wait for the store's lock. */
         job->unlogged = false;
         log_alone(b, &job->req, "failed", NULL,
-                  out->error.code == ERR_VALIDATION ? out->error.message : "internal error",
+                  out->error.code == ERR_VALIDATION || job->install_now == INSTALL_CHANGED
+                      ? out->error.message
+                      : "internal error",
                   out->log_id);
         return;
     }

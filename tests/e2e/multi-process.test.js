@@ -162,6 +162,13 @@ describe('two processes on one SQLite file', () => {
       assert.equal(res.status, status, res.text);
       t.server = a;
       assert.equal((await t.invoices()).length, 0, 'nothing booked');
+      if (status === 503) {
+        assert.ok(res.headers.get('retry-after'), 'the provider is told to send it again');
+        const logs = await t.logs();
+        assert.equal(logs.length, 1, JSON.stringify(logs));
+        assert.equal(logs[0].status, 'failed');
+        assert.match(logs[0].error, /settings changed/);
+      }
     });
   }
 });
