@@ -56,6 +56,7 @@ struct store_conn {
     struct cached_stmt *cache;
     size_t n_cache, cap_cache;
     unsigned next_name;
+    bool once_prepared; /* ONCE_NAME exists in the session (its DEALLOCATE failed) */
 };
 
 /* A result row: the result, its row number, and room for the timestamps rewritten into
@@ -103,6 +104,7 @@ static void pg_heal(struct store_conn *c)
         return;
     PQreset(c->pg);
     c->n_cache = 0; /* prepared statements died with the session */
+    c->once_prepared = false;
 }
 
 /* ---- SQL rewriting ------------------------------------------------------------------------ */
@@ -418,7 +420,19 @@ static int pg_query(struct store_conn *c, const char *sql, const struct store_pa
     return execute(c, st->name, st->n_params, params, n_params, on_row, ctx, changes, err);
 }
 
-/* A statement built at run time: the unnamed prepared statement, replaced by the next. */
+/* A statement built at run time: prepared under a name of its own and deallocated after
+ * the one run (the unnamed statement would not do: the savepoint around a prepare inside
+ * a transaction is a simple query, which replaces it). */
+#define ONCE_NAME "cd_once"
+
+static void deallocate_once(struct store_conn *c)
+{
+    PGresult *res = PQexec(c->pg, "DEALLOCATE " ONCE_NAME);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK)
+        c->once_prepared = false;
+    PQclear(res);
+}
+
 static int pg_query_once(struct store_conn *c, const char *sql, const struct store_param *params,
                          size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
                          struct error *err)
@@ -426,9 +440,16 @@ static int pg_query_once(struct store_conn *c, const char *sql, const struct sto
     if (n_params > MAX_PARAMS)
         return error_set(err, ERR_INTERNAL, "query has more than %d parameters", MAX_PARAMS);
     int n_used = 0;
-    if (prepare(c, "", sql, params, n_params, &n_used, err) < 0)
+    if (c->once_prepared)
+        deallocate_once(c);
+    if (prepare(c, ONCE_NAME, sql, params, n_params, &n_used, err) < 0)
         return -1;
-    return execute(c, NULL, n_used, params, n_params, on_row, ctx, changes, err);
+    c->once_prepared = true;
+    int rc = execute(c, ONCE_NAME, n_used, params, n_params, on_row, ctx, changes, err);
+    /* In a transaction that a failed run left aborted, DEALLOCATE fails too: the name is
+     * then freed before its next use. */
+    deallocate_once(c);
+    return rc;
 }
 
 static int pg_begin(struct store_conn *c, struct error *err)
@@ -767,6 +788,7 @@ static void pg_listen_stop(void *state)
 const struct store_driver store_driver_pg = {
     .scheme = "postgres",
     .target_of = pg_target_of,
+    .threads_per_core = 8,
     .connect = pg_connect,
     .disconnect = pg_disconnect,
     .exec_script = pg_exec_script,

@@ -291,22 +291,21 @@ int store_destination_health(struct store_tx *tx, const struct destination_healt
     char now[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(clock_now_ms(), now);
     struct store_param p[] = {P_INT(u->consecutive_failures),
-                              P_INT(u->paused_until_ms),
+                              u->paused_until_ms ? P_INT(u->paused_until_ms) : P_TEXT(NULL),
                               P_TEXT(u->reason), P_TEXT(u->success_at), P_TEXT(u->failure_at),
                               P_INT(u->disable), P_TEXT(now), P_TEXT(u->tenant_id),
-                              P_TEXT(u->id), P_INT(u->success_at != NULL)};
+                              P_TEXT(u->id)};
     /* A closed breaker after a success clears the reason; a disable changes updated_at
-     * like any other change of is_active. Whether there was a success is a flag of its own
-     * ($10) and a closed breaker's pause is 0, not NULL: "$4 IS NOT NULL" would make
-     * PostgreSQL take $4 for text before it meets the timestamp column it sets, and a NULL
-     * bound for $2 is typed text. */
+     * like any other change of is_active. */
     if (store_tx_query(tx,
+                       /* PostgreSQL types $4 and $5 by COALESCE, $2 by its CAST */
                        "UPDATE connector_installs SET consecutive_failures = $1, "
-                       "paused_until_ms = CASE WHEN $2 = 0 THEN NULL ELSE $2 END, "
-                       "status_reason = CASE WHEN $3 IS NOT NULL THEN $3 "
-                       "WHEN $10 = 1 AND $2 = 0 THEN NULL ELSE status_reason END, "
+                       "paused_until_ms = $2, "
                        "last_success_at = COALESCE($4, last_success_at), "
                        "last_failure_at = COALESCE($5, last_failure_at), "
+                       "status_reason = CASE WHEN $3 IS NOT NULL THEN $3 "
+                       "WHEN $4 IS NOT NULL AND CAST($2 AS BIGINT) IS NULL THEN NULL "
+                       "ELSE status_reason END, "
                        "is_active = CASE WHEN $6 = 1 THEN 0 ELSE is_active END, "
                        "updated_at = CASE WHEN $6 = 1 THEN $7 ELSE updated_at END, "
                        "version = version + $6 "
