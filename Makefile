@@ -2,6 +2,8 @@
 #   make            build/connectord (optimized, with debug info)
 #   make run        install missing packages, build, start a dev server on 127.0.0.1:8080
 #   make test       install missing packages, build the sanitizer binaries, run unit + e2e tests
+#                   on SQLite, then the store's unit tests and e2e again on PostgreSQL
+#   make test-pg    only the PostgreSQL pass of `make test`
 #   make bench      HTTP benchmark against nginx (bench/http.sh)
 #   make fuzz       libFuzzer (clang) over what reads outside bytes, FUZZ_SECONDS=60 each
 #   make crash      the crash-consistency proofs' long form (tests/crash/, CRASH_CYCLES=20)
@@ -38,7 +40,7 @@ vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 UPGRADE_FROM := 35aedfb
 UPGRADE_BIN  := build/upgrade/$(UPGRADE_FROM)/connectord
 
-.PHONY: all run test unit e2e bench fuzz crash clean deps deps-test FORCE
+.PHONY: all run test test-pg unit e2e bench fuzz crash clean deps deps-test FORCE
 all: build/connectord
 
 deps:
@@ -107,6 +109,12 @@ run: deps
 test: deps-test tests/e2e/node_modules/.installed
 	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN) $(UPGRADE_BIN) $(CRASH_DEPS) $(FUZZ_BIN)
 	@CONNECTORD_UPGRADE_BIN=$(UPGRADE_BIN) tests/run $(UNIT_BIN) $(FUZZ_BIN)
+
+# The PostgreSQL pass alone (tests/run, tests/pg/cluster): the unit tests that open a store
+# and the end-to-end suite, on a throwaway cluster.
+test-pg: deps-test tests/e2e/node_modules/.installed
+	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN)
+	@TEST_BACKENDS=postgres tests/run $(UNIT_BIN)
 
 # The crash-consistency proofs (tests/crash/): SIGKILL cycles, fsync order, power cuts and a
 # full disk, on the release and the sanitizer build. `make test` runs their short form

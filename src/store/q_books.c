@@ -16,13 +16,13 @@ static int read_id(void *ctx, const struct store_row *row)
     return 1;
 }
 
-/* The party the provider knows as hint->provider_ref, into id_out ("" when none). */
+/* The party a provider knows by ref, into id_out ("" when none). */
 static int party_by_ref(struct store_tx *tx, const char *tenant_id, const char *role_name,
-                        const struct party_hint *hint, char id_out[CRYPTO_ID_MAX],
+                        const char *provider, const char *ref, char id_out[CRYPTO_ID_MAX],
                         struct error *err)
 {
-    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(role_name), P_TEXT(hint->provider),
-                              P_TEXT(hint->provider_ref)};
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(role_name), P_TEXT(provider),
+                              P_TEXT(ref)};
     id_out[0] = '\0';
     return store_tx_query(tx,
                           "SELECT id FROM parties WHERE tenant_id = $1 AND role = $2 "
@@ -38,7 +38,8 @@ int store_party_resolve(struct store_tx *tx, const char *tenant_id, enum party_r
     *created = false;
     id_out[0] = '\0';
     if (hint->provider_ref && *hint->provider_ref) {
-        if (party_by_ref(tx, tenant_id, role_name, hint, id_out, err) < 0)
+        if (party_by_ref(tx, tenant_id, role_name, hint->provider, hint->provider_ref, id_out,
+                         err) < 0)
             return -1;
         if (id_out[0])
             return 0;
@@ -71,24 +72,24 @@ int store_party_resolve(struct store_tx *tx, const char *tenant_id, enum party_r
     struct store_param p[] = {P_TEXT(id_out),         P_TEXT(tenant_id), P_TEXT(role_name),
                               P_TEXT(hint->name),     P_TEXT(email),     P_TEXT(hint->provider),
                               P_TEXT(ref),            P_TEXT(now)};
-    int64_t changes = 0;
-    /* Another process may book the same customer's first payment at the same instant: the
-     * lookup above found nothing for either, and the unique key on the provider's reference
-     * decides. The one whose insert did nothing takes the party the other made (PostgreSQL
-     * waits for the other transaction; the next statement sees its row). */
+    /* Two webhooks of one new customer may both have found no party above: on PostgreSQL
+     * they run at once, and the second waits for the first's commit and then finds its
+     * row (SQLite has one writer, so the first one's row was already seen). */
+    int64_t inserted = 0;
     if (store_tx_query(tx,
                        "INSERT INTO parties (id, tenant_id, role, name, email, provider, "
                        "provider_ref, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-                       "ON CONFLICT DO NOTHING",
-                       p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
+                       "ON CONFLICT (tenant_id, role, provider, provider_ref) "
+                       "WHERE provider_ref IS NOT NULL DO NOTHING",
+                       p, N_PARAMS(p), NULL, NULL, &inserted, err) < 0)
         return -1;
-    if (changes == 1) {
+    if (inserted == 1) {
         *created = true;
         return 0;
     }
-    if (ref && party_by_ref(tx, tenant_id, role_name, hint, id_out, err) < 0)
+    if (party_by_ref(tx, tenant_id, role_name, hint->provider, ref, id_out, err) < 0)
         return -1;
-    return ref && id_out[0] ? 0 : error_set(err, ERR_CONFLICT, "a party with this id exists");
+    return id_out[0] ? 0 : error_set(err, ERR_STORE, "a party was neither added nor found");
 }
 
 static int note_exists(void *ctx, const struct store_row *row)

@@ -10,8 +10,9 @@ const { after, before, describe, test } = require('node:test');
 const { startServer } = require('./lib/server');
 const {
   BULLETS, Client, assertError, assertFieldError, assertNoSecrets, masked, remember, secret,
-  serverOutput, storeBytes, validConfig,
+  serverOutput, validConfig,
 } = require('./lib/connectors');
+const { storeBytes } = require('./lib/store-file');
 
 const PUBLIC_URL = 'https://connect.example.com';
 const WEBHOOK_URL_RE = /^https:\/\/connect\.example\.com\/api\/payment-import\/([a-z-]+)\/([A-Za-z0-9_-]{43})$/;

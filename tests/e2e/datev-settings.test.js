@@ -7,13 +7,13 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
 const { startServer } = require('./lib/server');
 const { booksTenant, datevExport, installDatev, parseExtf, pay } = require('./lib/accounting');
+const { sql } = require('./lib/store-file');
 
 let server;
 
@@ -93,12 +93,10 @@ describe('an install of the previous release, with fiscalYearStart and chart in 
     assert.equal(install.status, 201, install.text);
     await old.stop();
     // The row as the previous release wrote it, and the store as it was before step 7.
-    const db = path.join(dir, 'connectord.db');
     const legacy = '{"consultantNumber":"29098","clientNumber":"55003","fiscalYearStart":"0701",' +
                    '"accountLength":4,"chart":"skr03"}';
-    execFileSync('sqlite3', [db,
-      `UPDATE connector_installs SET config = '${legacy}' WHERE slug = 'datev';` +
-      'DELETE FROM schema_migrations WHERE version = 7;']);
+    sql(old, `UPDATE connector_installs SET config = '${legacy}' WHERE slug = 'datev';` +
+             'DELETE FROM schema_migrations WHERE version = 7;');
     old = await startServer({ dir, expectDemo: false });
   });
 

@@ -9,8 +9,9 @@ const { after, before, describe, test } = require('node:test');
 const { startServer } = require('./lib/server');
 const {
   BULLETS, Client, EVENT_TYPES, SEED_001, assertError, assertFieldError, assertNoSecrets, masked,
-  secretUrl, serverOutput, storeBytes, validConfig,
+  secretUrl, serverOutput, validConfig,
 } = require('./lib/connectors');
+const { storeBytes } = require('./lib/store-file');
 
 const TIME_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 

@@ -5,12 +5,12 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { after, test } = require('node:test');
 const { sleep, startServer } = require('./lib/server');
+const storeFile = require('./lib/store-file');
 const { StripeTenant, invoicePaid } = require('./lib/stripe');
 
 const JOBS = ['daily-summaries', 'retention', 'sync-runs'];
@@ -23,9 +23,12 @@ after(async () => {
 });
 
 function sql(statement) {
-  const file = path.join(dir, 'connectord.db');
-  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', file, statement], { encoding: 'utf8' })
-    .trim();
+  return storeFile.sql(server, statement).trim();
+}
+
+// An RFC 3339 time this many days ago, as the server writes them.
+function daysAgo(days) {
+  return new Date(Date.now() - days * 86400000).toISOString();
 }
 
 function sample(text, name) {
@@ -69,14 +72,14 @@ test('the retention sweep forgets webhook bodies older than --webhook-body-days'
   const where = `tenant_id = '${t.tenantId}'`;
   assert.equal(sql(`SELECT count(*) FROM webhook_logs WHERE ${where} AND body IS NOT NULL`), '2');
   // One of the two was received 3 days ago; the server keeps bodies 2 days.
-  sql(`UPDATE webhook_logs SET received_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 days') ` +
+  sql(`UPDATE webhook_logs SET received_at = '${daysAgo(3)}' ` +
       `WHERE id = (SELECT min(id) FROM webhook_logs WHERE ${where})`);
   await server.stop();
   server = await startServer({ dir, expectDemo: false, args: ['--webhook-body-days', '2'] });
   await metricsAfterFirstRuns();
   assert.equal(sql(`SELECT count(*) FROM webhook_logs WHERE ${where}`), '2', 'the rows stay');
   assert.equal(sql(`SELECT count(*) FROM webhook_logs WHERE ${where} AND body IS NULL AND ` +
-                   `received_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 days')`), '1');
+                   `received_at < '${daysAgo(2)}'`), '1');
   assert.equal(sql(`SELECT count(*) FROM webhook_logs WHERE ${where} AND body IS NOT NULL`), '1',
                'the newer body is kept');
 });

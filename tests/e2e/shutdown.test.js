@@ -13,7 +13,9 @@ const path = require('node:path');
 const { connect } = require('./lib/raw');
 const fs = require('node:fs');
 const { StripeTenant, invoicePaid, sign } = require('./lib/stripe');
-const { makeTempDir, portAccepts, sleep, startServer, waitFor } = require('./lib/server');
+const {
+  makeTempDir, portAccepts, sleep, sqliteOnly, startServer, waitFor,
+} = require('./lib/server');
 
 const servers = [];
 const dirs = [];
@@ -240,7 +242,8 @@ describe('stopping under load', () => {
 
   test('a webhook parked while another process holds the store\'s write lock: SIGTERM with a ' +
        'short drain timeout answers it 503 and exits 0 with the lock still held; sent again ' +
-       'later, it is booked', async () => {
+       'later, it is booked', sqliteOnly('holds the store file\'s write lock with the sqlite3 shell'),
+  async () => {
     const dir = makeTempDir();
     dirs.push(dir);
     const server = await start({ dir, args: ['--drain-timeout', '300'] });
@@ -331,7 +334,8 @@ describe('stopping under load', () => {
                                         [4, 300, false], [5, 10000, false], [6, 300, true]]) {
     test(`round ${round}: SIGTERM while 64 keep-alive clients send webhooks (drain ${drain} ms` +
          `${locked ? ', the store locked' : ''}): exit 0, every acknowledged webhook booked, ` +
-         'no request left unanswered', async () => {
+         'no request left unanswered',
+    locked ? sqliteOnly('holds the store file\'s write lock with the sqlite3 shell') : {}, async () => {
       const dir = makeTempDir();
       dirs.push(dir);
       const server = await start({ dir, args: ['--drain-timeout', String(drain)],

@@ -6,12 +6,12 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
-const { makeTempDir, runCli, startServer } = require('./lib/server');
+const { makeTempDir, runCli, sqliteOnly, startServer, storeFor } = require('./lib/server');
+const storeFile = require('./lib/store-file');
 const { booksTenant, installDatev, pay } = require('./lib/accounting');
 const { MockServices } = require('./lib/mock-services');
 const { Project } = require('./lib/outbound');
@@ -32,9 +32,9 @@ function sha256(bytes) {
   return crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
-function sql(dir, statement) {
-  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(dir, 'connectord.db'),
-                                  statement], { encoding: 'utf8' }).trim();
+// Runs SQL on a store given as its --db value (lib/store-file.js: either backend).
+function sql(db, statement) {
+  return storeFile.sql({ db }, statement).trim();
 }
 
 function parseArchive(text) {
@@ -172,7 +172,7 @@ describe('the archive', () => {
   });
 
   test('the archive is recorded in the operator log with its hash', () => {
-    const n = sql(server.dir, `SELECT count(*) FROM operator_log WHERE action = 'tenant_export' ` +
+    const n = sql(server.db, `SELECT count(*) FROM operator_log WHERE action = 'tenant_export' ` +
                               `AND tenant_id = '${A.tenantId}' AND archive_sha256 = ` +
                               `'${res.headers.get('x-archive-sha256')}'`);
     assert.equal(n, '1');
@@ -214,7 +214,7 @@ describe('connectord tenant export and import', () => {
   test('imported into an empty store, every table has the same rows', async () => {
     const dir = makeTempDir();
     dirs.push(dir);
-    const db = `sqlite:${path.join(dir, 'connectord.db')}`;
+    const db = await storeFor(dir);
     const imp = await runCli(['tenant', 'import', '--in', file, '--db', db], { cwd: dir });
     assert.equal(imp.code, 0, imp.stderr);
     assert.deepEqual(JSON.parse(imp.stdout), { tenantId: A.tenantId, rows: printed.rows });
@@ -226,7 +226,7 @@ describe('connectord tenant export and import', () => {
     assert.deepEqual(rowsByTable(copy), rowsByTable(original));
     assert.deepEqual(copy.filter((l) => l.datev).map((l) => l.datev.base64.length),
                      original.filter((l) => l.datev).map((l) => l.datev.base64.length));
-    assert.equal(sql(dir, `SELECT count(*) FROM operator_log WHERE action = 'tenant_import'`), '1');
+    assert.equal(sql(db, `SELECT count(*) FROM operator_log WHERE action = 'tenant_import'`), '1');
 
     // The same master key opens the imported secrets; the tenant's token answers as before.
     fs.mkdirSync(path.join(dir, 'var'), { recursive: true });
@@ -249,23 +249,23 @@ describe('connectord tenant export and import', () => {
     const cut = path.join(dir, 'cut.jsonl');
     const text = fs.readFileSync(file, 'utf8').split('\n');
     fs.writeFileSync(cut, `${text.slice(0, text.length - 2).join('\n')}\n`); // no end line
-    const db = `sqlite:${path.join(dir, 'connectord.db')}`;
+    const db = await storeFor(dir);
     const r = await runCli(['tenant', 'import', '--in', cut, '--db', db], { cwd: dir });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cut short/);
-    assert.equal(sql(dir, 'SELECT count(*) FROM tenants'), '0');
-    assert.equal(sql(dir, 'SELECT count(*) FROM invoices'), '0');
+    assert.equal(sql(db, 'SELECT count(*) FROM tenants'), '0');
+    assert.equal(sql(db, 'SELECT count(*) FROM invoices'), '0');
   });
 
   test('a row attached to another tenant\'s row through its parent loads nothing', async () => {
     const dir = makeTempDir();
     dirs.push(dir);
-    const db = `sqlite:${path.join(dir, 'connectord.db')}`;
+    const db = await storeFor(dir);
     const bFile = path.join(dir, 'b.jsonl');
     const bExp = await server.cli(['tenant', 'export', '--tenant', B.tenantId, '--out', bFile]);
     assert.equal(bExp.code, 0, bExp.stderr);
     assert.equal((await runCli(['tenant', 'import', '--in', bFile, '--db', db], { cwd: dir })).code, 0);
-    const bDelivery = sql(dir, 'SELECT id FROM deliveries LIMIT 1');
+    const bDelivery = sql(db, 'SELECT id FROM deliveries LIMIT 1');
     assert.ok(bDelivery, 'B has a delivery');
     const lines = fs.readFileSync(file, 'utf8').split('\n');
     const i = lines.findIndex((l) => l.includes('"table":"delivery_attempts"'));
@@ -278,8 +278,8 @@ describe('connectord tenant export and import', () => {
     const r = await runCli(['tenant', 'import', '--in', doctored, '--db', db], { cwd: dir });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /1 of the rows of delivery_attempts belong to another tenant/);
-    assert.equal(sql(dir, `SELECT count(*) FROM tenants WHERE id = '${A.tenantId}'`), '0');
-    assert.equal(sql(dir, 'SELECT count(*) FROM delivery_attempts WHERE attempt_no = 99'), '0');
+    assert.equal(sql(db, `SELECT count(*) FROM tenants WHERE id = '${A.tenantId}'`), '0');
+    assert.equal(sql(db, 'SELECT count(*) FROM delivery_attempts WHERE attempt_no = 99'), '0');
   });
 
   test('a line that is not of an archive is named', async () => {
@@ -289,11 +289,11 @@ describe('connectord tenant export and import', () => {
     const text = fs.readFileSync(file, 'utf8').split('\n');
     text[3] = '{"table": "schema_migrations", "row": {"version": 99}}';
     fs.writeFileSync(bad, text.join('\n'));
-    const db = `sqlite:${path.join(dir, 'connectord.db')}`;
+    const db = await storeFor(dir);
     const r = await runCli(['tenant', 'import', '--in', bad, '--db', db], { cwd: dir });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /line 4: table schema_migrations holds no tenant data/);
-    assert.equal(sql(dir, 'SELECT count(*) FROM tenants'), '0');
+    assert.equal(sql(db, 'SELECT count(*) FROM tenants'), '0');
   });
 });
 
@@ -319,13 +319,14 @@ test('without the datev connector each year says why it has no file', async () =
   assert.equal(datev[0].base64, undefined);
 });
 
-test('every table of the schema is a tenant\'s (listed or by its tenant_id) or named shared', () => {
+test('every table of the schema is a tenant\'s (listed or by its tenant_id) or named shared',
+     sqliteOnly('walks the schema in the store file with the sqlite3 shell'), () => {
   const def = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'store', 'tenant_tables.def'), 'utf8');
   const listed = [...def.matchAll(/^(?:TENANT|SHARED)_TABLE\("([a-z_0-9]+)"/gm)].map((m) => m[1]);
-  const tables = sql(server.dir, "SELECT name FROM sqlite_master WHERE type = 'table' " +
+  const tables = sql(server.db, "SELECT name FROM sqlite_master WHERE type = 'table' " +
                                  "AND name NOT LIKE 'sqlite_%'").split('\n');
   for (const t of tables) {
-    const cols = sql(server.dir, `SELECT name FROM pragma_table_info('${t}')`).split('\n');
+    const cols = sql(server.db, `SELECT name FROM pragma_table_info('${t}')`).split('\n');
     assert.ok(listed.includes(t) || cols.includes('tenant_id'),
               `table ${t} has no tenant_id column: add a line for it to src/store/tenant_tables.def ` +
               '(TENANT_TABLE with the condition that finds a tenant\'s rows, or SHARED_TABLE)');

@@ -14,11 +14,13 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
-const { REPO_ROOT, freePort, makeTempDir, startServer } = require('./lib/server');
+const { REPO_ROOT, freePort, makeTempDir, sqliteOnlyFile, startServer } = require('./lib/server');
 const { FonMock, booksTenant, installDatev, pay, refund } = require('./lib/accounting');
 const { MockServices } = require('./lib/mock-services');
 const { eventually } = require('./lib/outbound');
 const { StripeTenant, invoiceFailed, sign } = require('./lib/stripe');
+
+if (sqliteOnlyFile('the store is made by an older release, which knows only SQLite')) return;
 
 // resolved like lib/server.js's BIN: the servers run in their own directories
 const RELEASE = path.resolve(REPO_ROOT, process.env.CONNECTORD_UPGRADE_BIN ||

@@ -235,7 +235,9 @@ describe('books holding amounts whose sums overflow', () => {
     assert.equal(res.json.results[0].status, 'processed', res.text);
 
     // The daily summary of that tenant's day says what overflowed; the CLI does not crash.
-    const day = new Date().toISOString().slice(0, 10);
+    // the tenant's day is Vienna's (its default zone), not UTC's: they differ an hour a day
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Vienna', year: 'numeric',
+                                                   month: '2-digit', day: '2-digit' }).format(new Date());
     const r = await server.cli(['events', 'daily-summary', '--date', day]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /the sum of the revenue in EUR does not fit 64-bit minor units/);

@@ -9,7 +9,6 @@
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
 
 // Seed 000: slug, category, kind, the lowest plan, and the connector's own settings as
 // [key, secret?, required?]. Payment connectors add the booking fields (PAYMENT_FIELDS).
@@ -261,16 +260,6 @@ function assertFieldError(res, field, code) {
   return fields;
 }
 
-// The bytes of the SQLite store as they are on disk: the database file and its write-ahead
-// log (recent commits live there until a checkpoint).
-function storeBytes(server) {
-  const file = server.db.replace(/^sqlite:/, '');
-  const parts = [fs.readFileSync(file)];
-  for (const extra of ['-wal', '-journal'])
-    if (fs.existsSync(file + extra)) parts.push(fs.readFileSync(file + extra));
-  return Buffer.concat(parts);
-}
-
 // The whole log of a server so far, stdout and stderr.
 function serverOutput(server) {
   return server.stdout + server.stderr;
@@ -294,6 +283,5 @@ module.exports = {
   secretUrl,
   secrets,
   serverOutput,
-  storeBytes,
   validConfig,
 };

@@ -1,14 +1,21 @@
 // tests/e2e/lib/server.js - starts the real connectord binary for end-to-end tests.
 //
 // Each server runs `serve` in a fresh temporary directory (its cwd, so var/master.key lands
-// there) with a SQLite store in that directory, on a free loopback port. The binary is the
+// there) with a store of its own, on a free loopback port. The store is a SQLite file in that
+// directory, or, when CONNECTORD_TEST_DB names a PostgreSQL server (tests/run's second pass,
+// tests/pg/cluster), a database on that server whose name is derived from the directory: a
+// restart on the same directory finds the same database, and it is dropped when the
+// directory is removed (stop() of a server that made its own, else when the test file ends).
+// Tests that are SQLite by nature (they read the store file, or run an older release) pass
+// sqliteOnly(why) as their options and are skipped on PostgreSQL with that reason. The binary is the
 // sanitizer build, so stop() checks more than the exit code: a clean SIGTERM must exit 0 and
 // leave no AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer report on stderr.
 // Every test file stops its servers in an `after` hook, so that check always runs.
 'use strict';
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { execFile, spawn } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -20,6 +27,97 @@ const BIN = path.resolve(REPO_ROOT, process.env.CONNECTORD_BIN || 'build/test/co
 const SANITIZER_MARKS = ['AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 15000;
+
+// The PostgreSQL server of this run ("postgres://user@host:port/", a database name follows),
+// or null: SQLite.
+const PG_BASE = pgBase(process.env.CONNECTORD_TEST_DB);
+const BACKEND = PG_BASE ? 'postgres' : 'sqlite';
+
+function pgBase(url) {
+  if (!url) return null;
+  const m = /^(postgres(?:ql)?:\/\/[^/?#]+)/.exec(url);
+  if (!m) throw new Error(`CONNECTORD_TEST_DB is not a postgres:// URL: ${url}`);
+  return `${m[1]}/`;
+}
+
+// A test's options when it is SQLite by nature: on PostgreSQL it is skipped, saying why.
+//   test('reads the file', sqliteOnly('opens the store file with sqlite3'), async () => ...)
+function sqliteOnly(why) {
+  return BACKEND === 'postgres' ? { skip: `SQLite only: ${why}` } : {};
+}
+
+// For a file that is SQLite by nature throughout: on PostgreSQL it registers one skipped test
+// that says why and answers true, and the file stops there.
+//   if (sqliteOnlyFile('runs a release that knows no PostgreSQL')) return;
+function sqliteOnlyFile(why) {
+  if (BACKEND !== 'postgres') return false;
+  require('node:test').test('the whole file', sqliteOnly(why), () => {});
+  return true;
+}
+
+// A client program of the newest installed PostgreSQL (psql, pg_dump): Debian keeps them in
+// /usr/lib/postgresql/<v>/bin; /usr/bin/psql is a wrapper that picks one too, slower.
+function pgTool(name) {
+  const root = '/usr/lib/postgresql';
+  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)) : [];
+  versions.sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) {
+    const bin = path.join(root, v, 'bin', name);
+    if (fs.existsSync(bin)) return bin;
+  }
+  return name;
+}
+
+// Runs SQL on the maintenance database; resolves psql's output (unaligned, tuples only).
+function pgAdmin(sql) {
+  return new Promise((resolve, reject) => {
+    execFile(pgTool('psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', `${PG_BASE}postgres`,
+                       '-c', sql], { encoding: 'utf8', timeout: 60000 },
+    (e, stdout, stderr) => (e ? reject(new Error(`psql: ${sql}: ${stderr || e.message}`))
+                              : resolve(stdout)));
+  });
+}
+
+// The database of a server directory: a name from the directory's full path.
+function pgDatabaseName(dir) {
+  return `e2e_${crypto.createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 24)}`;
+}
+
+// Databases this process made and has not dropped yet; dropped when the file's tests end.
+const pgDatabases = new Set();
+
+async function pgDrop(name) {
+  pgDatabases.delete(name);
+  await pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+process.on('beforeExit', () => {
+  const left = [...pgDatabases];
+  if (left.length === 0) return;
+  // beforeExit comes again once these are done, with the set empty.
+  Promise.all(left.map((name) => pgDrop(name).catch((e) => {
+    process.stderr.write(`${e.message}\n`);
+  })));
+});
+
+// The store of a server directory as a --db value, made ready to open: the SQLite file in
+// it (created by the server), or its PostgreSQL database (created here if missing).
+async function storeFor(dir) {
+  if (BACKEND === 'sqlite') return `sqlite:${path.join(dir, 'connectord.db')}`;
+  const name = pgDatabaseName(dir);
+  if (!pgDatabases.has(name)) {
+    const found = await pgAdmin(`SELECT 1 FROM pg_database WHERE datname = '${name}'`);
+    if (found.trim() !== '1') await pgAdmin(`CREATE DATABASE ${name}`);
+    pgDatabases.add(name);
+  }
+  return PG_BASE + name;
+}
+
+// Removes a server directory and, on PostgreSQL, its database.
+async function removeStore(dir) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (BACKEND === 'postgres') await pgDrop(pgDatabaseName(dir));
+}
 
 // A token as the server mints them: "cdk_" and 43 base64url characters (32 bytes).
 const TOKEN_RE = /cdk_[A-Za-z0-9_-]{43}/;
@@ -110,7 +208,7 @@ async function startServer(opts = {}) {
   const expectDemo = opts.expectDemo ?? dev;
   const ownDir = !opts.dir;
   const dir = opts.dir || makeTempDir();
-  const db = `sqlite:${path.join(dir, 'connectord.db')}`;
+  const db = await storeFor(dir);
   let lastError;
   // A port found free can be taken by someone else before the server binds it; retry then.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -129,7 +227,7 @@ async function startServer(opts = {}) {
       if (opts.port || !/cannot listen/.test(server.stderr)) break;
     }
   }
-  if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
+  if (ownDir) await removeStore(dir);
   throw lastError;
 }
 
@@ -298,7 +396,7 @@ class Server {
       this.stopResult = result;
       return result;
     } finally {
-      if (this.ownDir) fs.rmSync(this.dir, { recursive: true, force: true });
+      if (this.ownDir) await removeStore(this.dir);
     }
   }
 
@@ -346,15 +444,21 @@ async function waitFor(predicate, message, timeoutMs = 3000) {
 }
 
 module.exports = {
+  BACKEND,
   BIN,
   REPO_ROOT,
   TOKEN_RE,
   assertNoSanitizerReport,
   freePort,
   makeTempDir,
+  pgTool,
   portAccepts,
   runCli,
+  removeStore,
   sleep,
+  sqliteOnly,
+  sqliteOnlyFile,
   startServer,
+  storeFor,
   waitFor,
 };

@@ -1,6 +1,7 @@
 /* tests/unit/pipeline/test_pipeline.c - what a webhook comes to (src/pipeline/pipeline.c): the domain
  * outcome pipeline_submit() delivers for each way a request can end, with its per-payment
- * results and log ids, against a real SQLite store in a temporary folder.
+ * results and log ids, against a real store (tests/unit/lib/teststore.h: SQLite in a temporary
+ * folder, or a database of its own on PostgreSQL when the run gives one).
  *
  * Without a started committer the store runs each booking alone, so done() is called before
  * pipeline_submit() returns. The requests are the Stripe contract fixtures
@@ -25,6 +26,7 @@
 #include "store/books.h"
 #include "store/installs.h"
 #include "store/store.h"
+#include "teststore.h"
 
 #define FIXTURES "tests/fixtures/providers/stripe/"
 #define SECRET "whsec_Zk3vT9qLmN2pR8sW4xY6bC1dF5gH7jK0"
@@ -34,8 +36,7 @@
 static const unsigned char master_key[CRYPTO_KEY_LEN] = {1, 2, 3};
 
 struct fixture {
-    char dir[64];
-    char dsn[96];
+    struct teststore ts;
     struct store *store;
     char tenant_id[CRYPTO_ID_MAX];
 };
@@ -109,15 +110,16 @@ static int setup(void **state)
     int applied = 0;
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/connectord-pipeline.XXXXXX");
-    if (!mkdtemp(fx->dir))
-        return -1;
-    snprintf(fx->dsn, sizeof fx->dsn, "sqlite:%s/c.db", fx->dir);
     crypto_token_hash("cdk_admin", 9, hash);
-    if (store_open(fx->dsn, 2, &fx->store, &err) < 0 ||
-        store_migrate(fx->store, &applied, &err) < 0 ||
-        store_tenant_create(fx->store, "Pipeline GmbH", "business", hash, &t, &tok, &err) < 0)
+    if (teststore_open(&fx->ts, "pipeline", 2, &err) < 0 ||
+        store_migrate(fx->ts.store, &applied, &err) < 0 ||
+        store_tenant_create(fx->ts.store, "Pipeline GmbH", "business", hash, &t, &tok, &err) < 0) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        teststore_close(&fx->ts);
+        free(fx);
         return -1;
+    }
+    fx->store = fx->ts.store;
     memcpy(fx->tenant_id, t.id, sizeof fx->tenant_id);
     *state = fx;
     return 0;
@@ -126,16 +128,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    static const char *const files[] = {"c.db", "c.db-wal", "c.db-shm"};
-    char path[96];
-    store_close(fx->store);
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
-        unlink(path);
-    }
-    int rc = rmdir(fx->dir);
+    teststore_close(&fx->ts);
     free(fx);
-    return rc;
+    return 0;
 }
 
 /* What done() heard, and how often. */

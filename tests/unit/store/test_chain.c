@@ -3,7 +3,7 @@
  *
  * A golden vector pins the canonical serialization the README defines (computed outside
  * this code: Python's hashlib over the bytes spelled out below); the rest runs on a real
- * SQLite store: entries booked in transactions verify, the triggers refuse an UPDATE or a
+ * store (SQLite, or PostgreSQL when the run gives one: tests/unit/lib/teststore.h): entries booked in transactions verify, the triggers refuse an UPDATE or a
  * DELETE of a booked row, and a row changed behind them is named by the verification. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,10 @@
 #include "store/installs.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "teststore.h"
 
 struct fixture {
-    char dir[64];
-    char db[96];
+    struct teststore ts;
     struct store *store;
     struct tenant tenant;
 };
@@ -37,19 +38,17 @@ static int setup(void **state)
     struct api_token tok;
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/connectord-chain.XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    char dsn[112];
-    snprintf(f->db, sizeof f->db, "%s/c.db", f->dir);
-    snprintf(dsn, sizeof dsn, "sqlite:%s", f->db);
-    if (store_open(dsn, 2, &f->store, &err) < 0 || store_migrate(f->store, NULL, &err) < 0 ||
-        store_tenant_create(f->store, "Chain GmbH", "pro",
+    if (teststore_open(&f->ts, "chain", 2, &err) < 0 ||
+        store_migrate(f->ts.store, NULL, &err) < 0 ||
+        store_tenant_create(f->ts.store, "Chain GmbH", "pro",
                             "00000000000000000000000000000000000000000000000000000000000000aa",
                             &f->tenant, &tok, &err) < 0) {
         fprintf(stderr, "setup: %s\n", err.message);
+        teststore_close(&f->ts);
+        free(f);
         return -1;
     }
+    f->store = f->ts.store;
     *state = f;
     return 0;
 }
@@ -57,14 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char path[128];
-    store_close(f->store);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(path, sizeof path, "%s%s", f->db, suffixes[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    teststore_close(&f->ts);
     free(f);
     return 0;
 }
@@ -166,13 +158,21 @@ static int read_int(void *ctx, const struct store_row *row)
     return 1;
 }
 
+static bool on_postgres(struct fixture *f)
+{
+    return strcmp(store_backend_name(f->store), "postgres") == 0;
+}
+
+/* A number that changes whenever a trigger is dropped or created: SQLite's schema cookie,
+ * or on PostgreSQL the newest trigger's object id (a trigger made again gets a new one). */
 static int64_t schema_version(struct fixture *f)
 {
     struct error err = {0};
     int64_t v = -1;
-    assert_int_equal(store_run(f->store, "PRAGMA schema_version", NULL, 0, read_int, &v, NULL,
-                               &err),
-                     0);
+    const char *sql = on_postgres(f)
+        ? "SELECT COALESCE(MAX(CAST(oid AS BIGINT)), 0) FROM pg_trigger WHERE NOT tgisinternal"
+        : "PRAGMA schema_version";
+    assert_int_equal(store_run(f->store, sql, NULL, 0, read_int, &v, NULL, &err), 0);
     return v;
 }
 
@@ -202,7 +202,10 @@ static void test_verify_guard_and_tamper(void **state)
 
     /* Behind the guard: the second entry's amount changes, and is named. */
     struct store_param p[] = {P_TEXT(ids[1])};
-    assert_int_equal(run(f, "DROP TRIGGER journal_lines_frozen", &err), 0);
+    assert_int_equal(run(f, on_postgres(f) ? "DROP TRIGGER journal_lines_frozen ON journal_lines"
+                                           : "DROP TRIGGER journal_lines_frozen",
+                         &err),
+                     0);
     assert_int_equal(store_run(f->store,
                                "UPDATE journal_lines SET debit_minor = debit_minor + 1 "
                                "WHERE entry_id = $1 AND line_no = 1",

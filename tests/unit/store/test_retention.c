@@ -1,5 +1,6 @@
 /* tests/unit/store/test_retention.c - the retention sweep's batches (src/store/q_retention.c)
- * and a tenant's rows as a whole (src/store/tenant_data.c), on a real SQLite store.
+ * and a tenant's rows as a whole (src/store/tenant_data.c), on a real store (SQLite, or
+ * PostgreSQL when the run gives one: tests/unit/lib/teststore.h).
  *
  * What must hold: a batch touches at most its limit of rows and says whether more are left;
  * only what is past the cutoff goes; an event goes only when every delivery of it was
@@ -18,20 +19,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "store/retention.h"
 #include "store/store.h"
 #include "store/store_int.h"
 #include "store/tenant_data.h"
+#include "teststore.h"
 
 #define OLD "2020-01-01T00:00:00.000Z"
 #define NEW "2030-01-01T00:00:00.000Z"
 #define CUTOFF_MS 1735689600000LL /* 2025-01-01 */
 
 struct fixture {
-    char dir[64];
-    char db[96];
-    char dsn[112];
+    struct teststore ts;
     struct store *s;
 };
 
@@ -59,6 +60,22 @@ static int64_t count(struct store *s, const char *sql)
     return n;
 }
 
+/* Inserts n webhook log rows of tenant t1 named PREFIX00001.., received at `at`: one
+ * statement with a row per value (portable SQL: no row generator is common to both). */
+static void insert_logs(struct store *s, const char *prefix, int n, const char *at)
+{
+    struct buf sql;
+    buf_init(&sql, 0);
+    buf_append_str(&sql, "INSERT INTO webhook_logs (id, tenant_id, provider, status, body,"
+                         " received_at, processed_at) VALUES ");
+    for (int i = 1; i <= n; i++)
+        buf_printf(&sql, "%s('%s%05d', 't1', 'stripe', 'processed', 'b', '%s', '%s')",
+                   i > 1 ? ", " : "", prefix, i, at, at);
+    assert_non_null(sql.data);
+    exec(s, sql.data);
+    buf_free(&sql);
+}
+
 /* Two tenants; t1 has 1200 old webhook log rows and 10 new ones, t2 one old row. */
 static int setup(void **state)
 {
@@ -66,26 +83,21 @@ static int setup(void **state)
     struct error err = {0};
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/connectord-retention.XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (teststore_open(&f->ts, "retention", 2, &err) < 0 ||
+        store_migrate(f->ts.store, NULL, &err) < 0) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        teststore_close(&f->ts);
+        free(f);
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/c.db", f->dir);
-    snprintf(f->dsn, sizeof f->dsn, "sqlite:%s", f->db);
-    if (store_open(f->dsn, 2, &f->s, &err) < 0 || store_migrate(f->s, NULL, &err) < 0)
-        return -1;
-    exec(f->s, "INSERT INTO tenants VALUES ('t1', 'One', 'pro', '" OLD "'),"
-               " ('t2', 'Two', 'pro', '" OLD "');"
-               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)"
-               " INSERT INTO webhook_logs (id, tenant_id, provider, status, body, received_at,"
-               " processed_at) SELECT printf('old%05d', i), 't1', 'stripe', 'processed', 'b', '"
-               OLD "', '" OLD "' FROM n;"
-               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)"
-               " INSERT INTO webhook_logs (id, tenant_id, provider, status, body, received_at,"
-               " processed_at) SELECT printf('new%05d', i), 't1', 'stripe', 'processed', 'b', '"
-               NEW "', '" NEW "' FROM n;"
+    }
+    f->s = f->ts.store;
+    exec(f->s, "INSERT INTO tenants (id, name, plan, created_at) VALUES"
+               " ('t1', 'One', 'pro', '" OLD "'), ('t2', 'Two', 'pro', '" OLD "');"
                "INSERT INTO webhook_logs (id, tenant_id, provider, status, body, received_at,"
                " processed_at) VALUES ('t2old', 't2', 'stripe', 'processed', 'b', '" OLD "', '"
                OLD "');");
+    insert_logs(f->s, "old", 1200, OLD);
+    insert_logs(f->s, "new", 10, NEW);
     *state = f;
     return 0;
 }
@@ -93,14 +105,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char path[128];
-    store_close(f->s);
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s%s", f->db, suffixes[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    teststore_close(&f->ts);
     free(f);
     return 0;
 }
@@ -192,7 +197,8 @@ static void test_a_tenant_is_dumped_and_erased_alone(void **state)
     struct collected c = {0};
     struct error err = {0};
     int64_t rows = 0;
-    assert_int_equal(store_tenant_dump(f->s, "t1", collect, &c, &err), 0);
+    if (store_tenant_dump(f->s, "t1", collect, &c, &err) < 0)
+        fail_msg("dump: %s", err.message);
     assert_int_equal(c.tenants, 1);
     assert_int_equal(c.logs, 1210);
     assert_false(c.foreign);
