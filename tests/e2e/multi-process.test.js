@@ -1,13 +1,15 @@
-// Several connectord processes on one store, sharing nothing in memory: two on one SQLite
-// file always, and three on one PostgreSQL database when CONNECTORD_TEST_DB names one.
+// Three connectord processes on one store, sharing nothing in memory: one SQLite file in
+// tests/run's first pass, one PostgreSQL database in its second (CONNECTORD_TEST_DB).
 //
 // What must hold across processes: a once-across-processes job (jobs.def) runs in one of
 // them; the same payment sent to two processes at the same instant books one invoice and
 // both answer success (processed / duplicate); an uninstall or a new webhook secret saved
-// through one process is in force at another for the very next request. On PostgreSQL
-// also: deliveries are shared out (each process sends some), and a process killed with
-// SIGKILL mid-send loses nothing: the others send what it had claimed once its lease
-// (--delivery-lease) ran out, and every event is delivered at least once.
+// through one process is in force at another for the very next request, and a webhook
+// verified an instant before such a change is not booked by the stale reading; deliveries
+// are shared out (each process sends some), and a process killed with SIGKILL mid-send
+// loses nothing: the others send what it had claimed once its lease (--delivery-lease) ran
+// out, and every event is delivered at least once. On PostgreSQL also: each process listens
+// for the others' announcements, and listens again after its connection was lost.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -16,14 +18,12 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const { after, describe, test } = require('node:test');
-const { makeTempDir, sleep, startServer } = require('./lib/server');
+const { BACKEND, makeTempDir, pgTool, sleep, sqliteOnly, startServer } = require('./lib/server');
 const { StripeTenant, invoicePaid, sign } = require('./lib/stripe');
 const { Project, eventually } = require('./lib/outbound');
 
 const ONCE_JOBS = ['daily-summaries', 'retention', 'sync-runs'];
 const LEASE_MS = 3000;
-const PG_URL = /^postgres(ql)?:\/\//.test(process.env.CONNECTORD_TEST_DB || '')
-  ? process.env.CONNECTORD_TEST_DB : null;
 
 const cleanups = [];
 after(async () => {
@@ -105,92 +105,6 @@ async function assertChangesSeenAtOnce(a, b) {
   assert.equal((await t.invoices()).length, before, 'nothing booked after the uninstall');
 }
 
-describe('two processes on one SQLite file', () => {
-  let servers;
-  test('start', async () => {
-    const dir = makeTempDir();
-    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-    // SQLite even when the suites run on PostgreSQL: the last --db wins
-    const db = `sqlite:${dir}/connectord.db`;
-    const a = await startServer({ dir, args: ['--db', db] });
-    cleanups.push(() => a.stop());
-    const b = await startServer({ dir, args: ['--db', db], expectDemo: false });
-    cleanups.push(() => b.stop());
-    a.db = b.db = db;
-    servers = [a, b];
-  });
-
-  test('a once-across-processes job runs in one process only', async () => {
-    await assertJobsRanOnce(servers);
-  });
-
-  test('the same payment at both processes at once: one invoice, both answer success', async () => {
-    await assertSameEventAtTwoProcesses(servers, 10);
-  });
-
-  test('a change through one process is in force at the other for the next request', async () => {
-    await assertChangesSeenAtOnce(servers[0], servers[1]);
-  });
-
-  // The race the booking transaction's version check closes: B has read and verified the
-  // install, and its booking waits for the store, when the change commits. A writer outside
-  // connectord holds the write lock, lets B's webhook come in behind it, then commits.
-  for (const [what, change, status] of [
-    ['uninstalled', 'is_active = 0, version = version + 1', 404],
-    ['changed', 'version = version + 1', 503],
-  ]) {
-    test(`a webhook verified just before its install was ${what} elsewhere is not booked`, async () => {
-      const [a, b] = servers;
-      const t = await StripeTenant.create(a);
-      const file = b.db.slice('sqlite:'.length);
-      const id = execFileSync('sqlite3', ['-cmd', '.timeout 10000', file,
-        `SELECT id FROM connector_installs WHERE tenant_id = '${t.tenantId}' AND slug = 'stripe'`],
-      { encoding: 'utf8' }).trim();
-      const writer = spawn('sqlite3', [file]);
-      let out = '';
-      writer.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-      const done = new Promise((resolve) => writer.on('close', resolve));
-      writer.stdin.write(".timeout 10000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n");
-      await eventually(() => out.includes('locked'), 'the outside writer holds the lock', 5000, 10);
-
-      t.server = b;
-      const answer = t.send(invoicePaid().body);
-      await sleep(500); // B read the install and verified the signature; its booking waits
-      writer.stdin.write(`UPDATE connector_installs SET ${change} WHERE id = '${id}';\nCOMMIT;\n.quit\n`);
-      await done;
-      const res = await answer;
-      assert.equal(res.status, status, res.text);
-      t.server = a;
-      assert.equal((await t.invoices()).length, 0, 'nothing booked');
-      if (status === 503) {
-        assert.ok(res.headers.get('retry-after'), 'the provider is told to send it again');
-        const logs = await t.logs();
-        assert.equal(logs.length, 1, JSON.stringify(logs));
-        assert.equal(logs[0].status, 'failed');
-        assert.match(logs[0].error, /settings changed/);
-      }
-    });
-  }
-});
-
-// ---- PostgreSQL -------------------------------------------------------------------------
-
-// A fresh database on the test cluster for this file; resolves its URL.
-function createDatabase() {
-  const name = `multi_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
-  execFileSync('psql', [PG_URL, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`]);
-  cleanups.push(() => {
-    try {
-      execFileSync('psql', [PG_URL, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
-    } catch {
-      // the cluster went first: nothing left to drop
-    }
-  });
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 // A destination's receiver: answers every request after delayMs, and records each event
 // id it received, when, and whether its sender went away before the answer (killed).
 async function startReceiver(delayMs) {
@@ -228,20 +142,18 @@ async function startReceiver(delayMs) {
   return { got, url: `http://127.0.0.1:${server.address().port}` };
 }
 
-describe('three processes on one PostgreSQL database', { skip: PG_URL ? false : 'CONNECTORD_TEST_DB names no PostgreSQL database' }, () => {
+describe(`three processes on one ${BACKEND} store`, () => {
   let servers;
-  let url;
   test('start', async () => {
-    url = createDatabase();
-    const args = ['--db', url, '--delivery-lease', String(LEASE_MS),
-                  '--retry-schedule', '1s,1s,1s,1s,1s', '--delivery-timeout', '10000'];
+    const dir = makeTempDir();
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const args = ['--delivery-lease', String(LEASE_MS), '--retry-schedule', '1s,1s,1s,1s,1s',
+                  '--delivery-timeout', '10000'];
     servers = [];
+    // one directory: one store (the SQLite file in it, or its PostgreSQL database) and one
+    // master key for all three
     for (let i = 0; i < 3; i++) {
-      const dir = makeTempDir();
-      if (i > 0) fs.cpSync(`${servers[0].dir}/var`, `${dir}/var`, { recursive: true });
-      cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
       const s = await startServer({ dir, args, expectDemo: i === 0 });
-      s.db = url; // the CLI (tenant create) on the same database
       cleanups.push(() => (s.killed ? s.kill() : s.stop()));
       servers.push(s);
     }
@@ -255,20 +167,62 @@ describe('three processes on one PostgreSQL database', { skip: PG_URL ? false : 
     await assertSameEventAtTwoProcesses(servers, 30);
   });
 
-  test('a listener that lost its connection listens again', async () => {
-    const listeners = () => Number(execFileSync('psql', [url, '-Atc',
-      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'connectord-listen' " +
-      'AND datname = current_database()'], { encoding: 'utf8' }).trim());
-    assert.equal(listeners(), 3, 'one listener per process');
-    execFileSync('psql', [url, '-Atc', 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity ' +
-      "WHERE application_name = 'connectord-listen' AND datname = current_database()"]);
-    await eventually(() => listeners() === 3, 'every process listens again', 10000, 100);
-    for (const s of servers) assert.equal((await s.request('/healthz')).status, 200);
-  });
-
   test('a change through one process is in force at another for the next request', async () => {
     await assertChangesSeenAtOnce(servers[0], servers[1]);
     await assertChangesSeenAtOnce(servers[2], servers[0]);
+  });
+
+  // The race the booking transaction's version check closes: B has read and verified the
+  // install, and its booking waits for the store, when the change commits. A writer outside
+  // connectord holds the write lock, lets B's webhook come in behind it, then commits.
+  for (const [what, change, status] of [
+    ['uninstalled', 'is_active = 0, version = version + 1', 404],
+    ['changed', 'version = version + 1', 503],
+  ]) {
+    test(`a webhook verified just before its install was ${what} elsewhere is not booked`,
+      sqliteOnly('an outside writer holds the SQLite file\'s write lock'), async () => {
+      const [a, b] = servers;
+      const t = await StripeTenant.create(a);
+      const file = b.db.slice('sqlite:'.length);
+      const id = execFileSync('sqlite3', ['-cmd', '.timeout 10000', file,
+        `SELECT id FROM connector_installs WHERE tenant_id = '${t.tenantId}' AND slug = 'stripe'`],
+      { encoding: 'utf8' }).trim();
+      const writer = spawn('sqlite3', [file]);
+      let out = '';
+      writer.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+      const done = new Promise((resolve) => writer.on('close', resolve));
+      writer.stdin.write(".timeout 10000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n");
+      await eventually(() => out.includes('locked'), 'the outside writer holds the lock', 5000, 10);
+
+      t.server = b;
+      const answer = t.send(invoicePaid().body);
+      await sleep(500); // B read the install and verified the signature; its booking waits
+      writer.stdin.write(`UPDATE connector_installs SET ${change} WHERE id = '${id}';\nCOMMIT;\n.quit\n`);
+      await done;
+      const res = await answer;
+      assert.equal(res.status, status, res.text);
+      t.server = a;
+      assert.equal((await t.invoices()).length, 0, 'nothing booked');
+      if (status === 503) {
+        assert.ok(res.headers.get('retry-after'), 'the provider is told to send it again');
+        const logs = await t.logs();
+        assert.equal(logs.length, 1, JSON.stringify(logs));
+        assert.equal(logs[0].status, 'failed');
+        assert.match(logs[0].error, /settings changed/);
+      }
+    });
+  }
+
+  test('a listener that lost its connection listens again',
+    BACKEND === 'postgres' ? {} : { skip: 'SQLite has no notifications to listen for' }, async () => {
+    const psql = (sql) => execFileSync(pgTool('psql'), ['-X', '-Atc', sql, servers[0].db],
+                                       { encoding: 'utf8' }).trim();
+    const mine = "application_name = 'connectord-listen' AND datname = current_database()";
+    const listeners = () => Number(psql(`SELECT count(*) FROM pg_stat_activity WHERE ${mine}`));
+    assert.equal(listeners(), 3, 'one listener per process');
+    psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${mine}`);
+    await eventually(() => listeners() === 3, 'every process listens again', 10000, 100);
+    for (const s of servers) assert.equal((await s.request('/healthz')).status, 200);
   });
 
   test('deliveries are shared out, and a killed process loses none of its claims', async () => {
