@@ -1,5 +1,6 @@
 /* tests/unit/store/test_install_version.c - the install's version and the check the booking
- * transaction makes with it (store_install_check in src/store/q_installs.c), on SQLite.
+ * transaction makes with it (store_install_check in src/store/q_installs.c), on SQLite or
+ * PostgreSQL (tests/unit/lib/teststore.h).
  *
  * What must hold: every change of an install moves its version; a booking that verified its
  * webhook against an older reading of the install is told the install changed
@@ -15,17 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "store/installs.h"
 #include "store/store.h"
+#include "teststore.h"
 
 #define TOKEN_HASH "aa00000000000000000000000000000000000000000000000000000000000000"
 
 struct fixture {
-    char dir[64];
-    char db[96];
-    char dsn[112];
+    struct teststore ts;
     struct store *s;
     struct tenant t;
     struct install in; /* as a webhook's verification read it */
@@ -41,12 +40,10 @@ static int setup(void **state)
     struct api_token tok;
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/connectord-version.XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (teststore_open(&f->ts, "version", 2, &err) < 0)
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/c.db", f->dir);
-    snprintf(f->dsn, sizeof f->dsn, "sqlite:%s", f->db);
-    if (store_open(f->dsn, 2, &f->s, &err) < 0 || store_migrate(f->s, NULL, &err) < 0 ||
+    f->s = f->ts.store;
+    if (store_migrate(f->s, NULL, &err) < 0 ||
         store_tenant_create(f->s, "T", "pro",
                             "bb00000000000000000000000000000000000000000000000000000000000000",
                             &f->t, &tok, &err) < 0)
@@ -64,15 +61,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char path[128];
     store_install_clear(&f->in);
-    store_close(f->s);
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s%s", f->db, suffixes[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    teststore_close(&f->ts);
     free(f);
     return 0;
 }

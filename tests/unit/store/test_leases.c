@@ -1,6 +1,7 @@
 /* tests/unit/store/test_leases.c - the leases of once-across-processes work
- * (src/store/q_leases.c), with two stores open on one SQLite file standing for two
- * processes that share nothing in memory.
+ * (src/store/q_leases.c), with two stores open on one database (SQLite, or PostgreSQL when
+ * the run gives one: tests/unit/lib/teststore.h) standing for two processes that share
+ * nothing in memory.
  *
  * What must hold: one holder at a time; the holder keeps its lease by asking again; another
  * takes it once it ran out, or at once after its holder gave it up; a lease set by a clock
@@ -15,19 +16,17 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "store/leases.h"
 #include "store/store.h"
+#include "teststore.h"
 
 #define T0 1800000000000LL
 #define LEASE 60000
 
 struct fixture {
-    char dir[64];
-    char db[96];
-    char dsn[112];
-    struct store *a, *b; /* two processes on one file */
+    struct teststore ts;
+    struct store *a, *b; /* two processes on one store (a is the teststore's) */
 };
 
 static int setup(void **state)
@@ -36,14 +35,14 @@ static int setup(void **state)
     struct error err = {0};
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/connectord-leases.XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (teststore_open(&f->ts, "leases", 1, &err) < 0 ||
+        store_migrate(f->ts.store, NULL, &err) < 0 ||
+        store_open(f->ts.dsn, 1, &f->b, &err) < 0) {
+        teststore_close(&f->ts);
+        free(f);
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/c.db", f->dir);
-    snprintf(f->dsn, sizeof f->dsn, "sqlite:%s", f->db);
-    if (store_open(f->dsn, 1, &f->a, &err) < 0 || store_migrate(f->a, NULL, &err) < 0 ||
-        store_open(f->dsn, 1, &f->b, &err) < 0)
-        return -1;
+    }
+    f->a = f->ts.store;
     *state = f;
     return 0;
 }
@@ -51,15 +50,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char path[128];
-    store_close(f->a);
     store_close(f->b);
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s%s", f->db, suffixes[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    teststore_close(&f->ts);
     free(f);
     return 0;
 }
