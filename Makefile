@@ -9,7 +9,7 @@
 #   make crash      the crash-consistency proofs' long form (tests/crash/, CRASH_CYCLES=20)
 # Sources are found by wildcard per module, so a new file needs no edit here.
 
-PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq
+PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq cairo fontconfig
 CC        ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -27,8 +27,14 @@ SRC       := $(sort $(wildcard src/*.c src/*/*.c src/*/*/*.c))
 LIB_SRC   := $(filter-out src/main.c,$(SRC))
 # The connector store page (web/) is compiled in: tools/web_embed writes build/gen/web_assets.c.
 WEB       := $(sort $(wildcard web/*))
-OBJ       := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/gen/web_assets.o
-SAN_OBJ   := $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/gen/web_assets.o
+# The connector manifests (connectors/) too, once tools/manifest_embed has checked each
+# against their JSON Schema: a manifest that does not fit fails the build.
+MANIFESTS := $(sort $(wildcard connectors/*.json))
+MANIFEST_SCHEMA := connectors/schema/connector-manifest.json
+OBJ       := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/gen/web_assets.o \
+             build/obj/gen/manifests.o
+SAN_OBJ   := $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/gen/web_assets.o \
+             build/san/gen/manifests.o
 SAN_LIB   := $(filter-out build/san/main.o,$(SAN_OBJ))
 # tests/unit/ mirrors src/ folder by folder (tests/unit/core/test_json.c tests src/core/json.c);
 # shared helpers are in tests/unit/lib/. Binaries keep flat names: build/test/test_json.
@@ -77,6 +83,23 @@ build/gen/web.list: FORCE
 	@echo '$(WEB)' | cmp -s - $@ || echo '$(WEB)' > $@
 
 build/obj/gen/web_assets.o build/san/gen/web_assets.o: src/api/web_assets.h
+
+build/tools/manifest_embed: tools/manifest_embed.c
+	@mkdir -p $(dir $@)
+	@echo '  CC     $<'
+	@$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) $(shell pkg-config --cflags jansson) -o $@ $< \
+		$(shell pkg-config --libs jansson)
+
+build/gen/manifests.c: build/tools/manifest_embed $(MANIFEST_SCHEMA) $(MANIFESTS) build/gen/manifests.list
+	@echo '  CHECK  connectors/ against $(MANIFEST_SCHEMA)'
+	@build/tools/manifest_embed $@ $(MANIFEST_SCHEMA) $(MANIFESTS)
+
+build/gen/manifests.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(MANIFESTS)' | cmp -s - $@ || echo '$(MANIFESTS)' > $@
+
+build/obj/gen/manifests.o build/san/gen/manifests.o build/fuzz/obj/gen/manifests.o: \
+	src/sync/manifest_texts.h
 
 build/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
@@ -154,7 +177,8 @@ FUZZ_NAMES   := $(addprefix provider_,$(FUZZ_PROVIDERS)) \
                 $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_provider.c,\
                 $(sort $(wildcard tests/fuzz/fuzz_*.c))))
 FUZZ_BIN     := $(addprefix build/fuzz/fuzz_,$(FUZZ_NAMES))
-FUZZ_OBJ     := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/gen/web_assets.o
+FUZZ_OBJ     := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/gen/web_assets.o \
+                build/fuzz/obj/gen/manifests.o
 
 # Kept: only pattern rules name them, which would make them intermediate.
 .SECONDARY: $(FUZZ_OBJ)

@@ -22,8 +22,10 @@
 #include "events/events.h"
 #include "core/fx.h"
 #include "http/http.h"
+#include "invoicing/invoicing.h"
 #include "ledger/ledger.h"
 #include "pipeline/pipeline.h"
+#include "oauth/oauth.h"
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
 #include "jobs/jobs.h"
@@ -31,6 +33,7 @@
 #include "store/books.h"
 #include "store/installs.h"
 #include "store/store.h"
+#include "sync/sync.h"
 #include "tenancy/tenancy.h"
 
 #define DEV_MASTER_KEY_PATH "var/master.key"
@@ -883,6 +886,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     struct store *store = NULL;
     struct http_server *server = NULL;
     struct engine *engine = NULL;
+    struct sync_worker *sync_worker = NULL;
     struct jobs *jobs = NULL;
     struct jobs_lease lease = {0};
     struct engine_config delivery;
@@ -947,6 +951,8 @@ static int cmd_serve(struct config *cfg, const char **values)
     delivery.breaker_failures = (int)cfg->breaker_failures;
     delivery.breaker_open_ms = cfg->breaker_open;
     delivery.disable_after_ms = cfg->disable_after * 1000;
+    /* token URLs of OAuth services: private addresses as for destinations */
+    oauth_configure(&(struct oauth_options){.allow_private = delivery.allow_private});
     if (engine_parse_schedule(&delivery, cfg->retry_schedule, &err) < 0 ||
         engine_start(&delivery, &engine, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
@@ -968,6 +974,13 @@ static int cmd_serve(struct config *cfg, const char **values)
     }
     if (listening)
         log_info("listening for the changes of other processes on the store");
+    struct sync_env sync_env = {.store = store, .master_key = app.master_key,
+                                .allow_private = cfg->allow_private_destinations || cfg->dev};
+    if (sync_worker_start(&sync_env, &sync_worker, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
+    app.sync = sync_worker;
 
 
     struct http_server_config http_cfg = {
@@ -1008,6 +1021,7 @@ static int cmd_serve(struct config *cfg, const char **values)
         .store = store,
         .engine = engine,
         .master_key = app.master_key,
+        .sync = sync_worker,
         .webhook_body_keep_ms = (cfg->webhook_body_days > 0 ? cfg->webhook_body_days : 0) *
                                 86400000LL,
         .webhook_log_keep_ms = cfg->webhook_log_days * 86400000LL,
@@ -1035,6 +1049,8 @@ static int cmd_serve(struct config *cfg, const char **values)
     store_stop_waiting(store);
     jobs_lease_release(&lease);
     store_unlisten(store); /* before the engine it wakes goes */
+    sync_worker_stop(sync_worker);
+    sync_worker = NULL;
     engine_stop(engine);
     engine = NULL;
     /* The store last: its committer finishes (or fails) what is still queued. */
@@ -1047,8 +1063,10 @@ out_labels:
     http_server_stop(server, 0);
     if (store)
         store_unlisten(store);
+    sync_worker_stop(sync_worker);
     engine_stop(engine);
     metrics_shutdown();
+    invoicing_shutdown();
     for (size_t i = 0; labels && i < n_routes; i++)
         free((char *)labels[i]);
     free(labels);

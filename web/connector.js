@@ -4,15 +4,18 @@
 // which secret to copy back), a test webhook run through the pipeline (a dry run the server
 // rolls back) and the webhook log, newest first, a page at a time. A connector installed
 // before the provider showed its secret is "awaiting secret": its steps are open and say
-// that webhooks are answered "try again later" until the secret is saved.
+// that webhooks are answered "try again later" until the secret is saved. A connector that
+// pulls (issue 16) shows its sync panel (sync.js) above its settings.
 
 import { ApiError, api, seg } from './api.js';
+import { oauthSection } from './oauth.js'; // a connector that asks its service's consent
 import {
   announce, badge, busy, confirmStep, copyText, h, notice, planBadge, planName, statusBadge, time,
 } from './dom.js';
 import { kindName, neededPlan } from './catalog.js';
 import { settingsFields } from './settings-form.js';
 import { actionBadge, eventsToEnable, reviewSection } from './review.js';
+import { syncErrorBadge, syncSection } from './sync.js';
 
 const LOG_PAGE = 20;
 const LOG_STATUSES = ['processed', 'duplicate', 'failed', 'invalid_signature'];
@@ -27,6 +30,7 @@ function awaiting(entry) {
 
 function header(entry) {
   const state = awaiting(entry) ? badge('Waiting for the webhook secret', 'warn', { 'data-state': 'awaiting_secret' })
+    : entry.status === 'error' ? syncErrorBadge()
     : entry.installed ? badge('Installed', 'ok', { 'data-state': 'installed' })
     : entry.status === 'locked'
       ? badge(`Locked · needs ${planName(neededPlan(entry))}`, 'warn', { 'data-state': 'locked' })
@@ -246,16 +250,16 @@ export async function connectorView(view, ctx, slug) {
   renderConnector(view, ctx, entry, null);
 }
 
-function renderConnector(view, ctx, entry, message) {
+function renderConnector(view, ctx, entry, message, tone = 'ok') {
   const plan = ctx.tenant.plan;
   const parts = [...header(entry)];
-  if (message) parts.push(notice('ok', message));
-  const reload = async (detail, msg) => {
+  if (message) parts.push(notice(tone, message));
+  const reload = async (detail, msg, tone = 'ok') => {
     let next = detail;
     if (!next) next = (await api.get(`/api/connectors/${seg(entry.slug)}`)).json;
     if (!ctx.alive()) return;
-    renderConnector(view, ctx, next, msg);
-    view.querySelector('.notice-ok')?.focus();
+    renderConnector(view, ctx, next, msg, tone);
+    view.querySelector('.notice-ok, .notice-bad')?.focus();
   };
   if (!entry.installed && entry.status === 'locked') {
     parts.push(notice('info', h('p', {},
@@ -265,7 +269,14 @@ function renderConnector(view, ctx, entry, message) {
     // The URL first: it is what the provider needs before anything else works.
     const webhook = hasWebhook(entry) && entry.installed && entry.webhookUrl;
     if (webhook) parts.push(webhookSection(entry));
+    // A pulling connector's runs come before its settings: they are what it is for.
+    if (entry.installed && entry.sync) {
+      const sync = syncSection(entry, reload);
+      parts.push(sync.el);
+      sync.load();
+    }
     parts.push(settingsSection(entry, reload));
+    if (entry.installed && entry.oauth) parts.push(oauthSection(entry));
     if (webhook) {
       const log = logSection(entry);
       parts.push(log.el);
@@ -278,7 +289,7 @@ function renderConnector(view, ctx, entry, message) {
     }
   }
   view.replaceChildren(...parts);
-  const note = view.querySelector('.notice-ok');
+  const note = view.querySelector('.notice-ok, .notice-bad');
   if (note) note.setAttribute('tabindex', '-1');
   document.title = `${entry.name} · connectord`;
 }

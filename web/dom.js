@@ -57,6 +57,7 @@ export function badge(text, tone = 'muted', extra = {}) {
 const STATUS_TONES = {
   processed: 'ok', delivered: 'ok', duplicate: 'info', failed: 'bad', dead: 'bad',
   invalid_signature: 'bad', pending: 'warn', delivering: 'warn', retry: 'warn',
+  succeeded: 'ok', running: 'warn', queued: 'info',
 };
 
 const STATUS_LABELS = { invalid_signature: 'invalid signature' };

@@ -14,6 +14,7 @@
 #include "outbound/engine.h"
 
 struct store;
+struct sync_worker;
 
 struct app {
     struct store *store;
@@ -24,6 +25,7 @@ struct app {
     bool keep_webhook_bodies;        /* keep raw webhook bodies in the log for debugging */
     struct engine *engine;                 /* the delivery engine, woken by new events */
     const struct engine_config *delivery;  /* its settings, for test sends */
+    struct sync_worker *sync;              /* runs queued sync runs; woken by requests */
 };
 
 const struct route *api_routes(size_t *count);
@@ -39,6 +41,15 @@ int api_connector_get(struct http_request *req, struct http_response *res, struc
 int api_connector_install(struct http_request *req, struct http_response *res, struct error *err);
 int api_connector_uninstall(struct http_request *req, struct http_response *res, struct error *err);
 int api_connector_configure(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_sync(struct http_request *req, struct http_response *res, struct error *err);
+int api_connector_sync_runs(struct http_request *req, struct http_response *res, struct error *err);
+int api_time_entries_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_schema_connector_manifest(struct http_request *req, struct http_response *res,
+                                  struct error *err);
+/* oauth.c: connecting an install with OAuth 2 */
+int api_oauth_start(struct http_request *req, struct http_response *res, struct error *err);
+int api_oauth_callback(struct http_request *req, struct http_response *res, struct error *err);
+int api_oauth_status(struct http_request *req, struct http_response *res, struct error *err);
 int api_projects_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_project_create(struct http_request *req, struct http_response *res, struct error *err);
 /* The :projectId of the path is one of the caller's projects; else ERR_NOT_FOUND naming
@@ -72,6 +83,18 @@ int api_ledger_verify(struct http_request *req, struct http_response *res, struc
 int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_invoice_get(struct http_request *req, struct http_response *res, struct error *err);
 int api_invoice_post(struct http_request *req, struct http_response *res, struct error *err);
+/* invoicing.c */
+int api_invoice_profile_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_profile_put(struct http_request *req, struct http_response *res, struct error *err);
+int api_customer_create(struct http_request *req, struct http_response *res, struct error *err);
+int api_customer_billing_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_customer_billing_put(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_draft_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_from_time_entries(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_finalize(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_delete(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_pdf(struct http_request *req, struct http_response *res, struct error *err);
+int api_invoice_xrechnung(struct http_request *req, struct http_response *res, struct error *err);
 int api_suppliers_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_customers_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_ledger_entries(struct http_request *req, struct http_response *res, struct error *err);

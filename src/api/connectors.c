@@ -13,8 +13,10 @@
 #include <string.h>
 
 #include "api/connector_common.h"
+#include "api/sync_view.h"
 #include "core/json.h"
 #include "core/utf8.h"
+#include "oauth/oauth.h"
 #include "store/installs.h"
 
 #define WEBHOOK_TOKEN_BYTES 32
@@ -138,6 +140,8 @@ static int detail_json(struct app *app, const struct connector_manifest *m,
     json_object_set_new(o, "settings", catalog_schema_json(m));
     if (m->webhook_setup)
         json_object_set_new(o, "webhookSetup", json_string(m->webhook_setup));
+    if (oauth_has_consent(m->slug)) /* its service is connected through /oauth/start */
+        json_object_set_new(o, "oauth", json_true());
     if (m->webhook_events) {
         json_t *events = json_array();
         for (size_t i = 0; events && m->webhook_events[i]; i++)
@@ -154,6 +158,21 @@ static int detail_json(struct app *app, const struct connector_manifest *m,
         json_object_set_new(o, "config", connector_config_view(m, in));
         json_object_set_new(o, "installedAt", json_string(in->created_at));
         json_object_set_new(o, "updatedAt", json_string(in->updated_at));
+        const char *status = NULL;
+        json_t *sync = sync_detail_json(app->store, in, &status, err);
+        if (!sync) {
+            free(url);
+            json_decref(o);
+            return -1;
+        }
+        if (json_is_null(sync))
+            json_decref(sync);
+        else
+            json_object_set_new(o, "sync", sync);
+        if (status) {
+            json_object_set_new(o, "status", json_string(status));
+            json_object_set_new(o, "statusMessage", json_incref(json_object_get(sync, "error")));
+        }
         if (url)
             json_object_set_new(o, "webhookUrl", json_string(url));
         free(url);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/listing.h"
+#include "invoicing/invoicing.h"
 #include "ledger/ledger.h"
 #include "pipeline/pipeline.h"
 #include "store/books.h"
@@ -127,6 +128,10 @@ int api_invoice_get(struct http_request *req, struct http_response *res, struct 
     struct app *app = req->app;
     struct invoice inv;
     enum party_role role;
+    /* A draft made from time entries is not booked yet: api/invoicing.c shows it. */
+    if (strncmp(http_request_param(req, "id"), INVOICING_DRAFT_PREFIX,
+                strlen(INVOICING_DRAFT_PREFIX)) == 0)
+        return api_invoice_draft_get(req, res, err);
     if (store_invoice_get(app->store, req->principal->tenant_id, http_request_param(req, "id"),
                           &inv, &role, err) < 0)
         return -1;

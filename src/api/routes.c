@@ -24,6 +24,17 @@ static const struct route routes[] = {
     {"POST", "/api/connectors/:slug/uninstall",  api_connector_uninstall, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"PUT",  "/api/connectors/:slug/config",     api_connector_configure, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"POST", "/api/connectors/:slug/test-webhook", api_webhook_test,      AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    /* issue 16: the pulling connectors' runs (executed by the sync worker, not here) */
+    {"POST", "/api/connectors/:slug/sync",       api_connector_sync,      AUTH_ROLE_ADMIN, 0, NULL},
+    {"GET",  "/api/connectors/:slug/sync-runs",  api_connector_sync_runs, AUTH_ROLE_ADMIN, 0, PAGE},
+    {"GET",  "/api/schemas/connector-manifest.json", api_schema_connector_manifest, AUTH_ROLE_NONE, 0, NULL},
+    /* OAuth 2 consent (oauth/): the callback is the service's redirect of the admin's
+     * browser; the state it brings back authenticates it. The extra query parameters are
+     * those the services add to their redirects. */
+    {"GET",  "/api/connectors/:slug/oauth",          api_oauth_status,   AUTH_ROLE_ADMIN, 0, NULL},
+    {"GET",  "/api/connectors/:slug/oauth/start",    api_oauth_start,    AUTH_ROLE_ADMIN, 0, NULL},
+    {"GET",  "/api/connectors/:slug/oauth/callback", api_oauth_callback, AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY,
+     "code state error error_description error_uri scope session_state realmId authuser prompt hd iss"},
 
     /* a tenant's projects (its default project's id is the tenant's; at most 100, one
      * document), and seed 001's outbound destinations of a project, by id */
@@ -52,8 +63,20 @@ static const struct route routes[] = {
     {"GET", "/api/invoices",                       api_invoices_list,     AUTH_ROLE_MEMBER, 0, PAGE "source supplier customer type from to posted fx"},
     {"GET", "/api/invoices/:id",                   api_invoice_get,       AUTH_ROLE_MEMBER, 0, NULL},
     {"POST", "/api/invoices/:id/post",             api_invoice_post,      AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    /* issue 16: tracked time to outgoing invoices (api/invoicing.c) */
+    {"POST",   "/api/invoices/from-time-entries", api_invoice_from_time_entries, AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"POST",   "/api/invoices/:id/finalize",      api_invoice_finalize,          AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"DELETE", "/api/invoices/:id",               api_invoice_delete,            AUTH_ROLE_ADMIN,  0, NULL},
+    {"GET",    "/api/invoices/:id/pdf",           api_invoice_pdf,               AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET",    "/api/invoices/:id/xrechnung",     api_invoice_xrechnung,         AUTH_ROLE_MEMBER, 0, NULL},
+    {"POST",   "/api/customers",                  api_customer_create,           AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"GET",    "/api/customers/:id/billing",      api_customer_billing_get,      AUTH_ROLE_ADMIN,  0, NULL},
+    {"PUT",    "/api/customers/:id/billing",      api_customer_billing_put,      AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"GET",    "/api/settings/invoicing",         api_invoice_profile_get,       AUTH_ROLE_ADMIN,  0, NULL},
+    {"PUT",    "/api/settings/invoicing",         api_invoice_profile_put,       AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
     {"GET", "/api/suppliers",                      api_suppliers_list,    AUTH_ROLE_MEMBER, 0, PAGE},
     {"GET", "/api/customers",                      api_customers_list,    AUTH_ROLE_MEMBER, 0, PAGE},
+    {"GET", "/api/time-entries",                   api_time_entries_list, AUTH_ROLE_MEMBER, 0, PAGE "client project from to billable invoiced deleted"},
     {"GET", "/api/ledger/entries",                 api_ledger_entries,    AUTH_ROLE_MEMBER, 0, PAGE "from to"},
     {"GET", "/api/ledger/balances",                api_ledger_balances,   AUTH_ROLE_MEMBER, 0, NULL},
     {"GET", "/api/ledger/verify",                  api_ledger_verify,     AUTH_ROLE_ADMIN,  0, NULL},

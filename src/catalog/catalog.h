@@ -51,6 +51,7 @@ enum connector_kind { KIND_WEBHOOK, KIND_API, KIND_HYBRID, KIND_DESTINATION };
 
 #define CATALOG_CAP_PAYMENT 0x1u      /* adds the payment booking fields */
 #define CATALOG_CAP_API_BASE_URL 0x2u /* adds the optional apiBaseUrl override */
+#define CATALOG_CAP_SYNC 0x4u /* pulls on a schedule (sync/): adds syncIntervalMinutes */
 
 struct connector_manifest {
     const char *slug;

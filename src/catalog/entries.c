@@ -28,6 +28,7 @@
 #define REQ SETTING_REQUIRED
 #define SENSITIVE SETTING_SENSITIVE
 #define AWAIT SETTING_AWAITABLE
+#define SYNC CATALOG_CAP_SYNC
 
 /* Shared value formats. */
 #define PATTERN_DIGITS "^[0-9]+$"
@@ -76,6 +77,13 @@ static const struct setting_field api_base_url_fields[] = {
      .help = "Override the service's API base URL, e.g. for a sandbox or a test server"},
 };
 
+static const struct setting_field sync_fields[] = {
+    {.key = "syncIntervalMinutes", .label = "Sync every (minutes)", .type = SETTING_INT,
+     .default_value = "15", .min = 5, .max = 1440,
+     .help = "How often the connector pulls new and changed records from the service, in "
+             "minutes (5 to 1440); \"Sync now\" pulls at once"},
+};
+
 /* In the order catalog_field_at() returns them, after the connector's own fields. */
 static const struct {
     unsigned cap;
@@ -83,6 +91,7 @@ static const struct {
     size_t n_fields;
 } cap_fields[] = {
     {CATALOG_CAP_PAYMENT, FIELDS(payment_fields)},
+    {CATALOG_CAP_SYNC, FIELDS(sync_fields)},
     {CATALOG_CAP_API_BASE_URL, FIELDS(api_base_url_fields)},
 };
 
@@ -237,6 +246,22 @@ static const struct setting_field whatsapp_fields[] = {
 
 /* ---- Seed 000: productivity ----------------------------------------------------------- */
 
+/* Settings of the destinations whose services issue short-lived OAuth access tokens
+ * (oauth/): a refresh token with the OAuth client it was issued to, from which oauth/
+ * keeps a fresh access token; the static accessToken stays for tokens that do not expire. */
+#define OAUTH_REFRESH_FIELDS(service)                                                       \
+    {.key = "refreshToken", .label = "Refresh token", .type = SETTING_SECRET,               \
+     .help = "OAuth 2.0 refresh token of the " service " app; access tokens are then "     \
+             "renewed before they expire (a rotated refresh token is kept by connectord)"}, \
+    {.key = "clientId", .label = "OAuth client ID", .type = SETTING_STRING,                 \
+     .help = "Client ID of the " service " app the refresh token was issued to"},          \
+    {.key = "clientSecret", .label = "OAuth client secret", .type = SETTING_SECRET,         \
+     .help = "Client secret of the " service " app the refresh token was issued to"}
+#define OAUTH_BASE_URL_FIELD                                                                \
+    {.key = "oauthBaseUrl", .label = "OAuth base URL", .type = SETTING_URL,                 \
+     .help = "Override the base URL of the service's OAuth endpoints, e.g. for a test "    \
+             "server"}
+
 static const struct setting_field google_workspace_fields[] = {
     {.key = "clientId", .label = "OAuth client ID", .type = SETTING_STRING, .flags = REQ,
      .pattern = "^[A-Za-z0-9-]+\\.apps\\.googleusercontent\\.com$",
@@ -245,6 +270,7 @@ static const struct setting_field google_workspace_fields[] = {
              "Credentials), ending in .apps.googleusercontent.com"},
     {.key = "clientSecret", .label = "OAuth client secret", .type = SETTING_SECRET,
      .flags = REQ, .help = "Client secret that belongs to the OAuth client ID"},
+    OAUTH_BASE_URL_FIELD,
 };
 
 static const struct setting_field timely_fields[] = {
@@ -414,8 +440,13 @@ static const struct setting_field bigquery_fields[] = {
              "dunmore_events"},
     {.key = "tableId", .label = "Table ID", .type = SETTING_STRING, .flags = REQ,
      .help = "Name of the table the events are streamed into, e.g. events"},
-    {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET, .flags = REQ,
-     .help = "OAuth 2.0 access token with the bigquery.insertdata scope or wider"},
+    {.key = "serviceAccountKey", .label = "Service account key", .type = SETTING_SECRET,
+     .help = "JSON key file of a service account allowed to insert into the table; it signs "
+             "its own access tokens, renewed before they expire"},
+    {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET,
+     .help = "OAuth 2.0 access token with the bigquery.insertdata scope or wider, when no "
+             "service account key is given (it is not renewed)"},
+    OAUTH_BASE_URL_FIELD,
 };
 
 static const struct setting_field hubspot_fields[] = {
@@ -428,13 +459,18 @@ static const struct setting_field hubspot_fields[] = {
 static const struct setting_field salesforce_fields[] = {
     {.key = "instanceUrl", .label = "Instance URL", .type = SETTING_URL, .flags = REQ,
      .help = "Address of the Salesforce org, e.g. https://acme.my.salesforce.com"},
-    {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET, .flags = REQ,
-     .help = "OAuth access token of a connected app with API access to the org"},
+    {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET,
+     .help = "OAuth access token of a connected app with API access to the org, when no "
+             "refresh token is given (it is not renewed)"},
+    OAUTH_REFRESH_FIELDS("Salesforce connected"),
 };
 
 static const struct setting_field quickbooks_fields[] = {
-    {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET, .flags = REQ,
-     .help = "OAuth 2.0 access token of the QuickBooks Online app (accounting scope)"},
+    {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET,
+     .help = "OAuth 2.0 access token of the QuickBooks Online app (accounting scope), when "
+             "no refresh token is given (it is not renewed)"},
+    OAUTH_REFRESH_FIELDS("QuickBooks Online"),
+    OAUTH_BASE_URL_FIELD,
     {.key = "realmId", .label = "Realm ID (company ID)", .type = SETTING_STRING, .flags = REQ,
      .pattern = PATTERN_DIGITS,
      .format = "digits only",
@@ -442,8 +478,11 @@ static const struct setting_field quickbooks_fields[] = {
 };
 
 static const struct setting_field xero_fields[] = {
-    {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET, .flags = REQ,
-     .help = "OAuth 2.0 access token of the Xero app (accounting scopes)"},
+    {.key = "accessToken", .label = "Access token", .type = SETTING_SECRET,
+     .help = "OAuth 2.0 access token of the Xero app (accounting scopes), when no refresh "
+             "token is given (it is not renewed)"},
+    OAUTH_REFRESH_FIELDS("Xero"),
+    OAUTH_BASE_URL_FIELD,
     {.key = "tenantId", .label = "Tenant ID", .type = SETTING_STRING, .flags = REQ,
      .pattern = PATTERN_UUID, .format = "a UUID (8-4-4-4-12 hexadecimal digits)",
      .help = "ID of the Xero organisation (a UUID from the connections endpoint), sent as the "
@@ -571,19 +610,21 @@ static const struct connector_manifest manifests[] = {
      FIELDS(google_workspace_fields), .caps = API},
     {.slug = "timely", .name = "Timely", .description = "Time tracking with auto-invoicing",
      .kind = KIND_API, .category = "productivity", .min_plan = "pro", .auth_label = "OAuth",
-     FIELDS(timely_fields), .caps = API},
+     FIELDS(timely_fields), .caps = API | SYNC},
     {.slug = "toggl", .name = "Toggl Track", .description = "Import time entries",
      .kind = KIND_API, .category = "productivity", .min_plan = "starter",
-     .auth_label = "API Token", FIELDS(toggl_fields), .caps = API},
+     .auth_label = "API Token", FIELDS(toggl_fields), .caps = API | SYNC},
     {.slug = "clockify", .name = "Clockify", .description = "Import time entries",
      .kind = KIND_API, .category = "productivity", .min_plan = "starter",
-     .auth_label = "API Key", FIELDS(clockify_fields), .caps = API},
+     .auth_label = "API Key", FIELDS(clockify_fields), .caps = API | SYNC},
     {.slug = "mite", .name = "mite", .description = "Import time entries", .kind = KIND_API,
      .category = "productivity", .min_plan = "starter", .auth_label = "API Key + Subdomain",
-     FIELDS(mite_fields), .caps = API},
-    {.slug = "trakro", .name = "Trakro", .description = "Live timer, billing, customer sync",
+     FIELDS(mite_fields), .caps = API | SYNC},
+    {.slug = "trakro", .name = "Trakro",
+     .description = "Live timer, billing, customer sync. Trakro publishes no API "
+                    "documentation, so it cannot sync yet",
      .kind = KIND_API, .category = "productivity", .min_plan = "starter",
-     .auth_label = "API Key", FIELDS(trakro_fields), .caps = API},
+     .auth_label = "API Key", FIELDS(trakro_fields), .caps = API | SYNC},
 
     /* Seed 001: destinations (20). Those configured by a full URL call no fixed API host
      * and so take no apiBaseUrl. */

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -430,5 +431,52 @@ out:
     ERR_clear_error();
     EVP_MD_CTX_free(md); /* frees pctx too */
     X509_free(cert);
+    return rc;
+}
+
+int crypto_rsa_sha256_sign(const char *key_pem, size_t len, const void *data, size_t data_len,
+                           struct buf *sig, struct error *err)
+{
+    int rc = -1;
+    size_t sig_len = 0;
+    unsigned char *raw = NULL;
+    EVP_MD_CTX *md = NULL;
+    EVP_PKEY_CTX *pctx = NULL;
+    EVP_PKEY *key = NULL;
+    BIO *bio = len <= INT_MAX ? BIO_new_mem_buf(key_pem, (int)len) : NULL;
+    if (!bio) {
+        error_set(err, ERR_VALIDATION, "the private key is too large");
+        goto out;
+    }
+    key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+        error_set(err, ERR_VALIDATION, "the private key is not an unencrypted RSA key in PEM");
+        goto out;
+    }
+    if (EVP_PKEY_get_bits(key) < 2048) {
+        error_set(err, ERR_VALIDATION, "the private key is shorter than 2048 bits");
+        goto out;
+    }
+    md = EVP_MD_CTX_new();
+    if (!md || EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1 ||
+        EVP_DigestSign(md, NULL, &sig_len, data, data_len) != 1) {
+        error_set(err, ERR_INTERNAL, "cannot set up signing");
+        goto out;
+    }
+    raw = malloc(sig_len);
+    buf_reset(sig);
+    if (!raw || EVP_DigestSign(md, raw, &sig_len, data, data_len) != 1 ||
+        buf_append(sig, raw, sig_len) < 0) {
+        error_set(err, ERR_INTERNAL, "cannot sign");
+        goto out;
+    }
+    rc = 0;
+out:
+    free(raw);
+    ERR_clear_error();
+    EVP_MD_CTX_free(md); /* frees pctx too */
+    EVP_PKEY_free(key);
+    BIO_free(bio);
     return rc;
 }

@@ -85,4 +85,12 @@ int crypto_rsa_sha256_verify_cert(const char *cert_pem, size_t len, const void *
                                   size_t data_len, const unsigned char *sig, size_t sig_len,
                                   int64_t at, struct error *err);
 
+/* Signs `data` with RSASSA-PKCS1-v1_5 / SHA-256 (JWT's RS256) under the RSA private key in
+ * key_pem (PKCS#8 "BEGIN PRIVATE KEY" or PKCS#1 "BEGIN RSA PRIVATE KEY", unencrypted, at
+ * least 2048 bits): a service-account key signing its own token request. The signature's
+ * bytes go into sig (replacing its contents). 0, or -1 with ERR_VALIDATION when the text
+ * holds no usable RSA key (the message never quotes the key), ERR_INTERNAL otherwise. */
+int crypto_rsa_sha256_sign(const char *key_pem, size_t len, const void *data, size_t data_len,
+                           struct buf *sig, struct error *err);
+
 #endif

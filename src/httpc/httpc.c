@@ -15,6 +15,7 @@
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_RESPONSE (1u << 20)
+#define MAX_HEADERS (16u << 10)
 #define PRIVATE_REFUSED "address not allowed: private, loopback and link-local addresses are " \
                         "refused (--allow-private-destinations)"
 
@@ -56,6 +57,10 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
         copy_header_value(resp->content_type, sizeof resp->content_type, data + 13, len - 13);
     else if (len > 12 && strncasecmp(data, "retry-after:", 12) == 0)
         copy_header_value(resp->retry_after, sizeof resp->retry_after, data + 12, len - 12);
+    if (len > 5 && strncmp(data, "HTTP/", 5) == 0)
+        buf_reset(&resp->headers); /* a new answer (after a 100 Continue): only its own */
+    else
+        (void)buf_append(&resp->headers, data, len); /* past the cap the rest is not kept */
     return len;
 }
 
@@ -66,6 +71,7 @@ int httpc_perform(const struct httpc_request *req, struct httpc_response *resp, 
 {
     memset(resp, 0, sizeof *resp);
     buf_init(&resp->body, req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE);
+    buf_init(&resp->headers, MAX_HEADERS);
     CURL *curl = curl_easy_init();
     struct curl_slist *headers = NULL;
     int rc = -1;
@@ -129,6 +135,25 @@ out:
 void httpc_response_free(struct httpc_response *resp)
 {
     buf_free(&resp->body);
+    buf_free(&resp->headers);
+}
+
+bool httpc_response_header(const struct httpc_response *resp, const char *name, char *out,
+                           size_t cap)
+{
+    size_t nlen = strlen(name);
+    const char *p = resp->headers.data, *end = p ? p + resp->headers.len : NULL;
+    bool found = false;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if ((size_t)(line_end - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+            copy_header_value(out, cap, p + nlen + 1, (size_t)(line_end - p - nlen - 1));
+            found = true;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return found;
 }
 
 int httpc_url_join(struct buf *out, const char *base, const char *path, const char *segment)
@@ -276,6 +301,7 @@ int httpc_multi_add(struct httpc_multi *m, const struct httpc_request *req, http
     if (!t)
         return error_set(err, ERR_INTERNAL, "out of memory");
     buf_init(&t->resp.body, req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE);
+    buf_init(&t->resp.headers, MAX_HEADERS);
     t->easy = curl_easy_init();
     t->done = done;
     t->user = user;

@@ -43,6 +43,7 @@ struct httpc_response {
     struct buf body;
     char content_type[128];
     char retry_after[64];
+    struct buf headers; /* the answer's header lines as sent (capped at 16 KiB) */
 };
 
 int httpc_global_init(void);
@@ -53,6 +54,10 @@ void httpc_global_cleanup(void);
  * with httpc_response_free() in both cases. */
 int httpc_perform(const struct httpc_request *req, struct httpc_response *resp, struct error *err);
 void httpc_response_free(struct httpc_response *resp);
+/* The value of the answer's header `name` (case-insensitive; the last one when repeated),
+ * trimmed, cut to cap - 1 bytes; false when the answer has none. */
+bool httpc_response_header(const struct httpc_response *resp, const char *name, char *out,
+                           size_t cap);
 
 /* ---- many requests at once (the delivery engine) -------------------------------------- */
 

@@ -17,6 +17,7 @@
 
 struct store;
 struct engine;
+struct sync_worker;
 
 /* The run of a period must happen in one process only (daily summaries, sync runs).
  *
@@ -34,7 +35,8 @@ struct engine;
 struct jobs_env {
     struct store *store;
     struct engine *engine;          /* woken when a job wrote deliveries; may be NULL */
-    const unsigned char *master_key; /* opens connectors' secrets (sync runs) */
+    const unsigned char *master_key; /* opens connectors' secrets */
+    struct sync_worker *sync;        /* runs the sync runs the schedule queues; may be NULL */
     /* Retention (the "retention" job): how long each kind of operational data is kept;
      * what is older is removed, in small batches. Booked data is never removed. */
     int64_t webhook_body_keep_ms;   /* raw webhook bodies (0: forgotten at the next sweep) */

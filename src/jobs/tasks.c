@@ -99,14 +99,14 @@ out:
     return rc;
 }
 
-/* The pulling connectors' runs that are due (sync.h). */
+/* Queues the pulling connectors' scheduled runs that are due; the sync worker runs them
+ * (sync.h). */
 int jobs_sync_runs(const struct jobs_env *env, int64_t now_ms, struct error *err)
 {
     struct sync_totals totals = {0};
-    if (sync_run_due(env->store, env->master_key, now_ms, &totals, err) < 0)
+    if (sync_schedule_due(env->store, env->sync, now_ms, &totals, err) < 0)
         return -1;
-    if (totals.runs > 0)
-        log_info("sync: %lld runs, %lld records fetched", (long long)totals.runs,
-                 (long long)totals.fetched);
+    if (totals.queued > 0)
+        log_info("sync: queued %lld scheduled runs", (long long)totals.queued);
     return 0;
 }

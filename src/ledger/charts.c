@@ -54,6 +54,7 @@ static const struct ledger_chart charts[] = {
     {.slug = "skr03", .name = "DATEV SKR 03", .country = "DE", .datev_code = "03",
      .bank = "1200",        /* Bank */
      .clearing = "1360",    /* Geldtransit */
+     .receivables = "1400",  /* Forderungen aus Lieferungen und Leistungen */
      .expense = "4900",     /* Sonstige betriebliche Aufwendungen */
      .revenue = "8400",     /* Erlöse 19 % USt (Automatikkonto) */
      .input_vat = "1576",   /* Abziehbare Vorsteuer 19 % */
@@ -62,6 +63,7 @@ static const struct ledger_chart charts[] = {
     {.slug = "skr04", .name = "DATEV SKR 04", .country = "DE", .datev_code = "04",
      .bank = "1800",        /* Bank */
      .clearing = "1460",    /* Geldtransit */
+     .receivables = "1200",  /* Forderungen aus Lieferungen und Leistungen */
      .expense = "6300",     /* Sonstige betriebliche Aufwendungen */
      .revenue = "4400",     /* Erlöse 19 % USt (Automatikkonto) */
      .input_vat = "1406",   /* Abziehbare Vorsteuer 19 % */
@@ -71,6 +73,7 @@ static const struct ledger_chart charts[] = {
      .datev_code = NULL,
      .bank = "2800",        /* Guthaben bei Kreditinstituten */
      .clearing = "2880",    /* Schwebende Geldbewegungen */
+     .receivables = "2000",  /* Lieferforderungen Inland */
      .expense = "7990",     /* Sonstige betriebliche Aufwendungen */
      .revenue = "4000",     /* Erlöse 20 % */
      .input_vat = "2500",   /* Vorsteuer */

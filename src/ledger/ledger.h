@@ -65,6 +65,8 @@ struct ledger_chart {
     const char *datev_code; /* header field Sachkontenrahmen ("03"), NULL: not a DATEV chart */
     const char *bank;
     const char *clearing;   /* provider clearing (money in transit) */
+    const char *receivables; /* trade receivables (Forderungen aus Lieferungen und
+                                Leistungen): what an issued invoice is owed on */
     const char *expense;    /* default expense account */
     const char *revenue;    /* default revenue account */
     const char *input_vat;  /* Vorsteuer at the main rate */

@@ -68,6 +68,11 @@ enum dest_verdict { DEST_DELIVERED, DEST_RETRY, DEST_FAILED };
 
 #define DEST_CAP_STD_WEBHOOKS 0x1u /* the engine signs per Standard Webhooks (zapier, n8n, make) */
 #define DEST_CAP_IDEMPOTENCY 0x2u  /* render puts the event id in the service's dedupe key */
+/* The service's access tokens are short-lived: before rendering, the engine puts a valid
+ * one from oauth/ into the config as accessToken (from the refreshToken or key settings;
+ * a config with only a static accessToken keeps it), and a 401 is answered by one refresh
+ * and one resend. */
+#define DEST_CAP_OAUTH 0x4u
 
 struct destination {
     const char *slug; /* the catalog slug: "slack", "segment", ... */

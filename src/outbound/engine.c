@@ -32,6 +32,7 @@
 #include "crypto/crypto.h"
 #include "events/events.h"
 #include "httpc/httpc.h"
+#include "oauth/oauth.h"
 #include "outbound/breaker.h"
 #include "outbound/destination.h"
 #include "outbound/retry.h"
@@ -91,6 +92,7 @@ struct round_dest {
     struct install in;
     const struct destination *dest;
     json_t *config; /* with its secrets opened; NULL until a delivery is rendered */
+    bool oauth;     /* config's accessToken came from oauth/ */
 };
 
 struct round_event {
@@ -130,6 +132,9 @@ struct in_flight {
     const struct destination *dest;
     struct install who; /* identity of the destination (no owned strings) */
     char *request;      /* owned: what was sent, masked */
+    /* A token from oauth/: the request is kept to be sent once more after a 401. */
+    bool oauth, reauthorized;
+    struct dest_request req; /* owned when oauth */
 };
 
 void engine_config_defaults(struct engine_config *cfg)
@@ -193,6 +198,50 @@ fail:
     json_decref(config);
     json_decref(secrets);
     return NULL;
+}
+
+/* DEST_CAP_OAUTH: puts a valid access token from oauth/ into the opened config as
+ * accessToken (*managed then true). A destination configured with a static accessToken
+ * alone (no refresh token or key) keeps it. */
+static int authorize_config(const struct engine_config *cfg, const struct install *in,
+                            const struct destination *dest, json_t *config, bool *managed,
+                            struct error *err)
+{
+    char token[OAUTH_TOKEN_MAX];
+    *managed = false;
+    if (!dest || !(dest->caps & DEST_CAP_OAUTH))
+        return 0;
+    if (oauth_access_token(cfg->store, cfg->master_key, in->tenant_id, in->id, token,
+                           sizeof token, err) < 0)
+        return err->code == ERR_NOT_INSTALLED &&
+                       json_string_value(json_object_get(config, "accessToken"))
+                   ? 0
+                   : -1;
+    int rc = json_object_set_new(config, "accessToken", json_string(token));
+    memset(token, 0, sizeof token);
+    if (rc < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    *managed = true;
+    return 0;
+}
+
+/* The HTTP request that sends a rendered one; headers (DEST_MAX_HEADERS) are filled. */
+static struct httpc_request http_request_of(const struct engine_config *cfg,
+                                            const struct dest_request *req,
+                                            struct httpc_header *headers)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        headers[i] = (struct httpc_header){req->header_names[i], req->header_values[i]};
+    return (struct httpc_request){.method = req->method,
+                                  .url = req->url.data,
+                                  .headers = headers,
+                                  .n_headers = req->n_headers,
+                                  .body = req->body.len ? req->body.data : NULL,
+                                  .body_len = req->body.len,
+                                  .timeout_ms = cfg->timeout_ms,
+                                  .connect_timeout_ms = cfg->connect_timeout_ms,
+                                  .max_response = RESPONSE_MAX,
+                                  .refuse_private = !cfg->allow_private};
 }
 
 /* Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature "v1,<base64 of
@@ -281,7 +330,9 @@ static int render_delivery(const struct engine_config *cfg, const struct install
         error_set(err, ERR_VALIDATION, "no destination %s", in->slug);
         goto out;
     }
-    if (event_view_init(&view, ev, err) < 0 || !(config = open_config(cfg, in, err)))
+    bool managed;
+    if (event_view_init(&view, ev, err) < 0 || !(config = open_config(cfg, in, err)) ||
+        authorize_config(cfg, in, dest, config, &managed, err) < 0)
         goto out;
     rc = render_with(dest, config, ev, &view, req, err);
 out:
@@ -417,9 +468,58 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
 }
 
 static void on_answer(void *user, const struct httpc_response *resp, const char *transport_error,
+                      int64_t duration_ms);
+
+/* A 401 to a token from oauth/: it was revoked or expired early. Forgets it, gets a new one
+ * (one refresh) and sends the same request once more, whose answer is the attempt's. False
+ * when that cannot be done (the 401 then stands). */
+static bool resend_reauthorized(struct in_flight *f)
+{
+    struct engine *e = f->engine;
+    struct error err = {0};
+    char token[OAUTH_TOKEN_MAX];
+    struct buf auth;
+    bool sent = false;
+    size_t i = 0;
+    f->reauthorized = true;
+    buf_init(&auth, OAUTH_TOKEN_MAX + 16);
+    while (i < f->req.n_headers && strcasecmp(f->req.header_names[i], "Authorization") != 0)
+        i++;
+    if (i == f->req.n_headers)
+        goto out;
+    if (oauth_invalidate(e->cfg.store, f->who.tenant_id, f->who.id, &err) < 0 ||
+        oauth_access_token(e->cfg.store, e->cfg.master_key, f->who.tenant_id, f->who.id, token,
+                           sizeof token, &err) < 0) {
+        log_warn("destination %s answered 401 and its access token cannot be renewed: %s",
+                 f->d.connector_id, err.message);
+        goto out;
+    }
+    char *value = buf_printf(&auth, "Bearer %s", token) == 0 ? strdup(auth.data) : NULL;
+    memset(token, 0, sizeof token);
+    if (!value)
+        goto out;
+    free(f->req.header_values[i]);
+    f->req.header_values[i] = value;
+    struct httpc_header headers[DEST_MAX_HEADERS];
+    struct httpc_request hr = http_request_of(&e->cfg, &f->req, headers);
+    sent = httpc_multi_add(e->multi, &hr, on_answer, f, &err) == 0;
+    if (sent)
+        log_info("destination %s answered 401; its access token was renewed and the request "
+                 "sent again", f->d.connector_id);
+out:
+    if (auth.data)
+        memset(auth.data, 0, auth.len);
+    buf_free(&auth);
+    return sent;
+}
+
+static void on_answer(void *user, const struct httpc_response *resp, const char *transport_error,
                       int64_t duration_ms)
 {
     struct in_flight *f = user;
+    if (!transport_error && resp->status == 401 && f->oauth && !f->reauthorized &&
+        resend_reauthorized(f))
+        return;
     struct dest_response dr = {.status = transport_error ? 0 : resp->status,
                                .body = resp->body.data ? resp->body.data : "",
                                .body_len = resp->body.len,
@@ -431,6 +531,7 @@ static void on_answer(void *user, const struct httpc_response *resp, const char 
     settle(f->engine, &f->d, f->started_at, dr.status, dr.body, dr.body_len, retry_at,
            transport_error, verdict, duration_ms, f, f->dest);
     free(f->request);
+    dest_request_free(&f->req);
     free(f);
 }
 
@@ -504,8 +605,16 @@ static int render_round(struct engine *e, struct round_dest *rd, const struct de
         return -1;
     if (!rd->dest)
         return error_set(err, ERR_VALIDATION, "no destination %s", rd->in.slug);
-    if (!rd->config && !(rd->config = open_config(&e->cfg, &rd->in, err)))
-        return -1;
+    if (!rd->config) {
+        json_t *config = open_config(&e->cfg, &rd->in, err);
+        if (!config)
+            return -1;
+        if (authorize_config(&e->cfg, &rd->in, rd->dest, config, &rd->oauth, err) < 0) {
+            json_decref(config);
+            return -1;
+        }
+        rd->config = config;
+    }
     return render_with(rd->dest, rd->config, &re->ev, &re->view, req, err);
 }
 
@@ -651,23 +760,15 @@ static void start_delivery(struct engine *e, const struct delivery *d)
         goto out;
     }
     if (render_round(e, rd, d, &req, &err) < 0) {
+        /* a token URL that did not answer is tried again; a refused grant is not */
+        bool later = err.code == ERR_UNAVAILABLE || err.code == ERR_SERVICE_FAILED;
         breaker_release_probe(b);
-        settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_FAILED, 0, NULL, rd->dest);
+        settle(e, d, started, 0, NULL, 0, -1, err.message, later ? DEST_RETRY : DEST_FAILED, 0,
+               NULL, rd->dest);
         goto out;
     }
     struct httpc_header headers[DEST_MAX_HEADERS];
-    for (size_t i = 0; i < req.n_headers; i++)
-        headers[i] = (struct httpc_header){req.header_names[i], req.header_values[i]};
-    struct httpc_request hr = {.method = req.method,
-                               .url = req.url.data,
-                               .headers = headers,
-                               .n_headers = req.n_headers,
-                               .body = req.body.len ? req.body.data : NULL,
-                               .body_len = req.body.len,
-                               .timeout_ms = e->cfg.timeout_ms,
-                               .connect_timeout_ms = e->cfg.connect_timeout_ms,
-                               .max_response = RESPONSE_MAX,
-                               .refuse_private = !e->cfg.allow_private};
+    struct httpc_request hr = http_request_of(&e->cfg, &req, headers);
     struct in_flight *f = calloc(1, sizeof *f);
     if (!f) {
         log_error("out of memory starting delivery %s; it is resent when its lease expires", d->id);
@@ -684,6 +785,10 @@ static void start_delivery(struct engine *e, const struct delivery *d)
         free(f);
         breaker_release_probe(b);
         settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_RETRY, 0, NULL, rd->dest);
+    } else if (rd->oauth) { /* kept for one resend after a 401 */
+        f->oauth = true;
+        f->req = req;
+        dest_request_init(&req, "POST");
     }
 out:
     dest_request_free(&req);
@@ -957,14 +1062,7 @@ int engine_send_test(const struct engine_config *cfg, const struct install *dest
         return -1;
     }
     struct httpc_header headers[DEST_MAX_HEADERS];
-    for (size_t i = 0; i < req.n_headers; i++)
-        headers[i] = (struct httpc_header){req.header_names[i], req.header_values[i]};
-    struct httpc_request hr = {.method = req.method, .url = req.url.data, .headers = headers,
-                               .n_headers = req.n_headers,
-                               .body = req.body.len ? req.body.data : NULL,
-                               .body_len = req.body.len, .timeout_ms = cfg->timeout_ms,
-                               .connect_timeout_ms = cfg->connect_timeout_ms,
-                               .max_response = RESPONSE_MAX, .refuse_private = !cfg->allow_private};
+    struct httpc_request hr = http_request_of(cfg, &req, headers);
     struct httpc_response resp;
     struct error send_err = {0};
     int sent = httpc_perform(&hr, &resp, &send_err);

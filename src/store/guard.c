@@ -56,6 +56,14 @@ static const struct guarded_table {
     {"audit_log", "id, tenant_id, token_id, action, target, fields, created_at",
      "chain_seq, chain_hash"},
     {"exports_log", "id, tenant_id, kind, period, chain_seq, chain_head, actor, created_at", NULL},
+    /* A finalized invoice's content beside its invoices row (invoicing/): what the PDF and
+     * the e-invoice say, never changed; a correction is a credit note. */
+    {"invoice_documents",
+     "invoice_id, tenant_id, draft_id, sequence_no, fiscal_year, period_from, period_to, "
+     "due_date, net_minor, seller, buyer, note, created_at",
+     NULL},
+    {"invoice_lines", "invoice_id, line_no, tenant_id, description, minutes, rate_minor, net_minor",
+     NULL},
 };
 
 #define REFUSAL "books are append-only: "

@@ -466,6 +466,136 @@ static const struct migration migrations[] = {
      "  updated_at TEXT NOT NULL);"
      "CREATE UNIQUE INDEX time_entries_dedupe ON time_entries(tenant_id, source, external_id);"
      "CREATE INDEX time_entries_tenant ON time_entries(tenant_id, client, started_at);"},
+    {15, "invoicing from time entries: drafts, reservations, numbers, invoice documents",
+     /* invoice_settings: what a tenant's outgoing invoices say about it (seller name,
+      * address, contact, bank account, payment days) and how they are made (rounding of
+      * minutes, VAT rate), as one validated JSON document (invoicing/profile.c).
+      * party_billing: a customer's invoice address, VAT id, buyer reference and default
+      * hourly rate. invoice_drafts and their lines are not the books: a draft may be deleted
+      * until it is finalized, and then it only records which invoice it became.
+      * invoice_time_entries reserves each time entry for one draft: its primary key is what
+      * "never invoiced twice" rests on, whatever the timing; the draft's deletion releases
+      * its entries (cascade), its finalization fills invoice_id, which marks them invoiced.
+      * invoice_sequences holds the last number of each fiscal year, bumped in the
+      * finalizing transaction, so numbers are gap-free and never reused. invoice_documents
+      * and invoice_lines are the finalized invoice's content beside its invoices row (who,
+      * what, when), booked and append-only (store/guard.c). */
+     "CREATE TABLE invoice_settings ("
+     "  tenant_id TEXT PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  document TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE TABLE party_billing ("
+     "  party_id TEXT PRIMARY KEY REFERENCES parties(id) ON DELETE CASCADE,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  document TEXT NOT NULL,"
+     "  default_rate_minor BIGINT,"
+     "  currency TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE TABLE invoice_drafts ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  party_id TEXT NOT NULL REFERENCES parties(id),"
+     "  status TEXT NOT NULL CHECK (status IN ('draft','finalized')),"
+     "  period_from TEXT NOT NULL,"
+     "  period_to TEXT NOT NULL,"
+     "  group_by TEXT NOT NULL CHECK (group_by IN ('project','entry')),"
+     "  rounding BIGINT NOT NULL,"
+     "  currency TEXT NOT NULL,"
+     "  net_minor BIGINT NOT NULL,"
+     "  tax_minor BIGINT NOT NULL,"
+     "  gross_minor BIGINT NOT NULL,"
+     "  tax_treatment TEXT NOT NULL,"
+     "  tax_country TEXT NOT NULL,"
+     "  tax_rate_bp BIGINT NOT NULL,"
+     "  invoice_id TEXT REFERENCES invoices(id),"
+     "  created_at TEXT NOT NULL,"
+     "  finalized_at TEXT);"
+     "CREATE INDEX invoice_drafts_tenant ON invoice_drafts(tenant_id, id);"
+     "CREATE UNIQUE INDEX invoice_drafts_invoice ON invoice_drafts(invoice_id)"
+     "  WHERE invoice_id IS NOT NULL;"
+     "CREATE TABLE invoice_draft_lines ("
+     "  draft_id TEXT NOT NULL REFERENCES invoice_drafts(id) ON DELETE CASCADE,"
+     "  line_no BIGINT NOT NULL,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  description TEXT NOT NULL,"
+     "  minutes BIGINT NOT NULL CHECK (minutes >= 0),"
+     "  rate_minor BIGINT NOT NULL CHECK (rate_minor >= 0),"
+     "  net_minor BIGINT NOT NULL CHECK (net_minor >= 0),"
+     "  entries BIGINT NOT NULL,"
+     "  PRIMARY KEY (draft_id, line_no));"
+     "CREATE TABLE invoice_time_entries ("
+     "  time_entry_id TEXT PRIMARY KEY REFERENCES time_entries(id),"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  draft_id TEXT NOT NULL REFERENCES invoice_drafts(id) ON DELETE CASCADE,"
+     "  line_no BIGINT NOT NULL,"
+     "  billed_minutes BIGINT NOT NULL,"
+     "  invoice_id TEXT REFERENCES invoices(id),"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX invoice_time_entries_draft ON invoice_time_entries(draft_id);"
+     "CREATE TABLE invoice_sequences ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  fiscal_year TEXT NOT NULL,"
+     "  last_number BIGINT NOT NULL CHECK (last_number > 0),"
+     "  updated_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, fiscal_year));"
+     "CREATE TABLE invoice_documents ("
+     "  invoice_id TEXT PRIMARY KEY REFERENCES invoices(id),"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  draft_id TEXT NOT NULL,"
+     "  sequence_no BIGINT NOT NULL,"
+     "  fiscal_year TEXT NOT NULL,"
+     "  period_from TEXT NOT NULL,"
+     "  period_to TEXT NOT NULL,"
+     "  due_date TEXT NOT NULL,"
+     "  net_minor BIGINT NOT NULL,"
+     "  seller TEXT NOT NULL,"
+     "  buyer TEXT NOT NULL,"
+     "  note TEXT,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX invoice_documents_number ON invoice_documents(tenant_id, fiscal_year,"
+     "  sequence_no);"
+     "CREATE TABLE invoice_lines ("
+     "  invoice_id TEXT NOT NULL REFERENCES invoices(id),"
+     "  line_no BIGINT NOT NULL,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  description TEXT NOT NULL,"
+     "  minutes BIGINT NOT NULL,"
+     "  rate_minor BIGINT NOT NULL,"
+     "  net_minor BIGINT NOT NULL,"
+     "  PRIMARY KEY (invoice_id, line_no));"},
+    {16, "OAuth 2 for installs: tokens per install, pending consent states",
+     /* oauth_tokens: an install's OAuth grant, its tokens sealed under the master key (bound
+      * to the tenant, the install and the token's kind): the refresh token (from the
+      * consent flow, or seeded from the install's refreshToken setting, whose SHA-256 is
+      * source_hash so a changed setting seeds again), the current access token and when it
+      * expires. A refresh is serialized per install across processes by a lease: the
+      * process whose conditional UPDATE set lease_id refreshes, the others wait and read
+      * what it stored, so a rotating refresh token is never spent twice. generation counts
+      * the stored tokens. oauth_states: a consent flow started and not yet finished,
+      * found by the SHA-256 of its state parameter, used once, expiring; the PKCE
+      * verifier sealed. */
+     "CREATE TABLE oauth_tokens ("
+     "  install_id TEXT PRIMARY KEY REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  refresh_sealed TEXT,"
+     "  access_sealed TEXT,"
+     "  expires_at TEXT,"
+     "  scope TEXT,"
+     "  source_hash TEXT,"
+     "  generation BIGINT NOT NULL DEFAULT 0,"
+     "  lease_id TEXT,"
+     "  lease_until_ms BIGINT,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE INDEX oauth_tokens_tenant ON oauth_tokens(tenant_id);"
+     "CREATE TABLE oauth_states ("
+     "  state_hash TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  verifier_sealed TEXT,"
+     "  redirect_uri TEXT NOT NULL,"
+     "  expires_at TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX oauth_states_expires ON oauth_states(expires_at);"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */

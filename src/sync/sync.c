@@ -1,118 +1,94 @@
-/* sync/sync.c - the registry of pulling sources and the walk of their due runs (sync.h).
+/* sync/sync.c - what starts sync runs: a request (on demand) and the schedule (sync.h).
  *
- * When each source last ran is kept here, in memory, one slot per registered source: only
- * the jobs thread calls sync_run_due, and a restart running every source once is harmless
- * (a source books records by their external ids, so a second pull of a page adds none). */
+ * Both only queue a run in the store, where the partial unique index keeps one run per
+ * install queued or running, and wake the worker; the schedule runs on the jobs thread and
+ * reads each install's next_run_at, which every ended run sets from the install's interval
+ * (a deferred run sets it to when the service's quota resets); an install that never ran
+ * is first due one interval after it was made. */
 #include "sync/sync.h"
 
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "store/installs.h"
+#include "sync/manifest.h"
 
-#define SYNC_SOURCE(name) extern const struct sync_source sync_source_##name;
-#include "sync/sources.def"
-#undef SYNC_SOURCE
-
-/* NULL-terminated, so that an empty registry is still a valid array. */
-static const struct sync_source *const sources[] = {
-#define SYNC_SOURCE(name) &sync_source_##name,
-#include "sync/sources.def"
-#undef SYNC_SOURCE
-    NULL};
-#define N_SOURCES (sizeof sources / sizeof sources[0] - 1)
-
-static int64_t last_run_ms[N_SOURCES + 1];
-
-const struct sync_source *const *sync_sources(size_t *count)
+int sync_request(struct store *s, struct sync_worker *w, const char *tenant_id,
+                 const char *install_id, const char *slug, const char *origin,
+                 struct sync_run *out, bool *created, struct error *err)
 {
-    *count = N_SOURCES;
-    return sources;
-}
-
-const struct sync_source *sync_source_find(const char *slug)
-{
-    for (const struct sync_source *const *src = sources; *src; src++)
-        if (strcmp((*src)->slug, slug) == 0)
-            return *src;
-    return NULL;
-}
-
-int sync_source_pull(const struct sync_source *src, const struct sync_call *call,
-                     struct sync_page *page, struct error *err)
-{
-    memset(page, 0, sizeof *page);
-    if (src->pull(call, page, err) < 0)
+    const struct sync_manifest *m = sync_manifest_find(slug);
+    if (!m)
+        return error_set(err, ERR_NOT_FOUND, "%s does not sync: it has no API manifest", slug);
+    if (!m->available)
+        return error_set(err, ERR_CONFLICT, "%s cannot sync: %s", m->name, m->reason);
+    if (store_sync_run_request(s, tenant_id, install_id, slug, origin, out, created, err) < 0)
         return -1;
-    if (page->more && page->next_cursor[0] == '\0')
-        return error_set(err, ERR_INTERNAL, "source %s says more pages follow but gave no cursor",
-                         src->slug);
+    sync_worker_wake(w);
     return 0;
 }
 
-/* One run: the install's pages from the first until the source says no more. */
-static int run_install(const struct sync_source *src, const struct sync_call *base,
-                       struct sync_totals *t, struct error *err)
-{
-    char cursor[SYNC_CURSOR_MAX] = "";
-    struct sync_call call = *base;
-    struct sync_page page;
-    t->runs++;
-    for (int n = 0; n < SYNC_PAGES_PER_RUN; n++) {
-        call.cursor = cursor;
-        if (sync_source_pull(src, &call, &page, err) < 0)
-            return -1;
-        t->pages++;
-        t->fetched += page.fetched;
-        t->created += page.created;
-        t->updated += page.updated;
-        t->skipped += page.skipped;
-        if (!page.more)
-            break;
-        memcpy(cursor, page.next_cursor, sizeof cursor);
-    }
-    return 0;
-}
-
-struct tenant_walk {
-    const struct sync_source *src;
-    struct sync_call call;
+struct schedule_walk {
+    struct store *s;
+    struct sync_worker *w;
+    int64_t now_ms;
     struct sync_totals *totals;
+    const char *tenant_id;
 };
 
-static int run_tenant(void *ctx, const struct tenant *tenant)
+static int schedule_install(void *ctx, const struct install *in)
 {
-    struct tenant_walk *w = ctx;
-    struct install in;
+    struct schedule_walk *sw = ctx;
+    const struct sync_manifest *m = sync_manifest_find(in->slug);
+    if (!m || !m->available || !in->is_active || in->is_destination)
+        return 0;
+    struct sync_state st;
     struct error err = {0};
-    memset(&in, 0, sizeof in);
-    if (store_install_get_slug(w->call.store, tenant->id, w->src->slug, &in, &err) == 0 &&
-        in.is_active) {
-        w->call.install = &in;
-        if (run_install(w->src, &w->call, w->totals, &err) < 0) {
-            w->totals->failed++;
-            log_warn("sync %s for tenant %s failed: %s", w->src->slug, tenant->id, err.message);
-        }
-        w->call.install = NULL;
+    int64_t next_ms = 0;
+    if (store_sync_state_get(sw->s, in->tenant_id, in->id, &st, &err) < 0) {
+        log_warn("sync schedule: %s", err.message);
+        return 0;
     }
-    store_install_clear(&in);
+    if (!st.next_run_at[0]) {
+        /* Never ran: the first scheduled run comes one interval after the install (Sync
+         * now pulls at once), so installing does not race the admin's own first run. */
+        json_t *config = json_loads(in->config ? in->config : "{}", 0, NULL);
+        int64_t installed_ms = 0;
+        if (clock_parse_rfc3339(in->created_at, &installed_ms) == 0)
+            next_ms = installed_ms + sync_interval_ms(config);
+        json_decref(config);
+    } else if (clock_parse_rfc3339(st.next_run_at, &next_ms) < 0) {
+        next_ms = 0;
+    }
+    if (next_ms > sw->now_ms)
+        return 0;
+    struct sync_run run;
+    bool created = false;
+    if (store_sync_run_request(sw->s, in->tenant_id, in->id, in->slug, "schedule", &run,
+                               &created, &err) < 0) {
+        log_warn("sync schedule of %s for tenant %s: %s", in->slug, in->tenant_id, err.message);
+        return 0;
+    }
+    sw->totals->queued += created;
     return 0;
 }
 
-int sync_run_due(struct store *s, const unsigned char *master_key, int64_t now_ms,
-                 struct sync_totals *totals, struct error *err)
+static int schedule_tenant(void *ctx, const struct tenant *t)
 {
-    for (const struct sync_source *const *p = sources; *p; p++) {
-        const struct sync_source *src = *p;
-        int64_t *last = &last_run_ms[p - sources];
-        if (*last && now_ms - *last < src->every_ms)
-            continue;
-        *last = now_ms;
-        struct tenant_walk w = {.src = src,
-                                .call = {.store = s, .master_key = master_key, .now_ms = now_ms},
-                                .totals = totals};
-        if (store_tenant_list(s, run_tenant, &w, err) < 0)
-            return -1;
-    }
+    struct schedule_walk *sw = ctx;
+    struct error err = {0};
+    if (store_install_list(sw->s, t->id, false, schedule_install, sw, &err) < 0)
+        log_warn("sync schedule of tenant %s: %s", t->id, err.message);
+    return 0;
+}
+
+int sync_schedule_due(struct store *s, struct sync_worker *w, int64_t now_ms,
+                      struct sync_totals *totals, struct error *err)
+{
+    struct schedule_walk sw = {.s = s, .w = w, .now_ms = now_ms, .totals = totals};
+    if (store_tenant_list(s, schedule_tenant, &sw, err) < 0)
+        return -1;
+    sync_worker_wake(w);
     return 0;
 }

@@ -1,67 +1,73 @@
-/* sync/sync.h - the connectors that pull: a source reads a service's records a page at a
- * time from a cursor (Toggl's time entries, a bank's transactions) and books what it finds;
- * the sync engine decides when a tenant's install of a source runs and walks its pages.
+/* sync/sync.h - the connectors that pull: sync runs of installed API connectors, executed
+ * from their declarative manifests (manifest.h, connectors/ in the source tree).
  *
- * A source is one file that fills struct sync_source and one line in sources.def, like a
- * payment provider or a destination; the engine alone schedules and pages, a source only
- * pulls. The periodic job "sync-runs" (jobs/jobs.def) calls sync_run_due. */
+ * A run is requested on demand (POST /api/connectors/:slug/sync) or by the schedule (the
+ * periodic job "sync-runs" calls sync_schedule_due: each install's interval setting,
+ * syncIntervalMinutes, default 15). Requests only queue a run in the store; the sync worker,
+ * a thread of its own, claims queued runs and executes them, so an HTTP worker never waits
+ * for a service. run.c executes one run; worker.c is the thread; sync.c the schedule. */
 #ifndef CONNECTORD_SYNC_H
 #define CONNECTORD_SYNC_H
 
+#include <jansson.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "store/store.h"
+#include "store/sync.h"
 
-#define SYNC_CURSOR_MAX 512
-#define SYNC_PAGES_PER_RUN 100 /* a run stops after this many pages; the next run goes on */
+#define SYNC_DEFAULT_INTERVAL_MIN 15
 
-/* One pull: the page after cursor, for one tenant's install of the source. */
-struct sync_call {
+/* What runs need; filled by main. */
+struct sync_env {
     struct store *store;
-    const struct install *install;   /* borrowed for the call */
-    const unsigned char *master_key; /* opens the install's secrets */
-    const char *cursor;              /* "" for the first page of a run */
-    int64_t now_ms;
+    const unsigned char *master_key; /* opens the installs' secrets */
+    bool allow_private;              /* base URLs may name loopback and private addresses */
 };
 
-/* What one page did; the source fills it. */
-struct sync_page {
-    char next_cursor[SYNC_CURSOR_MAX]; /* where the next page starts */
-    bool more;                         /* another page follows */
-    int64_t fetched, created, updated, skipped;
-};
+/* Executes one claimed run to its end: committed (0), or failed or deferred (-1), each
+ * recorded in the store. Called by the worker; blocking. */
+int sync_run_execute(const struct sync_env *env, struct sync_run *run);
 
-struct sync_source {
-    const char *slug; /* the catalog connector it pulls for: "toggl" */
-    int64_t every_ms; /* how often a tenant's install runs */
-    /* Pulls the page after call->cursor, books its records and fills page; 0, or -1 with
-     * err set (the run stops there). */
-    int (*pull)(const struct sync_call *call, struct sync_page *page, struct error *err);
-};
+/* Maps one page of a service's answer (body) with the manifest's records block, as a run
+ * does, and calls fn for each entry it yields (valid during the call; fn returns 0 to go
+ * on); *skipped counts records the manifest skips. lookups: the values {lookup.NAME} stands
+ * for (may be NULL). A malformed page is ERR_SERVICE_FAILED, as in a run. Used by the run
+ * and by checks of a manifest against pages of its service (tests/fuzz/fuzz_sync.c). */
+struct sync_manifest;
+int sync_page_map(const struct sync_manifest *m, const char *body, size_t len,
+                  const json_t *lookups,
+                  int (*fn)(void *ctx, const struct time_entry_in *e), void *fn_ctx,
+                  int64_t *skipped, struct error *err);
 
-/* The registry (sources.def). */
-const struct sync_source *const *sync_sources(size_t *count);
-const struct sync_source *sync_source_find(const char *slug); /* NULL when unknown */
+/* The install's schedule: its syncIntervalMinutes setting in ms (the default when unset). */
+int64_t sync_interval_ms(const json_t *config);
 
-/* The only way to call a source: clears page first and checks what the source returns. */
-int sync_source_pull(const struct sync_source *src, const struct sync_call *call,
-                     struct sync_page *page, struct error *err);
+/* The sync worker thread. */
+struct sync_worker;
+int sync_worker_start(const struct sync_env *env, struct sync_worker **out, struct error *err);
+void sync_worker_stop(struct sync_worker *w); /* finishes the run under way; NULL: no-op */
+/* Tells the worker a run was queued (any thread; NULL: no-op). */
+void sync_worker_wake(struct sync_worker *w);
 
-/* What sync_run_due did, over all sources and tenants. */
+/* Queues a run of the tenant's install of slug (or finds the one queued or running) and
+ * wakes the worker. ERR_NOT_FOUND when the connector has no manifest; ERR_CONFLICT when its
+ * manifest says its API is unavailable (the message says why). */
+int sync_request(struct store *s, struct sync_worker *w, const char *tenant_id,
+                 const char *install_id, const char *slug, const char *origin,
+                 struct sync_run *out, bool *created, struct error *err);
+
+/* What sync_schedule_due did. */
 struct sync_totals {
-    int64_t runs, pages, fetched, created, updated, skipped, failed;
+    int64_t queued;
 };
 
-/* Runs every source whose interval has passed since its last run in this process: for each
- * tenant with an active install of it, its pages from the first (cursor "") until the
- * source says no more (at most SYNC_PAGES_PER_RUN). Keeping a cursor between runs, per
- * install in the store, comes with the first source that needs one. A run that fails is logged with the source and the
- * tenant and counted in totals->failed; the others go on. Only -1 (err set) when the
- * tenants cannot be read. Called from one thread (the jobs table). */
-int sync_run_due(struct store *s, const unsigned char *master_key, int64_t now_ms,
-                 struct sync_totals *totals, struct error *err);
+/* Queues a scheduled run of every active install of a connector with a manifest whose next
+ * run is due (its state's next_run_at has passed, or it never ran and was installed an
+ * interval ago), and wakes the worker.
+ * Called from the jobs thread. */
+int sync_schedule_due(struct store *s, struct sync_worker *w, int64_t now_ms,
+                      struct sync_totals *totals, struct error *err);
 
 #endif

@@ -1,7 +1,8 @@
 /* outbound/destinations/bigquery.c - BigQuery tabledata.insertAll (the legacy streaming
  * API, still fully supported): POST {base}/bigquery/v2/projects/{projectId}/datasets/
  * {datasetId}/tables/{tableId}/insertAll with "Authorization: Bearer <accessToken>" and one
- * row. The ids are percent-encoded into the path, so a table name cannot leave its segment.
+ * row; with a serviceAccountKey in the settings the engine puts a token the key obtained
+ * from oauth/ into the config (DEST_CAP_OAUTH). The ids are percent-encoded into the path, so a table name cannot leave its segment.
  *
  * The row fits this table, which must exist (streaming needs billing enabled):
  *   event_id STRING, event_type STRING, payment_id STRING, customer_id STRING,
@@ -143,7 +144,7 @@ static enum dest_verdict bigquery_classify(const struct dest_response *resp)
 
 const struct destination destination_bigquery = {
     .slug = "bigquery",
-    .caps = DEST_CAP_IDEMPOTENCY,
+    .caps = DEST_CAP_IDEMPOTENCY | DEST_CAP_OAUTH,
     .default_api_base = BIGQUERY_DEFAULT_BASE,
     .render = bigquery_render,
     .classify = bigquery_classify,

@@ -1,7 +1,8 @@
 /* outbound/destinations/quickbooks.c - QuickBooks Online Accounting API: POST
  * {base}/v3/company/{realmId}/<entity>?minorversion=75&requestid=<key> with
- * "Authorization: Bearer <accessToken>" (an OAuth token; it lasts an hour, so whoever
- * configures the connector keeps it fresh) and "Accept: application/json".
+ * "Authorization: Bearer <accessToken>" (an OAuth token that lasts an hour: with a
+ * refreshToken in the settings the engine puts a fresh one from oauth/ into the config,
+ * DEST_CAP_OAUTH) and "Accept: application/json".
  *
  * Money that came in (a settled payment whose direction is not "expense") is a
  * SalesReceipt - money received without a QuickBooks invoice: TxnDate the payment's date,
@@ -156,7 +157,7 @@ out:
 
 const struct destination destination_quickbooks = {
     .slug = "quickbooks",
-    .caps = DEST_CAP_IDEMPOTENCY,
+    .caps = DEST_CAP_IDEMPOTENCY | DEST_CAP_OAUTH,
     .default_api_base = QUICKBOOKS_DEFAULT_BASE,
     .render = quickbooks_render,
 };

@@ -1,7 +1,8 @@
 /* outbound/destinations/salesforce.c - Salesforce REST API, an upsert by external id:
  * PATCH {instanceUrl}/services/data/v62.0/sobjects/Payment_Event__c/Event_Id__c/<event id>
- * with "Authorization: Bearer <accessToken>". The org's own address (instanceUrl) is the
- * base, so there is no default host and no apiBaseUrl.
+ * with "Authorization: Bearer <accessToken>" (from oauth/ when a refreshToken is set,
+ * DEST_CAP_OAUTH). The org's own address (instanceUrl) is the base, so there is no default
+ * host and no apiBaseUrl.
  *
  * Every event is one Payment_Event__c record, keyed by its event id: a resent event
  * updates the record it made instead of adding one (DEST_CAP_IDEMPOTENCY). The org needs
@@ -149,7 +150,7 @@ static enum dest_verdict salesforce_classify(const struct dest_response *resp)
 
 const struct destination destination_salesforce = {
     .slug = "salesforce",
-    .caps = DEST_CAP_IDEMPOTENCY,
+    .caps = DEST_CAP_IDEMPOTENCY | DEST_CAP_OAUTH,
     .render = salesforce_render,
     .classify = salesforce_classify,
 };

@@ -1,7 +1,7 @@
 /* outbound/destinations/xero.c - Xero Accounting API: PUT
  * {base}/api.xro/2.0/BankTransactions?summarizeErrors=false with "Authorization: Bearer
- * <accessToken>" (an OAuth token; it lasts 30 minutes, so whoever configures the connector
- * keeps it fresh), "Xero-tenant-id: <tenantId>", "Accept: application/json" and
+ * <accessToken>" (an OAuth token that lasts 30 minutes: with a refreshToken in the settings
+ * the engine puts a fresh one from oauth/ into the config, DEST_CAP_OAUTH), "Xero-tenant-id: <tenantId>", "Accept: application/json" and
  * "Idempotency-Key: <event id>". PUT creates and never updates.
  *
  * A settled payment is one bank transaction - money moved without a Xero invoice:
@@ -25,7 +25,7 @@
  * repeated key with the first result (DEST_CAP_IDEMPOTENCY); Reference is the human check.
  * Answers: with summarizeErrors=false an element Xero refused comes back in a 200 with
  * "HasValidationErrors": true (or StatusAttributeString "ERROR") and ValidationErrors -
- * classify() reads that as permanent. 400 (ValidationException), 401 (token expired), 403
+ * classify() reads that as permanent. 400 (ValidationException), 401 (token expired; after the engine's one refresh and resend), 403
  * (organisation disconnected) and 404 are permanent; 429 (Retry-After; the daily limit
  * means hours) and 5xx (503: organisation offline or maintenance) retry. */
 #include <stdio.h>
@@ -169,7 +169,7 @@ static const char *const xero_accepts[] = {"payment.settled", NULL};
 const struct destination destination_xero = {
     .slug = "xero",
     .accepts = xero_accepts,
-    .caps = DEST_CAP_IDEMPOTENCY,
+    .caps = DEST_CAP_IDEMPOTENCY | DEST_CAP_OAUTH,
     .default_api_base = XERO_DEFAULT_BASE,
     .render = xero_render,
     .classify = xero_classify,

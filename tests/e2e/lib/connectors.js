@@ -44,7 +44,7 @@ const SEED_000 = [
              ['businessAccountId', false, true], ['appSecret', true, true],
              ['verifyToken', true, true]] },
   { slug: 'google-workspace', category: 'productivity', kind: 'api', plan: 'pro',
-    fields: [['clientId', false, true], ['clientSecret', true, true]] },
+    fields: [['clientId', false, true], ['clientSecret', true, true], ['oauthBaseUrl', false, false]] },
   { slug: 'timely', category: 'productivity', kind: 'api', plan: 'pro',
     fields: [['clientId', false, true], ['clientSecret', true, true]] },
   { slug: 'toggl', category: 'productivity', kind: 'api', plan: 'starter',
@@ -59,6 +59,11 @@ const SEED_000 = [
 
 const PAYMENT_FIELDS = ['autoPost', 'direction', 'expenseAccount', 'revenueAccount',
                         'clearingAccount', 'defaultSupplierId', 'vatRate'];
+
+// What the destinations whose access tokens are short-lived take besides (issue 16): a
+// refresh token and its OAuth client, all optional (a static accessToken still works).
+const OAUTH_REFRESH = [['refreshToken', true, false], ['clientId', false, false],
+                       ['clientSecret', true, false]];
 
 // Seed 001: the 20 destination types with their categories and fields; a webhook URL is a
 // credential, so it counts as a secret.
@@ -84,14 +89,17 @@ const SEED_001 = [
   { slug: 'opsgenie', category: 'monitoring', fields: [['apiKey', true, true]] },
   { slug: 'bigquery', category: 'data',
     fields: [['projectId', false, true], ['datasetId', false, true], ['tableId', false, true],
-             ['accessToken', true, true]] },
+             ['serviceAccountKey', true, false], ['accessToken', true, false],
+             ['oauthBaseUrl', false, false]] },
   { slug: 'hubspot', category: 'crm', fields: [['accessToken', true, true]] },
   { slug: 'salesforce', category: 'crm',
-    fields: [['instanceUrl', false, true], ['accessToken', true, true]] },
+    fields: [['instanceUrl', false, true], ['accessToken', true, false], ...OAUTH_REFRESH] },
   { slug: 'quickbooks', category: 'accounting',
-    fields: [['accessToken', true, true], ['realmId', false, true]] },
+    fields: [['accessToken', true, false], ['realmId', false, true], ...OAUTH_REFRESH,
+             ['oauthBaseUrl', false, false]] },
   { slug: 'xero', category: 'accounting',
-    fields: [['accessToken', true, true], ['tenantId', false, true]] },
+    fields: [['accessToken', true, false], ['tenantId', false, true], ...OAUTH_REFRESH,
+             ['oauthBaseUrl', false, false]] },
 ];
 
 const PLANS = ['starter', 'pro', 'business', 'enterprise'];

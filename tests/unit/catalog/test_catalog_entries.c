@@ -47,7 +47,7 @@ static const struct expect seed_000[] = {
     {"telegram-assistant", "communication", KIND_HYBRID, "pro", "botToken* botUsername"},
     {"whatsapp", "communication", KIND_HYBRID, "business",
      "accessToken* phoneNumberId businessAccountId appSecret* verifyToken*"},
-    {"google-workspace", "productivity", KIND_API, "pro", "clientId clientSecret*"},
+    {"google-workspace", "productivity", KIND_API, "pro", "clientId clientSecret* oauthBaseUrl?"},
     {"timely", "productivity", KIND_API, "pro", "clientId clientSecret*"},
     {"toggl", "productivity", KIND_API, "starter", "apiToken* workspaceId"},
     {"clockify", "productivity", KIND_API, "starter", "apiKey* workspaceId"},
@@ -73,11 +73,14 @@ static const struct expect seed_001[] = {
     {"datadog", "monitoring", KIND_DESTINATION, "starter", "apiKey* site?"},
     {"opsgenie", "monitoring", KIND_DESTINATION, "starter", "apiKey*"},
     {"bigquery", "data", KIND_DESTINATION, "starter",
-     "projectId datasetId tableId accessToken*"},
+     "projectId datasetId tableId serviceAccountKey*? accessToken*? oauthBaseUrl?"},
     {"hubspot", "crm", KIND_DESTINATION, "starter", "accessToken*"},
-    {"salesforce", "crm", KIND_DESTINATION, "starter", "instanceUrl accessToken*"},
-    {"quickbooks", "accounting", KIND_DESTINATION, "starter", "accessToken* realmId"},
-    {"xero", "accounting", KIND_DESTINATION, "starter", "accessToken* tenantId"},
+    {"salesforce", "crm", KIND_DESTINATION, "starter",
+     "instanceUrl accessToken*? refreshToken*? clientId? clientSecret*?"},
+    {"quickbooks", "accounting", KIND_DESTINATION, "starter",
+     "accessToken*? refreshToken*? clientId? clientSecret*? oauthBaseUrl? realmId"},
+    {"xero", "accounting", KIND_DESTINATION, "starter",
+     "accessToken*? refreshToken*? clientId? clientSecret*? oauthBaseUrl? tenantId"},
 };
 
 #define N_000 (sizeof seed_000 / sizeof seed_000[0])

@@ -349,6 +349,67 @@ static void test_paypal_genuine_vector_expired_today(void **state)
     assert_non_null(strstr(err.message, "expired"));
 }
 
+/* ---- RSA-SHA256 signing (a service-account key's own token request) -------------------- */
+
+/* The key of c as an unencrypted PKCS#8 PEM text (caller frees). */
+static char *private_pem(EVP_PKEY *key)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data = NULL, *out = NULL;
+    if (bio && PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) == 1) {
+        long len = BIO_get_mem_data(bio, &data);
+        out = calloc(1, (size_t)len + 1);
+        if (out)
+            memcpy(out, data, (size_t)len);
+    }
+    BIO_free(bio);
+    return out;
+}
+
+static void test_rsa_sign_verifies_with_the_public_half(void **state)
+{
+    (void)state;
+    static const char msg[] = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJhQGIuYyJ9";
+    struct test_cert c, other, weak, ec;
+    struct error err = {0};
+    struct buf sig;
+    int64_t now = (int64_t)time(NULL);
+    buf_init(&sig, 0);
+    assert_int_equal(test_cert_make(&c, 2048, "sa", -DAY, DAY), 0);
+    assert_int_equal(test_cert_make(&other, 2048, "other", -DAY, DAY), 0);
+    assert_int_equal(test_cert_make(&weak, 1024, "weak", -DAY, DAY), 0);
+    assert_int_equal(test_cert_make(&ec, 0, "ec", -DAY, DAY), 0);
+    char *pem = private_pem(c.key), *weak_pem = private_pem(weak.key), *ec_pem = private_pem(ec.key);
+    assert_non_null(pem);
+    assert_int_equal(crypto_rsa_sha256_sign(pem, strlen(pem), msg, strlen(msg), &sig, &err), 0);
+    assert_int_equal(sig.len, 256);
+    assert_int_equal(crypto_rsa_sha256_verify_cert(c.pem, c.pem_len, msg, strlen(msg),
+                                                   (const unsigned char *)sig.data, sig.len,
+                                                   now, &err),
+                     0);
+    assert_int_equal(crypto_rsa_sha256_verify_cert(other.pem, other.pem_len, msg, strlen(msg),
+                                                   (const unsigned char *)sig.data, sig.len,
+                                                   now, &err),
+                     -1);
+    /* a short key, a key that is not RSA, text that is no key: refused, never quoted */
+    assert_int_equal(crypto_rsa_sha256_sign(weak_pem, strlen(weak_pem), msg, 3, &sig, &err), -1);
+    assert_int_equal(err.code, ERR_VALIDATION);
+    assert_int_equal(crypto_rsa_sha256_sign(ec_pem, strlen(ec_pem), msg, 3, &sig, &err), -1);
+    assert_int_equal(err.code, ERR_VALIDATION);
+    pem[40] ^= 1;
+    assert_int_equal(crypto_rsa_sha256_sign(pem, strlen(pem), msg, 3, &sig, &err), -1);
+    assert_int_equal(err.code, ERR_VALIDATION);
+    assert_null(strstr(err.message, "BEGIN"));
+    free(pem);
+    free(weak_pem);
+    free(ec_pem);
+    buf_free(&sig);
+    test_cert_free(&c);
+    test_cert_free(&other);
+    test_cert_free(&weak);
+    test_cert_free(&ec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_paypal_genuine_vector),
         cmocka_unit_test(test_paypal_genuine_vector_wrong_crc_forms),
         cmocka_unit_test(test_paypal_genuine_vector_expired_today),
+        cmocka_unit_test(test_rsa_sign_verifies_with_the_public_half),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
