@@ -220,6 +220,35 @@ static bool stop_pending(void)
            (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1);
 }
 
+/* An announcement of another process (or this one) on the shared store, on the store's
+ * listener thread (ctx: the delivery engine). */
+static void on_store_notice(void *ctx, enum store_channel channel, const char *payload)
+{
+    struct engine *engine = ctx;
+    if (channel == STORE_CHANNEL_DELIVERIES) {
+        engine_wake(engine);
+    } else if (channel == STORE_CHANNEL_INSTALLS) {
+        char tenant[CRYPTO_ID_MAX];
+        const char *slash = strchr(payload, '/');
+        size_t n = slash ? (size_t)(slash - payload) : 0;
+        if (slash && n < sizeof tenant) {
+            memcpy(tenant, payload, n);
+            tenant[n] = '\0';
+            engine_install_changed(engine, tenant, slash + 1);
+        } else {
+            engine_install_changed(engine, NULL, NULL);
+        }
+    }
+}
+
+/* The listener lost the store for a while: what was announced meanwhile is unknown. */
+static void on_store_reset(void *ctx)
+{
+    struct engine *engine = ctx;
+    engine_install_changed(engine, NULL, NULL);
+    engine_wake(engine);
+}
+
 /* CONNECTORD_CLOCK_OFFSET: seconds (may be negative) added to the wall clock, so that tests
  * of retention periods can let days and years pass. Not a setting: nothing in production
  * should run on a shifted clock. */
@@ -859,6 +888,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     struct engine *engine = NULL;
     struct sync_worker *sync_worker = NULL;
     struct jobs *jobs = NULL;
+    struct jobs_lease lease = {0};
     struct engine_config delivery;
     char *cert = NULL, *key = NULL, *public_url = NULL;
     struct error err = {0};
@@ -930,6 +960,20 @@ static int cmd_serve(struct config *cfg, const char **values)
     }
     app.engine = engine;
     app.delivery = &delivery;
+    /* What other processes on the store announce: new deliveries wake this engine, a
+     * changed destination brings its breaker here in line (a no-op on SQLite). */
+    bool listening = false;
+    if (store_listen(store,
+                     &(struct store_listener){.on_notice = on_store_notice,
+                                              .on_reset = on_store_reset,
+                                              .ctx = engine},
+                     &listening, &err) < 0) {
+        fprintf(stderr, "connectord: cannot listen to the store's notifications: %s\n",
+                err.message);
+        goto out_labels;
+    }
+    if (listening)
+        log_info("listening for the changes of other processes on the store");
     struct sync_env sync_env = {.store = store, .master_key = app.master_key,
                                 .allow_private = cfg->allow_private_destinations || cfg->dev};
     if (sync_worker_start(&sync_env, &sync_worker, &err) < 0) {
@@ -984,7 +1028,10 @@ static int cmd_serve(struct config *cfg, const char **values)
         .delivery_body_keep_ms = cfg->delivery_body_days * 86400000LL,
         .event_keep_ms = cfg->event_days * 86400000LL,
         .stopping = stop_pending};
-    if (jobs_new(&(struct jobs_config){.env = &jobs_env}, &jobs, &err) < 0) {
+    if (jobs_lease_init(&lease, store, &err) < 0 ||
+        jobs_new(&(struct jobs_config){.env = &jobs_env, .claim = jobs_claim_lease,
+                                       .claim_ctx = &lease},
+                 &jobs, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
         goto out_labels;
     }
@@ -1000,6 +1047,8 @@ static int cmd_serve(struct config *cfg, const char **values)
     /* Every request is answered: what is still queued for the store (withdrawn webhooks,
      * the delivery engine's bookkeeping) need not wait for a lock another process holds. */
     store_stop_waiting(store);
+    jobs_lease_release(&lease);
+    store_unlisten(store); /* before the engine it wakes goes */
     sync_worker_stop(sync_worker);
     sync_worker = NULL;
     engine_stop(engine);
@@ -1012,6 +1061,8 @@ static int cmd_serve(struct config *cfg, const char **values)
 out_labels:
     jobs_free(jobs);
     http_server_stop(server, 0);
+    if (store)
+        store_unlisten(store);
     sync_worker_stop(sync_worker);
     engine_stop(engine);
     metrics_shutdown();

@@ -77,7 +77,7 @@ static struct family *const families[] = {&webhooks, &signature_failures, &deliv
 
 struct job_series {
     const char *name;
-    _Atomic uint64_t runs, failures;
+    _Atomic uint64_t runs, failures, skipped;
     _Atomic int64_t last_start_ms, last_duration_us;
 };
 
@@ -143,18 +143,33 @@ void metrics_delivery(const char *destination_type, const char *outcome)
     family_count(&deliveries, destination_type, outcome);
 }
 
-void metrics_job(const char *job, int64_t started_ms, int64_t duration_us, bool failed)
+/* The job's slot, made on its first use; NULL when the table is full. */
+static struct job_series *job_slot(const char *job)
 {
     size_t n = atomic_load_explicit(&n_jobs, memory_order_relaxed), i = 0;
     while (i < n && !same(job_series[i].name, job))
         i++;
     if (i == n) {
         if (n == JOBS_MAX)
-            return;
+            return NULL;
         job_series[n].name = job;
         atomic_store_explicit(&n_jobs, n + 1, memory_order_release);
     }
-    struct job_series *s = &job_series[i];
+    return &job_series[i];
+}
+
+void metrics_job_skipped(const char *job)
+{
+    struct job_series *s = job_slot(job);
+    if (s)
+        atomic_fetch_add_explicit(&s->skipped, 1, memory_order_relaxed);
+}
+
+void metrics_job(const char *job, int64_t started_ms, int64_t duration_us, bool failed)
+{
+    struct job_series *s = job_slot(job);
+    if (!s)
+        return;
     atomic_fetch_add_explicit(&s->runs, 1, memory_order_relaxed);
     if (failed)
         atomic_fetch_add_explicit(&s->failures, 1, memory_order_relaxed);
@@ -162,7 +177,8 @@ void metrics_job(const char *job, int64_t started_ms, int64_t duration_us, bool 
     atomic_store_explicit(&s->last_duration_us, duration_us, memory_order_relaxed);
 }
 
-/* Each job's runs, failures, last start and last duration, in four families. */
+/* Each job's runs, failures, last start, last duration and skipped periods, in five
+ * families. */
 static int render_jobs(struct buf *out)
 {
     static const char *const heads[] = {
@@ -173,10 +189,13 @@ static int render_jobs(struct buf *out)
         "# HELP connectord_job_last_run_timestamp_seconds When each periodic job last started "
         "(Unix time).\n# TYPE connectord_job_last_run_timestamp_seconds gauge\n",
         "# HELP connectord_job_last_duration_seconds How long each periodic job's last run "
-        "took.\n# TYPE connectord_job_last_duration_seconds gauge\n"};
+        "took.\n# TYPE connectord_job_last_duration_seconds gauge\n",
+        "# HELP connectord_job_skipped_total Periods of each once-across-processes job that "
+        "another process ran (it held the job's lease).\n"
+        "# TYPE connectord_job_skipped_total counter\n"};
     size_t n = atomic_load_explicit(&n_jobs, memory_order_acquire);
     int rc = 0;
-    for (size_t k = 0; k < 4 && rc == 0; k++) {
+    for (size_t k = 0; k < 5 && rc == 0; k++) {
         rc = buf_append_str(out, heads[k]);
         for (size_t i = 0; i < n && rc == 0; i++) {
             const struct job_series *s = &job_series[i];
@@ -189,9 +208,12 @@ static int render_jobs(struct buf *out)
             else if (k == 2)
                 rc = buf_printf(out, "connectord_job_last_run_timestamp_seconds{job=\"%s\"} %.3f\n",
                                 s->name, (double)atomic_load(&s->last_start_ms) / 1e3);
-            else
+            else if (k == 3)
                 rc = buf_printf(out, "connectord_job_last_duration_seconds{job=\"%s\"} %.6f\n",
                                 s->name, (double)atomic_load(&s->last_duration_us) / 1e6);
+            else
+                rc = buf_printf(out, "connectord_job_skipped_total{job=\"%s\"} %llu\n", s->name,
+                                (unsigned long long)atomic_load(&s->skipped));
         }
     }
     return rc;

@@ -44,6 +44,8 @@ void metrics_retention_swept(const char *data, int64_t rows);
 /* A periodic job ran (jobs/): by its name (a static string, kept by pointer), when it
  * started, how long it took, and whether it failed. Called from one thread. */
 void metrics_job(const char *job, int64_t started_ms, int64_t duration_us, bool failed);
+/* A JOB_ONCE job's period that another process ran (it held the job's lease). */
+void metrics_job_skipped(const char *job);
 
 /* What the store says at scrape time, over all tenants. */
 struct metrics_scrape {

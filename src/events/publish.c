@@ -94,6 +94,7 @@ int events_publish(struct store_tx *tx, struct event_record *evs, size_t n, int 
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
+    int written = 0;
     for (size_t e = 0; e < n; e++) {
         if (store_event_row_insert(tx, &evs[e], err) < 0)
             goto out;
@@ -102,10 +103,16 @@ int events_publish(struct store_tx *tx, struct event_record *evs, size_t n, int 
                 continue;
             if (store_delivery_insert(tx, &evs[e], targets.ids[i], now_ms, err) < 0)
                 goto out;
-            if (fanned)
-                (*fanned)++;
+            written++;
         }
     }
+    /* The delivery engines of all processes sharing the store look for work once this
+     * commits. The payload is the same for every publish, so a group commit of many
+     * webhooks announces once. */
+    if (written > 0 && store_notify_tx(tx, STORE_CHANNEL_DELIVERIES, "", err) < 0)
+        goto out;
+    if (fanned)
+        *fanned = written;
     rc = 0;
 out:
     targets_free(&targets);

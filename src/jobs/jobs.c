@@ -68,15 +68,15 @@ void jobs_free(struct jobs *j)
 
 /* Whether this process runs job's period; false with *failed when the claim could not be
  * decided (logged). */
-static bool owns_period(struct jobs *j, const struct job *job, int64_t period_start,
-                        bool *failed)
+static bool owns_period(struct jobs *j, const struct job *job, int64_t now_ms,
+                        int64_t period_start, bool *failed)
 {
     bool mine = true;
     struct error err = {0};
     *failed = false;
     if (!(job->flags & JOB_ONCE) || !j->cfg.claim)
         return true;
-    if (j->cfg.claim(j->cfg.claim_ctx, job->name, period_start, &mine, &err) < 0) {
+    if (j->cfg.claim(j->cfg.claim_ctx, job, now_ms, period_start, &mine, &err) < 0) {
         log_warn("job %s: cannot claim its run: %s", job->name, err.message);
         *failed = true;
         return false;
@@ -89,11 +89,13 @@ static void run_one(struct jobs *j, const struct job *job, struct job_stats *st,
     int64_t period_start = now_ms - now_ms % job->every_ms;
     bool failed = false;
     st->next_due_ms = period_start + job->every_ms;
-    if (!owns_period(j, job, period_start, &failed)) {
+    if (!owns_period(j, job, now_ms, period_start, &failed)) {
         if (failed)
             st->failures++;
         else
             st->skipped++;
+        if (!failed)
+            metrics_job_skipped(job->name);
         return;
     }
     struct error err = {0};

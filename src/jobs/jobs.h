@@ -22,13 +22,13 @@ struct sync_worker;
 /* The run of a period must happen in one process only (daily summaries, sync runs).
  *
  * Contract: before running such a job for a period, the table asks jobs_config.claim
- * whether this process owns (name, period start). Without a claim function every period
- * is this process's: right for one process on SQLite, and the jobs registered today are
- * safe beyond that as well (daily summaries claim each tenant's day in the store, the
- * retention sweep is idempotent). A backend that several processes share (PostgreSQL)
- * passes a claim that inserts (name, period start) into a small job_runs table under a
- * unique key: the one insert that succeeds owns the run. A refused claim skips the period;
- * it is neither a run nor a failure. */
+ * whether this process owns the job's run now. Without a claim function every period is
+ * this process's (the unit tests). connectord passes jobs_claim_lease: the job's lease row
+ * in the store (store/leases.h), held for two intervals and kept by its holder from
+ * period to period, so of all the processes on one store (PostgreSQL, or one SQLite file)
+ * one runs the job; another takes over once a holder that died lets its lease run out, or
+ * at once after one that stopped gave it up. A refused claim skips the period; it is neither
+ * a run nor a failure. */
 #define JOB_ONCE 0x1u
 
 /* What jobs may use; filled by main. */
@@ -64,12 +64,27 @@ struct jobs_config {
     size_t n;
     const struct jobs_env *env;
     /* NULL: every period is this process's. Else sets *mine to whether this process owns
-     * the run of (name, period_start_ms); returns -1 (err set) when it cannot tell, which
-     * counts as a failure of the job's period. */
-    int (*claim)(void *ctx, const char *name, int64_t period_start_ms, bool *mine,
-                 struct error *err);
+     * the run of job's period that begins at period_start_ms (the tick is at now_ms);
+     * returns -1 (err set) when it cannot tell, which counts as a failure of the period. */
+    int (*claim)(void *ctx, const struct job *job, int64_t now_ms, int64_t period_start_ms,
+                 bool *mine, struct error *err);
     void *claim_ctx;
 };
+
+/* The claim of every connectord process: the job's lease (store/leases.h), named for the
+ * job, held by `holder` for two intervals of the job. claim_ctx is a struct jobs_lease. */
+#define JOBS_HOLDER_MAX 64
+struct jobs_lease {
+    struct store *store;
+    char holder[JOBS_HOLDER_MAX]; /* this process, unique among those on the store */
+};
+/* Fills lease->holder with a new id for this process. */
+int jobs_lease_init(struct jobs_lease *lease, struct store *store, struct error *err);
+int jobs_claim_lease(void *ctx, const struct job *job, int64_t now_ms, int64_t period_start_ms,
+                     bool *mine, struct error *err);
+/* Gives up this process's leases (it stops), so another process takes the jobs over at its
+ * next tick instead of after the leases ran out. */
+void jobs_lease_release(struct jobs_lease *lease);
 
 struct job_stats {
     int64_t runs;             /* runs started, failed ones included */

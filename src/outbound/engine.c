@@ -45,6 +45,7 @@
 #define MASK "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2" /* four bullets */
 #define RESPONSE_MAX (64 * 1024)
 #define IDLE_POLL_MS 100
+#define ENGINE_CHANGED_MAX 32
 
 /* ---- the engine ----------------------------------------------------------------------- */
 
@@ -99,6 +100,11 @@ struct round_event {
     struct event_view view;
 };
 
+struct changed_install {
+    char tenant_id[CRYPTO_ID_MAX];
+    char id[CRYPTO_ID_MAX];
+};
+
 struct engine {
     struct engine_config cfg;
     pthread_t thread;
@@ -110,6 +116,13 @@ struct engine {
     struct round_dest dests[ROUND_DESTS];
     size_t n_dests;
     struct round_event event; /* the last event rendered */
+    /* Destinations another process changed (engine_install_changed), for the engine's
+     * thread to bring their breakers in line with the store; all of them when the list
+     * overflowed or notifications were lost. */
+    pthread_mutex_t changed_lock;
+    struct changed_install changed[ENGINE_CHANGED_MAX];
+    size_t n_changed;
+    bool changed_all;
 };
 
 struct in_flight {
@@ -890,6 +903,50 @@ static void record_and_claim(struct engine *e, int room, struct delivery *claime
     e->n_done = 0;
 }
 
+/* A destination changed elsewhere: its breaker here starts afresh when the store shows it
+ * so (turned on again by hand, or deleted), as the process that made the change does. */
+static void reconcile_breaker(struct engine *e, const char *tenant_id, const char *id)
+{
+    struct install in = {0};
+    struct error err = {0};
+    struct breaker *b = NULL;
+    for (size_t i = 0; i < e->breakers.n && !b; i++)
+        if (strcmp(e->breakers.items[i].connector_id, id) == 0)
+            b = &e->breakers.items[i];
+    if (!b)
+        return;
+    int rc = store_install_get(e->cfg.store, tenant_id, id, &in, &err);
+    if ((rc < 0 && err.code == ERR_NOT_FOUND) ||
+        (rc == 0 && in.is_active && in.health.consecutive_failures == 0 &&
+         in.health.paused_until_ms == 0))
+        breaker_reset(b);
+    store_install_clear(&in);
+}
+
+/* Brings the breakers in line with what other processes changed (see struct engine). */
+static void reconcile_changes(struct engine *e)
+{
+    size_t n;
+    bool all;
+    struct changed_install changed[ENGINE_CHANGED_MAX];
+    pthread_mutex_lock(&e->changed_lock);
+    n = e->n_changed;
+    all = e->changed_all;
+    memcpy(changed, e->changed, n * sizeof changed[0]);
+    e->n_changed = 0;
+    e->changed_all = false;
+    pthread_mutex_unlock(&e->changed_lock);
+    if (all) {
+        /* Changes were missed: every breaker starts afresh; one still failing opens again
+         * after its next failures. */
+        for (size_t i = 0; i < e->breakers.n; i++)
+            breaker_reset(&e->breakers.items[i]);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        reconcile_breaker(e, changed[i].tenant_id, changed[i].id);
+}
+
 static void *engine_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "cd-delivery"); /* as top -H and perf show it */
@@ -904,6 +961,7 @@ static void *engine_main(void *arg)
                        ? 0
                        : e->cfg.concurrency - httpc_multi_in_flight(e->multi);
         size_t n = 0;
+        reconcile_changes(e);
         record_and_claim(e, room, claimed, &n);
         for (size_t i = 0; i < n; i++)
             start_delivery(e, &claimed[i]);
@@ -922,12 +980,15 @@ int engine_start(const struct engine_config *cfg, struct engine **out, struct er
     if (!e)
         return error_set(err, ERR_INTERNAL, "out of memory");
     e->cfg = *cfg;
+    pthread_mutex_init(&e->changed_lock, NULL);
     if (httpc_multi_new(&e->multi, err) < 0) {
+        pthread_mutex_destroy(&e->changed_lock);
         free(e);
         return -1;
     }
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         httpc_multi_free(e->multi);
+        pthread_mutex_destroy(&e->changed_lock);
         free(e);
         return error_set(err, ERR_INTERNAL, "cannot start the delivery engine");
     }
@@ -946,6 +1007,7 @@ void engine_stop(struct engine *e)
     round_forget(e);
     breakers_free(&e->breakers);
     free(e->done);
+    pthread_mutex_destroy(&e->changed_lock);
     free(e);
 }
 
@@ -953,6 +1015,23 @@ void engine_wake(struct engine *e)
 {
     if (e)
         httpc_multi_wakeup(e->multi);
+}
+
+void engine_install_changed(struct engine *e, const char *tenant_id, const char *install_id)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->changed_lock);
+    if (!tenant_id || !install_id || e->n_changed == ENGINE_CHANGED_MAX ||
+        strlen(tenant_id) >= CRYPTO_ID_MAX || strlen(install_id) >= CRYPTO_ID_MAX) {
+        e->changed_all = true;
+    } else {
+        snprintf(e->changed[e->n_changed].tenant_id, CRYPTO_ID_MAX, "%s", tenant_id);
+        snprintf(e->changed[e->n_changed].id, CRYPTO_ID_MAX, "%s", install_id);
+        e->n_changed++;
+    }
+    pthread_mutex_unlock(&e->changed_lock);
+    httpc_multi_wakeup(e->multi);
 }
 
 int engine_send_test(const struct engine_config *cfg, const struct install *destination,

@@ -46,6 +46,10 @@ struct engine;
 int engine_start(const struct engine_config *cfg, struct engine **out, struct error *err);
 void engine_stop(struct engine *e); /* finishes requests in flight; NULL is a no-op */
 void engine_wake(struct engine *e); /* new deliveries are due */
+/* Another process changed a destination (install_id of tenant_id; NULL: any, changes may
+ * have been missed): the engine's in-memory breaker of it follows the store again. Any
+ * thread; cheap. */
+void engine_install_changed(struct engine *e, const char *tenant_id, const char *install_id);
 
 /* Sends a sample payment.settled event to one destination now, outside the outbox, and
  * reports {"status": http status or null, "verdict", "response" (excerpt), "error"}. */

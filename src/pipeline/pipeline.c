@@ -780,6 +780,10 @@ struct pipeline_job {
     bool ran;       /* job_work began */
     bool withdrawn; /* begin() said no */
     bool unlogged;  /* the booking failed: pipeline_settle() writes its log row */
+    /* The webhook token's hash, and what the booking transaction found of the install it
+     * was verified against: gone (or turned off) or changed since (see job_work). */
+    char token_hash[2 * CRYPTO_SHA256_LEN + 1];
+    enum { INSTALL_SAME, INSTALL_GONE, INSTALL_CHANGED } install_now;
 };
 
 static void job_free(struct pipeline_job *job)
@@ -811,7 +815,7 @@ static int job_prepare(struct pipeline_job *job, const char *provider_slug, cons
     struct booking_ctx *b = &job->b;
     const struct webhook_request *req = &job->req;
     struct error err = {0};
-    char hash[2 * CRYPTO_SHA256_LEN + 1];
+    char *hash = job->token_hash;
 
     /* 1. Token: the install it names, for this provider; anything else is not found and
      *    leaves no trace (an unknown token is not a tenant's business). */
@@ -911,6 +915,22 @@ static void job_outcome(struct pipeline_job *job, int rc, const struct error *er
                         struct pipeline_outcome *out)
 {
     struct booking_ctx *b = &job->b;
+    if (rc < 0 && job->install_now == INSTALL_GONE) {
+        /* Uninstalled or turned off after the token was read: as unknown as any token. */
+        outcome_set(out, PIPELINE_NOT_FOUND, ERR_OK, NULL);
+        return;
+    }
+    if (rc < 0 && job->install_now == INSTALL_CHANGED) {
+        /* Verified against settings that are no longer in force: the provider sends it
+         * again, and then it is read, verified and booked by the new ones. */
+        log_warn("%s webhook for tenant %s refused: %s", b->provider->slug,
+                 b->install.tenant_id, err->message);
+        job->unlogged = true; /* a known install: its log says why */
+        outcome_set(out, PIPELINE_FAILED, ERR_UNAVAILABLE,
+                    "the connector's settings changed while the webhook was processed; send "
+                    "it again");
+        return;
+    }
     if (rc < 0) {
         log_error("%s webhook for tenant %s failed: %s", b->provider->slug,
                   b->install.tenant_id, err->message);
@@ -942,6 +962,16 @@ static int job_work(void *ctx, struct store_tx *tx, struct error *err)
     if (job->begin && !job->begin(job->ctx)) {
         job->withdrawn = true;
         return error_set(err, ERR_UNAVAILABLE, "withdrawn before its booking began");
+    }
+    /* The install was read before this transaction, perhaps just before another process
+     * uninstalled or changed it: the booking goes ahead only if it is still the same. */
+    job->install_now = INSTALL_SAME;
+    if (store_install_check(tx, &job->b.install, job->token_hash, err) < 0) {
+        if (err->code == ERR_NOT_FOUND)
+            job->install_now = INSTALL_GONE;
+        else if (err->code == ERR_CONFLICT)
+            job->install_now = INSTALL_CHANGED;
+        return -1;
     }
     return job_book(job, tx, err);
 }
@@ -999,7 +1029,9 @@ void pipeline_settle(struct pipeline_outcome *out)
         /* Outside the committer's threads: this write may wait for the store's lock. */
         job->unlogged = false;
         log_alone(b, &job->req, "failed", NULL,
-                  out->error.code == ERR_VALIDATION ? out->error.message : "internal error",
+                  out->error.code == ERR_VALIDATION || job->install_now == INSTALL_CHANGED
+                      ? out->error.message
+                      : "internal error",
                   out->log_id);
         return;
     }

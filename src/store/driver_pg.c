@@ -14,18 +14,27 @@
  *     first use tells no type ("$n IS NULL") is declared text too, so a query whose optional
  *     filter is not text writes its typed use first ("(col >= $n OR $n IS NULL)") or casts;
  *   - the append-only triggers (guard.c) as plpgsql functions and row triggers;
- *   - errors: SQLSTATEs mapped to the same ERR_* codes as SQLite's result codes.
+ *   - errors: SQLSTATEs mapped to the same ERR_* codes as SQLite's result codes;
+ *   - notifications between processes (store_notify_tx, store_listen): pg_notify() in the
+ *     writing transaction, and a listener thread with its own LISTENing connection.
  * Durability is PostgreSQL's: synchronous_commit stays on, so a commit that returned is on
  * disk, and the server groups concurrent commits into one WAL flush itself (no committer
  * thread here). Each connection keeps its prepared statements keyed by the SQL text's
  * address, like the SQLite driver. */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "store/store_int.h"
 
 #define MAX_PARAMS 64
@@ -592,6 +601,192 @@ static int pg_trigger_install(struct buf *script, const char *name, const char *
     return buf_printf(script, "';");
 }
 
+/* ---- notifications between processes (store.h's store_notify_tx and store_listen) -------- */
+
+/* pg_notify() queues the announcement with the transaction; PostgreSQL sends it when the
+ * transaction commits (and drops repeats of the same channel and payload within it). */
+#define NOTIFY_SQL "SELECT pg_notify($1, $2)"
+#define LISTEN_RETRY_MS 1000 /* between attempts to connect again */
+#define LISTEN_PROBE_MS 10000 /* a quiet connection is probed this often */
+#define LISTEN_APPLICATION_NAME "connectord-listen"
+
+/* The listener: a thread with its own connection, LISTENing on the channels, that sleeps
+ * in poll() on the connection's socket and on a pipe whose write end stops it. */
+struct pg_listener {
+    char *target;
+    char **channels;
+    size_t n_channels;
+    void (*on_notice)(void *ctx, const char *channel, const char *payload);
+    void (*on_reset)(void *ctx);
+    void *ctx;
+    PGconn *pg;
+    int stop_pipe[2];
+    pthread_t thread;
+};
+
+/* A connection that LISTENs on every channel, or NULL (err set). */
+static PGconn *listen_connect(const struct pg_listener *l, struct error *err)
+{
+    /* Named, so that an operator tells it from the pool's connections (pg_stat_activity). */
+    static const char *const keys[] = {"dbname", "application_name", NULL};
+    const char *values[] = {l->target, LISTEN_APPLICATION_NAME, NULL};
+    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    if (!pg || PQstatus(pg) != CONNECTION_OK)
+        goto fail;
+    PQsetNoticeProcessor(pg, quiet_notices, NULL);
+    for (size_t i = 0; i < l->n_channels; i++) {
+        char *ident = PQescapeIdentifier(pg, l->channels[i], strlen(l->channels[i]));
+        char sql[160];
+        int n = ident ? snprintf(sql, sizeof sql, "LISTEN %s", ident) : -1;
+        PQfreemem(ident);
+        if (n < 0 || (size_t)n >= sizeof sql)
+            goto fail;
+        PGresult *res = PQexec(pg, sql);
+        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (!ok)
+            goto fail;
+    }
+    return pg;
+fail: {
+    char text[256];
+    snprintf(text, sizeof text, "%s", pg ? PQerrorMessage(pg) : "out of memory");
+    text[strcspn(text, "\n")] = '\0';
+    error_set(err, ERR_UNAVAILABLE, "cannot listen to the PostgreSQL store: %s", text);
+    PQfinish(pg);
+    return NULL;
+}
+}
+
+/* Waits up to timeout_ms for the connection (when there is one) or the stop pipe; returns
+ * 1 when asked to stop, 0 otherwise. */
+static int listen_wait(const struct pg_listener *l, int timeout_ms)
+{
+    struct pollfd fds[2] = {{.fd = l->stop_pipe[0], .events = POLLIN},
+                            {.fd = l->pg ? PQsocket(l->pg) : -1, .events = POLLIN}};
+    int n = poll(fds, l->pg ? 2 : 1, timeout_ms);
+    return n > 0 && (fds[0].revents & (POLLIN | POLLHUP)) ? 1 : 0;
+}
+
+/* Hands every announcement that arrived to the callback; -1 when the connection is lost. */
+static int listen_drain(struct pg_listener *l, bool probe)
+{
+    if (!PQconsumeInput(l->pg))
+        return -1;
+    if (probe) {
+        /* Nothing came for a while: a lost server or network shows only when asked. */
+        PGresult *res = PQexec(l->pg, "SELECT 1");
+        bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+        PQclear(res);
+        if (!ok)
+            return -1;
+    }
+    PGnotify *n;
+    while ((n = PQnotifies(l->pg)) != NULL) {
+        l->on_notice(l->ctx, n->relname, n->extra ? n->extra : "");
+        PQfreemem(n);
+    }
+    return PQstatus(l->pg) == CONNECTION_OK ? 0 : -1;
+}
+
+static void *listen_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "cd-listen");
+    struct pg_listener *l = arg;
+    for (;;) {
+        if (!l->pg) {
+            /* Lost: connect again, and then whatever was announced meanwhile is unknown. */
+            struct error err = {0};
+            l->pg = listen_connect(l, &err);
+            if (!l->pg) {
+                if (listen_wait(l, LISTEN_RETRY_MS))
+                    break;
+                continue;
+            }
+            l->on_reset(l->ctx);
+        }
+        int64_t t0 = clock_monotonic_us();
+        if (listen_wait(l, LISTEN_PROBE_MS))
+            break;
+        bool quiet = clock_monotonic_us() - t0 >= (int64_t)LISTEN_PROBE_MS * 1000;
+        if (listen_drain(l, quiet) < 0) {
+            PQfinish(l->pg);
+            l->pg = NULL;
+        }
+    }
+    return NULL;
+}
+
+static void listener_free(struct pg_listener *l)
+{
+    if (!l)
+        return;
+    PQfinish(l->pg);
+    for (size_t i = 0; i < l->n_channels; i++)
+        free(l->channels[i]);
+    free(l->channels);
+    free(l->target);
+    if (l->stop_pipe[0] >= 0) {
+        close(l->stop_pipe[0]);
+        close(l->stop_pipe[1]);
+    }
+    free(l);
+}
+
+static int pg_listen_start(const char *target, const char *const *channels, size_t n_channels,
+                           void (*on_notice)(void *ctx, const char *channel, const char *payload),
+                           void (*on_reset)(void *ctx), void *ctx, void **state,
+                           struct error *err)
+{
+    *state = NULL;
+    struct pg_listener *l = calloc(1, sizeof *l);
+    if (!l)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    l->stop_pipe[0] = l->stop_pipe[1] = -1;
+    l->on_notice = on_notice;
+    l->on_reset = on_reset;
+    l->ctx = ctx;
+    l->target = strdup(target);
+    l->channels = calloc(n_channels, sizeof *l->channels);
+    if (!l->target || !l->channels)
+        goto oom;
+    for (; l->n_channels < n_channels; l->n_channels++)
+        if (!(l->channels[l->n_channels] = strdup(channels[l->n_channels])))
+            goto oom;
+    if (pipe2(l->stop_pipe, O_CLOEXEC) < 0) {
+        l->stop_pipe[0] = l->stop_pipe[1] = -1;
+        error_set(err, ERR_INTERNAL, "cannot make the listener's pipe");
+        goto fail;
+    }
+    /* The first connection here, so a store that cannot be listened to fails the start. */
+    if (!(l->pg = listen_connect(l, err)))
+        goto fail;
+    if (pthread_create(&l->thread, NULL, listen_main, l) != 0) {
+        error_set(err, ERR_INTERNAL, "cannot start the store's listener");
+        goto fail;
+    }
+    *state = l;
+    return 0;
+oom:
+    error_set(err, ERR_INTERNAL, "out of memory");
+fail:
+    listener_free(l);
+    return -1;
+}
+
+static void pg_listen_stop(void *state)
+{
+    struct pg_listener *l = state;
+    if (!l)
+        return;
+    ssize_t w;
+    do
+        w = write(l->stop_pipe[1], "x", 1);
+    while (w < 0 && errno == EINTR);
+    pthread_join(l->thread, NULL);
+    listener_free(l);
+}
+
 const struct store_driver store_driver_pg = {
     .scheme = "postgres",
     .target_of = pg_target_of,
@@ -617,4 +812,7 @@ const struct store_driver store_driver_pg = {
     .trigger_lookup_sql = "SELECT d.description FROM pg_trigger t JOIN pg_description d "
                           "ON d.objoid = t.oid AND d.classoid = 'pg_trigger'::regclass "
                           "WHERE t.tgname = $1 AND NOT t.tgisinternal",
+    .notify_sql = NOTIFY_SQL,
+    .listen_start = pg_listen_start,
+    .listen_stop = pg_listen_stop,
 };

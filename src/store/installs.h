@@ -76,6 +76,9 @@ struct install {
     char project_id[CRYPTO_ID_MAX];
     char name[STORE_NAME_MAX]; /* "" when never named */
     struct install_health health; /* read only: the engine writes it */
+    /* Grows with every change of the install (settings, secrets, event types, active);
+     * read only. */
+    int64_t version;
 };
 
 void store_install_clear(struct install *in);
@@ -140,6 +143,12 @@ int store_tx_audit(struct store_tx *tx, const char *tenant_id, const struct audi
 /* A webhook install found by its token's hash (ERR_NOT_FOUND when none). */
 int store_install_by_token(struct store *s, const char *token_hash, struct install *out,
                            struct error *err);
+/* Inside a booking's transaction: is the install that a webhook was verified against (read
+ * before, perhaps by a process that has not heard of a change yet) still the one the store
+ * holds? ERR_NOT_FOUND when it is gone, turned off or no longer has that token;
+ * ERR_CONFLICT when it changed since (its version moved); 0 when it is the same. */
+int store_install_check(struct store_tx *tx, const struct install *in, const char *token_hash,
+                        struct error *err);
 
 /* ---- projects ---------------------------------------------------------------------------- */
 

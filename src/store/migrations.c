@@ -392,6 +392,19 @@ static const struct migration migrations[] = {
      "CREATE INDEX delivery_attempts_body_started"
      "  ON delivery_attempts(started_at, delivery_id, attempt_no)"
      "  WHERE response_excerpt IS NOT NULL OR request IS NOT NULL;"},
+    {13, "many processes on one store: job leases, install versions",
+     /* job_leases: which process runs a periodic job that must run once across processes
+      * (jobs/jobs.def), and until when its lease holds; a process claims a job with one
+      * conditional upsert, so of several processes ticking together exactly one gets it,
+      * on SQLite and PostgreSQL alike. connector_installs.version grows with every change
+      * of an install (settings, secrets, token, active): the booking transaction compares
+      * the version its webhook was verified against with the stored one, so a webhook that
+      * another process verified an instant before an uninstall or a change is refused. */
+     "CREATE TABLE job_leases ("
+     "  name TEXT PRIMARY KEY,"
+     "  holder TEXT NOT NULL,"
+     "  until_ms BIGINT NOT NULL);"
+     "ALTER TABLE connector_installs ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"},
     {14, "pulling connectors: sync runs, their state per install, imported time entries",
      /* A sync run of an installed API connector: queued, running, then succeeded or failed,
       * with what it did and why it failed; the partial unique index lets one run per install

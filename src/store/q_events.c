@@ -202,8 +202,11 @@ int store_deliveries_claim(struct store_tx *tx, int64_t now_ms, int64_t lease_ms
     char now[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(now_ms, now);
     struct store_param p[] = {P_INT(now_ms), P_INT(now_ms + lease_ms), P_INT(limit), P_TEXT(now)};
-    /* One statement: the claim is atomic against other processes (SQLite serializes
-     * writers; PostgreSQL would add FOR UPDATE SKIP LOCKED to the inner SELECTs).
+    /* One statement: the claim is atomic against other processes. SQLite serializes
+     * writers; on PostgreSQL the driver turns the marker comment that ends each inner
+     * SELECT into FOR UPDATE SKIP LOCKED, so processes claiming at the same instant pass
+     * over each other's rows instead of waiting for them (or claiming them twice), and a
+     * row whose claimer died is taken again once its lease (--delivery-lease) expired.
      *
      * The due rows and the expired leases are two index range reads on (status,
      * next_attempt_ms), each stopping after $3 rows, merged and cut to the $3 earliest. One
@@ -215,11 +218,11 @@ int store_deliveries_claim(struct store_tx *tx, int64_t now_ms, int64_t lease_ms
                           "updated_at = $4 WHERE id IN (SELECT id FROM ("
                           "SELECT id, next_attempt_ms FROM (SELECT id, next_attempt_ms "
                           "FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= $1 "
-                          "ORDER BY next_attempt_ms LIMIT $3) AS due "
+                          "ORDER BY next_attempt_ms LIMIT $3 /*SKIP LOCKED*/) AS due "
                           "UNION ALL "
                           "SELECT id, next_attempt_ms FROM (SELECT id, next_attempt_ms "
                           "FROM deliveries WHERE status = 'delivering' AND lease_until_ms < $1 "
-                          "ORDER BY next_attempt_ms LIMIT $3) AS expired"
+                          "ORDER BY next_attempt_ms LIMIT $3 /*SKIP LOCKED*/) AS expired"
                           ") AS claimable ORDER BY next_attempt_ms LIMIT $3) "
                           "RETURNING " DELIVERY_COLUMNS,
                           p, N_PARAMS(p), delivery_row, &c, NULL, err);
@@ -330,6 +333,16 @@ int store_delivery_attempts(struct store *s, const char *delivery_id,
                      p, N_PARAMS(p), attempt_row, &c, NULL, err);
 }
 
+/* Wakes the delivery engines of the other processes for deliveries made due now. Only a
+ * hint: without it they find the rows at their next poll, so its failure is no failure of
+ * the change, which is committed already. */
+static int announce_due(struct store *s, const char *tenant_id)
+{
+    struct error ignored = {0};
+    store_notify(s, STORE_CHANNEL_DELIVERIES, tenant_id, &ignored);
+    return 0;
+}
+
 int store_delivery_retry(struct store *s, const char *tenant_id, const char *connector_id,
                          const char *id, struct error *err)
 {
@@ -346,7 +359,7 @@ int store_delivery_retry(struct store *s, const char *tenant_id, const char *con
                   p, N_PARAMS(p), NULL, NULL, &changed, err) < 0)
         return -1;
     if (changed)
-        return 0;
+        return announce_due(s, tenant_id);
     struct delivery d;
     if (store_delivery_get(s, tenant_id, connector_id, id, &d, err) < 0)
         return -1;
@@ -362,11 +375,13 @@ int store_delivery_replay(struct store *s, const char *tenant_id, const char *co
     clock_format_rfc3339(now_ms, now);
     struct store_param p[] = {P_INT(now_ms), P_TEXT(now), P_TEXT(tenant_id), P_TEXT(connector_id),
                               P_TEXT(since_rfc3339)};
-    return store_run(s,
-                     "UPDATE deliveries SET status = 'pending', next_attempt_ms = $1, updated_at = $2 "
-                     "WHERE tenant_id = $3 AND connector_id = $4 AND created_at >= $5 "
-                     "AND status IN ('failed', 'dead')",
-                     p, N_PARAMS(p), NULL, NULL, count, err);
+    if (store_run(s,
+                  "UPDATE deliveries SET status = 'pending', next_attempt_ms = $1, updated_at = $2 "
+                  "WHERE tenant_id = $3 AND connector_id = $4 AND created_at >= $5 "
+                  "AND status IN ('failed', 'dead')",
+                  p, N_PARAMS(p), NULL, NULL, count, err) < 0)
+        return -1;
+    return *count > 0 ? announce_due(s, tenant_id) : 0;
 }
 
 int store_daily_summary_claim(struct store_tx *tx, const char *tenant_id, const char *day,

@@ -4,6 +4,7 @@
  * inside the write transaction, after taking the tenant row's lock (a no-op UPDATE, which
  * is portable: SQLite already serializes writers, PostgreSQL locks the row), so two
  * parallel creates cannot both see room for one more. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,8 @@
     "id, tenant_id, slug, is_destination, is_active, config, secrets, event_types, "         \
     "webhook_token_sealed, created_at, updated_at, COALESCE(project_id, ''), "            \
     "COALESCE(name, ''), consecutive_failures, COALESCE(paused_until_ms, 0), "                \
-    "COALESCE(status_reason, ''), last_success_at, "                             \
-    "last_failure_at"
+    "COALESCE(status_reason, ''), last_success_at, "                                      \
+    "last_failure_at, version"
 
 void store_install_clear(struct install *in)
 {
@@ -50,6 +51,7 @@ static int read_install_row(const struct store_row *row, struct install *in)
         goto fail;
     h->consecutive_failures = store_row_int(row, 13);
     h->paused_until_ms = store_row_int(row, 14);
+    in->version = store_row_int(row, 18);
     in->is_destination = store_row_int(row, 3) != 0;
     in->is_active = store_row_int(row, 4) != 0;
     in->config = strdup(store_row_text(row, 5));
@@ -96,6 +98,16 @@ static int insert_audit(struct store *s, struct store_conn *c, const char *tenan
                        "created_at, chain_seq, chain_hash) "
                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                        p, N_PARAMS(p), NULL, NULL, NULL, err);
+}
+
+/* Tells every process sharing the store that an install changed, when c's transaction
+ * commits (store.h's STORE_CHANNEL_INSTALLS). */
+static int announce_change(struct store *s, struct store_conn *c, const char *tenant_id,
+                           const char *install_id, struct error *err)
+{
+    char payload[2 * CRYPTO_ID_MAX + 2];
+    snprintf(payload, sizeof payload, "%s/%s", tenant_id, install_id);
+    return store_notify_on(s, c, STORE_CHANNEL_INSTALLS, payload, err);
 }
 
 static int read_int(void *ctx, const struct store_row *row)
@@ -184,6 +196,31 @@ int store_install_by_token(struct store *s, const char *token_hash, struct insta
     return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "unknown webhook token");
 }
 
+static int read_check(void *ctx, const struct store_row *row)
+{
+    int64_t *v = ctx;
+    v[0] = store_row_int(row, 0);
+    v[1] = store_row_int(row, 1);
+    return 1;
+}
+
+int store_install_check(struct store_tx *tx, const struct install *in, const char *token_hash,
+                        struct error *err)
+{
+    int64_t found[2] = {-1, 0}; /* version (-1: no row), is_active */
+    struct store_param p[] = {P_TEXT(in->id), P_TEXT(token_hash)};
+    if (store_tx_query(tx,
+                       "SELECT version, is_active FROM connector_installs "
+                       "WHERE id = $1 AND webhook_token_hash = $2",
+                       p, N_PARAMS(p), read_check, found, NULL, err) < 0)
+        return -1;
+    if (found[0] < 0 || !found[1])
+        return error_set(err, ERR_NOT_FOUND, "the connector was uninstalled or turned off");
+    if (found[0] != in->version)
+        return error_set(err, ERR_CONFLICT, "the connector's settings changed meanwhile");
+    return 0;
+}
+
 int store_install_get(struct store *s, const char *tenant_id, const char *id,
                       struct install *out, struct error *err)
 {
@@ -270,11 +307,14 @@ int store_destination_health(struct store_tx *tx, const struct destination_healt
                        "WHEN $4 IS NOT NULL AND CAST($2 AS BIGINT) IS NULL THEN NULL "
                        "ELSE status_reason END, "
                        "is_active = CASE WHEN $6 = 1 THEN 0 ELSE is_active END, "
-                       "updated_at = CASE WHEN $6 = 1 THEN $7 ELSE updated_at END "
+                       "updated_at = CASE WHEN $6 = 1 THEN $7 ELSE updated_at END, "
+                       "version = version + $6 "
                        "WHERE tenant_id = $8 AND id = $9 AND is_destination = 1",
                        p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
         return -1;
-    return 0;
+    return u->disable ? announce_change(store_tx_store(tx), store_tx_conn(tx), u->tenant_id,
+                                        u->id, err)
+                      : 0;
 }
 
 int store_tx_audit(struct store_tx *tx, const char *tenant_id, const struct audit_entry *audit,
@@ -289,11 +329,12 @@ int store_tx_audit(struct store_tx *tx, const char *tenant_id, const struct audi
     return insert_audit(s, c, tenant_id, audit, now, err);
 }
 
-/* Runs one change statement and its audit record in a transaction; ERR_NOT_FOUND when the
- * statement touched no row. */
+/* Runs one change statement of install_id and its audit record in a transaction, and
+ * announces the change; ERR_NOT_FOUND when the statement touched no row. */
 static int change_with_audit(struct store *s, const char *sql, const struct store_param *p,
-                             size_t n, const char *tenant_id, const struct audit_entry *audit,
-                             const char *now, struct error *err)
+                             size_t n, const char *tenant_id, const char *install_id,
+                             const struct audit_entry *audit, const char *now,
+                             struct error *err)
 {
     struct store_conn *c = store_acquire(s);
     int64_t changed = 0;
@@ -304,6 +345,8 @@ static int change_with_audit(struct store *s, const char *sql, const struct stor
         rc = error_set(err, ERR_NOT_FOUND, "connector not found");
     if (rc == 0)
         rc = insert_audit(s, c, tenant_id, audit, now, err);
+    if (rc == 0)
+        rc = announce_change(s, c, tenant_id, install_id, err);
     if (rc == 0)
         rc = store_commit(s, c, err);
     if (rc < 0)
@@ -324,6 +367,7 @@ int store_install_update(struct store *s, const struct install *in,
     return change_with_audit(s,
                              "UPDATE connector_installs SET config = $1, secrets = $2, "
                              "event_types = $3, updated_at = $5, name = COALESCE($8, name), "
+                             "version = version + 1, "
                              "consecutive_failures = CASE WHEN $4 = 1 AND is_active = 0 "
                              "THEN 0 ELSE consecutive_failures END, "
                              "paused_until_ms = CASE WHEN $4 = 1 AND is_active = 0 "
@@ -331,7 +375,7 @@ int store_install_update(struct store *s, const struct install *in,
                              "status_reason = CASE WHEN $4 = 1 AND is_active = 0 "
                              "THEN NULL ELSE status_reason END, is_active = $4 "
                              "WHERE tenant_id = $6 AND id = $7",
-                             p, N_PARAMS(p), in->tenant_id, audit, now, err);
+                             p, N_PARAMS(p), in->tenant_id, in->id, audit, now, err);
 }
 
 int store_install_delete(struct store *s, const char *tenant_id, const char *id,
@@ -341,7 +385,7 @@ int store_install_delete(struct store *s, const char *tenant_id, const char *id,
     clock_format_rfc3339(clock_now_ms(), now);
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(id)};
     return change_with_audit(s, "DELETE FROM connector_installs WHERE tenant_id = $1 AND id = $2",
-                             p, N_PARAMS(p), tenant_id, audit, now, err);
+                             p, N_PARAMS(p), tenant_id, id, audit, now, err);
 }
 
 struct audit_ctx {

@@ -40,6 +40,8 @@ struct store {
     struct store_batch *batch; /* the committer, when started */
     void *maintenance;         /* the driver's, see start_maintenance */
     atomic_bool sync_failed;   /* a sync failed: no commit is trusted any more (see top) */
+    void *listening;           /* the driver's listener, when store_listen started one */
+    struct store_listener listener;
 };
 
 /* ERR_UNAVAILABLE when an earlier sync failed, else 0. */
@@ -136,6 +138,7 @@ void store_close(struct store *s)
     if (!s)
         return;
     store_batch_stop(s);
+    store_unlisten(s);
     if (s->driver->stop_maintenance)
         s->driver->stop_maintenance(s->maintenance);
     for (size_t i = 0; i < s->n_conns; i++)
@@ -488,4 +491,86 @@ int store_tx_query(struct store_tx *tx, const char *sql, const struct store_para
                    struct error *err)
 {
     return store_query(tx->s, tx->conn, sql, params, n_params, on_row, ctx, changes, err);
+}
+
+/* ---- notifications between processes ---------------------------------------------------- */
+
+/* The channels' names, the same in every process (PostgreSQL folds them to lower case). */
+static const char *const channel_names[STORE_CHANNEL_COUNT] = {
+    [STORE_CHANNEL_DELIVERIES] = "connectord_deliveries",
+    [STORE_CHANNEL_INSTALLS] = "connectord_installs",
+};
+
+int store_notify_on(struct store *s, struct store_conn *c, enum store_channel channel,
+                    const char *payload, struct error *err)
+{
+    if (!s->driver->notify_sql)
+        return 0;
+    if ((unsigned)channel >= STORE_CHANNEL_COUNT)
+        return error_set(err, ERR_INTERNAL, "no such notification channel");
+    if (!payload)
+        payload = "";
+    if (strlen(payload) > STORE_NOTIFY_PAYLOAD_MAX)
+        return error_set(err, ERR_VALIDATION, "a notification's payload is too long");
+    struct store_param p[] = {P_TEXT(channel_names[channel]), P_TEXT(payload)};
+    return store_query(s, c, s->driver->notify_sql, p, N_PARAMS(p), NULL, NULL, NULL, err);
+}
+
+int store_notify_tx(struct store_tx *tx, enum store_channel channel, const char *payload,
+                    struct error *err)
+{
+    return store_notify_on(tx->s, tx->conn, channel, payload, err);
+}
+
+int store_notify(struct store *s, enum store_channel channel, const char *payload,
+                 struct error *err)
+{
+    if (!s->driver->notify_sql)
+        return 0;
+    struct store_conn *c = store_acquire(s);
+    int rc = store_notify_on(s, c, channel, payload, err);
+    store_release(s, c);
+    return rc;
+}
+
+static void listener_notice(void *ctx, const char *channel, const char *payload)
+{
+    struct store *s = ctx;
+    for (int i = 0; i < STORE_CHANNEL_COUNT; i++)
+        if (strcmp(channel, channel_names[i]) == 0) {
+            s->listener.on_notice(s->listener.ctx, (enum store_channel)i, payload);
+            return;
+        }
+}
+
+static void listener_reset(void *ctx)
+{
+    struct store *s = ctx;
+    s->listener.on_reset(s->listener.ctx);
+}
+
+int store_listen(struct store *s, const struct store_listener *l, bool *listening,
+                 struct error *err)
+{
+    *listening = false;
+    if (!s->driver->listen_start)
+        return 0;
+    if (s->listening)
+        return error_set(err, ERR_INTERNAL, "the store has a listener already");
+    s->listener = *l;
+    if (s->driver->listen_start(s->target, channel_names, STORE_CHANNEL_COUNT, listener_notice,
+                                listener_reset, s, &s->listening, err) < 0) {
+        s->listening = NULL;
+        return -1;
+    }
+    *listening = true;
+    return 0;
+}
+
+void store_unlisten(struct store *s)
+{
+    if (!s->listening)
+        return;
+    s->driver->listen_stop(s->listening);
+    s->listening = NULL;
 }

@@ -15,6 +15,8 @@
 #ifndef CONNECTORD_STORE_H
 #define CONNECTORD_STORE_H
 
+#include <stdbool.h>
+
 #include "core/error.h"
 
 struct store;
@@ -92,5 +94,47 @@ void store_batch_submit(struct store *s, struct store_batch_job *job);
 int store_batch_run(struct store *s, int (*work)(void *ctx, struct store_tx *tx,
                                                  struct error *err),
                     void *ctx, struct error *err);
+
+/* ---- notifications between the processes that share a store --------------------------- */
+
+/* Several connectord processes may share one store (PostgreSQL). What one writes that the
+ * others must act on at once is announced on a channel: new deliveries (every process's
+ * delivery engine looks for work) and changed installs (every process drops what it holds
+ * of one). The payload says what changed (a tenant id, "tenant/install"); it is a hint, the
+ * store stays the truth. */
+enum store_channel {
+    STORE_CHANNEL_DELIVERIES, /* deliveries became due; payload: the tenant id or "" */
+    STORE_CHANNEL_INSTALLS,   /* an install changed; payload: "tenant_id/install_id" */
+    STORE_CHANNEL_COUNT
+};
+
+/* Announces to every listening process (this one included) once tx commits, never when it
+ * rolls back. A backend without notifications (SQLite: processes on one file find new
+ * work by polling, and keep nothing the store could change behind their back) makes it a
+ * no-op. payload: at most STORE_NOTIFY_PAYLOAD_MAX bytes (longer is ERR_VALIDATION); NULL
+ * is the empty payload. */
+#define STORE_NOTIFY_PAYLOAD_MAX 200
+int store_notify_tx(struct store_tx *tx, enum store_channel channel, const char *payload,
+                    struct error *err);
+/* The same outside a transaction: announced at once. */
+int store_notify(struct store *s, enum store_channel channel, const char *payload,
+                 struct error *err);
+
+/* What a listener hears, on its own thread: on_notice for each announcement of any
+ * process; on_reset after its connection was lost and made again (announcements of the
+ * time between are lost: take it as "everything changed"). */
+struct store_listener {
+    void (*on_notice)(void *ctx, enum store_channel channel, const char *payload);
+    void (*on_reset)(void *ctx);
+    void *ctx;
+};
+
+/* Starts listening on every channel with a connection of its own (at most one listener per
+ * store; store_close stops it, before the pool closes). *listening tells whether the
+ * backend has notifications at all; without them nothing is started. */
+int store_listen(struct store *s, const struct store_listener *l, bool *listening,
+                 struct error *err);
+/* Stops the listener now (a no-op when none runs); the callbacks are not called after. */
+void store_unlisten(struct store *s);
 
 #endif

@@ -109,6 +109,19 @@ struct store_driver {
     int (*trigger_install)(struct buf *script, const char *name, const char *table,
                            const char *create_sql);
     const char *trigger_lookup_sql;
+    /* Notifications across processes (store.h's store_notify_tx); all three NULL for a
+     * backend without them (SQLite). notify_sql is a statement with two text parameters,
+     * the channel's name and the payload, that announces them when its transaction
+     * commits. listen_start opens a connection of its own to target and calls on_notice
+     * (channel name, payload) from a thread of its own for every announcement on the
+     * channels, and on_reset once it had to connect again (what came meanwhile is lost);
+     * listen_stop ends that thread and closes its connection. */
+    const char *notify_sql;
+    int (*listen_start)(const char *target, const char *const *channels, size_t n_channels,
+                        void (*on_notice)(void *ctx, const char *channel, const char *payload),
+                        void (*on_reset)(void *ctx), void *ctx, void **state,
+                        struct error *err);
+    void (*listen_stop)(void *state);
 };
 
 extern const struct store_driver store_driver_sqlite;
@@ -199,6 +212,10 @@ int store_tx_begin_on(struct store *s, struct store_conn *conn, struct store_tx 
 /* Makes every commit made before the call durable (see the driver's sync). Once it failed,
  * it and every store_commit() fail with ERR_UNAVAILABLE for the rest of the process. */
 int store_sync(struct store *s, struct error *err);
+
+/* store_notify_tx on a connection in a transaction the caller opened on it. */
+int store_notify_on(struct store *s, struct store_conn *c, enum store_channel channel,
+                    const char *payload, struct error *err);
 
 /* The committer attached to a store (batch.c), or NULL. */
 struct store_batch;

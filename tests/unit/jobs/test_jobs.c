@@ -43,7 +43,8 @@ static const struct job table[] = {
     {.name = "hourly-once", .every_ms = 3600000, .flags = JOB_ONCE, .run = job_b},
 };
 
-static struct jobs *new_table(int (*claim)(void *, const char *, int64_t, bool *, struct error *),
+static struct jobs *new_table(int (*claim)(void *, const struct job *, int64_t, int64_t, bool *,
+                                           struct error *),
                               void *ctx)
 {
     static const struct jobs_env env = {0};
@@ -140,10 +141,11 @@ struct claims {
     bool broken;
 };
 
-static int claim_first(void *ctx, const char *name, int64_t period_start, bool *mine,
-                       struct error *err)
+static int claim_first(void *ctx, const struct job *job, int64_t now_ms, int64_t period_start,
+                       bool *mine, struct error *err)
 {
     struct claims *c = ctx;
+    const char *name = job->name;
     if (c->broken)
         return error_set(err, ERR_STORE, "cannot reach the store");
     *mine = true;
