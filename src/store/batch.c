@@ -238,6 +238,8 @@ static void batch_free(struct store_batch *b)
 
 int store_batch_start(struct store *s, struct error *err)
 {
+    if (!store_groups_commits(s))
+        return 0; /* jobs then run and commit on the submitting thread */
     struct store_batch *b = calloc(1, sizeof *b);
     if (!b)
         return error_set(err, ERR_INTERNAL, "out of memory");

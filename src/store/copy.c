@@ -19,10 +19,10 @@
 #include "store/store_int.h"
 
 #define SQL_MAX 512
-/* Rows per INSERT and parameters per INSERT: far below both backends' limits (SQLite
- * 32766, PostgreSQL 65535), large enough that a round trip carries many rows. */
+/* Rows per INSERT, and parameters per INSERT: as many rows as fit the drivers' limit on a
+ * statement's parameters (64, PostgreSQL's), so a round trip carries several rows. */
 #define BATCH_ROWS 64
-#define BATCH_PARAMS 1024
+#define BATCH_PARAMS 64
 
 static const char *const ordered[] = {
 #define TENANT_TABLE(name_, scope_) name_,

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "store/store_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -515,8 +516,46 @@ static int sqlite_sync(void *state, struct error *err)
     return 0;
 }
 
+static const char *sqlite_target_of(const char *dsn)
+{
+    return strncmp(dsn, "sqlite:", 7) == 0 ? dsn + 7 : NULL;
+}
+
+/* The append-only triggers: RAISE(ABORT) refuses the statement and undoes it. */
+static int sqlite_trigger_sql(struct buf *out, enum store_trigger kind, const char *name,
+                              const char *table, const char *columns, const char *message)
+{
+    switch (kind) {
+    case STORE_TRIGGER_FROZEN:
+        return buf_printf(out,
+                          "CREATE TRIGGER %s BEFORE UPDATE OF %s ON %s BEGIN SELECT "
+                          "RAISE(ABORT, '%s'); END",
+                          name, columns, table, message);
+    case STORE_TRIGGER_SET_ONCE:
+        return buf_printf(out,
+                          "CREATE TRIGGER %s BEFORE UPDATE OF %s ON %s WHEN OLD.%s IS NOT NULL "
+                          "BEGIN SELECT RAISE(ABORT, '%s'); END",
+                          name, columns, table, columns, message);
+    case STORE_TRIGGER_KEPT:
+        return buf_printf(out,
+                          "CREATE TRIGGER %s BEFORE DELETE ON %s WHEN NOT EXISTS "
+                          "(SELECT 1 FROM tenant_erasures WHERE tenant_id = OLD.tenant_id) "
+                          "BEGIN SELECT RAISE(ABORT, '%s'); END",
+                          name, table, message);
+    }
+    return -1;
+}
+
+static int sqlite_trigger_install(struct buf *script, const char *name, const char *table,
+                                  const char *create_sql)
+{
+    (void)table;
+    return buf_printf(script, "DROP TRIGGER IF EXISTS %s;%s;", name, create_sql);
+}
+
 const struct store_driver store_driver_sqlite = {
     .scheme = "sqlite",
+    .target_of = sqlite_target_of,
     .connect = sqlite_connect,
     .disconnect = sqlite_disconnect,
     .exec_script = sqlite_exec_script,
@@ -538,5 +577,8 @@ const struct store_driver store_driver_sqlite = {
     .stop_waiting = sqlite_stop_waiting,
     .unsynced_commits = sqlite_unsynced_commits,
     .sync = sqlite_sync,
+    .trigger_sql = sqlite_trigger_sql,
+    .trigger_install = sqlite_trigger_install,
+    .trigger_lookup_sql = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
     .claim = sqlite_claim,
 };

@@ -22,9 +22,9 @@
  *
  * The triggers are recreated from the list every time the store is migrated (at start), in
  * one transaction, so a longer list reaches stores made before it, and a trigger dropped by
- * hand is back at the next start. PostgreSQL generates the same three kinds from this list
- * (a plpgsql function raising an exception, CREATE TRIGGER ... BEFORE UPDATE OF cols / BEFORE
- * DELETE ... FOR EACH ROW WHEN (...)); only the statement text below is SQLite's. */
+ * hand is back at the next start. The statements are each driver's (trigger_sql: SQLite's
+ * RAISE(ABORT), PostgreSQL's plpgsql function raising an exception); the list and the
+ * messages are here, once. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,30 +58,41 @@ static const struct guarded_table {
     {"exports_log", "id, tenant_id, kind, period, chain_seq, chain_head, actor, created_at", NULL},
 };
 
-#define REFUSAL "RAISE(ABORT, 'books are append-only: "
+#define REFUSAL "books are append-only: "
 #define NAME_MAX_LEN 96
+#define MESSAGE_MAX_LEN 160
 
-/* Each trigger as its name and the statement that creates it; emit() gets one at a time. */
+/* Each trigger as its name, table and the statement that creates it; emit() gets one at a
+ * time. */
 struct trigger_sink {
-    int (*emit)(struct trigger_sink *sink, const char *name, const char *create_sql);
+    int (*emit)(struct trigger_sink *sink, const char *name, const char *table,
+                const char *create_sql);
     struct store *s;
     struct store_conn *c;
+    const struct store_driver *driver;
     struct error *err;
     bool differs; /* the check: some trigger is missing or other than listed */
     struct buf script;
 };
 
+/* One trigger in the store's dialect (the messages are SQL literals: '' is a quote). */
+static int emit_trigger(struct trigger_sink *k, struct buf *sql, enum store_trigger kind,
+                        const char *name, const char *table, const char *columns,
+                        const char *message)
+{
+    buf_reset(sql);
+    if (k->driver->trigger_sql(sql, kind, name, table, columns, message) < 0)
+        return error_set(k->err, ERR_INTERNAL, "out of memory");
+    return k->emit(k, name, table, sql->data);
+}
+
 static int emit_frozen(struct trigger_sink *k, const struct guarded_table *g, struct buf *sql)
 {
-    char name[NAME_MAX_LEN];
+    char name[NAME_MAX_LEN], message[MESSAGE_MAX_LEN];
     snprintf(name, sizeof name, "%s_frozen", g->table);
-    buf_reset(sql);
-    if (buf_printf(sql,
-                   "CREATE TRIGGER %s BEFORE UPDATE OF %s ON %s BEGIN SELECT " REFUSAL
-                   "%s rows are never changed; book a reversing entry instead'); END",
-                   name, g->frozen, g->table, g->table) < 0)
-        return error_set(k->err, ERR_INTERNAL, "out of memory");
-    return k->emit(k, name, sql->data);
+    snprintf(message, sizeof message,
+             REFUSAL "%s rows are never changed; book a reversing entry instead", g->table);
+    return emit_trigger(k, sql, STORE_TRIGGER_FROZEN, name, g->table, g->frozen, message);
 }
 
 static int emit_set_once(struct trigger_sink *k, const struct guarded_table *g, struct buf *sql)
@@ -89,15 +100,11 @@ static int emit_set_once(struct trigger_sink *k, const struct guarded_table *g, 
     const char *p = g->set_once;
     while (p && *p) {
         size_t len = strcspn(p, ", ");
-        char name[NAME_MAX_LEN];
+        char name[NAME_MAX_LEN], column[NAME_MAX_LEN], message[MESSAGE_MAX_LEN];
         snprintf(name, sizeof name, "%s_%.*s_once", g->table, (int)len, p);
-        buf_reset(sql);
-        if (buf_printf(sql,
-                       "CREATE TRIGGER %s BEFORE UPDATE OF %.*s ON %s WHEN OLD.%.*s IS NOT NULL "
-                       "BEGIN SELECT " REFUSAL "%s.%.*s is set once'); END",
-                       name, (int)len, p, g->table, (int)len, p, g->table, (int)len, p) < 0)
-            return error_set(k->err, ERR_INTERNAL, "out of memory");
-        if (k->emit(k, name, sql->data) < 0)
+        snprintf(column, sizeof column, "%.*s", (int)len, p);
+        snprintf(message, sizeof message, REFUSAL "%s.%s is set once", g->table, column);
+        if (emit_trigger(k, sql, STORE_TRIGGER_SET_ONCE, name, g->table, column, message) < 0)
             return -1;
         p += len;
         p += strspn(p, ", ");
@@ -107,17 +114,11 @@ static int emit_set_once(struct trigger_sink *k, const struct guarded_table *g, 
 
 static int emit_kept(struct trigger_sink *k, const struct guarded_table *g, struct buf *sql)
 {
-    char name[NAME_MAX_LEN];
+    char name[NAME_MAX_LEN], message[MESSAGE_MAX_LEN];
     snprintf(name, sizeof name, "%s_kept", g->table);
-    buf_reset(sql);
-    if (buf_printf(sql,
-                   "CREATE TRIGGER %s BEFORE DELETE ON %s WHEN NOT EXISTS "
-                   "(SELECT 1 FROM tenant_erasures WHERE tenant_id = OLD.tenant_id) "
-                   "BEGIN SELECT " REFUSAL
-                   "%s rows are kept; only an erased tenant''s rows may be deleted'); END",
-                   name, g->table, g->table) < 0)
-        return error_set(k->err, ERR_INTERNAL, "out of memory");
-    return k->emit(k, name, sql->data);
+    snprintf(message, sizeof message,
+             REFUSAL "%s rows are kept; only an erased tenant''s rows may be deleted", g->table);
+    return emit_trigger(k, sql, STORE_TRIGGER_KEPT, name, g->table, NULL, message);
 }
 
 static int each_trigger(struct trigger_sink *k)
@@ -147,28 +148,32 @@ static int compare_sql(void *ctx, const struct store_row *row)
 }
 
 /* The check: is the trigger in the store, exactly as listed? */
-static int check_one(struct trigger_sink *k, const char *name, const char *create_sql)
+static int check_one(struct trigger_sink *k, const char *name, const char *table,
+                     const char *create_sql)
 {
     struct stored_sql st = {.want = create_sql};
     struct store_param p[] = {P_TEXT(name)};
-    if (store_query(k->s, k->c, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
-                    p, N_PARAMS(p), compare_sql, &st, NULL, k->err) < 0)
+    (void)table;
+    if (store_query(k->s, k->c, k->driver->trigger_lookup_sql, p, N_PARAMS(p), compare_sql,
+                    &st, NULL, k->err) < 0)
         return -1;
     k->differs = k->differs || !st.same;
     return 0;
 }
 
 /* The install: drop and create, gathered into one script. */
-static int add_one(struct trigger_sink *k, const char *name, const char *create_sql)
+static int add_one(struct trigger_sink *k, const char *name, const char *table,
+                   const char *create_sql)
 {
-    if (buf_printf(&k->script, "DROP TRIGGER IF EXISTS %s;%s;", name, create_sql) < 0)
+    if (k->driver->trigger_install(&k->script, name, table, create_sql) < 0)
         return error_set(k->err, ERR_INTERNAL, "out of memory");
     return 0;
 }
 
 int store_guard_install(struct store *s, struct store_conn *c, struct error *err)
 {
-    struct trigger_sink k = {.emit = check_one, .s = s, .c = c, .err = err};
+    struct trigger_sink k = {.emit = check_one, .s = s, .c = c, .driver = store_driver_of(s),
+                            .err = err};
     int rc = -1;
     buf_init(&k.script, 0);
     if (each_trigger(&k) < 0)

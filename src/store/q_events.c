@@ -162,7 +162,7 @@ int store_customer_totals(struct store_tx *tx, const char *tenant_id, const char
 #define DELIVERY_COLUMNS                                                                      \
     "id, tenant_id, event_id, connector_id, event_type, status, attempts, next_attempt_ms, " \
     "COALESCE(last_status, 0), COALESCE(last_error, ''), created_at, updated_at, "           \
-    "COALESCE(delivered_at, '')"
+    "delivered_at"
 
 struct delivery_ctx {
     int (*fn)(void *ctx, const struct delivery *d);

@@ -14,8 +14,8 @@
     "id, tenant_id, slug, is_destination, is_active, config, secrets, event_types, "         \
     "webhook_token_sealed, created_at, updated_at, COALESCE(project_id, ''), "            \
     "COALESCE(name, ''), consecutive_failures, COALESCE(paused_until_ms, 0), "                \
-    "COALESCE(status_reason, ''), COALESCE(last_success_at, ''), "                             \
-    "COALESCE(last_failure_at, '')"
+    "COALESCE(status_reason, ''), last_success_at, "                             \
+    "last_failure_at"
 
 void store_install_clear(struct install *in)
 {

@@ -25,6 +25,7 @@
 
 static const struct store_driver *const drivers[] = {
     &store_driver_sqlite,
+    &store_driver_pg,
 };
 
 struct store {
@@ -60,15 +61,22 @@ void store_set_batch(struct store *s, struct store_batch *b)
     s->batch = b;
 }
 
+bool store_groups_commits(const struct store *s)
+{
+    return s->driver->sync != NULL;
+}
+
+const struct store_driver *store_driver_of(const struct store *s)
+{
+    return s->driver;
+}
+
+/* The driver whose DSN this is, and what it connects to. */
 static const struct store_driver *driver_for(const char *dsn, const char **target)
 {
-    for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++) {
-        size_t n = strlen(drivers[i]->scheme);
-        if (strncmp(dsn, drivers[i]->scheme, n) == 0 && dsn[n] == ':') {
-            *target = dsn + n + 1;
+    for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++)
+        if ((*target = drivers[i]->target_of(dsn)))
             return drivers[i];
-        }
-    }
     return NULL;
 }
 
@@ -91,14 +99,11 @@ static int open_store(const char *dsn, int pool_size, bool maintenance, struct s
     const char *target = NULL;
     const struct store_driver *driver = driver_for(dsn, &target);
     *out = NULL;
-    if (!driver) {
-        if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0)
-            return error_set(err, ERR_CONFIG,
-                             "the PostgreSQL backend is not built into this version; "
-                             "use an sqlite:PATH store");
+    if (!driver)
         return error_set(err, ERR_CONFIG,
-                         "unknown store '%.64s': expected sqlite:PATH or postgres://...", dsn);
-    }
+                         "unknown store '%.64s': expected sqlite:PATH, postgres://... or "
+                         "libpq's \"host=... dbname=...\"",
+                         dsn);
     if (pool_size < 1)
         pool_size = 1;
 

@@ -44,8 +44,17 @@ enum store_value_kind { STORE_V_NULL, STORE_V_INT, STORE_V_TEXT, STORE_V_OTHER }
 
 typedef int (*store_row_fn)(void *ctx, const struct store_row *row);
 
+struct buf;
+
+/* The three kinds of append-only trigger (guard.c): columns never updated, a column set
+ * once from NULL, rows never deleted but an erased tenant's. */
+enum store_trigger { STORE_TRIGGER_FROZEN, STORE_TRIGGER_SET_ONCE, STORE_TRIGGER_KEPT };
+
 struct store_driver {
     const char *scheme; /* "sqlite", "postgres" */
+    /* What the driver connects to for dsn (SQLite: the path after "sqlite:"), or NULL
+     * when dsn is not this backend's. */
+    const char *(*target_of)(const char *dsn);
     int (*connect)(const char *target, struct store_conn **out, struct error *err);
     void (*disconnect)(struct store_conn *conn);
     /* Several statements without parameters (migrations). */
@@ -88,6 +97,16 @@ struct store_driver {
      * leave both NULL, and every commit is durable by itself. */
     int (*unsynced_commits)(void *state, struct store_conn *conn, struct error *err);
     int (*sync)(void *state, struct error *err);
+    /* The append-only triggers in the backend's dialect (guard.c has the list): the
+     * statement that creates one (columns: the frozen list, or the one set-once column;
+     * message: the refusal, already quoted for an SQL string literal), the script part
+     * that (re)installs it, and a query of one text column with the creating statement of
+     * the trigger named $1 as last installed (no row: none). */
+    int (*trigger_sql)(struct buf *out, enum store_trigger kind, const char *name,
+                       const char *table, const char *columns, const char *message);
+    int (*trigger_install)(struct buf *script, const char *name, const char *table,
+                           const char *create_sql);
+    const char *trigger_lookup_sql;
     /* For a copy of a stopped store (copy.c): fails with ERR_CONFLICT when another process
      * has the store open, else keeps other processes out of it for the rest of this
      * connection's life where the backend can (SQLite: an exclusive lock). NULL: the
@@ -96,6 +115,14 @@ struct store_driver {
 };
 
 extern const struct store_driver store_driver_sqlite;
+extern const struct store_driver store_driver_pg;
+
+/* Whether commits are grouped by the committer thread (batch.c): SQLite's single writer
+ * gains from it; PostgreSQL groups concurrent commits into one WAL flush by itself, so
+ * each request commits on its own connection there. */
+bool store_groups_commits(const struct store *s);
+/* The store's driver, for the few places that hand it dialect work (guard.c). */
+const struct store_driver *store_driver_of(const struct store *s);
 
 /* Pool access for q_*.c: acquire never fails (it waits for a free connection). */
 struct store_conn *store_acquire(struct store *s);
