@@ -409,7 +409,10 @@ static int pg_query(struct store_conn *c, const char *sql, const struct store_pa
     return execute(c, st->name, st->n_params, params, n_params, on_row, ctx, changes, err);
 }
 
-/* A statement built at run time: the unnamed prepared statement, replaced by the next. */
+/* A statement built at run time: prepared under a name of its own and deallocated after
+ * it ran. Not the unnamed statement: inside a transaction, prepare() releases its savepoint
+ * with a simple query, which drops the unnamed statement before it could run. (After a
+ * failure inside a transaction the DEALLOCATE fails too; the name is never used again.) */
 static int pg_query_once(struct store_conn *c, const char *sql, const struct store_param *params,
                          size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
                          struct error *err)
@@ -417,9 +420,14 @@ static int pg_query_once(struct store_conn *c, const char *sql, const struct sto
     if (n_params > MAX_PARAMS)
         return error_set(err, ERR_INTERNAL, "query has more than %d parameters", MAX_PARAMS);
     int n_used = 0;
-    if (prepare(c, "", sql, params, n_params, &n_used, err) < 0)
+    char name[16], deallocate[32];
+    snprintf(name, sizeof name, "o%u", c->next_name++);
+    if (prepare(c, name, sql, params, n_params, &n_used, err) < 0)
         return -1;
-    return execute(c, NULL, n_used, params, n_params, on_row, ctx, changes, err);
+    int rc = execute(c, name, n_used, params, n_params, on_row, ctx, changes, err);
+    snprintf(deallocate, sizeof deallocate, "DEALLOCATE %s", name);
+    PQclear(PQexec(c->pg, deallocate));
+    return rc;
 }
 
 static int pg_begin(struct store_conn *c, struct error *err)

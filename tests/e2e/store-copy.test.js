@@ -315,11 +315,14 @@ describe('sqlite to postgresql and back', { skip: !PG && 'CONNECTORD_TEST_DB is 
                        .filter(([, n]) => n > 0)));
   });
 
-  test('a server on PostgreSQL answers as the original did', async () => {
+  test('a server on PostgreSQL answers as the original did; its store is in use', async () => {
     const srv = await serveCopy(pgUrl);
     try {
       assert.deepEqual(await answers(srv, A), expected.A);
       assert.deepEqual(await answers(srv, B), expected.B);
+      const r = await copy(pgUrl, `sqlite:${storeFile(tempDir())}`);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /the source store is in use .*other session\(s\) are connected/);
     } finally {
       await srv.stop();
     }
