@@ -47,6 +47,7 @@ struct store_conn {
     struct cached_stmt *cache;
     size_t n_cache, cap_cache;
     unsigned next_name;
+    bool once_prepared; /* ONCE_NAME exists in the session (its DEALLOCATE failed) */
 };
 
 /* A result row: the result, its row number, and room for the timestamps rewritten into
@@ -94,6 +95,7 @@ static void pg_heal(struct store_conn *c)
         return;
     PQreset(c->pg);
     c->n_cache = 0; /* prepared statements died with the session */
+    c->once_prepared = false;
 }
 
 /* ---- SQL rewriting ------------------------------------------------------------------------ */
@@ -410,9 +412,18 @@ static int pg_query(struct store_conn *c, const char *sql, const struct store_pa
 }
 
 /* A statement built at run time: prepared under a name of its own and deallocated after
- * it ran. Not the unnamed statement: inside a transaction, prepare() releases its savepoint
- * with a simple query, which drops the unnamed statement before it could run. (After a
- * failure inside a transaction the DEALLOCATE fails too; the name is never used again.) */
+ * the one run (the unnamed statement would not do: the savepoint around a prepare inside
+ * a transaction is a simple query, which replaces it). */
+#define ONCE_NAME "cd_once"
+
+static void deallocate_once(struct store_conn *c)
+{
+    PGresult *res = PQexec(c->pg, "DEALLOCATE " ONCE_NAME);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK)
+        c->once_prepared = false;
+    PQclear(res);
+}
+
 static int pg_query_once(struct store_conn *c, const char *sql, const struct store_param *params,
                          size_t n_params, store_row_fn on_row, void *ctx, int64_t *changes,
                          struct error *err)
@@ -420,13 +431,15 @@ static int pg_query_once(struct store_conn *c, const char *sql, const struct sto
     if (n_params > MAX_PARAMS)
         return error_set(err, ERR_INTERNAL, "query has more than %d parameters", MAX_PARAMS);
     int n_used = 0;
-    char name[16], deallocate[32];
-    snprintf(name, sizeof name, "o%u", c->next_name++);
-    if (prepare(c, name, sql, params, n_params, &n_used, err) < 0)
+    if (c->once_prepared)
+        deallocate_once(c);
+    if (prepare(c, ONCE_NAME, sql, params, n_params, &n_used, err) < 0)
         return -1;
-    int rc = execute(c, name, n_used, params, n_params, on_row, ctx, changes, err);
-    snprintf(deallocate, sizeof deallocate, "DEALLOCATE %s", name);
-    PQclear(PQexec(c->pg, deallocate));
+    c->once_prepared = true;
+    int rc = execute(c, ONCE_NAME, n_used, params, n_params, on_row, ctx, changes, err);
+    /* In a transaction that a failed run left aborted, DEALLOCATE fails too: the name is
+     * then freed before its next use. */
+    deallocate_once(c);
     return rc;
 }
 

@@ -261,12 +261,14 @@ int store_destination_health(struct store_tx *tx, const struct destination_healt
     /* A closed breaker after a success clears the reason; a disable changes updated_at
      * like any other change of is_active. */
     if (store_tx_query(tx,
+                       /* PostgreSQL types $4 and $5 by COALESCE, $2 by its CAST */
                        "UPDATE connector_installs SET consecutive_failures = $1, "
                        "paused_until_ms = $2, "
-                       "status_reason = CASE WHEN $3 IS NOT NULL THEN $3 "
-                       "WHEN $4 IS NOT NULL AND $2 IS NULL THEN NULL ELSE status_reason END, "
                        "last_success_at = COALESCE($4, last_success_at), "
                        "last_failure_at = COALESCE($5, last_failure_at), "
+                       "status_reason = CASE WHEN $3 IS NOT NULL THEN $3 "
+                       "WHEN $4 IS NOT NULL AND CAST($2 AS BIGINT) IS NULL THEN NULL "
+                       "ELSE status_reason END, "
                        "is_active = CASE WHEN $6 = 1 THEN 0 ELSE is_active END, "
                        "updated_at = CASE WHEN $6 = 1 THEN $7 ELSE updated_at END "
                        "WHERE tenant_id = $8 AND id = $9 AND is_destination = 1",
