@@ -36,7 +36,7 @@ struct setting {
 static const struct setting settings[] = {
     STR("listen", "CONNECTORD_LISTEN", listen, "127.0.0.1:8080", "address to listen on, HOST:PORT"),
     STR_ALL("db", "CONNECTORD_DB", db, "sqlite:var/connectord.db",
-        "store: sqlite:PATH (embedded) or postgres://... (scale-out)"),
+        "store: sqlite:PATH (embedded), or PostgreSQL (scale-out): postgres://USER:PASS@HOST:PORT/DB, postgresql://..., or libpq keywords \"host=... dbname=...\""),
     STR("public-url", "CONNECTORD_PUBLIC_URL", public_url, NULL,
         "external base URL, used in webhook URLs (default: from --listen)"),
     STR("tls-cert", "CONNECTORD_TLS_CERT", tls_cert, NULL, "PEM certificate file: serve HTTPS"),
@@ -82,7 +82,7 @@ static const struct setting settings[] = {
     LONG("disable-after", "CONNECTORD_DISABLE_AFTER", disable_after, "259200", 1, 31536000,
          "seconds of failing after which a destination is disabled"),
     BOOL("access-log", "CONNECTORD_ACCESS_LOG", access_log, "true", "one JSON line per request"),
-    LONG("threads", "CONNECTORD_THREADS", threads, "0", 0, 256, "HTTP worker threads (0: one per core)"),
+    LONG("threads", "CONNECTORD_THREADS", threads, "0", 0, 256, "HTTP worker threads (0: one per core on SQLite, eight per core on PostgreSQL)"),
     LONG("max-body", "CONNECTORD_MAX_BODY", max_body, "1048576", 1024, 64L << 20,
          "largest request body in bytes (larger: 413)"),
     LONG("read-timeout", "CONNECTORD_READ_TIMEOUT", read_timeout, "30", 1, 3600,

@@ -976,9 +976,10 @@ static int cmd_serve(struct config *cfg, const char **values)
     }
 
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : (cores > 0 ? (unsigned)cores : 1);
-    /* one connection per HTTP thread, one for the committer, one spare for the rest */
-    if (open_store(cfg, (int)threads + 2, &store) < 0)
+    unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads
+                                         : store_threads_for(cfg->db, cores > 0 ? (unsigned)cores : 1);
+    /* one connection per HTTP thread, and those the server's own threads need */
+    if (open_store(cfg, (int)threads + STORE_POOL_EXTRA, &store) < 0)
         goto out_labels;
     app.store = store;
     if (store_batch_start(store, &err) < 0) {

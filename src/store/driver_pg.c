@@ -614,6 +614,7 @@ static int pg_trigger_install(struct buf *script, const char *name, const char *
 const struct store_driver store_driver_pg = {
     .scheme = "postgres",
     .target_of = pg_target_of,
+    .threads_per_core = 8,
     .connect = pg_connect,
     .disconnect = pg_disconnect,
     .exec_script = pg_exec_script,

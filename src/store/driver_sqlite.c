@@ -556,6 +556,7 @@ static int sqlite_trigger_install(struct buf *script, const char *name, const ch
 const struct store_driver store_driver_sqlite = {
     .scheme = "sqlite",
     .target_of = sqlite_target_of,
+    .threads_per_core = 1,
     .connect = sqlite_connect,
     .disconnect = sqlite_disconnect,
     .exec_script = sqlite_exec_script,

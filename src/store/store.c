@@ -80,6 +80,14 @@ static const struct store_driver *driver_for(const char *dsn, const char **targe
     return NULL;
 }
 
+unsigned store_threads_for(const char *dsn, unsigned cores)
+{
+    const char *target;
+    const struct store_driver *driver = driver_for(dsn, &target);
+    unsigned per_core = driver && driver->threads_per_core ? driver->threads_per_core : 1;
+    return (cores ? cores : 1) * per_core;
+}
+
 static int open_store(const char *dsn, int pool_size, bool maintenance, struct store **out,
                       struct error *err);
 

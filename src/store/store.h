@@ -34,6 +34,15 @@ int store_open_single(const char *dsn, struct store **out, struct error *err);
  * remaining work ends promptly even when another process holds the lock. */
 void store_stop_waiting(struct store *s);
 const char *store_backend_name(const struct store *s);
+/* How many HTTP worker threads suit a store on `cores` cores, before it is opened. A
+ * webhook's thread waits for its commit: SQLite's committer answers many at once, so one
+ * thread per core is enough; on PostgreSQL each waits on its own connection and the server
+ * flushes the WAL once for all commits that wait together, so more threads in flight make
+ * the groups, up to the connections the database allows (see README, Scale-out). */
+unsigned store_threads_for(const char *dsn, unsigned cores);
+/* The pool a server needs beside its HTTP threads: the committer or the engine's writer,
+ * the periodic jobs and a spare. */
+#define STORE_POOL_EXTRA 3
 
 /* Applies pending numbered migrations, each in its own transaction; safe to run from
  * several processes at once. *applied (optional) receives how many were applied. */

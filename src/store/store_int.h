@@ -55,6 +55,8 @@ struct store_driver {
     /* What the driver connects to for dsn (SQLite: the path after "sqlite:"), or NULL
      * when dsn is not this backend's. */
     const char *(*target_of)(const char *dsn);
+    /* HTTP worker threads per core that suit this backend (store_threads_for). */
+    unsigned threads_per_core;
     int (*connect)(const char *target, struct store_conn **out, struct error *err);
     void (*disconnect)(struct store_conn *conn);
     /* Several statements without parameters (migrations). */
