@@ -23,7 +23,17 @@
 
 local threads = {}
 
+-- DELIVER_PORTS="8081 8082": several connectord processes on one store, each on its own port;
+-- wrk's threads take turns (thread i connects to port i mod n). Unset: the URL's port.
+local ports = {}
+for p in (os.getenv("DELIVER_PORTS") or ""):gmatch("%d+") do
+   table.insert(ports, p)
+end
+
 function setup(thread)
+   if #ports > 0 then
+      thread.addr = wrk.lookup(wrk.host, ports[(#threads % #ports) + 1])[1]
+   end
    thread:set("id", #threads)
    table.insert(threads, thread)
 end

@@ -21,6 +21,13 @@
 #                  store does not hold as delivered, whichever is more (at least once:
 #                  repeated deliveries are counted, not failed)
 #
+# Each run is made on each store of STORES: sqlite (the default), pg1 and pg2 (a throwaway
+# PostgreSQL on the same machine, synchronous_commit on, with one and with two connectord
+# processes; wrk's threads take turns over the processes' ports, and each process's engine
+# delivers from the shared outbox). A PostgreSQL run's store is copied into SQLite with
+# `connectord store copy` once the processes stopped, so the figures come from the same
+# queries. Each run also reports the CPU seconds of connectord, PostgreSQL and wrk.
+#
 # Each run is repeated REPEATS times, alternating runs; the table shows medians.
 # Targets: >= 5,000 deliveries/s, peak RSS < 100 MB, no delivery lost.
 #
@@ -28,6 +35,7 @@
 #   REPEATS=1 EVENTS=20000 bench/deliver.sh
 #   MODES=flaky BREAKER_FAILURES=5 bench/deliver.sh         # the 500 run with the default breaker
 #   CONNECTORD_DELIVERY_CONCURRENCY=128 bench/deliver.sh   # connectord settings apply as usual
+#   STORES="sqlite pg1 pg2" MODES=ok bench/deliver.sh       # also on PostgreSQL
 #
 # Everything listens on 127.0.0.1 only; all processes started here stop on exit. Exits 1 when
 # a delivery is lost.
@@ -39,6 +47,7 @@ CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
 DEST_TYPE=${DEST_TYPE:-zapier}
 MODES=${MODES:-ok flaky} # ok: the sink answers 200; flaky: 500 to FAIL_PERCENT % of requests
+STORES=${STORES:-sqlite} # sqlite, pgN: PostgreSQL with N connectord processes
 FAIL_PERCENT=${FAIL_PERCENT:-10}
 # The failing run's retry schedule: 9 attempts a second apart, so a delivery dies only when
 # all of them draw a 500 (0.1^9 per delivery), and the last retries end within seconds.
@@ -136,17 +145,36 @@ sq() {
     sqlite3 -cmd ".timeout 10000" "$db" "$@"
 }
 
-# run_one MODE R: one run. Sets: ev_rate rate steady p50 p99 rss_mb retries fails_seen lost
-# and detail (a line for the log).
+# open_count DSN: the deliveries still pending or in flight.
+open_count() {
+    local q="SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'delivering')"
+    case $1 in
+    sqlite:*) sq "${1#sqlite:}" "$q" ;;
+    *) pg_sql "$1" "$q" ;;
+    esac
+}
+
+pg_or_zero() {
+    if [[ -n ${pg_pid:-} ]]; then pg_ticks; else echo 0; fi
+}
+
+# run_one MODE R STORE: one run. Sets: ev_rate rate steady p50 p99 rss_mb retries fails_seen
+# lost cpu_cd cpu_pg cpu_wrk and detail (a line for the log).
 run_one() {
-    local mode=$1 r=$2 dir=$tmp/$1-$2 port db token created tenant cd_pid
+    local mode=$1 r=$2 store=$3 dir=$tmp/$1-$2-$3 port db dsn token created tenant cd_pid
+    local nproc_cd=1 cd_pids=() cd_ports=() k
     mkdir -p "$dir"
     start_sink "$dir" "$mode"
     # readiness probes are not deliveries
     : >"$dir/sink.log"
 
     db=$dir/c.db
-    created=$("$bin" tenant create --name Bench --plan enterprise --db "sqlite:$db" \
+    dsn="sqlite:$db"
+    if [[ $store == pg* ]]; then
+        nproc_cd=${store#pg}
+        dsn=$(pg_createdb "deliver_${mode}_${r}_$store")
+    fi
+    created=$("$bin" tenant create --name Bench --plan enterprise --db "$dsn" \
         2>>"$dir/connectord.log")
     token=$(printf '%s' "$created" | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
     tenant=$(printf '%s' "$created" | sed -n 's/.*"tenantId": *"\([^"]*\)".*/\1/p')
@@ -156,17 +184,25 @@ run_one() {
     if [[ $mode == flaky ]]; then
         extra+=(--retry-schedule "$RETRY_SCHEDULE" --breaker-failures "$BREAKER_FAILURES")
     fi
-    for try in 1 2 3 4; do
-        ((try < 4)) || die "connectord found no free port"
-        port=$(free_port)
-        [[ $port != "$sink_port" ]] || continue
-        CONNECTORD_MASTER_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n') "$bin" serve \
-            --listen "127.0.0.1:$port" --db "sqlite:$db" --allow-private-destinations \
-            "${extra[@]}" >"$dir/connectord.log" 2>&1 &
-        cd_pid=$!
-        pids+=("$cd_pid")
-        wait_ready "http://127.0.0.1:$port/healthz" "$dir/connectord.log" "$cd_pid" && break
+    local key
+    key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+    for k in $(seq 1 "$nproc_cd"); do
+        for try in 1 2 3 4; do
+            ((try < 4)) || die "connectord found no free port"
+            port=$(free_port)
+            [[ $port != "$sink_port" ]] || continue
+            CONNECTORD_MASTER_KEY=$key "$bin" serve \
+                --listen "127.0.0.1:$port" --db "$dsn" --allow-private-destinations \
+                "${extra[@]}" >"$dir/connectord.$k.log" 2>&1 &
+            cd_pid=$!
+            pids+=("$cd_pid")
+            wait_ready "http://127.0.0.1:$port/healthz" "$dir/connectord.$k.log" "$cd_pid" &&
+                break
+        done
+        cd_pids+=("$cd_pid")
+        cd_ports+=("$port")
     done
+    port=${cd_ports[0]}
 
     local api="http://127.0.0.1:$port/api/projects/$tenant" hook
     for n in 1 2; do
@@ -182,8 +218,11 @@ run_one() {
     # file; wrk's own -d would keep the process waiting, so it is interrupted (it reports at
     # once) when every thread is done, 15 s after every thread has sent its quota (an answer
     # lost to a broken connection never comes), or when PUBLISH_LIMIT is up.
-    local wrk_pid counts ok other sent n_sent n_done all_sent_at=0
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$((PUBLISH_LIMIT + 60))s" --timeout 10s \
+    local wrk_pid counts ok other sent n_sent n_done all_sent_at=0 cd0 pg0 wrk_t=0
+    cd0=$(cpu_ticks "${cd_pids[@]}")
+    pg0=$(pg_or_zero)
+    DELIVER_PORTS="${cd_ports[*]}" wrk -t"$THREADS" -c"$CONNECTIONS" \
+        -d"$((PUBLISH_LIMIT + 60))s" --timeout 10s \
         -s "$root/bench/deliver.lua" "$api/events" -- "$token" $((EVENTS / THREADS)) \
         "$dir/published" >"$dir/wrk.out" 2>&1 &
     wrk_pid=$!
@@ -199,6 +238,7 @@ run_one() {
         fi
         sleep 0.1
     done
+    wrk_t=$(cpu_ticks "$wrk_pid")
     kill -INT "$wrk_pid" 2>/dev/null || true
     wait "$wrk_pid" 2>/dev/null || true
     forget "$wrk_pid"
@@ -214,10 +254,11 @@ run_one() {
     # Wait until nothing is pending or in flight any more.
     local open deadline=$((SECONDS + DRAIN_LIMIT))
     while :; do
-        open=$(sq "$db" "SELECT COUNT(*) FROM deliveries
-                         WHERE status IN ('pending', 'delivering')")
+        open=$(open_count "$dsn")
         ((open == 0)) && break
-        kill -0 "$cd_pid" 2>/dev/null || die "connectord stopped (see $dir/connectord.log)"
+        for k in "${cd_pids[@]}"; do
+            kill -0 "$k" 2>/dev/null || die "connectord stopped (see $dir/connectord.*.log)"
+        done
         if ((SECONDS >= deadline)); then
             echo "bench/deliver.sh: $open deliveries still open ${DRAIN_LIMIT}s after the" \
                 "last event" >&2
@@ -225,11 +266,21 @@ run_one() {
         fi
         sleep 0.2
     done
-    local kb
-    kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$cd_pid/status")
+    cpu_cd=$(ticks_s $(($(cpu_ticks "${cd_pids[@]}") - cd0)))
+    cpu_pg=$(ticks_s $(($(pg_or_zero) - pg0)))
+    cpu_wrk=$(ticks_s "$wrk_t")
+    local kb=0 one
+    for k in "${cd_pids[@]}"; do # the largest process
+        one=$(awk '/^VmHWM:/ { print $2 }' "/proc/$k/status")
+        ((one > kb)) && kb=$one
+    done
     rss_mb=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
-    stop "$cd_pid"
+    for k in "${cd_pids[@]}"; do stop "$k"; done
     stop "$sink_pid" # its log is complete once it has stopped
+    if [[ $dsn != sqlite:* ]]; then # the figures' queries read SQLite: a copy of the store
+        "$bin" store copy --from "$dsn" --to "sqlite:$db" >"$dir/copy.out" 2>&1 ||
+            die "cannot copy the PostgreSQL store: $(cat "$dir/copy.out")"
+    fi
 
     # The figures, from the store and the sink's log, in a scratch database.
     local fig
@@ -295,7 +346,7 @@ EOF
     fails_seen=$(awk -v f="$sink_500" -v a="$sink_all" \
         'BEGIN { printf "%.2f", (a > 0) ? 100 * f / a : 0 }')
     local pauses
-    pauses=$(grep -c 'times in a row; pausing it' "$dir/connectord.log" || true)
+    pauses=$(cat "$dir"/connectord.*.log | grep -c 'times in a row; pausing it' || true)
     detail=$(printf '%s; %s; %s; %s; breaker opened %d times' \
         "$(printf 'events %d (%d/s published; %d 201 answers read)' "$n_ev" "$ev_rate" "$ok")" \
         "$(printf 'deliveries %s, attempts %d (%d recorded)' "$statuses" "$attempts" "$n_att")" \
@@ -313,16 +364,37 @@ echo "$EVENTS payment.settled events x 2 $DEST_TYPE destinations, published by w
     "shared by wrk, nginx and connectord, load average $(cut -d' ' -f1-3 /proc/loadavg)" \
     "(other work on the machine skews the figures)" >&2
 
-read -ra modes <<<"$MODES"
-for m in "${modes[@]}"; do
+read -ra modes_in <<<"$MODES"
+read -ra stores <<<"$STORES"
+for m in "${modes_in[@]}"; do
     [[ $m == ok || $m == flaky ]] || die "MODES holds ok and/or flaky, not '$m'"
 done
-declare -A name=([ok]="sink 200" [flaky]="sink 500 for $FAIL_PERCENT %")
+declare -A name=()
+modes=() # mode/store pairs
+for st in "${stores[@]}"; do
+    [[ $st == sqlite || $st =~ ^pg[1-9]$ ]] || die "STORES holds sqlite and pgN, not '$st'"
+    [[ $st == sqlite ]] || [[ -n ${pg_pid:-} ]] || pg_start
+    for m in "${modes_in[@]}"; do
+        modes+=("$m/$st")
+        case $m in
+        ok) name[$m/$st]="sink 200" ;;
+        flaky) name[$m/$st]="sink 500 for $FAIL_PERCENT %" ;;
+        esac
+        case $st in
+        sqlite) ;;
+        pg1) name[$m/$st]+=", pg 1 proc" ;;
+        *) name[$m/$st]+=", pg ${st#pg} procs" ;;
+        esac
+    done
+done
 declare -A all_ev=() all_rate=() all_steady=() all_p50=() all_p99=() all_rss=() all_retries=() \
-    all_fails=() lost_total=()
+    all_fails=() lost_total=() all_cpu_cd=() all_cpu_pg=() all_cpu_wrk=()
 for r in $(seq 1 "$REPEATS"); do
     for m in "${modes[@]}"; do
-        run_one "$m" "$r"
+        run_one "${m%/*}" "$r" "${m#*/}"
+        all_cpu_cd[$m]+="$cpu_cd "
+        all_cpu_pg[$m]+="$cpu_pg "
+        all_cpu_wrk[$m]+="$cpu_wrk "
         all_ev[$m]+="$ev_rate "
         all_rate[$m]+="$rate "
         all_steady[$m]+="$steady "
@@ -334,7 +406,8 @@ for r in $(seq 1 "$REPEATS"); do
         lost_total[$m]=$((${lost_total[$m]:-0} + lost))
         printf '  run %d/%d  %-16s %6d deliveries/s  steady %6d/s  delay p50 %6d ms  p99 %6d ms' \
             "$r" "$REPEATS" "${name[$m]}" "$rate" "$steady" "$p50" "$p99" >&2
-        printf '  RSS %5.1f MB  retries %d  lost %d\n' "$rss_mb" "$retries" "$lost" >&2
+        printf '  RSS %5.1f MB  retries %d  lost %d  cpu s: connectord %s postgres %s wrk %s\n' \
+            "$rss_mb" "$retries" "$lost" "$cpu_cd" "$cpu_pg" "$cpu_wrk" >&2
         printf '            %s\n' "$detail" >&2
     done
 done
@@ -343,16 +416,23 @@ med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 verdict() { awk -v ok="$1" 'BEGIN { print ok ? "PASS" : "MISS" }'; }
 
 echo
-printf '%-18s %12s %10s %10s %9s %9s %12s %9s %10s  %s\n' "run" "deliveries/s" "steady/s" \
+printf '%-34s %12s %10s %10s %9s %9s %12s %9s %10s  %s\n' "run" "deliveries/s" "steady/s" \
     "events/s" "p50 ms" "p99 ms" "peak RSS MB" "retries" "500s seen" "lost"
 declare -A rate_med=() rss_med=()
 for m in "${modes[@]}"; do
     rate_med[$m]=$(med "${all_rate[$m]}")
     rss_med[$m]=$(med "${all_rss[$m]}")
-    printf '%-18s %12.0f %10.0f %10.0f %9.0f %9.0f %12.1f %9.0f %9.2f%%  %d\n' "${name[$m]}" \
+    printf '%-34s %12.0f %10.0f %10.0f %9.0f %9.0f %12.1f %9.0f %9.2f%%  %d\n' "${name[$m]}" \
         "${rate_med[$m]}" "$(med "${all_steady[$m]}")" "$(med "${all_ev[$m]}")" \
         "$(med "${all_p50[$m]}")" "$(med "${all_p99[$m]}")" "${rss_med[$m]}" \
         "$(med "${all_retries[$m]}")" "$(med "${all_fails[$m]}")" "${lost_total[$m]}"
+done
+echo
+echo "CPU seconds per run, from the first event published to the last delivery (medians):"
+printf '%-34s %12s %12s %12s\n' "run" "connectord" "postgres" "wrk"
+for m in "${modes[@]}"; do
+    printf '%-34s %12s %12s %12s\n' "${name[$m]}" "$(med "${all_cpu_cd[$m]}")" \
+        "$(med "${all_cpu_pg[$m]}")" "$(med "${all_cpu_wrk[$m]}")"
 done
 echo
 printf '%-40s %12s  %s\n' "target" "measured" "verdict"

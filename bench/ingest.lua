@@ -15,7 +15,18 @@
 
 local threads = {}
 
+-- INGEST_PORTS="8081 8082": several processes of one server, each on its own port; wrk's
+-- threads take turns (thread i connects to port i mod n), so each process gets the
+-- connections of its threads. Unset: every thread connects to the URL's port.
+local ports = {}
+for p in (os.getenv("INGEST_PORTS") or ""):gmatch("%d+") do
+   table.insert(ports, p)
+end
+
 function setup(thread)
+   if #ports > 0 then
+      thread.addr = wrk.lookup(wrk.host, ports[(#threads % #ports) + 1])[1]
+   end
    thread:set("id", #threads)
    table.insert(threads, thread)
 end
@@ -23,7 +34,8 @@ end
 -- Per thread (globals, so done() can read them with thread:get).
 sent, exhausted = 0, 0
 
-local file, head, last
+local file, last
+local heads = {}
 
 function init(args)
    local prefix = args[1]
@@ -31,11 +43,22 @@ function init(args)
       error("usage: wrk ... -s bench/ingest.lua URL -- EVENTS_PREFIX")
    end
    file = assert(io.open(prefix .. "." .. id, "rb"))
-   head = "POST " .. wrk.path .. " HTTP/1.1\r\n" ..
-      "Host: " .. wrk.headers["Host"] .. "\r\n" ..
-      "Content-Type: application/json\r\n" ..
-      "X-Forwarded-Proto: https\r\n" ..
-      "Stripe-Signature: "
+   -- INGEST_PATHS="/p1 /p2": the webhook URLs of several tenants (one secret), taken in
+   -- turn request by request; unset: the URL's path.
+   local paths = {}
+   for path in (os.getenv("INGEST_PATHS") or ""):gmatch("%S+") do
+      table.insert(paths, path)
+   end
+   if #paths == 0 then
+      paths[1] = wrk.path
+   end
+   for i, path in ipairs(paths) do
+      heads[i] = "POST " .. path .. " HTTP/1.1\r\n" ..
+         "Host: " .. wrk.headers["Host"] .. "\r\n" ..
+         "Content-Type: application/json\r\n" ..
+         "X-Forwarded-Proto: https\r\n" ..
+         "Stripe-Signature: "
+   end
 end
 
 function request()
@@ -43,11 +66,11 @@ function request()
    if not line then
       exhausted = exhausted + 1
       wrk.thread:stop()
-      return last or (head .. "\r\nContent-Length: 0\r\n\r\n")
+      return last or (heads[1] .. "\r\nContent-Length: 0\r\n\r\n")
    end
    local tab = line:find("\t", 1, true)
    local body = line:sub(tab + 1)
-   last = head .. line:sub(1, tab - 1) .. "\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body
+   last = heads[(sent % #heads) + 1] .. line:sub(1, tab - 1) .. "\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body
    sent = sent + 1
    return last
 end

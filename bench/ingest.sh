@@ -31,6 +31,9 @@ THREADS=${THREADS:-2}
 REPEATS=${REPEATS:-3}
 WARMUP=${WARMUP:-3s}
 EVENTS=${EVENTS:-}
+PG=${PG:-auto}                  # 1: also on PostgreSQL, 0: not; auto: when it is installed
+PG_PROCESSES=${PG_PROCESSES:-1 2} # a PostgreSQL target per entry, with that many processes
+TENANTS=${TENANTS:-1}           # connectord's webhooks go to this many tenants in turn
 RATIO_TARGET=5
 P99_TARGET_MS=10
 RSS_TARGET_MB=30
@@ -76,33 +79,73 @@ warmup_s=$(seconds_of "$WARMUP")
 secret="whsec_$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
 
 # ---- connectord --------------------------------------------------------------------------
-cd_port=$(free_port)
-cd_db=$tmp/c.db
+# Per target: the webhook URL, the store (a file for SQLite, a URL for PostgreSQL), the
+# processes, their logs and ports (space-separated lists).
+declare -A url=() db=() pids_of=() log=() ports_of=() paths_of=()
 master_key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-created=$("$bin" tenant create --name Bench --plan pro --db "sqlite:$cd_db" 2>>"$tmp/connectord.log")
-token=$(printf '%s' "$created" | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
-[[ -n "$token" ]] || die "cannot read the token from: $created"
 
+# start_serve TARGET DSN: one more connectord process of TARGET on DSN, on a free port.
 # Not --dev: the webhook route's HTTPS check runs as in production. The requests come from
 # 127.0.0.1, declared a trusted proxy, with X-Forwarded-Proto: https (bench/ingest.lua sends
 # it), as behind a TLS-terminating proxy. The access log (one line per request, stderr) goes
 # to a file; the reference writes one line per request to a file too.
-CONNECTORD_MASTER_KEY=$master_key "$bin" serve --listen "127.0.0.1:$cd_port" --db "sqlite:$cd_db" \
-    --trusted-proxy 127.0.0.1/32 >"$tmp/connectord.log" 2>&1 &
-cd_pid=$!
-pids+=("$cd_pid")
-wait_ready "http://127.0.0.1:$cd_port/healthz" "$tmp/connectord.log"
+start_serve() {
+    local t=$1 dsn=$2 port logf
+    port=$(free_port)
+    logf=$tmp/$t.$port.log
+    CONNECTORD_MASTER_KEY=$master_key "$bin" serve --listen "127.0.0.1:$port" --db "$dsn" \
+        --trusted-proxy 127.0.0.1/32 >"$logf" 2>&1 &
+    pids+=("$!")
+    pids_of[$t]+="$! "
+    log[$t]+="$logf "
+    ports_of[$t]+="$port "
+    wait_ready "http://127.0.0.1:$port/healthz" "$logf"
+}
 
-installed=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
-    -d "{\"config\":{\"webhookSecret\":\"$secret\",\"autoPost\":true}}" \
-    "http://127.0.0.1:$cd_port/api/connectors/stripe/install") || die "cannot install stripe"
-cd_url=$(printf '%s' "$installed" | sed -n 's/.*"webhookUrl": *"\([^"]*\)".*/\1/p')
-[[ $cd_url == "http://127.0.0.1:$cd_port/api/payment-import/stripe/"* ]] ||
-    die "unexpected webhookUrl in: $installed"
+# setup_target TARGET DSN PROCESSES: TENANTS tenants with the Stripe connector (one secret)
+# on DSN, served by PROCESSES connectord processes (the installs made through the first).
+setup_target() {
+    local t=$1 dsn=$2 n=$3 created token installed first i u
+    for _ in $(seq 1 "$n"); do start_serve "$t" "$dsn"; done
+    first=${ports_of[$t]%% *}
+    for i in $(seq 1 "$TENANTS"); do
+        created=$("$bin" tenant create --name "Bench $i" --plan pro --db "$dsn" \
+            2>>"$tmp/$t.cli.log")
+        token=$(printf '%s' "$created" | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
+        [[ -n "$token" ]] || die "cannot read the token from: $created"
+        installed=$(curl -fsS -X POST -H "Authorization: Bearer $token" \
+            -H "Content-Type: application/json" \
+            -d "{\"config\":{\"webhookSecret\":\"$secret\",\"autoPost\":true}}" \
+            "http://127.0.0.1:$first/api/connectors/stripe/install") ||
+            die "cannot install stripe"
+        u=$(printf '%s' "$installed" | sed -n 's/.*"webhookUrl": *"\([^"]*\)".*/\1/p')
+        [[ $u == "http://127.0.0.1:$first/api/payment-import/stripe/"* ]] ||
+            die "unexpected webhookUrl in: $installed"
+        url[$t]=${url[$t]:-$u}
+        paths_of[$t]+="/${u#http://*/} "
+    done
+    db[$t]=${dsn#sqlite:}
+}
+
+targets=(connectord)
+setup_target connectord "sqlite:$tmp/c.db" 1
+
+# PostgreSQL on the same machine (a throwaway cluster, synchronous_commit on): one target
+# per entry of PG_PROCESSES, each on a database of its own, with that many processes.
+if [[ $PG == auto ]]; then
+    PG=0
+    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || PG=1
+fi
+if ((PG)); then
+    pg_start
+    for n in $PG_PROCESSES; do
+        setup_target "pg$n" "$(pg_createdb "bench_pg$n")" "$n"
+        targets+=("pg$n")
+    done
+fi
 
 # ---- reference ---------------------------------------------------------------------------
 ref_port=$(free_port)
-while [[ $ref_port == "$cd_port" ]]; do ref_port=$(free_port); done
 ref_db=$tmp/reference.db
 PORT=$ref_port DB_PATH=$ref_db STRIPE_WEBHOOK_SECRET=$secret \
     node "$ref_dir/server.js" >"$tmp/reference.log" 2>&1 &
@@ -111,29 +154,46 @@ pids+=("$ref_pid")
 wait_ready "http://127.0.0.1:$ref_port/healthz" "$tmp/reference.log"
 
 # ---- measurement -------------------------------------------------------------------------
-targets=(connectord reference)
-declare -A url=([connectord]=$cd_url [reference]="http://127.0.0.1:$ref_port/webhooks/stripe")
-declare -A db=([connectord]=$cd_db [reference]=$ref_db)
-declare -A pid=([connectord]=$cd_pid [reference]=$ref_pid)
-declare -A log=([connectord]=$tmp/connectord.log [reference]=$tmp/reference.log)
+targets+=(reference)
+url[reference]="http://127.0.0.1:$ref_port/webhooks/stripe"
+db[reference]=$ref_db
+pids_of[reference]=$ref_pid
+log[reference]=$tmp/reference.log
 
 count_invoices() {
-    sqlite3 -cmd ".timeout 10000" "${db[$1]}" "SELECT COUNT(*) FROM invoices" ||
-        die "cannot count the invoices of $1"
+    case ${db[$1]} in
+    postgresql://*) pg_sql "${db[$1]}" "SELECT COUNT(*) FROM invoices" ;;
+    *) sqlite3 -cmd ".timeout 10000" "${db[$1]}" "SELECT COUNT(*) FROM invoices" ;;
+    esac || die "cannot count the invoices of $1"
+}
+
+# The size of a target's logs together.
+log_bytes() {
+    # shellcheck disable=SC2086 # a list of files
+    stat -c %s ${log[$1]} | awk '{ s += $1 } END { print s }'
 }
 
 # settle TARGET: waits (10 s at most) until the requests wrk left in flight are done: the
 # invoice count and the log stop growing.
 settle() {
     local t=$1 before after
-    before="$(count_invoices "$t") $(stat -c %s "${log[$t]}")"
+    before="$(count_invoices "$t") $(log_bytes "$t")"
     for _ in $(seq 1 20); do
         sleep 0.5
-        after="$(count_invoices "$t") $(stat -c %s "${log[$t]}")"
+        after="$(count_invoices "$t") $(log_bytes "$t")"
         [[ $after == "$before" ]] && return 0
         before=$after
     done
     die "$t is still busy 10 s after the load stopped"
+}
+
+# The CPU ticks of a target's processes, and of PostgreSQL (0 without it).
+target_ticks() {
+    # shellcheck disable=SC2086 # a list of pids
+    cpu_ticks ${pids_of[$1]}
+}
+cluster_ticks() {
+    if ((PG)); then pg_ticks; else echo 0; fi
 }
 
 # sign TAG COUNT: signs COUNT fresh events into $evdir/TAG.<thread> (and drops older ones).
@@ -160,14 +220,25 @@ parse_latency_ms() {
 # reading when its time is up, so the requests then in flight (at most one per connection)
 # may be booked without wrk seeing their 200: the invoices stored in a run must number the
 # 200s wrk counted, plus at most those unanswered requests. Any answer other than 200 fails.
+#
+# Also sets cpu_t cpu_pg cpu_wrk: the CPU seconds the target's processes, PostgreSQL and wrk
+# used during the run (until the target settled). Several processes of a target share the
+# load by port: wrk's threads take turns over INGEST_PORTS (bench/ingest.lua).
 run_wrk() {
-    local t=$1 duration=$2 tag=$3 out inv0 counts sent
+    local t=$1 duration=$2 tag=$3 out inv0 counts sent p ports t0 pg0 w0 t1 pg1 w1
     inv0=$(count_invoices "$t")
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency --timeout 5s \
-        -s "$root/bench/ingest.lua" "${url[$t]}" -- "$evdir/$tag" 2>&1) ||
+    ports=${ports_of[$t]:-}
+    t0=$(target_ticks "$t") pg0=$(cluster_ticks) w0=$(wrk_ticks)
+    out=$(INGEST_PORTS=$ports INGEST_PATHS=${paths_of[$t]:-} wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency \
+        --timeout 5s -s "$root/bench/ingest.lua" "${url[$t]}" -- "$evdir/$tag" 2>&1) ||
         die "wrk failed against $t: $out"
+    w1=$(wrk_ticks)
     settle "$t"
-    kill -0 "${pid[$t]}" 2>/dev/null || die "$t stopped during the run (logs in ${log[$t]})"
+    t1=$(target_ticks "$t") pg1=$(cluster_ticks)
+    cpu_t=$(ticks_s $((t1 - t0))) cpu_pg=$(ticks_s $((pg1 - pg0))) cpu_wrk=$(ticks_s $((w1 - w0)))
+    for p in ${pids_of[$t]}; do
+        kill -0 "$p" 2>/dev/null || die "$t stopped during the run (logs in ${log[$t]})"
+    done
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
     p50=$(parse_latency_ms 50 <<<"$out")
     p99=$(parse_latency_ms 99 <<<"$out")
@@ -195,8 +266,8 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $REPEATS runs per tar
 # Warm-up: both servers see load once (JIT, caches, store growth); its rate sizes the runs.
 declare -A events=()
 for t in "${targets[@]}"; do
-    sign "w${t:0:1}" $((warmup_s * 50000 > 100000 ? warmup_s * 50000 : 100000))
-    run_wrk "$t" "$WARMUP" "w${t:0:1}"
+    sign "w$t" $((warmup_s * 50000 > 100000 ? warmup_s * 50000 : 100000))
+    run_wrk "$t" "$WARMUP" "w$t"
     [[ $check == ok ]] || die "warm-up of $t: $check"
     # Twice the warm-up rate for the whole run, so no thread runs out of distinct events.
     events[$t]=${EVENTS:-$(awk -v r="$rps" -v d="$duration_s" \
@@ -206,10 +277,11 @@ for t in "${targets[@]}"; do
 done
 
 declare -A rps_all=() p50_all=() p99_all=() failures=() stored=() acked=()
+declare -A cpu_t_all=() cpu_pg_all=() cpu_wrk_all=()
 for r in $(seq 1 "$REPEATS"); do
     for t in "${targets[@]}"; do
-        sign "r${r}${t:0:1}" "${events[$t]}"
-        run_wrk "$t" "$DURATION" "r${r}${t:0:1}"
+        sign "r${r}$t" "${events[$t]}"
+        run_wrk "$t" "$DURATION" "r${r}$t"
         ((exhausted == 0)) || die "$t ran out of signed events in run $r; set EVENTS higher"
         rps_all[$t]+="$rps "
         p50_all[$t]+="$p50 "
@@ -217,9 +289,13 @@ for r in $(seq 1 "$REPEATS"); do
         stored[$t]=$((${stored[$t]:-0} + invoices))
         acked[$t]=$((${acked[$t]:-0} + wrk_ok))
         [[ $check == ok ]] || failures[$t]+="run $r: $check; "
-        printf '  run %d/%d  %-10s %10.0f webhooks/s  p50 %7.2f ms  p99 %7.2f ms  load %s  %s\n' \
+        cpu_t_all[$t]+="$cpu_t "
+        cpu_pg_all[$t]+="$cpu_pg "
+        cpu_wrk_all[$t]+="$cpu_wrk "
+        printf '  run %d/%d  %-10s %10.0f webhooks/s  p50 %7.2f ms  p99 %7.2f ms  load %s  %s  cpu s: server %s postgres %s wrk %s\n' \
             "$r" "$REPEATS" "$t" "$rps" "$p50" "$p99" "$(cut -d' ' -f1 /proc/loadavg)" \
-            "$invoices invoices = $wrk_ok 200s + $((invoices - wrk_ok)) in flight at the stop" >&2
+            "$invoices invoices = $wrk_ok 200s + $((invoices - wrk_ok)) in flight at the stop" \
+            "$cpu_t" "$cpu_pg" "$cpu_wrk" >&2
     done
 done
 
@@ -228,7 +304,11 @@ for t in "${targets[@]}"; do
     rps_med[$t]=$(tr ' ' '\n' <<<"${rps_all[$t]}" | grep . | median)
     p50_med[$t]=$(tr ' ' '\n' <<<"${p50_all[$t]}" | grep . | median)
     p99_med[$t]=$(tr ' ' '\n' <<<"${p99_all[$t]}" | grep . | median)
-    kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/${pid[$t]}/status")
+    kb=0 # the largest process of the target
+    for p in ${pids_of[$t]}; do
+        k=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status")
+        ((k > kb)) && kb=$k
+    done
     rss_mb[$t]=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
 done
 ratio=$(awk -v a="${rps_med[connectord]}" -v b="${rps_med[reference]}" \
@@ -243,6 +323,8 @@ for t in "${targets[@]}"; do
     case $t in
     connectord) name="connectord (C, group commit)" ;;
     reference) name="reference (Fastify+stripe+bsqlite)" ;;
+    pg1) name="connectord on PostgreSQL, 1 process" ;;
+    pg*) name="connectord on PostgreSQL, ${t#pg} processes" ;;
     esac
     store_ok="PASS (${stored[$t]} = ${acked[$t]} + $((${stored[$t]} - ${acked[$t]})) in flight)"
     [[ -z ${failures[$t]:-} ]] || store_ok="FAIL: ${failures[$t]}"
@@ -250,6 +332,15 @@ for t in "${targets[@]}"; do
         "${p99_med[$t]}" "${rss_mb[$t]}" "$store_ok"
 done
 printf '%-34s %12s\n' "ratio connectord/reference" "${ratio}x"
+echo
+echo "CPU seconds per run of $DURATION (medians; $(nproc) cores give $((duration_s * $(nproc))) s):"
+printf '%-34s %12s %12s %12s\n' "target" "server" "postgres" "wrk"
+for t in "${targets[@]}"; do
+    printf '%-34s %12s %12s %12s\n' "$t" \
+        "$(tr ' ' '\n' <<<"${cpu_t_all[$t]}" | grep . | median)" \
+        "$(tr ' ' '\n' <<<"${cpu_pg_all[$t]}" | grep . | median)" \
+        "$(tr ' ' '\n' <<<"${cpu_wrk_all[$t]}" | grep . | median)"
+done
 echo
 printf '%-40s %12s  %s\n' "target" "measured" "verdict"
 printf '%-40s %12s  %s\n' ">= ${RATIO_TARGET}x the reference's webhooks/s" "${ratio}x" \

@@ -3,6 +3,7 @@
 #   bench_name     the script's name, for messages (set before sourcing)
 #   pids           processes the script started: stopped and waited for on exit
 #   cleanup_dirs   directories removed on exit
+#   cleanup_cmds   commands run on exit, after the processes stopped (a cluster's pg_ctl stop)
 #   die MSG        prints "bench/x.sh: MSG" and exits 1
 #   free_port      a TCP port on 127.0.0.1 that nothing answers on
 #   wait_ready     waits for a server's URL to answer 2xx (see below)
@@ -12,19 +13,31 @@
 #   bench_binary   the connectord to measure: $CONNECTORD_BIN (another build, an earlier
 #                  commit's, to compare before and after a change on the same machine), or
 #                  the tree's optimized build, made here (run from the repository's root)
+#   pg_start       a throwaway PostgreSQL cluster in a temp directory on a free port (synchronous_commit
+#                  and fsync on, as in production), stopped on exit; sets pg_host pg_port
+#                  pg_pid; pg_createdb NAME prints the URL of a new database, pg_sql URL SQL
+#                  runs a query
+#   cpu_ticks PID...   user+system CPU ticks of the processes so far; pg_ticks those of the
+#                  cluster (the postmaster, its live children, and the children it reaped);
+#                  wrk_ticks those of this shell's reaped children (wrk, run in the
+#                  foreground); ticks_s N converts ticks to seconds
 #
 # Everything the benchmarks start listens on 127.0.0.1 only.
 
 pids=()
 cleanup_dirs=()
+cleanup_cmds=()
 
 bench_cleanup() {
-    local pid
+    local pid cmd
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
     for pid in "${pids[@]}"; do
         wait "$pid" 2>/dev/null || true
+    done
+    for cmd in "${cleanup_cmds[@]}"; do # after the processes that use what they stop
+        eval "$cmd" >/dev/null 2>&1 || true
     done
     if ((${#cleanup_dirs[@]} > 0)); then
         rm -rf "${cleanup_dirs[@]}"
@@ -102,4 +115,73 @@ median() {
         if (NR == 0) { print "0"; exit }
         if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
     }'
+}
+
+# ---- a throwaway PostgreSQL ------------------------------------------------------------------
+
+# Runs a PostgreSQL program as the postgres user when this is root (initdb refuses root).
+pg_as() {
+    if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_start() {
+    local dir bindir
+    bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [[ -x $bindir/initdb ]] || die "no PostgreSQL server found (scripts/setup installs it)"
+    # A directory of its own: the postgres user must reach it (the benchmark's is private)
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/connectord-pg.XXXXXX")
+    cleanup_dirs+=("$dir")
+    ((EUID != 0)) || chown postgres "$dir"
+    pg_as "$bindir/initdb" -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1 ||
+        die "initdb failed: $(tail -n 5 "$dir/initdb.log")"
+    pg_port=$(free_port)
+    pg_host=$dir
+    pg_as "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-p $pg_port -k $dir \
+        -c listen_addresses='' -c synchronous_commit=on -c fsync=on -c max_connections=200" \
+        start >/dev/null || die "PostgreSQL did not start: $(tail -n 5 "$dir/log")"
+    cleanup_cmds+=("pg_as '$bindir/pg_ctl' -D '$dir/data' -m immediate stop")
+    pg_pid=$(head -n 1 "$dir/data/postmaster.pid")
+}
+
+pg_sql() {
+    psql -X -q -t -A -v ON_ERROR_STOP=1 "$1" -c "$2"
+}
+
+pg_createdb() {
+    local base="postgresql://postgres@/postgres?host=$pg_host&port=$pg_port"
+    pg_sql "$base" "CREATE DATABASE $1" >/dev/null || die "cannot create database $1"
+    echo "postgresql://postgres@/$1?host=$pg_host&port=$pg_port"
+}
+
+# ---- CPU time --------------------------------------------------------------------------------
+
+# Field n of /proc/PID/stat (after the command name, which may hold spaces).
+stat_fields() {
+    sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v a="$2" -v b="$3" '{ s = 0; for (i = a; i <= b; i++) s += $(i - 2); print s }'
+}
+
+cpu_ticks() {
+    local pid total=0 t
+    for pid in "$@"; do
+        t=$(stat_fields "$pid" 14 15)
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+
+pg_ticks() {
+    local total child
+    total=$(stat_fields "$pg_pid" 14 17)
+    for child in $(pgrep -P "$pg_pid"); do
+        total=$((total + $(cpu_ticks "$child")))
+    done
+    echo "$total"
+}
+
+wrk_ticks() {
+    stat_fields $$ 16 17
+}
+
+ticks_s() {
+    awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
 }

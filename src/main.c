@@ -31,6 +31,7 @@
 #include "jobs/jobs.h"
 #include "settings/settings.h"
 #include "store/books.h"
+#include "store/copy.h"
 #include "store/installs.h"
 #include "store/store.h"
 #include "sync/sync.h"
@@ -66,6 +67,7 @@ static int cmd_tenant_import(struct config *cfg, const char **values);
 static int cmd_tenant_delete(struct config *cfg, const char **values);
 static int cmd_books_verify(struct config *cfg, const char **values);
 static int cmd_rates_import(struct config *cfg, const char **values);
+static int cmd_store_copy(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list, and
  * the positional argument of a command that takes one. */
@@ -130,6 +132,18 @@ static const struct command commands[] = {
      "for a rate; prints {\"rates\", \"new\", \"unchanged\", \"updated\", \"skipped\", "
      "\"rated\", \"posted\", \"stillMissing\", \"failed\"}",
      cmd_rates_import, CONFIG_FOR_TOOLS, {{0}}},
+    {"store copy",
+     "copy every table of a STOPPED store into an EMPTY one (migrated to the same schema "
+     "first) in one transaction, checked before it commits (row counts, every journal entry "
+     "balanced, every tenant's hash chains); SQLite to PostgreSQL, back, or SQLite to SQLite. "
+     "Prints {\"from\", \"to\", \"schemaVersion\", \"tables\", \"rows\", "
+     "\"tenants\", \"journalEntries\", \"chainRows\", \"ms\"}. Exit 3: refused, nothing "
+     "written (source in use or at another schema version, target not empty); exit 1: the "
+     "copy failed and was rolled back",
+     cmd_store_copy, 0,
+     {{"from", &opt_values[0], "the store to copy: sqlite:PATH or postgres://... (required)"},
+      {"to", &opt_values[1], "the empty store to fill: postgres://... or sqlite:PATH "
+                             "(required)"}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -169,7 +183,7 @@ static void usage_all(FILE *out)
         fprintf(out, "  %-22s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  connectord COMMAND --help   the options of one command\n"
                  "  connectord GROUP --help     the commands of a group (tenant, token, events, "
-                 "export)\n"
+                 "export, books, rates, store)\n"
                  "  connectord --version\n");
 }
 
@@ -779,6 +793,72 @@ static int cmd_books_verify(struct config *cfg, const char **values)
     print_json(result);
 out:
     store_close(store);
+    return rc;
+}
+
+#define EXIT_REFUSED 3
+
+/* An sqlite: store that is not there would be created empty by opening it: say so instead. */
+static bool sqlite_store_missing(const char *dsn)
+{
+    return strncmp(dsn, "sqlite:", 7) == 0 && strcmp(dsn + 7, ":memory:") != 0 &&
+           access(dsn + 7, F_OK) != 0;
+}
+
+static json_t *copy_report_json(const struct store *from, const struct store *to,
+                                const struct store_copy_report *r, int64_t ms)
+{
+    json_t *tables = json_object();
+    for (size_t i = 0; tables && i < r->n_tables; i++)
+        json_object_set_new(tables, r->tables[i].name, json_integer((json_int_t)r->tables[i].rows));
+    return json_pack("{s:s, s:s, s:I, s:o*, s:I, s:I, s:I, s:I, s:I}", "from",
+                     store_backend_name(from), "to", store_backend_name(to), "schemaVersion",
+                     (json_int_t)r->schema_version, "tables", tables, "rows", (json_int_t)r->rows,
+                     "tenants", (json_int_t)r->tenants, "journalEntries", (json_int_t)r->entries,
+                     "chainRows", (json_int_t)r->chain_rows, "ms", (json_int_t)ms);
+}
+
+static int cmd_store_copy(struct config *cfg, const char **values)
+{
+    const char *from = values[0], *to = values[1];
+    (void)cfg;
+    if (!from || !to) {
+        fprintf(stderr, "connectord: store copy needs --from and --to\n");
+        return 2;
+    }
+    if (strcmp(from, to) == 0) {
+        fprintf(stderr, "connectord: --from and --to name the same store\n");
+        return 2;
+    }
+    if (sqlite_store_missing(from)) {
+        fprintf(stderr, "connectord: store copy refused: there is no store at %s\n", from + 7);
+        return EXIT_REFUSED;
+    }
+    struct store *src = NULL, *dst = NULL;
+    struct store_copy_report r = {0};
+    struct error err = {0};
+    int64_t start = clock_monotonic_us();
+    int rc = 1;
+    if (store_open_single(from, &src, &err) < 0 || store_open_single(to, &dst, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out;
+    }
+    if (store_copy(src, dst, &r, &err) < 0) {
+        fprintf(stderr, "connectord: store copy %s: %s\n",
+                r.refused ? "refused, nothing was written" : "failed and was rolled back",
+                err.message);
+        rc = r.refused ? EXIT_REFUSED : 1;
+        goto out;
+    }
+    log_info("store copied from %s to %s: %lld rows in %zu tables, %lld tenants' chains verified",
+             store_backend_name(src), store_backend_name(dst), (long long)r.rows, r.n_tables,
+             (long long)r.tenants);
+    print_json(copy_report_json(src, dst, &r, (clock_monotonic_us() - start) / 1000));
+    rc = 0;
+out:
+    store_close(dst);
+    store_close(src);
+    store_copy_report_free(&r);
     return rc;
 }
 

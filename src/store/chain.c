@@ -166,14 +166,23 @@ int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
     return 0;
 }
 
-int store_chain_head_get(struct store *s, const char *tenant_id, enum store_chain chain,
-                         struct store_chain_head *out, struct error *err)
+/* The head on c (the caller's connection), or on a pooled one when c is NULL. */
+static int head_get(struct store *s, struct store_conn *c, const char *tenant_id,
+                    enum store_chain chain, struct store_chain_head *out, struct error *err)
 {
+    static const char sql[] =
+        "SELECT seq, hash FROM chain_heads WHERE tenant_id = $1 AND chain = $2";
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(chain_names[chain])};
     out->seq = 0;
     memcpy(out->hash, genesis, sizeof genesis);
-    return store_run(s, "SELECT seq, hash FROM chain_heads WHERE tenant_id = $1 AND chain = $2",
-                     p, N_PARAMS(p), read_head, out, NULL, err);
+    return c ? store_query(s, c, sql, p, N_PARAMS(p), read_head, out, NULL, err)
+             : store_run(s, sql, p, N_PARAMS(p), read_head, out, NULL, err);
+}
+
+int store_chain_head_get(struct store *s, const char *tenant_id, enum store_chain chain,
+                         struct store_chain_head *out, struct error *err)
+{
+    return head_get(s, NULL, tenant_id, chain, out, err);
 }
 
 /* ---- reading rows back ---------------------------------------------------------------------- */
@@ -410,9 +419,15 @@ static int verify_row(void *ctx, const struct chain_row *row, struct error *err)
 int store_chain_verify(struct store *s, const char *tenant_id, enum store_chain chain,
                        struct store_chain_check *out, struct error *err)
 {
+    return chain_verify_on(s, NULL, tenant_id, chain, out, err);
+}
+
+int chain_verify_on(struct store *s, struct store_conn *c, const char *tenant_id,
+                    enum store_chain chain, struct store_chain_check *out, struct error *err)
+{
     memset(out, 0, sizeof *out);
     out->ok = true;
-    if (store_chain_head_get(s, tenant_id, chain, &out->head, err) < 0)
+    if (head_get(s, c, tenant_id, chain, &out->head, err) < 0)
         return -1;
     struct verify_state v = {.chain = chain, .out = out, .expect_seq = 1};
     memcpy(v.prev, genesis, sizeof genesis);
@@ -420,13 +435,13 @@ int store_chain_verify(struct store *s, const char *tenant_id, enum store_chain 
      * (written around the store) come last, so a clean prefix is checked first. */
     struct store_param p[] = {P_TEXT(tenant_id), P_INT(out->head.seq)};
     int rc = chain == STORE_CHAIN_JOURNAL
-                 ? journal_scan(s, NULL,
+                 ? journal_scan(s, c,
                                 JOURNAL_SQL
                                 "WHERE e.tenant_id = $1 AND (e.chain_seq IS NULL OR "
                                 "e.chain_seq <= $2) ORDER BY CASE WHEN e.chain_seq IS NULL "
                                 "THEN 1 ELSE 0 END, e.chain_seq, e.id, l.line_no",
                                 p, N_PARAMS(p), verify_row, &v, err)
-                 : audit_scan(s, NULL,
+                 : audit_scan(s, c,
                               AUDIT_SQL "WHERE tenant_id = $1 AND (chain_seq IS NULL OR "
                                         "chain_seq <= $2) ORDER BY CASE WHEN chain_seq IS NULL "
                                         "THEN 1 ELSE 0 END, chain_seq, id",

@@ -548,6 +548,27 @@ static enum store_value_kind pg_row_kind(const struct store_row *row, int col)
     }
 }
 
+/* ---- one process alone, for a copy (store/copy.c) -------------------------------------------
+ *
+ * A store being copied must be stopped: any other client session on the database (a
+ * connectord, a psql) makes it in use. PostgreSQL cannot keep others out of a database
+ * without an operator's rights, so this only checks; the copy's own snapshot and single
+ * transaction keep its view consistent. */
+static int pg_claim(struct store_conn *c, struct error *err)
+{
+    PGresult *res = PQexec(c->pg, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                  "current_database() AND pid <> pg_backend_pid() AND "
+                                  "backend_type = 'client backend'");
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = pg_error(c->pg, res, err);
+    else if (strtoll(PQgetvalue(res, 0, 0), NULL, 10) > 0)
+        rc = error_set(err, ERR_CONFLICT, "%s other session(s) are connected to the database",
+                       PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
 /* ---- the append-only triggers (guard.c) ------------------------------------------------------ */
 
 /* The refusal, as one function the triggers call with their message; a delete is let
@@ -815,4 +836,5 @@ const struct store_driver store_driver_pg = {
     .notify_sql = NOTIFY_SQL,
     .listen_start = pg_listen_start,
     .listen_stop = pg_listen_stop,
+    .claim = pg_claim,
 };

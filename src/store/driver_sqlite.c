@@ -328,6 +328,30 @@ static enum store_value_kind sqlite_row_kind(const struct store_row *row, int co
     }
 }
 
+/* ---- one process alone, for a copy -----------------------------------------------------
+ *
+ * A store is copied only while stopped: a server that wrote during the copy would lose what
+ * it wrote. Every process that has the store open holds a shared lock on it (WAL mode), so
+ * an exclusive lock taken by a connection in exclusive locking mode is refused while any
+ * other process has it open, idle or not; once taken, it is held until the connection
+ * closes, so no server starts on the store in the middle of the copy. */
+#define CLAIM_WAIT_MS 500
+
+static int sqlite_claim(struct store_conn *c, struct error *err)
+{
+    sqlite3_busy_timeout(c->db, CLAIM_WAIT_MS);
+    int rc = sqlite3_exec(c->db, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT", NULL,
+                          NULL, NULL);
+    sqlite3_busy_handler(c->db, busy_wait, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    sqlite_rollback(c);
+    sqlite3_exec(c->db, "PRAGMA locking_mode=NORMAL", NULL, NULL, NULL);
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return error_set(err, ERR_CONFLICT, "another process has the store open (it is locked)");
+    return sqlite_error(c->db, rc, err);
+}
+
 /* ---- checkpoints off the commit path ---------------------------------------------------
  *
  * A WAL database must now and then copy the log's pages back into the database file (a
@@ -557,4 +581,5 @@ const struct store_driver store_driver_sqlite = {
     .trigger_sql = sqlite_trigger_sql,
     .trigger_install = sqlite_trigger_install,
     .trigger_lookup_sql = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
+    .claim = sqlite_claim,
 };

@@ -689,14 +689,74 @@ static int note_found(void *ctx, const struct store_row *row)
     return 0;
 }
 
+int64_t store_schema_latest(void)
+{
+    int64_t latest = 0;
+    for (size_t i = 0; i < sizeof migrations / sizeof migrations[0]; i++)
+        if (migrations[i].version > latest)
+            latest = migrations[i].version;
+    return latest;
+}
+
+static bool known_version(int64_t version)
+{
+    for (size_t i = 0; i < sizeof migrations / sizeof migrations[0]; i++)
+        if (migrations[i].version == version)
+            return true;
+    return false;
+}
+
+struct schema_seen {
+    int64_t found, unknown;
+};
+
+static int note_version(void *ctx, const struct store_row *row)
+{
+    struct schema_seen *seen = ctx;
+    int64_t v = store_row_int(row, 0);
+    if (v > seen->found)
+        seen->found = v;
+    if (!known_version(v) && v > seen->unknown)
+        seen->unknown = v;
+    return 0;
+}
+
+int store_schema_read(struct store *s, struct store_conn *c, int64_t *found, int64_t *unknown,
+                      struct error *err)
+{
+    struct schema_seen seen = {0};
+    int rc = store_query(s, c, "SELECT version FROM schema_migrations", NULL, 0, note_version,
+                         &seen, NULL, err);
+    *found = seen.found;
+    *unknown = seen.unknown;
+    return rc;
+}
+
+int store_schema_refuse_unknown(int64_t found, int64_t unknown, struct error *err)
+{
+    if (!unknown)
+        return 0;
+    return error_set(err, ERR_CONFIG,
+                     "the store's schema is at version %lld, and this connectord knows versions "
+                     "up to %lld only (version %lld is not one of its migrations): the store "
+                     "was migrated by a newer connectord; run that one on it",
+                     (long long)found, (long long)store_schema_latest(), (long long)unknown);
+}
+
 int store_migrate(struct store *s, int *applied, struct error *err)
 {
     int rc = -1, count = 0;
+    int64_t found = 0, unknown = 0;
     struct store_conn *c = store_acquire(s);
     if (store_query(s, c,
                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
                     " version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
                     NULL, 0, NULL, NULL, NULL, err) < 0)
+        goto out;
+    /* A schema with a step this binary lacks is a newer one: its code may read and write
+     * what this one does not know, so nothing starts on it (and nothing is applied). */
+    if (store_schema_read(s, c, &found, &unknown, err) < 0 ||
+        store_schema_refuse_unknown(found, unknown, err) < 0)
         goto out;
 
     for (size_t i = 0; i < sizeof migrations / sizeof migrations[0]; i++) {

@@ -90,7 +90,21 @@ unsigned store_threads_for(const char *dsn, unsigned cores)
     return (cores ? cores : 1) * per_core;
 }
 
+static int open_store(const char *dsn, int pool_size, bool maintenance, struct store **out,
+                      struct error *err);
+
 int store_open(const char *dsn, int pool_size, struct store **out, struct error *err)
+{
+    return open_store(dsn, pool_size, true, out, err);
+}
+
+int store_open_single(const char *dsn, struct store **out, struct error *err)
+{
+    return open_store(dsn, 1, false, out, err);
+}
+
+static int open_store(const char *dsn, int pool_size, bool maintenance, struct store **out,
+                      struct error *err)
 {
     const char *target = NULL;
     const struct store_driver *driver = driver_for(dsn, &target);
@@ -124,7 +138,7 @@ int store_open(const char *dsn, int pool_size, struct store **out, struct error 
         s->free_list[s->n_free++] = (size_t)i;
         s->n_conns++;
     }
-    if (driver->start_maintenance &&
+    if (maintenance && driver->start_maintenance &&
         driver->start_maintenance(target, s->conns, s->n_conns, &s->maintenance, err) < 0) {
         store_close(s);
         return -1;
@@ -203,6 +217,11 @@ int store_tables(struct store *s, struct store_conn *conn, store_row_fn on_row, 
                  struct error *err)
 {
     return s->driver->query(conn, s->driver->tables_sql, NULL, 0, on_row, ctx, NULL, err);
+}
+
+int store_claim(struct store *s, struct store_conn *conn, struct error *err)
+{
+    return s->driver->claim ? s->driver->claim(conn, err) : 0;
 }
 
 int store_snapshot(struct store *s, struct store_conn *conn, struct error *err)

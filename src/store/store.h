@@ -16,6 +16,7 @@
 #define CONNECTORD_STORE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/error.h"
 
@@ -25,6 +26,10 @@ struct store;
  * pool_size: connections to keep; one per server thread plus one is a good choice. */
 int store_open(const char *dsn, int pool_size, struct store **out, struct error *err);
 void store_close(struct store *s); /* NULL is a no-op */
+/* One connection and nothing beside it (no backend maintenance, whose SQLite checkpointer
+ * keeps a connection of its own): for a command that must be the store's only user
+ * (`store copy`, see store/copy.h). */
+int store_open_single(const char *dsn, struct store **out, struct error *err);
 /* For a stopping server, once nobody waits for an answer: a write that finds the store
  * locked gives up after a short wait (SQLite: 250 ms) instead of the busy timeout, so the
  * remaining work ends promptly even when another process holds the lock. */
@@ -43,6 +48,10 @@ unsigned store_threads_for(const char *dsn, unsigned cores);
 /* Applies pending numbered migrations, each in its own transaction; safe to run from
  * several processes at once. *applied (optional) receives how many were applied. */
 int store_migrate(struct store *s, int *applied, struct error *err);
+/* The highest schema version this binary's migrations reach. A store whose schema has a
+ * version this binary does not know is refused by store_migrate (ERR_CONFIG, naming the
+ * version found and the highest one known): every command and the server migrate first. */
+int64_t store_schema_latest(void);
 int store_ping(struct store *s, struct error *err);
 
 #define STORE_NAME_MAX 201 /* 200 bytes of UTF-8 plus NUL */

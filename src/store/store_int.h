@@ -122,6 +122,11 @@ struct store_driver {
                         void (*on_reset)(void *ctx), void *ctx, void **state,
                         struct error *err);
     void (*listen_stop)(void *state);
+    /* For a copy of a stopped store (copy.c): fails with ERR_CONFLICT when another process
+     * has the store open, else keeps other processes out of it for the rest of this
+     * connection's life where the backend can (SQLite: an exclusive lock). NULL: the
+     * backend cannot tell, and nobody is kept out. */
+    int (*claim)(struct store_conn *conn, struct error *err);
 };
 
 extern const struct store_driver store_driver_sqlite;
@@ -170,6 +175,19 @@ int store_row_copy(const struct store_row *row, int col, char *out, size_t cap);
 int store_row_columns(const struct store_row *row);
 const char *store_row_name(const struct store_row *row, int col);
 enum store_value_kind store_row_kind(const struct store_row *row, int col);
+/* Letters, digits and '_', not starting with a digit, shorter than STORE_TABLE_NAME_MAX:
+ * safe to put into SQL as a name (tenant_data.c). */
+#define STORE_TABLE_NAME_MAX 64
+bool store_plain_identifier(const char *s);
+/* The store's tables whose names are plain identifiers (tenant_data.c); the caller frees
+ * out->v. */
+struct store_names {
+    char (*v)[STORE_TABLE_NAME_MAX];
+    size_t n, cap;
+    bool failed;
+};
+int store_table_names(struct store *s, struct store_conn *c, struct store_names *out,
+                      struct error *err);
 /* A statement built at run time (see the driver's query_once). */
 int store_query_once(struct store *s, struct store_conn *conn, const char *sql,
                      const struct store_param *params, size_t n_params, store_row_fn on_row,
@@ -179,6 +197,14 @@ int store_tables(struct store *s, struct store_conn *conn, store_row_fn on_row, 
                  struct error *err);
 /* A read-only snapshot on conn (see the driver's snapshot_sql); end it with store_rollback. */
 int store_snapshot(struct store *s, struct store_conn *conn, struct error *err);
+/* See the driver's claim; 0 when the driver has none. */
+int store_claim(struct store *s, struct store_conn *conn, struct error *err);
+/* The store's schema on conn (migrations.c): its highest applied version (0: none) and its
+ * highest version that is not one of this binary's migrations (0: none). */
+int store_schema_read(struct store *s, struct store_conn *c, int64_t *found, int64_t *unknown,
+                      struct error *err);
+/* ERR_CONFIG naming both versions when unknown is not 0 (a schema newer than this binary). */
+int store_schema_refuse_unknown(int64_t found, int64_t unknown, struct error *err);
 /* The store and connection of a transaction. */
 struct store_conn *store_tx_conn(struct store_tx *tx);
 struct store *store_tx_store(struct store_tx *tx);
@@ -257,6 +283,10 @@ int chain_audit_body(struct buf *b, const char *id, const char *tenant_id, const
 int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
                enum store_chain chain, const struct buf *body, int64_t *seq_out,
                char hash_out[STORE_CHAIN_HASH_LEN + 1], struct error *err);
+/* store_chain_verify on a connection the caller holds (inside its transaction); c NULL:
+ * a pooled one. */
+int chain_verify_on(struct store *s, struct store_conn *c, const char *tenant_id,
+                    enum store_chain chain, struct store_chain_check *out, struct error *err);
 /* Links the rows written before the chains existed (migration 11's data step). */
 int chain_backfill(struct store *s, struct store_conn *c, struct error *err);
 

@@ -15,7 +15,7 @@
 #include "crypto/crypto.h"
 #include "store/store_int.h"
 
-#define TABLE_NAME_MAX 64
+#define TABLE_NAME_MAX STORE_TABLE_NAME_MAX
 #define SQL_MAX 512
 
 static const struct {
@@ -41,8 +41,7 @@ static const char *const shared[] = {
 
 static const char *const by_tenant_id = "tenant_id = $1";
 
-/* Letters, digits and '_', not starting with a digit: safe to put into SQL as a name. */
-static bool plain_identifier(const char *s)
+bool store_plain_identifier(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     if (n == 0 || n >= TABLE_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))
@@ -92,17 +91,11 @@ static int table_set_add(struct table_set *set, const char *name, const char *sc
     return 0;
 }
 
-struct names {
-    char (*v)[TABLE_NAME_MAX];
-    size_t n, cap;
-    bool failed;
-};
-
 static int collect_name(void *ctx, const struct store_row *row)
 {
-    struct names *names = ctx;
+    struct store_names *names = ctx;
     const char *name = store_row_text(row, 0);
-    if (!plain_identifier(name))
+    if (!store_plain_identifier(name))
         return 0; /* a table no SQL of ours could name; it holds nothing of ours */
     if (names->n == names->cap) {
         size_t cap = names->cap ? names->cap * 2 : 32;
@@ -118,16 +111,16 @@ static int collect_name(void *ctx, const struct store_row *row)
     return 0;
 }
 
-static int store_table_names(struct store *s, struct store_conn *c, struct names *out,
-                             struct error *err)
+int store_table_names(struct store *s, struct store_conn *c, struct store_names *out,
+                      struct error *err)
 {
-    *out = (struct names){0};
+    *out = (struct store_names){0};
     int rc = store_tables(s, c, collect_name, out, err);
     if (rc == 0 && out->failed)
         rc = error_set(err, ERR_INTERNAL, "out of memory");
     if (rc < 0) {
         free(out->v);
-        *out = (struct names){0};
+        *out = (struct store_names){0};
     }
     return rc;
 }
@@ -147,7 +140,7 @@ static int note_tenant_column(void *ctx, const struct store_row *row)
 static int tenant_tables(struct store *s, struct store_conn *c, struct table_set *set,
                          struct error *err)
 {
-    struct names names = {0};
+    struct store_names names = {0};
     int rc = -1;
     *set = (struct table_set){0};
     for (size_t i = 0; i < N_LISTED; i++)
@@ -275,7 +268,7 @@ out:
 static int check_target(struct store_tx *tx, const char *tenant_id, const char *table,
                         json_t *row, struct error *err)
 {
-    if (!plain_identifier(table) || is_shared(table))
+    if (!store_plain_identifier(table) || is_shared(table))
         return error_set(err, ERR_VALIDATION, "table %s holds no tenant data", table);
     json_t *owner = json_object_get(row, strcmp(table, "tenants") == 0 ? "id" : "tenant_id");
     if (owner && (!json_is_string(owner) || strcmp(json_string_value(owner), tenant_id) != 0))
@@ -284,7 +277,7 @@ static int check_target(struct store_tx *tx, const char *tenant_id, const char *
         return 0;
     if (!owner)
         return error_set(err, ERR_VALIDATION, "table %s is not a tenant's table", table);
-    struct names names;
+    struct store_names names;
     bool found = false;
     if (store_table_names(store_tx_store(tx), store_tx_conn(tx), &names, err) < 0)
         return -1;
@@ -316,7 +309,7 @@ int store_tenant_row_load(struct store_tx *tx, const char *tenant_id, const char
         return error_set(err, ERR_INTERNAL, "out of memory");
     bool built = buf_printf(&sql, "INSERT INTO %s (", table) == 0;
     json_object_foreach(row, key, value) {
-        if (!plain_identifier(key)) {
+        if (!store_plain_identifier(key)) {
             error_set(err, ERR_VALIDATION, "%s has no column named so", table);
             goto out;
         }
@@ -516,7 +509,7 @@ int store_tenant_row_count(struct store_tx *tx, const char *tenant_id, const cha
     char sql[SQL_MAX];
     struct store_param p[] = {P_TEXT(tenant_id)};
     *n = 0;
-    if (!plain_identifier(table) || is_shared(table))
+    if (!store_plain_identifier(table) || is_shared(table))
         return error_set(err, ERR_VALIDATION, "table %s holds no tenant data", table);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s", table,
              i >= 0 ? listed[i].scope : by_tenant_id);
