@@ -39,6 +39,8 @@ const CHANGED = new Map([
   // issue 11: requiredPlan is the lowest plan that allows an entry; destinations need Pro
   ...Array.from({ length: 20 }, (_, i) => [`GET books /api/connectors.connectors[${19 + i}].requiredPlan`,
                                            'destinations need Pro (Starter has no slots)']),
+  // issue 16: Trakro's description says that it publishes no API, so it cannot sync yet
+  ['GET books /api/connectors.connectors[18].description', 'Trakro says it cannot sync yet'],
 ]);
 
 let dir;
