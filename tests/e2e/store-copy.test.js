@@ -106,7 +106,7 @@ async function serveCopy(db) {
   const dir = tempDir();
   fs.mkdirSync(path.join(dir, 'var'), { recursive: true });
   fs.copyFileSync(path.join(source.dir, 'var', 'master.key'), path.join(dir, 'var', 'master.key'));
-  return startServer({ dir, expectDemo: false, args: ['--db', db] });
+  return startServer({ dir, expectDemo: false, db });
 }
 
 function psql(url, statement) {
@@ -135,7 +135,8 @@ after(async () => {
 
 before(async () => {
   mock = await MockServices.start();
-  source = await startServer({ dir: tempDir() });
+  const dir = tempDir();
+  source = await startServer({ dir, db: `sqlite:${storeFile(dir)}` }); // SQLite in both passes
   A = await booksTenant(source, { settings: { chart: 'skr03' } });
   await installDatev(source, A.token);
   const ep = mock.endpoint('slack');

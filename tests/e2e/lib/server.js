@@ -203,12 +203,13 @@ function runCli(args, { cwd, env = {}, timeoutMs = 15000, bin = BIN } = {}) {
 //   scheme:     'http' or 'https' (https only changes baseUrl; the readiness probe adapts)
 //   ca:         certificate to trust for the https readiness probe
 //   bin:        another connectord binary to run (an older release; default the test build)
+//   db:         the --db to use instead of the pass's own store for dir (e.g. SQLite in both passes)
 async function startServer(opts = {}) {
   const { args = [], env = {}, dev = true, listenFlag = true, scheme = 'http', ca, bin = BIN } = opts;
   const expectDemo = opts.expectDemo ?? dev;
   const ownDir = !opts.dir;
   const dir = opts.dir || makeTempDir();
-  const db = await storeFor(dir);
+  const db = opts.db || (await storeFor(dir)); // opts.db: a store of the test's choosing
   let lastError;
   // A port found free can be taken by someone else before the server binds it; retry then.
   for (let attempt = 0; attempt < 3; attempt++) {
