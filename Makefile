@@ -18,7 +18,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-BASE      := -std=c11 -D_GNU_SOURCE -Isrc -DCONNECTORD_VERSION='"$(VERSION)"' \
+BASE      := -std=c11 -D_GNU_SOURCE -Isrc -Ibuild -DCONNECTORD_VERSION='"$(VERSION)"' \
              -DCONNECTORD_REVISION='"$(GIT_REV)"' $(WARN)
 OPT       := -O2 -g
 SAN       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -90,9 +90,13 @@ build/tools/manifest_embed: tools/manifest_embed.c
 	@$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) $(shell pkg-config --cflags jansson) -o $@ $< \
 		$(shell pkg-config --libs jansson)
 
-build/gen/manifests.c: build/tools/manifest_embed $(MANIFEST_SCHEMA) $(MANIFESTS) build/gen/manifests.list
+# One run writes both: the manifests' texts and, for those that carry a catalog entry, that
+# entry and its settings as C, which src/catalog/entries.c includes in its table.
+build/gen/manifests.c build/gen/catalog_manifests.inc &: build/tools/manifest_embed \
+		$(MANIFEST_SCHEMA) $(MANIFESTS) build/gen/manifests.list
 	@echo '  CHECK  connectors/ against $(MANIFEST_SCHEMA)'
-	@build/tools/manifest_embed $@ $(MANIFEST_SCHEMA) $(MANIFESTS)
+	@build/tools/manifest_embed --catalog build/gen/catalog_manifests.inc build/gen/manifests.c \
+		$(MANIFEST_SCHEMA) $(MANIFESTS)
 
 build/gen/manifests.list: FORCE
 	@mkdir -p $(dir $@)
@@ -100,6 +104,8 @@ build/gen/manifests.list: FORCE
 
 build/obj/gen/manifests.o build/san/gen/manifests.o build/fuzz/obj/gen/manifests.o: \
 	src/sync/manifest_texts.h
+build/obj/catalog/entries.o build/san/catalog/entries.o build/fuzz/obj/catalog/entries.o: \
+	build/gen/catalog_manifests.inc
 
 build/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)

@@ -2,16 +2,19 @@
  * JSON Schema and compiles them into the binary, so that a manifest that does not fit the
  * format fails the build instead of a sync run.
  *
- *   manifest_embed OUT.c SCHEMA.json MANIFEST.json...
- *
  * The validator knows the part of JSON Schema the format's schema uses (type, enum, const,
  * properties, required, additionalProperties, items, minItems, minimum, maximum,
  * minLength, pattern, oneOf, $ref into #/definitions) and refuses a schema that uses any
  * other keyword, so the schema cannot promise a check that is not made. Each manifest's
  * file name must be its slug. On a failure it prints "FILE: at POINTER: what is wrong" and
  * exits 1 without writing OUT.c; else it writes the texts (manifests and schema) as C
- * arrays for src/sync/manifest.c, through OUT.c.tmp and a rename. Uses jansson, like the
- * server. */
+ * arrays for src/sync/manifest.c, through OUT.c.tmp and a rename. With --catalog OUT.inc it
+ * also writes, the same way, the catalog entries of the manifests that carry one (kind,
+ * description, category, minPlan, authLabel, caps, settings) as C for src/catalog/entries.c:
+ * such a connector's catalog entry and settings are its manifest. Uses jansson, like the
+ * server.
+ *
+ *   manifest_embed [--catalog OUT.inc] OUT.c SCHEMA.json MANIFEST.json... */
 #include <jansson.h>
 #include <regex.h>
 #include <stdbool.h>
@@ -370,12 +373,207 @@ static void base_slug(const char *path, char *out, size_t cap)
         *dot = '\0';
 }
 
+/* A C string literal of s, escaped: quotes, backslashes, bytes outside printable ASCII
+ * (as three-digit octal, which cannot run on into the next character) and '?' (no
+ * trigraph can form). */
+static void emit_cstr(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\' || ch == '?')
+            fprintf(out, "\\%c", ch);
+        else if (ch < 0x20 || ch >= 0x7f)
+            fprintf(out, "\\%03o", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}
+
+static void emit_member(FILE *out, const char *field, const json_t *m, const char *key)
+{
+    const json_t *v = json_object_get(m, key);
+    if (!json_is_string(v))
+        return;
+    fprintf(out, " .%s = ", field);
+    emit_cstr(out, json_string_value(v));
+    fputc(',', out);
+}
+
+/* The C name a manifest's name maps to: "SETTING_" + upper("secret"); a name the schema
+ * allows always has one, as the schema's enums and these tables list the same names. */
+static const char *c_name(const char *const *pairs, const char *name)
+{
+    for (size_t i = 0; pairs[i]; i += 2)
+        if (strcmp(pairs[i], name) == 0)
+            return pairs[i + 1];
+    return NULL;
+}
+
+static const char *const kinds[] = {"webhook", "KIND_WEBHOOK", "api", "KIND_API", "hybrid",
+                                    "KIND_HYBRID", "destination", "KIND_DESTINATION", NULL};
+static const char *const setting_types[] = {
+    "string", "SETTING_STRING", "secret", "SETTING_SECRET", "url", "SETTING_URL",
+    "bool", "SETTING_BOOL", "int", "SETTING_INT", "enum", "SETTING_ENUM",
+    "string_list", "SETTING_STRING_LIST", NULL};
+static const char *const setting_flags[] = {"required", "SETTING_REQUIRED", "sensitive",
+                                            "SETTING_SENSITIVE", "awaitable",
+                                            "SETTING_AWAITABLE", NULL};
+static const char *const caps_names[] = {"payment", "CATALOG_CAP_PAYMENT", "api",
+                                         "CATALOG_CAP_API_BASE_URL", "sync",
+                                         "CATALOG_CAP_SYNC", NULL};
+
+/* " A | B" of a list of names, or " 0" */
+static void emit_or(FILE *out, const char *const *pairs, const json_t *list)
+{
+    size_t i;
+    const json_t *one;
+    if (json_array_size(list) == 0)
+        fputs(" 0", out);
+    json_array_foreach(list, i, one)
+        fprintf(out, "%s%s", i ? " | " : " ", c_name(pairs, json_string_value(one)));
+}
+
+/* "toggl" -> "toggl", "google-workspace" -> "google_workspace" */
+static void c_ident(const char *slug, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", slug);
+    for (char *p = out; *p; p++)
+        if (*p == '-')
+            *p = '_';
+}
+
+/* A manifest with a catalog entry (it has "kind") must carry all of the entry's members. */
+static const char *const entry_members[] = {"description", "kind", "category", "minPlan",
+                                            "authLabel", NULL};
+
+static int check_entry(const char *file, const json_t *m)
+{
+    if (!json_object_get(m, "kind"))
+        return 0;
+    for (size_t i = 0; entry_members[i]; i++)
+        if (!json_object_get(m, entry_members[i])) {
+            fprintf(stderr, "%s: at /: the member \"%s\" is required with \"kind\" (a catalog "
+                            "entry)\n", file, entry_members[i]);
+            return -1;
+        }
+    return 0;
+}
+
+/* The catalog entries of the manifests that have one (src/catalog/entries.c includes the
+ * file): per connector its settings as a struct setting_field array and its table row as
+ * the macro CATALOG_ENTRY_<slug>, so the table keeps its order and names each row. */
+static int write_catalog(const char *path, json_t *const *ms, int n)
+{
+    char tmp[4096], id[128];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        perror(tmp);
+        return -1;
+    }
+    fprintf(out, "/* Generated by tools/manifest_embed from connectors/: do not edit. The catalog "
+                 "entries of\n * the connector manifests, included by src/catalog/entries.c. */\n");
+    for (int k = 0; k < n; k++) {
+        const json_t *m = ms[k];
+        if (!json_object_get(m, "kind"))
+            continue;
+        c_ident(json_string_value(json_object_get(m, "slug")), id, sizeof id);
+        const json_t *settings = json_object_get(m, "settings");
+        size_t i;
+        const json_t *f;
+        fprintf(out, "\n");
+        json_array_foreach(settings, i, f) {
+            const json_t *allowed = json_object_get(f, "allowed");
+            if (!allowed)
+                continue;
+            size_t j;
+            const json_t *a;
+            fprintf(out, "static const char *const manifest_%s_allowed_%zu[] = {", id, i);
+            json_array_foreach(allowed, j, a) {
+                emit_cstr(out, json_string_value(a));
+                fputs(", ", out);
+            }
+            fprintf(out, "NULL};\n");
+        }
+        if (json_array_size(settings) > 0)
+            fprintf(out, "static const struct setting_field manifest_%s_fields[] = {\n", id);
+        json_array_foreach(settings, i, f) {
+            fputs("    {", out);
+            emit_member(out, "key", f, "key");
+            emit_member(out, "label", f, "label");
+            fprintf(out, " .type = %s,", c_name(setting_types,
+                                                json_string_value(json_object_get(f, "type"))));
+            fputs(" .flags =", out);
+            emit_or(out, setting_flags, json_object_get(f, "flags"));
+            fputc(',', out);
+            const json_t *d = json_object_get(f, "default");
+            if (d) {
+                char *text = json_dumps(d, JSON_COMPACT | JSON_ENCODE_ANY);
+                if (!text) {
+                    fclose(out);
+                    remove(tmp);
+                    return -1;
+                }
+                fputs(" .default_value = ", out);
+                emit_cstr(out, text);
+                fputc(',', out);
+                free(text);
+            }
+            if (json_object_get(f, "allowed"))
+                fprintf(out, " .allowed = manifest_%s_allowed_%zu,", id, i);
+            emit_member(out, "pattern", f, "pattern");
+            emit_member(out, "format", f, "format");
+            if (json_object_get(f, "min"))
+                fprintf(out, " .min = %" JSON_INTEGER_FORMAT ",",
+                        json_integer_value(json_object_get(f, "min")));
+            if (json_object_get(f, "max"))
+                fprintf(out, " .max = %" JSON_INTEGER_FORMAT ",",
+                        json_integer_value(json_object_get(f, "max")));
+            emit_member(out, "help", f, "help");
+            fputs("},\n", out);
+        }
+        if (json_array_size(settings) > 0)
+            fprintf(out, "};\n");
+        fprintf(out, "#define CATALOG_ENTRY_%s {", id);
+        emit_member(out, "slug", m, "slug");
+        emit_member(out, "name", m, "name");
+        emit_member(out, "description", m, "description");
+        fprintf(out, " .kind = %s,", c_name(kinds, json_string_value(json_object_get(m, "kind"))));
+        emit_member(out, "category", m, "category");
+        emit_member(out, "min_plan", m, "minPlan");
+        emit_member(out, "auth_label", m, "authLabel");
+        if (json_array_size(settings) > 0)
+            fprintf(out, " .fields = manifest_%s_fields, .n_fields = %zu,", id,
+                    json_array_size(settings));
+        fputs(" .caps =", out);
+        emit_or(out, caps_names, json_object_get(m, "caps"));
+        fputs("}\n", out);
+    }
+    if (fclose(out) != 0 || rename(tmp, path) != 0) {
+        perror(path);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    const char *catalog = NULL;
+    if (argc > 2 && strcmp(argv[1], "--catalog") == 0) {
+        catalog = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: manifest_embed OUT.c SCHEMA.json MANIFEST.json...\n");
+        fprintf(stderr, "usage: manifest_embed [--catalog OUT.inc] OUT.c SCHEMA.json "
+                        "MANIFEST.json...\n");
         return 2;
     }
+    json_t **ms = calloc((size_t)argc, sizeof *ms); /* the manifests, for the catalog */
+    if (!ms)
+        return 1;
     json_error_t jerr;
     json_t *schema = json_load_file(argv[2], JSON_REJECT_DUPLICATES, &jerr);
     if (!schema) {
@@ -399,10 +597,17 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: the slug \"%s\" is not the file's name\n", argv[i],
                     json_string_value(json_object_get(m, "slug")));
             bad = 1;
+        } else if (check_entry(argv[i], m) < 0) {
+            bad = 1;
         }
-        json_decref(m);
+        ms[i - 3] = m;
     }
     json_decref(schema);
+    if (!bad && catalog && write_catalog(catalog, ms, argc - 3) < 0)
+        bad = 1;
+    for (int i = 0; i < argc - 3; i++)
+        json_decref(ms[i]);
+    free(ms);
     if (bad) {
         fprintf(stderr, "manifest_embed: connector manifests refused; nothing written\n");
         return 1;

@@ -2,7 +2,9 @@
  *
  * Seed 000's 19 connectors come first, grouped by category as its tables list them, then
  * seed 001's 20 outbound destinations in its order. Each connector's own settings are a
- * small field array above its manifest row; the fields that many connectors share (the
+ * small field array above its manifest row, except for the time trackers that pull (toggl,
+ * clockify, mite, timely, trakro): their row and settings are their JSON manifest in
+ * connectors/, compiled in at build time (gen/catalog_manifests.inc). The fields that many connectors share (the
  * payment booking fields, the apiBaseUrl override) are declared once below and added by
  * capability flags, so catalog_field_at() is the only way to walk a connector's full
  * schema.
@@ -22,6 +24,11 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+
+/* The catalog entries that are connector manifests (connectors/SLUG.json, those with a
+ * "kind"): tools/manifest_embed checks them at build time and writes each one's settings
+ * array and its row, CATALOG_ENTRY_<slug>, which the table below lists in its place. */
+#include "gen/catalog_manifests.inc"
 
 #define FIELDS(x) .fields = (x), .n_fields = sizeof(x) / sizeof((x)[0])
 
@@ -271,44 +278,6 @@ static const struct setting_field google_workspace_fields[] = {
     {.key = "clientSecret", .label = "OAuth client secret", .type = SETTING_SECRET,
      .flags = REQ, .help = "Client secret that belongs to the OAuth client ID"},
     OAUTH_BASE_URL_FIELD,
-};
-
-static const struct setting_field timely_fields[] = {
-    {.key = "clientId", .label = "OAuth application ID", .type = SETTING_STRING, .flags = REQ,
-     .help = "Application (client) ID of the OAuth application registered in Timely"},
-    {.key = "clientSecret", .label = "OAuth application secret", .type = SETTING_SECRET,
-     .flags = REQ, .help = "Secret of the OAuth application registered in Timely"},
-};
-
-static const struct setting_field toggl_fields[] = {
-    {.key = "apiToken", .label = "API token", .type = SETTING_SECRET, .flags = REQ,
-     .help = "Personal API token from the Toggl Track profile settings"},
-    {.key = "workspaceId", .label = "Workspace ID", .type = SETTING_STRING, .flags = REQ,
-     .pattern = PATTERN_DIGITS, .format = "digits only",
-     .help = "Numeric ID of the Toggl Track workspace to import time entries from"},
-};
-
-static const struct setting_field clockify_fields[] = {
-    {.key = "apiKey", .label = "API key", .type = SETTING_SECRET, .flags = REQ,
-     .help = "API key from the Clockify profile settings"},
-    {.key = "workspaceId", .label = "Workspace ID", .type = SETTING_STRING, .flags = REQ,
-     .pattern = "^[0-9A-Fa-f]{24}$", .format = "24 hexadecimal characters",
-     .help = "ID of the Clockify workspace to import time entries from (24 hexadecimal "
-             "characters, shown in the workspace settings URL)"},
-};
-
-static const struct setting_field mite_fields[] = {
-    {.key = "apiKey", .label = "API key", .type = SETTING_SECRET, .flags = REQ,
-     .help = "API key from the mite account settings (the API access must be enabled "
-             "there)"},
-    {.key = "subdomain", .label = "Account subdomain", .type = SETTING_STRING, .flags = REQ,
-     .pattern = "^[a-z0-9-]+$", .format = "lowercase letters, digits and hyphens",
-     .help = "Account name of the mite account, the part before .mite.de in its address"},
-};
-
-static const struct setting_field trakro_fields[] = {
-    {.key = "apiKey", .label = "API key", .type = SETTING_SECRET, .flags = REQ,
-     .help = "API key from the Trakro account settings"},
 };
 
 /* ---- Seed 001: outbound destinations -------------------------------------------------- */
@@ -608,23 +577,13 @@ static const struct connector_manifest manifests[] = {
      .description = "Calendar & Gmail in the dashboard", .kind = KIND_API,
      .category = "productivity", .min_plan = "pro", .auth_label = "OAuth Client ID + Secret",
      FIELDS(google_workspace_fields), .caps = API},
-    {.slug = "timely", .name = "Timely", .description = "Time tracking with auto-invoicing",
-     .kind = KIND_API, .category = "productivity", .min_plan = "pro", .auth_label = "OAuth",
-     FIELDS(timely_fields), .caps = API | SYNC},
-    {.slug = "toggl", .name = "Toggl Track", .description = "Import time entries",
-     .kind = KIND_API, .category = "productivity", .min_plan = "starter",
-     .auth_label = "API Token", FIELDS(toggl_fields), .caps = API | SYNC},
-    {.slug = "clockify", .name = "Clockify", .description = "Import time entries",
-     .kind = KIND_API, .category = "productivity", .min_plan = "starter",
-     .auth_label = "API Key", FIELDS(clockify_fields), .caps = API | SYNC},
-    {.slug = "mite", .name = "mite", .description = "Import time entries", .kind = KIND_API,
-     .category = "productivity", .min_plan = "starter", .auth_label = "API Key + Subdomain",
-     FIELDS(mite_fields), .caps = API | SYNC},
-    {.slug = "trakro", .name = "Trakro",
-     .description = "Live timer, billing, customer sync. Trakro publishes no API "
-                    "documentation, so it cannot sync yet",
-     .kind = KIND_API, .category = "productivity", .min_plan = "starter",
-     .auth_label = "API Key", FIELDS(trakro_fields), .caps = API | SYNC},
+    /* The time trackers that pull: each one's entry and settings are its manifest,
+     * connectors/SLUG.json (build/gen/catalog_manifests.inc, see the top). */
+    CATALOG_ENTRY_timely,
+    CATALOG_ENTRY_toggl,
+    CATALOG_ENTRY_clockify,
+    CATALOG_ENTRY_mite,
+    CATALOG_ENTRY_trakro,
 
     /* Seed 001: destinations (20). Those configured by a full URL call no fixed API host
      * and so take no apiBaseUrl. */

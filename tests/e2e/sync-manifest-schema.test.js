@@ -61,6 +61,10 @@ test('a broken manifest fails the build with where and what', () => {
     [(m) => { m.api.window.lookbackDays = -1; }, /at \/api\/window\/lookbackDays: must be at least 0/],
     [(m) => { m.api.baseUrl = 'ftp://example.com'; }, /at \/api\/baseUrl: "ftp:\/\/example.com" does not match/],
     [(m) => { m.slug = 'clockify2'; }, /the slug "clockify2" is not the file's name/],
+    // the catalog entry and settings the manifest carries are checked the same way
+    [(m) => { delete m.settings[0].key; }, /at \/settings\/0: the member "key" is required/],
+    [(m) => { m.settings[1].type = 'text'; }, /at \/settings\/1\/type: must be one of \["string",/],
+    [(m) => { delete m.authLabel; }, /at \/: the member "authLabel" is required with "kind"/],
   ];
   for (const [change, message] of cases) {
     const r = check([broken(change)]);
