@@ -18,6 +18,7 @@
 
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "sync/manifest_texts.h"
 
 /* Settings notation: keys in order, "*" marks a secret (or sensitive) field, "?" an
  * optional one. */
@@ -191,6 +192,32 @@ static void test_slugs_unique_and_found(void **state)
     assert_int_equal(catalog_find("slack")->kind, KIND_DESTINATION);
     assert_int_equal(catalog_find("telegram")->kind, KIND_DESTINATION);
     assert_int_equal(catalog_find("slack-assistant")->kind, KIND_HYBRID);
+}
+
+/* A manifest in connectors/ that carries a catalog entry ("kind") is a row of the table, as
+ * the build wrote it (build/gen/catalog_manifests.inc): a manifest whose CATALOG_ENTRY_ line
+ * was left out of entries.c would otherwise be missing from the catalog unnoticed. */
+static void test_manifest_entries_listed(void **state)
+{
+    size_t listed = 0;
+    for (size_t i = 0; i < manifest_texts_count; i++) {
+        json_error_t jerr;
+        json_t *m = json_loadb(manifest_texts[i].text, manifest_texts[i].len, 0, &jerr);
+        assert_non_null(m);
+        if (json_object_get(m, "kind")) {
+            const struct connector_manifest *c = catalog_find(manifest_texts[i].slug);
+            if (!c)
+                fail_msg("connectors/%s.json has a catalog entry that is not in the table",
+                         manifest_texts[i].slug);
+            assert_string_equal(c->name, json_string_value(json_object_get(m, "name")));
+            assert_string_equal(c->description,
+                                json_string_value(json_object_get(m, "description")));
+            assert_int_equal(c->n_fields, json_array_size(json_object_get(m, "settings")));
+            listed++;
+        }
+        json_decref(m);
+    }
+    assert_int_equal(listed, 5); /* toggl, clockify, mite, timely, trakro */
 }
 
 static void test_plans_known(void **state)
@@ -602,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_table_matches_seeds),
         cmocka_unit_test(test_kinds_split_19_and_20),
         cmocka_unit_test(test_slugs_unique_and_found),
+        cmocka_unit_test(test_manifest_entries_listed),
         cmocka_unit_test(test_plans_known),
         cmocka_unit_test(test_every_schema_well_formed),
         cmocka_unit_test(test_payment_caps),
