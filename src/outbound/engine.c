@@ -857,6 +857,38 @@ static int record_health(struct engine *e, size_t i, struct store_tx *tx, struct
     return rc;
 }
 
+/* The destination a recorded answer updates the health of ("" for none). */
+static const char *health_target(const struct outcome *o)
+{
+    return o->health.present ? o->health.who.id : "";
+}
+
+/* Orders the answers by destination, keeping each destination's answers in the order they
+ * came (record_health reads the last as the one that says most). Every process then updates
+ * the destinations' rows in the same order, so two engines recording answers for the same
+ * destinations at once wait for each other instead of deadlocking (PostgreSQL would abort
+ * one of them, and its answers would be sent again after the lease). Few answers per round:
+ * an insertion sort, which is stable. */
+static void sort_answers(struct engine *e)
+{
+    for (size_t i = 1; i < e->n_done; i++) {
+        struct outcome held = e->done[i];
+        size_t k = i;
+        while (k > 0 && strcmp(health_target(&e->done[k - 1]), health_target(&held)) > 0) {
+            e->done[k] = e->done[k - 1];
+            k--;
+        }
+        e->done[k] = held;
+    }
+    /* An answer's attempt points into its own outcome (its excerpt, its error): moved, it
+     * points at its new place. */
+    for (size_t i = 0; i < e->n_done; i++) {
+        struct outcome *o = &e->done[i];
+        o->attempt.response_excerpt = o->attempt.response_excerpt ? o->excerpt : NULL;
+        o->attempt.error = o->attempt.error ? o->error : NULL;
+    }
+}
+
 static int write_round(void *ctx, struct store_tx *tx, struct error *err)
 {
     struct round_write *w = ctx;
@@ -890,7 +922,16 @@ static void record_and_claim(struct engine *e, int room, struct delivery *claime
         return;
     struct error err = {0};
     struct round_write w = {.e = e, .room = room, .claimed = claimed, .n = n};
-    if (store_batch_run(e->cfg.store, write_round, &w, &err) < 0) {
+    sort_answers(e);
+    int rc = store_batch_run(e->cfg.store, write_round, &w, &err);
+    /* A transaction the store gave up on for another one (a deadlock or serialization
+     * failure: ERR_UNAVAILABLE, nothing of it written) is run once more at once, rather
+     * than leaving its answers to be sent again when their leases expire. */
+    if (rc < 0 && err.code == ERR_UNAVAILABLE) {
+        err = (struct error){0};
+        rc = store_batch_run(e->cfg.store, write_round, &w, &err);
+    }
+    if (rc < 0) {
         *n = 0; /* not claimed after all */
         if (e->n_done > 0)
             log_error("cannot record %zu delivery attempts (they are resent when their leases "
