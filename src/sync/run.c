@@ -363,9 +363,14 @@ static int call(struct run_ctx *c, const char *method, const char *url, const ch
         if (rc == 0) {
             pace(c);
             rc = httpc_perform(&req, resp, err);
-            if (rc < 0)
+            if (rc < 0) {
+                /* err->message is both the cause and the result: copied out first, as
+                 * vsnprintf must not read the buffer it writes */
+                char cause[sizeof err->message];
+                memcpy(cause, err->message, sizeof cause);
                 error_set(err, ERR_UNAVAILABLE, "%s did not answer %s %s: %s", c->m->name, method,
-                          path, err->message);
+                          path, cause);
+            }
         }
         auth_clear(&a);
         for (size_t i = 0; i < nv; i++)

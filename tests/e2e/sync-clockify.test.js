@@ -168,6 +168,16 @@ test('a failing API fails the run with its reason and imports nothing of it', as
   assert.match(bad.error, /malformed page/);
   assert.equal((await allEntries(server, token)).length, 449);
 
+  // a service that cannot be reached: the reason once, whole (the transport's own words)
+  const put = (base) => server.request('/api/connectors/clockify/config', {
+    method: 'PUT', token, json: { config: { apiBaseUrl: base } } });
+  assert.equal((await put('http://127.0.0.1:9/api')).status, 200);
+  const down = await syncNow(server, token, 'clockify');
+  assert.equal(down.status, 'failed');
+  assert.match(down.error, /^Clockify did not answer GET \/api\/v1\/user: .*Couldn't connect to server$/);
+  assert.equal(down.error.split('did not answer').length, 2, down.error);
+  assert.equal((await put(`${mock.base}/clockify/api`)).status, 200);
+
   const ok = await syncNow(server, token, 'clockify');
   assert.equal(ok.status, 'succeeded', ok.error);
   assert.equal(ok.counts.new, 5);
