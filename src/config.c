@@ -43,7 +43,7 @@ static const struct setting settings[] = {
     STR("tls-key", "CONNECTORD_TLS_KEY", tls_key, NULL, "PEM private key file for --tls-cert"),
     BOOL("dev", "CONNECTORD_DEV", dev, "false",
          "development mode: plain HTTP everywhere, generated master key, demo tenant"),
-    STR("master-key-file", "CONNECTORD_MASTER_KEY_FILE", master_key_file, NULL,
+    STR_ALL("master-key-file", "CONNECTORD_MASTER_KEY_FILE", master_key_file, NULL,
         "file holding the 32-byte master key (64 hex characters); "
         "CONNECTORD_MASTER_KEY may hold the hex key itself"),
     STR_ALL("config", "CONNECTORD_CONFIG", config_file, NULL, "config file of `key = value` lines"),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "backup/backup.h"
 #include "auth/auth.h"
 #include "config.h"
 #include "core/clock.h"
@@ -29,6 +30,7 @@
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
 #include "jobs/jobs.h"
+#include "keys/keys.h"
 #include "settings/settings.h"
 #include "store/books.h"
 #include "store/copy.h"
@@ -68,6 +70,9 @@ static int cmd_tenant_delete(struct config *cfg, const char **values);
 static int cmd_books_verify(struct config *cfg, const char **values);
 static int cmd_rates_import(struct config *cfg, const char **values);
 static int cmd_store_copy(struct config *cfg, const char **values);
+static int cmd_store_backup(struct config *cfg, const char **values);
+static int cmd_store_restore(struct config *cfg, const char **values);
+static int cmd_keys_rotate(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list, and
  * the positional argument of a command that takes one. */
@@ -144,6 +149,29 @@ static const struct command commands[] = {
      {{"from", &opt_values[0], "the store to copy: sqlite:PATH or postgres://... (required)"},
       {"to", &opt_values[1], "the empty store to fill: postgres://... or sqlite:PATH "
                              "(required)"}}},
+    {"store backup",
+     "copy the SQLite store (running or stopped; writers wait a moment at most) to FILE and "
+     "write FILE.manifest.json beside it: schema version, rows per table, the books' chain "
+     "heads, the file's SHA-256; prints the manifest. PostgreSQL: use pg_dump or "
+     "pg_basebackup (docs/operating.md)",
+     cmd_store_backup, CONFIG_FOR_TOOLS,
+     {{"out", &opt_values[0], "the backup file to write (required; must not exist)"}}},
+    {"store restore",
+     "check a backup against its manifest (SHA-256, schema version, row counts, chain heads, "
+     "every tenant's hash chains, every secret opening with the configured master key), then "
+     "put it in place as the store --db names (a path that must not exist); prints "
+     "{\"from\", \"to\", \"schemaVersion\", \"rows\", \"tenants\", \"chainRows\", "
+     "\"secrets\"}. Exit 3: refused, nothing written",
+     cmd_store_restore, CONFIG_FOR_TOOLS,
+     {{"from", &opt_values[0], "the backup file (its FILE.manifest.json beside it; required)"}}},
+    {"keys rotate",
+     "re-seal every secret of the STOPPED store under a new master key, in one transaction; "
+     "then start connectord with --master-key-file FILE. Prints {\"secrets\"}. Exit 3: "
+     "refused, nothing changed",
+     cmd_keys_rotate, CONFIG_FOR_TOOLS,
+     {{"new-key-file", &opt_values[0],
+       "the new key: 64 hex characters (required; make one with: head -c 32 /dev/urandom | "
+       "od -An -tx1 | tr -d ' \\n' > FILE)"}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -348,6 +376,21 @@ static int generate_dev_key(unsigned char key[CRYPTO_KEY_LEN])
     return n == (ssize_t)strlen(hex) ? 0 : -1;
 }
 
+static int read_key_file(const char *path, unsigned char key[CRYPTO_KEY_LEN])
+{
+    char *data = NULL;
+    int n = read_file(path, &data, 256);
+    if (n < 0) {
+        fprintf(stderr, "connectord: cannot read master key file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = parse_master_key(data, (size_t)n, key);
+    free(data);
+    if (rc < 0)
+        fprintf(stderr, "connectord: master key file %s must hold 64 hex characters\n", path);
+    return rc;
+}
+
 static int load_master_key(const struct config *cfg, unsigned char key[CRYPTO_KEY_LEN])
 {
     const char *direct = getenv("CONNECTORD_MASTER_KEY");
@@ -377,17 +420,7 @@ static int load_master_key(const struct config *cfg, unsigned char key[CRYPTO_KE
                 "set CONNECTORD_MASTER_KEY, or use --dev\n");
         return -1;
     }
-    char *data = NULL;
-    int n = read_file(path, &data, 256);
-    if (n < 0) {
-        fprintf(stderr, "connectord: cannot read master key file %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    int rc = parse_master_key(data, (size_t)n, key);
-    free(data);
-    if (rc < 0)
-        fprintf(stderr, "connectord: master key file %s must hold 64 hex characters\n", path);
-    return rc;
+    return read_key_file(path, key);
 }
 
 static void print_json(json_t *obj)
@@ -862,6 +895,86 @@ out:
     return rc;
 }
 
+static int cmd_store_backup(struct config *cfg, const char **values)
+{
+    struct error err = {0};
+    json_t *manifest = NULL;
+    if (!values[0]) {
+        fprintf(stderr, "connectord: store backup needs --out FILE\n");
+        return 2;
+    }
+    int64_t start = clock_monotonic_us();
+    if (backup_make(cfg->db, values[0], &manifest, &err) < 0) {
+        fprintf(stderr, "connectord: store backup %s: %s\n",
+                err.code == ERR_CONFIG ? "refused" : "failed", err.message);
+        return err.code == ERR_CONFIG ? EXIT_REFUSED : 1;
+    }
+    log_info("store backed up to %s in %lld ms", values[0],
+             (long long)((clock_monotonic_us() - start) / 1000));
+    print_json(manifest);
+    return 0;
+}
+
+static int cmd_store_restore(struct config *cfg, const char **values)
+{
+    struct error err = {0};
+    unsigned char key[CRYPTO_KEY_LEN];
+    json_t *report = NULL;
+    if (!values[0]) {
+        fprintf(stderr, "connectord: store restore needs --from FILE\n");
+        return 2;
+    }
+    if (load_master_key(cfg, key) < 0)
+        return 2;
+    int rc = backup_restore(values[0], cfg->db, key, &report, &err);
+    memset(key, 0, sizeof key);
+    if (rc < 0) {
+        fprintf(stderr, "connectord: store restore refused, nothing was written: %s\n",
+                err.message);
+        return EXIT_REFUSED;
+    }
+    log_info("store restored from %s", values[0]);
+    print_json(report);
+    return 0;
+}
+
+static int cmd_keys_rotate(struct config *cfg, const char **values)
+{
+    struct error err = {0};
+    unsigned char old_key[CRYPTO_KEY_LEN], new_key[CRYPTO_KEY_LEN];
+    struct store *store = NULL;
+    int64_t moved = 0;
+    int rc = EXIT_REFUSED;
+    if (!values[0]) {
+        fprintf(stderr, "connectord: keys rotate needs --new-key-file FILE\n");
+        return 2;
+    }
+    if (load_master_key(cfg, old_key) < 0 || read_key_file(values[0], new_key) < 0)
+        return 2;
+    if (memcmp(old_key, new_key, sizeof old_key) == 0) {
+        fprintf(stderr, "connectord: the new key is the key in use; nothing to rotate\n");
+        goto out;
+    }
+    if (store_open_alone(cfg->db, &store, &err) < 0 || store_migrate(store, NULL, &err) < 0) {
+        fprintf(stderr, "connectord: keys rotate refused, nothing changed: %s\n", err.message);
+        goto out;
+    }
+    if (keys_rotate(store, old_key, new_key, &moved, &err) < 0) {
+        fprintf(stderr, "connectord: keys rotate %s, nothing changed: %s\n",
+                err.code == ERR_CONFIG ? "refused" : "failed", err.message);
+        rc = err.code == ERR_CONFIG ? EXIT_REFUSED : 1;
+        goto out;
+    }
+    log_info("%lld secrets re-sealed under the key in %s", (long long)moved, values[0]);
+    print_json(json_pack("{s:I, s:s}", "secrets", (json_int_t)moved, "masterKeyFile", values[0]));
+    rc = 0;
+out:
+    memset(old_key, 0, sizeof old_key);
+    memset(new_key, 0, sizeof new_key);
+    store_close(store);
+    return rc;
+}
+
 /* Appends text to out as one shell word (quoted when it needs to be). */
 static void shell_word(struct buf *out, const char *text)
 {
@@ -1016,6 +1129,11 @@ static int cmd_serve(struct config *cfg, const char **values)
     if (open_store(cfg, (int)threads + STORE_POOL_EXTRA, &store) < 0)
         goto out_labels;
     app.store = store;
+    /* Another key than the store's would fail on the first secret it opens: refuse now. */
+    if (keys_check(store, app.master_key, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
     if (store_batch_start(store, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
         goto out_labels;

@@ -596,6 +596,14 @@ static const struct migration migrations[] = {
      "  expires_at TEXT NOT NULL,"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX oauth_states_expires ON oauth_states(expires_at);"},
+    {23, "the master key's check value",
+     /* A value sealed under the master key when the store first met it (and again by every
+      * rotation): a server started with another key finds out before it serves anything,
+      * and a backup is checked against the configured key before it is restored. */
+     "CREATE TABLE store_keys ("
+     "  name TEXT PRIMARY KEY,"
+     "  sealed TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */
