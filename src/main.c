@@ -1116,6 +1116,7 @@ static int cmd_serve(struct config *cfg, const char **values)
         snprintf(label, sizeof label, "%s %s", routes[i].method, routes[i].pattern);
         labels[i] = strdup(label);
     }
+    metrics_set_schema(store_schema_latest());
     if (!labels || metrics_init(labels, n_routes) < 0) {
         fprintf(stderr, "connectord: cannot set up metrics\n");
         free(labels);
@@ -1434,7 +1435,8 @@ int main(int argc, char **argv)
     if (argc >= 1 && argv[0] && *argv[0])
         program = argv[0];
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-        printf("connectord %s (%s)\n", CONNECTORD_VERSION, CONNECTORD_REVISION);
+        printf("connectord %s (%s, store schema %lld)\n", CONNECTORD_VERSION,
+               CONNECTORD_REVISION, (long long)store_schema_latest());
         return 0;
     }
     if (argc < 2 || is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
