@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "api/api.h"
 #include "backup/backup.h"
 #include "auth/auth.h"
@@ -73,6 +75,14 @@ static int cmd_store_copy(struct config *cfg, const char **values);
 static int cmd_store_backup(struct config *cfg, const char **values);
 static int cmd_store_restore(struct config *cfg, const char **values);
 static int cmd_keys_rotate(struct config *cfg, const char **values);
+
+/* A setting given on the command line, kept for a reload (which reads the file again). */
+struct pending_flag {
+    const char *key; /* points into argv or name copies below */
+    const char *value;
+};
+static const struct pending_flag *given_flags;
+static size_t n_given_flags;
 
 /* The values of command-specific options, by position in the command's option list, and
  * the positional argument of a command that takes one. */
@@ -244,6 +254,28 @@ static void usage_command(FILE *out, const struct command *c)
 }
 
 /* ---- shared setup --------------------------------------------------------------------- */
+
+/* The settings from the config file, the environment and the command line, in that order
+ * (a flag wins over the environment, which wins over the file; the file may be named by a
+ * flag or by the environment). At start, and again at a reload. ERR_VALIDATION: a flag's
+ * value is wrong. */
+static int build_config(struct config *cfg, struct error *err)
+{
+    const char *config_path = getenv("CONNECTORD_CONFIG");
+    for (size_t i = 0; i < n_given_flags; i++)
+        if (strcmp(given_flags[i].key, "config") == 0)
+            config_path = given_flags[i].value;
+    if (config_path && *config_path && config_load_file(cfg, config_path, err) < 0)
+        return -1;
+    if (config_load_env(cfg, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n_given_flags; i++)
+        if (config_set(cfg, given_flags[i].key, given_flags[i].value, "command line", err) < 0) {
+            err->code = ERR_VALIDATION;
+            return -1;
+        }
+    return 0;
+}
 
 static void apply_log_level(const struct config *cfg)
 {
@@ -1069,6 +1101,60 @@ static char *default_public_url(const struct config *cfg, unsigned port)
     return strdup(url);
 }
 
+static void note_change(void *ctx, const char *key)
+{
+    (void)ctx;
+    if (config_key_reloadable(key))
+        log_info("reload: %s changed", key);
+    else
+        log_warn("reload: %s changed in the configuration; it takes effect at the next start",
+                 key);
+}
+
+/* SIGHUP: the configuration is read again (file, environment, the same command line); what
+ * can change at run time does (config_key_reloadable), and the log file is opened again
+ * (after a rotation moved it away). Connections and requests in flight are not touched. A
+ * configuration that does not load leaves everything as it was. */
+static void reload(struct config *cfg, struct http_server *server, struct jobs_env *env)
+{
+    struct config next;
+    struct error err = {0};
+    sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");
+    config_init(&next);
+    if (build_config(&next, &err) < 0) {
+        log_error("reload refused, the running configuration stays: %s", err.message);
+        goto out;
+    }
+    if (next.log_file && log_reopen(next.log_file, &err) < 0) {
+        log_error("reload refused, the running configuration stays: %s", err.message);
+        goto out;
+    }
+    config_each_changed(cfg, &next, note_change, NULL);
+    apply_log_level(&next);
+    http_server_set_access_log(server, next.access_log);
+    env->webhook_body_keep_ms = (next.webhook_body_days > 0 ? next.webhook_body_days : 0) *
+                                86400000LL;
+    env->webhook_log_keep_ms = next.webhook_log_days * 86400000LL;
+    env->delivery_body_keep_ms = next.delivery_body_days * 86400000LL;
+    env->event_keep_ms = next.event_days * 86400000LL;
+    /* keep what now runs in cfg; the old texts go with next */
+    char *swap = cfg->log_level;
+    cfg->log_level = next.log_level;
+    next.log_level = swap;
+    swap = cfg->log_file;
+    cfg->log_file = next.log_file;
+    next.log_file = swap;
+    cfg->access_log = next.access_log;
+    cfg->webhook_body_days = next.webhook_body_days;
+    cfg->webhook_log_days = next.webhook_log_days;
+    cfg->delivery_body_days = next.delivery_body_days;
+    cfg->event_days = next.event_days;
+    log_info("reloaded the configuration");
+out:
+    config_free(&next);
+    sd_notify(0, "READY=1\nSTATUS=serving");
+}
+
 static int cmd_serve(struct config *cfg, const char **values)
 {
     (void)values;
@@ -1092,9 +1178,14 @@ static int cmd_serve(struct config *cfg, const char **values)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP); /* not a stop: a reload, taken by the same wait */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (cfg->log_file && log_reopen(cfg->log_file, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out;
+    }
     if (!!cfg->tls_cert != !!cfg->tls_key) {
         fprintf(stderr, "connectord: --tls-cert and --tls-key go together\n");
         goto out;
@@ -1234,12 +1325,19 @@ static int cmd_serve(struct config *cfg, const char **values)
         fprintf(stderr, "connectord: %s\n", err.message);
         goto out_labels;
     }
+    /* systemd (Type=notify) learns that the server answers; without NOTIFY_SOCKET a no-op */
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s port %u", cert ? "https" : "http", port);
     int sig = -1;
     while (sig < 0) {
         int64_t wait_ms = jobs_tick(jobs, clock_now_ms());
         struct timespec period = {.tv_sec = wait_ms / 1000, .tv_nsec = wait_ms % 1000 * 1000000};
         sig = sigtimedwait(&stop_signals, NULL, &period);
+        if (sig == SIGHUP) {
+            reload(cfg, server, &jobs_env);
+            sig = -1;
+        }
     }
+    sd_notify(0, "STOPPING=1\nSTATUS=finishing requests in flight");
     log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, (int)cfg->drain_timeout);
     server = NULL;
@@ -1379,11 +1477,6 @@ out:
 
 /* ---- argument parsing ------------------------------------------------------------------ */
 
-struct pending_flag {
-    const char *key; /* points into argv or name copies below */
-    const char *value;
-};
-
 static bool is_help(const char *arg)
 {
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
@@ -1515,27 +1608,13 @@ int main(int argc, char **argv)
             flags[n_flags++] = (struct pending_flag){.key = name, .value = value};
     }
 
-    /* Precedence: flag > environment > file > default. The file may be named by a flag or
-     * by the environment, so find it first. */
-    const char *config_path = getenv("CONNECTORD_CONFIG");
-    for (size_t i = 0; i < n_flags; i++)
-        if (strcmp(flags[i].key, "config") == 0)
-            config_path = flags[i].value;
+    given_flags = flags;
+    n_given_flags = n_flags;
     status = 1;
-    if (config_path && *config_path && config_load_file(&cfg, config_path, &err) < 0) {
+    if (build_config(&cfg, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
+        status = err.code == ERR_VALIDATION ? 2 : 1;
         goto out;
-    }
-    if (config_load_env(&cfg, &err) < 0) {
-        fprintf(stderr, "connectord: %s\n", err.message);
-        goto out;
-    }
-    for (size_t i = 0; i < n_flags; i++) {
-        if (config_set(&cfg, flags[i].key, flags[i].value, "command line", &err) < 0) {
-            fprintf(stderr, "connectord: %s\n", err.message);
-            status = 2;
-            goto out;
-        }
     }
     apply_log_level(&cfg);
     if (apply_clock_offset() < 0)
