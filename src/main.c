@@ -221,7 +221,7 @@ static void usage_all(FILE *out)
         fprintf(out, "  %-22s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  connectord COMMAND --help   the options of one command\n"
                  "  connectord GROUP --help     the commands of a group (tenant, token, events, "
-                 "export, books, rates, store)\n"
+                 "export, books, rates, store, keys)\n"
                  "  connectord --version\n");
 }
 
