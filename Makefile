@@ -44,10 +44,11 @@ SAN_LIB   := $(filter-out build/san/main.o,$(SAN_OBJ))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
 UNIT_BIN  := $(sort $(addprefix build/test/,$(basename $(notdir $(UNIT_SRC)))))
 vpath test_%.c $(sort $(dir $(UNIT_SRC)))
-# The release whose stores the upgrade test (tests/e2e/upgrade.test.js) opens with this build:
-# the last commit before the schema changes that followed it. Built once from git history.
-UPGRADE_FROM := 35aedfb
-UPGRADE_BIN  := build/upgrade/$(UPGRADE_FROM)/connectord
+# The releases whose stores the upgrade test (tests/e2e/upgrade.test.js) opens with this
+# build, one per landing since the first kept store (tests/e2e/upgrade-releases.json). Each
+# is built once from git history (scripts/build-release).
+UPGRADE_RELEASES := $(shell sed -n 's/.*"rev": *"\([0-9a-f]*\)".*/\1/p' tests/e2e/upgrade-releases.json)
+UPGRADE_BIN  := $(foreach rev,$(UPGRADE_RELEASES),build/upgrade/$(rev)/connectord)
 
 .PHONY: all run test test-pg unit e2e bench fuzz crash clean deps deps-test install deb FORCE
 all: build/connectord
@@ -140,7 +141,7 @@ run: deps
 
 test: deps-test tests/e2e/node_modules/.installed
 	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN) $(UPGRADE_BIN) $(CRASH_DEPS) $(FUZZ_BIN) $(DEB)
-	@CONNECTORD_UPGRADE_BIN=$(UPGRADE_BIN) CONNECTORD_DEB=$(DEB) tests/run $(UNIT_BIN) $(FUZZ_BIN)
+	@CONNECTORD_DEB=$(DEB) tests/run $(UNIT_BIN) $(FUZZ_BIN)
 
 # The PostgreSQL pass alone (tests/run, tests/pg/cluster): the unit tests that open a store
 # and the end-to-end suite, on a throwaway cluster.
@@ -167,10 +168,10 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(UPGRADE_BIN):
+build/upgrade/%/connectord:
 	@mkdir -p $(dir $@)
-	@echo '  BUILD  $(UPGRADE_FROM) (the release the upgrade test starts from)'
-	@scripts/build-release $(UPGRADE_FROM) $@ 2>$@.log || { cat $@.log >&2; exit 1; }
+	@echo '  BUILD  $* (a release the upgrade test starts from)'
+	@scripts/build-release $* $@ 2>$@.log || { cat $@.log >&2; exit 1; }
 
 # libFuzzer harnesses (tests/fuzz/, README there): one per parser that takes outside bytes,
 # and one per payment provider (a line of providers.def is a harness). Built with clang
