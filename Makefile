@@ -7,9 +7,12 @@
 #   make bench      HTTP benchmark against nginx (bench/http.sh)
 #   make fuzz       libFuzzer (clang) over what reads outside bytes, FUZZ_SECONDS=60 each
 #   make crash      the crash-consistency proofs' long form (tests/crash/, CRASH_CYCLES=20)
+#   make install    the binary, connectord(8), the systemd unit and an example configuration
+#                   under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default)
+#   make deb        the Debian package (packaging/build-deb): build/deb/connectord_*.deb
 # Sources are found by wildcard per module, so a new file needs no edit here.
 
-PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq cairo fontconfig
+PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq cairo fontconfig libsystemd
 CC        ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -41,12 +44,13 @@ SAN_LIB   := $(filter-out build/san/main.o,$(SAN_OBJ))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
 UNIT_BIN  := $(sort $(addprefix build/test/,$(basename $(notdir $(UNIT_SRC)))))
 vpath test_%.c $(sort $(dir $(UNIT_SRC)))
-# The release whose stores the upgrade test (tests/e2e/upgrade.test.js) opens with this build:
-# the last commit before the schema changes that followed it. Built once from git history.
-UPGRADE_FROM := 35aedfb
-UPGRADE_BIN  := build/upgrade/$(UPGRADE_FROM)/connectord
+# The releases whose stores the upgrade test (tests/e2e/upgrade.test.js) opens with this
+# build, one per landing since the first kept store (tests/e2e/upgrade-releases.json). Each
+# is built once from git history (scripts/build-release).
+UPGRADE_RELEASES := $(shell sed -n 's/.*"rev": *"\([0-9a-f]*\)".*/\1/p' tests/e2e/upgrade-releases.json)
+UPGRADE_BIN  := $(foreach rev,$(UPGRADE_RELEASES),build/upgrade/$(rev)/connectord)
 
-.PHONY: all run test test-pg unit e2e bench fuzz crash clean deps deps-test FORCE
+.PHONY: all run test test-pg unit e2e bench fuzz crash clean deps deps-test install deb FORCE
 all: build/connectord
 
 deps:
@@ -136,8 +140,8 @@ run: deps
 	./build/connectord serve --dev
 
 test: deps-test tests/e2e/node_modules/.installed
-	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN) $(UPGRADE_BIN) $(CRASH_DEPS) $(FUZZ_BIN)
-	@CONNECTORD_UPGRADE_BIN=$(UPGRADE_BIN) tests/run $(UNIT_BIN) $(FUZZ_BIN)
+	@$(MAKE) --no-print-directory build/test/connectord $(UNIT_BIN) $(UPGRADE_BIN) $(CRASH_DEPS) $(FUZZ_BIN) $(DEB)
+	@CONNECTORD_DEB=$(DEB) tests/run $(UNIT_BIN) $(FUZZ_BIN)
 
 # The PostgreSQL pass alone (tests/run, tests/pg/cluster): the unit tests that open a store
 # and the end-to-end suite, on a throwaway cluster.
@@ -164,10 +168,10 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(UPGRADE_BIN):
+build/upgrade/%/connectord:
 	@mkdir -p $(dir $@)
-	@echo '  BUILD  $(UPGRADE_FROM) (the release the upgrade test starts from)'
-	@scripts/build-release $(UPGRADE_FROM) $@ 2>$@.log || { cat $@.log >&2; exit 1; }
+	@echo '  BUILD  $* (a release the upgrade test starts from)'
+	@scripts/build-release $* $@ 2>$@.log || { cat $@.log >&2; exit 1; }
 
 # libFuzzer harnesses (tests/fuzz/, README there): one per parser that takes outside bytes,
 # and one per payment provider (a line of providers.def is a harness). Built with clang
@@ -221,6 +225,30 @@ fuzz:
 
 bench:
 	bench/http.sh
+
+# Installing: the layout a distribution expects, relocatable with PREFIX and DESTDIR. The
+# unit names the binary where it was installed.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR  ?= $(PREFIX)/share/doc/connectord
+install: build/connectord
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 build/connectord $(DESTDIR)$(SBINDIR)/connectord
+	tools/man.sh build/connectord > $(DESTDIR)$(MANDIR)/man8/connectord.8
+	sed 's|/usr/sbin/connectord|$(SBINDIR)/connectord|' packaging/connectord.service \
+		> $(DESTDIR)$(UNITDIR)/connectord.service
+	install -m 0644 packaging/connectord.conf $(DESTDIR)$(DOCDIR)/connectord.conf.example
+	install -m 0644 docs/operating.md $(DESTDIR)$(DOCDIR)/operating.md
+
+# The Debian package, from the optimized binary (packaging/build-deb, dpkg-deb).
+DEB := build/deb/connectord_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null || echo amd64).deb
+deb: $(DEB)
+$(DEB): build/connectord packaging/build-deb packaging/connectord.service packaging/connectord.conf \
+        $(wildcard packaging/debian/*) tools/man.sh VERSION
+	@echo '  DEB    $@'
+	@packaging/build-deb build/connectord $(dir $@) >/dev/null
 
 clean:
 	rm -rf build

@@ -43,11 +43,13 @@ static const struct setting settings[] = {
     STR("tls-key", "CONNECTORD_TLS_KEY", tls_key, NULL, "PEM private key file for --tls-cert"),
     BOOL("dev", "CONNECTORD_DEV", dev, "false",
          "development mode: plain HTTP everywhere, generated master key, demo tenant"),
-    STR("master-key-file", "CONNECTORD_MASTER_KEY_FILE", master_key_file, NULL,
+    STR_ALL("master-key-file", "CONNECTORD_MASTER_KEY_FILE", master_key_file, NULL,
         "file holding the 32-byte master key (64 hex characters); "
         "CONNECTORD_MASTER_KEY may hold the hex key itself"),
     STR_ALL("config", "CONNECTORD_CONFIG", config_file, NULL, "config file of `key = value` lines"),
     STR_ALL("log-level", "CONNECTORD_LOG_LEVEL", log_level, "info", "debug, info, warn or error"),
+    STR("log-file", "CONNECTORD_LOG_FILE", log_file, NULL,
+        "append the log to this file instead of stderr (reopened on SIGHUP, for log rotation)"),
     STR("trusted-proxy", "CONNECTORD_TRUSTED_PROXY", trusted_proxy, NULL,
         "comma-separated CIDRs of proxies whose X-Forwarded-Proto: https is believed"),
     STR("paypal-cert-prefix", "CONNECTORD_PAYPAL_CERT_PREFIX", paypal_cert_prefix, NULL,
@@ -91,6 +93,43 @@ static const struct setting settings[] = {
          "milliseconds to finish requests in flight on shutdown"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
+
+/* What a running server takes from a reload (SIGHUP); the others need a restart. */
+static const char *const reloadable[] = {"log-level", "log-file", "access-log",
+                                         "webhook-body-days", "webhook-log-days",
+                                         "delivery-body-days", "event-days", "config"};
+
+bool config_key_reloadable(const char *key)
+{
+    for (size_t i = 0; i < sizeof reloadable / sizeof reloadable[0]; i++)
+        if (strcmp(reloadable[i], key) == 0)
+            return true;
+    return false;
+}
+
+static bool same_value(const struct config *a, const struct config *b, const struct setting *s)
+{
+    const char *pa = (const char *)a + s->offset, *pb = (const char *)b + s->offset;
+    switch (s->kind) {
+    case SET_STRING: {
+        const char *x = *(char *const *)pa, *y = *(char *const *)pb;
+        return (!x && !y) || (x && y && strcmp(x, y) == 0);
+    }
+    case SET_BOOL:
+        return *(const bool *)pa == *(const bool *)pb;
+    case SET_LONG:
+        return *(const long *)pa == *(const long *)pb;
+    }
+    return true;
+}
+
+void config_each_changed(const struct config *a, const struct config *b,
+                         void (*fn)(void *ctx, const char *key), void *ctx)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (!same_value(a, b, &settings[i]))
+            fn(ctx, settings[i].key);
+}
 
 static const struct setting *setting_find(const char *key)
 {

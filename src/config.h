@@ -20,6 +20,7 @@ struct config {
     char *master_key_file;
     char *config_file;
     char *log_level;
+    char *log_file;
     char *trusted_proxy;
     char *paypal_cert_prefix;
     char *retry_schedule;
@@ -60,6 +61,13 @@ bool config_key_known(const char *key, unsigned scope);
 bool config_key_is_bool(const char *key);
 
 int config_load_env(struct config *cfg, struct error *err);
+
+/* Whether a running server applies a new value of key at a reload (SIGHUP): the log's level
+ * and file, the access log, the retention periods. */
+bool config_key_reloadable(const char *key);
+/* Calls fn with the key of every setting whose value differs between a and b. */
+void config_each_changed(const struct config *a, const struct config *b,
+                         void (*fn)(void *ctx, const char *key), void *ctx);
 int config_load_file(struct config *cfg, const char *path, struct error *err);
 
 /* Two lines per setting of scope: flag and help, then env and default. */

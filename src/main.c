@@ -12,7 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "api/api.h"
+#include "backup/backup.h"
 #include "auth/auth.h"
 #include "config.h"
 #include "core/clock.h"
@@ -29,6 +32,7 @@
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
 #include "jobs/jobs.h"
+#include "keys/keys.h"
 #include "settings/settings.h"
 #include "store/books.h"
 #include "store/copy.h"
@@ -68,6 +72,17 @@ static int cmd_tenant_delete(struct config *cfg, const char **values);
 static int cmd_books_verify(struct config *cfg, const char **values);
 static int cmd_rates_import(struct config *cfg, const char **values);
 static int cmd_store_copy(struct config *cfg, const char **values);
+static int cmd_store_backup(struct config *cfg, const char **values);
+static int cmd_store_restore(struct config *cfg, const char **values);
+static int cmd_keys_rotate(struct config *cfg, const char **values);
+
+/* A setting given on the command line, kept for a reload (which reads the file again). */
+struct pending_flag {
+    const char *key; /* points into argv or name copies below */
+    const char *value;
+};
+static const struct pending_flag *given_flags;
+static size_t n_given_flags;
 
 /* The values of command-specific options, by position in the command's option list, and
  * the positional argument of a command that takes one. */
@@ -144,6 +159,29 @@ static const struct command commands[] = {
      {{"from", &opt_values[0], "the store to copy: sqlite:PATH or postgres://... (required)"},
       {"to", &opt_values[1], "the empty store to fill: postgres://... or sqlite:PATH "
                              "(required)"}}},
+    {"store backup",
+     "copy the SQLite store (running or stopped; writers wait a moment at most) to FILE and "
+     "write FILE.manifest.json beside it: schema version, rows per table, the books' chain "
+     "heads, the file's SHA-256; prints the manifest. PostgreSQL: use pg_dump or "
+     "pg_basebackup (docs/operating.md)",
+     cmd_store_backup, CONFIG_FOR_TOOLS,
+     {{"out", &opt_values[0], "the backup file to write (required; must not exist)"}}},
+    {"store restore",
+     "check a backup against its manifest (SHA-256, schema version, row counts, chain heads, "
+     "every tenant's hash chains, every secret opening with the configured master key), then "
+     "put it in place as the store --db names (a path that must not exist); prints "
+     "{\"from\", \"to\", \"schemaVersion\", \"rows\", \"tenants\", \"chainRows\", "
+     "\"secrets\"}. Exit 3: refused, nothing written",
+     cmd_store_restore, CONFIG_FOR_TOOLS,
+     {{"from", &opt_values[0], "the backup file (its FILE.manifest.json beside it; required)"}}},
+    {"keys rotate",
+     "re-seal every secret of the STOPPED store under a new master key, in one transaction; "
+     "then start connectord with --master-key-file FILE. Prints {\"secrets\"}. Exit 3: "
+     "refused, nothing changed",
+     cmd_keys_rotate, CONFIG_FOR_TOOLS,
+     {{"new-key-file", &opt_values[0],
+       "the new key: 64 hex characters (required; make one with: head -c 32 /dev/urandom | "
+       "od -An -tx1 | tr -d ' \\n' > FILE)"}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -183,7 +221,7 @@ static void usage_all(FILE *out)
         fprintf(out, "  %-22s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  connectord COMMAND --help   the options of one command\n"
                  "  connectord GROUP --help     the commands of a group (tenant, token, events, "
-                 "export, books, rates, store)\n"
+                 "export, books, rates, store, keys)\n"
                  "  connectord --version\n");
 }
 
@@ -216,6 +254,28 @@ static void usage_command(FILE *out, const struct command *c)
 }
 
 /* ---- shared setup --------------------------------------------------------------------- */
+
+/* The settings from the config file, the environment and the command line, in that order
+ * (a flag wins over the environment, which wins over the file; the file may be named by a
+ * flag or by the environment). At start, and again at a reload. ERR_VALIDATION: a flag's
+ * value is wrong. */
+static int build_config(struct config *cfg, struct error *err)
+{
+    const char *config_path = getenv("CONNECTORD_CONFIG");
+    for (size_t i = 0; i < n_given_flags; i++)
+        if (strcmp(given_flags[i].key, "config") == 0)
+            config_path = given_flags[i].value;
+    if (config_path && *config_path && config_load_file(cfg, config_path, err) < 0)
+        return -1;
+    if (config_load_env(cfg, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n_given_flags; i++)
+        if (config_set(cfg, given_flags[i].key, given_flags[i].value, "command line", err) < 0) {
+            err->code = ERR_VALIDATION;
+            return -1;
+        }
+    return 0;
+}
 
 static void apply_log_level(const struct config *cfg)
 {
@@ -348,6 +408,21 @@ static int generate_dev_key(unsigned char key[CRYPTO_KEY_LEN])
     return n == (ssize_t)strlen(hex) ? 0 : -1;
 }
 
+static int read_key_file(const char *path, unsigned char key[CRYPTO_KEY_LEN])
+{
+    char *data = NULL;
+    int n = read_file(path, &data, 256);
+    if (n < 0) {
+        fprintf(stderr, "connectord: cannot read master key file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = parse_master_key(data, (size_t)n, key);
+    free(data);
+    if (rc < 0)
+        fprintf(stderr, "connectord: master key file %s must hold 64 hex characters\n", path);
+    return rc;
+}
+
 static int load_master_key(const struct config *cfg, unsigned char key[CRYPTO_KEY_LEN])
 {
     const char *direct = getenv("CONNECTORD_MASTER_KEY");
@@ -377,17 +452,7 @@ static int load_master_key(const struct config *cfg, unsigned char key[CRYPTO_KE
                 "set CONNECTORD_MASTER_KEY, or use --dev\n");
         return -1;
     }
-    char *data = NULL;
-    int n = read_file(path, &data, 256);
-    if (n < 0) {
-        fprintf(stderr, "connectord: cannot read master key file %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    int rc = parse_master_key(data, (size_t)n, key);
-    free(data);
-    if (rc < 0)
-        fprintf(stderr, "connectord: master key file %s must hold 64 hex characters\n", path);
-    return rc;
+    return read_key_file(path, key);
 }
 
 static void print_json(json_t *obj)
@@ -862,6 +927,86 @@ out:
     return rc;
 }
 
+static int cmd_store_backup(struct config *cfg, const char **values)
+{
+    struct error err = {0};
+    json_t *manifest = NULL;
+    if (!values[0]) {
+        fprintf(stderr, "connectord: store backup needs --out FILE\n");
+        return 2;
+    }
+    int64_t start = clock_monotonic_us();
+    if (backup_make(cfg->db, values[0], &manifest, &err) < 0) {
+        fprintf(stderr, "connectord: store backup %s: %s\n",
+                err.code == ERR_CONFIG ? "refused" : "failed", err.message);
+        return err.code == ERR_CONFIG ? EXIT_REFUSED : 1;
+    }
+    log_info("store backed up to %s in %lld ms", values[0],
+             (long long)((clock_monotonic_us() - start) / 1000));
+    print_json(manifest);
+    return 0;
+}
+
+static int cmd_store_restore(struct config *cfg, const char **values)
+{
+    struct error err = {0};
+    unsigned char key[CRYPTO_KEY_LEN];
+    json_t *report = NULL;
+    if (!values[0]) {
+        fprintf(stderr, "connectord: store restore needs --from FILE\n");
+        return 2;
+    }
+    if (load_master_key(cfg, key) < 0)
+        return 2;
+    int rc = backup_restore(values[0], cfg->db, key, &report, &err);
+    memset(key, 0, sizeof key);
+    if (rc < 0) {
+        fprintf(stderr, "connectord: store restore refused, nothing was written: %s\n",
+                err.message);
+        return EXIT_REFUSED;
+    }
+    log_info("store restored from %s", values[0]);
+    print_json(report);
+    return 0;
+}
+
+static int cmd_keys_rotate(struct config *cfg, const char **values)
+{
+    struct error err = {0};
+    unsigned char old_key[CRYPTO_KEY_LEN], new_key[CRYPTO_KEY_LEN];
+    struct store *store = NULL;
+    int64_t moved = 0;
+    int rc = EXIT_REFUSED;
+    if (!values[0]) {
+        fprintf(stderr, "connectord: keys rotate needs --new-key-file FILE\n");
+        return 2;
+    }
+    if (load_master_key(cfg, old_key) < 0 || read_key_file(values[0], new_key) < 0)
+        return 2;
+    if (memcmp(old_key, new_key, sizeof old_key) == 0) {
+        fprintf(stderr, "connectord: the new key is the key in use; nothing to rotate\n");
+        goto out;
+    }
+    if (store_open_alone(cfg->db, &store, &err) < 0 || store_migrate(store, NULL, &err) < 0) {
+        fprintf(stderr, "connectord: keys rotate refused, nothing changed: %s\n", err.message);
+        goto out;
+    }
+    if (keys_rotate(store, old_key, new_key, &moved, &err) < 0) {
+        fprintf(stderr, "connectord: keys rotate %s, nothing changed: %s\n",
+                err.code == ERR_CONFIG ? "refused" : "failed", err.message);
+        rc = err.code == ERR_CONFIG ? EXIT_REFUSED : 1;
+        goto out;
+    }
+    log_info("%lld secrets re-sealed under the key in %s", (long long)moved, values[0]);
+    print_json(json_pack("{s:I, s:s}", "secrets", (json_int_t)moved, "masterKeyFile", values[0]));
+    rc = 0;
+out:
+    memset(old_key, 0, sizeof old_key);
+    memset(new_key, 0, sizeof new_key);
+    store_close(store);
+    return rc;
+}
+
 /* Appends text to out as one shell word (quoted when it needs to be). */
 static void shell_word(struct buf *out, const char *text)
 {
@@ -956,6 +1101,60 @@ static char *default_public_url(const struct config *cfg, unsigned port)
     return strdup(url);
 }
 
+static void note_change(void *ctx, const char *key)
+{
+    (void)ctx;
+    if (config_key_reloadable(key))
+        log_info("reload: %s changed", key);
+    else
+        log_warn("reload: %s changed in the configuration; it takes effect at the next start",
+                 key);
+}
+
+/* SIGHUP: the configuration is read again (file, environment, the same command line); what
+ * can change at run time does (config_key_reloadable), and the log file is opened again
+ * (after a rotation moved it away). Connections and requests in flight are not touched. A
+ * configuration that does not load leaves everything as it was. */
+static void reload(struct config *cfg, struct http_server *server, struct jobs_env *env)
+{
+    struct config next;
+    struct error err = {0};
+    sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");
+    config_init(&next);
+    if (build_config(&next, &err) < 0) {
+        log_error("reload refused, the running configuration stays: %s", err.message);
+        goto out;
+    }
+    if (next.log_file && log_reopen(next.log_file, &err) < 0) {
+        log_error("reload refused, the running configuration stays: %s", err.message);
+        goto out;
+    }
+    config_each_changed(cfg, &next, note_change, NULL);
+    apply_log_level(&next);
+    http_server_set_access_log(server, next.access_log);
+    env->webhook_body_keep_ms = (next.webhook_body_days > 0 ? next.webhook_body_days : 0) *
+                                86400000LL;
+    env->webhook_log_keep_ms = next.webhook_log_days * 86400000LL;
+    env->delivery_body_keep_ms = next.delivery_body_days * 86400000LL;
+    env->event_keep_ms = next.event_days * 86400000LL;
+    /* keep what now runs in cfg; the old texts go with next */
+    char *swap = cfg->log_level;
+    cfg->log_level = next.log_level;
+    next.log_level = swap;
+    swap = cfg->log_file;
+    cfg->log_file = next.log_file;
+    next.log_file = swap;
+    cfg->access_log = next.access_log;
+    cfg->webhook_body_days = next.webhook_body_days;
+    cfg->webhook_log_days = next.webhook_log_days;
+    cfg->delivery_body_days = next.delivery_body_days;
+    cfg->event_days = next.event_days;
+    log_info("reloaded the configuration");
+out:
+    config_free(&next);
+    sd_notify(0, "READY=1\nSTATUS=serving");
+}
+
 static int cmd_serve(struct config *cfg, const char **values)
 {
     (void)values;
@@ -979,9 +1178,14 @@ static int cmd_serve(struct config *cfg, const char **values)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP); /* not a stop: a reload, taken by the same wait */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (cfg->log_file && log_reopen(cfg->log_file, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out;
+    }
     if (!!cfg->tls_cert != !!cfg->tls_key) {
         fprintf(stderr, "connectord: --tls-cert and --tls-key go together\n");
         goto out;
@@ -1003,6 +1207,7 @@ static int cmd_serve(struct config *cfg, const char **values)
         snprintf(label, sizeof label, "%s %s", routes[i].method, routes[i].pattern);
         labels[i] = strdup(label);
     }
+    metrics_set_schema(store_schema_latest());
     if (!labels || metrics_init(labels, n_routes) < 0) {
         fprintf(stderr, "connectord: cannot set up metrics\n");
         free(labels);
@@ -1016,6 +1221,11 @@ static int cmd_serve(struct config *cfg, const char **values)
     if (open_store(cfg, (int)threads + STORE_POOL_EXTRA, &store) < 0)
         goto out_labels;
     app.store = store;
+    /* Another key than the store's would fail on the first secret it opens: refuse now. */
+    if (keys_check(store, app.master_key, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
     if (store_batch_start(store, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
         goto out_labels;
@@ -1115,12 +1325,19 @@ static int cmd_serve(struct config *cfg, const char **values)
         fprintf(stderr, "connectord: %s\n", err.message);
         goto out_labels;
     }
+    /* systemd (Type=notify) learns that the server answers; without NOTIFY_SOCKET a no-op */
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s port %u", cert ? "https" : "http", port);
     int sig = -1;
     while (sig < 0) {
         int64_t wait_ms = jobs_tick(jobs, clock_now_ms());
         struct timespec period = {.tv_sec = wait_ms / 1000, .tv_nsec = wait_ms % 1000 * 1000000};
         sig = sigtimedwait(&stop_signals, NULL, &period);
+        if (sig == SIGHUP) {
+            reload(cfg, server, &jobs_env);
+            sig = -1;
+        }
     }
+    sd_notify(0, "STOPPING=1\nSTATUS=finishing requests in flight");
     log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, (int)cfg->drain_timeout);
     server = NULL;
@@ -1260,11 +1477,6 @@ out:
 
 /* ---- argument parsing ------------------------------------------------------------------ */
 
-struct pending_flag {
-    const char *key; /* points into argv or name copies below */
-    const char *value;
-};
-
 static bool is_help(const char *arg)
 {
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
@@ -1316,7 +1528,8 @@ int main(int argc, char **argv)
     if (argc >= 1 && argv[0] && *argv[0])
         program = argv[0];
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-        printf("connectord %s (%s)\n", CONNECTORD_VERSION, CONNECTORD_REVISION);
+        printf("connectord %s (%s, store schema %lld)\n", CONNECTORD_VERSION,
+               CONNECTORD_REVISION, (long long)store_schema_latest());
         return 0;
     }
     if (argc < 2 || is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
@@ -1395,27 +1608,13 @@ int main(int argc, char **argv)
             flags[n_flags++] = (struct pending_flag){.key = name, .value = value};
     }
 
-    /* Precedence: flag > environment > file > default. The file may be named by a flag or
-     * by the environment, so find it first. */
-    const char *config_path = getenv("CONNECTORD_CONFIG");
-    for (size_t i = 0; i < n_flags; i++)
-        if (strcmp(flags[i].key, "config") == 0)
-            config_path = flags[i].value;
+    given_flags = flags;
+    n_given_flags = n_flags;
     status = 1;
-    if (config_path && *config_path && config_load_file(&cfg, config_path, &err) < 0) {
+    if (build_config(&cfg, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
+        status = err.code == ERR_VALIDATION ? 2 : 1;
         goto out;
-    }
-    if (config_load_env(&cfg, &err) < 0) {
-        fprintf(stderr, "connectord: %s\n", err.message);
-        goto out;
-    }
-    for (size_t i = 0; i < n_flags; i++) {
-        if (config_set(&cfg, flags[i].key, flags[i].value, "command line", &err) < 0) {
-            fprintf(stderr, "connectord: %s\n", err.message);
-            status = 2;
-            goto out;
-        }
     }
     apply_log_level(&cfg);
     if (apply_clock_offset() < 0)

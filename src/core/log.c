@@ -1,19 +1,38 @@
 /* core/log.c - JSON lines on stderr. */
 #include "core/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/json.h"
 
-static enum log_level min_level = LOG_INFO;
+/* Changed at run time by a reload while other threads log. */
+static _Atomic int min_level = LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void log_set_level(enum log_level min)
 {
-    min_level = min;
+    atomic_store(&min_level, (int)min);
+}
+
+int log_reopen(const char *path, struct error *err)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return error_set(err, ERR_CONFIG, "cannot open the log file %s: %s", path,
+                         strerror(errno));
+    /* dup2 replaces stderr in one step: a line being written goes wholly to one file. */
+    int rc = dup2(fd, STDERR_FILENO) < 0 ? -1 : 0;
+    int saved = errno;
+    close(fd);
+    return rc < 0 ? error_set(err, ERR_INTERNAL, "cannot log to %s: %s", path, strerror(saved))
+                  : 0;
 }
 
 int log_line_begin(struct buf *b, enum log_level level)
@@ -38,7 +57,7 @@ void log_line_end(struct buf *b)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-    if (level < min_level)
+    if ((int)level < atomic_load(&min_level))
         return;
     char text[1024];
     va_list ap;

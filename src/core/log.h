@@ -7,10 +7,15 @@
 #define CONNECTORD_CORE_LOG_H
 
 #include "core/buf.h"
+#include "core/error.h"
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-void log_set_level(enum log_level min);
+void log_set_level(enum log_level min); /* at any time, from any thread */
+/* Sends the log (stderr, and with it every report of the runtime) to the end of the file at
+ * path, created 0640 when missing: at start, and again at a reload, after the file was
+ * rotated away. */
+int log_reopen(const char *path, struct error *err);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

@@ -331,15 +331,24 @@ static int render_histogram(struct buf *out, const char *name, const char *help,
     return rc;
 }
 
+/* The store schema version this build migrates to (set once at start-up). */
+static _Atomic int64_t build_schema;
+
+void metrics_set_schema(int64_t version)
+{
+    atomic_store(&build_schema, version);
+}
+
 int metrics_render(struct buf *out, const struct metrics_scrape *scrape)
 {
     int rc = buf_printf(out,
                         "# HELP connectord_build_info Build information.\n"
                         "# TYPE connectord_build_info gauge\n"
-                        "connectord_build_info{version=\"%s\",revision=\"%s\"} 1\n"
+                        "connectord_build_info{version=\"%s\",revision=\"%s\",schema=\"%lld\"} 1\n"
                         "# HELP connectord_http_requests_total HTTP requests by route and status.\n"
                         "# TYPE connectord_http_requests_total counter\n",
-                        CONNECTORD_VERSION, CONNECTORD_REVISION);
+                        CONNECTORD_VERSION, CONNECTORD_REVISION,
+                        (long long)atomic_load(&build_schema));
     for (size_t r = 0; r < n_labels && rc == 0 && request_counts; r++) {
         for (size_t s = 0; s < STATUS_SPAN && rc == 0; s++) {
             uint64_t n = atomic_load_explicit(&request_counts[r * STATUS_SPAN + s],

@@ -56,6 +56,8 @@ struct metrics_scrape {
     int64_t destinations_disabled;
 };
 
+/* The store schema version this build serves, for connectord_build_info's schema label. */
+void metrics_set_schema(int64_t version);
 /* scrape may be NULL (the store did not answer): its gauges are left out. */
 int metrics_render(struct buf *out, const struct metrics_scrape *scrape);
 

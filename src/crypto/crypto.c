@@ -1,6 +1,9 @@
 /* crypto/crypto.c - OpenSSL libcrypto behind crypto.h. */
 #include "crypto/crypto.h"
 
+#include <errno.h>
+#include <unistd.h>
+
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -29,6 +32,22 @@ int crypto_random(void *out, size_t len)
 void crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256_LEN])
 {
     SHA256(data, len, out);
+}
+
+int crypto_sha256_fd(int fd, unsigned char out[CRYPTO_SHA256_LEN])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char chunk[1 << 16];
+    ssize_t n = 0;
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+    while (ok && (n = read(fd, chunk, sizeof chunk)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        ok = n > 0 && EVP_DigestUpdate(md, chunk, (size_t)n) == 1;
+    }
+    ok = ok && EVP_DigestFinal_ex(md, out, NULL) == 1;
+    EVP_MD_CTX_free(md);
+    return ok ? 0 : -1;
 }
 
 int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,

@@ -22,6 +22,8 @@
 
 int crypto_random(void *out, size_t len);
 void crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256_LEN]);
+/* SHA-256 of everything left to read from fd (a file of any size, read in pieces). */
+int crypto_sha256_fd(int fd, unsigned char out[CRYPTO_SHA256_LEN]);
 int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                        unsigned char out[CRYPTO_SHA256_LEN]);
 /* Compares in time that depends only on the lengths, never on the contents. */

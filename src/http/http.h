@@ -162,6 +162,8 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                       struct error *err);
 /* Port actually bound (useful with port 0). */
 unsigned http_server_port(const struct http_server *srv);
+/* Turns the access log on or off while the server runs (a reload). */
+void http_server_set_access_log(struct http_server *srv, bool on);
 /* Stops gracefully: new connections are refused, a request that arrives from now on is
  * answered 503 with Retry-After, every answer carries Connection: close; waits up to
  * drain_ms for the requests in flight, withdraws the parked ones that have not begun

@@ -57,6 +57,7 @@ struct http_server {
     atomic_int in_flight;
     atomic_uint_fast64_t request_seq;
     atomic_bool draining;           /* stopping: refuse new requests, close after answering */
+    atomic_bool access_log;         /* cfg.access_log, changed by a reload */
     atomic_int open_connections;
     atomic_int_fast64_t last_done_us; /* when a request last completed (monotonic) */
     unsigned port;
@@ -295,7 +296,7 @@ static enum MHD_Result complete(struct http_server *srv, struct request_state *s
     enum MHD_Result ok = send_response(st->conn, &st->req, res, atomic_load(&srv->draining));
     int64_t duration = clock_monotonic_us() - st->start_us;
     metrics_request(st->route_index, res->status, duration);
-    if (cfg->access_log)
+    if (atomic_load(&srv->access_log))
         access_log(&st->req, route, res->status, duration);
     json_decref(res->error_extra);
     buf_free(&res->body);
@@ -731,6 +732,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     if (!srv)
         return error_set(err, ERR_INTERNAL, "out of memory");
     srv->cfg = *cfg;
+    atomic_store(&srv->access_log, cfg->access_log);
     srv->listener = MHD_INVALID_SOCKET;
     pthread_mutex_init(&srv->park_lock, NULL);
     unsigned char rnd[4];
@@ -802,6 +804,11 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     srv->listener = MHD_INVALID_SOCKET; /* the daemon's now, given back by the quiesce */
     *out = srv;
     return 0;
+}
+
+void http_server_set_access_log(struct http_server *srv, bool on)
+{
+    atomic_store(&srv->access_log, on);
 }
 
 unsigned http_server_port(const struct http_server *srv)

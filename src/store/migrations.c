@@ -2,8 +2,9 @@
  *
  * Each step is portable SQL (TEXT, BIGINT, constraints) that SQLite and PostgreSQL both
  * accept; a step is never edited once released, a change is a new step. The applied steps
- * are recorded in schema_migrations; each step runs in its own write transaction that first
- * re-checks the table, so two processes starting together apply a step once. */
+ * are recorded in schema_migrations. The pending steps run in ONE write transaction that
+ * re-checks the table step by step (two processes starting together apply a step once), so
+ * a step that fails leaves the store as it was, at its earlier version. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -596,6 +597,14 @@ static const struct migration migrations[] = {
      "  expires_at TEXT NOT NULL,"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX oauth_states_expires ON oauth_states(expires_at);"},
+    {23, "the master key's check value",
+     /* A value sealed under the master key when the store first met it (and again by every
+      * rotation): a server started with another key finds out before it serves anything,
+      * and a backup is checked against the configured key before it is restored. */
+     "CREATE TABLE store_keys ("
+     "  name TEXT PRIMARY KEY,"
+     "  sealed TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */
@@ -759,20 +768,20 @@ int store_migrate(struct store *s, int *applied, struct error *err)
         store_schema_refuse_unknown(found, unknown, err) < 0)
         goto out;
 
+    /* Every pending step in ONE transaction: a step that fails leaves
+     * the store exactly as it was, at the version it had, never half way. */
+    if (store_begin(s, c, err) < 0)
+        goto out;
     for (size_t i = 0; i < sizeof migrations / sizeof migrations[0]; i++) {
         const struct migration *m = &migrations[i];
         bool done = false;
         char now[CLOCK_RFC3339_LEN];
         struct store_param check[] = {P_INT(m->version)};
-        if (store_begin(s, c, err) < 0)
-            goto out;
         if (store_query(s, c, "SELECT 1 FROM schema_migrations WHERE version = $1", check,
                         N_PARAMS(check), note_found, &done, NULL, err) < 0)
             goto fail;
-        if (done) {
-            store_rollback(s, c);
+        if (done)
             continue;
-        }
         clock_format_rfc3339(clock_now_ms(), now);
         struct store_param record[] = {P_INT(m->version), P_TEXT(m->name), P_TEXT(now)};
         if ((m->sql[0] && store_exec_script(s, c, m->sql, err) < 0) ||
@@ -780,12 +789,22 @@ int store_migrate(struct store *s, int *applied, struct error *err)
             store_query(s, c,
                         "INSERT INTO schema_migrations (version, name, applied_at) "
                         "VALUES ($1, $2, $3)",
-                        record, N_PARAMS(record), NULL, NULL, NULL, err) < 0 ||
-            store_commit(s, c, err) < 0)
+                        record, N_PARAMS(record), NULL, NULL, NULL, err) < 0) {
+            char message[sizeof err->message];
+            snprintf(message, sizeof message, "%s", err->message);
+            error_set(err, err->code,
+                      "store migration %lld (%s) failed, and the store was left as it was, at "
+                      "schema version %lld: %s",
+                      (long long)m->version, m->name, (long long)found, message);
             goto fail;
+        }
         count++;
     }
-    /* The append-only triggers, from the current list of protected columns (guard.c). */
+    if (store_commit(s, c, err) < 0)
+        goto fail;
+    /* The append-only triggers, from the current list of protected columns (guard.c); a
+     * store whose triggers are as listed is left alone, so this is done again at any start
+     * where it did not finish. */
     if (store_guard_install(s, c, err) < 0)
         goto out;
     rc = 0;

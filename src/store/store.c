@@ -103,6 +103,23 @@ int store_open_single(const char *dsn, struct store **out, struct error *err)
     return open_store(dsn, 1, false, out, err);
 }
 
+int store_open_alone(const char *dsn, struct store **out, struct error *err)
+{
+    if (open_store(dsn, 1, false, out, err) < 0)
+        return -1;
+    struct store_conn *c = store_acquire(*out);
+    int rc = store_claim(*out, c, err);
+    store_release(*out, c);
+    if (rc < 0) {
+        if (err->code == ERR_CONFLICT)
+            error_set(err, ERR_CONFLICT, "the store is in use: stop every connectord on it first "
+                                         "(%s)", err->message);
+        store_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static int open_store(const char *dsn, int pool_size, bool maintenance, struct store **out,
                       struct error *err)
 {

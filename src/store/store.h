@@ -30,6 +30,9 @@ void store_close(struct store *s); /* NULL is a no-op */
  * keeps a connection of its own): for a command that must be the store's only user
  * (`store copy`, see store/copy.h). */
 int store_open_single(const char *dsn, struct store **out, struct error *err);
+/* The same, and no other process may have the store open meanwhile (ERR_CONFLICT when one
+ * has; on PostgreSQL, when another session is connected): for work on a stopped store. */
+int store_open_alone(const char *dsn, struct store **out, struct error *err);
 /* For a stopping server, once nobody waits for an answer: a write that finds the store
  * locked gives up after a short wait (SQLite: 250 ms) instead of the busy timeout, so the
  * remaining work ends promptly even when another process holds the lock. */

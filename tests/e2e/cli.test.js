@@ -200,6 +200,10 @@ describe('usage', () => {
     assert.equal(r.code, 0);
     const version = fs.readFileSync(path.join(__dirname, '..', '..', 'VERSION'), 'utf8').trim();
     assert.match(r.stdout, new RegExp(`^connectord ${version.replace(/\./g, '\\.')} \\(`));
+    // the schema this build migrates a store to, as the highest migration step names it
+    const steps = [...fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'store', 'migrations.c'), 'utf8')
+      .matchAll(/^\s*\{(\d+), "/gm)].map((m) => Number(m[1]));
+    assert.match(r.stdout, new RegExp(`store schema ${Math.max(...steps)}\\)$`, 'm'));
   });
 
   test('an unknown flag prints usage to stderr and exits 2', async () => {

@@ -69,7 +69,7 @@ describe('metrics', () => {
     assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
     parseExposition(res.text);
     assert.match(res.text, /^# TYPE connectord_build_info gauge$/m);
-    assert.match(res.text, /^connectord_build_info\{version="[^"]+",revision="[^"]+"\} 1$/m);
+    assert.match(res.text, /^connectord_build_info\{version="[^"]+",revision="[^"]+",schema="[1-9][0-9]*"\} 1$/m);
     assert.match(res.text, /^# TYPE connectord_http_requests_total counter$/m);
     assert.match(res.text, /^# TYPE connectord_http_request_duration_seconds histogram$/m);
     assert.match(res.text, /^# TYPE connectord_store_commit_duration_seconds histogram$/m);
