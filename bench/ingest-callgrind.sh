@@ -114,9 +114,9 @@ printf 'without the WAL checkpoints: %.0f\n' \
     "$(awk -v t="$total" -v c="${checkpoints:-0}" -v n="$EVENTS" 'BEGIN { print (t - c) / n }')"
 echo "of which (inclusive, per webhook; parts overlap where one calls the other):"
 part "the committer's thread (committer_main)" ':committer_main '
-part "  the booking (pipeline.c book)" 'pipeline/pipeline\.c:book '
+part "  the booking (job_work)" ':job_work '
 part "  the statements (sqlite3_step)" ':sqlite3_step '
-part "the HTTP threads (MHD connection handling)" ':MHD_connection_handle_idle '
+part "the HTTP side (on_request, the answers excluded)" 'http/server\.c:on_request '
 part "  the request's handler (api_webhook_receive)" ':api_webhook_receive '
 part "  the pipeline on the HTTP thread (pipeline_submit)" ':pipeline_submit '
 part "  JSON parsing (json_loadb)" ':json_loadb '
