@@ -55,9 +55,9 @@ enum verify_result declarative_verify(const json_t *webhook, const struct webhoo
 int declarative_parse(const json_t *webhook, const struct webhook_request *req,
                       struct payment_list *out, struct error *err);
 
-/* The checks provider_parse applies to every built-in's payments (an id, a currency, a
- * date, a non-negative bounded amount, a refund naming its payment), applied to
- * declarative ones, so both reach the pipeline equally checked. */
+/* provider_payments_check: the checks provider_parse applies to every built-in's payments
+ * (an id, a currency, a date, a non-negative bounded amount, a refund naming its payment),
+ * so declarative ones reach the pipeline equally checked. */
 int declarative_payments_check(struct payment_list *list, struct error *err);
 
 /* The answer body the provider requires (webhook.answer.body) and its content type, or

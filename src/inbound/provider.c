@@ -66,13 +66,11 @@ static void repair_text(struct payment *pay)
         utf8_repair(fields[i]);
 }
 
-int provider_parse(const struct provider *p, const struct webhook_request *req,
-                   const json_t *state, struct payment_list *out, struct error *err)
+int provider_payments_check(struct payment_list *out, struct error *err)
 {
-    int rc = p->parse(req, state, out, err);
-    if (rc == 0 && out->n == 0)
+    if (out->n == 0)
         return error_set(err, ERR_VALIDATION, "the webhook carries no event");
-    for (size_t i = 0; rc == 0 && i < out->n; i++) {
+    for (size_t i = 0; i < out->n; i++) {
         struct payment *pay = &out->items[i];
         repair_text(pay);
         if (pay->kind == PAYMENT_IGNORED)
@@ -97,7 +95,14 @@ int provider_parse(const struct provider *p, const struct webhook_request *req,
         if (!pay->invoice_number[0])
             memcpy(pay->invoice_number, pay->external_id, sizeof pay->invoice_number);
     }
-    return rc;
+    return 0;
+}
+
+int provider_parse(const struct provider *p, const struct webhook_request *req,
+                   const json_t *state, struct payment_list *out, struct error *err)
+{
+    int rc = p->parse(req, state, out, err);
+    return rc < 0 ? rc : provider_payments_check(out, err);
 }
 
 int provider_sample(const struct provider *p, const struct provider_install *inst,

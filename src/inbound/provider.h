@@ -25,6 +25,7 @@ struct webhook_request {
     const char *(*query)(const struct webhook_request *req, const char *name);
     void *ctx; /* for header() and query() */
     int64_t now_ms;
+    const char *url; /* as the provider called it (https://host/path?query), or NULL */
 };
 
 /* The tenant's install of this provider: its settings and a way to read its secrets. */
@@ -184,5 +185,9 @@ int provider_sample(const struct provider *p, const struct provider_install *ins
                     struct error *err);
 int provider_parse(const struct provider *p, const struct webhook_request *req,
                    const json_t *state, struct payment_list *out, struct error *err);
+/* What provider_parse checks of every provider's payments (an id, a currency, a date, a
+ * bounded non-negative amount, a refund naming its payment; text as UTF-8; the invoice
+ * number defaulting to the id), for payments made elsewhere (declarative connectors). */
+int provider_payments_check(struct payment_list *out, struct error *err);
 
 #endif
