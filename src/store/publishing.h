@@ -110,7 +110,8 @@ struct published_connector {
 void store_published_clear(struct published_connector *p);
 
 /* Inside tx: the slug is published at the approved submission's version (a first
- * publication, a new version, or a connector published again after it was withdrawn). */
+ * publication, a new version, or a connector published again after it was withdrawn);
+ * nothing changes when a later version is published already. */
 int store_published_put(struct store_tx *tx, const struct submission *sub, struct error *err);
 /* One published (or unpublished) connector with its current manifest (ERR_NOT_FOUND). */
 int store_published_get(struct store *s, const char *slug, struct published_connector *out,

@@ -421,7 +421,8 @@ int store_published_put(struct store_tx *tx, const struct submission *sub, struc
                           "is_published, published_at) VALUES ($1, $2, $3, 1, $4) "
                           "ON CONFLICT (slug) DO UPDATE SET version = excluded.version, "
                           "submission_id = excluded.submission_id, is_published = 1, "
-                          "published_at = excluded.published_at, unpublished_at = NULL",
+                          "published_at = excluded.published_at, unpublished_at = NULL "
+                          "WHERE published_connectors.version < excluded.version",
                           p, N_PARAMS(p), NULL, NULL, NULL, err);
 }
 
