@@ -38,6 +38,11 @@ int provider_acknowledge(const struct provider *p, const struct webhook_request 
     return p->acknowledge ? p->acknowledge(req, inst, state, err) : 0;
 }
 
+const char *provider_metrics_label(const struct provider *p)
+{
+    return p->metrics_label ? p->metrics_label : p->slug;
+}
+
 enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,
                                    const struct provider_install *inst, json_t **state,
                                    struct error *err)
@@ -45,7 +50,7 @@ enum verify_result provider_verify(const struct provider *p, const struct webhoo
     *state = NULL;
     enum verify_result r = p->verify(req, inst, state, err);
     if (r == VERIFY_INVALID)
-        metrics_signature_failure(p->slug);
+        metrics_signature_failure(provider_metrics_label(p));
     if (r != VERIFY_OK) {
         json_decref(*state);
         *state = NULL;

@@ -39,6 +39,9 @@ struct provider_install {
     void *secret_ctx;
     const char *api_base_url;        /* the setting apiBaseUrl, or the provider's default */
     const char *trusted_cert_prefix; /* PayPal: an extra operator-trusted cert URL prefix, or NULL */
+    /* An outside connector's manifest (its webhook block and samples drive the declarative
+     * provider, provider_declarative_init); NULL for a built-in. */
+    const json_t *manifest;
 };
 
 enum payment_kind {
@@ -167,9 +170,21 @@ struct provider {
     const char *ack_body;         /* what a 2xx answer carries, if the provider wants it
                                      (Adyen: "[accepted]"); NULL: a JSON status */
     const char *ack_content_type; /* of ack_body */
+    /* The provider label metrics count it under: a static string that outlives every
+     * request (metrics keep the pointer). NULL: the slug, a built-in's static one. */
+    const char *metrics_label;
 };
 
+/* The label of p's metrics (metrics_label, else its slug). */
+const char *provider_metrics_label(const struct provider *p);
+
 const struct provider *provider_find(const char *slug);
+/* A published outside connector as a provider (outside.c): its slug, and the declarative
+ * evaluator (inbound/declarative.h) over the webhook block of inst->manifest; its test
+ * webhook is the manifest's first sample, as the developer signed it (not verified again:
+ * the install's secret is not the sample's). manifest (borrowed) must outlive *p, and is
+ * where the answer body a provider requires comes from. */
+void provider_declarative_init(struct provider *p, const char *slug, const json_t *manifest);
 const struct provider *const *provider_all(size_t *count);
 
 enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,
