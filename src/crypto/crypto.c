@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,16 +45,23 @@ int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t
 }
 
 struct crypto_hmac {
-    EVP_MAC *mac;
     EVP_MAC_CTX *ctx;
 };
+
+/* The HMAC implementation is looked up once: the lookup costs more than a short MAC. */
+static EVP_MAC *hmac_impl;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+    hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
 
 void crypto_hmac_free(struct crypto_hmac *h)
 {
     if (!h)
         return;
     EVP_MAC_CTX_free(h->ctx);
-    EVP_MAC_free(h->mac);
     free(h);
 }
 
@@ -62,13 +70,11 @@ struct crypto_hmac *crypto_hmac_begin(enum crypto_hmac_alg alg, const void *key,
     static const char *const digests[] = {[CRYPTO_HMAC_SHA256] = "SHA256",
                                           [CRYPTO_HMAC_SHA512] = "SHA512",
                                           [CRYPTO_HMAC_SHA1] = "SHA1"};
-    struct crypto_hmac *h = calloc(1, sizeof *h);
     static const unsigned char empty[1];
-    if (!h || (unsigned)alg >= sizeof digests / sizeof digests[0])
-        goto fail;
-    h->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    h->ctx = h->mac ? EVP_MAC_CTX_new(h->mac) : NULL;
-    if (!h->ctx)
+    struct crypto_hmac *h = NULL;
+    pthread_once(&hmac_once, hmac_fetch);
+    if (!hmac_impl || (unsigned)alg >= sizeof digests / sizeof digests[0] ||
+        !(h = calloc(1, sizeof *h)) || !(h->ctx = EVP_MAC_CTX_new(hmac_impl)))
         goto fail;
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string("digest", (char *)digests[alg], 0),
