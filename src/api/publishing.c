@@ -61,8 +61,14 @@ int api_developer_submit(struct http_request *req, struct http_response *res,
         refusal_extra(res, checks);
         return -1;
     }
-    int rc = http_respond_json(res, 201, submission_json(&sub, false), err);
+    /* Read back as stored: with the developer's name the listing shows. */
+    struct submission stored;
+    int rc = store_submission_get(app->store, sub.id, NULL, &stored, err);
     store_submission_clear(&sub);
+    if (rc < 0)
+        return -1;
+    rc = http_respond_json(res, 201, submission_json(&stored, false), err);
+    store_submission_clear(&stored);
     return rc;
 }
 

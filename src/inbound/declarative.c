@@ -1135,6 +1135,14 @@ static int map_date(const json_t *events, const json_t *entry, const json_t *eve
 static int amount_of(const json_t *v, bool major, const char *currency, struct money *out,
                      struct error *err)
 {
+    if (!major && json_is_string(v)) {
+        /* Minor units sent as a text of digits (Paddle's "1190"): no sign, no point. */
+        const char *t = json_string_value(v);
+        size_t n = json_string_length(v);
+        if (n == 0 || n > 18 || strspn(t, "0123456789") != n)
+            return error_set(err, ERR_VALIDATION, "amount must be a whole number of minor units");
+        return money_from_minor(strtoll(t, NULL, 10), currency, out, err);
+    }
     if (!major)
         return sig_amount(v, SIG_AMOUNT_MINOR, currency, out, err);
     return sig_amount(v, json_is_string(v) ? SIG_AMOUNT_DECIMAL_STRING : SIG_AMOUNT_MAJOR_NUMBER,

@@ -158,11 +158,11 @@ static void check_manifest(const json_t *doc, json_t *checks)
                  json_array_size(errors), json_string_value(json_object_get(first, "pointer")),
                  first ? json_string_value(json_object_get(first, "message")) : err.message);
         utf8_repair(message);
-        check_add(checks, "schema", false, message);
+        check_add(checks, "manifest", false, message);
         json_decref(errors);
         return;
     }
-    check_add(checks, "schema", true, "the manifest fits the connector manifest schema");
+    check_add(checks, "manifest", true, "the manifest fits the connector manifest schema");
     if (m->kind != KIND_WEBHOOK || m->builtin_provider || m->builtin_destination ||
         json_object_get(doc, "api") || !json_object_get(doc, "webhook"))
         check_add(checks, "kind", false,
