@@ -167,6 +167,11 @@ struct provider {
     const char *ack_body;         /* what a 2xx answer carries, if the provider wants it
                                      (Adyen: "[accepted]"); NULL: a JSON status */
     const char *ack_content_type; /* of ack_body */
+    /* A connector without code (inbound/declarative.h): its manifest's webhook block, which
+     * provider_verify and provider_parse evaluate in place of verify and parse (both NULL
+     * then). Borrowed: whoever made this provider keeps the block alive. NULL for the
+     * built-ins. */
+    const json_t *webhook;
 };
 
 const struct provider *provider_find(const char *slug);
