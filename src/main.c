@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "cli_connector.h"
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "config.h"
@@ -79,6 +80,20 @@ static int cmd_developer_token_create(struct config *cfg, const char **values);
  * the positional argument of a command that takes one. */
 static const char *opt_values[MAX_OPTIONS];
 static const char *arg_value;
+
+static int cmd_connector_validate(struct config *cfg, const char **values)
+{
+    (void)cfg;
+    (void)values;
+    return cli_connector_validate(arg_value);
+}
+
+static int cmd_connector_test(struct config *cfg, const char **values)
+{
+    (void)cfg;
+    (void)values;
+    return cli_connector_test(arg_value);
+}
 /* How this program was started (argv[0]), for commands it suggests. */
 static const char *program = "connectord";
 
@@ -162,6 +177,17 @@ static const struct command commands[] = {
      {{"from", &opt_values[0], "the store to copy: sqlite:PATH or postgres://... (required)"},
       {"to", &opt_values[1], "the empty store to fill: postgres://... or sqlite:PATH "
                              "(required)"}}},
+    /* connector developers (issue 17): see cli_connector.c */
+    {"connector validate",
+     "run the automated checks of a connector manifest FILE (schema, secrets, URLs, limits, "
+     "each sample verified and mapped, each sample with one byte changed refused) and print "
+     "each as {\"check\", \"ok\", \"message\"}, one per line; exit 1 when one fails",
+     cmd_connector_validate, 0, {{0}}},
+    {"connector test",
+     "run the samples of a connector manifest FILE through the pipeline (verify, parse, "
+     "book) for a scratch tenant in a scratch store, in a transaction that is rolled back, "
+     "and print what each would have booked; exit 1 when one fails",
+     cmd_connector_test, 0, {{0}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -171,6 +197,8 @@ static const struct {
     const char *name;
 } arguments[] = {
     {"rates import", "FILE"},
+    {"connector validate", "FILE"},
+    {"connector test", "FILE"},
 };
 
 static const char *argument_of(const struct command *c)
@@ -201,7 +229,7 @@ static void usage_all(FILE *out)
         fprintf(out, "  %-22s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  connectord COMMAND --help   the options of one command\n"
                  "  connectord GROUP --help     the commands of a group (tenant, token, events, "
-                 "export, books, rates, store)\n"
+                 "export, books, rates, store, connector)\n"
                  "  connectord --version\n");
 }
 

@@ -1269,6 +1269,16 @@ int declarative_payments_check(struct payment_list *list, struct error *err)
     return provider_payments_check(list, err);
 }
 
+int declarative_provider_init(struct provider *out, const char *slug, const json_t *webhook,
+                              struct error *err)
+{
+    if (declarative_webhook_valid(webhook, err) < 0)
+        return -1;
+    *out = (struct provider){.slug = slug, .webhook = webhook};
+    out->ack_body = declarative_answer(webhook, &out->ack_content_type);
+    return 0;
+}
+
 const char *declarative_answer(const json_t *webhook, const char **content_type)
 {
     const json_t *answer = json_object_get(webhook, "answer");

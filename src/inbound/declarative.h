@@ -37,6 +37,13 @@
  * check this themselves; callers use it to refuse a manifest early. */
 int declarative_webhook_valid(const json_t *webhook, struct error *err);
 
+/* Fills *out as the provider of a connector without code: slug (the manifest's, borrowed),
+ * the webhook block (borrowed: the caller keeps it alive as long as out is used) and its
+ * answer body. provider_verify and provider_parse then evaluate the block, so the pipeline
+ * runs it as it runs a built-in. ERR_VALIDATION when the block is not valid. */
+int declarative_provider_init(struct provider *out, const char *slug, const json_t *webhook,
+                              struct error *err);
+
 /* Verifies the request's signature as the block describes, with the install's secret
  * setting (inst->secret). VERIFY_INVALID: no signature matches, it is missing or
  * malformed, or the timestamp is outside the tolerance (err says which). VERIFY_ERROR:

@@ -5,6 +5,7 @@
 
 #include "core/metrics.h"
 #include "core/utf8.h"
+#include "inbound/declarative.h"
 #include "inbound/provider.h"
 
 #define PROVIDER(name) extern const struct provider provider_##name;
@@ -48,7 +49,8 @@ enum verify_result provider_verify(const struct provider *p, const struct webhoo
                                    struct error *err)
 {
     *state = NULL;
-    enum verify_result r = p->verify(req, inst, state, err);
+    enum verify_result r = p->webhook ? declarative_verify(p->webhook, req, inst, err)
+                                      : p->verify(req, inst, state, err);
     if (r == VERIFY_INVALID)
         metrics_signature_failure(provider_metrics_label(p));
     if (r != VERIFY_OK) {
@@ -106,7 +108,8 @@ int provider_payments_check(struct payment_list *out, struct error *err)
 int provider_parse(const struct provider *p, const struct webhook_request *req,
                    const json_t *state, struct payment_list *out, struct error *err)
 {
-    int rc = p->parse(req, state, out, err);
+    int rc = p->webhook ? declarative_parse(p->webhook, req, out, err)
+                        : p->parse(req, state, out, err);
     return rc < 0 ? rc : provider_payments_check(out, err);
 }
 

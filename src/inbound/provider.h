@@ -173,18 +173,25 @@ struct provider {
     /* The provider label metrics count it under: a static string that outlives every
      * request (metrics keep the pointer). NULL: the slug, a built-in's static one. */
     const char *metrics_label;
+    /* A connector without code (inbound/declarative.h): its manifest's webhook block, which
+     * provider_verify and provider_parse evaluate in place of verify and parse (both NULL
+     * then). Borrowed: whoever made this provider keeps the block alive. NULL for the
+     * built-ins. */
+    const json_t *webhook;
 };
 
 /* The label of p's metrics (metrics_label, else its slug). */
 const char *provider_metrics_label(const struct provider *p);
 
 const struct provider *provider_find(const char *slug);
-/* A published outside connector as a provider (outside.c): its slug, and the declarative
- * evaluator (inbound/declarative.h) over the webhook block of inst->manifest; its test
- * webhook is the manifest's first sample, as the developer signed it (not verified again:
- * the install's secret is not the sample's). manifest (borrowed) must outlive *p, and is
- * where the answer body a provider requires comes from. */
-void provider_declarative_init(struct provider *p, const char *slug, const json_t *manifest);
+/* A published outside connector as a provider (outside.c): declarative_provider_init over
+ * its manifest's webhook block, with the manifest's first sample as its test webhook (as
+ * the developer signed it, so not verified again: the install's secret is not the
+ * sample's; the sample reads inst->manifest) and one metrics label for every outside
+ * connector. manifest (borrowed) and slug must outlive *p. ERR_VALIDATION when the block
+ * is not valid. */
+int provider_outside_init(struct provider *p, const char *slug, const json_t *manifest,
+                          struct error *err);
 const struct provider *const *provider_all(size_t *count);
 
 enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,

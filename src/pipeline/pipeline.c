@@ -106,7 +106,8 @@ static const struct provider *outside_provider(struct booking_ctx *b, const char
     if (publishing_manifest_load(b->env->store, b->install.slug, b->install.manifest_version,
                                  &b->outside, err) < 0)
         return NULL;
-    provider_declarative_init(&b->outside_provider, b->install.slug, b->outside.doc);
+    if (provider_outside_init(&b->outside_provider, b->install.slug, b->outside.doc, err) < 0)
+        return NULL;
     return &b->outside_provider;
 }
 
@@ -1191,6 +1192,50 @@ out:
     /* The sample's body and headers are only read while testing: the outcome keeps none of
      * them (no acknowledgement in a dry run). */
     provider_sample_free(&sample);
+    job_free(job);
+    return rc;
+}
+
+int pipeline_dry_run(const struct pipeline_env *env, const struct provider *provider,
+                     const char *tenant_id, const struct webhook_request *req,
+                     struct pipeline_outcome *out, struct error *err)
+{
+    struct store_tx *tx = NULL;
+    int rc = -1;
+    struct pipeline_job *job = calloc(1, sizeof *job);
+    memset(out, 0, sizeof *out);
+    if (!job)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    job->env = *env;
+    job->env.dry_run = true;
+    job->b.env = &job->env;
+    job->b.provider = provider;
+    job->req = *req;
+    snprintf(job->b.install.tenant_id, sizeof job->b.install.tenant_id, "%s", tenant_id);
+    snprintf(job->b.install.slug, sizeof job->b.install.slug, "%s", provider->slug);
+    job->b.install.config = strdup("{}");
+    job->b.install.secrets = strdup("{}");
+    if (!job->b.install.config || !job->b.install.secrets) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (booking_setup(&job->b, err) < 0 ||
+        provider_parse(provider, &job->req, NULL, &job->payments, err) < 0)
+        goto out;
+    if (!(job->results = calloc(job->payments.n, sizeof *job->results))) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    /* The whole booking, then undone: the store is as it was. */
+    if (store_tx_begin(env->store, &tx, err) < 0 || job_book(job, tx, err) < 0)
+        goto out;
+    *out = (struct pipeline_outcome){.provider = provider, .job = job};
+    memcpy(out->tenant_id, job->b.install.tenant_id, sizeof out->tenant_id);
+    job_outcome(job, 0, NULL, out);
+    job = NULL; /* the outcome's */
+    rc = 0;
+out:
+    store_tx_rollback(tx);
     job_free(job);
     return rc;
 }
