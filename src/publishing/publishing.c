@@ -213,6 +213,14 @@ static json_t *run_checks(const char *text, size_t len, json_t **doc_out,
     return checks;
 }
 
+json_t *publishing_checks(const char *text, size_t len, char slug[STORE_SLUG_MAX])
+{
+    json_t *doc = NULL;
+    json_t *checks = run_checks(text, len, &doc, slug);
+    json_decref(doc);
+    return checks;
+}
+
 int publishing_submit(struct store *s, const char *developer_id, const char *text, size_t len,
                       struct submission *out, json_t **checks_out, struct error *err)
 {

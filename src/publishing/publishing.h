@@ -80,6 +80,12 @@ int publishing_unpublish(struct store *s, const char *slug, struct error *err);
 bool publishing_config_fits(const struct connector_manifest *m, const char *config,
                             const char *secrets);
 
+/* The automated checks of a manifest alone (no store: whether another developer has the
+ * slug is the submission's to find out): a new array of {"check", "ok", "message"}, NULL
+ * when memory ran out; slug receives the manifest's own slug, or "" when it names none
+ * that an outside connector may have. Thread-safe. */
+json_t *publishing_checks(const char *text, size_t len, char slug[STORE_SLUG_MAX]);
+
 /* The checks' results as the API shows them ({"check", "ok", "message"} each) pass? */
 bool publishing_checks_passed(const json_t *checks);
 
