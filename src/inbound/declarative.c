@@ -925,7 +925,8 @@ enum verify_result declarative_verify(const json_t *webhook, const struct webhoo
         goto out;
     }
     if (rc == 3) {
-        result = invalid(err, "a header the signed content names is %s", "missing");
+        result = invalid(err, "the signed content names %s the request does not have",
+                         "a header or URL");
         goto out;
     }
     if (mac_len < 0) {

@@ -464,6 +464,43 @@ static void test_hmac_vectors(void **state)
     json_decref(hexkey);
 }
 
+/* {url} and {header:Name} in the signed content: what the request does not have is a
+ * refusal, not an empty string. */
+static void test_signed_url_and_headers(void **state)
+{
+    (void)state;
+    const char *url = "https://connect.example.com/api/payment-import/acme/tok";
+    const char *body = "{}";
+    json_t *b = plain_block("sha256", "utf8", "hex", NULL);
+    json_object_set_new(json_object_get(b, "signature"), "signedContent",
+                        json_string("{url}|{header:X-Id}|{body}"));
+    unsigned char mac[32];
+    char hex[65], signed_text[256];
+    snprintf(signed_text, sizeof signed_text, "%s|%s|%s", url, "id-1", body);
+    crypto_hmac_sha256("k", 1, signed_text, strlen(signed_text), mac);
+    crypto_hex(mac, 32, hex);
+    struct fake_request fr;
+    struct fake_install fi;
+    struct error err = {0};
+    fake_request_init(&fr, body, 0);
+    fake_install_init(&fi, "{}", NULL);
+    fake_set(fi.secrets, "key", "k");
+    fake_set(fr.headers, "X-Sig", hex);
+    fake_set(fr.headers, "X-Id", "id-1");
+    fr.req.url = url;
+    assert_int_equal(declarative_verify(b, &fr.req, &fi.inst, &err), VERIFY_OK);
+    fr.req.url = "https://connect.example.com/api/payment-import/acme/other";
+    assert_int_equal(declarative_verify(b, &fr.req, &fi.inst, &err), VERIFY_INVALID);
+    fr.req.url = NULL;
+    assert_int_equal(declarative_verify(b, &fr.req, &fi.inst, &err), VERIFY_INVALID);
+    assert_non_null(strstr(err.message, "a header or URL"));
+    fr.req.url = url;
+    fake_unset(fr.headers, "X-Id");
+    assert_int_equal(declarative_verify(b, &fr.req, &fi.inst, &err), VERIFY_INVALID);
+    fake_install_free(&fi);
+    json_decref(b);
+}
+
 /* Amounts in major units are read exactly with the currency's decimals. */
 static void test_amount_units(void **state)
 {
@@ -867,6 +904,7 @@ int main(void)
         cmocka_unit_test(test_revolut_as_declarative),
         cmocka_unit_test(test_gocardless_as_declarative),
         cmocka_unit_test(test_hmac_vectors),
+        cmocka_unit_test(test_signed_url_and_headers),
         cmocka_unit_test(test_amount_units),
         cmocka_unit_test(test_block_bounds),
         cmocka_unit_test(test_manifest_bounds),
