@@ -28,9 +28,11 @@ LIB_SRC   := $(filter-out src/main.c,$(SRC))
 # The connector store page (web/) is compiled in: tools/web_embed writes build/gen/web_assets.c.
 WEB       := $(sort $(wildcard web/*))
 # The connector manifests (connectors/) too, once tools/manifest_embed has checked each
-# against their JSON Schema: a manifest that does not fit fails the build.
+# against their JSON Schema: a manifest that does not fit fails the build. The catalog's
+# order is connectors/catalog.list.
 MANIFESTS := $(sort $(wildcard connectors/*.json))
 MANIFEST_SCHEMA := connectors/schema/connector-manifest.json
+MANIFEST_ORDER := connectors/catalog.list
 OBJ       := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/gen/web_assets.o \
              build/obj/gen/manifests.o
 SAN_OBJ   := $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/gen/web_assets.o \
@@ -84,28 +86,24 @@ build/gen/web.list: FORCE
 
 build/obj/gen/web_assets.o build/san/gen/web_assets.o: src/api/web_assets.h
 
-build/tools/manifest_embed: tools/manifest_embed.c
+# The tool checks with the server's own schema validator (src/catalog/schema.c).
+build/tools/manifest_embed: tools/manifest_embed.c src/catalog/schema.c src/catalog/schema.h
 	@mkdir -p $(dir $@)
 	@echo '  CC     $<'
-	@$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) $(shell pkg-config --cflags jansson) -o $@ $< \
-		$(shell pkg-config --libs jansson)
+	@$(CC) -std=c11 -D_GNU_SOURCE -Isrc -O2 $(WARN) $(shell pkg-config --cflags jansson) -o $@ \
+		$< src/catalog/schema.c $(shell pkg-config --libs jansson)
 
-# One run writes both: the manifests' texts and, for those that carry a catalog entry, that
-# entry and its settings as C, which src/catalog/entries.c includes in its table.
-build/gen/manifests.c build/gen/catalog_manifests.inc &: build/tools/manifest_embed \
-		$(MANIFEST_SCHEMA) $(MANIFESTS) build/gen/manifests.list
+build/gen/manifests.c: build/tools/manifest_embed $(MANIFEST_SCHEMA) $(MANIFEST_ORDER) \
+		$(MANIFESTS) build/gen/manifests.list
 	@echo '  CHECK  connectors/ against $(MANIFEST_SCHEMA)'
-	@build/tools/manifest_embed --catalog build/gen/catalog_manifests.inc build/gen/manifests.c \
-		$(MANIFEST_SCHEMA) $(MANIFESTS)
+	@build/tools/manifest_embed $@ $(MANIFEST_ORDER) $(MANIFEST_SCHEMA) $(MANIFESTS)
 
 build/gen/manifests.list: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(MANIFESTS)' | cmp -s - $@ || echo '$(MANIFESTS)' > $@
 
 build/obj/gen/manifests.o build/san/gen/manifests.o build/fuzz/obj/gen/manifests.o: \
-	src/sync/manifest_texts.h
-build/obj/catalog/entries.o build/san/catalog/entries.o build/fuzz/obj/catalog/entries.o: \
-	build/gen/catalog_manifests.inc
+	src/catalog/manifest_texts.h
 
 build/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)

@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "cli_connector.h"
 #include "auth/auth.h"
+#include "catalog/catalog.h"
 #include "config.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -26,6 +27,8 @@
 #include "invoicing/invoicing.h"
 #include "ledger/ledger.h"
 #include "pipeline/pipeline.h"
+#include "inbound/provider.h"
+#include "outbound/destination.h"
 #include "oauth/oauth.h"
 #include "outbound/engine.h"
 #include "httpc/httpc.h"
@@ -1339,6 +1342,28 @@ static const struct command *find_command(int argc, char **argv, int *first_flag
     return NULL;
 }
 
+/* The connector manifests parse, and they and the built-in handlers name each other: a
+ * manifest naming a provider or destination the code lacks, or code no manifest names, is
+ * a build defect, and no command runs on it. */
+static int check_connectors(struct error *err)
+{
+    size_t np, nd;
+    const struct provider *const *providers = provider_all(&np);
+    const struct destination *const *destinations = destination_all(&nd);
+    const char **names = calloc(np + nd + 1, sizeof *names);
+    if (!names)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < np; i++)
+        names[i] = providers[i]->slug;
+    for (size_t i = 0; i < nd; i++)
+        names[np + i] = destinations[i]->slug;
+    struct catalog_handlers h = {.providers = names, .n_providers = np,
+                                 .destinations = names + np, .n_destinations = nd};
+    int rc = catalog_init(err) < 0 ? -1 : catalog_check_handlers(&h, err);
+    free(names);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 1 && argv[0] && *argv[0])
@@ -1448,6 +1473,10 @@ int main(int argc, char **argv)
     apply_log_level(&cfg);
     if (apply_clock_offset() < 0)
         goto out;
+    if (check_connectors(&err) < 0) {
+        fprintf(stderr, "connectord: the connector catalog is broken: %s\n", err.message);
+        goto out;
+    }
     if (httpc_global_init() < 0) {
         fprintf(stderr, "connectord: cannot initialize the HTTP client library\n");
         goto out;

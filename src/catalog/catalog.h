@@ -1,10 +1,18 @@
 /* catalog/catalog.h - the registry of every connector type connectord knows.
  *
- * Each connector is data: a manifest with its slug, name, kind, category, the lowest plan
- * that may install it, an auth label and a settings schema. The 39 manifests live in one
- * table (entries.c) that reads like the seeds' tables. Fields every payment connector
- * shares (autoPost, direction, accounts, defaultSupplierId) and the apiBaseUrl override of
- * connectors that call an outside API are added by capability flags, not repeated.
+ * A connector is a manifest: a JSON document (one file per connector in connectors/, the
+ * built-in ones compiled in) checked against one JSON Schema
+ * (connectors/schema/connector-manifest.json, served at
+ * GET /api/schemas/connector-manifest.json). It carries the catalog entry (slug, name,
+ * kind, category, the lowest plan that may install it, an auth label, the webhook setup
+ * text and events), the settings schema, and what the connector does: the built-in handler
+ * it names (a payment provider of inbound/, a destination of outbound/), the sync engine's
+ * api block, or the blocks other modules read from the document itself.
+ * catalog_manifest_parse() is the one validation for built-in and outside manifests; the
+ * catalog is the built-in manifests, parsed with it once at startup, in the order of
+ * connectors/catalog.list. Fields every payment connector shares (autoPost, direction,
+ * accounts, defaultSupplierId), the apiBaseUrl override and the sync schedule are added by
+ * capability flags (the manifest's "caps"), defined once in fields.c, not repeated.
  *
  * settings.c validates a tenant's config against a schema (field-level errors), splits it
  * into plain values and secrets, and masks secrets for display. */
@@ -72,9 +80,54 @@ struct connector_manifest {
      * provider names them, exactly those its file in inbound/providers/ books (settles,
      * fails or refunds); NULL-terminated. NULL for the others. */
     const char *const *webhook_events;
+    /* The built-in code that runs it ("builtin" in the manifest), by its registry's name:
+     * a payment provider (inbound/providers.def) or a destination
+     * (outbound/destinations.def); NULL when it names none. */
+    const char *builtin_provider;
+    const char *builtin_destination;
+    /* The manifest as parsed: its own copy, which every string above points into and which
+     * lives as long as the manifest. Blocks the catalog does not interpret (the sync
+     * engine's "api", a declarative webhook) are read from here. */
+    const json_t *doc;
+    struct catalog_manifest_store *store; /* private: what the manifest owns */
 };
 
-/* The table. */
+/* ---- manifests (manifest.c) ---------------------------------------------------------- */
+
+/* Validates a connector manifest and builds its runtime form. The checks: the JSON Schema
+ * (types, required members, enums, patterns, limits), then what a schema cannot say (a
+ * setting key used twice or by a shared field, a default that does not fit its field, a
+ * pattern that does not compile, min above max, webhook members on a connector without
+ * webhooks, a handler of the wrong kind). doc is not kept (the manifest takes a copy).
+ * On success returns 0 and *out, owned by the caller (catalog_manifest_free). A refused
+ * manifest returns -1 with err ERR_VALIDATION and *errors a new JSON array of
+ * {"pointer": "/settings/2/default", "message": "..."}, every problem found (at most 50);
+ * other failures return -1 with err and *errors NULL. Thread-safe. */
+int catalog_manifest_parse(const json_t *doc, struct connector_manifest **out, json_t **errors,
+                           struct error *err);
+void catalog_manifest_free(struct connector_manifest *m); /* NULL is fine */
+/* The manifest format's JSON Schema as text (NUL-terminated, static). */
+const char *catalog_manifest_schema(void);
+
+/* ---- the catalog (registry.c) --------------------------------------------------------- */
+
+/* Parses the built-in manifests once (later calls return the first answer). Fails, with the
+ * manifest and its problems in err, when one is refused: a build defect, the server must
+ * not start. catalog_all() and catalog_find() call it on first use. */
+int catalog_init(struct error *err);
+
+/* The built-in handlers there are, by registry: the startup check that every manifest's
+ * builtin names one, and that every one of them has a manifest naming it. */
+struct catalog_handlers {
+    const char *const *providers; /* provider slugs, n_providers of them */
+    size_t n_providers;
+    const char *const *destinations;
+    size_t n_destinations;
+};
+/* 0 when manifests and handlers match; else -1, ERR_INTERNAL, the first mismatch in err. */
+int catalog_check_handlers(const struct catalog_handlers *h, struct error *err);
+
+/* The table: the built-in manifests in catalog order. */
 const struct connector_manifest *catalog_all(size_t *count);
 const struct connector_manifest *catalog_find(const char *slug); /* NULL when unknown */
 const char *catalog_kind_name(enum connector_kind kind);         /* "webhook", ... */

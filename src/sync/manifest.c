@@ -1,21 +1,20 @@
-/* sync/manifest.c - the embedded connector manifests, parsed once (manifest.h).
+/* sync/manifest.c - the api blocks of the catalog's connector manifests, read once
+ * (manifest.h).
  *
- * The texts were checked against the schema at build time; a text that still fails to
- * parse here is a build defect, and such a manifest is left out (logged) rather than
- * crashing the server. */
+ * The catalog (catalog/) owns the manifests: it parsed and validated each, and keeps its
+ * document for the life of the process; a connector here is one whose manifest has an api
+ * block. */
 #include "sync/manifest.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "sync/manifest_texts.h"
+#include "catalog/catalog.h"
 
 #define MANIFESTS_MAX 64
 
 static struct sync_manifest manifests[MANIFESTS_MAX];
-static json_t *documents[MANIFESTS_MAX]; /* owned for the life of the process */
 static char *scope_texts[MANIFESTS_MAX];
 static size_t n_manifests;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -43,19 +42,14 @@ static char *join_scopes(const json_t *list)
     return out;
 }
 
-static void load_one(const struct manifest_text *t)
+static void load_one(const struct connector_manifest *c)
 {
-    json_error_t jerr;
-    json_t *doc = json_loadb(t->text, t->len, 0, &jerr);
-    const json_t *api = json_object_get(doc, "api");
-    if (!doc || !json_is_object(api) || n_manifests == MANIFESTS_MAX) {
-        log_error("connector manifest %s left out: %s", t->slug, doc ? "no api block" : jerr.text);
-        json_decref(doc);
+    const json_t *api = json_object_get(c->doc, "api");
+    if (!json_is_object(api) || n_manifests == MANIFESTS_MAX)
         return;
-    }
     struct sync_manifest *m = &manifests[n_manifests];
-    m->slug = str(doc, "slug");
-    m->name = str(doc, "name");
+    m->slug = c->slug;
+    m->name = c->name;
     m->api = api;
     m->available = !json_is_false(json_object_get(api, "available"));
     m->reason = str(api, "reason");
@@ -73,13 +67,15 @@ static void load_one(const struct manifest_text *t)
             .client_id_setting = str(auth, "clientIdSetting"),
             .client_secret_setting = str(auth, "clientSecretSetting")};
     }
-    documents[n_manifests++] = doc;
+    n_manifests++;
 }
 
 static void load_all(void)
 {
-    for (size_t i = 0; i < manifest_texts_count; i++)
-        load_one(&manifest_texts[i]);
+    size_t n;
+    const struct connector_manifest *all = catalog_all(&n);
+    for (size_t i = 0; i < n; i++)
+        load_one(&all[i]);
 }
 
 const struct sync_manifest *sync_manifest_at(size_t i)
@@ -99,5 +95,5 @@ const struct sync_manifest *sync_manifest_find(const char *slug)
 
 const char *sync_manifest_schema(void)
 {
-    return manifest_schema_text;
+    return catalog_manifest_schema();
 }

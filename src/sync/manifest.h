@@ -38,7 +38,7 @@ struct sync_manifest {
 
 /* The manifest of a connector, or NULL when it has none (not a pulling connector). */
 const struct sync_manifest *sync_manifest_find(const char *slug);
-/* Every manifest, in slug order. */
+/* Every manifest with an api block, in catalog order. */
 const struct sync_manifest *sync_manifest_at(size_t i); /* NULL past the end */
 /* The format's JSON Schema as text (NUL-terminated). */
 const char *sync_manifest_schema(void);

@@ -1,7 +1,9 @@
 // sync-manifest-schema.test.js - the connector manifests' JSON Schema: the build's checker
 // (tools/manifest_embed, which `make` runs before compiling the manifests in) refuses a
 // manifest that does not fit it, naming the file, the place and what is wrong, and writes
-// nothing; the manifests in connectors/ pass; the server serves the schema.
+// nothing; it refuses a manifest the catalog's order (connectors/catalog.list) leaves out
+// and a listed one that is missing; the manifests in connectors/ pass; the server serves
+// the schema.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -27,10 +29,13 @@ after(async () => {
   await server?.stop();
 });
 
-function check(files) {
+// order: the catalog's order file to use (default: the files' slugs, in the order given)
+function check(files, order) {
   const out = path.join(dir, 'out.c');
+  const list = path.join(dir, 'order.list');
   fs.rmSync(out, { force: true });
-  const r = spawnSync(TOOL, [out, SCHEMA, ...files], { encoding: 'utf8' });
+  fs.writeFileSync(list, order ?? files.map((f) => path.basename(f, '.json')).join('\n') + '\n');
+  const r = spawnSync(TOOL, [out, list, SCHEMA, ...files], { encoding: 'utf8' });
   return { code: r.status, stderr: r.stderr, wrote: fs.existsSync(out) };
 }
 
@@ -46,10 +51,28 @@ function broken(change) {
 test('every manifest in connectors/ fits the schema', () => {
   const files = fs.readdirSync(path.join(ROOT, 'connectors')).filter((f) => f.endsWith('.json'))
     .map((f) => path.join(ROOT, 'connectors', f));
-  assert.ok(files.length >= 5);
-  const r = check(files);
+  assert.equal(files.length, 39);
+  const r = check(files, fs.readFileSync(path.join(ROOT, 'connectors', 'catalog.list'), 'utf8'));
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.wrote);
+  // the texts are embedded in the catalog's order
+  const text = fs.readFileSync(path.join(dir, 'out.c'), 'utf8');
+  assert.ok(text.indexOf('{"stripe", text_1,') > 0, 'stripe comes first');
+  assert.ok(text.indexOf('{"xero", text_39,') > 0, 'xero comes last');
+});
+
+test('the catalog\'s order lists every manifest once and names no other', () => {
+  const clockify = path.join(ROOT, 'connectors', 'clockify.json');
+  const mite = path.join(ROOT, 'connectors', 'mite.json');
+  let r = check([clockify, mite], 'clockify\n');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /mite\.json: not listed in .*order\.list/);
+  r = check([clockify], '# a comment\nclockify\nnowhere\n');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /nowhere has no manifest connectors\/nowhere\.json/);
+  r = check([clockify], 'clockify\nclockify\n');
+  assert.match(r.stderr, /clockify is listed twice/);
+  assert.equal(r.wrote, false);
 });
 
 test('a broken manifest fails the build with where and what', () => {
@@ -64,7 +87,9 @@ test('a broken manifest fails the build with where and what', () => {
     // the catalog entry and settings the manifest carries are checked the same way
     [(m) => { delete m.settings[0].key; }, /at \/settings\/0: the member "key" is required/],
     [(m) => { m.settings[1].type = 'text'; }, /at \/settings\/1\/type: must be one of \["string",/],
-    [(m) => { delete m.authLabel; }, /at \/: the member "authLabel" is required with "kind"/],
+    [(m) => { delete m.authLabel; }, /at \/: the member "authLabel" is required/],
+    [(m) => { m.builtin = { provider: 'Clockify!' }; }, /at \/builtin\/provider: "Clockify!" does not match/],
+    [(m) => { m.settings[0].help = 'x'.repeat(1001); }, /at \/settings\/0\/help: is too long \(at most 1000 characters\)/],
   ];
   for (const [change, message] of cases) {
     const r = check([broken(change)]);

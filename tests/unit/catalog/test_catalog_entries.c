@@ -1,5 +1,5 @@
-/* tests/unit/catalog/test_catalog_entries.c - the catalog table (src/catalog/entries.c)
- * against the seeds.
+/* tests/unit/catalog/test_catalog_entries.c - the catalog (the manifests of connectors/,
+ * parsed by src/catalog/registry.c) against the seeds.
  *
  * The seeds' tables are written out once more here, in their own compact notation, so a
  * typo in a slug, plan, kind or field key of the table fails a test. The rest walks every
@@ -18,7 +18,8 @@
 
 #include "auth/auth.h"
 #include "catalog/catalog.h"
-#include "sync/manifest_texts.h"
+#include "inbound/provider.h"
+#include "outbound/destination.h"
 
 /* Settings notation: keys in order, "*" marks a secret (or sensitive) field, "?" an
  * optional one. */
@@ -194,30 +195,76 @@ static void test_slugs_unique_and_found(void **state)
     assert_int_equal(catalog_find("slack-assistant")->kind, KIND_HYBRID);
 }
 
-/* A manifest in connectors/ that carries a catalog entry ("kind") is a row of the table, as
- * the build wrote it (build/gen/catalog_manifests.inc): a manifest whose CATALOG_ENTRY_ line
- * was left out of entries.c would otherwise be missing from the catalog unnoticed. */
-static void test_manifest_entries_listed(void **state)
+/* Every built-in manifest parses (catalog_init is what the server checks at startup). */
+static void test_manifests_parse(void **state)
 {
-    size_t listed = 0;
-    for (size_t i = 0; i < manifest_texts_count; i++) {
-        json_error_t jerr;
-        json_t *m = json_loadb(manifest_texts[i].text, manifest_texts[i].len, 0, &jerr);
-        assert_non_null(m);
-        if (json_object_get(m, "kind")) {
-            const struct connector_manifest *c = catalog_find(manifest_texts[i].slug);
-            if (!c)
-                fail_msg("connectors/%s.json has a catalog entry that is not in the table",
-                         manifest_texts[i].slug);
-            assert_string_equal(c->name, json_string_value(json_object_get(m, "name")));
-            assert_string_equal(c->description,
-                                json_string_value(json_object_get(m, "description")));
-            assert_int_equal(c->n_fields, json_array_size(json_object_get(m, "settings")));
-            listed++;
-        }
-        json_decref(m);
-    }
-    assert_int_equal(listed, 5); /* toggl, clockify, mite, timely, trakro */
+    struct error err = {0};
+    if (catalog_init(&err) < 0)
+        fail_msg("%s", err.message);
+    size_t n;
+    catalog_all(&n);
+    assert_int_equal(n, 39);
+}
+
+/* The real registries against the manifests: each provider and destination in the code is
+ * named by exactly one manifest, and each name a manifest gives has its code. */
+static const char *registry_names[64];
+
+static struct catalog_handlers real_handlers(void)
+{
+    size_t np, nd;
+    const struct provider *const *p = provider_all(&np);
+    const struct destination *const *d = destination_all(&nd);
+    assert_true(np + nd <= 64);
+    for (size_t i = 0; i < np; i++)
+        registry_names[i] = p[i]->slug;
+    for (size_t i = 0; i < nd; i++)
+        registry_names[np + i] = d[i]->slug;
+    return (struct catalog_handlers){.providers = registry_names, .n_providers = np,
+                                     .destinations = registry_names + np,
+                                     .n_destinations = nd};
+}
+
+static void test_handlers_match(void **state)
+{
+    struct error err = {0};
+    struct catalog_handlers h = real_handlers();
+    if (catalog_check_handlers(&h, &err) < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(h.n_providers, 8);
+    assert_int_equal(h.n_destinations, 20);
+    assert_string_equal(catalog_find("paypal")->builtin_provider, "paypal");
+    assert_null(catalog_find("paypal")->builtin_destination);
+    assert_string_equal(catalog_find("slack")->builtin_destination, "slack");
+    assert_null(catalog_find("slack-assistant")->builtin_destination);
+    assert_null(catalog_find("clockify")->builtin_provider);
+    assert_non_null(json_object_get(catalog_find("clockify")->doc, "api"));
+}
+
+/* A manifest naming code that is not there, and code that no manifest names, both fail. */
+static void test_handlers_mismatch(void **state)
+{
+    struct error err = {0};
+    struct catalog_handlers h = real_handlers();
+    /* the code lacks a provider a manifest names (mollie is the registry's last) */
+    h.n_providers--;
+    assert_int_equal(catalog_check_handlers(&h, &err), -1);
+    assert_non_null(strstr(err.message, "mollie"));
+    /* a provider in the code that no manifest names */
+    static const char *extra[] = {"stripe", "revolut", "adyen", "gocardless", "paypal",
+                                  "klarna", "sumup", "mollie", "acmepay"};
+    h = real_handlers();
+    h.providers = extra;
+    h.n_providers = 9;
+    assert_int_equal(catalog_check_handlers(&h, &err), -1);
+    assert_non_null(strstr(err.message, "acmepay"));
+    /* a destination in the code that no manifest names */
+    static const char *dests[] = {"slack", "nowhere"};
+    h = real_handlers();
+    h.destinations = dests;
+    h.n_destinations = 2;
+    assert_int_equal(catalog_check_handlers(&h, &err), -1);
+    assert_int_equal(err.code, ERR_INTERNAL);
 }
 
 static void test_plans_known(void **state)
@@ -629,7 +676,9 @@ int main(void)
         cmocka_unit_test(test_table_matches_seeds),
         cmocka_unit_test(test_kinds_split_19_and_20),
         cmocka_unit_test(test_slugs_unique_and_found),
-        cmocka_unit_test(test_manifest_entries_listed),
+        cmocka_unit_test(test_manifests_parse),
+        cmocka_unit_test(test_handlers_match),
+        cmocka_unit_test(test_handlers_mismatch),
         cmocka_unit_test(test_plans_known),
         cmocka_unit_test(test_every_schema_well_formed),
         cmocka_unit_test(test_payment_caps),
