@@ -27,7 +27,12 @@
 
 #define DECLARATIVE_BODY_MAX (1024 * 1024)
 #define DECLARATIVE_SIGNED_MAX (DECLARATIVE_BODY_MAX + 16 * 1024)
-#define DECLARATIVE_EVENTS_MAX 100     /* a batch; 100 payments take ~300 KiB */
+#define DECLARATIVE_EVENTS_MAX 64      /* a batch (the payment list grows to 64 entries) */
+/* What the parsed body may take: the rest of the evaluation's memory is the payment list
+ * and the fixed buffers on the stack. */
+#define DECLARATIVE_JSON_BYTES_MAX (DECLARATIVE_EVAL_BYTES_MAX - 320 * 1024)
+_Static_assert(DECLARATIVE_EVENTS_MAX * sizeof(struct payment) <= 256 * 1024,
+               "the payment list of a full batch fits its share of the memory bound");
 #define DECLARATIVE_CANDIDATES_MAX 16  /* signatures looked at in one header */
 #define DECLARATIVE_TOKEN_MAX 256      /* bytes of one JSON pointer step */
 #define DECLARATIVE_KEY_MAX 1024       /* bytes of a decoded signing key */
@@ -51,7 +56,7 @@ static void *budget_malloc(size_t n)
     void *p = malloc(n);
     if (p && budget.depth > 0) {
         size_t u = malloc_usable_size(p);
-        if (budget.used + u > DECLARATIVE_EVAL_BYTES_MAX) {
+        if (budget.used + u > DECLARATIVE_JSON_BYTES_MAX) {
             free(p);
             budget.exceeded = true;
             return NULL;
@@ -920,7 +925,8 @@ enum verify_result declarative_verify(const json_t *webhook, const struct webhoo
         goto out;
     }
     if (rc == 3) {
-        result = invalid(err, "a header the signed content names is %s", "missing");
+        result = invalid(err, "the signed content names %s the request does not have",
+                         "a header or URL");
         goto out;
     }
     if (mac_len < 0) {

@@ -14,7 +14,9 @@
 
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <dirent.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,12 +374,542 @@ static void test_gocardless_as_declarative(void **state)
     prove(&proofs[2]);
 }
 
+/* ---- signature schemes ----------------------------------------------------------------- */
+
+/* A plain-header scheme over the body, built with the given algorithm and encodings. */
+static json_t *plain_block(const char *alg, const char *key_encoding, const char *encoding,
+                           const char *prefix)
+{
+    json_t *b = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:{s:{s:s}},"
+                          " s:{s:s, s:s, s:s, s:s, s:s}}}",
+                          "signature", "algorithm", alg, "secretSetting", "key",
+                          "secretEncoding", key_encoding, "header", "X-Sig", "format", "plain",
+                          "encoding", encoding, "signedContent", "{body}",
+                          "events", "type", "/type", "types", "paid", "kind", "settled",
+                          "map", "externalId", "/id", "amount", "/amount", "currency", "/cur",
+                          "date", "/day", "dateFormat", "rfc3339");
+    assert_non_null(b);
+    if (prefix)
+        json_object_set_new(json_object_get(b, "signature"), "prefix", json_string(prefix));
+    return b;
+}
+
+static enum verify_result verify_with(const json_t *block, const char *body, const char *sig,
+                                      const char *key, struct error *err)
+{
+    struct fake_request fr;
+    struct fake_install fi;
+    fake_request_init(&fr, body, 0);
+    fake_install_init(&fi, "{}", NULL);
+    if (sig)
+        fake_set(fr.headers, "X-Sig", sig);
+    if (key)
+        fake_set(fi.secrets, "key", key);
+    enum verify_result r = declarative_verify(block, &fr.req, &fi.inst, err);
+    fake_install_free(&fi);
+    return r;
+}
+
+/* RFC 4231 test case 2 (HMAC-SHA-256 and -512) and RFC 2202 test case 2 (HMAC-SHA-1): key
+ * "Jefe", data "what do ya want for nothing?"; the key given as text, hex and base64. */
+static void test_hmac_vectors(void **state)
+{
+    (void)state;
+    static const char *const body = "what do ya want for nothing?";
+    static const struct {
+        const char *alg, *hex;
+    } vectors[] = {
+        {"sha256", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+        {"sha512", "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+                   "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"},
+        {"sha1", "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
+    };
+    static const struct {
+        const char *encoding, *key;
+    } keys[] = {{"utf8", "Jefe"}, {"hex", "4a656665"}, {"base64", "SmVmZQ=="}};
+    struct error err = {0};
+    for (size_t v = 0; v < 3; v++) {
+        for (size_t k = 0; k < 3; k++) {
+            json_t *b = plain_block(vectors[v].alg, keys[k].encoding, "hex", NULL);
+            assert_int_equal(verify_with(b, body, vectors[v].hex, keys[k].key, &err), VERIFY_OK);
+            json_decref(b);
+        }
+        /* the same MAC in upper case: only hex_any_case takes it */
+        char upper[129];
+        size_t n = strlen(vectors[v].hex);
+        for (size_t i = 0; i <= n; i++)
+            upper[i] = (char)toupper((unsigned char)vectors[v].hex[i]);
+        json_t *strict = plain_block(vectors[v].alg, "utf8", "hex", "sha=");
+        json_t *any = plain_block(vectors[v].alg, "utf8", "hex_any_case", "sha=");
+        char header[140];
+        snprintf(header, sizeof header, "sha=%s", upper);
+        assert_int_equal(verify_with(strict, body, header, "Jefe", &err), VERIFY_INVALID);
+        assert_int_equal(verify_with(any, body, header, "Jefe", &err), VERIFY_OK);
+        assert_int_equal(verify_with(any, body, upper, "Jefe", &err), VERIFY_INVALID); /* no prefix */
+        json_decref(strict);
+        json_decref(any);
+    }
+    /* base64 signatures, and what is not the key's */
+    json_t *b64 = plain_block("sha256", "utf8", "base64", NULL);
+    assert_int_equal(verify_with(b64, body, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=", "Jefe",
+                                 &err), VERIFY_OK);
+    assert_int_equal(verify_with(b64, body, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=", "jefe",
+                                 &err), VERIFY_INVALID);
+    assert_int_equal(verify_with(b64, body, NULL, "Jefe", &err), VERIFY_INVALID);
+    assert_int_equal(verify_with(b64, body, "W9zB", NULL, &err), VERIFY_ERROR); /* no secret */
+    json_decref(b64);
+    json_t *hexkey = plain_block("sha256", "hex", "hex", NULL);
+    assert_int_equal(verify_with(hexkey, body, vectors[0].hex, "4a65666", &err), VERIFY_ERROR);
+    assert_int_equal(err.code, ERR_CONFIG);
+    json_decref(hexkey);
+}
+
+/* {url} and {header:Name} in the signed content: what the request does not have is a
+ * refusal, not an empty string. */
+static void test_signed_url_and_headers(void **state)
+{
+    (void)state;
+    const char *url = "https://connect.example.com/api/payment-import/acme/tok";
+    const char *body = "{}";
+    json_t *b = plain_block("sha256", "utf8", "hex", NULL);
+    json_object_set_new(json_object_get(b, "signature"), "signedContent",
+                        json_string("{url}|{header:X-Id}|{body}"));
+    unsigned char mac[32];
+    char hex[65], signed_text[256];
+    snprintf(signed_text, sizeof signed_text, "%s|%s|%s", url, "id-1", body);
+    crypto_hmac_sha256("k", 1, signed_text, strlen(signed_text), mac);
+    crypto_hex(mac, 32, hex);
+    struct fake_request fr;
+    struct fake_install fi;
+    struct error err = {0};
+    fake_request_init(&fr, body, 0);
+    fake_install_init(&fi, "{}", NULL);
+    fake_set(fi.secrets, "key", "k");
+    fake_set(fr.headers, "X-Sig", hex);
+    fake_set(fr.headers, "X-Id", "id-1");
+    fr.req.url = url;
+    assert_int_equal(declarative_verify(b, &fr.req, &fi.inst, &err), VERIFY_OK);
+    fr.req.url = "https://connect.example.com/api/payment-import/acme/other";
+    assert_int_equal(declarative_verify(b, &fr.req, &fi.inst, &err), VERIFY_INVALID);
+    fr.req.url = NULL;
+    assert_int_equal(declarative_verify(b, &fr.req, &fi.inst, &err), VERIFY_INVALID);
+    assert_non_null(strstr(err.message, "a header or URL"));
+    fr.req.url = url;
+    fake_unset(fr.headers, "X-Id");
+    assert_int_equal(declarative_verify(b, &fr.req, &fi.inst, &err), VERIFY_INVALID);
+    fake_install_free(&fi);
+    json_decref(b);
+}
+
+/* Amounts in major units are read exactly with the currency's decimals. */
+static void test_amount_units(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *amount, *currency, *unit, *want; /* want NULL: refused */
+    } cases[] = {
+        {"\"12.50\"", "EUR", "major", "12.50"},  {"12.5", "EUR", "major", "12.50"},
+        {"1500", "JPY", "major", "1500"},        {"\"1.234\"", "KWD", "major", "1.234"},
+        {"\"1.234\"", "EUR", "major", NULL},     {"0.001", "EUR", "major", NULL},
+        {"1250", "EUR", "minor", "12.50"},       {"\"1250\"", "EUR", "minor", NULL},
+        {"12.5", "EUR", "minor", NULL},          {"1e400", "EUR", "major", NULL},
+        {"\"99999999999999999999.00\"", "EUR", "major", NULL},
+        {"10000000000001", "EUR", "minor", NULL}, {"1250", "XXX1", "minor", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *b = plain_block("sha256", "utf8", "hex", NULL);
+        json_object_set_new(json_object_get(json_object_get(json_object_get(b, "events"), "types"),
+                                            "paid"),
+                            "map", json_pack("{s:s}", "amountUnit", cases[i].unit));
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"type\":\"paid\",\"id\":\"p1\",\"amount\":%s,\"cur\":\"%s\","
+                 "\"day\":\"2026-03-22\"}", cases[i].amount, cases[i].currency);
+        struct fake_request fr;
+        struct payment_list list = {0};
+        struct error err = {0};
+        fake_request_init(&fr, body, 0);
+        int rc = declarative_parse(b, &fr.req, &list, &err);
+        if (rc == 0)
+            rc = provider_payments_check(&list, &err);
+        if (!cases[i].want) {
+            if (rc == 0)
+                fail_msg("amount %s %s (%s) was taken", cases[i].amount, cases[i].currency,
+                         cases[i].unit);
+        } else {
+            char text[MONEY_TEXT_MAX];
+            if (rc < 0)
+                fail_msg("amount %s %s: %s", cases[i].amount, cases[i].currency, err.message);
+            money_format(&list.items[0].amount, text);
+            assert_string_equal(text, cases[i].want);
+        }
+        payment_list_free(&list);
+        json_decref(b);
+    }
+}
+
+/* ---- the bounds --------------------------------------------------------------------------- */
+
+static json_t *stripe_block(json_t **manifest)
+{
+    *manifest = load_manifest("stripe");
+    return json_object_get(*manifest, "webhook");
+}
+
+/* A block built to exceed each bound is refused, naming it. */
+static void test_block_bounds(void **state)
+{
+    (void)state;
+    json_t *m;
+    struct error err = {0};
+    char big[DECLARATIVE_TEMPLATE_MAX + 16];
+
+    json_t *b = stripe_block(&m);
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    json_object_set_new(json_object_get(b, "signature"), "signedContent", json_string(big));
+    assert_int_equal(declarative_webhook_valid(b, &err), -1);
+    json_decref(m);
+
+    b = stripe_block(&m);
+    char ptr[3 * 40 + 1] = "";
+    for (int i = 0; i < 33; i++)
+        strcat(ptr, "/a");
+    json_object_set_new(json_object_get(json_object_get(b, "events"), "map"), "externalId",
+                        json_string(ptr));
+    assert_int_equal(declarative_webhook_valid(b, &err), -1);
+    assert_non_null(strstr(err.message, "more than 32 steps"));
+    ptr[2 * 32] = '\0'; /* 32 steps is allowed */
+    json_object_set_new(json_object_get(json_object_get(b, "events"), "map"), "externalId",
+                        json_string(ptr));
+    assert_int_equal(declarative_webhook_valid(b, &err), 0);
+    json_decref(m);
+
+    b = stripe_block(&m);
+    json_t *types = json_object_get(json_object_get(b, "events"), "types");
+    for (int i = 0; json_object_size(types) <= DECLARATIVE_EVENT_TYPES_MAX; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%d", i);
+        json_object_set_new(types, name, json_pack("{s:s}", "kind", "failed"));
+    }
+    assert_int_equal(declarative_webhook_valid(b, &err), -1);
+    assert_non_null(strstr(err.message, "more than 128 event types"));
+    json_decref(m);
+
+    /* a template in a value, an unknown placeholder, an unknown member */
+    b = stripe_block(&m);
+    json_object_set_new(json_object_get(b, "signature"), "signedContent",
+                        json_string("{timestamp}.{secret}"));
+    assert_int_equal(declarative_webhook_valid(b, &err), -1);
+    assert_non_null(strstr(err.message, "unknown placeholder {secret}"));
+    json_object_set_new(json_object_get(b, "signature"), "signedContent",
+                        json_string("{timestamp}.{body}"));
+    json_object_set_new(json_object_get(b, "signature"), "command", json_string("rm -rf /"));
+    assert_int_equal(declarative_webhook_valid(b, &err), -1);
+    assert_non_null(strstr(err.message, "unknown member 'command'"));
+    json_decref(m);
+}
+
+/* The whole manifest: size and settings count, through declarative_check. */
+static void test_manifest_bounds(void **state)
+{
+    (void)state;
+    json_t *m = load_manifest("stripe");
+    json_t *settings = json_object_get(m, "settings");
+    for (int i = 0; i < DECLARATIVE_SETTINGS_MAX; i++)
+        json_array_append_new(settings, json_pack("{s:s+, s:s, s:s}", "key", "extra",
+                                                  i % 2 ? "A" : "B", "label", "x", "type",
+                                                  "string"));
+    char *text = json_dumps(m, 0);
+    json_t *results = declarative_check(text, strlen(text));
+    assert_false(declarative_checks_passed(results));
+    char *dump = json_dumps(results, 0);
+    assert_non_null(strstr(dump, "65 settings, more than 64"));
+    free(dump);
+    free(text);
+    json_decref(results);
+    json_decref(m);
+
+    size_t n = DECLARATIVE_MANIFEST_MAX + 1;
+    char *huge = malloc(n);
+    memset(huge, ' ', n);
+    results = declarative_check(huge, n);
+    dump = json_dumps(results, 0);
+    assert_non_null(strstr(dump, "more than 256 KiB"));
+    free(dump);
+    free(huge);
+    json_decref(results);
+}
+
+/* Counts what jansson holds, through the allocator declarative.c installed. */
+static json_malloc_t inner_malloc;
+static json_free_t inner_free;
+static size_t held, peak;
+
+static void *count_malloc(size_t n)
+{
+    void *p = inner_malloc(n);
+    if (p) {
+        held += malloc_usable_size(p);
+        peak = held > peak ? held : peak;
+    }
+    return p;
+}
+
+static void count_free(void *p)
+{
+    if (p)
+        held -= malloc_usable_size(p);
+    inner_free(p);
+}
+
+static int64_t cpu_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* The time bound holds for the product's build; the sanitizers' instrumentation (of every
+ * allocation and memory access in jansson's parse) makes the same work up to ~4 times
+ * slower, and the unit tests run under them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SLOWDOWN 5
+#else
+#define SLOWDOWN 1
+#endif
+
+struct hostile {
+    const char *what;
+    int64_t us;
+    size_t bytes;
+    bool refused;
+    char message[256];
+};
+
+/* Parses body against block, measuring CPU time and the memory jansson and the payment list
+ * held at their peak. */
+static void measure_parse(const json_t *block, const char *body, size_t len, struct hostile *h)
+{
+    struct fake_request fr;
+    struct payment_list list = {0};
+    struct error err = {0};
+    fake_request_init(&fr, "", 0);
+    fr.req.body = body;
+    fr.req.body_len = len;
+    json_get_alloc_funcs(&inner_malloc, &inner_free);
+    json_set_alloc_funcs(count_malloc, count_free);
+    held = peak = 0;
+    int64_t t0 = cpu_us();
+    h->refused = declarative_parse(block, &fr.req, &list, &err) < 0;
+    h->us = cpu_us() - t0;
+    json_set_alloc_funcs(inner_malloc, inner_free);
+    h->bytes = peak + list.cap * sizeof(struct payment);
+    snprintf(h->message, sizeof h->message, "%s", err.message);
+    payment_list_free(&list);
+}
+
+static void measure_verify(const json_t *block, const char *body, size_t len, const char *sig,
+                           struct hostile *h)
+{
+    struct fake_request fr;
+    struct fake_install fi;
+    struct error err = {0};
+    fake_request_init(&fr, "", 1774189800000);
+    fr.req.body = body;
+    fr.req.body_len = len;
+    fake_set(fr.headers, "Stripe-Signature", sig);
+    fake_install_init(&fi, "{}", NULL);
+    fake_set(fi.secrets, "webhookSecret", "whsec_x");
+    int64_t t0 = cpu_us();
+    h->refused = declarative_verify(block, &fr.req, &fi.inst, &err) != VERIFY_OK;
+    h->us = cpu_us() - t0;
+    h->bytes = 0;
+    snprintf(h->message, sizeof h->message, "%s", err.message);
+    fake_install_free(&fi);
+}
+
+/* Requests built to make evaluation as expensive as a manifest within the bounds allows:
+ * each is answered within the time and memory bounds, refused where it would exceed them. */
+static void test_evaluation_bounds(void **state)
+{
+    (void)state;
+    json_t *m;
+    json_t *b = stripe_block(&m);
+    struct hostile h[6] = {{.what = "a body of 200,000 numbers"},
+                           {.what = "a body of 1 MiB + 1"},
+                           {.what = "a batch of 65 events"},
+                           {.what = "a batch of 64 events of the costliest type"},
+                           {.what = "a signed content of {body} four times"},
+                           {.what = "1 MiB signed with SHA-512"}};
+    size_t len = 200000 * 2 + 2;
+    char *body = malloc(DECLARATIVE_EVAL_BYTES_MAX * 4 + 64);
+    body[0] = '[';
+    for (size_t i = 1; i < len - 1; i += 2)
+        memcpy(body + i, "0,", 2);
+    body[len - 2] = '0';
+    body[len - 1] = ']';
+    measure_parse(b, body, len, &h[0]);
+    assert_true(h[0].refused);
+    assert_non_null(strstr(h[0].message, "more than 1024 KiB of memory"));
+
+    memset(body, ' ', DECLARATIVE_EVAL_BYTES_MAX + 1);
+    measure_parse(b, body, DECLARATIVE_EVAL_BYTES_MAX + 1, &h[1]);
+    assert_true(h[1].refused);
+
+    /* batches: a block whose one type has 8 alternatives of 8 conditions, none holding until
+     * the last, and every field mapped through 8 fallbacks of 32 steps */
+    json_t *events = json_object_get(b, "events");
+    json_object_set_new(events, "list", json_string("/events"));
+    json_t *alts = json_array();
+    char deep[3 * 32 + 1] = "";
+    for (int i = 0; i < 32; i++)
+        strcat(deep, "/x");
+    for (int a = 0; a < 8; a++) {
+        json_t *where = json_object();
+        for (int c = 0; c < 8; c++) {
+            char ptr[120];
+            snprintf(ptr, sizeof ptr, "%s/%d", a == 7 ? "" : "/no", c);
+            json_object_set_new(where, a == 7 ? deep : ptr,
+                                a == 7 ? json_true() : json_pack("[s]", "y"));
+            if (a == 7)
+                break;
+        }
+        json_t *map = json_object();
+        const char *fields[] = {"externalId", "customerName", "customerEmail", "merchantName",
+                                "reference", "eventId", "merchantId", "customerId"};
+        for (size_t f = 0; f < 8; f++) {
+            json_t *fallbacks = json_array();
+            for (int k = 0; k < 8; k++)
+                json_array_append_new(fallbacks, json_string(deep));
+            json_object_set_new(map, fields[f], fallbacks);
+        }
+        json_array_append_new(alts, json_pack("{s:s, s:o, s:o}", "kind", "settled", "where",
+                                              where, "map", map));
+    }
+    json_object_set_new(json_object_get(events, "types"), "costly", alts);
+    struct error err = {0};
+    assert_int_equal(declarative_webhook_valid(b, &err), 0);
+    struct buf batch;
+    buf_init(&batch, 0);
+    buf_append_str(&batch, "{\"events\":[");
+    size_t len64 = 0;
+    for (int i = 0; i < 65; i++) {
+        len64 = i == 64 ? batch.len : len64;
+        buf_printf(&batch, "%s{\"type\":\"costly\"", i ? "," : "");
+        for (int d = 0; d < 32; d++)
+            buf_append_str(&batch, d ? "{\"x\":" : ",\"x\":");
+        buf_printf(&batch, "\"%0200d\"", i);
+        for (int d = 0; d < 32; d++)
+            buf_append_str(&batch, "}");
+    }
+    buf_append_str(&batch, "]}");
+    measure_parse(b, batch.data, batch.len, &h[2]);
+    assert_true(h[2].refused);
+    if (!strstr(h[2].message, "more than 64 events"))
+        fail_msg("65 events: %s", h[2].message);
+    /* 64 of them: the largest batch, mapped in full (no amount: the check refuses it later) */
+    memcpy(batch.data + len64, "]}", 3);
+    measure_parse(b, batch.data, len64 + 2, &h[3]);
+    if (h[3].refused && !strstr(h[3].message, "longer than 10 ms"))
+        fail_msg("64 events: %s", h[3].message);
+    buf_free(&batch);
+    json_decref(m);
+
+    /* signed content: the body hashed four times is more than may be hashed; once is fine */
+    b = stripe_block(&m);
+    json_object_set_new(json_object_get(b, "signature"), "signedContent",
+                        json_string("{timestamp}.{body}{body}{body}{body}"));
+    memset(body, 'a', DECLARATIVE_EVAL_BYTES_MAX);
+    measure_verify(b, body, DECLARATIVE_EVAL_BYTES_MAX, "t=1774189800,v1=00", &h[4]);
+    assert_true(h[4].refused);
+    assert_non_null(strstr(h[4].message, "signed content is larger"));
+    json_object_set_new(json_object_get(b, "signature"), "signedContent",
+                        json_string("{timestamp}.{body}"));
+    json_object_set_new(json_object_get(b, "signature"), "algorithm", json_string("sha512"));
+    measure_verify(b, body, DECLARATIVE_EVAL_BYTES_MAX, "t=1774189800,v1=00", &h[5]);
+    assert_true(h[5].refused);
+    assert_non_null(strstr(h[5].message, "no signature"));
+    json_decref(m);
+    free(body);
+
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
+        print_message("%-44s %6lld us %8zu bytes  %s\n", h[i].what, (long long)h[i].us,
+                      h[i].bytes, h[i].refused ? h[i].message : "mapped");
+        /* the evaluation stops at the first check past the bound: one event's or one
+         * hash's work later at most */
+        assert_true(h[i].us <= (DECLARATIVE_EVAL_MS_MAX * 1000 + 2000) * SLOWDOWN);
+        assert_true(h[i].bytes <= DECLARATIVE_EVAL_BYTES_MAX);
+    }
+}
+
+/* ---- the checks and samples ------------------------------------------------------------- */
+
+static void test_checks_and_samples(void **state)
+{
+    (void)state;
+    json_t *m = load_manifest("revolut");
+    char *text = json_dumps(m, 0);
+    json_t *results = declarative_check(text, strlen(text));
+    assert_true(declarative_checks_passed(results));
+    assert_int_equal(json_array_size(results), 6);
+    free(text);
+    json_decref(results);
+
+    /* the sample as a request */
+    struct provider_sample s;
+    char *secret = NULL;
+    int64_t now_ms = 0;
+    struct error err = {0};
+    assert_int_equal(declarative_sample_request(m, 0, &s, &secret, &now_ms, &err), 0);
+    assert_string_equal(secret, "wsk_r59a4HfWVAKycbCaNO1RvgCJec02gRd8");
+    assert_int_equal(now_ms, 1774189810000);
+    assert_int_equal(s.n_headers, 2);
+    provider_sample_free(&s);
+    free(secret);
+    assert_int_equal(declarative_sample_request(m, 1, &s, &secret, &now_ms, &err), -1);
+
+    /* an expected payment the sample does not map to */
+    json_t *want = json_array_get(json_object_get(json_array_get(json_object_get(m, "samples"), 0),
+                                                  "payments"), 0);
+    json_object_set_new(want, "merchantName", json_string("Someone Else"));
+    text = json_dumps(m, 0);
+    results = declarative_check(text, strlen(text));
+    assert_false(declarative_checks_passed(results));
+    char *dump = json_dumps(results, 0);
+    assert_non_null(strstr(dump, "merchantName is \\\"ACME Software GmbH\\\""));
+    free(dump);
+    free(text);
+    json_decref(results);
+
+    /* the provider a declarative connector runs as, through the wrappers */
+    struct provider p;
+    assert_int_equal(declarative_provider_init(&p, "revolut-declarative",
+                                               json_object_get(m, "webhook"), &err), 0);
+    assert_null(p.ack_body);
+    json_object_set_new(json_object_get(m, "webhook"), "answer",
+                        json_pack("{s:s, s:s}", "body", "[accepted]", "contentType",
+                                  "text/plain"));
+    assert_int_equal(declarative_provider_init(&p, "revolut-declarative",
+                                               json_object_get(m, "webhook"), &err), 0);
+    assert_string_equal(p.ack_body, "[accepted]");
+    assert_string_equal(p.ack_content_type, "text/plain");
+    json_decref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stripe_as_declarative),
         cmocka_unit_test(test_revolut_as_declarative),
         cmocka_unit_test(test_gocardless_as_declarative),
+        cmocka_unit_test(test_hmac_vectors),
+        cmocka_unit_test(test_signed_url_and_headers),
+        cmocka_unit_test(test_amount_units),
+        cmocka_unit_test(test_block_bounds),
+        cmocka_unit_test(test_manifest_bounds),
+        cmocka_unit_test(test_evaluation_bounds),
+        cmocka_unit_test(test_checks_and_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
