@@ -288,6 +288,10 @@ int api_connector_get(struct http_request *req, struct http_response *res, struc
         installed = true;
     } else if (err->code != ERR_NOT_FOUND) {
         goto out;
+    } else if (ref.outside && !ref.oc.row.is_published) {
+        /* Unpublished: only the tenants that have it installed still see it. */
+        error_set(err, ERR_NOT_FOUND, "no connector '%s' in the catalog", m->slug);
+        goto out;
     }
     if (detail_json(app, &ref, plan, installed ? &in : NULL, count, &body, err) < 0)
         goto out;

@@ -252,6 +252,8 @@ describe('submit, review, publish, install, book, update, unpublish', () => {
 
     const catalogB = await server.request('/api/connectors', { token: tenantB.token });
     assert.equal(catalogEntry(catalogB, 'paddle'), undefined, 'gone from catalogs without it');
+    const detailB = await server.request('/api/connectors/paddle', { token: tenantB.token });
+    assert.equal(detailB.status, 404, detailB.text);
     const installB = await server.request('/api/connectors/paddle/install', {
       method: 'POST', token: tenantB.token, json: { config: { webhookSecret: 'pdl_ntfset_b' } },
     });
@@ -286,6 +288,31 @@ describe('submit, review, publish, install, book, update, unpublish', () => {
     const seen = await server.request(`/api/developer/connectors/${res.json.id}`, { token: acme.token });
     assert.equal(seen.json.status, 'rejected');
     assert.equal(seen.json.review.reason, 'Paddle Classic is retired; submit Billing only');
+  });
+});
+
+describe('versions and slugs under concurrency', () => {
+  test('approving an older version after a newer one leaves the newer published', async () => {
+    const v1 = await submit(acme.token, paddleManifest({ slug: 'paddle-order' }));
+    const v2 = await submit(acme.token, paddleManifest({ slug: 'paddle-order' }));
+    assert.deepEqual([v1.json.version, v2.json.version], [1, 2]);
+    for (const id of [v2.json.id, v1.json.id]) {
+      const res = await server.request(`/api/operator/submissions/${id}/approve`,
+                                       { method: 'POST', token: operator, json: {} });
+      assert.equal(res.status, 200, res.text);
+    }
+    const entry = await server.request('/api/connectors/paddle-order', { token: server.token });
+    assert.equal(entry.json.version, 2, entry.text);
+  });
+
+  test('two developers submitting one new slug at once: exactly one gets it', async () => {
+    const results = await Promise.all([acme.token, other.token, acme.token, other.token]
+      .map((t) => submit(t, paddleManifest({ slug: 'paddle-race' }))));
+    const owners = new Set(results.filter((r) => r.status === 201).map((r) => r.json.developer.id));
+    assert.equal(owners.size, 1, results.map((r) => r.text).join('\n'));
+    for (const r of results) assert.ok([201, 409].includes(r.status), r.text);
+    const versions = results.filter((r) => r.status === 201).map((r) => r.json.version).sort();
+    assert.deepEqual(versions, versions.map((_, i) => i + 1), 'versions are numbered without gaps');
   });
 });
 
