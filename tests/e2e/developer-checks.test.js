@@ -6,7 +6,9 @@
 
 const assert = require('node:assert/strict');
 const { after, before, describe, test } = require('node:test');
-const { startServer } = require('./lib/server');
+const fs = require('node:fs');
+const path = require('node:path');
+const { REPO_ROOT, startServer } = require('./lib/server');
 const { SAMPLE_SECRET, paddleManifest, sign, transactionCompleted } = require('./lib/paddle');
 
 let server;
@@ -66,6 +68,13 @@ describe('each automated check refuses what it should', () => {
     assert.deepEqual(res.json.checks.map((c) => c.check),
                      ['size', 'json', 'slug', 'manifest', 'kind', 'schema', 'limits', 'secrets',
                       'urls', 'sample 1', 'sample 1 changed']);
+  });
+
+  test('the worked example of docs/connectors.md is this manifest, and passes', async () => {
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'connectors.md'), 'utf8');
+    const block = /```json\n([\s\S]*?)\n```/.exec(doc);
+    assert.ok(block, 'docs/connectors.md has its example');
+    assert.deepEqual(JSON.parse(block[1]), paddleManifest());
   });
 
   test('size: more than 256 KiB', async () => {
