@@ -205,7 +205,7 @@ int api_operator_approve(struct http_request *req, struct http_response *res,
     const char *id = http_request_param(req, "id");
     int rc = -1;
     if (body_text(req, "comment", &body, &comment, err) < 0 ||
-        publishing_approve(app->store, id, comment, &a, err) < 0 ||
+        publishing_approve(app->store, id, comment, req->principal->token_id, &a, err) < 0 ||
         store_submission_get(app->store, id, NULL, &sub, err) < 0)
         goto out;
     json_t *o = submission_json(&sub, false);

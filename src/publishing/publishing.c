@@ -8,6 +8,7 @@
 #include "core/utf8.h"
 #include "inbound/declarative.h"
 #include "publishing/publishing.h"
+#include "store/installs.h"
 
 #define REASON_MAX 2000 /* bytes of a reviewer's reason or comment */
 
@@ -282,6 +283,7 @@ bool publishing_config_fits(const struct connector_manifest *m, const char *conf
 
 struct move_ctx {
     struct store_tx *tx;
+    const char *by;
     const struct connector_manifest *m;
     struct publishing_approval *out;
     struct error *err;
@@ -296,6 +298,11 @@ static int move_install(void *ctx, const char *id, const char *tenant_id, const 
         return 0;
     }
     mv->out->installs_moved++;
+    /* The tenant's audit log says who moved its install, as for its own changes. */
+    struct audit_entry audit = {.token_id = mv->by, .action = "connector.version_update",
+                                .target = mv->m->slug, .fields = "[\"manifestVersion\"]"};
+    if (store_tx_audit(mv->tx, tenant_id, &audit, mv->err) < 0)
+        return -1;
     return store_install_move_version(mv->tx, tenant_id, id, mv->out->version, mv->err);
 }
 
@@ -309,7 +316,7 @@ static int reason_check(const char *reason, bool required, struct error *err)
     return 0;
 }
 
-int publishing_approve(struct store *s, const char *id, const char *comment,
+int publishing_approve(struct store *s, const char *id, const char *comment, const char *by,
                        struct publishing_approval *out, struct error *err)
 {
     struct submission sub;
@@ -324,7 +331,7 @@ int publishing_approve(struct store *s, const char *id, const char *comment,
     out->version = sub.version;
     if (store_tx_begin(s, &tx, err) < 0)
         goto out;
-    struct move_ctx mv = {.tx = tx, .m = om.m, .out = out, .err = err};
+    struct move_ctx mv = {.tx = tx, .by = by, .m = om.m, .out = out, .err = err};
     if (store_submission_review(tx, id, "approved", comment, err) < 0 ||
         store_published_put(tx, &sub, err) < 0 ||
         store_installs_behind(tx, sub.slug, sub.version, move_install, &mv, err) < 0)

@@ -66,9 +66,10 @@ struct publishing_approval {
     int installs_waiting; /* their config does not fit it: they wait for input */
 };
 /* The operator approves a pending submission: published at its version (unless a later
- * version is published already), installs moved as above, all in one transaction.
- * comment may be NULL. ERR_NOT_FOUND, ERR_CONFLICT (not pending review). */
-int publishing_approve(struct store *s, const char *id, const char *comment,
+ * version is published already), installs moved as above (each with a record in its
+ * tenant's audit log by the token `by`), all in one transaction. comment may be NULL.
+ * ERR_NOT_FOUND, ERR_CONFLICT (not pending review). */
+int publishing_approve(struct store *s, const char *id, const char *comment, const char *by,
                        struct publishing_approval *out, struct error *err);
 /* The operator rejects a pending submission with a reason (required). */
 int publishing_reject(struct store *s, const char *id, const char *reason, struct error *err);

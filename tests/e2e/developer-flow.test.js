@@ -208,6 +208,12 @@ describe('submit, review, publish, install, book, update, unpublish', () => {
                                     { method: 'POST', token: operator, json: {} });
     assert.equal(a3.status, 200, a3.text);
     assert.deepEqual(a3.json.installs, { moved: 1, waitingForInput: 0 });
+    const audit = await server.request('/api/audit-log', { token: server.token });
+    const moved = audit.json.entries.find((e) => e.action === 'connector.version_update');
+    assert.ok(moved, audit.text);
+    assert.equal(moved.target, 'paddle');
+    const chains = await server.request('/api/ledger/verify', { token: server.token });
+    assert.equal(chains.json?.ok, true, chains.text);
     let entry = await server.request('/api/connectors/paddle', { token: server.token });
     assert.equal(entry.json.version, 3);
     assert.equal(entry.json.installedVersion, 3);
