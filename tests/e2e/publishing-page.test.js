@@ -108,6 +108,33 @@ describe('the store page for developers, the operator and tenants', () => {
     await page.close();
   });
 
+  test('an install behind the published version says it needs input; unpublished, it says so', async () => {
+    const installed = await server.request('/api/connectors/paddle/install', {
+      method: 'POST', token: server.token, json: { config: { webhookSecret: 'pdl_ntfset_page_test' } },
+    });
+    assert.equal(installed.status, 201, installed.text);
+    const v3 = paddleManifest();
+    v3.settings.push({ key: 'sellerId', label: 'Seller ID', type: 'string', flags: ['required'] });
+    const sub = await server.request('/api/developer/connectors', { method: 'POST', token: developer, json: v3 });
+    const ok = await server.request(`/api/operator/submissions/${sub.json.id}/approve`,
+                                    { method: 'POST', token: operator, json: {} });
+    assert.equal(ok.json.installs.waitingForInput, 1, ok.text);
+    const off = await server.request('/api/operator/connectors/paddle/unpublish',
+                                     { method: 'POST', token: operator, json: {} });
+    assert.equal(off.status, 200, off.text);
+
+    const page = await signIn(server.token, 'Connector store');
+    const card = page.locator('li.card[data-slug="paddle"]');
+    await card.locator('[data-state="update"]').waitFor();
+    await card.locator('[data-state="unpublished"]').waitFor();
+    await card.getByRole('link', { name: 'Paddle Billing' }).click();
+    await page.getByText('your settings do not fit it yet').waitFor();
+    await page.getByText(/Unpublished on \d{4}-\d{2}-\d{2}/).waitFor();
+    await screenshot(page, 'publishing-tenant-update');
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
   test('the developer then sees the approval', async () => {
     const page = await signIn(developer, 'My submissions');
     await submission(page, passing.id).locator('[data-status="approved"]').waitFor();
