@@ -154,10 +154,15 @@ static void check_manifest(const json_t *doc, json_t *checks)
     struct error err = {0};
     if (catalog_manifest_parse(doc, &m, &errors, &err) < 0) {
         const json_t *first = json_array_get(errors, 0);
+        const char *pointer = json_string_value(json_object_get(first, "pointer"));
+        const char *problem = json_string_value(json_object_get(first, "message"));
         char message[512];
-        snprintf(message, sizeof message, "%zu problem(s); the first: %s: %s",
-                 json_array_size(errors), json_string_value(json_object_get(first, "pointer")),
-                 first ? json_string_value(json_object_get(first, "message")) : err.message);
+        if (problem)
+            snprintf(message, sizeof message, "%zu problem(s); the first: %s: %s",
+                     json_array_size(errors), pointer && *pointer ? pointer : "/", problem);
+        else /* not the manifest's fault (memory): say what failed */
+            snprintf(message, sizeof message, "the manifest could not be checked: %s",
+                     err.message[0] ? err.message : "unknown error");
         utf8_repair(message);
         check_add(checks, "manifest", false, message);
         json_decref(errors);
