@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "catalog/catalog.h"
 #include "core/utf8.h"
 #include "crypto/crypto.h"
 #include "inbound/declarative.h"
@@ -1141,6 +1142,14 @@ static int map_date(const json_t *events, const json_t *entry, const json_t *eve
 static int amount_of(const json_t *v, bool major, const char *currency, struct money *out,
                      struct error *err)
 {
+    if (!major && json_is_string(v)) {
+        /* Minor units sent as a text of digits (Paddle's "1190"): no sign, no point. */
+        const char *t = json_string_value(v);
+        size_t n = json_string_length(v);
+        if (n == 0 || n > 18 || strspn(t, "0123456789") != n)
+            return error_set(err, ERR_VALIDATION, "amount must be a whole number of minor units");
+        return money_from_minor(strtoll(t, NULL, 10), currency, out, err);
+    }
     if (!major)
         return sig_amount(v, SIG_AMOUNT_MINOR, currency, out, err);
     return sig_amount(v, json_is_string(v) ? SIG_AMOUNT_DECIMAL_STRING : SIG_AMOUNT_MAJOR_NUMBER,
@@ -1706,14 +1715,30 @@ static void check_limits(json_t *results, const json_t *manifest, size_t len)
         add_result(results, "limits", true, "within the size limits");
 }
 
-/* The members this module owns: webhook and samples, and the settings' shape it reads. */
+/* The whole manifest against the format (catalog_manifest_parse, the one validation of
+ * built-in and outside manifests), then what the schema cannot say of the webhook block
+ * and the samples (declarative_webhook_valid, sample_valid). */
 static void check_schema(json_t *results, const json_t *manifest)
 {
     struct error err = {0};
-    const json_t *settings = json_object_get(manifest, "settings");
+    struct connector_manifest *parsed = NULL;
+    json_t *problems = NULL;
     const json_t *samples = json_object_get(manifest, "samples");
     size_t i;
     const json_t *s;
+    if (catalog_manifest_parse(manifest, &parsed, &problems, &err) < 0) {
+        const json_t *first = json_array_get(problems, 0);
+        if (first)
+            add_result(results, "schema", false, "%zu problem%s; at %.*s: %.*s",
+                       json_array_size(problems), json_array_size(problems) == 1 ? "" : "s",
+                       UTF8_CUT(120, str_of(first, "pointer")),
+                       UTF8_CUT(240, str_of(first, "message")));
+        else
+            add_result(results, "schema", false, "%s", err.message);
+        json_decref(problems);
+        return;
+    }
+    catalog_manifest_free(parsed);
     if (!json_is_object(json_object_get(manifest, "webhook"))) {
         add_result(results, "schema", false, "the manifest has no webhook block");
         return;
@@ -1721,17 +1746,6 @@ static void check_schema(json_t *results, const json_t *manifest)
     if (declarative_webhook_valid(json_object_get(manifest, "webhook"), &err) < 0) {
         add_result(results, "schema", false, "%s", err.message);
         return;
-    }
-    if (!json_is_array(settings)) {
-        add_result(results, "schema", false, "settings must be a list of fields");
-        return;
-    }
-    json_array_foreach(settings, i, s) {
-        if (!json_is_string(json_object_get(s, "key")) ||
-            !json_is_string(json_object_get(s, "type"))) {
-            add_result(results, "schema", false, "settings[%zu] needs a key and a type", i);
-            return;
-        }
     }
     if (!json_is_array(samples) || json_array_size(samples) == 0 ||
         json_array_size(samples) > DECLARATIVE_SAMPLES_MAX) {
@@ -1745,7 +1759,8 @@ static void check_schema(json_t *results, const json_t *manifest)
             return;
         }
     }
-    add_result(results, "schema", true, "the webhook block and samples are well-formed");
+    add_result(results, "schema", true, "the manifest fits the format; the webhook block and "
+               "samples are well-formed");
 }
 
 json_t *declarative_check(const char *manifest, size_t len)
