@@ -4,12 +4,16 @@
  * connectors/schema/connector-manifest.json; declarative.h states the contract.
  *
  * Everything here treats the block as hostile: it is checked against the bounds before it
- * is used (declarative_webhook_valid), and one evaluation runs inside a budget: the body is at most
- * DECLARATIVE_BODY_MAX bytes, the signed content is hashed as it is expanded (never copied)
- * and at most DECLARATIVE_SIGNED_MAX bytes, a batch has at most DECLARATIVE_EVENTS_MAX
- * events, the JSON the body parses into may take at most DECLARATIVE_EVAL_BYTES_MAX of
- * memory (jansson's allocations are counted per thread while a budget is open; see
- * budget_*), and the time spent is checked after every step that grows with the input. */
+ * is used (declarative_webhook_valid), and one evaluation runs inside a budget: the body is
+ * at most DECLARATIVE_BODY_MAX bytes, the signed content is hashed as it is expanded (never
+ * copied) and at most DECLARATIVE_SIGNED_MAX bytes, a batch has at most
+ * DECLARATIVE_EVENTS_MAX events, the JSON the body parses into may take at most
+ * DECLARATIVE_JSON_BYTES_MAX of memory (jansson's allocations are counted per thread while a
+ * budget is open; see budget_*), and the thread's CPU time is checked after every step that
+ * grows with the input. Amounts in major units are read exactly: a decimal text digit by
+ * digit, a JSON number through sig_amount's exact conversion (jansson keeps numbers as
+ * doubles; up to 15 significant digits print back as sent, and more decimals than the
+ * currency has are refused). */
 #include <ctype.h>
 #include <limits.h>
 #include <malloc.h>
@@ -752,7 +756,6 @@ struct signing {
     const struct webhook_request *req;
     const struct received *r;
     size_t hashed;
-    bool missing; /* a header or the URL the template names is not there */
 };
 
 static int hash_bytes(struct signing *s, const void *data, size_t len)

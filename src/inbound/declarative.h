@@ -29,7 +29,7 @@
 #define DECLARATIVE_POINTER_STEPS_MAX 32      /* reference tokens of one JSON pointer */
 #define DECLARATIVE_SETTINGS_MAX 64           /* settings a manifest declares */
 #define DECLARATIVE_EVENT_TYPES_MAX 128       /* event types a webhook block maps */
-#define DECLARATIVE_EVAL_MS_MAX 10            /* time to evaluate one webhook */
+#define DECLARATIVE_EVAL_MS_MAX 10            /* CPU time to evaluate one webhook */
 #define DECLARATIVE_EVAL_BYTES_MAX (1024 * 1024) /* memory to evaluate one webhook */
 
 /* 0 when `webhook` is a well-formed webhook block within the bounds; -1 with
