@@ -97,8 +97,11 @@ struct connector_manifest {
 /* Validates a connector manifest and builds its runtime form. The checks: the JSON Schema
  * (types, required members, enums, patterns, limits), then what a schema cannot say (a
  * setting key used twice or by a shared field, a default that does not fit its field, a
- * pattern that does not compile, min above max, webhook members on a connector without
- * webhooks, a handler of the wrong kind). doc is not kept (the manifest takes a copy).
+ * pattern that does not compile or is too costly to compile (nested repetition counts,
+ * back-references), min above max, webhook members on a connector without webhooks, a
+ * handler of the wrong kind or name). Whether a named handler exists is the registry's
+ * check (catalog_check_handlers); an outside manifest should name none. doc is not kept
+ * (the manifest takes a copy).
  * On success returns 0 and *out, owned by the caller (catalog_manifest_free). A refused
  * manifest returns -1 with err ERR_VALIDATION and *errors a new JSON array of
  * {"pointer": "/settings/2/default", "message": "..."}, every problem found (at most 50);
@@ -127,7 +130,8 @@ struct catalog_handlers {
 /* 0 when manifests and handlers match; else -1, ERR_INTERNAL, the first mismatch in err. */
 int catalog_check_handlers(const struct catalog_handlers *h, struct error *err);
 
-/* The table: the built-in manifests in catalog order. */
+/* The table: the built-in manifests in catalog order (connectors/catalog.list), parsed by
+ * catalog_manifest_parse; an array that lives as long as the process. */
 const struct connector_manifest *catalog_all(size_t *count);
 const struct connector_manifest *catalog_find(const char *slug); /* NULL when unknown */
 const char *catalog_kind_name(enum connector_kind kind);         /* "webhook", ... */

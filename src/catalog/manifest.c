@@ -111,6 +111,102 @@ static bool whole_match(const regex_t *re, const char *text)
     return regexec(re, text, 0, NULL, 0) == 0;
 }
 
+/* ---- patterns -------------------------------------------------------------------------
+ * A pattern comes from a manifest, possibly an outside developer's, and glibc's regcomp
+ * expands bounded repetitions: "((a{0,255}){0,255}){0,255}" does not finish compiling. So a
+ * pattern's expanded size is estimated first (each atom 1, a group the sum of its parts,
+ * {m,n} multiplies what precedes it by its larger bound) and bounded; 1000 compiles in well
+ * under 0.1 s. Back-references (\1), which make matching exponential, are refused too. */
+
+#define PATTERN_COST_MAX 1000
+#define PATTERN_GROUPS_MAX 32
+
+/* p points at '['; returns the pointer to its closing ']' (or the string's end). */
+static const char *bracket_end(const char *p)
+{
+    p++;
+    if (*p == '^')
+        p++;
+    if (*p == ']')
+        p++;
+    for (; *p && *p != ']'; p++)
+        if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+            const char *close = strchr(p + 2, p[1]);
+            while (close && close[1] != ']')
+                close = strchr(close + 1, p[1]);
+            if (!close)
+                return p + strlen(p);
+            p = close + 1;
+        }
+    return p;
+}
+
+/* p points at '{'; the larger bound of the interval (its only one, or min + 1 for
+ * "{m,}", which is unbounded and costs like one more), *end its closing '}'. */
+static unsigned long interval_bound(const char *p, const char **end)
+{
+    char *q;
+    unsigned long min = strtoul(p + 1, &q, 10), max = min;
+    if (*q == ',')
+        max = q[1] == '}' ? min + 1 : strtoul(q + 1, &q, 10);
+    if (*q == ',')
+        q++;
+    *end = strchr(q, '}') ? strchr(q, '}') : q + strlen(q) - 1;
+    return max > min ? max : min;
+}
+
+/* The pattern's estimated size once expanded, at most PATTERN_COST_MAX + 1. */
+static size_t pattern_cost(const char *p)
+{
+    size_t open[PATTERN_GROUPS_MAX], depth = 0, sum = 0, last = 0;
+    const size_t over = PATTERN_COST_MAX + 1;
+    for (; *p; p++) {
+        if (*p == '(') {
+            if (depth == PATTERN_GROUPS_MAX)
+                return over;
+            open[depth++] = sum;
+            sum = last = 0;
+            continue;
+        }
+        if (*p == ')' && depth > 0) {
+            last = sum;
+            sum = open[--depth] + last;
+        } else if (*p == '{') {
+            unsigned long bound = interval_bound(p, &p);
+            if (bound > 0 && last > over / bound)
+                return over;
+            sum = sum - last + last * bound;
+            last *= bound;
+        } else if (*p == '*' || *p == '+' || *p == '?' || *p == '|' || *p == '^' ||
+                   *p == '$') {
+            continue;
+        } else {
+            if (*p == '[')
+                p = bracket_end(p);
+            else if (*p == '\\' && p[1])
+                p++;
+            if (!*p)
+                break;
+            last = 1;
+            sum++;
+        }
+        if (sum > PATTERN_COST_MAX)
+            return over;
+    }
+    return sum;
+}
+
+static bool has_backreference(const char *p)
+{
+    for (; *p; p++)
+        if (*p == '\\' && p[1]) {
+            if (p[1] >= '1' && p[1] <= '9')
+                return true;
+            p++;
+        }
+    return false;
+}
+
 /* The default must be a value the field itself would accept. */
 static void check_default(const struct setting_field *f, const json_t *d, const regex_t *re,
                           const char *at, json_t *problems)
@@ -205,11 +301,15 @@ static int build_setting(const json_t *s, unsigned caps, struct setting_field *f
     regex_t re;
     bool have_re = false;
     if (f->pattern) {
-        have_re = regcomp(&re, f->pattern, REG_EXTENDED | REG_NOSUB) == 0;
-        if (!have_re) {
-            snprintf(p, sizeof p, "%s/pattern", at);
+        snprintf(p, sizeof p, "%s/pattern", at);
+        if (has_backreference(f->pattern))
+            problem(problems, p, "back-references (\\1 ... \\9) are not allowed");
+        else if (pattern_cost(f->pattern) > PATTERN_COST_MAX)
+            problem(problems, p, "expands too far: nested or large repetition counts "
+                                 "(at most %d characters once {m,n} are expanded)",
+                    PATTERN_COST_MAX);
+        else if (!(have_re = regcomp(&re, f->pattern, REG_EXTENDED | REG_NOSUB) == 0))
             problem(problems, p, "not a POSIX extended regular expression");
-        }
     }
     const json_t *d = json_object_get(s, "default");
     if (d) {

@@ -117,10 +117,10 @@ static size_t named_by(const char *name, bool provider)
 
 int catalog_check_handlers(const struct catalog_handlers *h, struct error *err)
 {
-    size_t n;
-    const struct connector_manifest *all = catalog_all(&n);
     if (catalog_init(err) < 0)
         return -1;
+    size_t n;
+    const struct connector_manifest *all = catalog_all(&n);
     for (size_t i = 0; i < n; i++) {
         const char *p = all[i].builtin_provider, *d = all[i].builtin_destination;
         if (p && !listed(h->providers, h->n_providers, p))

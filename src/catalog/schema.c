@@ -51,6 +51,8 @@ static int problem(struct check *c, const char *path, const char *fmt, ...)
 static int child_path(char out[POINTER_MAX], const char *path, const char *key)
 {
     size_t n = (size_t)snprintf(out, POINTER_MAX, "%s/", path);
+    if (n + 3 >= POINTER_MAX)
+        return -1;
     for (const char *k = key; *k && n + 3 < POINTER_MAX; k++) {
         if (*k == '~' || *k == '/') {
             out[n++] = '~';

@@ -205,6 +205,11 @@ static void test_what_the_schema_cannot_say(void **state)
     refused("settings/0/default", "\"whsec_a\"", "/settings/0/default", "has no default");
     refused("settings/0/pattern", "\"^(unclosed$\"", "/settings/0/pattern", "not a POSIX");
     refused("settings/0/format", NULL, "/settings/0", "pattern and format come together");
+    /* patterns that would take glibc's regcomp or regexec forever are refused unread */
+    refused("settings/0/pattern", "\"^((a{0,255}){0,255}){0,255}$\"", "/settings/0/pattern",
+            "expands too far");
+    refused("settings/0/pattern", "\"^[a-z]{0,5000}$\"", "/settings/0/pattern", "expands too far");
+    refused("settings/0/pattern", "\"^(a+)\\\\1$\"", "/settings/0/pattern", "back-references");
     refused("settings/2/min", NULL, "/settings/2", "min and max come together");
     refused("settings/2/min", "500", "/settings/2", "min is above max");
     refused("settings/0/flags", "[\"awaitable\"]", "/settings/0", "only a required setting");
@@ -214,6 +219,28 @@ static void test_what_the_schema_cannot_say(void **state)
     refused("builtin", "{\"destination\": \"acmepay\"}", "/builtin/destination",
             "runs a destination connector");
     refused("caps", "[\"payment\", \"sync\"]", "/api", "needs an api block");
+}
+
+/* Patterns of the size real formats need pass: a UUID, an account number, a bracket with
+ * a class and a ']' in it. */
+static void test_patterns_of_real_size(void **state)
+{
+    static const char *const ok[] = {
+        "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+        "^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$", "^[]a[:alpha:]]{2,}$",
+        "^(-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{4,31})$", "^([a-z]{10}){0,90}$"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        json_t *v = json_string(ok[i]);
+        char *text = json_dumps(v, JSON_ENCODE_ANY);
+        struct connector_manifest *m = NULL;
+        json_t *errors = NULL;
+        struct error err = {0};
+        if (parse_changed("settings/0/pattern", text, &m, &errors, &err) < 0)
+            fail_msg("%s refused: %s", ok[i], err.message);
+        catalog_manifest_free(m);
+        free(text);
+        json_decref(v);
+    }
 }
 
 /* Every problem is reported, not only the first. */
@@ -260,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_schema_problems),
         cmocka_unit_test(test_too_many_settings),
         cmocka_unit_test(test_what_the_schema_cannot_say),
+        cmocka_unit_test(test_patterns_of_real_size),
         cmocka_unit_test(test_all_problems_at_once),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_schema_text),
