@@ -1253,11 +1253,6 @@ out:
     return rc;
 }
 
-int declarative_payments_check(struct payment_list *list, struct error *err)
-{
-    return provider_payments_check(list, err);
-}
-
 int declarative_provider_init(struct provider *out, const char *slug, const json_t *webhook,
                               struct error *err)
 {

@@ -56,16 +56,12 @@ enum verify_result declarative_verify(const json_t *webhook, const struct webhoo
  * block's events.list names a batch). An event type the block does not list, or whose
  * conditions do not hold, is PAYMENT_IGNORED with a detail. ERR_VALIDATION when the body
  * is not JSON, a mapped field is malformed (an amount with more decimals than its
- * currency, a date that is none) or a bound was hit. Callers pass the result through the
- * same checks as a built-in's (provider_parse does them for built-ins; use
- * declarative_payments_check). */
+ * currency, a date that is none) or a bound was hit. An amount or currency the event
+ * does not carry is left unset. Callers pass the result through the checks every
+ * provider's payments pass (provider_payments_check; provider_parse does that for a
+ * provider made with declarative_provider_init). */
 int declarative_parse(const json_t *webhook, const struct webhook_request *req,
                       struct payment_list *out, struct error *err);
-
-/* provider_payments_check: the checks provider_parse applies to every built-in's payments
- * (an id, a currency, a date, a non-negative bounded amount, a refund naming its payment),
- * so declarative ones reach the pipeline equally checked. */
-int declarative_payments_check(struct payment_list *list, struct error *err);
 
 /* The answer body the provider requires (webhook.answer.body) and its content type, or
  * NULL when the block names none (the pipeline then answers its JSON status). Pointers
