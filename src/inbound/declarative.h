@@ -55,9 +55,10 @@ enum verify_result declarative_verify(const json_t *webhook, const struct webhoo
 /* Maps the verified request's body to payments (appended to out), one per event (the
  * block's events.list names a batch). An event type the block does not list, or whose
  * conditions do not hold, is PAYMENT_IGNORED with a detail. ERR_VALIDATION when the body
- * is not JSON, a mapped field is malformed (an amount with more decimals than its
- * currency, a date that is none) or a bound was hit. An amount or currency the event
- * does not carry is left unset. Callers pass the result through the checks every
+ * is not JSON, an amount is malformed (not a number of the declared unit, more decimals
+ * than its currency, beyond the bound) or a bound of the evaluation was hit. A field the
+ * event does not carry, and a date that is none, are left unset. Callers pass the result
+ * through the checks every
  * provider's payments pass (provider_payments_check; provider_parse does that for a
  * provider made with declarative_provider_init). */
 int declarative_parse(const json_t *webhook, const struct webhook_request *req,
