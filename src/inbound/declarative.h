@@ -29,7 +29,7 @@
 #define DECLARATIVE_POINTER_STEPS_MAX 32      /* reference tokens of one JSON pointer */
 #define DECLARATIVE_SETTINGS_MAX 64           /* settings a manifest declares */
 #define DECLARATIVE_EVENT_TYPES_MAX 128       /* event types a webhook block maps */
-#define DECLARATIVE_EVAL_MS_MAX 10            /* time to evaluate one webhook */
+#define DECLARATIVE_EVAL_MS_MAX 10            /* CPU time to evaluate one webhook */
 #define DECLARATIVE_EVAL_BYTES_MAX (1024 * 1024) /* memory to evaluate one webhook */
 
 /* 0 when `webhook` is a well-formed webhook block within the bounds; -1 with
@@ -55,17 +55,14 @@ enum verify_result declarative_verify(const json_t *webhook, const struct webhoo
 /* Maps the verified request's body to payments (appended to out), one per event (the
  * block's events.list names a batch). An event type the block does not list, or whose
  * conditions do not hold, is PAYMENT_IGNORED with a detail. ERR_VALIDATION when the body
- * is not JSON, a mapped field is malformed (an amount with more decimals than its
- * currency, a date that is none) or a bound was hit. Callers pass the result through the
- * same checks as a built-in's (provider_parse does them for built-ins; use
- * declarative_payments_check). */
+ * is not JSON, an amount is malformed (not a number of the declared unit, more decimals
+ * than its currency, beyond the bound) or a bound of the evaluation was hit. A field the
+ * event does not carry, and a date that is none, are left unset. Callers pass the result
+ * through the checks every
+ * provider's payments pass (provider_payments_check; provider_parse does that for a
+ * provider made with declarative_provider_init). */
 int declarative_parse(const json_t *webhook, const struct webhook_request *req,
                       struct payment_list *out, struct error *err);
-
-/* provider_payments_check: the checks provider_parse applies to every built-in's payments
- * (an id, a currency, a date, a non-negative bounded amount, a refund naming its payment),
- * so declarative ones reach the pipeline equally checked. */
-int declarative_payments_check(struct payment_list *list, struct error *err);
 
 /* The answer body the provider requires (webhook.answer.body) and its content type, or
  * NULL when the block names none (the pipeline then answers its JSON status). Pointers

@@ -1118,11 +1118,32 @@ static int test_sample(struct pipeline_job *job, struct provider_sample *sample,
     return 0;
 }
 
+/* Parses the job's request and books it inside a transaction that is then rolled back, so
+ * the store is as it was; *out tells what the booking would have done, and owns the job
+ * from then on. -1 (err) when it does not parse or the booking failed. */
+static int job_try(struct pipeline_job *job, struct pipeline_outcome *out, struct error *err)
+{
+    struct store_tx *tx = NULL;
+    int rc = -1;
+    if (provider_parse(job->b.provider, &job->req, job->state, &job->payments, err) < 0)
+        return -1;
+    if (!(job->results = calloc(job->payments.n, sizeof *job->results)))
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    if (store_tx_begin(job->env.store, &tx, err) == 0 && job_book(job, tx, err) == 0) {
+        out->provider = job->b.provider;
+        out->job = job;
+        memcpy(out->tenant_id, job->b.install.tenant_id, sizeof out->tenant_id);
+        job_outcome(job, 0, NULL, out);
+        rc = 0;
+    }
+    store_tx_rollback(tx);
+    return rc;
+}
+
 int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
                   struct pipeline_outcome *out, struct error *err)
 {
     struct provider_sample sample = {0};
-    struct store_tx *tx = NULL;
     int rc = -1;
     struct pipeline_job *job = calloc(1, sizeof *job);
     memset(out, 0, sizeof *out);
@@ -1172,23 +1193,14 @@ int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const c
             goto out;
         }
     }
-    if (provider_parse(job->b.provider, &job->req, job->state, &job->payments, err) < 0)
+    if (job_try(job, out, err) < 0)
         goto fail;
-    if (!(job->results = calloc(job->payments.n, sizeof *job->results))) {
-        error_set(err, ERR_INTERNAL, "out of memory");
-        goto fail;
-    }
-    /* The whole booking, then undone: the store is as it was. */
-    if (store_tx_begin(env->store, &tx, err) < 0 || job_book(job, tx, err) < 0)
-        goto fail;
-    job_outcome(job, 0, NULL, out);
     job = NULL;
     rc = 0;
     goto out;
 fail:
     *out = (struct pipeline_outcome){0};
 out:
-    store_tx_rollback(tx);
     /* The sample's body and headers are only read while testing: the outcome keeps none of
      * them (no acknowledgement in a dry run). */
     provider_sample_free(&sample);
@@ -1200,8 +1212,6 @@ int pipeline_dry_run(const struct pipeline_env *env, const struct provider *prov
                      const char *tenant_id, const struct webhook_request *req,
                      struct pipeline_outcome *out, struct error *err)
 {
-    struct store_tx *tx = NULL;
-    int rc = -1;
     struct pipeline_job *job = calloc(1, sizeof *job);
     memset(out, 0, sizeof *out);
     if (!job)
@@ -1216,28 +1226,15 @@ int pipeline_dry_run(const struct pipeline_env *env, const struct provider *prov
     job->b.install.config = strdup("{}");
     job->b.install.secrets = strdup("{}");
     if (!job->b.install.config || !job->b.install.secrets) {
-        error_set(err, ERR_INTERNAL, "out of memory");
-        goto out;
+        job_free(job);
+        return error_set(err, ERR_INTERNAL, "out of memory");
     }
-    if (booking_setup(&job->b, err) < 0 ||
-        provider_parse(provider, &job->req, NULL, &job->payments, err) < 0)
-        goto out;
-    if (!(job->results = calloc(job->payments.n, sizeof *job->results))) {
-        error_set(err, ERR_INTERNAL, "out of memory");
-        goto out;
+    if (booking_setup(&job->b, err) < 0 || job_try(job, out, err) < 0) {
+        *out = (struct pipeline_outcome){0};
+        job_free(job);
+        return -1;
     }
-    /* The whole booking, then undone: the store is as it was. */
-    if (store_tx_begin(env->store, &tx, err) < 0 || job_book(job, tx, err) < 0)
-        goto out;
-    *out = (struct pipeline_outcome){.provider = provider, .job = job};
-    memcpy(out->tenant_id, job->b.install.tenant_id, sizeof out->tenant_id);
-    job_outcome(job, 0, NULL, out);
-    job = NULL; /* the outcome's */
-    rc = 0;
-out:
-    store_tx_rollback(tx);
-    job_free(job);
-    return rc;
+    return 0;
 }
 
 /* Rates an invoice that has no rate yet from the ECB table, if it has one by now. */

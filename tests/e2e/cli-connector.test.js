@@ -85,7 +85,8 @@ function standardManifest() {
     customer: { name: 'Kunde GmbH', email: 'kunde@example.com' }, reference: 'R-9001' } });
   const signature = new Webhook(secret).sign('msg_0001', new Date(nowS * 1000), body);
   return {
-    manifestVersion: 1, slug: 'acme-pay', name: 'Acme Pay', kind: 'webhook',
+    manifestVersion: 1, slug: 'acme-pay', name: 'Acme Pay', description: 'Acme Pay payments',
+    kind: 'webhook', category: 'payments', minPlan: 'starter', authLabel: 'Signing Secret',
     documentation: 'https://docs.example.com/webhooks',
     settings: [{ key: 'signingSecret', label: 'Signing secret', type: 'secret', flags: ['required'] }],
     webhook: {
@@ -225,6 +226,16 @@ describe('connector validate', () => {
       assert.equal(check.ok, false, name);
       assert.match(check.message, message, name);
     }
+  });
+
+  test('the format is the catalog\'s: a manifest without its catalog entry fails the schema check', async () => {
+    const m = standardManifest();
+    delete m.category;
+    const r = await validate(write(m));
+    assert.equal(r.code, 1);
+    const check = result(r.results, 'schema');
+    assert.equal(check.ok, false);
+    assert.match(check.message, /category/);
   });
 
   test('not JSON, and no such file', async () => {

@@ -511,7 +511,8 @@ static void test_amount_units(void **state)
         {"\"12.50\"", "EUR", "major", "12.50"},  {"12.5", "EUR", "major", "12.50"},
         {"1500", "JPY", "major", "1500"},        {"\"1.234\"", "KWD", "major", "1.234"},
         {"\"1.234\"", "EUR", "major", NULL},     {"0.001", "EUR", "major", NULL},
-        {"1250", "EUR", "minor", "12.50"},       {"\"1250\"", "EUR", "minor", NULL},
+        {"1250", "EUR", "minor", "12.50"},       {"\"1250\"", "EUR", "minor", "12.50"},
+        {"\"-1250\"", "EUR", "minor", NULL},     {"\"12.50\"", "EUR", "minor", NULL},
         {"12.5", "EUR", "minor", NULL},          {"1e400", "EUR", "major", NULL},
         {"\"99999999999999999999.00\"", "EUR", "major", NULL},
         {"10000000000001", "EUR", "minor", NULL}, {"1250", "XXX1", "minor", NULL},
@@ -894,6 +895,33 @@ static void test_checks_and_samples(void **state)
                                                json_object_get(m, "webhook"), &err), 0);
     assert_string_equal(p.ack_body, "[accepted]");
     assert_string_equal(p.ack_content_type, "text/plain");
+
+    /* through the wrappers every caller uses, as the pipeline runs a built-in */
+    struct fake_request fr;
+    struct fake_install fi;
+    struct payment_list list = {0};
+    json_t *st = NULL;
+    assert_int_equal(declarative_sample_request(m, 0, &s, &secret, &now_ms, &err), 0);
+    fake_request_init(&fr, "", now_ms);
+    fr.req.body = s.body.data;
+    fr.req.body_len = s.body.len;
+    for (size_t i = 0; i < s.n_headers; i++)
+        fake_set(fr.headers, s.header_names[i], s.header_values[i]);
+    fake_install_init(&fi, "{}", NULL);
+    fake_set(fi.secrets, "webhookSecret", secret);
+    assert_int_equal(provider_verify(&p, &fr.req, &fi.inst, &st, &err), VERIFY_OK);
+    assert_null(st);
+    assert_int_equal(provider_parse(&p, &fr.req, NULL, &list, &err), 0);
+    assert_int_equal(list.n, 1);
+    assert_string_equal(list.items[0].external_id, "6616d1f5-0b4e-a2d3-b1c8-2a1f3e4d5c6b");
+    /* provider_parse's checks ran: the reference defaults to the id */
+    assert_string_equal(list.items[0].invoice_number, list.items[0].external_id);
+    payment_list_free(&list);
+    fr.req.now_ms += 301 * 1000;
+    assert_int_equal(provider_verify(&p, &fr.req, &fi.inst, &st, &err), VERIFY_INVALID);
+    fake_install_free(&fi);
+    provider_sample_free(&s);
+    free(secret);
     json_decref(m);
 }
 
