@@ -144,43 +144,24 @@ static bool check_slug(const json_t *doc, json_t *checks, char slug[STORE_SLUG_M
     return true;
 }
 
-/* The schema and the rules a schema cannot say, as for every manifest; then what only an
- * outside connector must be: a webhook connector that names no built-in code and no API
- * block (both would run more than its manifest). */
-static void check_manifest(const json_t *doc, json_t *checks)
+/* What only an outside connector must be: a webhook connector with a webhook block that
+ * names no built-in code and no API block (both would run more than its manifest). The
+ * schema and the manifest rules are the evaluator's "schema" check (declarative_check runs
+ * catalog_manifest_parse, the one validation of every manifest). */
+static void check_kind(const json_t *doc, json_t *checks)
 {
-    struct connector_manifest *m = NULL;
-    json_t *errors = NULL;
-    struct error err = {0};
-    if (catalog_manifest_parse(doc, &m, &errors, &err) < 0) {
-        const json_t *first = json_array_get(errors, 0);
-        const char *pointer = json_string_value(json_object_get(first, "pointer"));
-        const char *problem = json_string_value(json_object_get(first, "message"));
-        char message[512];
-        if (problem)
-            snprintf(message, sizeof message, "%zu problem(s); the first: %s: %s",
-                     json_array_size(errors), pointer && *pointer ? pointer : "/", problem);
-        else /* not the manifest's fault (memory): say what failed */
-            snprintf(message, sizeof message, "the manifest could not be checked: %s",
-                     err.message[0] ? err.message : "unknown error");
-        utf8_repair(message);
-        check_add(checks, "manifest", false, message);
-        json_decref(errors);
-        return;
-    }
-    check_add(checks, "manifest", true, "the manifest fits the connector manifest schema");
-    if (m->kind != KIND_WEBHOOK || m->builtin_provider || m->builtin_destination ||
-        json_object_get(doc, "api") || !json_object_get(doc, "webhook"))
+    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    if (!kind || strcmp(kind, "webhook") != 0 || json_object_get(doc, "builtin") ||
+        json_object_get(doc, "api") || !json_is_object(json_object_get(doc, "webhook")))
         check_add(checks, "kind", false,
                   "an outside connector is a webhook connector with a webhook block, and names "
                   "no built-in handler and no api block");
     else
         check_add(checks, "kind", true, "a webhook connector described by its manifest alone");
-    catalog_manifest_free(m);
 }
 
-/* Every check, in a stable order: size, JSON, slug, schema, kind, then the declarative
- * evaluator's (secrets, URLs, limits, samples). Returns the checks (new) or NULL when
+/* Every check, in a stable order: size, JSON, slug, kind, then the declarative evaluator's
+ * (the schema and manifest rules, limits, secrets, URLs, samples). Returns the checks (new) or NULL when
  * memory ran out; *doc_out the parsed manifest (NULL when not JSON). */
 static json_t *run_checks(const char *text, size_t len, json_t **doc_out,
                           char slug[STORE_SLUG_MAX])
@@ -206,7 +187,7 @@ static json_t *run_checks(const char *text, size_t len, json_t **doc_out,
     *doc_out = doc;
     if (!check_slug(doc, checks, slug))
         return checks;
-    check_manifest(doc, checks);
+    check_kind(doc, checks);
     json_t *more = declarative_check(text, len);
     if (!more || json_array_extend(checks, more) < 0) {
         json_decref(more);

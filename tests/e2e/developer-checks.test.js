@@ -66,8 +66,8 @@ describe('each automated check refuses what it should', () => {
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.status, 'pending_review');
     assert.deepEqual(res.json.checks.map((c) => c.check),
-                     ['size', 'json', 'slug', 'manifest', 'kind', 'schema', 'limits', 'secrets',
-                      'urls', 'sample 1', 'sample 1 changed']);
+                     ['size', 'json', 'slug', 'kind', 'schema', 'limits', 'secrets', 'urls',
+                      'sample 1', 'sample 1 changed']);
   });
 
   test('the worked example of docs/connectors.md is this manifest, and passes', async () => {
@@ -94,16 +94,17 @@ describe('each automated check refuses what it should', () => {
     await expectRefused(JSON.stringify(manifest((m) => { delete m.slug; })), 'slug');
   });
 
-  test('manifest: the connector manifest schema', async () => {
-    const c = await expectFailing(manifest((m) => { m.minPlan = 'gold'; }), 'manifest');
+  test('schema: the connector manifest format and its rules', async () => {
+    const c = await expectFailing(manifest((m) => { m.minPlan = 'gold'; }), 'schema');
     assert.match(c.message, /minPlan/);
   });
 
   test('kind: an outside connector is a webhook connector and names no built-in code', async () => {
     await expectFailing(manifest((m) => { m.kind = 'hybrid'; }), 'kind');
-    // A built-in handler is refused by the manifest rules already (and kind is not reached).
-    const c = await expectFailing(manifest((m) => { m.builtin = { provider: 'stripe' }; }), 'manifest');
-    assert.match(c.message, /builtin/);
+    // A built-in handler: refused as an outside connector, and by the manifest rules too.
+    const c = await expectFailing(manifest((m) => { m.builtin = { provider: 'stripe' }; }), 'kind',
+                                  ['schema']);
+    assert.match(c.message, /built-in handler/);
   });
 
   test('secrets: the signing secret is typed secret', async () => {

@@ -82,7 +82,7 @@ describe('submit, review, publish, install, book, update, unpublish', () => {
     const sample = check(first, 'sample 1');
     assert.equal(sample.ok, false);
     assert.match(sample.message, /amount is "11\.90"/);
-    for (const name of ['size', 'json', 'slug', 'manifest', 'kind', 'secrets', 'urls', 'limits'])
+    for (const name of ['size', 'json', 'slug', 'kind', 'schema', 'secrets', 'urls', 'limits'])
       assert.equal(check(first, name).ok, true, name);
   });
 

@@ -1,7 +1,7 @@
 /* tests/fuzz/fuzz_publishing.c - a submitted outside connector's automated checks
- * (publishing_checks, src/publishing/publishing.c): size, JSON, slug, the manifest rules,
- * kind, then the declarative evaluator's (webhook block, limits, secrets, URLs, every
- * sample verified and mapped, and refused with one byte changed).
+ * (publishing_checks, src/publishing/publishing.c): size, JSON, slug, kind, then the
+ * declarative evaluator's (the format and manifest rules, webhook block, limits, secrets,
+ * URLs, every sample verified and mapped, and refused with one byte changed).
  *
  * Promises: the checks come back as a non-empty array of {check, ok, message} with
  * non-empty names and messages; a slug is named only when the slug check passed, and then
