@@ -10,10 +10,9 @@
  * DECLARATIVE_EVENTS_MAX events, the JSON the body parses into may take at most
  * DECLARATIVE_JSON_BYTES_MAX of memory (jansson's allocations are counted per thread while a
  * budget is open; see budget_*), and the thread's CPU time is checked after every step that
- * grows with the input. Amounts in major units are read exactly: a decimal text digit by
- * digit, a JSON number through sig_amount's exact conversion (jansson keeps numbers as
- * doubles; up to 15 significant digits print back as sent, and more decimals than the
- * currency has are refused). */
+ * grows with the input. Amounts in major units are read exactly, digit by digit, with the
+ * currency's number of decimals: a number with a fraction is read as the text it was sent
+ * as (numbers_as_text), never as a double. */
 #include <ctype.h>
 #include <limits.h>
 #include <malloc.h>
@@ -936,6 +935,118 @@ out:
     return result;
 }
 
+/* ---- numbers as their text ------------------------------------------------------------- */
+
+/* The length of the JSON number (RFC 8259's grammar) at s, with n bytes left; 0 when none
+ * starts there. *real says whether it has a fraction or an exponent. */
+static size_t number_len(const char *s, size_t n, bool *real)
+{
+    size_t i = 0, from;
+    *real = false;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i < n && s[i] == '0')
+        i++;
+    else if (i < n && s[i] >= '1' && s[i] <= '9')
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++;
+    else
+        return 0;
+    if (i < n && s[i] == '.') {
+        for (from = ++i; i < n && isdigit((unsigned char)s[i]);)
+            i++;
+        if (i == from)
+            return 0;
+        *real = true;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        for (from = i; i < n && isdigit((unsigned char)s[i]);)
+            i++;
+        if (i == from)
+            return 0;
+        *real = true;
+    }
+    return i;
+}
+
+/* Walks the body's tokens outside strings; calls fn on each number that has a fraction or
+ * an exponent (a JSON "real"). Returns how many there are. */
+static size_t each_real(const char *body, size_t len,
+                        void (*fn)(void *ctx, size_t at, size_t n), void *ctx)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < len;) {
+        bool real;
+        size_t n;
+        if (body[i] == '"') {
+            for (i++; i < len && body[i] != '"'; i++)
+                if (body[i] == '\\')
+                    i++;
+            i++;
+        } else if ((n = number_len(body + i, len - i, &real)) > 0) {
+            if (real) {
+                count++;
+                if (fn)
+                    fn(ctx, i, n);
+            }
+            i += n;
+        } else {
+            i++;
+        }
+    }
+    return count;
+}
+
+struct quoting {
+    const char *body;
+    char *out;
+    size_t done, written;
+};
+
+static void quote_real(void *ctx, size_t at, size_t n)
+{
+    struct quoting *q = ctx;
+    memcpy(q->out + q->written, q->body + q->done, at - q->done);
+    q->written += at - q->done;
+    q->out[q->written++] = '"';
+    memcpy(q->out + q->written, q->body + at, n);
+    q->written += n;
+    q->out[q->written++] = '"';
+    q->done = at + n;
+}
+
+/* jansson keeps a number as a double, which holds 12.30 as 12.2999...; an amount in major
+ * units must be read as the provider wrote it. So every number with a fraction or an
+ * exponent becomes a JSON string of its exact text before the body is parsed (integers
+ * stay integers): a value of the same place in the grammar, so the body is exactly as valid
+ * as it was. Returns the copy (counted against the evaluation's memory, as jansson's
+ * allocations are; free with json's free function) and its length, or NULL with *copy_len 0 when the body has no such number,
+ * or NULL with *copy_len 1 when the copy does not fit the memory bound. */
+static char *numbers_as_text(const char *body, size_t len, size_t *copy_len)
+{
+    size_t reals = each_real(body, len, NULL, NULL);
+    *copy_len = 0;
+    if (reals == 0)
+        return NULL;
+    json_malloc_t alloc;
+    json_free_t release;
+    json_get_alloc_funcs(&alloc, &release); /* budget_malloc, as for the parsed JSON */
+    struct quoting q = {.body = body, .out = alloc(len + 2 * reals + 1)};
+    if (!q.out) {
+        *copy_len = 1;
+        return NULL;
+    }
+    each_real(body, len, quote_real, &q);
+    memcpy(q.out + q.written, body + q.done, len - q.done);
+    q.written += len - q.done;
+    q.out[q.written] = '\0';
+    *copy_len = q.written;
+    return q.out;
+}
+
 /* ---- parse ---------------------------------------------------------------------------------- */
 
 /* The spec of `field` for one type: the type's map wins over the events' common map. */
@@ -1134,8 +1245,12 @@ static int amount_of(const json_t *v, bool major, const char *currency, struct m
     }
     if (!major)
         return sig_amount(v, SIG_AMOUNT_MINOR, currency, out, err);
-    return sig_amount(v, json_is_string(v) ? SIG_AMOUNT_DECIMAL_STRING : SIG_AMOUNT_MAJOR_NUMBER,
-                      currency, out, err);
+    /* A number with a fraction arrives as its text (numbers_as_text); an integer is one. */
+    if (json_is_integer(v))
+        return sig_amount(v, SIG_AMOUNT_MAJOR_NUMBER, currency, out, err);
+    if (!json_is_string(v))
+        return error_set(err, ERR_VALIDATION, "amount must be a decimal number");
+    return sig_amount(v, SIG_AMOUNT_DECIMAL_STRING, currency, out, err);
 }
 
 static int map_amount(const json_t *events, const json_t *entry, const json_t *event,
@@ -1216,7 +1331,19 @@ int declarative_parse(const json_t *webhook, const struct webhook_request *req,
         error_set(err, ERR_VALIDATION, "the body is larger than 1 MiB");
         goto out;
     }
-    doc = json_loadb(req->body, req->body_len, 0, NULL);
+    size_t text_len = 0;
+    char *text = numbers_as_text(req->body, req->body_len, &text_len);
+    if (!text && text_len == 1) {
+        eval_check(&ev); /* out of the memory bound: it says so */
+        goto out;
+    }
+    doc = text ? json_loadb(text, text_len, 0, NULL) : json_loadb(req->body, req->body_len, 0, NULL);
+    if (text) {
+        json_malloc_t alloc;
+        json_free_t release;
+        json_get_alloc_funcs(&alloc, &release);
+        release(text);
+    }
     if (eval_check(&ev) < 0)
         goto out;
     if (!doc) {

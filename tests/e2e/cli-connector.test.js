@@ -276,6 +276,27 @@ describe('connector test', () => {
     assert.equal(line.payments[0].amount, '12.50');
   });
 
+  test('an event type the manifest does not book is ignored, with the reason', async () => {
+    const nowS = 1774189800;
+    const secret = 'whsec_e2eDeclarativeSecret0001';
+    const body = JSON.stringify({ id: 'evt_e2e_0002', object: 'event', type: 'customer.created',
+      created: nowS, data: { object: { id: 'cus_1', object: 'customer' } } });
+    const sample = {
+      name: 'an event that is no payment', nowMs: nowS * 1000, secret,
+      headers: { 'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp: nowS }) },
+      body, payments: [{ kind: 'ignored', event: 'customer.created' }],
+    };
+    const file = write(stripeManifest(sample));
+    const v = await validate(file);
+    assert.equal(v.code, 0, v.stdout);
+    const r = await runCli(['connector', 'test', file]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [line] = lines(r.stdout);
+    assert.equal(line.status, 'ignored');
+    assert.equal(line.payments[0].action, 'none');
+    assert.match(line.payments[0].detail, /customer.created is not booked/);
+  });
+
   test('a sample that does not verify is reported and the exit code is 1', async () => {
     const s = stripeSample(1774189800, { secret: 'whsec_another' });
     s.secret = 'whsec_e2eDeclarativeSecret0001';

@@ -511,6 +511,9 @@ static void test_amount_units(void **state)
         {"\"12.50\"", "EUR", "major", "12.50"},  {"12.5", "EUR", "major", "12.50"},
         {"1500", "JPY", "major", "1500"},        {"\"1.234\"", "KWD", "major", "1.234"},
         {"\"1.234\"", "EUR", "major", NULL},     {"0.001", "EUR", "major", NULL},
+        /* JSON numbers with a fraction are read as the text sent, never as a double */
+        {"99999999999.99", "EUR", "major", "99999999999.99"}, {"1.234", "KWD", "major", "1.234"},
+        {"-0.10", "EUR", "major", NULL}, {"1.5E2", "EUR", "major", NULL},
         {"1250", "EUR", "minor", "12.50"},       {"\"1250\"", "EUR", "minor", "12.50"},
         {"\"-1250\"", "EUR", "minor", NULL},     {"\"12.50\"", "EUR", "minor", NULL},
         {"12.5", "EUR", "minor", NULL},          {"1e400", "EUR", "major", NULL},
@@ -737,12 +740,13 @@ static void test_evaluation_bounds(void **state)
     (void)state;
     json_t *m;
     json_t *b = stripe_block(&m);
-    struct hostile h[6] = {{.what = "a body of 200,000 numbers"},
+    struct hostile h[7] = {{.what = "a body of 200,000 numbers"},
                            {.what = "a body of 1 MiB + 1"},
                            {.what = "a batch of 65 events"},
                            {.what = "a batch of 64 events of the costliest type"},
                            {.what = "a signed content of {body} four times"},
-                           {.what = "1 MiB signed with SHA-512"}};
+                           {.what = "1 MiB signed with SHA-512"},
+                           {.what = "a body of 150,000 fractions"}};
     size_t len = 200000 * 2 + 2;
     char *body = malloc(DECLARATIVE_EVAL_BYTES_MAX * 4 + 64);
     body[0] = '[';
@@ -753,6 +757,16 @@ static void test_evaluation_bounds(void **state)
     measure_parse(b, body, len, &h[0]);
     assert_true(h[0].refused);
     assert_non_null(strstr(h[0].message, "more than 1024 KiB of memory"));
+
+    /* fractions are read as their text: the copy that makes them strings is counted too */
+    size_t flen = 1;
+    body[0] = '[';
+    for (int i = 0; i < 150000; i++, flen += 4)
+        memcpy(body + flen, "1.5,", 4);
+    body[flen - 1] = ']';
+    measure_parse(b, body, flen, &h[6]);
+    assert_true(h[6].refused);
+    assert_non_null(strstr(h[6].message, "more than 1024 KiB of memory"));
 
     memset(body, ' ', DECLARATIVE_EVAL_BYTES_MAX + 1);
     measure_parse(b, body, DECLARATIVE_EVAL_BYTES_MAX + 1, &h[1]);
@@ -805,7 +819,16 @@ static void test_evaluation_bounds(void **state)
             buf_append_str(&batch, "}");
     }
     buf_append_str(&batch, "]}");
-    measure_parse(b, batch.data, batch.len, &h[2]);
+    /* the count is refused before any event is mapped; small events, so it is the count
+     * and not the time that refuses them */
+    struct buf small;
+    buf_init(&small, 0);
+    buf_append_str(&small, "{\"events\":[");
+    for (int i = 0; i < 65; i++)
+        buf_append_str(&small, i ? ",{\"type\":\"costly\"}" : "{\"type\":\"costly\"}");
+    buf_append_str(&small, "]}");
+    measure_parse(b, small.data, small.len, &h[2]);
+    buf_free(&small);
     assert_true(h[2].refused);
     if (!strstr(h[2].message, "more than 64 events"))
         fail_msg("65 events: %s", h[2].message);
