@@ -76,6 +76,24 @@ int api_connector_replay(struct http_request *req, struct http_response *res, st
 int api_connector_send_test(struct http_request *req, struct http_response *res,
                             struct error *err);
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
+/* publishing.c: outside connectors, for developers and the operator */
+int api_developer_submit(struct http_request *req, struct http_response *res, struct error *err);
+int api_developer_submissions(struct http_request *req, struct http_response *res,
+                              struct error *err);
+int api_developer_submission(struct http_request *req, struct http_response *res,
+                             struct error *err);
+int api_operator_developer_create(struct http_request *req, struct http_response *res,
+                                  struct error *err);
+int api_operator_developers(struct http_request *req, struct http_response *res,
+                            struct error *err);
+int api_operator_submissions(struct http_request *req, struct http_response *res,
+                             struct error *err);
+int api_operator_submission(struct http_request *req, struct http_response *res,
+                            struct error *err);
+int api_operator_approve(struct http_request *req, struct http_response *res, struct error *err);
+int api_operator_reject(struct http_request *req, struct http_response *res, struct error *err);
+int api_operator_unpublish(struct http_request *req, struct http_response *res,
+                           struct error *err);
 /* GET /api/ledger/verify (ledger.c): recomputes the tenant's hash chains. */
 int api_ledger_verify(struct http_request *req, struct http_response *res, struct error *err);
 

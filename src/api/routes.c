@@ -99,6 +99,20 @@ static const struct route routes[] = {
     {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0, NULL},
     {"GET", "/connectors/",      api_web_index, AUTH_ROLE_NONE, 0, NULL},
     {"GET", "/connectors/:file", api_web_asset, AUTH_ROLE_NONE, 0, NULL},
+
+    /* issue 17: outside connectors (api/publishing.c). A developer submits manifests and
+     * sees its own submissions; the operator makes developers, reviews and publishes. Their
+     * tokens belong to no tenant and open only these routes. */
+    {"POST", "/api/developer/connectors",                  api_developer_submit,           AUTH_ROLE_DEVELOPER, ROUTE_JSON, NULL},
+    {"GET",  "/api/developer/connectors",                  api_developer_submissions,      AUTH_ROLE_DEVELOPER, 0, PAGE "status"},
+    {"GET",  "/api/developer/connectors/:id",              api_developer_submission,       AUTH_ROLE_DEVELOPER, 0, NULL},
+    {"POST", "/api/operator/developers",                   api_operator_developer_create,  AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
+    {"GET",  "/api/operator/developers",                   api_operator_developers,        AUTH_ROLE_OPERATOR,  0, NULL},
+    {"GET",  "/api/operator/submissions",                  api_operator_submissions,       AUTH_ROLE_OPERATOR,  0, PAGE "status"},
+    {"GET",  "/api/operator/submissions/:id",              api_operator_submission,        AUTH_ROLE_OPERATOR,  0, NULL},
+    {"POST", "/api/operator/submissions/:id/approve",      api_operator_approve,           AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
+    {"POST", "/api/operator/submissions/:id/reject",       api_operator_reject,            AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
+    {"POST", "/api/operator/connectors/:slug/unpublish",   api_operator_unpublish,         AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
 };
 
 const struct route *api_routes(size_t *count)

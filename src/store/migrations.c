@@ -597,6 +597,55 @@ static const struct migration migrations[] = {
      "  expires_at TEXT NOT NULL,"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX oauth_states_expires ON oauth_states(expires_at);"},
+    {17, "outside connectors: developers, platform tokens, submissions, publishing",
+     /* Platform roles belong to no tenant: the operator reviews, developers submit.
+      * platform_tokens holds their tokens by hash like api_tokens (a developer's names
+      * the developer). connector_slugs gives a slug to the developer who first submitted
+      * it, by its primary key, so two developers racing for one slug cannot both get it.
+      * Each submission is one version of its slug (UNIQUE (slug, version)), with the
+      * manifest as submitted, the automated checks' results and the review. A published
+      * connector points at its approved version; unpublished it stays for the installs
+      * that have it. connector_installs.manifest_version is the version an install of an
+      * outside connector runs (NULL: a built-in). */
+     "CREATE TABLE developers ("
+     "  id TEXT PRIMARY KEY,"
+     "  name TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE TABLE platform_tokens ("
+     "  id TEXT PRIMARY KEY,"
+     "  role TEXT NOT NULL CHECK (role IN ('operator','developer')),"
+     "  developer_id TEXT REFERENCES developers(id) ON DELETE CASCADE,"
+     "  token_hash TEXT NOT NULL UNIQUE,"
+     "  created_at TEXT NOT NULL,"
+     "  last_used_at TEXT,"
+     "  CHECK ((role = 'developer') = (developer_id IS NOT NULL)));"
+     "CREATE TABLE connector_slugs ("
+     "  slug TEXT PRIMARY KEY,"
+     "  developer_id TEXT NOT NULL REFERENCES developers(id),"
+     "  created_at TEXT NOT NULL);"
+     "CREATE TABLE connector_submissions ("
+     "  id TEXT PRIMARY KEY,"
+     "  slug TEXT NOT NULL REFERENCES connector_slugs(slug),"
+     "  developer_id TEXT NOT NULL REFERENCES developers(id),"
+     "  version BIGINT NOT NULL,"
+     "  status TEXT NOT NULL CHECK (status IN "
+     "    ('pending_review','changes_requested','approved','rejected')),"
+     "  manifest TEXT NOT NULL,"
+     "  checks TEXT NOT NULL,"
+     "  review_reason TEXT,"
+     "  reviewed_at TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  UNIQUE (slug, version));"
+     "CREATE INDEX connector_submissions_developer ON connector_submissions(developer_id, id);"
+     "CREATE INDEX connector_submissions_status ON connector_submissions(status, id);"
+     "CREATE TABLE published_connectors ("
+     "  slug TEXT PRIMARY KEY REFERENCES connector_slugs(slug),"
+     "  version BIGINT NOT NULL,"
+     "  submission_id TEXT NOT NULL REFERENCES connector_submissions(id),"
+     "  is_published BIGINT NOT NULL,"
+     "  published_at TEXT NOT NULL,"
+     "  unpublished_at TEXT);"
+     "ALTER TABLE connector_installs ADD COLUMN manifest_version BIGINT;"},
     {23, "the master key's check value",
      /* A value sealed under the master key when the store first met it (and again by every
       * rotation): a server started with another key finds out before it serves anything,
