@@ -434,6 +434,15 @@ static void pull_account(struct bank_ctx *c, struct bank_account *a, struct sync
     a->pulls_used++; /* counted before it is sent: a failed call is spent as well */
     int rc = c->drv->transactions(c, a, &p, &err);
     plan_after(c, a, &p.quota);
+    if (rc == 0 && c->drv->balance) {
+        /* after the entries, so the balance is not older than they are; its failure
+         * keeps the stored balance and costs the pull nothing */
+        if (c->drv->balance(c, a, &p, &e2) < 0)
+            log_warn("bank: account %s: no balance: %s", a->id, e2.message);
+        a->has_balance = p.has_balance;
+        a->balance_minor = p.balance_minor;
+        memcpy(a->balance_date, p.balance_date, sizeof a->balance_date);
+    }
     if (rc == 0 &&
         store_bank_pull_commit(c->env->store, a, p.txs.v, p.txs.n, p.date_to, c->now_ms, &counts,
                                &err) == 0) {

@@ -273,6 +273,50 @@ out:
     return rc;
 }
 
+/* The booked closing balance, else the interim booked or available one, else the expected
+ * one (GET /accounts/{uid}/balances). */
+static int eb_balance(struct bank_ctx *c, const struct bank_account *acct, struct bank_pull *p,
+                      struct error *err)
+{
+    static const char *const order[] = {"CLBD", "ITBD", "ITAV", "XPCD", NULL};
+    struct buf path;
+    struct bank_answer a = {0};
+    int rc = -1;
+    buf_init(&path, 1024);
+    if (buf_append_str(&path, "/accounts/") < 0 ||
+        bank_append_encoded(&path, acct->external_id) < 0 ||
+        buf_append_str(&path, "/balances") < 0 || call(c, "GET", path.data, NULL, &a, err) < 0)
+        goto out;
+    if (a.status / 100 != 2) {
+        bank_answer_error(c, "the balances", &a, err);
+        goto out;
+    }
+    const json_t *list = json_object_get(a.doc, "balances");
+    const json_t *best = json_array_get(list, 0);
+    for (int k = 0; order[k]; k++) {
+        size_t i;
+        json_t *b;
+        const json_t *hit = NULL;
+        json_array_foreach(list, i, b) {
+            const char *type = str(b, "balance_type");
+            if (!hit && type && strcmp(type, order[k]) == 0)
+                hit = b;
+        }
+        if (hit) {
+            best = hit;
+            break;
+        }
+    }
+    const json_t *amount = json_object_get(best, "balance_amount");
+    const json_t *value = json_object_get(amount, "amount");
+    rc = bank_balance_take(c, acct, json_string_value(value), json_string_length(value),
+                           str(amount, "currency"), str(best, "reference_date"), p, err);
+out:
+    bank_answer_free(&a);
+    buf_free(&path);
+    return rc;
+}
+
 int bank_enablebanking_parse(const json_t *doc, struct bank_txs *txs, char *next, size_t cap,
                              struct error *err)
 {
@@ -344,4 +388,5 @@ const struct bank_driver bank_driver_enablebanking = {
     .start = eb_start,
     .finish = eb_finish,
     .transactions = eb_transactions,
+    .balance = eb_balance,
 };

@@ -444,6 +444,53 @@ out:
     return rc;
 }
 
+/* The booked closing balance, else the interim ones, else the expected one: GET
+ * /accounts/{id}/balances/, a scope with its own 4 calls a day, read once per pull. */
+static int gc_balance(struct bank_ctx *c, const struct bank_account *acct, struct bank_pull *p,
+                      struct error *err)
+{
+    static const char *const order[] = {"closingBooked", "interimBooked", "interimAvailable",
+                                        "expected", NULL};
+    struct buf path;
+    struct bank_answer a = {0};
+    int rc = -1;
+    buf_init(&path, 1024);
+    if (buf_append_str(&path, API "/accounts/") < 0 ||
+        bank_append_encoded(&path, acct->external_id) < 0 ||
+        buf_append_str(&path, "/balances/") < 0 || call(c, "GET", path.data, NULL, &a, err) < 0)
+        goto out;
+    if (a.status / 100 != 2) {
+        bank_answer_error(c, "the balances", &a, err);
+        goto out;
+    }
+    const json_t *list = json_object_get(a.doc, "balances");
+    const json_t *best = json_array_get(list, 0);
+    for (int k = 0; order[k]; k++) {
+        size_t i;
+        json_t *b;
+        bool found = false;
+        json_array_foreach(list, i, b) {
+            const char *type = json_string_value(json_object_get(b, "balanceType"));
+            if (type && strcmp(type, order[k]) == 0) {
+                best = b;
+                found = true;
+                break;
+            }
+        }
+        if (found)
+            break;
+    }
+    const json_t *amount = json_object_get(best, "balanceAmount");
+    const json_t *value = json_object_get(amount, "amount");
+    rc = bank_balance_take(c, acct, json_string_value(value), json_string_length(value),
+                           json_string_value(json_object_get(amount, "currency")),
+                           json_string_value(json_object_get(best, "referenceDate")), p, err);
+out:
+    bank_answer_free(&a);
+    buf_free(&path);
+    return rc;
+}
+
 /* ---- the page's shape --------------------------------------------------------------------- */
 
 static const char *str(const json_t *o, const char *key)
@@ -530,4 +577,5 @@ const struct bank_driver bank_driver_gocardless = {
     .start = gc_start,
     .finish = gc_finish,
     .transactions = gc_transactions,
+    .balance = gc_balance,
 };

@@ -114,6 +114,7 @@ test('pulls: pages by continuation_key, signs from CRDT/DBIT, pending booked und
   assert.equal(list.find((x) => x.entryReference === 'r:EB-2').remittance, 'AR-2026-17 Danke');
   assert.equal(list.find((x) => x.entryReference === 'r:EB-3').amount, '-0.10');
   assert.equal(list.find((x) => x.entryReference === 'r:EB-4').status, 'pending');
+  assert.equal((await api('/api/bank/accounts')).json.accounts[0].balance, '-15.50', 'the booked closing balance');
 
   const all = mock.eb.transactions.get('DE89370400440532013000');
   all[3] = entry('EB-4', 'CRDT', '42.00', 'BOOK', { debtor: { name: 'Pending GmbH' } });

@@ -160,6 +160,7 @@ test('first pull, an incremental one, pending booked since, and no duplicates', 
   const accounts = (await api(tenant, '/api/bank/accounts')).json.accounts;
   assert.equal(accounts[0].pullsToday, 3);
   assert.equal(accounts[0].pullLimit, 4, 'the limit the headers said');
+  assert.equal(accounts[0].balance, '1200.00', 'the booked closing balance');
   assert.deepEqual(mock.problems, []);
 });
 

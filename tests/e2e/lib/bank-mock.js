@@ -75,7 +75,7 @@ class BankMock {
       ibanAccounts: [{ iban: 'AT611904300234573201', name: 'Acme GmbH Geschäftskonto', currency: 'EUR' }],
       transactions: new Map(), // iban -> { booked: [], pending: [] }
       calls: new Map(),      // account id -> successful transactions calls today
-      limit: 4, rateLimitNext: false, expired: false,
+      limit: 4, rateLimitNext: false, expired: false, closingBooked: '1200.00',
     };
     // Enable Banking
     const eb = keyPair();
@@ -212,6 +212,14 @@ class BankMock {
       const r = this.gc.requisitions.get(m[1]);
       return r ? send(res, 200, r) : send(res, 404, { summary: 'Not found' });
     }
+    m = /^\/api\/v2\/accounts\/([^/]+)\/balances\/$/.exec(path);
+    if (req.method === 'GET' && m) {
+      if (!this.gc.accounts.get(m[1])) return send(res, 404, { summary: 'Account not found' });
+      return send(res, 200, { balances: [
+        { balanceAmount: { amount: '1234.56', currency: 'EUR' }, balanceType: 'interimAvailable' },
+        { balanceAmount: { amount: this.gc.closingBooked, currency: 'EUR' }, balanceType: 'closingBooked',
+          referenceDate: new Date().toISOString().slice(0, 10) }] });
+    }
     m = /^\/api\/v2\/accounts\/([^/]+)\/(details\/|transactions\/)?$/.exec(path);
     if (req.method === 'GET' && m) {
       const spec = this.gc.accounts.get(m[1]);
@@ -308,6 +316,12 @@ class BankMock {
       return send(res, 200, { session_id: session, accounts, aspsp: a.aspsp,
                               access: { valid_until: this.eb.validUntil || a.access.valid_until } });
     }
+    m = /^\/accounts\/([^/]+)\/balances$/.exec(path);
+    if (req.method === 'GET' && m)
+      return send(res, 200, { balances: [
+        { name: 'available', balance_amount: { amount: '980.10', currency: 'EUR' }, balance_type: 'ITAV' },
+        { name: 'booked', balance_amount: { amount: '-15.50', currency: 'EUR' }, balance_type: 'CLBD',
+          reference_date: new Date().toISOString().slice(0, 10) }] });
     m = /^\/accounts\/([^/]+)\/transactions$/.exec(path);
     if (req.method === 'GET' && m) {
       let account = null;
@@ -386,6 +400,11 @@ class BankMock {
     if (req.method === 'GET' && path === '/api/1.0/accounts')
       return send(res, 200, this.rv.accounts.map((a) => ({ ...a, public: false,
         created_at: '2024-01-02T10:00:00.000Z', updated_at: '2026-01-02T10:00:00.000Z' })));
+    const one = /^\/api\/1\.0\/accounts\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && one) {
+      const a = this.rv.accounts.find((x) => x.id === one[1]);
+      return a ? send(res, 200, { ...a, public: false }) : send(res, 404, { message: 'Not found' });
+    }
     if (req.method === 'GET' && path === '/api/1.0/transactions') {
       const count = Number(q.get('count') || 100);
       const from = q.get('from'), to = q.get('to');
