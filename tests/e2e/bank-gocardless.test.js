@@ -101,6 +101,22 @@ test('the consent flow links the bank\'s accounts', async () => {
   assert.deepEqual(mock.problems, []);
 });
 
+test('a consent the user cancelled at the bank is rejected, and its state is spent', async () => {
+  const started = await api(tenant, '/api/bank/connections', { method: 'POST',
+    json: { country: 'AT', institutionId: 'RAIFFEISEN_AT_RZBAATWW' } });
+  assert.equal(started.status, 201, started.text);
+  const ref = JSON.parse(mock.requests.filter((r) => r.path === '/api/v2/requisitions/').at(-1).body).reference;
+  const back = await server.request(`/api/bank/callback?ref=${encodeURIComponent(ref)}` +
+                                    '&error=UserCancelledSession&details=User+cancelled+the+session.');
+  assert.equal(back.status, 403, back.text);
+  assert.match(back.json.error.message, /UserCancelledSession/);
+  const conns = (await api(tenant, '/api/bank/connections')).json.connections;
+  assert.equal(conns.find((c) => c.id === started.json.id).status, 'rejected');
+  const again = await server.request(`/api/bank/callback?ref=${encodeURIComponent(ref)}`);
+  assert.equal(again.status, 403);
+  assert.equal((await api(tenant, '/api/bank/accounts')).json.accounts.length, 1);
+});
+
 test('first pull, an incremental one, pending booked since, and no duplicates', async () => {
   mock.gc.transactions.set('AT611904300234573201', {
     booked: [
