@@ -234,6 +234,45 @@ test('an expired consent is shown, renewed, and the same account pulls again', a
   assert.deepEqual(mock.problems, []);
 });
 
+test('the day\'s plan: pullsPerDay caps the pulls; the headers\' remaining 0 waits for their reset', async () => {
+  const t = await server.createTenant(`Bank GC plan ${Date.now()}`, 'pro');
+  await install(t);
+  await link(t, () => api(t, '/api/bank/connections', {
+    method: 'POST', json: { country: 'AT', institutionId: 'ERSTE_GIBAATWW' } }));
+  const put = await api(t, '/api/connectors/gocardless/config', { method: 'PUT', json: { config: { pullsPerDay: 2 } } });
+  assert.equal(put.status, 200, put.text);
+  const before_ = txCalls().length;
+  for (let i = 0; i < 2; i++)
+    assert.equal((await syncNow(server, t.token, 'gocardless')).status, 'succeeded');
+  const third = await syncNow(server, t.token, 'gocardless');
+  assert.equal(third.counts.skipped, 1, 'the day\'s two pulls are spent');
+  assert.equal(txCalls().length, before_ + 2);
+  let account = (await api(t, '/api/bank/accounts')).json.accounts[0];
+  const midnight = new Date(); midnight.setUTCHours(24, 0, 0, 0);
+  assert.equal(Date.parse(account.nextPullAt), midnight.getTime(), 'waits for the next day');
+
+  // the service's own count: after the fourth call its headers say 0 remain, reset in 86000 s
+  const t2 = await server.createTenant(`Bank GC headers ${Date.now()}`, 'pro');
+  await install(t2);
+  mock.gc.ibanAccounts.push({ iban: 'AT022050302101023600', name: 'Acme Rücklagen', currency: 'EUR' });
+  await link(t2, () => api(t2, '/api/bank/connections', {
+    method: 'POST', json: { country: 'AT', institutionId: 'ERSTE_GIBAATWW' } }));
+  mock.gc.ibanAccounts.pop();
+  for (let i = 0; i < 4; i++)
+    assert.equal((await syncNow(server, t2.token, 'gocardless')).status, 'succeeded');
+  const accounts = (await api(t2, '/api/bank/accounts')).json.accounts;
+  assert.equal(accounts.length, 2);
+  for (const a of accounts) {
+    assert.equal(a.pullsToday, 4);
+    const wait = Date.parse(a.nextPullAt) - Date.now();
+    assert.ok(wait > 85000 * 1000 && wait <= 86000 * 1000, `${a.iban}: ${a.nextPullAt}`);
+  }
+  const calls = txCalls().length;
+  assert.equal((await syncNow(server, t2.token, 'gocardless')).counts.skipped, 2);
+  assert.equal(txCalls().length, calls, 'no fifth call');
+  assert.deepEqual(mock.problems, []);
+});
+
 test('another tenant sees none of it; members read, only admins link', async () => {
   const other = await server.createTenant(`Bank GC other ${Date.now()}`, 'pro');
   assert.equal((await transactions(other)).length, 0);
