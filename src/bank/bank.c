@@ -177,10 +177,13 @@ static bool institution_ok(const char *id)
     size_t n = id ? strlen(id) : 0;
     if (n == 0 || n >= BANK_INSTITUTION_MAX)
         return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq_len(id + i, n - i);
+        if (!len || (unsigned char)id[i] < 0x20 || id[i] == 0x7f)
             return false;
-    return utf8_cut(id, n) == n;
+        i += len;
+    }
+    return true;
 }
 
 int bank_consent_start(const struct bank_env *env, const char *tenant_id, const char *slug,

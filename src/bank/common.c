@@ -64,13 +64,12 @@ int bank_append_encoded(struct buf *out, const char *s)
 int bank_request(struct bank_ctx *c, const char *method, const char *path, const json_t *body,
                  const char *form, struct bank_answer *out, struct error *err)
 {
-    struct buf url, auth;
+    struct buf url;
     char *text = NULL;
     size_t text_len = 0;
     int rc = -1;
     memset(out, 0, sizeof *out);
     buf_init(&url, 8192);
-    buf_init(&auth, 16384);
     if (buf_printf(&url, "%s%s", c->base, path) < 0) {
         error_set(err, ERR_CONFIG, "the %s URL is too long", c->drv->label);
         goto out;
@@ -102,7 +101,6 @@ int bank_request(struct bank_ctx *c, const char *method, const char *path, const
 out:
     free(text);
     buf_free(&url);
-    buf_free(&auth);
     return rc;
 }
 
