@@ -24,6 +24,9 @@
 #define OVERLAP_DAYS 7
 #define FIRST_DAYS 90
 #define STATE_BYTES 32
+/* How long a started consent may take at the bank (its SCA, the user's choices): a
+ * callback after that is refused, as a stale link should be. */
+#define CONSENT_TTL_MS (24 * 3600 * 1000LL)
 
 static const struct bank_driver *const drivers[] = {
     &bank_driver_gocardless,
@@ -289,6 +292,16 @@ int bank_consent_finish(const struct bank_env *env, const struct bank_callback *
     if (!known || strcmp(out->status, "pending") != 0)
         return error_set(err, ERR_FORBIDDEN, "the consent is unknown or was finished already; "
                                              "start it again");
+    int64_t started_ms = 0;
+    if (clock_parse_rfc3339(out->created_at, &started_ms) < 0 ||
+        started_ms + CONSENT_TTL_MS < clock_now_ms()) {
+        error_set(err, ERR_FORBIDDEN, "the consent was started more than a day ago; start it "
+                                      "again");
+        struct error e2 = {0};
+        store_bank_connection_set_status(env->store, out->tenant_id, out->id, "rejected",
+                                         err->message, NULL, NULL, &e2);
+        return -1;
+    }
     if (ctx_open(env, out->tenant_id, NULL, out->install_id, &c, err) < 0)
         goto out;
     if (c.drv->finish(&c, out, cb, &found, err) < 0) {

@@ -3,7 +3,8 @@
 // install, then as the day's plan spreads the pulls (24 h / pullsPerDay: every 6 hours for
 // the 4 pulls PSD2 banks allow), never sooner. An install without linked accounts is not
 // scheduled at all. The server is restarted with its clock moved on
-// (CONNECTORD_CLOCK_OFFSET, in seconds) instead of waiting.
+// (CONNECTORD_CLOCK_OFFSET, in seconds) instead of waiting. A consent started and not
+// finished within a day is refused at the callback.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -17,7 +18,7 @@ const { secret } = require('./lib/connectors');
 
 const MIN = 60000;
 const HOUR = 60 * MIN;
-let server, mock, dir, token;
+let server, mock, dir, token, stale;
 
 before(async () => {
   mock = await BankMock.start();
@@ -38,6 +39,11 @@ before(async () => {
   const bank = await fetch(started.json.link, { redirect: 'manual' });
   const back = new URL(bank.headers.get('location'));
   assert.equal((await server.request(back.pathname + back.search)).status, 200);
+  // a second consent, left at the bank's page
+  const left = await server.request('/api/bank/connections', { method: 'POST', token,
+    json: { connector: 'gocardless', country: 'AT', institutionId: 'RAIFFEISEN_AT_RZBAATWW' } });
+  assert.equal(left.status, 201, left.text);
+  stale = left.json;
   mock.gc.transactions.set('AT611904300234573201', { booked: [
     { entryReference: 'S-1', bookingDate: new Date().toISOString().slice(0, 10),
       transactionAmount: { amount: '-5.00', currency: 'EUR' } }], pending: [] });
@@ -91,4 +97,15 @@ test('the schedule pulls linked accounts, then spreads the day\'s pulls', async 
   assert.equal(list[0].counts.new, 0, 'the same entry: stored once');
   assert.equal(txCalls(), 2);
   assert.deepEqual(mock.problems, []);
+});
+
+test('a consent left unfinished for more than a day is refused at the callback', async () => {
+  await restartAt(26 * HOUR);
+  const bank = await fetch(stale.link, { redirect: 'manual' });
+  const back = new URL(bank.headers.get('location'));
+  const late = await server.request(back.pathname + back.search);
+  assert.equal(late.status, 403, late.text);
+  assert.match(late.json.error.message, /more than a day ago/);
+  const conns = (await server.request('/api/bank/connections', { token })).json.connections;
+  assert.equal(conns.find((c) => c.id === stale.id).status, 'rejected');
 });
