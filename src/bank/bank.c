@@ -238,6 +238,13 @@ int bank_consent_start(const struct bank_env *env, const char *tenant_id, const 
         memcpy(out->institution_name, old.institution_name, sizeof out->institution_name);
     if (c.drv->start(&c, out, redirect.data, state, sizeof state, err) < 0)
         goto out;
+    /* the page sends the browser there: a web address only, never script */
+    if (strncmp(out->link, "https://", 8) != 0 &&
+        !(env->allow_private && strncmp(out->link, "http://", 7) == 0)) {
+        error_set(err, ERR_SERVICE_FAILED, "%s answered a consent link that is no https "
+                  "address", c.drv->label);
+        goto out;
+    }
     hash_state(state, hash);
     if (store_bank_connection_create(env->store, out, hash, err) < 0 ||
         store_bank_connection_started(env->store, out, err) < 0)

@@ -117,6 +117,16 @@ test('a consent the user cancelled at the bank is rejected, and its state is spe
   assert.equal((await api(tenant, '/api/bank/accounts')).json.accounts.length, 1);
 });
 
+test('a consent link that is no web address is refused, never handed to the page', async () => {
+  mock.gc.linkOverride = 'javascript:alert(document.cookie)';
+  const res = await api(tenant, '/api/bank/connections', { method: 'POST',
+    json: { country: 'AT', institutionId: 'ERSTE_GIBAATWW' } });
+  mock.gc.linkOverride = null;
+  assert.equal(res.status, 502, res.text);
+  assert.equal(res.json.error.code, 'service_failed');
+  assert.ok(!res.text.includes('javascript:'));
+});
+
 test('first pull, an incremental one, pending booked since, and no duplicates', async () => {
   mock.gc.transactions.set('AT611904300234573201', {
     booked: [

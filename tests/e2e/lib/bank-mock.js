@@ -205,7 +205,7 @@ class BankMock {
       const r = { id, status: 'CR', redirect: json.redirect, reference: json.reference,
                   institution_id: json.institution_id, agreement: json.agreement, accounts: [] };
       this.gc.requisitions.set(id, r);
-      return send(res, 201, { ...r, link: `${this.base}/gc/link/${id}` });
+      return send(res, 201, { ...r, link: this.gc.linkOverride || `${this.base}/gc/link/${id}` });
     }
     let m = /^\/api\/v2\/requisitions\/([^/]+)\/$/.exec(path);
     if (req.method === 'GET' && m) {
