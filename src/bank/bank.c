@@ -410,8 +410,10 @@ static void pull_window(const struct bank_ctx *c, const struct bank_account *a,
     snprintf(t, sizeof t, "%.10sT00:00:00Z", a->cursor);
     if (a->cursor[0] && clock_parse_rfc3339(t, &cursor_ms) == 0 && cursor_ms <= c->now_ms)
         bank_date(cursor_ms, -OVERLAP_DAYS, p->date_from);
-    else
+    else {
         bank_date(c->now_ms, -FIRST_DAYS, p->date_from);
+        p->first = true;
+    }
 }
 
 static void note_failure(struct run_totals *t, const struct bank_account *a, const char *why)

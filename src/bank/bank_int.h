@@ -66,6 +66,7 @@ struct bank_quota {
 /* A pull: the dates to read (YYYY-MM-DD, inclusive), what was read, the quota seen. */
 struct bank_pull {
     char date_from[BANK_DATE_LEN], date_to[BANK_DATE_LEN];
+    bool first; /* the account's first pull: date_from is the default history */
     struct bank_txs txs;
     struct bank_quota quota;
     bool has_balance; /* set by the driver's balance */

@@ -157,7 +157,7 @@ test('first pull, an incremental one, pending booked since, and no duplicates', 
   assert.equal(kunde.amount, '500.00');
   assert.equal(kunde.remittance, 'Rechnung AR-2026-17');
   assert.equal(list.find((x) => x.status === 'pending').amount, '-99.20');
-  assert.equal(txCalls()[0].query.get('date_from'), day(-90), 'the first pull reads 90 days');
+  assert.equal(txCalls()[0].query.get('date_from'), null, 'the first pull reads all the agreement gives');
   assert.equal(txCalls()[0].query.get('date_to'), day(0));
 
   // the card payment is booked now, under its own reference; the rest comes again
@@ -217,6 +217,12 @@ test('an expired consent is shown, renewed, and the same account pulls again', a
   const { done } = await link(t, () => api(t, '/api/bank/connections', {
     method: 'POST', json: { connector: 'gocardless', country: 'DE', institutionId: 'SPARKASSE_KOELNBONN_COKSDE33' } }));
   assert.ok(mock.requests.some((r) => r.path === '/api/v2/token/refresh/'), 'the access token was refreshed');
+  // Sparkasse KölnBonn gives 30 days of history and 60 of access: the agreement asks no more
+  const agreement = JSON.parse(mock.requests.filter((r) => r.path === '/api/v2/agreements/enduser/').at(-1).body);
+  assert.equal(agreement.max_historical_days, 30);
+  assert.equal(agreement.access_valid_for_days, 60);
+  const expiresIn = Date.parse((await api(t, '/api/bank/connections')).json.connections[0].expiresAt) - Date.now();
+  assert.ok(Math.abs(expiresIn - 60 * DAY) < DAY, 'the consent ends when the bank\'s access does');
   const account = (await api(t, '/api/bank/accounts')).json.accounts[0];
 
   mock.gc.expired = true;

@@ -151,7 +151,19 @@ class BankMock {
     return id;
   }
 
-  async gocardless(req, res, path, q, body, rec) {
+  gcInstitutions() {
+    const bank = (id, name, bic, country, days, access) => ({ id, name, bic, transaction_total_days: days,
+      countries: [country], logo: 'https://cdn.example/logo.png', max_access_valid_for_days: access });
+    return [bank('ERSTE_GIBAATWW', 'Erste Bank', 'GIBAATWW', 'AT', '730', '180'),
+            bank('RAIFFEISEN_AT_RZBAATWW', 'Raiffeisen Bank International', 'RZBAATWW', 'AT', '730', '90'),
+            bank('SPARKASSE_KOELNBONN_COKSDE33', 'Sparkasse KölnBonn', 'COKSDE33', 'DE', '30', '60')];
+  }
+
+  gcInstitution(id) {
+    return this.gcInstitutions().find((b) => b.id === id);
+  }
+
+    async gocardless(req, res, path, q, body, rec) {
     const json = body ? JSON.parse(body) : null;
     if (req.method === 'GET' && path.startsWith('/link/')) { // the bank: consent given
       const r = this.gc.requisitions.get(path.slice(6));
@@ -184,14 +196,19 @@ class BankMock {
     if (req.method === 'GET' && path === '/api/v2/institutions/') {
       const country = q.get('country');
       if (!/^[a-z]{2}$/.test(country || '')) this.problem('gc', req, 'country');
-      const banks = { at: [{ id: 'ERSTE_GIBAATWW', name: 'Erste Bank', bic: 'GIBAATWW' },
-                           { id: 'RAIFFEISEN_AT_RZBAATWW', name: 'Raiffeisen Bank International', bic: 'RZBAATWW' }],
-                      de: [{ id: 'SPARKASSE_KOELNBONN_COKSDE33', name: 'Sparkasse KölnBonn', bic: 'COKSDE33' }] };
-      return send(res, 200, (banks[country] || []).map((b) => ({ ...b, transaction_total_days: '730',
-        countries: [country.toUpperCase()], logo: 'https://cdn.example/logo.png', max_access_valid_for_days: '180' })));
+      return send(res, 200, this.gcInstitutions().filter((b) => b.countries[0] === (country || '').toUpperCase()));
+    }
+    const inst = /^\/api\/v2\/institutions\/([^/]+)\/$/.exec(path);
+    if (req.method === 'GET' && inst) {
+      const b = this.gcInstitution(inst[1]);
+      return b ? send(res, 200, b) : send(res, 404, { summary: 'Not found' });
     }
     if (req.method === 'POST' && path === '/api/v2/agreements/enduser/') {
-      if (!json?.institution_id || json.max_historical_days !== 90 || json.access_valid_for_days !== 90 ||
+      const b = this.gcInstitution(json?.institution_id);
+      // what the institution allows, at most 90 days: GoCardless refuses more
+      const history = Math.min(90, Number(b?.transaction_total_days));
+      const access = Math.min(90, Number(b?.max_access_valid_for_days));
+      if (!b || json.max_historical_days !== history || json.access_valid_for_days !== access ||
           JSON.stringify(json.access_scope) !== '["balances","details","transactions"]')
         this.problem('gc', req, `agreement ${body}`);
       const id = uuid();
@@ -227,7 +244,7 @@ class BankMock {
       if (!m[2]) return send(res, 200, { id: m[1], iban: spec.iban, status: 'READY', owner_name: 'Acme GmbH' });
       if (m[2] === 'details/')
         return send(res, 200, { account: { iban: spec.iban, currency: spec.currency, name: spec.name } });
-      if (!DATE_RE.test(q.get('date_from') || '') || !DATE_RE.test(q.get('date_to') || ''))
+      if ((q.has('date_from') && !DATE_RE.test(q.get('date_from'))) || !DATE_RE.test(q.get('date_to') || ''))
         this.problem('gc', req, 'date_from/date_to');
       if (this.gc.expired)
         return send(res, 401, { summary: 'End User Agreement (EUA) has expired',
@@ -245,7 +262,7 @@ class BankMock {
       }
       this.gc.calls.set(m[1], used + 1);
       const tx = this.gc.transactions.get(spec.iban) || { booked: [], pending: [] };
-      const from = q.get('date_from'), to = q.get('date_to');
+      const from = q.get('date_from') || '0000-00-00', to = q.get('date_to');
       const inWindow = (t) => !t.bookingDate || (t.bookingDate >= from && t.bookingDate <= to);
       return send(res, 200, { transactions: { booked: tx.booked.filter(inWindow), pending: tx.pending },
                               last_updated: new Date().toISOString() }, {
