@@ -294,7 +294,13 @@ class BankMock {
     }
   }
 
-  async enablebanking(req, res, path, q, body, rec) {
+  ebBanks() {
+    const bank = (name, country, bic, days) => ({ name, country, bic, logo: 'https://cdn.example/eb.png',
+      psu_types: ['business', 'personal'], maximum_consent_validity: days * 86400, beta: false });
+    return [bank('Erste Bank und Sparkassen', 'AT', 'GIBAATWW', 180), bank('Sparkasse KölnBonn', 'DE', 'COKSDE33', 30)];
+  }
+
+    async enablebanking(req, res, path, q, body, rec) {
     let m = /^\/bank\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && m) { // the bank's page: the user consents
       const a = this.eb.auths.get(m[1]);
@@ -308,13 +314,13 @@ class BankMock {
     const json = body ? JSON.parse(body) : null;
     if (req.method === 'GET' && path === '/aspsps') {
       if (!/^[A-Z]{2}$/.test(q.get('country') || '')) this.problem('eb', req, 'country');
-      const list = { AT: [{ name: 'Erste Bank und Sparkassen', country: 'AT', bic: 'GIBAATWW' }],
-                     DE: [{ name: 'Sparkasse KölnBonn', country: 'DE', bic: 'COKSDE33' }] }[q.get('country')] || [];
-      return send(res, 200, { aspsps: list.map((b) => ({ ...b, logo: 'https://cdn.example/eb.png',
-        psu_types: ['business', 'personal'], maximum_consent_validity: 15552000, beta: false })) });
+      return send(res, 200, { aspsps: this.ebBanks().filter((b) => b.country === q.get('country')) });
     }
     if (req.method === 'POST' && path === '/auth') {
       const until = Date.parse(json?.access?.valid_until || '');
+      const bank = this.ebBanks().find((b) => b.name === json?.aspsp?.name && b.country === json?.aspsp?.country);
+      if (!bank || until > Date.now() + bank.maximum_consent_validity * 1000)
+        return send(res, 422, { message: 'valid_until is beyond the bank\'s maximum consent validity', code: 422 });
       if (!(until > Date.now()) || !json.aspsp?.name || !/^[A-Z]{2}$/.test(json.aspsp.country || '') ||
           !json.state || !json.redirect_url || !json.psu_type)
         this.problem('eb', req, `auth ${body}`);
