@@ -12,6 +12,7 @@
 
 import { ApiError, onUnauthorized, request, session } from './api.js';
 import { h, notice, planBadge } from './dom.js';
+import { bankView } from './bank.js';
 import { catalogView } from './catalog.js';
 import { connectorView } from './connector.js';
 import { destinationView, destinationsView, newDestinationView } from './destinations.js';
@@ -36,6 +37,7 @@ const routes = [
   [/^#\/destinations\/?$/, (view, ctx) => destinationsView(view, ctx)],
   [/^#\/destinations\/new(?:\/([a-z0-9-]+))?$/, (view, ctx, type) => newDestinationView(view, ctx, type)],
   [/^#\/destinations\/([A-Za-z0-9_]+)$/, (view, ctx, id) => destinationView(view, ctx, id)],
+  [/^#\/bank\/?$/, (view, ctx) => bankView(view, ctx)],
 ];
 
 function signOut(message) {
@@ -64,7 +66,8 @@ function renderBar() {
   }
   bar.append(
     h('nav', { 'aria-label': 'Sections' },
-      h('a', { href: '#/connectors' }, 'Catalog'), h('a', { href: '#/destinations' }, 'Destinations')),
+      h('a', { href: '#/connectors' }, 'Catalog'), h('a', { href: '#/destinations' }, 'Destinations'),
+      h('a', { href: '#/bank' }, 'Bank accounts')),
     h('span', { class: 'tenant' }, h('span', { class: 'sr-only' }, 'Tenant: '), tenant.name, ' ',
       planBadge(tenant.plan)),
     out);

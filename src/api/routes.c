@@ -113,6 +113,17 @@ static const struct route routes[] = {
     {"POST", "/api/operator/submissions/:id/approve",      api_operator_approve,           AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
     {"POST", "/api/operator/submissions/:id/reject",       api_operator_reject,            AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
     {"POST", "/api/operator/connectors/:slug/unpublish",   api_operator_unpublish,         AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
+    /* issue 18: bank data (bank/): linking accounts, their transactions. The callback is
+     * the bank's redirect of the user's browser; the state it brings back authenticates
+     * it (GoCardless calls it ref). */
+    {"GET",  "/api/bank/institutions",             api_bank_institutions,      AUTH_ROLE_ADMIN,  0, "country connector"},
+    {"POST", "/api/bank/connections",              api_bank_connection_create, AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"GET",  "/api/bank/connections",              api_bank_connections_list,  AUTH_ROLE_ADMIN,  0, NULL},
+    {"POST", "/api/bank/connections/:id/renew",    api_bank_connection_renew,  AUTH_ROLE_ADMIN,  0, NULL},
+    {"GET",  "/api/bank/callback",                 api_bank_callback,          AUTH_ROLE_NONE,   ROUTE_HTTPS_ONLY,
+     "state ref code error error_description details"},
+    {"GET",  "/api/bank/accounts",                 api_bank_accounts,          AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to"},
 };
 
 const struct route *api_routes(size_t *count)
