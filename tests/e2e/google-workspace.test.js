@@ -7,6 +7,9 @@
 'use strict';
 
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { after, before, test } = require('node:test');
 const { startServer } = require('./lib/server');
 const { GoogleMock } = require('./lib/google-mock');
@@ -14,6 +17,7 @@ const { waitRun, syncNow } = require('./lib/mock-timetracking');
 const docs = require('./lib/documents');
 
 let server;
+let dir;
 let mock;
 let tenant;
 let member;
@@ -22,7 +26,8 @@ const get = (path, token = tenant.token) => server.request(path, { token });
 
 before(async () => {
   mock = await GoogleMock.start();
-  server = await startServer();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'connectord-google-'));
+  server = await startServer({ dir });
   tenant = await server.createTenant(`Google ${Date.now()}`, 'pro');
   member = await server.createToken(tenant.tenantId, 'member');
   const soon = (h) => new Date(Date.now() + h * 3600000).toISOString();
@@ -47,6 +52,7 @@ before(async () => {
 after(async () => {
   await server?.stop();
   await mock?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('before Google Workspace is connected, the dashboard says so', async () => {
@@ -146,6 +152,27 @@ test('a history Gmail no longer has starts over from the list, importing nothing
   assert.equal(run.status, 'succeeded', JSON.stringify(run));
   assert.equal((await get('/api/documents?limit=100')).json.documents.filter((d) => d.source === 'gmail').length, 3);
   mock.oldestHistoryId = 0;
+});
+
+test('the schedule runs the import by itself: a mailed e-invoice becomes a draft with nobody asking', async () => {
+  mock.addMessage({ from: 'Kontorbedarf Müller <rechnung@mueller.example>', subject: 'Rechnung RE-2026-0900',
+    date: 'Tue, 10 Mar 2026 09:00:00 +0100',
+    parts: [{ filename: 'factur-x.pdf', mimeType: 'application/pdf',
+              data: docs.pdf(['Rechnung RE-2026-0900'], { attachment: { name: 'factur-x.xml', data: docs.cii({ ...docs.INVOICE, number: 'RE-2026-0900' }) } }) }] });
+  // the default interval is 15 minutes after the last run: the server's clock moves on 16
+  await server.stop();
+  server = await startServer({ dir, expectDemo: false, env: { CONNECTORD_CLOCK_OFFSET: String(16 * 60) } });
+  let found;
+  for (let i = 0; i < 300 && !found; i++) {
+    const list = (await get('/api/documents?limit=100')).json.documents;
+    found = list.find((d) => d.reading?.invoiceNumber === 'RE-2026-0900');
+    if (!found) await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.ok(found, 'the scheduled run imported the attachment');
+  assert.equal(found.reader, 'zugferd');
+  assert.equal(found.status, 'review');
+  const runs = (await get('/api/connectors/google-workspace/sync-runs')).json.runs;
+  assert.equal(runs[0].origin, 'schedule');
 });
 
 test('uninstalling revokes the grant at Google', async () => {
