@@ -217,6 +217,19 @@ describe('the store itself', () => {
     assert.equal(memberUpload.status, 403);
   });
 
+  test("the tenant's archive holds its documents and their bytes", async () => {
+    const res = await fetch(`${server.baseUrl}/api/exports/tenant`, { headers: { authorization: `Bearer ${other.token}` } });
+    assert.equal(res.status, 200);
+    const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const docsRows = lines.filter((l) => l.table === 'documents');
+    const files = lines.filter((l) => l.table === 'document_files');
+    assert.equal(docsRows.length, 1);
+    assert.equal(files.length, 1);
+    assert.equal(files[0].row.document_id, docsRows[0].row.id);
+    const bytes = Buffer.from(files[0].row.content_b64, 'base64');
+    assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), docsRows[0].row.sha256);
+  });
+
   test('listing by status pages newest first', async () => {
     const r = await a.member.get('/api/documents?status=review&limit=2');
     assert.equal(r.status, 200, r.text);
