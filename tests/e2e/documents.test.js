@@ -162,6 +162,16 @@ describe('PDFs and photos are read to a proposal', () => {
       assert.ok(r.json.confidence > 40 && r.json.confidence <= 100, String(r.json.confidence));
     });
   }
+
+  test('a scanned PDF (an image, no text layer) is rendered and read by OCR', async () => {
+    const scan = docs.scannedPdf(docs.receiptPhoto(receipt, { degrees: 2, format: 'jpg' }));
+    const r = await a.admin.upload(scan, { filename: 'scan.pdf' });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.mediaType, 'application/pdf');
+    assert.equal(r.json.reader, 'ocr');
+    assert.equal(r.json.reading.totals.gross, '6.70', r.json.reading.text);
+    assert.equal(r.json.reading.invoiceDate, '2026-03-14', r.json.reading.text);
+  });
 });
 
 describe('the store itself', () => {

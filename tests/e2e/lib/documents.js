@@ -217,6 +217,27 @@ function pdf(lines, { attachment } = {}) {
     objects.push(Buffer.from(`<< /Type /Filespec /F (${attachment.name}) /UF (${attachment.name}) /AFRelationship /Alternative /Desc (Factur-X) /EF << /F 7 0 R /UF 7 0 R >> >>`));
     objects.push(Buffer.concat([Buffer.from(`<< /Type /EmbeddedFile /Subtype /text#2Fxml /Length ${data.length} >>\nstream\n`), data, Buffer.from('\nendstream')]));
   }
+  return assemble(objects);
+}
+
+// A scanned PDF: one page that is only a JPEG image (DCTDecode), no text layer, as a
+// scanner or a phone's "save as PDF" makes it.
+function scannedPdf(jpeg) {
+  const [w, h] = execFileSync('identify', ['-format', '%w %h', 'jpeg:-'], { input: jpeg }).toString().split(' ').map(Number);
+  const pageW = 595, pageH = Math.round((595 * h) / w);
+  const content = Buffer.from(`q ${pageW} 0 0 ${pageH} 0 0 cm /Im1 Do Q`);
+  const objects = [
+    Buffer.from('<< /Type /Catalog /Pages 2 0 R >>'),
+    Buffer.from('<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+    Buffer.from(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${pageW} ${pageH}] /Resources << /XObject << /Im1 4 0 R >> >> /Contents 5 0 R >>`),
+    Buffer.concat([Buffer.from(`<< /Type /XObject /Subtype /Image /Width ${w} /Height ${h} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode /Length ${jpeg.length} >>\nstream\n`), jpeg, Buffer.from('\nendstream')]),
+    Buffer.concat([Buffer.from(`<< /Length ${content.length} >>\nstream\n`), content, Buffer.from('\nendstream')]),
+  ];
+  return assemble(objects);
+}
+
+// Objects into a PDF file with its cross-reference table.
+function assemble(objects) {
   const parts = [Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1')];
   let offset = parts[0].length;
   const offsets = [];
@@ -256,4 +277,4 @@ function receiptPhoto(lines, { degrees = 3, format = 'jpg', blur = 1.2, noise = 
   }
 }
 
-module.exports = { INVOICE, EB_INVOICE, ubl, cii, ebinterface, pdf, receiptPhoto };
+module.exports = { INVOICE, EB_INVOICE, ubl, cii, ebinterface, pdf, scannedPdf, receiptPhoto };
