@@ -10,6 +10,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -296,10 +297,19 @@ static const struct syntax *syntax_of(xmlNodePtr root, xmlXPathContextPtr x)
     return NULL;
 }
 
+/* libxml2 sets up its globals on first use; two threads doing that at once race. */
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_setup(void)
+{
+    xmlInitParser();
+}
+
 json_t *einvoice_read(const unsigned char *xml, size_t len, const char *reader)
 {
     if (len > DOCUMENT_MAX_BYTES || len > (size_t)INT32_MAX)
         return NULL;
+    pthread_once(&xml_once, xml_setup);
     /* no DTD loading, no entity substitution, no network: XML from outside */
     xmlDocPtr doc = xmlReadMemory((const char *)xml, (int)len, "document.xml", NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
