@@ -141,7 +141,8 @@ int api_document_confirm(struct http_request *req, struct http_response *res,
     if (req->body_len > 0 && !(body = json_parse_body(req->body, req->body_len, err)))
         return -1;
     char invoice_id[CRYPTO_ID_MAX];
-    int rc = document_confirm(app->store, req->principal->tenant_id, id, body, invoice_id, err);
+    int rc = document_confirm(app->store, req->principal->tenant_id, id, body,
+                              req->principal->token_id, invoice_id, err);
     json_decref(body);
     if (rc < 0)
         return -1;

@@ -19,6 +19,7 @@
 #include "ledger/ledger.h"
 #include "settings/settings.h"
 #include "store/books.h"
+#include "store/installs.h"
 #include "store/documents.h"
 
 #define DOCUMENT_SOURCE "document"
@@ -228,16 +229,31 @@ static char *booked_reading(json_t *draft, const struct booking *b, const struct
     return json_dumps(draft, JSON_COMPACT);
 }
 
+/* The corrected fields' names, as the audit log keeps changes: keys, never values. */
+static char *corrected_fields(const json_t *corrections)
+{
+    json_t *keys = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)corrections, k, v) {
+        if (!json_is_null(v))
+            json_array_append_new(keys, json_string(k));
+    }
+    char *out = json_dumps(keys, JSON_COMPACT);
+    json_decref(keys);
+    return out;
+}
+
 int document_confirm(struct store *s, const char *tenant_id, const char *document_id,
-                     const json_t *corrections, char invoice_id_out[CRYPTO_ID_MAX],
-                     struct error *err)
+                     const json_t *corrections, const char *by_token_id,
+                     char invoice_id_out[CRYPTO_ID_MAX], struct error *err)
 {
     struct document_record d;
     struct booking b = {0};
     struct invoice inv = {0};
     struct store_tx *tx = NULL;
     json_t *draft = NULL;
-    char *reading = NULL;
+    char *reading = NULL, *fields = NULL;
     int rc = -1;
     if (store_document_get(s, tenant_id, document_id, &d, err) < 0)
         return -1;
@@ -260,7 +276,11 @@ int document_confirm(struct store *s, const char *tenant_id, const char *documen
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if (store_document_confirm(tx, tenant_id, document_id, inv.id, reading, err) < 0)
+    fields = corrected_fields(corrections);
+    const struct audit_entry audit = {.token_id = by_token_id, .action = "document.confirm",
+                                      .target = document_id, .fields = fields ? fields : "[]"};
+    if (store_document_confirm(tx, tenant_id, document_id, inv.id, reading, err) < 0 ||
+        store_tx_audit(tx, tenant_id, &audit, err) < 0)
         goto out;
     rc = store_tx_commit(tx, err);
     tx = NULL;
@@ -268,6 +288,7 @@ int document_confirm(struct store *s, const char *tenant_id, const char *documen
         snprintf(invoice_id_out, CRYPTO_ID_MAX, "%s", inv.id);
 out:
     store_tx_rollback(tx);
+    free(fields);
     free(reading);
     json_decref(draft);
     store_document_free(&d);

@@ -72,9 +72,11 @@ json_t *document_read(const unsigned char *bytes, size_t len, struct error *err)
  * invoiceDate, currency, totalGross, taxAmount, taxRate. What is booked must have a
  * supplier name, a date, a currency and a gross total (ERR_VALIDATION naming what is
  * missing). invoice_id_out receives the invoice. ERR_NOT_FOUND (also another tenant's id),
- * ERR_CONFLICT (confirmed already), ERR_INVALID_FIELD (a correction of the wrong shape). */
+ * ERR_CONFLICT (confirmed already), ERR_INVALID_FIELD (a correction of the wrong shape).
+ * The audit log records who confirmed it (by_token_id, NULL: the command line), with the
+ * names of the corrected fields, in the booking's transaction. */
 int document_confirm(struct store *s, const char *tenant_id, const char *document_id,
-                     const json_t *corrections, char invoice_id_out[CRYPTO_ID_MAX],
-                     struct error *err);
+                     const json_t *corrections, const char *by_token_id,
+                     char invoice_id_out[CRYPTO_ID_MAX], struct error *err);
 
 #endif

@@ -299,6 +299,10 @@ describe('confirming books the draft once', () => {
     });
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.json.reading.booked.totalGross, '12.40');
+    const audit = await a.admin.get('/api/audit-log?limit=100');
+    const entry = audit.json.entries.find((e) => e.action === 'document.confirm' && e.target === up.json.id);
+    assert.ok(entry, JSON.stringify(audit.json).slice(0, 400));
+    assert.deepEqual(entry.fields.slice().sort(), ['invoiceDate', 'supplierName', 'taxAmount', 'taxRate', 'totalGross']);
     const inv = await a.member.get(`/api/invoices/${ok.json.invoiceId}`);
     assert.equal(inv.json.totalGross, '12.40');
     assert.equal(inv.json.invoiceDate, '2026-03-09');
