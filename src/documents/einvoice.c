@@ -2,7 +2,8 @@
  *   UBL 2.1 Invoice / CreditNote (XRechnung, Peppol BIS: EN 16931's UBL syntax),
  *   UN/CEFACT CII CrossIndustryInvoice D16B (XRechnung's CII syntax, ZUGFeRD 2.x and
  *   Factur-X, whose PDF carries it as an attachment),
- *   ebInterface (Austria, the root's namespace http://www.ebinterface.at/schema/<v>/).
+ *   ebInterface 5.0 and later (Austria, the root's namespace http://www.ebinterface.at/schema/<v>/;
+ *   4.x, whose tax breakdown is shaped otherwise, reads without its taxes).
  * Each syntax is a table of XPath expressions for the same draft fields (supplier name and
  * VAT id, number, dates, currency, lines, tax per rate, totals), so adding a syntax is a
  * table, not code. The parser loads no DTD, substitutes no entities and never touches the

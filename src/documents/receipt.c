@@ -162,6 +162,16 @@ static bool first_date(const char *line, char out[11])
     return false;
 }
 
+/* Whether id starts with the VAT prefix of another EU member state (Greece: EL). */
+static bool eu_prefix(const char *id)
+{
+    static const char prefixes[] = "BEBGCYCZDKEEELESFIFRHRHUIEITLTLULVMTNLPLPTROSESISK";
+    for (size_t i = 0; prefixes[i]; i += 2)
+        if (id[0] == prefixes[i] && id[1] == prefixes[i + 1])
+            return true;
+    return false;
+}
+
 /* A VAT id: DE + 9 digits, ATU + 8 digits, or another EU country's two letters followed
  * by 8 to 12 letters and digits that start with a digit. OCR's spaces inside are dropped. */
 static bool vat_id_at(const char *p, char out[24])
@@ -178,14 +188,15 @@ static bool vat_id_at(const char *p, char out[24])
         id[n++] = (char)toupper((unsigned char)*q);
     }
     id[n] = '\0';
-    bool ok = false;
-    if (strncmp(id, "DE", 2) == 0)
+    if (n < 10)
+        return false;
+    bool ok;
+    if (id[0] == 'D' && id[1] == 'E')
         ok = n == 11 && strspn(id + 2, "0123456789") == 9;
-    else if (strncmp(id, "ATU", 3) == 0)
-        ok = n == 11 && strspn(id + 3, "0123456789") == 8;
+    else if (id[0] == 'A' && id[1] == 'T')
+        ok = n == 11 && id[2] == 'U' && strspn(id + 3, "0123456789") == 8;
     else
-        ok = n >= 10 && n <= 14 && isdigit((unsigned char)id[2]) &&
-             strchr("ATBEBGCYCZDKEEELESFIFRHRHUIEITLTLULVMTNLPLPTROSESISKXI", id[0]);
+        ok = n <= 14 && isdigit((unsigned char)id[2]) && eu_prefix(id);
     if (ok)
         snprintf(out, 24, "%s", id);
     return ok;

@@ -69,6 +69,25 @@ static void test_no_total_without_an_amount(void **state)
     json_decref(d);
 }
 
+static void test_vat_ids(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"Wiener Werkzeug OG\nUID: ATU12345678\n", "ATU12345678"},
+        {"Boulangerie Paul\nTVA FR12345678901\n", "FR12345678901"},
+        {"Laden\nSteuernr DE12345678\n", NULL},  /* one digit short */
+        {"Laden\nUS123456789012\n", NULL},       /* not a member state */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *d = propose(cases[i][0]);
+        if (cases[i][1])
+            assert_string_equal(at(d, "supplier", "vatId"), cases[i][1]);
+        else
+            assert_null(at(d, "supplier", "vatId"));
+        json_decref(d);
+    }
+}
+
 static void test_rates_and_dates(void **state)
 {
     (void)state;
@@ -111,6 +130,7 @@ int main(void)
         cmocka_unit_test(test_german_receipt),
         cmocka_unit_test(test_thousands_in_both_notations),
         cmocka_unit_test(test_no_total_without_an_amount),
+        cmocka_unit_test(test_vat_ids),
         cmocka_unit_test(test_rates_and_dates),
         cmocka_unit_test(test_types_by_content),
     };
