@@ -27,6 +27,8 @@ before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'documents-page-'));
   let r = await upload(docs.ubl(), 'xrechnung.xml');
   assert.equal(r.status, 201, r.text);
+  r = await upload(docs.receiptPhoto(['Kiosk am Markt', 'Datum: 09.03.2026', 'Summe EUR 12,40'], { degrees: 2 }), 'kiosk.jpg');
+  assert.equal(r.status, 201, r.text);
   r = await upload(docs.pdf(['Hosting Nord GmbH', 'Rechnungsnummer: HN-2026-117', 'Rechnungsdatum: 05.03.2026',
     'Gesamtbetrag 99,96 €']), 'hosting.pdf');
   assert.equal(r.status, 201, r.text);
@@ -80,6 +82,13 @@ test('the review screen: preview beside what was read, corrected and confirmed i
   const pdf = page.locator('article[data-document]', { hasText: 'hosting.pdf' });
   await pdf.locator('object[type="application/pdf"]').waitFor({ state: 'attached' });
   assert.equal(await pdf.getByLabel('Total (gross)').inputValue(), '99.96');
+  // a photo: the image itself, decoded, beside what OCR read from it
+  const photo = page.locator('article[data-document]', { hasText: 'kiosk.jpg' });
+  const img = photo.locator('.doc-preview img');
+  await img.waitFor();
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+  assert.equal(await photo.locator('[data-reader]').getAttribute('data-reader'), 'ocr');
+  assert.equal(await photo.getByLabel('Total (gross)').inputValue(), '12.40');
   await screenshot(page, 'documents-review-desktop');
 
   // correct the invoice number and confirm
