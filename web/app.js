@@ -17,6 +17,7 @@ import { catalogView } from './catalog.js';
 import { connectorView } from './connector.js';
 import { destinationView, destinationsView, newDestinationView } from './destinations.js';
 import { reviewView, submissionsView } from './publishing.js';
+import { documentsView } from './documents.js';
 
 const main = document.getElementById('main');
 const bar = document.getElementById('session');
@@ -38,6 +39,7 @@ const routes = [
   [/^#\/destinations\/new(?:\/([a-z0-9-]+))?$/, (view, ctx, type) => newDestinationView(view, ctx, type)],
   [/^#\/destinations\/([A-Za-z0-9_]+)$/, (view, ctx, id) => destinationView(view, ctx, id)],
   [/^#\/bank\/?$/, (view, ctx) => bankView(view, ctx)],
+  [/^#\/documents\/?$/, (view, ctx) => documentsView(view, ctx)],
 ];
 
 function signOut(message) {
@@ -67,7 +69,8 @@ function renderBar() {
   bar.append(
     h('nav', { 'aria-label': 'Sections' },
       h('a', { href: '#/connectors' }, 'Catalog'), h('a', { href: '#/destinations' }, 'Destinations'),
-      h('a', { href: '#/bank' }, 'Bank accounts')),
+      h('a', { href: '#/bank' }, 'Bank accounts'),
+      h('a', { href: '#/documents' }, 'Documents')),
     h('span', { class: 'tenant' }, h('span', { class: 'sr-only' }, 'Tenant: '), tenant.name, ' ',
       planBadge(tenant.plan)),
     out);

@@ -124,6 +124,16 @@ static const struct route routes[] = {
      "state ref code error error_description details"},
     {"GET",  "/api/bank/accounts",                 api_bank_accounts,          AUTH_ROLE_MEMBER, 0, NULL},
     {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to"},
+    /* issue 19: the document store (api/documents.c); an upload is the file as the raw
+     * body, typed by its content; the file itself only to admins */
+    {"GET",  "/api/documents",             api_documents_list,   AUTH_ROLE_MEMBER, 0, PAGE "status"},
+    {"POST", "/api/documents",             api_document_upload,  AUTH_ROLE_ADMIN,  0, "filename"},
+    {"GET",  "/api/documents/:id",         api_document_get,     AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET",  "/api/documents/:id/file",    api_document_file,    AUTH_ROLE_ADMIN,  0, NULL},
+    {"POST", "/api/documents/:id/confirm", api_document_confirm, AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    /* issue 19: Google Workspace on the dashboard, read live (api/dashboard.c) */
+    {"GET",  "/api/dashboard/calendar",    api_dashboard_calendar, AUTH_ROLE_MEMBER, 0, "days"},
+    {"GET",  "/api/dashboard/mail",        api_dashboard_mail,     AUTH_ROLE_MEMBER, 0, NULL},
 };
 
 const struct route *api_routes(size_t *count)

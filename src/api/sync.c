@@ -37,8 +37,8 @@ static json_t *run_json(const struct sync_run *r)
     return o;
 }
 
-/* The :slug's connector that syncs (with a manifest, or a bank source) and this tenant's
- * install of it; *name is what messages call it. */
+/* The :slug's connector that syncs (by a manifest, a built-in source or a bank driver) and
+ * this tenant's install of it; *name is what messages call it. */
 static int sync_target(struct http_request *req, struct install *in, const char **name,
                        struct error *err)
 {
@@ -46,7 +46,7 @@ static int sync_target(struct http_request *req, struct install *in, const char 
     const char *slug = http_request_param(req, "slug");
     const struct connector_manifest *c = slug ? catalog_find(slug) : NULL;
     const struct sync_manifest *m = c ? sync_manifest_find(slug) : NULL;
-    if (!m && !(c && bank_connector(c->slug)))
+    if (!m && !(c && (bank_connector(c->slug) || sync_source_find(c->slug))))
         return error_set(err, ERR_NOT_FOUND, "no connector '%.*s' that syncs",
                          UTF8_CUT(48, slug));
     *name = m ? m->name : c->name;
