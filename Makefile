@@ -12,7 +12,8 @@
 #   make deb        the Debian package (packaging/build-deb): build/deb/connectord_*.deb
 # Sources are found by wildcard per module, so a new file needs no edit here.
 
-PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq cairo fontconfig libsystemd
+PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq cairo fontconfig libsystemd \
+             libxml-2.0 poppler-glib tesseract lept
 CC        ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)

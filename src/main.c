@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "backup/backup.h"
+#include "cli_connector.h"
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "config.h"
@@ -86,11 +87,28 @@ struct pending_flag {
 };
 static const struct pending_flag *given_flags;
 static size_t n_given_flags;
+static int cmd_operator_token_create(struct config *cfg, const char **values);
+static int cmd_developer_create(struct config *cfg, const char **values);
+static int cmd_developer_token_create(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list, and
  * the positional argument of a command that takes one. */
 static const char *opt_values[MAX_OPTIONS];
 static const char *arg_value;
+
+static int cmd_connector_validate(struct config *cfg, const char **values)
+{
+    (void)cfg;
+    (void)values;
+    return cli_connector_validate(arg_value);
+}
+
+static int cmd_connector_test(struct config *cfg, const char **values)
+{
+    (void)cfg;
+    (void)values;
+    return cli_connector_test(arg_value);
+}
 /* How this program was started (argv[0]), for commands it suggests. */
 static const char *program = "connectord";
 
@@ -126,6 +144,18 @@ static const struct command commands[] = {
      CONFIG_FOR_TOOLS,
      {{"tenant", &opt_values[0], "the tenant id (required; see tenant list)"},
       {"role", &opt_values[1], "admin|member (required)"}}},
+    {"operator token create",
+     "create a token for the platform's operator (reviews and publishes outside connectors) "
+     "and print {\"token\"}",
+     cmd_operator_token_create, CONFIG_FOR_TOOLS, {{0}}},
+    {"developer create",
+     "create a connector developer and print {\"developerId\", \"token\"} (its first token)",
+     cmd_developer_create, CONFIG_FOR_TOOLS,
+     {{"name", &opt_values[0], "the developer's name, shown as the publisher (required)"}}},
+    {"developer token",
+     "create another token for a developer and print {\"token\"}",
+     cmd_developer_token_create, CONFIG_FOR_TOOLS,
+     {{"developer", &opt_values[0], "the developer id (required)"}}},
     {"events daily-summary",
      "emit revenue.daily_summary for a day (default: yesterday), once per tenant and day",
      cmd_daily_summary, CONFIG_FOR_TOOLS,
@@ -185,6 +215,17 @@ static const struct command commands[] = {
      {{"new-key-file", &opt_values[0],
        "the new key: 64 hex characters (required; make one with: head -c 32 /dev/urandom | "
        "od -An -tx1 | tr -d ' \\n' > FILE)"}}},
+    /* connector developers (issue 17): see cli_connector.c */
+    {"connector validate",
+     "run the automated checks of a connector manifest FILE (schema, secrets, URLs, limits, "
+     "each sample verified and mapped, each sample with one byte changed refused) and print "
+     "each as {\"check\", \"ok\", \"message\"}, one per line; exit 1 when one fails",
+     cmd_connector_validate, 0, {{0}}},
+    {"connector test",
+     "run the samples of a connector manifest FILE through the pipeline (verify, parse, "
+     "book) for a scratch tenant in a scratch store, in a transaction that is rolled back, "
+     "and print what each would have booked; exit 1 when one fails",
+     cmd_connector_test, 0, {{0}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -194,6 +235,8 @@ static const struct {
     const char *name;
 } arguments[] = {
     {"rates import", "FILE"},
+    {"connector validate", "FILE"},
+    {"connector test", "FILE"},
 };
 
 static const char *argument_of(const struct command *c)
@@ -224,7 +267,7 @@ static void usage_all(FILE *out)
         fprintf(out, "  %-22s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  connectord COMMAND --help   the options of one command\n"
                  "  connectord GROUP --help     the commands of a group (tenant, token, events, "
-                 "export, books, rates, store, keys)\n"
+                 "export, books, rates, store, keys, connector, operator, developer)\n"
                  "  connectord --version\n");
 }
 
@@ -563,6 +606,64 @@ static int cmd_token_create(struct config *cfg, const char **values)
     }
     print_json(json_pack("{s:s}", "token", token));
     return 0;
+}
+
+/* Prints {"token"} (and the developer's id) once made; the token is never shown again. */
+static int print_made_token(int rc, const struct error *err, const char *developer_id,
+                            const char *token)
+{
+    if (rc < 0) {
+        fprintf(stderr, "connectord: %s\n", err->message);
+        return 1;
+    }
+    print_json(developer_id ? json_pack("{s:s, s:s}", "developerId", developer_id, "token", token)
+                            : json_pack("{s:s}", "token", token));
+    return 0;
+}
+
+static int cmd_operator_token_create(struct config *cfg, const char **values)
+{
+    (void)values;
+    struct store *store = NULL;
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    struct error err = {0};
+    char token[CRYPTO_TOKEN_LEN + 1];
+    int rc = auth_operator_token_create(store, token, &err);
+    store_close(store);
+    return print_made_token(rc, &err, NULL, token);
+}
+
+static int cmd_developer_create(struct config *cfg, const char **values)
+{
+    if (!values[0]) {
+        fprintf(stderr, "connectord: developer create needs --name\n");
+        return 2;
+    }
+    struct store *store = NULL;
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    struct error err = {0};
+    char token[CRYPTO_TOKEN_LEN + 1], id[CRYPTO_ID_MAX];
+    int rc = auth_developer_create(store, values[0], id, token, &err);
+    store_close(store);
+    return print_made_token(rc, &err, id, token);
+}
+
+static int cmd_developer_token_create(struct config *cfg, const char **values)
+{
+    if (!values[0]) {
+        fprintf(stderr, "connectord: developer token needs --developer\n");
+        return 2;
+    }
+    struct store *store = NULL;
+    if (open_store(cfg, 1, &store) < 0)
+        return 1;
+    struct error err = {0};
+    char token[CRYPTO_TOKEN_LEN + 1];
+    int rc = auth_developer_token_create(store, values[0], token, &err);
+    store_close(store);
+    return print_made_token(rc, &err, NULL, token);
 }
 
 static bool valid_day(const char *s);
@@ -1303,6 +1404,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     while (ulen && public_url[ulen - 1] == '/')
         public_url[--ulen] = '\0';
     app.public_url = public_url;
+    oauth_set_public_url(public_url);
     log_info("connectord %s listening on %s port %u (%s, %u threads, store %s%s)",
              CONNECTORD_VERSION, cert ? "https" : "http", port, cfg->listen, threads,
              store_backend_name(store), cfg->dev ? ", development mode" : "");
@@ -1493,7 +1595,22 @@ static bool is_group(const char *word)
     return false;
 }
 
-/* Finds the command argv names (one or two words); *first_flag is the index after it. On
+/* How many words of argv, from argv[2] on, spell sub ("create", or "token create" of
+ * "operator token create"); 0 when they do not. */
+static int subcommand_words(const char *sub, int argc, char **argv)
+{
+    int i = 2;
+    while (*sub) {
+        size_t len = strcspn(sub, " ");
+        if (i >= argc || strlen(argv[i]) != len || strncmp(argv[i], sub, len) != 0)
+            return 0;
+        sub += len + (sub[len] == ' ');
+        i++;
+    }
+    return i - 2;
+}
+
+/* Finds the command argv names (one, two or three words); *first_flag is the index after it. On
  * failure prints what is wrong and returns NULL with *status set (0: help was asked for). */
 static const struct command *find_command(int argc, char **argv, int *first_flag, int *status)
 {
@@ -1504,8 +1621,9 @@ static const struct command *find_command(int argc, char **argv, int *first_flag
             *first_flag = 2;
             return c;
         }
-        if (n && in_group(c, argv[1]) && argc >= 3 && strcmp(argv[2], c->name + n + 1) == 0) {
-            *first_flag = 3;
+        int words = n && in_group(c, argv[1]) ? subcommand_words(c->name + n + 1, argc, argv) : 0;
+        if (words) {
+            *first_flag = 2 + words;
             return c;
         }
     }

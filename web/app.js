@@ -4,19 +4,33 @@
 // without the server knowing any page routes.
 //
 // Sign-in checks a pasted admin token with GET /api/tenant before keeping it (in
-// sessionStorage); a member token is refused because the store's API is admin-only. A 401
-// later (token revoked) drops the token and returns to sign-in with a message.
+// sessionStorage); a member token is refused because the store's API is admin-only. A
+// platform token (no tenant: /api/tenant answers 403) is a developer's when its
+// submissions answer, else the operator's when the review queue does; each of those roles
+// sees its own view only (publishing.js). A 401 later (token revoked) drops the token and
+// returns to sign-in with a message.
 
 import { ApiError, onUnauthorized, request, session } from './api.js';
 import { h, notice, planBadge } from './dom.js';
+import { bankView } from './bank.js';
 import { catalogView } from './catalog.js';
 import { connectorView } from './connector.js';
 import { destinationView, destinationsView, newDestinationView } from './destinations.js';
+import { reviewView, submissionsView } from './publishing.js';
+import { documentsView } from './documents.js';
 
 const main = document.getElementById('main');
 const bar = document.getElementById('session');
 let tenant = null;
 let generation = 0;
+const ROLE_KEY = 'connectord.role';
+// A platform role ('developer', 'operator') or null for a tenant's admin.
+let platformRole = sessionStorage.getItem(ROLE_KEY);
+
+const platformRoutes = {
+  developer: [[/^#?\/?(?:submissions)?\/?$/, (view, ctx) => submissionsView(view, ctx)]],
+  operator: [[/^#?\/?(?:review)?\/?$/, (view, ctx) => reviewView(view, ctx)]],
+};
 
 const routes = [
   [/^#?\/?(?:connectors)?\/?$/, (view, ctx) => catalogView(view, ctx)],
@@ -24,10 +38,14 @@ const routes = [
   [/^#\/destinations\/?$/, (view, ctx) => destinationsView(view, ctx)],
   [/^#\/destinations\/new(?:\/([a-z0-9-]+))?$/, (view, ctx, type) => newDestinationView(view, ctx, type)],
   [/^#\/destinations\/([A-Za-z0-9_]+)$/, (view, ctx, id) => destinationView(view, ctx, id)],
+  [/^#\/bank\/?$/, (view, ctx) => bankView(view, ctx)],
+  [/^#\/documents\/?$/, (view, ctx) => documentsView(view, ctx)],
 ];
 
 function signOut(message) {
   session.clear();
+  sessionStorage.removeItem(ROLE_KEY);
+  platformRole = null;
   tenant = null;
   renderSignIn(message);
 }
@@ -36,12 +54,23 @@ onUnauthorized(() => signOut('The token is no longer accepted (it may have been 
 
 function renderBar() {
   bar.replaceChildren();
-  if (!tenant) return;
+  if (!tenant && !platformRole) return;
   const out = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Sign out');
   out.addEventListener('click', () => signOut('Signed out.'));
+  if (platformRole) {
+    const [href, label] = platformRole === 'developer' ? ['#/submissions', 'My submissions']
+                                                       : ['#/review', 'Review queue'];
+    bar.append(h('nav', { 'aria-label': 'Sections' }, h('a', { href }, label)),
+      h('span', { class: 'tenant', id: 'platform-role' },
+        platformRole === 'developer' ? 'Connector developer' : 'Platform operator'),
+      out);
+    return;
+  }
   bar.append(
     h('nav', { 'aria-label': 'Sections' },
-      h('a', { href: '#/connectors' }, 'Catalog'), h('a', { href: '#/destinations' }, 'Destinations')),
+      h('a', { href: '#/connectors' }, 'Catalog'), h('a', { href: '#/destinations' }, 'Destinations'),
+      h('a', { href: '#/bank' }, 'Bank accounts'),
+      h('a', { href: '#/documents' }, 'Documents')),
     h('span', { class: 'tenant' }, h('span', { class: 'sr-only' }, 'Tenant: '), tenant.name, ' ',
       planBadge(tenant.plan)),
     out);
@@ -81,6 +110,17 @@ function renderSignIn(message) {
     }
     submit.disabled = true;
     try {
+      const role = await platformRoleOf(token);
+      if (role) {
+        session.set(token);
+        sessionStorage.setItem(ROLE_KEY, role);
+        platformRole = role;
+        input.value = '';
+        location.hash = role === 'developer' ? '#/submissions' : '#/review';
+        renderBar();
+        route();
+        return;
+      }
       const { json } = await request('GET', '/api/tenant', undefined, { token });
       if (json.role !== 'admin') {
         fail('This is a member token. The connector store needs an admin token.');
@@ -104,6 +144,28 @@ function renderSignIn(message) {
   input.focus();
 }
 
+// 'developer' or 'operator' when the token is a platform token, null for a tenant's (or an
+// unknown one: the tenant check that follows says why it is refused).
+async function platformRoleOf(token) {
+  const opts = { token };
+  try {
+    await request('GET', '/api/tenant', undefined, opts);
+    return null;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 403) return null;
+  }
+  for (const [role, path] of [['developer', '/api/developer/connectors?limit=1'],
+                              ['operator', '/api/operator/submissions?limit=1']]) {
+    try {
+      await request('GET', path, undefined, opts);
+      return role;
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 403) throw e;
+    }
+  }
+  return null;
+}
+
 async function route() {
   if (!session.token) {
     renderSignIn();
@@ -113,14 +175,15 @@ async function route() {
   const mine = generation;
   const ctx = { tenant, alive: () => mine === generation };
   try {
-    if (!tenant) {
+    if (!tenant && !platformRole) {
       tenant = (await request('GET', '/api/tenant')).json;
       if (!ctx.alive()) return;
       ctx.tenant = tenant;
       renderBar();
     }
-    const hash = location.hash || '#/connectors';
-    for (const [re, view] of routes) {
+    if (platformRole) renderBar();
+    const hash = location.hash || (platformRole ? '' : '#/connectors');
+    for (const [re, view] of platformRole ? platformRoutes[platformRole] || [] : routes) {
       const m = re.exec(hash);
       if (!m) continue;
       const el = h('div', { class: 'view' });

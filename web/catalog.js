@@ -80,6 +80,18 @@ function stateBadge(entry) {
   return badge('Available', 'muted', { 'data-state': 'available' });
 }
 
+// An outside connector's publisher and version ("By Acme Labs · version 2"), and what its
+// install needs: an update that waits for the admin's input, or the notice once it is
+// unpublished.
+export function publisherLine(entry) {
+  return h('p', { class: 'card-publisher', 'data-publisher': entry.publisher.name },
+    'By ', h('strong', {}, entry.publisher.name), ` · version ${entry.version}`,
+    entry.updateNeedsInput
+      ? [' ', badge(`Version ${entry.version} needs your input`, 'warn', { 'data-state': 'update' })] : null,
+    entry.notice ? [' ', badge('Unpublished', 'warn', { 'data-state': 'unpublished', title: entry.notice })]
+      : null);
+}
+
 function card(entry) {
   const locked = entry.status === 'locked';
   return h('li', { class: `card${locked ? ' locked' : ''}`, 'data-slug': entry.slug,
@@ -87,6 +99,7 @@ function card(entry) {
     h('h4', { class: 'card-title' }, h('a', { href: entryHref(entry) }, entry.name)),
     h('p', { class: 'card-desc' }, entry.description),
     h('p', { class: 'card-meta' }, h('span', { class: 'sr-only' }, 'Authentication: '), entry.authLabel),
+    entry.outside ? publisherLine(entry) : null,
     h('div', { class: 'badges' },
       h('span', { class: 'sr-only' }, 'Plan: '),
       planBadge(entry.requiredPlan),

@@ -12,7 +12,7 @@ import { oauthSection } from './oauth.js'; // a connector that asks its service'
 import {
   announce, badge, busy, confirmStep, copyText, h, notice, planBadge, planName, statusBadge, time,
 } from './dom.js';
-import { kindName, neededPlan } from './catalog.js';
+import { kindName, neededPlan, publisherLine } from './catalog.js';
 import { settingsFields } from './settings-form.js';
 import { actionBadge, eventsToEnable, reviewSection } from './review.js';
 import { syncErrorBadge, syncSection } from './sync.js';
@@ -40,6 +40,13 @@ function header(entry) {
     h('h1', { tabindex: -1 }, entry.name),
     h('div', { class: 'badges' }, badge(kindName(entry.kind), 'info'), planBadge(entry.requiredPlan), state),
     h('p', { class: 'lead' }, entry.description),
+    entry.outside ? publisherLine(entry) : null,
+    entry.notice ? notice('info', entry.notice) : null,
+    entry.updateNeedsInput
+      ? notice('info', `Version ${entry.version} of ${entry.name} is out, and your settings do not fit it yet: `,
+               'save the settings below with what it asks for to move to it. Until then this install ',
+               `keeps running version ${entry.installedVersion}.`)
+      : null,
     h('dl', { class: 'facts' },
       h('dt', {}, 'Authentication'), h('dd', { id: 'auth-label' }, entry.authLabel),
       h('dt', {}, 'Available from'), h('dd', {}, `${planName(entry.requiredPlan)} plan`),

@@ -50,6 +50,18 @@ int api_schema_connector_manifest(struct http_request *req, struct http_response
 int api_oauth_start(struct http_request *req, struct http_response *res, struct error *err);
 int api_oauth_callback(struct http_request *req, struct http_response *res, struct error *err);
 int api_oauth_status(struct http_request *req, struct http_response *res, struct error *err);
+/* bank.c: linking bank accounts (bank/), their transactions */
+int api_bank_institutions(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_connection_create(struct http_request *req, struct http_response *res,
+                               struct error *err);
+int api_bank_connections_list(struct http_request *req, struct http_response *res,
+                              struct error *err);
+int api_bank_connection_renew(struct http_request *req, struct http_response *res,
+                              struct error *err);
+int api_bank_callback(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_accounts(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_transactions(struct http_request *req, struct http_response *res,
+                          struct error *err);
 int api_projects_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_project_create(struct http_request *req, struct http_response *res, struct error *err);
 /* The :projectId of the path is one of the caller's projects; else ERR_NOT_FOUND naming
@@ -76,6 +88,24 @@ int api_connector_replay(struct http_request *req, struct http_response *res, st
 int api_connector_send_test(struct http_request *req, struct http_response *res,
                             struct error *err);
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
+/* publishing.c: outside connectors, for developers and the operator */
+int api_developer_submit(struct http_request *req, struct http_response *res, struct error *err);
+int api_developer_submissions(struct http_request *req, struct http_response *res,
+                              struct error *err);
+int api_developer_submission(struct http_request *req, struct http_response *res,
+                             struct error *err);
+int api_operator_developer_create(struct http_request *req, struct http_response *res,
+                                  struct error *err);
+int api_operator_developers(struct http_request *req, struct http_response *res,
+                            struct error *err);
+int api_operator_submissions(struct http_request *req, struct http_response *res,
+                             struct error *err);
+int api_operator_submission(struct http_request *req, struct http_response *res,
+                            struct error *err);
+int api_operator_approve(struct http_request *req, struct http_response *res, struct error *err);
+int api_operator_reject(struct http_request *req, struct http_response *res, struct error *err);
+int api_operator_unpublish(struct http_request *req, struct http_response *res,
+                           struct error *err);
 /* GET /api/ledger/verify (ledger.c): recomputes the tenant's hash chains. */
 int api_ledger_verify(struct http_request *req, struct http_response *res, struct error *err);
 
@@ -127,5 +157,18 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
                              struct error *err);
 int api_vat_return_at_submissions(struct http_request *req, struct http_response *res,
                                   struct error *err);
+
+/* The document store (documents.c): files in, drafts read from them, confirmed into the
+ * books. */
+int api_documents_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_document_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_document_file(struct http_request *req, struct http_response *res, struct error *err);
+int api_document_upload(struct http_request *req, struct http_response *res, struct error *err);
+int api_document_confirm(struct http_request *req, struct http_response *res,
+                         struct error *err);
+/* Google Workspace on the dashboard (dashboard.c). */
+int api_dashboard_calendar(struct http_request *req, struct http_response *res,
+                           struct error *err);
+int api_dashboard_mail(struct http_request *req, struct http_response *res, struct error *err);
 
 #endif

@@ -3,7 +3,34 @@
 #include <string.h>
 
 #include "api/connector_common.h"
+#include "core/utf8.h"
 #include "store/installs.h"
+
+int connector_resolve(struct app *app, const char *slug, struct connector_ref *ref,
+                      struct error *err)
+{
+    memset(ref, 0, sizeof *ref);
+    if (!slug)
+        return error_set(err, ERR_NOT_FOUND, "no connector in the catalog");
+    if ((ref->m = catalog_find(slug)))
+        return 0;
+    if (publishing_find(app->store, slug, &ref->oc, err) < 0) {
+        if (err->code == ERR_NOT_FOUND)
+            error_set(err, ERR_NOT_FOUND, "no connector '%.*s' in the catalog",
+                      UTF8_CUT(48, slug));
+        return -1;
+    }
+    ref->outside = true;
+    ref->m = ref->oc.manifest.m;
+    return 0;
+}
+
+void connector_ref_clear(struct connector_ref *ref)
+{
+    if (ref->outside)
+        publishing_connector_clear(&ref->oc);
+    memset(ref, 0, sizeof *ref);
+}
 
 const struct plan *connector_tenant_plan(struct app *app, const char *tenant_id,
                                          struct error *err)

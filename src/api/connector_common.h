@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "catalog/catalog.h"
+#include "publishing/publishing.h"
 
 struct install;
 
@@ -29,6 +30,19 @@ int connector_config_apply(struct app *app, struct http_response *res,
 
 /* The config as shown (secrets masked). */
 json_t *connector_config_view(const struct connector_manifest *m, const struct install *in);
+
+/* A connector of a tenant's catalog, by slug: a built-in (m is the catalog's), or a
+ * published outside connector (outside true, m its current version's manifest, owned by
+ * oc: connector_ref_clear). */
+struct connector_ref {
+    const struct connector_manifest *m;
+    bool outside;
+    struct outside_connector oc;
+};
+/* ERR_NOT_FOUND naming the slug when neither has it. */
+int connector_resolve(struct app *app, const char *slug, struct connector_ref *ref,
+                      struct error *err);
+void connector_ref_clear(struct connector_ref *ref);
 
 /* The token id of the caller for audit records. */
 #define AUDIT_BY(req) ((req)->principal->token_id)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/connector_common.h"
+#include "core/log.h"
 #include "api/sync_view.h"
 #include "core/json.h"
 #include "core/utf8.h"
@@ -71,6 +72,66 @@ static json_t *entry_json(const struct connector_manifest *m, const struct plan 
     return o;
 }
 
+/* What an outside connector's entry adds: its publisher and version, a notice once it is
+ * unpublished, and for an install that an approved version could not move (its config
+ * does not fit) that the update needs the admin's input (PUT config). in may be NULL. */
+static void outside_members(json_t *o, const struct outside_connector *oc,
+                            const struct install *in)
+{
+    const struct published_connector *p = &oc->row;
+    json_object_set_new(o, "outside", json_true());
+    json_object_set_new(o, "publisher", json_pack("{s:s, s:s}", "id", p->developer_id, "name",
+                                                  p->developer_name));
+    json_object_set_new(o, "version", json_integer(p->version));
+    json_object_set_new(o, "published", json_boolean(p->is_published));
+    if (!p->is_published) {
+        char notice[256];
+        snprintf(notice, sizeof notice,
+                 "Unpublished on %.10s: it cannot be installed again; an install keeps working",
+                 p->unpublished_at);
+        json_object_set_new(o, "notice", json_string(notice));
+        if (!in)
+            json_object_set_new(o, "status", json_string("unpublished"));
+    }
+    if (in) {
+        json_object_set_new(o, "installedVersion", json_integer(in->manifest_version));
+        json_object_set_new(o, "updateNeedsInput", json_boolean(in->manifest_version < p->version));
+    }
+}
+
+struct outside_list {
+    struct app *app;
+    const char *tenant;
+    const struct plan *plan;
+    json_t *list;
+    struct error *err;
+};
+
+/* An outside connector in a tenant's list: every published one, and an unpublished one
+ * only where the tenant has it installed. */
+static int add_outside(void *ctx, const struct outside_connector *oc)
+{
+    struct outside_list *ol = ctx;
+    struct install in = {0};
+    bool installed = store_install_get_slug(ol->app->store, ol->tenant, oc->row.slug, &in,
+                                            ol->err) == 0;
+    if (!installed && ol->err->code != ERR_NOT_FOUND)
+        return -1;
+    int rc = 0;
+    if (installed || oc->row.is_published) {
+        const struct connector_manifest *m = oc->manifest.m;
+        json_t *o = entry_json(m, ol->plan, installed,
+                               installed && connector_awaiting_secret(m, &in), 0);
+        if (o)
+            outside_members(o, oc, installed ? &in : NULL);
+        rc = o && json_array_append_new(ol->list, o) == 0 ? 0 : -1;
+        if (rc < 0)
+            error_set(ol->err, ERR_INTERNAL, "out of memory");
+    }
+    store_install_clear(&in);
+    return rc;
+}
+
 int api_connectors_list(struct http_request *req, struct http_response *res, struct error *err)
 {
     struct app *app = req->app;
@@ -95,6 +156,10 @@ int api_connectors_list(struct http_request *req, struct http_response *res, str
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, entry_json(&all[i], plan, ix.installed[i], ix.awaiting[i],
                                                ix.destination_count[i]));
+    struct outside_list ol = {.app = app, .tenant = tenant, .plan = plan, .list = list,
+                              .err = err};
+    if (publishing_list(app->store, add_outside, &ol, err) < 0)
+        goto out;
     rc = http_respond_json(res, 200,
                            json_pack("{s:s, s:O}", "plan", plan->slug, "connectors", list), err);
 out:
@@ -129,14 +194,17 @@ static int webhook_url(struct app *app, const struct install *in, char **out, st
 
 /* The full view of one entry for this tenant: summary, schema and, when installed, the
  * masked config and the webhook URL. `in` may be NULL (not installed). */
-static int detail_json(struct app *app, const struct connector_manifest *m,
+static int detail_json(struct app *app, const struct connector_ref *ref,
                        const struct plan *plan, const struct install *in,
                        int destination_count, json_t **out, struct error *err)
 {
+    const struct connector_manifest *m = ref->m;
     json_t *o = entry_json(m, plan, in != NULL, in && connector_awaiting_secret(m, in),
                            destination_count);
     if (!o)
         return error_set(err, ERR_INTERNAL, "out of memory");
+    if (ref->outside)
+        outside_members(o, &ref->oc, in);
     json_object_set_new(o, "settings", catalog_schema_json(m));
     if (m->webhook_setup)
         json_object_set_new(o, "webhookSetup", json_string(m->webhook_setup));
@@ -181,14 +249,14 @@ static int detail_json(struct app *app, const struct connector_manifest *m,
     return 0;
 }
 
+/* The connector the path's :slug names (built-in or published outside); NULL with err. */
 static const struct connector_manifest *manifest_param(struct http_request *req,
+                                                       struct connector_ref *ref,
                                                        struct error *err)
 {
-    const char *slug = http_request_param(req, "slug");
-    const struct connector_manifest *m = slug ? catalog_find(slug) : NULL;
-    if (!m)
-        error_set(err, ERR_NOT_FOUND, "no connector '%.*s' in the catalog", UTF8_CUT(48, slug));
-    return m;
+    if (connector_resolve(req->app, http_request_param(req, "slug"), ref, err) < 0)
+        return NULL;
+    return ref->m;
 }
 
 static int count_destinations_of(void *ctx, const struct install *in)
@@ -203,15 +271,16 @@ int api_connector_get(struct http_request *req, struct http_response *res, struc
 {
     struct app *app = req->app;
     const char *tenant = req->principal->tenant_id;
-    const struct connector_manifest *m = manifest_param(req, err);
+    struct connector_ref ref;
+    const struct connector_manifest *m = manifest_param(req, &ref, err);
     const struct plan *plan = m ? connector_tenant_plan(app, tenant, err) : NULL;
-    if (!plan)
-        return -1;
     struct install in = {0};
     int count = 0;
     bool installed = false;
     json_t *body = NULL;
     int rc = -1;
+    if (!plan)
+        goto out;
     if (m->kind == KIND_DESTINATION) {
         struct install_index ix = {.all = m, .n = 1, .destination_count = &count};
         if (store_install_list(app->store, tenant, true, count_destinations_of, &ix, err) < 0)
@@ -220,12 +289,17 @@ int api_connector_get(struct http_request *req, struct http_response *res, struc
         installed = true;
     } else if (err->code != ERR_NOT_FOUND) {
         goto out;
+    } else if (ref.outside && !ref.oc.row.is_published) {
+        /* Unpublished: only the tenants that have it installed still see it. */
+        error_set(err, ERR_NOT_FOUND, "no connector '%s' in the catalog", m->slug);
+        goto out;
     }
-    if (detail_json(app, m, plan, installed ? &in : NULL, count, &body, err) < 0)
+    if (detail_json(app, &ref, plan, installed ? &in : NULL, count, &body, err) < 0)
         goto out;
     rc = http_respond_json(res, 200, body, err);
 out:
     store_install_clear(&in);
+    connector_ref_clear(&ref);
     return rc;
 }
 
@@ -283,10 +357,16 @@ int api_connector_install(struct http_request *req, struct http_response *res,
     char token_hash[2 * CRYPTO_SHA256_LEN + 1] = "";
     int rc = -1;
 
-    const struct connector_manifest *m = manifest_param(req, err);
+    struct connector_ref ref;
+    const struct connector_manifest *m = manifest_param(req, &ref, err);
     const struct plan *plan = m ? connector_tenant_plan(app, tenant, err) : NULL;
     if (!plan)
         goto out;
+    if (ref.outside && !ref.oc.row.is_published) {
+        error_set(err, ERR_CONFLICT, "%s was unpublished and cannot be installed again",
+                  m->slug);
+        goto out;
+    }
     if (m->kind == KIND_DESTINATION) {
         error_set(err, ERR_USE_PROJECTS_API,
                   "%s is an outbound destination; create it with POST "
@@ -308,6 +388,7 @@ int api_connector_install(struct http_request *req, struct http_response *res,
     memcpy(in.tenant_id, tenant, sizeof in.tenant_id);
     snprintf(in.slug, sizeof in.slug, "%s", m->slug);
     in.is_active = true;
+    in.manifest_version = ref.outside ? ref.oc.row.version : 0;
     if (crypto_id_new("con_", in.id) < 0) {
         error_set(err, ERR_INTERNAL, "no randomness available");
         goto out;
@@ -321,13 +402,14 @@ int api_connector_install(struct http_request *req, struct http_response *res,
     if (store_install_insert(app->store, &in, token_hash[0] ? token_hash : NULL, -1, &audit,
                              err) < 0)
         goto out;
-    if (detail_json(app, m, plan, &in, 0, &detail, err) < 0)
+    if (detail_json(app, &ref, plan, &in, 0, &detail, err) < 0)
         goto out;
     rc = http_respond_json(res, 201, detail, err);
 out:
     json_decref(body);
     free(changed);
     store_install_clear(&in);
+    connector_ref_clear(&ref);
     return rc;
 }
 
@@ -338,7 +420,8 @@ int api_connector_uninstall(struct http_request *req, struct http_response *res,
     const char *tenant = req->principal->tenant_id;
     struct install in = {0};
     int rc = -1;
-    const struct connector_manifest *m = manifest_param(req, err);
+    struct connector_ref ref;
+    const struct connector_manifest *m = manifest_param(req, &ref, err);
     if (!m)
         goto out;
     if (m->kind == KIND_DESTINATION) {
@@ -352,12 +435,20 @@ int api_connector_uninstall(struct http_request *req, struct http_response *res,
         goto out;
     struct audit_entry audit = {.token_id = AUDIT_BY(req), .action = "connector.uninstall",
                                 .target = m->slug, .fields = "[]"};
+    /* An OAuth grant is revoked at the service first (Google); one the service cannot be
+     * asked about now is still forgotten here, with the install. */
+    struct error revoke = {0};
+    if (oauth_supported(m->slug) &&
+        oauth_revoke(app->store, app->master_key, tenant, in.id, &revoke) < 0)
+        log_warn("uninstall %s (tenant %s): the grant was not revoked: %s", m->slug, tenant,
+                 revoke.message);
     if (store_install_delete(app->store, tenant, in.id, &audit, err) < 0)
         goto out;
     rc = http_respond_json(res, 200, json_pack("{s:s, s:b}", "slug", m->slug, "installed", 0),
                            err);
 out:
     store_install_clear(&in);
+    connector_ref_clear(&ref);
     return rc;
 }
 
@@ -370,7 +461,8 @@ int api_connector_configure(struct http_request *req, struct http_response *res,
     json_t *body = NULL, *detail = NULL;
     char *changed = NULL;
     int rc = -1;
-    const struct connector_manifest *m = manifest_param(req, err);
+    struct connector_ref ref;
+    const struct connector_manifest *m = manifest_param(req, &ref, err);
     const struct plan *plan = m ? connector_tenant_plan(app, tenant, err) : NULL;
     if (!plan)
         goto out;
@@ -386,15 +478,19 @@ int api_connector_configure(struct http_request *req, struct http_response *res,
         goto out;
     next = prev;
     next.config = next.secrets = next.event_types = next.webhook_token_sealed = NULL;
+    /* An outside connector's config is checked against its current version, and once it
+     * fits, the install runs that version (an update that waited for this input). */
     if (connector_config_apply(app, res, m, config, &prev, &next, &changed, err) < 0)
         goto out;
+    if (ref.outside)
+        next.manifest_version = ref.oc.row.version;
     struct audit_entry audit = {.token_id = AUDIT_BY(req), .action = "connector.config_update",
                                 .target = m->slug, .fields = changed};
     if (store_install_update(app->store, &next, &audit, err) < 0)
         goto out;
     store_install_clear(&next);
     if (store_install_get_slug(app->store, tenant, m->slug, &next, err) < 0 ||
-        detail_json(app, m, plan, &next, 0, &detail, err) < 0)
+        detail_json(app, &ref, plan, &next, 0, &detail, err) < 0)
         goto out;
     rc = http_respond_json(res, 200, detail, err);
 out:
@@ -402,5 +498,6 @@ out:
     free(changed);
     store_install_clear(&prev);
     store_install_clear(&next);
+    connector_ref_clear(&ref);
     return rc;
 }

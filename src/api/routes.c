@@ -99,6 +99,41 @@ static const struct route routes[] = {
     {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0, NULL},
     {"GET", "/connectors/",      api_web_index, AUTH_ROLE_NONE, 0, NULL},
     {"GET", "/connectors/:file", api_web_asset, AUTH_ROLE_NONE, 0, NULL},
+
+    /* issue 17: outside connectors (api/publishing.c). A developer submits manifests and
+     * sees its own submissions; the operator makes developers, reviews and publishes. Their
+     * tokens belong to no tenant and open only these routes. */
+    {"POST", "/api/developer/connectors",                  api_developer_submit,           AUTH_ROLE_DEVELOPER, ROUTE_JSON, NULL},
+    {"GET",  "/api/developer/connectors",                  api_developer_submissions,      AUTH_ROLE_DEVELOPER, 0, PAGE "status"},
+    {"GET",  "/api/developer/connectors/:id",              api_developer_submission,       AUTH_ROLE_DEVELOPER, 0, NULL},
+    {"POST", "/api/operator/developers",                   api_operator_developer_create,  AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
+    {"GET",  "/api/operator/developers",                   api_operator_developers,        AUTH_ROLE_OPERATOR,  0, NULL},
+    {"GET",  "/api/operator/submissions",                  api_operator_submissions,       AUTH_ROLE_OPERATOR,  0, PAGE "status"},
+    {"GET",  "/api/operator/submissions/:id",              api_operator_submission,        AUTH_ROLE_OPERATOR,  0, NULL},
+    {"POST", "/api/operator/submissions/:id/approve",      api_operator_approve,           AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
+    {"POST", "/api/operator/submissions/:id/reject",       api_operator_reject,            AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
+    {"POST", "/api/operator/connectors/:slug/unpublish",   api_operator_unpublish,         AUTH_ROLE_OPERATOR,  ROUTE_JSON, NULL},
+    /* issue 18: bank data (bank/): linking accounts, their transactions. The callback is
+     * the bank's redirect of the user's browser; the state it brings back authenticates
+     * it (GoCardless calls it ref). */
+    {"GET",  "/api/bank/institutions",             api_bank_institutions,      AUTH_ROLE_ADMIN,  0, "country connector"},
+    {"POST", "/api/bank/connections",              api_bank_connection_create, AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"GET",  "/api/bank/connections",              api_bank_connections_list,  AUTH_ROLE_ADMIN,  0, NULL},
+    {"POST", "/api/bank/connections/:id/renew",    api_bank_connection_renew,  AUTH_ROLE_ADMIN,  0, NULL},
+    {"GET",  "/api/bank/callback",                 api_bank_callback,          AUTH_ROLE_NONE,   ROUTE_HTTPS_ONLY,
+     "state ref code error error_description details"},
+    {"GET",  "/api/bank/accounts",                 api_bank_accounts,          AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to"},
+    /* issue 19: the document store (api/documents.c); an upload is the file as the raw
+     * body, typed by its content; the file itself only to admins */
+    {"GET",  "/api/documents",             api_documents_list,   AUTH_ROLE_MEMBER, 0, PAGE "status"},
+    {"POST", "/api/documents",             api_document_upload,  AUTH_ROLE_ADMIN,  0, "filename"},
+    {"GET",  "/api/documents/:id",         api_document_get,     AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET",  "/api/documents/:id/file",    api_document_file,    AUTH_ROLE_ADMIN,  0, NULL},
+    {"POST", "/api/documents/:id/confirm", api_document_confirm, AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    /* issue 19: Google Workspace on the dashboard, read live (api/dashboard.c) */
+    {"GET",  "/api/dashboard/calendar",    api_dashboard_calendar, AUTH_ROLE_MEMBER, 0, "days"},
+    {"GET",  "/api/dashboard/mail",        api_dashboard_mail,     AUTH_ROLE_MEMBER, 0, NULL},
 };
 
 const struct route *api_routes(size_t *count)

@@ -5,6 +5,7 @@
  * "detail" when the pipeline noted one. ?status= keeps one status; ?limit= and ?cursor= page,
  * and because the body is a bare array the next page's cursor travels in the X-Next-Cursor
  * header (absent on the last page). Raw bodies and signature headers are never shown. */
+#include "api/connector_common.h"
 #include "api/listing.h"
 #include "catalog/catalog.h"
 #include "core/utf8.h"
@@ -44,8 +45,12 @@ int api_webhook_logs_list(struct http_request *req, struct http_response *res,
 {
     struct app *app = req->app;
     const char *slug = http_request_param(req, "slug");
-    const struct connector_manifest *m = slug ? catalog_find(slug) : NULL;
-    if (!m || !catalog_kind_has_webhook(m->kind))
+    struct connector_ref ref;
+    if (connector_resolve(app, slug, &ref, err) < 0 && err->code != ERR_NOT_FOUND)
+        return -1;
+    bool receives = ref.m && catalog_kind_has_webhook(ref.m->kind);
+    connector_ref_clear(&ref);
+    if (!receives)
         return error_set(err, ERR_NOT_FOUND, "no connector '%.*s' that receives webhooks",
                          UTF8_CUT(48, slug));
     struct listing_page page;
@@ -57,7 +62,7 @@ int api_webhook_logs_list(struct http_request *req, struct http_response *res,
     if (listing_collect_init(&c, &page, err) < 0)
         return -1;
     struct store_page sp = listing_store_page(&page);
-    if (store_webhook_log_list(app->store, req->principal->tenant_id, m->slug, status, &sp,
+    if (store_webhook_log_list(app->store, req->principal->tenant_id, slug, status, &sp,
                                add_log, &c, err) < 0) {
         listing_collect_free(&c);
         return -1;

@@ -7,6 +7,7 @@
  * comes back once the commit is durable, and only here does it become a status and a body:
  * JSON, or the acknowledgement a provider expects (Adyen's "[accepted]"). The test webhook
  * (POST /api/connectors/:slug/test-webhook) reports its outcome with the same results. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ struct pending_webhook {
     struct pipeline_env env;
     struct engine *engine;
     struct pipeline_outcome outcome; /* set once the pipeline is done */
+    char *url; /* the webhook URL as the provider was given it (wr.url) */
 };
 
 static const char *header_of(const struct webhook_request *wr, const char *name)
@@ -168,6 +170,7 @@ static void webhook_destroy(struct api_parked *pk)
 {
     struct pending_webhook *p = (struct pending_webhook *)pk;
     pipeline_outcome_free(&p->outcome);
+    free(p->url);
     free(p);
 }
 
@@ -177,6 +180,14 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
     struct pending_webhook *p = calloc(1, sizeof *p);
     if (!p)
         return error_set(err, ERR_INTERNAL, "out of memory");
+    /* What a signature scheme that signs the URL ({url} of a declarative connector) signs:
+     * the server's public URL and the webhook's path. */
+    size_t url_len = strlen(app->public_url ? app->public_url : "") + strlen(req->path) + 1;
+    if (!(p->url = malloc(url_len))) {
+        free(p);
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    snprintf(p->url, url_len, "%s%s", app->public_url ? app->public_url : "", req->path);
     p->parked = (struct api_parked){.start = webhook_start, .destroy = webhook_destroy};
     p->req = req;
     p->wr = (struct webhook_request){.body = req->body,
@@ -184,7 +195,8 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
                                      .header = header_of,
                                      .query = query_of,
                                      .ctx = req,
-                                     .now_ms = clock_now_ms()};
+                                     .now_ms = clock_now_ms(),
+                                     .url = p->url};
     p->env = (struct pipeline_env){.store = app->store,
                                    .master_key = app->master_key,
                                    .trusted_cert_prefix = app->trusted_cert_prefix,

@@ -14,7 +14,15 @@
 #include "crypto/crypto.h"
 #include "store/installs.h"
 
-enum auth_role { AUTH_ROLE_NONE = 0, AUTH_ROLE_MEMBER = 1, AUTH_ROLE_ADMIN = 2 };
+/* A tenant's roles (member < admin), then the platform's, which belong to no tenant: a
+ * developer submits outside connectors, the operator reviews and publishes them. */
+enum auth_role {
+    AUTH_ROLE_NONE = 0,
+    AUTH_ROLE_MEMBER = 1,
+    AUTH_ROLE_ADMIN = 2,
+    AUTH_ROLE_DEVELOPER = 3,
+    AUTH_ROLE_OPERATOR = 4,
+};
 
 struct plan {
     const char *slug;     /* "starter" */
@@ -31,10 +39,16 @@ const char *auth_plan_names(void); /* "starter|pro|business|enterprise" for mess
 
 enum auth_role auth_role_parse(const char *s); /* AUTH_ROLE_NONE when unknown */
 const char *auth_role_name(enum auth_role role);
+bool auth_role_is_tenant(enum auth_role role); /* member or admin */
+/* Whether a caller with role `have` may call a route that needs `need` (the server's one
+ * check): tenant roles by rank; developer and operator each only their own routes. */
+bool auth_role_allows(enum auth_role have, enum auth_role need);
 
-/* Who is calling: filled by auth_bearer(). */
+/* Who is calling: filled by auth_bearer(). A platform token (operator, developer) has no
+ * tenant: tenant_id is "" and developer_id names the developer ("" for the operator). */
 struct principal {
     char tenant_id[CRYPTO_ID_MAX];
+    char developer_id[CRYPTO_ID_MAX];
     char token_id[CRYPTO_ID_MAX];
     enum auth_role role;
     struct tenant tenant; /* the tenant as it was when the token was checked */
@@ -53,5 +67,22 @@ int auth_tenant_rename(struct store *s, const char *tenant_id, const char *name,
                        struct error *err);
 int auth_token_create(struct store *s, const char *tenant_id, const char *role,
                       char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err);
+
+/* The platform's tokens (platform.c): the same shape as a tenant's ("cdk_" + 256 bits,
+ * stored as SHA-256, shown once). An operator token; a developer (its name validated like
+ * a tenant's) with its first token, *developer_id_out receiving its id; another token of
+ * an existing developer (ERR_NOT_FOUND when there is none). */
+int auth_operator_token_create(struct store *s, char token_out[CRYPTO_TOKEN_LEN + 1],
+                               struct error *err);
+int auth_developer_create(struct store *s, const char *name, char developer_id_out[CRYPTO_ID_MAX],
+                          char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err);
+int auth_developer_token_create(struct store *s, const char *developer_id,
+                                char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err);
+/* auth_bearer's second look: a hash that no tenant's token has may be a platform token.
+ * ERR_NOT_FOUND when it is not one either. */
+int auth_platform_bearer(struct store *s, const char *hash, struct principal *out,
+                         struct error *err);
+/* Tenant and developer names: 1 to 200 bytes, no control characters. */
+int auth_name_validate(const char *name, const char *what, struct error *err);
 
 #endif

@@ -38,10 +38,43 @@ enum auth_role auth_role_parse(const char *s)
         return AUTH_ROLE_ADMIN;
     if (strcmp(s, "member") == 0)
         return AUTH_ROLE_MEMBER;
+    if (strcmp(s, "developer") == 0)
+        return AUTH_ROLE_DEVELOPER;
+    if (strcmp(s, "operator") == 0)
+        return AUTH_ROLE_OPERATOR;
     return AUTH_ROLE_NONE;
 }
 
 const char *auth_role_name(enum auth_role role)
 {
-    return role == AUTH_ROLE_ADMIN ? "admin" : role == AUTH_ROLE_MEMBER ? "member" : "none";
+    switch (role) {
+    case AUTH_ROLE_ADMIN:
+        return "admin";
+    case AUTH_ROLE_MEMBER:
+        return "member";
+    case AUTH_ROLE_DEVELOPER:
+        return "developer";
+    case AUTH_ROLE_OPERATOR:
+        return "operator";
+    case AUTH_ROLE_NONE:
+        break;
+    }
+    return "none";
+}
+
+bool auth_role_is_tenant(enum auth_role role)
+{
+    return role == AUTH_ROLE_MEMBER || role == AUTH_ROLE_ADMIN;
+}
+
+/* A tenant's roles are ranked (an admin may do what a member may); the platform's stand
+ * apart: a developer's token opens the developer routes alone, the operator's the
+ * operator's, and neither opens a tenant's, nor a tenant's theirs. */
+bool auth_role_allows(enum auth_role have, enum auth_role need)
+{
+    if (need == AUTH_ROLE_NONE)
+        return true;
+    if (auth_role_is_tenant(need))
+        return auth_role_is_tenant(have) && have >= need;
+    return have == need;
 }

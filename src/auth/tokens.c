@@ -46,7 +46,11 @@ int auth_bearer(struct store *s, const char *header, struct principal *out, stru
     crypto_token_hash(token, len, hash);
     struct api_token row;
     if (store_token_find(s, hash, &row, err) < 0) {
-        if (err && err->code == ERR_NOT_FOUND)
+        if (!err || err->code != ERR_NOT_FOUND)
+            return -1;
+        if (auth_platform_bearer(s, hash, out, err) == 0)
+            return 0;
+        if (err->code == ERR_NOT_FOUND)
             return error_set(err, ERR_UNAUTHORIZED, "invalid token");
         return -1;
     }
@@ -70,15 +74,21 @@ int auth_bearer(struct store *s, const char *header, struct principal *out, stru
     return 0;
 }
 
-static int validate_name(const char *name, struct error *err)
+int auth_name_validate(const char *name, const char *what, struct error *err)
 {
     size_t len = strlen(name);
     if (len == 0 || len > 200)
-        return error_set(err, ERR_VALIDATION, "tenant name must be 1 to 200 bytes of UTF-8");
+        return error_set(err, ERR_VALIDATION, "%s name must be 1 to 200 bytes of UTF-8", what);
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return error_set(err, ERR_VALIDATION, "tenant name must not contain control characters");
+            return error_set(err, ERR_VALIDATION, "%s name must not contain control characters",
+                             what);
     return 0;
+}
+
+static int validate_name(const char *name, struct error *err)
+{
+    return auth_name_validate(name, "tenant", err);
 }
 
 int auth_tenant_create(struct store *s, const char *name, const char *plan, struct tenant *out,
@@ -107,7 +117,7 @@ int auth_tenant_rename(struct store *s, const char *tenant_id, const char *name,
 int auth_token_create(struct store *s, const char *tenant_id, const char *role,
                       char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err)
 {
-    if (auth_role_parse(role) == AUTH_ROLE_NONE)
+    if (!auth_role_is_tenant(auth_role_parse(role)))
         return error_set(err, ERR_VALIDATION, "unknown role '%.16s' (expected admin|member)", role);
     char hash[2 * CRYPTO_SHA256_LEN + 1];
     if (crypto_token_new(token_out) < 0)

@@ -9,12 +9,14 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,66 @@ int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t
     if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len))
         return -1;
     return out_len == CRYPTO_SHA256_LEN ? 0 : -1;
+}
+
+struct crypto_hmac {
+    EVP_MAC_CTX *ctx;
+};
+
+/* The HMAC implementation is looked up once: the lookup costs more than a short MAC. */
+static EVP_MAC *hmac_impl;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+    hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+void crypto_hmac_free(struct crypto_hmac *h)
+{
+    if (!h)
+        return;
+    EVP_MAC_CTX_free(h->ctx);
+    free(h);
+}
+
+struct crypto_hmac *crypto_hmac_begin(enum crypto_hmac_alg alg, const void *key, size_t key_len)
+{
+    static const char *const digests[] = {[CRYPTO_HMAC_SHA256] = "SHA256",
+                                          [CRYPTO_HMAC_SHA512] = "SHA512",
+                                          [CRYPTO_HMAC_SHA1] = "SHA1"};
+    static const unsigned char empty[1];
+    struct crypto_hmac *h = NULL;
+    pthread_once(&hmac_once, hmac_fetch);
+    if (!hmac_impl || (unsigned)alg >= sizeof digests / sizeof digests[0] ||
+        !(h = calloc(1, sizeof *h)) || !(h->ctx = EVP_MAC_CTX_new(hmac_impl)))
+        goto fail;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", (char *)digests[alg], 0),
+        OSSL_PARAM_construct_end(),
+    };
+    /* an empty key is a key too (HMAC pads it); OpenSSL wants a non-NULL pointer */
+    if (!EVP_MAC_init(h->ctx, key_len ? key : empty, key_len, params))
+        goto fail;
+    return h;
+fail:
+    crypto_hmac_free(h);
+    return NULL;
+}
+
+int crypto_hmac_update(struct crypto_hmac *h, const void *data, size_t len)
+{
+    if (len == 0)
+        return 0;
+    return EVP_MAC_update(h->ctx, data, len) ? 0 : -1;
+}
+
+int crypto_hmac_end(struct crypto_hmac *h, unsigned char out[CRYPTO_HMAC_MAX_LEN])
+{
+    size_t out_len = 0;
+    int ok = EVP_MAC_final(h->ctx, out, &out_len, CRYPTO_HMAC_MAX_LEN);
+    crypto_hmac_free(h);
+    return ok ? (int)out_len : -1;
 }
 
 bool crypto_ct_equal(const void *a, size_t a_len, const void *b, size_t b_len)

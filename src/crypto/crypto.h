@@ -26,6 +26,18 @@ void crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256
 int crypto_sha256_fd(int fd, unsigned char out[CRYPTO_SHA256_LEN]);
 int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                        unsigned char out[CRYPTO_SHA256_LEN]);
+/* HMAC over data given in pieces, with SHA-256, SHA-512 or SHA-1 (what webhook signature
+ * schemes use): begin, update any number of times, end. end (or a failed begin/update)
+ * frees the context; crypto_hmac_free frees one abandoned midway, as after a failed
+ * update (NULL is fine). */
+enum crypto_hmac_alg { CRYPTO_HMAC_SHA256, CRYPTO_HMAC_SHA512, CRYPTO_HMAC_SHA1 };
+#define CRYPTO_HMAC_MAX_LEN 64
+struct crypto_hmac;
+struct crypto_hmac *crypto_hmac_begin(enum crypto_hmac_alg alg, const void *key, size_t key_len);
+int crypto_hmac_update(struct crypto_hmac *h, const void *data, size_t len);
+/* Writes the MAC into out and returns its length (32, 64 or 20), or -1. */
+int crypto_hmac_end(struct crypto_hmac *h, unsigned char out[CRYPTO_HMAC_MAX_LEN]);
+void crypto_hmac_free(struct crypto_hmac *h);
 /* Compares in time that depends only on the lengths, never on the contents. */
 bool crypto_ct_equal(const void *a, size_t a_len, const void *b, size_t b_len);
 

@@ -512,7 +512,7 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
             goto fail;
         }
         req->principal = &st->principal;
-        if (st->principal.role < route->role) {
+        if (!auth_role_allows(st->principal.role, route->role)) {
             error_set(&err, ERR_FORBIDDEN, "this endpoint needs the %s role",
                       auth_role_name(route->role));
             goto fail;

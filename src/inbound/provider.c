@@ -5,6 +5,7 @@
 
 #include "core/metrics.h"
 #include "core/utf8.h"
+#include "inbound/declarative.h"
 #include "inbound/provider.h"
 
 #define PROVIDER(name) extern const struct provider provider_##name;
@@ -38,14 +39,20 @@ int provider_acknowledge(const struct provider *p, const struct webhook_request 
     return p->acknowledge ? p->acknowledge(req, inst, state, err) : 0;
 }
 
+const char *provider_metrics_label(const struct provider *p)
+{
+    return p->metrics_label ? p->metrics_label : p->slug;
+}
+
 enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,
                                    const struct provider_install *inst, json_t **state,
                                    struct error *err)
 {
     *state = NULL;
-    enum verify_result r = p->verify(req, inst, state, err);
+    enum verify_result r = p->webhook ? declarative_verify(p->webhook, req, inst, err)
+                                      : p->verify(req, inst, state, err);
     if (r == VERIFY_INVALID)
-        metrics_signature_failure(p->slug);
+        metrics_signature_failure(provider_metrics_label(p));
     if (r != VERIFY_OK) {
         json_decref(*state);
         *state = NULL;
@@ -66,13 +73,11 @@ static void repair_text(struct payment *pay)
         utf8_repair(fields[i]);
 }
 
-int provider_parse(const struct provider *p, const struct webhook_request *req,
-                   const json_t *state, struct payment_list *out, struct error *err)
+int provider_payments_check(struct payment_list *out, struct error *err)
 {
-    int rc = p->parse(req, state, out, err);
-    if (rc == 0 && out->n == 0)
+    if (out->n == 0)
         return error_set(err, ERR_VALIDATION, "the webhook carries no event");
-    for (size_t i = 0; rc == 0 && i < out->n; i++) {
+    for (size_t i = 0; i < out->n; i++) {
         struct payment *pay = &out->items[i];
         repair_text(pay);
         if (pay->kind == PAYMENT_IGNORED)
@@ -97,7 +102,15 @@ int provider_parse(const struct provider *p, const struct webhook_request *req,
         if (!pay->invoice_number[0])
             memcpy(pay->invoice_number, pay->external_id, sizeof pay->invoice_number);
     }
-    return rc;
+    return 0;
+}
+
+int provider_parse(const struct provider *p, const struct webhook_request *req,
+                   const json_t *state, struct payment_list *out, struct error *err)
+{
+    int rc = p->webhook ? declarative_parse(p->webhook, req, out, err)
+                        : p->parse(req, state, out, err);
+    return rc < 0 ? rc : provider_payments_check(out, err);
 }
 
 int provider_sample(const struct provider *p, const struct provider_install *inst,

@@ -25,6 +25,7 @@ struct webhook_request {
     const char *(*query)(const struct webhook_request *req, const char *name);
     void *ctx; /* for header() and query() */
     int64_t now_ms;
+    const char *url; /* as the provider called it (https://host/path?query), or NULL */
 };
 
 /* The tenant's install of this provider: its settings and a way to read its secrets. */
@@ -38,6 +39,9 @@ struct provider_install {
     void *secret_ctx;
     const char *api_base_url;        /* the setting apiBaseUrl, or the provider's default */
     const char *trusted_cert_prefix; /* PayPal: an extra operator-trusted cert URL prefix, or NULL */
+    /* An outside connector's manifest (its webhook block and samples drive the declarative
+     * provider, provider_declarative_init); NULL for a built-in. */
+    const json_t *manifest;
 };
 
 enum payment_kind {
@@ -166,9 +170,28 @@ struct provider {
     const char *ack_body;         /* what a 2xx answer carries, if the provider wants it
                                      (Adyen: "[accepted]"); NULL: a JSON status */
     const char *ack_content_type; /* of ack_body */
+    /* The provider label metrics count it under: a static string that outlives every
+     * request (metrics keep the pointer). NULL: the slug, a built-in's static one. */
+    const char *metrics_label;
+    /* A connector without code (inbound/declarative.h): its manifest's webhook block, which
+     * provider_verify and provider_parse evaluate in place of verify and parse (both NULL
+     * then). Borrowed: whoever made this provider keeps the block alive. NULL for the
+     * built-ins. */
+    const json_t *webhook;
 };
 
+/* The label of p's metrics (metrics_label, else its slug). */
+const char *provider_metrics_label(const struct provider *p);
+
 const struct provider *provider_find(const char *slug);
+/* A published outside connector as a provider (outside.c): declarative_provider_init over
+ * its manifest's webhook block, with the manifest's first sample as its test webhook (as
+ * the developer signed it, so not verified again: the install's secret is not the
+ * sample's; the sample reads inst->manifest) and one metrics label for every outside
+ * connector. manifest (borrowed) and slug must outlive *p. ERR_VALIDATION when the block
+ * is not valid. */
+int provider_outside_init(struct provider *p, const char *slug, const json_t *manifest,
+                          struct error *err);
 const struct provider *const *provider_all(size_t *count);
 
 enum verify_result provider_verify(const struct provider *p, const struct webhook_request *req,
@@ -184,5 +207,9 @@ int provider_sample(const struct provider *p, const struct provider_install *ins
                     struct error *err);
 int provider_parse(const struct provider *p, const struct webhook_request *req,
                    const json_t *state, struct payment_list *out, struct error *err);
+/* What provider_parse checks of every provider's payments (an id, a currency, a date, a
+ * bounded non-negative amount, a refund naming its payment; text as UTF-8; the invoice
+ * number defaulting to the id), for payments made elsewhere (declarative connectors). */
+int provider_payments_check(struct payment_list *out, struct error *err);
 
 #endif

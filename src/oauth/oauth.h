@@ -22,9 +22,11 @@
 #ifndef CONNECTORD_OAUTH_H
 #define CONNECTORD_OAUTH_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/store.h"
@@ -53,6 +55,14 @@ int oauth_access_token(struct store *s, const unsigned char *master_key, const c
 int oauth_invalidate(struct store *s, const char *tenant_id, const char *install_id,
                      struct error *err);
 
+/* Revokes the install's grant at the service (RFC 7009: its refresh token, which ends the
+ * access tokens issued from it too), for an uninstall. 0 when revoked, when the service
+ * already had forgotten it (400 invalid_token), when the service has no revocation or the
+ * install holds no grant; -1 with ERR_UNAVAILABLE / ERR_SERVICE_FAILED when the service could
+ * not be asked. The stored grant goes with the install. */
+int oauth_revoke(struct store *s, const unsigned char *master_key, const char *tenant_id,
+                 const char *install_id, struct error *err);
+
 /* ---- process settings ------------------------------------------------------------------ */
 
 struct oauth_options {
@@ -61,6 +71,10 @@ struct oauth_options {
 };
 /* Once, before any other call (main). Without it: public addresses only, 10 s. */
 void oauth_configure(const struct oauth_options *o);
+/* This server's public URL, once it is known (the server listens first): its host is the
+ * issuer of client assertions, the domain of the redirect URIs; until then "localhost".
+ * The string must outlive every call; any thread. */
+void oauth_set_public_url(const char *url);
 
 /* ---- the consent flow (authorization code) --------------------------------------------- */
 
@@ -77,6 +91,14 @@ bool oauth_has_consent(const char *slug);
 int oauth_consent_start(struct store *s, const unsigned char *master_key, const char *tenant_id,
                         const char *install_id, const char *redirect_uri, char **url_out,
                         struct error *err);
+
+/* As oauth_consent_start, and the state it put into the URL into state_out (the caller
+ * keys its own record of the flow by it, as the bank connections do). */
+#define OAUTH_STATE_TEXT_MAX 44
+int oauth_consent_start_state(struct store *s, const unsigned char *master_key,
+                              const char *tenant_id, const char *install_id,
+                              const char *redirect_uri, char **url_out,
+                              char state_out[OAUTH_STATE_TEXT_MAX], struct error *err);
 
 /* What a finished consent flow connected. */
 struct oauth_connected {
@@ -104,5 +126,14 @@ struct oauth_status {
 };
 int oauth_status_get(struct store *s, const char *tenant_id, const char *install_id,
                      struct oauth_status *out, struct error *err);
+
+/* ---- JSON Web Tokens ------------------------------------------------------------------- */
+
+/* Signs header.claims with RS256 (RSASSA-PKCS1-v1_5, SHA-256) under the RSA private key in
+ * PEM form, into out (base64url(header) "." base64url(claims) "." base64url(signature)).
+ * Used for service-account assertions, client assertions and application tokens (the bank
+ * drivers). ERR_VALIDATION when the key is unusable. */
+int oauth_jwt_sign(const json_t *header, const json_t *claims, const char *pem, size_t pem_len,
+                   struct buf *out, struct error *err);
 
 #endif

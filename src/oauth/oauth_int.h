@@ -20,6 +20,9 @@ enum oauth_grant_kind {
 #define OAUTH_CLIENT_BASIC 0x2u /* the client authenticates with HTTP Basic, not the form */
 #define OAUTH_OFFLINE 0x4u      /* Google: access_type=offline&prompt=consent, or no refresh
                                    token comes back */
+#define OAUTH_CLIENT_ASSERTION 0x8u /* the client authenticates with an RS256 JWT signed by
+                                       the key in key_setting (RFC 7523 section 2.2; Revolut
+                                       Business), not with a secret */
 
 struct oauth_service {
     const char *slug;
@@ -33,6 +36,10 @@ struct oauth_service {
     const char *base_setting;
     const char *authorize_path;
     const char *token_path;
+    /* RFC 7009 revocation (NULL: the service has none): where an uninstall revokes the
+     * grant, and its path under the base setting. */
+    const char *revoke_url;
+    const char *revoke_path;
     const char *scopes; /* space-separated, or NULL */
     /* The settings holding the client, a refresh token, a service-account key (NULL: the
      * service does not use that one). */
@@ -40,6 +47,7 @@ struct oauth_service {
     const char *client_secret_setting;
     const char *refresh_setting;
     const char *key_setting;
+    const char *assertion_audience; /* OAUTH_CLIENT_ASSERTION: the JWT's aud */
 };
 
 const struct oauth_service *oauth_service_find(const char *slug); /* NULL when unknown */
@@ -63,6 +71,11 @@ int oauth_secret(const struct oauth_install *oi, const unsigned char *key, const
 /* The service's authorize or token URL for this install (the base setting applied). */
 int oauth_url(const struct oauth_install *oi, bool authorize, struct buf *out,
               struct error *err);
+
+/* The service's endpoint `url` (its default) or, when the install sets base_setting, that
+ * base with `path` appended. */
+int oauth_endpoint(const struct oauth_install *oi, const char *url, const char *path,
+                   struct buf *out, struct error *err);
 
 /* Appends name=value form-encoded (with '&' before all but the first pair). */
 int oauth_form_add(struct buf *form, const char *name, const char *value);

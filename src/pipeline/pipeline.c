@@ -12,6 +12,7 @@
 #include "core/metrics.h"
 #include "events/events.h"
 #include "ledger/ledger.h"
+#include "publishing/publishing.h"
 #include "settings/settings.h"
 #include "store/books.h"
 #include "store/installs.h"
@@ -23,6 +24,10 @@ struct booking_ctx {
     const struct pipeline_env *env;
     const struct provider *provider;
     struct install install;
+    /* An outside connector: its manifest at the install's version, and the declarative
+     * provider over it (provider points there); empty for a built-in. */
+    struct outside_manifest outside;
+    struct provider outside_provider;
     json_t *config;  /* plain settings */
     json_t *secrets; /* sealed secrets */
     char aad_prefix[2 * CRYPTO_ID_MAX + 2];
@@ -84,12 +89,32 @@ static void provider_install_of(struct booking_ctx *b, struct provider_install *
         .secret_ctx = b,
         .api_base_url = setting(b, "apiBaseUrl", b->provider->default_api_base),
         .trusted_cert_prefix = b->env->trusted_cert_prefix,
+        .manifest = b->outside.doc,
     };
+}
+
+/* The provider of an outside connector's install (b->install, read already), when the slug
+ * the webhook came for is no built-in's: the manifest of the version the install runs.
+ * NULL with ERR_NOT_FOUND when the install is no outside connector's of that slug. */
+static const struct provider *outside_provider(struct booking_ctx *b, const char *slug,
+                                               struct error *err)
+{
+    if (strcmp(b->install.slug, slug) != 0 || b->install.manifest_version <= 0) {
+        error_set(err, ERR_NOT_FOUND, "no connector '%s'", slug);
+        return NULL;
+    }
+    if (publishing_manifest_load(b->env->store, b->install.slug, b->install.manifest_version,
+                                 &b->outside, err) < 0)
+        return NULL;
+    if (provider_outside_init(&b->outside_provider, b->install.slug, b->outside.doc, err) < 0)
+        return NULL;
+    return &b->outside_provider;
 }
 
 static bool install_awaiting(const struct booking_ctx *b)
 {
-    const struct connector_manifest *m = catalog_find(b->install.slug);
+    const struct connector_manifest *m = b->outside.m ? b->outside.m
+                                                      : catalog_find(b->install.slug);
     return m && catalog_config_awaiting(m, b->config, b->secrets);
 }
 
@@ -104,7 +129,7 @@ static void log_alone(const struct booking_ctx *b, const struct webhook_request 
         log_id[0] = '\0';
     if (b->env->dry_run)
         return;
-    metrics_webhook(b->provider->slug, status);
+    metrics_webhook(provider_metrics_label(b->provider), status);
     struct webhook_log log = {.tenant_id = b->install.tenant_id,
                               .provider = b->provider->slug,
                               .event = event,
@@ -796,6 +821,7 @@ static void job_free(struct pipeline_job *job)
     json_decref(job->b.secrets);
     payment_list_free(&job->payments);
     store_install_clear(&job->b.install);
+    publishing_manifest_clear(&job->b.outside);
     free(job);
 }
 
@@ -820,11 +846,14 @@ static int job_prepare(struct pipeline_job *job, const char *provider_slug, cons
     /* 1. Token: the install it names, for this provider; anything else is not found and
      *    leaves no trace (an unknown token is not a tenant's business). */
     b->provider = provider_find(provider_slug);
-    out->provider = b->provider;
     crypto_token_hash(token, strlen(token), hash);
-    if (!b->provider || store_install_by_token(b->env->store, hash, &b->install, &err) < 0 ||
-        strcmp(b->install.slug, b->provider->slug) != 0 || !b->install.is_active) {
-        if (b->provider && err.code != ERR_NOT_FOUND && err.code != ERR_OK) {
+    bool found = store_install_by_token(b->env->store, hash, &b->install, &err) == 0;
+    if (found && !b->provider) /* a published outside connector's */
+        b->provider = outside_provider(b, provider_slug, &err);
+    out->provider = b->provider;
+    if (!found || !b->provider || strcmp(b->install.slug, b->provider->slug) != 0 ||
+        !b->install.is_active) {
+        if (err.code != ERR_NOT_FOUND && err.code != ERR_OK) {
             log_error("webhook token lookup failed: %s", err.message);
             outcome_set(out, PIPELINE_FAILED, ERR_INTERNAL, "internal error; see the server log");
         } else {
@@ -949,7 +978,7 @@ static void job_outcome(struct pipeline_job *job, int rc, const struct error *er
     out->n_results = job->payments.n;
     out->deliveries = b->deliveries;
     if (!b->env->dry_run)
-        metrics_webhook(b->provider->slug,
+        metrics_webhook(provider_metrics_label(b->provider),
                         out->status == PIPELINE_DUPLICATE ? "duplicate" : "processed");
 }
 
@@ -1089,11 +1118,32 @@ static int test_sample(struct pipeline_job *job, struct provider_sample *sample,
     return 0;
 }
 
+/* Parses the job's request and books it inside a transaction that is then rolled back, so
+ * the store is as it was; *out tells what the booking would have done, and owns the job
+ * from then on. -1 (err) when it does not parse or the booking failed. */
+static int job_try(struct pipeline_job *job, struct pipeline_outcome *out, struct error *err)
+{
+    struct store_tx *tx = NULL;
+    int rc = -1;
+    if (provider_parse(job->b.provider, &job->req, job->state, &job->payments, err) < 0)
+        return -1;
+    if (!(job->results = calloc(job->payments.n, sizeof *job->results)))
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    if (store_tx_begin(job->env.store, &tx, err) == 0 && job_book(job, tx, err) == 0) {
+        out->provider = job->b.provider;
+        out->job = job;
+        memcpy(out->tenant_id, job->b.install.tenant_id, sizeof out->tenant_id);
+        job_outcome(job, 0, NULL, out);
+        rc = 0;
+    }
+    store_tx_rollback(tx);
+    return rc;
+}
+
 int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
                   struct pipeline_outcome *out, struct error *err)
 {
     struct provider_sample sample = {0};
-    struct store_tx *tx = NULL;
     int rc = -1;
     struct pipeline_job *job = calloc(1, sizeof *job);
     memset(out, 0, sizeof *out);
@@ -1104,12 +1154,17 @@ int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const c
     job->env.dry_run = true;
     job->b.env = &job->env;
     job->b.provider = provider_find(slug);
+    if (store_install_get_slug(env->store, tenant_id, slug, &job->b.install, err) < 0 &&
+        (job->b.provider || err->code != ERR_NOT_FOUND))
+        goto out;
+    if (!job->b.provider && job->b.install.id[0] && job->b.install.manifest_version > 0 &&
+        !(job->b.provider = outside_provider(&job->b, slug, err)))
+        goto out;
     if (!job->b.provider) {
         error_set(err, ERR_VALIDATION, "%s does not receive payment webhooks", slug);
         goto out;
     }
-    if (store_install_get_slug(env->store, tenant_id, slug, &job->b.install, err) < 0 ||
-        booking_setup(&job->b, err) < 0)
+    if (booking_setup(&job->b, err) < 0)
         goto out;
     if (install_awaiting(&job->b)) {
         error_set(err, ERR_CONFLICT,
@@ -1138,28 +1193,48 @@ int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const c
             goto out;
         }
     }
-    if (provider_parse(job->b.provider, &job->req, job->state, &job->payments, err) < 0)
+    if (job_try(job, out, err) < 0)
         goto fail;
-    if (!(job->results = calloc(job->payments.n, sizeof *job->results))) {
-        error_set(err, ERR_INTERNAL, "out of memory");
-        goto fail;
-    }
-    /* The whole booking, then undone: the store is as it was. */
-    if (store_tx_begin(env->store, &tx, err) < 0 || job_book(job, tx, err) < 0)
-        goto fail;
-    job_outcome(job, 0, NULL, out);
     job = NULL;
     rc = 0;
     goto out;
 fail:
     *out = (struct pipeline_outcome){0};
 out:
-    store_tx_rollback(tx);
     /* The sample's body and headers are only read while testing: the outcome keeps none of
      * them (no acknowledgement in a dry run). */
     provider_sample_free(&sample);
     job_free(job);
     return rc;
+}
+
+int pipeline_dry_run(const struct pipeline_env *env, const struct provider *provider,
+                     const char *tenant_id, const struct webhook_request *req,
+                     struct pipeline_outcome *out, struct error *err)
+{
+    struct pipeline_job *job = calloc(1, sizeof *job);
+    memset(out, 0, sizeof *out);
+    if (!job)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    job->env = *env;
+    job->env.dry_run = true;
+    job->b.env = &job->env;
+    job->b.provider = provider;
+    job->req = *req;
+    snprintf(job->b.install.tenant_id, sizeof job->b.install.tenant_id, "%s", tenant_id);
+    snprintf(job->b.install.slug, sizeof job->b.install.slug, "%s", provider->slug);
+    job->b.install.config = strdup("{}");
+    job->b.install.secrets = strdup("{}");
+    if (!job->b.install.config || !job->b.install.secrets) {
+        job_free(job);
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    }
+    if (booking_setup(&job->b, err) < 0 || job_try(job, out, err) < 0) {
+        *out = (struct pipeline_outcome){0};
+        job_free(job);
+        return -1;
+    }
+    return 0;
 }
 
 /* Rates an invoice that has no rate yet from the ECB table, if it has one by now. */

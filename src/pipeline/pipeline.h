@@ -116,6 +116,15 @@ void pipeline_outcome_free(struct pipeline_outcome *out);
 int pipeline_test(const struct pipeline_env *env, const char *tenant_id, const char *slug,
                   struct pipeline_outcome *out, struct error *err);
 
+/* `connectord connector test`: parses req as `provider` does (a declarative connector's,
+ * see inbound/declarative.h; the caller verified it already) and books its payments for
+ * the tenant tenant_id (which must exist; its settings apply, no install settings) inside
+ * a transaction that is then rolled back. *out as pipeline_test; free it with
+ * pipeline_outcome_free. -1 (err) when the payload does not parse or the booking failed. */
+int pipeline_dry_run(const struct pipeline_env *env, const struct provider *provider,
+                     const char *tenant_id, const struct webhook_request *req,
+                     struct pipeline_outcome *out, struct error *err);
+
 /* POST /api/invoices/:id/post: the journal entry a booked, unposted invoice would have got
  * with autoPost on (the connector's accounts and VAT rate today, the provider's own tax
  * where it sent one; a credit note mirrors its posted original), in one transaction.

@@ -79,6 +79,9 @@ struct install {
     /* Grows with every change of the install (settings, secrets, event types, active);
      * read only. */
     int64_t version;
+    /* An outside connector's install: the published version of its manifest it runs
+     * (store/publishing.h); 0 for a built-in. Written by insert and update. */
+    int64_t manifest_version;
 };
 
 void store_install_clear(struct install *in);

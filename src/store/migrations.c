@@ -597,6 +597,173 @@ static const struct migration migrations[] = {
      "  expires_at TEXT NOT NULL,"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX oauth_states_expires ON oauth_states(expires_at);"},
+    {17, "outside connectors: developers, platform tokens, submissions, publishing",
+     /* Platform roles belong to no tenant: the operator reviews, developers submit.
+      * platform_tokens holds their tokens by hash like api_tokens (a developer's names
+      * the developer). connector_slugs gives a slug to the developer who first submitted
+      * it, by its primary key, so two developers racing for one slug cannot both get it.
+      * Each submission is one version of its slug (UNIQUE (slug, version)), with the
+      * manifest as submitted, the automated checks' results and the review. A published
+      * connector points at its approved version; unpublished it stays for the installs
+      * that have it. connector_installs.manifest_version is the version an install of an
+      * outside connector runs (NULL: a built-in). */
+     "CREATE TABLE developers ("
+     "  id TEXT PRIMARY KEY,"
+     "  name TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE TABLE platform_tokens ("
+     "  id TEXT PRIMARY KEY,"
+     "  role TEXT NOT NULL CHECK (role IN ('operator','developer')),"
+     "  developer_id TEXT REFERENCES developers(id) ON DELETE CASCADE,"
+     "  token_hash TEXT NOT NULL UNIQUE,"
+     "  created_at TEXT NOT NULL,"
+     "  last_used_at TEXT,"
+     "  CHECK ((role = 'developer') = (developer_id IS NOT NULL)));"
+     "CREATE TABLE connector_slugs ("
+     "  slug TEXT PRIMARY KEY,"
+     "  developer_id TEXT NOT NULL REFERENCES developers(id),"
+     "  created_at TEXT NOT NULL);"
+     "CREATE TABLE connector_submissions ("
+     "  id TEXT PRIMARY KEY,"
+     "  slug TEXT NOT NULL REFERENCES connector_slugs(slug),"
+     "  developer_id TEXT NOT NULL REFERENCES developers(id),"
+     "  version BIGINT NOT NULL,"
+     "  status TEXT NOT NULL CHECK (status IN "
+     "    ('pending_review','changes_requested','approved','rejected')),"
+     "  manifest TEXT NOT NULL,"
+     "  checks TEXT NOT NULL,"
+     "  review_reason TEXT,"
+     "  reviewed_at TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  UNIQUE (slug, version));"
+     "CREATE INDEX connector_submissions_developer ON connector_submissions(developer_id, id);"
+     "CREATE INDEX connector_submissions_status ON connector_submissions(status, id);"
+     "CREATE TABLE published_connectors ("
+     "  slug TEXT PRIMARY KEY REFERENCES connector_slugs(slug),"
+     "  version BIGINT NOT NULL,"
+     "  submission_id TEXT NOT NULL REFERENCES connector_submissions(id),"
+     "  is_published BIGINT NOT NULL,"
+     "  published_at TEXT NOT NULL,"
+     "  unpublished_at TEXT);"
+     "ALTER TABLE connector_installs ADD COLUMN manifest_version BIGINT;"},
+    {18, "bank data: consents, accounts by their stable identity, transactions stored once",
+     /* bank_connections: one consent at a bank through a driver (gocardless, enablebanking,
+      * revolut) of an install: started (pending, with the bank's link and the SHA-256 of the
+      * state that the callback brings back), linked, expired, rejected or revoked; the
+      * driver's handle on it (requisition, session) and when the consent ends (expires_at).
+      * bank_accounts: an account as the bank identifies it for good (identity: the IBAN,
+      * Enable Banking's identification hash, Revolut's account id), unique per tenant, so a
+      * renewed consent finds the same row; external_id is the driver's current handle,
+      * which a new consent changes. The pull plan per account (the day's pulls spent, the
+      * bank's limit, when the next may start) and the cursor of the last pull live here.
+      * No foreign key to bank_connections: a tenant's archive loads tables in name order.
+      * bank_transactions: unique per (account, entry_ref), the bank's entry reference (or,
+      * where the bank gives none, a digest of the entry's content), never the bank's
+      * transaction id, which is not stable; amount_minor signed (credit +, debit -);
+      * a pending entry is replaced by its booked one. match_status, invoice_id and
+      * ledger_entry_id are the matching's (unmatched until it decides). */
+     "CREATE TABLE bank_connections ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  driver TEXT NOT NULL,"
+     "  country TEXT NOT NULL,"
+     "  institution_id TEXT NOT NULL,"
+     "  institution_name TEXT,"
+     "  status TEXT NOT NULL CHECK (status IN ('pending','linked','expired','rejected',"
+     "'revoked')),"
+     "  state_hash TEXT NOT NULL UNIQUE,"
+     "  external_id TEXT,"
+     "  agreement_id TEXT,"
+     "  link TEXT,"
+     "  error TEXT,"
+     "  renews_id TEXT,"
+     "  expires_at TEXT,"
+     "  linked_at TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE INDEX bank_connections_tenant ON bank_connections(tenant_id, id);"
+     "CREATE TABLE bank_accounts ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  connection_id TEXT NOT NULL,"
+     "  driver TEXT NOT NULL,"
+     "  identity TEXT NOT NULL,"
+     "  external_id TEXT NOT NULL,"
+     "  iban TEXT,"
+     "  name TEXT,"
+     "  currency TEXT,"
+     "  ledger_account TEXT,"
+     "  balance_minor BIGINT,"
+     "  balance_date TEXT,"
+     "  cursor TEXT,"
+     "  pull_day TEXT,"
+     "  pulls_used BIGINT NOT NULL DEFAULT 0,"
+     "  pull_limit BIGINT,"
+     "  last_pull_at TEXT,"
+     "  next_pull_at TEXT,"
+     "  error TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX bank_accounts_identity ON bank_accounts(tenant_id, identity);"
+     "CREATE INDEX bank_accounts_connection ON bank_accounts(connection_id);"
+     "CREATE TABLE bank_transactions ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  account_id TEXT NOT NULL REFERENCES bank_accounts(id) ON DELETE CASCADE,"
+     "  entry_ref TEXT NOT NULL,"
+     "  status TEXT NOT NULL CHECK (status IN ('pending','booked')),"
+     "  booking_date TEXT,"
+     "  value_date TEXT,"
+     "  amount_minor BIGINT NOT NULL,"
+     "  currency TEXT NOT NULL,"
+     "  counterparty_name TEXT,"
+     "  counterparty_iban TEXT,"
+     "  remittance TEXT,"
+     "  reference TEXT,"
+     "  bank_tx_id TEXT,"
+     "  match_status TEXT NOT NULL DEFAULT 'unmatched',"
+     "  invoice_id TEXT,"
+     "  ledger_entry_id TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX bank_transactions_entry ON bank_transactions(account_id, entry_ref);"
+     "CREATE INDEX bank_transactions_tenant ON bank_transactions(tenant_id, id);"
+     "CREATE INDEX bank_transactions_match ON bank_transactions(tenant_id, match_status);"},
+    {20, "the document store: original files, what was read from them, drafts to confirm",
+     /* documents: one row per file a tenant received, unique per (tenant, SHA-256 of its
+      * bytes), so the same file twice is one document whatever the timing. source says
+      * where it came from ("upload", "gmail", "whatsapp", ...), source_ref the channel's own
+      * id for it (a Gmail message and attachment). reader names the reader that understood
+      * it (ubl, cii, zugferd, ebinterface, pdf-text, ocr, none), reading is its JSON result
+      * (supplier, VAT id, number, dates, lines, tax per rate, totals, confidence), status
+      * review until a person confirms it (then invoice_id is the booked incoming invoice).
+      * document_files: the original bytes as base64 TEXT, apart so that listings never
+      * read them; TEXT keeps the same column on SQLite and PostgreSQL and goes into the
+      * tenant's archive like every other row. */
+     "CREATE TABLE documents ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  sha256 TEXT NOT NULL,"
+     "  media_type TEXT NOT NULL,"
+     "  size_bytes BIGINT NOT NULL,"
+     "  filename TEXT,"
+     "  source TEXT NOT NULL,"
+     "  source_ref TEXT,"
+     "  reader TEXT NOT NULL,"
+     "  reading TEXT NOT NULL,"
+     "  confidence BIGINT NOT NULL,"
+     "  status TEXT NOT NULL CHECK (status IN ('review','confirmed')),"
+     "  invoice_id TEXT REFERENCES invoices(id),"
+     "  created_at TEXT NOT NULL,"
+     "  confirmed_at TEXT);"
+     "CREATE UNIQUE INDEX documents_sha256 ON documents(tenant_id, sha256);"
+     "CREATE INDEX documents_tenant ON documents(tenant_id, status, id);"
+     "CREATE TABLE document_files ("
+     "  document_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  content_b64 TEXT NOT NULL);"},
     {23, "the master key's check value",
      /* A value sealed under the master key when the store first met it (and again by every
       * rotation): a server started with another key finds out before it serves anything,

@@ -16,7 +16,7 @@
     "webhook_token_sealed, created_at, updated_at, COALESCE(project_id, ''), "            \
     "COALESCE(name, ''), consecutive_failures, COALESCE(paused_until_ms, 0), "                \
     "COALESCE(status_reason, ''), last_success_at, "                                      \
-    "last_failure_at, version"
+    "last_failure_at, version, COALESCE(manifest_version, 0)"
 
 void store_install_clear(struct install *in)
 {
@@ -52,6 +52,7 @@ static int read_install_row(const struct store_row *row, struct install *in)
     h->consecutive_failures = store_row_int(row, 13);
     h->paused_until_ms = store_row_int(row, 14);
     in->version = store_row_int(row, 18);
+    in->manifest_version = store_row_int(row, 19);
     in->is_destination = store_row_int(row, 3) != 0;
     in->is_active = store_row_int(row, 4) != 0;
     in->config = strdup(store_row_text(row, 5));
@@ -150,13 +151,16 @@ int store_install_insert(struct store *s, struct install *in, const char *webhoo
         P_TEXT(in->secrets),     P_TEXT(in->event_types), P_TEXT(webhook_token_hash),
         P_TEXT(in->webhook_token_sealed), P_TEXT(in->created_at),
         P_TEXT(in->project_id[0] ? in->project_id : NULL), P_TEXT(in->name[0] ? in->name : NULL),
+        in->manifest_version ? P_INT(in->manifest_version) : P_TEXT(NULL),
     };
     if (rc == 0)
         rc = store_query(s, c,
                          "INSERT INTO connector_installs (id, tenant_id, slug, is_destination, "
                          "is_active, config, secrets, event_types, webhook_token_hash, "
-                         "webhook_token_sealed, created_at, updated_at, project_id, name) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
+                         "webhook_token_sealed, created_at, updated_at, project_id, name, "
+                         "manifest_version) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, "
+                         "$14)",
                          p, N_PARAMS(p), NULL, NULL, NULL, err);
     if (rc < 0 && err && err->code == ERR_CONFLICT)
         error_set(err, ERR_CONFLICT, "connector %s is already installed", in->slug);
@@ -362,12 +366,14 @@ int store_install_update(struct store *s, const struct install *in,
     clock_format_rfc3339(clock_now_ms(), now);
     struct store_param p[] = {P_TEXT(in->config), P_TEXT(in->secrets), P_TEXT(in->event_types),
                               P_INT(in->is_active), P_TEXT(now), P_TEXT(in->tenant_id),
-                              P_TEXT(in->id), P_TEXT(in->name[0] ? in->name : NULL)};
+                              P_TEXT(in->id), P_TEXT(in->name[0] ? in->name : NULL),
+                              P_INT(in->manifest_version)};
     /* Turned on again (by hand): its failures are behind it, the breaker starts afresh. */
     return change_with_audit(s,
                              "UPDATE connector_installs SET config = $1, secrets = $2, "
                              "event_types = $3, updated_at = $5, name = COALESCE($8, name), "
-                             "version = version + 1, "
+                             "version = version + 1, manifest_version = CASE WHEN $9 > 0 "
+                             "THEN $9 ELSE manifest_version END, "
                              "consecutive_failures = CASE WHEN $4 = 1 AND is_active = 0 "
                              "THEN 0 ELSE consecutive_failures END, "
                              "paused_until_ms = CASE WHEN $4 = 1 AND is_active = 0 "

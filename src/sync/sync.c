@@ -4,11 +4,13 @@
  * install queued or running, and wake the worker; the schedule runs on the jobs thread and
  * reads each install's next_run_at, which every ended run sets from the install's interval
  * (a deferred run sets it to when the service's quota resets); an install that never ran
- * is first due one interval after it was made. */
+ * is first due one interval after it was made. A bank install (bank/) is a source of its
+ * own: it is scheduled once it has linked accounts, and its runs plan their own next one. */
 #include "sync/sync.h"
 
 #include <string.h>
 
+#include "bank/bank.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/installs.h"
@@ -19,14 +21,34 @@ int sync_request(struct store *s, struct sync_worker *w, const char *tenant_id,
                  struct sync_run *out, bool *created, struct error *err)
 {
     const struct sync_manifest *m = sync_manifest_find(slug);
-    if (!m)
+    if (!m && bank_connector(slug)) { /* a bank source: bank/ pulls it */
+        if (store_sync_run_request(s, tenant_id, install_id, slug, origin, out, created,
+                                   err) < 0)
+            return -1;
+        sync_worker_wake(w);
+        return 0;
+    }
+    if (!m && !sync_source_find(slug))
         return error_set(err, ERR_NOT_FOUND, "%s does not sync: it has no API manifest", slug);
-    if (!m->available)
+    if (m && !m->available)
         return error_set(err, ERR_CONFLICT, "%s cannot sync: %s", m->name, m->reason);
     if (store_sync_run_request(s, tenant_id, install_id, slug, origin, out, created, err) < 0)
         return -1;
     sync_worker_wake(w);
     return 0;
+}
+
+/* The built-in sources, one row each. */
+static const struct sync_source sources[] = {
+    {.slug = "google-workspace", .run = sync_google_import},
+};
+
+const struct sync_source *sync_source_find(const char *slug)
+{
+    for (size_t i = 0; slug && i < sizeof sources / sizeof sources[0]; i++)
+        if (strcmp(sources[i].slug, slug) == 0)
+            return &sources[i];
+    return NULL;
 }
 
 struct schedule_walk {
@@ -41,8 +63,12 @@ static int schedule_install(void *ctx, const struct install *in)
 {
     struct schedule_walk *sw = ctx;
     const struct sync_manifest *m = sync_manifest_find(in->slug);
-    if (!m || !m->available || !in->is_active || in->is_destination)
+    bool bank = !m && bank_connector(in->slug);
+    if ((!bank && (!m || !m->available) && !sync_source_find(in->slug)) || !in->is_active ||
+        in->is_destination)
         return 0;
+    if (bank && !bank_install_pulls(sw->s, in->tenant_id, in->id))
+        return 0; /* no linked account yet: nothing to pull */
     struct sync_state st;
     struct error err = {0};
     int64_t next_ms = 0;

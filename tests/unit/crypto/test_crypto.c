@@ -136,6 +136,36 @@ static void test_hmac_rfc4231_case1(void **state)
     assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 }
 
+/* The streaming HMAC: RFC 4231 case 1 (SHA-512) and RFC 2202 case 1 (SHA-1), the data
+ * given in pieces, and an empty key. */
+static void test_hmac_streaming(void **state)
+{
+    (void)state;
+    unsigned char key[20], mac[CRYPTO_HMAC_MAX_LEN];
+    char hex[2 * CRYPTO_HMAC_MAX_LEN + 1];
+    memset(key, 0x0b, sizeof key);
+    struct crypto_hmac *h = crypto_hmac_begin(CRYPTO_HMAC_SHA512, key, sizeof key);
+    assert_non_null(h);
+    assert_int_equal(crypto_hmac_update(h, "Hi ", 3), 0);
+    assert_int_equal(crypto_hmac_update(h, "", 0), 0);
+    assert_int_equal(crypto_hmac_update(h, "There", 5), 0);
+    assert_int_equal(crypto_hmac_end(h, mac), 64);
+    crypto_hex(mac, 64, hex);
+    assert_string_equal(hex, "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cde"
+                             "daa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854");
+    h = crypto_hmac_begin(CRYPTO_HMAC_SHA1, key, sizeof key);
+    assert_int_equal(crypto_hmac_update(h, "Hi There", 8), 0);
+    assert_int_equal(crypto_hmac_end(h, mac), 20);
+    crypto_hex(mac, 20, hex);
+    assert_string_equal(hex, "b617318655057264e28bc0b6fb378c8ef146be00");
+    h = crypto_hmac_begin(CRYPTO_HMAC_SHA256, "", 0);
+    assert_int_equal(crypto_hmac_end(h, mac), 32);
+    crypto_hex(mac, 32, hex);
+    assert_string_equal(hex, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    crypto_hmac_free(crypto_hmac_begin(CRYPTO_HMAC_SHA1, "k", 1)); /* abandoned */
+    crypto_hmac_free(NULL);
+}
+
 static void test_ct_equal(void **state)
 {
     assert_true(crypto_ct_equal("secret", 6, "secret", 6));
@@ -401,6 +431,7 @@ static void test_seal_respects_out_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hmac_streaming),
         cmocka_unit_test(test_token_shape),
         cmocka_unit_test(test_tokens_differ),
         cmocka_unit_test(test_token_hash_known_vector),
