@@ -239,7 +239,15 @@ run_one() {
         n_events=$STEADY_EVENTS
         pace_ms=$((CONNECTIONS * 1000 / STEADY_RATE))
     fi
-    [[ $mode != backlog ]] || kill -STOP "$sink_pid"
+    # Held: nginx's master and its worker (the worker serves; the master alone would not do).
+    # The worker joins pids meanwhile, so an exit before the release still lets it go.
+    local held=()
+    if [[ $mode == backlog ]]; then
+        held=("$sink_pid" $(pgrep -P "$sink_pid"))
+        ((${#held[@]} > 1)) || die "cannot find the sink's worker process"
+        pids+=("${held[@]:1}")
+        kill -STOP "${held[@]}"
+    fi
     cd0=$(cpu_ticks "${cd_pids[@]}")
     pg0=$(pg_or_zero)
     DELIVER_PACE_MS=$pace_ms DELIVER_PORTS="${cd_ports[*]}" wrk -t"$THREADS" -c"$CONNECTIONS" \
@@ -275,7 +283,8 @@ run_one() {
     if [[ $mode == backlog ]]; then
         # Every event and its deliveries are committed: the backlog is complete. Let the sink go.
         released_ms=$(date +%s%3N)
-        kill -CONT "$sink_pid"
+        kill -CONT "${held[@]}"
+        for k in "${held[@]:1}"; do forget "$k"; done
     fi
 
     # Wait until nothing is pending or in flight any more.
