@@ -9,7 +9,8 @@
 #   make crash      the crash-consistency proofs' long form (tests/crash/, CRASH_CYCLES=20)
 # Sources are found by wildcard per module, so a new file needs no edit here.
 
-PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq cairo fontconfig
+PKGS      := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq cairo fontconfig \
+             libxml-2.0 poppler-glib tesseract lept
 CC        ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -143,4 +143,13 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
 int api_vat_return_at_submissions(struct http_request *req, struct http_response *res,
                                   struct error *err);
 
+/* The document store (documents.c): files in, drafts read from them, confirmed into the
+ * books. */
+int api_documents_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_document_get(struct http_request *req, struct http_response *res, struct error *err);
+int api_document_file(struct http_request *req, struct http_response *res, struct error *err);
+int api_document_upload(struct http_request *req, struct http_response *res, struct error *err);
+int api_document_confirm(struct http_request *req, struct http_response *res,
+                         struct error *err);
+
 #endif

@@ -99,6 +99,13 @@ static const struct route routes[] = {
     {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0, NULL},
     {"GET", "/connectors/",      api_web_index, AUTH_ROLE_NONE, 0, NULL},
     {"GET", "/connectors/:file", api_web_asset, AUTH_ROLE_NONE, 0, NULL},
+    /* issue 19: the document store (api/documents.c); an upload is the file as the raw
+     * body, typed by its content; the file itself only to admins */
+    {"GET",  "/api/documents",             api_documents_list,   AUTH_ROLE_MEMBER, 0, PAGE "status"},
+    {"POST", "/api/documents",             api_document_upload,  AUTH_ROLE_ADMIN,  0, "filename"},
+    {"GET",  "/api/documents/:id",         api_document_get,     AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET",  "/api/documents/:id/file",    api_document_file,    AUTH_ROLE_ADMIN,  0, NULL},
+    {"POST", "/api/documents/:id/confirm", api_document_confirm, AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
 
     /* issue 20: the accounting assistant on Slack, Telegram and WhatsApp (api/chatbot.c);
      * the platforms' doors are public, their signatures or tokens authenticate them */

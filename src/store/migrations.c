@@ -596,6 +596,39 @@ static const struct migration migrations[] = {
      "  expires_at TEXT NOT NULL,"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX oauth_states_expires ON oauth_states(expires_at);"},
+    {20, "the document store: original files, what was read from them, drafts to confirm",
+     /* documents: one row per file a tenant received, unique per (tenant, SHA-256 of its
+      * bytes), so the same file twice is one document whatever the timing. source says
+      * where it came from ("upload", "gmail", "whatsapp", ...), source_ref the channel's own
+      * id for it (a Gmail message and attachment). reader names the reader that understood
+      * it (ubl, cii, zugferd, ebinterface, pdf-text, ocr, none), reading is its JSON result
+      * (supplier, VAT id, number, dates, lines, tax per rate, totals, confidence), status
+      * review until a person confirms it (then invoice_id is the booked incoming invoice).
+      * document_files: the original bytes as base64 TEXT, apart so that listings never
+      * read them; TEXT keeps the same column on SQLite and PostgreSQL and goes into the
+      * tenant's archive like every other row. */
+     "CREATE TABLE documents ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  sha256 TEXT NOT NULL,"
+     "  media_type TEXT NOT NULL,"
+     "  size_bytes BIGINT NOT NULL,"
+     "  filename TEXT,"
+     "  source TEXT NOT NULL,"
+     "  source_ref TEXT,"
+     "  reader TEXT NOT NULL,"
+     "  reading TEXT NOT NULL,"
+     "  confidence BIGINT NOT NULL,"
+     "  status TEXT NOT NULL CHECK (status IN ('review','confirmed')),"
+     "  invoice_id TEXT REFERENCES invoices(id),"
+     "  created_at TEXT NOT NULL,"
+     "  confirmed_at TEXT);"
+     "CREATE UNIQUE INDEX documents_sha256 ON documents(tenant_id, sha256);"
+     "CREATE INDEX documents_tenant ON documents(tenant_id, status, id);"
+     "CREATE TABLE document_files ("
+     "  document_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  content_b64 TEXT NOT NULL);"},
     {21, "the accounting assistant: chat routes, linked users, link codes, messages",
      /* chat_routes: how a platform's request finds its install when its URL names none
       * (Slack's team id, WhatsApp's phone number id and the hash of its verify token),
