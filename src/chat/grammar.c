@@ -119,7 +119,7 @@ static const char *const german_words[] = {
     "die", "das", "den", "dem", "mein", "meine", "unsere", "haben", "wir", "gibt", "es", "noch",
     "überfällig", "überfällige", "überfälligen", "fehlgeschlagene", "fehlgeschlagen",
     "zustellungen", "konnektoren", "installiert", "vorjahr", "heuer", "bitte", "nr", "nummer",
-    "betrag", "über", "mit", "eine", "ein", "einnahmen", "kosten", "schulden", "schuldet", NULL};
+    "betrag", "über", "mit", "eine", "ein", "ust", "erlöse", "zeigen", "liste", "einnahmen", "kosten", "schulden", "schuldet", NULL};
 static const char *const english_words[] = {
     "how", "much", "what", "which", "in", "last", "this", "revenue", "expenses", "invoice",
     "invoices", "open", "unpaid", "suppliers", "supplier", "customers", "customer", "largest",
@@ -299,13 +299,23 @@ static void relative(struct chat_question *q, struct day t, enum unit u, bool la
 /* Reads the first period the words name into q; false when they name none. */
 static bool read_period(const struct words *ws, struct day t, struct chat_question *q)
 {
+    /* The canonical forms first (2026-Q1, 2026-03, 2026-03-15): they say the most. */
     for (int i = 0; i < ws->n; i++) {
-        const char *w = ws->w[i];
         char from[11], to[11];
-        /* canonical: 2026-Q1, 2026-03, 2026 */
-        if (strlen(w) >= 7 && assistant_period_parse(w, from, to)) {
+        if (strlen(ws->w[i]) >= 7 && assistant_period_parse(ws->w[i], from, to)) {
             memcpy(q->from, from, 11);
             memcpy(q->to, to, 11);
+            return true;
+        }
+    }
+    for (int i = 0; i < ws->n; i++) {
+        const char *w = ws->w[i];
+        /* "1. Quartal 2026", "2 quarter": an ordinal before the unit */
+        if (w[0] >= '1' && w[0] <= '4' && w[1] == '\0' && i + 1 < ws->n &&
+            unit_of(ws->w[i + 1]) == UNIT_QUARTER) {
+            int y = i + 2 < ws->n ? year_of(ws->w[i + 2]) : 0;
+            int qn = w[0] - '0';
+            set_months(q, y ? y : t.y, 3 * qn - 2, 3 * qn);
             return true;
         }
         /* Q1 2026, q1/2026, Q1 (this year) */

@@ -207,7 +207,7 @@ static int run_tools(struct chat *c, const char *tenant_id, const json_t *calls,
             const struct assistant_query *q = assistant_query_find(name);
             collect(known, res);
             if (q && !(used->data && strstr(used->data, lang == CHAT_DE ? q->title_de : q->title_en)))
-                buf_printf(used, "%s“%s”", used->len ? ", " : "",
+                buf_printf(used, lang == CHAT_DE ? "%s„%s“" : "%s“%s”", used->len ? ", " : "",
                            lang == CHAT_DE ? q->title_de : q->title_en);
             content = json_dump_compact(res, NULL);
         }
