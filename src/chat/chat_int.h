@@ -140,6 +140,10 @@ char *chat_receipt_confirm(struct chat *c, const struct chat_message *m,
                            const struct chat_link *link, enum chat_lang lang,
                            struct error *err);
 
+/* Whether every figure in reply is one of the figures in results (any JSON) or question
+ * (numbers up to 31 without decimals excepted: list numbers, days, small counts). */
+bool chat_llm_grounded(const char *reply, const json_t *results, const char *question);
+
 /* Asks the configured model (llm.c); *reply NULL when it gave no answer that can be sent
  * (a figure not from a query's result, an error): the caller falls back to the grammar's
  * help. */

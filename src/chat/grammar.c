@@ -17,6 +17,7 @@
 
 #include "assistant/queries.h"
 #include "chat/chat_int.h"
+#include "core/utf8.h"
 
 #define MAX_WORDS 64
 #define WORD_MAX 64
@@ -72,8 +73,12 @@ static void split(const char *text, struct words *ws)
             len--;
         if (!len)
             continue;
-        if (len >= WORD_MAX)
-            len = WORD_MAX - 1;
+        if (len >= WORD_MAX) { /* cut on a character's boundary */
+            char tmp[WORD_MAX];
+            memcpy(tmp, start, WORD_MAX - 1);
+            tmp[WORD_MAX - 1] = '\0';
+            len = utf8_cut(tmp, WORD_MAX - 1);
+        }
         memcpy(ws->w[ws->n], start, len);
         ws->w[ws->n][len] = '\0';
         ws->n++;
@@ -157,7 +162,7 @@ static void words_of(const char *text, struct words *ws)
     char folded[CHAT_QUESTION_MAX + 1];
     size_t len = text ? strlen(text) : 0;
     if (len > CHAT_QUESTION_MAX)
-        len = CHAT_QUESTION_MAX;
+        len = utf8_cut(text, CHAT_QUESTION_MAX);
     fold(text ? text : "", len, folded);
     split(folded, ws);
 }

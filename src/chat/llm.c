@@ -147,6 +147,25 @@ static void check_cb(void *ctx, const char *canon)
         c->invented = true;
 }
 
+static bool grounded(const char *reply, const struct figures *known)
+{
+    struct check chk = {.known = known};
+    each_number(reply, check_cb, &chk);
+    return !chk.invented;
+}
+
+bool chat_llm_grounded(const char *reply, const json_t *results, const char *question)
+{
+    struct figures known = {.v = calloc(MAX_FIGURES, FIGURE_MAX)};
+    if (!known.v)
+        return false;
+    collect(&known, results);
+    each_number(question ? question : "", add_cb, &known);
+    bool ok = grounded(reply, &known);
+    free(known.v);
+    return ok;
+}
+
 /* ---- the conversation ------------------------------------------------------------------ */
 
 static json_t *tools_json(void)
@@ -260,9 +279,7 @@ int chat_llm_answer(struct chat *c, const char *tenant_id, const char *text,
             error_set(err, ERR_SERVICE_FAILED, "the model answered nothing");
             goto out;
         }
-        struct check chk = {.known = &known};
-        each_number(content, check_cb, &chk);
-        if (chk.invented) {
+        if (!grounded(content, &known)) {
             error_set(err, ERR_SERVICE_FAILED, "the model's answer holds a figure no query returned");
             goto out;
         }
