@@ -72,6 +72,33 @@ export async function request(method, path, body, opts = {}) {
   return { status: res.status, json, headers: res.headers };
 }
 
+// The document store's two calls that are not JSON: a file as the raw body of an upload
+// (its type is decided by the server from its content), and a file's bytes as a Blob.
+export async function sendFile(path, file) {
+  const headers = { Accept: 'application/json', 'Content-Type': file.type || 'application/octet-stream' };
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  let res;
+  try {
+    res = await fetch(path, { method: 'POST', headers, body: file, cache: 'no-store',
+                              credentials: 'omit', redirect: 'error' });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  if (!res.ok) throw new ApiError(res.status, json);
+  return { status: res.status, json };
+}
+
+export async function fetchBlob(path) {
+  const headers = {};
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  const res = await fetch(path, { headers, cache: 'no-store', credentials: 'omit', redirect: 'error' });
+  if (!res.ok) throw new ApiError(res.status, null);
+  return res.blob();
+}
+
 export const api = {
   get: (path) => request('GET', path),
   post: (path, body = {}) => request('POST', path, body),

@@ -151,5 +151,9 @@ int api_document_file(struct http_request *req, struct http_response *res, struc
 int api_document_upload(struct http_request *req, struct http_response *res, struct error *err);
 int api_document_confirm(struct http_request *req, struct http_response *res,
                          struct error *err);
+/* Google Workspace on the dashboard (dashboard.c). */
+int api_dashboard_calendar(struct http_request *req, struct http_response *res,
+                           struct error *err);
+int api_dashboard_mail(struct http_request *req, struct http_response *res, struct error *err);
 
 #endif

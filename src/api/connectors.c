@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/connector_common.h"
+#include "core/log.h"
 #include "api/sync_view.h"
 #include "chat/chat.h"
 #include "core/log.h"
@@ -368,6 +369,13 @@ int api_connector_uninstall(struct http_request *req, struct http_response *res,
         goto out;
     struct audit_entry audit = {.token_id = AUDIT_BY(req), .action = "connector.uninstall",
                                 .target = m->slug, .fields = "[]"};
+    /* An OAuth grant is revoked at the service first (Google); one the service cannot be
+     * asked about now is still forgotten here, with the install. */
+    struct error revoke = {0};
+    if (oauth_supported(m->slug) &&
+        oauth_revoke(app->store, app->master_key, tenant, in.id, &revoke) < 0)
+        log_warn("uninstall %s (tenant %s): the grant was not revoked: %s", m->slug, tenant,
+                 revoke.message);
     if (store_install_delete(app->store, tenant, in.id, &audit, err) < 0)
         goto out;
     rc = http_respond_json(res, 200, json_pack("{s:s, s:b}", "slug", m->slug, "installed", 0),

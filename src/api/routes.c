@@ -106,6 +106,9 @@ static const struct route routes[] = {
     {"GET",  "/api/documents/:id",         api_document_get,     AUTH_ROLE_MEMBER, 0, NULL},
     {"GET",  "/api/documents/:id/file",    api_document_file,    AUTH_ROLE_ADMIN,  0, NULL},
     {"POST", "/api/documents/:id/confirm", api_document_confirm, AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    /* issue 19: Google Workspace on the dashboard, read live (api/dashboard.c) */
+    {"GET",  "/api/dashboard/calendar",    api_dashboard_calendar, AUTH_ROLE_MEMBER, 0, "days"},
+    {"GET",  "/api/dashboard/mail",        api_dashboard_mail,     AUTH_ROLE_MEMBER, 0, NULL},
 
     /* issue 20: the accounting assistant on Slack, Telegram and WhatsApp (api/chatbot.c);
      * the platforms' doors are public, their signatures or tokens authenticate them */

@@ -36,24 +36,24 @@ static json_t *run_json(const struct sync_run *r)
     return o;
 }
 
-/* The :slug's manifest and this tenant's install of it. */
-static const struct sync_manifest *sync_target(struct http_request *req, struct install *in,
-                                               struct error *err)
+/* The :slug's connector, which syncs by a manifest or a built-in source, and this tenant's
+ * install of it. */
+static const struct connector_manifest *sync_target(struct http_request *req,
+                                                    struct install *in, struct error *err)
 {
     struct app *app = req->app;
     const char *slug = http_request_param(req, "slug");
     const struct connector_manifest *c = slug ? catalog_find(slug) : NULL;
-    const struct sync_manifest *m = c ? sync_manifest_find(slug) : NULL;
-    if (!m) {
+    if (!c || (!sync_manifest_find(slug) && !sync_source_find(slug))) {
         error_set(err, ERR_NOT_FOUND, "no connector '%.*s' that syncs", UTF8_CUT(48, slug));
         return NULL;
     }
-    if (store_install_get_slug(app->store, req->principal->tenant_id, m->slug, in, err) < 0) {
+    if (store_install_get_slug(app->store, req->principal->tenant_id, c->slug, in, err) < 0) {
         if (err->code == ERR_NOT_FOUND)
-            error_set(err, ERR_NOT_INSTALLED, "%s is not installed", m->name);
+            error_set(err, ERR_NOT_INSTALLED, "%s is not installed", c->name);
         return NULL;
     }
-    return m;
+    return c;
 }
 
 int api_connector_sync(struct http_request *req, struct http_response *res, struct error *err)
@@ -63,7 +63,7 @@ int api_connector_sync(struct http_request *req, struct http_response *res, stru
     struct sync_run run;
     bool created = false;
     int rc = -1;
-    const struct sync_manifest *m = sync_target(req, &in, err);
+    const struct connector_manifest *m = sync_target(req, &in, err);
     if (!m)
         goto out;
     if (!in.is_active) {

@@ -6,7 +6,8 @@
  *
  * Every answer carries a strict Content-Security-Policy (scripts and styles from this origin
  * only, no inline script, requests only to this origin, no framing), so even a bug that put
- * tenant data into the page as markup could not run it. Files revalidate on each load by
+ * tenant data into the page as markup could not run it; blob: images, objects and frames are the
+ * documents page's previews of files it fetched itself (api/documents.c). Files revalidate on each load by
  * ETag: they change only with the binary, and a stale page against a newer API is worse
  * than one round trip. */
 #include <string.h>
@@ -16,7 +17,8 @@
 
 #define WEB_CSP                                                                       \
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "  \
-    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "img-src 'self' data: blob:; object-src blob:; frame-src blob:; base-uri 'none'; form-action 'none'; "  \
+    "frame-ancestors 'none'"
 
 static const struct web_asset *asset_find(const char *name)
 {

@@ -156,15 +156,22 @@ int document_ingest_ref(struct store *s, const char *tenant_id, const unsigned c
     out_id[0] = '\0';
     if (!valid_source(source))
         return error_set(err, ERR_VALIDATION, "a document's source is a lowercase slug");
+    struct document_record rec = {0};
+    unsigned char digest[CRYPTO_SHA256_LEN];
+    crypto_sha256(bytes ? bytes : (const unsigned char *)"", bytes ? len : 0, digest);
+    crypto_hex(digest, sizeof digest, rec.sha256);
+    /* a file received before is not read again (OCR takes seconds) */
+    if (len > 0 && len <= DOCUMENT_MAX_BYTES && document_sniff(bytes, len) != DOCUMENT_UNKNOWN) {
+        if (store_document_find_sha(s, tenant_id, rec.sha256, out_id, duplicate, err) < 0)
+            return -1;
+        if (*duplicate)
+            return 0;
+    }
     json_t *draft = document_read(bytes, len, err);
     if (!draft)
         return -1;
     int rc = -1;
     char *reading = NULL, *b64 = malloc(4 * ((len + 2) / 3) + 1);
-    struct document_record rec = {0};
-    unsigned char digest[CRYPTO_SHA256_LEN];
-    crypto_sha256(bytes, len, digest);
-    crypto_hex(digest, sizeof digest, rec.sha256);
     snprintf(rec.media_type, sizeof rec.media_type, "%s",
              document_media_type(document_sniff(bytes, len)));
     rec.size_bytes = (int64_t)len;

@@ -85,6 +85,18 @@ static bool amount_at(const char *p, int64_t *minor, const char **end)
     return *minor <= MONEY_MAX_MINOR && *minor >= -MONEY_MAX_MINOR;
 }
 
+/* An amount starts at p only where no number goes on from before it: "1.23,45" holds none,
+ * although "23,45" would be one. */
+static bool amount_may_start(const char *line, const char *p)
+{
+    if (p == line)
+        return true;
+    char before = p[-1];
+    if (isdigit((unsigned char)before))
+        return false;
+    return !((before == '.' || before == ',') && p - line >= 2 && isdigit((unsigned char)p[-2]));
+}
+
 /* The last amount on the line (a total's line ends with its figure). */
 static bool last_amount(const char *line, int64_t *minor)
 {
@@ -92,7 +104,7 @@ static bool last_amount(const char *line, int64_t *minor)
     for (const char *p = line; *p;) {
         const char *end;
         int64_t v;
-        bool starts = p == line || !isdigit((unsigned char)p[-1]);
+        bool starts = amount_may_start(line, p);
         if (starts && amount_at(p, &v, &end)) {
             *minor = v, found = true;
             p = end;
@@ -279,14 +291,15 @@ static void scan_line(struct proposal *p, const char *line)
     bool vat_line = line_has_any(line, vat_words);
     if (vat_line && !p->rate[0])
         rate_on(line, p->rate);
-    if (vat_line && !p->has_vat && !find_word(line, "Netto") && last_amount(line, &v) && v > 0)
+    /* "MwSt 7% Netto 6,26 0,44": the VAT is the line's last amount */
+    if (vat_line && !p->has_vat && last_amount(line, &v) && v > 0)
         p->vat = v, p->has_vat = true;
     if (!p->has_total && line_has_any(line, total_words) && !line_has_any(line, not_total_words) &&
         last_amount(line, &v) && v > 0)
         p->total = v, p->has_total = true;
     for (const char *c = line; *c; c++) {
         const char *end;
-        if ((c == line || !isdigit((unsigned char)c[-1])) && amount_at(c, &v, &end)) {
+        if (amount_may_start(line, c) && amount_at(c, &v, &end)) {
             if (!p->has_largest || v > p->largest)
                 p->largest = v, p->has_largest = true;
             c = end - 1;

@@ -55,25 +55,30 @@ int oauth_secret(const struct oauth_install *oi, const unsigned char *key, const
     return catalog_secret_open(oi->secrets, name, key, oi->aad, out, err);
 }
 
+int oauth_endpoint(const struct oauth_install *oi, const char *url, const char *path,
+                   struct buf *out, struct error *err)
+{
+    const char *base = oauth_setting(oi, oi->svc->base_setting);
+    int rc;
+    if (base) {
+        size_t n = strlen(base);
+        while (n > 0 && base[n - 1] == '/')
+            n--;
+        rc = buf_printf(out, "%.*s%s", (int)n, base, path ? path : "");
+    } else {
+        rc = buf_append_str(out, url);
+    }
+    return rc < 0 ? error_set(err, ERR_INTERNAL, "out of memory") : 0;
+}
+
 int oauth_url(const struct oauth_install *oi, bool authorize, struct buf *out,
               struct error *err)
 {
     const struct oauth_service *svc = oi->svc;
     const char *url = authorize ? svc->authorize_url : svc->token_url;
-    const char *base = oauth_setting(oi, svc->base_setting);
-    const char *path = authorize ? svc->authorize_path : svc->token_path;
-    int rc;
     if (!url)
         return error_set(err, ERR_VALIDATION, "%s has no consent flow", svc->slug);
-    if (base) {
-        size_t n = strlen(base);
-        while (n > 0 && base[n - 1] == '/')
-            n--;
-        rc = buf_printf(out, "%.*s%s", (int)n, base, path);
-    } else {
-        rc = buf_append_str(out, url);
-    }
-    return rc < 0 ? error_set(err, ERR_INTERNAL, "out of memory") : 0;
+    return oauth_endpoint(oi, url, authorize ? svc->authorize_path : svc->token_path, out, err);
 }
 
 int oauth_percent_encode(struct buf *out, const char *s)

@@ -53,6 +53,14 @@ int oauth_access_token(struct store *s, const unsigned char *master_key, const c
 int oauth_invalidate(struct store *s, const char *tenant_id, const char *install_id,
                      struct error *err);
 
+/* Revokes the install's grant at the service (RFC 7009: its refresh token, which ends the
+ * access tokens issued from it too), for an uninstall. 0 when revoked, when the service
+ * already had forgotten it (400 invalid_token), when the service has no revocation or the
+ * install holds no grant; -1 with ERR_UNAVAILABLE / ERR_SERVICE_FAILED when the service could
+ * not be asked. The stored grant goes with the install. */
+int oauth_revoke(struct store *s, const unsigned char *master_key, const char *tenant_id,
+                 const char *install_id, struct error *err);
+
 /* ---- process settings ------------------------------------------------------------------ */
 
 struct oauth_options {

@@ -33,6 +33,10 @@ struct oauth_service {
     const char *base_setting;
     const char *authorize_path;
     const char *token_path;
+    /* RFC 7009 revocation (NULL: the service has none): where an uninstall revokes the
+     * grant, and its path under the base setting. */
+    const char *revoke_url;
+    const char *revoke_path;
     const char *scopes; /* space-separated, or NULL */
     /* The settings holding the client, a refresh token, a service-account key (NULL: the
      * service does not use that one). */
@@ -63,6 +67,11 @@ int oauth_secret(const struct oauth_install *oi, const unsigned char *key, const
 /* The service's authorize or token URL for this install (the base setting applied). */
 int oauth_url(const struct oauth_install *oi, bool authorize, struct buf *out,
               struct error *err);
+
+/* The service's endpoint `url` (its default) or, when the install sets base_setting, that
+ * base with `path` appended. */
+int oauth_endpoint(const struct oauth_install *oi, const char *url, const char *path,
+                   struct buf *out, struct error *err);
 
 /* Appends name=value form-encoded (with '&' before all but the first pair). */
 int oauth_form_add(struct buf *form, const char *name, const char *value);

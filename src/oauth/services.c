@@ -15,15 +15,18 @@ static const struct oauth_service services[] = {
      .base_setting = "apiBaseUrl", .authorize_path = "/oauth/authorize",
      .token_path = "/oauth/token",
      .client_id_setting = "clientId", .client_secret_setting = "clientSecret"},
-    /* Google's OAuth 2.0 for web server apps: PKCE, offline access for a refresh token. */
+    /* Google's OAuth 2.0 for web server apps: PKCE, offline access for a refresh token,
+     * revoked at its revoke endpoint on uninstall. Gmail's read-only scope, not metadata:
+     * the documents are in the attachments. */
     {.slug = "google-workspace", .grant = OAUTH_GRANT_REFRESH,
      .flags = OAUTH_PKCE | OAUTH_OFFLINE,
      .authorize_url = "https://accounts.google.com/o/oauth2/v2/auth",
      .token_url = "https://oauth2.googleapis.com/token",
+     .revoke_url = "https://oauth2.googleapis.com/revoke",
      .base_setting = "oauthBaseUrl", .authorize_path = "/o/oauth2/v2/auth",
-     .token_path = "/token",
+     .token_path = "/token", .revoke_path = "/revoke",
      .scopes = "https://www.googleapis.com/auth/calendar.readonly "
-               "https://www.googleapis.com/auth/gmail.metadata",
+               "https://www.googleapis.com/auth/gmail.readonly",
      .client_id_setting = "clientId", .client_secret_setting = "clientSecret"},
     /* Xero's identity server: 30-minute access tokens, rotating refresh tokens (each use
      * returns the next one and spends the old), client in HTTP Basic. */

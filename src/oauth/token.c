@@ -436,3 +436,76 @@ int oauth_status_get(struct store *s, const char *tenant_id, const char *install
     store_oauth_grant_clear(&g);
     return 0;
 }
+
+/* ---- revocation ------------------------------------------------------------------------ */
+
+/* Posts token=<the grant's refresh token> to the revoke URL. */
+static int revoke_request(const struct oauth_install *oi, const char *token, struct error *err)
+{
+    struct buf url, form;
+    struct httpc_response resp = {0};
+    int rc = -1;
+    buf_init(&url, 4096);
+    buf_init(&form, 16384);
+    if (oauth_endpoint(oi, oi->svc->revoke_url, oi->svc->revoke_path, &url, err) < 0)
+        goto out;
+    if (oauth_form_add(&form, "token", token) < 0) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    struct httpc_header headers[] = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    struct httpc_request req = {.method = "POST", .url = url.data, .headers = headers,
+                                .n_headers = 1, .body = form.data, .body_len = form.len,
+                                .timeout_ms = options.timeout_ms,
+                                .max_response = TOKEN_RESPONSE_MAX,
+                                .refuse_private = !options.allow_private};
+    if (httpc_perform(&req, &resp, err) < 0)
+        goto out;
+    /* 400 invalid_token: the service no longer knows the token, which is what was asked */
+    if (resp.status / 100 == 2 || resp.status == 400)
+        rc = 0;
+    else
+        error_set(err, ERR_SERVICE_FAILED, "%s's revocation endpoint answered %ld",
+                  oi->svc->slug, resp.status);
+out:
+    httpc_response_free(&resp);
+    buf_wipe(&form);
+    buf_free(&url);
+    return rc;
+}
+
+int oauth_revoke(struct store *s, const unsigned char *master_key, const char *tenant_id,
+                 const char *install_id, struct error *err)
+{
+    struct oauth_install oi;
+    struct oauth_grant g = {0};
+    struct buf token;
+    int rc = -1;
+    buf_init(&token, OAUTH_TOKEN_MAX);
+    if (oauth_install_load(s, tenant_id, install_id, &oi, err) < 0)
+        return -1;
+    if (!oi.svc->revoke_url) {
+        rc = 0;
+        goto out;
+    }
+    if (store_oauth_get(s, tenant_id, install_id, &g, err) < 0) {
+        rc = err->code == ERR_NOT_FOUND ? 0 : -1;
+        goto out;
+    }
+    const char *sealed = g.refresh_sealed ? g.refresh_sealed : g.access_sealed;
+    const char *what = g.refresh_sealed ? "oauth-refresh" : "oauth-access";
+    if (!sealed) {
+        rc = 0;
+        goto out;
+    }
+    if (oauth_unseal(tenant_id, install_id, master_key, what, sealed, &token, err) < 0)
+        goto out;
+    rc = revoke_request(&oi, token.data, err);
+    if (rc == 0)
+        log_info("revoked the %s grant of install %s", oi.svc->slug, install_id);
+out:
+    buf_wipe(&token);
+    store_oauth_grant_clear(&g);
+    oauth_install_free(&oi);
+    return rc;
+}

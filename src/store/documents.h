@@ -38,6 +38,11 @@ struct document_record {
 int store_document_insert(struct store *s, const char *tenant_id, struct document_record *rec,
                           const char *content_b64, bool *duplicate, struct error *err);
 
+/* The id of the tenant's document with this SHA-256 into id_out, or *found false. A hint
+ * only (the insert's unique index decides): it spares reading a file received before. */
+int store_document_find_sha(struct store *s, const char *tenant_id, const char *sha256,
+                            char id_out[CRYPTO_ID_MAX], bool *found, struct error *err);
+
 /* Newest first; status NULL: every status. The record handed to fn lives for the call. */
 int store_document_list(struct store *s, const char *tenant_id, const char *status,
                         const struct store_page *page,

@@ -105,6 +105,18 @@ fail:
     return -1;
 }
 
+int store_document_find_sha(struct store *s, const char *tenant_id, const char *sha256,
+                            char id_out[CRYPTO_ID_MAX], bool *found, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(sha256)};
+    id_out[0] = '\0';
+    if (store_run(s, "SELECT id FROM documents WHERE tenant_id = $1 AND sha256 = $2", p,
+                  N_PARAMS(p), existing_id, id_out, NULL, err) < 0)
+        return -1;
+    *found = id_out[0] != '\0';
+    return 0;
+}
+
 /* $1 tenant, $2 limit, $3 status (or NULL), $4 cursor. */
 #define DOC_LIST_SQL(after_cursor)                                                            \
     "SELECT " DOC_COLUMNS " FROM documents WHERE tenant_id = $1 "                             \

@@ -19,14 +19,27 @@ int sync_request(struct store *s, struct sync_worker *w, const char *tenant_id,
                  struct sync_run *out, bool *created, struct error *err)
 {
     const struct sync_manifest *m = sync_manifest_find(slug);
-    if (!m)
+    if (!m && !sync_source_find(slug))
         return error_set(err, ERR_NOT_FOUND, "%s does not sync: it has no API manifest", slug);
-    if (!m->available)
+    if (m && !m->available)
         return error_set(err, ERR_CONFLICT, "%s cannot sync: %s", m->name, m->reason);
     if (store_sync_run_request(s, tenant_id, install_id, slug, origin, out, created, err) < 0)
         return -1;
     sync_worker_wake(w);
     return 0;
+}
+
+/* The built-in sources, one row each. */
+static const struct sync_source sources[] = {
+    {.slug = "google-workspace", .run = sync_google_import},
+};
+
+const struct sync_source *sync_source_find(const char *slug)
+{
+    for (size_t i = 0; slug && i < sizeof sources / sizeof sources[0]; i++)
+        if (strcmp(sources[i].slug, slug) == 0)
+            return &sources[i];
+    return NULL;
 }
 
 struct schedule_walk {
@@ -41,7 +54,9 @@ static int schedule_install(void *ctx, const struct install *in)
 {
     struct schedule_walk *sw = ctx;
     const struct sync_manifest *m = sync_manifest_find(in->slug);
-    if (!m || !m->available || !in->is_active || in->is_destination)
+    if ((!m || !m->available) && !sync_source_find(in->slug))
+        return 0;
+    if (!in->is_active || in->is_destination)
         return 0;
     struct sync_state st;
     struct error err = {0};

@@ -70,4 +70,33 @@ struct sync_totals {
 int sync_schedule_due(struct store *s, struct sync_worker *w, int64_t now_ms,
                       struct sync_totals *totals, struct error *err);
 
+/* ---- built-in sources: services read by code, not by a manifest ------------------------- */
+
+/* A source's run: reads from `cursor` ("" on the first run), writes where the next run
+ * starts into next_cursor (cap bytes) and what it imported into *imported. */
+struct sync_source {
+    const char *slug;
+    int (*run)(const struct sync_env *env, const struct sync_run *run, const char *cursor,
+               char *next_cursor, size_t cap, int64_t *imported, struct error *err);
+};
+/* The built-in source of a connector, or NULL (it syncs by manifest, or not at all). */
+const struct sync_source *sync_source_find(const char *slug);
+
+/* ---- Google Workspace (google.c), read with the install's OAuth grant ------------------- */
+
+/* The tenant's Google Workspace install: the primary calendar's events of the next `days`
+ * days ({id, summary, location, start, end, allDay, link}), and the last 30 days' messages
+ * with an invoice-like attachment ({id, from, subject, date, receivedAt, attachments[]}),
+ * each a new JSON array. ERR_NOT_INSTALLED (not installed or not connected),
+ * ERR_SERVICE_REFUSED (Google refused the grant), ERR_UNAVAILABLE / ERR_SERVICE_FAILED. */
+int sync_google_calendar(const struct sync_env *env, const char *tenant_id, int days,
+                         json_t **events_out, struct error *err);
+int sync_google_mail(const struct sync_env *env, const char *tenant_id, json_t **messages_out,
+                     struct error *err);
+/* The google-workspace source: Gmail attachments into the document store, from the
+ * history id in cursor. */
+int sync_google_import(const struct sync_env *env, const struct sync_run *run,
+                       const char *cursor, char *next_cursor, size_t cap, int64_t *imported,
+                       struct error *err);
+
 #endif
