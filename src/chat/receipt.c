@@ -66,8 +66,8 @@ static char *describe(const struct chat *c, const struct document_record *d, boo
         buf_append_str(&b, T(lang, "; I could not read its figures, please enter them",
                              "; die Beträge konnte ich nicht lesen, bitte tragen Sie sie ein"));
     }
-    buf_printf(&b, T(lang, ".\nConfirm it at %s/api/documents/%s or reply “ok”.",
-                     ".\nBestätigen unter %s/api/documents/%s oder mit „passt“ antworten."),
+    buf_printf(&b, T(lang, ".\nConfirm it at %s/connectors#/documents (document %s) or reply “ok”.",
+                     ".\nBestätigen unter %s/connectors#/documents (Dokument %s) oder mit „passt“ antworten."),
                c->public_url, d->id);
     json_decref(r);
     char *out = buf_take(&b, NULL);
@@ -129,8 +129,8 @@ char *chat_receipt_confirm(struct chat *c, const struct chat_message *m,
             char *out = malloc(REPLY_MAX);
             if (out)
                 snprintf(out, REPLY_MAX,
-                         T(lang, "The draft cannot be booked as it is (%s). Please complete it at %s/api/documents/%s.",
-                           "Der Entwurf kann so nicht gebucht werden (%s). Bitte vervollständigen unter %s/api/documents/%s."),
+                         T(lang, "The draft cannot be booked as it is (%s). Please complete it at %s/connectors#/documents (document %s).",
+                           "Der Entwurf kann so nicht gebucht werden (%s). Bitte vervollständigen unter %s/connectors#/documents (Dokument %s)."),
                          conf.message, c->public_url, link->pending_document_id);
             if (conf.code != ERR_VALIDATION)
                 store_chat_link_pending(c->store, m->tenant_id, link->id, NULL, err);
