@@ -438,16 +438,24 @@ static void ascii_lower(char *s)
         *s = (char)tolower((unsigned char)*s);
 }
 
-/* "%party%" for LIKE, its own % _ and \ escaped, lower case. */
+/* "%party%" for LIKE, its own % _ and \ escaped, lower case; a run of spaces matches
+ * anything ("beta ag" finds "Beta & Co. AG"). */
 static void like_pattern(const char *party, char *out, size_t cap)
 {
     size_t o = 0;
     out[o++] = '%';
     for (const char *p = party; *p && o + 4 < cap; p++) {
+        if (*p == ' ') {
+            if (out[o - 1] != '%')
+                out[o++] = '%';
+            continue;
+        }
         if (*p == '%' || *p == '_' || *p == '\\')
             out[o++] = '\\';
         out[o++] = (char)tolower((unsigned char)*p);
     }
+    if (out[o - 1] == '%' && o > 1)
+        o--;
     out[o++] = '%';
     out[o] = '\0';
 }

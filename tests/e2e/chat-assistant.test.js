@@ -405,6 +405,20 @@ describe('WhatsApp', () => {
     assert.equal(res.status, 400);
   });
 
+  test('a message Meta delivers twice is answered once; a stranger is refused once', async () => {
+    const before = graph.of('message').length;
+    const body = whatsappMessage({ phoneNumberId: WA_PHONE, from: '4915100000001', id: 'wamid.dup1', text: 'Umsatz 2026' });
+    assert.equal((await waPost(body)).status, 200);
+    assert.equal((await waPost(body)).status, 200);
+    const calls = await graph.waitFor('message', before + 1);
+    assert.match(calls.at(-1).body.text.body, /^Hallo! Ich antworte nur Personen, die dieses Unternehmen verknüpft hat/);
+    assert.equal(calls.at(-1).body.to, '4915100000001');
+    const again = whatsappMessage({ phoneNumberId: WA_PHONE, from: '4915100000001', id: 'wamid.dup2', text: 'Umsatz 2026' });
+    assert.equal((await waPost(again)).status, 200);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(graph.of('message').length, before + 1);
+  });
+
   test('linking, an English question, and a receipt photo through the two-step media download', async () => {
     const code = await linkCode();
     const linked = await askWhatsapp(whatsappMessage({ phoneNumberId: WA_PHONE, id: 'wamid.l1', text: `/link ${code}` }));
