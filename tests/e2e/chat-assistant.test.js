@@ -16,6 +16,7 @@ const { startServer } = require('./lib/server');
 const { pay } = require('./lib/accounting');
 const { StripeTenant } = require('./lib/stripe');
 const docs = require('./lib/documents');
+const { BUYER, SELLER, customer, draft, finalize, insertEntries } = require('./lib/invoicing');
 const {
   SlackMock, slackHeaders, slackEvent, TelegramMock, telegramUpdate, GraphMock,
   whatsappSignature, whatsappMessage,
@@ -228,6 +229,25 @@ describe('Slack', () => {
       }
     });
   }
+
+  test('an outgoing invoice not yet paid is open, in both languages, with its exact figures', async () => {
+    let r = await api('PUT', '/api/settings/invoicing', SELLER);
+    assert.equal(r.status, 200, r.text);
+    const buyer = await customer(server, T, 'Kunde Zeta GmbH', BUYER);
+    const t = { ...T, customer: buyer };
+    insertEntries(server, t, [{ start: `${TODAY}T08:00:00.000Z`, minutes: 60 }]);
+    const d = await draft(server, t, { from: TODAY, to: TODAY, rate: '50.00' });
+    assert.equal(d.status, 201, d.text);
+    r = await finalize(server, t, d.json.id);
+    assert.equal(r.status, 201, r.text);
+    const number = r.json.invoiceNumber;
+    assert.equal(r.json.gross, '60.00', r.text);
+    const en = await askSlack('Which invoices are open?');
+    assert.match(en, new RegExp(`^You have 1 open invoice totalling €60\\.00:\\n• ${number}, Kunde Zeta GmbH, €60\\.00, due \\d{4}-\\d\\d-\\d\\d\\n`));
+    const de = await askSlack('Welche Rechnungen sind noch offen?');
+    assert.match(de, new RegExp(`^Sie haben 1 offene Rechnung über insgesamt 60,00 €:\\n• ${number}, Kunde Zeta GmbH, 60,00 €, fällig `));
+    assert.match(await askSlack('overdue invoices?'), /^You have no overdue invoices\./);
+  });
 
   test('what it does not understand gets the list of what it can do, in the language asked', async () => {
     assert.match(await askSlack('Tell me a joke about penguins'), /^Sorry, I did not understand that\. I answer from your books/);
