@@ -309,31 +309,58 @@ static void answer_sync(struct buf *b, const json_t *res, enum chat_lang lang)
         buf_printf(b, " %s %.*s", T(lang, "Error:", "Fehler:"), UTF8_CUT(160, str(r, "error")));
 }
 
+static void answer_open_all(struct buf *b, const json_t *res, enum chat_lang lang)
+{
+    answer_open(b, res, lang, false);
+}
+
+static void answer_overdue(struct buf *b, const json_t *res, enum chat_lang lang)
+{
+    answer_open(b, res, lang, true);
+}
+
+static void answer_revenue(struct buf *b, const json_t *res, enum chat_lang lang)
+{
+    answer_totals(b, res, lang, true);
+}
+
+static void answer_expenses(struct buf *b, const json_t *res, enum chat_lang lang)
+{
+    answer_totals(b, res, lang, false);
+}
+
+static void answer_suppliers(struct buf *b, const json_t *res, enum chat_lang lang)
+{
+    answer_top(b, res, lang, true);
+}
+
+static void answer_customers(struct buf *b, const json_t *res, enum chat_lang lang)
+{
+    answer_top(b, res, lang, false);
+}
+
+/* How each read query's result is said (assistant/queries.c names them). */
+static const struct {
+    const char *query;
+    void (*say)(struct buf *b, const json_t *res, enum chat_lang lang);
+} answers[] = {
+    {"open_invoices", answer_open_all},     {"overdue_invoices", answer_overdue},
+    {"revenue", answer_revenue},            {"expenses", answer_expenses},
+    {"vat_due", answer_vat},                {"top_suppliers", answer_suppliers},
+    {"top_customers", answer_customers},    {"find_invoice", answer_find},
+    {"failed_webhooks", answer_webhooks},   {"failed_deliveries", answer_deliveries},
+    {"connectors", answer_connectors},      {"last_sync", answer_sync},
+};
+
 char *chat_answer(const struct chat_question *q, const json_t *res)
 {
     struct buf b;
     const char *name = str(res, "query");
-    enum chat_lang lang = q->lang;
     buf_init(&b, REPLY_MAX);
-    if (strcmp(name, "open_invoices") == 0 || strcmp(name, "overdue_invoices") == 0)
-        answer_open(&b, res, lang, name[0] == 'o' && name[1] == 'v');
-    else if (strcmp(name, "revenue") == 0 || strcmp(name, "expenses") == 0)
-        answer_totals(&b, res, lang, name[0] == 'r');
-    else if (strcmp(name, "vat_due") == 0)
-        answer_vat(&b, res, lang);
-    else if (strcmp(name, "top_suppliers") == 0 || strcmp(name, "top_customers") == 0)
-        answer_top(&b, res, lang, name[4] == 's');
-    else if (strcmp(name, "find_invoice") == 0)
-        answer_find(&b, res, lang);
-    else if (strcmp(name, "failed_webhooks") == 0)
-        answer_webhooks(&b, res, lang);
-    else if (strcmp(name, "failed_deliveries") == 0)
-        answer_deliveries(&b, res, lang);
-    else if (strcmp(name, "connectors") == 0)
-        answer_connectors(&b, res, lang);
-    else if (strcmp(name, "last_sync") == 0)
-        answer_sync(&b, res, lang);
-    source(&b, name, lang);
+    for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++)
+        if (strcmp(answers[i].query, name) == 0)
+            answers[i].say(&b, res, q->lang);
+    source(&b, name, q->lang);
     char *out = buf_take(&b, NULL);
     return out ? out : strdup("…");
 }

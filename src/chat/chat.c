@@ -100,8 +100,9 @@ const char *chat_install_setting(const struct chat_install *ci, const char *key)
 
 /* ---- calls to the platforms ----------------------------------------------------------- */
 
-int chat_call(const struct chat *c, const char *method, const char *url, const char *bearer,
-              const json_t *body, struct buf *resp, bool *retry, struct error *err)
+static int call(const struct chat *c, const char *method, const char *url, const char *bearer,
+                const json_t *body, bool refuse_private, struct buf *resp, bool *retry,
+                struct error *err)
 {
     char auth[1024];
     struct httpc_header headers[3];
@@ -125,7 +126,7 @@ int chat_call(const struct chat *c, const char *method, const char *url, const c
     struct httpc_request req = {.method = method, .url = url, .headers = headers,
                                 .n_headers = nh, .body = text, .body_len = body_len,
                                 .timeout_ms = 15000, .max_response = CALL_RESPONSE_MAX,
-                                .refuse_private = !c->allow_private};
+                                .refuse_private = refuse_private};
     if (httpc_perform(&req, &r, err) < 0) {
         *retry = true;
         goto out;
@@ -145,6 +146,18 @@ out:
     httpc_response_free(&r);
     free(text);
     return rc;
+}
+
+int chat_call(const struct chat *c, const char *method, const char *url, const char *bearer,
+              const json_t *body, struct buf *resp, bool *retry, struct error *err)
+{
+    return call(c, method, url, bearer, body, !c->allow_private, resp, retry, err);
+}
+
+int chat_call_operator(const struct chat *c, const char *url, const char *bearer,
+                       const json_t *body, struct buf *resp, bool *retry, struct error *err)
+{
+    return call(c, "POST", url, bearer, body, false, resp, retry, err);
 }
 
 /* ---- receiving ------------------------------------------------------------------------ */

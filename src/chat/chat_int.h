@@ -45,6 +45,10 @@ const char *chat_install_setting(const struct chat_install *ci, const char *key)
  * whether trying again later may help (429, 5xx, no answer). */
 int chat_call(const struct chat *c, const char *method, const char *url, const char *bearer,
               const json_t *body, struct buf *resp, bool *retry, struct error *err);
+/* The same to a URL the operator configured (the model): private addresses are allowed, as
+ * a model on the operator's own network is the point of configuring one. */
+int chat_call_operator(const struct chat *c, const char *url, const char *bearer,
+                       const json_t *body, struct buf *resp, bool *retry, struct error *err);
 
 struct chat_platform {
     const char *name;         /* the path's: "slack" */

@@ -194,7 +194,7 @@ static json_t *ask(struct chat *c, const json_t *messages, const json_t *tools, 
         error_set(err, ERR_INTERNAL, "out of memory");
         return NULL;
     }
-    if (chat_call(c, "POST", c->llm_url, c->llm_key, body, &resp, &retry, err) == 0) {
+    if (chat_call_operator(c, c->llm_url, c->llm_key, body, &resp, &retry, err) == 0) {
         answer = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
         if (!answer)
             error_set(err, ERR_SERVICE_FAILED, "the model's answer is no JSON");

@@ -112,9 +112,14 @@ static void copy_str(char *dst, size_t cap, const json_t *v)
     snprintf(dst, cap, "%s", s ? s : "");
 }
 
-/* "<@U123> how much revenue" -> "how much revenue": a mention of the bot is no question. */
+/* "<@U123> how much revenue" -> "how much revenue": a mention of the bot is no question.
+ * Slack escapes & < > in message text as entities; they are the user's characters. */
 static char *strip_mentions(const char *text)
 {
+    static const struct {
+        const char *entity;
+        char ch;
+    } entities[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}};
     char *out = strdup(text ? text : "");
     if (!out)
         return NULL;
@@ -127,7 +132,15 @@ static char *strip_mentions(const char *text)
                 continue;
             }
         }
-        *w++ = *r++;
+        bool replaced = false;
+        for (size_t i = 0; i < sizeof entities / sizeof entities[0] && !replaced; i++)
+            if (strncmp(r, entities[i].entity, strlen(entities[i].entity)) == 0) {
+                *w++ = entities[i].ch;
+                r += strlen(entities[i].entity);
+                replaced = true;
+            }
+        if (!replaced)
+            *w++ = *r++;
     }
     *w = '\0';
     return out;
@@ -143,6 +156,10 @@ static bool read_event(const json_t *root, struct chat_message *m)
     if (!type || (strcmp(type, "message") != 0 && strcmp(type, "app_mention") != 0))
         return false;
     if (json_object_get(ev, "bot_id") || (subtype && strcmp(subtype, "file_share") != 0))
+        return false;
+    /* In a channel the bot answers when mentioned (app_mention), not every message. */
+    const char *channel_type = json_string_value(json_object_get(ev, "channel_type"));
+    if (strcmp(type, "message") == 0 && channel_type && strcmp(channel_type, "im") != 0)
         return false;
     copy_str(m->message_id, sizeof m->message_id, json_object_get(root, "event_id"));
     copy_str(m->chat_id, sizeof m->chat_id, json_object_get(ev, "channel"));

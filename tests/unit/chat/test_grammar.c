@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "assistant/queries.h"
 #include "chat/chat_int.h"
 
 static struct chat_question ask(const char *text, const char *today)
@@ -120,6 +121,25 @@ static void figures_of_a_model_reply(void **state)
     json_decref(res);
 }
 
+/* Every read query has its way of being said, before the line naming it. */
+static void every_query_is_answered(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct assistant_query *qs = assistant_queries(&n);
+    for (size_t i = 0; i < n; i++) {
+        for (int lang = CHAT_EN; lang <= CHAT_DE; lang++) {
+            struct chat_question q = {.lang = lang};
+            json_t *res = json_pack("{ss}", "query", qs[i].name);
+            char *text = chat_answer(&q, res);
+            assert_non_null(text);
+            assert_true(strstr(text, lang == CHAT_DE ? "\n(Quelle: Abfrage" : "\n(source: query") > text);
+            free(text);
+            json_decref(res);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +147,7 @@ int main(void)
         cmocka_unit_test(search_and_intents),
         cmocka_unit_test(amounts_for_the_locale),
         cmocka_unit_test(figures_of_a_model_reply),
+        cmocka_unit_test(every_query_is_answered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
