@@ -294,6 +294,26 @@ describe('Slack', () => {
     assert.match(calls.at(-1).body.text, /^Umsatz im März 2026: 1\.234,56 €/);
   });
 
+  test('a file shared with the bot is downloaded with the bot token and filed as a draft', async () => {
+    slack.files.set('/files-pri/T0CHAT0001-F1/download/rechnung.xml',
+                    docs.ubl({ ...docs.INVOICE, number: 'SLACK-7' }));
+    const before = slack.of('postMessage').length;
+    const body = JSON.stringify({
+      team_id: TEAM, api_app_id: 'A1', type: 'event_callback', event_id: 'EvFile1',
+      event: { type: 'message', subtype: 'file_share', channel_type: 'im', user: 'U100', text: '',
+               ts: '1700000001.000200', channel: 'D100',
+               files: [{ id: 'F1', name: 'rechnung.xml', mimetype: 'application/xml',
+                         url_private: `${slack.base}/files-pri/T0CHAT0001-F1/rechnung.xml`,
+                         url_private_download: `${slack.base}/files-pri/T0CHAT0001-F1/download/rechnung.xml` }] },
+    });
+    assert.equal((await slackPost(body)).status, 200);
+    const calls = await slack.waitFor('postMessage', before + 1, 30000);
+    assert.deepEqual(slack.of('file').at(-1).problems, []);
+    assert.match(calls.at(-1).body.text, /Receipt filed as a draft\. I read: Kontorbedarf Müller GmbH, €239\.87, dated 2026-03-02, number SLACK-7/);
+    const list = await api('GET', '/api/documents');
+    assert.ok(list.json.documents.some((d) => d.source === 'slack' && d.sourceRef === 'EvFile1'));
+  });
+
   test('a revoked link is refused again', async () => {
     const code = await linkCode();
     assert.match(await askSlack(`/link ${code}`, 'U300'), /You are linked/);
