@@ -312,74 +312,64 @@ static int q_last_sync(struct store *s, const char *tenant_id, const struct args
 
 /* ---- the table ---------------------------------------------------------------------- */
 
-struct query_entry {
-    struct assistant_query q;
-    query_fn run;
-};
-
 #define P ASSISTANT_ARG_PERIOD
 #define L ASSISTANT_ARG_LIMIT
 #define F ASSISTANT_ARG_FIND
 #define A ASSISTANT_ARG_AS_OF
 
-static const struct query_entry queries[] = {
-    {{.name = "open_invoices", .title_en = "open invoices", .title_de = "offene Rechnungen",
-      .description = "Outgoing invoices not yet settled, oldest due first, with totals per currency.",
-      .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
-     q_open},
-    {{.name = "overdue_invoices", .title_en = "overdue invoices",
-      .title_de = "überfällige Rechnungen",
-      .description = "Outgoing invoices past their due date, with totals per currency.",
-      .input_schema = SCHEMA(LIMIT_SCHEMA ",\"asOf\":{\"type\":\"string\",\"format\":\"date\"}"),
-      .args = L | A},
-     q_overdue},
-    {{.name = "revenue", .title_en = "revenue", .title_de = "Umsatz",
-      .description = "Gross revenue (customer invoices less credit notes) per currency in a period.",
-      .input_schema = SCHEMA(PERIOD_SCHEMA), .args = P},
-     q_revenue},
-    {{.name = "expenses", .title_en = "expenses", .title_de = "Ausgaben",
-      .description = "Gross expenses (supplier invoices less credit notes) per currency in a period.",
-      .input_schema = SCHEMA(PERIOD_SCHEMA), .args = P},
-     q_expenses},
-    {{.name = "vat_due", .title_en = "VAT due", .title_de = "Umsatzsteuer-Zahllast",
-      .description = "Output VAT less input VAT booked in a period, in EUR.",
-      .input_schema = SCHEMA(PERIOD_SCHEMA), .args = P},
-     q_vat},
-    {{.name = "top_suppliers", .title_en = "largest suppliers", .title_de = "größte Lieferanten",
-      .description = "Suppliers by gross invoiced in a period, largest first.",
-      .input_schema = SCHEMA(PERIOD_SCHEMA "," LIMIT_SCHEMA), .args = P | L},
-     q_top_suppliers},
-    {{.name = "top_customers", .title_en = "largest customers", .title_de = "größte Kunden",
-      .description = "Customers by gross invoiced in a period, largest first.",
-      .input_schema = SCHEMA(PERIOD_SCHEMA "," LIMIT_SCHEMA), .args = P | L},
-     q_top_customers},
-    {{.name = "find_invoice", .title_en = "invoice search", .title_de = "Rechnungssuche",
-      .description = "Invoices by number, gross amount and/or party name.",
-      .input_schema = SCHEMA("\"number\":{\"type\":\"string\"},"
+static const struct assistant_query queries[] = {
+    {.name = "open_invoices", .title_en = "open invoices", .title_de = "offene Rechnungen",
+     .description = "Outgoing invoices not yet settled, oldest due first, with totals per currency.",
+     .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
+    {.name = "overdue_invoices", .title_en = "overdue invoices",
+     .title_de = "überfällige Rechnungen",
+     .description = "Outgoing invoices past their due date, with totals per currency.",
+     .input_schema = SCHEMA(LIMIT_SCHEMA ",\"asOf\":{\"type\":\"string\",\"format\":\"date\"}"),
+     .args = L | A},
+    {.name = "revenue", .title_en = "revenue", .title_de = "Umsatz",
+     .description = "Gross revenue (customer invoices less credit notes) per currency in a period.",
+     .input_schema = SCHEMA(PERIOD_SCHEMA), .args = P},
+    {.name = "expenses", .title_en = "expenses", .title_de = "Ausgaben",
+     .description = "Gross expenses (supplier invoices less credit notes) per currency in a period.",
+     .input_schema = SCHEMA(PERIOD_SCHEMA), .args = P},
+    {.name = "vat_due", .title_en = "VAT due", .title_de = "Umsatzsteuer-Zahllast",
+     .description = "Output VAT less input VAT booked in a period, in EUR.",
+     .input_schema = SCHEMA(PERIOD_SCHEMA), .args = P},
+    {.name = "top_suppliers", .title_en = "largest suppliers", .title_de = "größte Lieferanten",
+     .description = "Suppliers by gross invoiced in a period, largest first.",
+     .input_schema = SCHEMA(PERIOD_SCHEMA "," LIMIT_SCHEMA), .args = P | L},
+    {.name = "top_customers", .title_en = "largest customers", .title_de = "größte Kunden",
+     .description = "Customers by gross invoiced in a period, largest first.",
+     .input_schema = SCHEMA(PERIOD_SCHEMA "," LIMIT_SCHEMA), .args = P | L},
+    {.name = "find_invoice", .title_en = "invoice search", .title_de = "Rechnungssuche",
+     .description = "Invoices by number, gross amount and/or party name.",
+     .input_schema = SCHEMA("\"number\":{\"type\":\"string\"},"
                              "\"amount\":{\"type\":\"string\",\"description\":\"decimal, e.g. 1234.56\"},"
                              "\"currency\":{\"type\":\"string\",\"description\":\"ISO 4217, default EUR\"},"
                              "\"party\":{\"type\":\"string\"}," LIMIT_SCHEMA),
-      .args = F | L},
-     q_find},
-    {{.name = "failed_webhooks", .title_en = "failed webhooks",
-      .title_de = "fehlgeschlagene Webhooks",
-      .description = "The newest incoming webhooks that failed or had a bad signature.",
-      .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
-     q_failed_webhooks},
-    {{.name = "failed_deliveries", .title_en = "failed deliveries",
-      .title_de = "fehlgeschlagene Zustellungen",
-      .description = "The newest outgoing deliveries that failed or went dead.",
-      .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
-     q_failed_deliveries},
-    {{.name = "connectors", .title_en = "installed connectors",
-      .title_de = "installierte Konnektoren",
-      .description = "The tenant's installed connectors and destinations.",
-      .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
-     q_connectors},
-    {{.name = "last_sync", .title_en = "last sync", .title_de = "letzte Synchronisierung",
-      .description = "The newest sync runs of pulling connectors.",
-      .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
-     q_last_sync},
+     .args = F | L},
+    {.name = "failed_webhooks", .title_en = "failed webhooks",
+     .title_de = "fehlgeschlagene Webhooks",
+     .description = "The newest incoming webhooks that failed or had a bad signature.",
+     .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
+    {.name = "failed_deliveries", .title_en = "failed deliveries",
+     .title_de = "fehlgeschlagene Zustellungen",
+     .description = "The newest outgoing deliveries that failed or went dead.",
+     .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
+    {.name = "connectors", .title_en = "installed connectors",
+     .title_de = "installierte Konnektoren",
+     .description = "The tenant's installed connectors and destinations.",
+     .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
+    {.name = "last_sync", .title_en = "last sync", .title_de = "letzte Synchronisierung",
+     .description = "The newest sync runs of pulling connectors.",
+     .input_schema = SCHEMA(LIMIT_SCHEMA), .args = L},
+};
+
+/* Each query's function, in the order of the table above. */
+static const query_fn runs[] = {
+    q_open,          q_overdue,           q_revenue,    q_expenses,
+    q_vat,           q_top_suppliers,     q_top_customers, q_find,
+    q_failed_webhooks, q_failed_deliveries, q_connectors, q_last_sync,
 };
 
 #undef P
@@ -388,32 +378,27 @@ static const struct query_entry queries[] = {
 #undef A
 
 #define N_QUERIES (sizeof queries / sizeof queries[0])
+_Static_assert(sizeof runs / sizeof runs[0] == N_QUERIES, "one function per query");
 
 const struct assistant_query *assistant_queries(size_t *count)
 {
-    static struct assistant_query list[N_QUERIES];
-    static bool filled; /* the same values each time: a race writes them twice, harmlessly */
-    if (!filled) {
-        for (size_t i = 0; i < N_QUERIES; i++)
-            list[i] = queries[i].q;
-        filled = true;
-    }
     *count = N_QUERIES;
-    return list;
+    return queries;
 }
 
-static const struct query_entry *entry_find(const char *name)
+/* The index of the query named so, or -1. */
+static int query_index(const char *name)
 {
     for (size_t i = 0; name && i < N_QUERIES; i++)
-        if (strcmp(queries[i].q.name, name) == 0)
-            return &queries[i];
-    return NULL;
+        if (strcmp(queries[i].name, name) == 0)
+            return (int)i;
+    return -1;
 }
 
 const struct assistant_query *assistant_query_find(const char *name)
 {
-    const struct query_entry *e = entry_find(name);
-    return e ? &e->q : NULL;
+    int i = query_index(name);
+    return i < 0 ? NULL : &queries[i];
 }
 
 /* ---- arguments ---------------------------------------------------------------------- */
@@ -505,25 +490,25 @@ static int find_args(const json_t *args, struct args *a, struct error *err)
     return 0;
 }
 
-static int parse_args(const struct query_entry *q, const json_t *args, struct args *a,
+static int parse_args(const struct assistant_query *q, const json_t *args, struct args *a,
                       struct error *err)
 {
     const char *allowed[12];
     size_t n = 0;
-    if (q->q.args & ASSISTANT_ARG_PERIOD) {
+    if (q->args & ASSISTANT_ARG_PERIOD) {
         allowed[n++] = "from";
         allowed[n++] = "to";
         allowed[n++] = "period";
     }
-    if (q->q.args & ASSISTANT_ARG_LIMIT)
+    if (q->args & ASSISTANT_ARG_LIMIT)
         allowed[n++] = "limit";
-    if (q->q.args & ASSISTANT_ARG_FIND) {
+    if (q->args & ASSISTANT_ARG_FIND) {
         allowed[n++] = "number";
         allowed[n++] = "amount";
         allowed[n++] = "currency";
         allowed[n++] = "party";
     }
-    if (q->q.args & ASSISTANT_ARG_AS_OF)
+    if (q->args & ASSISTANT_ARG_AS_OF)
         allowed[n++] = "asOf";
     allowed[n] = NULL;
     memset(a, 0, sizeof *a);
@@ -551,9 +536,9 @@ static int parse_args(const struct query_entry *q, const json_t *args, struct ar
             return error_set(err, ERR_VALIDATION, "asOf must be a day written YYYY-MM-DD");
         memcpy(a->as_of, as_of, 11);
     }
-    if ((q->q.args & ASSISTANT_ARG_PERIOD) && period_args(args, a, err) < 0)
+    if ((q->args & ASSISTANT_ARG_PERIOD) && period_args(args, a, err) < 0)
         return -1;
-    if ((q->q.args & ASSISTANT_ARG_FIND) && find_args(args, a, err) < 0)
+    if ((q->args & ASSISTANT_ARG_FIND) && find_args(args, a, err) < 0)
         return -1;
     return 0;
 }
@@ -591,17 +576,17 @@ static void add_values(json_t *v)
 int assistant_query_run(struct store *s, const char *tenant_id, const char *name,
                         const json_t *args, json_t **out, struct error *err)
 {
-    const struct query_entry *q = entry_find(name);
+    int i = query_index(name);
     struct args a;
     *out = NULL;
-    if (!q)
+    if (i < 0)
         return error_set(err, ERR_NOT_FOUND, "no query named '%.*s'", 64, name ? name : "");
-    if (parse_args(q, args, &a, err) < 0)
+    if (parse_args(&queries[i], args, &a, err) < 0)
         return -1;
-    json_t *res = json_pack("{ss}", "query", q->q.name);
+    json_t *res = json_pack("{ss}", "query", queries[i].name);
     if (!res)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    if (q->run(s, tenant_id, &a, res, err) < 0) {
+    if (runs[i](s, tenant_id, &a, res, err) < 0) {
         json_decref(res);
         return -1;
     }
