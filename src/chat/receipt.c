@@ -84,8 +84,12 @@ char *chat_receipt(struct chat *c, const struct chat_install *ci, const struct c
     bool duplicate = false, have_doc = false;
     char *reply = NULL;
     buf_init(&file, CHAT_FILE_MAX);
-    if (p->fetch(ci, m, &file, retry, err) < 0)
+    if (p->fetch(ci, m, &file, retry, err) < 0) {
+        if (!*retry) /* it will not come: say so rather than stay silent */
+            reply = strdup(T(lang, "I could not fetch this file from the chat. Please send it again.",
+                             "Diese Datei konnte ich nicht aus dem Chat holen. Bitte senden Sie sie noch einmal."));
         goto out;
+    }
     struct error ing = {0};
     if (document_ingest_ref(c->store, m->tenant_id,
                             (const unsigned char *)(file.data ? file.data : ""), file.len, p->name,

@@ -331,10 +331,22 @@ static int slack_send(const struct chat_install *ci, const struct chat_message *
     return rc;
 }
 
+/* The bot token goes only to Slack's own file host (or the configured API base, a test's):
+ * a file URL is the payload's, and a token sent elsewhere would be a token given away. */
+static bool slack_file_url(const struct chat_install *ci, const char *url)
+{
+    size_t n = strlen(ci->base_url);
+    return strncmp(url, "https://files.slack.com/", 24) == 0 ||
+           (strncmp(url, ci->base_url, n) == 0 && url[n] == '/');
+}
+
 static int slack_fetch(const struct chat_install *ci, const struct chat_message *m,
                        struct buf *out, bool *retry, struct error *err)
 {
     struct buf token;
+    *retry = false;
+    if (!slack_file_url(ci, m->file_id))
+        return error_set(err, ERR_VALIDATION, "the file is not on Slack's file host");
     if (chat_install_secret(ci, "botToken", &token, err) < 0) {
         buf_free(&token);
         return -1;

@@ -54,17 +54,30 @@ static void today(char out[11])
 
 #define T(lang, en, de) ((lang) == CHAT_DE ? (de) : (en))
 
+/* "/link CODE". A code that does not work is answered like the refusal: once per person
+ * not linked, then nothing (so guessing codes gets no answers). */
 static char *link_reply(struct chat *c, const struct chat_message *m,
-                        const struct chat_question *q, struct error *err)
+                        const struct chat_question *q, bool *ignore, struct error *err)
 {
     char hash[2 * CRYPTO_SHA256_LEN + 1], now[CLOCK_RFC3339_LEN];
     struct error use = {0};
+    struct chat_link link;
+    bool linked = false, first = false;
     crypto_token_hash(q->code, strlen(q->code), hash);
     clock_format_rfc3339(clock_now_ms(), now);
     if (store_chat_code_use(c->store, m->tenant_id, hash, m->platform, m->user_id, m->user_name,
                             now, &use) < 0) {
         if (use.code != ERR_NOT_FOUND) {
             *err = use;
+            return NULL;
+        }
+        if (store_chat_link_find(c->store, m->tenant_id, m->platform, m->user_id, &link, &linked,
+                                 err) < 0 ||
+            (!linked && store_chat_refusal_claim(c->store, m->tenant_id, m->platform, m->user_id,
+                                                 &first, err) < 0))
+            return NULL;
+        if (!linked && !first) {
+            *ignore = true;
             return NULL;
         }
         return strdup(T(q->lang, "This code is unknown, used already or expired. Ask your admin for a new one.",
@@ -129,7 +142,7 @@ static char *decide(struct chat *c, const struct chat_install *ci, const struct 
     chat_understand(m->text ? m->text : "", day, &q);
     *ignore = false;
     if (q.intent == CHAT_INTENT_LINK)
-        return link_reply(c, m, &q, err);
+        return link_reply(c, m, &q, ignore, err);
     if (store_chat_link_find(c->store, m->tenant_id, m->platform, m->user_id, &link, &linked,
                              err) < 0)
         return NULL;

@@ -168,6 +168,11 @@ describe('Slack', () => {
     assert.match(reply, /You are linked/);
     const again = await askSlack(`/link ${code}`, 'U200');
     assert.match(again, /unknown, used already or expired/);
+    // Guessing further gets no answers: a stranger's failed code counts as the one refusal.
+    const before = slack.of('postMessage').length;
+    assert.equal((await slackPost(slackEvent({ teamId: TEAM, eventId: 'EvGuess2', user: 'U200', text: '/link ABCDEFGHJK' }))).status, 200);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(slack.of('postMessage').length, before);
     const links = await api('GET', '/api/chatbot/links');
     assert.equal(links.status, 200);
     assert.ok(links.json.links.some((l) => l.platform === 'slack' && l.userId === 'U100'));
@@ -312,6 +317,22 @@ describe('Slack', () => {
     assert.match(calls.at(-1).body.text, /Receipt filed as a draft\. I read: Kontorbedarf Müller GmbH, €239\.87, dated 2026-03-02, number SLACK-7/);
     const list = await api('GET', '/api/documents');
     assert.ok(list.json.documents.some((d) => d.source === 'slack' && d.sourceRef === 'EvFile1'));
+  });
+
+  test('a shared file on another host is not fetched with the bot token', async () => {
+    const before = slack.of('postMessage').length;
+    const files = slack.of('file').length;
+    const body = JSON.stringify({
+      team_id: TEAM, api_app_id: 'A1', type: 'event_callback', event_id: 'EvFile2',
+      event: { type: 'message', subtype: 'file_share', channel_type: 'im', user: 'U100', text: '',
+               ts: '1700000002.000200', channel: 'D100',
+               files: [{ id: 'F2', name: 'x.pdf', mimetype: 'application/pdf',
+                         url_private_download: 'http://127.0.0.1:1/steal' }] },
+    });
+    assert.equal((await slackPost(body)).status, 200);
+    const calls = await slack.waitFor('postMessage', before + 1);
+    assert.match(calls.at(-1).body.text, /could not fetch this file/);
+    assert.equal(slack.of('file').length, files);
   });
 
   test('a revoked link is refused again', async () => {
