@@ -58,8 +58,10 @@ function slackPost(body, { secret = SIGNING, ts, headers = {} } = {}) {
 async function askSlack(text, user = 'U100') {
   const before = slack.of('postMessage').length;
   const body = slackEvent({ teamId: TEAM, eventId: `Ev${++eventNo}`, user, text });
+  const started = Date.now();
   const res = await slackPost(body);
   assert.equal(res.status, 200, res.text);
+  assert.ok(Date.now() - started < 3000, 'Slack is answered within its three seconds');
   const calls = await slack.waitFor('postMessage', before + 1);
   assert.equal(calls.length, before + 1, `no reply to "${text}"`);
   const call = calls.at(-1);
