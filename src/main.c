@@ -19,6 +19,7 @@
 #include "cli_connector.h"
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "chat/chat.h"
 #include "config.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -1270,6 +1271,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     struct http_server *server = NULL;
     struct engine *engine = NULL;
     struct sync_worker *sync_worker = NULL;
+    struct chat *chat = NULL;
     struct jobs *jobs = NULL;
     struct jobs_lease lease = {0};
     struct engine_config delivery;
@@ -1408,6 +1410,16 @@ static int cmd_serve(struct config *cfg, const char **values)
     log_info("connectord %s listening on %s port %u (%s, %u threads, store %s%s)",
              CONNECTORD_VERSION, cert ? "https" : "http", port, cfg->listen, threads,
              store_backend_name(store), cfg->dev ? ", development mode" : "");
+    struct chat_config chat_cfg = {.store = store, .master_key = app.master_key,
+                                   .public_url = public_url,
+                                   .allow_private = cfg->allow_private_destinations || cfg->dev,
+                                   .llm_url = cfg->llm_url, .llm_model = cfg->llm_model,
+                                   .llm_key = cfg->llm_key};
+    if (chat_start(&chat_cfg, &chat, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
+    app.chat = chat;
     if (cfg->dev)
         create_demo_tenant(store, cfg, public_url);
 
@@ -1451,6 +1463,9 @@ static int cmd_serve(struct config *cfg, const char **values)
     store_stop_waiting(store);
     jobs_lease_release(&lease);
     store_unlisten(store); /* before the engine it wakes goes */
+    app.chat = NULL;
+    chat_stop(chat);
+    chat = NULL;
     sync_worker_stop(sync_worker);
     sync_worker = NULL;
     engine_stop(engine);
@@ -1465,6 +1480,8 @@ out_labels:
     http_server_stop(server, 0);
     if (store)
         store_unlisten(store);
+    app.chat = NULL;
+    chat_stop(chat);
     sync_worker_stop(sync_worker);
     engine_stop(engine);
     metrics_shutdown();

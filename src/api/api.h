@@ -16,6 +16,8 @@
 struct store;
 struct sync_worker;
 
+struct chat;
+
 struct app {
     struct store *store;
     const char *public_url; /* "https://connect.example.com", no trailing slash */
@@ -26,9 +28,22 @@ struct app {
     struct engine *engine;                 /* the delivery engine, woken by new events */
     const struct engine_config *delivery;  /* its settings, for test sends */
     struct sync_worker *sync;              /* runs queued sync runs; woken by requests */
+    struct chat *chat;                     /* the assistant (chat/chat.h); NULL while starting */
 };
 
 const struct route *api_routes(size_t *count);
+
+/* chatbot.c: the assistant's platforms and its linked people (issue 20) */
+int api_chatbot_slack(struct http_request *req, struct http_response *res, struct error *err);
+int api_chatbot_telegram(struct http_request *req, struct http_response *res, struct error *err);
+int api_chatbot_whatsapp(struct http_request *req, struct http_response *res, struct error *err);
+int api_chatbot_link_create(struct http_request *req, struct http_response *res,
+                            struct error *err);
+int api_chatbot_links_list(struct http_request *req, struct http_response *res,
+                           struct error *err);
+int api_chatbot_link_delete(struct http_request *req, struct http_response *res,
+                            struct error *err);
+int api_chatbot_messages(struct http_request *req, struct http_response *res, struct error *err);
 
 /* Handlers, grouped by the file that holds them. */
 int api_healthz(struct http_request *req, struct http_response *res, struct error *err);

@@ -134,6 +134,17 @@ static const struct route routes[] = {
     /* issue 19: Google Workspace on the dashboard, read live (api/dashboard.c) */
     {"GET",  "/api/dashboard/calendar",    api_dashboard_calendar, AUTH_ROLE_MEMBER, 0, "days"},
     {"GET",  "/api/dashboard/mail",        api_dashboard_mail,     AUTH_ROLE_MEMBER, 0, NULL},
+
+    /* issue 20: the accounting assistant on Slack, Telegram and WhatsApp (api/chatbot.c);
+     * the platforms' doors are public, their signatures or tokens authenticate them */
+    {"POST",   "/api/chatbot/slack",           api_chatbot_slack,       AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY, NULL},
+    {"POST",   "/api/chatbot/telegram/:token", api_chatbot_telegram,    AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY, NULL},
+    {"GET",    "/api/chatbot/whatsapp",        api_chatbot_whatsapp,    AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY, "hub.mode hub.verify_token hub.challenge"},
+    {"POST",   "/api/chatbot/whatsapp",        api_chatbot_whatsapp,    AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY, NULL},
+    {"POST",   "/api/chatbot/links",           api_chatbot_link_create, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"GET",    "/api/chatbot/links",           api_chatbot_links_list,  AUTH_ROLE_ADMIN, 0, NULL},
+    {"DELETE", "/api/chatbot/links/:id",       api_chatbot_link_delete, AUTH_ROLE_ADMIN, 0, NULL},
+    {"GET",    "/api/chatbot/messages",        api_chatbot_messages,    AUTH_ROLE_ADMIN, 0, NULL},
 };
 
 const struct route *api_routes(size_t *count)

@@ -764,6 +764,71 @@ static const struct migration migrations[] = {
      "  document_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
      "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
      "  content_b64 TEXT NOT NULL);"},
+    {21, "the accounting assistant: chat routes, linked users, link codes, messages",
+     /* chat_routes: how a platform's request finds its install when its URL names none
+      * (Slack's team id, WhatsApp's phone number id and the hash of its verify token),
+      * written when the install is made and gone with it. chat_links: the people of a tenant
+      * who may read its books from a chat, one per (tenant, platform, user); revoking deletes
+      * the row. chat_link_codes: one-time codes an admin made, by hash, used once.
+      * chat_messages is the queue of received messages and their replies: its unique key
+      * (install_id, message_id) is what "a message delivered twice is answered once" rests
+      * on; a worker claims a row with a lease (lease_until_ms), stores the reply it
+      * computed, then sends it, retrying with backoff. chat_refusals: the one polite refusal
+      * an unknown user gets, once. */
+     "CREATE TABLE chat_routes ("
+     "  platform TEXT NOT NULL,"
+     "  route_key TEXT NOT NULL,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  created_at TEXT NOT NULL,"
+     "  PRIMARY KEY (platform, route_key));"
+     "CREATE INDEX chat_routes_install ON chat_routes(install_id);"
+     "CREATE TABLE chat_links ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  platform TEXT NOT NULL,"
+     "  user_id TEXT NOT NULL,"
+     "  user_name TEXT,"
+     "  pending_document_id TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  UNIQUE (tenant_id, platform, user_id));"
+     "CREATE TABLE chat_link_codes ("
+     "  code_hash TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  created_at TEXT NOT NULL,"
+     "  expires_at TEXT NOT NULL,"
+     "  used_at TEXT);"
+     "CREATE TABLE chat_refusals ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  platform TEXT NOT NULL,"
+     "  user_id TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, platform, user_id));"
+     "CREATE TABLE chat_messages ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  platform TEXT NOT NULL,"
+     "  message_id TEXT NOT NULL,"
+     "  chat_id TEXT NOT NULL,"
+     "  user_id TEXT NOT NULL,"
+     "  user_name TEXT,"
+     "  thread TEXT,"
+     "  body TEXT,"
+     "  file_id TEXT,"
+     "  file_mime TEXT,"
+     "  file_name TEXT,"
+     "  status TEXT NOT NULL CHECK (status IN ('pending','sent','failed','ignored')),"
+     "  attempts BIGINT NOT NULL DEFAULT 0,"
+     "  next_attempt_ms BIGINT NOT NULL,"
+     "  lease_until_ms BIGINT NOT NULL DEFAULT 0,"
+     "  reply TEXT,"
+     "  error TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL,"
+     "  UNIQUE (install_id, message_id));"
+     "CREATE INDEX chat_messages_due ON chat_messages(status, next_attempt_ms);"
+     "CREATE INDEX chat_messages_tenant ON chat_messages(tenant_id, id);"},
     {23, "the master key's check value",
      /* A value sealed under the master key when the store first met it (and again by every
       * rotation): a server started with another key finds out before it serves anything,
