@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/openapi.h"
 #include "auth/auth.h"
 #include "config.h"
 #include "core/clock.h"
@@ -68,6 +69,7 @@ static int cmd_tenant_delete(struct config *cfg, const char **values);
 static int cmd_books_verify(struct config *cfg, const char **values);
 static int cmd_rates_import(struct config *cfg, const char **values);
 static int cmd_store_copy(struct config *cfg, const char **values);
+static int cmd_routes(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list, and
  * the positional argument of a command that takes one. */
@@ -144,6 +146,11 @@ static const struct command commands[] = {
      {{"from", &opt_values[0], "the store to copy: sqlite:PATH or postgres://... (required)"},
       {"to", &opt_values[1], "the empty store to fill: postgres://... or sqlite:PATH "
                              "(required)"}}},
+    {"routes",
+     "print the routing table, one JSON object per route: {\"method\", \"path\" (OpenAPI-style, "
+     "/api/x/{id}), \"role\" (none, member, admin), \"query\"} (what GET /api/openapi.json must "
+     "describe)",
+     cmd_routes, 0, {{0}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -495,6 +502,22 @@ static int cmd_token_create(struct config *cfg, const char **values)
     }
     print_json(json_pack("{s:s}", "token", token));
     return 0;
+}
+
+static int cmd_routes(struct config *cfg, const char **values)
+{
+    (void)cfg;
+    (void)values;
+    json_t *routes = openapi_routes_json();
+    size_t i;
+    json_t *row;
+    if (!routes) {
+        fprintf(stderr, "connectord: out of memory\n");
+        return 1;
+    }
+    json_array_foreach(routes, i, row) print_json(json_incref(row));
+    json_decref(routes);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static bool valid_day(const char *s);

@@ -78,6 +78,8 @@ int api_connector_send_test(struct http_request *req, struct http_response *res,
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
 /* GET /api/ledger/verify (ledger.c): recomputes the tenant's hash chains. */
 int api_ledger_verify(struct http_request *req, struct http_response *res, struct error *err);
+/* GET /api/openapi.json (openapi.c): the OpenAPI document. */
+int api_openapi(struct http_request *req, struct http_response *res, struct error *err);
 
 /* The read APIs over the books (invoices.c, parties.c, ledger.c, webhook_logs.c). */
 int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err);

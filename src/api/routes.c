@@ -99,6 +99,9 @@ static const struct route routes[] = {
     {"GET", "/connectors",       api_web_index, AUTH_ROLE_NONE, 0, NULL},
     {"GET", "/connectors/",      api_web_index, AUTH_ROLE_NONE, 0, NULL},
     {"GET", "/connectors/:file", api_web_asset, AUTH_ROLE_NONE, 0, NULL},
+
+    /* issue 21: the OpenAPI document (api/openapi.c) */
+    {"GET", "/api/openapi.json", api_openapi, AUTH_ROLE_NONE, 0, NULL},
 };
 
 const struct route *api_routes(size_t *count)
