@@ -107,6 +107,8 @@ describe('the document', () => {
       const isPublic = Array.isArray(op.security) && op.security.length === 0;
       if (isPublic !== (r.role === 'none'))
         problems.push(`${where}: role ${r.role} but security ${JSON.stringify(op.security)}`);
+      if (op['x-role'] !== undefined && op['x-role'] !== r.role)
+        problems.push(`${where}: x-role ${op['x-role']} but the route needs ${r.role}`);
       const answers = Object.values(op.responses);
       if (!answers.some((a) => a.$ref === '#/components/responses/Error'))
         problems.push(`${where}: no #/components/responses/Error`);
@@ -218,9 +220,10 @@ describe('real answers fit the document', () => {
     await call('GET', `/api/projects/${pid}/connectors/${cid}`, { token: tok });
     await call('PATCH', `/api/projects/${pid}/connectors/${cid}`, { token: tok, json: { name: 'Team channel' } });
     await call('POST', `/api/projects/${pid}/connectors/${cid}/test`, { token: tok, json: {} });
-    await call('POST', `/api/projects/${pid}/events`, { token: tok, json: { type: 'payment.settled', data: { paymentId: 'p1', amount: '10.00', currency: 'EUR' } } });
+    await call('POST', `/api/projects/${pid}/events`, { token: tok, json: { type: 'payment.settled', data: { provider: 'stripe', amount: '10.00', currency: 'EUR' } } });
     await call('POST', `/api/projects/${pid}/events`, { token: tok, json: { type: 'payment.settled', data: {} } });
     await call('GET', `/api/projects/${pid}/events`, { token: tok });
+    await ep.waitFor(2);
     const deliveries = await call('GET', `/api/projects/${pid}/connectors/${cid}/deliveries`, { token: tok });
     const did = deliveries.json.deliveries[0]?.id || 'dlv_none';
     await call('GET', `/api/projects/${pid}/connectors/${cid}/deliveries/${did}`, { token: tok });
@@ -233,15 +236,20 @@ describe('real answers fit the document', () => {
     await call('GET', '/api/settings/invoicing', { token: it.token });
     await call('PUT', '/api/settings/invoicing', { token: it.token, json: it.profile });
     await call('POST', '/api/customers', { token: it.token, json: { name: 'Another AG', billing: { country: 'AT' } } });
+    await call('POST', '/api/customers', { token: it.token, json: { name: 'Third AG', email: 'a@b.example', billing: { country: 'AT', street: 'Ring 1', postalCode: '1010', city: 'Wien' } } });
     await call('GET', `/api/customers/${it.customer.id}/billing`, { token: it.token });
     await call('PUT', `/api/customers/${it.customer.id}/billing`, { token: it.token, json: { country: 'AT', street: 'Ring 1', postalCode: '1010', city: 'Wien' } });
     const d1 = await call('POST', '/api/invoices/from-time-entries', { token: it.token, json: { client: it.customer.id, from: '2026-03-01', to: '2026-03-31', rate: '80.00', groupBy: 'project' } });
     await call('GET', `/api/invoices/${d1.json.id}`, { token: it.token });
     await call('GET', `/api/invoices/${d1.json.id}/pdf`, { token: it.token });
-    await call('POST', `/api/invoices/${d1.json.id}/finalize`, { token: it.token, json: {} });
-    await call('GET', `/api/invoices/${d1.json.id}/pdf`, { token: it.token });
-    await call('GET', `/api/invoices/${d1.json.id}/xrechnung`, { token: it.token });
+    const fin = await call('POST', `/api/invoices/${d1.json.id}/finalize`, { token: it.token, json: {} });
+    await call('GET', `/api/invoices/${fin.json.id}/pdf`, { token: it.token });
+    await call('GET', `/api/invoices/${fin.json.id}/xrechnung`, { token: it.token });
+    await call('GET', `/api/invoices/${fin.json.id}`, { token: it.token });
     await call('DELETE', `/api/invoices/${d1.json.id}`, { token: it.token });
+    insertEntries(server, it, [{ start: '2026-04-02T08:00:00.000Z', minutes: 60, project: 'Website' }]);
+    const d2 = await call('POST', '/api/invoices/from-time-entries', { token: it.token, json: { client: it.customer.id, from: '2026-04-01', to: '2026-04-30', rate: '80.00', groupBy: 'entry' } });
+    await call('DELETE', `/api/invoices/${d2.json.id}`, { token: it.token });
     await call('POST', '/api/invoices/from-time-entries', { token: it.token, json: { client: it.customer.id, from: '2026-03-01', to: '2026-03-31', rate: '80.00', groupBy: 'entry' } });
     // the store page
     await call('GET', '/connectors');

@@ -45,6 +45,8 @@ class OpenApiChecker {
   check(method, url, res) {
     const pathname = new URL(url, 'http://x').pathname;
     const found = this.operation(method, pathname);
+    if (!found && res.status === 405 && this.paths.some((p) => p.re.test(pathname)))
+      return this.fits(res, '#/components/schemas/Error', `${method} ${pathname} -> 405`);
     if (!found) return [`${method} ${pathname}: no operation in the document`];
     const where = `${method} ${found.path} -> ${res.status}`;
     const responses = found.op.responses;
@@ -58,15 +60,21 @@ class OpenApiChecker {
     }
     const media = response.content[type] || response.content['*/*'];
     if (!media) return [`${where}: ${type} is not among ${Object.keys(response.content)}`];
-    if (!/json/.test(type) || !media.schema) return [];
+    if (!/^application\/(.+\+)?json$/.test(type) || !media.schema) return [];
     if (res.json === undefined) return [`${where}: the body is not JSON`];
     const ptr = ['paths', found.path, found.method, 'responses', key].map(esc).join('/');
     const ref = typeof responses[key].$ref === 'string'
-      ? `openapi.json${responses[key].$ref}/content/${esc(type)}/schema`
-      : `openapi.json#/${ptr}/content/${esc(type)}/schema`;
+      ? `${responses[key].$ref}/content/${esc(type)}/schema`
+      : `#/${ptr}/content/${esc(type)}/schema`;
+    return this.fits(res, ref, where);
+  }
+
+  // Problems of res.json against the schema at ref (a pointer into the document).
+  fits(res, ref, where) {
+    if (res.json === undefined) return [`${where}: the body is not JSON`];
     let validate = this.cache.get(ref);
     if (!validate) {
-      validate = this.ajv.compile({ $ref: ref });
+      validate = this.ajv.compile({ $ref: `openapi.json${ref}` });
       this.cache.set(ref, validate);
     }
     if (validate(res.json)) return [];
