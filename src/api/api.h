@@ -78,6 +78,10 @@ int api_connector_send_test(struct http_request *req, struct http_response *res,
 int api_audit_list(struct http_request *req, struct http_response *res, struct error *err);
 /* GET /api/ledger/verify (ledger.c): recomputes the tenant's hash chains. */
 int api_ledger_verify(struct http_request *req, struct http_response *res, struct error *err);
+/* tokens.c: the tenant's API tokens */
+int api_tokens_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_token_create(struct http_request *req, struct http_response *res, struct error *err);
+int api_token_revoke(struct http_request *req, struct http_response *res, struct error *err);
 /* GET /api/openapi.json (openapi.c): the OpenAPI document. */
 int api_openapi(struct http_request *req, struct http_response *res, struct error *err);
 

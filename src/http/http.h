@@ -108,6 +108,8 @@ int http_defer(struct http_request *req, const struct http_deferral *deferral);
 
 #define ROUTE_JSON 0x1u       /* a body, when present, must be application/json (else 415) */
 #define ROUTE_HTTPS_ONLY 0x2u /* refuse plain HTTP (403 https_required), see the config */
+#define ROUTE_READS 0x4u      /* a POST that changes nothing by itself (MCP): read-only tokens
+                                 pass, and the handler enforces the scope per call */
 
 struct route {
     const char *method;  /* "GET", "POST", ... */

@@ -516,6 +516,11 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
                       auth_role_name(route->role));
             goto fail;
         }
+        if (st->principal.read_only && !(route->flags & ROUTE_READS) &&
+            strcmp(route->method, "GET") != 0 && strcmp(route->method, "HEAD") != 0) {
+            error_set(&err, ERR_FORBIDDEN, "this token is read-only: it may only read (GET)");
+            goto fail;
+        }
     }
     if (check_query(conn, route, &err) < 0)
         goto fail;

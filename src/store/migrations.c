@@ -596,6 +596,14 @@ static const struct migration migrations[] = {
      "  expires_at TEXT NOT NULL,"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX oauth_states_expires ON oauth_states(expires_at);"},
+    {22, "API tokens for integrations: names, expiry, revocation, read-only scope",
+     /* A token is never deleted: a revoked one stays listed with revoked_at, so the audit
+      * log's token ids keep naming something. read_only (0/1) caps what the token may do
+      * at reading, whatever its role. */
+     "ALTER TABLE api_tokens ADD COLUMN name TEXT;"
+     "ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;"
+     "ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT;"
+     "ALTER TABLE api_tokens ADD COLUMN read_only BIGINT NOT NULL DEFAULT 0;"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */

@@ -251,6 +251,13 @@ describe('real answers fit the document', () => {
     const d2 = await call('POST', '/api/invoices/from-time-entries', { token: it.token, json: { client: it.customer.id, from: '2026-04-01', to: '2026-04-30', rate: '80.00', groupBy: 'entry' } });
     await call('DELETE', `/api/invoices/${d2.json.id}`, { token: it.token });
     await call('POST', '/api/invoices/from-time-entries', { token: it.token, json: { client: it.customer.id, from: '2026-03-01', to: '2026-03-31', rate: '80.00', groupBy: 'entry' } });
+    // API tokens
+    await call('POST', '/api/tokens', { token: tok, json: { name: 'ci' } });
+    const biz = await server.createTenant('OpenAPI Business', 'business');
+    const tk = await call('POST', '/api/tokens', { token: biz.token, json: { name: 'ci', readOnly: true, expiresAt: '2099-01-01T00:00:00Z' } });
+    await call('GET', '/api/tokens', { token: biz.token });
+    await call('DELETE', `/api/tokens/${tk.json.id}`, { token: biz.token });
+    await call('DELETE', '/api/tokens/tok_nope', { token: biz.token });
     // the store page
     await call('GET', '/connectors');
     await call('GET', '/connectors/');
