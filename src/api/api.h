@@ -82,6 +82,8 @@ int api_ledger_verify(struct http_request *req, struct http_response *res, struc
 int api_tokens_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_token_create(struct http_request *req, struct http_response *res, struct error *err);
 int api_token_revoke(struct http_request *req, struct http_response *res, struct error *err);
+/* POST /mcp (mcp.c): the MCP server, both revisions. */
+int api_mcp(struct http_request *req, struct http_response *res, struct error *err);
 /* GET /api/openapi.json (openapi.c): the OpenAPI document. */
 int api_openapi(struct http_request *req, struct http_response *res, struct error *err);
 

@@ -40,7 +40,11 @@ struct http_request {
     char tenant_id[48]; /* for the access log on public routes that find a tenant */
     void *app;                         /* the application context given to the server */
     char request_id[HTTP_REQUEST_ID_MAX];
-    void *conn;  /* private: the libmicrohttpd connection */
+    /* An internal request (conn NULL: api/mcp.c calls a route's handler for a tool) has no
+     * headers, and its query parameters here. */
+    const struct http_param *query;
+    size_t n_query;
+    void *conn;  /* private: the libmicrohttpd connection; NULL for an internal request */
     void *state; /* private: the server's request state */
 };
 

@@ -95,11 +95,19 @@ struct request_state {
 
 const char *http_request_header(const struct http_request *req, const char *name)
 {
+    if (!req->conn)
+        return NULL;
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 const char *http_request_query(const struct http_request *req, const char *name)
 {
+    if (!req->conn) {
+        for (size_t i = 0; i < req->n_query; i++)
+            if (strcmp(req->query[i].name, name) == 0)
+                return req->query[i].value;
+        return NULL;
+    }
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
