@@ -258,6 +258,15 @@ describe('real answers fit the document', () => {
     await call('GET', '/api/tokens', { token: biz.token });
     await call('DELETE', `/api/tokens/${tk.json.id}`, { token: biz.token });
     await call('DELETE', '/api/tokens/tok_nope', { token: biz.token });
+    // MCP
+    const mcpHeaders = { accept: 'application/json, text/event-stream' };
+    const init = await call('POST', '/mcp', { token: biz.token, headers: mcpHeaders, json: { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } } });
+    const sid = init.headers.get('mcp-session-id');
+    await call('POST', '/mcp', { token: biz.token, headers: { ...mcpHeaders, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, json: { jsonrpc: '2.0', method: 'notifications/initialized' } });
+    await call('POST', '/mcp', { token: biz.token, headers: { ...mcpHeaders, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, json: { jsonrpc: '2.0', id: 2, method: 'tools/list' } });
+    await call('POST', '/mcp', { token: biz.token, headers: mcpHeaders, json: { jsonrpc: '2.0', id: 3, method: 'ping' } });
+    await call('POST', '/mcp', { token: biz.token, headers: { ...mcpHeaders, 'mcp-session-id': 'x.1.y.' + '0'.repeat(64) }, json: { jsonrpc: '2.0', id: 3, method: 'ping' } });
+    await call('POST', '/mcp', { token: tok, headers: mcpHeaders, json: { jsonrpc: '2.0', id: 3, method: 'ping' } });
     // the store page
     await call('GET', '/connectors');
     await call('GET', '/connectors/');
