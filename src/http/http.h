@@ -40,10 +40,12 @@ struct http_request {
     char tenant_id[48]; /* for the access log on public routes that find a tenant */
     void *app;                         /* the application context given to the server */
     char request_id[HTTP_REQUEST_ID_MAX];
-    /* An internal request (conn NULL: api/mcp.c calls a route's handler for a tool) has no
-     * headers, and its query parameters here. */
+    /* An internal request (conn NULL: api/mcp.c calls a route's handler for a tool; the
+     * fuzz harnesses) has its query parameters and headers here. */
     const struct http_param *query;
     size_t n_query;
+    const struct http_param *headers;
+    size_t n_headers;
     void *conn;  /* private: the libmicrohttpd connection; NULL for an internal request */
     void *state; /* private: the server's request state */
 };

@@ -95,8 +95,12 @@ struct request_state {
 
 const char *http_request_header(const struct http_request *req, const char *name)
 {
-    if (!req->conn)
+    if (!req->conn) {
+        for (size_t i = 0; i < req->n_headers; i++)
+            if (strcasecmp(req->headers[i].name, name) == 0)
+                return req->headers[i].value;
         return NULL;
+    }
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
