@@ -169,6 +169,8 @@ static int session_new(const struct app *app, const struct principal *p, const c
     return snprintf(out, cap, "%s.%s", payload, hex) < (int)cap ? 0 : -1;
 }
 
+_Static_assert(CRYPTO_ID_MAX == 48, "session_check reads a token id with %47s");
+
 /* The session's negotiated version (into version[16]) when id is one this server made for
  * this token and it has not expired. */
 static bool session_check(const struct app *app, const struct principal *p, const char *id,
