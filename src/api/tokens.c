@@ -97,7 +97,9 @@ int api_token_create(struct http_request *req, struct http_response *res, struct
     spec.read_only = ro && json_is_true(ro);
     struct api_token t;
     char text[CRYPTO_TOKEN_LEN + 1];
-    if (auth_token_issue(app->store, req->principal->tenant_id, &spec, &t, text, err) < 0)
+    struct audit_entry audit = {.token_id = req->principal->token_id, .action = "token.create",
+                                .fields = "[\"name\",\"role\",\"readOnly\",\"expiresAt\"]"};
+    if (auth_token_issue(app->store, req->principal->tenant_id, &spec, &audit, &t, text, err) < 0)
         goto out;
     rc = http_respond_json(res, 201, token_json(&t, NULL, text), err);
     explicit_bzero(text, sizeof text); /* the only copy outside the answer */
@@ -111,8 +113,11 @@ int api_token_revoke(struct http_request *req, struct http_response *res, struct
 {
     struct app *app = req->app;
     struct api_token t;
-    if (store_token_revoke(app->store, req->principal->tenant_id, http_request_param(req, "id"),
-                           clock_now_ms(), &t, err) < 0)
+    const char *id = http_request_param(req, "id");
+    struct audit_entry audit = {.token_id = req->principal->token_id, .action = "token.revoke",
+                                .target = id, .fields = "[\"revokedAt\"]"};
+    if (store_token_revoke(app->store, req->principal->tenant_id, id, clock_now_ms(), &audit, &t,
+                           err) < 0)
         return -1;
     return http_respond_json(res, 200, token_json(&t, req->principal->token_id, NULL), err);
 }

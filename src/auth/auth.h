@@ -62,10 +62,11 @@ struct auth_token_spec {
     const char *expires_at; /* RFC 3339, in the future; NULL: never */
     bool read_only;
 };
-/* Validates spec (ERR_VALIDATION naming the field) and makes the token: out receives the
- * stored row, token_out the token text (shown once, never stored). */
+/* Validates spec (ERR_VALIDATION naming the field) and makes the token with its audit record
+ * (may be NULL): out receives the stored row, token_out the token text (shown once, never
+ * stored). */
 int auth_token_issue(struct store *s, const char *tenant_id, const struct auth_token_spec *spec,
-                     struct api_token *out, char token_out[CRYPTO_TOKEN_LEN + 1],
-                     struct error *err);
+                     const struct audit_entry *audit, struct api_token *out,
+                     char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err);
 
 #endif

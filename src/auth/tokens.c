@@ -126,8 +126,8 @@ int auth_token_create(struct store *s, const char *tenant_id, const char *role,
 #define TOKEN_NAME_MAX 100
 
 int auth_token_issue(struct store *s, const char *tenant_id, const struct auth_token_spec *spec,
-                     struct api_token *out, char token_out[CRYPTO_TOKEN_LEN + 1],
-                     struct error *err)
+                     const struct audit_entry *audit, struct api_token *out,
+                     char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err)
 {
     size_t len = spec->name ? strlen(spec->name) : 0;
     if (len == 0 || len > TOKEN_NAME_MAX)
@@ -155,7 +155,7 @@ int auth_token_issue(struct store *s, const char *tenant_id, const struct auth_t
     if (crypto_token_new(token_out) < 0)
         return error_set(err, ERR_INTERNAL, "no randomness available");
     crypto_token_hash(token_out, CRYPTO_TOKEN_LEN, out->token_hash);
-    int rc = store_token_issue(s, out, err);
+    int rc = store_token_issue(s, out, audit, err);
     out->token_hash[0] = '\0';
     return rc;
 }

@@ -182,20 +182,31 @@ int store_token_create(struct store *s, const char *tenant_id, const char *role,
         copy_field(t.role, sizeof t.role, role) < 0 ||
         copy_field(t.token_hash, sizeof t.token_hash, token_hash) < 0)
         return error_set(err, ERR_NOT_FOUND, "tenant not found");
-    int rc = store_token_issue(s, &t, err);
+    int rc = store_token_issue(s, &t, NULL, err);
     if (rc == 0 && out)
         *out = t;
     return rc;
 }
 
-int store_token_issue(struct store *s, struct api_token *t, struct error *err)
+int store_token_issue(struct store *s, struct api_token *t, const struct audit_entry *audit,
+                      struct error *err)
 {
-    struct store_conn *c = store_acquire(s);
-    int rc = insert_token(s, c, t, err);
-    store_release(s, c);
-    if (rc < 0 && err && err->code == ERR_NOT_FOUND)
-        return error_set(err, ERR_NOT_FOUND, "tenant %s not found", t->tenant_id);
-    return rc;
+    struct store_tx *tx = NULL;
+    if (store_tx_begin(s, &tx, err) < 0)
+        return -1;
+    int rc = insert_token(s, store_tx_conn(tx), t, err);
+    if (rc == 0 && audit) {
+        struct audit_entry a = *audit;
+        a.target = t->id;
+        rc = store_tx_audit(tx, t->tenant_id, &a, err);
+    }
+    if (rc < 0) {
+        store_tx_rollback(tx);
+        if (err && err->code == ERR_NOT_FOUND)
+            return error_set(err, ERR_NOT_FOUND, "tenant %s not found", t->tenant_id);
+        return -1;
+    }
+    return store_tx_commit(tx, err);
 }
 
 struct token_list_ctx {
@@ -237,21 +248,32 @@ static int read_one_token(void *ctx, const struct store_row *row)
 }
 
 int store_token_revoke(struct store *s, const char *tenant_id, const char *token_id,
-                       int64_t now_ms, struct api_token *out, struct error *err)
+                       int64_t now_ms, const struct audit_entry *audit, struct api_token *out,
+                       struct error *err)
 {
     char now[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(now_ms, now);
     struct store_param up[] = {P_TEXT(now), P_TEXT(tenant_id), P_TEXT(token_id)};
     struct store_param get[] = {P_TEXT(tenant_id), P_TEXT(token_id)};
+    struct store_tx *tx = NULL;
+    int64_t changed = 0;
     memset(out, 0, sizeof *out);
-    if (store_run(s,
-                  "UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 "
-                  "AND revoked_at IS NULL",
-                  up, N_PARAMS(up), NULL, NULL, NULL, err) < 0 ||
-        store_run(s,
-                  "SELECT " TOKEN_COLUMNS " FROM api_tokens k WHERE k.tenant_id = $1 "
-                  "AND k.id = $2",
-                  get, N_PARAMS(get), read_one_token, out, NULL, err) < 0)
+    if (store_tx_begin(s, &tx, err) < 0)
+        return -1;
+    struct store_conn *c = store_tx_conn(tx);
+    if (store_query(s, c,
+                    "UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 "
+                    "AND revoked_at IS NULL",
+                    up, N_PARAMS(up), NULL, NULL, &changed, err) < 0 ||
+        (changed && audit && store_tx_audit(tx, tenant_id, audit, err) < 0) ||
+        store_query(s, c,
+                    "SELECT " TOKEN_COLUMNS " FROM api_tokens k WHERE k.tenant_id = $1 "
+                    "AND k.id = $2",
+                    get, N_PARAMS(get), read_one_token, out, NULL, err) < 0) {
+        store_tx_rollback(tx);
+        return -1;
+    }
+    if (store_tx_commit(tx, err) < 0)
         return -1;
     if (!out->id[0])
         return error_set(err, ERR_NOT_FOUND, "no token %.40s", token_id);

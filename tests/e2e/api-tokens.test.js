@@ -97,6 +97,10 @@ test('a revoked token stops working at once and stays listed', async () => {
   assert.equal(again.json.revokedAt, res.json.revokedAt);
   const list = await server.request('/api/tokens', { token: t.token });
   assert.equal(list.json.tokens.find((x) => x.id === made.id).status, 'revoked');
+  // both changes are in the audit log, by the token that made them, once each
+  const audit = await server.request('/api/audit-log', { token: t.token });
+  const mine = audit.json.entries.filter((e) => e.target === made.id).map((e) => e.action);
+  assert.deepEqual(mine, ['token.revoke', 'token.create']);
   // another tenant's token is not found
   const other = await server.createTenant('Biz Other', 'business');
   const theirs = (await make(other, { name: 'theirs' })).json;
