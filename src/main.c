@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "backup/backup.h"
 #include "cli_connector.h"
+#include "api/openapi.h"
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "chat/chat.h"
@@ -91,6 +92,7 @@ static size_t n_given_flags;
 static int cmd_operator_token_create(struct config *cfg, const char **values);
 static int cmd_developer_create(struct config *cfg, const char **values);
 static int cmd_developer_token_create(struct config *cfg, const char **values);
+static int cmd_routes(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list, and
  * the positional argument of a command that takes one. */
@@ -227,6 +229,11 @@ static const struct command commands[] = {
      "book) for a scratch tenant in a scratch store, in a transaction that is rolled back, "
      "and print what each would have booked; exit 1 when one fails",
      cmd_connector_test, 0, {{0}}},
+    {"routes",
+     "print the routing table, one JSON object per route: {\"method\", \"path\" (OpenAPI-style, "
+     "/api/x/{id}), \"role\" (none, member, admin), \"query\"} (what GET /api/openapi.json must "
+     "describe)",
+     cmd_routes, 0, {{0}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -665,6 +672,22 @@ static int cmd_developer_token_create(struct config *cfg, const char **values)
     int rc = auth_developer_token_create(store, values[0], token, &err);
     store_close(store);
     return print_made_token(rc, &err, NULL, token);
+}
+
+static int cmd_routes(struct config *cfg, const char **values)
+{
+    (void)cfg;
+    (void)values;
+    json_t *routes = openapi_routes_json();
+    size_t i;
+    json_t *row;
+    if (!routes) {
+        fprintf(stderr, "connectord: out of memory\n");
+        return 1;
+    }
+    json_array_foreach(routes, i, row) print_json(json_incref(row));
+    json_decref(routes);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static bool valid_day(const char *s);

@@ -123,6 +123,14 @@ int api_operator_unpublish(struct http_request *req, struct http_response *res,
                            struct error *err);
 /* GET /api/ledger/verify (ledger.c): recomputes the tenant's hash chains. */
 int api_ledger_verify(struct http_request *req, struct http_response *res, struct error *err);
+/* tokens.c: the tenant's API tokens */
+int api_tokens_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_token_create(struct http_request *req, struct http_response *res, struct error *err);
+int api_token_revoke(struct http_request *req, struct http_response *res, struct error *err);
+/* POST /mcp (mcp.c): the MCP server, both revisions. */
+int api_mcp(struct http_request *req, struct http_response *res, struct error *err);
+/* GET /api/openapi.json (openapi.c): the OpenAPI document. */
+int api_openapi(struct http_request *req, struct http_response *res, struct error *err);
 
 /* The read APIs over the books (invoices.c, parties.c, ledger.c, webhook_logs.c). */
 int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err);

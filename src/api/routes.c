@@ -145,6 +145,14 @@ static const struct route routes[] = {
     {"GET",    "/api/chatbot/links",           api_chatbot_links_list,  AUTH_ROLE_ADMIN, 0, NULL},
     {"DELETE", "/api/chatbot/links/:id",       api_chatbot_link_delete, AUTH_ROLE_ADMIN, 0, NULL},
     {"GET",    "/api/chatbot/messages",        api_chatbot_messages,    AUTH_ROLE_ADMIN, 0, NULL},
+    /* issue 21: the OpenAPI document (api/openapi.c); API tokens for integrations
+     * (api/tokens.c); the MCP server (api/mcp.c: reads unless the tool writes, which it
+     * checks per call, so read-only tokens pass here) */
+    {"GET",    "/api/openapi.json", api_openapi,      AUTH_ROLE_NONE,  0, NULL},
+    {"GET",    "/api/tokens",       api_tokens_list,  AUTH_ROLE_ADMIN, 0, PAGE},
+    {"POST",   "/api/tokens",       api_token_create, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"DELETE", "/api/tokens/:id",   api_token_revoke, AUTH_ROLE_ADMIN, 0, NULL},
+    {"POST",   "/mcp",              api_mcp,          AUTH_ROLE_MEMBER, ROUTE_JSON | ROUTE_READS, NULL},
 };
 
 const struct route *api_routes(size_t *count)

@@ -829,6 +829,14 @@ static const struct migration migrations[] = {
      "  UNIQUE (install_id, message_id));"
      "CREATE INDEX chat_messages_due ON chat_messages(status, next_attempt_ms);"
      "CREATE INDEX chat_messages_tenant ON chat_messages(tenant_id, id);"},
+    {22, "API tokens for integrations: names, expiry, revocation, read-only scope",
+     /* A token is never deleted: a revoked one stays listed with revoked_at, so the audit
+      * log's token ids keep naming something. read_only (0/1) caps what the token may do
+      * at reading, whatever its role. */
+     "ALTER TABLE api_tokens ADD COLUMN name TEXT;"
+     "ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;"
+     "ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT;"
+     "ALTER TABLE api_tokens ADD COLUMN read_only BIGINT NOT NULL DEFAULT 0;"},
     {23, "the master key's check value",
      /* A value sealed under the master key when the store first met it (and again by every
       * rotation): a server started with another key finds out before it serves anything,
