@@ -269,6 +269,44 @@ describe('real answers fit the document', () => {
     await call('POST', '/mcp', { token: biz.token, headers: mcpHeaders, json: { jsonrpc: '2.0', id: 3, method: 'ping' } });
     await call('POST', '/mcp', { token: biz.token, headers: { ...mcpHeaders, 'mcp-session-id': 'x.1.y.' + '0'.repeat(64) }, json: { jsonrpc: '2.0', id: 3, method: 'ping' } });
     await call('POST', '/mcp', { token: tok, headers: mcpHeaders, json: { jsonrpc: '2.0', id: 3, method: 'ping' } });
+    // outside connectors: a developer submits, the operator reviews (issue 17)
+    const op = JSON.parse((await server.cli(['operator', 'token', 'create'])).stdout).token;
+    const made2 = await call('POST', '/api/operator/developers', { token: op, json: { name: 'OpenAPI Dev' } });
+    const dev = made2.json.token;
+    await call('GET', '/api/operator/developers', { token: op });
+    await call('POST', '/api/developer/connectors', { token: dev, json: { manifestVersion: 1 } });
+    await call('GET', '/api/developer/connectors', { token: dev });
+    await call('GET', '/api/developer/connectors/sub_nope', { token: dev });
+    await call('GET', '/api/operator/submissions?status=pending_review', { token: op });
+    await call('GET', '/api/operator/submissions/sub_nope', { token: op });
+    await call('POST', '/api/operator/submissions/sub_nope/approve', { token: op, json: {} });
+    await call('POST', '/api/operator/submissions/sub_nope/reject', { token: op, json: { reason: 'no' } });
+    await call('POST', '/api/operator/connectors/no-such/unpublish', { token: op, json: {} });
+    // bank data (issue 18), on a tenant without a bank connector
+    await call('GET', '/api/bank/institutions?country=AT', { token: tok });
+    await call('POST', '/api/bank/connections', { token: tok, json: { country: 'AT', institutionId: 'X' } });
+    await call('GET', '/api/bank/connections', { token: tok });
+    await call('POST', '/api/bank/connections/bnk_nope/renew', { token: tok });
+    await call('GET', '/api/bank/callback?state=nope');
+    await call('GET', '/api/bank/accounts', { token: tok });
+    await call('GET', '/api/bank/transactions', { token: tok });
+    // documents (issue 19): one upload that is no document, the lists, unknown ids
+    await call('POST', '/api/documents?filename=x.txt', { token: tok, body: 'not a document', headers: { 'content-type': 'text/plain' } });
+    await call('GET', '/api/documents', { token: tok });
+    await call('GET', '/api/documents/doc_nope', { token: tok });
+    await call('GET', '/api/documents/doc_nope/file', { token: tok });
+    await call('POST', '/api/documents/doc_nope/confirm', { token: tok, json: {} });
+    await call('GET', '/api/dashboard/calendar?days=7', { token: tok });
+    await call('GET', '/api/dashboard/mail', { token: tok });
+    // the assistant's doors (issue 20): unsigned requests, the links
+    await call('POST', '/api/chatbot/slack', { body: '{}', headers: { 'content-type': 'application/json' } });
+    await call('POST', '/api/chatbot/telegram/nope', { body: '{}', headers: { 'content-type': 'application/json' } });
+    await call('GET', '/api/chatbot/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1');
+    await call('POST', '/api/chatbot/whatsapp', { body: '{}', headers: { 'content-type': 'application/json' } });
+    await call('POST', '/api/chatbot/links', { token: tok, json: {} });
+    await call('GET', '/api/chatbot/links', { token: tok });
+    await call('DELETE', '/api/chatbot/links/lnk_nope', { token: tok });
+    await call('GET', '/api/chatbot/messages', { token: tok });
     // the store page
     await call('GET', '/connectors');
     await call('GET', '/connectors/');
