@@ -191,10 +191,17 @@ static int month_days(int y, int m)
     return m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : days[m - 1];
 }
 
+/* YYYY-MM-DD; the parts are in range by construction, the modulos tell the compiler so. */
+static void format_day(char *out, size_t size, int y, int m, int d)
+{
+    snprintf(out, size, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+             (unsigned)d % 100u);
+}
+
 static void set_span(struct chat_question *q, int y1, int m1, int d1, int y2, int m2, int d2)
 {
-    snprintf(q->from, sizeof q->from, "%04d-%02d-%02d", y1, m1, d1);
-    snprintf(q->to, sizeof q->to, "%04d-%02d-%02d", y2, m2, d2);
+    format_day(q->from, sizeof q->from, y1, m1, d1);
+    format_day(q->to, sizeof q->to, y2, m2, d2);
 }
 
 static void set_months(struct chat_question *q, int y, int m1, int m2)
