@@ -596,6 +596,91 @@ static const struct migration migrations[] = {
      "  expires_at TEXT NOT NULL,"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX oauth_states_expires ON oauth_states(expires_at);"},
+    {18, "bank data: consents, accounts by their stable identity, transactions stored once",
+     /* bank_connections: one consent at a bank through a driver (gocardless, enablebanking,
+      * revolut) of an install: started (pending, with the bank's link and the SHA-256 of the
+      * state that the callback brings back), linked, expired, rejected or revoked; the
+      * driver's handle on it (requisition, session) and when the consent ends (expires_at).
+      * bank_accounts: an account as the bank identifies it for good (identity: the IBAN,
+      * Enable Banking's identification hash, Revolut's account id), unique per tenant, so a
+      * renewed consent finds the same row; external_id is the driver's current handle,
+      * which a new consent changes. The pull plan per account (the day's pulls spent, the
+      * bank's limit, when the next may start) and the cursor of the last pull live here.
+      * No foreign key to bank_connections: a tenant's archive loads tables in name order.
+      * bank_transactions: unique per (account, entry_ref), the bank's entry reference (or,
+      * where the bank gives none, a digest of the entry's content), never the bank's
+      * transaction id, which is not stable; amount_minor signed (credit +, debit -);
+      * a pending entry is replaced by its booked one. match_status, invoice_id and
+      * ledger_entry_id are the matching's (unmatched until it decides). */
+     "CREATE TABLE bank_connections ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  driver TEXT NOT NULL,"
+     "  country TEXT NOT NULL,"
+     "  institution_id TEXT NOT NULL,"
+     "  institution_name TEXT,"
+     "  status TEXT NOT NULL CHECK (status IN ('pending','linked','expired','rejected',"
+     "'revoked')),"
+     "  state_hash TEXT NOT NULL UNIQUE,"
+     "  external_id TEXT,"
+     "  agreement_id TEXT,"
+     "  link TEXT,"
+     "  error TEXT,"
+     "  renews_id TEXT,"
+     "  expires_at TEXT,"
+     "  linked_at TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE INDEX bank_connections_tenant ON bank_connections(tenant_id, id);"
+     "CREATE TABLE bank_accounts ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  connection_id TEXT NOT NULL,"
+     "  driver TEXT NOT NULL,"
+     "  identity TEXT NOT NULL,"
+     "  external_id TEXT NOT NULL,"
+     "  iban TEXT,"
+     "  name TEXT,"
+     "  currency TEXT,"
+     "  ledger_account TEXT,"
+     "  balance_minor BIGINT,"
+     "  balance_date TEXT,"
+     "  cursor TEXT,"
+     "  pull_day TEXT,"
+     "  pulls_used BIGINT NOT NULL DEFAULT 0,"
+     "  pull_limit BIGINT,"
+     "  last_pull_at TEXT,"
+     "  next_pull_at TEXT,"
+     "  error TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX bank_accounts_identity ON bank_accounts(tenant_id, identity);"
+     "CREATE INDEX bank_accounts_connection ON bank_accounts(connection_id);"
+     "CREATE TABLE bank_transactions ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  account_id TEXT NOT NULL REFERENCES bank_accounts(id) ON DELETE CASCADE,"
+     "  entry_ref TEXT NOT NULL,"
+     "  status TEXT NOT NULL CHECK (status IN ('pending','booked')),"
+     "  booking_date TEXT,"
+     "  value_date TEXT,"
+     "  amount_minor BIGINT NOT NULL,"
+     "  currency TEXT NOT NULL,"
+     "  counterparty_name TEXT,"
+     "  counterparty_iban TEXT,"
+     "  remittance TEXT,"
+     "  reference TEXT,"
+     "  bank_tx_id TEXT,"
+     "  match_status TEXT NOT NULL DEFAULT 'unmatched',"
+     "  invoice_id TEXT,"
+     "  ledger_entry_id TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX bank_transactions_entry ON bank_transactions(account_id, entry_ref);"
+     "CREATE INDEX bank_transactions_tenant ON bank_transactions(tenant_id, id);"
+     "CREATE INDEX bank_transactions_match ON bank_transactions(tenant_id, match_status);"},
     {19, "provider payouts and fees, bank matching rules, invoices paid through the bank",
      /* provider_movements: what a payment provider's API reports beside its webhooks and
       * the books take once: a fee it kept (per payment) or a payout it sent to the bank,
