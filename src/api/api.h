@@ -128,4 +128,14 @@ int api_vat_return_at_submit(struct http_request *req, struct http_response *res
 int api_vat_return_at_submissions(struct http_request *req, struct http_response *res,
                                   struct error *err);
 
+/* issue 18, payouts (bank_review.c) */
+int api_bank_transactions_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_transactions_automatch(struct http_request *req, struct http_response *res,
+                                    struct error *err);
+int api_bank_transaction_match(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_rules_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_rule_delete(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_reconciliation(struct http_request *req, struct http_response *res, struct error *err);
+int api_payout_movements(struct http_request *req, struct http_response *res, struct error *err);
+
 #endif

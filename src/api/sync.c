@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "core/utf8.h"
 #include "store/installs.h"
+#include "payouts/payouts.h"
 #include "store/sync.h"
 #include "sync/manifest.h"
 #include "sync/sync.h"
@@ -36,24 +37,25 @@ static json_t *run_json(const struct sync_run *r)
     return o;
 }
 
-/* The :slug's manifest and this tenant's install of it. */
-static const struct sync_manifest *sync_target(struct http_request *req, struct install *in,
-                                               struct error *err)
+/* The :slug's connector and this tenant's install of it: one with a manifest, or a payment
+ * connector whose run pulls its payouts and fees (payouts/). Returns its name, or NULL. */
+static const char *sync_target(struct http_request *req, struct install *in, struct error *err)
 {
     struct app *app = req->app;
     const char *slug = http_request_param(req, "slug");
     const struct connector_manifest *c = slug ? catalog_find(slug) : NULL;
     const struct sync_manifest *m = c ? sync_manifest_find(slug) : NULL;
-    if (!m) {
+    const char *name = m ? m->name : c && payouts_pulls(slug) ? c->name : NULL;
+    if (!name) {
         error_set(err, ERR_NOT_FOUND, "no connector '%.*s' that syncs", UTF8_CUT(48, slug));
         return NULL;
     }
-    if (store_install_get_slug(app->store, req->principal->tenant_id, m->slug, in, err) < 0) {
+    if (store_install_get_slug(app->store, req->principal->tenant_id, slug, in, err) < 0) {
         if (err->code == ERR_NOT_FOUND)
-            error_set(err, ERR_NOT_INSTALLED, "%s is not installed", m->name);
+            error_set(err, ERR_NOT_INSTALLED, "%s is not installed", name);
         return NULL;
     }
-    return m;
+    return name;
 }
 
 int api_connector_sync(struct http_request *req, struct http_response *res, struct error *err)
@@ -63,14 +65,14 @@ int api_connector_sync(struct http_request *req, struct http_response *res, stru
     struct sync_run run;
     bool created = false;
     int rc = -1;
-    const struct sync_manifest *m = sync_target(req, &in, err);
-    if (!m)
+    const char *name = sync_target(req, &in, err);
+    if (!name)
         goto out;
     if (!in.is_active) {
-        error_set(err, ERR_CONFLICT, "%s is installed but not active", m->name);
+        error_set(err, ERR_CONFLICT, "%s is installed but not active", name);
         goto out;
     }
-    if (sync_request(app->store, app->sync, in.tenant_id, in.id, m->slug, "manual", &run,
+    if (sync_request(app->store, app->sync, in.tenant_id, in.id, in.slug, "manual", &run,
                      &created, err) < 0)
         goto out;
     json_t *body = run_json(&run);

@@ -109,6 +109,9 @@ static const struct setting_field stripe_fields[] = {
      .flags = REQ | AWAIT,
      .help = "Signing secret of the webhook endpoint in the Stripe Dashboard (Developers > "
              "Webhooks), starting with whsec_; verifies the Stripe-Signature header"},
+    {.key = "apiKey", .label = "Restricted API key", .type = SETTING_SECRET,
+     .help = "Optional restricted key (rk_...) with read access to Balance, Payouts and Events; "
+             "with it connectord pulls fees, payouts and the events whose webhooks failed"},
 };
 
 static const struct setting_field paypal_fields[] = {
@@ -503,7 +506,7 @@ static const struct connector_manifest manifests[] = {
      "In the Stripe Dashboard, open Developers > Webhooks, add an endpoint, paste "
      "this URL as its endpoint URL and select the invoice, payment intent, checkout "
      "session and charge events",
-     FIELDS(stripe_fields), .caps = PAY,
+     FIELDS(stripe_fields), .caps = PAY | API,
      .webhook_events = stripe_events},
     {.slug = "paypal", .name = "PayPal", .description = "Payment notifications",
      .kind = KIND_WEBHOOK, .category = "payments", .min_plan = "starter",

@@ -35,8 +35,7 @@ struct payouts_source {
     int (*pull)(struct pull_ctx *c, struct error *err);
 };
 
-extern const struct payouts_source payouts_stripe, payouts_paypal, payouts_sumup,
-    payouts_klarna;
+extern const struct payouts_source payouts_stripe, payouts_sumup;
 
 struct pull_ctx {
     const struct payouts_env *env;
@@ -81,6 +80,12 @@ int pull_payments(struct pull_ctx *c, const char *body, size_t len, const json_t
 /* Records a fed event once (kind "event"). */
 int pull_event_done(struct pull_ctx *c, const char *event_id, const char *date,
                     struct error *err);
+
+/* Posts a two-line entry (debit against credit) in the amount's currency and in EUR. */
+int payouts_post_bank(struct store_tx *tx, const char *tenant_id, const char *date,
+                      const char *description, const char *debit, const char *credit,
+                      const struct money *amount, char entry_id[CRYPTO_ID_MAX],
+                      struct error *err);
 
 /* RFC 3339 of ms, seconds only ("2026-12-07T01:02:03Z"). */
 void pull_time_text(int64_t ms, char out[32]);

@@ -37,9 +37,7 @@
 
 static const struct payouts_source *const sources[] = {
     &payouts_stripe,
-    &payouts_paypal,
     &payouts_sumup,
-    &payouts_klarna,
 };
 
 static const struct payouts_source *source_find(const char *slug)
@@ -229,10 +227,6 @@ static int post_two(struct store_tx *tx, const struct posting *p, char entry_id[
 int payouts_post_bank(struct store_tx *tx, const char *tenant_id, const char *date,
                       const char *description, const char *debit, const char *credit,
                       const struct money *amount, char entry_id[CRYPTO_ID_MAX],
-                      struct error *err);
-int payouts_post_bank(struct store_tx *tx, const char *tenant_id, const char *date,
-                      const char *description, const char *debit, const char *credit,
-                      const struct money *amount, char entry_id[CRYPTO_ID_MAX],
                       struct error *err)
 {
     struct posting p = {.tenant_id = tenant_id, .date = date, .description = description,
@@ -337,10 +331,10 @@ int pull_event_seen(struct pull_ctx *c, const char *event_id, bool *seen, struct
     struct store_tx *tx = NULL;
     struct provider_movement m;
     bool inserted = false;
-    char today[11];
+    char now[32], today[11];
     *seen = false;
-    pull_time_text(clock_now_ms(), today); /* cut to the date below */
-    today[10] = '\0';
+    pull_time_text(clock_now_ms(), now);
+    snprintf(today, sizeof today, "%.10s", now);
     if (movement_of(c, "event", event_id, NULL, today, NULL, &m, err) < 0)
         return -1;
     /* Asked in a transaction that is rolled back: the event counts as seen only once

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "payouts/payouts.h"
 #include "store/installs.h"
 #include "sync/manifest.h"
 
@@ -19,6 +20,13 @@ int sync_request(struct store *s, struct sync_worker *w, const char *tenant_id,
                  struct sync_run *out, bool *created, struct error *err)
 {
     const struct sync_manifest *m = sync_manifest_find(slug);
+    if (!m && payouts_pulls(slug)) {
+        /* A payment connector: its run pulls payouts and fees (payouts/pull.c). */
+        if (store_sync_run_request(s, tenant_id, install_id, slug, origin, out, created, err) < 0)
+            return -1;
+        sync_worker_wake(w);
+        return 0;
+    }
     if (!m)
         return error_set(err, ERR_NOT_FOUND, "%s does not sync: it has no API manifest", slug);
     if (!m->available)
@@ -41,8 +49,21 @@ static int schedule_install(void *ctx, const struct install *in)
 {
     struct schedule_walk *sw = ctx;
     const struct sync_manifest *m = sync_manifest_find(in->slug);
-    if (!m || !m->available || !in->is_active || in->is_destination)
+    if (!in->is_active || in->is_destination)
         return 0;
+    if (!m && payouts_pulls(in->slug)) {
+        /* A payment connector pulls only once its API key is set. */
+        json_t *config = json_loads(in->config ? in->config : "{}", 0, NULL);
+        json_t *secrets = json_loads(in->secrets ? in->secrets : "{}", 0, NULL);
+        char why[200];
+        bool ready = payouts_pull_configured(in->slug, config, secrets, why, sizeof why);
+        json_decref(config);
+        json_decref(secrets);
+        if (!ready)
+            return 0;
+    } else if (!m || !m->available) {
+        return 0;
+    }
     struct sync_state st;
     struct error err = {0};
     int64_t next_ms = 0;
