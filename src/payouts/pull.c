@@ -68,8 +68,8 @@ bool payouts_pull_configured(const char *slug, const json_t *config, const json_
     }
     const char *user = src->user_setting
                            ? json_string_value(json_object_get(config, src->user_setting))
-                           : "";
-    if (!user || !*user) {
+                           : NULL;
+    if (src->user_setting && (!user || !*user)) {
         snprintf(why, why_cap, "set the %s setting to pull payouts and fees from %s's API",
                  src->user_setting, slug);
         return false;
