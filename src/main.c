@@ -1090,6 +1090,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     while (ulen && public_url[ulen - 1] == '/')
         public_url[--ulen] = '\0';
     app.public_url = public_url;
+    oauth_set_public_url(public_url);
     log_info("connectord %s listening on %s port %u (%s, %u threads, store %s%s)",
              CONNECTORD_VERSION, cert ? "https" : "http", port, cfg->listen, threads,
              store_backend_name(store), cfg->dev ? ", development mode" : "");

@@ -50,6 +50,18 @@ int api_schema_connector_manifest(struct http_request *req, struct http_response
 int api_oauth_start(struct http_request *req, struct http_response *res, struct error *err);
 int api_oauth_callback(struct http_request *req, struct http_response *res, struct error *err);
 int api_oauth_status(struct http_request *req, struct http_response *res, struct error *err);
+/* bank.c: linking bank accounts (bank/), their transactions */
+int api_bank_institutions(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_connection_create(struct http_request *req, struct http_response *res,
+                               struct error *err);
+int api_bank_connections_list(struct http_request *req, struct http_response *res,
+                              struct error *err);
+int api_bank_connection_renew(struct http_request *req, struct http_response *res,
+                              struct error *err);
+int api_bank_callback(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_accounts(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_transactions(struct http_request *req, struct http_response *res,
+                          struct error *err);
 int api_projects_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_project_create(struct http_request *req, struct http_response *res, struct error *err);
 /* The :projectId of the path is one of the caller's projects; else ERR_NOT_FOUND naming
@@ -129,7 +141,6 @@ int api_vat_return_at_submissions(struct http_request *req, struct http_response
                                   struct error *err);
 
 /* issue 18, payouts (bank_review.c) */
-int api_bank_transactions_list(struct http_request *req, struct http_response *res, struct error *err);
 int api_bank_transactions_automatch(struct http_request *req, struct http_response *res,
                                     struct error *err);
 int api_bank_transaction_match(struct http_request *req, struct http_response *res, struct error *err);

@@ -1,5 +1,5 @@
 /* api/bank_review.c - matching the bank's transactions (payouts/match.c, reconcile.c):
- *   GET    /api/bank/transactions?matched=false   (member) the lines, newest first, paged
+ * (GET /api/bank/transactions?matched=false, the list to review, is bank data's: api/bank.c)
  *   POST   /api/bank/transactions/match           (admin) match what matches now
  *   POST   /api/bank/transactions/:id/match       (admin) {"invoiceId"} or {"account",
  *                                                  "saveRule"}: a manual match
@@ -15,36 +15,6 @@
 #include "core/money.h"
 #include "core/utf8.h"
 #include "payouts/payouts.h"
-
-static int add_line(void *ctx, const struct bank_line *l)
-{
-    return listing_collect_add(ctx, payouts_line_json(l));
-}
-
-int api_bank_transactions_list(struct http_request *req, struct http_response *res,
-                               struct error *err)
-{
-    struct app *app = req->app;
-    struct listing_page page;
-    struct listing_collect c;
-    const char *matched = http_request_query(req, "matched");
-    int want = -1;
-    if (matched && strcmp(matched, "true") == 0)
-        want = 1;
-    else if (matched && strcmp(matched, "false") == 0)
-        want = 0;
-    else if (matched)
-        return error_set(err, ERR_INVALID_FIELD, "matched must be true or false");
-    if (listing_page_parse(req, "btx_", &page, err) < 0 || listing_collect_init(&c, &page, err) < 0)
-        return -1;
-    struct store_page sp = listing_store_page(&page);
-    if (store_bank_lines_page(app->store, req->principal->tenant_id, want, &sp, add_line, &c,
-                              err) < 0) {
-        listing_collect_free(&c);
-        return -1;
-    }
-    return listing_collect_respond(&c, res, "transactions", err);
-}
 
 int api_bank_transactions_automatch(struct http_request *req, struct http_response *res,
                                     struct error *err)

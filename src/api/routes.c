@@ -100,9 +100,20 @@ static const struct route routes[] = {
     {"GET", "/connectors/",      api_web_index, AUTH_ROLE_NONE, 0, NULL},
     {"GET", "/connectors/:file", api_web_asset, AUTH_ROLE_NONE, 0, NULL},
 
+    /* issue 18: bank data (bank/): linking accounts, their transactions. The callback is
+     * the bank's redirect of the user's browser; the state it brings back authenticates
+     * it (GoCardless calls it ref). */
+    {"GET",  "/api/bank/institutions",             api_bank_institutions,      AUTH_ROLE_ADMIN,  0, "country connector"},
+    {"POST", "/api/bank/connections",              api_bank_connection_create, AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"GET",  "/api/bank/connections",              api_bank_connections_list,  AUTH_ROLE_ADMIN,  0, NULL},
+    {"POST", "/api/bank/connections/:id/renew",    api_bank_connection_renew,  AUTH_ROLE_ADMIN,  0, NULL},
+    {"GET",  "/api/bank/callback",                 api_bank_callback,          AUTH_ROLE_NONE,   ROUTE_HTTPS_ONLY,
+     "state ref code error error_description"},
+    {"GET",  "/api/bank/accounts",                 api_bank_accounts,          AUTH_ROLE_MEMBER, 0, NULL},
+    {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to matched"},
+
     /* issue 18, payouts: the bank's transactions matched against invoices, payouts and rules,
      * reviewed by hand, reconciled with the books; what payment providers paid out and kept */
-    {"GET",    "/api/bank/transactions",           api_bank_transactions_list,      AUTH_ROLE_MEMBER, 0, PAGE "matched"},
     {"POST",   "/api/bank/transactions/match",     api_bank_transactions_automatch, AUTH_ROLE_ADMIN,  0, NULL},
     {"POST",   "/api/bank/transactions/:id/match", api_bank_transaction_match,      AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
     {"GET",    "/api/bank/rules",                  api_bank_rules_list,             AUTH_ROLE_MEMBER, 0, NULL},

@@ -4,12 +4,13 @@
  *   GET  /api/connectors/:slug/sync-runs   (admin) the install's runs, newest first, paged
  *   GET  /api/time-entries                 (member) what every source imported, one shape
  *   GET  /api/schemas/connector-manifest.json  the manifest format's JSON Schema
- * and the sync part of a connector's detail (sync_detail_json, used by connectors.c). The
+ * (the bank sources, bank/, included) and the sync part of a connector's detail (sync_detail_json, used by connectors.c). The
  * runs themselves happen on the sync worker (sync/); a request only queues one. */
 #include <string.h>
 
 #include "api/listing.h"
 #include "api/sync_view.h"
+#include "bank/bank.h"
 #include "catalog/catalog.h"
 #include "core/utf8.h"
 #include "store/installs.h"
@@ -37,25 +38,26 @@ static json_t *run_json(const struct sync_run *r)
     return o;
 }
 
-/* The :slug's connector and this tenant's install of it: one with a manifest, or a payment
- * connector whose run pulls its payouts and fees (payouts/). Returns its name, or NULL. */
-static const char *sync_target(struct http_request *req, struct install *in, struct error *err)
+/* The :slug's connector that syncs (with a manifest, a bank source, or a payment connector
+ * whose run pulls its payouts and fees, payouts/) and this tenant's
+ * install of it; *name is what messages call it. */
+static int sync_target(struct http_request *req, struct install *in, const char **name,
+                       struct error *err)
 {
     struct app *app = req->app;
     const char *slug = http_request_param(req, "slug");
     const struct connector_manifest *c = slug ? catalog_find(slug) : NULL;
     const struct sync_manifest *m = c ? sync_manifest_find(slug) : NULL;
-    const char *name = m ? m->name : c && payouts_pulls(slug) ? c->name : NULL;
-    if (!name) {
-        error_set(err, ERR_NOT_FOUND, "no connector '%.*s' that syncs", UTF8_CUT(48, slug));
-        return NULL;
-    }
-    if (store_install_get_slug(app->store, req->principal->tenant_id, slug, in, err) < 0) {
+    if (!m && !(c && (bank_connector(c->slug) || payouts_pulls(c->slug))))
+        return error_set(err, ERR_NOT_FOUND, "no connector '%.*s' that syncs",
+                         UTF8_CUT(48, slug));
+    *name = m ? m->name : c->name;
+    if (store_install_get_slug(app->store, req->principal->tenant_id, c->slug, in, err) < 0) {
         if (err->code == ERR_NOT_FOUND)
-            error_set(err, ERR_NOT_INSTALLED, "%s is not installed", name);
-        return NULL;
+            error_set(err, ERR_NOT_INSTALLED, "%s is not installed", *name);
+        return -1;
     }
-    return name;
+    return 0;
 }
 
 int api_connector_sync(struct http_request *req, struct http_response *res, struct error *err)
@@ -63,10 +65,10 @@ int api_connector_sync(struct http_request *req, struct http_response *res, stru
     struct app *app = req->app;
     struct install in = {0};
     struct sync_run run;
+    const char *name = NULL;
     bool created = false;
     int rc = -1;
-    const char *name = sync_target(req, &in, err);
-    if (!name)
+    if (sync_target(req, &in, &name, err) < 0)
         goto out;
     if (!in.is_active) {
         error_set(err, ERR_CONFLICT, "%s is installed but not active", name);
@@ -97,7 +99,8 @@ int api_connector_sync_runs(struct http_request *req, struct http_response *res,
     struct listing_page page;
     struct listing_collect c;
     int rc = -1;
-    if (!sync_target(req, &in, err) || listing_page_parse(req, "syn_", &page, err) < 0 ||
+    const char *name = NULL;
+    if (sync_target(req, &in, &name, err) < 0 || listing_page_parse(req, "syn_", &page, err) < 0 ||
         listing_collect_init(&c, &page, err) < 0)
         goto out;
     struct store_page sp = listing_store_page(&page);

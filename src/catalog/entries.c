@@ -150,6 +150,16 @@ static const struct setting_field revolut_fields[] = {
     {.key = "apiKey", .label = "API access token", .type = SETTING_SECRET,
      .help = "Optional Revolut Business API access token, used to fetch a transaction's full "
              "details; without it only the webhook's payload is imported"},
+    {.key = "clientId", .label = "Business API client ID", .type = SETTING_STRING,
+     .help = "Client ID Revolut Business shows after the certificate is uploaded (Settings > "
+             "APIs > Business API); with privateKey it links the accounts to read their "
+             "transactions (GET /api/bank/institutions?connector=revolut)"},
+    {.key = "privateKey", .label = "Business API private key", .type = SETTING_SECRET,
+     .help = "PEM private key whose X.509 certificate was uploaded to Revolut Business; signs "
+             "the client assertion of each token request"},
+    {.key = "pullsPerDay", .label = "Pulls per account and day", .type = SETTING_INT,
+     .default_value = "24", .min = 1, .max = 96,
+     .help = "How often a day each linked account's transactions are read (1 to 96)"},
 };
 
 static const struct setting_field adyen_fields[] = {
@@ -161,17 +171,32 @@ static const struct setting_field adyen_fields[] = {
              "verifies the signature of each notification item"},
 };
 
+static const char *const bank_driver_values[] = {"gocardless", "enablebanking", NULL};
+
 static const struct setting_field gocardless_fields[] = {
     {.key = "webhookSecret", .label = "Webhook endpoint secret", .type = SETTING_SECRET,
      .flags = REQ | AWAIT,
      .help = "Secret of the webhook endpoint in the GoCardless dashboard; verifies the "
              "Webhook-Signature header"},
-    {.key = "secretId", .label = "Secret ID", .type = SETTING_STRING, .flags = REQ,
+    {.key = "secretId", .label = "Secret ID", .type = SETTING_STRING,
      .help = "Secret ID of the GoCardless Bank Account Data user secrets (Open Banking "
-             "access)"},
-    {.key = "secretKey", .label = "Secret key", .type = SETTING_SECRET, .flags = REQ,
+             "access); needed by the gocardless bank driver"},
+    {.key = "secretKey", .label = "Secret key", .type = SETTING_SECRET,
      .help = "Secret key that belongs to the secret ID; exchanged for short-lived access "
              "tokens"},
+    {.key = "bankDriver", .label = "Bank data service", .type = SETTING_ENUM,
+     .default_value = "\"gocardless\"", .allowed = bank_driver_values,
+     .help = "Who reads the bank accounts: gocardless (Bank Account Data, existing customers; "
+             "secretId and secretKey) or enablebanking (Enable Banking; applicationId and "
+             "applicationKey)"},
+    {.key = "applicationId", .label = "Enable Banking application ID", .type = SETTING_STRING,
+     .help = "ID of the application in the Enable Banking control panel (the JWT's kid)"},
+    {.key = "applicationKey", .label = "Enable Banking private key", .type = SETTING_SECRET,
+     .help = "PEM private key the Enable Banking control panel generated for the application; "
+             "signs every request"},
+    {.key = "pullsPerDay", .label = "Pulls per account and day", .type = SETTING_INT,
+     .default_value = "4", .min = 1, .max = 4,
+     .help = "Unattended reads of each linked account a day (1 to 4): PSD2 banks allow 4"},
 };
 
 /* ---- Seed 000: accounting ------------------------------------------------------------- */

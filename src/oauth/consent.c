@@ -72,6 +72,18 @@ int oauth_consent_start(struct store *s, const unsigned char *master_key, const 
                         const char *install_id, const char *redirect_uri, char **url_out,
                         struct error *err)
 {
+    char state[OAUTH_STATE_TEXT_MAX];
+    int rc = oauth_consent_start_state(s, master_key, tenant_id, install_id, redirect_uri,
+                                       url_out, state, err);
+    memset(state, 0, sizeof state);
+    return rc;
+}
+
+int oauth_consent_start_state(struct store *s, const unsigned char *master_key,
+                              const char *tenant_id, const char *install_id,
+                              const char *redirect_uri, char **url_out,
+                              char state_out[OAUTH_STATE_TEXT_MAX], struct error *err)
+{
     struct oauth_install oi;
     struct oauth_state st = {0};
     struct buf sealed, url;
@@ -92,9 +104,12 @@ int oauth_consent_start(struct store *s, const unsigned char *master_key, const 
                   "consent flow here", svc->slug);
         goto out;
     }
-    if (!client_id || !json_object_get(oi.secrets, svc->client_secret_setting)) {
+    /* the client's credential: its secret, or the key that signs its assertions */
+    const char *credential = (svc->flags & OAUTH_CLIENT_ASSERTION) ? svc->key_setting
+                                                                   : svc->client_secret_setting;
+    if (!client_id || !json_object_get(oi.secrets, credential)) {
         error_set(err, ERR_VALIDATION, "configure the OAuth client first: %s is not set",
-                  !client_id ? svc->client_id_setting : svc->client_secret_setting);
+                  !client_id ? svc->client_id_setting : credential);
         goto out;
     }
     if (strlen(redirect_uri) >= sizeof st.redirect_uri) {
@@ -122,6 +137,7 @@ int oauth_consent_start(struct store *s, const unsigned char *master_key, const 
         goto out;
     *url_out = buf_take(&url, NULL);
     rc = *url_out ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+    memcpy(state_out, state, sizeof state);
 out:
     memset(verifier, 0, sizeof verifier);
     buf_free(&sealed);

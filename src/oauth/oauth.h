@@ -22,9 +22,11 @@
 #ifndef CONNECTORD_OAUTH_H
 #define CONNECTORD_OAUTH_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/store.h"
@@ -61,6 +63,10 @@ struct oauth_options {
 };
 /* Once, before any other call (main). Without it: public addresses only, 10 s. */
 void oauth_configure(const struct oauth_options *o);
+/* This server's public URL, once it is known (the server listens first): its host is the
+ * issuer of client assertions, the domain of the redirect URIs; until then "localhost".
+ * The string must outlive every call; any thread. */
+void oauth_set_public_url(const char *url);
 
 /* ---- the consent flow (authorization code) --------------------------------------------- */
 
@@ -77,6 +83,14 @@ bool oauth_has_consent(const char *slug);
 int oauth_consent_start(struct store *s, const unsigned char *master_key, const char *tenant_id,
                         const char *install_id, const char *redirect_uri, char **url_out,
                         struct error *err);
+
+/* As oauth_consent_start, and the state it put into the URL into state_out (the caller
+ * keys its own record of the flow by it, as the bank connections do). */
+#define OAUTH_STATE_TEXT_MAX 44
+int oauth_consent_start_state(struct store *s, const unsigned char *master_key,
+                              const char *tenant_id, const char *install_id,
+                              const char *redirect_uri, char **url_out,
+                              char state_out[OAUTH_STATE_TEXT_MAX], struct error *err);
 
 /* What a finished consent flow connected. */
 struct oauth_connected {
@@ -104,5 +118,14 @@ struct oauth_status {
 };
 int oauth_status_get(struct store *s, const char *tenant_id, const char *install_id,
                      struct oauth_status *out, struct error *err);
+
+/* ---- JSON Web Tokens ------------------------------------------------------------------- */
+
+/* Signs header.claims with RS256 (RSASSA-PKCS1-v1_5, SHA-256) under the RSA private key in
+ * PEM form, into out (base64url(header) "." base64url(claims) "." base64url(signature)).
+ * Used for service-account assertions, client assertions and application tokens (the bank
+ * drivers). ERR_VALIDATION when the key is unusable. */
+int oauth_jwt_sign(const json_t *header, const json_t *claims, const char *pem, size_t pem_len,
+                   struct buf *out, struct error *err);
 
 #endif

@@ -20,6 +20,9 @@ enum oauth_grant_kind {
 #define OAUTH_CLIENT_BASIC 0x2u /* the client authenticates with HTTP Basic, not the form */
 #define OAUTH_OFFLINE 0x4u      /* Google: access_type=offline&prompt=consent, or no refresh
                                    token comes back */
+#define OAUTH_CLIENT_ASSERTION 0x8u /* the client authenticates with an RS256 JWT signed by
+                                       the key in key_setting (RFC 7523 section 2.2; Revolut
+                                       Business), not with a secret */
 
 struct oauth_service {
     const char *slug;
@@ -40,6 +43,7 @@ struct oauth_service {
     const char *client_secret_setting;
     const char *refresh_setting;
     const char *key_setting;
+    const char *assertion_audience; /* OAUTH_CLIENT_ASSERTION: the JWT's aud */
 };
 
 const struct oauth_service *oauth_service_find(const char *slug); /* NULL when unknown */

@@ -49,6 +49,18 @@ static const struct oauth_service services[] = {
      .base_setting = "instanceUrl", .token_path = "/services/oauth2/token",
      .client_id_setting = "clientId", .client_secret_setting = "clientSecret",
      .refresh_setting = "refreshToken"},
+    /* Revolut Business API: consent in the Business app, then the authorization code or
+     * refresh token exchanged with an RS256 client assertion (iss: the redirect URI's
+     * domain, sub: the client id, aud: https://revolut.com) signed by the key whose
+     * certificate was uploaded; access tokens last 40 minutes. The apiBaseUrl setting
+     * replaces the host (the webhook half reads it the same way). */
+    {.slug = "revolut", .grant = OAUTH_GRANT_REFRESH, .flags = OAUTH_CLIENT_ASSERTION,
+     .authorize_url = "https://business.revolut.com/app-confirm",
+     .token_url = "https://b2b.revolut.com/api/1.0/auth/token",
+     .base_setting = "apiBaseUrl", .authorize_path = "/app-confirm",
+     .token_path = "/api/1.0/auth/token",
+     .client_id_setting = "clientId", .key_setting = "privateKey",
+     .assertion_audience = "https://revolut.com"},
     /* Google service accounts (RFC 7523): the key signs an assertion for a 1-hour token. */
     {.slug = "bigquery", .grant = OAUTH_GRANT_JWT,
      .token_url = "https://oauth2.googleapis.com/token",

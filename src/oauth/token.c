@@ -11,6 +11,7 @@
  * A destination keeps its refresh token (or service-account key) in a setting: the row is
  * seeded from it, and seeded again when the setting changes (the row remembers the
  * setting's SHA-256); from then on the row holds the rotated token. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,77 @@ out:
     return rc;
 }
 
+/* The host of the public URL, the domain of every redirect URI this server registers:
+ * what a client assertion's iss must name. */
+static _Atomic(const char *) public_url;
+
+void oauth_set_public_url(const char *url)
+{
+    atomic_store(&public_url, url);
+}
+
+static void issuer_host(char *out, size_t cap)
+{
+    const char *url = atomic_load(&public_url);
+    url = url ? url : "";
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t n = strcspn(host, ":/?#");
+    if (n == 0 || n >= cap)
+        snprintf(out, cap, "localhost");
+    else
+        snprintf(out, cap, "%.*s", (int)n, host);
+}
+
+/* Adds client_id and a signed client assertion (RFC 7523 section 2.2) to form: an RS256
+ * JWT {iss: this server's host, sub: the client id, aud, iat, exp: iat + 5 min} under the
+ * install's key setting. */
+static int client_assertion_add(const struct oauth_install *oi, const unsigned char *master_key,
+                                const char *client_id, struct buf *form, struct error *err)
+{
+    const struct oauth_service *svc = oi->svc;
+    struct buf key, jwt;
+    char iss[256];
+    json_int_t iat = (json_int_t)(clock_now_ms() / 1000);
+    json_t *header = NULL, *claims = NULL;
+    int rc = -1;
+    buf_init(&key, 1 << 16);
+    buf_init(&jwt, 1 << 14);
+    if (!client_id) {
+        error_set(err, ERR_VALIDATION, "%s is not set", svc->client_id_setting);
+        goto out;
+    }
+    if (oauth_secret(oi, master_key, svc->key_setting, &key, err) < 0) {
+        if (err->code == ERR_NOT_FOUND)
+            err->code = ERR_VALIDATION;
+        goto out;
+    }
+    issuer_host(iss, sizeof iss);
+    header = json_pack("{s:s, s:s}", "alg", "RS256", "typ", "JWT");
+    claims = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", iss, "sub", client_id, "aud",
+                       svc->assertion_audience, "iat", iat, "exp", iat + 300);
+    if (!header || !claims) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (oauth_jwt_sign(header, claims, key.data ? key.data : "", key.len, &jwt, err) < 0)
+        goto out;
+    if (oauth_form_add(form, "client_id", client_id) < 0 ||
+        oauth_form_add(form, "client_assertion_type",
+                       "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") < 0 ||
+        oauth_form_add(form, "client_assertion", jwt.data) < 0) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(header);
+    json_decref(claims);
+    buf_wipe(&key);
+    buf_free(&jwt);
+    return rc;
+}
+
 int oauth_token_request(const struct oauth_install *oi, const unsigned char *master_key,
                         struct buf *form, bool with_client, struct oauth_tokens *out,
                         struct error *err)
@@ -143,7 +215,10 @@ int oauth_token_request(const struct oauth_install *oi, const unsigned char *mas
     int rc = -1;
     buf_init(&url, 4096);
     buf_init(&secret, 4096);
-    if (with_client) {
+    if (with_client && (svc->flags & OAUTH_CLIENT_ASSERTION)) {
+        if (client_assertion_add(oi, master_key, client_id, form, err) < 0)
+            goto out;
+    } else if (with_client) {
         if (!client_id) {
             error_set(err, ERR_VALIDATION, "%s is not set", svc->client_id_setting);
             goto out;

@@ -191,6 +191,46 @@ int store_sync_run_defer(struct store *s, const struct sync_run *run, const char
     return store_tx_commit(tx, err);
 }
 
+int store_sync_run_succeed(struct store *s, struct sync_run *run, const char *cursor,
+                           int64_t now_ms, int64_t next_run_ms, struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN], next[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(now_ms, now);
+    clock_format_rfc3339(next_run_ms, next);
+    struct store_tx *tx = NULL;
+    if (store_tx_begin(s, &tx, err) < 0)
+        return -1;
+    run->duration_ms = run_duration(run, now_ms);
+    struct store_param st[] = {P_TEXT(run->install_id), P_TEXT(cursor), P_TEXT(run->id),
+                               P_TEXT(now), P_TEXT(next)};
+    struct store_param rr[] = {P_TEXT(run->id),
+                               P_INT(run->new_count),
+                               P_INT(run->updated_count),
+                               P_INT(run->deleted_count),
+                               P_INT(run->skipped_count),
+                               P_TEXT(now),
+                               P_INT(run->duration_ms)};
+    if (state_ensure(tx, run, now, err) < 0 ||
+        store_tx_query(tx,
+                       "UPDATE sync_state SET cursor = COALESCE(CAST($2 AS TEXT), cursor), "
+                       "last_run_id = $3, last_success_at = $4, next_run_at = $5, "
+                       "error = NULL, updated_at = $4 WHERE install_id = $1",
+                       st, N_PARAMS(st), NULL, NULL, NULL, err) < 0 ||
+        store_tx_query(tx,
+                       "UPDATE sync_runs SET status = 'succeeded', new_count = $2, "
+                       "updated_count = $3, deleted_count = $4, skipped_count = $5, "
+                       "finished_at = $6, duration_ms = $7, error = NULL WHERE id = $1",
+                       rr, N_PARAMS(rr), NULL, NULL, NULL, err) < 0) {
+        store_tx_rollback(tx);
+        return -1;
+    }
+    if (store_tx_commit(tx, err) < 0)
+        return -1;
+    snprintf(run->status, sizeof run->status, "succeeded");
+    memcpy(run->finished_at, now, sizeof now);
+    return 0;
+}
+
 int store_sync_runs_reap(struct store *s, int64_t stale_before_ms, int64_t *n,
                          struct error *err)
 {

@@ -64,6 +64,11 @@ int store_sync_run_fail(struct store *s, const struct sync_run *run, const char 
  * not started before resume_ms. Nothing it read was kept. */
 int store_sync_run_defer(struct store *s, const struct sync_run *run, const char *reason,
                          int64_t resume_ms, struct error *err);
+/* A running run that stored its records itself (the bank pulls, store/bank.h) ended well:
+ * marked succeeded with the counts in run, the install's cursor moved (cursor NULL: kept)
+ * and its next scheduled run set to next_run_ms. */
+int store_sync_run_succeed(struct store *s, struct sync_run *run, const char *cursor,
+                           int64_t now_ms, int64_t next_run_ms, struct error *err);
 /* Runs left running by a process that stopped (started before stale_before_ms) are failed,
  * so their installs can run again. *n receives how many. */
 int store_sync_runs_reap(struct store *s, int64_t stale_before_ms, int64_t *n,

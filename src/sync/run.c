@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bank/bank.h"
 #include "catalog/catalog.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -1123,9 +1124,13 @@ static int payouts_run(const struct sync_env *env, struct sync_run *run)
 
 int sync_run_execute(const struct sync_env *env, struct sync_run *run)
 {
+    if (bank_connector(run->slug)) /* bank data: its drivers pull, bank/ plans and stores */
+        return bank_run_execute(&(struct bank_env){.store = env->store,
+                                                   .master_key = env->master_key,
+                                                   .allow_private = env->allow_private},
+                                run);
     if (!sync_manifest_find(run->slug) && payouts_pulls(run->slug))
         return payouts_run(env, run);
-
     struct run_ctx c = {.env = env, .run = run, .m = sync_manifest_find(run->slug)};
     struct error err = {0};
     int64_t now_ms = clock_now_ms();

@@ -4,11 +4,13 @@
  * install queued or running, and wake the worker; the schedule runs on the jobs thread and
  * reads each install's next_run_at, which every ended run sets from the install's interval
  * (a deferred run sets it to when the service's quota resets); an install that never ran
- * is first due one interval after it was made. */
+ * is first due one interval after it was made. A bank install (bank/) is a source of its
+ * own: it is scheduled once it has linked accounts, and its runs plan their own next one. */
 #include "sync/sync.h"
 
 #include <string.h>
 
+#include "bank/bank.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "payouts/payouts.h"
@@ -20,9 +22,11 @@ int sync_request(struct store *s, struct sync_worker *w, const char *tenant_id,
                  struct sync_run *out, bool *created, struct error *err)
 {
     const struct sync_manifest *m = sync_manifest_find(slug);
-    if (!m && payouts_pulls(slug)) {
-        /* A payment connector: its run pulls payouts and fees (payouts/pull.c). */
-        if (store_sync_run_request(s, tenant_id, install_id, slug, origin, out, created, err) < 0)
+    if (!m && (bank_connector(slug) || payouts_pulls(slug))) {
+        /* a bank source (bank/ pulls it) or a payment connector whose run pulls its
+         * payouts and fees (payouts/pull.c) */
+        if (store_sync_run_request(s, tenant_id, install_id, slug, origin, out, created,
+                                   err) < 0)
             return -1;
         sync_worker_wake(w);
         return 0;
@@ -49,9 +53,13 @@ static int schedule_install(void *ctx, const struct install *in)
 {
     struct schedule_walk *sw = ctx;
     const struct sync_manifest *m = sync_manifest_find(in->slug);
-    if (!in->is_active || in->is_destination)
+    bool bank = !m && bank_connector(in->slug);
+    bool pays = !m && !bank && payouts_pulls(in->slug);
+    if ((!bank && !pays && (!m || !m->available)) || !in->is_active || in->is_destination)
         return 0;
-    if (!m && payouts_pulls(in->slug)) {
+    if (bank && !bank_install_pulls(sw->s, in->tenant_id, in->id))
+        return 0; /* no linked account yet: nothing to pull */
+    if (pays) {
         /* A payment connector pulls only once its API key is set. */
         json_t *config = json_loads(in->config ? in->config : "{}", 0, NULL);
         json_t *secrets = json_loads(in->secrets ? in->secrets : "{}", 0, NULL);
@@ -61,8 +69,6 @@ static int schedule_install(void *ctx, const struct install *in)
         json_decref(secrets);
         if (!ready)
             return 0;
-    } else if (!m || !m->available) {
-        return 0;
     }
     struct sync_state st;
     struct error err = {0};

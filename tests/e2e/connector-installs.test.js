@@ -416,14 +416,19 @@ describe('PUT /api/connectors/:slug/config', () => {
   });
 
   test('a required field cannot be reset with null, a required secret neither', async () => {
-    const before_ = await current();
-    const res = await t.api.put('/api/connectors/gocardless/config',
-                                { config: { secretId: null, secretKey: null } });
-    const fields = assertFieldError(res, 'secretId', 'required');
-    assertFieldError(res, 'secretKey', 'required');
+    // sumup requires a plain field and a secret (gocardless's bank credentials depend on
+    // its bankDriver, so they are optional)
+    const installed = await t.api.post('/api/connectors/sumup/install',
+                                       { config: validConfig('sumup') });
+    assert.equal(installed.status, 201, installed.text);
+    const before_ = (await t.api.get('/api/connectors/sumup')).json;
+    const res = await t.api.put('/api/connectors/sumup/config',
+                                { config: { merchantCode: null, apiKey: null } });
+    const fields = assertFieldError(res, 'merchantCode', 'required');
+    assertFieldError(res, 'apiKey', 'required');
     assert.equal(fields.length, 2, res.text);
     assert.match(fields[0].message, /cannot be reset/);
-    assert.deepEqual((await current()).config, before_.config);
+    assert.deepEqual((await t.api.get('/api/connectors/sumup')).json.config, before_.config);
   });
 
   test('a connector that is not installed: 404', async () => {

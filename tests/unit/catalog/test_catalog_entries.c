@@ -37,9 +37,12 @@ static const struct expect seed_000[] = {
     {"klarna", "payments", KIND_WEBHOOK, "starter", "apiKey apiSecret*"},
     {"sumup", "payments", KIND_WEBHOOK, "starter", "apiKey* merchantCode"},
     {"mollie", "payments", KIND_WEBHOOK, "starter", "apiKey*"},
-    {"revolut", "payments", KIND_HYBRID, "starter", "webhookSecret* apiKey*?"},
+    {"revolut", "payments", KIND_HYBRID, "starter",
+     "webhookSecret* apiKey*? clientId? privateKey*? pullsPerDay?"},
     {"adyen", "payments", KIND_WEBHOOK, "pro", "apiKey* hmacKey*"},
-    {"gocardless", "payments", KIND_HYBRID, "pro", "webhookSecret* secretId secretKey*"},
+    {"gocardless", "payments", KIND_HYBRID, "pro",
+     "webhookSecret* secretId? secretKey*? bankDriver? applicationId? applicationKey*? "
+     "pullsPerDay?"},
     {"finanzonline", "accounting", KIND_API, "pro", "participantId userId pin* taxNumber"},
     /* seed 000: "Berater-Nr. + Mandanten-Nr."; the chart and the fiscal year start are the
      * tenant's settings */
