@@ -1122,20 +1122,24 @@ static int payouts_run(const struct sync_env *env, struct sync_run *run)
     return -1;
 }
 
+/* What a bank pull brought is matched before its run ends (payouts/match.c); what does not
+ * match waits for review. */
+static void match_pulled(struct store *s, const char *tenant_id)
+{
+    struct payouts_match_totals totals;
+    struct error err = {0};
+    if (payouts_match_tenant(s, tenant_id, &totals, &err) < 0)
+        log_warn("matching after a bank pull of tenant %s: %s", tenant_id, err.message);
+}
+
 int sync_run_execute(const struct sync_env *env, struct sync_run *run)
 {
-    if (bank_connector(run->slug)) { /* bank data: its drivers pull, bank/ plans and stores */
-        int rc = bank_run_execute(&(struct bank_env){.store = env->store,
-                                                     .master_key = env->master_key,
-                                                     .allow_private = env->allow_private},
-                                  run);
-        /* What arrived is matched at once (payouts/match.c); the rest waits for review. */
-        struct payouts_match_totals totals;
-        struct error merr = {0};
-        if (rc == 0 && payouts_match_tenant(env->store, run->tenant_id, &totals, &merr) < 0)
-            log_warn("matching after bank run %s: %s", run->id, merr.message);
-        return rc;
-    }
+    if (bank_connector(run->slug)) /* bank data: its drivers pull, bank/ plans and stores */
+        return bank_run_execute(&(struct bank_env){.store = env->store,
+                                                   .master_key = env->master_key,
+                                                   .allow_private = env->allow_private,
+                                                   .pulled = match_pulled},
+                                run);
     if (!sync_manifest_find(run->slug) && payouts_pulls(run->slug))
         return payouts_run(env, run);
     struct run_ctx c = {.env = env, .run = run, .m = sync_manifest_find(run->slug)};
