@@ -118,6 +118,11 @@ static const struct setting_field paypal_fields[] = {
     {.key = "webhookId", .label = "Webhook ID", .type = SETTING_STRING, .flags = REQ | AWAIT,
      .help = "ID of the webhook in the PayPal developer dashboard (Apps & Credentials > your "
              "app > Webhooks); PayPal checks each notification's signature against it"},
+    {.key = "clientId", .label = "REST app client ID", .type = SETTING_STRING,
+     .help = "Optional: client ID of the REST app (with the Transaction Search permission); with "
+             "it and the secret connectord pulls fees and withdrawals to the bank"},
+    {.key = "clientSecret", .label = "REST app secret", .type = SETTING_SECRET,
+     .help = "Optional: the secret of that REST app"},
 };
 
 static const struct setting_field klarna_fields[] = {

@@ -35,7 +35,8 @@ struct payouts_source {
     int (*pull)(struct pull_ctx *c, struct error *err);
 };
 
-extern const struct payouts_source payouts_stripe, payouts_sumup;
+extern const struct payouts_source payouts_stripe, payouts_paypal, payouts_sumup,
+    payouts_klarna;
 
 struct pull_ctx {
     const struct payouts_env *env;

@@ -37,7 +37,9 @@
 
 static const struct payouts_source *const sources[] = {
     &payouts_stripe,
+    &payouts_paypal,
     &payouts_sumup,
+    &payouts_klarna,
 };
 
 static const struct payouts_source *source_find(const char *slug)
