@@ -9,6 +9,7 @@
 
 import { ApiError, onUnauthorized, request, session } from './api.js';
 import { h, notice, planBadge } from './dom.js';
+import { bankView } from './bank.js';
 import { catalogView } from './catalog.js';
 import { connectorView } from './connector.js';
 import { destinationView, destinationsView, newDestinationView } from './destinations.js';
@@ -24,6 +25,7 @@ const routes = [
   [/^#\/destinations\/?$/, (view, ctx) => destinationsView(view, ctx)],
   [/^#\/destinations\/new(?:\/([a-z0-9-]+))?$/, (view, ctx, type) => newDestinationView(view, ctx, type)],
   [/^#\/destinations\/([A-Za-z0-9_]+)$/, (view, ctx, id) => destinationView(view, ctx, id)],
+  [/^#\/bank\/?$/, (view, ctx) => bankView(view, ctx)],
 ];
 
 function signOut(message) {
@@ -41,7 +43,8 @@ function renderBar() {
   out.addEventListener('click', () => signOut('Signed out.'));
   bar.append(
     h('nav', { 'aria-label': 'Sections' },
-      h('a', { href: '#/connectors' }, 'Catalog'), h('a', { href: '#/destinations' }, 'Destinations')),
+      h('a', { href: '#/connectors' }, 'Catalog'), h('a', { href: '#/destinations' }, 'Destinations'),
+      h('a', { href: '#/bank' }, 'Bank accounts')),
     h('span', { class: 'tenant' }, h('span', { class: 'sr-only' }, 'Tenant: '), tenant.name, ' ',
       planBadge(tenant.plan)),
     out);

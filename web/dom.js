@@ -58,6 +58,7 @@ const STATUS_TONES = {
   processed: 'ok', delivered: 'ok', duplicate: 'info', failed: 'bad', dead: 'bad',
   invalid_signature: 'bad', pending: 'warn', delivering: 'warn', retry: 'warn',
   succeeded: 'ok', running: 'warn', queued: 'info',
+  linked: 'ok', expired: 'bad', rejected: 'bad',
 };
 
 const STATUS_LABELS = { invalid_signature: 'invalid signature' };

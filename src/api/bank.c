@@ -218,7 +218,7 @@ static int respond_failure_page(struct http_response *res, const struct error *f
              : *p == '"' ? buf_append_str(&page, "&quot;")
                          : buf_append(&page, p, 1);
     if (rc == 0)
-        rc = buf_append_str(&page, "</p><p><a href=\"/connectors/#bank\">Back to the bank "
+        rc = buf_append_str(&page, "</p><p><a href=\"/connectors#/bank\">Back to the bank "
                                    "accounts</a></p></body></html>");
     rc = rc < 0 ? error_set(err, ERR_INTERNAL, "out of memory")
                 : http_respond_text(res, error_http_status(failed->code),
@@ -254,7 +254,7 @@ int api_bank_callback(struct http_request *req, struct http_response *res, struc
         if (rc < 0)
             return respond_failure_page(res, err, err);
         /* back to the page, which shows the linked accounts */
-        if (http_response_add_header(res, "Location", "/connectors/#bank") < 0)
+        if (http_response_add_header(res, "Location", "/connectors#/bank") < 0)
             return error_set(err, ERR_INTERNAL, "out of memory");
         return http_respond_empty(res, 303);
     }

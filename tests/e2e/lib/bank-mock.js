@@ -86,6 +86,7 @@ class BankMock {
                    hash: 'ihash-' + crypto.randomBytes(6).toString('hex') }],
       transactions: new Map(), // iban -> [ transaction ] (pages of pageSize)
       pageSize: 2, expired: false, jwts: [],
+      validUntil: null, // an ISO time the bank grants instead of what was asked (a shorter consent)
     };
     // Revolut
     const rv = keyPair();
@@ -305,7 +306,7 @@ class BankMock {
         name: acc.name, currency: acc.currency, cash_account_type: 'CACC', identification_hash: acc.hash }));
       this.eb.sessions.set(session, accounts);
       return send(res, 200, { session_id: session, accounts, aspsp: a.aspsp,
-                              access: { valid_until: a.access.valid_until } });
+                              access: { valid_until: this.eb.validUntil || a.access.valid_until } });
     }
     m = /^\/accounts\/([^/]+)\/transactions$/.exec(path);
     if (req.method === 'GET' && m) {
