@@ -10,6 +10,7 @@
 import { ApiError, onUnauthorized, request, session } from './api.js';
 import { h, notice, planBadge } from './dom.js';
 import { bankView } from './bank.js';
+import { bankReviewView } from './bank-review.js';
 import { catalogView } from './catalog.js';
 import { connectorView } from './connector.js';
 import { destinationView, destinationsView, newDestinationView } from './destinations.js';
@@ -26,6 +27,7 @@ const routes = [
   [/^#\/destinations\/new(?:\/([a-z0-9-]+))?$/, (view, ctx, type) => newDestinationView(view, ctx, type)],
   [/^#\/destinations\/([A-Za-z0-9_]+)$/, (view, ctx, id) => destinationView(view, ctx, id)],
   [/^#\/bank\/?$/, (view, ctx) => bankView(view, ctx)],
+  [/^#\/bank\/review\/?$/, (view, ctx) => bankReviewView(view, ctx)],
 ];
 
 function signOut(message) {
@@ -44,7 +46,7 @@ function renderBar() {
   bar.append(
     h('nav', { 'aria-label': 'Sections' },
       h('a', { href: '#/connectors' }, 'Catalog'), h('a', { href: '#/destinations' }, 'Destinations'),
-      h('a', { href: '#/bank' }, 'Bank accounts')),
+      h('a', { href: '#/bank' }, 'Bank accounts'), h('a', { href: '#/bank/review' }, 'Bank review')),
     h('span', { class: 'tenant' }, h('span', { class: 'sr-only' }, 'Tenant: '), tenant.name, ' ',
       planBadge(tenant.plan)),
     out);
