@@ -38,7 +38,31 @@ struct payouts_source {
 extern const struct payouts_source payouts_stripe, payouts_paypal, payouts_sumup,
     payouts_klarna;
 
+/* What a source's pull does to the world, in one table: the provider's API (get, post_form)
+ * and the books (fee, payout, payments, the events fed once). pull.c fills it with the real
+ * requests and bookings; tests/fuzz/fuzz_payouts.c with checks of what a source makes of
+ * any page. Sources call the pull_* wrappers below, never the table. */
+struct pull_io {
+    int (*get)(struct pull_ctx *c, const char *path_and_query, json_t **out, struct error *err);
+    int (*post_form)(struct pull_ctx *c, const char *path, const char *form, json_t **out,
+                     struct error *err);
+    int (*fee)(struct pull_ctx *c, const char *external_id, const struct money *fee,
+               const char *date, const char *reference, struct error *err);
+    int (*payout)(struct pull_ctx *c, const char *external_id, const struct money *amount,
+                  const char *date, const char *reference, struct error *err);
+    int (*payments)(struct pull_ctx *c, const char *body, size_t len, const json_t *state,
+                    const struct payment_list *given, struct error *err);
+    int (*event_seen)(struct pull_ctx *c, const char *event_id, bool *seen, struct error *err);
+    int (*event_done)(struct pull_ctx *c, const char *event_id, const char *date,
+                      struct error *err);
+};
+
+/* The source of slug, or NULL. */
+const struct payouts_source *payouts_source_find(const char *slug);
+
 struct pull_ctx {
+    const struct pull_io *io;
+    void *io_ctx; /* the io table's own (the fuzz harness's checks) */
     const struct payouts_env *env;
     const struct sync_run *run;
     const struct payouts_source *src;

@@ -42,7 +42,7 @@ static const struct payouts_source *const sources[] = {
     &payouts_klarna,
 };
 
-static const struct payouts_source *source_find(const char *slug)
+const struct payouts_source *payouts_source_find(const char *slug)
 {
     for (size_t i = 0; slug && i < sizeof sources / sizeof sources[0]; i++)
         if (strcmp(sources[i]->slug, slug) == 0)
@@ -52,13 +52,13 @@ static const struct payouts_source *source_find(const char *slug)
 
 bool payouts_pulls(const char *slug)
 {
-    return source_find(slug) != NULL;
+    return payouts_source_find(slug) != NULL;
 }
 
 bool payouts_pull_configured(const char *slug, const json_t *config, const json_t *secrets,
                              char *why, size_t why_cap)
 {
-    const struct payouts_source *src = source_find(slug);
+    const struct payouts_source *src = payouts_source_find(slug);
     if (!src) {
         snprintf(why, why_cap, "%s has no API that payouts are pulled from", slug);
         return false;
@@ -165,14 +165,14 @@ done:
     return rc;
 }
 
-int pull_get(struct pull_ctx *c, const char *path_and_query, json_t **out, struct error *err)
+static int io_get(struct pull_ctx *c, const char *path_and_query, json_t **out, struct error *err)
 {
     bool basic = !c->bearer[0];
     return request(c, "GET", path_and_query, NULL, basic ? (c->user ? c->user : "") : NULL,
                    basic ? c->key.data : NULL, out, err);
 }
 
-int pull_post_form(struct pull_ctx *c, const char *path, const char *form, json_t **out,
+static int io_post_form(struct pull_ctx *c, const char *path, const char *form, json_t **out,
                    struct error *err)
 {
     return request(c, "POST", path, form, c->user ? c->user : "", c->key.data, out, err);
@@ -281,15 +281,11 @@ static int movement_of(struct pull_ctx *c, const char *kind, const char *externa
     return 0;
 }
 
-int pull_fee(struct pull_ctx *c, const char *external_id, const struct money *fee,
+static int io_fee(struct pull_ctx *c, const char *external_id, const struct money *fee,
              const char *date, const char *reference, struct error *err)
 {
     struct provider_movement m;
     char description[200];
-    if (fee->minor <= 0) {
-        c->res->skipped++;
-        return 0;
-    }
     if (movement_of(c, "fee", external_id, fee, date, reference, &m, err) < 0)
         return -1;
     snprintf(description, sizeof description, "%s fee %.*s", c->src->slug,
@@ -306,15 +302,11 @@ int pull_fee(struct pull_ctx *c, const char *external_id, const struct money *fe
     return movement_book(c, &m, &p, err);
 }
 
-int pull_payout(struct pull_ctx *c, const char *external_id, const struct money *amount,
+static int io_payout(struct pull_ctx *c, const char *external_id, const struct money *amount,
                 const char *date, const char *reference, struct error *err)
 {
     struct provider_movement m;
     char description[200];
-    if (amount->minor <= 0) {
-        c->res->skipped++;
-        return 0;
-    }
     if (movement_of(c, "payout", external_id, amount, date, reference, &m, err) < 0)
         return -1;
     snprintf(description, sizeof description, "%s payout %.*s", c->src->slug,
@@ -328,7 +320,7 @@ int pull_payout(struct pull_ctx *c, const char *external_id, const struct money 
     return movement_book(c, &m, &p, err);
 }
 
-int pull_event_seen(struct pull_ctx *c, const char *event_id, bool *seen, struct error *err)
+static int io_event_seen(struct pull_ctx *c, const char *event_id, bool *seen, struct error *err)
 {
     struct store_tx *tx = NULL;
     struct provider_movement m;
@@ -352,7 +344,7 @@ int pull_event_seen(struct pull_ctx *c, const char *event_id, bool *seen, struct
     return 0;
 }
 
-int pull_event_done(struct pull_ctx *c, const char *event_id, const char *date,
+static int io_event_done(struct pull_ctx *c, const char *event_id, const char *date,
                     struct error *err)
 {
     struct provider_movement m;
@@ -369,7 +361,7 @@ int pull_event_done(struct pull_ctx *c, const char *event_id, const char *date,
     return store_tx_commit(tx, err);
 }
 
-int pull_payments(struct pull_ctx *c, const char *body, size_t len, const json_t *state,
+static int io_payments(struct pull_ctx *c, const char *body, size_t len, const json_t *state,
                   const struct payment_list *given, struct error *err)
 {
     struct pipeline_outcome out;
@@ -386,6 +378,97 @@ int pull_payments(struct pull_ctx *c, const char *body, size_t len, const json_t
     }
     pipeline_outcome_free(&out);
     return 0;
+}
+
+static const struct pull_io real_io = {
+    .get = io_get,
+    .post_form = io_post_form,
+    .fee = io_fee,
+    .payout = io_payout,
+    .payments = io_payments,
+    .event_seen = io_event_seen,
+    .event_done = io_event_done,
+};
+
+/* ---- what sources call ------------------------------------------------------------------------ */
+
+int pull_get(struct pull_ctx *c, const char *path_and_query, json_t **out, struct error *err)
+{
+    return c->io->get(c, path_and_query, out, err);
+}
+
+int pull_post_form(struct pull_ctx *c, const char *path, const char *form, json_t **out,
+                   struct error *err)
+{
+    return c->io->post_form(c, path, form, out, err);
+}
+
+/* Whether an id is printable ASCII without spaces, as every provider's ids are. */
+static bool id_text(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+/* What every movement must have before it is booked: an id that fits its column, a day. */
+static int movement_check(struct pull_ctx *c, const char *kind, const char *external_id,
+                          const char *date, struct error *err)
+{
+    size_t n = external_id ? strlen(external_id) : 0;
+    if (n == 0 || n >= STORE_MOVEMENT_ID_MAX || !id_text(external_id, n))
+        return error_set(err, ERR_SERVICE_FAILED, "%s reported a %s without a usable id",
+                         c->src->slug, kind);
+    if (!date || strlen(date) != 10)
+        return error_set(err, ERR_SERVICE_FAILED, "%s reported a %s without a date",
+                         c->src->slug, kind);
+    return 0;
+}
+
+int pull_fee(struct pull_ctx *c, const char *external_id, const struct money *fee,
+             const char *date, const char *reference, struct error *err)
+{
+    if (fee->minor <= 0) {
+        c->res->skipped++; /* nothing kept, or a fee given back */
+        return 0;
+    }
+    if (movement_check(c, "fee", external_id, date, err) < 0)
+        return -1;
+    return c->io->fee(c, external_id, fee, date, reference, err);
+}
+
+int pull_payout(struct pull_ctx *c, const char *external_id, const struct money *amount,
+                const char *date, const char *reference, struct error *err)
+{
+    if (amount->minor <= 0) {
+        c->res->skipped++;
+        return 0;
+    }
+    if (movement_check(c, "payout", external_id, date, err) < 0)
+        return -1;
+    return c->io->payout(c, external_id, amount, date, reference, err);
+}
+
+int pull_payments(struct pull_ctx *c, const char *body, size_t len, const json_t *state,
+                  const struct payment_list *given, struct error *err)
+{
+    return c->io->payments(c, body, len, state, given, err);
+}
+
+int pull_event_seen(struct pull_ctx *c, const char *event_id, bool *seen, struct error *err)
+{
+    if (movement_check(c, "event", event_id, "0000-00-00", err) < 0)
+        return -1;
+    return c->io->event_seen(c, event_id, seen, err);
+}
+
+int pull_event_done(struct pull_ctx *c, const char *event_id, const char *date,
+                    struct error *err)
+{
+    if (movement_check(c, "event", event_id, date, err) < 0)
+        return -1;
+    return c->io->event_done(c, event_id, date, err);
 }
 
 /* ---- one pull -------------------------------------------------------------------------------- */
@@ -427,7 +510,8 @@ static int setup(struct pull_ctx *c, struct error *err)
 int payouts_pull(const struct payouts_env *env, const struct sync_run *run, const char *cursor,
                  struct payouts_pull_result *out, struct error *err)
 {
-    struct pull_ctx c = {.env = env, .run = run, .src = source_find(run->slug), .res = out};
+    struct pull_ctx c = {.io = &real_io, .env = env, .run = run,
+                         .src = payouts_source_find(run->slug), .res = out};
     int rc = -1;
     memset(out, 0, sizeof *out);
     buf_init(&c.key, 0);
