@@ -56,13 +56,26 @@ void payouts_counterparty_fold(const char *name, char *out, size_t cap)
     out[n] = '\0';
 }
 
-/* Whether needle (at least min bytes) occurs in the line's remittance or reference,
- * ignoring case. */
+/* Whether needle occurs in hay as a whole token, ignoring case: not inside a longer number
+ * or word ("RE-100" is not named by "RE-1000"). */
+static bool has_token(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = strcasestr(hay, needle); p; p = strcasestr(p + 1, needle)) {
+        bool before = p == hay || !isalnum((unsigned char)p[-1]);
+        bool after = !isalnum((unsigned char)p[n]);
+        if (before && after)
+            return true;
+    }
+    return false;
+}
+
+/* Whether needle (at least min bytes) is named in the line's remittance or reference. */
 static bool names(const struct bank_line *l, const char *needle, size_t min)
 {
     if (!needle || strlen(needle) < min)
         return false;
-    return strcasestr(l->remittance, needle) || strcasestr(l->reference, needle);
+    return has_token(l->remittance, needle) || has_token(l->reference, needle);
 }
 
 static const char *bank_account_of(const struct bank_line *l, const struct tenant_settings *st)

@@ -197,16 +197,17 @@ static void test_exact_match_and_near_miss(void **state)
     char paid[CRYPTO_ID_MAX], other[CRYPTO_ID_MAX];
     issue(f, "RE-2026-0042", 11900, paid);
     issue(f, "RE-2026-0043", 5001, other);
-    struct bank_tx_in txs[] = {line("E1", 11900, "Globex GmbH", "Zahlung RE-2026-0042 danke"),
+    struct bank_tx_in txs[] = {line("E1", 11900, "Globex GmbH", "Zahlung RE-2026-0042/danke"),
+                               line("E0", 11900, "Globex GmbH", "RE-2026-00420 is another"),
                                line("E2", 5000, "Globex GmbH", "RE-2026-0043"),
                                line("E3", 11900, "Someone", "no number here")};
-    pull(f, txs, 3);
+    pull(f, txs, 4);
     struct payouts_match_totals t;
     assert_int_equal(payouts_match_tenant(f->s, f->t.id, &t, &err), 0);
     assert_int_equal(t.invoices, 1);
-    assert_int_equal(t.unmatched, 2);
+    assert_int_equal(t.unmatched, 3);
 
-    struct bank_line l = by_text(f, "RE-2026-0042");
+    struct bank_line l = by_text(f, "0042/danke");
     assert_string_equal(l.match_status, "invoice");
     assert_string_equal(l.invoice_id, paid);
     assert_true(l.ledger_entry_id[0] != '\0');
@@ -217,6 +218,8 @@ static void test_exact_match_and_near_miss(void **state)
     /* a cent off, and one that names nothing: both wait for review */
     assert_string_equal(by_text(f, "RE-2026-0043").match_status, "unmatched");
     assert_string_equal(by_text(f, "no number").match_status, "unmatched");
+    /* a longer number that contains the invoice's names another one */
+    assert_string_equal(by_text(f, "is another").match_status, "unmatched");
 
     /* matching again changes nothing: the invoice is paid, the line matched */
     assert_int_equal(payouts_match_tenant(f->s, f->t.id, &t, &err), 0);
