@@ -129,7 +129,7 @@ static int pay_invoice(struct store_tx *tx, const char *tenant_id, const struct 
     return store_bank_line_match(tx, tenant_id, l->id, how, inv->id, entry, err);
 }
 
-/* ---- automatic ------------------------------------------------------------------------------ */
+/* ---- automatic --------------------------------------------------------------------------- */
 
 struct candidates {
     const struct bank_line *line;
@@ -205,7 +205,8 @@ static int match_one(struct store_tx *tx, const char *tenant_id, const struct ba
     if (!found)
         return 0;
     char entry[CRYPTO_ID_MAX], description[300];
-    snprintf(description, sizeof description, "Bank: %.*s (rule)", UTF8_CUT(120, l->counterparty_name));
+    snprintf(description, sizeof description, "Bank: %.*s (rule)",
+             UTF8_CUT(120, l->counterparty_name));
     *how = MATCHED_RULE;
     if (book_line(tx, tenant_id, l, st, rule.account, description, entry, err) < 0)
         return -1;
@@ -311,7 +312,7 @@ int payouts_match_all(struct store *s, struct payouts_match_totals *out, struct 
     return store_tenant_list(s, match_each, &w, err);
 }
 
-/* ---- manual ---------------------------------------------------------------------------------- */
+/* ---- manual ------------------------------------------------------------------------------ */
 
 static bool account_valid(const char *a)
 {
@@ -394,7 +395,7 @@ fail:
     return -1;
 }
 
-/* ---- JSON ---------------------------------------------------------------------------------------- */
+/* ---- JSON -------------------------------------------------------------------------------- */
 
 static json_t *text_or_null(const char *s)
 {

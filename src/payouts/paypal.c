@@ -57,7 +57,8 @@ static int on_transaction(struct pull_ctx *c, const json_t *info, struct error *
     if (is_withdrawal(sig_json_str(info, "transaction_event_code"))) {
         int rc = amount_of(info, "transaction_amount", &m, &negative, err);
         if (rc < 0)
-            return error_set(err, ERR_SERVICE_FAILED, "PayPal transaction %s: %s", id, err->message);
+            return error_set(err, ERR_SERVICE_FAILED, "PayPal transaction %s: %s", id,
+                             err->message);
         if (rc > 0 || !negative) {
             c->res->skipped++;
             return 0;

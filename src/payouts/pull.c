@@ -173,12 +173,12 @@ static int io_get(struct pull_ctx *c, const char *path_and_query, json_t **out, 
 }
 
 static int io_post_form(struct pull_ctx *c, const char *path, const char *form, json_t **out,
-                   struct error *err)
+                        struct error *err)
 {
     return request(c, "POST", path, form, c->user ? c->user : "", c->key.data, out, err);
 }
 
-/* ---- the books ----------------------------------------------------------------------------- */
+/* ---- the books --------------------------------------------------------------------------- */
 
 /* A two-line entry: debit against credit, amount in its currency and in EUR (at the ECB
  * rate of the day for another currency: ERR_FX_MISSING when there is none). The debit line
@@ -282,7 +282,7 @@ static int movement_of(struct pull_ctx *c, const char *kind, const char *externa
 }
 
 static int io_fee(struct pull_ctx *c, const char *external_id, const struct money *fee,
-             const char *date, const char *reference, struct error *err)
+                  const char *date, const char *reference, struct error *err)
 {
     struct provider_movement m;
     char description[200];
@@ -303,7 +303,7 @@ static int io_fee(struct pull_ctx *c, const char *external_id, const struct mone
 }
 
 static int io_payout(struct pull_ctx *c, const char *external_id, const struct money *amount,
-                const char *date, const char *reference, struct error *err)
+                     const char *date, const char *reference, struct error *err)
 {
     struct provider_movement m;
     char description[200];
@@ -345,7 +345,7 @@ static int io_event_seen(struct pull_ctx *c, const char *event_id, bool *seen, s
 }
 
 static int io_event_done(struct pull_ctx *c, const char *event_id, const char *date,
-                    struct error *err)
+                         struct error *err)
 {
     struct provider_movement m;
     if (movement_of(c, "event", event_id, NULL, date, NULL, &m, err) < 0)
@@ -362,7 +362,7 @@ static int io_event_done(struct pull_ctx *c, const char *event_id, const char *d
 }
 
 static int io_payments(struct pull_ctx *c, const char *body, size_t len, const json_t *state,
-                  const struct payment_list *given, struct error *err)
+                       const struct payment_list *given, struct error *err)
 {
     struct pipeline_outcome out;
     if (pipeline_book_pulled(&c->penv, c->in.tenant_id, c->src->slug, body, len, state, given,
@@ -390,7 +390,7 @@ static const struct pull_io real_io = {
     .event_done = io_event_done,
 };
 
-/* ---- what sources call ------------------------------------------------------------------------ */
+/* ---- what sources call ------------------------------------------------------------------- */
 
 int pull_get(struct pull_ctx *c, const char *path_and_query, json_t **out, struct error *err)
 {
@@ -471,7 +471,7 @@ int pull_event_done(struct pull_ctx *c, const char *event_id, const char *date,
     return c->io->event_done(c, event_id, date, err);
 }
 
-/* ---- one pull -------------------------------------------------------------------------------- */
+/* ---- one pull ---------------------------------------------------------------------------- */
 
 static int setup(struct pull_ctx *c, struct error *err)
 {

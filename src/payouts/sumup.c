@@ -93,8 +93,9 @@ static int next_of(const json_t *body, char *out, size_t cap)
             continue;
         if (*href == '?')
             href++;
-        if (strlen(href) >= cap || strspn(href, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                "0123456789-_.~%=&:+") != strlen(href))
+        static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789-_.~%=&:+";
+        if (strlen(href) >= cap || strspn(href, allowed) != strlen(href))
             return -1;
         snprintf(out, cap, "%s", href);
     }

@@ -121,7 +121,8 @@ int store_movements_page(struct store *s, const char *tenant_id, const char *kin
                               P_INT(page->limit > 0 ? page->limit : 1)};
     return store_run(s,
                      "SELECT " MOVEMENT_COLUMNS " FROM provider_movements WHERE tenant_id = $1 "
-                     "AND (kind = CAST($2 AS TEXT) OR ($2 IS NULL AND kind <> 'event')) AND id < $3 "
+                     "AND (kind = CAST($2 AS TEXT) OR ($2 IS NULL AND kind <> 'event')) "
+                     "AND id < $3 "
                      "ORDER BY id DESC LIMIT $4",
                      p, N_PARAMS(p), each_movement, &w, NULL, err);
 }
