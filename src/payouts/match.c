@@ -238,9 +238,85 @@ static int collect(void *ctx, const struct bank_line *l)
     return 0;
 }
 
+/* What anything could be matched to, read before the lines: the candidates' amounts and
+ * the rules' counterparties, sorted. A line that fits neither is left without a write
+ * transaction (most unmatched lines, every pass). */
+struct reachable {
+    struct amount_key {
+        int64_t minor;
+        char currency[4];
+    } *amounts;
+    size_t n_amounts, cap_amounts;
+    char (*names)[STORE_NAME_MAX];
+    size_t n_names, cap_names;
+    bool failed;
+};
+
+static int cmp_amount(const void *a, const void *b)
+{
+    const struct amount_key *x = a, *y = b;
+    if (x->minor != y->minor)
+        return x->minor < y->minor ? -1 : 1;
+    return strcmp(x->currency, y->currency);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static int keep_amount(void *ctx, int64_t minor, const char *currency)
+{
+    struct reachable *r = ctx;
+    if (r->n_amounts == r->cap_amounts) {
+        size_t cap = r->cap_amounts ? r->cap_amounts * 2 : 64;
+        struct amount_key *v = realloc(r->amounts, cap * sizeof *v);
+        if (!v) {
+            r->failed = true;
+            return 1;
+        }
+        r->amounts = v;
+        r->cap_amounts = cap;
+    }
+    struct amount_key *k = &r->amounts[r->n_amounts++];
+    k->minor = minor;
+    snprintf(k->currency, sizeof k->currency, "%s", currency);
+    return 0;
+}
+
+static int keep_rule(void *ctx, const struct match_rule *rule)
+{
+    struct reachable *r = ctx;
+    if (r->n_names == r->cap_names) {
+        size_t cap = r->cap_names ? r->cap_names * 2 : 16;
+        char(*v)[STORE_NAME_MAX] = realloc(r->names, cap * sizeof *v);
+        if (!v) {
+            r->failed = true;
+            return 1;
+        }
+        r->names = v;
+        r->cap_names = cap;
+    }
+    snprintf(r->names[r->n_names++], STORE_NAME_MAX, "%s", rule->counterparty);
+    return 0;
+}
+
+static bool can_match(const struct reachable *r, const struct bank_line *l)
+{
+    struct amount_key k = {.minor = l->amount_minor < 0 ? -l->amount_minor : l->amount_minor};
+    char folded[STORE_NAME_MAX];
+    snprintf(k.currency, sizeof k.currency, "%s", l->currency);
+    if (r->n_amounts && bsearch(&k, r->amounts, r->n_amounts, sizeof k, cmp_amount))
+        return true;
+    payouts_counterparty_fold(l->counterparty_name, folded, sizeof folded);
+    return folded[0] && r->n_names &&
+           bsearch(folded, r->names, r->n_names, STORE_NAME_MAX, cmp_name);
+}
+
 int payouts_match_tenant(struct store *s, const char *tenant_id,
                          struct payouts_match_totals *out, struct error *err)
 {
+    struct reachable reach = {0};
     struct line_list list = {0};
     struct tenant_settings st;
     int rc = -1;
@@ -248,11 +324,22 @@ int payouts_match_tenant(struct store *s, const char *tenant_id,
     if (settings_load(s, tenant_id, &st, err) < 0 ||
         store_bank_lines_unmatched(s, tenant_id, collect, &list, err) < 0)
         goto out;
-    if (list.failed) {
+    if (list.n && (store_match_amounts(s, tenant_id, keep_amount, &reach, err) < 0 ||
+                   store_match_rules_list(s, tenant_id, keep_rule, &reach, err) < 0))
+        goto out;
+    if (list.failed || reach.failed) {
         error_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
+    if (reach.n_amounts)
+        qsort(reach.amounts, reach.n_amounts, sizeof *reach.amounts, cmp_amount);
+    if (reach.n_names)
+        qsort(reach.names, reach.n_names, sizeof *reach.names, cmp_name);
     for (size_t i = 0; i < list.n; i++) {
+        if (!can_match(&reach, &list.v[i])) {
+            out->unmatched++;
+            continue;
+        }
         struct store_tx *tx = NULL;
         struct error e = {0};
         enum matched how = MATCHED_NONE;
@@ -281,6 +368,8 @@ int payouts_match_tenant(struct store *s, const char *tenant_id,
     rc = 0;
 out:
     free(list.v);
+    free(reach.amounts);
+    free(reach.names);
     return rc;
 }
 

@@ -121,6 +121,13 @@ int store_invoice_payment_insert(struct store_tx *tx, const char *tenant_id,
                                  const char *invoice_id, const char *bank_transaction_id,
                                  const char *entry_id, const char *paid_on, struct error *err);
 
+/* The amounts (positive) and currencies that something could be matched to: open invoices
+ * and payouts no bank line is matched to yet; each pair once. Lets matching skip, without a
+ * write transaction, the lines that nothing can match. */
+int store_match_amounts(struct store *s, const char *tenant_id,
+                        int (*fn)(void *ctx, int64_t amount_minor, const char *currency),
+                        void *ctx, struct error *err);
+
 /* ---- rules ----------------------------------------------------------------------------- */
 
 struct match_rule {

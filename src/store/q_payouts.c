@@ -333,6 +333,35 @@ int store_invoice_payment_insert(struct store_tx *tx, const char *tenant_id,
     return changes == 1 ? 0 : error_set(err, ERR_CONFLICT, "the invoice is paid already");
 }
 
+struct amount_walk {
+    int (*fn)(void *ctx, int64_t amount_minor, const char *currency);
+    void *ctx;
+};
+
+static int each_amount(void *ctx, const struct store_row *row)
+{
+    struct amount_walk *w = ctx;
+    return w->fn(w->ctx, store_row_int(row, 0), store_row_text(row, 1));
+}
+
+int store_match_amounts(struct store *s, const char *tenant_id,
+                        int (*fn)(void *ctx, int64_t amount_minor, const char *currency),
+                        void *ctx, struct error *err)
+{
+    struct amount_walk w = {fn, ctx};
+    struct store_param p[] = {P_TEXT(tenant_id)};
+    return store_run(s,
+                     "SELECT i.total_gross_minor, i.currency FROM invoices i "
+                     "LEFT JOIN invoice_payments p ON p.tenant_id = i.tenant_id AND "
+                     "p.invoice_id = i.id WHERE i.tenant_id = $1 AND i.journal_entry_id IS NOT "
+                     "NULL AND p.invoice_id IS NULL AND i.type <> 'gutschrift' "
+                     "GROUP BY i.total_gross_minor, i.currency "
+                     "UNION SELECT amount_minor, currency FROM provider_movements WHERE "
+                     "tenant_id = $1 AND kind = 'payout' AND bank_transaction_id IS NULL "
+                     "GROUP BY amount_minor, currency",
+                     p, N_PARAMS(p), each_amount, &w, NULL, err);
+}
+
 /* ---- rules --------------------------------------------------------------------------------- */
 
 struct rule_walk {
