@@ -108,7 +108,7 @@ static const struct route routes[] = {
     {"GET",  "/api/bank/connections",              api_bank_connections_list,  AUTH_ROLE_ADMIN,  0, NULL},
     {"POST", "/api/bank/connections/:id/renew",    api_bank_connection_renew,  AUTH_ROLE_ADMIN,  0, NULL},
     {"GET",  "/api/bank/callback",                 api_bank_callback,          AUTH_ROLE_NONE,   ROUTE_HTTPS_ONLY,
-     "state ref code error error_description"},
+     "state ref code error error_description details"},
     {"GET",  "/api/bank/accounts",                 api_bank_accounts,          AUTH_ROLE_MEMBER, 0, NULL},
     {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to matched"},
 

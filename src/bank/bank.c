@@ -24,6 +24,9 @@
 #define OVERLAP_DAYS 7
 #define FIRST_DAYS 90
 #define STATE_BYTES 32
+/* How long a started consent may take at the bank (its SCA, the user's choices): a
+ * callback after that is refused, as a stale link should be. */
+#define CONSENT_TTL_MS (24 * 3600 * 1000LL)
 
 static const struct bank_driver *const drivers[] = {
     &bank_driver_gocardless,
@@ -177,10 +180,13 @@ static bool institution_ok(const char *id)
     size_t n = id ? strlen(id) : 0;
     if (n == 0 || n >= BANK_INSTITUTION_MAX)
         return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq_len(id + i, n - i);
+        if (!len || (unsigned char)id[i] < 0x20 || id[i] == 0x7f)
             return false;
-    return utf8_cut(id, n) == n;
+        i += len;
+    }
+    return true;
 }
 
 int bank_consent_start(const struct bank_env *env, const char *tenant_id, const char *slug,
@@ -232,6 +238,13 @@ int bank_consent_start(const struct bank_env *env, const char *tenant_id, const 
         memcpy(out->institution_name, old.institution_name, sizeof out->institution_name);
     if (c.drv->start(&c, out, redirect.data, state, sizeof state, err) < 0)
         goto out;
+    /* the page sends the browser there: a web address only, never script */
+    if (strncmp(out->link, "https://", 8) != 0 &&
+        !(env->allow_private && strncmp(out->link, "http://", 7) == 0)) {
+        error_set(err, ERR_SERVICE_FAILED, "%s answered a consent link that is no https "
+                  "address", c.drv->label);
+        goto out;
+    }
     hash_state(state, hash);
     if (store_bank_connection_create(env->store, out, hash, err) < 0 ||
         store_bank_connection_started(env->store, out, err) < 0)
@@ -286,6 +299,16 @@ int bank_consent_finish(const struct bank_env *env, const struct bank_callback *
     if (!known || strcmp(out->status, "pending") != 0)
         return error_set(err, ERR_FORBIDDEN, "the consent is unknown or was finished already; "
                                              "start it again");
+    int64_t started_ms = 0;
+    if (clock_parse_rfc3339(out->created_at, &started_ms) < 0 ||
+        started_ms + CONSENT_TTL_MS < clock_now_ms()) {
+        error_set(err, ERR_FORBIDDEN, "the consent was started more than a day ago; start it "
+                                      "again");
+        struct error e2 = {0};
+        store_bank_connection_set_status(env->store, out->tenant_id, out->id, "rejected",
+                                         err->message, NULL, NULL, &e2);
+        return -1;
+    }
     if (ctx_open(env, out->tenant_id, NULL, out->install_id, &c, err) < 0)
         goto out;
     if (c.drv->finish(&c, out, cb, &found, err) < 0) {
@@ -387,8 +410,10 @@ static void pull_window(const struct bank_ctx *c, const struct bank_account *a,
     snprintf(t, sizeof t, "%.10sT00:00:00Z", a->cursor);
     if (a->cursor[0] && clock_parse_rfc3339(t, &cursor_ms) == 0 && cursor_ms <= c->now_ms)
         bank_date(cursor_ms, -OVERLAP_DAYS, p->date_from);
-    else
+    else {
         bank_date(c->now_ms, -FIRST_DAYS, p->date_from);
+        p->first = true;
+    }
 }
 
 static void note_failure(struct run_totals *t, const struct bank_account *a, const char *why)
@@ -434,6 +459,15 @@ static void pull_account(struct bank_ctx *c, struct bank_account *a, struct sync
     a->pulls_used++; /* counted before it is sent: a failed call is spent as well */
     int rc = c->drv->transactions(c, a, &p, &err);
     plan_after(c, a, &p.quota);
+    if (rc == 0 && c->drv->balance) {
+        /* after the entries, so the balance is not older than they are; its failure
+         * keeps the stored balance and costs the pull nothing */
+        if (c->drv->balance(c, a, &p, &e2) < 0)
+            log_warn("bank: account %s: no balance: %s", a->id, e2.message);
+        a->has_balance = p.has_balance;
+        a->balance_minor = p.balance_minor;
+        memcpy(a->balance_date, p.balance_date, sizeof a->balance_date);
+    }
     if (rc == 0 &&
         store_bank_pull_commit(c->env->store, a, p.txs.v, p.txs.n, p.date_to, c->now_ms, &counts,
                                &err) == 0) {

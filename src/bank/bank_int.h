@@ -66,10 +66,12 @@ struct bank_quota {
 /* A pull: the dates to read (YYYY-MM-DD, inclusive), what was read, the quota seen. */
 struct bank_pull {
     char date_from[BANK_DATE_LEN], date_to[BANK_DATE_LEN];
+    bool first; /* the account's first pull: date_from is the default history */
     struct bank_txs txs;
     struct bank_quota quota;
-    bool has_balance;
+    bool has_balance; /* set by the driver's balance */
     int64_t balance_minor;
+    char balance_date[BANK_DATE_LEN];
 };
 
 struct bank_driver {
@@ -96,6 +98,11 @@ struct bank_driver {
      * ERR_UNAVAILABLE with p->quota.rate_limited. */
     int (*transactions)(struct bank_ctx *c, const struct bank_account *a, struct bank_pull *p,
                         struct error *err);
+    /* Reads the account's balance into p (has_balance, balance_minor, balance_date) after
+     * its transactions; NULL: the service tells none. A failure only leaves the stored
+     * balance as it was. */
+    int (*balance)(struct bank_ctx *c, const struct bank_account *a, struct bank_pull *p,
+                   struct error *err);
 };
 
 extern const struct bank_driver bank_driver_gocardless;
@@ -163,6 +170,12 @@ int bank_enablebanking_parse(const json_t *doc, struct bank_txs *txs, char *next
                              struct error *err);
 int bank_revolut_parse(const json_t *doc, const char *account_id, struct bank_txs *txs,
                        char *next, size_t cap, size_t *n_items, struct error *err);
+
+/* Takes a balance from the service's decimal text (sign included) of currency on date
+ * ("" or NULL: today) into p; the account's currency, when known, must be the balance's. */
+int bank_balance_take(const struct bank_ctx *c, const struct bank_account *a,
+                      const char *amount, size_t len, const char *currency, const char *date,
+                      struct bank_pull *p, struct error *err);
 
 /* An account found: appended to out. */
 int bank_accounts_add(struct bank_accounts_found *out, const struct bank_account_found *a,

@@ -14,6 +14,8 @@
 #include "core/utf8.h"
 #include "inbound/sig.h"
 
+static int take_date(const char *s, char out[BANK_DATE_LEN]);
+
 #define ANSWER_MAX (16u << 20) /* a page of transactions: a few MB at most */
 #define TEXT_MAX 1024          /* remittance and names are kept up to this many bytes */
 
@@ -62,13 +64,12 @@ int bank_append_encoded(struct buf *out, const char *s)
 int bank_request(struct bank_ctx *c, const char *method, const char *path, const json_t *body,
                  const char *form, struct bank_answer *out, struct error *err)
 {
-    struct buf url, auth;
+    struct buf url;
     char *text = NULL;
     size_t text_len = 0;
     int rc = -1;
     memset(out, 0, sizeof *out);
     buf_init(&url, 8192);
-    buf_init(&auth, 16384);
     if (buf_printf(&url, "%s%s", c->base, path) < 0) {
         error_set(err, ERR_CONFIG, "the %s URL is too long", c->drv->label);
         goto out;
@@ -100,7 +101,6 @@ int bank_request(struct bank_ctx *c, const char *method, const char *path, const
 out:
     free(text);
     buf_free(&url);
-    buf_free(&auth);
     return rc;
 }
 
@@ -131,6 +131,23 @@ void bank_date(int64_t now_ms, int days, char out[BANK_DATE_LEN])
     char t[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(now_ms + (int64_t)days * 86400000LL, t);
     snprintf(out, BANK_DATE_LEN, "%.10s", t);
+}
+
+int bank_balance_take(const struct bank_ctx *c, const struct bank_account *a,
+                      const char *amount, size_t len, const char *currency, const char *date,
+                      struct bank_pull *p, struct error *err)
+{
+    struct money m;
+    if (!amount || !currency || money_parse_decimal(amount, len, currency, &m, err) < 0)
+        return error_set(err, ERR_SERVICE_FAILED, "the balance is not an exact amount");
+    if (a->currency[0] && strcmp(a->currency, m.currency) != 0)
+        return error_set(err, ERR_SERVICE_FAILED, "the balance is in %s, the account in %s",
+                         m.currency, a->currency);
+    if (take_date(date, p->balance_date) < 0 || !p->balance_date[0])
+        bank_date(c->now_ms, 0, p->balance_date);
+    p->balance_minor = m.minor;
+    p->has_balance = true;
+    return 0;
 }
 
 int bank_accounts_add(struct bank_accounts_found *out, const struct bank_account_found *a,

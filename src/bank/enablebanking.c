@@ -4,7 +4,8 @@
  * RS256 with its private key (the applicationKey setting), header {typ, alg, kid: the
  * application id}, claims {iss: "enablebanking.com", aud: "api.enablebanking.com", iat,
  * exp: iat + 1 h}; one is made per driver context. A consent is POST /auth (the bank, the
- * state, our callback, how long access lasts) whose url the user opens; the bank sends the
+ * state, our callback, how long access lasts: 90 days, or less when the bank's
+ * maximum_consent_validity is shorter) whose url the user opens; the bank sends the
  * user back with ?code=&state=, and POST /sessions with the code gives the session and its
  * accounts. An account's uid lasts as long as its session, so accounts are known by IBAN
  * or, without one, by their identification hash, which stays. Transactions come in pages
@@ -117,14 +118,50 @@ out:
     return rc;
 }
 
+/* The bank's maximum_consent_validity in seconds (GET /aspsps of its country), at most
+ * CONSENT_DAYS: a valid_until beyond it is refused. */
+static int eb_validity(struct bank_ctx *c, const struct bank_connection *conn, int64_t *seconds,
+                       struct error *err)
+{
+    struct buf path;
+    struct bank_answer a = {0};
+    int rc = -1;
+    *seconds = CONSENT_DAYS * 86400LL;
+    buf_init(&path, 256);
+    if (buf_printf(&path, "/aspsps?country=%s&psu_type=business&service=AIS", conn->country) < 0 ||
+        call(c, "GET", path.data, NULL, &a, err) < 0)
+        goto out;
+    if (a.status / 100 != 2) {
+        bank_answer_error(c, "the list of banks", &a, err);
+        goto out;
+    }
+    size_t i;
+    json_t *b;
+    json_array_foreach(json_object_get(a.doc, "aspsps"), i, b) {
+        const char *name = str(b, "name");
+        json_int_t max = json_integer_value(json_object_get(b, "maximum_consent_validity"));
+        if (name && strcmp(name, conn->institution_id) == 0 && max > 3600 && max < *seconds)
+            *seconds = max - 60; /* a minute's leeway for the clocks */
+    }
+    rc = 0;
+out:
+    bank_answer_free(&a);
+    buf_free(&path);
+    return rc;
+}
+
 static int eb_start(struct bank_ctx *c, struct bank_connection *conn, const char *redirect_url,
                     char *state, size_t cap, struct error *err)
 {
     struct bank_answer a = {0};
     char until[CLOCK_RFC3339_LEN];
+    int64_t validity_s = 0;
     int rc = -1;
-    clock_format_rfc3339(c->now_ms + CONSENT_DAYS * 86400000LL, until);
-    json_t *body = json_pack("{s:{s:s}, s:{s:s, s:s}, s:s, s:s, s:s}", "access", "valid_until",
+    json_t *body = NULL;
+    if (eb_validity(c, conn, &validity_s, err) < 0)
+        goto out;
+    clock_format_rfc3339(c->now_ms + validity_s * 1000, until);
+    body = json_pack("{s:{s:s}, s:{s:s, s:s}, s:s, s:s, s:s}", "access", "valid_until",
                              until, "aspsp", "name", conn->institution_id, "country",
                              conn->country, "state", state, "redirect_url", redirect_url,
                              "psu_type", "business");
@@ -273,6 +310,50 @@ out:
     return rc;
 }
 
+/* The booked closing balance, else the interim booked or available one, else the expected
+ * one (GET /accounts/{uid}/balances). */
+static int eb_balance(struct bank_ctx *c, const struct bank_account *acct, struct bank_pull *p,
+                      struct error *err)
+{
+    static const char *const order[] = {"CLBD", "ITBD", "ITAV", "XPCD", NULL};
+    struct buf path;
+    struct bank_answer a = {0};
+    int rc = -1;
+    buf_init(&path, 1024);
+    if (buf_append_str(&path, "/accounts/") < 0 ||
+        bank_append_encoded(&path, acct->external_id) < 0 ||
+        buf_append_str(&path, "/balances") < 0 || call(c, "GET", path.data, NULL, &a, err) < 0)
+        goto out;
+    if (a.status / 100 != 2) {
+        bank_answer_error(c, "the balances", &a, err);
+        goto out;
+    }
+    const json_t *list = json_object_get(a.doc, "balances");
+    const json_t *best = json_array_get(list, 0);
+    for (int k = 0; order[k]; k++) {
+        size_t i;
+        json_t *b;
+        const json_t *hit = NULL;
+        json_array_foreach(list, i, b) {
+            const char *type = str(b, "balance_type");
+            if (!hit && type && strcmp(type, order[k]) == 0)
+                hit = b;
+        }
+        if (hit) {
+            best = hit;
+            break;
+        }
+    }
+    const json_t *amount = json_object_get(best, "balance_amount");
+    const json_t *value = json_object_get(amount, "amount");
+    rc = bank_balance_take(c, acct, json_string_value(value), json_string_length(value),
+                           str(amount, "currency"), str(best, "reference_date"), p, err);
+out:
+    bank_answer_free(&a);
+    buf_free(&path);
+    return rc;
+}
+
 int bank_enablebanking_parse(const json_t *doc, struct bank_txs *txs, char *next, size_t cap,
                              struct error *err)
 {
@@ -344,4 +425,5 @@ const struct bank_driver bank_driver_enablebanking = {
     .start = eb_start,
     .finish = eb_finish,
     .transactions = eb_transactions,
+    .balance = eb_balance,
 };

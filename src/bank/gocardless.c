@@ -6,7 +6,9 @@
  * by a digest of the secret id, so a changed setting starts over); another process gets
  * its own. A consent is an end-user agreement (90 days of history and access, scopes
  * balances, details and transactions) and a requisition whose link the user opens; the bank
- * sends the user back to the redirect with ?ref=<our state>. Each requisition names new
+ * sends the user back to the redirect with ?ref=<our state>; an institution that gives less
+ * history or shorter access than that gets an agreement within its own limits (an agreement
+ * asking more is refused). Each requisition names new
  * account ids, so accounts are matched by IBAN.
  *
  * Limits: GoCardless allows 4 successful calls per account, day and scope (details,
@@ -226,16 +228,54 @@ out:
     return rc;
 }
 
+/* A number GoCardless writes as text ("730"), capped at cap; cap when absent or odd. */
+static int days_capped(const json_t *v, int cap)
+{
+    const char *text = json_string_value(v);
+    long n = text ? strtol(text, NULL, 10) : json_is_integer(v) ? (long)json_integer_value(v)
+                                                               : cap;
+    return n >= 1 && n < cap ? (int)n : cap;
+}
+
+/* The institution's own limits: the days of history it gives and how long its access may
+ * last; an agreement asking more is refused. */
+static int gc_limits(struct bank_ctx *c, const char *institution, int *history, int *access,
+                     struct error *err)
+{
+    struct buf path;
+    struct bank_answer a = {0};
+    int rc = -1;
+    buf_init(&path, 512);
+    if (buf_append_str(&path, API "/institutions/") < 0 ||
+        bank_append_encoded(&path, institution) < 0 || buf_append_str(&path, "/") < 0 ||
+        call(c, "GET", path.data, NULL, &a, err) < 0)
+        goto out;
+    if (a.status / 100 != 2) {
+        bank_answer_error(c, "the institution", &a, err);
+        goto out;
+    }
+    *history = days_capped(json_object_get(a.doc, "transaction_total_days"), HISTORY_DAYS);
+    *access = days_capped(json_object_get(a.doc, "max_access_valid_for_days"), CONSENT_DAYS);
+    rc = 0;
+out:
+    bank_answer_free(&a);
+    buf_free(&path);
+    return rc;
+}
+
 static int gc_start(struct bank_ctx *c, struct bank_connection *conn, const char *redirect_url,
                     char *state, size_t cap, struct error *err)
 {
     struct bank_answer a = {0};
-    int rc = -1;
-    json_t *agreement = json_pack("{s:s, s:i, s:i, s:[s,s,s]}", "institution_id",
-                                  conn->institution_id, "max_historical_days", HISTORY_DAYS,
-                                  "access_valid_for_days", CONSENT_DAYS, "access_scope",
-                                  "balances", "details", "transactions");
-    json_t *requisition = NULL;
+    int rc = -1, history = HISTORY_DAYS, access = CONSENT_DAYS;
+    json_t *agreement = NULL, *requisition = NULL;
+    if (gc_limits(c, conn->institution_id, &history, &access, err) < 0)
+        goto out;
+    agreement = json_pack("{s:s, s:i, s:i, s:[s,s,s]}", "institution_id", conn->institution_id,
+                          "max_historical_days", history, "access_valid_for_days", access,
+                          "access_scope", "balances", "details", "transactions");
+    /* access counts from the consent; from now it ends a little early, never late */
+    clock_format_rfc3339(c->now_ms + access * 86400000LL, conn->expires_at);
     if (call(c, "POST", API "/agreements/enduser/", agreement, &a, err) < 0)
         goto out;
     if (a.status / 100 != 2) {
@@ -357,9 +397,8 @@ static int gc_finish(struct bank_ctx *c, struct bank_connection *conn,
     json_array_foreach(json_object_get(a.doc, "accounts"), i, acc)
         if (json_is_string(acc) && gc_account(c, json_string_value(acc), out, err) < 0)
             goto out;
-    char until[CLOCK_RFC3339_LEN];
-    clock_format_rfc3339(c->now_ms + CONSENT_DAYS * 86400000LL, until);
-    memcpy(conn->expires_at, until, sizeof until);
+    if (!conn->expires_at[0])
+        clock_format_rfc3339(c->now_ms + CONSENT_DAYS * 86400000LL, conn->expires_at);
     rc = 0;
 out:
     bank_answer_free(&a);
@@ -414,8 +453,11 @@ static int gc_transactions(struct bank_ctx *c, const struct bank_account *acct,
     buf_init(&path, 1024);
     if (buf_append_str(&path, API "/accounts/") < 0 ||
         bank_append_encoded(&path, acct->external_id) < 0 ||
-        buf_printf(&path, "/transactions/?date_from=%s&date_to=%s", p->date_from,
-                   p->date_to) < 0 ||
+        /* the first pull asks for all the agreement's history, which may be less than
+         * the default window (a date_from before it is refused) */
+        (p->first ? buf_printf(&path, "/transactions/?date_to=%s", p->date_to)
+                  : buf_printf(&path, "/transactions/?date_from=%s&date_to=%s", p->date_from,
+                               p->date_to)) < 0 ||
         call(c, "GET", path.data, NULL, &a, err) < 0)
         goto out;
     read_quota(&a, &p->quota);
@@ -438,6 +480,53 @@ static int gc_transactions(struct bank_ctx *c, const struct bank_account *acct,
         goto out;
     }
     rc = bank_gocardless_parse(a.doc, &p->txs, err);
+out:
+    bank_answer_free(&a);
+    buf_free(&path);
+    return rc;
+}
+
+/* The booked closing balance, else the interim ones, else the expected one: GET
+ * /accounts/{id}/balances/, a scope with its own 4 calls a day, read once per pull. */
+static int gc_balance(struct bank_ctx *c, const struct bank_account *acct, struct bank_pull *p,
+                      struct error *err)
+{
+    static const char *const order[] = {"closingBooked", "interimBooked", "interimAvailable",
+                                        "expected", NULL};
+    struct buf path;
+    struct bank_answer a = {0};
+    int rc = -1;
+    buf_init(&path, 1024);
+    if (buf_append_str(&path, API "/accounts/") < 0 ||
+        bank_append_encoded(&path, acct->external_id) < 0 ||
+        buf_append_str(&path, "/balances/") < 0 || call(c, "GET", path.data, NULL, &a, err) < 0)
+        goto out;
+    if (a.status / 100 != 2) {
+        bank_answer_error(c, "the balances", &a, err);
+        goto out;
+    }
+    const json_t *list = json_object_get(a.doc, "balances");
+    const json_t *best = json_array_get(list, 0);
+    for (int k = 0; order[k]; k++) {
+        size_t i;
+        json_t *b;
+        bool found = false;
+        json_array_foreach(list, i, b) {
+            const char *type = json_string_value(json_object_get(b, "balanceType"));
+            if (type && strcmp(type, order[k]) == 0) {
+                best = b;
+                found = true;
+                break;
+            }
+        }
+        if (found)
+            break;
+    }
+    const json_t *amount = json_object_get(best, "balanceAmount");
+    const json_t *value = json_object_get(amount, "amount");
+    rc = bank_balance_take(c, acct, json_string_value(value), json_string_length(value),
+                           json_string_value(json_object_get(amount, "currency")),
+                           json_string_value(json_object_get(best, "referenceDate")), p, err);
 out:
     bank_answer_free(&a);
     buf_free(&path);
@@ -530,4 +619,5 @@ const struct bank_driver bank_driver_gocardless = {
     .start = gc_start,
     .finish = gc_finish,
     .transactions = gc_transactions,
+    .balance = gc_balance,
 };

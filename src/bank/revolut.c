@@ -14,7 +14,9 @@
 
 #include "bank/bank_int.h"
 #include "core/clock.h"
+#include "core/money.h"
 #include "core/utf8.h"
+#include "inbound/sig.h"
 #include "oauth/oauth.h"
 
 #define API "/api/1.0"
@@ -182,6 +184,38 @@ out:
     return rc;
 }
 
+/* The account's balance (GET /api/1.0/accounts/{id}): a JSON number in major units. */
+static int rv_balance(struct bank_ctx *c, const struct bank_account *acct, struct bank_pull *p,
+                      struct error *err)
+{
+    struct buf path;
+    struct bank_answer a = {0};
+    struct money m;
+    int rc = -1;
+    buf_init(&path, 1024);
+    if (buf_append_str(&path, API "/accounts/") < 0 ||
+        bank_append_encoded(&path, acct->external_id) < 0 ||
+        bank_request(c, "GET", path.data, NULL, NULL, &a, err) < 0)
+        goto out;
+    if (a.status / 100 != 2) {
+        bank_answer_error(c, "the account", &a, err);
+        goto out;
+    }
+    const char *currency = str(a.doc, "currency");
+    if (!currency || sig_amount(json_object_get(a.doc, "balance"), SIG_AMOUNT_MAJOR_NUMBER,
+                                currency, &m, err) < 0) {
+        error_set(err, ERR_SERVICE_FAILED, "the account's balance is not an exact amount");
+        goto out;
+    }
+    char text[MONEY_TEXT_MAX];
+    money_format(&m, text);
+    rc = bank_balance_take(c, acct, text, strlen(text), m.currency, NULL, p, err);
+out:
+    bank_answer_free(&a);
+    buf_free(&path);
+    return rc;
+}
+
 int bank_revolut_parse(const json_t *doc, const char *account_id, struct bank_txs *txs,
                        char *next, size_t cap, size_t *n_items, struct error *err)
 {
@@ -247,4 +281,5 @@ const struct bank_driver bank_driver_revolut = {
     .start = rv_start,
     .finish = rv_finish,
     .transactions = rv_transactions,
+    .balance = rv_balance,
 };

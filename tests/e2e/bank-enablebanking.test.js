@@ -93,6 +93,16 @@ test('the consent flow: banks, /auth, the redirect back, /sessions', async () =>
   assert.deepEqual(mock.problems, []);
 });
 
+test('a bank that allows shorter consents gets a valid_until within its maximum', async () => {
+  const started = await api('/api/bank/connections', { method: 'POST',
+    json: { country: 'DE', institutionId: 'Sparkasse KölnBonn' } });
+  assert.equal(started.status, 201, started.text);
+  const auth = JSON.parse(mock.requests.filter((r) => r.path === '/auth').at(-1).body);
+  const days = (Date.parse(auth.access.valid_until) - Date.now()) / DAY;
+  assert.ok(days > 29.9 && days <= 30, `${days} days`);
+  assert.deepEqual(mock.problems, []);
+});
+
 test('pulls: pages by continuation_key, signs from CRDT/DBIT, pending booked under its reference', async () => {
   mock.eb.transactions.set('DE89370400440532013000', [
     entry('EB-1', 'DBIT', '119.00', 'BOOK', { creditor: { name: 'Figma Inc' },
@@ -114,6 +124,7 @@ test('pulls: pages by continuation_key, signs from CRDT/DBIT, pending booked und
   assert.equal(list.find((x) => x.entryReference === 'r:EB-2').remittance, 'AR-2026-17 Danke');
   assert.equal(list.find((x) => x.entryReference === 'r:EB-3').amount, '-0.10');
   assert.equal(list.find((x) => x.entryReference === 'r:EB-4').status, 'pending');
+  assert.equal((await api('/api/bank/accounts')).json.accounts[0].balance, '-15.50', 'the booked closing balance');
 
   const all = mock.eb.transactions.get('DE89370400440532013000');
   all[3] = entry('EB-4', 'CRDT', '42.00', 'BOOK', { debtor: { name: 'Pending GmbH' } });
@@ -133,7 +144,9 @@ test('an expired session fails the pull and marks the consent expired', async ()
   mock.eb.expired = false;
   assert.equal(run.status, 'failed');
   assert.match(run.error, /expired/);
-  const conns = (await api('/api/bank/connections')).json.connections;
+  const conns = (await api('/api/bank/connections')).json.connections
+    .filter((c) => c.institutionId === 'Erste Bank und Sparkassen');
+  assert.equal(conns.length, 1);
   assert.equal(conns[0].status, 'expired');
   assert.equal(conns[0].renewSoon, true);
   assert.deepEqual(mock.problems, []);

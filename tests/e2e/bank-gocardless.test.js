@@ -101,6 +101,32 @@ test('the consent flow links the bank\'s accounts', async () => {
   assert.deepEqual(mock.problems, []);
 });
 
+test('a consent the user cancelled at the bank is rejected, and its state is spent', async () => {
+  const started = await api(tenant, '/api/bank/connections', { method: 'POST',
+    json: { country: 'AT', institutionId: 'RAIFFEISEN_AT_RZBAATWW' } });
+  assert.equal(started.status, 201, started.text);
+  const ref = JSON.parse(mock.requests.filter((r) => r.path === '/api/v2/requisitions/').at(-1).body).reference;
+  const back = await server.request(`/api/bank/callback?ref=${encodeURIComponent(ref)}` +
+                                    '&error=UserCancelledSession&details=User+cancelled+the+session.');
+  assert.equal(back.status, 403, back.text);
+  assert.match(back.json.error.message, /UserCancelledSession/);
+  const conns = (await api(tenant, '/api/bank/connections')).json.connections;
+  assert.equal(conns.find((c) => c.id === started.json.id).status, 'rejected');
+  const again = await server.request(`/api/bank/callback?ref=${encodeURIComponent(ref)}`);
+  assert.equal(again.status, 403);
+  assert.equal((await api(tenant, '/api/bank/accounts')).json.accounts.length, 1);
+});
+
+test('a consent link that is no web address is refused, never handed to the page', async () => {
+  mock.gc.linkOverride = 'javascript:alert(document.cookie)';
+  const res = await api(tenant, '/api/bank/connections', { method: 'POST',
+    json: { country: 'AT', institutionId: 'ERSTE_GIBAATWW' } });
+  mock.gc.linkOverride = null;
+  assert.equal(res.status, 502, res.text);
+  assert.equal(res.json.error.code, 'service_failed');
+  assert.ok(!res.text.includes('javascript:'));
+});
+
 test('first pull, an incremental one, pending booked since, and no duplicates', async () => {
   mock.gc.transactions.set('AT611904300234573201', {
     booked: [
@@ -131,7 +157,7 @@ test('first pull, an incremental one, pending booked since, and no duplicates', 
   assert.equal(kunde.amount, '500.00');
   assert.equal(kunde.remittance, 'Rechnung AR-2026-17');
   assert.equal(list.find((x) => x.status === 'pending').amount, '-99.20');
-  assert.equal(txCalls()[0].query.get('date_from'), day(-90), 'the first pull reads 90 days');
+  assert.equal(txCalls()[0].query.get('date_from'), null, 'the first pull reads all the agreement gives');
   assert.equal(txCalls()[0].query.get('date_to'), day(0));
 
   // the card payment is booked now, under its own reference; the rest comes again
@@ -160,6 +186,7 @@ test('first pull, an incremental one, pending booked since, and no duplicates', 
   const accounts = (await api(tenant, '/api/bank/accounts')).json.accounts;
   assert.equal(accounts[0].pullsToday, 3);
   assert.equal(accounts[0].pullLimit, 4, 'the limit the headers said');
+  assert.equal(accounts[0].balance, '1200.00', 'the booked closing balance');
   assert.deepEqual(mock.problems, []);
 });
 
@@ -190,6 +217,12 @@ test('an expired consent is shown, renewed, and the same account pulls again', a
   const { done } = await link(t, () => api(t, '/api/bank/connections', {
     method: 'POST', json: { connector: 'gocardless', country: 'DE', institutionId: 'SPARKASSE_KOELNBONN_COKSDE33' } }));
   assert.ok(mock.requests.some((r) => r.path === '/api/v2/token/refresh/'), 'the access token was refreshed');
+  // Sparkasse KölnBonn gives 30 days of history and 60 of access: the agreement asks no more
+  const agreement = JSON.parse(mock.requests.filter((r) => r.path === '/api/v2/agreements/enduser/').at(-1).body);
+  assert.equal(agreement.max_historical_days, 30);
+  assert.equal(agreement.access_valid_for_days, 60);
+  const expiresIn = Date.parse((await api(t, '/api/bank/connections')).json.connections[0].expiresAt) - Date.now();
+  assert.ok(Math.abs(expiresIn - 60 * DAY) < DAY, 'the consent ends when the bank\'s access does');
   const account = (await api(t, '/api/bank/accounts')).json.accounts[0];
 
   mock.gc.expired = true;
@@ -214,6 +247,45 @@ test('an expired consent is shown, renewed, and the same account pulls again', a
   const run = await syncNow(server, t.token, 'gocardless');
   assert.equal(run.status, 'succeeded', run.error);
   mock.gc.accessExpires = 86400;
+  assert.deepEqual(mock.problems, []);
+});
+
+test('the day\'s plan: pullsPerDay caps the pulls; the headers\' remaining 0 waits for their reset', async () => {
+  const t = await server.createTenant(`Bank GC plan ${Date.now()}`, 'pro');
+  await install(t);
+  await link(t, () => api(t, '/api/bank/connections', {
+    method: 'POST', json: { country: 'AT', institutionId: 'ERSTE_GIBAATWW' } }));
+  const put = await api(t, '/api/connectors/gocardless/config', { method: 'PUT', json: { config: { pullsPerDay: 2 } } });
+  assert.equal(put.status, 200, put.text);
+  const before_ = txCalls().length;
+  for (let i = 0; i < 2; i++)
+    assert.equal((await syncNow(server, t.token, 'gocardless')).status, 'succeeded');
+  const third = await syncNow(server, t.token, 'gocardless');
+  assert.equal(third.counts.skipped, 1, 'the day\'s two pulls are spent');
+  assert.equal(txCalls().length, before_ + 2);
+  let account = (await api(t, '/api/bank/accounts')).json.accounts[0];
+  const midnight = new Date(); midnight.setUTCHours(24, 0, 0, 0);
+  assert.equal(Date.parse(account.nextPullAt), midnight.getTime(), 'waits for the next day');
+
+  // the service's own count: after the fourth call its headers say 0 remain, reset in 86000 s
+  const t2 = await server.createTenant(`Bank GC headers ${Date.now()}`, 'pro');
+  await install(t2);
+  mock.gc.ibanAccounts.push({ iban: 'AT022050302101023600', name: 'Acme Rücklagen', currency: 'EUR' });
+  await link(t2, () => api(t2, '/api/bank/connections', {
+    method: 'POST', json: { country: 'AT', institutionId: 'ERSTE_GIBAATWW' } }));
+  mock.gc.ibanAccounts.pop();
+  for (let i = 0; i < 4; i++)
+    assert.equal((await syncNow(server, t2.token, 'gocardless')).status, 'succeeded');
+  const accounts = (await api(t2, '/api/bank/accounts')).json.accounts;
+  assert.equal(accounts.length, 2);
+  for (const a of accounts) {
+    assert.equal(a.pullsToday, 4);
+    const wait = Date.parse(a.nextPullAt) - Date.now();
+    assert.ok(wait > 85000 * 1000 && wait <= 86000 * 1000, `${a.iban}: ${a.nextPullAt}`);
+  }
+  const calls = txCalls().length;
+  assert.equal((await syncNow(server, t2.token, 'gocardless')).counts.skipped, 2);
+  assert.equal(txCalls().length, calls, 'no fifth call');
   assert.deepEqual(mock.problems, []);
 });
 

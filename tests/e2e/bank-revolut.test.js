@@ -109,6 +109,7 @@ test('pulls page by created_at, keep amounts exact, and complete pending ones', 
   assert.equal(pending.amount, '-12.34');
   assert.equal((await byRef('Ref 2')).amount, '2.10');
   assert.equal((await byRef('Ref 3')).amount, '-3.34');
+  assert.equal((await api('/api/bank/accounts')).json.accounts[0].balance, '1000.50');
 
   list[5] = { ...list[5], state: 'completed', completed_at: new Date().toISOString() };
   const second = await syncNow(server, tenant.token, 'revolut');

@@ -75,7 +75,7 @@ class BankMock {
       ibanAccounts: [{ iban: 'AT611904300234573201', name: 'Acme GmbH Geschäftskonto', currency: 'EUR' }],
       transactions: new Map(), // iban -> { booked: [], pending: [] }
       calls: new Map(),      // account id -> successful transactions calls today
-      limit: 4, rateLimitNext: false, expired: false,
+      limit: 4, rateLimitNext: false, expired: false, closingBooked: '1200.00',
     };
     // Enable Banking
     const eb = keyPair();
@@ -151,7 +151,19 @@ class BankMock {
     return id;
   }
 
-  async gocardless(req, res, path, q, body, rec) {
+  gcInstitutions() {
+    const bank = (id, name, bic, country, days, access) => ({ id, name, bic, transaction_total_days: days,
+      countries: [country], logo: 'https://cdn.example/logo.png', max_access_valid_for_days: access });
+    return [bank('ERSTE_GIBAATWW', 'Erste Bank', 'GIBAATWW', 'AT', '730', '180'),
+            bank('RAIFFEISEN_AT_RZBAATWW', 'Raiffeisen Bank International', 'RZBAATWW', 'AT', '730', '90'),
+            bank('SPARKASSE_KOELNBONN_COKSDE33', 'Sparkasse KölnBonn', 'COKSDE33', 'DE', '30', '60')];
+  }
+
+  gcInstitution(id) {
+    return this.gcInstitutions().find((b) => b.id === id);
+  }
+
+    async gocardless(req, res, path, q, body, rec) {
     const json = body ? JSON.parse(body) : null;
     if (req.method === 'GET' && path.startsWith('/link/')) { // the bank: consent given
       const r = this.gc.requisitions.get(path.slice(6));
@@ -184,14 +196,19 @@ class BankMock {
     if (req.method === 'GET' && path === '/api/v2/institutions/') {
       const country = q.get('country');
       if (!/^[a-z]{2}$/.test(country || '')) this.problem('gc', req, 'country');
-      const banks = { at: [{ id: 'ERSTE_GIBAATWW', name: 'Erste Bank', bic: 'GIBAATWW' },
-                           { id: 'RAIFFEISEN_AT_RZBAATWW', name: 'Raiffeisen Bank International', bic: 'RZBAATWW' }],
-                      de: [{ id: 'SPARKASSE_KOELNBONN_COKSDE33', name: 'Sparkasse KölnBonn', bic: 'COKSDE33' }] };
-      return send(res, 200, (banks[country] || []).map((b) => ({ ...b, transaction_total_days: '730',
-        countries: [country.toUpperCase()], logo: 'https://cdn.example/logo.png', max_access_valid_for_days: '180' })));
+      return send(res, 200, this.gcInstitutions().filter((b) => b.countries[0] === (country || '').toUpperCase()));
+    }
+    const inst = /^\/api\/v2\/institutions\/([^/]+)\/$/.exec(path);
+    if (req.method === 'GET' && inst) {
+      const b = this.gcInstitution(inst[1]);
+      return b ? send(res, 200, b) : send(res, 404, { summary: 'Not found' });
     }
     if (req.method === 'POST' && path === '/api/v2/agreements/enduser/') {
-      if (!json?.institution_id || json.max_historical_days !== 90 || json.access_valid_for_days !== 90 ||
+      const b = this.gcInstitution(json?.institution_id);
+      // what the institution allows, at most 90 days: GoCardless refuses more
+      const history = Math.min(90, Number(b?.transaction_total_days));
+      const access = Math.min(90, Number(b?.max_access_valid_for_days));
+      if (!b || json.max_historical_days !== history || json.access_valid_for_days !== access ||
           JSON.stringify(json.access_scope) !== '["balances","details","transactions"]')
         this.problem('gc', req, `agreement ${body}`);
       const id = uuid();
@@ -205,12 +222,20 @@ class BankMock {
       const r = { id, status: 'CR', redirect: json.redirect, reference: json.reference,
                   institution_id: json.institution_id, agreement: json.agreement, accounts: [] };
       this.gc.requisitions.set(id, r);
-      return send(res, 201, { ...r, link: `${this.base}/gc/link/${id}` });
+      return send(res, 201, { ...r, link: this.gc.linkOverride || `${this.base}/gc/link/${id}` });
     }
     let m = /^\/api\/v2\/requisitions\/([^/]+)\/$/.exec(path);
     if (req.method === 'GET' && m) {
       const r = this.gc.requisitions.get(m[1]);
       return r ? send(res, 200, r) : send(res, 404, { summary: 'Not found' });
+    }
+    m = /^\/api\/v2\/accounts\/([^/]+)\/balances\/$/.exec(path);
+    if (req.method === 'GET' && m) {
+      if (!this.gc.accounts.get(m[1])) return send(res, 404, { summary: 'Account not found' });
+      return send(res, 200, { balances: [
+        { balanceAmount: { amount: '1234.56', currency: 'EUR' }, balanceType: 'interimAvailable' },
+        { balanceAmount: { amount: this.gc.closingBooked, currency: 'EUR' }, balanceType: 'closingBooked',
+          referenceDate: new Date().toISOString().slice(0, 10) }] });
     }
     m = /^\/api\/v2\/accounts\/([^/]+)\/(details\/|transactions\/)?$/.exec(path);
     if (req.method === 'GET' && m) {
@@ -219,7 +244,7 @@ class BankMock {
       if (!m[2]) return send(res, 200, { id: m[1], iban: spec.iban, status: 'READY', owner_name: 'Acme GmbH' });
       if (m[2] === 'details/')
         return send(res, 200, { account: { iban: spec.iban, currency: spec.currency, name: spec.name } });
-      if (!DATE_RE.test(q.get('date_from') || '') || !DATE_RE.test(q.get('date_to') || ''))
+      if ((q.has('date_from') && !DATE_RE.test(q.get('date_from'))) || !DATE_RE.test(q.get('date_to') || ''))
         this.problem('gc', req, 'date_from/date_to');
       if (this.gc.expired)
         return send(res, 401, { summary: 'End User Agreement (EUA) has expired',
@@ -237,7 +262,7 @@ class BankMock {
       }
       this.gc.calls.set(m[1], used + 1);
       const tx = this.gc.transactions.get(spec.iban) || { booked: [], pending: [] };
-      const from = q.get('date_from'), to = q.get('date_to');
+      const from = q.get('date_from') || '0000-00-00', to = q.get('date_to');
       const inWindow = (t) => !t.bookingDate || (t.bookingDate >= from && t.bookingDate <= to);
       return send(res, 200, { transactions: { booked: tx.booked.filter(inWindow), pending: tx.pending },
                               last_updated: new Date().toISOString() }, {
@@ -269,7 +294,13 @@ class BankMock {
     }
   }
 
-  async enablebanking(req, res, path, q, body, rec) {
+  ebBanks() {
+    const bank = (name, country, bic, days) => ({ name, country, bic, logo: 'https://cdn.example/eb.png',
+      psu_types: ['business', 'personal'], maximum_consent_validity: days * 86400, beta: false });
+    return [bank('Erste Bank und Sparkassen', 'AT', 'GIBAATWW', 180), bank('Sparkasse KölnBonn', 'DE', 'COKSDE33', 30)];
+  }
+
+    async enablebanking(req, res, path, q, body, rec) {
     let m = /^\/bank\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && m) { // the bank's page: the user consents
       const a = this.eb.auths.get(m[1]);
@@ -283,13 +314,13 @@ class BankMock {
     const json = body ? JSON.parse(body) : null;
     if (req.method === 'GET' && path === '/aspsps') {
       if (!/^[A-Z]{2}$/.test(q.get('country') || '')) this.problem('eb', req, 'country');
-      const list = { AT: [{ name: 'Erste Bank und Sparkassen', country: 'AT', bic: 'GIBAATWW' }],
-                     DE: [{ name: 'Sparkasse KölnBonn', country: 'DE', bic: 'COKSDE33' }] }[q.get('country')] || [];
-      return send(res, 200, { aspsps: list.map((b) => ({ ...b, logo: 'https://cdn.example/eb.png',
-        psu_types: ['business', 'personal'], maximum_consent_validity: 15552000, beta: false })) });
+      return send(res, 200, { aspsps: this.ebBanks().filter((b) => b.country === q.get('country')) });
     }
     if (req.method === 'POST' && path === '/auth') {
       const until = Date.parse(json?.access?.valid_until || '');
+      const bank = this.ebBanks().find((b) => b.name === json?.aspsp?.name && b.country === json?.aspsp?.country);
+      if (!bank || until > Date.now() + bank.maximum_consent_validity * 1000)
+        return send(res, 422, { message: 'valid_until is beyond the bank\'s maximum consent validity', code: 422 });
       if (!(until > Date.now()) || !json.aspsp?.name || !/^[A-Z]{2}$/.test(json.aspsp.country || '') ||
           !json.state || !json.redirect_url || !json.psu_type)
         this.problem('eb', req, `auth ${body}`);
@@ -308,6 +339,12 @@ class BankMock {
       return send(res, 200, { session_id: session, accounts, aspsp: a.aspsp,
                               access: { valid_until: this.eb.validUntil || a.access.valid_until } });
     }
+    m = /^\/accounts\/([^/]+)\/balances$/.exec(path);
+    if (req.method === 'GET' && m)
+      return send(res, 200, { balances: [
+        { name: 'available', balance_amount: { amount: '980.10', currency: 'EUR' }, balance_type: 'ITAV' },
+        { name: 'booked', balance_amount: { amount: '-15.50', currency: 'EUR' }, balance_type: 'CLBD',
+          reference_date: new Date().toISOString().slice(0, 10) }] });
     m = /^\/accounts\/([^/]+)\/transactions$/.exec(path);
     if (req.method === 'GET' && m) {
       let account = null;
@@ -386,6 +423,11 @@ class BankMock {
     if (req.method === 'GET' && path === '/api/1.0/accounts')
       return send(res, 200, this.rv.accounts.map((a) => ({ ...a, public: false,
         created_at: '2024-01-02T10:00:00.000Z', updated_at: '2026-01-02T10:00:00.000Z' })));
+    const one = /^\/api\/1\.0\/accounts\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && one) {
+      const a = this.rv.accounts.find((x) => x.id === one[1]);
+      return a ? send(res, 200, { ...a, public: false }) : send(res, 404, { message: 'Not found' });
+    }
     if (req.method === 'GET' && path === '/api/1.0/transactions') {
       const count = Number(q.get('count') || 100);
       const from = q.get('from'), to = q.get('to');
