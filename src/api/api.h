@@ -194,4 +194,13 @@ int api_dashboard_calendar(struct http_request *req, struct http_response *res,
                            struct error *err);
 int api_dashboard_mail(struct http_request *req, struct http_response *res, struct error *err);
 
+/* issue 18, payouts (bank_review.c) */
+int api_bank_transactions_automatch(struct http_request *req, struct http_response *res,
+                                    struct error *err);
+int api_bank_transaction_match(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_rules_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_rule_delete(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_reconciliation(struct http_request *req, struct http_response *res, struct error *err);
+int api_payout_movements(struct http_request *req, struct http_response *res, struct error *err);
+
 #endif

@@ -153,6 +153,16 @@ static const struct route routes[] = {
     {"POST",   "/api/tokens",       api_token_create, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"DELETE", "/api/tokens/:id",   api_token_revoke, AUTH_ROLE_ADMIN, 0, NULL},
     {"POST",   "/mcp",              api_mcp,          AUTH_ROLE_MEMBER, ROUTE_JSON | ROUTE_READS, NULL},
+    {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to matched"},
+
+    /* issue 18, payouts: the bank's transactions matched against invoices, payouts and rules,
+     * reviewed by hand, reconciled with the books; what payment providers paid out and kept */
+    {"POST",   "/api/bank/transactions/match",     api_bank_transactions_automatch, AUTH_ROLE_ADMIN,  0, NULL},
+    {"POST",   "/api/bank/transactions/:id/match", api_bank_transaction_match,      AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"GET",    "/api/bank/rules",                  api_bank_rules_list,             AUTH_ROLE_MEMBER, 0, NULL},
+    {"DELETE", "/api/bank/rules/:id",              api_bank_rule_delete,            AUTH_ROLE_ADMIN,  0, NULL},
+    {"GET",    "/api/bank/reconciliation",         api_bank_reconciliation,         AUTH_ROLE_MEMBER, 0, "account to"},
+    {"GET",    "/api/payouts/movements",           api_payout_movements,            AUTH_ROLE_MEMBER, 0, PAGE "kind"},
 };
 
 const struct route *api_routes(size_t *count)

@@ -731,6 +731,44 @@ static const struct migration migrations[] = {
      "CREATE UNIQUE INDEX bank_transactions_entry ON bank_transactions(account_id, entry_ref);"
      "CREATE INDEX bank_transactions_tenant ON bank_transactions(tenant_id, id);"
      "CREATE INDEX bank_transactions_match ON bank_transactions(tenant_id, match_status);"},
+    {19, "provider payouts and fees, bank matching rules, invoices paid through the bank",
+     /* provider_movements: what a payment provider's API reports beside its webhooks and
+      * the books take once: a fee it kept (per payment) or a payout it sent to the bank,
+      * unique per (tenant, provider, kind, external_id) so a pull that sees one again
+      * books nothing; ledger_entry_id its entry, bank_transaction_id the bank's line a
+      * payout was matched to. bank_match_rules: "this counterparty always to this
+      * account", one per counterparty and tenant. invoice_payments: an open invoice paid
+      * by a bank transaction, once per invoice and once per transaction. */
+     "CREATE TABLE provider_movements ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  provider TEXT NOT NULL,"
+     "  kind TEXT NOT NULL CHECK (kind IN ('fee','payout','event')),"
+     "  external_id TEXT NOT NULL,"
+     "  amount_minor BIGINT NOT NULL,"
+     "  currency TEXT NOT NULL,"
+     "  occurred_on TEXT NOT NULL,"
+     "  reference TEXT,"
+     "  ledger_entry_id TEXT,"
+     "  bank_transaction_id TEXT,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX provider_movements_key ON provider_movements(tenant_id, provider, "
+     "kind, external_id);"
+     "CREATE TABLE bank_match_rules ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  counterparty TEXT NOT NULL,"
+     "  account TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX bank_match_rules_key ON bank_match_rules(tenant_id, counterparty);"
+     "CREATE TABLE invoice_payments ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  invoice_id TEXT NOT NULL,"
+     "  bank_transaction_id TEXT NOT NULL UNIQUE,"
+     "  ledger_entry_id TEXT,"
+     "  paid_on TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, invoice_id));"},
     {20, "the document store: original files, what was read from them, drafts to confirm",
      /* documents: one row per file a tenant received, unique per (tenant, SHA-256 of its
       * bytes), so the same file twice is one document whatever the timing. source says
