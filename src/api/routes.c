@@ -123,7 +123,7 @@ static const struct route routes[] = {
     {"GET",  "/api/bank/callback",                 api_bank_callback,          AUTH_ROLE_NONE,   ROUTE_HTTPS_ONLY,
      "state ref code error error_description details"},
     {"GET",  "/api/bank/accounts",                 api_bank_accounts,          AUTH_ROLE_MEMBER, 0, NULL},
-    {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to"},
+    {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to matched"},
     /* issue 19: the document store (api/documents.c); an upload is the file as the raw
      * body, typed by its content; the file itself only to admins */
     {"GET",  "/api/documents",             api_documents_list,   AUTH_ROLE_MEMBER, 0, PAGE "status"},
@@ -153,7 +153,6 @@ static const struct route routes[] = {
     {"POST",   "/api/tokens",       api_token_create, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
     {"DELETE", "/api/tokens/:id",   api_token_revoke, AUTH_ROLE_ADMIN, 0, NULL},
     {"POST",   "/mcp",              api_mcp,          AUTH_ROLE_MEMBER, ROUTE_JSON | ROUTE_READS, NULL},
-    {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to matched"},
 
     /* issue 18, payouts: the bank's transactions matched against invoices, payouts and rules,
      * reviewed by hand, reconciled with the books; what payment providers paid out and kept */
