@@ -37,10 +37,12 @@ WEB       := $(sort $(wildcard web/*))
 MANIFESTS := $(sort $(wildcard connectors/*.json))
 MANIFEST_SCHEMA := connectors/schema/connector-manifest.json
 MANIFEST_ORDER := connectors/catalog.list
+# The OpenAPI document (openapi/): tools/openapi_embed assembles it into build/gen/openapi.c.
+OPENAPI   := openapi/base.json $(sort $(wildcard openapi/paths/*.json))
 OBJ       := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/gen/web_assets.o \
-             build/obj/gen/manifests.o
+             build/obj/gen/manifests.o build/obj/gen/openapi.o
 SAN_OBJ   := $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/gen/web_assets.o \
-             build/san/gen/manifests.o
+             build/san/gen/manifests.o build/san/gen/openapi.o
 SAN_LIB   := $(filter-out build/san/main.o,$(SAN_OBJ))
 # tests/unit/ mirrors src/ folder by folder (tests/unit/core/test_json.c tests src/core/json.c);
 # shared helpers are in tests/unit/lib/. Binaries keep flat names: build/test/test_json.
@@ -109,6 +111,23 @@ build/gen/manifests.list: FORCE
 
 build/obj/gen/manifests.o build/san/gen/manifests.o build/fuzz/obj/gen/manifests.o: \
 	src/catalog/manifest_texts.h
+
+build/tools/openapi_embed: tools/openapi_embed.c
+	@mkdir -p $(dir $@)
+	@echo '  CC     $<'
+	@$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) $(shell pkg-config --cflags jansson) -o $@ $< \
+		$(shell pkg-config --libs jansson)
+
+build/gen/openapi.c: build/tools/openapi_embed src/core/errors.def VERSION $(OPENAPI) \
+		build/gen/openapi.list
+	@echo '  EMBED  openapi/'
+	@build/tools/openapi_embed $@ $(VERSION) src/core/errors.def $(OPENAPI)
+
+build/gen/openapi.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(OPENAPI)' | cmp -s - $@ || echo '$(OPENAPI)' > $@
+
+build/obj/gen/openapi.o build/san/gen/openapi.o build/fuzz/obj/gen/openapi.o: src/api/openapi.h
 
 build/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
@@ -187,7 +206,7 @@ FUZZ_NAMES   := $(addprefix provider_,$(FUZZ_PROVIDERS)) \
                 $(sort $(wildcard tests/fuzz/fuzz_*.c))))
 FUZZ_BIN     := $(addprefix build/fuzz/fuzz_,$(FUZZ_NAMES))
 FUZZ_OBJ     := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/gen/web_assets.o \
-                build/fuzz/obj/gen/manifests.o
+                build/fuzz/obj/gen/manifests.o build/fuzz/obj/gen/openapi.o
 
 # Kept: only pattern rules name them, which would make them intermediate.
 .SECONDARY: $(FUZZ_OBJ)

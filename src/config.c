@@ -91,6 +91,12 @@ static const struct setting settings[] = {
          "seconds before an idle or slow connection is closed"),
     LONG("drain-timeout", "CONNECTORD_DRAIN_TIMEOUT", drain_timeout, "10000", 0, 600000,
          "milliseconds to finish requests in flight on shutdown"),
+    /* The assistant's optional language model (chat/llm.c): an OpenAI-compatible
+     * chat-completions endpoint; without a URL nothing leaves the server. */
+    STR("llm-url", "CONNECTORD_LLM_URL", llm_url, NULL,
+        "chat-completions URL of an OpenAI-compatible model for free-form chat questions"),
+    STR("llm-model", "CONNECTORD_LLM_MODEL", llm_model, NULL, "the model's name for --llm-url"),
+    STR("llm-key", "CONNECTORD_LLM_KEY", llm_key, NULL, "the API key (Bearer) for --llm-url"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 

@@ -24,6 +24,9 @@ struct config {
     char *trusted_proxy;
     char *paypal_cert_prefix;
     char *retry_schedule;
+    char *llm_url;   /* the assistant's model (chat/llm.c); NULL: none */
+    char *llm_model;
+    char *llm_key;
     bool dev;
     bool access_log;
     long threads;

@@ -17,8 +17,10 @@
 #include "api/api.h"
 #include "backup/backup.h"
 #include "cli_connector.h"
+#include "api/openapi.h"
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "chat/chat.h"
 #include "config.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -90,6 +92,7 @@ static size_t n_given_flags;
 static int cmd_operator_token_create(struct config *cfg, const char **values);
 static int cmd_developer_create(struct config *cfg, const char **values);
 static int cmd_developer_token_create(struct config *cfg, const char **values);
+static int cmd_routes(struct config *cfg, const char **values);
 
 /* The values of command-specific options, by position in the command's option list, and
  * the positional argument of a command that takes one. */
@@ -226,6 +229,11 @@ static const struct command commands[] = {
      "book) for a scratch tenant in a scratch store, in a transaction that is rolled back, "
      "and print what each would have booked; exit 1 when one fails",
      cmd_connector_test, 0, {{0}}},
+    {"routes",
+     "print the routing table, one JSON object per route: {\"method\", \"path\" (OpenAPI-style, "
+     "/api/x/{id}), \"role\" (none, member, admin), \"query\"} (what GET /api/openapi.json must "
+     "describe)",
+     cmd_routes, 0, {{0}}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -664,6 +672,22 @@ static int cmd_developer_token_create(struct config *cfg, const char **values)
     int rc = auth_developer_token_create(store, values[0], token, &err);
     store_close(store);
     return print_made_token(rc, &err, NULL, token);
+}
+
+static int cmd_routes(struct config *cfg, const char **values)
+{
+    (void)cfg;
+    (void)values;
+    json_t *routes = openapi_routes_json();
+    size_t i;
+    json_t *row;
+    if (!routes) {
+        fprintf(stderr, "connectord: out of memory\n");
+        return 1;
+    }
+    json_array_foreach(routes, i, row) print_json(json_incref(row));
+    json_decref(routes);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static bool valid_day(const char *s);
@@ -1270,6 +1294,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     struct http_server *server = NULL;
     struct engine *engine = NULL;
     struct sync_worker *sync_worker = NULL;
+    struct chat *chat = NULL;
     struct jobs *jobs = NULL;
     struct jobs_lease lease = {0};
     struct engine_config delivery;
@@ -1408,6 +1433,16 @@ static int cmd_serve(struct config *cfg, const char **values)
     log_info("connectord %s listening on %s port %u (%s, %u threads, store %s%s)",
              CONNECTORD_VERSION, cert ? "https" : "http", port, cfg->listen, threads,
              store_backend_name(store), cfg->dev ? ", development mode" : "");
+    struct chat_config chat_cfg = {.store = store, .master_key = app.master_key,
+                                   .public_url = public_url,
+                                   .allow_private = cfg->allow_private_destinations || cfg->dev,
+                                   .llm_url = cfg->llm_url, .llm_model = cfg->llm_model,
+                                   .llm_key = cfg->llm_key};
+    if (chat_start(&chat_cfg, &chat, &err) < 0) {
+        fprintf(stderr, "connectord: %s\n", err.message);
+        goto out_labels;
+    }
+    app.chat = chat;
     if (cfg->dev)
         create_demo_tenant(store, cfg, public_url);
 
@@ -1451,6 +1486,9 @@ static int cmd_serve(struct config *cfg, const char **values)
     store_stop_waiting(store);
     jobs_lease_release(&lease);
     store_unlisten(store); /* before the engine it wakes goes */
+    app.chat = NULL;
+    chat_stop(chat);
+    chat = NULL;
     sync_worker_stop(sync_worker);
     sync_worker = NULL;
     engine_stop(engine);
@@ -1465,6 +1503,8 @@ out_labels:
     http_server_stop(server, 0);
     if (store)
         store_unlisten(store);
+    app.chat = NULL;
+    chat_stop(chat);
     sync_worker_stop(sync_worker);
     engine_stop(engine);
     metrics_shutdown();

@@ -13,6 +13,7 @@
 import { ApiError, onUnauthorized, request, session } from './api.js';
 import { h, notice, planBadge } from './dom.js';
 import { bankView } from './bank.js';
+import { bankReviewView } from './bank-review.js';
 import { catalogView } from './catalog.js';
 import { connectorView } from './connector.js';
 import { destinationView, destinationsView, newDestinationView } from './destinations.js';
@@ -40,6 +41,7 @@ const routes = [
   [/^#\/destinations\/([A-Za-z0-9_]+)$/, (view, ctx, id) => destinationView(view, ctx, id)],
   [/^#\/bank\/?$/, (view, ctx) => bankView(view, ctx)],
   [/^#\/documents\/?$/, (view, ctx) => documentsView(view, ctx)],
+  [/^#\/bank\/review\/?$/, (view, ctx) => bankReviewView(view, ctx)],
 ];
 
 function signOut(message) {
@@ -69,7 +71,7 @@ function renderBar() {
   bar.append(
     h('nav', { 'aria-label': 'Sections' },
       h('a', { href: '#/connectors' }, 'Catalog'), h('a', { href: '#/destinations' }, 'Destinations'),
-      h('a', { href: '#/bank' }, 'Bank accounts'),
+      h('a', { href: '#/bank' }, 'Bank accounts'), h('a', { href: '#/bank/review' }, 'Bank review'),
       h('a', { href: '#/documents' }, 'Documents')),
     h('span', { class: 'tenant' }, h('span', { class: 'sr-only' }, 'Tenant: '), tenant.name, ' ',
       planBadge(tenant.plan)),

@@ -16,6 +16,8 @@
 struct store;
 struct sync_worker;
 
+struct chat;
+
 struct app {
     struct store *store;
     const char *public_url; /* "https://connect.example.com", no trailing slash */
@@ -26,9 +28,22 @@ struct app {
     struct engine *engine;                 /* the delivery engine, woken by new events */
     const struct engine_config *delivery;  /* its settings, for test sends */
     struct sync_worker *sync;              /* runs queued sync runs; woken by requests */
+    struct chat *chat;                     /* the assistant (chat/chat.h); NULL while starting */
 };
 
 const struct route *api_routes(size_t *count);
+
+/* chatbot.c: the assistant's platforms and its linked people (issue 20) */
+int api_chatbot_slack(struct http_request *req, struct http_response *res, struct error *err);
+int api_chatbot_telegram(struct http_request *req, struct http_response *res, struct error *err);
+int api_chatbot_whatsapp(struct http_request *req, struct http_response *res, struct error *err);
+int api_chatbot_link_create(struct http_request *req, struct http_response *res,
+                            struct error *err);
+int api_chatbot_links_list(struct http_request *req, struct http_response *res,
+                           struct error *err);
+int api_chatbot_link_delete(struct http_request *req, struct http_response *res,
+                            struct error *err);
+int api_chatbot_messages(struct http_request *req, struct http_response *res, struct error *err);
 
 /* Handlers, grouped by the file that holds them. */
 int api_healthz(struct http_request *req, struct http_response *res, struct error *err);
@@ -108,6 +123,14 @@ int api_operator_unpublish(struct http_request *req, struct http_response *res,
                            struct error *err);
 /* GET /api/ledger/verify (ledger.c): recomputes the tenant's hash chains. */
 int api_ledger_verify(struct http_request *req, struct http_response *res, struct error *err);
+/* tokens.c: the tenant's API tokens */
+int api_tokens_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_token_create(struct http_request *req, struct http_response *res, struct error *err);
+int api_token_revoke(struct http_request *req, struct http_response *res, struct error *err);
+/* POST /mcp (mcp.c): the MCP server, both revisions. */
+int api_mcp(struct http_request *req, struct http_response *res, struct error *err);
+/* GET /api/openapi.json (openapi.c): the OpenAPI document. */
+int api_openapi(struct http_request *req, struct http_response *res, struct error *err);
 
 /* The read APIs over the books (invoices.c, parties.c, ledger.c, webhook_logs.c). */
 int api_invoices_list(struct http_request *req, struct http_response *res, struct error *err);
@@ -170,5 +193,14 @@ int api_document_confirm(struct http_request *req, struct http_response *res,
 int api_dashboard_calendar(struct http_request *req, struct http_response *res,
                            struct error *err);
 int api_dashboard_mail(struct http_request *req, struct http_response *res, struct error *err);
+
+/* issue 18, payouts (bank_review.c) */
+int api_bank_transactions_automatch(struct http_request *req, struct http_response *res,
+                                    struct error *err);
+int api_bank_transaction_match(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_rules_list(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_rule_delete(struct http_request *req, struct http_response *res, struct error *err);
+int api_bank_reconciliation(struct http_request *req, struct http_response *res, struct error *err);
+int api_payout_movements(struct http_request *req, struct http_response *res, struct error *err);
 
 #endif

@@ -375,6 +375,7 @@ int api_bank_transactions(struct http_request *req, struct http_response *res,
                           struct error *err)
 {
     static const char *const statuses[] = {"pending", "booked", NULL};
+    static const char *const matched[] = {"true", "false", NULL}; /* the review (payouts/) */
     struct app *app = req->app;
     struct listing_page page;
     struct listing_collect c;
@@ -383,6 +384,7 @@ int api_bank_transactions(struct http_request *req, struct http_response *res,
         listing_query_text(req, "account", CRYPTO_ID_MAX - 1, &f.account_id, err) < 0 ||
         listing_query_choice(req, "status", statuses, &f.status, err) < 0 ||
         listing_query_range(req, &f.from, &f.to, err) < 0 ||
+        listing_query_choice(req, "matched", matched, &f.matched, err) < 0 ||
         listing_collect_init(&c, &page, err) < 0)
         return -1;
     struct store_page sp = listing_store_page(&page);

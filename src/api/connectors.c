@@ -15,6 +15,8 @@
 #include "api/connector_common.h"
 #include "core/log.h"
 #include "api/sync_view.h"
+#include "chat/chat.h"
+#include "core/log.h"
 #include "core/json.h"
 #include "core/utf8.h"
 #include "oauth/oauth.h"
@@ -170,12 +172,25 @@ out:
     return rc;
 }
 
+/* An assistant's install made or changed: the platform learns of it (Slack's team, the
+ * Telegram webhook, WhatsApp's number). The install stands either way; a platform that
+ * cannot be reached now is logged, and saving the settings again retries. */
+static void chat_ready(struct app *app, const struct install *in)
+{
+    struct error e = {0};
+    if (app->chat && chat_is_platform_slug(in->slug) && chat_install_ready(app->chat, in, &e) < 0)
+        log_warn("%s install %s: the platform was not told of it: %s", in->slug, in->id,
+                 e.message);
+}
+
 /* The webhook URL of an install, from its sealed token. */
 static int webhook_url(struct app *app, const struct install *in, char **out, struct error *err)
 {
     char aad[2 * CRYPTO_ID_MAX + 16];
     struct buf token, url;
     *out = NULL;
+    if (app->chat && chat_is_platform_slug(in->slug)) /* the assistant's own door */
+        return (*out = chat_webhook_url(app->chat, in, err)) ? 0 : -1;
     if (!in->webhook_token_sealed)
         return 0;
     snprintf(aad, sizeof aad, "%s/%s/webhookToken", in->tenant_id, in->id);
@@ -402,6 +417,7 @@ int api_connector_install(struct http_request *req, struct http_response *res,
     if (store_install_insert(app->store, &in, token_hash[0] ? token_hash : NULL, -1, &audit,
                              err) < 0)
         goto out;
+    chat_ready(app, &in);
     if (detail_json(app, &ref, plan, &in, 0, &detail, err) < 0)
         goto out;
     rc = http_respond_json(res, 201, detail, err);
@@ -489,8 +505,10 @@ int api_connector_configure(struct http_request *req, struct http_response *res,
     if (store_install_update(app->store, &next, &audit, err) < 0)
         goto out;
     store_install_clear(&next);
-    if (store_install_get_slug(app->store, tenant, m->slug, &next, err) < 0 ||
-        detail_json(app, &ref, plan, &next, 0, &detail, err) < 0)
+    if (store_install_get_slug(app->store, tenant, m->slug, &next, err) < 0)
+        goto out;
+    chat_ready(app, &next);
+    if (detail_json(app, &ref, plan, &next, 0, &detail, err) < 0)
         goto out;
     rc = http_respond_json(res, 200, detail, err);
 out:

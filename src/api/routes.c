@@ -123,7 +123,7 @@ static const struct route routes[] = {
     {"GET",  "/api/bank/callback",                 api_bank_callback,          AUTH_ROLE_NONE,   ROUTE_HTTPS_ONLY,
      "state ref code error error_description details"},
     {"GET",  "/api/bank/accounts",                 api_bank_accounts,          AUTH_ROLE_MEMBER, 0, NULL},
-    {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to"},
+    {"GET",  "/api/bank/transactions",             api_bank_transactions,      AUTH_ROLE_MEMBER, 0, PAGE "account status from to matched"},
     /* issue 19: the document store (api/documents.c); an upload is the file as the raw
      * body, typed by its content; the file itself only to admins */
     {"GET",  "/api/documents",             api_documents_list,   AUTH_ROLE_MEMBER, 0, PAGE "status"},
@@ -134,6 +134,34 @@ static const struct route routes[] = {
     /* issue 19: Google Workspace on the dashboard, read live (api/dashboard.c) */
     {"GET",  "/api/dashboard/calendar",    api_dashboard_calendar, AUTH_ROLE_MEMBER, 0, "days"},
     {"GET",  "/api/dashboard/mail",        api_dashboard_mail,     AUTH_ROLE_MEMBER, 0, NULL},
+
+    /* issue 20: the accounting assistant on Slack, Telegram and WhatsApp (api/chatbot.c);
+     * the platforms' doors are public, their signatures or tokens authenticate them */
+    {"POST",   "/api/chatbot/slack",           api_chatbot_slack,       AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY, NULL},
+    {"POST",   "/api/chatbot/telegram/:token", api_chatbot_telegram,    AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY, NULL},
+    {"GET",    "/api/chatbot/whatsapp",        api_chatbot_whatsapp,    AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY, "hub.mode hub.verify_token hub.challenge"},
+    {"POST",   "/api/chatbot/whatsapp",        api_chatbot_whatsapp,    AUTH_ROLE_NONE,  ROUTE_HTTPS_ONLY, NULL},
+    {"POST",   "/api/chatbot/links",           api_chatbot_link_create, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"GET",    "/api/chatbot/links",           api_chatbot_links_list,  AUTH_ROLE_ADMIN, 0, NULL},
+    {"DELETE", "/api/chatbot/links/:id",       api_chatbot_link_delete, AUTH_ROLE_ADMIN, 0, NULL},
+    {"GET",    "/api/chatbot/messages",        api_chatbot_messages,    AUTH_ROLE_ADMIN, 0, NULL},
+    /* issue 21: the OpenAPI document (api/openapi.c); API tokens for integrations
+     * (api/tokens.c); the MCP server (api/mcp.c: reads unless the tool writes, which it
+     * checks per call, so read-only tokens pass here) */
+    {"GET",    "/api/openapi.json", api_openapi,      AUTH_ROLE_NONE,  0, NULL},
+    {"GET",    "/api/tokens",       api_tokens_list,  AUTH_ROLE_ADMIN, 0, PAGE},
+    {"POST",   "/api/tokens",       api_token_create, AUTH_ROLE_ADMIN, ROUTE_JSON, NULL},
+    {"DELETE", "/api/tokens/:id",   api_token_revoke, AUTH_ROLE_ADMIN, 0, NULL},
+    {"POST",   "/mcp",              api_mcp,          AUTH_ROLE_MEMBER, ROUTE_JSON | ROUTE_READS, NULL},
+
+    /* issue 18, payouts: the bank's transactions matched against invoices, payouts and rules,
+     * reviewed by hand, reconciled with the books; what payment providers paid out and kept */
+    {"POST",   "/api/bank/transactions/match",     api_bank_transactions_automatch, AUTH_ROLE_ADMIN,  0, NULL},
+    {"POST",   "/api/bank/transactions/:id/match", api_bank_transaction_match,      AUTH_ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"GET",    "/api/bank/rules",                  api_bank_rules_list,             AUTH_ROLE_MEMBER, 0, NULL},
+    {"DELETE", "/api/bank/rules/:id",              api_bank_rule_delete,            AUTH_ROLE_ADMIN,  0, NULL},
+    {"GET",    "/api/bank/reconciliation",         api_bank_reconciliation,         AUTH_ROLE_MEMBER, 0, "account to"},
+    {"GET",    "/api/payouts/movements",           api_payout_movements,            AUTH_ROLE_MEMBER, 0, PAGE "kind"},
 };
 
 const struct route *api_routes(size_t *count)

@@ -14,6 +14,7 @@
 #include "catalog/catalog.h"
 #include "core/utf8.h"
 #include "store/installs.h"
+#include "payouts/payouts.h"
 #include "store/sync.h"
 #include "sync/manifest.h"
 #include "sync/sync.h"
@@ -37,8 +38,9 @@ static json_t *run_json(const struct sync_run *r)
     return o;
 }
 
-/* The :slug's connector that syncs (by a manifest, a built-in source or a bank driver) and
- * this tenant's install of it; *name is what messages call it. */
+/* The :slug's connector that syncs (by a manifest, a built-in source, a bank driver, or a
+ * payment connector whose run pulls its payouts and fees, payouts/) and this tenant's
+ * install of it; *name is what messages call it. */
 static int sync_target(struct http_request *req, struct install *in, const char **name,
                        struct error *err)
 {
@@ -46,7 +48,8 @@ static int sync_target(struct http_request *req, struct install *in, const char 
     const char *slug = http_request_param(req, "slug");
     const struct connector_manifest *c = slug ? catalog_find(slug) : NULL;
     const struct sync_manifest *m = c ? sync_manifest_find(slug) : NULL;
-    if (!m && !(c && (bank_connector(c->slug) || sync_source_find(c->slug))))
+    if (!m && !(c && (bank_connector(c->slug) || sync_source_find(c->slug) ||
+                      payouts_pulls(c->slug))))
         return error_set(err, ERR_NOT_FOUND, "no connector '%.*s' that syncs",
                          UTF8_CUT(48, slug));
     *name = m ? m->name : c->name;

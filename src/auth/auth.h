@@ -51,11 +51,12 @@ struct principal {
     char developer_id[CRYPTO_ID_MAX];
     char token_id[CRYPTO_ID_MAX];
     enum auth_role role;
+    bool read_only;       /* the token may only read (GET), whatever its role */
     struct tenant tenant; /* the tenant as it was when the token was checked */
 };
 
 /* Checks an Authorization header value ("Bearer cdk_..."). ERR_UNAUTHORIZED when missing,
- * malformed or unknown; ERR_STORE when the store failed. */
+ * malformed, unknown, revoked or expired; ERR_STORE when the store failed. */
 int auth_bearer(struct store *s, const char *header, struct principal *out, struct error *err);
 
 /* Validates name and plan, creates the tenant and an admin token; token_out receives the
@@ -84,5 +85,18 @@ int auth_platform_bearer(struct store *s, const char *hash, struct principal *ou
                          struct error *err);
 /* Tenant and developer names: 1 to 200 bytes, no control characters. */
 int auth_name_validate(const char *name, const char *what, struct error *err);
+/* What an integration token is made with. */
+struct auth_token_spec {
+    const char *name;       /* 1 to 100 bytes, no control characters (required) */
+    const char *role;       /* "admin" or "member" */
+    const char *expires_at; /* RFC 3339, in the future; NULL: never */
+    bool read_only;
+};
+/* Validates spec (ERR_VALIDATION naming the field) and makes the token with its audit record
+ * (may be NULL): out receives the stored row, token_out the token text (shown once, never
+ * stored). */
+int auth_token_issue(struct store *s, const char *tenant_id, const struct auth_token_spec *spec,
+                     const struct audit_entry *audit, struct api_token *out,
+                     char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err);
 
 #endif

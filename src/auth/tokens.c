@@ -60,6 +60,12 @@ int auth_bearer(struct store *s, const char *header, struct principal *out, stru
         return error_set(err, ERR_UNAUTHORIZED, "invalid token");
 
     int64_t now = clock_now_ms();
+    int64_t expires = 0;
+    if (row.revoked_at[0])
+        return error_set(err, ERR_UNAUTHORIZED, "the token was revoked");
+    if (row.expires_at[0] &&
+        (clock_parse_rfc3339(row.expires_at, &expires) < 0 || expires <= now))
+        return error_set(err, ERR_UNAUTHORIZED, "the token expired at %s", row.expires_at);
     int64_t last_used = 0; /* never used, or unreadable: touch it */
     if (clock_parse_rfc3339(row.last_used_at, &last_used) < 0 ||
         now - last_used > TOUCH_INTERVAL_MS) {
@@ -71,6 +77,7 @@ int auth_bearer(struct store *s, const char *header, struct principal *out, stru
     out->tenant = row.tenant;
     memcpy(out->token_id, row.id, sizeof out->token_id);
     out->role = auth_role_parse(row.role);
+    out->read_only = row.read_only;
     return 0;
 }
 
@@ -124,4 +131,41 @@ int auth_token_create(struct store *s, const char *tenant_id, const char *role,
         return error_set(err, ERR_INTERNAL, "no randomness available");
     crypto_token_hash(token_out, CRYPTO_TOKEN_LEN, hash);
     return store_token_create(s, tenant_id, role, hash, NULL, err);
+}
+
+#define TOKEN_NAME_MAX 100
+
+int auth_token_issue(struct store *s, const char *tenant_id, const struct auth_token_spec *spec,
+                     const struct audit_entry *audit, struct api_token *out,
+                     char token_out[CRYPTO_TOKEN_LEN + 1], struct error *err)
+{
+    size_t len = spec->name ? strlen(spec->name) : 0;
+    if (len == 0 || len > TOKEN_NAME_MAX)
+        return error_set(err, ERR_VALIDATION, "name must be 1 to %d bytes of text",
+                         TOKEN_NAME_MAX);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)spec->name[i] < 0x20 || spec->name[i] == 0x7f)
+            return error_set(err, ERR_VALIDATION, "name must not contain control characters");
+    if (auth_role_parse(spec->role) == AUTH_ROLE_NONE)
+        return error_set(err, ERR_VALIDATION, "role must be one of: admin, member");
+    memset(out, 0, sizeof *out);
+    if (spec->expires_at) {
+        int64_t at = 0;
+        if (clock_parse_rfc3339(spec->expires_at, &at) < 0)
+            return error_set(err, ERR_VALIDATION,
+                             "expiresAt must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z");
+        if (at <= clock_now_ms())
+            return error_set(err, ERR_VALIDATION, "expiresAt must be in the future");
+        clock_format_rfc3339(at, out->expires_at);
+    }
+    memcpy(out->name, spec->name, len + 1);
+    snprintf(out->tenant_id, sizeof out->tenant_id, "%s", tenant_id);
+    snprintf(out->role, sizeof out->role, "%s", spec->role);
+    out->read_only = spec->read_only;
+    if (crypto_token_new(token_out) < 0)
+        return error_set(err, ERR_INTERNAL, "no randomness available");
+    crypto_token_hash(token_out, CRYPTO_TOKEN_LEN, out->token_hash);
+    int rc = store_token_issue(s, out, audit, err);
+    out->token_hash[0] = '\0';
+    return rc;
 }

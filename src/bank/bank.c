@@ -552,6 +552,8 @@ int bank_run_execute(const struct bank_env *env, struct sync_run *run)
     run->skipped_count = t.waited + t.failed;
     if (t.failed > 0 && t.ok == 0)
         goto fail;
+    if (env->pulled)
+        env->pulled(env->store, run->tenant_id);
     if (store_sync_run_succeed(env->store, run, NULL, clock_now_ms(), clock_now_ms() + spread_ms,
                                &e2) < 0) {
         log_error("bank: run %s: cannot record it: %s", run->id, e2.message);

@@ -25,6 +25,9 @@ struct bank_env {
     const unsigned char *master_key; /* opens the installs' secrets */
     bool allow_private;              /* service URLs may name loopback / private addresses */
     const char *public_url;          /* this server, for the callback URL; NULL for pulls */
+    /* Called after a pull stored its lines and before its run is recorded as done (may be
+     * NULL): the matching of what arrived (payouts/), so a finished run is matched too. */
+    void (*pulled)(struct store *s, const char *tenant_id);
 };
 
 /* Whether the catalog connector slug holds bank data. */

@@ -40,7 +40,13 @@ struct http_request {
     char tenant_id[48]; /* for the access log on public routes that find a tenant */
     void *app;                         /* the application context given to the server */
     char request_id[HTTP_REQUEST_ID_MAX];
-    void *conn;  /* private: the libmicrohttpd connection */
+    /* An internal request (conn NULL: api/mcp.c calls a route's handler for a tool; the
+     * fuzz harnesses) has its query parameters and headers here. */
+    const struct http_param *query;
+    size_t n_query;
+    const struct http_param *headers;
+    size_t n_headers;
+    void *conn;  /* private: the libmicrohttpd connection; NULL for an internal request */
     void *state; /* private: the server's request state */
 };
 
@@ -108,6 +114,8 @@ int http_defer(struct http_request *req, const struct http_deferral *deferral);
 
 #define ROUTE_JSON 0x1u       /* a body, when present, must be application/json (else 415) */
 #define ROUTE_HTTPS_ONLY 0x2u /* refuse plain HTTP (403 https_required), see the config */
+#define ROUTE_READS 0x4u      /* a POST that changes nothing by itself (MCP): read-only tokens
+                                 pass, and the handler enforces the scope per call */
 
 struct route {
     const char *method;  /* "GET", "POST", ... */

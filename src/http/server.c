@@ -96,11 +96,23 @@ struct request_state {
 
 const char *http_request_header(const struct http_request *req, const char *name)
 {
+    if (!req->conn) {
+        for (size_t i = 0; i < req->n_headers; i++)
+            if (strcasecmp(req->headers[i].name, name) == 0)
+                return req->headers[i].value;
+        return NULL;
+    }
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 const char *http_request_query(const struct http_request *req, const char *name)
 {
+    if (!req->conn) {
+        for (size_t i = 0; i < req->n_query; i++)
+            if (strcmp(req->query[i].name, name) == 0)
+                return req->query[i].value;
+        return NULL;
+    }
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -515,6 +527,11 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
         if (!auth_role_allows(st->principal.role, route->role)) {
             error_set(&err, ERR_FORBIDDEN, "this endpoint needs the %s role",
                       auth_role_name(route->role));
+            goto fail;
+        }
+        if (st->principal.read_only && !(route->flags & ROUTE_READS) &&
+            strcmp(route->method, "GET") != 0 && strcmp(route->method, "HEAD") != 0) {
+            error_set(&err, ERR_FORBIDDEN, "this token is read-only: it may only read (GET)");
             goto fail;
         }
     }

@@ -11,6 +11,7 @@
 #include "outbound/engine.h"
 #include "store/retention.h"
 #include "store/store.h"
+#include "payouts/payouts.h"
 #include "sync/sync.h"
 
 #define JOB(name, every, flags, fn) \
@@ -108,5 +109,19 @@ int jobs_sync_runs(const struct jobs_env *env, int64_t now_ms, struct error *err
         return -1;
     if (totals.queued > 0)
         log_info("sync: queued %lld scheduled runs", (long long)totals.queued);
+    return 0;
+}
+
+/* Matches the bank's new transactions of every tenant against open invoices, payouts and
+ * rules (payouts/match.c); what does not match waits for review. */
+int jobs_bank_matching(const struct jobs_env *env, int64_t now_ms, struct error *err)
+{
+    struct payouts_match_totals totals;
+    (void)now_ms;
+    if (payouts_match_all(env->store, &totals, err) < 0)
+        return -1;
+    if (totals.invoices + totals.payouts + totals.rules > 0)
+        log_info("bank matching: %lld invoices paid, %lld payouts, %lld by rules",
+                 (long long)totals.invoices, (long long)totals.payouts, (long long)totals.rules);
     return 0;
 }

@@ -68,6 +68,7 @@ struct ledger_chart {
     const char *receivables; /* trade receivables (Forderungen aus Lieferungen und
                                 Leistungen): what an issued invoice is owed on */
     const char *expense;    /* default expense account */
+    const char *fees;       /* what payment providers keep (Nebenkosten des Geldverkehrs) */
     const char *revenue;    /* default revenue account */
     const char *input_vat;  /* Vorsteuer at the main rate */
     const char *output_vat; /* Umsatzsteuer at the main rate */

@@ -125,6 +125,20 @@ int pipeline_dry_run(const struct pipeline_env *env, const struct provider *prov
                      const char *tenant_id, const struct webhook_request *req,
                      struct pipeline_outcome *out, struct error *err);
 
+/* Books what a provider's API reported when asked with the tenant's own key (a Stripe event
+ * it stopped retrying, a Klarna order's refunds, a card-reader sale that sends no webhook):
+ * body (and state, may be NULL) parsed by the provider as a verified webhook would be, or,
+ * when given is not NULL, those normalized payments. Everything after verification is the
+ * webhook's path (supplier, invoice, the unique key that makes a repeat a duplicate, the
+ * ledger, events, the webhook log), in one transaction of its own, committed on return.
+ * *out as pipeline_submit's (PROCESSED, DUPLICATE, IGNORED); free it with
+ * pipeline_outcome_free(). ERR_NOT_FOUND when the tenant has no install of slug. */
+struct payment_list;
+int pipeline_book_pulled(const struct pipeline_env *env, const char *tenant_id,
+                         const char *slug, const char *body, size_t body_len,
+                         const json_t *state, const struct payment_list *given,
+                         struct pipeline_outcome *out, struct error *err);
+
 /* POST /api/invoices/:id/post: the journal entry a booked, unposted invoice would have got
  * with autoPost on (the connector's accounts and VAT rate today, the provider's own tax
  * where it sent one; a credit note mirrors its posted original), in one transaction.

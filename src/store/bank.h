@@ -158,6 +158,7 @@ struct bank_tx {
  * date for a pending entry without one). */
 struct bank_tx_filter {
     const char *account_id, *status, *from, *to, *match_status;
+    const char *matched; /* "false": unmatched only, "true": matched in any way (payouts/) */
 };
 /* One page, newest id first. */
 int store_bank_transactions_page(struct store *s, const char *tenant_id,

@@ -28,6 +28,11 @@ struct api_token {
     char role[STORE_ROLE_MAX];
     char token_hash[2 * CRYPTO_SHA256_LEN + 1];
     char last_used_at[CLOCK_RFC3339_LEN]; /* "" when never used */
+    char name[STORE_NAME_MAX];            /* "" for tokens made before names */
+    char created_at[CLOCK_RFC3339_LEN];
+    char expires_at[CLOCK_RFC3339_LEN];   /* "" when it never expires */
+    char revoked_at[CLOCK_RFC3339_LEN];   /* "" while it is not revoked */
+    bool read_only;                       /* may only read, whatever its role */
     struct tenant tenant; /* store_token_find: the token's tenant, read in the same query */
 };
 
@@ -48,6 +53,23 @@ int store_token_create(struct store *s, const char *tenant_id, const char *role,
 int store_token_find(struct store *s, const char *token_hash, struct api_token *out,
                      struct error *err);
 int store_token_touch(struct store *s, const char *token_id, int64_t now_ms, struct error *err);
+struct audit_entry;
+/* Stores t (tenant_id, role, token_hash, name, expires_at, read_only filled) and fills its id
+ * and created_at, with its audit record (may be NULL) in one transaction; the record's target
+ * is the new token's id. ERR_NOT_FOUND when the tenant does not exist. */
+int store_token_issue(struct store *s, struct api_token *t, const struct audit_entry *audit,
+                      struct error *err);
+/* The tenant's tokens, newest first (page->before: an id), revoked ones too; fn returns 0 to
+ * go on, 1 to stop. token_hash is never read. */
+int store_token_list(struct store *s, const char *tenant_id, const struct store_page *page,
+                     int (*fn)(void *ctx, const struct api_token *t), void *ctx,
+                     struct error *err);
+/* Revokes one of the tenant's tokens at now_ms (a revoked one keeps its first time; audit,
+ * which may be NULL, is recorded only when this call revoked it) and reads it back into out;
+ * ERR_NOT_FOUND when the tenant has no such token. */
+int store_token_revoke(struct store *s, const char *tenant_id, const char *token_id,
+                       int64_t now_ms, const struct audit_entry *audit, struct api_token *out,
+                       struct error *err);
 
 /* ---- connector installs (both API surfaces) and the audit log ---------------------- */
 

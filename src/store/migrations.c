@@ -731,6 +731,44 @@ static const struct migration migrations[] = {
      "CREATE UNIQUE INDEX bank_transactions_entry ON bank_transactions(account_id, entry_ref);"
      "CREATE INDEX bank_transactions_tenant ON bank_transactions(tenant_id, id);"
      "CREATE INDEX bank_transactions_match ON bank_transactions(tenant_id, match_status);"},
+    {19, "provider payouts and fees, bank matching rules, invoices paid through the bank",
+     /* provider_movements: what a payment provider's API reports beside its webhooks and
+      * the books take once: a fee it kept (per payment) or a payout it sent to the bank,
+      * unique per (tenant, provider, kind, external_id) so a pull that sees one again
+      * books nothing; ledger_entry_id its entry, bank_transaction_id the bank's line a
+      * payout was matched to. bank_match_rules: "this counterparty always to this
+      * account", one per counterparty and tenant. invoice_payments: an open invoice paid
+      * by a bank transaction, once per invoice and once per transaction. */
+     "CREATE TABLE provider_movements ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  provider TEXT NOT NULL,"
+     "  kind TEXT NOT NULL CHECK (kind IN ('fee','payout','event')),"
+     "  external_id TEXT NOT NULL,"
+     "  amount_minor BIGINT NOT NULL,"
+     "  currency TEXT NOT NULL,"
+     "  occurred_on TEXT NOT NULL,"
+     "  reference TEXT,"
+     "  ledger_entry_id TEXT,"
+     "  bank_transaction_id TEXT,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX provider_movements_key ON provider_movements(tenant_id, provider, "
+     "kind, external_id);"
+     "CREATE TABLE bank_match_rules ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  counterparty TEXT NOT NULL,"
+     "  account TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX bank_match_rules_key ON bank_match_rules(tenant_id, counterparty);"
+     "CREATE TABLE invoice_payments ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  invoice_id TEXT NOT NULL,"
+     "  bank_transaction_id TEXT NOT NULL UNIQUE,"
+     "  ledger_entry_id TEXT,"
+     "  paid_on TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, invoice_id));"},
     {20, "the document store: original files, what was read from them, drafts to confirm",
      /* documents: one row per file a tenant received, unique per (tenant, SHA-256 of its
       * bytes), so the same file twice is one document whatever the timing. source says
@@ -764,6 +802,79 @@ static const struct migration migrations[] = {
      "  document_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
      "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
      "  content_b64 TEXT NOT NULL);"},
+    {21, "the accounting assistant: chat routes, linked users, link codes, messages",
+     /* chat_routes: how a platform's request finds its install when its URL names none
+      * (Slack's team id, WhatsApp's phone number id and the hash of its verify token),
+      * written when the install is made and gone with it. chat_links: the people of a tenant
+      * who may read its books from a chat, one per (tenant, platform, user); revoking deletes
+      * the row. chat_link_codes: one-time codes an admin made, by hash, used once.
+      * chat_messages is the queue of received messages and their replies: its unique key
+      * (install_id, message_id) is what "a message delivered twice is answered once" rests
+      * on; a worker claims a row with a lease (lease_until_ms), stores the reply it
+      * computed, then sends it, retrying with backoff. chat_refusals: the one polite refusal
+      * an unknown user gets, once. */
+     "CREATE TABLE chat_routes ("
+     "  platform TEXT NOT NULL,"
+     "  route_key TEXT NOT NULL,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  created_at TEXT NOT NULL,"
+     "  PRIMARY KEY (platform, route_key));"
+     "CREATE INDEX chat_routes_install ON chat_routes(install_id);"
+     "CREATE TABLE chat_links ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  platform TEXT NOT NULL,"
+     "  user_id TEXT NOT NULL,"
+     "  user_name TEXT,"
+     "  pending_document_id TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  UNIQUE (tenant_id, platform, user_id));"
+     "CREATE TABLE chat_link_codes ("
+     "  code_hash TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  created_at TEXT NOT NULL,"
+     "  expires_at TEXT NOT NULL,"
+     "  used_at TEXT);"
+     "CREATE TABLE chat_refusals ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  platform TEXT NOT NULL,"
+     "  user_id TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, platform, user_id));"
+     "CREATE TABLE chat_messages ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  install_id TEXT NOT NULL REFERENCES connector_installs(id) ON DELETE CASCADE,"
+     "  platform TEXT NOT NULL,"
+     "  message_id TEXT NOT NULL,"
+     "  chat_id TEXT NOT NULL,"
+     "  user_id TEXT NOT NULL,"
+     "  user_name TEXT,"
+     "  thread TEXT,"
+     "  body TEXT,"
+     "  file_id TEXT,"
+     "  file_mime TEXT,"
+     "  file_name TEXT,"
+     "  status TEXT NOT NULL CHECK (status IN ('pending','sent','failed','ignored')),"
+     "  attempts BIGINT NOT NULL DEFAULT 0,"
+     "  next_attempt_ms BIGINT NOT NULL,"
+     "  lease_until_ms BIGINT NOT NULL DEFAULT 0,"
+     "  reply TEXT,"
+     "  error TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL,"
+     "  UNIQUE (install_id, message_id));"
+     "CREATE INDEX chat_messages_due ON chat_messages(status, next_attempt_ms);"
+     "CREATE INDEX chat_messages_tenant ON chat_messages(tenant_id, id);"},
+    {22, "API tokens for integrations: names, expiry, revocation, read-only scope",
+     /* A token is never deleted: a revoked one stays listed with revoked_at, so the audit
+      * log's token ids keep naming something. read_only (0/1) caps what the token may do
+      * at reading, whatever its role. */
+     "ALTER TABLE api_tokens ADD COLUMN name TEXT;"
+     "ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;"
+     "ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT;"
+     "ALTER TABLE api_tokens ADD COLUMN read_only BIGINT NOT NULL DEFAULT 0;"},
     {23, "the master key's check value",
      /* A value sealed under the master key when the store first met it (and again by every
       * rotation): a server started with another key finds out before it serves anything,

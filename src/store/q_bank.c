@@ -453,7 +453,8 @@ int store_bank_transactions_page(struct store *s, const char *tenant_id,
                               P_TEXT(f->status),
                               P_TEXT(f->from),
                               P_TEXT(f->to),
-                              P_TEXT(f->match_status)};
+                              P_TEXT(f->match_status),
+                              P_TEXT(f->matched)};
     return store_run(
         s,
         "SELECT id, account_id, entry_ref, status, booking_date, value_date, amount_minor, "
@@ -464,6 +465,8 @@ int store_bank_transactions_page(struct store *s, const char *tenant_id,
         "AND (COALESCE(booking_date, value_date) >= $6 OR $6 IS NULL) "
         "AND (COALESCE(booking_date, value_date) <= $7 OR $7 IS NULL) "
         "AND (match_status = $8 OR $8 IS NULL) "
+        "AND (CAST($9 AS TEXT) IS NULL OR ($9 = 'false' AND match_status = 'unmatched') "
+        "OR ($9 = 'true' AND match_status <> 'unmatched')) "
         "ORDER BY id DESC LIMIT $3",
         p, N_PARAMS(p), each_tx, &w, NULL, err);
 }

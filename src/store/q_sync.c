@@ -534,7 +534,8 @@ int store_sync_run_commit(struct store *s, struct sync_run *run, const struct sy
     char now[CLOCK_RFC3339_LEN], next[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(now_ms, now);
     clock_format_rfc3339(r->next_run_ms, next);
-    run->new_count = run->updated_count = run->deleted_count = 0;
+    run->new_count = r->imported;
+    run->updated_count = run->deleted_count = 0;
     run->skipped_count = r->skipped;
     struct store_tx *tx = NULL;
     if (store_tx_begin(s, &tx, err) < 0)

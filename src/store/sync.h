@@ -105,6 +105,8 @@ struct sync_result {
     const struct time_entry_in *entries;
     size_t n_entries;
     int64_t skipped; /* records the service gave that are not imported (running timers) */
+    int64_t imported; /* records a source other than time entries wrote itself (a payment
+                         connector's pull of fees, payouts and payments): counted as new */
     const char *window_from, *window_to;
     const char *cursor;
     int64_t next_run_ms;

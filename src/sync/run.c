@@ -29,6 +29,7 @@
 #include "crypto/crypto.h"
 #include "httpc/httpc.h"
 #include "oauth/oauth.h"
+#include "payouts/payouts.h"
 #include "store/installs.h"
 #include "store/sync.h"
 #include "sync/manifest.h"
@@ -1112,16 +1113,76 @@ static int source_execute(const struct sync_env *env, const struct sync_source *
     return rc;
 }
 
+/* A payment connector's run: its pull (payouts/pull.c) books what it reads itself, item
+ * by item; the run's commit records the counts and moves the cursor. */
+static int payouts_run(const struct sync_env *env, struct sync_run *run)
+{
+    struct payouts_env penv = {.store = env->store, .master_key = env->master_key,
+                               .allow_private = env->allow_private};
+    struct payouts_pull_result res = {0};
+    struct sync_state st;
+    struct install in = {0};
+    struct error err = {0}, e2 = {0};
+    json_t *config = NULL;
+    int64_t interval = SYNC_DEFAULT_INTERVAL_MIN * 60000LL;
+    if (store_install_get(env->store, run->tenant_id, run->install_id, &in, &err) == 0) {
+        config = json_loads(in.config ? in.config : "{}", 0, NULL);
+        interval = sync_interval_ms(config);
+    }
+    json_decref(config);
+    store_install_clear(&in);
+    int rc = store_sync_state_get(env->store, run->tenant_id, run->install_id, &st, &err);
+    if (rc == 0)
+        rc = payouts_pull(&penv, run, st.cursor, &res, &err);
+    if (rc == 0) {
+        char from[CLOCK_RFC3339_LEN], to[CLOCK_RFC3339_LEN];
+        clock_format_rfc3339(clock_now_ms(), from);
+        memcpy(to, from, sizeof to);
+        struct sync_result r = {.skipped = res.skipped, .imported = res.booked,
+                                .window_from = from, .window_to = to, .cursor = res.cursor,
+                                .next_run_ms = clock_now_ms() + interval};
+        if (store_sync_run_commit(env->store, run, &r, clock_now_ms(), &err) == 0) {
+            log_info("sync %s (%s, tenant %s): %lld booked, %lld seen before, %lld skipped",
+                     run->id, run->slug, run->tenant_id, (long long)res.booked,
+                     (long long)res.seen, (long long)res.skipped);
+            return 0;
+        }
+    }
+    if (rc == 0 || !res.deferred) {
+        log_warn("sync %s (%s, tenant %s) failed: %s", run->id, run->slug, run->tenant_id,
+                 err.message);
+        if (store_sync_run_fail(env->store, run, err.message, rc < 0 && res.auth_failed,
+                                clock_now_ms(), clock_now_ms() + interval, &e2) < 0)
+            log_error("sync %s: cannot record the failure: %s", run->id, e2.message);
+    } else if (store_sync_run_defer(env->store, run, err.message, res.defer_until_ms, &e2) < 0) {
+        log_error("sync %s: cannot defer: %s", run->id, e2.message);
+    }
+    return -1;
+}
+
+/* What a bank pull brought is matched before its run ends (payouts/match.c); what does not
+ * match waits for review. */
+static void match_pulled(struct store *s, const char *tenant_id)
+{
+    struct payouts_match_totals totals;
+    struct error err = {0};
+    if (payouts_match_tenant(s, tenant_id, &totals, &err) < 0)
+        log_warn("matching after a bank pull of tenant %s: %s", tenant_id, err.message);
+}
+
 int sync_run_execute(const struct sync_env *env, struct sync_run *run)
 {
     if (bank_connector(run->slug)) /* bank data: its drivers pull, bank/ plans and stores */
         return bank_run_execute(&(struct bank_env){.store = env->store,
                                                    .master_key = env->master_key,
-                                                   .allow_private = env->allow_private},
+                                                   .allow_private = env->allow_private,
+                                                   .pulled = match_pulled},
                                 run);
     const struct sync_source *src = sync_source_find(run->slug);
     if (src)
         return source_execute(env, src, run);
+    if (!sync_manifest_find(run->slug) && payouts_pulls(run->slug))
+        return payouts_run(env, run);
     struct run_ctx c = {.env = env, .run = run, .m = sync_manifest_find(run->slug)};
     struct error err = {0};
     int64_t now_ms = clock_now_ms();

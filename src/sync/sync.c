@@ -13,6 +13,7 @@
 #include "bank/bank.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "payouts/payouts.h"
 #include "store/installs.h"
 #include "sync/manifest.h"
 
@@ -21,7 +22,9 @@ int sync_request(struct store *s, struct sync_worker *w, const char *tenant_id,
                  struct sync_run *out, bool *created, struct error *err)
 {
     const struct sync_manifest *m = sync_manifest_find(slug);
-    if (!m && bank_connector(slug)) { /* a bank source: bank/ pulls it */
+    if (!m && (bank_connector(slug) || payouts_pulls(slug))) {
+        /* a bank source (bank/ pulls it) or a payment connector whose run pulls its
+         * payouts and fees (payouts/pull.c) */
         if (store_sync_run_request(s, tenant_id, install_id, slug, origin, out, created,
                                    err) < 0)
             return -1;
@@ -64,11 +67,23 @@ static int schedule_install(void *ctx, const struct install *in)
     struct schedule_walk *sw = ctx;
     const struct sync_manifest *m = sync_manifest_find(in->slug);
     bool bank = !m && bank_connector(in->slug);
-    if ((!bank && (!m || !m->available) && !sync_source_find(in->slug)) || !in->is_active ||
-        in->is_destination)
+    bool pays = !m && !bank && payouts_pulls(in->slug);
+    if ((!bank && !pays && (!m || !m->available) && !sync_source_find(in->slug)) ||
+        !in->is_active || in->is_destination)
         return 0;
     if (bank && !bank_install_pulls(sw->s, in->tenant_id, in->id))
         return 0; /* no linked account yet: nothing to pull */
+    if (pays) {
+        /* A payment connector pulls only once its API key is set. */
+        json_t *config = json_loads(in->config ? in->config : "{}", 0, NULL);
+        json_t *secrets = json_loads(in->secrets ? in->secrets : "{}", 0, NULL);
+        char why[200];
+        bool ready = payouts_pull_configured(in->slug, config, secrets, why, sizeof why);
+        json_decref(config);
+        json_decref(secrets);
+        if (!ready)
+            return 0;
+    }
     struct sync_state st;
     struct error err = {0};
     int64_t next_ms = 0;

@@ -22,7 +22,7 @@ const { BACKEND, makeTempDir, pgTool, sleep, sqliteOnly, startServer } = require
 const { StripeTenant, invoicePaid, sign } = require('./lib/stripe');
 const { Project, eventually } = require('./lib/outbound');
 
-const ONCE_JOBS = ['daily-summaries', 'retention', 'sync-runs'];
+const ONCE_JOBS = ['daily-summaries', 'retention', 'sync-runs', 'bank-matching'];
 const LEASE_MS = 3000;
 
 const cleanups = [];

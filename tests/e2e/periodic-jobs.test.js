@@ -13,7 +13,7 @@ const { sleep, startServer } = require('./lib/server');
 const storeFile = require('./lib/store-file');
 const { StripeTenant, invoicePaid } = require('./lib/stripe');
 
-const JOBS = ['daily-summaries', 'retention', 'sync-runs'];
+const JOBS = ['daily-summaries', 'retention', 'sync-runs', 'bank-matching'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'connectord-e2e-jobs-'));
 let server;
 

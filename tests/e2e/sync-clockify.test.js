@@ -227,7 +227,7 @@ test('members may list time entries; only admins start runs; unknown connectors 
   const member = await server.createToken(server.tenantId, 'member');
   assert.equal((await server.request('/api/time-entries', { token: member })).status, 200);
   assert.equal((await server.request('/api/connectors/clockify/sync', { method: 'POST', token: member })).status, 403);
-  assert.equal((await server.request('/api/connectors/stripe/sync', { method: 'POST', token })).status, 404);
+  assert.equal((await server.request('/api/connectors/mollie/sync', { method: 'POST', token })).status, 404); // mollie pulls nothing
   const notInstalled = await server.request('/api/connectors/mite/sync', { method: 'POST', token });
   assert.equal(notInstalled.status, 409);
   assert.equal(notInstalled.json.error.code, 'connector_not_installed');

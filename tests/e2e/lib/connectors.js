@@ -14,9 +14,9 @@ const crypto = require('node:crypto');
 // [key, secret?, required?]. Payment connectors add the booking fields (PAYMENT_FIELDS).
 const SEED_000 = [
   { slug: 'stripe', category: 'payments', kind: 'webhook', plan: 'starter',
-    fields: [['webhookSecret', true, true]] },
+    fields: [['webhookSecret', true, true], ['apiKey', true, false]] },
   { slug: 'paypal', category: 'payments', kind: 'webhook', plan: 'starter',
-    fields: [['webhookId', false, true]] },
+    fields: [['webhookId', false, true], ['clientId', false, false], ['clientSecret', true, false]] },
   { slug: 'klarna', category: 'payments', kind: 'webhook', plan: 'starter',
     fields: [['apiKey', false, true], ['apiSecret', true, true]] },
   { slug: 'sumup', category: 'payments', kind: 'webhook', plan: 'starter',

@@ -26,6 +26,7 @@ const BIN = path.resolve(REPO_ROOT, process.env.CONNECTORD_BIN || 'build/test/co
 
 const SANITIZER_MARKS = ['AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
 const START_TIMEOUT_MS = 15000;
+const OPENAPI_CHECK = process.env.CONNECTORD_OPENAPI_CHECK === '1';
 const STOP_TIMEOUT_MS = 15000;
 
 // The PostgreSQL server of this run ("postgres://user@host:port/", a database name follows),
@@ -327,7 +328,21 @@ class Server {
     } catch {
       parsed = undefined;
     }
-    return { status: res.status, headers: res.headers, text, json: parsed };
+    const answer = { status: res.status, headers: res.headers, text, json: parsed };
+    if (OPENAPI_CHECK) await this.checkOpenApi(method, pathname, answer);
+    return answer;
+  }
+
+  // CONNECTORD_OPENAPI_CHECK=1: every answer a test gets through request() is held against
+  // the server's own OpenAPI document (lib/openapi.js); stop() fails on any that does not fit.
+  async checkOpenApi(method, pathname, answer) {
+    if (!this.openapi) {
+      const { OpenApiChecker } = require('./openapi');
+      const res = await fetch(`${this.baseUrl}/api/openapi.json`);
+      this.openapi = new OpenApiChecker(await res.json());
+      this.openapiProblems = [];
+    }
+    this.openapiProblems.push(...this.openapi.check(method, pathname, answer));
   }
 
   // Runs another subcommand of the same binary on the same store (and working directory):
@@ -394,6 +409,8 @@ class Server {
                    `connectord was killed by ${result.signal}\nstderr:\n${this.stderr}`);
       assert.equal(result.code, 0, `connectord exited with ${result.code}\nstderr:\n${this.stderr}`);
       assertNoSanitizerReport(this.stderr, 'connectord serve');
+      if (this.openapiProblems)
+        assert.deepEqual(this.openapiProblems, [], 'answers that do not fit /api/openapi.json');
       this.stopResult = result;
       return result;
     } finally {

@@ -33,8 +33,8 @@ struct expect {
 
 /* Seed 000: slug | category | kind | plan | settings. */
 static const struct expect seed_000[] = {
-    {"stripe", "payments", KIND_WEBHOOK, "starter", "webhookSecret*"},
-    {"paypal", "payments", KIND_WEBHOOK, "starter", "webhookId"},
+    {"stripe", "payments", KIND_WEBHOOK, "starter", "webhookSecret* apiKey*?"},
+    {"paypal", "payments", KIND_WEBHOOK, "starter", "webhookId clientId? clientSecret*?"},
     {"klarna", "payments", KIND_WEBHOOK, "starter", "apiKey apiSecret*"},
     {"sumup", "payments", KIND_WEBHOOK, "starter", "apiKey* merchantCode"},
     {"mollie", "payments", KIND_WEBHOOK, "starter", "apiKey*"},
@@ -93,7 +93,7 @@ static const struct expect seed_001[] = {
 
 /* The connectors that call an outside API at a fixed host, and so take apiBaseUrl. */
 static const char *const api_base_url_slugs[] = {
-    "mollie", "klarna", "sumup", "paypal", "revolut", "adyen", "gocardless",
+    "stripe", "mollie", "klarna", "sumup", "paypal", "revolut", "adyen", "gocardless",
     "finanzonline", "slack-assistant", "telegram-assistant", "whatsapp", "google-workspace",
     "timely", "toggl", "clockify", "mite", "trakro",
     "email", "telegram", "segment", "mixpanel", "amplitude", "ga4", "pagerduty", "datadog",
@@ -488,15 +488,18 @@ static void test_field_lookup(void **state)
     const struct connector_manifest *stripe = catalog_find("stripe");
     const struct connector_manifest *slack = catalog_find("slack");
 
-    assert_int_equal(schema_len(stripe), 1 + 7);
+    /* its own two (the webhook secret, the restricted API key for payouts), the payment
+     * fields, the API base URL */
+    assert_int_equal(schema_len(stripe), 2 + 7 + 1);
     assert_string_equal(catalog_field_at(stripe, 0)->key, "webhookSecret");
-    assert_null(catalog_field_at(stripe, 8));
-    assert_null(catalog_field_find(stripe, "apiBaseUrl"));
+    assert_string_equal(catalog_field_at(stripe, 1)->key, "apiKey");
+    assert_null(catalog_field_at(stripe, 10));
+    assert_non_null(catalog_field_find(stripe, "apiBaseUrl"));
     assert_null(catalog_field_find(stripe, "webhooksecret"));
     assert_null(catalog_field_find(stripe, NULL));
     assert_int_equal(schema_len(slack), 1);
     assert_null(catalog_field_find(slack, "autoPost"));
-    assert_int_equal(schema_len(catalog_find("paypal")), 1 + 7 + 1);
+    assert_int_equal(schema_len(catalog_find("paypal")), 3 + 7 + 1);
     assert_int_equal(schema_len(catalog_find("datev")), 3);
 
     assert_true(catalog_field_is_secret(catalog_field_find(stripe, "webhookSecret")));

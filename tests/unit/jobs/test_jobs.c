@@ -203,8 +203,8 @@ static void test_builtin_table(void **state)
 {
     size_t n = 0;
     const struct job *jobs = jobs_builtin(&n);
-    const char *want[] = {"daily-summaries", "retention", "sync-runs"};
-    assert_int_equal(n, 3);
+    const char *want[] = {"daily-summaries", "retention", "sync-runs", "bank-matching"};
+    assert_int_equal(n, 4);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(jobs[i].name, want[i]);
         assert_true(jobs[i].every_ms > 0);
