@@ -23,6 +23,16 @@
 
 local threads = {}
 
+-- DELIVER_PACE_MS=N (N > 0): each connection waits N ms before each request, for a steady
+-- load below saturation (connections x 1000 / N requests/s at most); unset or 0: as fast as
+-- the answers come.
+local pace_ms = tonumber(os.getenv("DELIVER_PACE_MS") or "0") or 0
+if pace_ms > 0 then
+   function delay()
+      return pace_ms
+   end
+end
+
 -- DELIVER_PORTS="8081 8082": several connectord processes on one store, each on its own port;
 -- wrk's threads take turns (thread i connects to port i mod n). Unset: the URL's port.
 local ports = {}

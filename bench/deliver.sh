@@ -46,7 +46,13 @@ REPEATS=${REPEATS:-3}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
 DEST_TYPE=${DEST_TYPE:-zapier}
-MODES=${MODES:-ok flaky} # ok: the sink answers 200; flaky: 500 to FAIL_PERCENT % of requests
+# ok: the sink answers 200; flaky: 500 to FAIL_PERCENT % of requests; backlog: the events are
+# all written while the sink is held (SIGSTOP), then it is let go and the drain of that
+# backlog is timed; steady: published at STEADY_RATE events/s (below saturation), the delay
+# from commit to delivery is the figure
+MODES=${MODES:-backlog steady ok flaky}
+STEADY_RATE=${STEADY_RATE:-500}     # events/s published in the steady run
+STEADY_EVENTS=${STEADY_EVENTS:-15000} # events of the steady run (30 s at 500/s)
 STORES=${STORES:-sqlite} # sqlite, pgN: PostgreSQL with N connectord processes
 FAIL_PERCENT=${FAIL_PERCENT:-10}
 # The failing run's retry schedule: 9 attempts a second apart, so a delivery dies only when
@@ -61,6 +67,8 @@ PUBLISH_LIMIT=${PUBLISH_LIMIT:-600} # seconds wrk may take to publish the events
 DRAIN_LIMIT=${DRAIN_LIMIT:-600}     # seconds the deliveries may take after the last event
 RATE_TARGET=5000
 RSS_TARGET_MB=100
+DRAIN_TARGET=20000     # deliveries/s draining a backlog written beforehand
+DELAY_TARGET_MS=250    # p99 commit-to-delivery delay at a steady load below saturation
 
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -181,6 +189,12 @@ run_one() {
     [[ -n "$token" && -n "$tenant" ]] || die "cannot read the tenant from: $created"
 
     local extra=() try
+    if [[ $mode == backlog ]]; then
+        # The held sink answers nothing while the backlog is written: the engine's first
+        # requests wait for it (they must not time out and turn into retries), the rest of
+        # the deliveries stay pending.
+        extra+=(--delivery-timeout 600000 --delivery-lease 900000)
+    fi
     if [[ $mode == flaky ]]; then
         extra+=(--retry-schedule "$RETRY_SCHEDULE" --breaker-failures "$BREAKER_FAILURES")
     fi
@@ -219,11 +233,26 @@ run_one() {
     # once) when every thread is done, 15 s after every thread has sent its quota (an answer
     # lost to a broken connection never comes), or when PUBLISH_LIMIT is up.
     local wrk_pid counts ok other sent n_sent n_done all_sent_at=0 cd0 pg0 wrk_t=0
+    local n_events=$EVENTS pace_ms=0
+    if [[ $mode == steady ]]; then
+        # Each connection waits CONNECTIONS / STEADY_RATE s between its requests.
+        n_events=$STEADY_EVENTS
+        pace_ms=$((CONNECTIONS * 1000 / STEADY_RATE))
+    fi
+    # Held: nginx's master and its worker (the worker serves; the master alone would not do).
+    # The worker joins pids meanwhile, so an exit before the release still lets it go.
+    local held=()
+    if [[ $mode == backlog ]]; then
+        held=("$sink_pid" $(pgrep -P "$sink_pid"))
+        ((${#held[@]} > 1)) || die "cannot find the sink's worker process"
+        pids+=("${held[@]:1}")
+        kill -STOP "${held[@]}"
+    fi
     cd0=$(cpu_ticks "${cd_pids[@]}")
     pg0=$(pg_or_zero)
-    DELIVER_PORTS="${cd_ports[*]}" wrk -t"$THREADS" -c"$CONNECTIONS" \
+    DELIVER_PACE_MS=$pace_ms DELIVER_PORTS="${cd_ports[*]}" wrk -t"$THREADS" -c"$CONNECTIONS" \
         -d"$((PUBLISH_LIMIT + 60))s" --timeout 10s \
-        -s "$root/bench/deliver.lua" "$api/events" -- "$token" $((EVENTS / THREADS)) \
+        -s "$root/bench/deliver.lua" "$api/events" -- "$token" $((n_events / THREADS)) \
         "$dir/published" >"$dir/wrk.out" 2>&1 &
     wrk_pid=$!
     pids+=("$wrk_pid")
@@ -248,8 +277,15 @@ run_one() {
     sent=$(sed -n 's/.*\bsent=\([0-9]*\).*/\1/p' <<<"$counts")
     [[ -n $ok && -n $other && -n $sent ]] || die "cannot parse wrk output: $(cat "$dir/wrk.out")"
     ((other == 0)) || die "$other events were not accepted ($counts); see $dir/connectord.log"
-    ((sent == EVENTS)) ||
-        die "only $sent of $EVENTS events sent within ${PUBLISH_LIMIT}s: $(cat "$dir/wrk.out")"
+    ((sent == n_events)) ||
+        die "only $sent of $n_events events sent within ${PUBLISH_LIMIT}s: $(cat "$dir/wrk.out")"
+    local released_ms=0
+    if [[ $mode == backlog ]]; then
+        # Every event and its deliveries are committed: the backlog is complete. Let the sink go.
+        released_ms=$(date +%s%3N)
+        kill -CONT "${held[@]}"
+        for k in "${held[@]:1}"; do forget "$k"; done
+    fi
 
     # Wait until nothing is pending or in flight any more.
     local open deadline=$((SECONDS + DRAIN_LIMIT))
@@ -340,6 +376,8 @@ EOF
     retries=$((attempts - n_dl))
     ev_rate=$(per_s "$n_ev" "$first_ms" "$last_ev_ms")
     rate=$(per_s "$n_ok" "$first_ms" "$last_dl_ms")
+    # The backlog's drain: from the sink's release to the last delivery recorded.
+    [[ $mode != backlog ]] || rate=$(per_s "$n_ok" "$released_ms" "$last_dl_ms")
     steady=$(per_s $((n_fin * 8 / 10)) "$t10" "$t90")
     p50=$p50_ms
     p99=$p99_ms
@@ -367,7 +405,8 @@ echo "$EVENTS payment.settled events x 2 $DEST_TYPE destinations, published by w
 read -ra modes_in <<<"$MODES"
 read -ra stores <<<"$STORES"
 for m in "${modes_in[@]}"; do
-    [[ $m == ok || $m == flaky ]] || die "MODES holds ok and/or flaky, not '$m'"
+    [[ $m =~ ^(ok|flaky|backlog|steady)$ ]] ||
+        die "MODES holds ok, flaky, backlog and steady, not '$m'"
 done
 declare -A name=()
 modes=() # mode/store pairs
@@ -379,6 +418,8 @@ for st in "${stores[@]}"; do
         case $m in
         ok) name[$m/$st]="sink 200" ;;
         flaky) name[$m/$st]="sink 500 for $FAIL_PERCENT %" ;;
+        backlog) name[$m/$st]="backlog drain, sink 200" ;;
+        steady) name[$m/$st]="steady $STEADY_RATE/s, sink 200" ;;
         esac
         case $st in
         sqlite) ;;
@@ -437,8 +478,19 @@ done
 echo
 printf '%-40s %12s  %s\n' "target" "measured" "verdict"
 for m in "${modes[@]}"; do
-    printf '%-40s %12s  %s\n' ">= $RATE_TARGET deliveries/s, ${name[$m]}" "${rate_med[$m]}/s" \
-        "$(verdict "$(awk -v r="${rate_med[$m]}" -v g="$RATE_TARGET" 'BEGIN { print (r >= g) }')")"
+    case $m in
+    backlog/*)
+        printf '%-40s %12s  %s\n' ">= $DRAIN_TARGET deliveries/s, ${name[$m]}" \
+            "${rate_med[$m]}/s" "$(verdict "$(awk -v r="${rate_med[$m]}" -v g="$DRAIN_TARGET" \
+                'BEGIN { print (r >= g) }')")" ;;
+    steady/*)
+        p99_med=$(med "${all_p99[$m]}")
+        printf '%-40s %12s  %s\n' "delay p99 < $DELAY_TARGET_MS ms, ${name[$m]}" "$p99_med ms" \
+            "$(verdict "$(awk -v d="$p99_med" -v g="$DELAY_TARGET_MS" 'BEGIN { print (d < g) }')")" ;;
+    *)
+        printf '%-40s %12s  %s\n' ">= $RATE_TARGET deliveries/s, ${name[$m]}" "${rate_med[$m]}/s" \
+            "$(verdict "$(awk -v r="${rate_med[$m]}" -v g="$RATE_TARGET" 'BEGIN { print (r >= g) }')")" ;;
+    esac
 done
 rss_max=$(printf '%s\n' "${all_rss[@]}" | tr ' ' '\n' | grep . | sort -g | tail -n 1)
 printf '%-40s %12s  %s\n' "peak RSS < $RSS_TARGET_MB MB (largest run)" "$rss_max MB" \

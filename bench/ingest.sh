@@ -14,8 +14,10 @@
 # with Stripe's scheme right before each run (Stripe's tolerance is 300 s). Each target is
 # measured REPEATS times, alternating targets so drift hits both alike; the table shows the
 # median webhooks/s, p50 and p99, the peak RSS (VmHWM) at the end, and whether the store holds
-# exactly one invoice per 200 answered. Targets: connectord >= 5x the reference's webhooks/s,
-# p99 < 10 ms at 64 connections, peak RSS < 30 MB.
+# exactly one invoice per 200 answered. The HTTP ceiling is measured in the same run with the
+# same wrk script and the same kind of distinct signed requests: nginx (one worker, access log
+# on) answering `return 200` to them. Targets: connectord >= 25 % of that ceiling and >= 12x
+# the reference's webhooks/s, p99 <= 5 ms at 64 connections, peak RSS < 30 MB.
 #
 #   bench/ingest.sh
 #   DURATION=10s REPEATS=1 bench/ingest.sh
@@ -34,8 +36,9 @@ EVENTS=${EVENTS:-}
 PG=${PG:-auto}                  # 1: also on PostgreSQL, 0: not; auto: when it is installed
 PG_PROCESSES=${PG_PROCESSES:-1 2} # a PostgreSQL target per entry, with that many processes
 TENANTS=${TENANTS:-1}           # connectord's webhooks go to this many tenants in turn
-RATIO_TARGET=5
-P99_TARGET_MS=10
+RATIO_TARGET=12
+CEILING_TARGET_PCT=25
+P99_TARGET_MS=5
 RSS_TARGET_MB=30
 
 cd "$(dirname "$0")/.."
@@ -153,7 +156,51 @@ ref_pid=$!
 pids+=("$ref_pid")
 wait_ready "http://127.0.0.1:$ref_port/healthz" "$tmp/reference.log"
 
+# ---- the HTTP ceiling: nginx ---------------------------------------------------------------
+# One worker answering `return 200` to every request, with an access-log line per request as
+# the receivers write; wrk sends it the very same signed requests (bench/ingest.lua, same
+# threads and connections), so the ceiling is what this generator of distinct requests can
+# drive on this machine at this moment, not what one constant request could.
+ng_port=$(free_port)
+mkdir -p "$tmp/nginx-temp"
+cat >"$tmp/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log warn;
+events {
+    worker_connections 1024;
+}
+http {
+    access_log $tmp/nginx-access.log;
+    client_body_temp_path $tmp/nginx-temp/body;
+    proxy_temp_path $tmp/nginx-temp/proxy;
+    fastcgi_temp_path $tmp/nginx-temp/fastcgi;
+    uwsgi_temp_path $tmp/nginx-temp/uwsgi;
+    scgi_temp_path $tmp/nginx-temp/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    client_max_body_size 1m;
+    server {
+        listen 127.0.0.1:$ng_port;
+        default_type application/json;
+        location / {
+            return 200 '{"status":"ok"}';
+        }
+    }
+}
+NGINX
+nginx -c "$tmp/nginx.conf" -p "$tmp" 2>"$tmp/nginx-stderr.log" &
+ng_pid=$!
+pids+=("$ng_pid")
+wait_ready "http://127.0.0.1:$ng_port/" "$tmp/nginx-stderr.log"
+
 # ---- measurement -------------------------------------------------------------------------
+targets+=(nginx)
+url[nginx]="http://127.0.0.1:$ng_port${paths_of[connectord]%% *}"
+db[nginx]=""
+pids_of[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')" # the master and its worker
+log[nginx]=$tmp/nginx-access.log
 targets+=(reference)
 url[reference]="http://127.0.0.1:$ref_port/webhooks/stripe"
 db[reference]=$ref_db
@@ -162,6 +209,7 @@ log[reference]=$tmp/reference.log
 
 count_invoices() {
     case ${db[$1]} in
+    "") echo 0 ; return 0 ;; # nginx stores nothing
     postgresql://*) pg_sql "${db[$1]}" "SELECT COUNT(*) FROM invoices" ;;
     *) sqlite3 -cmd ".timeout 10000" "${db[$1]}" "SELECT COUNT(*) FROM invoices" ;;
     esac || die "cannot count the invoices of $1"
@@ -254,7 +302,7 @@ run_wrk() {
     check=ok
     if ((wrk_other > 0)); then
         check="$wrk_other answers were 4xx or 5xx; see ${log[$t]}"
-    elif ((invoices < wrk_ok || invoices > wrk_ok + unanswered)); then
+    elif [[ $t != nginx ]] && ((invoices < wrk_ok || invoices > wrk_ok + unanswered)); then
         check="$invoices invoices stored, wrk counted $wrk_ok 200s and $unanswered unanswered"
     fi
 }
@@ -269,9 +317,10 @@ for t in "${targets[@]}"; do
     sign "w$t" $((warmup_s * 50000 > 100000 ? warmup_s * 50000 : 100000))
     run_wrk "$t" "$WARMUP" "w$t"
     [[ $check == ok ]] || die "warm-up of $t: $check"
-    # Twice the warm-up rate for the whole run, so no thread runs out of distinct events.
+    # Three times the warm-up rate for the whole run, so no thread runs out of distinct
+    # events (a short warm-up on a busy machine can be far slower than the runs).
     events[$t]=${EVENTS:-$(awk -v r="$rps" -v d="$duration_s" \
-        'BEGIN { n = int(2 * r * d) + 20000; print (n < 50000) ? 50000 : n }')}
+        'BEGIN { n = int(3 * r * d) + 20000; print (n < 100000) ? 100000 : n }')}
     printf '  warm-up   %-10s %10.0f webhooks/s  (signing %d events per run)\n' "$t" "$rps" \
         "${events[$t]}" >&2
 done
@@ -283,6 +332,9 @@ for r in $(seq 1 "$REPEATS"); do
         sign "r${r}$t" "${events[$t]}"
         run_wrk "$t" "$DURATION" "r${r}$t"
         ((exhausted == 0)) || die "$t ran out of signed events in run $r; set EVENTS higher"
+        # A faster run than the warm-up raises the events signed for the next ones.
+        [[ -n $EVENTS ]] || events[$t]=$(awk -v r="$rps" -v d="$duration_s" -v n="${events[$t]}" \
+            'BEGIN { m = int(3 * r * d) + 20000; print (m > n) ? m : n }')
         rps_all[$t]+="$rps "
         p50_all[$t]+="$p50 "
         p99_all[$t]+="$p99 "
@@ -294,7 +346,8 @@ for r in $(seq 1 "$REPEATS"); do
         cpu_wrk_all[$t]+="$cpu_wrk "
         printf '  run %d/%d  %-10s %10.0f webhooks/s  p50 %7.2f ms  p99 %7.2f ms  load %s  %s  cpu s: server %s postgres %s wrk %s\n' \
             "$r" "$REPEATS" "$t" "$rps" "$p50" "$p99" "$(cut -d' ' -f1 /proc/loadavg)" \
-            "$invoices invoices = $wrk_ok 200s + $((invoices - wrk_ok)) in flight at the stop" \
+            "$([[ $t == nginx ]] && echo "$wrk_ok 200s" ||
+                echo "$invoices invoices = $wrk_ok 200s + $((invoices - wrk_ok)) in flight at the stop")" \
             "$cpu_t" "$cpu_pg" "$cpu_wrk" >&2
     done
 done
@@ -314,6 +367,9 @@ done
 ratio=$(awk -v a="${rps_med[connectord]}" -v b="${rps_med[reference]}" \
     'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
 
+share=$(awk -v a="${rps_med[connectord]}" -v b="${rps_med[nginx]}" \
+    'BEGIN { printf "%.1f", (b > 0) ? 100 * a / b : 0 }')
+
 verdict() { awk -v ok="$1" 'BEGIN { print ok ? "PASS" : "MISS" }'; }
 
 echo
@@ -323,15 +379,18 @@ for t in "${targets[@]}"; do
     case $t in
     connectord) name="connectord (C, group commit)" ;;
     reference) name="reference (Fastify+stripe+bsqlite)" ;;
+    nginx) name="nginx return 200 (HTTP ceiling)" ;;
     pg1) name="connectord on PostgreSQL, 1 process" ;;
     pg*) name="connectord on PostgreSQL, ${t#pg} processes" ;;
     esac
     store_ok="PASS (${stored[$t]} = ${acked[$t]} + $((${stored[$t]} - ${acked[$t]})) in flight)"
+    [[ $t != nginx ]] || store_ok="(stores nothing)"
     [[ -z ${failures[$t]:-} ]] || store_ok="FAIL: ${failures[$t]}"
     printf '%-34s %12.0f %9.2f %9.2f %13s  %s\n' "$name" "${rps_med[$t]}" "${p50_med[$t]}" \
         "${p99_med[$t]}" "${rss_mb[$t]}" "$store_ok"
 done
 printf '%-34s %12s\n' "ratio connectord/reference" "${ratio}x"
+printf '%-34s %11s%%\n' "connectord share of the ceiling" "$share"
 echo
 echo "CPU seconds per run of $DURATION (medians; $(nproc) cores give $((duration_s * $(nproc))) s):"
 printf '%-34s %12s %12s %12s\n' "target" "server" "postgres" "wrk"
@@ -343,11 +402,13 @@ for t in "${targets[@]}"; do
 done
 echo
 printf '%-40s %12s  %s\n' "target" "measured" "verdict"
+printf '%-40s %12s  %s\n' ">= ${CEILING_TARGET_PCT} % of the HTTP ceiling (nginx)" "${share} %" \
+    "$(verdict "$(awk -v r="$share" -v g="$CEILING_TARGET_PCT" 'BEGIN { print (r >= g) }')")"
 printf '%-40s %12s  %s\n' ">= ${RATIO_TARGET}x the reference's webhooks/s" "${ratio}x" \
     "$(verdict "$(awk -v r="$ratio" -v g="$RATIO_TARGET" 'BEGIN { print (r >= g) }')")"
-printf '%-40s %12s  %s\n' "p99 < ${P99_TARGET_MS} ms at $CONNECTIONS connections" \
+printf '%-40s %12s  %s\n' "p99 <= ${P99_TARGET_MS} ms at $CONNECTIONS connections" \
     "${p99_med[connectord]} ms" \
-    "$(verdict "$(awk -v p="${p99_med[connectord]}" -v g="$P99_TARGET_MS" 'BEGIN { print (p < g) }')")"
+    "$(verdict "$(awk -v p="${p99_med[connectord]}" -v g="$P99_TARGET_MS" 'BEGIN { print (p <= g) }')")"
 printf '%-40s %12s  %s\n' "peak RSS < ${RSS_TARGET_MB} MB" "${rss_mb[connectord]} MB" \
     "$(verdict "$(awk -v m="${rss_mb[connectord]}" -v g="$RSS_TARGET_MB" 'BEGIN { print (m < g) }')")"
 printf '%-40s %12s  %s\n' "every acknowledged webhook stored" "" \

@@ -32,6 +32,7 @@ bench_cleanup() {
     local pid cmd
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
+        kill -CONT "$pid" 2>/dev/null || true # a process held with SIGSTOP takes its TERM
     done
     for pid in "${pids[@]}"; do
         wait "$pid" 2>/dev/null || true

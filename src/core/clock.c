@@ -47,12 +47,26 @@ void clock_format_rfc3339(int64_t epoch_ms, char out[CLOCK_RFC3339_LEN])
     }
     struct tm tm;
     gmtime_r(&secs, &tm);
-    char text[64]; /* roomy, so the compiler can see no truncation; the fields are bounded */
-    snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-             tm.tm_sec, ms);
-    memcpy(out, text, CLOCK_RFC3339_LEN - 1);
-    out[CLOCK_RFC3339_LEN - 1] = '\0';
+    /* Digit by digit, not snprintf: a booking formats about a dozen times on the hot path,
+     * and printf's machinery was most of the cost. Same text as
+     * "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" with the year taken modulo 10000. */
+    int year = (tm.tm_year + 1900) % 10000;
+    if (year < 0)
+        year += 10000;
+    const int fields[] = {year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms};
+    static const int widths[] = {4, 2, 2, 2, 2, 2, 3};
+    static const char after[] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+    char *p = out;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        int v = fields[i];
+        for (int d = widths[i] - 1; d >= 0; d--) {
+            p[d] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        p += widths[i];
+        *p++ = after[i];
+    }
+    *p = '\0';
 }
 
 /* n decimal digits at s, or -1 */

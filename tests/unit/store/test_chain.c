@@ -75,6 +75,35 @@ static void test_encoding(void **state)
     buf_free(&b);
 }
 
+/* Numbers are written without printf: the same text as "%lld", at the edges too, and a
+ * length of many digits. */
+static void test_encoding_numbers(void **state)
+{
+    (void)state;
+    const int64_t values[] = {0, 9, 10, -1, 123456789, INT64_MAX, INT64_MIN, -1000000000000LL};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char text[32], want[64];
+        snprintf(text, sizeof text, "%lld", (long long)values[i]);
+        snprintf(want, sizeof want, "%zu:%s;", strlen(text), text);
+        struct buf b;
+        buf_init(&b, 0);
+        assert_int_equal(chain_int(&b, values[i]), 0);
+        assert_string_equal(b.data, want);
+        buf_free(&b);
+    }
+    char *long_text = malloc(12346);
+    assert_non_null(long_text);
+    memset(long_text, 'x', 12345);
+    long_text[12345] = '\0';
+    struct buf b;
+    buf_init(&b, 0);
+    assert_int_equal(chain_text(&b, long_text), 0);
+    assert_int_equal(b.len, 6 + 12345 + 1);
+    assert_memory_equal(b.data, "12345:", 6);
+    buf_free(&b);
+    free(long_text);
+}
+
 /* The first link of a chain, over an entry written out field by field. */
 static void test_golden_vector(void **state)
 {
@@ -233,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encoding),
+        cmocka_unit_test(test_encoding_numbers),
         cmocka_unit_test_setup_teardown(test_golden_vector, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_guard_and_tamper, setup, teardown),
     };
