@@ -290,6 +290,13 @@ describe('real answers fit the document', () => {
     await call('GET', '/api/bank/callback?state=nope');
     await call('GET', '/api/bank/accounts', { token: tok });
     await call('GET', '/api/bank/transactions', { token: tok });
+    // matching and payouts (issue 18, part 2)
+    await call('POST', '/api/bank/transactions/match', { token: tok });
+    await call('POST', '/api/bank/transactions/btx_nope/match', { token: tok, json: { account: '6800' } });
+    await call('GET', '/api/bank/rules', { token: tok });
+    await call('DELETE', '/api/bank/rules/rul_nope', { token: tok });
+    await call('GET', '/api/bank/reconciliation', { token: tok });
+    await call('GET', '/api/payouts/movements', { token: tok });
     // documents (issue 19): one upload that is no document, the lists, unknown ids
     await call('POST', '/api/documents?filename=x.txt', { token: tok, body: 'not a document', headers: { 'content-type': 'text/plain' } });
     await call('GET', '/api/documents', { token: tok });

@@ -43,6 +43,9 @@ const CHANGES = [
                                            'destinations need Pro (Starter has no slots)', 11]),
   // issue 16: Trakro's description says that it publishes no API, so it cannot sync yet
   ['GET books /api/connectors.connectors[18].description', 'Trakro says it cannot sync yet', 16],
+  // issue 18: payment connectors pull payouts and fees with an optional key (Stripe: apiKey
+  // and the API base URL; PayPal: its REST app), and the bank connectors read accounts
+  ['GET books /api/connectors/stripe.settings', 'Stripe takes a restricted key and an API base URL', 18],
 ];
 
 for (const r of RELEASES) upgradeFrom(r);
