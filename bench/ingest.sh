@@ -196,12 +196,14 @@ pids+=("$ng_pid")
 wait_ready "http://127.0.0.1:$ng_port/" "$tmp/nginx-stderr.log"
 
 # ---- measurement -------------------------------------------------------------------------
-targets+=(nginx)
+# BASELINES=0 leaves the ceiling and the reference out (a quick look at connectord alone,
+# e.g. between two builds; the verdicts that need them then say MISS).
+((${BASELINES:-1})) && targets+=(nginx)
 url[nginx]="http://127.0.0.1:$ng_port${paths_of[connectord]%% *}"
 db[nginx]=""
 pids_of[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')" # the master and its worker
 log[nginx]=$tmp/nginx-access.log
-targets+=(reference)
+((${BASELINES:-1})) && targets+=(reference)
 url[reference]="http://127.0.0.1:$ref_port/webhooks/stripe"
 db[reference]=$ref_db
 pids_of[reference]=$ref_pid
@@ -277,10 +279,18 @@ run_wrk() {
     inv0=$(count_invoices "$t")
     ports=${ports_of[$t]:-}
     t0=$(target_ticks "$t") pg0=$(cluster_ticks) w0=$(wrk_ticks)
+    local perf_pid=
+    if [[ -n ${PERF:-} && $t != nginx && $t != reference && $tag == r* ]]; then
+        # A profile of the middle of the run: call graphs of the target's processes.
+        perf record -F 999 -g -o "$PERF/perf-$tag.data" -p "$(tr ' ' ',' <<<"${pids_of[$t]% }")" \
+            -- sleep $(($(seconds_of "$duration") - 2)) >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     out=$(INGEST_PORTS=$ports INGEST_PATHS=${paths_of[$t]:-} wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency \
         --timeout 5s -s "$root/bench/ingest.lua" "${url[$t]}" -- "$evdir/$tag" 2>&1) ||
         die "wrk failed against $t: $out"
     w1=$(wrk_ticks)
+    [[ -z $perf_pid ]] || wait "$perf_pid"
     settle "$t"
     t1=$(target_ticks "$t") pg1=$(cluster_ticks)
     cpu_t=$(ticks_s $((t1 - t0))) cpu_pg=$(ticks_s $((pg1 - pg0))) cpu_wrk=$(ticks_s $((w1 - w0)))
