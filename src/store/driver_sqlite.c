@@ -376,6 +376,7 @@ struct sqlite_checkpointer {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool due, stopping;
+    int asked_at; /* the log's frames when the last checkpoint was asked for */
     struct store_conn **conns;
     size_t n_conns;
 };
@@ -386,9 +387,16 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *schema, int pages)
     if (pages >= WAL_LIMIT_PAGES) {
         sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     } else if (pages >= CHECKPOINT_PAGES) {
+        /* One checkpoint per CHECKPOINT_PAGES new frames, not one per commit past the
+         * mark: a checkpoint copies each page once however often it changed since the last,
+         * and costs two fsyncs, so spacing them copies the hot pages (each index's last
+         * leaf, rewritten by every batch) once per interval instead of once per commit. */
         pthread_mutex_lock(&cp->lock);
-        cp->due = true;
-        pthread_cond_signal(&cp->wake);
+        if (pages < cp->asked_at || pages - cp->asked_at >= CHECKPOINT_PAGES) {
+            cp->asked_at = pages;
+            cp->due = true;
+            pthread_cond_signal(&cp->wake);
+        }
         pthread_mutex_unlock(&cp->lock);
     }
     return SQLITE_OK;
