@@ -160,11 +160,12 @@ int events_publish(struct store_tx *tx, struct event_record *evs, size_t n, int 
 
 /* The envelope destinations receive: {"id","type","createdAt","projectId","data"};
  * projectId is the event's project, or the tenant's default project for events of every
- * project. data: ev->data already parsed (a reference is taken, so a caller that holds it
- * parses it once), or NULL to parse ev->data here. As JSON (caller decrefs) or as compact
- * text (caller frees); NULL when ev->data is not JSON or memory ran out. */
+ * project. As JSON (data: ev->data already parsed, a reference is taken, or NULL to parse
+ * ev->data here; caller decrefs), or as compact text (caller frees) with ev->data put in
+ * as it is, so ev->data must be JSON text (a stored event's is). NULL when ev->data is not
+ * JSON (the tree) or memory ran out. */
 json_t *events_envelope_json(const struct event_record *ev, json_t *data);
-char *events_envelope(const struct event_record *ev, json_t *data);
+char *events_envelope(const struct event_record *ev);
 
 /* ---- the daily revenue summary (summary.c) -------------------------------------------- */
 

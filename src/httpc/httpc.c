@@ -232,10 +232,16 @@ struct transfer {
     bool private_refused; /* open_public_socket() refused an address */
 };
 
+/* Easy handles of finished transfers are kept, reset, for the next ones: creating and
+ * destroying one per request cost about as much as the request's own HTTP work. */
+#define IDLE_EASY_MAX 1024
+
 struct httpc_multi {
     CURLM *multi;
     int in_flight;
     struct transfer *transfers;
+    CURL **idle; /* reset easy handles, ready for a transfer */
+    size_t n_idle, cap_idle;
 };
 
 static void transfer_unlink(struct httpc_multi *m, struct transfer *t)
@@ -248,7 +254,7 @@ static void transfer_unlink(struct httpc_multi *m, struct transfer *t)
         t->next->prev = t->prev;
 }
 
-int httpc_multi_new(struct httpc_multi **out, struct error *err)
+int httpc_multi_new(struct httpc_multi **out, int max_connections, struct error *err)
 {
     struct httpc_multi *m = calloc(1, sizeof *m);
     *out = NULL;
@@ -256,15 +262,48 @@ int httpc_multi_new(struct httpc_multi **out, struct error *err)
         free(m);
         return error_set(err, ERR_INTERNAL, "cannot create an HTTP client");
     }
-    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, 64L);
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS,
+                      (long)(max_connections > 0 ? max_connections : 64));
     *out = m;
     return 0;
 }
 
-static void transfer_free(struct transfer *t)
+/* A reset easy handle: a kept one, or a new one. */
+static CURL *easy_take(struct httpc_multi *m)
+{
+    return m->n_idle ? m->idle[--m->n_idle] : curl_easy_init();
+}
+
+/* Keeps an easy handle, reset (options and request state; the connections stay in the
+ * multi handle's cache), for a later transfer; past IDLE_EASY_MAX it is destroyed. */
+static void easy_keep(struct httpc_multi *m, CURL *easy)
+{
+    if (!easy)
+        return;
+    if (m->n_idle == m->cap_idle && m->cap_idle < IDLE_EASY_MAX) {
+        size_t cap = m->cap_idle ? m->cap_idle * 2 : 64;
+        CURL **grown = realloc(m->idle, cap * sizeof *grown);
+        if (grown) {
+            m->idle = grown;
+            m->cap_idle = cap;
+        }
+    }
+    if (m->n_idle < m->cap_idle) {
+        curl_easy_reset(easy);
+        m->idle[m->n_idle++] = easy;
+    } else {
+        curl_easy_cleanup(easy);
+    }
+}
+
+/* Frees a transfer; its easy handle goes back to m's idle ones (m NULL: destroyed). */
+static void transfer_free(struct httpc_multi *m, struct transfer *t)
 {
     curl_slist_free_all(t->headers);
-    curl_easy_cleanup(t->easy);
+    if (m)
+        easy_keep(m, t->easy);
+    else
+        curl_easy_cleanup(t->easy);
     httpc_response_free(&t->resp);
     free(t->body);
     free(t);
@@ -278,8 +317,11 @@ void httpc_multi_free(struct httpc_multi *m)
         struct transfer *t = m->transfers;
         transfer_unlink(m, t);
         curl_multi_remove_handle(m->multi, t->easy);
-        transfer_free(t);
+        transfer_free(NULL, t);
     }
+    for (size_t i = 0; i < m->n_idle; i++)
+        curl_easy_cleanup(m->idle[i]);
+    free(m->idle);
     curl_multi_cleanup(m->multi);
     free(m);
 }
@@ -302,7 +344,7 @@ int httpc_multi_add(struct httpc_multi *m, const struct httpc_request *req, http
         return error_set(err, ERR_INTERNAL, "out of memory");
     buf_init(&t->resp.body, req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE);
     buf_init(&t->resp.headers, MAX_HEADERS);
-    t->easy = curl_easy_init();
+    t->easy = easy_take(m);
     t->done = done;
     t->user = user;
     if (!t->easy)
@@ -367,7 +409,7 @@ int httpc_multi_add(struct httpc_multi *m, const struct httpc_request *req, http
     m->in_flight++;
     return 0;
 oom:
-    transfer_free(t);
+    transfer_free(m, t);
     return error_set(err, ERR_INTERNAL, "cannot start an HTTP request");
 }
 
@@ -401,7 +443,7 @@ void httpc_multi_run(struct httpc_multi *m, int wait_ms)
             transport = why;
         }
         t->done(t->user, &t->resp, transport, clock_now_ms() - t->started_ms);
-        transfer_free(t);
+        transfer_free(m, t);
     }
 }
 

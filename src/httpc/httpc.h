@@ -71,7 +71,9 @@ struct httpc_multi;
 typedef void (*httpc_done_fn)(void *user, const struct httpc_response *resp,
                               const char *transport_error, int64_t duration_ms);
 
-int httpc_multi_new(struct httpc_multi **out, struct error *err);
+/* max_connections: idle connections kept open for reuse (0: 64); give at least the
+ * requests kept in flight, or connections to one host are closed and opened again. */
+int httpc_multi_new(struct httpc_multi **out, int max_connections, struct error *err);
 void httpc_multi_free(struct httpc_multi *m); /* aborts requests still in flight, no callbacks */
 /* Copies what it needs from req. */
 int httpc_multi_add(struct httpc_multi *m, const struct httpc_request *req, httpc_done_fn done,

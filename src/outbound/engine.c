@@ -87,12 +87,16 @@ struct event_view {
  * they are in flight: a round's deliveries mostly go to a few destinations, and an event's
  * deliveries are claimed side by side (they were written together, due at the same time). */
 #define ROUND_DESTS 16
+#define MASKED_SECRETS_MAX 16 /* secret values masked in a recorded request */
 
 struct round_dest {
     struct install in;
     const struct destination *dest;
     json_t *config; /* with its secrets opened; NULL until a delivery is rendered */
     bool oauth;     /* config's accessToken came from oauth/ */
+    /* the secret values a recorded request masks, pointing into config, listed once */
+    const char *secrets[MASKED_SECRETS_MAX];
+    size_t n_secrets;
 };
 
 struct round_event {
@@ -249,25 +253,29 @@ static struct httpc_request http_request_of(const struct engine_config *cfg,
 static int sign_standard_webhooks(struct dest_request *req, const char *event_id,
                                   const char *secret, int64_t now_ms, struct error *err)
 {
-    unsigned char key[128], mac[CRYPTO_SHA256_LEN];
+    unsigned char key[128], mac[CRYPTO_HMAC_MAX_LEN];
     const char *encoded = strncmp(secret, "whsec_", 6) == 0 ? secret + 6 : secret;
     long key_len = crypto_b64_decode(encoded, strlen(encoded), key, sizeof key);
     if (key_len <= 0)
         return error_set(err, ERR_INTERNAL, "signing secret is not base64");
     char ts[24], sig[64] = "v1,";
-    snprintf(ts, sizeof ts, "%lld", (long long)(now_ms / 1000));
-    struct buf msg;
-    buf_init(&msg, 0);
-    int rc = buf_printf(&msg, "%s.%s.", event_id, ts) < 0 ||
-                     buf_append(&msg, req->body.data ? req->body.data : "", req->body.len) < 0 ||
-                     crypto_hmac_sha256(key, (size_t)key_len, msg.data, msg.len, mac) < 0
-                 ? -1
-                 : 0;
-    buf_free(&msg);
+    int ts_len = snprintf(ts, sizeof ts, "%lld", (long long)(now_ms / 1000));
+    /* streamed: no copy of the body, and the MAC's implementation is looked up once */
+    struct crypto_hmac *h = crypto_hmac_begin(CRYPTO_HMAC_SHA256, key, (size_t)key_len);
     memset(key, 0, sizeof key);
-    if (rc < 0)
+    bool fed = h && crypto_hmac_update(h, event_id, strlen(event_id)) == 0 &&
+               crypto_hmac_update(h, ".", 1) == 0 &&
+               crypto_hmac_update(h, ts, (size_t)ts_len) == 0 &&
+               crypto_hmac_update(h, ".", 1) == 0 &&
+               crypto_hmac_update(h, req->body.data ? req->body.data : "", req->body.len) == 0;
+    int mac_len = -1;
+    if (fed)
+        mac_len = crypto_hmac_end(h, mac); /* frees h */
+    else
+        crypto_hmac_free(h); /* NULL, or abandoned midway */
+    if (mac_len != CRYPTO_SHA256_LEN)
         return error_set(err, ERR_INTERNAL, "cannot sign the request");
-    crypto_b64(mac, sizeof mac, sig + 3);
+    crypto_b64(mac, CRYPTO_SHA256_LEN, sig + 3);
     if (dest_request_header(req, "webhook-id", event_id) < 0 ||
         dest_request_header(req, "webhook-timestamp", ts) < 0 ||
         dest_request_header(req, "webhook-signature", sig) < 0)
@@ -279,7 +287,7 @@ static int event_view_init(struct event_view *v, const struct event_record *ev,
                            struct error *err)
 {
     v->data = json_loads(ev->data, 0, NULL);
-    v->envelope = v->data ? events_envelope(ev, v->data) : NULL;
+    v->envelope = v->data ? events_envelope(ev) : NULL;
     if (!v->envelope || !v->data)
         return error_set(err, ERR_STORE, "event %s is not JSON", ev->id);
     events_read(v->data, &v->fields);
@@ -596,6 +604,22 @@ static struct round_event *round_event(struct engine *e, const struct delivery *
     return re;
 }
 
+/* Lists the opened config's secret values (at least 4 bytes each) that a recorded request
+ * masks: read once per destination and round, not once per delivery. */
+static void list_secrets(struct round_dest *rd)
+{
+    json_t *names = json_loads(rd->in.secrets, 0, NULL);
+    const char *key;
+    json_t *value;
+    rd->n_secrets = 0;
+    json_object_foreach(names, key, value) {
+        const char *v = json_string_value(json_object_get(rd->config, key));
+        if (v && strlen(v) >= 4 && rd->n_secrets < MASKED_SECRETS_MAX)
+            rd->secrets[rd->n_secrets++] = v;
+    }
+    json_decref(names);
+}
+
 /* Renders one delivery from what the round read. */
 static int render_round(struct engine *e, struct round_dest *rd, const struct delivery *d,
                         struct dest_request *req, struct error *err)
@@ -614,11 +638,10 @@ static int render_round(struct engine *e, struct round_dest *rd, const struct de
             return -1;
         }
         rd->config = config;
+        list_secrets(rd);
     }
     return render_with(rd->dest, rd->config, &re->ev, &re->view, req, err);
 }
-
-#define MASKED_SECRETS_MAX 16 /* secret values masked in a recorded request */
 
 /* Where secret (sl bytes) next starts in text[from, len), or len when it does not. */
 static size_t secret_next(const char *text, size_t len, size_t from, const char *secret,
@@ -684,16 +707,8 @@ static bool credential_header(const char *name)
  * webhook URL, a token in a path, a key in a body) and credential headers masked whole. */
 static char *request_record(const struct dest_request *req, const struct round_dest *rd)
 {
-    const char *secrets[MASKED_SECRETS_MAX];
-    size_t n = 0, i;
-    json_t *names = json_loads(rd->in.secrets, 0, NULL);
-    const char *key;
-    json_t *value;
-    json_object_foreach(names, key, value) {
-        const char *v = json_string_value(json_object_get(rd->config, key));
-        if (v && strlen(v) >= 4 && n < sizeof secrets / sizeof secrets[0])
-            secrets[n++] = v;
-    }
+    const char *const *secrets = rd->secrets;
+    size_t n = rd->n_secrets, i;
     struct buf out;
     buf_init(&out, 0);
     size_t body_len = req->body.len < REQUEST_BODY_MAX ? req->body.len : REQUEST_BODY_MAX;
@@ -725,7 +740,6 @@ static char *request_record(const struct dest_request *req, const struct round_d
         rc = append_masked(&out, req->body.data ? req->body.data : "", body_len, secrets, n);
     if (rc == 0)
         rc = buf_printf(&out, "\",\"bodyBytes\":%zu}", req->body.len);
-    json_decref(names);
     if (rc < 0) {
         buf_free(&out);
         return NULL;
@@ -1022,7 +1036,7 @@ int engine_start(const struct engine_config *cfg, struct engine **out, struct er
         return error_set(err, ERR_INTERNAL, "out of memory");
     e->cfg = *cfg;
     pthread_mutex_init(&e->changed_lock, NULL);
-    if (httpc_multi_new(&e->multi, err) < 0) {
+    if (httpc_multi_new(&e->multi, cfg->concurrency, err) < 0) {
         pthread_mutex_destroy(&e->changed_lock);
         free(e);
         return -1;
