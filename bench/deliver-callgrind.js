@@ -103,6 +103,7 @@ async function publish(api, token, events, concurrency, sinkPortFile, pairs) {
     console.error(`publish: ${bad} of ${events} events not answered 201`);
     process.exit(1);
   }
+  console.log('publish: published'); // the backlog run lets the sink go now
   const count = `http://127.0.0.1:${fs.readFileSync(sinkPortFile, 'utf8')}/count`;
   for (;;) {
     const c = JSON.parse((await request(count, 'GET', {})).text);

@@ -45,6 +45,10 @@
 #define MASK "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2" /* four bullets */
 #define RESPONSE_MAX (64 * 1024)
 #define IDLE_POLL_MS 100
+/* An answer waits at most this long for others to share its write with. */
+#define GATHER_MS 5
+/* Answers that came within this long let the engine claim ahead (see struct engine). */
+#define FAST_ANSWER_MS 1000
 #define ENGINE_CHANGED_MAX 32
 
 /* ---- the engine ----------------------------------------------------------------------- */
@@ -76,10 +80,12 @@ struct outcome {
 };
 
 /* What rendering needs of an event, whatever the destination: its envelope, its data and
- * the data's fields (events_read), made once per event and shared by its deliveries. */
+ * the data's fields (events_read), made once per event and shared by its deliveries. The
+ * data's tree is parsed only for a destination that reads it: the generic webhooks post
+ * the envelope's text alone. */
 struct event_view {
     char *envelope;
-    json_t *data;
+    json_t *data;             /* NULL until event_view_parse */
     struct event_data fields; /* points into data */
 };
 
@@ -115,8 +121,33 @@ struct engine {
     atomic_bool stopping;
     struct httpc_multi *multi;
     struct breakers breakers;
-    struct outcome *done; /* answers of this round, recorded together */
+    struct outcome *done; /* answers collected for the next write, recorded together */
     size_t n_done, cap_done;
+    /* The write in flight (see engine_main): the answers it records, the room it claims
+     * for, the deliveries it claimed. The committer's thread owns them from
+     * store_batch_submit until round_written; then the engine's thread again. */
+    struct store_batch_job job;
+    struct outcome *writing;
+    size_t n_writing, cap_writing;
+    int room;
+    struct delivery *claimed; /* 2 x cfg.concurrency of them */
+    size_t n_claimed;
+    /* Claimed, waiting for room in flight. While the destinations answer fast, a write
+     * claims up to cfg.concurrency more than are in flight: the answers that come while
+     * it is on its way to disk are followed at once by requests from here instead of
+     * waiting for the next claim. A delivery that waited here for half its lease goes
+     * back to pending rather than out (another claim may take it then). */
+    struct queued { struct delivery d; int64_t claimed_ms; } *queue;
+    size_t queue_head, n_queued; /* a ring of 2 x cfg.concurrency */
+    bool fast;                   /* the last answers recorded all came within FAST_ANSWER_MS */
+    int64_t first_answer_ms;     /* when the oldest answer in done[] came */
+    bool write_pending, write_retried; /* the engine's thread's alone */
+    pthread_mutex_t write_lock;
+    bool write_finished; /* under write_lock, with write_rc and write_err */
+    int write_rc;
+    struct error write_err;
+    int64_t idle_until_ms; /* a claim found nothing: the next one waits until then */
+    atomic_bool nudged;    /* engine_wake: new deliveries, claim at once */
     struct round_dest dests[ROUND_DESTS];
     size_t n_dests;
     struct round_event event; /* the last event rendered */
@@ -286,9 +317,17 @@ static int sign_standard_webhooks(struct dest_request *req, const char *event_id
 static int event_view_init(struct event_view *v, const struct event_record *ev,
                            struct error *err)
 {
-    v->data = json_loads(ev->data, 0, NULL);
-    v->envelope = v->data ? events_envelope(ev) : NULL;
-    if (!v->envelope || !v->data)
+    v->envelope = events_envelope(ev);
+    return v->envelope ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
+}
+
+/* The data's tree and fields, for a destination that reads them. */
+static int event_view_parse(struct event_view *v, const struct event_record *ev,
+                            struct error *err)
+{
+    if (v->data)
+        return 0;
+    if (!(v->data = json_loads(ev->data, 0, NULL)))
         return error_set(err, ERR_STORE, "event %s is not JSON", ev->id);
     events_read(v->data, &v->fields);
     return 0;
@@ -339,7 +378,8 @@ static int render_delivery(const struct engine_config *cfg, const struct install
         goto out;
     }
     bool managed;
-    if (event_view_init(&view, ev, err) < 0 || !(config = open_config(cfg, in, err)) ||
+    if (event_view_init(&view, ev, err) < 0 || event_view_parse(&view, ev, err) < 0 ||
+        !(config = open_config(cfg, in, err)) ||
         authorize_config(cfg, in, dest, config, &managed, err) < 0)
         goto out;
     rc = render_with(dest, config, ev, &view, req, err);
@@ -359,6 +399,8 @@ static struct outcome *outcome_add(struct engine *e)
         e->done = grown;
         e->cap_done = cap;
     }
+    if (e->n_done == 0)
+        e->first_answer_ms = clock_now_ms();
     struct outcome *o = &e->done[e->n_done++];
     memset(o, 0, sizeof *o);
     return o;
@@ -640,6 +682,8 @@ static int render_round(struct engine *e, struct round_dest *rd, const struct de
         rd->config = config;
         list_secrets(rd);
     }
+    if (rd->dest->render != dest_render_envelope && event_view_parse(&re->view, &re->ev, err) < 0)
+        return -1;
     return render_with(rd->dest, rd->config, &re->ev, &re->view, req, err);
 }
 
@@ -810,18 +854,11 @@ out:
 
 static int on_claimed(void *ctx, const struct delivery *d)
 {
-    struct delivery *copy = ((struct delivery **)ctx)[0];
-    size_t *n = ((size_t **)ctx)[1];
-    copy[(*n)++] = *d;
+    struct engine *e = ctx;
+    if (e->n_claimed < 2 * (size_t)e->cfg.concurrency)
+        e->claimed[e->n_claimed++] = *d;
     return 0;
 }
-
-struct round_write {
-    struct engine *e;
-    int room;
-    struct delivery *claimed;
-    size_t *n;
-};
 
 /* The alert's data: which destination, why, and until when a pause lasts. */
 /* The alert's data (destination.paused or destination.disabled), from its builder. */
@@ -844,12 +881,13 @@ static char *alert_data(const struct health_note *h, struct error *err)
  * an alert as an event for the project's other destinations, with an audit record. */
 static int record_health(struct engine *e, size_t i, struct store_tx *tx, struct error *err)
 {
-    const struct health_note *h = &e->done[i].health;
+    const struct health_note *h = &e->writing[i].health;
     if (!h->present)
         return 0;
     if (h->alert == ALERT_NONE)
-        for (size_t k = i + 1; k < e->n_done; k++)
-            if (e->done[k].health.present && strcmp(e->done[k].health.who.id, h->who.id) == 0)
+        for (size_t k = i + 1; k < e->n_writing; k++)
+            if (e->writing[k].health.present &&
+                strcmp(e->writing[k].health.who.id, h->who.id) == 0)
                 return 0; /* a later answer says more */
     const char *type = h->alert == ALERT_PAUSED     ? "destination.paused"
                        : h->alert == ALERT_DISABLED ? "destination.disabled"
@@ -883,79 +921,172 @@ static const char *health_target(const struct outcome *o)
  * destinations at once wait for each other instead of deadlocking (PostgreSQL would abort
  * one of them, and its answers would be sent again after the lease). Few answers per round:
  * an insertion sort, which is stable. */
-static void sort_answers(struct engine *e)
+static void sort_answers(struct outcome *done, size_t n_done)
 {
-    for (size_t i = 1; i < e->n_done; i++) {
-        struct outcome held = e->done[i];
+    for (size_t i = 1; i < n_done; i++) {
+        struct outcome held = done[i];
         size_t k = i;
-        while (k > 0 && strcmp(health_target(&e->done[k - 1]), health_target(&held)) > 0) {
-            e->done[k] = e->done[k - 1];
+        while (k > 0 && strcmp(health_target(&done[k - 1]), health_target(&held)) > 0) {
+            done[k] = done[k - 1];
             k--;
         }
-        e->done[k] = held;
+        done[k] = held;
     }
     /* An answer's attempt points into its own outcome (its excerpt, its error): moved, it
      * points at its new place. */
-    for (size_t i = 0; i < e->n_done; i++) {
-        struct outcome *o = &e->done[i];
+    for (size_t i = 0; i < n_done; i++) {
+        struct outcome *o = &done[i];
         o->attempt.response_excerpt = o->attempt.response_excerpt ? o->excerpt : NULL;
         o->attempt.error = o->attempt.error ? o->error : NULL;
     }
 }
 
+/* The committer's part of a write: the answers first, then the claim. */
 static int write_round(void *ctx, struct store_tx *tx, struct error *err)
 {
-    struct round_write *w = ctx;
-    struct engine *e = w->e;
-    *w->n = 0;
-    for (size_t i = 0; i < e->n_done; i++) {
-        struct outcome *o = &e->done[i];
+    struct engine *e = ctx;
+    e->n_claimed = 0; /* a write run again (below) claims afresh */
+    for (size_t i = 0; i < e->n_writing; i++) {
+        struct outcome *o = &e->writing[i];
         o->attempt.request = o->request;
         if (store_delivery_record(tx, o->delivery_id, &o->attempt, o->status,
                                   o->next_attempt_ms, err) < 0 ||
             record_health(e, i, tx, err) < 0)
             return -1;
     }
-    if (w->room <= 0)
+    if (e->room <= 0)
         return 0;
-    void *claim_ctx[2] = {w->claimed, w->n};
-    return store_deliveries_claim(tx, clock_now_ms(), e->cfg.lease_ms, w->room, on_claimed,
-                                  claim_ctx, err);
+    return store_deliveries_claim(tx, clock_now_ms(), e->cfg.lease_ms, e->room, on_claimed, e,
+                                  err);
 }
 
-/* One write per round: records the answers collected since the last one and, when there is
- * room in flight, claims the next deliveries into claimed[] (their number in *n). A
- * delivery is leased before it is sent, and each answer is on disk before its delivery can
- * be claimed again. The write joins the store's group commit rather than taking the write
- * lock itself: under a stream of events the committer would otherwise hold the lock almost
- * all the time, and the engine's turns would come late (SQLite's busy wait backs off). */
-static void record_and_claim(struct engine *e, int room, struct delivery *claimed, size_t *n)
+/* Called by the committer once the write is on disk (or failed): hands it back to the
+ * engine's thread and wakes it. */
+static void round_written(void *ctx, int rc, const struct error *err)
 {
-    *n = 0;
-    if (e->n_done == 0 && room <= 0)
-        return;
-    struct error err = {0};
-    struct round_write w = {.e = e, .room = room, .claimed = claimed, .n = n};
-    sort_answers(e);
-    int rc = store_batch_run(e->cfg.store, write_round, &w, &err);
+    struct engine *e = ctx;
+    pthread_mutex_lock(&e->write_lock);
+    e->write_rc = rc;
+    e->write_err = rc < 0 && err ? *err : (struct error){0};
+    e->write_finished = true;
+    pthread_mutex_unlock(&e->write_lock);
+    httpc_multi_wakeup(e->multi);
+}
+
+static void write_submit(struct engine *e)
+{
+    pthread_mutex_lock(&e->write_lock);
+    e->write_finished = false;
+    pthread_mutex_unlock(&e->write_lock);
+    e->write_pending = true;
+    e->job = (struct store_batch_job){.work = write_round, .done = round_written, .ctx = e};
+    store_batch_submit(e->cfg.store, &e->job);
+}
+
+/* Starts a write: records the answers collected since the last one and, when room > 0,
+ * claims that many due deliveries. A delivery is leased before it is sent, and each answer
+ * is on disk before its delivery can be claimed again. The write joins the store's group
+ * commit rather than taking the write lock itself: under a stream of events the committer
+ * would otherwise hold the lock almost all the time, and the engine's turns would come late
+ * (SQLite's busy wait backs off). */
+static void round_write(struct engine *e, int room)
+{
+    struct outcome *swap = e->writing;
+    size_t cap = e->cap_writing;
+    e->writing = e->done;
+    e->n_writing = e->n_done;
+    e->cap_writing = e->cap_done;
+    e->done = swap;
+    e->n_done = 0;
+    e->cap_done = cap;
+    e->room = room;
+    e->write_retried = false;
+    sort_answers(e->writing, e->n_writing);
+    write_submit(e);
+}
+
+/* Whether the write in flight is done. */
+static bool write_done(struct engine *e)
+{
+    pthread_mutex_lock(&e->write_lock);
+    bool finished = e->write_finished;
+    pthread_mutex_unlock(&e->write_lock);
+    return finished;
+}
+
+/* Takes a finished write back: its answers are dropped (recorded, or to be sent again when
+ * their leases expire) and the deliveries it claimed are put in flight. */
+static void write_finish(struct engine *e)
+{
+    e->write_pending = false;
     /* A transaction the store gave up on for another one (a deadlock or serialization
      * failure: ERR_UNAVAILABLE, nothing of it written) is run once more at once, rather
      * than leaving its answers to be sent again when their leases expire. */
-    if (rc < 0 && err.code == ERR_UNAVAILABLE) {
-        err = (struct error){0};
-        rc = store_batch_run(e->cfg.store, write_round, &w, &err);
+    if (e->write_rc < 0 && e->write_err.code == ERR_UNAVAILABLE && !e->write_retried) {
+        e->write_retried = true;
+        write_submit(e);
+        return;
     }
-    if (rc < 0) {
-        *n = 0; /* not claimed after all */
-        if (e->n_done > 0)
+    if (e->write_rc < 0) {
+        e->n_claimed = 0; /* not claimed after all */
+        if (e->n_writing > 0)
             log_error("cannot record %zu delivery attempts (they are resent when their leases "
-                      "expire): %s", e->n_done, err.message);
+                      "expire): %s", e->n_writing, e->write_err.message);
         else
-            log_warn("cannot claim deliveries: %s", err.message);
+            log_warn("cannot claim deliveries: %s", e->write_err.message);
     }
-    for (size_t i = 0; i < e->n_done; i++)
-        free(e->done[i].request);
-    e->n_done = 0;
+    bool fast = e->n_writing > 0;
+    for (size_t i = 0; i < e->n_writing; i++) {
+        fast = fast && e->writing[i].attempt.http_status > 0 &&
+               e->writing[i].attempt.duration_ms < FAST_ANSWER_MS;
+        free(e->writing[i].request);
+    }
+    if (e->n_writing > 0)
+        e->fast = fast;
+    e->n_writing = 0;
+    /* a claim that found nothing: the next waits a poll's time, or engine_wake */
+    int64_t now = clock_now_ms();
+    e->idle_until_ms = e->room > 0 && e->n_claimed == 0 ? now + IDLE_POLL_MS : 0;
+    size_t cap = 2 * (size_t)e->cfg.concurrency;
+    round_forget(e); /* the claimed are rendered from what is stored now */
+    for (size_t i = 0; i < e->n_claimed && e->n_queued < cap; i++) {
+        struct queued *q = &e->queue[(e->queue_head + e->n_queued++) % cap];
+        q->d = e->claimed[i];
+        q->claimed_ms = now;
+    }
+    e->n_claimed = 0;
+}
+
+/* Puts queued deliveries in flight while there is room; when the engine stops, back to
+ * pending instead. */
+static void send_queued(struct engine *e)
+{
+    size_t cap = 2 * (size_t)e->cfg.concurrency;
+    int64_t now = clock_now_ms();
+    while (e->n_queued > 0 && (httpc_multi_in_flight(e->multi) < e->cfg.concurrency ||
+                               atomic_load(&e->stopping))) {
+        struct queued q = e->queue[e->queue_head];
+        struct error err = {0};
+        e->queue_head = (e->queue_head + 1) % cap;
+        e->n_queued--;
+        if (!atomic_load(&e->stopping) && now - q.claimed_ms < e->cfg.lease_ms / 2)
+            start_delivery(e, &q.d);
+        else if (store_delivery_defer(e->cfg.store, q.d.id, now, &err) < 0)
+            log_warn("cannot put delivery %s back: %s", q.d.id, err.message);
+    }
+}
+
+/* Whether to start a write now: when it has enough to do (a quarter of the concurrency in
+ * answers and claims), or nothing more is coming (no request in flight), or its oldest
+ * answer has waited GATHER_MS; a claim alone when deliveries may be due. Each write costs a
+ * commit and an fsync: many small ones would take the disk's time from larger ones. */
+static bool write_due(struct engine *e, int room, bool claim, int64_t now)
+{
+    size_t work = e->n_done + (claim ? (size_t)room : 0);
+    if (work == 0)
+        return false;
+    return work * 4 >= (size_t)e->cfg.concurrency || httpc_multi_in_flight(e->multi) == 0 ||
+           (e->n_done > 0 && now - e->first_answer_ms >= GATHER_MS);
 }
 
 /* A destination changed elsewhere: its breaker here starts afresh when the store shows it
@@ -1002,29 +1133,42 @@ static void reconcile_changes(struct engine *e)
         reconcile_breaker(e, changed[i].tenant_id, changed[i].id);
 }
 
+/* The engine's loop. The round's write (answers recorded, deliveries claimed) runs on the
+ * committer's thread while this one keeps driving the requests in flight and collects the
+ * answers for the next write: one write at a time, the next as soon as the last is on
+ * disk, so the two threads work side by side instead of in turn. */
 static void *engine_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "cd-delivery"); /* as top -H and perf show it */
     struct engine *e = arg;
-    struct delivery *claimed = calloc((size_t)e->cfg.concurrency, sizeof *claimed);
-    if (!claimed) {
-        log_error("the delivery engine cannot start: out of memory");
-        return NULL;
-    }
-    while (!atomic_load(&e->stopping) || httpc_multi_in_flight(e->multi) > 0) {
-        int room = atomic_load(&e->stopping)
-                       ? 0
-                       : e->cfg.concurrency - httpc_multi_in_flight(e->multi);
-        size_t n = 0;
+    while (!atomic_load(&e->stopping) || httpc_multi_in_flight(e->multi) > 0 ||
+           e->n_done > 0 || e->write_pending || e->n_queued > 0) {
         reconcile_changes(e);
-        record_and_claim(e, room, claimed, &n);
-        for (size_t i = 0; i < n; i++)
-            start_delivery(e, &claimed[i]);
-        round_forget(e);
-        httpc_multi_run(e->multi, n > 0 || e->n_done > 0 ? 0 : IDLE_POLL_MS);
+        if (e->write_pending && write_done(e))
+            write_finish(e);
+        send_queued(e);
+        int wait_ms = IDLE_POLL_MS;
+        if (!e->write_pending) {
+            int64_t now = clock_now_ms();
+            int ahead = e->fast ? e->cfg.concurrency : 0;
+            int room = atomic_load(&e->stopping) ? 0
+                                                 : e->cfg.concurrency + ahead -
+                                                       httpc_multi_in_flight(e->multi) -
+                                                       (int)e->n_queued;
+            bool nudged = atomic_load(&e->nudged);
+            bool claim = room > 0 && (nudged || now >= e->idle_until_ms);
+            if (write_due(e, room, claim, now)) {
+                if (claim)
+                    atomic_store(&e->nudged, false);
+                round_write(e, claim ? room : 0);
+            } else if (e->n_done > 0) { /* until the oldest answer has waited enough */
+                int64_t left = e->first_answer_ms + GATHER_MS - now;
+                wait_ms = left < 1 ? 1 : (int)left;
+            }
+        }
+        /* woken by an answer, the write's end, engine_wake or a change */
+        httpc_multi_run(e->multi, wait_ms);
     }
-    record_and_claim(e, 0, claimed, &(size_t){0});
-    free(claimed);
     return NULL;
 }
 
@@ -1036,19 +1180,33 @@ int engine_start(const struct engine_config *cfg, struct engine **out, struct er
         return error_set(err, ERR_INTERNAL, "out of memory");
     e->cfg = *cfg;
     pthread_mutex_init(&e->changed_lock, NULL);
-    if (httpc_multi_new(&e->multi, cfg->concurrency, err) < 0) {
-        pthread_mutex_destroy(&e->changed_lock);
-        free(e);
-        return -1;
+    pthread_mutex_init(&e->write_lock, NULL);
+    if (cfg->concurrency < 1) {
+        error_set(err, ERR_VALIDATION, "the delivery concurrency must be at least 1");
+        goto fail;
     }
+    e->claimed = calloc(2 * (size_t)cfg->concurrency, sizeof *e->claimed);
+    e->queue = calloc(2 * (size_t)cfg->concurrency, sizeof *e->queue);
+    if (!e->claimed || !e->queue) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    if (httpc_multi_new(&e->multi, cfg->concurrency, err) < 0)
+        goto fail;
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
-        httpc_multi_free(e->multi);
-        pthread_mutex_destroy(&e->changed_lock);
-        free(e);
-        return error_set(err, ERR_INTERNAL, "cannot start the delivery engine");
+        error_set(err, ERR_INTERNAL, "cannot start the delivery engine");
+        goto fail;
     }
     *out = e;
     return 0;
+fail:
+    httpc_multi_free(e->multi);
+    free(e->claimed);
+    free(e->queue);
+    pthread_mutex_destroy(&e->write_lock);
+    pthread_mutex_destroy(&e->changed_lock);
+    free(e);
+    return -1;
 }
 
 void engine_stop(struct engine *e)
@@ -1062,14 +1220,20 @@ void engine_stop(struct engine *e)
     round_forget(e);
     breakers_free(&e->breakers);
     free(e->done);
+    free(e->writing);
+    free(e->claimed);
+    free(e->queue);
+    pthread_mutex_destroy(&e->write_lock);
     pthread_mutex_destroy(&e->changed_lock);
     free(e);
 }
 
 void engine_wake(struct engine *e)
 {
-    if (e)
-        httpc_multi_wakeup(e->multi);
+    if (!e)
+        return;
+    atomic_store(&e->nudged, true);
+    httpc_multi_wakeup(e->multi);
 }
 
 void engine_install_changed(struct engine *e, const char *tenant_id, const char *install_id)

@@ -1,7 +1,8 @@
 /* tests/unit/events/test_events.c - the event types table (src/events/types.def, types.c): every
  * type is found by name, alerts are flagged, an event's data is checked against its
  * type's fields (missing required ones, wrong kinds; extra members are allowed); the
- * builders and the reader (types.c) and subscriptions (subscription.c). */
+ * builders and the reader (types.c) and subscriptions (subscription.c); the envelope's
+ * text (publish.c) is the envelope's tree printed, with the stored data as it is. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "events/events.h"
+#include "store/outbox.h"
 
 static int check(const char *type, const char *data_json, json_t **problems)
 {
@@ -237,6 +239,35 @@ static void test_read_kinds(void **state)
     assert_string_equal(events_type_find("payment.settled")->test_title, "[Test] Payment settled");
 }
 
+/* The text is put together around the stored data: it must be the tree's compact print
+ * (the same members, in the same order), with quotes and controls in the ids escaped, and
+ * the tenant standing in for a missing project. */
+static void test_envelope_text(void **state)
+{
+    (void)state;
+    struct event_record ev = {.data = "{\"amount\":\"1.50\",\"party\":{\"name\":\"Jos\u00e9 \\\"J\\\"\"}}"};
+    snprintf(ev.id, sizeof ev.id, "evt_1");
+    snprintf(ev.type, sizeof ev.type, "payment.settled");
+    snprintf(ev.created_at, sizeof ev.created_at, "2026-01-02T03:04:05.678Z");
+    snprintf(ev.tenant_id, sizeof ev.tenant_id, "ten_\"1\"\n");
+    char *text = events_envelope(&ev);
+    json_t *tree = events_envelope_json(&ev, NULL);
+    char *printed = json_dumps(tree, JSON_COMPACT);
+    assert_non_null(text);
+    assert_string_equal(text, printed);
+    assert_non_null(strstr(text, "\"projectId\":\"ten_\\\"1\\\"\\n\""));
+    free(printed);
+    json_decref(tree);
+    free(text);
+
+    snprintf(ev.project_id, sizeof ev.project_id, "prj_2");
+    text = events_envelope(&ev);
+    assert_non_null(strstr(text, "\"projectId\":\"prj_2\",\"data\":{\"amount\""));
+    free(text);
+    ev.data = NULL;
+    assert_null(events_envelope(&ev));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_subscription_parse),
         cmocka_unit_test(test_build_and_read),
         cmocka_unit_test(test_read_kinds),
+        cmocka_unit_test(test_envelope_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
