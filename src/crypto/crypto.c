@@ -108,6 +108,16 @@ fail:
     return NULL;
 }
 
+struct crypto_hmac *crypto_hmac_copy(const struct crypto_hmac *h)
+{
+    struct crypto_hmac *copy = calloc(1, sizeof *copy);
+    if (copy && !(copy->ctx = EVP_MAC_CTX_dup(h->ctx))) {
+        free(copy);
+        copy = NULL;
+    }
+    return copy;
+}
+
 int crypto_hmac_update(struct crypto_hmac *h, const void *data, size_t len)
 {
     if (len == 0)

@@ -38,6 +38,9 @@ int crypto_hmac_update(struct crypto_hmac *h, const void *data, size_t len);
 /* Writes the MAC into out and returns its length (32, 64 or 20), or -1. */
 int crypto_hmac_end(struct crypto_hmac *h, unsigned char out[CRYPTO_HMAC_MAX_LEN]);
 void crypto_hmac_free(struct crypto_hmac *h);
+/* A copy of h as it stands (NULL when memory ran out): a context begun with a key and
+ * copied for each message MACs many messages under one key without setting it up again. */
+struct crypto_hmac *crypto_hmac_copy(const struct crypto_hmac *h);
 /* Compares in time that depends only on the lengths, never on the contents. */
 bool crypto_ct_equal(const void *a, size_t a_len, const void *b, size_t b_len);
 

@@ -103,6 +103,8 @@ struct round_dest {
     /* the secret values a recorded request masks, pointing into config, listed once */
     const char *secrets[MASKED_SECRETS_MAX];
     size_t n_secrets;
+    struct crypto_hmac *signer; /* Standard Webhooks: keyed with the signing secret, copied
+                                 * for each request; NULL until the first is signed */
 };
 
 struct round_event {
@@ -279,21 +281,35 @@ static struct httpc_request http_request_of(const struct engine_config *cfg,
                                   .refuse_private = !cfg->allow_private};
 }
 
-/* Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature "v1,<base64 of
- * HMAC-SHA256(key, id.timestamp.body)>", the key being the base64 after "whsec_". */
-static int sign_standard_webhooks(struct dest_request *req, const char *event_id,
-                                  const char *secret, int64_t now_ms, struct error *err)
+/* The HMAC-SHA256 context keyed with a Standard Webhooks signing secret, the key being the
+ * base64 after "whsec_"; NULL (err set) when it is not base64 or memory ran out. */
+static struct crypto_hmac *signer_new(const char *secret, struct error *err)
 {
-    unsigned char key[128], mac[CRYPTO_HMAC_MAX_LEN];
+    unsigned char key[128];
     const char *encoded = strncmp(secret, "whsec_", 6) == 0 ? secret + 6 : secret;
     long key_len = crypto_b64_decode(encoded, strlen(encoded), key, sizeof key);
-    if (key_len <= 0)
-        return error_set(err, ERR_INTERNAL, "signing secret is not base64");
-    char ts[24], sig[64] = "v1,";
-    int ts_len = snprintf(ts, sizeof ts, "%lld", (long long)(now_ms / 1000));
-    /* streamed: no copy of the body, and the MAC's implementation is looked up once */
+    if (key_len <= 0) {
+        error_set(err, ERR_INTERNAL, "signing secret is not base64");
+        return NULL;
+    }
     struct crypto_hmac *h = crypto_hmac_begin(CRYPTO_HMAC_SHA256, key, (size_t)key_len);
     memset(key, 0, sizeof key);
+    if (!h)
+        error_set(err, ERR_INTERNAL, "cannot sign the request");
+    return h;
+}
+
+/* Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature "v1,<base64 of
+ * HMAC-SHA256(key, id.timestamp.body)>"; signer is keyed (signer_new) and left as it is. */
+static int sign_standard_webhooks(struct dest_request *req, const char *event_id,
+                                  const struct crypto_hmac *signer, int64_t now_ms,
+                                  struct error *err)
+{
+    unsigned char mac[CRYPTO_HMAC_MAX_LEN];
+    char ts[24], sig[64] = "v1,";
+    int ts_len = snprintf(ts, sizeof ts, "%lld", (long long)(now_ms / 1000));
+    /* streamed: no copy of the body */
+    struct crypto_hmac *h = crypto_hmac_copy(signer);
     bool fed = h && crypto_hmac_update(h, event_id, strlen(event_id)) == 0 &&
                crypto_hmac_update(h, ".", 1) == 0 &&
                crypto_hmac_update(h, ts, (size_t)ts_len) == 0 &&
@@ -340,10 +356,11 @@ static void event_view_free(struct event_view *v)
     memset(v, 0, sizeof *v);
 }
 
-/* Renders the request for one delivery from the destination's opened config. */
+/* Renders the request for one delivery from the destination's opened config. *signer:
+ * the destination's keyed signing context, made here when NULL (the caller frees it). */
 static int render_with(const struct destination *dest, const json_t *config,
                        const struct event_record *ev, const struct event_view *view,
-                       struct dest_request *req, struct error *err)
+                       struct crypto_hmac **signer, struct dest_request *req, struct error *err)
 {
     const char *base = json_string_value(json_object_get(config, "apiBaseUrl"));
     struct dest_event de = {.id = ev->id, .type = ev->type, .created_at = ev->created_at,
@@ -357,7 +374,9 @@ static int render_with(const struct destination *dest, const json_t *config,
         const char *secret = json_string_value(json_object_get(config, "signingSecret"));
         if (!secret)
             return error_set(err, ERR_VALIDATION, "destination has no signing secret");
-        if (sign_standard_webhooks(req, ev->id, secret, clock_now_ms(), err) < 0)
+        if (!*signer && !(*signer = signer_new(secret, err)))
+            return -1;
+        if (sign_standard_webhooks(req, ev->id, *signer, clock_now_ms(), err) < 0)
             return -1;
     }
     return 0;
@@ -382,7 +401,9 @@ static int render_delivery(const struct engine_config *cfg, const struct install
         !(config = open_config(cfg, in, err)) ||
         authorize_config(cfg, in, dest, config, &managed, err) < 0)
         goto out;
-    rc = render_with(dest, config, ev, &view, req, err);
+    struct crypto_hmac *signer = NULL;
+    rc = render_with(dest, config, ev, &view, &signer, req, err);
+    crypto_hmac_free(signer);
 out:
     event_view_free(&view);
     json_decref(config);
@@ -590,6 +611,7 @@ static void round_forget_dests(struct engine *e)
     for (size_t i = 0; i < e->n_dests; i++) {
         store_install_clear(&e->dests[i].in);
         json_decref(e->dests[i].config);
+        crypto_hmac_free(e->dests[i].signer);
     }
     e->n_dests = 0;
 }
@@ -684,7 +706,7 @@ static int render_round(struct engine *e, struct round_dest *rd, const struct de
     }
     if (rd->dest->render != dest_render_envelope && event_view_parse(&re->view, &re->ev, err) < 0)
         return -1;
-    return render_with(rd->dest, rd->config, &re->ev, &re->view, req, err);
+    return render_with(rd->dest, rd->config, &re->ev, &re->view, &rd->signer, req, err);
 }
 
 /* Where secret (sl bytes) next starts in text[from, len), or len when it does not. */
@@ -706,13 +728,14 @@ static int append_masked(struct buf *out, const char *text, size_t len,
                          const char *const *secrets, size_t n_secrets)
 {
     size_t next[MASKED_SECRETS_MAX], lens[MASKED_SECRETS_MAX];
-    struct buf plain;
-    buf_init(&plain, 0);
     int rc = 0;
     for (size_t k = 0; k < n_secrets; k++) {
         lens[k] = strlen(secrets[k]);
         next[k] = secret_next(text, len, 0, secrets[k], lens[k]);
     }
+    /* Each run is escaped on its own, straight into out: a secret (valid UTF-8, as the
+     * text is) starts and ends on character boundaries, so the runs escape as the whole
+     * text would. */
     for (size_t i = 0; i < len && rc == 0;) {
         size_t at = len, hit = 0;
         for (size_t k = 0; k < n_secrets; k++) {
@@ -723,14 +746,11 @@ static int append_masked(struct buf *out, const char *text, size_t len,
                 hit = lens[k];
             }
         }
-        rc = buf_append(&plain, text + i, at - i);
+        rc = json_escape_append(out, text + i, at - i);
         if (rc == 0 && at < len)
-            rc = buf_append_str(&plain, MASK);
+            rc = buf_append_str(out, MASK);
         i = at + hit;
     }
-    if (rc == 0)
-        rc = json_escape_append(out, plain.data ? plain.data : "", plain.len);
-    buf_free(&plain);
     return rc;
 }
 
