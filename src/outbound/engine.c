@@ -306,14 +306,14 @@ static int sign_standard_webhooks(struct dest_request *req, const char *event_id
                                   struct error *err)
 {
     unsigned char mac[CRYPTO_HMAC_MAX_LEN];
-    char ts[24], sig[64] = "v1,";
-    int ts_len = snprintf(ts, sizeof ts, "%lld", (long long)(now_ms / 1000));
-    /* streamed: no copy of the body */
+    char ts[24], sig[64] = "v1,", head[CRYPTO_ID_MAX + 32];
+    snprintf(ts, sizeof ts, "%lld", (long long)(now_ms / 1000));
+    int head_len = snprintf(head, sizeof head, "%s.%s.", event_id, ts);
+    if (head_len < 0 || (size_t)head_len >= sizeof head)
+        return error_set(err, ERR_INTERNAL, "event id too long to sign");
+    /* streamed: no copy of the body (each update has a fixed cost: two of them) */
     struct crypto_hmac *h = crypto_hmac_copy(signer);
-    bool fed = h && crypto_hmac_update(h, event_id, strlen(event_id)) == 0 &&
-               crypto_hmac_update(h, ".", 1) == 0 &&
-               crypto_hmac_update(h, ts, (size_t)ts_len) == 0 &&
-               crypto_hmac_update(h, ".", 1) == 0 &&
+    bool fed = h && crypto_hmac_update(h, head, (size_t)head_len) == 0 &&
                crypto_hmac_update(h, req->body.data ? req->body.data : "", req->body.len) == 0;
     int mac_len = -1;
     if (fed)
