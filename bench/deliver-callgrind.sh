@@ -5,6 +5,8 @@
 #   bench/deliver-callgrind.sh                                  the tree's optimized build
 #   CONNECTORD_BIN=/tmp/before/connectord bench/deliver-callgrind.sh
 #   EVENTS=500 FAIL_EVERY=0 bench/deliver-callgrind.sh          the sink answers 200 to all
+#   BACKLOG=1 FAIL_EVERY=0 bench/deliver-callgrind.sh           only the drain of a backlog: the
+#                                                               sink is held while publishing
 #
 # The workload (bench/deliver-callgrind.js): a Node sink on 127.0.0.1 that answers 500 to every
 # FAIL_EVERY-th (10th) request it gets, first attempts and retries alike, and 200 to the rest;
