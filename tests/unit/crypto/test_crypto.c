@@ -166,6 +166,35 @@ static void test_hmac_streaming(void **state)
     crypto_hmac_free(NULL);
 }
 
+/* A keyed context copied per message MACs each message as a fresh one would, and the copy
+ * leaves the original as it was (RFC 4231 case 2, then again from the same original). */
+static void test_hmac_copy(void **state)
+{
+    (void)state;
+    unsigned char mac[CRYPTO_HMAC_MAX_LEN];
+    char hex[2 * CRYPTO_HMAC_MAX_LEN + 1];
+    struct crypto_hmac *keyed = crypto_hmac_begin(CRYPTO_HMAC_SHA256, "Jefe", 4);
+    assert_non_null(keyed);
+    for (int i = 0; i < 2; i++) {
+        struct crypto_hmac *h = crypto_hmac_copy(keyed);
+        assert_non_null(h);
+        assert_int_equal(crypto_hmac_update(h, "what do ya want ", 16), 0);
+        assert_int_equal(crypto_hmac_update(h, "for nothing?", 12), 0);
+        assert_int_equal(crypto_hmac_end(h, mac), 32);
+        crypto_hex(mac, 32, hex);
+        assert_string_equal(hex,
+                            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+    /* a copy fed something else differs: the copies do not share their state */
+    struct crypto_hmac *h = crypto_hmac_copy(keyed);
+    assert_int_equal(crypto_hmac_update(h, "what do ya want for nothing!", 28), 0);
+    assert_int_equal(crypto_hmac_end(h, mac), 32);
+    crypto_hex(mac, 32, hex);
+    assert_string_not_equal(hex,
+                            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    crypto_hmac_free(keyed);
+}
+
 static void test_ct_equal(void **state)
 {
     assert_true(crypto_ct_equal("secret", 6, "secret", 6));
@@ -441,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_ids_sort_by_creation),
         cmocka_unit_test(test_hmac_rfc4231_case2),
         cmocka_unit_test(test_hmac_rfc4231_case1),
+        cmocka_unit_test(test_hmac_copy),
         cmocka_unit_test(test_ct_equal),
         cmocka_unit_test(test_hex_encode),
         cmocka_unit_test(test_hex_roundtrip),
