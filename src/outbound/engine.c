@@ -1,11 +1,12 @@
 /* outbound/engine.c - the delivery engine (see engine.h).
  *
- * One thread owns a libcurl multi handle. Each round it claims as many due deliveries as
- * there is room in flight (one statement, leased), prepares each (event envelope, the
- * destination's config with secrets opened, render, Standard Webhooks signature), adds it
- * to the multi handle, drives transfers, and records the round's answers in one
- * transaction. A crash between send and record leaves the claim to expire and the
- * delivery to be sent again: at least once, never lost.
+ * One thread owns a libcurl multi handle. It prepares each claimed delivery (event
+ * envelope, the destination's config with secrets opened, render, Standard Webhooks
+ * signature), adds it to the multi handle and drives transfers; one write at a time, run by
+ * the store's committer while this thread goes on, records the answers collected since the
+ * last write and claims due deliveries (one statement, leased) for the room in flight, and
+ * as many again while the destinations answer fast. A crash between send and record leaves
+ * the claim to expire and the delivery to be sent again: at least once, never lost.
  *
  * The breaker's view of each destination (failures in a row, paused until when and why,
  * last success and failure) is written with the round's answers, so the API shows it; a
