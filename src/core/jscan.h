@@ -45,7 +45,8 @@ struct jscan_value {
     const char *text; /* the value's bytes in the input; a string's without its quotes */
     size_t len;
     bool escaped;   /* a string with backslash escapes (jscan_string decodes them) */
-    size_t members; /* an object's members, an array's elements */
+    size_t members; /* an object's members as written (a key twice counts twice), an
+                       array's elements */
     int64_t integer;
 };
 

@@ -205,14 +205,22 @@ void sig_json_copy(const json_t *root, const char *path, char *dst, size_t cap)
     sig_copy(dst, cap, sig_json_str(root, path));
 }
 
+int sig_amount_minor(const int64_t *minor, const char *currency, struct money *out,
+                     struct error *err)
+{
+    if (!minor)
+        return error_set(err, ERR_VALIDATION, "amount must be an integer of minor units");
+    return money_from_minor(*minor, currency, out, err);
+}
+
 int sig_amount(const json_t *value, enum sig_amount_kind kind, const char *currency,
                struct money *out, struct error *err)
 {
     switch (kind) {
-    case SIG_AMOUNT_MINOR:
-        if (!json_is_integer(value))
-            return error_set(err, ERR_VALIDATION, "amount must be an integer of minor units");
-        return money_from_minor(json_integer_value(value), currency, out, err);
+    case SIG_AMOUNT_MINOR: {
+        int64_t minor = json_is_integer(value) ? json_integer_value(value) : 0;
+        return sig_amount_minor(json_is_integer(value) ? &minor : NULL, currency, out, err);
+    }
     case SIG_AMOUNT_DECIMAL_STRING:
         if (!json_is_string(value))
             return error_set(err, ERR_VALIDATION, "amount must be a decimal string");

@@ -80,6 +80,10 @@ void sig_json_copy(const json_t *root, const char *path, char *dst, size_t cap);
 enum sig_amount_kind { SIG_AMOUNT_MINOR, SIG_AMOUNT_DECIMAL_STRING, SIG_AMOUNT_MAJOR_NUMBER };
 int sig_amount(const json_t *value, enum sig_amount_kind kind, const char *currency,
                struct money *out, struct error *err);
+/* SIG_AMOUNT_MINOR of a value read without a tree: *minor, or NULL when the value there is
+ * no integer (the same refusal as sig_amount's). */
+int sig_amount_minor(const int64_t *minor, const char *currency, struct money *out,
+                     struct error *err);
 
 /* YYYY-MM-DD (UTC) of a Unix time in seconds, or of an RFC 3339 text ("2026-03-22T14:30:00Z"
  * or with an offset: the date part as written). A booking's date lies between 1970-01-01
