@@ -232,6 +232,16 @@ static int scan_literal(struct scan *s, const char *word, enum jscan_type type,
     return 0;
 }
 
+/* jansson reads one byte past a number or a literal and gives it back; a NUL given back
+ * is lost (its stream takes NUL for "read the next byte"), so that NUL is skipped as if it
+ * were not there. Matching it keeps both readers' verdicts the same on every text. */
+static int skip_given_back_nul(struct scan *s, int rc)
+{
+    if (rc == 0 && s->p < s->end && *s->p == '\0')
+        s->p++;
+    return rc;
+}
+
 /* One scalar at s->p into *v. */
 static int scan_scalar(struct scan *s, struct jscan_value *v)
 {
@@ -245,14 +255,14 @@ static int scan_scalar(struct scan *s, struct jscan_value *v)
         v->len = (size_t)(s->p - 1 - (const unsigned char *)v->text);
         return 0;
     case 't':
-        return scan_literal(s, "true", JSCAN_TRUE, v);
+        return skip_given_back_nul(s, scan_literal(s, "true", JSCAN_TRUE, v));
     case 'f':
-        return scan_literal(s, "false", JSCAN_FALSE, v);
+        return skip_given_back_nul(s, scan_literal(s, "false", JSCAN_FALSE, v));
     case 'n':
-        return scan_literal(s, "null", JSCAN_NULL, v);
+        return skip_given_back_nul(s, scan_literal(s, "null", JSCAN_NULL, v));
     default:
         if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
-            return scan_number(s, v);
+            return skip_given_back_nul(s, scan_number(s, v));
         return fail(s, "invalid token");
     }
 }

@@ -10,7 +10,8 @@
  * bad escapes and lone surrogates, integers outside int64_t, reals that overflow a double,
  * a top level that is not an object or array, anything after it but whitespace, nesting
  * deeper than JSCAN_MAX_DEPTH (jansson's JSON_PARSER_MAX_DEPTH). A key given twice keeps its
- * last value, as jansson without JSON_REJECT_DUPLICATES does.
+ * last value, as jansson without JSON_REJECT_DUPLICATES does; and one NUL byte right after a
+ * number or literal is passed over, as jansson's stream loses it.
  *
  * Paths are dotted member names from the top object ("data.object.id"); they never go
  * into arrays. Values are views into the caller's text, which must outlive them. */

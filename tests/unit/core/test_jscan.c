@@ -137,6 +137,19 @@ static void test_embedded_nul(void **state)
     assert_int_equal(jscan_fields("{\"a\":\"x\0\"}", 10, paths, 1, &v, &err), -1);
     assert_int_equal(jscan_fields("{\"a\":1}\0", 8, paths, 1, &v, &err), -1);
     assert_int_equal(jscan_fields("{\"a\":12}", 7, paths, 1, &v, &err), -1);
+    /* jansson loses a NUL right after a number or literal, and so accepts these. */
+    assert_int_equal(jscan_fields("{\"a\":1\0}", 8, paths, 1, &v, &err), 0);
+    assert_int_equal(v.integer, 1);
+    assert_int_equal(jscan_fields("{\"a\":true\0,\"b\":1}", 17, paths, 1, &v, &err), 0);
+    assert_int_equal(jscan_fields("{\"a\":1\0\0}", 9, paths, 1, &v, &err), -1);
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const nul_texts[] = {"{\"a\":1\0}", "{\"a\":true\0,\"b\":1}",
+                                            "{\"a\":1\0\0}"};
+        static const size_t lens[] = {8, 17, 9};
+        json_t *j = json_loadb(nul_texts[i], lens[i], 0, NULL);
+        assert_int_equal(j != NULL, jscan_fields(nul_texts[i], lens[i], paths, 1, &v, &err) == 0);
+        json_decref(j);
+    }
 }
 
 /* jansson's bound: 2048 nested containers pass, a scalar inside them or one more does not. */
