@@ -18,22 +18,20 @@ int sig_hmac_sha256_text(const void *key, size_t key_len, const struct sig_part 
                          size_t n_parts, enum sig_encoding encoding,
                          char out[SIG_HMAC_TEXT_MAX])
 {
-    unsigned char digest[CRYPTO_SHA256_LEN];
-    struct buf msg;
-    buf_init(&msg, 0);
-    for (size_t i = 0; i < n_parts; i++)
-        if (buf_append(&msg, parts[i].data, parts[i].len) < 0) {
-            buf_free(&msg);
+    unsigned char digest[CRYPTO_HMAC_MAX_LEN];
+    /* The parts are fed one by one: no copy of the body to sign it. */
+    struct crypto_hmac *h = crypto_hmac_begin(CRYPTO_HMAC_SHA256, key, key_len);
+    for (size_t i = 0; h && i < n_parts; i++)
+        if (crypto_hmac_update(h, parts[i].data, parts[i].len) < 0) {
+            crypto_hmac_free(h);
             return -1;
         }
-    int rc = crypto_hmac_sha256(key, key_len, msg.data ? msg.data : "", msg.len, digest);
-    buf_free(&msg);
-    if (rc < 0)
+    if (!h || crypto_hmac_end(h, digest) != CRYPTO_SHA256_LEN)
         return -1;
     if (encoding == SIG_BASE64)
-        crypto_b64(digest, sizeof digest, out); /* standard alphabet, padded, as Adyen sends */
+        crypto_b64(digest, CRYPTO_SHA256_LEN, out); /* standard alphabet, padded, as Adyen sends */
     else
-        crypto_hex(digest, sizeof digest, out);
+        crypto_hex(digest, CRYPTO_SHA256_LEN, out);
     OPENSSL_cleanse(digest, sizeof digest);
     return 0;
 }
