@@ -14,12 +14,6 @@
 
 #include "core/utf8.h"
 
-struct jscan_path {
-    const char *seg[JSCAN_PATH_DEPTH];
-    size_t seg_len[JSCAN_PATH_DEPTH];
-    size_t n_seg;
-};
-
 /* Levels that can hold a path's member (1..JSCAN_PATH_DEPTH) or be a path's value (one
  * more); level 0 is outside the top value. */
 #define LEVELS (JSCAN_PATH_DEPTH + 2)
@@ -113,11 +107,39 @@ static size_t utf8_put(uint32_t cp, char *out)
     return 4;
 }
 
-/* The string whose opening quote s->p has just passed; leaves s->p after the closing one. */
+/* The word-at-a-time scan finds the first special byte by the lowest set bit, which is
+ * the first byte in memory on a little-endian machine only; others scan byte by byte. */
+#define WORDS (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* The high bit of each of the 8 bytes of w that needs a closer look inside a string (a
+ * quote, a backslash, a control character, a byte of a multi-byte character); exact for
+ * the first such byte, which is all the caller uses (the borrow of the zero tests only
+ * marks bytes after a true one). */
+static uint64_t word_special(uint64_t w)
+{
+    uint64_t quote = w ^ (ONES * '"'), bslash = w ^ (ONES * '\\');
+    uint64_t zero_q = (quote - ONES) & ~quote, zero_b = (bslash - ONES) & ~bslash;
+    uint64_t control = (w - ONES * 0x20) & ~w;
+    return (zero_q | zero_b | control | w) & HIGHS;
+}
+
+/* The string whose opening quote s->p has just passed; leaves s->p after the closing one.
+ * Runs of plain ASCII are passed over 8 bytes at a time. */
 static int scan_string(struct scan *s, bool *escaped)
 {
     *escaped = false;
     while (s->p < s->end) {
+        if (WORDS && s->end - s->p >= 8) {
+            uint64_t w, special;
+            memcpy(&w, s->p, 8);
+            if (!(special = word_special(w))) {
+                s->p += 8;
+                continue;
+            }
+            s->p += __builtin_ctzll(special) >> 3;
+        }
         unsigned char c = *s->p;
         if (c == '"') {
             s->p++;
@@ -267,32 +289,58 @@ static int scan_scalar(struct scan *s, struct jscan_value *v)
     }
 }
 
-static int split_paths(const char *const *paths, size_t n, struct jscan_path *out,
-                       struct error *err)
+/* Which of JSCAN_BUCKETS a member name falls in: keys are first narrowed to the paths of
+ * their bucket, so a key is compared with one path's member or two, not with all. */
+static unsigned bucket_of(const char *text, size_t len)
+{
+    unsigned char first = (unsigned char)text[0], last = (unsigned char)text[len - 1];
+    return (unsigned)(len * 31 + first * 7 + last) % JSCAN_BUCKETS;
+}
+
+/* The first min(len, 8) bytes of text as a word, the rest zero: what a key and a path's
+ * member are compared by first. */
+static uint64_t head_of(const char *text, size_t len)
+{
+    uint64_t w = 0;
+    if (len >= 8) {
+        memcpy(&w, text, 8);
+        return w;
+    }
+    memcpy(&w, text, len);
+    return w;
+}
+
+int jscan_paths_init(struct jscan_paths *set, const char *const *paths, size_t n,
+                     struct error *err)
 {
     if (n > JSCAN_MAX_PATHS)
         return error_set(err, ERR_INTERNAL, "jscan: more than %d paths", JSCAN_MAX_PATHS);
+    memset(set, 0, sizeof *set);
+    set->n = n;
     for (size_t i = 0; i < n; i++) {
         const char *p = paths[i];
-        out[i].n_seg = 0;
+        unsigned k = 0;
         for (;;) {
             const char *dot = strchr(p, '.');
             size_t len = dot ? (size_t)(dot - p) : strlen(p);
-            if (out[i].n_seg == JSCAN_PATH_DEPTH || len == 0 || len > JSCAN_KEY_MAX)
+            if (k == JSCAN_PATH_DEPTH || len == 0 || len > JSCAN_KEY_MAX)
                 return error_set(err, ERR_INTERNAL, "jscan: path %zu is not a short dotted "
                                                     "path", i);
-            out[i].seg[out[i].n_seg] = p;
-            out[i].seg_len[out[i].n_seg++] = len;
+            set->seg[i][k] = p;
+            set->seg_len[i][k] = (unsigned char)len;
+            set->seg_head[i][k] = head_of(p, len);
+            set->bucket[k++][bucket_of(p, len)] |= UINT64_C(1) << i;
             if (!dot)
                 break;
             p = dot + 1;
         }
+        set->n_seg[i] = (unsigned char)k;
     }
     return 0;
 }
 
 /* The paths of `cand` whose member at level `level` (0-based) is the key text[0..len). */
-static uint64_t match_key(const struct jscan_path *paths, uint64_t cand, size_t level,
+static uint64_t match_key(const struct jscan_paths *set, uint64_t cand, size_t level,
                           const char *text, size_t len, bool escaped)
 {
     char decoded[JSCAN_KEY_MAX + 1];
@@ -304,10 +352,13 @@ static uint64_t match_key(const struct jscan_path *paths, uint64_t cand, size_t 
         text = decoded;
         len = (size_t)n;
     }
-    uint64_t hit = 0;
+    if (len == 0 || len > JSCAN_KEY_MAX || !(cand &= set->bucket[level][bucket_of(text, len)]))
+        return 0;
+    uint64_t head = head_of(text, len), hit = 0;
     for (uint64_t m = cand; m; m &= m - 1) {
         int i = __builtin_ctzll(m);
-        if (paths[i].seg_len[level] == len && memcmp(paths[i].seg[level], text, len) == 0)
+        if (set->seg_head[i][level] == head && set->seg_len[i][level] == len &&
+            (len <= 8 || memcmp(set->seg[i][level] + 8, text + 8, len - 8) == 0))
             hit |= UINT64_C(1) << i;
     }
     return hit;
@@ -316,19 +367,25 @@ static uint64_t match_key(const struct jscan_path *paths, uint64_t cand, size_t 
 int jscan_fields(const char *data, size_t len, const char *const *paths, size_t n,
                  struct jscan_value *out, struct error *err)
 {
-    struct jscan_path split[JSCAN_MAX_PATHS];
+    struct jscan_paths set;
+    if (jscan_paths_init(&set, paths, n, err) < 0)
+        return -1;
+    return jscan_scan(data, len, &set, out, err);
+}
+
+int jscan_scan(const char *data, size_t len, const struct jscan_paths *set,
+               struct jscan_value *out, struct error *err)
+{
     unsigned char is_array[JSCAN_MAX_DEPTH + 1];
     uint64_t inner[LEVELS] = {0}; /* paths that go on inside the container of a level */
     uint64_t owner[LEVELS] = {0}; /* paths whose value is the container of a level */
     size_t count[LEVELS] = {0};
     struct scan s = {.p = (const unsigned char *)data, .end = (const unsigned char *)data + len,
                      .start = (const unsigned char *)data, .err = err};
-    size_t depth = 0;
+    size_t depth = 0, n = set->n;
     uint64_t want_value = 0, want_inner = 0; /* for the value about to be read */
-    if (split_paths(paths, n, split, err) < 0)
-        return -1;
     for (size_t i = 0; i < n; i++)
-        out[i] = (struct jscan_value){.type = JSCAN_ABSENT};
+        out[i].type = JSCAN_ABSENT;
     want_inner = n == JSCAN_MAX_PATHS ? UINT64_MAX : (UINT64_C(1) << n) - 1;
     skip_ws(&s);
     if (s.p == s.end || (*s.p != '{' && *s.p != '['))
@@ -417,13 +474,13 @@ key:
             return -1;
         size_t klen = (size_t)(s.p - 1 - (const unsigned char *)k);
         uint64_t cand = depth <= JSCAN_PATH_DEPTH ? inner[depth] : 0;
-        uint64_t hit = cand ? match_key(split, cand, depth - 1, k, klen, escaped) : 0;
+        uint64_t hit = cand ? match_key(set, cand, depth - 1, k, klen, escaped) : 0;
         want_value = want_inner = 0;
         for (uint64_t m = hit; m; m &= m - 1) {
             int i = __builtin_ctzll(m);
             /* A key given again replaces what its first value held. */
             out[i] = (struct jscan_value){.type = JSCAN_ABSENT};
-            if (split[i].n_seg == depth)
+            if (set->n_seg[i] == depth)
                 want_value |= UINT64_C(1) << i;
             else
                 want_inner |= UINT64_C(1) << i;

@@ -28,6 +28,7 @@
 #define JSCAN_MAX_PATHS 64   /* paths one call may ask for */
 #define JSCAN_PATH_DEPTH 8   /* members per path */
 #define JSCAN_KEY_MAX 63     /* bytes per member name of a path */
+#define JSCAN_BUCKETS 64
 
 enum jscan_type {
     JSCAN_ABSENT, /* not in the text (or a member on the way is no object) */
@@ -51,10 +52,33 @@ struct jscan_value {
     int64_t integer;
 };
 
-/* Validates the whole of data (len bytes, not NUL-terminated) and fills out[i] for
- * paths[i] (n <= JSCAN_MAX_PATHS, each at most JSCAN_PATH_DEPTH members of at most
- * JSCAN_KEY_MAX bytes). 0, or -1 with ERR_INVALID_JSON and the byte offset where the text
- * went wrong (out is undefined then), or ERR_INTERNAL for paths beyond those bounds. */
+/* A set of paths made ready for scanning once (split into members, each member's first
+ * bytes kept as a word to compare keys with), for a caller that scans many texts for the
+ * same fields. Filled by jscan_paths_init; it points into the path strings, which must
+ * outlive it (string literals, usually). */
+struct jscan_paths {
+    size_t n;
+    unsigned char n_seg[JSCAN_MAX_PATHS];
+    unsigned char seg_len[JSCAN_MAX_PATHS][JSCAN_PATH_DEPTH];
+    uint64_t seg_head[JSCAN_MAX_PATHS][JSCAN_PATH_DEPTH]; /* first 8 bytes, zero-padded */
+    const char *seg[JSCAN_MAX_PATHS][JSCAN_PATH_DEPTH];
+    uint64_t bucket[JSCAN_PATH_DEPTH][JSCAN_BUCKETS]; /* paths by a hash of each member */
+};
+
+/* paths[0..n) (n <= JSCAN_MAX_PATHS, each at most JSCAN_PATH_DEPTH members of 1 to
+ * JSCAN_KEY_MAX bytes) into *set: 0, or -1 with ERR_INTERNAL for paths beyond those
+ * bounds. */
+int jscan_paths_init(struct jscan_paths *set, const char *const *paths, size_t n,
+                     struct error *err);
+
+/* Validates the whole of data (len bytes, not NUL-terminated) and fills out[i] for the
+ * set's i-th path. 0, or -1 with ERR_INVALID_JSON and the byte offset where the text went
+ * wrong (out is undefined then), or ERR_INTERNAL when memory ran out. Thread-safe: the
+ * set is only read. */
+int jscan_scan(const char *data, size_t len, const struct jscan_paths *set,
+               struct jscan_value *out, struct error *err);
+
+/* jscan_paths_init and jscan_scan in one call, for a text read once. */
 int jscan_fields(const char *data, size_t len, const char *const *paths, size_t n,
                  struct jscan_value *out, struct error *err);
 

@@ -19,6 +19,7 @@
  * one that does not is booked on its own (Checkout and Payment Links, custom flows) unless
  * invoice_payment.paid has already claimed it for an invoice. A subscription's Checkout
  * session is booked through its invoice. */
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -165,6 +166,16 @@ static const char *const field_paths[F__COUNT] = {
     [F_LATEST_CHARGE] = "data.object.latest_charge",
 };
 
+/* field_paths made ready for jscan once, at the first parse. */
+static struct jscan_paths field_set;
+static int field_set_rc = -1;
+static pthread_once_t field_set_once = PTHREAD_ONCE_INIT;
+
+static void field_set_init(void)
+{
+    field_set_rc = jscan_paths_init(&field_set, field_paths, F__COUNT, NULL);
+}
+
 /* One event as the parse reads it: the whole tree, or the values jscan found with their
  * strings decoded into `text`. */
 struct stripe_event {
@@ -227,7 +238,10 @@ static int stripe_event_read(const struct webhook_request *req, struct stripe_ev
 {
     struct error scan_err = {0};
     *e = (struct stripe_event){0};
-    if (jscan_fields(req->body, req->body_len, field_paths, F__COUNT, e->v, &scan_err) < 0) {
+    pthread_once(&field_set_once, field_set_init);
+    if (field_set_rc < 0)
+        return error_set(err, ERR_INTERNAL, "the Stripe event's paths do not fit jscan");
+    if (jscan_scan(req->body, req->body_len, &field_set, e->v, &scan_err) < 0) {
         if (scan_err.code != ERR_INVALID_JSON) {
             *err = scan_err;
             return -1;
