@@ -19,14 +19,11 @@
  * one that does not is booked on its own (Checkout and Payment Links, custom flows) unless
  * invoice_payment.paid has already claimed it for an invoice. A subscription's Checkout
  * session is booked through its invoice. */
-#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "core/jscan.h"
 #include "core/utf8.h"
 #include "inbound/sig.h"
 
@@ -95,10 +92,10 @@ static enum verify_result stripe_verify(const struct webhook_request *req,
     return VERIFY_OK;
 }
 
-/* Every field the parse reads, as a path from the event. The event is read once by jscan
- * for these; only when one of the lists or expanded objects marked below holds something
- * (taxes, tax ids, a balance transaction) is it parsed again as a whole tree, which the
- * readers of those need. Both ways give the same payment (tests/fuzz: provider_stripe). */
+/* Every field the parse reads, as a path from the event (sig_fields: read once by jscan);
+ * only when one of the lists or expanded objects marked below holds something (taxes, tax
+ * ids, a balance transaction) is the event parsed again as a whole tree, which the readers
+ * of those need. */
 enum stripe_field {
     F_TYPE, F_ID, F_ACCOUNT, F_CREATED, F_PREV_REFUNDED, F_OBJECT, F_PAID_AT, F_OBJ_CREATED,
     F_OBJ_ID, F_CUSTOMER, F_CUSTOMER_EMAIL, F_CUSTOMER_NAME, F_BILLING_EMAIL, F_RECEIPT_EMAIL,
@@ -166,131 +163,23 @@ static const char *const field_paths[F__COUNT] = {
     [F_LATEST_CHARGE] = "data.object.latest_charge",
 };
 
-/* field_paths made ready for jscan once, at the first parse. */
-static struct jscan_paths field_set;
-static int field_set_rc = -1;
-static pthread_once_t field_set_once = PTHREAD_ONCE_INIT;
+static struct sig_field_set fields = SIG_FIELD_SET(field_paths, F__COUNT, F_TREE_FIRST);
 
-static void field_set_init(void)
+static void ev_copy(const struct sig_fields *e, enum stripe_field f, char *dst, size_t cap)
 {
-    field_set_rc = jscan_paths_init(&field_set, field_paths, F__COUNT, NULL);
-}
-
-/* One event as the parse reads it: the whole tree, or the values jscan found with their
- * strings decoded into `text`. */
-struct stripe_event {
-    json_t *tree; /* owned; NULL when read by jscan */
-    struct jscan_value v[F__COUNT];
-    const char *str[F__COUNT]; /* jscan: the decoded strings, into text */
-    char *text;                /* owned */
-};
-
-static const char *ev_str(const struct stripe_event *e, enum stripe_field f)
-{
-    return e->tree ? sig_json_str(e->tree, field_paths[f]) : e->str[f];
-}
-
-static bool ev_int(const struct stripe_event *e, enum stripe_field f, int64_t *out)
-{
-    if (e->tree)
-        return sig_json_int(e->tree, field_paths[f], out);
-    if (e->v[f].type != JSCAN_INTEGER)
-        return false;
-    *out = e->v[f].integer;
-    return true;
-}
-
-/* Present at all, null included. */
-static bool ev_has(const struct stripe_event *e, enum stripe_field f)
-{
-    return e->tree ? sig_json_get(e->tree, field_paths[f]) != NULL : e->v[f].type != JSCAN_ABSENT;
-}
-
-static bool ev_true(const struct stripe_event *e, enum stripe_field f)
-{
-    return e->tree ? json_is_true(sig_json_get(e->tree, field_paths[f]))
-                   : e->v[f].type == JSCAN_TRUE;
-}
-
-static void ev_copy(const struct stripe_event *e, enum stripe_field f, char *dst, size_t cap)
-{
-    sig_copy(dst, cap, ev_str(e, f));
-}
-
-/* A list or an expanded object (F_TREE_FIRST on): NULL when read by jscan, which is only
- * done when none of them holds anything (stripe_event_read). */
-static const json_t *ev_tree(const struct stripe_event *e, enum stripe_field f)
-{
-    return e->tree ? sig_json_get(e->tree, field_paths[f]) : NULL;
-}
-
-/* Whether a field jscan found needs the tree's readers: a list with items, an object. */
-static bool needs_tree(const struct jscan_value *v)
-{
-    return (v->type == JSCAN_ARRAY && v->members > 0) || v->type == JSCAN_OBJECT;
-}
-
-/* Reads the body into *e: by jscan unless a field of the tree's readers holds something;
- * -1 with err when the body is not JSON (ERR_VALIDATION, as a body without the event's
- * members) or memory ran out. */
-static int stripe_event_read(const struct webhook_request *req, struct stripe_event *e,
-                             struct error *err)
-{
-    struct error scan_err = {0};
-    *e = (struct stripe_event){0};
-    pthread_once(&field_set_once, field_set_init);
-    if (field_set_rc < 0)
-        return error_set(err, ERR_INTERNAL, "the Stripe event's paths do not fit jscan");
-    if (jscan_scan(req->body, req->body_len, &field_set, e->v, &scan_err) < 0) {
-        if (scan_err.code != ERR_INVALID_JSON) {
-            *err = scan_err;
-            return -1;
-        }
-        return error_set(err, ERR_VALIDATION, "not a Stripe event: type or data.object missing");
-    }
-    bool tree = false;
-    for (int f = F_TREE_FIRST; f < F__COUNT && !tree; f++)
-        tree = needs_tree(&e->v[f]);
-    if (tree) {
-        if (!(e->tree = json_loadb(req->body, req->body_len, 0, NULL)))
-            return error_set(err, ERR_INTERNAL, "out of memory");
-        return 0;
-    }
-    size_t need = 0;
-    for (int f = 0; f < F__COUNT; f++)
-        if (e->v[f].type == JSCAN_STRING)
-            need += e->v[f].len + 1;
-    if (need && !(e->text = malloc(need)))
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    size_t used = 0;
-    for (int f = 0; f < F__COUNT; f++) {
-        if (e->v[f].type != JSCAN_STRING)
-            continue;
-        long n = jscan_string(&e->v[f], e->text + used, need - used);
-        if (n < 0)
-            return error_set(err, ERR_INTERNAL, "a decoded string did not fit");
-        e->str[f] = e->text + used;
-        used += (size_t)n + 1;
-    }
-    return 0;
-}
-
-static void stripe_event_free(struct stripe_event *e)
-{
-    json_decref(e->tree);
-    free(e->text);
+    sig_copy(dst, cap, sig_fields_str(e, f));
 }
 
 /* The amount at `f` in minor units of the object's lowercase currency. */
-static int amount_at(const struct stripe_event *e, enum stripe_field f, struct payment *p,
+static int amount_at(const struct sig_fields *e, enum stripe_field f, struct payment *p,
                      struct error *err)
 {
     int64_t minor;
-    bool known = ev_int(e, f, &minor);
-    return sig_amount_minor(known ? &minor : NULL, ev_str(e, F_CURRENCY), &p->amount, err);
+    bool known = sig_fields_int(e, f, &minor);
+    return sig_amount_minor(known ? &minor : NULL, sig_fields_str(e, F_CURRENCY), &p->amount, err);
 }
 
-static void parties(const struct stripe_event *e, struct payment *p)
+static void parties(const struct sig_fields *e, struct payment *p)
 {
     ev_copy(e, F_CUSTOMER, p->customer_id, sizeof p->customer_id);
     ev_copy(e, F_CUSTOMER_EMAIL, p->customer_email, sizeof p->customer_email);
@@ -364,25 +253,25 @@ static void taxability(const json_t *list, struct payment *p)
  * invoice's customer_address, customer_tax_ids, customer_tax_exempt, account_country and
  * its taxes' taxability; a Checkout session's customer_details and its
  * total_details.breakdown.taxes. */
-static void tax_facts(const struct stripe_event *e, struct payment *p)
+static void tax_facts(const struct sig_fields *e, struct payment *p)
 {
-    country_of(ev_str(e, F_CUSTOMER_ADDRESS_COUNTRY), p->customer_country);
-    country_of(ev_str(e, F_DETAILS_ADDRESS_COUNTRY), p->customer_country);
-    country_of(ev_str(e, F_BILLING_ADDRESS_COUNTRY), p->customer_country);
-    country_of(ev_str(e, F_ACCOUNT_COUNTRY), p->merchant_country);
-    vat_id_from(ev_tree(e, F_CUSTOMER_TAX_IDS), p);
-    vat_id_from(ev_tree(e, F_DETAILS_TAX_IDS), p);
-    exemption(ev_str(e, F_CUSTOMER_TAX_EXEMPT), p);
-    exemption(ev_str(e, F_DETAILS_TAX_EXEMPT), p);
-    taxability(ev_tree(e, F_TOTAL_TAX_AMOUNTS), p);
-    taxability(ev_tree(e, F_TOTAL_TAXES), p);
-    taxability(ev_tree(e, F_BREAKDOWN_TAXES), p);
+    country_of(sig_fields_str(e, F_CUSTOMER_ADDRESS_COUNTRY), p->customer_country);
+    country_of(sig_fields_str(e, F_DETAILS_ADDRESS_COUNTRY), p->customer_country);
+    country_of(sig_fields_str(e, F_BILLING_ADDRESS_COUNTRY), p->customer_country);
+    country_of(sig_fields_str(e, F_ACCOUNT_COUNTRY), p->merchant_country);
+    vat_id_from(sig_fields_tree(e, F_CUSTOMER_TAX_IDS), p);
+    vat_id_from(sig_fields_tree(e, F_DETAILS_TAX_IDS), p);
+    exemption(sig_fields_str(e, F_CUSTOMER_TAX_EXEMPT), p);
+    exemption(sig_fields_str(e, F_DETAILS_TAX_EXEMPT), p);
+    taxability(sig_fields_tree(e, F_TOTAL_TAX_AMOUNTS), p);
+    taxability(sig_fields_tree(e, F_TOTAL_TAXES), p);
+    taxability(sig_fields_tree(e, F_BREAKDOWN_TAXES), p);
 }
 
-static void external_id(const struct stripe_event *e, struct payment *p)
+static void external_id(const struct sig_fields *e, struct payment *p)
 {
-    const char *pi = ev_str(e, F_PAYMENT_INTENT);
-    sig_copy(p->external_id, sizeof p->external_id, pi ? pi : ev_str(e, F_OBJ_ID));
+    const char *pi = sig_fields_str(e, F_PAYMENT_INTENT);
+    sig_copy(p->external_id, sizeof p->external_id, pi ? pi : sig_fields_str(e, F_OBJ_ID));
 }
 
 static void add_alias(struct payment *p, const char *id)
@@ -402,13 +291,13 @@ static void add_alias(struct payment *p, const char *id)
 /* The VAT Stripe computed for an invoice (tax, or the sum of total_tax_amounts or, from
  * basil on, total_taxes); left unknown when it says none or more than the amount paid (a
  * partial payment's share is not stated). */
-static int invoice_tax(const struct stripe_event *e, struct payment *p, struct error *err)
+static int invoice_tax(const struct sig_fields *e, struct payment *p, struct error *err)
 {
     int64_t tax = 0;
-    bool known = ev_int(e, F_TAX, &tax);
-    const json_t *list = ev_tree(e, F_TOTAL_TAX_AMOUNTS);
+    bool known = sig_fields_int(e, F_TAX, &tax);
+    const json_t *list = sig_fields_tree(e, F_TOTAL_TAX_AMOUNTS);
     if (!known && !json_is_array(list))
-        list = ev_tree(e, F_TOTAL_TAXES);
+        list = sig_fields_tree(e, F_TOTAL_TAXES);
     if (!known && json_is_array(list) && json_array_size(list) > 0) {
         size_t i;
         const json_t *item;
@@ -430,38 +319,38 @@ static int invoice_tax(const struct stripe_event *e, struct payment *p, struct e
 }
 
 /* invoice.paid / invoice.payment_succeeded. */
-static int parse_invoice_paid(const struct stripe_event *e, struct payment *p,
+static int parse_invoice_paid(const struct sig_fields *e, struct payment *p,
                               struct error *err)
 {
     p->kind = PAYMENT_SETTLED;
     ev_copy(e, F_NUMBER, p->invoice_number, sizeof p->invoice_number);
     if (amount_at(e, F_AMOUNT_PAID, p, err) < 0 || invoice_tax(e, p, err) < 0)
         return -1;
-    const char *in = ev_str(e, F_OBJ_ID);
-    if (ev_has(e, F_PAYMENT_INTENT)) {
+    const char *in = sig_fields_str(e, F_OBJ_ID);
+    if (sig_fields_has(e, F_PAYMENT_INTENT)) {
         /* Before basil: the invoice names its payment intent (null when paid otherwise). */
         external_id(e, p);
         add_alias(p, in);
-        add_alias(p, ev_str(e, F_CHARGE));
+        add_alias(p, sig_fields_str(e, F_CHARGE));
         return 0;
     }
     sig_copy(p->external_id, sizeof p->external_id, in);
     /* Nothing paid, or paid outside Stripe: no invoice payment will ever link it. */
-    bool outside = ev_true(e, F_PAID_OUT_OF_BAND);
+    bool outside = sig_fields_true(e, F_PAID_OUT_OF_BAND);
     p->link = p->amount.minor == 0 || outside ? PAYMENT_LINK_BOOK : PAYMENT_LINK_WAIT;
     return 0;
 }
 
 /* invoice_payment.paid: an InvoicePayment, which ties the invoice to its payment intent. */
-static int parse_invoice_payment(const struct stripe_event *e, struct payment *p,
+static int parse_invoice_payment(const struct sig_fields *e, struct payment *p,
                                  struct error *err)
 {
-    const char *pi = ev_str(e, F_PAYMENT_PI);
-    const char *ch = ev_str(e, F_PAYMENT_CHARGE);
+    const char *pi = sig_fields_str(e, F_PAYMENT_PI);
+    const char *ch = sig_fields_str(e, F_PAYMENT_CHARGE);
     p->kind = PAYMENT_SETTLED;
     p->link = PAYMENT_LINK_ONLY;
-    sig_copy(p->external_id, sizeof p->external_id, pi ? pi : ch ? ch : ev_str(e, F_OBJ_ID));
-    add_alias(p, ev_str(e, F_INVOICE));
+    sig_copy(p->external_id, sizeof p->external_id, pi ? pi : ch ? ch : sig_fields_str(e, F_OBJ_ID));
+    add_alias(p, sig_fields_str(e, F_INVOICE));
     add_alias(p, ch);
     return amount_at(e, F_AMOUNT_PAID, p, err);
 }
@@ -470,13 +359,13 @@ static int parse_invoice_payment(const struct stripe_event *e, struct payment *p
  * the event carries it expanded (a charge's balance_transaction, a payment intent's
  * latest_charge, an invoice's charge) and the account settles in EUR. Stripe converts at
  * its own rate (exchange_rate); the booking takes the credited amount as it is. */
-static int settlement(const struct stripe_event *e, struct payment *p, struct error *err)
+static int settlement(const struct sig_fields *e, struct payment *p, struct error *err)
 {
-    const json_t *bt = ev_tree(e, F_BALANCE_TRANSACTION);
+    const json_t *bt = sig_fields_tree(e, F_BALANCE_TRANSACTION);
     if (!json_is_object(bt))
-        bt = sig_json_get(ev_tree(e, F_LATEST_CHARGE), "balance_transaction");
+        bt = sig_json_get(sig_fields_tree(e, F_LATEST_CHARGE), "balance_transaction");
     if (!json_is_object(bt))
-        bt = sig_json_get(ev_tree(e, F_CHARGE), "balance_transaction");
+        bt = sig_json_get(sig_fields_tree(e, F_CHARGE), "balance_transaction");
     const char *currency = json_is_object(bt) ? sig_json_str(bt, "currency") : NULL;
     if (!currency || strcasecmp(currency, "eur") != 0 ||
         strcmp(p->amount.currency, "EUR") == 0)
@@ -493,30 +382,30 @@ static int settlement(const struct stripe_event *e, struct payment *p, struct er
 
 /* payment_intent.succeeded and charge.succeeded: booked here only when no invoice says
  * more about the same payment. */
-static int parse_intent_or_charge(const struct stripe_event *e, bool charge, struct payment *p,
+static int parse_intent_or_charge(const struct sig_fields *e, bool charge, struct payment *p,
                                   struct error *err)
 {
     p->kind = PAYMENT_SETTLED;
     p->link = PAYMENT_LINK_DEFER;
     external_id(e, p);
     if (charge)
-        add_alias(p, ev_str(e, F_OBJ_ID));
-    const char *in = ev_str(e, F_INVOICE);
+        add_alias(p, sig_fields_str(e, F_OBJ_ID));
+    const char *in = sig_fields_str(e, F_INVOICE);
     if (in) {
         p->kind = PAYMENT_IGNORED;
         snprintf(p->detail, sizeof p->detail,
                  "payment of invoice %.40s, which its invoice events book; no action taken", in);
         return 0;
     }
-    bool received = !charge && ev_has(e, F_AMOUNT_RECEIVED);
+    bool received = !charge && sig_fields_has(e, F_AMOUNT_RECEIVED);
     return amount_at(e, received ? F_AMOUNT_RECEIVED : F_AMOUNT, p, err);
 }
 
 /* checkout.session.completed (Checkout and Payment Links). */
-static int parse_checkout(const struct stripe_event *e, struct payment *p, struct error *err)
+static int parse_checkout(const struct sig_fields *e, struct payment *p, struct error *err)
 {
-    const char *status = ev_str(e, F_PAYMENT_STATUS);
-    const char *pi = ev_str(e, F_PAYMENT_INTENT);
+    const char *status = sig_fields_str(e, F_PAYMENT_STATUS);
+    const char *pi = sig_fields_str(e, F_PAYMENT_INTENT);
     p->kind = PAYMENT_IGNORED;
     if (!status || strcmp(status, "paid") != 0) {
         snprintf(p->detail, sizeof p->detail,
@@ -525,7 +414,7 @@ static int parse_checkout(const struct stripe_event *e, struct payment *p, struc
         return 0;
     }
     if (!pi) {
-        const char *in = ev_str(e, F_INVOICE);
+        const char *in = sig_fields_str(e, F_INVOICE);
         snprintf(p->detail, sizeof p->detail,
                  "Checkout session paid through invoice %.40s, which its invoice events book; "
                  "no action taken",
@@ -534,14 +423,14 @@ static int parse_checkout(const struct stripe_event *e, struct payment *p, struc
     }
     p->kind = PAYMENT_SETTLED;
     sig_copy(p->external_id, sizeof p->external_id, pi);
-    add_alias(p, ev_str(e, F_OBJ_ID));
-    add_alias(p, ev_str(e, F_INVOICE));
+    add_alias(p, sig_fields_str(e, F_OBJ_ID));
+    add_alias(p, sig_fields_str(e, F_INVOICE));
     ev_copy(e, F_DETAILS_EMAIL, p->customer_email, sizeof p->customer_email);
     ev_copy(e, F_DETAILS_NAME, p->customer_name, sizeof p->customer_name);
     if (amount_at(e, F_AMOUNT_TOTAL, p, err) < 0)
         return -1;
     int64_t tax = 0;
-    if (ev_int(e, F_AMOUNT_TAX, &tax)) {
+    if (sig_fields_int(e, F_AMOUNT_TAX, &tax)) {
         if (tax < 0)
             return error_set(err, ERR_VALIDATION, "the session's amount_tax is negative");
         if (tax < p->amount.minor) {
@@ -554,28 +443,28 @@ static int parse_checkout(const struct stripe_event *e, struct payment *p, struc
 
 /* charge.refunded: this event's refund is the growth of amount_refunded since the last
  * state. */
-static int parse_refund(const struct stripe_event *e, struct payment *p, struct error *err)
+static int parse_refund(const struct sig_fields *e, struct payment *p, struct error *err)
 {
     int64_t total = 0, before = 0, grown;
     p->kind = PAYMENT_REFUNDED;
     external_id(e, p);
     memcpy(p->refunded_external_id, p->external_id, sizeof p->refunded_external_id);
     sig_copy(p->external_id, sizeof p->external_id, p->event_id);
-    if (!ev_int(e, F_AMOUNT_REFUNDED, &total))
+    if (!sig_fields_int(e, F_AMOUNT_REFUNDED, &total))
         return error_set(err, ERR_VALIDATION, "charge.refunded without amount_refunded");
-    ev_int(e, F_PREV_REFUNDED, &before);
+    sig_fields_int(e, F_PREV_REFUNDED, &before);
     if (before < 0 || before > total || __builtin_sub_overflow(total, before, &grown))
         return error_set(err, ERR_VALIDATION,
                          "previous amount_refunded %lld is not between 0 and amount_refunded %lld",
                          (long long)before, (long long)total);
-    return sig_amount_minor(&grown, ev_str(e, F_CURRENCY), &p->amount, err);
+    return sig_amount_minor(&grown, sig_fields_str(e, F_CURRENCY), &p->amount, err);
 }
 
 /* The event's own members, then its type's. */
-static int parse_event(const struct stripe_event *e, struct payment_list *out, struct error *err)
+static int parse_event(const struct sig_fields *e, struct payment_list *out, struct error *err)
 {
-    const char *type = ev_str(e, F_TYPE);
-    bool object = e->tree ? json_is_object(ev_tree(e, F_OBJECT)) : e->v[F_OBJECT].type == JSCAN_OBJECT;
+    const char *type = sig_fields_str(e, F_TYPE);
+    bool object = sig_fields_object(e, F_OBJECT);
     struct payment *p;
     if (!object || !type)
         return error_set(err, ERR_VALIDATION, "not a Stripe event: type or data.object missing");
@@ -588,7 +477,7 @@ static int parse_event(const struct stripe_event *e, struct payment_list *out, s
     enum { N_WHEN = sizeof when_fields / sizeof when_fields[0] };
     int64_t when = 0;
     size_t w = 0;
-    while (w < N_WHEN && !ev_int(e, when_fields[w], &when))
+    while (w < N_WHEN && !sig_fields_int(e, when_fields[w], &when))
         w++;
     const char *when_field = field_paths[when_fields[w < N_WHEN ? w : N_WHEN - 1]];
     if (sig_date_from_unix(when, p->date) < 0)
@@ -633,11 +522,16 @@ static int stripe_parse(const struct webhook_request *req, const json_t *state,
                         struct payment_list *out, struct error *err)
 {
     (void)state;
-    struct stripe_event e;
-    int rc = stripe_event_read(req, &e, err);
-    if (rc == 0)
+    struct sig_fields e;
+    struct error read_err = {0};
+    int rc = sig_fields_read(&e, &fields, req->body, req->body_len, &read_err);
+    if (rc < 0 && read_err.code == ERR_INVALID_JSON)
+        error_set(err, ERR_VALIDATION, "not a Stripe event: type or data.object missing");
+    else if (rc < 0 && err)
+        *err = read_err;
+    else
         rc = parse_event(&e, out, err);
-    stripe_event_free(&e);
+    sig_fields_free(&e);
     return rc;
 }
 
