@@ -3,8 +3,10 @@
  *
  * The scanner is a loop over an explicit stack, not recursion, so JSCAN_MAX_DEPTH levels
  * cost a byte each. Which paths can still match is a bit mask per level: a member's key is
- * compared only with the paths whose earlier members led here, and a level below the
- * deepest path carries no mask at all. */
+ * compared only with the paths whose earlier members led here and whose member at this
+ * level falls in the key's hash bucket (as a word first), and a level below the deepest
+ * path carries no mask at all. Strings are passed over 8 bytes at a time until a byte
+ * needs a look (a quote, a backslash, a control character, non-ASCII). */
 #include "core/jscan.h"
 
 #include <errno.h>
@@ -391,6 +393,8 @@ int jscan_scan(const char *data, size_t len, const struct jscan_paths *set,
     if (s.p == s.end || (*s.p != '{' && *s.p != '['))
         return fail(&s, "'[' or '{' expected");
 
+    /* The labels are the scanner's states: a value is due, a container has just closed, a
+     * value is done (a ',' or the container's end is due), a member's key is due. */
 value:
     skip_ws(&s);
     if (s.p == s.end)
