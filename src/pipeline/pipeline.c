@@ -426,6 +426,22 @@ static int decide_tax(const struct booking_ctx *b, const struct payment *p, stru
     return 0;
 }
 
+/* An invoice that is posted at once (autoPost, rated: without a rate it is booked and
+ * flagged, and posted once rated) is stored naming its entry (ledger_entry_reserve), so
+ * that posting it is no update of the row just written. */
+static int reserve_entry(const struct booking_ctx *b, struct invoice *inv, bool posts,
+                         struct error *err)
+{
+    return b->auto_post && posts && inv->fx.rated ? ledger_entry_reserve(inv, err) : 0;
+}
+
+/* A duplicate's insert stored nothing: its invoice names no entry. */
+static void unreserve_entry(struct invoice *inv)
+{
+    inv->entry_reserved = false;
+    inv->journal_entry_id[0] = '\0';
+}
+
 /* Books one settled payment: party, invoice (deduplicated), ledger. */
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                         struct invoice *inv, char *detail, size_t detail_cap,
@@ -461,19 +477,20 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
     if (decide_tax(b, p, inv, err) < 0)
         return -1;
     bool inserted = false;
-    if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
+    if (rate_invoice(b, tx, p, inv, err) < 0 || reserve_entry(b, inv, true, err) < 0 ||
+        store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;
     if (!inserted) {
+        unreserve_entry(inv);
         *result = BOOKED_DUPLICATE;
         return p->has_settlement ? settle_booked(b, tx, p, inv, detail, detail_cap, result, err)
                                  : 0;
     }
     *result = BOOKED;
-    /* Without a rate the invoice is booked and flagged; it is posted once rated. */
-    if (b->auto_post && inv->fx.rated)
-        return ledger_post_invoice(tx, b->direction, &b->accounts, inv, inv->journal_entry_id,
-                                   err);
-    return 0;
+    char entry[CRYPTO_ID_MAX];
+    return inv->entry_reserved
+               ? ledger_post_invoice(tx, b->direction, &b->accounts, inv, entry, err)
+               : 0;
 }
 
 /* A later event of a booked payment that says what the provider credited in EUR (Stripe's
@@ -542,18 +559,20 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     memcpy(inv->related_invoice_id, original.id, sizeof inv->related_invoice_id);
     inv->tax_line = original.tax_line; /* a credit note corrects under the same rules */
     bool inserted = false;
-    if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
+    /* The reversal mirrors the original's entry (its accounts and VAT code, whatever the
+     * connector's settings say today): posted at once when the original has one. */
+    if (rate_invoice(b, tx, p, inv, err) < 0 ||
+        reserve_entry(b, inv, original.journal_entry_id[0] != '\0', err) < 0 ||
+        store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;
     if (!inserted) {
+        unreserve_entry(inv);
         *result = BOOKED_DUPLICATE;
         return 0;
     }
     *result = BOOKED;
-    /* The reversal mirrors the original's entry: its accounts and VAT code, whatever the
-     * connector's settings say today. */
-    if (b->auto_post && original.journal_entry_id[0] && inv->fx.rated)
-        return ledger_post_refund(tx, &original, inv, inv->journal_entry_id, err);
-    return 0;
+    char entry[CRYPTO_ID_MAX];
+    return inv->entry_reserved ? ledger_post_refund(tx, &original, inv, entry, err) : 0;
 }
 
 /* The job's events go into the outbox through these (events_publish): they count the

@@ -67,6 +67,10 @@ struct invoice {
     char external_id[128];
     char related_invoice_id[CRYPTO_ID_MAX]; /* "" when none */
     char journal_entry_id[CRYPTO_ID_MAX];   /* "" when none */
+    /* journal_entry_id was drawn (ledger_entry_reserve) for the entry posted right after the
+     * insert, in the same transaction: the invoice is stored naming it, so posting needs no
+     * update of the invoice. Never set on an invoice read back from the store. */
+    bool entry_reserved;
     char created_at[CLOCK_RFC3339_LEN];
     bool has_tax;      /* the provider reported the VAT in total_gross_minor */
     int64_t tax_minor; /* that VAT, when has_tax */
@@ -101,7 +105,9 @@ int store_fx_rate_find(struct store_tx *tx, const char *currency, const char *da
                        struct error *err);
 
 /* Inserts unless (tenant, source, external_id) exists: *inserted false then, and nothing
- * changed. The unique key decides, so concurrent duplicates cannot both insert. */
+ * changed. The unique key decides, so concurrent duplicates cannot both insert. With
+ * inv->entry_reserved the invoice is stored with its journal_entry_id: the caller posts
+ * that entry in the same transaction (or rolls the insert back). */
 int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserted,
                          struct error *err);
 /* The invoice of (tenant, source, external_id) (ERR_NOT_FOUND when none). */
@@ -159,6 +165,13 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
                          const char *description, const char *invoice_id,
                          const struct journal_line *lines, size_t n_lines,
                          char id_out[CRYPTO_ID_MAX], struct error *err);
+/* A journal entry's id drawn before the entry is written (an invoice stored naming it). */
+int store_journal_id_new(char id[CRYPTO_ID_MAX], struct error *err);
+/* store_journal_insert under an id drawn by store_journal_id_new. */
+int store_journal_insert_as(struct store_tx *tx, const char *id, const char *tenant_id,
+                            const char *date, const char *description, const char *invoice_id,
+                            const struct journal_line *lines, size_t n_lines,
+                            struct error *err);
 
 struct webhook_log {
     const char *tenant_id;

@@ -136,14 +136,18 @@ int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserte
                                                                  : P_TEXT(NULL),
         P_TEXT(inv->tax_line.vat_id[0] ? inv->tax_line.vat_id : NULL),
         P_TEXT(inv->tax_line.note[0] ? inv->tax_line.note : NULL),
+        P_TEXT(inv->entry_reserved ? inv->journal_entry_id : NULL),
     };
+    if (inv->entry_reserved && !inv->journal_entry_id[0])
+        return error_set(err, ERR_INTERNAL, "invoice %s reserves an entry without an id",
+                         inv->id);
     if (store_tx_query(tx,
                        "INSERT INTO invoices (id, tenant_id, type, party_id, invoice_number, "
                        "invoice_date, total_gross_minor, currency, source, external_id, "
                        "related_invoice_id, created_at, tax_minor, tax_treatment, tax_country, "
-                       "tax_rate_bp, tax_vat_id, tax_note) "
+                       "tax_rate_bp, tax_vat_id, tax_note, journal_entry_id) "
                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                       "$15, $16, $17, $18) "
+                       "$15, $16, $17, $18, $19) "
                        "ON CONFLICT (tenant_id, source, external_id) DO NOTHING",
                        p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
         return -1;
@@ -385,17 +389,32 @@ out:
     return rc;
 }
 
+int store_journal_id_new(char id[CRYPTO_ID_MAX], struct error *err)
+{
+    return crypto_id_new("je_", id) < 0 ? error_set(err, ERR_INTERNAL, "no randomness available")
+                                        : 0;
+}
+
 int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char *date,
                          const char *description, const char *invoice_id,
                          const struct journal_line *lines, size_t n_lines,
                          char id_out[CRYPTO_ID_MAX], struct error *err)
 {
+    if (store_journal_id_new(id_out, err) < 0)
+        return -1;
+    return store_journal_insert_as(tx, id_out, tenant_id, date, description, invoice_id, lines,
+                                   n_lines, err);
+}
+
+int store_journal_insert_as(struct store_tx *tx, const char *id_out, const char *tenant_id,
+                            const char *date, const char *description, const char *invoice_id,
+                            const struct journal_line *lines, size_t n_lines,
+                            struct error *err)
+{
     if (check_balanced(lines, n_lines, err) < 0)
         return -1;
     char now[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(clock_now_ms(), now);
-    if (crypto_id_new("je_", id_out) < 0)
-        return error_set(err, ERR_INTERNAL, "no randomness available");
     int64_t seq;
     char hash[STORE_CHAIN_HASH_LEN + 1];
     if (journal_link(tx, tenant_id, date, description, invoice_id, now, lines, n_lines, id_out,
