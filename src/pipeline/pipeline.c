@@ -165,31 +165,40 @@ struct link_state {
     char *parked;   /* details an earlier event parked under one of its ids, or NULL */
 };
 
-/* Looks up the payment's ids, its external id first; the first link found decides the
- * key, and the first parked details are kept (owned by st). */
+/* The payment's ids, its external id first ("" where unused). */
+static void payment_ids(const struct payment *p, const char *ids[STORE_LINK_ALIASES_MAX])
+{
+    _Static_assert(1 + PAYMENT_ALIASES <= STORE_LINK_ALIASES_MAX,
+                   "a payment's ids are read and linked in one statement");
+    ids[0] = p->external_id;
+    for (size_t i = 0; i < PAYMENT_ALIASES; i++)
+        ids[i + 1] = p->aliases[i];
+}
+
+/* Looks up the payment's ids (in one statement), its external id first: the first link
+ * found in that order decides the key, and the first parked details before it are kept
+ * (owned by st). */
 static int links_resolve(const struct booking_ctx *b, struct store_tx *tx,
                          const struct payment *p, struct link_state *st, struct error *err)
 {
-    const char *ids[1 + PAYMENT_ALIASES] = {p->external_id};
-    for (size_t i = 0; i < PAYMENT_ALIASES; i++)
-        ids[i + 1] = p->aliases[i];
+    const char *ids[STORE_LINK_ALIASES_MAX];
+    struct payment_link l[1 + PAYMENT_ALIASES];
+    payment_ids(p, ids);
     snprintf(st->key, sizeof st->key, "%s", p->external_id);
-    for (size_t i = 0; i < 1 + PAYMENT_ALIASES && !st->linked; i++) {
-        struct payment_link l;
-        bool found = false;
-        if (!ids[i][0])
-            continue;
-        if (store_payment_link_get(tx, b->install.tenant_id, b->provider->slug, ids[i], &l,
-                                   &found, err) < 0)
-            return -1;
-        if (l.external_id[0]) {
-            snprintf(st->key, sizeof st->key, "%s", l.external_id);
+    if (store_payment_links_get(tx, b->install.tenant_id, b->provider->slug, ids,
+                                1 + PAYMENT_ALIASES, l, err) < 0)
+        return -1;
+    for (size_t i = 0; i < 1 + PAYMENT_ALIASES; i++) {
+        bool before_link = !st->linked; /* ids after the first linked one do not count */
+        if (before_link && l[i].parked && !st->parked)
+            st->parked = l[i].parked;
+        else
+            free(l[i].parked);
+        if (before_link && l[i].external_id[0]) {
+            _Static_assert(sizeof st->key == sizeof l[i].external_id, "a key holds a link");
+            memcpy(st->key, l[i].external_id, sizeof st->key);
             st->linked = true;
         }
-        if (l.parked && !st->parked)
-            st->parked = l.parked;
-        else
-            free(l.parked);
     }
     return 0;
 }
@@ -198,15 +207,10 @@ static int links_resolve(const struct booking_ctx *b, struct store_tx *tx,
 static int links_add(const struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                      const char *key, struct error *err)
 {
-    if (p->external_id[0] && store_payment_link_add(tx, b->install.tenant_id, b->provider->slug,
-                                                    p->external_id, key, err) < 0)
-        return -1;
-    for (size_t i = 0; i < PAYMENT_ALIASES; i++)
-        if (p->aliases[i][0] && store_payment_link_add(tx, b->install.tenant_id,
-                                                       b->provider->slug, p->aliases[i], key,
-                                                       err) < 0)
-            return -1;
-    return 0;
+    const char *ids[STORE_LINK_ALIASES_MAX];
+    payment_ids(p, ids);
+    return store_payment_links_add(tx, b->install.tenant_id, b->provider->slug, ids,
+                                   1 + PAYMENT_ALIASES, key, err);
 }
 
 /* The details of a payment that a later event may need (what LINK_WAIT parks). */
@@ -535,9 +539,9 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     struct error find_err;
     /* The payment may be booked under another of its ids (a link says which). */
     struct payment_link link;
-    bool linked = false;
-    if (store_payment_link_get(tx, b->install.tenant_id, b->provider->slug,
-                               p->refunded_external_id, &link, &linked, err) < 0)
+    const char *ids[] = {p->refunded_external_id};
+    if (store_payment_links_get(tx, b->install.tenant_id, b->provider->slug, ids, 1, &link,
+                                err) < 0)
         return -1;
     free(link.parked);
     const char *key = link.external_id[0] ? link.external_id : p->refunded_external_id;

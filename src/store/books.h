@@ -129,14 +129,19 @@ struct payment_link {
     char external_id[128]; /* "" when the alias is only parked */
     char *parked;          /* malloc'd JSON text, or NULL; the caller frees it */
 };
-/* *found false when the alias is unknown. */
-int store_payment_link_get(struct store_tx *tx, const char *tenant_id, const char *source,
-                           const char *alias, struct payment_link *out, bool *found,
-                           struct error *err);
-/* Maps alias to external_id unless it is already linked (a parked alias becomes linked
- * and forgets its details). */
-int store_payment_link_add(struct store_tx *tx, const char *tenant_id, const char *source,
-                           const char *alias, const char *external_id, struct error *err);
+/* The most aliases one call reads or links: a payment's external id and its aliases. */
+#define STORE_LINK_ALIASES_MAX 4
+/* The links of up to STORE_LINK_ALIASES_MAX aliases in one statement: out[i] is aliases[i]'s
+ * (an empty external_id and no parked details when it is unknown; NULL or "" asks nothing).
+ * The caller frees each out[i].parked, also after a failure (then all NULL). */
+int store_payment_links_get(struct store_tx *tx, const char *tenant_id, const char *source,
+                            const char *const aliases[], size_t n, struct payment_link out[],
+                            struct error *err);
+/* Maps each alias (NULL or "" skipped, repeats once) to external_id unless it is already
+ * linked (a parked alias becomes linked and forgets its details), in one statement. */
+int store_payment_links_add(struct store_tx *tx, const char *tenant_id, const char *source,
+                            const char *const aliases[], size_t n, const char *external_id,
+                            struct error *err);
 /* Keeps details under an alias that is not linked yet (a linked alias is left alone). */
 int store_payment_park(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *alias, const char *details, struct error *err);
