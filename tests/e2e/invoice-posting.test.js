@@ -153,9 +153,9 @@ describe('POST /api/invoices/:id/post', () => {
 
   test('autoPost: a payment and its refund each name their own entry, duplicates add none, ' +
        'a zero payment names none', async () => {
-    const t = await StripeTenant.create(server, { vatRate: '19', autoPost: true });
-    const pay = invoicePaid({ amount: 11900 });
-    const refund = chargeRefunded({ pi: pay.externalId, amount: 11900 });
+    const t = await StripeTenant.create(server, { vatRate: '20', autoPost: true });
+    const pay = invoicePaid({ amount: 12000 });
+    const refund = chargeRefunded({ pi: pay.externalId, amount: 12000 });
     const zero = invoicePaid({ amount: 0 });
     const results = [];
     for (const body of [pay.body, pay.body, refund.body, refund.body, zero.body]) {
