@@ -324,14 +324,10 @@ static int links_decide(struct booking_ctx *b, struct store_tx *tx, struct payme
     *link = true;
     if (links_resolve(b, tx, p, st, err) < 0)
         return -1;
-    struct invoice existing;
-    struct error find_err = {0};
-    bool booked = store_invoice_find(tx, b->install.tenant_id, b->provider->slug, st->key,
-                                     &existing, &find_err) == 0;
-    if (!booked && find_err.code != ERR_NOT_FOUND) {
-        *err = find_err;
+    bool booked = false;
+    if (store_invoice_exists(tx, b->install.tenant_id, b->provider->slug, st->key, &booked,
+                             err) < 0)
         return -1;
-    }
     if (booked)
         return 0; /* the insert finds the duplicate */
     switch (p->link) {

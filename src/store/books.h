@@ -113,6 +113,9 @@ int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserte
 /* The invoice of (tenant, source, external_id) (ERR_NOT_FOUND when none). */
 int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *external_id, struct invoice *out, struct error *err);
+/* Whether (tenant, source, external_id) is booked, without reading the invoice. */
+int store_invoice_exists(struct store_tx *tx, const char *tenant_id, const char *source,
+                         const char *external_id, bool *exists, struct error *err);
 /* Links the invoice to its journal entry; ERR_ALREADY_POSTED when it already has one (an
  * invoice is posted once). */
 int store_invoice_set_entry(struct store_tx *tx, const char *tenant_id, const char *invoice_id,

@@ -205,6 +205,17 @@ int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *s
     return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "invoice not found");
 }
 
+int store_invoice_exists(struct store_tx *tx, const char *tenant_id, const char *source,
+                         const char *external_id, bool *exists, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(source), P_TEXT(external_id)};
+    *exists = false;
+    return store_tx_query(tx,
+                          "SELECT 1 FROM invoices WHERE tenant_id = $1 AND source = $2 "
+                          "AND external_id = $3",
+                          p, N_PARAMS(p), note_exists, exists, NULL, err);
+}
+
 int store_invoice_get_tx(struct store_tx *tx, const char *tenant_id, const char *id,
                          struct invoice *out, struct error *err)
 {
