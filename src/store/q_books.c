@@ -276,6 +276,8 @@ static int read_links(void *ctx, const struct store_row *row)
     return 0;
 }
 
+_Static_assert(STORE_LINK_ALIASES_MAX == 4, "the statements below are written for 1 to 4");
+
 /* One statement per number of aliases (1 to 4): a point lookup of the key each, joined
  * by UNION ALL (an IN list costs SQLite a temporary index per execution). */
 #define LINK_GET(a)                                                                            \
