@@ -127,7 +127,17 @@ struct store_driver {
      * connection's life where the backend can (SQLite: an exclusive lock). NULL: the
      * backend cannot tell, and nobody is kept out. */
     int (*claim)(struct store_conn *conn, struct error *err);
+    /* Processes on one target share nothing but its file (SQLite): changes.c's counter,
+     * beside the file, tells each of the others' changes (store_changes_seen). */
+    bool changes_by_file;
 };
+
+/* changes.c: the counter of changes that processes on one file share. */
+struct store_changes;
+int store_changes_open(const char *db_path, struct store_changes **out, struct error *err);
+void store_changes_close(struct store_changes *c); /* NULL is a no-op */
+void store_changes_bump(struct store_changes *c);
+uint64_t store_changes_count(const struct store_changes *c);
 
 extern const struct store_driver store_driver_sqlite;
 extern const struct store_driver store_driver_pg;
