@@ -824,7 +824,15 @@ struct pipeline_job {
      * was verified against: gone (or turned off) or changed since (see job_work). */
     char token_hash[2 * CRYPTO_SHA256_LEN + 1];
     enum { INSTALL_SAME, INSTALL_GONE, INSTALL_CHANGED } install_now;
+    bool cached;     /* its install came from the cache, not read from the store */
+    bool read_again; /* it did, and changed: read afresh (once) */
 };
+
+/* The job pipeline_submit() hands to the store on this thread, while it does; and the one
+ * whose booking, run there and then (no committer: PostgreSQL), found that the cached
+ * install it was verified against had changed: pipeline_submit() reads it afresh and books
+ * it again, instead of refusing it for a change another process made an instant ago. */
+static _Thread_local struct pipeline_job *submitting, *to_read_again;
 
 /* What the booking context holds of its install: its own parsed settings, or its
  * reference to the cached snapshot they came from. */
@@ -980,6 +988,7 @@ static int job_prepare(struct pipeline_job *job, const char *provider_slug, cons
     crypto_token_hash(token, strlen(token), hash);
     /* A known token of a built-in provider needs nothing from the store (pipeline.h). */
     bool cached = b->provider && b->env->cache && install_cached(b, hash);
+    job->cached = cached;
     if (cached) {
         out->provider = b->provider;
         if (strcmp(b->install.slug, b->provider->slug) != 0) {
@@ -1001,6 +1010,7 @@ static int job_prepare(struct pipeline_job *job, const char *provider_slug, cons
         json_decref(job->state);
         job->state = NULL;
         err = (struct error){0};
+        job->cached = false;
         if (install_read(job, provider_slug, out) < 0)
             return -1;
         verified = job_verify(job, &err);
@@ -1142,11 +1152,31 @@ static void job_done(void *ctx, int rc, const struct error *err)
      * webhook withdrawn meanwhile is not logged as failed. */
     if (!job->ran && job->begin && !job->begin(job->ctx))
         job->withdrawn = true;
+    if (!job->withdrawn && rc < 0 && job->install_now == INSTALL_CHANGED && job->cached &&
+        !job->read_again && submitting == job) {
+        to_read_again = job; /* nothing was booked: see to_read_again */
+        return;
+    }
     if (job->withdrawn)
         out.status = PIPELINE_WITHDRAWN;
     else
         job_outcome(job, rc, err, &out);
     job->done(job->ctx, &out);
+}
+
+/* Makes a job whose cached install changed as new again, up to its preparation. */
+static void job_reset(struct pipeline_job *job)
+{
+    free(job->results);
+    job->results = NULL;
+    json_decref(job->state);
+    job->state = NULL;
+    payment_list_free(&job->payments);
+    booking_clear(&job->b);
+    job->ran = job->withdrawn = job->unlogged = job->cached = false;
+    job->install_now = INSTALL_SAME;
+    job->begin = NULL; /* begun: it is no longer to be withdrawn */
+    job->read_again = true;
 }
 
 void pipeline_submit(const struct pipeline_env *env, const char *provider_slug,
@@ -1167,13 +1197,26 @@ void pipeline_submit(const struct pipeline_env *env, const char *provider_slug,
     job->done = done;
     job->begin = begin;
     job->ctx = ctx;
-    if (job_prepare(job, provider_slug, token, &out) < 0) {
-        out.job = job; /* freed with the outcome */
-        done(ctx, &out);
-        return;
+    /* At most twice: the second time with the install read afresh (job_done). */
+    for (int round = 0; round < 2; round++) {
+        if (job_prepare(job, provider_slug, token, &out) < 0) {
+            out.job = job; /* freed with the outcome */
+            done(ctx, &out);
+            return;
+        }
+        job->batch = (struct store_batch_job){.work = job_work, .done = job_done, .ctx = job};
+        submitting = job;
+        store_batch_submit(env->store, &job->batch);
+        submitting = NULL;
+        /* Set only on this thread, for the job it submitted; else the job is done (or
+         * will be, on another thread) and no longer ours to touch. */
+        bool again = to_read_again != NULL;
+        to_read_again = NULL;
+        if (!again)
+            return;
+        job_reset(job);
+        out = (struct pipeline_outcome){0};
     }
-    job->batch = (struct store_batch_job){.work = job_work, .done = job_done, .ctx = job};
-    store_batch_submit(env->store, &job->batch);
 }
 
 void pipeline_settle(struct pipeline_outcome *out)
