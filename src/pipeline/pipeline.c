@@ -1130,7 +1130,8 @@ static int job_work(void *ctx, struct store_tx *tx, struct error *err)
     /* The install was read before this transaction, perhaps just before another process
      * uninstalled or changed it: the booking goes ahead only if it is still the same. */
     job->install_now = INSTALL_SAME;
-    if (store_install_check(tx, &job->b.install, job->token_hash, err) < 0) {
+    if (store_install_check(tx, &job->b.install, job->token_hash, job->b.settings.updated_at,
+                            err) < 0) {
         if (err->code == ERR_NOT_FOUND)
             job->install_now = INSTALL_GONE;
         else if (err->code == ERR_CONFLICT)

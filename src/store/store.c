@@ -634,6 +634,11 @@ static void observed_drop(struct store_conn *conn)
         observed_take(NULL, conn, false);
 }
 
+bool store_counts_changes(const struct store *s)
+{
+    return s->changes != NULL;
+}
+
 uint64_t store_changes_seen(struct store *s)
 {
     return s->changes ? store_changes_count(s->changes) : 0;

@@ -218,6 +218,8 @@ int store_schema_refuse_unknown(int64_t found, int64_t unknown, struct error *er
 /* The store and connection of a transaction. */
 struct store_conn *store_tx_conn(struct store_tx *tx);
 struct store *store_tx_store(struct store_tx *tx);
+/* Whether the processes on this store share a change count (changes.c). */
+bool store_counts_changes(const struct store *s);
 /* An invoice's tax line columns (prefix: the table's alias with its dot, or ""), five of
  * them, and their reading from column col on (books.h's struct invoice_tax_line). */
 #define STORE_INVOICE_TAX_COLUMNS(prefix)                                                    \
