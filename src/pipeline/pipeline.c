@@ -1004,16 +1004,20 @@ static int job_prepare(struct pipeline_job *job, const char *provider_slug, cons
     enum verify_result verified = job_verify(job, &err);
     if (verified == VERIFY_INVALID && cached) {
         /* Perhaps verified against a secret changed by a process not heard from yet: the
-         * store decides, once. */
-        pipeline_cache_forget_token(b->env->cache, hash);
+         * store decides. The same version: the answer stands (and the cache keeps it, so
+         * forged requests cannot empty it); another: verified again, and forgotten. */
+        int64_t version = b->install.version;
         booking_clear(b);
         json_decref(job->state);
         job->state = NULL;
-        err = (struct error){0};
         job->cached = false;
         if (install_read(job, provider_slug, out) < 0)
             return -1;
-        verified = job_verify(job, &err);
+        if (b->install.version != version) {
+            pipeline_cache_forget_token(b->env->cache, hash);
+            err = (struct error){0};
+            verified = job_verify(job, &err);
+        }
     }
     switch (verified) {
     case VERIFY_OK:
