@@ -49,9 +49,13 @@ struct pipeline_env {
  * changes one of them must make the cache forget it the moment the change commits: the
  * server hands every announcement on the store's install and settings channels (its own,
  * on the thread that commits, and the other processes' through the listener) to
- * pipeline_cache_heard, and a lost listener to pipeline_cache_forget(c, NULL, NULL). The
- * booking's own check of the install (its version) catches a change not heard yet, and
- * forgets it too. All functions are thread-safe. */
+ * pipeline_cache_heard, and a lost listener to pipeline_cache_forget(c, NULL, NULL); a
+ * change by another process on an SQLite file moves the store's change count, and the
+ * next lookup forgets everything. A change not heard yet (PostgreSQL: an instant after
+ * the other process committed) is caught by the booking's check of the install's version
+ * (and, there, of the tenant's settings): the webhook is read afresh and booked with what
+ * is in force. A forged signature against a cached install reads the install once more.
+ * All functions are thread-safe. */
 #define PIPELINE_CACHE_CAPACITY 512
 /* NULL when memory ran out. */
 struct pipeline_cache *pipeline_cache_new(size_t capacity);

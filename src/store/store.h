@@ -123,9 +123,10 @@ enum store_channel {
 
 /* Announces to every listening process (this one included) once tx commits, never when it
  * rolls back. A backend without notifications (SQLite: processes on one file find new
- * work by polling, and keep nothing the store could change behind their back) makes it a
- * no-op. payload: at most STORE_NOTIFY_PAYLOAD_MAX bytes (longer is ERR_VALIDATION); NULL
- * is the empty payload. */
+ * work by polling) announces nothing to the others, but a committed change of an install
+ * or of settings moves the count they share (store_changes_seen); this process's observer
+ * (store_observe) hears it on any backend. payload: at most STORE_NOTIFY_PAYLOAD_MAX bytes
+ * (longer is ERR_VALIDATION); NULL is the empty payload. */
 #define STORE_NOTIFY_PAYLOAD_MAX 200
 int store_notify_tx(struct store_tx *tx, enum store_channel channel, const char *payload,
                     struct error *err);
