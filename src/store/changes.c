@@ -38,10 +38,17 @@ int store_changes_open(const char *db_path, struct store_changes **out, struct e
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode);
     if (fd < 0)
         return error_set(err, ERR_STORE, "cannot open %s", path);
-    /* Processes starting together may both extend it: to the same size, with zeros. */
-    if (fstat(fd, &st) < 0 || (st.st_size < CHANGES_SIZE && ftruncate(fd, CHANGES_SIZE) < 0)) {
+    /* Processes starting together may both extend it: to the same size, with zeros. Its
+     * page is allocated now, not at the first touch of the mapping: a full disk then
+     * would be a SIGBUS in whatever thread touched it. */
+    int rc = fstat(fd, &st) < 0 ? -1 : 0;
+    if (rc == 0 && st.st_size < CHANGES_SIZE)
+        rc = ftruncate(fd, CHANGES_SIZE);
+    if (rc == 0)
+        rc = posix_fallocate(fd, 0, CHANGES_SIZE) == 0 ? 0 : -1;
+    if (rc < 0) {
         close(fd);
-        return error_set(err, ERR_STORE, "cannot size %s", path);
+        return error_set(err, ERR_STORE, "cannot make room for %s", path);
     }
     void *page = mmap(NULL, CHANGES_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
