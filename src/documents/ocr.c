@@ -5,40 +5,43 @@
  * German and English models. One recognition runs at a time per process: each takes about
  * 125 MB and a second or two of a core, and OpenMP is limited to one thread so that an
  * upload cannot take every core of the machine. */
-#include <leptonica/allheaders.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tesseract/capi.h>
 
 #include "documents/documents_int.h"
+#include "documents/libs.h"
 
 #define OCR_LANGUAGES "deu+eng"
 #define OCR_MAX_PIXELS (40L * 1000 * 1000)
 
 static pthread_mutex_t ocr_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t ocr_once = PTHREAD_ONCE_INIT;
+static const struct doc_libs *L; /* set by ocr_setup, or NULL with setup_err */
+static struct error setup_err;
 
 static void ocr_setup(void)
 {
     /* before the first recognition creates OpenMP's threads; an operator's value wins */
     setenv("OMP_THREAD_LIMIT", "1", 0);
-    setMsgSeverity(L_SEVERITY_NONE); /* Leptonica would print to stderr; errors are values */
+    L = doc_libs(&setup_err);
+    if (L) /* Leptonica would print to stderr; errors are values */
+        L->setMsgSeverity(L_SEVERITY_NONE);
 }
 
 /* Grey, even light, straight: what Tesseract reads best. Returns a new PIX or NULL. */
 static PIX *prepare(PIX *in)
 {
-    PIX *grey = pixConvertTo8(in, 0);
+    PIX *grey = L->pixConvertTo8(in, 0);
     if (!grey)
         return NULL;
-    PIX *even = pixBackgroundNormSimple(grey, NULL, NULL);
+    PIX *even = L->pixBackgroundNormSimple(grey, NULL, NULL);
     PIX *base = even ? even : grey;
-    PIX *straight = pixDeskew(base, 0);
+    PIX *straight = L->pixDeskew(base, 0);
     if (even)
-        pixDestroy(&even);
+        L->pixDestroy(&even);
     if (straight) {
-        pixDestroy(&grey);
+        L->pixDestroy(&grey);
         return straight;
     }
     return grey;
@@ -46,31 +49,31 @@ static PIX *prepare(PIX *in)
 
 static int recognize(PIX *pix, char **text, int *confidence, struct error *err)
 {
-    TessBaseAPI *api = TessBaseAPICreate();
+    TessBaseAPI *api = L->TessBaseAPICreate();
     if (!api)
         return error_set(err, ERR_INTERNAL, "out of memory");
     int rc = -1;
-    if (TessBaseAPIInit3(api, NULL, OCR_LANGUAGES) != 0) {
+    if (L->TessBaseAPIInit3(api, NULL, OCR_LANGUAGES) != 0) {
         error_set(err, ERR_CONFIG, "the OCR models (%s) are not installed", OCR_LANGUAGES);
         goto out;
     }
-    TessBaseAPISetPageSegMode(api, PSM_AUTO);
-    TessBaseAPISetImage2(api, pix);
-    TessBaseAPISetSourceResolution(api, 300);
-    char *t = TessBaseAPIGetUTF8Text(api);
+    L->TessBaseAPISetPageSegMode(api, PSM_AUTO);
+    L->TessBaseAPISetImage2(api, pix);
+    L->TessBaseAPISetSourceResolution(api, 300);
+    char *t = L->TessBaseAPIGetUTF8Text(api);
     if (!t) {
         error_set(err, ERR_VALIDATION, "no text was recognized in the image");
         goto out;
     }
     *text = strdup(t);
-    TessDeleteText(t);
-    *confidence = TessBaseAPIMeanTextConf(api);
+    L->TessDeleteText(t);
+    *confidence = L->TessBaseAPIMeanTextConf(api);
     if (*confidence < 0)
         *confidence = 0;
     rc = *text ? 0 : error_set(err, ERR_INTERNAL, "out of memory");
 out:
-    TessBaseAPIEnd(api);
-    TessBaseAPIDelete(api);
+    L->TessBaseAPIEnd(api);
+    L->TessBaseAPIDelete(api);
     return rc;
 }
 
@@ -80,20 +83,24 @@ int ocr_image(const unsigned char *img, size_t len, char **text, int *confidence
     *text = NULL;
     *confidence = 0;
     pthread_once(&ocr_once, ocr_setup);
-    PIX *pix = pixReadMem(img, len);
+    if (!L) {
+        *err = setup_err;
+        return -1;
+    }
+    PIX *pix = L->pixReadMem(img, len);
     if (!pix)
         return error_set(err, ERR_VALIDATION, "the image cannot be decoded");
-    if ((long)pixGetWidth(pix) * pixGetHeight(pix) > OCR_MAX_PIXELS) {
-        pixDestroy(&pix);
+    if ((long)L->pixGetWidth(pix) * L->pixGetHeight(pix) > OCR_MAX_PIXELS) {
+        L->pixDestroy(&pix);
         return error_set(err, ERR_VALIDATION, "the image is larger than 40 megapixels");
     }
     PIX *ready = prepare(pix);
-    pixDestroy(&pix);
+    L->pixDestroy(&pix);
     if (!ready)
         return error_set(err, ERR_VALIDATION, "the image cannot be converted to grey");
     pthread_mutex_lock(&ocr_lock);
     int rc = recognize(ready, text, confidence, err);
     pthread_mutex_unlock(&ocr_lock);
-    pixDestroy(&ready);
+    L->pixDestroy(&ready);
     return rc;
 }

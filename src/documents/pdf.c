@@ -3,45 +3,45 @@
  * xrechnung.xml, or any XML attachment that reads as an e-invoice), its text layer, and its
  * first pages rendered (cairo) at 300 dpi for OCR when it has no text. */
 #include <cairo.h>
-#include <poppler.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/utf8.h"
 #include "documents/documents_int.h"
+#include "documents/libs.h"
 
 #define ATTACHMENT_MAX (5u << 20)
 
-static PopplerDocument *open_pdf(const unsigned char *pdf, size_t len, GBytes **bytes)
+static PopplerDocument *open_pdf(const struct doc_libs *L, const unsigned char *pdf, size_t len,
+                                 GBytes **bytes)
 {
-    *bytes = g_bytes_new(pdf, len);
+    *bytes = L->g_bytes_new(pdf, len);
     GError *gerr = NULL;
-    PopplerDocument *doc = poppler_document_new_from_bytes(*bytes, NULL, &gerr);
+    PopplerDocument *doc = L->poppler_document_new_from_bytes(*bytes, NULL, &gerr);
     if (gerr)
-        g_error_free(gerr);
+        L->g_error_free(gerr);
     if (!doc) {
-        g_bytes_unref(*bytes);
+        L->g_bytes_unref(*bytes);
         *bytes = NULL;
     }
     return doc;
 }
 
-static void close_pdf(PopplerDocument *doc, GBytes *bytes)
+static void close_pdf(const struct doc_libs *L, PopplerDocument *doc, GBytes *bytes)
 {
     if (doc)
-        g_object_unref(doc);
+        L->g_object_unref(doc);
     if (bytes)
-        g_bytes_unref(bytes);
+        L->g_bytes_unref(bytes);
 }
 
+/* An attachment past ATTACHMENT_MAX stops the save (poppler then reports failure). */
 static gboolean collect(const gchar *data, gsize count, gpointer ctx, GError **gerr)
 {
-    if (buf_append(ctx, data, count) < 0) {
-        g_set_error_literal(gerr, G_FILE_ERROR, G_FILE_ERROR_NOSPC, "attachment too large");
-        return FALSE;
-    }
-    return TRUE;
+    (void)gerr;
+    return buf_append(ctx, data, count) == 0;
 }
 
 /* Known names first: a PDF may carry other XML files beside its invoice. */
@@ -50,21 +50,24 @@ static int name_rank(const char *name)
     static const char *const known[] = {"factur-x.xml", "zugferd-invoice.xml",
                                         "ZUGFeRD-invoice.xml", "xrechnung.xml"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (name && g_ascii_strcasecmp(name, known[i]) == 0)
+        if (name && strcasecmp(name, known[i]) == 0)
             return 0;
     size_t n = name ? strlen(name) : 0;
-    return n > 4 && g_ascii_strcasecmp(name + n - 4, ".xml") == 0 ? 1 : 2;
+    return n > 4 && strcasecmp(name + n - 4, ".xml") == 0 ? 1 : 2;
 }
 
 json_t *pdf_embedded_einvoice(const unsigned char *pdf, size_t len)
 {
+    struct error err;
+    const struct doc_libs *L = doc_libs(&err);
     GBytes *bytes;
-    PopplerDocument *doc = open_pdf(pdf, len, &bytes);
+    PopplerDocument *doc = L ? open_pdf(L, pdf, len, &bytes) : NULL;
     if (!doc)
         return NULL;
     json_t *draft = NULL;
-    GList *atts = poppler_document_has_attachments(doc) ? poppler_document_get_attachments(doc)
-                                                        : NULL;
+    GList *atts = L->poppler_document_has_attachments(doc)
+                      ? L->poppler_document_get_attachments(doc)
+                      : NULL;
     for (int rank = 0; rank < 2 && !draft; rank++) {
         for (GList *l = atts; l && !draft; l = l->next) {
             PopplerAttachment *a = l->data;
@@ -72,13 +75,13 @@ json_t *pdf_embedded_einvoice(const unsigned char *pdf, size_t len)
                 continue;
             struct buf b;
             buf_init(&b, ATTACHMENT_MAX);
-            if (poppler_attachment_save_to_callback(a, collect, &b, NULL) && b.len > 0)
+            if (L->poppler_attachment_save_to_callback(a, collect, &b, NULL) && b.len > 0)
                 draft = einvoice_read((const unsigned char *)b.data, b.len, READER_ZUGFERD);
             buf_free(&b);
         }
     }
-    g_list_free_full(atts, g_object_unref);
-    close_pdf(doc, bytes);
+    L->g_list_free_full(atts, L->g_object_unref);
+    close_pdf(L, doc, bytes);
     return draft;
 }
 
@@ -87,7 +90,8 @@ static bool has_words(const char *text)
 {
     int n = 0;
     for (const char *p = text; *p; p++)
-        if (g_ascii_isalnum(*p) && ++n >= 8)
+        if (((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')) &&
+            ++n >= 8)
             return true;
     return false;
 }
@@ -118,14 +122,14 @@ static int by_line_then_x(const void *pa, const void *pb)
 /* The page's text in reading order by position: poppler's own order follows the content
  * stream, which puts a right-aligned column of amounts after all of its labels; sorted by
  * line and x, "Gesamtbetrag" and its "99,96" are one line again, as on paper. */
-static void page_text(PopplerPage *page, struct buf *out)
+static void page_text(const struct doc_libs *L, PopplerPage *page, struct buf *out)
 {
-    char *text = poppler_page_get_text(page);
+    char *text = L->poppler_page_get_text(page);
     PopplerRectangle *rects = NULL;
     guint n_rects = 0;
-    if (!text || !poppler_page_get_text_layout(page, &rects, &n_rects)) {
-        g_free(text);
-        g_free(rects);
+    if (!text || !L->poppler_page_get_text_layout(page, &rects, &n_rects)) {
+        L->g_free(text);
+        L->g_free(rects);
         return;
     }
     size_t cap = n_rects, n = 0;
@@ -158,28 +162,30 @@ static void page_text(PopplerPage *page, struct buf *out)
     }
     buf_append_str(out, "\n");
     free(g);
-    g_free(rects);
-    g_free(text);
+    L->g_free(rects);
+    L->g_free(text);
 }
 
 char *pdf_text(const unsigned char *pdf, size_t len, bool *readable)
 {
+    struct error err;
+    const struct doc_libs *L = doc_libs(&err);
     GBytes *bytes;
-    PopplerDocument *doc = open_pdf(pdf, len, &bytes);
+    PopplerDocument *doc = L ? open_pdf(L, pdf, len, &bytes) : NULL;
     *readable = doc != NULL;
     if (!doc)
         return NULL;
     struct buf b;
     buf_init(&b, 1u << 20);
-    int pages = poppler_document_get_n_pages(doc);
+    int pages = L->poppler_document_get_n_pages(doc);
     for (int i = 0; i < pages && i < 20; i++) {
-        PopplerPage *page = poppler_document_get_page(doc, i);
+        PopplerPage *page = L->poppler_document_get_page(doc, i);
         if (!page)
             continue;
-        page_text(page, &b);
-        g_object_unref(page);
+        page_text(L, page, &b);
+        L->g_object_unref(page);
     }
-    close_pdf(doc, bytes);
+    close_pdf(L, doc, bytes);
     char *text = buf_take(&b, NULL);
     if (text && !has_words(text)) {
         free(text);
@@ -194,10 +200,10 @@ static cairo_status_t png_out(void *ctx, const unsigned char *data, unsigned int
 }
 
 /* One page as a 300 dpi PNG on white (at most 4000 pixels a side). */
-static int render_page(PopplerPage *page, struct buf *png)
+static int render_page(const struct doc_libs *L, PopplerPage *page, struct buf *png)
 {
     double w, h;
-    poppler_page_get_size(page, &w, &h);
+    L->poppler_page_get_size(page, &w, &h);
     double scale = 300.0 / 72.0;
     if (w * scale > 4000 || h * scale > 4000)
         scale = 4000.0 / (w > h ? w : h);
@@ -209,7 +215,7 @@ static int render_page(PopplerPage *page, struct buf *png)
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_scale(cr, scale, scale);
-    poppler_page_render_for_printing(page, cr);
+    L->poppler_page_render_for_printing(page, cr);
     cairo_destroy(cr);
     cairo_status_t st = cairo_surface_write_to_png_stream(surface, png_out, png);
     cairo_surface_destroy(surface);
@@ -220,23 +226,26 @@ int pdf_render_pages(const unsigned char *pdf, size_t len, unsigned char **pngs,
                      size_t *png_lens, size_t *n, struct error *err)
 {
     *n = 0;
+    const struct doc_libs *L = doc_libs(err);
+    if (!L)
+        return -1;
     GBytes *bytes;
-    PopplerDocument *doc = open_pdf(pdf, len, &bytes);
+    PopplerDocument *doc = open_pdf(L, pdf, len, &bytes);
     if (!doc)
         return error_set(err, ERR_VALIDATION, "the PDF cannot be opened");
-    int pages = poppler_document_get_n_pages(doc);
+    int pages = L->poppler_document_get_n_pages(doc);
     for (int i = 0; i < pages && *n < PDF_OCR_PAGES_MAX; i++) {
-        PopplerPage *page = poppler_document_get_page(doc, i);
+        PopplerPage *page = L->poppler_document_get_page(doc, i);
         struct buf b;
         buf_init(&b, 64u << 20);
-        if (page && render_page(page, &b) == 0) {
+        if (page && render_page(L, page, &b) == 0) {
             png_lens[*n] = b.len;
             pngs[(*n)++] = (unsigned char *)buf_take(&b, NULL);
         }
         buf_free(&b);
         if (page)
-            g_object_unref(page);
+            L->g_object_unref(page);
     }
-    close_pdf(doc, bytes);
+    close_pdf(L, doc, bytes);
     return 0;
 }

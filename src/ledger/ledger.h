@@ -147,8 +147,14 @@ const struct ledger_vat *ledger_vat_for_tax(const struct ledger_chart *c,
 /* The VAT contained in a gross amount at rate_bp, rounded half away from zero. */
 int64_t ledger_vat_of_gross(int64_t gross_minor, int rate_bp);
 
-/* Posts the entry for a settled payment `inv` and links it to the invoice; an amount of
- * zero posts nothing and leaves entry_id empty. The VAT is the provider's own figure when
+/* Draws the id of the entry that ledger_post_invoice or ledger_post_refund will write for
+ * inv, before inv is stored: store_invoice_insert then stores the invoice naming its entry,
+ * and posting it (in the same transaction; a failure rolls both back) needs no update of
+ * the invoice. Reserves nothing for an amount of zero, which posts nothing. */
+int ledger_entry_reserve(struct invoice *inv, struct error *err);
+/* Posts the entry for a settled payment `inv` and links it to the invoice (under the id it
+ * reserved, see ledger_entry_reserve); an amount of zero posts nothing and leaves entry_id
+ * empty. The VAT is the provider's own figure when
  * the invoice has one (has_tax), else the accounts' rate. ERR_VALIDATION when the accounts
  * name a VAT rate that the chart does not have, or the provider's tax fits none;
  * ERR_ALREADY_POSTED when the invoice is already posted; ERR_FX_MISSING when it is in

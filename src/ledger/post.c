@@ -81,15 +81,46 @@ static void describe(const struct invoice *inv, const char *what, char *out, siz
     snprintf(out, cap, "%s %s %s (%s)", what, inv->source, inv->invoice_number, inv->external_id);
 }
 
-/* Writes the entry and links it to the invoice. */
+int ledger_entry_reserve(struct invoice *inv, struct error *err)
+{
+    inv->entry_reserved = false;
+    inv->journal_entry_id[0] = '\0';
+    if (inv->total_gross_minor == 0) /* posts nothing (see ledger_post_invoice) */
+        return 0;
+    if (store_journal_id_new(inv->journal_entry_id, err) < 0)
+        return -1;
+    inv->entry_reserved = true;
+    return 0;
+}
+
+/* Writes the entry and links it to the invoice: an invoice stored naming its entry (its id
+ * reserved) is linked already, any other by an update that fails on one posted before. */
 static int write_entry(struct store_tx *tx, const struct invoice *inv, const char *description,
                        const struct journal_line *lines, size_t n, char entry_id[CRYPTO_ID_MAX],
                        struct error *err)
 {
+    if (inv->entry_reserved) {
+        if (store_journal_insert_as(tx, inv->journal_entry_id, inv->tenant_id,
+                                    inv->invoice_date, description, inv->id, lines, n,
+                                    err) < 0)
+            return -1;
+        memcpy(entry_id, inv->journal_entry_id, CRYPTO_ID_MAX);
+        return 0;
+    }
     if (store_journal_insert(tx, inv->tenant_id, inv->invoice_date, description, inv->id, lines,
                              n, entry_id, err) < 0)
         return -1;
     return store_invoice_set_entry(tx, inv->tenant_id, inv->id, entry_id, err);
+}
+
+/* An invoice that reserved an entry and would post none would name an entry that never
+ * exists: refused (ledger_entry_reserve reserves none for an amount of zero). */
+static int nothing_to_post(const struct invoice *inv, struct error *err)
+{
+    return inv->entry_reserved
+               ? error_set(err, ERR_INTERNAL, "invoice %s reserved an entry it cannot post",
+                           inv->id)
+               : 0;
 }
 
 /* The treatment an invoice's line was given; false for invoices from before treatments
@@ -163,7 +194,7 @@ int ledger_post_invoice(struct store_tx *tx, enum ledger_direction direction,
      * invoice stays booked, without an entry, as it would with autoPost off. */
     entry_id[0] = '\0';
     if (inv->total_gross_minor == 0)
-        return 0;
+        return nothing_to_post(inv, err);
     bool expense = direction == LEDGER_EXPENSE;
     enum ledger_tax_treatment treatment = LEDGER_TAX_DOMESTIC;
     bool treated = treatment_of(inv, &treatment);
@@ -239,7 +270,7 @@ int ledger_post_refund(struct store_tx *tx, const struct invoice *original,
     size_t n = 0;
     entry_id[0] = '\0';
     if (credit_note->total_gross_minor == 0)
-        return 0;
+        return nothing_to_post(credit_note, err);
     if (store_journal_lines_get(tx, original->tenant_id, original->journal_entry_id, old,
                                 REFUND_LINES_MAX, &n, err) < 0)
         return -1;

@@ -180,31 +180,40 @@ struct link_state {
     char *parked;   /* details an earlier event parked under one of its ids, or NULL */
 };
 
-/* Looks up the payment's ids, its external id first; the first link found decides the
- * key, and the first parked details are kept (owned by st). */
+/* The payment's ids, its external id first ("" where unused). */
+static void payment_ids(const struct payment *p, const char *ids[STORE_LINK_ALIASES_MAX])
+{
+    _Static_assert(1 + PAYMENT_ALIASES <= STORE_LINK_ALIASES_MAX,
+                   "a payment's ids are read and linked in one statement");
+    ids[0] = p->external_id;
+    for (size_t i = 0; i < PAYMENT_ALIASES; i++)
+        ids[i + 1] = p->aliases[i];
+}
+
+/* Looks up the payment's ids (in one statement), its external id first: the first link
+ * found in that order decides the key, and the first parked details before it are kept
+ * (owned by st). */
 static int links_resolve(const struct booking_ctx *b, struct store_tx *tx,
                          const struct payment *p, struct link_state *st, struct error *err)
 {
-    const char *ids[1 + PAYMENT_ALIASES] = {p->external_id};
-    for (size_t i = 0; i < PAYMENT_ALIASES; i++)
-        ids[i + 1] = p->aliases[i];
+    const char *ids[STORE_LINK_ALIASES_MAX];
+    struct payment_link l[1 + PAYMENT_ALIASES];
+    payment_ids(p, ids);
     snprintf(st->key, sizeof st->key, "%s", p->external_id);
-    for (size_t i = 0; i < 1 + PAYMENT_ALIASES && !st->linked; i++) {
-        struct payment_link l;
-        bool found = false;
-        if (!ids[i][0])
-            continue;
-        if (store_payment_link_get(tx, b->install.tenant_id, b->provider->slug, ids[i], &l,
-                                   &found, err) < 0)
-            return -1;
-        if (l.external_id[0]) {
-            snprintf(st->key, sizeof st->key, "%s", l.external_id);
+    if (store_payment_links_get(tx, b->install.tenant_id, b->provider->slug, ids,
+                                1 + PAYMENT_ALIASES, l, err) < 0)
+        return -1;
+    for (size_t i = 0; i < 1 + PAYMENT_ALIASES; i++) {
+        bool before_link = !st->linked; /* ids after the first linked one do not count */
+        if (before_link && l[i].parked && !st->parked)
+            st->parked = l[i].parked;
+        else
+            free(l[i].parked);
+        if (before_link && l[i].external_id[0]) {
+            _Static_assert(sizeof st->key == sizeof l[i].external_id, "a key holds a link");
+            memcpy(st->key, l[i].external_id, sizeof st->key);
             st->linked = true;
         }
-        if (l.parked && !st->parked)
-            st->parked = l.parked;
-        else
-            free(l.parked);
     }
     return 0;
 }
@@ -213,15 +222,10 @@ static int links_resolve(const struct booking_ctx *b, struct store_tx *tx,
 static int links_add(const struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                      const char *key, struct error *err)
 {
-    if (p->external_id[0] && store_payment_link_add(tx, b->install.tenant_id, b->provider->slug,
-                                                    p->external_id, key, err) < 0)
-        return -1;
-    for (size_t i = 0; i < PAYMENT_ALIASES; i++)
-        if (p->aliases[i][0] && store_payment_link_add(tx, b->install.tenant_id,
-                                                       b->provider->slug, p->aliases[i], key,
-                                                       err) < 0)
-            return -1;
-    return 0;
+    const char *ids[STORE_LINK_ALIASES_MAX];
+    payment_ids(p, ids);
+    return store_payment_links_add(tx, b->install.tenant_id, b->provider->slug, ids,
+                                   1 + PAYMENT_ALIASES, key, err);
 }
 
 /* The details of a payment that a later event may need (what LINK_WAIT parks). */
@@ -335,14 +339,10 @@ static int links_decide(struct booking_ctx *b, struct store_tx *tx, struct payme
     *link = true;
     if (links_resolve(b, tx, p, st, err) < 0)
         return -1;
-    struct invoice existing;
-    struct error find_err = {0};
-    bool booked = store_invoice_find(tx, b->install.tenant_id, b->provider->slug, st->key,
-                                     &existing, &find_err) == 0;
-    if (!booked && find_err.code != ERR_NOT_FOUND) {
-        *err = find_err;
+    bool booked = false;
+    if (store_invoice_exists(tx, b->install.tenant_id, b->provider->slug, st->key, &booked,
+                             err) < 0)
         return -1;
-    }
     if (booked)
         return 0; /* the insert finds the duplicate */
     switch (p->link) {
@@ -441,6 +441,22 @@ static int decide_tax(const struct booking_ctx *b, const struct payment *p, stru
     return 0;
 }
 
+/* An invoice that is posted at once (autoPost, rated: without a rate it is booked and
+ * flagged, and posted once rated) is stored naming its entry (ledger_entry_reserve), so
+ * that posting it is no update of the row just written. */
+static int reserve_entry(const struct booking_ctx *b, struct invoice *inv, bool posts,
+                         struct error *err)
+{
+    return b->auto_post && posts && inv->fx.rated ? ledger_entry_reserve(inv, err) : 0;
+}
+
+/* A duplicate's insert stored nothing: its invoice names no entry. */
+static void unreserve_entry(struct invoice *inv)
+{
+    inv->entry_reserved = false;
+    inv->journal_entry_id[0] = '\0';
+}
+
 /* Books one settled payment: party, invoice (deduplicated), ledger. */
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                         struct invoice *inv, char *detail, size_t detail_cap,
@@ -476,19 +492,20 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
     if (decide_tax(b, p, inv, err) < 0)
         return -1;
     bool inserted = false;
-    if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
+    if (rate_invoice(b, tx, p, inv, err) < 0 || reserve_entry(b, inv, true, err) < 0 ||
+        store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;
     if (!inserted) {
+        unreserve_entry(inv);
         *result = BOOKED_DUPLICATE;
         return p->has_settlement ? settle_booked(b, tx, p, inv, detail, detail_cap, result, err)
                                  : 0;
     }
     *result = BOOKED;
-    /* Without a rate the invoice is booked and flagged; it is posted once rated. */
-    if (b->auto_post && inv->fx.rated)
-        return ledger_post_invoice(tx, b->direction, &b->accounts, inv, inv->journal_entry_id,
-                                   err);
-    return 0;
+    char entry[CRYPTO_ID_MAX];
+    return inv->entry_reserved
+               ? ledger_post_invoice(tx, b->direction, &b->accounts, inv, entry, err)
+               : 0;
 }
 
 /* A later event of a booked payment that says what the provider credited in EUR (Stripe's
@@ -533,9 +550,9 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     struct error find_err;
     /* The payment may be booked under another of its ids (a link says which). */
     struct payment_link link;
-    bool linked = false;
-    if (store_payment_link_get(tx, b->install.tenant_id, b->provider->slug,
-                               p->refunded_external_id, &link, &linked, err) < 0)
+    const char *ids[] = {p->refunded_external_id};
+    if (store_payment_links_get(tx, b->install.tenant_id, b->provider->slug, ids, 1, &link,
+                                err) < 0)
         return -1;
     free(link.parked);
     const char *key = link.external_id[0] ? link.external_id : p->refunded_external_id;
@@ -557,18 +574,20 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
     memcpy(inv->related_invoice_id, original.id, sizeof inv->related_invoice_id);
     inv->tax_line = original.tax_line; /* a credit note corrects under the same rules */
     bool inserted = false;
-    if (rate_invoice(b, tx, p, inv, err) < 0 || store_invoice_insert(tx, inv, &inserted, err) < 0)
+    /* The reversal mirrors the original's entry (its accounts and VAT code, whatever the
+     * connector's settings say today): posted at once when the original has one. */
+    if (rate_invoice(b, tx, p, inv, err) < 0 ||
+        reserve_entry(b, inv, original.journal_entry_id[0] != '\0', err) < 0 ||
+        store_invoice_insert(tx, inv, &inserted, err) < 0)
         return -1;
     if (!inserted) {
+        unreserve_entry(inv);
         *result = BOOKED_DUPLICATE;
         return 0;
     }
     *result = BOOKED;
-    /* The reversal mirrors the original's entry: its accounts and VAT code, whatever the
-     * connector's settings say today. */
-    if (b->auto_post && original.journal_entry_id[0] && inv->fx.rated)
-        return ledger_post_refund(tx, &original, inv, inv->journal_entry_id, err);
-    return 0;
+    char entry[CRYPTO_ID_MAX];
+    return inv->entry_reserved ? ledger_post_refund(tx, &original, inv, entry, err) : 0;
 }
 
 /* The job's events go into the outbox through these (events_publish): they count the

@@ -67,6 +67,10 @@ struct invoice {
     char external_id[128];
     char related_invoice_id[CRYPTO_ID_MAX]; /* "" when none */
     char journal_entry_id[CRYPTO_ID_MAX];   /* "" when none */
+    /* journal_entry_id was drawn (ledger_entry_reserve) for the entry posted right after the
+     * insert, in the same transaction: the invoice is stored naming it, so posting needs no
+     * update of the invoice. Never set on an invoice read back from the store. */
+    bool entry_reserved;
     char created_at[CLOCK_RFC3339_LEN];
     bool has_tax;      /* the provider reported the VAT in total_gross_minor */
     int64_t tax_minor; /* that VAT, when has_tax */
@@ -101,12 +105,17 @@ int store_fx_rate_find(struct store_tx *tx, const char *currency, const char *da
                        struct error *err);
 
 /* Inserts unless (tenant, source, external_id) exists: *inserted false then, and nothing
- * changed. The unique key decides, so concurrent duplicates cannot both insert. */
+ * changed. The unique key decides, so concurrent duplicates cannot both insert. With
+ * inv->entry_reserved the invoice is stored with its journal_entry_id: the caller posts
+ * that entry in the same transaction (or rolls the insert back). */
 int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserted,
                          struct error *err);
 /* The invoice of (tenant, source, external_id) (ERR_NOT_FOUND when none). */
 int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *external_id, struct invoice *out, struct error *err);
+/* Whether (tenant, source, external_id) is booked, without reading the invoice. */
+int store_invoice_exists(struct store_tx *tx, const char *tenant_id, const char *source,
+                         const char *external_id, bool *exists, struct error *err);
 /* Links the invoice to its journal entry; ERR_ALREADY_POSTED when it already has one (an
  * invoice is posted once). */
 int store_invoice_set_entry(struct store_tx *tx, const char *tenant_id, const char *invoice_id,
@@ -123,14 +132,19 @@ struct payment_link {
     char external_id[128]; /* "" when the alias is only parked */
     char *parked;          /* malloc'd JSON text, or NULL; the caller frees it */
 };
-/* *found false when the alias is unknown. */
-int store_payment_link_get(struct store_tx *tx, const char *tenant_id, const char *source,
-                           const char *alias, struct payment_link *out, bool *found,
-                           struct error *err);
-/* Maps alias to external_id unless it is already linked (a parked alias becomes linked
- * and forgets its details). */
-int store_payment_link_add(struct store_tx *tx, const char *tenant_id, const char *source,
-                           const char *alias, const char *external_id, struct error *err);
+/* The most aliases one call reads or links: a payment's external id and its aliases. */
+#define STORE_LINK_ALIASES_MAX 4
+/* The links of up to STORE_LINK_ALIASES_MAX aliases in one statement: out[i] is aliases[i]'s
+ * (an empty external_id and no parked details when it is unknown; NULL or "" asks nothing).
+ * The caller frees each out[i].parked, also after a failure (then all NULL). */
+int store_payment_links_get(struct store_tx *tx, const char *tenant_id, const char *source,
+                            const char *const aliases[], size_t n, struct payment_link out[],
+                            struct error *err);
+/* Maps each alias (NULL or "" skipped, repeats once) to external_id unless it is already
+ * linked (a parked alias becomes linked and forgets its details), in one statement. */
+int store_payment_links_add(struct store_tx *tx, const char *tenant_id, const char *source,
+                            const char *const aliases[], size_t n, const char *external_id,
+                            struct error *err);
 /* Keeps details under an alias that is not linked yet (a linked alias is left alone). */
 int store_payment_park(struct store_tx *tx, const char *tenant_id, const char *source,
                        const char *alias, const char *details, struct error *err);
@@ -159,6 +173,13 @@ int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char 
                          const char *description, const char *invoice_id,
                          const struct journal_line *lines, size_t n_lines,
                          char id_out[CRYPTO_ID_MAX], struct error *err);
+/* A journal entry's id drawn before the entry is written (an invoice stored naming it). */
+int store_journal_id_new(char id[CRYPTO_ID_MAX], struct error *err);
+/* store_journal_insert under an id drawn by store_journal_id_new. */
+int store_journal_insert_as(struct store_tx *tx, const char *id, const char *tenant_id,
+                            const char *date, const char *description, const char *invoice_id,
+                            const struct journal_line *lines, size_t n_lines,
+                            struct error *err);
 
 struct webhook_log {
     const char *tenant_id;

@@ -23,11 +23,15 @@
  * hashed under a version, it never changes (they must verify forever), and a later column
  * comes with a new tag and a column that records each row's version.
  *
- * Order under concurrency: appending bumps the tenant's head row (chain_heads) with one
- * INSERT ... ON CONFLICT DO UPDATE ... RETURNING inside the booking's own transaction. That
- * statement takes the head's row lock on PostgreSQL (SQLite has one writer at a time), so
- * two processes booking for one tenant at once are put in order, and a booking that rolls
- * back (a savepoint of the group commit, store/batch.c) takes its link with it. */
+ * Order under concurrency: appending reads the tenant's head row (chain_heads), hashes the
+ * new row onto it, and moves the head with one UPDATE that names the head it read (seq and
+ * hash), inside the booking's own transaction: a read and one write. On PostgreSQL (READ
+ * COMMITTED) that UPDATE takes the head's row lock; when another process's booking moved
+ * the head first, the UPDATE waits for its commit, then finds its condition false and moves
+ * nothing, and the link is made again on the head as it is now, so two processes booking for
+ * one tenant at once are put in order and never fork the chain. SQLite has one writer at a
+ * time, so the head read is the head written. A booking that rolls back (a savepoint of the
+ * group commit, store/batch.c) takes its link with it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,37 +162,8 @@ static int read_head(void *ctx, const struct store_row *row)
     return 1;
 }
 
-int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
-               enum store_chain chain, const struct buf *body, int64_t *seq_out,
-               char hash_out[STORE_CHAIN_HASH_LEN + 1], struct error *err)
-{
-    char now[CLOCK_RFC3339_LEN];
-    struct store_chain_head prev = {0};
-    clock_format_rfc3339(clock_now_ms(), now);
-    /* Returns the new seq with the previous hash: the hash is set by the next statement. */
-    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(chain_names[chain]), P_TEXT(genesis),
-                              P_TEXT(now)};
-    if (store_query(s, c,
-                    "INSERT INTO chain_heads (tenant_id, chain, seq, hash, updated_at) "
-                    "VALUES ($1, $2, 1, $3, $4) ON CONFLICT (tenant_id, chain) DO UPDATE "
-                    "SET seq = chain_heads.seq + 1, updated_at = excluded.updated_at "
-                    "RETURNING seq, hash",
-                    p, N_PARAMS(p), read_head, &prev, NULL, err) < 0)
-        return -1;
-    if (prev.seq < 1 || strlen(prev.hash) != STORE_CHAIN_HASH_LEN)
-        return error_set(err, ERR_STORE, "the %s chain head of tenant %s is unreadable",
-                         chain_names[chain], tenant_id);
-    if (chain_digest(chain, prev.hash, prev.seq, body, hash_out) < 0)
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    struct store_param u[] = {P_TEXT(tenant_id), P_TEXT(chain_names[chain]), P_TEXT(hash_out)};
-    if (store_query(s, c, "UPDATE chain_heads SET hash = $3 WHERE tenant_id = $1 AND chain = $2",
-                    u, N_PARAMS(u), NULL, NULL, NULL, err) < 0)
-        return -1;
-    *seq_out = prev.seq;
-    return 0;
-}
-
-/* The head on c (the caller's connection), or on a pooled one when c is NULL. */
+/* The head on c (the caller's connection), or on a pooled one when c is NULL; seq 0 and the
+ * genesis hash when the chain has no row yet. */
 static int head_get(struct store *s, struct store_conn *c, const char *tenant_id,
                     enum store_chain chain, struct store_chain_head *out, struct error *err)
 {
@@ -199,6 +174,64 @@ static int head_get(struct store *s, struct store_conn *c, const char *tenant_id
     memcpy(out->hash, genesis, sizeof genesis);
     return c ? store_query(s, c, sql, p, N_PARAMS(p), read_head, out, NULL, err)
              : store_run(s, sql, p, N_PARAMS(p), read_head, out, NULL, err);
+}
+
+/* Moves the head from prev to (seq, hash) if it still is prev: *moved false when another
+ * transaction moved it first (PostgreSQL; the caller reads it again). The chain's first
+ * row inserts the head; a concurrent first insert wins the key and this one moves nothing. */
+static int head_advance(struct store *s, struct store_conn *c, const char *tenant_id,
+                        enum store_chain chain, const struct store_chain_head *prev,
+                        int64_t seq, const char *hash, bool *moved, struct error *err)
+{
+    char now[CLOCK_RFC3339_LEN];
+    int64_t changes = 0;
+    clock_format_rfc3339(clock_now_ms(), now);
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(chain_names[chain]), P_INT(seq),
+                              P_TEXT(hash),      P_TEXT(now),               P_INT(prev->seq),
+                              P_TEXT(prev->hash)};
+    int rc = prev->seq == 0
+                 ? store_query(s, c,
+                               "INSERT INTO chain_heads (tenant_id, chain, seq, hash, updated_at) "
+                               "VALUES ($1, $2, $3, $4, $5) "
+                               "ON CONFLICT (tenant_id, chain) DO NOTHING",
+                               p, 5, NULL, NULL, &changes, err)
+                 : store_query(s, c,
+                               "UPDATE chain_heads SET seq = $3, hash = $4, updated_at = $5 "
+                               "WHERE tenant_id = $1 AND chain = $2 AND seq = $6 AND hash = $7",
+                               p, N_PARAMS(p), NULL, NULL, &changes, err);
+    *moved = changes == 1;
+    return rc;
+}
+
+/* How often a link reads the head again after another transaction moved it first: each
+ * retry means another booking of the tenant committed meanwhile, so this bounds a burst of
+ * contention, not a wait. */
+#define CHAIN_LINK_TRIES 100
+
+int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
+               enum store_chain chain, const struct buf *body, int64_t *seq_out,
+               char hash_out[STORE_CHAIN_HASH_LEN + 1], struct error *err)
+{
+    for (int attempt = 0; attempt < CHAIN_LINK_TRIES; attempt++) {
+        struct store_chain_head prev;
+        bool moved = false;
+        if (head_get(s, c, tenant_id, chain, &prev, err) < 0)
+            return -1;
+        if (prev.seq < 0 || strlen(prev.hash) != STORE_CHAIN_HASH_LEN)
+            return error_set(err, ERR_STORE, "the %s chain head of tenant %s is unreadable",
+                             chain_names[chain], tenant_id);
+        if (chain_digest(chain, prev.hash, prev.seq + 1, body, hash_out) < 0)
+            return error_set(err, ERR_INTERNAL, "out of memory");
+        if (head_advance(s, c, tenant_id, chain, &prev, prev.seq + 1, hash_out, &moved, err) < 0)
+            return -1;
+        if (moved) {
+            *seq_out = prev.seq + 1;
+            return 0;
+        }
+    }
+    return error_set(err, ERR_UNAVAILABLE,
+                     "the %s chain head of tenant %s kept moving under concurrent bookings",
+                     chain_names[chain], tenant_id);
 }
 
 int store_chain_head_get(struct store *s, const char *tenant_id, enum store_chain chain,

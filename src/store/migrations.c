@@ -883,6 +883,32 @@ static const struct migration migrations[] = {
      "  name TEXT PRIMARY KEY,"
      "  sealed TEXT NOT NULL,"
      "  created_at TEXT NOT NULL);"},
+    {24, "a webhook log row is in one of the two retention indexes, not both",
+     /* Every booked webhook writes one webhook_logs row, and each index on it is a b-tree
+      * update on the committer's thread. The indexes on the books' hot tables, each checked
+      * against the queries of src/store/ (EXPLAIN QUERY PLAN on SQLite):
+      *   webhook_logs_received (received_at, id): dropped. Only the retention sweep of
+      *     whole rows read it; it now reads the two partial indexes below, one statement
+      *     each (store/q_retention.c), so each row is in exactly one of them.
+      *   webhook_logs_bodiless_received (received_at, id) WHERE body IS NULL: new; the rows
+      *     kept without their body (--webhook-body-days 0, or swept already), for the sweep
+      *     of whole rows.
+      *   webhook_logs_body_received (kept): the rows with a body, for the body sweep (which
+      *     moves a row to the other index) and the sweep of whole rows.
+      *   webhook_logs_tenant (tenant_id, provider, id) (kept): the webhook log listing (its
+      *     order and cursor are the id), the assistant's failed webhooks, a tenant's export
+      *     and erasure.
+      *   events_tenant, events_created (kept): the event listing by id; the event sweep by
+      *     created_at, which ids (drawn at the insert, not at created_at) cannot bound.
+      *   invoices_dedupe (kept): the unique key every booking's insert and duplicate check
+      *     relies on. invoices_tenant (kept): the invoice listing's order and cursor (id).
+      *   journal_entries_tenant (kept): the journal listing by id; journal_entries_chain
+      *     (kept): unique, it refuses a second row at one chain position, and verification
+      *     reads the chain in its order.
+      *   journal_lines_tenant (kept): balances, trial balance and returns per account. */
+     "DROP INDEX webhook_logs_received;"
+     "CREATE INDEX webhook_logs_bodiless_received ON webhook_logs(received_at, id)"
+     "  WHERE body IS NULL;"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */

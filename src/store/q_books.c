@@ -136,14 +136,18 @@ int store_invoice_insert(struct store_tx *tx, struct invoice *inv, bool *inserte
                                                                  : P_TEXT(NULL),
         P_TEXT(inv->tax_line.vat_id[0] ? inv->tax_line.vat_id : NULL),
         P_TEXT(inv->tax_line.note[0] ? inv->tax_line.note : NULL),
+        P_TEXT(inv->entry_reserved ? inv->journal_entry_id : NULL),
     };
+    if (inv->entry_reserved && !inv->journal_entry_id[0])
+        return error_set(err, ERR_INTERNAL, "invoice %s reserves an entry without an id",
+                         inv->id);
     if (store_tx_query(tx,
                        "INSERT INTO invoices (id, tenant_id, type, party_id, invoice_number, "
                        "invoice_date, total_gross_minor, currency, source, external_id, "
                        "related_invoice_id, created_at, tax_minor, tax_treatment, tax_country, "
-                       "tax_rate_bp, tax_vat_id, tax_note) "
+                       "tax_rate_bp, tax_vat_id, tax_note, journal_entry_id) "
                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                       "$15, $16, $17, $18) "
+                       "$15, $16, $17, $18, $19) "
                        "ON CONFLICT (tenant_id, source, external_id) DO NOTHING",
                        p, N_PARAMS(p), NULL, NULL, &changes, err) < 0)
         return -1;
@@ -201,6 +205,17 @@ int store_invoice_find(struct store_tx *tx, const char *tenant_id, const char *s
     return out->id[0] ? 0 : error_set(err, ERR_NOT_FOUND, "invoice not found");
 }
 
+int store_invoice_exists(struct store_tx *tx, const char *tenant_id, const char *source,
+                         const char *external_id, bool *exists, struct error *err)
+{
+    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(source), P_TEXT(external_id)};
+    *exists = false;
+    return store_tx_query(tx,
+                          "SELECT 1 FROM invoices WHERE tenant_id = $1 AND source = $2 "
+                          "AND external_id = $3",
+                          p, N_PARAMS(p), note_exists, exists, NULL, err);
+}
+
 int store_invoice_get_tx(struct store_tx *tx, const char *tenant_id, const char *id,
                          struct invoice *out, struct error *err)
 {
@@ -229,44 +244,116 @@ int store_invoice_set_entry(struct store_tx *tx, const char *tenant_id, const ch
                                     invoice_id);
 }
 
-static int read_link(void *ctx, const struct store_row *row)
+/* Whether alias is among the first k text parameters of p. */
+static bool alias_asked(const struct store_param *p, size_t k, const char *alias)
 {
-    struct payment_link *l = ctx;
-    store_row_copy(row, 0, l->external_id, sizeof l->external_id);
-    l->parked = store_row_is_null(row, 1) ? NULL : strdup(store_row_text(row, 1));
-    return 1;
+    for (size_t j = 0; j < k; j++)
+        if (strcmp(p[j].text, alias) == 0)
+            return true;
+    return false;
 }
 
-int store_payment_link_get(struct store_tx *tx, const char *tenant_id, const char *source,
-                           const char *alias, struct payment_link *out, bool *found,
-                           struct error *err)
+/* The rows of the aliases asked for, each into the slot(s) of its alias. */
+struct links_read {
+    const char *const *aliases;
+    size_t n;
+    struct payment_link *out;
+    bool failed; /* out of memory */
+};
+
+static int read_links(void *ctx, const struct store_row *row)
 {
-    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(source), P_TEXT(alias)};
-    memset(out, 0, sizeof *out);
-    if (store_tx_query(tx,
-                       "SELECT COALESCE(external_id, ''), parked FROM payment_links "
-                       "WHERE tenant_id = $1 AND source = $2 AND alias = $3",
-                       p, N_PARAMS(p), read_link, out, NULL, err) < 0)
-        return -1;
-    /* A row has a link or parked details (both writers set one). */
-    *found = out->external_id[0] || out->parked;
+    struct links_read *r = ctx;
+    const char *alias = store_row_text(row, 0);
+    for (size_t i = 0; i < r->n; i++) {
+        struct payment_link *l = &r->out[i];
+        if (!r->aliases[i] || strcmp(r->aliases[i], alias) != 0)
+            continue;
+        store_row_copy(row, 1, l->external_id, sizeof l->external_id);
+        if (!store_row_is_null(row, 2) && !(l->parked = strdup(store_row_text(row, 2))))
+            r->failed = true;
+    }
     return 0;
 }
 
-int store_payment_link_add(struct store_tx *tx, const char *tenant_id, const char *source,
-                           const char *alias, const char *external_id, struct error *err)
+_Static_assert(STORE_LINK_ALIASES_MAX == 4, "the statements below are written for 1 to 4");
+
+/* One statement per number of aliases (1 to 4): a point lookup of the key each, joined
+ * by UNION ALL (an IN list costs SQLite a temporary index per execution). */
+#define LINK_GET(a)                                                                            \
+    "SELECT alias, COALESCE(external_id, ''), parked FROM payment_links "                     \
+    "WHERE tenant_id = $1 AND source = $2 AND alias = $" #a
+
+int store_payment_links_get(struct store_tx *tx, const char *tenant_id, const char *source,
+                            const char *const aliases[], size_t n, struct payment_link out[],
+                            struct error *err)
 {
+    static const char *const sql[STORE_LINK_ALIASES_MAX] = {
+        LINK_GET(3),
+        LINK_GET(3) " UNION ALL " LINK_GET(4),
+        LINK_GET(3) " UNION ALL " LINK_GET(4) " UNION ALL " LINK_GET(5),
+        LINK_GET(3) " UNION ALL " LINK_GET(4) " UNION ALL " LINK_GET(5) " UNION ALL " LINK_GET(6),
+    };
+    struct store_param p[2 + STORE_LINK_ALIASES_MAX];
+    size_t k = 0;
+    if (n > STORE_LINK_ALIASES_MAX)
+        return error_set(err, ERR_INTERNAL, "too many aliases at once");
+    memset(out, 0, n * sizeof *out);
+    for (size_t i = 0; i < n; i++) /* a repeated alias is asked once and fills each slot */
+        if (aliases[i] && aliases[i][0] && !alias_asked(p + 2, k, aliases[i]))
+            p[2 + k++] = P_TEXT(aliases[i]);
+    if (k == 0)
+        return 0;
+    p[0] = P_TEXT(tenant_id);
+    p[1] = P_TEXT(source);
+    struct links_read r = {.aliases = aliases, .n = n, .out = out};
+    int rc = store_tx_query(tx, sql[k - 1], p, 2 + k, read_links, &r, NULL, err);
+    if (rc == 0 && r.failed)
+        rc = error_set(err, ERR_INTERNAL, "out of memory");
+    if (rc < 0)
+        for (size_t i = 0; i < n; i++) {
+            free(out[i].parked);
+            out[i].parked = NULL;
+        }
+    return rc;
+}
+
+/* One statement per number of aliases (1 to 4 rows of VALUES). */
+#define LINKS_INSERT                                                                           \
+    "INSERT INTO payment_links (tenant_id, source, alias, external_id, created_at) VALUES "
+#define LINK_ROW(a) "($1, $2, $" #a ", $3, $4)"
+#define LINKS_UPSERT                                                                           \
+    " ON CONFLICT (tenant_id, source, alias) DO UPDATE "                                      \
+    "SET external_id = excluded.external_id, parked = NULL "                                   \
+    "WHERE payment_links.external_id IS NULL"
+
+int store_payment_links_add(struct store_tx *tx, const char *tenant_id, const char *source,
+                            const char *const aliases[], size_t n, const char *external_id,
+                            struct error *err)
+{
+    static const char *const sql[STORE_LINK_ALIASES_MAX] = {
+        LINKS_INSERT LINK_ROW(5) LINKS_UPSERT,
+        LINKS_INSERT LINK_ROW(5) ", " LINK_ROW(6) LINKS_UPSERT,
+        LINKS_INSERT LINK_ROW(5) ", " LINK_ROW(6) ", " LINK_ROW(7) LINKS_UPSERT,
+        LINKS_INSERT LINK_ROW(5) ", " LINK_ROW(6) ", " LINK_ROW(7) ", " LINK_ROW(8) LINKS_UPSERT,
+    };
     char now[CLOCK_RFC3339_LEN];
+    struct store_param p[4 + STORE_LINK_ALIASES_MAX];
+    size_t k = 0;
+    if (n > STORE_LINK_ALIASES_MAX)
+        return error_set(err, ERR_INTERNAL, "too many aliases at once");
+    /* Each alias once: PostgreSQL refuses a statement that would upsert one row twice. */
+    for (size_t i = 0; i < n; i++)
+        if (aliases[i] && aliases[i][0] && !alias_asked(p + 4, k, aliases[i]))
+            p[4 + k++] = P_TEXT(aliases[i]);
+    if (k == 0)
+        return 0;
     clock_format_rfc3339(clock_now_ms(), now);
-    struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(source), P_TEXT(alias),
-                              P_TEXT(external_id), P_TEXT(now)};
-    return store_tx_query(tx,
-                          "INSERT INTO payment_links (tenant_id, source, alias, external_id, "
-                          "created_at) VALUES ($1, $2, $3, $4, $5) "
-                          "ON CONFLICT (tenant_id, source, alias) DO UPDATE "
-                          "SET external_id = excluded.external_id, parked = NULL "
-                          "WHERE payment_links.external_id IS NULL",
-                          p, N_PARAMS(p), NULL, NULL, NULL, err);
+    p[0] = P_TEXT(tenant_id);
+    p[1] = P_TEXT(source);
+    p[2] = P_TEXT(external_id);
+    p[3] = P_TEXT(now);
+    return store_tx_query(tx, sql[k - 1], p, 4 + k, NULL, NULL, NULL, err);
 }
 
 int store_payment_park(struct store_tx *tx, const char *tenant_id, const char *source,
@@ -385,17 +472,32 @@ out:
     return rc;
 }
 
+int store_journal_id_new(char id[CRYPTO_ID_MAX], struct error *err)
+{
+    return crypto_id_new("je_", id) < 0 ? error_set(err, ERR_INTERNAL, "no randomness available")
+                                        : 0;
+}
+
 int store_journal_insert(struct store_tx *tx, const char *tenant_id, const char *date,
                          const char *description, const char *invoice_id,
                          const struct journal_line *lines, size_t n_lines,
                          char id_out[CRYPTO_ID_MAX], struct error *err)
 {
+    if (store_journal_id_new(id_out, err) < 0)
+        return -1;
+    return store_journal_insert_as(tx, id_out, tenant_id, date, description, invoice_id, lines,
+                                   n_lines, err);
+}
+
+int store_journal_insert_as(struct store_tx *tx, const char *id_out, const char *tenant_id,
+                            const char *date, const char *description, const char *invoice_id,
+                            const struct journal_line *lines, size_t n_lines,
+                            struct error *err)
+{
     if (check_balanced(lines, n_lines, err) < 0)
         return -1;
     char now[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(clock_now_ms(), now);
-    if (crypto_id_new("je_", id_out) < 0)
-        return error_set(err, ERR_INTERNAL, "no randomness available");
     int64_t seq;
     char hash[STORE_CHAIN_HASH_LEN + 1];
     if (journal_link(tx, tenant_id, date, description, invoice_id, now, lines, n_lines, id_out,

@@ -1,7 +1,7 @@
 /* store/q_retention.c - the retention sweep's batches (see retention.h).
  *
  * A batch names its rows by a subquery with ORDER BY and LIMIT (portable to PostgreSQL,
- * which has no DELETE ... LIMIT); the partial indexes of migration 12 make finding them
+ * which has no DELETE ... LIMIT); the indexes of migrations 12 and 24 make finding them
  * cheap however many rows were swept before. */
 #include "store/retention.h"
 
@@ -13,9 +13,34 @@ static const char *const sql_webhook_bodies =
     "  SELECT id FROM webhook_logs WHERE body IS NOT NULL AND received_at < $1"
     "  ORDER BY received_at, id LIMIT $2)";
 
-static const char *const sql_webhook_logs =
+/* Whole rows, in two statements: those swept of their body (or kept without one) and those
+ * with a body, each by its partial index (migration 24: no index holds every row, so a
+ * booking writes one of them, not two). */
+static const char *const sql_webhook_logs[] = {
     "DELETE FROM webhook_logs WHERE id IN ("
-    "  SELECT id FROM webhook_logs WHERE received_at < $1 ORDER BY received_at, id LIMIT $2)";
+    "  SELECT id FROM webhook_logs WHERE body IS NULL AND received_at < $1"
+    "  ORDER BY received_at, id LIMIT $2)",
+    "DELETE FROM webhook_logs WHERE id IN ("
+    "  SELECT id FROM webhook_logs WHERE body IS NOT NULL AND received_at < $1"
+    "  ORDER BY received_at, id LIMIT $2)",
+};
+
+/* Up to limit whole rows past the cutoff, those without a body first. */
+static int sweep_webhook_logs(struct store *s, const char *cutoff, int limit, int64_t *n,
+                              struct error *err)
+{
+    *n = 0;
+    for (size_t i = 0; i < sizeof sql_webhook_logs / sizeof sql_webhook_logs[0]; i++) {
+        int64_t deleted = 0;
+        struct store_param p[] = {P_TEXT(cutoff), P_INT(limit - *n)};
+        if (*n >= limit)
+            break;
+        if (store_run(s, sql_webhook_logs[i], p, N_PARAMS(p), NULL, NULL, &deleted, err) < 0)
+            return -1;
+        *n += deleted;
+    }
+    return 0;
+}
 
 static const char *const sql_delivery_bodies =
     "UPDATE delivery_attempts SET response_excerpt = NULL, request = NULL"
@@ -75,7 +100,7 @@ int store_sweep_batch(struct store *s, enum store_sweep kind, int64_t cutoff_ms,
         swept->webhook_bodies += n;
         break;
     case STORE_SWEEP_WEBHOOK_LOGS:
-        rc = store_run(s, sql_webhook_logs, p, N_PARAMS(p), NULL, NULL, &n, err);
+        rc = sweep_webhook_logs(s, cutoff, limit, &n, err);
         swept->webhook_logs += n;
         break;
     case STORE_SWEEP_DELIVERY_BODIES:

@@ -6,6 +6,10 @@
 #ifndef CONNECTORD_STORE_INT_H
 #define CONNECTORD_STORE_INT_H
 
+/* The SQLite log's size, in pages, at which the committing connection copies what is left
+ * and the log starts over (driver_sqlite.c, which says why it is this large). */
+#define STORE_SQLITE_WAL_LIMIT_PAGES 32000
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

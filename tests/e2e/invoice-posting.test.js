@@ -2,7 +2,8 @@
 // GET /api/invoices?posted=false lists it, and POST /api/invoices/:id/post writes the entry
 // autoPost would have written (same accounts, VAT code and amounts), once; a second post
 // is 409 already_posted, another tenant's invoice 404, a member 403. A credit note posts
-// only after its original, and mirrors it.
+// only after its original, and mirrors it. With autoPost on, each invoice and credit note
+// is stored naming the entry posted with it.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -62,6 +63,13 @@ describe('POST /api/invoices/:id/post', () => {
     const [autoEntry] = await auto.entries();
     assert.equal(entry.id, res.json.journalEntryId);
     assert.equal(entry.invoiceId, booked.invoiceId);
+    assert.equal((await manual.invoice(booked.invoiceId)).journalEntryId, entry.id,
+                 'the posted invoice names its entry');
+    // autoPost stores the invoice naming its entry: the same link, both ways
+    assert.equal(autoEntry.id, autoBooked.journalEntryId);
+    assert.equal(autoEntry.invoiceId, autoBooked.invoiceId);
+    assert.equal((await auto.invoice(autoBooked.invoiceId)).journalEntryId, autoEntry.id);
+    assert.equal((await auto.invoice(autoBooked.invoiceId)).posted, true);
     assert.equal(entry.date, autoEntry.date);
     assert.deepEqual(shape(entry), shape(autoEntry));
     assert.deepEqual(shape(entry).map((l) => l.vatCode), ['VSt20', 'VSt20', null]);
@@ -142,6 +150,40 @@ describe('POST /api/invoices/:id/post', () => {
       assert.equal((await post(de, dePay.invoiceId)).status, 200);
       assert.match(await datev(), /WAIT-1/);
     });
+
+  test('autoPost: a payment and its refund each name their own entry, duplicates add none, ' +
+       'a zero payment names none', async () => {
+    const t = await StripeTenant.create(server, { vatRate: '20', autoPost: true });
+    const pay = invoicePaid({ amount: 12000 });
+    const refund = chargeRefunded({ pi: pay.externalId, amount: 12000 });
+    const zero = invoicePaid({ amount: 0 });
+    const results = [];
+    for (const body of [pay.body, pay.body, refund.body, refund.body, zero.body]) {
+      const res = await t.send(body);
+      assert.equal(res.status, 200, res.text);
+      results.push(res.json.results[0]);
+    }
+    const [orig, , cn, cnAgain, nothing] = results;
+    assert.equal(cn.invoiceType, 'gutschrift');
+    assert.equal(cnAgain.journalEntryId, undefined, 'a duplicate posts nothing');
+    assert.equal(nothing.journalEntryId, undefined, 'a zero payment has no entry');
+    const entries = await t.entries();
+    assert.equal(entries.length, 2, JSON.stringify(entries));
+    for (const r of [orig, cn]) {
+      assert.match(r.journalEntryId, /^je_/);
+      const entry = entries.find((e) => e.id === r.journalEntryId);
+      assert.ok(entry, `entry ${r.journalEntryId} of ${r.invoiceId} is in the journal`);
+      assert.equal(entry.invoiceId, r.invoiceId);
+      const inv = await t.invoice(r.invoiceId);
+      assert.equal(inv.journalEntryId, r.journalEntryId);
+      assert.equal(inv.posted, true);
+    }
+    const zeroInvoice = await t.invoice(nothing.invoiceId);
+    assert.equal(zeroInvoice.posted, false);
+    assert.equal(zeroInvoice.journalEntryId, null);
+    assertError(await post(t, orig.invoiceId), 409, 'already_posted');
+    await assertBalanced(t);
+  });
 
   test('a zero invoice waits for nothing: not listed as waiting, and nothing to post',
     async () => {

@@ -8,7 +8,8 @@
 // verified an instant before such a change is not booked by the stale reading; deliveries
 // are shared out (each process sends some), and a process killed with SIGKILL mid-send
 // loses nothing: the others send what it had claimed once its lease (--delivery-lease) ran
-// out, and every event is delivered at least once. On PostgreSQL also: each process listens
+// out, and every event is delivered at least once. Payments of one tenant booked by all of
+// them at once leave its journal's hash chain whole. On PostgreSQL also: each process listens
 // for the others' announcements, and listens again after its connection was lost.
 'use strict';
 
@@ -79,6 +80,33 @@ async function assertSameEventAtTwoProcesses(servers, n) {
   assert.equal(invoices.length, n, 'one invoice per payment');
   assert.deepEqual(new Set(invoices.map((i) => i.externalId)), new Set(pays.map((p) => p.externalId)));
   assert.equal((await t.entries()).length, n, 'one journal entry per payment');
+}
+
+// Distinct payments of one tenant sent to all processes at once, in waves: each booking
+// links its journal entry to the tenant's chain head, which the processes move under one
+// another's feet (on PostgreSQL at the same instant). The chain must come out whole: one
+// entry per payment, each at its own position, every hash on its predecessor's.
+async function assertChainWholeAcrossProcesses(servers, waves, perWave) {
+  const t = await StripeTenant.create(servers[0], { autoPost: true });
+  for (let w = 0; w < waves; w++) {
+    const answers = await Promise.all(Array.from({ length: perWave }, (_, i) => {
+      const pay = invoicePaid({ amount: 1000 + w * perWave + i });
+      return servers[i % servers.length].request(t.path, {
+        method: 'POST', body: pay.body,
+        headers: { 'content-type': 'application/json',
+                   'stripe-signature': sign(pay.body, t.secret) },
+      });
+    }));
+    for (const a of answers) assert.equal(a.status, 200, a.text);
+  }
+  const n = waves * perWave;
+  assert.equal((await t.entries()).length, n, 'one journal entry per payment');
+  for (const s of servers) {
+    const res = await s.request('/api/ledger/verify', { token: t.token });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.ok, true, res.text);
+    assert.equal(res.json.head.journal.seq, n, res.text);
+  }
 }
 
 // A change saved through one process is in force at another for the next request.
@@ -165,6 +193,11 @@ describe(`three processes on one ${BACKEND} store`, () => {
 
   test('the same payment at two processes at once: one invoice, both answer success', async () => {
     await assertSameEventAtTwoProcesses(servers, 30);
+  });
+
+  test('one tenant\'s payments at three processes at once: its journal chain stays whole',
+       async () => {
+    await assertChainWholeAcrossProcesses(servers, 4, 24);
   });
 
   test('a change through one process is in force at another for the next request', async () => {

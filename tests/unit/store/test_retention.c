@@ -134,6 +134,32 @@ static void test_batches_are_bounded_and_only_take_what_is_past(void **state)
     assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs"), 10);
 }
 
+/* Whole rows go whether their body was swept or not (a body kept longer than its row, or
+ * bodies never swept): the rows without a body first, the batch bounded across both. */
+static void test_whole_rows_go_with_or_without_their_body(void **state)
+{
+    struct fixture *f = *state;
+    struct store_swept swept = {0};
+    struct error err = {0};
+    bool more = false;
+    assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_WEBHOOK_BODIES, CUTOFF_MS, 500, &swept,
+                                       &more, &err), 0);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs WHERE body IS NULL"), 500);
+    int64_t expect[] = {500, 1000, 1201};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_WEBHOOK_LOGS, CUTOFF_MS, 500,
+                                           &swept, &more, &err), 0);
+        assert_int_equal(swept.webhook_logs, expect[i]);
+        assert_int_equal(more, i < 2);
+        if (i == 0) /* the bodiless ones went first */
+            assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs WHERE body IS NULL"),
+                             0);
+    }
+    assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs WHERE id LIKE 'new%' AND "
+                                 "body IS NOT NULL"), 10);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM webhook_logs"), 10);
+}
+
 static void test_events_go_when_every_delivery_was_delivered(void **state)
 {
     struct fixture *f = *state;
@@ -226,6 +252,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_batches_are_bounded_and_only_take_what_is_past,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_whole_rows_go_with_or_without_their_body,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_go_when_every_delivery_was_delivered, setup,
                                         teardown),

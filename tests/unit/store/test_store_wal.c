@@ -21,13 +21,14 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-/* One commit of about 256 pages (4 KiB each): 64 of them write 16,000 pages, twice the
- * log's limit. */
+/* One commit of about 256 pages (4 KiB each): COMMITS of them write twice the log's
+ * limit. */
 #define BLOB_BYTES (1024 * 1024)
-#define COMMITS 64
-/* The log's limit in the driver is 8,000 pages; each frame is a page plus a 24-byte
- * header. One commit may run past the limit before the log starts over. */
-#define WAL_BOUND_BYTES ((8000 + 2 * 256 + 64) * (4096 + 24))
+#define COMMITS (2 * STORE_SQLITE_WAL_LIMIT_PAGES / 256)
+/* Each frame is a page plus a 24-byte header. One commit may run past the limit before the
+ * log starts over. */
+#define WAL_BOUND_BYTES                                                                        \
+    ((long)(STORE_SQLITE_WAL_LIMIT_PAGES + 2 * 256 + 64) * (4096 + 24))
 
 struct fixture {
     char dir[64];
