@@ -13,6 +13,7 @@
 
 #include "api/parked.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "pipeline/pipeline.h"
 
 /* Seconds a provider is asked to wait before sending again to an install that awaits its
@@ -42,52 +43,80 @@ static const char *query_of(const struct webhook_request *wr, const char *name)
     return http_request_query(wr->ctx, name);
 }
 
-/* One payment's result, as the webhook log says it. */
-static json_t *result_json(const struct pipeline_result *r)
+/* `"key":"value"` after a ',' unless it is the object's first member. The answer is
+ * written as text, not built as a tree and dumped: json_escape_append spells strings as
+ * jansson's dump does, so the bytes are those a dumped tree would have. A NULL value is
+ * left out, as a tree leaves out a member whose value could not be made. 0, or -1 when
+ * memory ran out. */
+static int member_append(struct buf *b, bool *first, const char *key, const char *value)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s}", "event", r->event, "status",
-                          r->duplicate ? "duplicate" : "processed", "action",
-                          pipeline_action_name(r->action));
-    if (!j)
-        return NULL;
-    if (r->external_id[0])
-        json_object_set_new(j, "externalId", json_string(r->external_id));
+    if (!value)
+        return 0;
+    bool comma = !*first;
+    *first = false;
+    if ((comma && buf_append(b, ",", 1) < 0) || buf_append(b, "\"", 1) < 0 ||
+        buf_append_str(b, key) < 0 || buf_append(b, "\":\"", 3) < 0 ||
+        json_escape_append(b, value, strlen(value)) < 0 || buf_append(b, "\"", 1) < 0)
+        return -1;
+    return 0;
+}
+
+/* One payment's result, as the webhook log says it. */
+static int result_append(struct buf *b, const struct pipeline_result *r)
+{
+    bool first = true;
+    if (buf_append(b, "{", 1) < 0 || member_append(b, &first, "event", r->event) < 0 ||
+        member_append(b, &first, "status", r->duplicate ? "duplicate" : "processed") < 0 ||
+        member_append(b, &first, "action", pipeline_action_name(r->action)) < 0)
+        return -1;
+    if (r->external_id[0] && member_append(b, &first, "externalId", r->external_id) < 0)
+        return -1;
     if (r->action != PIPELINE_ACTION_NONE) {
         char amount[MONEY_TEXT_MAX];
         money_format(&r->total_gross, amount);
-        json_object_set_new(j, "invoiceId", json_string(r->invoice_id));
-        json_object_set_new(j, "invoiceType", json_string(r->invoice_type));
-        json_object_set_new(j, "partyId", json_string(r->party_id));
-        json_object_set_new(j, "totalGross", json_string(amount));
-        json_object_set_new(j, "currency", json_string(r->total_gross.currency));
-        if (r->journal_entry_id[0])
-            json_object_set_new(j, "journalEntryId", json_string(r->journal_entry_id));
+        if (member_append(b, &first, "invoiceId", r->invoice_id) < 0 ||
+            member_append(b, &first, "invoiceType", r->invoice_type) < 0 ||
+            member_append(b, &first, "partyId", r->party_id) < 0 ||
+            member_append(b, &first, "totalGross", amount) < 0 ||
+            member_append(b, &first, "currency", r->total_gross.currency) < 0)
+            return -1;
+        if (r->journal_entry_id[0] &&
+            member_append(b, &first, "journalEntryId", r->journal_entry_id) < 0)
+            return -1;
     }
-    if (r->detail[0])
-        json_object_set_new(j, "detail", json_string(r->detail));
-    return j;
+    if (r->detail[0] && member_append(b, &first, "detail", r->detail) < 0)
+        return -1;
+    return buf_append(b, "}", 1);
 }
 
-/* {"status": "processed" | "duplicate", "results": [...]} with the members before it
- * (dry run, verified) already in answer; NULL when memory ran out (answer is released). */
-static json_t *booked_json(json_t *answer, const struct pipeline_outcome *out)
+/* {<before>"status": "processed" | "duplicate", "results": [...]} into b; `before` holds
+ * the members that come first (the test webhook's dry run and verification), each
+ * followed by ','. */
+static int booked_append(struct buf *b, const char *before, const struct pipeline_outcome *out)
 {
-    json_t *results = json_array();
-    if (!answer || !results ||
-        json_object_set_new(answer, "status", json_string(out->status == PIPELINE_DUPLICATE
-                                                              ? "duplicate"
-                                                              : "processed")) < 0)
-        goto fail;
+    bool first = true;
+    if (buf_append(b, "{", 1) < 0 || buf_append_str(b, before) < 0 ||
+        member_append(b, &first, "status",
+                      out->status == PIPELINE_DUPLICATE ? "duplicate" : "processed") < 0 ||
+        buf_append_str(b, ",\"results\":[") < 0)
+        return -1;
     for (size_t i = 0; i < out->n_results; i++)
-        if (json_array_append_new(results, result_json(&out->results[i])) < 0)
-            goto fail;
-    if (json_object_set_new(answer, "results", results) == 0)
-        return answer;
-    results = NULL;
-fail:
-    json_decref(results);
-    json_decref(answer);
-    return NULL;
+        if ((i > 0 && buf_append(b, ",", 1) < 0) || result_append(b, &out->results[i]) < 0)
+            return -1;
+    return buf_append(b, "]}", 2);
+}
+
+/* The booked answer (booked_append) as a 200 JSON answer. */
+static int respond_booked(struct http_response *res, const char *before,
+                          const struct pipeline_outcome *out, struct error *err)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    int rc = booked_append(&b, before, out) < 0
+                 ? error_set(err, ERR_INTERNAL, "out of memory")
+                 : http_respond_text(res, 200, "application/json", b.data, b.len, err);
+    buf_free(&b);
+    return rc;
 }
 
 /* The pipeline's outcome as an HTTP answer: 200 with the provider's acknowledgement or the
@@ -125,10 +154,7 @@ static int respond_outcome(struct http_response *res, const struct pipeline_outc
                                                ? out->provider->ack_content_type
                                                : "text/plain",
                                  ack, strlen(ack), err);
-    json_t *body = booked_json(json_object(), out);
-    if (!body)
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    return http_respond_json(res, 200, body, err);
+    return respond_booked(res, "", out, err);
 }
 
 /* The pipeline's callback, on whatever thread: keeps the outcome and resumes. */
@@ -215,17 +241,18 @@ int api_webhook_test(struct http_request *req, struct http_response *res, struct
                                .master_key = app->master_key,
                                .trusted_cert_prefix = app->trusted_cert_prefix};
     struct pipeline_outcome out;
-    json_t *report = NULL;
+    int rc;
     if (pipeline_test(&env, req->principal->tenant_id, http_request_param(req, "slug"), &out,
                       err) < 0)
         return -1;
     if (out.status == PIPELINE_INVALID_SIGNATURE)
-        report = json_pack("{s:b, s:b, s:s, s:s}", "dryRun", 1, "verified", 0, "status",
-                           "invalid_signature", "error", out.error.message);
+        rc = http_respond_json(res, 200,
+                               json_pack("{s:b, s:b, s:s, s:s}", "dryRun", 1, "verified", 0,
+                                         "status", "invalid_signature", "error",
+                                         out.error.message),
+                               err);
     else
-        report = booked_json(json_pack("{s:b, s:b}", "dryRun", 1, "verified", 1), &out);
+        rc = respond_booked(res, "\"dryRun\":true,\"verified\":true,", &out, err);
     pipeline_outcome_free(&out);
-    if (!report)
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    return http_respond_json(res, 200, report, err);
+    return rc;
 }

@@ -58,8 +58,12 @@ int json_escape_append(struct buf *b, const char *s, size_t len)
             rc = buf_append(b, "\\r", 2);
         else if (c == '\t')
             rc = buf_append(b, "\\t", 2);
+        else if (c == '\b')
+            rc = buf_append(b, "\\b", 2);
+        else if (c == '\f')
+            rc = buf_append(b, "\\f", 2);
         else if (c < 0x20)
-            rc = buf_printf(b, "\\u%04x", c);
+            rc = buf_printf(b, "\\u%04X", c);
         else {
             size_t n = utf8_seq_len((const char *)p + i, len - i);
             if (n == 0) {

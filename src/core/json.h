@@ -18,8 +18,11 @@
  * with err = ERR_INVALID_JSON (malformed) or ERR_BAD_REQUEST (not an object). */
 json_t *json_parse_body(const char *data, size_t len, struct error *err);
 
-/* Appends `s` (len bytes) as the inside of a JSON string, escaping as RFC 8259 requires.
- * Bytes that are not valid UTF-8 are replaced by U+FFFD so the output is always valid. */
+/* Appends `s` (len bytes) as the inside of a JSON string, escaping as RFC 8259 requires
+ * and spelled as jansson's json_dumps spells it (\" \\ \b \f \n \r \t, other control
+ * characters as \u00XX with upper-case hex, everything else as it is), so that JSON written
+ * by hand is byte for byte what a dumped tree would be. Bytes that are not valid UTF-8 are
+ * replaced by U+FFFD so the output is always valid. */
 int json_escape_append(struct buf *b, const char *s, size_t len);
 
 /* Compact serialization, caller frees. NULL on allocation failure. */

@@ -55,25 +55,51 @@ int crypto_sha256_fd(int fd, unsigned char out[CRYPTO_SHA256_LEN])
 int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                        unsigned char out[CRYPTO_SHA256_LEN])
 {
-    unsigned int out_len = 0;
-    if (key_len > INT32_MAX)
+    unsigned char mac[CRYPTO_HMAC_MAX_LEN];
+    struct crypto_hmac *h = crypto_hmac_begin(CRYPTO_HMAC_SHA256, key, key_len);
+    if (!h || crypto_hmac_update(h, data, len) < 0) {
+        crypto_hmac_free(h);
         return -1;
-    if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len))
+    }
+    if (crypto_hmac_end(h, mac) != CRYPTO_SHA256_LEN)
         return -1;
-    return out_len == CRYPTO_SHA256_LEN ? 0 : -1;
+    memcpy(out, mac, CRYPTO_SHA256_LEN);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return 0;
 }
 
 struct crypto_hmac {
     EVP_MAC_CTX *ctx;
 };
 
-/* The HMAC implementation is looked up once: the lookup costs more than a short MAC. */
+static const char *const hmac_digests[] = {[CRYPTO_HMAC_SHA256] = "SHA256",
+                                           [CRYPTO_HMAC_SHA512] = "SHA512",
+                                           [CRYPTO_HMAC_SHA1] = "SHA1"};
+enum { HMAC_ALGS = sizeof hmac_digests / sizeof hmac_digests[0] };
+
+/* The HMAC implementation and, per digest, a context that has its digest but no key yet
+ * are made once: looking up the MAC and the digest by name costs more than a webhook's
+ * MAC, and a copy of a made context looks up nothing. Kept for the process's life. */
 static EVP_MAC *hmac_impl;
+static EVP_MAC_CTX *hmac_template[HMAC_ALGS];
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
 
 static void hmac_fetch(void)
 {
-    hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (!(hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL)))
+        return;
+    for (int i = 0; i < HMAC_ALGS; i++) {
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string("digest", (char *)hmac_digests[i], 0),
+            OSSL_PARAM_construct_end(),
+        };
+        EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_impl);
+        if (ctx && !EVP_MAC_CTX_set_params(ctx, params)) {
+            EVP_MAC_CTX_free(ctx);
+            ctx = NULL;
+        }
+        hmac_template[i] = ctx;
+    }
 }
 
 void crypto_hmac_free(struct crypto_hmac *h)
@@ -86,21 +112,14 @@ void crypto_hmac_free(struct crypto_hmac *h)
 
 struct crypto_hmac *crypto_hmac_begin(enum crypto_hmac_alg alg, const void *key, size_t key_len)
 {
-    static const char *const digests[] = {[CRYPTO_HMAC_SHA256] = "SHA256",
-                                          [CRYPTO_HMAC_SHA512] = "SHA512",
-                                          [CRYPTO_HMAC_SHA1] = "SHA1"};
     static const unsigned char empty[1];
     struct crypto_hmac *h = NULL;
     pthread_once(&hmac_once, hmac_fetch);
-    if (!hmac_impl || (unsigned)alg >= sizeof digests / sizeof digests[0] ||
-        !(h = calloc(1, sizeof *h)) || !(h->ctx = EVP_MAC_CTX_new(hmac_impl)))
+    if ((unsigned)alg >= HMAC_ALGS || !hmac_template[alg] || !(h = calloc(1, sizeof *h)) ||
+        !(h->ctx = EVP_MAC_CTX_dup(hmac_template[alg])))
         goto fail;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string("digest", (char *)digests[alg], 0),
-        OSSL_PARAM_construct_end(),
-    };
     /* an empty key is a key too (HMAC pads it); OpenSSL wants a non-NULL pointer */
-    if (!EVP_MAC_init(h->ctx, key_len ? key : empty, key_len, params))
+    if (!EVP_MAC_init(h->ctx, key_len ? key : empty, key_len, NULL))
         goto fail;
     return h;
 fail:

@@ -2,6 +2,7 @@
 #include "inbound/sig.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <math.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -18,22 +19,20 @@ int sig_hmac_sha256_text(const void *key, size_t key_len, const struct sig_part 
                          size_t n_parts, enum sig_encoding encoding,
                          char out[SIG_HMAC_TEXT_MAX])
 {
-    unsigned char digest[CRYPTO_SHA256_LEN];
-    struct buf msg;
-    buf_init(&msg, 0);
-    for (size_t i = 0; i < n_parts; i++)
-        if (buf_append(&msg, parts[i].data, parts[i].len) < 0) {
-            buf_free(&msg);
+    unsigned char digest[CRYPTO_HMAC_MAX_LEN];
+    /* The parts are fed one by one: no copy of the body to sign it. */
+    struct crypto_hmac *h = crypto_hmac_begin(CRYPTO_HMAC_SHA256, key, key_len);
+    for (size_t i = 0; h && i < n_parts; i++)
+        if (crypto_hmac_update(h, parts[i].data, parts[i].len) < 0) {
+            crypto_hmac_free(h);
             return -1;
         }
-    int rc = crypto_hmac_sha256(key, key_len, msg.data ? msg.data : "", msg.len, digest);
-    buf_free(&msg);
-    if (rc < 0)
+    if (!h || crypto_hmac_end(h, digest) != CRYPTO_SHA256_LEN)
         return -1;
     if (encoding == SIG_BASE64)
-        crypto_b64(digest, sizeof digest, out); /* standard alphabet, padded, as Adyen sends */
+        crypto_b64(digest, CRYPTO_SHA256_LEN, out); /* standard alphabet, padded, as Adyen sends */
     else
-        crypto_hex(digest, sizeof digest, out);
+        crypto_hex(digest, CRYPTO_SHA256_LEN, out);
     OPENSSL_cleanse(digest, sizeof digest);
     return 0;
 }
@@ -195,6 +194,108 @@ bool sig_json_int(const json_t *root, const char *path, int64_t *out)
     return true;
 }
 
+/* The set's paths made ready once, by whichever request reads first. */
+static pthread_mutex_t field_set_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int field_set_prepare(struct sig_field_set *set)
+{
+    if (atomic_load_explicit(&set->made, memory_order_acquire))
+        return set->rc;
+    pthread_mutex_lock(&field_set_lock);
+    if (!atomic_load_explicit(&set->made, memory_order_relaxed)) {
+        set->rc = jscan_paths_init(&set->ready, set->paths, set->n, NULL);
+        atomic_store_explicit(&set->made, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&field_set_lock);
+    return set->rc;
+}
+
+/* Whether a field of the tree's readers holds something: a list with items, an object. */
+static bool needs_tree(const struct jscan_value *v)
+{
+    return (v->type == JSCAN_ARRAY && v->members > 0) || v->type == JSCAN_OBJECT;
+}
+
+int sig_fields_read(struct sig_fields *f, struct sig_field_set *set, const char *body,
+                    size_t len, struct error *err)
+{
+    *f = (struct sig_fields){.set = set};
+    if (field_set_prepare(set) < 0)
+        return error_set(err, ERR_INTERNAL, "a provider's field paths do not fit jscan");
+    if (jscan_scan(body, len, &set->ready, f->v, err) < 0)
+        return -1;
+    bool tree = false;
+    for (size_t i = set->tree_first; i < set->n && !tree; i++)
+        tree = needs_tree(&f->v[i]);
+    if (tree) {
+        if (!(f->tree = json_loadb(body, len, 0, NULL)))
+            return error_set(err, ERR_INTERNAL, "out of memory");
+        return 0;
+    }
+    size_t need = 0, used = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (f->v[i].type == JSCAN_STRING)
+            need += f->v[i].len + 1;
+    if (need && !(f->text = malloc(need)))
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < set->n; i++) {
+        if (f->v[i].type != JSCAN_STRING)
+            continue;
+        long n = jscan_string(&f->v[i], f->text + used, need - used);
+        if (n < 0)
+            return error_set(err, ERR_INTERNAL, "a decoded string did not fit");
+        f->str[i] = f->text + used;
+        used += (size_t)n + 1;
+    }
+    return 0;
+}
+
+void sig_fields_free(struct sig_fields *f)
+{
+    json_decref(f->tree);
+    free(f->text);
+    f->tree = NULL;
+    f->text = NULL;
+}
+
+const char *sig_fields_str(const struct sig_fields *f, size_t i)
+{
+    return f->tree ? sig_json_str(f->tree, f->set->paths[i]) : f->str[i];
+}
+
+bool sig_fields_int(const struct sig_fields *f, size_t i, int64_t *out)
+{
+    if (f->tree)
+        return sig_json_int(f->tree, f->set->paths[i], out);
+    if (f->v[i].type != JSCAN_INTEGER)
+        return false;
+    *out = f->v[i].integer;
+    return true;
+}
+
+bool sig_fields_has(const struct sig_fields *f, size_t i)
+{
+    return f->tree ? sig_json_get(f->tree, f->set->paths[i]) != NULL
+                   : f->v[i].type != JSCAN_ABSENT;
+}
+
+bool sig_fields_true(const struct sig_fields *f, size_t i)
+{
+    return f->tree ? json_is_true(sig_json_get(f->tree, f->set->paths[i]))
+                   : f->v[i].type == JSCAN_TRUE;
+}
+
+bool sig_fields_object(const struct sig_fields *f, size_t i)
+{
+    return f->tree ? json_is_object(sig_json_get(f->tree, f->set->paths[i]))
+                   : f->v[i].type == JSCAN_OBJECT;
+}
+
+const json_t *sig_fields_tree(const struct sig_fields *f, size_t i)
+{
+    return f->tree ? sig_json_get(f->tree, f->set->paths[i]) : NULL;
+}
+
 void sig_copy(char *dst, size_t cap, const char *src)
 {
     utf8_copy(dst, cap, src);
@@ -205,19 +306,33 @@ void sig_json_copy(const json_t *root, const char *path, char *dst, size_t cap)
     sig_copy(dst, cap, sig_json_str(root, path));
 }
 
+int sig_amount_minor(const int64_t *minor, const char *currency, struct money *out,
+                     struct error *err)
+{
+    if (!minor)
+        return error_set(err, ERR_VALIDATION, "amount must be an integer of minor units");
+    return money_from_minor(*minor, currency, out, err);
+}
+
+int sig_amount_decimal(const char *text, size_t len, const char *currency, struct money *out,
+                       struct error *err)
+{
+    if (!text)
+        return error_set(err, ERR_VALIDATION, "amount must be a decimal string");
+    return money_parse_decimal(text, len, currency, out, err);
+}
+
 int sig_amount(const json_t *value, enum sig_amount_kind kind, const char *currency,
                struct money *out, struct error *err)
 {
     switch (kind) {
-    case SIG_AMOUNT_MINOR:
-        if (!json_is_integer(value))
-            return error_set(err, ERR_VALIDATION, "amount must be an integer of minor units");
-        return money_from_minor(json_integer_value(value), currency, out, err);
+    case SIG_AMOUNT_MINOR: {
+        int64_t minor = json_is_integer(value) ? json_integer_value(value) : 0;
+        return sig_amount_minor(json_is_integer(value) ? &minor : NULL, currency, out, err);
+    }
     case SIG_AMOUNT_DECIMAL_STRING:
-        if (!json_is_string(value))
-            return error_set(err, ERR_VALIDATION, "amount must be a decimal string");
-        return money_parse_decimal(json_string_value(value), json_string_length(value),
-                                   currency, out, err);
+        return sig_amount_decimal(json_string_value(value), json_string_length(value),
+                                  currency, out, err);
     case SIG_AMOUNT_MAJOR_NUMBER: {
         if (json_is_integer(value)) {
             char text[32];

@@ -5,6 +5,9 @@
 #ifndef CONNECTORD_INBOUND_SIG_H
 #define CONNECTORD_INBOUND_SIG_H
 
+#include <stdatomic.h>
+
+#include "core/jscan.h"
 #include "inbound/provider.h"
 
 /* One message part for HMAC: bytes with a length. */
@@ -73,6 +76,43 @@ json_t *sig_json_get(const json_t *root, const char *path);
 /* Copies a string at `path` into dst (cap bytes); "" when absent. */
 void sig_json_copy(const json_t *root, const char *path, char *dst, size_t cap);
 
+/* A body's fields read without a tree (core/jscan.h): a provider names the fields it reads
+ * as paths from the body's top, in one static set; the paths from index tree_first on are
+ * read only from a tree (lists and objects that its readers walk), and the body is parsed
+ * into one only when such a field holds something (an array with items, an object). The
+ * accessors answer as sig_json_* do on the whole tree, whichever way it was read. */
+struct sig_field_set {
+    const char *const *paths;
+    size_t n, tree_first;
+    atomic_int made; /* the paths are made ready for jscan at the first read */
+    int rc;
+    struct jscan_paths ready;
+};
+#define SIG_FIELD_SET(paths_, n_, tree_first_)                                                 \
+    {.paths = (paths_), .n = (n_), .tree_first = (tree_first_), .rc = -1}
+
+struct sig_fields {
+    const struct sig_field_set *set;
+    json_t *tree; /* owned; NULL when read by jscan */
+    struct jscan_value v[JSCAN_MAX_PATHS];
+    const char *str[JSCAN_MAX_PATHS]; /* jscan: the strings decoded, into text */
+    char *text;                       /* owned */
+};
+
+/* Reads body into *f (free it with sig_fields_free whatever this returns): 0, or -1 with
+ * ERR_INVALID_JSON when the body is not JSON (jansson would refuse it too), or
+ * ERR_INTERNAL. */
+int sig_fields_read(struct sig_fields *f, struct sig_field_set *set, const char *body,
+                    size_t len, struct error *err);
+void sig_fields_free(struct sig_fields *f);
+const char *sig_fields_str(const struct sig_fields *f, size_t i);
+bool sig_fields_int(const struct sig_fields *f, size_t i, int64_t *out);
+bool sig_fields_has(const struct sig_fields *f, size_t i); /* present, null included */
+bool sig_fields_true(const struct sig_fields *f, size_t i);
+bool sig_fields_object(const struct sig_fields *f, size_t i);
+/* A field from tree_first on: NULL when the body was read by jscan (none held anything). */
+const json_t *sig_fields_tree(const struct sig_fields *f, size_t i);
+
 /* Amount from a JSON value: an integer of minor units (kind SIG_AMOUNT_MINOR), a decimal
  * string ("99.00", SIG_AMOUNT_DECIMAL_STRING) or a JSON number in major units
  * (SIG_AMOUNT_MAJOR_NUMBER, e.g. Revolut's 12.5): converted exactly to the currency's
@@ -80,6 +120,14 @@ void sig_json_copy(const json_t *root, const char *path, char *dst, size_t cap);
 enum sig_amount_kind { SIG_AMOUNT_MINOR, SIG_AMOUNT_DECIMAL_STRING, SIG_AMOUNT_MAJOR_NUMBER };
 int sig_amount(const json_t *value, enum sig_amount_kind kind, const char *currency,
                struct money *out, struct error *err);
+/* SIG_AMOUNT_MINOR of a value read without a tree: *minor, or NULL when the value there is
+ * no integer (the same refusal as sig_amount's). */
+int sig_amount_minor(const int64_t *minor, const char *currency, struct money *out,
+                     struct error *err);
+/* SIG_AMOUNT_DECIMAL_STRING of a value read without a tree: its text (len bytes), or NULL
+ * when the value there is no string. */
+int sig_amount_decimal(const char *text, size_t len, const char *currency, struct money *out,
+                       struct error *err);
 
 /* YYYY-MM-DD (UTC) of a Unix time in seconds, or of an RFC 3339 text ("2026-03-22T14:30:00Z"
  * or with an offset: the date part as written). A booking's date lies between 1970-01-01

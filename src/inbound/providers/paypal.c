@@ -319,33 +319,73 @@ static void refunded_capture(const json_t *resource, char *out, size_t cap)
     }
 }
 
-static int amount_and_date(const json_t *event, const json_t *resource, struct payment *p,
-                           struct error *err)
+/* Every field the parse reads, as a path from the event (sig_fields: read once by jscan,
+ * no tree). A refund's links are a list, walked in a tree parsed for refunds alone. */
+enum paypal_field {
+    P_TYPE, P_ID, P_CREATE_TIME, P_RESOURCE, P_R_ID, P_MERCHANT_ID, P_MERCHANT_EMAIL,
+    P_INVOICE_ID, P_R_CREATE_TIME, P_AMOUNT, P_CURRENCY, P_FX_TARGET, P_FX_SOURCE, P_FX_VALUE,
+    P_GROSS, P_GROSS_CURRENCY,
+    P__COUNT
+};
+
+static const char *const field_paths[P__COUNT] = {
+    [P_TYPE] = "event_type",
+    [P_ID] = "id",
+    [P_CREATE_TIME] = "create_time",
+    [P_RESOURCE] = "resource",
+    [P_R_ID] = "resource.id",
+    [P_MERCHANT_ID] = "resource.payee.merchant_id",
+    [P_MERCHANT_EMAIL] = "resource.payee.email_address",
+    [P_INVOICE_ID] = "resource.invoice_id",
+    [P_R_CREATE_TIME] = "resource.create_time",
+    [P_AMOUNT] = "resource.amount.value",
+    [P_CURRENCY] = "resource.amount.currency_code",
+    [P_FX_TARGET] = "resource.seller_receivable_breakdown.exchange_rate.target_currency",
+    [P_FX_SOURCE] = "resource.seller_receivable_breakdown.exchange_rate.source_currency",
+    [P_FX_VALUE] = "resource.seller_receivable_breakdown.exchange_rate.value",
+    [P_GROSS] = "resource.seller_receivable_breakdown.gross_amount.value",
+    [P_GROSS_CURRENCY] = "resource.seller_receivable_breakdown.gross_amount.currency_code",
+};
+
+static struct sig_field_set fields = SIG_FIELD_SET(field_paths, P__COUNT, P__COUNT);
+
+static void ev_copy(const struct sig_fields *e, enum paypal_field f, char *dst, size_t cap)
 {
-    if (sig_date_from_rfc3339(sig_json_str(resource, "create_time"), p->date) < 0 &&
-        sig_date_from_rfc3339(sig_json_str(event, "create_time"), p->date) < 0)
+    sig_copy(dst, cap, sig_fields_str(e, f));
+}
+
+/* The decimal amount at `f` in the currency at `currency`. */
+static int amount_at(const struct sig_fields *e, enum paypal_field f, enum paypal_field currency,
+                     struct money *out, struct error *err)
+{
+    const char *text = sig_fields_str(e, f);
+    return sig_amount_decimal(text, text ? strlen(text) : 0, sig_fields_str(e, currency), out,
+                              err);
+}
+
+static int amount_and_date(const struct sig_fields *e, struct payment *p, struct error *err)
+{
+    if (sig_date_from_rfc3339(sig_fields_str(e, P_R_CREATE_TIME), p->date) < 0 &&
+        sig_date_from_rfc3339(sig_fields_str(e, P_CREATE_TIME), p->date) < 0)
         return error_set(err, ERR_VALIDATION, "PayPal event has no create_time between "
                                               "1970-01-01 and 9999-12-31");
-    return sig_amount(sig_json_get(resource, "amount.value"), SIG_AMOUNT_DECIMAL_STRING,
-                      sig_json_str(resource, "amount.currency_code"), &p->amount, err);
+    return amount_at(e, P_AMOUNT, P_CURRENCY, &p->amount, err);
 }
 
 /* What PayPal credited in EUR for a capture in another currency: seller_receivable_breakdown's
  * gross_amount times its exchange_rate (source_currency the capture's, target_currency EUR).
  * Its receivable_amount is the net after PayPal's fee, so the gross is converted at the
  * rate PayPal states. */
-static int settlement(const json_t *resource, struct payment *p, struct error *err)
+static int settlement(const struct sig_fields *e, struct payment *p, struct error *err)
 {
-    const json_t *b = json_object_get(resource, "seller_receivable_breakdown");
-    const char *target = sig_json_str(b, "exchange_rate.target_currency");
-    const char *source = sig_json_str(b, "exchange_rate.source_currency");
-    const char *value = sig_json_str(b, "exchange_rate.value");
+    const char *target = sig_fields_str(e, P_FX_TARGET);
+    const char *source = sig_fields_str(e, P_FX_SOURCE);
+    const char *value = sig_fields_str(e, P_FX_VALUE);
     if (!target || !source || !value || strcmp(target, "EUR") != 0 ||
         strcmp(source, p->amount.currency) != 0 || strcmp(source, "EUR") == 0)
         return 0;
     struct money gross;
-    if (sig_amount(sig_json_get(b, "gross_amount.value"), SIG_AMOUNT_DECIMAL_STRING,
-                   sig_json_str(b, "gross_amount.currency_code"), &gross, err) < 0)
+    if (amount_at(e, P_GROSS, P_GROSS_CURRENCY, &gross, err) < 0)
         return -1;
     if (strcmp(gross.currency, p->amount.currency) != 0 || gross.minor <= 0)
         return error_set(err, ERR_VALIDATION,
@@ -360,57 +400,72 @@ static int settlement(const json_t *resource, struct payment *p, struct error *e
     return 0;
 }
 
+/* A refund: the capture it belongs to, from the links of its resource (a list: the body is
+ * parsed into a tree for it). */
+static int parse_refund(const struct webhook_request *req, const struct sig_fields *e,
+                        struct payment *p, struct error *err)
+{
+    json_t *event = json_loadb(req->body, req->body_len, 0, NULL);
+    p->kind = PAYMENT_REFUNDED;
+    refunded_capture(json_object_get(event, "resource"), p->refunded_external_id,
+                     sizeof p->refunded_external_id);
+    json_decref(event);
+    if (!p->refunded_external_id[0])
+        return error_set(err, ERR_VALIDATION, "refund %.*s has no link to its capture",
+                         UTF8_CUT(64, p->external_id));
+    return amount_and_date(e, p, err);
+}
+
+static int parse_event(const struct webhook_request *req, const struct sig_fields *e,
+                       struct payment_list *out, struct error *err)
+{
+    const char *type = sig_fields_str(e, P_TYPE);
+    struct payment *p;
+    if (!sig_fields_object(e, P_RESOURCE) || !type)
+        return error_set(err, ERR_VALIDATION,
+                         "not a PayPal event: event_type or resource missing");
+    if (!(p = payment_list_add(out)))
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    sig_copy(p->event, sizeof p->event, type);
+    ev_copy(e, P_ID, p->event_id, sizeof p->event_id);
+    ev_copy(e, P_R_ID, p->external_id, sizeof p->external_id);
+    ev_copy(e, P_MERCHANT_ID, p->merchant_id, sizeof p->merchant_id);
+    ev_copy(e, P_MERCHANT_EMAIL, p->merchant_email, sizeof p->merchant_email);
+
+    if (!strcmp(type, "PAYMENT.CAPTURE.COMPLETED")) {
+        p->kind = PAYMENT_SETTLED;
+        ev_copy(e, P_INVOICE_ID, p->invoice_number, sizeof p->invoice_number);
+        if (amount_and_date(e, p, err) < 0)
+            return -1;
+        return settlement(e, p, err);
+    }
+    if (!strcmp(type, "PAYMENT.CAPTURE.REFUNDED"))
+        return parse_refund(req, e, p, err);
+    if (!strcmp(type, "PAYMENT.CAPTURE.DENIED") || !strcmp(type, "PAYMENT.CAPTURE.DECLINED")) {
+        p->kind = PAYMENT_FAILED;
+        ev_copy(e, P_INVOICE_ID, p->invoice_number, sizeof p->invoice_number);
+        return amount_and_date(e, p, err);
+    }
+    p->kind = PAYMENT_IGNORED;
+    snprintf(p->detail, sizeof p->detail, "PayPal event %.*s is not booked; no action taken",
+             UTF8_CUT(64, type));
+    return 0;
+}
+
 static int paypal_parse(const struct webhook_request *req, const json_t *state,
                         struct payment_list *out, struct error *err)
 {
     (void)state;
-    int rc = -1;
-    json_t *event = json_loadb(req->body, req->body_len, 0, NULL);
-    const json_t *resource = json_object_get(event, "resource");
-    const char *type = sig_json_str(event, "event_type");
-    struct payment *p;
-    if (!json_is_object(resource) || !type) {
+    struct sig_fields e;
+    struct error read_err = {0};
+    int rc = sig_fields_read(&e, &fields, req->body, req->body_len, &read_err);
+    if (rc < 0 && read_err.code == ERR_INVALID_JSON)
         error_set(err, ERR_VALIDATION, "not a PayPal event: event_type or resource missing");
-        goto out;
-    }
-    if (!(p = payment_list_add(out))) {
-        error_set(err, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    sig_copy(p->event, sizeof p->event, type);
-    sig_json_copy(event, "id", p->event_id, sizeof p->event_id);
-    sig_json_copy(resource, "id", p->external_id, sizeof p->external_id);
-    sig_json_copy(resource, "payee.merchant_id", p->merchant_id, sizeof p->merchant_id);
-    sig_json_copy(resource, "payee.email_address", p->merchant_email, sizeof p->merchant_email);
-
-    if (!strcmp(type, "PAYMENT.CAPTURE.COMPLETED")) {
-        p->kind = PAYMENT_SETTLED;
-        sig_json_copy(resource, "invoice_id", p->invoice_number, sizeof p->invoice_number);
-        rc = amount_and_date(event, resource, p, err);
-        if (rc == 0)
-            rc = settlement(resource, p, err);
-    } else if (!strcmp(type, "PAYMENT.CAPTURE.REFUNDED")) {
-        p->kind = PAYMENT_REFUNDED;
-        refunded_capture(resource, p->refunded_external_id, sizeof p->refunded_external_id);
-        if (!p->refunded_external_id[0]) {
-            error_set(err, ERR_VALIDATION, "refund %.*s has no link to its capture",
-                      UTF8_CUT(64, p->external_id));
-            goto out;
-        }
-        rc = amount_and_date(event, resource, p, err);
-    } else if (!strcmp(type, "PAYMENT.CAPTURE.DENIED") ||
-               !strcmp(type, "PAYMENT.CAPTURE.DECLINED")) {
-        p->kind = PAYMENT_FAILED;
-        sig_json_copy(resource, "invoice_id", p->invoice_number, sizeof p->invoice_number);
-        rc = amount_and_date(event, resource, p, err);
-    } else {
-        p->kind = PAYMENT_IGNORED;
-        snprintf(p->detail, sizeof p->detail, "PayPal event %.*s is not booked; no action taken",
-                 UTF8_CUT(64, type));
-        rc = 0;
-    }
-out:
-    json_decref(event);
+    else if (rc < 0 && err)
+        *err = read_err;
+    else
+        rc = parse_event(req, &e, out, err);
+    sig_fields_free(&e);
     return rc;
 }
 

@@ -92,34 +92,112 @@ static enum verify_result stripe_verify(const struct webhook_request *req,
     return VERIFY_OK;
 }
 
-/* The lowercase currency at `path`, upper-cased into a struct money with `minor`. */
-static int amount_at(const json_t *obj, const char *amount_path, struct payment *p,
-                     struct error *err)
+/* Every field the parse reads, as a path from the event (sig_fields: read once by jscan);
+ * only when one of the lists or expanded objects marked below holds something (taxes, tax
+ * ids, a balance transaction) is the event parsed again as a whole tree, which the readers
+ * of those need. */
+enum stripe_field {
+    F_TYPE, F_ID, F_ACCOUNT, F_CREATED, F_PREV_REFUNDED, F_OBJECT, F_PAID_AT, F_OBJ_CREATED,
+    F_OBJ_ID, F_CUSTOMER, F_CUSTOMER_EMAIL, F_CUSTOMER_NAME, F_BILLING_EMAIL, F_RECEIPT_EMAIL,
+    F_BILLING_NAME, F_ACCOUNT_NAME, F_CUSTOMER_ADDRESS_COUNTRY, F_DETAILS_ADDRESS_COUNTRY,
+    F_BILLING_ADDRESS_COUNTRY, F_ACCOUNT_COUNTRY, F_CUSTOMER_TAX_EXEMPT, F_DETAILS_TAX_EXEMPT,
+    F_PAYMENT_INTENT, F_NUMBER, F_AMOUNT_PAID, F_CURRENCY, F_TAX, F_PAID_OUT_OF_BAND,
+    F_PAYMENT_PI, F_PAYMENT_CHARGE, F_INVOICE, F_AMOUNT_RECEIVED, F_AMOUNT, F_PAYMENT_STATUS,
+    F_AMOUNT_TOTAL, F_AMOUNT_TAX, F_AMOUNT_DUE, F_AMOUNT_REFUNDED, F_DETAILS_EMAIL,
+    F_DETAILS_NAME,
+    /* read from the tree only: lists, and objects Stripe may expand */
+    F_CUSTOMER_TAX_IDS, F_DETAILS_TAX_IDS, F_TOTAL_TAX_AMOUNTS, F_TOTAL_TAXES,
+    F_BREAKDOWN_TAXES, F_CHARGE, F_BALANCE_TRANSACTION, F_LATEST_CHARGE,
+    F__COUNT
+};
+#define F_TREE_FIRST F_CUSTOMER_TAX_IDS
+
+static const char *const field_paths[F__COUNT] = {
+    [F_TYPE] = "type",
+    [F_ID] = "id",
+    [F_ACCOUNT] = "account",
+    [F_CREATED] = "created",
+    [F_PREV_REFUNDED] = "data.previous_attributes.amount_refunded",
+    [F_OBJECT] = "data.object",
+    [F_PAID_AT] = "data.object.status_transitions.paid_at",
+    [F_OBJ_CREATED] = "data.object.created",
+    [F_OBJ_ID] = "data.object.id",
+    [F_CUSTOMER] = "data.object.customer",
+    [F_CUSTOMER_EMAIL] = "data.object.customer_email",
+    [F_CUSTOMER_NAME] = "data.object.customer_name",
+    [F_BILLING_EMAIL] = "data.object.billing_details.email",
+    [F_RECEIPT_EMAIL] = "data.object.receipt_email",
+    [F_BILLING_NAME] = "data.object.billing_details.name",
+    [F_ACCOUNT_NAME] = "data.object.account_name",
+    [F_CUSTOMER_ADDRESS_COUNTRY] = "data.object.customer_address.country",
+    [F_DETAILS_ADDRESS_COUNTRY] = "data.object.customer_details.address.country",
+    [F_BILLING_ADDRESS_COUNTRY] = "data.object.billing_details.address.country",
+    [F_ACCOUNT_COUNTRY] = "data.object.account_country",
+    [F_CUSTOMER_TAX_EXEMPT] = "data.object.customer_tax_exempt",
+    [F_DETAILS_TAX_EXEMPT] = "data.object.customer_details.tax_exempt",
+    [F_PAYMENT_INTENT] = "data.object.payment_intent",
+    [F_NUMBER] = "data.object.number",
+    [F_AMOUNT_PAID] = "data.object.amount_paid",
+    [F_CURRENCY] = "data.object.currency",
+    [F_TAX] = "data.object.tax",
+    [F_PAID_OUT_OF_BAND] = "data.object.paid_out_of_band",
+    [F_PAYMENT_PI] = "data.object.payment.payment_intent",
+    [F_PAYMENT_CHARGE] = "data.object.payment.charge",
+    [F_INVOICE] = "data.object.invoice",
+    [F_AMOUNT_RECEIVED] = "data.object.amount_received",
+    [F_AMOUNT] = "data.object.amount",
+    [F_PAYMENT_STATUS] = "data.object.payment_status",
+    [F_AMOUNT_TOTAL] = "data.object.amount_total",
+    [F_AMOUNT_TAX] = "data.object.total_details.amount_tax",
+    [F_AMOUNT_DUE] = "data.object.amount_due",
+    [F_AMOUNT_REFUNDED] = "data.object.amount_refunded",
+    [F_DETAILS_EMAIL] = "data.object.customer_details.email",
+    [F_DETAILS_NAME] = "data.object.customer_details.name",
+    [F_CUSTOMER_TAX_IDS] = "data.object.customer_tax_ids",
+    [F_DETAILS_TAX_IDS] = "data.object.customer_details.tax_ids",
+    [F_TOTAL_TAX_AMOUNTS] = "data.object.total_tax_amounts",
+    [F_TOTAL_TAXES] = "data.object.total_taxes",
+    [F_BREAKDOWN_TAXES] = "data.object.total_details.breakdown.taxes",
+    [F_CHARGE] = "data.object.charge",
+    [F_BALANCE_TRANSACTION] = "data.object.balance_transaction",
+    [F_LATEST_CHARGE] = "data.object.latest_charge",
+};
+
+static struct sig_field_set fields = SIG_FIELD_SET(field_paths, F__COUNT, F_TREE_FIRST);
+
+static void ev_copy(const struct sig_fields *e, enum stripe_field f, char *dst, size_t cap)
 {
-    return sig_amount(sig_json_get(obj, amount_path), SIG_AMOUNT_MINOR,
-                      sig_json_str(obj, "currency"), &p->amount, err);
+    sig_copy(dst, cap, sig_fields_str(e, f));
 }
 
-static void parties(const json_t *event, const json_t *obj, struct payment *p)
+/* The amount at `f` in minor units of the object's lowercase currency. */
+static int amount_at(const struct sig_fields *e, enum stripe_field f, struct payment *p,
+                     struct error *err)
 {
-    sig_json_copy(obj, "customer", p->customer_id, sizeof p->customer_id);
-    sig_json_copy(obj, "customer_email", p->customer_email, sizeof p->customer_email);
-    sig_json_copy(obj, "customer_name", p->customer_name, sizeof p->customer_name);
+    int64_t minor;
+    bool known = sig_fields_int(e, f, &minor);
+    return sig_amount_minor(known ? &minor : NULL, sig_fields_str(e, F_CURRENCY), &p->amount, err);
+}
+
+static void parties(const struct sig_fields *e, struct payment *p)
+{
+    ev_copy(e, F_CUSTOMER, p->customer_id, sizeof p->customer_id);
+    ev_copy(e, F_CUSTOMER_EMAIL, p->customer_email, sizeof p->customer_email);
+    ev_copy(e, F_CUSTOMER_NAME, p->customer_name, sizeof p->customer_name);
     if (!p->customer_email[0])
-        sig_json_copy(obj, "billing_details.email", p->customer_email, sizeof p->customer_email);
+        ev_copy(e, F_BILLING_EMAIL, p->customer_email, sizeof p->customer_email);
     if (!p->customer_email[0])
-        sig_json_copy(obj, "receipt_email", p->customer_email, sizeof p->customer_email);
+        ev_copy(e, F_RECEIPT_EMAIL, p->customer_email, sizeof p->customer_email);
     if (!p->customer_name[0])
-        sig_json_copy(obj, "billing_details.name", p->customer_name, sizeof p->customer_name);
+        ev_copy(e, F_BILLING_NAME, p->customer_name, sizeof p->customer_name);
     /* The receiving account: a Connect account id, and the invoice's account name. */
-    sig_json_copy(event, "account", p->merchant_id, sizeof p->merchant_id);
-    sig_json_copy(obj, "account_name", p->merchant_name, sizeof p->merchant_name);
+    ev_copy(e, F_ACCOUNT, p->merchant_id, sizeof p->merchant_id);
+    ev_copy(e, F_ACCOUNT_NAME, p->merchant_name, sizeof p->merchant_name);
 }
 
 /* An ISO 3166 country code as Stripe writes it (two upper-case letters), else nothing. */
-static void country_at(const json_t *obj, const char *path, char out[3])
+static void country_of(const char *c, char out[3])
 {
-    const char *c = sig_json_str(obj, path);
     if (c && strlen(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' &&
         !out[0])
         memcpy(out, c, 3);
@@ -162,7 +240,7 @@ static void taxability(const json_t *list, struct payment *p)
     if (!json_is_array(list))
         return;
     json_array_foreach(list, i, item) {
-        country_at(item, "rate.country", p->customer_country);
+        country_of(sig_json_str(item, "rate.country"), p->customer_country);
         const char *why = sig_json_str(item, "taxability_reason");
         if (why && strcmp(why, "reverse_charge") == 0)
             p->tax_hint = PAYMENT_TAX_HINT_REVERSE_CHARGE;
@@ -175,25 +253,25 @@ static void taxability(const json_t *list, struct payment *p)
  * invoice's customer_address, customer_tax_ids, customer_tax_exempt, account_country and
  * its taxes' taxability; a Checkout session's customer_details and its
  * total_details.breakdown.taxes. */
-static void tax_facts(const json_t *obj, struct payment *p)
+static void tax_facts(const struct sig_fields *e, struct payment *p)
 {
-    country_at(obj, "customer_address.country", p->customer_country);
-    country_at(obj, "customer_details.address.country", p->customer_country);
-    country_at(obj, "billing_details.address.country", p->customer_country);
-    country_at(obj, "account_country", p->merchant_country);
-    vat_id_from(sig_json_get(obj, "customer_tax_ids"), p);
-    vat_id_from(sig_json_get(obj, "customer_details.tax_ids"), p);
-    exemption(sig_json_str(obj, "customer_tax_exempt"), p);
-    exemption(sig_json_str(obj, "customer_details.tax_exempt"), p);
-    taxability(sig_json_get(obj, "total_tax_amounts"), p);
-    taxability(sig_json_get(obj, "total_taxes"), p);
-    taxability(sig_json_get(obj, "total_details.breakdown.taxes"), p);
+    country_of(sig_fields_str(e, F_CUSTOMER_ADDRESS_COUNTRY), p->customer_country);
+    country_of(sig_fields_str(e, F_DETAILS_ADDRESS_COUNTRY), p->customer_country);
+    country_of(sig_fields_str(e, F_BILLING_ADDRESS_COUNTRY), p->customer_country);
+    country_of(sig_fields_str(e, F_ACCOUNT_COUNTRY), p->merchant_country);
+    vat_id_from(sig_fields_tree(e, F_CUSTOMER_TAX_IDS), p);
+    vat_id_from(sig_fields_tree(e, F_DETAILS_TAX_IDS), p);
+    exemption(sig_fields_str(e, F_CUSTOMER_TAX_EXEMPT), p);
+    exemption(sig_fields_str(e, F_DETAILS_TAX_EXEMPT), p);
+    taxability(sig_fields_tree(e, F_TOTAL_TAX_AMOUNTS), p);
+    taxability(sig_fields_tree(e, F_TOTAL_TAXES), p);
+    taxability(sig_fields_tree(e, F_BREAKDOWN_TAXES), p);
 }
 
-static void external_id(const json_t *obj, struct payment *p)
+static void external_id(const struct sig_fields *e, struct payment *p)
 {
-    const char *pi = sig_json_str(obj, "payment_intent");
-    sig_copy(p->external_id, sizeof p->external_id, pi ? pi : sig_json_str(obj, "id"));
+    const char *pi = sig_fields_str(e, F_PAYMENT_INTENT);
+    sig_copy(p->external_id, sizeof p->external_id, pi ? pi : sig_fields_str(e, F_OBJ_ID));
 }
 
 static void add_alias(struct payment *p, const char *id)
@@ -213,13 +291,13 @@ static void add_alias(struct payment *p, const char *id)
 /* The VAT Stripe computed for an invoice (tax, or the sum of total_tax_amounts or, from
  * basil on, total_taxes); left unknown when it says none or more than the amount paid (a
  * partial payment's share is not stated). */
-static int invoice_tax(const json_t *obj, struct payment *p, struct error *err)
+static int invoice_tax(const struct sig_fields *e, struct payment *p, struct error *err)
 {
     int64_t tax = 0;
-    bool known = sig_json_int(obj, "tax", &tax);
-    const json_t *list = sig_json_get(obj, "total_tax_amounts");
+    bool known = sig_fields_int(e, F_TAX, &tax);
+    const json_t *list = sig_fields_tree(e, F_TOTAL_TAX_AMOUNTS);
     if (!known && !json_is_array(list))
-        list = sig_json_get(obj, "total_taxes");
+        list = sig_fields_tree(e, F_TOTAL_TAXES);
     if (!known && json_is_array(list) && json_array_size(list) > 0) {
         size_t i;
         const json_t *item;
@@ -241,51 +319,53 @@ static int invoice_tax(const json_t *obj, struct payment *p, struct error *err)
 }
 
 /* invoice.paid / invoice.payment_succeeded. */
-static int parse_invoice_paid(const json_t *obj, struct payment *p, struct error *err)
+static int parse_invoice_paid(const struct sig_fields *e, struct payment *p,
+                              struct error *err)
 {
     p->kind = PAYMENT_SETTLED;
-    sig_json_copy(obj, "number", p->invoice_number, sizeof p->invoice_number);
-    if (amount_at(obj, "amount_paid", p, err) < 0 || invoice_tax(obj, p, err) < 0)
+    ev_copy(e, F_NUMBER, p->invoice_number, sizeof p->invoice_number);
+    if (amount_at(e, F_AMOUNT_PAID, p, err) < 0 || invoice_tax(e, p, err) < 0)
         return -1;
-    const char *in = sig_json_str(obj, "id");
-    if (json_object_get(obj, "payment_intent")) {
+    const char *in = sig_fields_str(e, F_OBJ_ID);
+    if (sig_fields_has(e, F_PAYMENT_INTENT)) {
         /* Before basil: the invoice names its payment intent (null when paid otherwise). */
-        external_id(obj, p);
+        external_id(e, p);
         add_alias(p, in);
-        add_alias(p, sig_json_str(obj, "charge"));
+        add_alias(p, sig_fields_str(e, F_CHARGE));
         return 0;
     }
     sig_copy(p->external_id, sizeof p->external_id, in);
     /* Nothing paid, or paid outside Stripe: no invoice payment will ever link it. */
-    bool outside = json_is_true(json_object_get(obj, "paid_out_of_band"));
+    bool outside = sig_fields_true(e, F_PAID_OUT_OF_BAND);
     p->link = p->amount.minor == 0 || outside ? PAYMENT_LINK_BOOK : PAYMENT_LINK_WAIT;
     return 0;
 }
 
 /* invoice_payment.paid: an InvoicePayment, which ties the invoice to its payment intent. */
-static int parse_invoice_payment(const json_t *obj, struct payment *p, struct error *err)
+static int parse_invoice_payment(const struct sig_fields *e, struct payment *p,
+                                 struct error *err)
 {
-    const char *pi = sig_json_str(obj, "payment.payment_intent");
-    const char *ch = sig_json_str(obj, "payment.charge");
+    const char *pi = sig_fields_str(e, F_PAYMENT_PI);
+    const char *ch = sig_fields_str(e, F_PAYMENT_CHARGE);
     p->kind = PAYMENT_SETTLED;
     p->link = PAYMENT_LINK_ONLY;
-    sig_copy(p->external_id, sizeof p->external_id, pi ? pi : ch ? ch : sig_json_str(obj, "id"));
-    add_alias(p, sig_json_str(obj, "invoice"));
+    sig_copy(p->external_id, sizeof p->external_id, pi ? pi : ch ? ch : sig_fields_str(e, F_OBJ_ID));
+    add_alias(p, sig_fields_str(e, F_INVOICE));
     add_alias(p, ch);
-    return amount_at(obj, "amount_paid", p, err);
+    return amount_at(e, F_AMOUNT_PAID, p, err);
 }
 
 /* What Stripe credited for the payment in EUR: the amount of its balance transaction when
  * the event carries it expanded (a charge's balance_transaction, a payment intent's
  * latest_charge, an invoice's charge) and the account settles in EUR. Stripe converts at
  * its own rate (exchange_rate); the booking takes the credited amount as it is. */
-static int settlement(const json_t *obj, struct payment *p, struct error *err)
+static int settlement(const struct sig_fields *e, struct payment *p, struct error *err)
 {
-    static const char *const paths[] = {"balance_transaction", "latest_charge.balance_transaction",
-                                        "charge.balance_transaction"};
-    const json_t *bt = NULL;
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0] && !json_is_object(bt); i++)
-        bt = sig_json_get(obj, paths[i]);
+    const json_t *bt = sig_fields_tree(e, F_BALANCE_TRANSACTION);
+    if (!json_is_object(bt))
+        bt = sig_json_get(sig_fields_tree(e, F_LATEST_CHARGE), "balance_transaction");
+    if (!json_is_object(bt))
+        bt = sig_json_get(sig_fields_tree(e, F_CHARGE), "balance_transaction");
     const char *currency = json_is_object(bt) ? sig_json_str(bt, "currency") : NULL;
     if (!currency || strcasecmp(currency, "eur") != 0 ||
         strcmp(p->amount.currency, "EUR") == 0)
@@ -302,30 +382,30 @@ static int settlement(const json_t *obj, struct payment *p, struct error *err)
 
 /* payment_intent.succeeded and charge.succeeded: booked here only when no invoice says
  * more about the same payment. */
-static int parse_intent_or_charge(const json_t *obj, bool charge, struct payment *p,
+static int parse_intent_or_charge(const struct sig_fields *e, bool charge, struct payment *p,
                                   struct error *err)
 {
     p->kind = PAYMENT_SETTLED;
     p->link = PAYMENT_LINK_DEFER;
-    external_id(obj, p);
+    external_id(e, p);
     if (charge)
-        add_alias(p, sig_json_str(obj, "id"));
-    const char *in = sig_json_str(obj, "invoice");
+        add_alias(p, sig_fields_str(e, F_OBJ_ID));
+    const char *in = sig_fields_str(e, F_INVOICE);
     if (in) {
         p->kind = PAYMENT_IGNORED;
         snprintf(p->detail, sizeof p->detail,
                  "payment of invoice %.40s, which its invoice events book; no action taken", in);
         return 0;
     }
-    bool received = !charge && sig_json_get(obj, "amount_received");
-    return amount_at(obj, received ? "amount_received" : "amount", p, err);
+    bool received = !charge && sig_fields_has(e, F_AMOUNT_RECEIVED);
+    return amount_at(e, received ? F_AMOUNT_RECEIVED : F_AMOUNT, p, err);
 }
 
 /* checkout.session.completed (Checkout and Payment Links). */
-static int parse_checkout(const json_t *obj, struct payment *p, struct error *err)
+static int parse_checkout(const struct sig_fields *e, struct payment *p, struct error *err)
 {
-    const char *status = sig_json_str(obj, "payment_status");
-    const char *pi = sig_json_str(obj, "payment_intent");
+    const char *status = sig_fields_str(e, F_PAYMENT_STATUS);
+    const char *pi = sig_fields_str(e, F_PAYMENT_INTENT);
     p->kind = PAYMENT_IGNORED;
     if (!status || strcmp(status, "paid") != 0) {
         snprintf(p->detail, sizeof p->detail,
@@ -334,7 +414,7 @@ static int parse_checkout(const json_t *obj, struct payment *p, struct error *er
         return 0;
     }
     if (!pi) {
-        const char *in = sig_json_str(obj, "invoice");
+        const char *in = sig_fields_str(e, F_INVOICE);
         snprintf(p->detail, sizeof p->detail,
                  "Checkout session paid through invoice %.40s, which its invoice events book; "
                  "no action taken",
@@ -343,14 +423,14 @@ static int parse_checkout(const json_t *obj, struct payment *p, struct error *er
     }
     p->kind = PAYMENT_SETTLED;
     sig_copy(p->external_id, sizeof p->external_id, pi);
-    add_alias(p, sig_json_str(obj, "id"));
-    add_alias(p, sig_json_str(obj, "invoice"));
-    sig_json_copy(obj, "customer_details.email", p->customer_email, sizeof p->customer_email);
-    sig_json_copy(obj, "customer_details.name", p->customer_name, sizeof p->customer_name);
-    if (amount_at(obj, "amount_total", p, err) < 0)
+    add_alias(p, sig_fields_str(e, F_OBJ_ID));
+    add_alias(p, sig_fields_str(e, F_INVOICE));
+    ev_copy(e, F_DETAILS_EMAIL, p->customer_email, sizeof p->customer_email);
+    ev_copy(e, F_DETAILS_NAME, p->customer_name, sizeof p->customer_name);
+    if (amount_at(e, F_AMOUNT_TOTAL, p, err) < 0)
         return -1;
     int64_t tax = 0;
-    if (sig_json_int(obj, "total_details.amount_tax", &tax)) {
+    if (sig_fields_int(e, F_AMOUNT_TAX, &tax)) {
         if (tax < 0)
             return error_set(err, ERR_VALIDATION, "the session's amount_tax is negative");
         if (tax < p->amount.minor) {
@@ -361,81 +441,72 @@ static int parse_checkout(const json_t *obj, struct payment *p, struct error *er
     return 0;
 }
 
-static int stripe_parse(const struct webhook_request *req, const json_t *state,
-                        struct payment_list *out, struct error *err)
+/* charge.refunded: this event's refund is the growth of amount_refunded since the last
+ * state. */
+static int parse_refund(const struct sig_fields *e, struct payment *p, struct error *err)
 {
-    (void)state;
-    int rc = -1;
-    json_t *event = json_loadb(req->body, req->body_len, 0, NULL);
-    const json_t *obj = sig_json_get(event, "data.object");
-    const char *type = sig_json_str(event, "type");
+    int64_t total = 0, before = 0, grown;
+    p->kind = PAYMENT_REFUNDED;
+    external_id(e, p);
+    memcpy(p->refunded_external_id, p->external_id, sizeof p->refunded_external_id);
+    sig_copy(p->external_id, sizeof p->external_id, p->event_id);
+    if (!sig_fields_int(e, F_AMOUNT_REFUNDED, &total))
+        return error_set(err, ERR_VALIDATION, "charge.refunded without amount_refunded");
+    sig_fields_int(e, F_PREV_REFUNDED, &before);
+    if (before < 0 || before > total || __builtin_sub_overflow(total, before, &grown))
+        return error_set(err, ERR_VALIDATION,
+                         "previous amount_refunded %lld is not between 0 and amount_refunded %lld",
+                         (long long)before, (long long)total);
+    return sig_amount_minor(&grown, sig_fields_str(e, F_CURRENCY), &p->amount, err);
+}
+
+/* The event's own members, then its type's. */
+static int parse_event(const struct sig_fields *e, struct payment_list *out, struct error *err)
+{
+    const char *type = sig_fields_str(e, F_TYPE);
+    bool object = sig_fields_object(e, F_OBJECT);
     struct payment *p;
-    if (!json_is_object(obj) || !type) {
-        error_set(err, ERR_VALIDATION, "not a Stripe event: type or data.object missing");
-        goto out;
-    }
-    if (!(p = payment_list_add(out))) {
-        error_set(err, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
+    if (!object || !type)
+        return error_set(err, ERR_VALIDATION, "not a Stripe event: type or data.object missing");
+    if (!(p = payment_list_add(out)))
+        return error_set(err, ERR_INTERNAL, "out of memory");
     sig_copy(p->event, sizeof p->event, type);
-    sig_json_copy(event, "id", p->event_id, sizeof p->event_id);
+    ev_copy(e, F_ID, p->event_id, sizeof p->event_id);
     /* The payment's time: when it was paid, else when its object or the event was made. */
-    static const char *const when_paths[] = {"data.object.status_transitions.paid_at",
-                                             "data.object.created", "created"};
-    enum { N_WHEN = sizeof when_paths / sizeof when_paths[0] };
+    static const enum stripe_field when_fields[] = {F_PAID_AT, F_OBJ_CREATED, F_CREATED};
+    enum { N_WHEN = sizeof when_fields / sizeof when_fields[0] };
     int64_t when = 0;
     size_t w = 0;
-    while (w < N_WHEN && !sig_json_int(event, when_paths[w], &when))
+    while (w < N_WHEN && !sig_fields_int(e, when_fields[w], &when))
         w++;
-    const char *when_field = when_paths[w < N_WHEN ? w : N_WHEN - 1];
-    if (sig_date_from_unix(when, p->date) < 0) {
-        error_set(err, ERR_VALIDATION, "%s %lld is not a time between 1970-01-01 and 9999-12-31",
-                  when_field, (long long)when);
-        goto out;
-    }
-    parties(event, obj, p);
-    tax_facts(obj, p);
+    const char *when_field = field_paths[when_fields[w < N_WHEN ? w : N_WHEN - 1]];
+    if (sig_date_from_unix(when, p->date) < 0)
+        return error_set(err, ERR_VALIDATION,
+                         "%s %lld is not a time between 1970-01-01 and 9999-12-31", when_field,
+                         (long long)when);
+    parties(e, p);
+    tax_facts(e, p);
 
+    int rc;
     if (!strcmp(type, "invoice.payment_succeeded") || !strcmp(type, "invoice.paid")) {
-        rc = parse_invoice_paid(obj, p, err);
+        rc = parse_invoice_paid(e, p, err);
     } else if (!strcmp(type, "invoice_payment.paid")) {
-        rc = parse_invoice_payment(obj, p, err);
+        rc = parse_invoice_payment(e, p, err);
     } else if (!strcmp(type, "payment_intent.succeeded") || !strcmp(type, "charge.succeeded")) {
-        rc = parse_intent_or_charge(obj, type[0] == 'c', p, err);
+        rc = parse_intent_or_charge(e, type[0] == 'c', p, err);
     } else if (!strcmp(type, "checkout.session.completed")) {
-        rc = parse_checkout(obj, p, err);
+        rc = parse_checkout(e, p, err);
     } else if (!strcmp(type, "invoice.payment_failed")) {
         p->kind = PAYMENT_FAILED;
-        external_id(obj, p);
-        sig_json_copy(obj, "number", p->invoice_number, sizeof p->invoice_number);
-        rc = amount_at(obj, "amount_due", p, err);
+        external_id(e, p);
+        ev_copy(e, F_NUMBER, p->invoice_number, sizeof p->invoice_number);
+        rc = amount_at(e, F_AMOUNT_DUE, p, err);
     } else if (!strcmp(type, "payment_intent.payment_failed") || !strcmp(type, "charge.failed")) {
         p->kind = PAYMENT_FAILED;
-        external_id(obj, p);
-        rc = amount_at(obj, "amount", p, err);
+        external_id(e, p);
+        rc = amount_at(e, F_AMOUNT, p, err);
     } else if (!strcmp(type, "charge.refunded")) {
-        /* This event's refund is the growth of amount_refunded since the last state. */
-        int64_t total = 0, before = 0;
-        p->kind = PAYMENT_REFUNDED;
-        external_id(obj, p);
-        memcpy(p->refunded_external_id, p->external_id, sizeof p->refunded_external_id);
-        sig_copy(p->external_id, sizeof p->external_id, p->event_id);
-        if (!sig_json_int(obj, "amount_refunded", &total)) {
-            error_set(err, ERR_VALIDATION, "charge.refunded without amount_refunded");
-            goto out;
-        }
-        sig_json_int(event, "data.previous_attributes.amount_refunded", &before);
-        int64_t grown;
-        if (before < 0 || before > total || __builtin_sub_overflow(total, before, &grown)) {
-            error_set(err, ERR_VALIDATION,
-                      "previous amount_refunded %lld is not between 0 and amount_refunded %lld",
-                      (long long)before, (long long)total);
-            goto out;
-        }
-        json_t *delta = json_integer(grown);
-        rc = sig_amount(delta, SIG_AMOUNT_MINOR, sig_json_str(obj, "currency"), &p->amount, err);
-        json_decref(delta);
+        rc = parse_refund(e, p, err);
     } else {
         p->kind = PAYMENT_IGNORED;
         snprintf(p->detail, sizeof p->detail, "Stripe event %.*s is not booked; no action taken",
@@ -443,9 +514,24 @@ static int stripe_parse(const struct webhook_request *req, const json_t *state,
         rc = 0;
     }
     if (rc == 0 && p->kind == PAYMENT_SETTLED)
-        rc = settlement(obj, p, err);
-out:
-    json_decref(event);
+        rc = settlement(e, p, err);
+    return rc;
+}
+
+static int stripe_parse(const struct webhook_request *req, const json_t *state,
+                        struct payment_list *out, struct error *err)
+{
+    (void)state;
+    struct sig_fields e;
+    struct error read_err = {0};
+    int rc = sig_fields_read(&e, &fields, req->body, req->body_len, &read_err);
+    if (rc < 0 && read_err.code == ERR_INVALID_JSON)
+        error_set(err, ERR_VALIDATION, "not a Stripe event: type or data.object missing");
+    else if (rc < 0 && err)
+        *err = read_err;
+    else
+        rc = parse_event(&e, out, err);
+    sig_fields_free(&e);
     return rc;
 }
 

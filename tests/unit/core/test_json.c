@@ -141,9 +141,36 @@ static void test_escape_control_chars(void **state)
 {
     ESCAPES_TO("a\nb\rc\td", "a\\nb\\rc\\td");
     ESCAPES_TO("\x01", "\\u0001");
-    ESCAPES_TO("\x08\x0c", "\\u0008\\u000c");
-    ESCAPES_TO("\x1f", "\\u001f");
-    ESCAPES_TO("x\x1by", "x\\u001by");
+    ESCAPES_TO("\x08\x0c", "\\b\\f");
+    ESCAPES_TO("\x1f", "\\u001F");
+    ESCAPES_TO("x\x1by", "x\\u001By");
+}
+
+/* Every ASCII byte and a few characters beyond come out as jansson's dump writes them, so a
+ * JSON answer written by hand matches one dumped from a tree byte for byte. */
+static void test_escape_as_jansson_dumps(void **state)
+{
+    static const char *const texts[] = {"caf\xc3\xa9 \"q\" \\ /", "\xe2\x82\xac\xf0\x9f\x98\x80\x7f"};
+    for (int c = 1; c < 0x80 + 2; c++) {
+        char one[64];
+        size_t len = 1;
+        if (c < 0x80)
+            one[0] = (char)c;
+        else
+            len = strlen(strcpy(one, texts[c - 0x80]));
+        json_t *str = json_stringn(one, len);
+        char *dumped = json_dumps(str, JSON_ENCODE_ANY | JSON_COMPACT);
+        struct buf b;
+        buf_init(&b, 0);
+        assert_int_equal(buf_append(&b, "\"", 1), 0);
+        assert_int_equal(json_escape_append(&b, one, len), 0);
+        assert_int_equal(buf_append(&b, "\"", 1), 0);
+        assert_int_equal(b.len, strlen(dumped));
+        assert_memory_equal(b.data, dumped, b.len);
+        buf_free(&b);
+        free(dumped);
+        json_decref(str);
+    }
 }
 
 static void test_escape_embedded_nul(void **state)
@@ -571,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_escape_plain),
         cmocka_unit_test(test_escape_quotes_and_backslash),
         cmocka_unit_test(test_escape_control_chars),
+        cmocka_unit_test(test_escape_as_jansson_dumps),
         cmocka_unit_test(test_escape_embedded_nul),
         cmocka_unit_test(test_escape_valid_utf8_passes),
         cmocka_unit_test(test_escape_invalid_utf8_replaced),
