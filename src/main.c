@@ -348,11 +348,26 @@ static bool stop_pending(void)
            (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1);
 }
 
+/* Who hears the store's announcements: the delivery engine and the webhooks' cache. */
+struct store_hearers {
+    struct engine *engine;
+    struct pipeline_cache *cache;
+};
+
+/* An announcement of this process, on the thread whose transaction made it, as it commits:
+ * the webhooks' cache forgets what changed before the writer answers (ctx: the cache). */
+static void on_own_notice(void *ctx, enum store_channel channel, const char *payload)
+{
+    pipeline_cache_heard(ctx, channel, payload);
+}
+
 /* An announcement of another process (or this one) on the shared store, on the store's
- * listener thread (ctx: the delivery engine). */
+ * listener thread. */
 static void on_store_notice(void *ctx, enum store_channel channel, const char *payload)
 {
-    struct engine *engine = ctx;
+    const struct store_hearers *h = ctx;
+    struct engine *engine = h->engine;
+    pipeline_cache_heard(h->cache, channel, payload);
     if (channel == STORE_CHANNEL_DELIVERIES) {
         engine_wake(engine);
     } else if (channel == STORE_CHANNEL_INSTALLS) {
@@ -372,9 +387,10 @@ static void on_store_notice(void *ctx, enum store_channel channel, const char *p
 /* The listener lost the store for a while: what was announced meanwhile is unknown. */
 static void on_store_reset(void *ctx)
 {
-    struct engine *engine = ctx;
-    engine_install_changed(engine, NULL, NULL);
-    engine_wake(engine);
+    const struct store_hearers *h = ctx;
+    pipeline_cache_forget(h->cache, NULL, NULL);
+    engine_install_changed(h->engine, NULL, NULL);
+    engine_wake(h->engine);
 }
 
 /* CONNECTORD_CLOCK_OFFSET: seconds (may be negative) added to the wall clock, so that tests
@@ -1298,6 +1314,7 @@ static int cmd_serve(struct config *cfg, const char **values)
     struct jobs *jobs = NULL;
     struct jobs_lease lease = {0};
     struct engine_config delivery;
+    struct store_hearers hearers;
     char *cert = NULL, *key = NULL, *public_url = NULL;
     struct error err = {0};
     sigset_t stop_signals;
@@ -1350,6 +1367,14 @@ static int cmd_serve(struct config *cfg, const char **values)
     if (open_store(cfg, (int)threads + STORE_POOL_EXTRA, &store) < 0)
         goto out_labels;
     app.store = store;
+    /* What every webhook reads, kept per process; forgotten as this process's changes
+     * commit, and as other processes' are heard (below). */
+    if (!(app.webhook_cache = pipeline_cache_new(PIPELINE_CACHE_CAPACITY))) {
+        fprintf(stderr, "connectord: out of memory\n");
+        goto out_labels;
+    }
+    store_observe(store, 1u << STORE_CHANNEL_INSTALLS | 1u << STORE_CHANNEL_SETTINGS,
+                  on_own_notice, app.webhook_cache);
     /* Another key than the store's would fail on the first secret it opens: refuse now. */
     if (keys_check(store, app.master_key, &err) < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
@@ -1380,12 +1405,14 @@ static int cmd_serve(struct config *cfg, const char **values)
     app.engine = engine;
     app.delivery = &delivery;
     /* What other processes on the store announce: new deliveries wake this engine, a
-     * changed destination brings its breaker here in line (a no-op on SQLite). */
+     * changed destination brings its breaker here in line, a changed install or tenant's
+     * settings leaves the webhooks' cache (a no-op on SQLite). */
     bool listening = false;
+    hearers = (struct store_hearers){.engine = engine, .cache = app.webhook_cache};
     if (store_listen(store,
                      &(struct store_listener){.on_notice = on_store_notice,
                                               .on_reset = on_store_reset,
-                                              .ctx = engine},
+                                              .ctx = &hearers},
                      &listening, &err) < 0) {
         fprintf(stderr, "connectord: cannot listen to the store's notifications: %s\n",
                 err.message);
@@ -1514,6 +1541,7 @@ out_labels:
     free(labels);
 out:
     store_close(store);
+    pipeline_cache_free(app.webhook_cache); /* after the store, which tells it of changes */
     free(cert);
     free(key);
     free(public_url);

@@ -17,6 +17,7 @@ struct store;
 struct sync_worker;
 
 struct chat;
+struct pipeline_cache;
 
 struct app {
     struct store *store;
@@ -26,6 +27,7 @@ struct app {
     const char *trusted_cert_prefix; /* PayPal certificates: an extra trusted URL prefix */
     bool keep_webhook_bodies;        /* keep raw webhook bodies in the log for debugging */
     struct engine *engine;                 /* the delivery engine, woken by new events */
+    struct pipeline_cache *webhook_cache;  /* what webhooks read, per process (pipeline.h) */
     const struct engine_config *delivery;  /* its settings, for test sends */
     struct sync_worker *sync;              /* runs queued sync runs; woken by requests */
     struct chat *chat;                     /* the assistant (chat/chat.h); NULL while starting */

@@ -226,7 +226,8 @@ int api_webhook_receive(struct http_request *req, struct http_response *res, str
     p->env = (struct pipeline_env){.store = app->store,
                                    .master_key = app->master_key,
                                    .trusted_cert_prefix = app->trusted_cert_prefix,
-                                   .keep_bodies = app->keep_webhook_bodies};
+                                   .keep_bodies = app->keep_webhook_bodies,
+                                   .cache = app->webhook_cache};
     p->engine = app->engine;
     return api_parked_wait(req, &p->parked, webhook_finish);
 }

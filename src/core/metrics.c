@@ -27,6 +27,7 @@ static _Atomic uint64_t *request_counts; /* [n_labels][STATUS_SPAN] */
 static struct histogram request_latency;
 static struct histogram commit_latency;
 static struct histogram sync_latency;
+static _Atomic uint64_t webhook_cache[2]; /* misses, hits */
 
 /* ---- labelled counters ------------------------------------------------------------------
  *
@@ -290,6 +291,26 @@ static void histogram_observe(struct histogram *h, int64_t us)
     atomic_fetch_add_explicit(&h->sum_us, (uint64_t)us, memory_order_relaxed);
 }
 
+void metrics_webhook_cache(bool hit)
+{
+    atomic_fetch_add_explicit(&webhook_cache[hit], 1, memory_order_relaxed);
+}
+
+static int render_webhook_cache(struct buf *out)
+{
+    return buf_printf(out,
+                      "# HELP connectord_webhook_cache_lookups_total Webhooks whose install and "
+                      "settings were found in the process's cache (hit) or read from the store "
+                      "(miss).\n"
+                      "# TYPE connectord_webhook_cache_lookups_total counter\n"
+                      "connectord_webhook_cache_lookups_total{result=\"hit\"} %llu\n"
+                      "connectord_webhook_cache_lookups_total{result=\"miss\"} %llu\n",
+                      (unsigned long long)atomic_load_explicit(&webhook_cache[1],
+                                                               memory_order_relaxed),
+                      (unsigned long long)atomic_load_explicit(&webhook_cache[0],
+                                                               memory_order_relaxed));
+}
+
 void metrics_request(size_t route_index, int status, int64_t duration_us)
 {
     if (request_counts && route_index < n_labels && status >= STATUS_MIN &&
@@ -373,6 +394,8 @@ int metrics_render(struct buf *out, const struct metrics_scrape *scrape)
                               &sync_latency);
     for (size_t i = 0; i < sizeof families / sizeof families[0] && rc == 0; i++)
         rc = render_family(out, families[i]);
+    if (rc == 0)
+        rc = render_webhook_cache(out);
     if (rc == 0)
         rc = render_jobs(out);
     if (rc == 0 && scrape)

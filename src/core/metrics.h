@@ -31,6 +31,9 @@ void metrics_store_sync(int64_t duration_us); /* the group commit's flush to dis
 /* One webhook request by provider slug and outcome: its webhook log status ("processed",
  * "duplicate", "failed", "invalid_signature"). */
 void metrics_webhook(const char *provider, const char *outcome);
+/* A webhook's install looked up in the process's cache (pipeline.h): found, or read from
+ * the store. */
+void metrics_webhook_cache(bool hit);
 /* A request whose signature (or fetch-back) said no, by provider slug. */
 void metrics_signature_failure(const char *provider);
 /* One delivery attempt by destination type and outcome: "delivered", "retry" (another

@@ -12,6 +12,7 @@
 #include "core/metrics.h"
 #include "events/events.h"
 #include "ledger/ledger.h"
+#include "pipeline/cache.h"
 #include "publishing/publishing.h"
 #include "settings/settings.h"
 #include "store/books.h"
@@ -37,13 +38,27 @@ struct booking_ctx {
     struct ledger_accounts accounts;
     const char *default_supplier;
     int deliveries; /* written by its events: the delivery engine has work when > 0 */
+    /* A webhook's: the cached snapshot the fields above come from (config, secrets and
+     * the accounts' texts are its, not the context's), with a reference; or NULL. */
+    struct pipeline_snapshot *snap;
 };
 
 static int read_secret(const struct provider_install *inst, const char *key, struct buf *out,
                        struct error *err)
 {
     const struct booking_ctx *b = inst->secret_ctx;
-    return catalog_secret_open(b->secrets, key, b->env->master_key, b->aad_prefix, out, err);
+    const struct pipeline_secret *opened = b->snap ? pipeline_snapshot_secret(b->snap, key)
+                                                   : NULL;
+    if (!opened)
+        return catalog_secret_open(b->secrets, key, b->env->master_key, b->aad_prefix, out,
+                                   err);
+    if (opened->rc < 0) {
+        *err = opened->err;
+        return -1;
+    }
+    if (buf_append(out, opened->plain.data, opened->plain.len) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
 }
 
 static const char *setting(const struct booking_ctx *b, const char *key, const char *fallback)
@@ -828,7 +843,31 @@ struct pipeline_job {
      * was verified against: gone (or turned off) or changed since (see job_work). */
     char token_hash[2 * CRYPTO_SHA256_LEN + 1];
     enum { INSTALL_SAME, INSTALL_GONE, INSTALL_CHANGED } install_now;
+    bool cached;     /* its install came from the cache, not read from the store */
+    bool read_again; /* it did, and changed: read afresh (once) */
 };
+
+/* The job pipeline_submit() hands to the store on this thread, while it does; and the one
+ * whose booking, run there and then (no committer: PostgreSQL), found that the cached
+ * install it was verified against had changed: pipeline_submit() reads it afresh and books
+ * it again, instead of refusing it for a change another process made an instant ago. */
+static _Thread_local struct pipeline_job *submitting, *to_read_again;
+
+/* What the booking context holds of its install: its own parsed settings, or its
+ * reference to the cached snapshot they came from. */
+static void booking_clear(struct booking_ctx *b)
+{
+    if (b->snap) {
+        pipeline_snapshot_release(b->snap);
+    } else {
+        json_decref(b->config);
+        json_decref(b->secrets);
+    }
+    b->snap = NULL;
+    b->config = b->secrets = NULL;
+    store_install_clear(&b->install);
+    publishing_manifest_clear(&b->outside);
+}
 
 static void job_free(struct pipeline_job *job)
 {
@@ -836,11 +875,8 @@ static void job_free(struct pipeline_job *job)
         return;
     free(job->results);
     json_decref(job->state);
-    json_decref(job->b.config);
-    json_decref(job->b.secrets);
     payment_list_free(&job->payments);
-    store_install_clear(&job->b.install);
-    publishing_manifest_clear(&job->b.outside);
+    booking_clear(&job->b);
     free(job);
 }
 
@@ -852,21 +888,70 @@ static void outcome_set(struct pipeline_outcome *out, enum pipeline_status statu
         error_set(&out->error, code, "%s", message);
 }
 
-/* 1-2. Token, signature, parse, on the caller's thread. Returns 0 when the job is to be
- * booked, -1 when *out is final already. */
-static int job_prepare(struct pipeline_job *job, const char *provider_slug, const char *token,
-                       struct pipeline_outcome *out)
+/* The booking context of a webhook whose token the cache knows (it then holds a reference
+ * to the snapshot); false when the cache has none. */
+static bool install_cached(struct booking_ctx *b, const char *token_hash)
+{
+    struct pipeline_snapshot *s = pipeline_cache_get(b->env->cache,
+                                                     store_changes_seen(b->env->store),
+                                                     token_hash);
+    if (!s)
+        return false;
+    b->snap = s;
+    b->install = s->install; /* its texts are NULL: parsed below */
+    b->config = s->config;
+    b->secrets = s->secrets;
+    memcpy(b->aad_prefix, s->aad_prefix, sizeof b->aad_prefix);
+    b->direction = s->direction;
+    b->auto_post = s->auto_post;
+    b->settings = s->settings;
+    b->accounts = s->accounts;
+    b->default_supplier = s->default_supplier;
+    return true;
+}
+
+/* Hands what booking_setup() made of a built-in provider's install (read under epoch) to a
+ * new snapshot, with the install's secrets opened, and offers it to the cache; b reads from
+ * the snapshot from then on. Without memory, b keeps what it has. */
+static void install_keep(struct booking_ctx *b, const char *token_hash, uint64_t epoch)
+{
+    struct pipeline_snapshot *s = pipeline_snapshot_new();
+    if (!s)
+        return;
+    _Static_assert(sizeof s->aad_prefix == sizeof b->aad_prefix, "one AAD prefix");
+    memcpy(s->token_hash, token_hash, sizeof s->token_hash);
+    s->install = b->install;
+    s->install.config = s->install.secrets = s->install.event_types = NULL;
+    s->install.webhook_token_sealed = NULL; /* the texts stay b's */
+    s->config = b->config;
+    s->secrets = b->secrets;
+    memcpy(s->aad_prefix, b->aad_prefix, sizeof s->aad_prefix);
+    s->direction = b->direction;
+    s->auto_post = b->auto_post;
+    s->settings = b->settings;
+    s->accounts = b->accounts;
+    s->default_supplier = b->default_supplier;
+    if (pipeline_snapshot_open_secrets(s, b->env->master_key) < 0) {
+        s->config = s->secrets = NULL;
+        pipeline_snapshot_release(s);
+        return;
+    }
+    b->snap = s;
+    pipeline_cache_put(b->env->cache, s, epoch);
+}
+
+/* 1. Token: the install it names, for this provider, read from the store, and its settings
+ *    and its tenant's; kept in the cache (when there is one) for the next webhook. Anything
+ *    else is not found and leaves no trace (an unknown token is not a tenant's business).
+ *    -1 when *out is final already. */
+static int install_read(struct pipeline_job *job, const char *provider_slug,
+                        struct pipeline_outcome *out)
 {
     struct booking_ctx *b = &job->b;
-    const struct webhook_request *req = &job->req;
+    struct pipeline_cache *cache = b->env->cache;
     struct error err = {0};
-    char *hash = job->token_hash;
-
-    /* 1. Token: the install it names, for this provider; anything else is not found and
-     *    leaves no trace (an unknown token is not a tenant's business). */
-    b->provider = provider_find(provider_slug);
-    crypto_token_hash(token, strlen(token), hash);
-    bool found = store_install_by_token(b->env->store, hash, &b->install, &err) == 0;
+    uint64_t epoch = cache ? pipeline_cache_epoch(cache, store_changes_seen(b->env->store)) : 0;
+    bool found = store_install_by_token(b->env->store, job->token_hash, &b->install, &err) == 0;
     if (found && !b->provider) /* a published outside connector's */
         b->provider = outside_provider(b, provider_slug, &err);
     out->provider = b->provider;
@@ -891,15 +976,69 @@ static int job_prepare(struct pipeline_job *job, const char *provider_slug, cons
     /* An install still awaiting its webhook secret cannot verify anything: the provider is
      * to come again, so nothing is lost once the secret is saved. */
     if (install_awaiting(b)) {
-        log_alone(b, req, "failed", NULL, "awaiting secret", out->log_id);
+        log_alone(b, &job->req, "failed", NULL, "awaiting secret", out->log_id);
         outcome_set(out, PIPELINE_AWAITING_SECRET, ERR_OK, NULL);
+        return -1;
+    }
+    /* An outside connector's manifest is read with its install, every time. */
+    if (cache && !b->outside.doc)
+        install_keep(b, job->token_hash, epoch);
+    return 0;
+}
+
+static enum verify_result job_verify(struct pipeline_job *job, struct error *err)
+{
+    struct provider_install inst;
+    provider_install_of(&job->b, &inst);
+    return provider_verify(job->b.provider, &job->req, &inst, &job->state, err);
+}
+
+/* 1-2. Token, signature, parse, on the caller's thread. Returns 0 when the job is to be
+ * booked, -1 when *out is final already. */
+static int job_prepare(struct pipeline_job *job, const char *provider_slug, const char *token,
+                       struct pipeline_outcome *out)
+{
+    struct booking_ctx *b = &job->b;
+    const struct webhook_request *req = &job->req;
+    struct error err = {0};
+    char *hash = job->token_hash;
+
+    b->provider = provider_find(provider_slug);
+    crypto_token_hash(token, strlen(token), hash);
+    /* A known token of a built-in provider needs nothing from the store (pipeline.h). */
+    bool cached = b->provider && b->env->cache && install_cached(b, hash);
+    job->cached = cached;
+    if (cached) {
+        out->provider = b->provider;
+        if (strcmp(b->install.slug, b->provider->slug) != 0) {
+            outcome_set(out, PIPELINE_NOT_FOUND, ERR_OK, NULL);
+            return -1;
+        }
+        memcpy(out->tenant_id, b->install.tenant_id, sizeof out->tenant_id);
+    } else if (install_read(job, provider_slug, out) < 0) {
         return -1;
     }
 
     /* 2. Signature (or fetch-back): is this really the provider? */
-    struct provider_install inst;
-    provider_install_of(b, &inst);
-    switch (provider_verify(b->provider, req, &inst, &job->state, &err)) {
+    enum verify_result verified = job_verify(job, &err);
+    if (verified == VERIFY_INVALID && cached) {
+        /* Perhaps verified against a secret changed by a process not heard from yet: the
+         * store decides. The same version: the answer stands (and the cache keeps it, so
+         * forged requests cannot empty it); another: verified again, and forgotten. */
+        int64_t version = b->install.version;
+        booking_clear(b);
+        json_decref(job->state);
+        job->state = NULL;
+        job->cached = false;
+        if (install_read(job, provider_slug, out) < 0)
+            return -1;
+        if (b->install.version != version) {
+            pipeline_cache_forget_token(b->env->cache, hash);
+            err = (struct error){0};
+            verified = job_verify(job, &err);
+        }
+    }
+    switch (verified) {
     case VERIFY_OK:
         break;
     case VERIFY_INVALID:
@@ -1014,11 +1153,15 @@ static int job_work(void *ctx, struct store_tx *tx, struct error *err)
     /* The install was read before this transaction, perhaps just before another process
      * uninstalled or changed it: the booking goes ahead only if it is still the same. */
     job->install_now = INSTALL_SAME;
-    if (store_install_check(tx, &job->b.install, job->token_hash, err) < 0) {
+    if (store_install_check(tx, &job->b.install, job->token_hash, job->b.settings.updated_at,
+                            err) < 0) {
         if (err->code == ERR_NOT_FOUND)
             job->install_now = INSTALL_GONE;
         else if (err->code == ERR_CONFLICT)
             job->install_now = INSTALL_CHANGED;
+        /* A change not heard of yet: the next webhook reads the install afresh. */
+        if (job->install_now != INSTALL_SAME && job->env.cache)
+            pipeline_cache_forget_token(job->env.cache, job->token_hash);
         return -1;
     }
     return job_book(job, tx, err);
@@ -1033,11 +1176,31 @@ static void job_done(void *ctx, int rc, const struct error *err)
      * webhook withdrawn meanwhile is not logged as failed. */
     if (!job->ran && job->begin && !job->begin(job->ctx))
         job->withdrawn = true;
+    if (!job->withdrawn && rc < 0 && job->install_now == INSTALL_CHANGED && job->cached &&
+        !job->read_again && submitting == job) {
+        to_read_again = job; /* nothing was booked: see to_read_again */
+        return;
+    }
     if (job->withdrawn)
         out.status = PIPELINE_WITHDRAWN;
     else
         job_outcome(job, rc, err, &out);
     job->done(job->ctx, &out);
+}
+
+/* Makes a job whose cached install changed as new again, up to its preparation. */
+static void job_reset(struct pipeline_job *job)
+{
+    free(job->results);
+    job->results = NULL;
+    json_decref(job->state);
+    job->state = NULL;
+    payment_list_free(&job->payments);
+    booking_clear(&job->b);
+    job->ran = job->withdrawn = job->unlogged = job->cached = false;
+    job->install_now = INSTALL_SAME;
+    job->begin = NULL; /* begun: it is no longer to be withdrawn */
+    job->read_again = true;
 }
 
 void pipeline_submit(const struct pipeline_env *env, const char *provider_slug,
@@ -1058,13 +1221,26 @@ void pipeline_submit(const struct pipeline_env *env, const char *provider_slug,
     job->done = done;
     job->begin = begin;
     job->ctx = ctx;
-    if (job_prepare(job, provider_slug, token, &out) < 0) {
-        out.job = job; /* freed with the outcome */
-        done(ctx, &out);
-        return;
+    /* At most twice: the second time with the install read afresh (job_done). */
+    for (int round = 0; round < 2; round++) {
+        if (job_prepare(job, provider_slug, token, &out) < 0) {
+            out.job = job; /* freed with the outcome */
+            done(ctx, &out);
+            return;
+        }
+        job->batch = (struct store_batch_job){.work = job_work, .done = job_done, .ctx = job};
+        submitting = job;
+        store_batch_submit(env->store, &job->batch);
+        submitting = NULL;
+        /* Set only on this thread, for the job it submitted; else the job is done (or
+         * will be, on another thread) and no longer ours to touch. */
+        bool again = to_read_again != NULL;
+        to_read_again = NULL;
+        if (!again)
+            return;
+        job_reset(job);
+        out = (struct pipeline_outcome){0};
     }
-    job->batch = (struct store_batch_job){.work = job_work, .done = job_done, .ctx = job};
-    store_batch_submit(env->store, &job->batch);
 }
 
 void pipeline_settle(struct pipeline_outcome *out)

@@ -24,9 +24,10 @@
 #include "core/money.h"
 #include "crypto/crypto.h"
 #include "inbound/provider.h"
+#include "store/store.h"
 
-struct store;
 struct store_tx;
+struct pipeline_cache;
 
 struct pipeline_env {
     struct store *store;
@@ -34,7 +35,42 @@ struct pipeline_env {
     const char *trusted_cert_prefix; /* PayPal: operator-trusted cert URL prefix, or NULL */
     bool keep_bodies;                /* keep raw bodies in the webhook log */
     bool dry_run;                    /* test-webhook: write nothing outside the rolled-back tx */
+    /* pipeline_submit: what webhooks read before their booking, kept per process (see
+     * below); NULL reads the store for every webhook. The other entry points always read
+     * it fresh. */
+    struct pipeline_cache *cache;
 };
+
+/* ---- the per-process cache of what every webhook reads -------------------------------
+ *
+ * The install a webhook's token names (its row, parsed settings and opened secrets) and
+ * its tenant's settings, kept for up to `capacity` tokens (PIPELINE_CACHE_CAPACITY suits a
+ * server: about 4 kB each), so a webhook reads none of them from the store. Whatever
+ * changes one of them must make the cache forget it the moment the change commits: the
+ * server hands every announcement on the store's install and settings channels (its own,
+ * on the thread that commits, and the other processes' through the listener) to
+ * pipeline_cache_heard, and a lost listener to pipeline_cache_forget(c, NULL, NULL); a
+ * change by another process on an SQLite file moves the store's change count, and the
+ * next lookup forgets everything. A change not heard yet (PostgreSQL: an instant after
+ * the other process committed) is caught by the booking's check of the install's version
+ * (and, there, of the tenant's settings): the webhook is read afresh and booked with what
+ * is in force. A forged signature against a cached install reads the install once more.
+ * All functions are thread-safe. */
+#define PIPELINE_CACHE_CAPACITY 512
+/* NULL when memory ran out. */
+struct pipeline_cache *pipeline_cache_new(size_t capacity);
+void pipeline_cache_free(struct pipeline_cache *c); /* NULL is a no-op */
+/* Forgets the install install_id of tenant_id; install_id NULL: every install of the
+ * tenant; tenant_id NULL: everything. */
+void pipeline_cache_forget(struct pipeline_cache *c, const char *tenant_id,
+                           const char *install_id);
+/* An announcement on one of the store's channels (store.h; payload as it says): forgets what
+ * it names; channels that name nothing the cache holds are ignored, a payload that cannot
+ * be read forgets everything. */
+void pipeline_cache_heard(struct pipeline_cache *c, enum store_channel channel,
+                          const char *payload);
+/* How many tokens it holds now. */
+size_t pipeline_cache_size(struct pipeline_cache *c);
 
 /* What a webhook came to. */
 enum pipeline_status {

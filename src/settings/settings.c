@@ -324,6 +324,8 @@ int settings_load(struct store *s, const char *tenant_id, struct tenant_settings
     out->oss = row.oss;
     out->goods = strcmp(row.supplies, "goods") == 0;
     out->saved = true;
+    _Static_assert(sizeof out->updated_at == sizeof row.updated_at, "one timestamp");
+    memcpy(out->updated_at, row.updated_at, sizeof out->updated_at);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/tz.h"
 #include "ledger/ledger.h"
@@ -39,6 +40,9 @@ struct tenant_settings {
     bool oss;
     bool goods;
     bool saved; /* false: the defaults, never saved */
+    /* When they were saved, as the store has it ("" never): which reading of them this is
+     * (store_install_check). */
+    char updated_at[CLOCK_RFC3339_LEN];
 };
 
 void settings_defaults(struct tenant_settings *out);

@@ -598,4 +598,5 @@ const struct store_driver store_driver_sqlite = {
     .trigger_install = sqlite_trigger_install,
     .trigger_lookup_sql = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
     .claim = sqlite_claim,
+    .changes_by_file = true,
 };

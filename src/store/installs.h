@@ -171,9 +171,13 @@ int store_install_by_token(struct store *s, const char *token_hash, struct insta
 /* Inside a booking's transaction: is the install that a webhook was verified against (read
  * before, perhaps by a process that has not heard of a change yet) still the one the store
  * holds? ERR_NOT_FOUND when it is gone, turned off or no longer has that token;
- * ERR_CONFLICT when it changed since (its version moved); 0 when it is the same. */
+ * ERR_CONFLICT when it changed since (its version moved), or when the tenant's settings
+ * read with it (settings_at: their updated_at as read, "" when none were saved; NULL: not
+ * asked) changed since, which is asked of the store only where another process's change
+ * may not have been heard yet (no shared change count, see store_changes_seen); 0 when it
+ * is the same. */
 int store_install_check(struct store_tx *tx, const struct install *in, const char *token_hash,
-                        struct error *err);
+                        const char *settings_at, struct error *err);
 
 /* ---- projects ---------------------------------------------------------------------------- */
 

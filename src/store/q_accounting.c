@@ -68,19 +68,32 @@ int store_settings_put(struct store *s, const char *tenant_id, const struct stor
                               P_TEXT(in->country[0] ? in->country : NULL),
                               P_INT(in->small_business), P_INT(in->oss),
                               P_TEXT(in->supplies[0] ? in->supplies : "services")};
-    return store_run(s,
-                     "INSERT INTO tenant_settings (tenant_id, chart, time_zone, "
-                     "fiscal_year_start, vat_number, milestones, updated_at, country, "
-                     "small_business, oss, supplies) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                     "ON CONFLICT (tenant_id) DO UPDATE SET chart = excluded.chart, "
-                     "time_zone = excluded.time_zone, "
-                     "fiscal_year_start = excluded.fiscal_year_start, "
-                     "vat_number = excluded.vat_number, milestones = excluded.milestones, "
-                     "updated_at = excluded.updated_at, country = excluded.country, "
-                     "small_business = excluded.small_business, oss = excluded.oss, "
-                     "supplies = excluded.supplies",
-                     p, N_PARAMS(p), NULL, NULL, NULL, err);
+    /* The change and its announcement commit together: every process forgets what it
+     * kept of the old settings (store.h's STORE_CHANNEL_SETTINGS). */
+    struct store_conn *c = store_acquire(s);
+    int rc = store_begin(s, c, err);
+    if (rc == 0)
+        rc = store_query(s, c,
+                         "INSERT INTO tenant_settings (tenant_id, chart, time_zone, "
+                         "fiscal_year_start, vat_number, milestones, updated_at, country, "
+                         "small_business, oss, supplies) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                         "ON CONFLICT (tenant_id) DO UPDATE SET chart = excluded.chart, "
+                         "time_zone = excluded.time_zone, "
+                         "fiscal_year_start = excluded.fiscal_year_start, "
+                         "vat_number = excluded.vat_number, milestones = excluded.milestones, "
+                         "updated_at = excluded.updated_at, country = excluded.country, "
+                         "small_business = excluded.small_business, oss = excluded.oss, "
+                         "supplies = excluded.supplies",
+                         p, N_PARAMS(p), NULL, NULL, NULL, err);
+    if (rc == 0)
+        rc = store_notify_on(s, c, STORE_CHANNEL_SETTINGS, tenant_id, err);
+    if (rc == 0)
+        rc = store_commit(s, c, err);
+    if (rc < 0)
+        store_rollback(s, c);
+    store_release(s, c);
+    return rc;
 }
 
 /* ---- one entry's lines -------------------------------------------------------------- */

@@ -205,23 +205,39 @@ static int read_check(void *ctx, const struct store_row *row)
     int64_t *v = ctx;
     v[0] = store_row_int(row, 0);
     v[1] = store_row_int(row, 1);
+    v[2] = store_row_int(row, 2);
     return 1;
 }
 
 int store_install_check(struct store_tx *tx, const struct install *in, const char *token_hash,
-                        struct error *err)
+                        const char *settings_at, struct error *err)
 {
-    int64_t found[2] = {-1, 0}; /* version (-1: no row), is_active */
-    struct store_param p[] = {P_TEXT(in->id), P_TEXT(token_hash)};
-    if (store_tx_query(tx,
-                       "SELECT version, is_active FROM connector_installs "
-                       "WHERE id = $1 AND webhook_token_hash = $2",
-                       p, N_PARAMS(p), read_check, found, NULL, err) < 0)
+    /* version (-1: no row), is_active, and the tenant's settings rows as read (1) or, never
+     * saved when read, any (0) */
+    int64_t found[3] = {-1, 0, 0};
+    struct store_param p[] = {P_TEXT(in->id), P_TEXT(token_hash),
+                              P_TEXT(settings_at ? settings_at : "")};
+    /* Where every change of settings moves the count the processes share, a reading of
+     * them cannot be stale: only the install is read. */
+    bool settings = settings_at && !store_counts_changes(store_tx_store(tx));
+    const char *sql =
+        !settings ? "SELECT version, is_active, 0 FROM connector_installs "
+                    "WHERE id = $1 AND webhook_token_hash = $2"
+        : settings_at[0]
+            ? "SELECT version, is_active, (SELECT COUNT(*) FROM tenant_settings t "
+              "WHERE t.tenant_id = connector_installs.tenant_id AND t.updated_at = $3) "
+              "FROM connector_installs WHERE id = $1 AND webhook_token_hash = $2"
+            : "SELECT version, is_active, (SELECT COUNT(*) FROM tenant_settings t "
+              "WHERE t.tenant_id = connector_installs.tenant_id) "
+              "FROM connector_installs WHERE id = $1 AND webhook_token_hash = $2";
+    if (store_tx_query(tx, sql, p, N_PARAMS(p), read_check, found, NULL, err) < 0)
         return -1;
     if (found[0] < 0 || !found[1])
         return error_set(err, ERR_NOT_FOUND, "the connector was uninstalled or turned off");
     if (found[0] != in->version)
         return error_set(err, ERR_CONFLICT, "the connector's settings changed meanwhile");
+    if (settings && found[2] != (settings_at[0] ? 1 : 0))
+        return error_set(err, ERR_CONFLICT, "the tenant's settings changed meanwhile");
     return 0;
 }
 

@@ -42,7 +42,15 @@ struct store {
     atomic_bool sync_failed;   /* a sync failed: no commit is trusted any more (see top) */
     void *listening;           /* the driver's listener, when store_listen started one */
     struct store_listener listener;
+    /* store_observe: the channels whose announcements this process hears at commit */
+    unsigned observed;
+    void (*observer)(void *ctx, enum store_channel channel, const char *payload);
+    void *observer_ctx;
+    struct store_changes *changes; /* shared with the processes on the file, or NULL */
 };
+
+/* The channels whose changes the processes on one file count (changes.c). */
+#define COUNTED_CHANNELS (1u << STORE_CHANNEL_INSTALLS | 1u << STORE_CHANNEL_SETTINGS)
 
 /* ERR_UNAVAILABLE when an earlier sync failed, else 0. */
 static int refuse_after_failed_sync(struct store *s, struct error *err)
@@ -160,6 +168,11 @@ static int open_store(const char *dsn, int pool_size, bool maintenance, struct s
         store_close(s);
         return -1;
     }
+    if (maintenance && driver->changes_by_file && strcmp(target, ":memory:") != 0 &&
+        store_changes_open(target, &s->changes, err) < 0) {
+        store_close(s);
+        return -1;
+    }
     *out = s;
     return 0;
 }
@@ -177,6 +190,7 @@ void store_close(struct store *s)
     free(s->conns);
     free(s->free_list);
     free(s->target);
+    store_changes_close(s->changes);
     pthread_cond_destroy(&s->available);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -272,6 +286,9 @@ int store_begin(struct store *s, struct store_conn *conn, struct error *err)
     return s->driver->begin(conn, err);
 }
 
+static void observed_deliver(struct store *s, struct store_conn *conn);
+static void observed_drop(struct store_conn *conn);
+
 int store_commit(struct store *s, struct store_conn *conn, struct error *err)
 {
     if (refuse_after_failed_sync(s, err) < 0)
@@ -279,12 +296,15 @@ int store_commit(struct store *s, struct store_conn *conn, struct error *err)
     int64_t start = clock_monotonic_us();
     int rc = s->driver->commit(conn, err);
     metrics_store_commit(clock_monotonic_us() - start);
+    if (rc == 0)
+        observed_deliver(s, conn);
     return rc;
 }
 
 void store_rollback(struct store *s, struct store_conn *conn)
 {
     s->driver->rollback(conn);
+    observed_drop(conn);
 }
 
 const char *store_row_text(const struct store_row *row, int col)
@@ -535,19 +555,117 @@ int store_tx_query(struct store_tx *tx, const char *sql, const struct store_para
 static const char *const channel_names[STORE_CHANNEL_COUNT] = {
     [STORE_CHANNEL_DELIVERIES] = "connectord_deliveries",
     [STORE_CHANNEL_INSTALLS] = "connectord_installs",
+    [STORE_CHANNEL_SETTINGS] = "connectord_settings",
 };
+
+/* Announcements of this process waiting for their transaction's commit (store_observe).
+ * A transaction runs on one thread from begin to commit, so they wait in a list of that
+ * thread's, each with its connection (a thread may hold transactions on two). */
+struct observed {
+    struct observed *next;
+    struct store_conn *conn;
+    enum store_channel channel;
+    bool everything;  /* the payload could not be kept: anything may have changed */
+    char payload[];
+};
+static _Thread_local struct observed *observed_pending;
+/* Where memory ran out: one announcement per thread that says "everything". */
+static _Thread_local struct observed observed_spare;
+
+static void observed_keep(struct store_conn *conn, enum store_channel channel,
+                          const char *payload)
+{
+    size_t n = strlen(payload);
+    struct observed *o = malloc(sizeof *o + n + 1);
+    if (o) {
+        *o = (struct observed){.conn = conn, .channel = channel};
+        memcpy(o->payload, payload, n + 1);
+    } else if (observed_spare.conn) {
+        return; /* it says everything already (for a second connection: lost) */
+    } else {
+        observed_spare = (struct observed){.conn = conn, .channel = channel, .everything = true};
+        o = &observed_spare;
+    }
+    o->next = observed_pending;
+    observed_pending = o;
+}
+
+/* Unlinks conn's announcements and, when deliver, hands them to the observer, oldest
+ * first. */
+static void observed_take(struct store *s, struct store_conn *conn, bool deliver)
+{
+    struct observed *mine = NULL, **at = &observed_pending;
+    while (*at) {
+        struct observed *o = *at;
+        if (o->conn != conn) {
+            at = &o->next;
+            continue;
+        }
+        *at = o->next;
+        o->next = mine; /* reversed: the oldest first */
+        mine = o;
+    }
+    bool counted = false;
+    while (mine) {
+        struct observed *o = mine;
+        mine = o->next;
+        if (deliver && s->changes && !counted && (COUNTED_CHANNELS & (1u << o->channel))) {
+            store_changes_bump(s->changes); /* once per commit is enough */
+            counted = true;
+        }
+        if (deliver && s->observer && (s->observed & (1u << o->channel)))
+            s->observer(s->observer_ctx, o->channel, o->everything ? NULL : o->payload);
+        if (o == &observed_spare)
+            observed_spare.conn = NULL;
+        else
+            free(o);
+    }
+}
+
+static void observed_deliver(struct store *s, struct store_conn *conn)
+{
+    if (observed_pending)
+        observed_take(s, conn, true);
+}
+
+static void observed_drop(struct store_conn *conn)
+{
+    if (observed_pending)
+        observed_take(NULL, conn, false);
+}
+
+bool store_counts_changes(const struct store *s)
+{
+    return s->changes != NULL;
+}
+
+uint64_t store_changes_seen(struct store *s)
+{
+    return s->changes ? store_changes_count(s->changes) : 0;
+}
+
+void store_observe(struct store *s, unsigned channels,
+                   void (*fn)(void *ctx, enum store_channel channel, const char *payload),
+                   void *ctx)
+{
+    s->observed = fn ? channels : 0;
+    s->observer = fn;
+    s->observer_ctx = ctx;
+}
 
 int store_notify_on(struct store *s, struct store_conn *c, enum store_channel channel,
                     const char *payload, struct error *err)
 {
-    if (!s->driver->notify_sql)
-        return 0;
     if ((unsigned)channel >= STORE_CHANNEL_COUNT)
         return error_set(err, ERR_INTERNAL, "no such notification channel");
     if (!payload)
         payload = "";
     if (strlen(payload) > STORE_NOTIFY_PAYLOAD_MAX)
         return error_set(err, ERR_VALIDATION, "a notification's payload is too long");
+    if ((s->observed | (s->changes ? COUNTED_CHANNELS : 0)) & (1u << channel))
+        observed_keep(c, channel, payload);
+    if (!s->driver->notify_sql)
+        return 0;
     struct store_param p[] = {P_TEXT(channel_names[channel]), P_TEXT(payload)};
     return store_query(s, c, s->driver->notify_sql, p, N_PARAMS(p), NULL, NULL, NULL, err);
 }
@@ -561,10 +679,12 @@ int store_notify_tx(struct store_tx *tx, enum store_channel channel, const char 
 int store_notify(struct store *s, enum store_channel channel, const char *payload,
                  struct error *err)
 {
-    if (!s->driver->notify_sql)
+    if (!s->driver->notify_sql &&
+        !((s->observed | (s->changes ? COUNTED_CHANNELS : 0)) & (1u << channel)))
         return 0;
     struct store_conn *c = store_acquire(s);
     int rc = store_notify_on(s, c, channel, payload, err);
+    observed_take(s, c, rc == 0); /* outside a transaction: announced at once */
     store_release(s, c);
     return rc;
 }

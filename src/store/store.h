@@ -117,14 +117,16 @@ int store_batch_run(struct store *s, int (*work)(void *ctx, struct store_tx *tx,
 enum store_channel {
     STORE_CHANNEL_DELIVERIES, /* deliveries became due; payload: the tenant id or "" */
     STORE_CHANNEL_INSTALLS,   /* an install changed; payload: "tenant_id/install_id" */
+    STORE_CHANNEL_SETTINGS,   /* a tenant's settings changed; payload: the tenant id */
     STORE_CHANNEL_COUNT
 };
 
 /* Announces to every listening process (this one included) once tx commits, never when it
  * rolls back. A backend without notifications (SQLite: processes on one file find new
- * work by polling, and keep nothing the store could change behind their back) makes it a
- * no-op. payload: at most STORE_NOTIFY_PAYLOAD_MAX bytes (longer is ERR_VALIDATION); NULL
- * is the empty payload. */
+ * work by polling) announces nothing to the others, but a committed change of an install
+ * or of settings moves the count they share (store_changes_seen); this process's observer
+ * (store_observe) hears it on any backend. payload: at most STORE_NOTIFY_PAYLOAD_MAX bytes
+ * (longer is ERR_VALIDATION); NULL is the empty payload. */
 #define STORE_NOTIFY_PAYLOAD_MAX 200
 int store_notify_tx(struct store_tx *tx, enum store_channel channel, const char *payload,
                     struct error *err);
@@ -148,5 +150,23 @@ int store_listen(struct store *s, const struct store_listener *l, bool *listenin
                  struct error *err);
 /* Stops the listener now (a no-op when none runs); the callbacks are not called after. */
 void store_unlisten(struct store *s);
+
+/* A count that moves whenever a process sharing the store's file (SQLite) committed a
+ * change announced on STORE_CHANNEL_INSTALLS or STORE_CHANNEL_SETTINGS: what a process
+ * keeps of those is stale once the count moved since it read them. Constant where the
+ * processes hear each other through the listener instead (PostgreSQL). A load from shared
+ * memory: cheap enough for every request. */
+uint64_t store_changes_seen(struct store *s);
+
+/* This process's own announcements on the channels in `channels` (a mask of 1u << channel),
+ * on every backend (SQLite too): fn is called on the thread that announced, right after
+ * its transaction committed (never when it rolled back), before the commit returns; an
+ * announcement outside a transaction at once. So what this process keeps of the store
+ * (pipeline.h's cache) is forgotten before the writer can answer anyone. A NULL payload
+ * means "anything may have changed" (an announcement could not be kept). Set once, before
+ * the store is shared between threads; fn NULL stops it. */
+void store_observe(struct store *s, unsigned channels,
+                   void (*fn)(void *ctx, enum store_channel channel, const char *payload),
+                   void *ctx);
 
 #endif

@@ -131,7 +131,17 @@ struct store_driver {
      * connection's life where the backend can (SQLite: an exclusive lock). NULL: the
      * backend cannot tell, and nobody is kept out. */
     int (*claim)(struct store_conn *conn, struct error *err);
+    /* Processes on one target share nothing but its file (SQLite): changes.c's counter,
+     * beside the file, tells each of the others' changes (store_changes_seen). */
+    bool changes_by_file;
 };
+
+/* changes.c: the counter of changes that processes on one file share. */
+struct store_changes;
+int store_changes_open(const char *db_path, struct store_changes **out, struct error *err);
+void store_changes_close(struct store_changes *c); /* NULL is a no-op */
+void store_changes_bump(struct store_changes *c);
+uint64_t store_changes_count(const struct store_changes *c);
 
 extern const struct store_driver store_driver_sqlite;
 extern const struct store_driver store_driver_pg;
@@ -212,6 +222,8 @@ int store_schema_refuse_unknown(int64_t found, int64_t unknown, struct error *er
 /* The store and connection of a transaction. */
 struct store_conn *store_tx_conn(struct store_tx *tx);
 struct store *store_tx_store(struct store_tx *tx);
+/* Whether the processes on this store share a change count (changes.c). */
+bool store_counts_changes(const struct store *s);
 /* An invoice's tax line columns (prefix: the table's alias with its dot, or ""), five of
  * them, and their reading from column col on (books.h's struct invoice_tax_line). */
 #define STORE_INVOICE_TAX_COLUMNS(prefix)                                                    \

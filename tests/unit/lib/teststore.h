@@ -135,7 +135,7 @@ static void teststore_close(struct teststore *ts)
     }
     if (!ts->dir[0])
         return;
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal", "-changes"};
     char path[128];
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         snprintf(path, sizeof path, "%s%s", ts->file, suffixes[i]);
