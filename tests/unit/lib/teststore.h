@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/installs.h"
 #include "store/store.h"
 
 struct teststore {
@@ -114,6 +115,26 @@ static int teststore_open(struct teststore *ts, const char *tag, int pool_size, 
         snprintf(ts->dsn, sizeof ts->dsn, "sqlite:%s", ts->file);
     }
     if (store_open(ts->dsn, pool_size, &ts->store, err) < 0) {
+        teststore_close(ts);
+        return -1;
+    }
+    return 0;
+}
+
+/* A new store, migrated, with one tenant of plan whose admin token hashes to token_hash (64
+ * hex digits): what most store tests begin with. 0, or -1 with the store closed and err (or
+ * stderr) saying why. */
+__attribute__((unused)) static int teststore_open_tenant(struct teststore *ts, const char *tag,
+                                                         const char *plan,
+                                                         const char *token_hash,
+                                                         struct tenant *out, struct error *err)
+{
+    struct api_token tok;
+    if (teststore_open(ts, tag, 2, err) < 0)
+        return -1;
+    if (store_migrate(ts->store, NULL, err) < 0 ||
+        store_tenant_create(ts->store, "Test GmbH", plan, token_hash, out, &tok, err) < 0) {
+        fprintf(stderr, "teststore: %s\n", err->message);
         teststore_close(ts);
         return -1;
     }

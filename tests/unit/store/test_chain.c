@@ -35,16 +35,11 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     struct error err = {0};
-    struct api_token tok;
     if (!f)
         return -1;
-    if (teststore_open(&f->ts, "chain", 2, &err) < 0 ||
-        store_migrate(f->ts.store, NULL, &err) < 0 ||
-        store_tenant_create(f->ts.store, "Chain GmbH", "pro",
-                            "00000000000000000000000000000000000000000000000000000000000000aa",
-                            &f->tenant, &tok, &err) < 0) {
-        fprintf(stderr, "setup: %s\n", err.message);
-        teststore_close(&f->ts);
+    if (teststore_open_tenant(&f->ts, "chain", "pro",
+                              "00000000000000000000000000000000000000000000000000000000000000aa",
+                              &f->tenant, &err) < 0) {
         free(f);
         return -1;
     }

@@ -41,17 +41,11 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     struct error err = {0};
-    struct api_token tok;
-    if (!f)
-        return -1;
-    if (teststore_open(&f->ts, "version", 2, &err) < 0)
+    if (!f || teststore_open_tenant(&f->ts, "version", "pro",
+                                    "bb00000000000000000000000000000000000000000000000000000000000000",
+                                    &f->t, &err) < 0)
         return -1;
     f->s = f->ts.store;
-    if (store_migrate(f->s, NULL, &err) < 0 ||
-        store_tenant_create(f->s, "T", "pro",
-                            "bb00000000000000000000000000000000000000000000000000000000000000",
-                            &f->t, &tok, &err) < 0)
-        return -1;
     struct install in = {.is_active = true, .config = "{}", .secrets = "{}"};
     snprintf(in.tenant_id, sizeof in.tenant_id, "%s", f->t.id);
     snprintf(in.slug, sizeof in.slug, "stripe");

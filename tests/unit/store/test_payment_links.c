@@ -33,15 +33,15 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     struct error err = {0};
-    struct api_token tok;
     if (!f)
         return -1;
-    if (teststore_open(&f->ts, "links", 2, &err) < 0 ||
-        store_migrate(f->ts.store, NULL, &err) < 0 ||
-        store_tenant_create(f->ts.store, "Links GmbH", "pro",
-                            "00000000000000000000000000000000000000000000000000000000000000bb",
-                            &f->tenant, &tok, &err) < 0 ||
-        store_tx_begin(f->ts.store, &f->tx, &err) < 0) {
+    if (teststore_open_tenant(&f->ts, "links", "pro",
+                              "00000000000000000000000000000000000000000000000000000000000000bb",
+                              &f->tenant, &err) < 0) {
+        free(f);
+        return -1;
+    }
+    if (store_tx_begin(f->ts.store, &f->tx, &err) < 0) {
         fprintf(stderr, "setup: %s\n", err.message);
         teststore_close(&f->ts);
         free(f);

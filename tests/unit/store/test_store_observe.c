@@ -49,16 +49,12 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     struct error err = {0};
-    struct api_token tok;
-    if (!f || teststore_open(&f->ts, "observe", 2, &err) < 0)
+    if (!f || teststore_open_tenant(&f->ts, "observe", "pro",
+                                    "bb00000000000000000000000000000000000000000000000000000000000000",
+                                    &f->t, &err) < 0)
         return -1;
     f->s = f->ts.store;
     f->sqlite = strcmp(store_backend_name(f->s), "sqlite") == 0;
-    if (store_migrate(f->s, NULL, &err) < 0 ||
-        store_tenant_create(f->s, "T", "pro",
-                            "bb00000000000000000000000000000000000000000000000000000000000000",
-                            &f->t, &tok, &err) < 0)
-        return -1;
     store_observe(f->s, 1u << STORE_CHANNEL_INSTALLS | 1u << STORE_CHANNEL_SETTINGS, hear, f);
     *state = f;
     return 0;
