@@ -68,12 +68,7 @@ for ((i = 0; i < READY_LIMIT * 2; i++)); do
 done
 curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" || die "connectord did not come up"
 
-secret="whsec_$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
-installed=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
-    -d "{\"config\":{\"webhookSecret\":\"$secret\",\"autoPost\":true}}" \
-    "http://127.0.0.1:$port/api/connectors/stripe/install") || die "cannot install stripe"
-url=$(printf '%s' "$installed" | sed -n 's/.*"webhookUrl": *"\([^"]*\)".*/\1/p')
-[[ -n $url ]] || die "no webhookUrl in: $installed"
+install_stripe "http://127.0.0.1:$port" "$token"
 
 # A few webhooks first (the first booking's lookups, the statements' preparation), then
 # the measured ones.

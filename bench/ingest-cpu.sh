@@ -49,12 +49,7 @@ cd_pid=$!
 pids+=("$cd_pid")
 wait_ready "http://127.0.0.1:$port/healthz" "$tmp/connectord.log"
 
-secret="whsec_$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
-installed=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
-    -d "{\"config\":{\"webhookSecret\":\"$secret\",\"autoPost\":true}}" \
-    "http://127.0.0.1:$port/api/connectors/stripe/install") || die "cannot install stripe"
-url=$(printf '%s' "$installed" | sed -n 's/.*"webhookUrl": *"\([^"]*\)".*/\1/p')
-[[ -n $url ]] || die "no webhookUrl in: $installed"
+install_stripe "http://127.0.0.1:$port" "$token"
 
 # A warm-up (the statements' preparation, the first lookups), then enough distinct events
 # for the run at 30,000 webhooks/s.

@@ -17,6 +17,9 @@
 #                  and fsync on, as in production), stopped on exit; sets pg_host pg_port
 #                  pg_pid; pg_createdb NAME prints the URL of a new database, pg_sql URL SQL
 #                  runs a query
+#   install_stripe BASE TOKEN   installs the Stripe connector (a fresh whsec_ secret, autoPost
+#                  on) for the tenant of TOKEN on the connectord at BASE; sets secret and url
+#                  (the install's webhook URL)
 #   cpu_ticks PID...   user+system CPU ticks of the processes so far; pg_ticks those of the
 #                  cluster (the postmaster, its live children, and the children it reaped);
 #                  wrk_ticks those of this shell's reaped children (wrk, run in the
@@ -185,4 +188,14 @@ wrk_ticks() {
 
 ticks_s() {
     awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+}
+
+install_stripe() {
+    local installed
+    secret="whsec_$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
+    installed=$(curl -fsS -X POST -H "Authorization: Bearer $2" -H "Content-Type: application/json" \
+        -d "{\"config\":{\"webhookSecret\":\"$secret\",\"autoPost\":true}}" \
+        "$1/api/connectors/stripe/install") || die "cannot install stripe"
+    url=$(printf '%s' "$installed" | sed -n 's/.*"webhookUrl": *"\([^"]*\)".*/\1/p')
+    [[ -n $url ]] || die "no webhookUrl in: $installed"
 }
