@@ -54,6 +54,10 @@ fi
 bench_name=bench/ingest.sh
 . "$root/bench/lib.sh"
 bin=$(bench_binary)
+if [[ -n ${PERF:-} ]]; then
+    command -v perf >/dev/null || die "PERF is set but perf is missing (apt-get install linux-perf)"
+    mkdir -p "$PERF"
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connectord-ingest.XXXXXX")
 # The signed events (up to about a GB per run) go to memory where /dev/shm exists, so writing
 # them does not compete for the disk with the servers' fsyncs. The stores stay on disk.
@@ -290,7 +294,8 @@ run_wrk() {
         --timeout 5s -s "$root/bench/ingest.lua" "${url[$t]}" -- "$evdir/$tag" 2>&1) ||
         die "wrk failed against $t: $out"
     w1=$(wrk_ticks)
-    [[ -z $perf_pid ]] || wait "$perf_pid"
+    [[ -z $perf_pid ]] || wait "$perf_pid" ||
+        die "perf record failed (PERF=$PERF; is kernel.perf_event_paranoid low enough?)"
     settle "$t"
     t1=$(target_ticks "$t") pg1=$(cluster_ticks)
     cpu_t=$(ticks_s $((t1 - t0))) cpu_pg=$(ticks_s $((pg1 - pg0))) cpu_wrk=$(ticks_s $((w1 - w0)))
@@ -374,10 +379,10 @@ for t in "${targets[@]}"; do
     done
     rss_mb[$t]=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
 done
-ratio=$(awk -v a="${rps_med[connectord]}" -v b="${rps_med[reference]}" \
+ratio=$(awk -v a="${rps_med[connectord]}" -v b="${rps_med[reference]:-0}" \
     'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
 
-share=$(awk -v a="${rps_med[connectord]}" -v b="${rps_med[nginx]}" \
+share=$(awk -v a="${rps_med[connectord]}" -v b="${rps_med[nginx]:-0}" \
     'BEGIN { printf "%.1f", (b > 0) ? 100 * a / b : 0 }')
 
 verdict() { awk -v ok="$1" 'BEGIN { print ok ? "PASS" : "MISS" }'; }
