@@ -281,6 +281,11 @@ int store_exec_script(struct store *s, struct store_conn *conn, const char *sql,
     return s->driver->exec_script(conn, sql, err);
 }
 
+int store_after_migrations(struct store *s, struct store_conn *conn, struct error *err)
+{
+    return s->driver->after_migrations ? s->driver->after_migrations(conn, err) : 0;
+}
+
 int store_begin(struct store *s, struct store_conn *conn, struct error *err)
 {
     return s->driver->begin(conn, err);

@@ -134,7 +134,15 @@ struct store_driver {
     /* Processes on one target share nothing but its file (SQLite): changes.c's counter,
      * beside the file, tells each of the others' changes (store_changes_seen). */
     bool changes_by_file;
+    /* Runs in the migrations' transaction after any step was applied, for what the backend
+     * wants of the tables the portable steps made (SQLite: CHECK constraints without IN
+     * lists, see driver_sqlite.c); NULL: nothing. */
+    int (*after_migrations)(struct store_conn *conn, struct error *err);
 };
+
+/* driver_sqlite.c: sql with every `name IN ('a', 'b')` written as `(name = 'a' OR name =
+ * 'b')`, appended to out; returns how many lists it rewrote, -1 without memory. */
+int store_sqlite_in_lists_as_comparisons(const char *sql, struct buf *out);
 
 /* changes.c: the counter of changes that processes on one file share. */
 struct store_changes;
@@ -163,6 +171,8 @@ int store_query(struct store *s, struct store_conn *conn, const char *sql,
                 void *ctx, int64_t *changes, struct error *err);
 int store_exec_script(struct store *s, struct store_conn *conn, const char *sql,
                       struct error *err);
+/* The driver's after_migrations, when it has one. */
+int store_after_migrations(struct store *s, struct store_conn *conn, struct error *err);
 int store_begin(struct store *s, struct store_conn *conn, struct error *err);
 int store_commit(struct store *s, struct store_conn *conn, struct error *err); /* timed */
 void store_rollback(struct store *s, struct store_conn *conn);
