@@ -95,3 +95,14 @@ void utf8_repair(char *s)
         s[i++] = '?';
     }
 }
+
+bool utf8_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = (unsigned char)s[i] < 0x80 ? 1 : utf8_seq_len(s + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}

@@ -24,6 +24,9 @@ static inline const char *utf8_text(const char *s)
     return s ? s : "";
 }
 
+/* Whether the len bytes at s are all valid UTF-8 (what jansson's strings must be). */
+bool utf8_valid(const char *s, size_t len);
+
 /* Copies src (NULL: "") into dst of cap bytes (cap > 0), cut with utf8_cut. */
 void utf8_copy(char *dst, size_t cap, const char *src);
 

@@ -215,6 +215,55 @@ static void test_build_and_read(void **state)
     json_decref(party);
 }
 
+/* Every type's builder writes exactly what jansson's compact dump of the same object (the
+ * type's fields in order) is, with text that needs escaping in every string field: quotes,
+ * backslashes, control characters, a slash, DEL and characters of two to four bytes. */
+static void test_build_is_jansson_dump(void **state)
+{
+    (void)state;
+    static const char tricky[] = "a\"b\\c\n\r\t\b\f\x01\x1f/\x7f \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+    json_t *all = json_object();
+    for (int id = 0; id < EVENT_F_COUNT; id++) {
+        json_t *v = NULL;
+        switch (events_field_kind(id)) {
+        case EVENT_FIELD_STRING: v = json_string(tricky); break;
+        case EVENT_FIELD_DECIMAL: v = json_string("-12.50"); break;
+        case EVENT_FIELD_CURRENCY: v = json_string("EUR"); break;
+        case EVENT_FIELD_INTEGER: v = json_integer(INT64_MIN); break;
+        case EVENT_FIELD_BOOLEAN: v = json_false(); break;
+        case EVENT_FIELD_OBJECT: v = json_pack("{s:s, s:[i, b, n]}", "name", tricky, "list", 1, 1); break;
+        case EVENT_FIELD_ARRAY: v = json_pack("[{s:s}, s]", "x", tricky, "y"); break;
+        }
+        assert_non_null(v);
+        json_object_set_new(all, events_field_name(id), v);
+    }
+    struct event_data d;
+    events_read(all, &d);
+    size_t n_types = 0;
+    const struct event_type *types = events_types(&n_types);
+    for (size_t t = 0; t < n_types; t++) {
+        struct error err = {0};
+        char *text = events_build(&types[t], &d, &err);
+        assert_non_null(text);
+        json_t *expected = json_object();
+        for (size_t i = 0; i < types[t].n_fields; i++) {
+            const char *name = events_field_name(types[t].fields[i].id);
+            json_object_set(expected, name, json_object_get(all, name));
+        }
+        char *dumped = json_dumps(expected, JSON_COMPACT);
+        assert_string_equal(text, dumped);
+        free(dumped);
+        free(text);
+        json_decref(expected);
+    }
+    /* A string field that is not UTF-8 fails the build, as json_string() refused it. */
+    d.provider = "ok\xc3";
+    struct error err = {0};
+    assert_null(events_build(events_type_find("payment.settled"), &d, &err));
+    assert_non_null(strstr(err.message, "provider is not UTF-8 text"));
+    json_decref(all);
+}
+
 /* The reader takes each field whatever the type, and a member of another kind as absent. */
 static void test_read_kinds(void **state)
 {
@@ -278,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_subscription_matches),
         cmocka_unit_test(test_subscription_parse),
         cmocka_unit_test(test_build_and_read),
+        cmocka_unit_test(test_build_is_jansson_dump),
         cmocka_unit_test(test_read_kinds),
         cmocka_unit_test(test_envelope_text),
     };
