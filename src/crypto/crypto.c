@@ -31,9 +31,25 @@ int crypto_random(void *out, size_t len)
     return RAND_bytes(out, (int)len) == 1 ? 0 : -1;
 }
 
+/* SHA-256 looked up once: SHA256() looks the digest up by name on every call, which costs
+ * several times the hash of a short text (every journal entry's chain link, every token
+ * check). Kept for the process's life. */
+static EVP_MD *sha256_impl;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_impl = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256_LEN])
 {
-    SHA256(data, len, out);
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_MD_CTX *md = sha256_impl ? EVP_MD_CTX_new() : NULL;
+    if (!md || EVP_DigestInit_ex2(md, sha256_impl, NULL) != 1 ||
+        EVP_DigestUpdate(md, data, len) != 1 || EVP_DigestFinal_ex(md, out, NULL) != 1)
+        SHA256(data, len, out); /* the same digest, the slower way */
+    EVP_MD_CTX_free(md);
 }
 
 int crypto_sha256_fd(int fd, unsigned char out[CRYPTO_SHA256_LEN])

@@ -245,13 +245,71 @@ fail:
  * the committer's thread for every booked payment, where jansson's tree and dump cost a
  * tenth of each booking's instructions. The text is byte for byte what json_dumps(tree,
  * JSON_COMPACT) of build_object's tree would be (keys in the type's order, strings escaped
- * as jansson does, nested parts dumped by jansson), and a string that is not UTF-8 fails
+ * and parts written as jansson writes them), and a string that is not UTF-8 fails
  * the build as json_string() made it fail; tests/unit/events/test_event_types.c holds the
  * two side by side. */
 
 static int dump_to_buf(const char *chunk, size_t len, void *ctx)
 {
     return buf_append(ctx, chunk, len);
+}
+
+static int string_write(struct buf *out, const char *text, size_t len)
+{
+    return buf_append(out, "\"", 1) < 0 || json_escape_append(out, text, len) < 0 ||
+                   buf_append(out, "\"", 1) < 0
+               ? -1
+               : 0;
+}
+
+/* As "%lld" writes it (jansson's integer format), without printf's cost. */
+static int int_write(struct buf *out, long long value)
+{
+    char digits[24], *p = digits + sizeof digits;
+    unsigned long long left = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        *--p = (char)('0' + left % 10);
+        left /= 10;
+    } while (left);
+    if (value < 0)
+        *--p = '-';
+    return buf_append(out, p, (size_t)(digits + sizeof digits - p));
+}
+
+/* A part's value (the objects and lists of strings, integers, booleans and nulls that
+ * events_part_* make), as jansson's compact dump writes it; any other value by jansson. */
+static int value_write(struct buf *out, const json_t *v)
+{
+    const char *key;
+    json_t *member;
+    size_t i;
+    bool comma = false;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        if (buf_append(out, "{", 1) < 0)
+            return -1;
+        json_object_foreach((json_t *)v, key, member) {
+            if ((comma && buf_append(out, ",", 1) < 0) || string_write(out, key, strlen(key)) < 0 ||
+                buf_append(out, ":", 1) < 0 || value_write(out, member) < 0)
+                return -1;
+            comma = true;
+        }
+        return buf_append(out, "}", 1);
+    case JSON_ARRAY:
+        if (buf_append(out, "[", 1) < 0)
+            return -1;
+        json_array_foreach(v, i, member) {
+            if ((i > 0 && buf_append(out, ",", 1) < 0) || value_write(out, member) < 0)
+                return -1;
+        }
+        return buf_append(out, "]", 1);
+    case JSON_STRING: return string_write(out, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: return int_write(out, (long long)json_integer_value(v));
+    case JSON_TRUE: return buf_append_str(out, "true");
+    case JSON_FALSE: return buf_append_str(out, "false");
+    case JSON_NULL: return buf_append_str(out, "null");
+    default: return json_dump_callback(v, dump_to_buf, out, JSON_COMPACT | JSON_ENCODE_ANY);
+    }
 }
 
 /* Appends `"name":value` for one field of d; 0 when it is not set (nothing written), 1 when
@@ -289,20 +347,19 @@ static int field_write(struct buf *out, enum event_field_id id, const struct eve
             return 0;
         break;
     }
-    if (buf_printf(out, "%s\"%s\":", comma ? "," : "", fields[id].name) < 0)
+    const char *name = fields[id].name;
+    if ((comma && buf_append(out, ",", 1) < 0) || string_write(out, name, strlen(name)) < 0 ||
+        buf_append(out, ":", 1) < 0)
         return -1;
     int rc;
     if (text)
-        rc = buf_append_str(out, "\"") < 0 || json_escape_append(out, text, strlen(text)) < 0 ||
-                     buf_append_str(out, "\"") < 0
-                 ? -1
-                 : 0;
+        rc = string_write(out, text, strlen(text));
     else if (n)
-        rc = buf_printf(out, "%lld", (long long)n->value);
+        rc = int_write(out, (long long)n->value);
     else if (b)
         rc = buf_append_str(out, b->value ? "true" : "false");
     else
-        rc = json_dump_callback(j, dump_to_buf, out, JSON_COMPACT);
+        rc = value_write(out, j);
     return rc < 0 ? -1 : 1;
 }
 

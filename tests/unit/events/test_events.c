@@ -231,7 +231,9 @@ static void test_build_is_jansson_dump(void **state)
         case EVENT_FIELD_CURRENCY: v = json_string("EUR"); break;
         case EVENT_FIELD_INTEGER: v = json_integer(INT64_MIN); break;
         case EVENT_FIELD_BOOLEAN: v = json_false(); break;
-        case EVENT_FIELD_OBJECT: v = json_pack("{s:s, s:[i, b, n]}", "name", tricky, "list", 1, 1); break;
+        case EVENT_FIELD_OBJECT:
+            v = json_pack("{s:s, s:[I, b, n, f]}", "name", tricky, "list", (json_int_t)-7, 1, 0.1);
+            break;
         case EVENT_FIELD_ARRAY: v = json_pack("[{s:s}, s]", "x", tricky, "y"); break;
         }
         assert_non_null(v);
