@@ -49,18 +49,18 @@ int pipeline_snapshot_open_secrets(struct pipeline_snapshot *s,
 {
     const char *name;
     json_t *entry;
-    size_t n = json_is_object(s->secrets) ? json_object_size(s->secrets) : 0;
+    size_t n = json_is_object(s->setup.secrets) ? json_object_size(s->setup.secrets) : 0;
     if (n == 0)
         return 0;
     if (!(s->opened = calloc(n, sizeof *s->opened)))
         return -1;
-    json_object_foreach(s->secrets, name, entry) {
+    json_object_foreach(s->setup.secrets, name, entry) {
         if (!json_string_value(json_object_get(entry, "sealed")))
             continue; /* not set: read as catalog_secret_open says so */
         struct pipeline_secret *o = &s->opened[s->n_opened++];
         o->key = name;
         buf_init(&o->plain, 0);
-        o->rc = catalog_secret_open(s->secrets, name, key, s->aad_prefix, &o->plain, &o->err);
+        o->rc = catalog_secret_open(s->setup.secrets, name, key, s->setup.aad_prefix, &o->plain, &o->err);
     }
     return 0;
 }
@@ -85,8 +85,8 @@ void pipeline_snapshot_release(struct pipeline_snapshot *s)
         buf_free(b);
     }
     free(s->opened);
-    json_decref(s->config);
-    json_decref(s->secrets);
+    json_decref(s->setup.config);
+    json_decref(s->setup.secrets);
     store_install_clear(&s->install);
     free(s);
 }

@@ -42,25 +42,32 @@ struct pipeline_secret {
 };
 
 /* What booking_setup() makes of an install, its tenant's settings and its secrets. */
-struct pipeline_snapshot {
-    atomic_uint refs;
-    char token_hash[2 * CRYPTO_SHA256_LEN + 1];
-    struct install install; /* the row's fixed fields; its texts are parsed below (NULL) */
-    json_t *config;         /* owned */
-    json_t *secrets;        /* owned; sealed */
+/* What a booking takes from its install, its provider and its tenant's settings: made once
+ * per install read (pipeline.c's booking_setup) and kept in a snapshot for the webhooks of
+ * the same token. */
+struct pipeline_setup {
+    json_t *config;  /* plain settings */
+    json_t *secrets; /* sealed secrets */
     char aad_prefix[2 * CRYPTO_ID_MAX + 2];
     enum ledger_direction direction;
     bool auto_post;
-    struct tenant_settings settings;
+    struct tenant_settings settings; /* the tenant's chart and milestones */
     struct ledger_accounts accounts; /* point into config and the chart */
     const char *default_supplier;    /* in config, or NULL */
-    struct pipeline_secret *opened;  /* n_opened, owned */
+};
+
+struct pipeline_snapshot {
+    atomic_uint refs;
+    char token_hash[2 * CRYPTO_SHA256_LEN + 1];
+    struct install install;         /* the row's fixed fields; its texts are parsed (NULL) */
+    struct pipeline_setup setup;    /* config and secrets owned */
+    struct pipeline_secret *opened; /* n_opened, owned */
     size_t n_opened;
 };
 
 /* A new snapshot (one reference, the caller's) with nothing in it, or NULL. */
 struct pipeline_snapshot *pipeline_snapshot_new(void);
-/* Opens every sealed secret of s->secrets with key (and s->aad_prefix): what a read of one
+/* Opens every sealed secret of s->setup.secrets with key (and its aad_prefix): what a read of one
  * would give is kept, error included. -1 when memory ran out. */
 int pipeline_snapshot_open_secrets(struct pipeline_snapshot *s,
                                    const unsigned char key[CRYPTO_KEY_LEN]);

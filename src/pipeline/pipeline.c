@@ -29,14 +29,7 @@ struct booking_ctx {
      * provider over it (provider points there); empty for a built-in. */
     struct outside_manifest outside;
     struct provider outside_provider;
-    json_t *config;  /* plain settings */
-    json_t *secrets; /* sealed secrets */
-    char aad_prefix[2 * CRYPTO_ID_MAX + 2];
-    enum ledger_direction direction;
-    bool auto_post;
-    struct tenant_settings settings; /* the tenant's chart and milestones */
-    struct ledger_accounts accounts;
-    const char *default_supplier;
+    struct pipeline_setup setup;
     int deliveries; /* written by its events: the delivery engine has work when > 0 */
     /* A webhook's: the cached snapshot the fields above come from (config, secrets and
      * the accounts' texts are its, not the context's), with a reference; or NULL. */
@@ -50,7 +43,7 @@ static int read_secret(const struct provider_install *inst, const char *key, str
     const struct pipeline_secret *opened = b->snap ? pipeline_snapshot_secret(b->snap, key)
                                                    : NULL;
     if (!opened)
-        return catalog_secret_open(b->secrets, key, b->env->master_key, b->aad_prefix, out,
+        return catalog_secret_open(b->setup.secrets, key, b->env->master_key, b->setup.aad_prefix, out,
                                    err);
     if (opened->rc < 0) {
         *err = opened->err;
@@ -63,7 +56,7 @@ static int read_secret(const struct provider_install *inst, const char *key, str
 
 static const char *setting(const struct booking_ctx *b, const char *key, const char *fallback)
 {
-    const char *v = json_string_value(json_object_get(b->config, key));
+    const char *v = json_string_value(json_object_get(b->setup.config, key));
     return v && *v ? v : fallback;
 }
 
@@ -71,25 +64,25 @@ static const char *setting(const struct booking_ctx *b, const char *key, const c
  * connector names win; the others are the tenant's chart's. */
 static int booking_setup(struct booking_ctx *b, struct error *err)
 {
-    b->config = json_loads(b->install.config, 0, NULL);
-    b->secrets = json_loads(b->install.secrets, 0, NULL);
-    snprintf(b->aad_prefix, sizeof b->aad_prefix, "%s/%s", b->install.tenant_id, b->install.id);
-    b->auto_post = json_is_true(json_object_get(b->config, "autoPost"));
-    b->direction = strcmp(setting(b, "direction", "expense"), "revenue") == 0 ? LEDGER_REVENUE
+    b->setup.config = json_loads(b->install.config, 0, NULL);
+    b->setup.secrets = json_loads(b->install.secrets, 0, NULL);
+    snprintf(b->setup.aad_prefix, sizeof b->setup.aad_prefix, "%s/%s", b->install.tenant_id, b->install.id);
+    b->setup.auto_post = json_is_true(json_object_get(b->setup.config, "autoPost"));
+    b->setup.direction = strcmp(setting(b, "direction", "expense"), "revenue") == 0 ? LEDGER_REVENUE
                                                                               : LEDGER_EXPENSE;
-    if (settings_load(b->env->store, b->install.tenant_id, &b->settings, err) < 0)
+    if (settings_load(b->env->store, b->install.tenant_id, &b->setup.settings, err) < 0)
         return -1;
-    const struct ledger_chart *chart = b->settings.chart;
+    const struct ledger_chart *chart = b->setup.settings.chart;
     /* vatRate is an enum of whole percents ("20"); no rate: gross amounts without VAT. */
     const char *rate = setting(b, "vatRate", NULL);
-    b->accounts = (struct ledger_accounts){
+    b->setup.accounts = (struct ledger_accounts){
         .expense = setting(b, "expenseAccount", chart->expense),
         .revenue = setting(b, "revenueAccount", chart->revenue),
         .clearing = setting(b, "clearingAccount", chart->clearing),
         .chart = chart,
         .vat_rate_bp = rate ? atoi(rate) * 100 : 0,
     };
-    b->default_supplier = setting(b, "defaultSupplierId", NULL);
+    b->setup.default_supplier = setting(b, "defaultSupplierId", NULL);
     return 0;
 }
 
@@ -99,7 +92,7 @@ static void provider_install_of(struct booking_ctx *b, struct provider_install *
     *inst = (struct provider_install){
         .tenant_id = b->install.tenant_id,
         .install_id = b->install.id,
-        .config = b->config,
+        .config = b->setup.config,
         .secret = read_secret,
         .secret_ctx = b,
         .api_base_url = setting(b, "apiBaseUrl", b->provider->default_api_base),
@@ -130,7 +123,7 @@ static bool install_awaiting(const struct booking_ctx *b)
 {
     const struct connector_manifest *m = b->outside.m ? b->outside.m
                                                       : catalog_find(b->install.slug);
-    return m && catalog_config_awaiting(m, b->config, b->secrets);
+    return m && catalog_config_awaiting(m, b->setup.config, b->setup.secrets);
 }
 
 /* Writes a webhook log row outside any transaction (rejections and failures), and counts
@@ -407,7 +400,7 @@ static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struc
 static int decide_tax(const struct booking_ctx *b, const struct payment *p, struct invoice *inv,
                       struct error *err)
 {
-    bool expense = b->direction == LEDGER_EXPENSE;
+    bool expense = b->setup.direction == LEDGER_EXPENSE;
     const char *country = expense ? p->merchant_country : p->customer_country;
     const char *vat_id = expense ? "" : p->customer_vat_id;
     static const enum ledger_tax_hint hints[] = {
@@ -416,18 +409,18 @@ static int decide_tax(const struct booking_ctx *b, const struct payment *p, stru
         [PAYMENT_TAX_HINT_EXEMPT] = LEDGER_TAX_HINT_EXEMPT,
     };
     const struct ledger_tax_facts facts = {
-        .tenant_country = b->settings.country,
-        .small_business = b->settings.small_business,
-        .oss = b->settings.oss,
-        .goods = b->settings.goods,
-        .direction = b->direction,
+        .tenant_country = b->setup.settings.country,
+        .small_business = b->setup.settings.small_business,
+        .oss = b->setup.settings.oss,
+        .goods = b->setup.settings.goods,
+        .direction = b->setup.direction,
         .country = country,
         .vat_id_valid = settings_vat_number_valid(vat_id) && ledger_tax_vat_id_of(vat_id, country),
         .hint = hints[p->tax_hint],
         .has_tax = p->has_tax,
         .tax_minor = p->tax_minor,
         .gross_minor = p->amount.minor,
-        .vat_rate_bp = b->accounts.vat_rate_bp,
+        .vat_rate_bp = b->setup.accounts.vat_rate_bp,
     };
     struct ledger_tax_decision d;
     if (ledger_tax_decide(&facts, &d, err) < 0)
@@ -447,7 +440,7 @@ static int decide_tax(const struct booking_ctx *b, const struct payment *p, stru
 static int reserve_entry(const struct booking_ctx *b, struct invoice *inv, bool posts,
                          struct error *err)
 {
-    return b->auto_post && posts && inv->fx.rated ? ledger_entry_reserve(inv, err) : 0;
+    return b->setup.auto_post && posts && inv->fx.rated ? ledger_entry_reserve(inv, err) : 0;
 }
 
 /* A duplicate's insert stored nothing: its invoice names no entry. */
@@ -462,7 +455,7 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
                         struct invoice *inv, char *detail, size_t detail_cap,
                         enum booked *result, struct error *err)
 {
-    bool expense = b->direction == LEDGER_EXPENSE;
+    bool expense = b->setup.direction == LEDGER_EXPENSE;
     bool created = false;
     char fallback_name[160], ref[300];
     snprintf(fallback_name, sizeof fallback_name, "%s", b->provider->slug);
@@ -483,7 +476,7 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
                         : (p->customer_name[0] ? p->customer_name
                            : p->customer_email[0] ? p->customer_email
                            : p->customer_id[0] ? p->customer_id : "Customer"),
-        .fallback_id = expense ? b->default_supplier : NULL,
+        .fallback_id = expense ? b->setup.default_supplier : NULL,
     };
     if (store_party_resolve(tx, b->install.tenant_id, expense ? PARTY_SUPPLIER : PARTY_CUSTOMER,
                             &hint, inv->party_id, &created, err) < 0)
@@ -504,7 +497,7 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
     *result = BOOKED;
     char entry[CRYPTO_ID_MAX];
     return inv->entry_reserved
-               ? ledger_post_invoice(tx, b->direction, &b->accounts, inv, entry, err)
+               ? ledger_post_invoice(tx, b->setup.direction, &b->setup.accounts, inv, entry, err)
                : 0;
 }
 
@@ -521,7 +514,7 @@ static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struc
     int64_t diff;
     if (store_invoice_find(tx, b->install.tenant_id, b->provider->slug, inv->external_id,
                            &booked, err) < 0 ||
-        ledger_fx_settle(tx, b->accounts.chart, &booked, &p->settlement, b->provider->slug,
+        ledger_fx_settle(tx, b->setup.accounts.chart, &booked, &p->settlement, b->provider->slug,
                          p->date, &what, entry, &diff, err) < 0)
         return -1;
     char eur[MONEY_TEXT_MAX];
@@ -631,7 +624,7 @@ static char *payment_data(const struct booking_ctx *b, const struct payment *p,
 {
     char amount[MONEY_TEXT_MAX];
     money_format(&p->amount, amount);
-    bool expense = b->direction == LEDGER_EXPENSE;
+    bool expense = b->setup.direction == LEDGER_EXPENSE;
     const char *name = expense ? p->merchant_name : p->customer_name;
     const char *email = expense ? p->merchant_email : p->customer_email;
     /* payment.verified comes for every verified payment: the outcome says which it was. */
@@ -672,7 +665,7 @@ static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct 
         static const char *const types[] = {"payment.verified", "payment.settled"};
         int rc = text ? emit_text(b, tx, types, 2, text, err) : -1;
         free(text);
-        if (rc < 0 || b->direction != LEDGER_REVENUE)
+        if (rc < 0 || b->setup.direction != LEDGER_REVENUE)
             return rc;
         return emit_customer_events(b, tx, p, inv, err);
     }
@@ -707,8 +700,8 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
         emit(b, tx, "customer.first_payment", events_build_customer_first_payment(&first, err),
              err) < 0)
         goto fail;
-    size_t n = b->settings.n_milestones;
-    const long *thresholds = b->settings.milestones;
+    size_t n = b->setup.settings.n_milestones;
+    const long *thresholds = b->setup.settings.milestones;
     int decimals = money_currency_decimals(inv->currency);
     int64_t scale = 1;
     for (int i = 0; i < decimals; i++)
@@ -860,11 +853,11 @@ static void booking_clear(struct booking_ctx *b)
     if (b->snap) {
         pipeline_snapshot_release(b->snap);
     } else {
-        json_decref(b->config);
-        json_decref(b->secrets);
+        json_decref(b->setup.config);
+        json_decref(b->setup.secrets);
     }
     b->snap = NULL;
-    b->config = b->secrets = NULL;
+    b->setup.config = b->setup.secrets = NULL;
     store_install_clear(&b->install);
     publishing_manifest_clear(&b->outside);
 }
@@ -899,14 +892,7 @@ static bool install_cached(struct booking_ctx *b, const char *token_hash)
         return false;
     b->snap = s;
     b->install = s->install; /* its texts are NULL: parsed below */
-    b->config = s->config;
-    b->secrets = s->secrets;
-    memcpy(b->aad_prefix, s->aad_prefix, sizeof b->aad_prefix);
-    b->direction = s->direction;
-    b->auto_post = s->auto_post;
-    b->settings = s->settings;
-    b->accounts = s->accounts;
-    b->default_supplier = s->default_supplier;
+    b->setup = s->setup;
     return true;
 }
 
@@ -918,21 +904,13 @@ static void install_keep(struct booking_ctx *b, const char *token_hash, uint64_t
     struct pipeline_snapshot *s = pipeline_snapshot_new();
     if (!s)
         return;
-    _Static_assert(sizeof s->aad_prefix == sizeof b->aad_prefix, "one AAD prefix");
     memcpy(s->token_hash, token_hash, sizeof s->token_hash);
     s->install = b->install;
     s->install.config = s->install.secrets = s->install.event_types = NULL;
     s->install.webhook_token_sealed = NULL; /* the texts stay b's */
-    s->config = b->config;
-    s->secrets = b->secrets;
-    memcpy(s->aad_prefix, b->aad_prefix, sizeof s->aad_prefix);
-    s->direction = b->direction;
-    s->auto_post = b->auto_post;
-    s->settings = b->settings;
-    s->accounts = b->accounts;
-    s->default_supplier = b->default_supplier;
+    s->setup = b->setup;
     if (pipeline_snapshot_open_secrets(s, b->env->master_key) < 0) {
-        s->config = s->secrets = NULL;
+        s->setup.config = s->setup.secrets = NULL;
         pipeline_snapshot_release(s);
         return;
     }
@@ -1153,7 +1131,7 @@ static int job_work(void *ctx, struct store_tx *tx, struct error *err)
     /* The install was read before this transaction, perhaps just before another process
      * uninstalled or changed it: the booking goes ahead only if it is still the same. */
     job->install_now = INSTALL_SAME;
-    if (store_install_check(tx, &job->b.install, job->token_hash, job->b.settings.updated_at,
+    if (store_install_check(tx, &job->b.install, job->token_hash, job->b.setup.settings.updated_at,
                             err) < 0) {
         if (err->code == ERR_NOT_FOUND)
             job->install_now = INSTALL_GONE;
@@ -1471,7 +1449,7 @@ static int post_one(struct booking_ctx *b, struct store_tx *tx, const char *invo
     if (strcmp(inv.type, "gutschrift") != 0) {
         enum ledger_direction d = strcmp(inv.type, "ausgangsrechnung") == 0 ? LEDGER_REVENUE
                                                                             : LEDGER_EXPENSE;
-        return ledger_post_invoice(tx, d, &b->accounts, &inv, entry, err);
+        return ledger_post_invoice(tx, d, &b->setup.accounts, &inv, entry, err);
     }
     if (store_invoice_get_tx(tx, b->install.tenant_id, inv.related_invoice_id, &original,
                              err) < 0)
@@ -1510,7 +1488,7 @@ static int rate_and_post(const struct pipeline_env *env, const char *tenant_id,
         goto out;
     /* Re-rating posts what waited for its rate; an invoice posted before rates existed
      * (its lines without EUR amounts, which the books never change) only gets its rate. */
-    bool post = !only_auto || (b.auto_post && !inv.journal_entry_id[0]);
+    bool post = !only_auto || (b.setup.auto_post && !inv.journal_entry_id[0]);
     rc = post ? post_one(&b, tx, invoice_id, err) : rate_one(tx, tenant_id, invoice_id, err);
     if (rc == 0)
         rc = store_tx_commit(tx, err);
@@ -1519,8 +1497,8 @@ static int rate_and_post(const struct pipeline_env *env, const char *tenant_id,
     if (posted)
         *posted = rc == 0 && post;
 out:
-    json_decref(b.config);
-    json_decref(b.secrets);
+    json_decref(b.setup.config);
+    json_decref(b.setup.secrets);
     store_install_clear(&b.install);
     return rc;
 }
