@@ -451,9 +451,19 @@ static void unreserve_entry(struct invoice *inv)
 }
 
 /* Books one settled payment: party, invoice (deduplicated), ledger. */
+/* What a booking posts to the journal once the rest of the payment's work is written. The
+ * journal's chain head is one row that every booking of the tenant moves, and on
+ * PostgreSQL (a transaction per webhook) its row lock is held from that move to the
+ * commit: posting last holds it for the entry and the commit only, not for the events,
+ * links and log row that follow a booking, so more of one tenant's webhooks book at once. */
+struct posting {
+    enum { POST_NONE, POST_INVOICE, POST_REFUND } kind;
+    struct invoice original; /* POST_REFUND: the invoice it credits */
+};
+
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                         struct invoice *inv, char *detail, size_t detail_cap,
-                        enum booked *result, struct error *err)
+                        enum booked *result, struct posting *post, struct error *err)
 {
     bool expense = b->setup.direction == LEDGER_EXPENSE;
     bool created = false;
@@ -495,10 +505,8 @@ static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct
                                  : 0;
     }
     *result = BOOKED;
-    char entry[CRYPTO_ID_MAX];
-    return inv->entry_reserved
-               ? ledger_post_invoice(tx, b->setup.direction, &b->setup.accounts, inv, entry, err)
-               : 0;
+    post->kind = inv->entry_reserved ? POST_INVOICE : POST_NONE;
+    return 0;
 }
 
 /* A later event of a booked payment that says what the provider credited in EUR (Stripe's
@@ -537,7 +545,7 @@ static int settle_booked(struct booking_ctx *b, struct store_tx *tx, const struc
 /* Books a refund: a credit note against the original invoice, and the reversing entry. */
 static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                        struct invoice *inv, char *detail, size_t detail_cap,
-                       enum booked *result, struct error *err)
+                       enum booked *result, struct posting *post, struct error *err)
 {
     struct invoice original;
     struct error find_err;
@@ -579,8 +587,11 @@ static int book_refund(struct booking_ctx *b, struct store_tx *tx, const struct 
         return 0;
     }
     *result = BOOKED;
-    char entry[CRYPTO_ID_MAX];
-    return inv->entry_reserved ? ledger_post_refund(tx, &original, inv, entry, err) : 0;
+    if (inv->entry_reserved) {
+        post->kind = POST_REFUND;
+        post->original = original;
+    }
+    return 0;
 }
 
 /* The job's events go into the outbox through these (events_publish): they count the
@@ -742,6 +753,7 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     struct payment copy = *event;
     struct payment *p = &copy;
     struct link_state links = {0};
+    struct posting post = {.kind = POST_NONE};
     bool book = true, link = false;
 
     if (store_tx_savepoint(tx, err) < 0)
@@ -753,10 +765,10 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     switch (p->kind) {
     case PAYMENT_SETTLED:
         if (rc == 0 && book)
-            rc = book_settled(b, tx, p, &inv, detail, detail_cap, &result, err);
+            rc = book_settled(b, tx, p, &inv, detail, detail_cap, &result, &post, err);
         break;
     case PAYMENT_REFUNDED:
-        rc = book_refund(b, tx, p, &inv, detail, detail_cap, &result, err);
+        rc = book_refund(b, tx, p, &inv, detail, detail_cap, &result, &post, err);
         break;
     case PAYMENT_FAILED:
         snprintf(detail, detail_cap, "payment failed; no invoice booked");
@@ -799,6 +811,12 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
                               .received_ms = req->now_ms,
                               .id_out = b->env->dry_run ? NULL : r->log_id};
     if (store_webhook_log_insert(NULL, tx, &log, err) < 0)
+        return -1;
+    /* Last (see struct posting); a failure fails the whole job, which is undone. */
+    char entry[CRYPTO_ID_MAX];
+    if ((post.kind == POST_INVOICE &&
+         ledger_post_invoice(tx, b->setup.direction, &b->setup.accounts, &inv, entry, err) < 0) ||
+        (post.kind == POST_REFUND && ledger_post_refund(tx, &post.original, &inv, entry, err) < 0))
         return -1;
 
     _Static_assert(sizeof r->event == sizeof p->event &&
