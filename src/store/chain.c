@@ -165,15 +165,23 @@ static int read_head(void *ctx, const struct store_row *row)
 /* The head on c (the caller's connection), or on a pooled one when c is NULL; seq 0 and the
  * genesis hash when the chain has no row yet. */
 static int head_get(struct store *s, struct store_conn *c, const char *tenant_id,
-                    enum store_chain chain, struct store_chain_head *out, struct error *err)
+                    enum store_chain chain, bool to_move, struct store_chain_head *out,
+                    struct error *err)
 {
+    /* A head read to be moved (to_move, in the caller's transaction) is locked on
+     * PostgreSQL, so the tenant's other bookings wait for this one's commit and then read
+     * the head it left, rather than all reading the same head, all but one failing to move
+     * it, and trying again together (which cost PostgreSQL more CPU than the bookings). */
+    static const char locked_sql[] =
+        "SELECT seq, hash FROM chain_heads WHERE tenant_id = $1 AND chain = $2 /*FOR UPDATE*/";
     static const char sql[] =
         "SELECT seq, hash FROM chain_heads WHERE tenant_id = $1 AND chain = $2";
     struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(chain_names[chain])};
     out->seq = 0;
     memcpy(out->hash, genesis, sizeof genesis);
-    return c ? store_query(s, c, sql, p, N_PARAMS(p), read_head, out, NULL, err)
-             : store_run(s, sql, p, N_PARAMS(p), read_head, out, NULL, err);
+    const char *q = to_move ? locked_sql : sql;
+    return c ? store_query(s, c, q, p, N_PARAMS(p), read_head, out, NULL, err)
+             : store_run(s, q, p, N_PARAMS(p), read_head, out, NULL, err);
 }
 
 /* Moves the head from prev to (seq, hash) if it still is prev: *moved false when another
@@ -215,7 +223,7 @@ int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
     for (int attempt = 0; attempt < CHAIN_LINK_TRIES; attempt++) {
         struct store_chain_head prev;
         bool moved = false;
-        if (head_get(s, c, tenant_id, chain, &prev, err) < 0)
+        if (head_get(s, c, tenant_id, chain, true, &prev, err) < 0)
             return -1;
         if (prev.seq < 0 || strlen(prev.hash) != STORE_CHAIN_HASH_LEN)
             return error_set(err, ERR_STORE, "the %s chain head of tenant %s is unreadable",
@@ -237,7 +245,7 @@ int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
 int store_chain_head_get(struct store *s, const char *tenant_id, enum store_chain chain,
                          struct store_chain_head *out, struct error *err)
 {
-    return head_get(s, NULL, tenant_id, chain, out, err);
+    return head_get(s, NULL, tenant_id, chain, false, out, err);
 }
 
 /* ---- reading rows back ---------------------------------------------------------------------- */
@@ -482,7 +490,7 @@ int chain_verify_on(struct store *s, struct store_conn *c, const char *tenant_id
 {
     memset(out, 0, sizeof *out);
     out->ok = true;
-    if (head_get(s, c, tenant_id, chain, &out->head, err) < 0)
+    if (head_get(s, c, tenant_id, chain, false, &out->head, err) < 0)
         return -1;
     struct verify_state v = {.chain = chain, .out = out, .expect_seq = 1};
     memcpy(v.prev, genesis, sizeof genesis);

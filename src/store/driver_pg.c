@@ -6,8 +6,9 @@
  *     created as timestamptz (ddl_translate); sessions run in UTC with ISO dates, and such
  *     a value is read back in the same RFC 3339 form (milliseconds, "Z") that SQLite keeps
  *     as text, so callers see one format from both stores;
- *   - the marker comment SKIP_LOCKED_MARK in a query becomes FOR UPDATE SKIP LOCKED (SQLite,
- *     whose writers are serialized anyway, reads it as a comment);
+ *   - the marker comments SKIP_LOCKED_MARK and FOR_UPDATE_MARK in a query become FOR UPDATE
+ *     SKIP LOCKED and FOR UPDATE (SQLite, whose writers are serialized anyway, reads them as
+ *     comments);
  *   - parameters: $n is typed bigint when an integer is bound and left for the server to
  *     infer otherwise; a parameter the statement does not use is declared text, as SQLite
  *     ignores extra parameters and PostgreSQL would refuse an untyped one; a parameter whose
@@ -112,6 +113,7 @@ static void pg_heal(struct store_conn *c)
 /* ---- SQL rewriting ------------------------------------------------------------------------ */
 
 #define SKIP_LOCKED_MARK "/*SKIP LOCKED*/"
+#define FOR_UPDATE_MARK "/*FOR UPDATE*/"
 
 static bool ident_char(char ch)
 {
@@ -138,17 +140,30 @@ static int ddl_translate(const char *sql, struct buf *out)
     return 0;
 }
 
-/* A query in PostgreSQL's terms (the SKIP LOCKED marker). */
+/* A query in PostgreSQL's terms (the locking markers). */
 static int query_translate(const char *sql, struct buf *out)
 {
-    const char *p = sql, *hit;
-    while ((hit = strstr(p, SKIP_LOCKED_MARK))) {
+    static const struct {
+        const char *mark, *clause;
+    } marks[] = {{SKIP_LOCKED_MARK, "FOR UPDATE SKIP LOCKED"}, {FOR_UPDATE_MARK, "FOR UPDATE"}};
+    const char *p = sql;
+    for (;;) {
+        const char *hit = NULL;
+        size_t which = 0;
+        for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+            const char *at = strstr(p, marks[i].mark);
+            if (at && (!hit || at < hit)) {
+                hit = at;
+                which = i;
+            }
+        }
+        if (!hit)
+            return buf_append(out, p, strlen(p));
         if (buf_append(out, p, (size_t)(hit - p)) < 0 ||
-            buf_append(out, "FOR UPDATE SKIP LOCKED", strlen("FOR UPDATE SKIP LOCKED")) < 0)
+            buf_append_str(out, marks[which].clause) < 0)
             return -1;
-        p = hit + strlen(SKIP_LOCKED_MARK);
+        p = hit + strlen(marks[which].mark);
     }
-    return buf_append(out, p, strlen(p));
 }
 
 /* Which of $1..$MAX_PARAMS the SQL names (outside quoted text), and the highest. */
