@@ -44,7 +44,7 @@ bench_cleanup() {
         eval "$cmd" >/dev/null 2>&1 || true
     done
     if ((${#cleanup_dirs[@]} > 0)); then
-        rm -rf "${cleanup_dirs[@]}"
+        [[ -n ${BENCH_KEEP:-} ]] || rm -rf "${cleanup_dirs[@]}"
     fi
 }
 trap bench_cleanup EXIT

@@ -366,7 +366,13 @@ static int sqlite_claim(struct store_conn *c, struct error *err)
  * checkpoint racing a busy writer rarely leaves behind; so once the log passes
  * WAL_LIMIT_PAGES the committing connection copies the (few) frames still missing itself,
  * as SQLite would, and the next transaction restarts the log. */
-#define CHECKPOINT_PAGES 1000
+/* The spacing trades the copies of hot pages against the size of each checkpoint's fsync:
+ * that fsync makes the disk write everything the checkpoint copied, and the committer's
+ * next fdatasync of the log waits behind it. At 1,000 pages (4 MB) those waits set the
+ * webhooks' 99th percentile (log syncs of 6-18 ms against a median of 0.8); at 500 the p99
+ * of bench/ingest-cpu.sh fell from 16 to 11.5 ms for 2 % fewer webhooks/s, at 250 to 11-13
+ * ms for 5 % fewer, at 100 the copies cost a third of the rate (bench/README.md). */
+#define CHECKPOINT_PAGES 500
 /* 125 MB of log (4 KB pages). The restart's copy stalls the committer for a few
  * milliseconds (measured 4-27 ms at 8,000 pages, with its two fsyncs), and every request in
  * flight waits for it: at 8,000 pages that came every 3,000 webhooks or so, several times a
