@@ -146,6 +146,7 @@ static void sqlite_configure(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, JOURNAL_SPILL_BYTES);
+    store_sqlite_wal_writes_register();
 }
 
 static int sqlite_connect(const char *target, struct store_conn **out, struct error *err)

@@ -140,6 +140,10 @@ struct store_driver {
     int (*after_migrations)(struct store_conn *conn, struct error *err);
 };
 
+/* wal_writes.c: makes SQLite's default VFS one that writes each commit's log frames in one
+ * write (once per process, before the first connection). */
+void store_sqlite_wal_writes_register(void);
+
 /* driver_sqlite.c: sql with every `name IN ('a', 'b')` written as `(name = 'a' OR name =
  * 'b')`, appended to out; returns how many lists it rewrote, -1 without memory. */
 int store_sqlite_in_lists_as_comparisons(const char *sql, struct buf *out);

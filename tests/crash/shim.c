@@ -8,7 +8,8 @@
  *
  *   CRASHSHIM_LOG=FILE (order log)    appends one line per event, numbered in one global order:
  *       M seq id...      a write to the WAL that holds these marked ids (CRASHSHIM_MARK, below)
- *       C seq            a write of a WAL frame header that ends a transaction (a commit frame)
+ *       C seq            a write to the WAL that holds the header of a frame ending a
+ *                        transaction (a commit frame)
  *       S begin end k    fsync/fdatasync of watched file k (wal or db): began at begin,
  *                        returned at end; data written before begin is durable at end
  *       A seq status id  an HTTP answer leaving on a socket: status and its X-Request-Id
@@ -272,13 +273,32 @@ int close(int fd)
     return NEXT(close)(fd);
 }
 
-/* Called with lock held: the ids a WAL write carries, and whether it ends a transaction. */
-static void note_wal_write(const unsigned char *buf, size_t len)
+/* The log's page size, from its header (bytes 8..11 of the file); 4096 until one is seen. */
+static unsigned long wal_page = 4096;
+
+/* Called with lock held: the ids a WAL write (len bytes at off) carries, and whether it
+ * ends a transaction. The store writes a commit's frames in one write (src/store/
+ * wal_writes.c), SQLite alone a frame's header and page apart: the frame headers are found
+ * at their places in the file, 32 + n * (24 + page size). */
+static void note_wal_write(const unsigned char *buf, size_t len, off_t off)
 {
-    /* A frame header is 24 bytes, written alone; bytes 4..7 (big-endian) are the database's
-     * size in pages after a commit, 0 in every other frame. */
-    if (len == 24 && (buf[4] | buf[5] | buf[6] | buf[7]))
-        log_line("C %llu\n", (unsigned long long)seq);
+    if (off == 0 && len >= 12) {
+        unsigned long page = (unsigned long)buf[8] << 24 | (unsigned long)buf[9] << 16 |
+                             (unsigned long)buf[10] << 8 | buf[11];
+        if (page >= 512 && page <= 65536)
+            wal_page = page;
+    }
+    const off_t frame = (off_t)(24 + wal_page);
+    off_t first = off <= 32 ? 32 : 32 + (off - 32 + frame - 1) / frame * frame;
+    for (off_t h = first; h + 24 <= off + (off_t)len; h += frame) {
+        /* Bytes 4..7 (big-endian) of a frame header are the database's size in pages after
+         * a commit, 0 in every other frame. */
+        const unsigned char *head = buf + (h - off);
+        if (head[4] | head[5] | head[6] | head[7]) {
+            log_line("C %llu\n", (unsigned long long)seq);
+            break;
+        }
+    }
     if (!mark_len)
         return;
     char line[1000];
@@ -310,7 +330,7 @@ static void wrote(int k, const void *buf, size_t len, off_t off)
     pthread_mutex_lock(&lock);
     seq++;
     if (k == KIND_WAL && log_fd >= 0)
-        note_wal_write(buf, len);
+        note_wal_write(buf, len, off);
     if (durable) {
         struct pending *p = malloc(sizeof *p + len);
         if (p) {

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store/store.h"
 #include "store/store_int.h"
 
@@ -214,6 +216,86 @@ static void test_group_commit_acknowledges_after_sync(void **state)
     store_close(s);
 }
 
+/* Rows of bulk as another connection of the same file sees them (its own handle on the log,
+ * SQLite's library directly): what the store committed must be in the log file, not only
+ * in the writing connection's memory, the moment its commit returns. */
+static int64_t rows_seen_apart(const char *db_path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*), COALESCE(SUM(length(v)), 0) "
+                                            "FROM bulk",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* The log's frames are gathered and written a commit at a time (src/store/wal_writes.c).
+ * Through the group commit (its committer's connection does not sync at commit; the syncer
+ * fdatasyncs the file itself, which writes out nothing still in SQLite's hands): small
+ * commits and ones larger than a gathered write, each seen by another connection as soon as
+ * it is acknowledged. Between them a transaction on a pooled connection that writes 9 MB
+ * into the log and is rolled back, whose frames the next commits write over. The file is
+ * whole afterwards. */
+struct sized_insert {
+    int64_t bytes;
+};
+
+static int insert_three(void *ctx, struct store_tx *tx, struct error *err)
+{
+    const struct sized_insert *si = ctx;
+    struct store_param p[] = {P_INT(si->bytes)};
+    for (int r = 0; r < 3; r++)
+        if (store_tx_query(tx, "INSERT INTO bulk (v) VALUES (randomblob($1))", p, N_PARAMS(p),
+                           NULL, NULL, NULL, err) < 0)
+            return -1;
+    return 0;
+}
+
+static void test_commits_reach_the_log_file_at_once(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = NULL;
+    struct store_tx *tx = NULL;
+    struct error err = {0};
+    assert_int_equal(store_open(f->dsn, 1, &s, &err), 0);
+    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
+                               NULL, &err),
+                     0);
+    assert_int_equal(store_batch_start(s, &err), 0);
+    int64_t expect = 0;
+    const int64_t sizes[] = {16, 5000, 300 * 1024, 64, 3 * 1024 * 1024, 100, 200 * 1024};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        struct sized_insert si = {.bytes = sizes[i]};
+        if (sizes[i] == 3 * 1024 * 1024) {
+            assert_int_equal(store_tx_begin(s, &tx, &err), 0);
+            assert_int_equal(insert_three(&si, tx, &err), 0);
+            store_tx_rollback(tx);
+        } else {
+            assert_int_equal(store_batch_run(s, insert_three, &si, &err), 0);
+            expect += 3;
+        }
+        assert_int_equal(rows_seen_apart(f->db), expect);
+    }
+    store_batch_stop(s);
+    store_close(s);
+
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +303,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_savepoints_nest_and_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_acknowledges_after_sync, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_commits_reach_the_log_file_at_once, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
