@@ -182,11 +182,11 @@ static void test_secrets(void **state)
     struct error err = {0};
     struct buf sealed;
     struct pipeline_snapshot *s = snap(1, "ten_a", "con_1");
-    snprintf(s->aad_prefix, sizeof s->aad_prefix, "ten_a/con_1");
+    snprintf(s->setup.aad_prefix, sizeof s->setup.aad_prefix, "ten_a/con_1");
     buf_init(&sealed, 0);
     assert_int_equal(crypto_seal(key, "ten_a/con_1/webhookSecret", "whsec_x", 7, &sealed, &err),
                      0);
-    s->secrets = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "webhookSecret", "sealed", sealed.data,
+    s->setup.secrets = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "webhookSecret", "sealed", sealed.data,
                            "apiKey", "sealed", sealed.data, /* sealed for another field */
                            "unset", "hint", "");
     buf_free(&sealed);
