@@ -71,6 +71,18 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The fixture's store, opened with pool connections, with an empty table bulk. */
+static struct store *open_with_bulk(const struct fixture *f, int pool)
+{
+    struct store *s = NULL;
+    struct error err = {0};
+    assert_int_equal(store_open(f->dsn, pool, &s, &err), 0);
+    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
+                               NULL, &err),
+                     0);
+    return s;
+}
+
 static int read_count(void *ctx, const struct store_row *row)
 {
     *(int64_t *)ctx = store_row_int(row, 0);
@@ -92,10 +104,7 @@ static void test_log_stays_bounded_and_reaches_the_database(void **state)
     struct fixture *f = *state;
     struct store *s = NULL;
     struct error err = {0};
-    assert_int_equal(store_open(f->dsn, 2, &s, &err), 0);
-    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
-                               NULL, &err),
-                     0);
+    s = open_with_bulk(f, 2);
     long wal_max = 0;
     for (int i = 0; i < COMMITS; i++) {
         struct store_tx *tx = NULL;
@@ -128,10 +137,7 @@ static void test_savepoints_nest_and_undo(void **state)
     struct store *s = NULL;
     struct store_tx *tx = NULL;
     struct error err = {0};
-    assert_int_equal(store_open(f->dsn, 1, &s, &err), 0);
-    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
-                               NULL, &err),
-                     0);
+    s = open_with_bulk(f, 1);
     struct store_param p[] = {P_INT(16)};
     assert_int_equal(store_tx_begin(s, &tx, &err), 0);
     for (int depth = 1; depth <= 8; depth++) {
@@ -192,10 +198,7 @@ static void test_group_commit_acknowledges_after_sync(void **state)
     enum { JOBS = 2000 };
     static struct insert_job jobs[JOBS];
     _Atomic int done = 0;
-    assert_int_equal(store_open(f->dsn, 2, &s, &err), 0);
-    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
-                               NULL, &err),
-                     0);
+    s = open_with_bulk(f, 2);
     assert_int_equal(store_batch_start(s, &err), 0);
     for (int i = 0; i < JOBS; i++) {
         jobs[i] = (struct insert_job){.rc = 1, .done = &done};
@@ -264,10 +267,7 @@ static void test_commits_reach_the_log_file_at_once(void **state)
     struct store *s = NULL;
     struct store_tx *tx = NULL;
     struct error err = {0};
-    assert_int_equal(store_open(f->dsn, 1, &s, &err), 0);
-    assert_int_equal(store_run(s, "CREATE TABLE bulk (v BLOB NOT NULL)", NULL, 0, NULL, NULL,
-                               NULL, &err),
-                     0);
+    s = open_with_bulk(f, 1);
     assert_int_equal(store_batch_start(s, &err), 0);
     int64_t expect = 0;
     const int64_t sizes[] = {16, 5000, 300 * 1024, 64, 3 * 1024 * 1024, 100, 200 * 1024};
