@@ -88,11 +88,7 @@ int store_settings_put(struct store *s, const char *tenant_id, const struct stor
                          p, N_PARAMS(p), NULL, NULL, NULL, err);
     if (rc == 0)
         rc = store_notify_on(s, c, STORE_CHANNEL_SETTINGS, tenant_id, err);
-    if (rc == 0)
-        rc = store_commit(s, c, err);
-    if (rc < 0)
-        store_rollback(s, c);
-    store_release(s, c);
+    rc = store_end(s, c, rc, err);
     return rc;
 }
 

@@ -93,11 +93,7 @@ int store_tenant_create(struct store *s, const char *name, const char *plan,
                          p, N_PARAMS(p), NULL, NULL, NULL, err);
     if (rc == 0)
         rc = insert_token(s, c, &tok, err);
-    if (rc == 0)
-        rc = store_commit(s, c, err);
-    if (rc < 0)
-        store_rollback(s, c);
-    store_release(s, c);
+    rc = store_end(s, c, rc, err);
     if (rc == 0) {
         if (out_tenant)
             *out_tenant = t;

@@ -166,11 +166,7 @@ int store_install_insert(struct store *s, struct install *in, const char *webhoo
         error_set(err, ERR_CONFLICT, "connector %s is already installed", in->slug);
     if (rc == 0)
         rc = insert_audit(s, c, in->tenant_id, audit, in->created_at, err);
-    if (rc == 0)
-        rc = store_commit(s, c, err);
-    if (rc < 0)
-        store_rollback(s, c);
-    store_release(s, c);
+    rc = store_end(s, c, rc, err);
     return rc;
 }
 
@@ -367,11 +363,7 @@ static int change_with_audit(struct store *s, const char *sql, const struct stor
         rc = insert_audit(s, c, tenant_id, audit, now, err);
     if (rc == 0)
         rc = announce_change(s, c, tenant_id, install_id, err);
-    if (rc == 0)
-        rc = store_commit(s, c, err);
-    if (rc < 0)
-        store_rollback(s, c);
-    store_release(s, c);
+    rc = store_end(s, c, rc, err);
     return rc;
 }
 

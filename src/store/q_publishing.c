@@ -54,11 +54,7 @@ int store_developer_create(struct store *s, const char *name, const char *token_
                          N_PARAMS(p), NULL, NULL, NULL, err);
     if (rc == 0)
         rc = insert_platform_token(s, c, "developer", d.id, token_hash, err);
-    if (rc == 0)
-        rc = store_commit(s, c, err);
-    if (rc < 0)
-        store_rollback(s, c);
-    store_release(s, c);
+    rc = store_end(s, c, rc, err);
     if (rc == 0 && out)
         *out = d;
     return rc;
@@ -268,11 +264,7 @@ int store_submission_insert(struct store *s, struct submission *sub, struct erro
                          "status, manifest, checks, review_reason, created_at) "
                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                          p, N_PARAMS(p), NULL, NULL, NULL, err);
-    if (rc == 0)
-        rc = store_commit(s, c, err);
-    if (rc < 0)
-        store_rollback(s, c);
-    store_release(s, c);
+    rc = store_end(s, c, rc, err);
     free(owner.text);
     return rc;
 }

@@ -281,6 +281,16 @@ int store_exec_script(struct store *s, struct store_conn *conn, const char *sql,
     return s->driver->exec_script(conn, sql, err);
 }
 
+int store_end(struct store *s, struct store_conn *conn, int rc, struct error *err)
+{
+    if (rc == 0)
+        rc = store_commit(s, conn, err);
+    if (rc < 0)
+        store_rollback(s, conn);
+    store_release(s, conn);
+    return rc;
+}
+
 int store_after_migrations(struct store *s, struct store_conn *conn, struct error *err)
 {
     return s->driver->after_migrations ? s->driver->after_migrations(conn, err) : 0;

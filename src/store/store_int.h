@@ -180,6 +180,10 @@ int store_after_migrations(struct store *s, struct store_conn *conn, struct erro
 int store_begin(struct store *s, struct store_conn *conn, struct error *err);
 int store_commit(struct store *s, struct store_conn *conn, struct error *err); /* timed */
 void store_rollback(struct store *s, struct store_conn *conn);
+/* Ends the transaction the caller began on a pooled conn: commits it when rc is 0 (a failed
+ * commit becomes the result), rolls it back otherwise, and releases conn. Returns the
+ * result. */
+int store_end(struct store *s, struct store_conn *conn, int rc, struct error *err);
 const char *store_row_text(const struct store_row *row, int col); /* "" for NULL */
 int64_t store_row_int(const struct store_row *row, int col);
 /* A SUM over a money column that SQL itself can never overflow. SQLite's SUM() fails the
