@@ -266,7 +266,9 @@ static int string_write(struct buf *out, const char *text, size_t len)
 static int int_write(struct buf *out, long long value)
 {
     char digits[24], *p = digits + sizeof digits;
-    unsigned long long left = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    unsigned long long left = (unsigned long long)value;
+    if (value < 0)
+        left = 0ULL - left;
     do {
         *--p = (char)('0' + left % 10);
         left /= 10;

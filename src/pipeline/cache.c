@@ -60,7 +60,8 @@ int pipeline_snapshot_open_secrets(struct pipeline_snapshot *s,
         struct pipeline_secret *o = &s->opened[s->n_opened++];
         o->key = name;
         buf_init(&o->plain, 0);
-        o->rc = catalog_secret_open(s->setup.secrets, name, key, s->setup.aad_prefix, &o->plain, &o->err);
+        o->rc = catalog_secret_open(s->setup.secrets, name, key, s->setup.aad_prefix, &o->plain,
+                                    &o->err);
     }
     return 0;
 }

@@ -43,8 +43,8 @@ static int read_secret(const struct provider_install *inst, const char *key, str
     const struct pipeline_secret *opened = b->snap ? pipeline_snapshot_secret(b->snap, key)
                                                    : NULL;
     if (!opened)
-        return catalog_secret_open(b->setup.secrets, key, b->env->master_key, b->setup.aad_prefix, out,
-                                   err);
+        return catalog_secret_open(b->setup.secrets, key, b->env->master_key,
+                                   b->setup.aad_prefix, out, err);
     if (opened->rc < 0) {
         *err = opened->err;
         return -1;
@@ -66,10 +66,12 @@ static int booking_setup(struct booking_ctx *b, struct error *err)
 {
     b->setup.config = json_loads(b->install.config, 0, NULL);
     b->setup.secrets = json_loads(b->install.secrets, 0, NULL);
-    snprintf(b->setup.aad_prefix, sizeof b->setup.aad_prefix, "%s/%s", b->install.tenant_id, b->install.id);
+    snprintf(b->setup.aad_prefix, sizeof b->setup.aad_prefix, "%s/%s", b->install.tenant_id,
+             b->install.id);
     b->setup.auto_post = json_is_true(json_object_get(b->setup.config, "autoPost"));
-    b->setup.direction = strcmp(setting(b, "direction", "expense"), "revenue") == 0 ? LEDGER_REVENUE
-                                                                              : LEDGER_EXPENSE;
+    b->setup.direction = strcmp(setting(b, "direction", "expense"), "revenue") == 0
+                             ? LEDGER_REVENUE
+                             : LEDGER_EXPENSE;
     if (settings_load(b->env->store, b->install.tenant_id, &b->setup.settings, err) < 0)
         return -1;
     const struct ledger_chart *chart = b->setup.settings.chart;
@@ -450,7 +452,6 @@ static void unreserve_entry(struct invoice *inv)
     inv->journal_entry_id[0] = '\0';
 }
 
-/* Books one settled payment: party, invoice (deduplicated), ledger. */
 /* What a booking posts to the journal once the rest of the payment's work is written. The
  * journal's chain head is one row that every booking of the tenant moves, and on
  * PostgreSQL (a transaction per webhook) its row lock is held from that move to the
@@ -461,6 +462,8 @@ struct posting {
     struct invoice original; /* POST_REFUND: the invoice it credits */
 };
 
+/* Books one settled payment: party and invoice (deduplicated); its ledger entry, when it
+ * posts, goes into *post for book_payment to write last. */
 static int book_settled(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
                         struct invoice *inv, char *detail, size_t detail_cap,
                         enum booked *result, struct posting *post, struct error *err)

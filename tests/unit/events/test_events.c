@@ -221,7 +221,8 @@ static void test_build_and_read(void **state)
 static void test_build_is_jansson_dump(void **state)
 {
     (void)state;
-    static const char tricky[] = "a\"b\\c\n\r\t\b\f\x01\x1f/\x7f \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+    static const char tricky[] = "a\"b\\c\n\r\t\b\f\x01\x1f/\x7f "
+                                 "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
     json_t *all = json_object();
     for (int id = 0; id < EVENT_F_COUNT; id++) {
         json_t *v = NULL;

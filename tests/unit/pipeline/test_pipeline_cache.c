@@ -186,9 +186,10 @@ static void test_secrets(void **state)
     buf_init(&sealed, 0);
     assert_int_equal(crypto_seal(key, "ten_a/con_1/webhookSecret", "whsec_x", 7, &sealed, &err),
                      0);
-    s->setup.secrets = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "webhookSecret", "sealed", sealed.data,
-                           "apiKey", "sealed", sealed.data, /* sealed for another field */
-                           "unset", "hint", "");
+    s->setup.secrets =
+        json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "webhookSecret", "sealed", sealed.data,
+                  "apiKey", "sealed", sealed.data, /* sealed for another field */
+                  "unset", "hint", "");
     buf_free(&sealed);
     assert_int_equal(pipeline_snapshot_open_secrets(s, key), 0);
     const struct pipeline_secret *w = pipeline_snapshot_secret(s, "webhookSecret");
