@@ -29,9 +29,10 @@ describe('the breaker opens on a dead service and closes when it returns', () =>
 
   before(async () => {
     mock = await MockServices.start();
+    // two delivery threads: the breaker is one per destination all the same
     server = await startServer({
       args: ['--breaker-failures', '3', '--breaker-open', String(OPEN_MS),
-             '--retry-schedule', '1s,1s,1s,1s,1s,1s,1s,1s,1s,1s'],
+             '--delivery-threads', '2', '--retry-schedule', '1s,1s,1s,1s,1s,1s,1s,1s,1s,1s'],
     });
     project = await Project.create(server);
     ep = mock.endpoint('zapier');
