@@ -32,56 +32,69 @@ json_t *json_parse_body(const char *data, size_t len, struct error *err)
     return root;
 }
 
+/* Bytes a JSON string holds as they are. */
+static bool json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Escapes go out through a small block on the stack, appended when full: JSON text inside
+ * JSON (a request's body recorded in an attempt) has a quote every few bytes, and one
+ * append per short run cost more than the escaping. Runs longer than the block's room are
+ * appended directly. */
 int json_escape_append(struct buf *b, const char *s, size_t len)
 {
+    static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
+    char block[512];
+    size_t used = 0;
+    for (size_t i = 0; i < len;) {
         size_t run = i;
-        /* copy plain runs in one append */
-        while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+        while (run < len && json_plain(p[run]))
             run++;
-        if (run > i && buf_append(b, p + i, run - i) < 0)
-            return -1;
+        if (run - i > sizeof block - used) {
+            if (buf_append(b, block, used) < 0 || buf_append(b, p + i, run - i) < 0)
+                return -1;
+            used = 0;
+        } else {
+            memcpy(block + used, p + i, run - i);
+            used += run - i;
+        }
         i = run;
         if (i >= len)
             break;
+        if (sizeof block - used < 6) { /* the longest escape: \u001F */
+            if (buf_append(b, block, used) < 0)
+                return -1;
+            used = 0;
+        }
         unsigned char c = p[i];
-        int rc = 0;
-        if (c == '"')
-            rc = buf_append(b, "\\\"", 2);
-        else if (c == '\\')
-            rc = buf_append(b, "\\\\", 2);
-        else if (c == '\n')
-            rc = buf_append(b, "\\n", 2);
-        else if (c == '\r')
-            rc = buf_append(b, "\\r", 2);
-        else if (c == '\t')
-            rc = buf_append(b, "\\t", 2);
-        else if (c == '\b')
-            rc = buf_append(b, "\\b", 2);
-        else if (c == '\f')
-            rc = buf_append(b, "\\f", 2);
-        else if (c < 0x20)
-            rc = buf_printf(b, "\\u%04X", c);
-        else {
+        char esc = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r'
+                 : c == '\t' ? 't' : c == '\b' ? 'b' : c == '\f' ? 'f' : 0;
+        if (esc) {
+            block[used++] = '\\';
+            block[used++] = esc;
+            i++;
+        } else if (c < 0x20) {
+            memcpy(block + used, "\\u00", 4);
+            block[used + 4] = hex[c >> 4];
+            block[used + 5] = hex[c & 0xf];
+            used += 6;
+            i++;
+        } else { /* UTF-8: a whole, valid character as it is; anything else U+FFFD */
             size_t n = utf8_seq_len((const char *)p + i, len - i);
             if (n == 0) {
-                rc = buf_append(b, "\xef\xbf\xbd", 3);
+                memcpy(block + used, "\xef\xbf\xbd", 3);
+                used += 3;
                 n = 1;
             } else {
-                rc = buf_append(b, p + i, n);
+                memcpy(block + used, p + i, n);
+                used += n;
             }
-            if (rc < 0)
-                return -1;
             i += n;
-            continue;
         }
-        if (rc < 0)
-            return -1;
-        i++;
     }
-    return 0;
+    return used ? buf_append(b, block, used) : 0;
 }
 
 char *json_dump_compact(const json_t *value, size_t *len)
