@@ -68,8 +68,6 @@ static const struct setting settings[] = {
          "let destinations reach private, loopback and link-local addresses (--dev does too)"),
     LONG("delivery-concurrency", "CONNECTORD_DELIVERY_CONCURRENCY", delivery_concurrency, "64",
          1, 4096, "outbound deliveries in flight at most"),
-    LONG("delivery-threads", "CONNECTORD_DELIVERY_THREADS", delivery_threads, "2", 1, 16,
-         "delivery threads, sharing --delivery-concurrency; more than the CPU cores gain nothing"),
     STR("retry-schedule", "CONNECTORD_RETRY_SCHEDULE", retry_schedule,
         "5s,30s,2m,10m,30m,1h,3h,6h,12h,24h", "waits before each delivery retry"),
     LONG("delivery-timeout", "CONNECTORD_DELIVERY_TIMEOUT", delivery_timeout, "15000", 100,

@@ -39,7 +39,6 @@ struct config {
     long event_days;
     bool allow_private_destinations;
     long delivery_concurrency;
-    long delivery_threads;
     long delivery_timeout;
     long delivery_connect_timeout;
     long delivery_lease;

@@ -1388,7 +1388,6 @@ static int cmd_serve(struct config *cfg, const char **values)
     delivery.store = store;
     delivery.master_key = app.master_key;
     delivery.concurrency = (int)cfg->delivery_concurrency;
-    delivery.threads = (int)cfg->delivery_threads;
     delivery.allow_private = cfg->allow_private_destinations || cfg->dev;
     delivery.timeout_ms = cfg->delivery_timeout;
     delivery.connect_timeout_ms = cfg->delivery_connect_timeout;

@@ -118,23 +118,12 @@ struct changed_install {
     char id[CRYPTO_ID_MAX];
 };
 
-/* What a process's delivery threads share: the breakers, one per destination whichever
- * thread sends to it, so that a failing destination is paused once, alerted once and
- * probed by one request, as with a single thread. */
-struct shared_breakers {
-    pthread_mutex_t lock;
-    struct breakers list;
-};
-
-/* One delivery thread. engine_start makes cfg.threads of them, chained by next; the first
- * is the one the rest of the process holds, and owns the shared breakers. */
 struct engine {
     struct engine_config cfg;
     pthread_t thread;
     atomic_bool stopping;
     struct httpc_multi *multi;
-    struct shared_breakers *breakers;
-    struct engine *next;
+    struct breakers breakers;
     struct outcome *done; /* answers collected for the next write, recorded together */
     size_t n_done, cap_done;
     /* The write in flight (see engine_main): the answers it records, the room it claims
@@ -192,7 +181,6 @@ void engine_config_defaults(struct engine_config *cfg)
                                        3600000, 10800000, 21600000, 43200000, 86400000};
     memset(cfg, 0, sizeof *cfg);
     cfg->concurrency = 64;
-    cfg->threads = 1;
     cfg->lease_ms = 60000;
     cfg->n_retries = (int)(sizeof schedule / sizeof schedule[0]);
     memcpy(cfg->retry_ms, schedule, sizeof schedule);
@@ -450,37 +438,6 @@ static void identity_of(const struct install *in, struct install *out)
     memcpy(out->name, in->name, sizeof out->name);
 }
 
-/* The destination's breaker, shared by the process's delivery threads: held under the
- * lock until breaker_unlock (NULL, and still locked, when memory ran out). */
-static struct breaker *breaker_lock(struct engine *e, const char *connector_id)
-{
-    pthread_mutex_lock(&e->breakers->lock);
-    return breaker_for(&e->breakers->list, connector_id);
-}
-
-static void breaker_unlock(struct engine *e)
-{
-    pthread_mutex_unlock(&e->breakers->lock);
-}
-
-/* Has a request to this destination been decided here yet (does it have a breaker)? */
-static bool breaker_known(struct engine *e, const char *connector_id)
-{
-    bool known = false;
-    pthread_mutex_lock(&e->breakers->lock);
-    for (size_t i = 0; i < e->breakers->list.n && !known; i++)
-        known = strcmp(e->breakers->list.items[i].connector_id, connector_id) == 0;
-    pthread_mutex_unlock(&e->breakers->lock);
-    return known;
-}
-
-/* A probe the breaker let through that was never sent: the next request may probe. */
-static void probe_release(struct engine *e, const char *connector_id)
-{
-    breaker_release_probe(breaker_lock(e, connector_id));
-    breaker_unlock(e);
-}
-
 /* Moves the breaker after an attempt that was sent, and notes what the API and the alerts
  * need: the breaker's state, and whether it paused or disabled the destination now. */
 static void breaker_note(struct engine *e, struct breaker *b, const struct in_flight *f,
@@ -577,12 +534,9 @@ static void settle(struct engine *e, const struct delivery *d, const char *start
         snprintf(o->status, sizeof o->status, verdict == DEST_RETRY ? "dead" : "failed");
         metrics_delivery(type, verdict == DEST_RETRY ? "dead" : "failed");
     }
-    if (f) {
-        struct breaker *b = breaker_lock(e, d->connector_id);
-        if (b)
-            breaker_note(e, b, f, verdict == DEST_DELIVERED, o, now);
-        breaker_unlock(e);
-    }
+    struct breaker *b = f ? breaker_for(&e->breakers, d->connector_id) : NULL;
+    if (b)
+        breaker_note(e, b, f, verdict == DEST_DELIVERED, o, now);
 }
 
 static void on_answer(void *user, const struct httpc_response *resp, const char *transport_error,
@@ -874,22 +828,20 @@ static void start_delivery(struct engine *e, const struct delivery *d)
                NULL, NULL);
         goto out;
     }
-    struct breaker *b = breaker_lock(e, d->connector_id);
+    struct breaker *b = breaker_for(&e->breakers, d->connector_id);
     if (!rd->in.is_active) /* turned on again, it starts afresh */
         breaker_reset(b);
-    bool allowed = rd->in.is_active && breaker_allows(b, now);
-    int64_t hold_until = !rd->in.is_active ? now + 60000 : breaker_hold_until(b, now);
-    breaker_unlock(e);
-    if (!allowed) {
+    if (!rd->in.is_active || !breaker_allows(b, now)) {
         /* Paused or resting: put it back without an attempt. */
-        if (store_delivery_defer(e->cfg.store, d->id, hold_until, &err) < 0)
+        int64_t later = !rd->in.is_active ? now + 60000 : breaker_hold_until(b, now);
+        if (store_delivery_defer(e->cfg.store, d->id, later, &err) < 0)
             log_warn("cannot defer delivery %s: %s", d->id, err.message);
         goto out;
     }
     if (render_round(e, rd, d, &req, &err) < 0) {
         /* a token URL that did not answer is tried again; a refused grant is not */
         bool later = err.code == ERR_UNAVAILABLE || err.code == ERR_SERVICE_FAILED;
-        probe_release(e, d->connector_id);
+        breaker_release_probe(b);
         settle(e, d, started, 0, NULL, 0, -1, err.message, later ? DEST_RETRY : DEST_FAILED, 0,
                NULL, rd->dest);
         goto out;
@@ -910,7 +862,7 @@ static void start_delivery(struct engine *e, const struct delivery *d)
     if (httpc_multi_add(e->multi, &hr, on_answer, f, &err) < 0) {
         free(f->request);
         free(f);
-        probe_release(e, d->connector_id);
+        breaker_release_probe(b);
         settle(e, d, started, 0, NULL, 0, -1, err.message, DEST_RETRY, 0, NULL, rd->dest);
     } else if (rd->oauth) { /* kept for one resend after a 401 */
         f->oauth = true;
@@ -1164,15 +1116,17 @@ static void reconcile_breaker(struct engine *e, const char *tenant_id, const cha
 {
     struct install in = {0};
     struct error err = {0};
-    if (!breaker_known(e, id))
+    struct breaker *b = NULL;
+    for (size_t i = 0; i < e->breakers.n && !b; i++)
+        if (strcmp(e->breakers.items[i].connector_id, id) == 0)
+            b = &e->breakers.items[i];
+    if (!b)
         return;
     int rc = store_install_get(e->cfg.store, tenant_id, id, &in, &err);
     if ((rc < 0 && err.code == ERR_NOT_FOUND) ||
         (rc == 0 && in.is_active && in.health.consecutive_failures == 0 &&
-         in.health.paused_until_ms == 0)) {
-        breaker_reset(breaker_lock(e, id));
-        breaker_unlock(e);
-    }
+         in.health.paused_until_ms == 0))
+        breaker_reset(b);
     store_install_clear(&in);
 }
 
@@ -1192,10 +1146,8 @@ static void reconcile_changes(struct engine *e)
     if (all) {
         /* Changes were missed: every breaker starts afresh; one still failing opens again
          * after its next failures. */
-        pthread_mutex_lock(&e->breakers->lock);
-        for (size_t i = 0; i < e->breakers->list.n; i++)
-            breaker_reset(&e->breakers->list.items[i]);
-        pthread_mutex_unlock(&e->breakers->lock);
+        for (size_t i = 0; i < e->breakers.n; i++)
+            breaker_reset(&e->breakers.items[i]);
         return;
     }
     for (size_t i = 0; i < n; i++)
@@ -1241,18 +1193,19 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
-/* One delivery thread with its share of the concurrency. */
-static int engine_start_one(const struct engine_config *cfg, struct shared_breakers *breakers,
-                            struct engine **out, struct error *err)
+int engine_start(const struct engine_config *cfg, struct engine **out, struct error *err)
 {
     struct engine *e = calloc(1, sizeof *e);
     *out = NULL;
     if (!e)
         return error_set(err, ERR_INTERNAL, "out of memory");
     e->cfg = *cfg;
-    e->breakers = breakers;
     pthread_mutex_init(&e->changed_lock, NULL);
     pthread_mutex_init(&e->write_lock, NULL);
+    if (cfg->concurrency < 1) {
+        error_set(err, ERR_VALIDATION, "the delivery concurrency must be at least 1");
+        goto fail;
+    }
     e->claimed = calloc(2 * (size_t)cfg->concurrency, sizeof *e->claimed);
     e->queue = calloc(2 * (size_t)cfg->concurrency, sizeof *e->queue);
     if (!e->claimed || !e->queue) {
@@ -1277,79 +1230,33 @@ fail:
     return -1;
 }
 
-int engine_start(const struct engine_config *cfg, struct engine **out, struct error *err)
-{
-    *out = NULL;
-    int threads = cfg->threads > 0 ? cfg->threads : 1;
-    if (cfg->concurrency < 1)
-        return error_set(err, ERR_VALIDATION, "the delivery concurrency must be at least 1");
-    if (threads > ENGINE_THREADS_MAX || threads > cfg->concurrency)
-        return error_set(err, ERR_VALIDATION,
-                         "the delivery threads must be between 1 and %d, and no more than "
-                         "the delivery concurrency (%d)",
-                         ENGINE_THREADS_MAX, cfg->concurrency);
-    struct shared_breakers *breakers = calloc(1, sizeof *breakers);
-    if (!breakers)
-        return error_set(err, ERR_INTERNAL, "out of memory");
-    pthread_mutex_init(&breakers->lock, NULL);
-    struct engine *head = NULL, **tail = &head;
-    for (int i = 0; i < threads; i++) {
-        /* the requests in flight shared out; the first threads take what does not divide */
-        struct engine_config one = *cfg;
-        one.concurrency = cfg->concurrency / threads + (i < cfg->concurrency % threads);
-        if (engine_start_one(&one, breakers, tail, err) < 0) {
-            if (head)
-                engine_stop(head); /* frees the breakers too */
-            else {
-                pthread_mutex_destroy(&breakers->lock);
-                free(breakers);
-            }
-            return -1;
-        }
-        tail = &(*tail)->next;
-    }
-    *out = head;
-    return 0;
-}
-
 void engine_stop(struct engine *e)
 {
     if (!e)
         return;
-    /* all threads finish their requests in flight side by side */
-    for (struct engine *t = e; t; t = t->next) {
-        atomic_store(&t->stopping, true);
-        httpc_multi_wakeup(t->multi);
-    }
-    struct shared_breakers *breakers = e->breakers;
-    while (e) {
-        struct engine *next = e->next;
-        pthread_join(e->thread, NULL);
-        httpc_multi_free(e->multi);
-        round_forget(e);
-        free(e->done);
-        free(e->writing);
-        free(e->claimed);
-        free(e->queue);
-        pthread_mutex_destroy(&e->write_lock);
-        pthread_mutex_destroy(&e->changed_lock);
-        free(e);
-        e = next;
-    }
-    breakers_free(&breakers->list);
-    pthread_mutex_destroy(&breakers->lock);
-    free(breakers);
+    atomic_store(&e->stopping, true);
+    httpc_multi_wakeup(e->multi);
+    pthread_join(e->thread, NULL);
+    httpc_multi_free(e->multi);
+    round_forget(e);
+    breakers_free(&e->breakers);
+    free(e->done);
+    free(e->writing);
+    free(e->claimed);
+    free(e->queue);
+    pthread_mutex_destroy(&e->write_lock);
+    pthread_mutex_destroy(&e->changed_lock);
+    free(e);
 }
 
 void engine_wake(struct engine *e)
 {
-    for (; e; e = e->next) {
-        atomic_store(&e->nudged, true);
-        httpc_multi_wakeup(e->multi);
-    }
+    if (!e)
+        return;
+    atomic_store(&e->nudged, true);
+    httpc_multi_wakeup(e->multi);
 }
 
-/* The first thread brings the shared breakers in line; the others need not hear it. */
 void engine_install_changed(struct engine *e, const char *tenant_id, const char *install_id)
 {
     if (!e)

@@ -21,13 +21,11 @@ struct install;
 struct store;
 
 #define ENGINE_MAX_RETRIES 16
-#define ENGINE_THREADS_MAX 16
 
 struct engine_config {
     struct store *store;
     const unsigned char *master_key;
-    int concurrency;         /* requests in flight at most, over all threads */
-    int threads;             /* delivery threads, each with its share of the concurrency */
+    int concurrency;         /* requests in flight at most */
     int64_t lease_ms;        /* how long a claim holds before another may take it */
     int64_t retry_ms[ENGINE_MAX_RETRIES]; /* the waits before retry 1, 2, ... */
     int n_retries;
@@ -44,8 +42,6 @@ void engine_config_defaults(struct engine_config *cfg);
 /* Parses "5s,30s,2m,1h" into cfg->retry_ms. */
 int engine_parse_schedule(struct engine_config *cfg, const char *text, struct error *err);
 
-/* The delivery threads, cfg->threads of them (0: one). They claim from the outbox each on
- * its own, as engines of several processes do, and share the destinations' breakers. */
 struct engine;
 int engine_start(const struct engine_config *cfg, struct engine **out, struct error *err);
 void engine_stop(struct engine *e); /* finishes requests in flight; NULL is a no-op */

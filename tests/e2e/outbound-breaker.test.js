@@ -29,10 +29,9 @@ describe('the breaker opens on a dead service and closes when it returns', () =>
 
   before(async () => {
     mock = await MockServices.start();
-    // two delivery threads: the breaker is one per destination all the same
     server = await startServer({
       args: ['--breaker-failures', '3', '--breaker-open', String(OPEN_MS),
-             '--delivery-threads', '2', '--retry-schedule', '1s,1s,1s,1s,1s,1s,1s,1s,1s,1s'],
+             '--retry-schedule', '1s,1s,1s,1s,1s,1s,1s,1s,1s,1s'],
     });
     project = await Project.create(server);
     ep = mock.endpoint('zapier');
