@@ -6,8 +6,10 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -260,22 +262,30 @@ struct httpc_multi {
     int64_t timeout_at;  /* when libcurl wants CURL_SOCKET_TIMEOUT; -1: no timer */
 };
 
-/* CURLMOPT_SOCKETFUNCTION: watch s for what libcurl waits for, or forget it. */
+/* CURLMOPT_SOCKETFUNCTION: watch s for what libcurl waits for, or forget it. What is
+ * watched is kept with the socket (curl_multi_assign), so that libcurl asking for the same
+ * again costs no system call. */
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *ctx, void *socket_ctx)
 {
     (void)easy;
-    (void)socket_ctx;
     struct httpc_multi *m = ctx;
+    /* socket_ctx: NULL while not in the epoll set, else its events + 1 (never NULL) */
+    uintptr_t watched = (uintptr_t)socket_ctx;
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(m->epoll_fd, EPOLL_CTL_DEL, s, NULL); /* may be closed already */
+        if (watched)
+            epoll_ctl(m->epoll_fd, EPOLL_CTL_DEL, s, NULL); /* may be closed already */
+        curl_multi_assign(m->multi, s, NULL);
         return 0;
     }
-    struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
-                                       (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
-                             .data.fd = s};
-    if (epoll_ctl(m->epoll_fd, EPOLL_CTL_MOD, s, &ev) < 0 &&
-        epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, s, &ev) < 0)
+    uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
+                      (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    if (watched == (uintptr_t)events + 1)
+        return 0;
+    struct epoll_event ev = {.events = events, .data.fd = s};
+    if (epoll_ctl(m->epoll_fd, watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0 &&
+        (errno != EEXIST || epoll_ctl(m->epoll_fd, EPOLL_CTL_MOD, s, &ev) < 0))
         return -1; /* libcurl fails the transfer on that socket */
+    curl_multi_assign(m->multi, s, (void *)((uintptr_t)events + 1));
     return 0;
 }
 
