@@ -1182,12 +1182,16 @@ static void suggest_token_command(struct store *store, const struct config *cfg)
 {
     struct tenant first = {0};
     struct error err = {0};
-    struct buf db, prog;
+    struct buf dsn, db, prog;
     if (store_tenant_list(store, first_tenant, &first, &err) < 0 || !first.id[0])
         return;
+    buf_init(&dsn, 4096);
     buf_init(&db, 4096);
     buf_init(&prog, 4096);
-    shell_word(&db, cfg->db);
+    /* stdout often ends up in a log: the store's password stays out of it */
+    int hidden = store_dsn_shown(cfg->db, &dsn);
+    if (hidden >= 0)
+        shell_word(&db, dsn.data);
     shell_word(&prog, program);
     if (db.data && prog.data)
         printf("\nconnectord: the store has tenants already, so no token is printed (a token is "
@@ -1195,11 +1199,13 @@ static void suggest_token_command(struct store *store, const struct config *cfg)
                "  a new admin token for %s (%s):\n"
                "   %s token create --tenant %s --role admin --db%s\n"
                "  every tenant:\n"
-               "   %s tenant list --db%s\n\n",
-               first.name, first.id, prog.data, first.id, db.data, prog.data, db.data);
+               "   %s tenant list --db%s\n%s\n",
+               first.name, first.id, prog.data, first.id, db.data, prog.data, db.data,
+               hidden == 1 ? "  (PASSWORD: the store's password, left out here)\n" : "");
     fflush(stdout);
     buf_free(&prog);
     buf_free(&db);
+    buf_free(&dsn);
 }
 
 /* On the first start in development mode the store is empty: make a tenant to play with. */

@@ -745,3 +745,42 @@ void store_unlisten(struct store *s)
     s->driver->listen_stop(s->listening);
     s->listening = NULL;
 }
+
+int store_dsn_shown(const char *dsn, struct buf *out)
+{
+    static const char hidden[] = "PASSWORD";
+    int replaced = 0;
+    const char *authority = strstr(dsn, "://");
+    if (strncmp(dsn, "postgres", 8) != 0 || !authority)
+        return buf_append_str(out, dsn) < 0 ? -1 : 0;
+    authority += 3;
+    /* user:password@host: the last '@' before the path ends the user part */
+    size_t host_end = strcspn(authority, "/?#");
+    const char *at = NULL;
+    for (const char *p = authority; p < authority + host_end; p++)
+        if (*p == '@')
+            at = p;
+    const char *colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+    const char *copied = dsn;
+    if (colon) {
+        if (buf_append(out, copied, (size_t)(colon + 1 - copied)) < 0 ||
+            buf_append_str(out, hidden) < 0)
+            return -1;
+        copied = at;
+        replaced = 1;
+    }
+    /* ?...&password=...& */
+    const char *query = strchr(authority, '?');
+    for (const char *p = query; p && *p; p++) {
+        if ((*p == '?' || *p == '&') && strncmp(p + 1, "password=", 9) == 0) {
+            const char *value = p + 10, *end = value + strcspn(value, "&#");
+            if (buf_append(out, copied, (size_t)(value - copied)) < 0 ||
+                buf_append_str(out, hidden) < 0)
+                return -1;
+            copied = end;
+            p = end - 1;
+            replaced = 1;
+        }
+    }
+    return buf_append_str(out, copied) < 0 ? -1 : replaced;
+}

@@ -10,7 +10,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
 const {
-  TOKEN_RE, freePort, makeTempDir, portAccepts, runCli, sleep, startServer, waitFor,
+  BACKEND, TOKEN_RE, freePort, makeTempDir, portAccepts, runCli, sleep, startServer, waitFor,
 } = require('./lib/server');
 
 const servers = [];
@@ -513,5 +513,25 @@ describe('a restarted dev server', () => {
       assert.equal(res.status, 200, res.text);
       assert.equal(res.json.id, first.tenantId);
       assert.equal(res.json.role, 'admin');
+    });
+
+  test('leaves the store\'s password out of the command it prints',
+    BACKEND === 'postgres' ? {} : { skip: 'PostgreSQL only: a SQLite store has no password' },
+    async () => {
+      const dir = tempDir();
+      const first = await start({ dir });
+      await first.stop();
+      // the test cluster trusts its local users: any password opens the store
+      const withPassword = first.db.replace('://postgres@', '://postgres:hunter2@')
+        .replace(/\/([^/?]+)$/, '/$1?sslmode=disable&password=hunter3');
+      assert.notEqual(withPassword, first.db);
+      const second = await start({ dir, db: withPassword, expectDemo: false });
+      const hint = /^ +\S+ token create --tenant \S+ --role admin --db (\S+)$/m;
+      const m = await waitFor(() => hint.exec(second.stdout),
+                              `the token command on stdout:\n${second.stdout}`, 5000);
+      const shown = withPassword.replace('hunter2', 'PASSWORD').replace('hunter3', 'PASSWORD');
+      assert.equal(m[1], `'${shown}'`); // quoted for the shell: it holds '?' and '&'
+      assert.doesNotMatch(second.stdout + second.stderr, /hunter/);
+      assert.match(second.stdout, /PASSWORD: the store's password, left out here/);
     });
 });
