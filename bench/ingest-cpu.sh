@@ -8,6 +8,7 @@
 #   bench/ingest-cpu.sh                                     the tree's optimized build
 #   CONNECTORD_BIN=/tmp/before/connectord bench/ingest-cpu.sh
 #   DURATION=10s CONNECTIONS=64 bench/ingest-cpu.sh
+#   DSN=postgres://USER@HOST:PORT/EMPTYDB bench/ingest-cpu.sh     on PostgreSQL (an empty database)
 #
 # The workload is bench/ingest.sh's: a pro tenant, the Stripe connector installed over the
 # API (a fresh whsec_ secret, autoPost on), connectord serve with --trusted-proxy 127.0.0.1/32
@@ -37,13 +38,15 @@ bin=$(bench_binary)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connectord-ingest-cpu.XXXXXX")
 cleanup_dirs+=("$tmp")
 db=$tmp/c.db
+dsn=${DSN:-sqlite:$db}
+[[ $dsn == sqlite:* ]] || command -v psql >/dev/null || die "DSN is PostgreSQL: needs psql"
 
-created=$("$bin" tenant create --name Bench --plan pro --db "sqlite:$db" 2>>"$tmp/connectord.log")
+created=$("$bin" tenant create --name Bench --plan pro --db "$dsn" 2>>"$tmp/connectord.log")
 token=$(printf '%s' "$created" | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
 [[ -n $token ]] || die "cannot read the token from: $created"
 port=$(free_port)
 CONNECTORD_MASTER_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n') \
-    "$bin" serve --listen "127.0.0.1:$port" --db "sqlite:$db" --trusted-proxy 127.0.0.1/32 \
+    "$bin" serve --listen "127.0.0.1:$port" --db "$dsn" --trusted-proxy 127.0.0.1/32 \
     >>"$tmp/connectord.log" 2>&1 &
 cd_pid=$!
 pids+=("$cd_pid")
@@ -66,7 +69,13 @@ thread_ticks() {
         printf '%s %s\n' "$(tr ' ' '_' <"$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")"
     done | awk '{ a[$1] += $2 } END { for (k in a) print k, a[k] }' | sort
 }
-invoices() { sqlite3 -cmd ".timeout 10000" "$db" "SELECT COUNT(*) FROM invoices"; }
+invoices() {
+    if [[ $dsn == sqlite:* ]]; then
+        sqlite3 -cmd ".timeout 10000" "$db" "SELECT COUNT(*) FROM invoices"
+    else
+        psql -X -A -t -c "SELECT COUNT(*) FROM invoices" "$dsn"
+    fi
+}
 
 inv0=$(invoices)
 thread_ticks >"$tmp/before"
