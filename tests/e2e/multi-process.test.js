@@ -135,6 +135,26 @@ async function assertChangesSeenAtOnce(a, b) {
 
 // A destination's receiver: answers every request after delayMs, and records each event
 // id it received, when, and whether its sender went away before the answer (killed).
+// The local TCP ports of a process's sockets (/proc/PID/fd's socket inodes, looked up in
+// /proc/net/tcp): which of a receiver's requests came from that process.
+function tcpPortsOf(pid) {
+  const inodes = new Set();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set();
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 9 && inodes.has(f[9])) ports.add(parseInt(f[1].split(':')[1], 16));
+  }
+  return ports;
+}
+
 async function startReceiver(delayMs) {
   const got = [];
   const server = http.createServer((req, res) => {
@@ -147,7 +167,8 @@ async function startReceiver(delayMs) {
       } catch {
         // not an envelope: recorded without an id
       }
-      const rec = { id, at: Date.now(), aborted: false, answered: false };
+      const rec = { id, at: Date.now(), aborted: false, answered: false,
+                    port: req.socket.remotePort };
       got.push(rec);
       res.on('close', () => {
         if (!res.writableFinished) rec.aborted = true;
@@ -283,7 +304,11 @@ describe(`three processes on one ${BACKEND} store`, () => {
       const n = sample(await metrics(victim), DELIVERED) - base[2];
       return n > 0 ? n : 0;
     }, 'the third process delivered some', 20000, 100);
-    await sleep(500);
+    // and has requests of its own at the receiver, unanswered (the receiver is slow)
+    await eventually(() => {
+      const ports = tcpPortsOf(victim.proc.pid);
+      return receiver.got.some((r) => !r.answered && !r.aborted && ports.has(r.port));
+    }, 'the third process has a request in flight', 20000, 50);
     victim.killed = true;
     await victim.kill();
     assert.equal(victim.exitSignal, 'SIGKILL');
