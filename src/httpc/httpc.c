@@ -244,9 +244,8 @@ struct transfer {
 
 /* The multi handle is driven by its sockets' events (libcurl's socket interface) rather
  * than by curl_multi_perform and curl_multi_poll: those look at every transfer and poll
- * every connection on each turn, which with the engine's 64 requests in flight was about a
- * third of its thread (the kernel's poll over 64 sockets and libcurl's walk over 64
- * handles, many times per answer). Here libcurl says which sockets to watch and when its
+ * every connection on each turn, many turns per answer; with the engine's 64 requests in
+ * flight the poll alone was 18 % of its thread in a backlog drain (bench/README.md). Here libcurl says which sockets to watch and when its
  * next timeout is, an epoll set holds them, and only the sockets that are ready are handed
  * back to libcurl. */
 #define EVENTS_MAX 64

@@ -88,8 +88,7 @@ int store_settings_put(struct store *s, const char *tenant_id, const struct stor
                          p, N_PARAMS(p), NULL, NULL, NULL, err);
     if (rc == 0)
         rc = store_notify_on(s, c, STORE_CHANNEL_SETTINGS, tenant_id, err);
-    rc = store_end(s, c, rc, err);
-    return rc;
+    return store_end(s, c, rc, err);
 }
 
 /* ---- one entry's lines -------------------------------------------------------------- */

@@ -166,8 +166,7 @@ int store_install_insert(struct store *s, struct install *in, const char *webhoo
         error_set(err, ERR_CONFLICT, "connector %s is already installed", in->slug);
     if (rc == 0)
         rc = insert_audit(s, c, in->tenant_id, audit, in->created_at, err);
-    rc = store_end(s, c, rc, err);
-    return rc;
+    return store_end(s, c, rc, err);
 }
 
 int store_install_get_slug(struct store *s, const char *tenant_id, const char *slug,
@@ -363,8 +362,7 @@ static int change_with_audit(struct store *s, const char *sql, const struct stor
         rc = insert_audit(s, c, tenant_id, audit, now, err);
     if (rc == 0)
         rc = announce_change(s, c, tenant_id, install_id, err);
-    rc = store_end(s, c, rc, err);
-    return rc;
+    return store_end(s, c, rc, err);
 }
 
 int store_install_update(struct store *s, const struct install *in,

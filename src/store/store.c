@@ -746,41 +746,80 @@ void store_unlisten(struct store *s)
     s->listening = NULL;
 }
 
+/* Appends text with the value of every `password=` in it replaced by PASSWORD: the keyword
+ * at the start or after one of `before`, its value as long as value_len() says. *replaced is
+ * set when one was. */
+static int password_values_hidden(struct buf *out, const char *text, const char *before,
+                                  size_t (*value_len)(const char *value), bool *replaced)
+{
+    const char *copied = text;
+    for (const char *at = strstr(text, "password"); at; at = strstr(at + 1, "password")) {
+        const char *value = at + 8;
+        while (*value == ' ')
+            value++;
+        if ((at > text && !strchr(before, at[-1])) || *value++ != '=')
+            continue; /* part of another word, or not a keyword */
+        while (*value == ' ')
+            value++;
+        if (buf_append(out, copied, (size_t)(value - copied)) < 0 ||
+            buf_append_str(out, "PASSWORD") < 0)
+            return -1;
+        copied = value + value_len(value);
+        at = copied - 1;
+        *replaced = true;
+    }
+    return buf_append_str(out, copied);
+}
+
+/* A URL parameter's value: up to the next parameter or the fragment. */
+static size_t url_value_len(const char *value)
+{
+    return strcspn(value, "&#");
+}
+
+/* A libpq keyword's value: 'quoted' (\' and \\ inside), or up to the next space. */
+static size_t keyword_value_len(const char *value)
+{
+    if (*value != '\'')
+        return strcspn(value, " \t\n");
+    size_t n = 1;
+    while (value[n] && value[n] != '\'')
+        n += value[n] == '\\' && value[n + 1] ? 2 : 1;
+    return value[n] ? n + 1 : n;
+}
+
 int store_dsn_shown(const char *dsn, struct buf *out)
 {
-    static const char hidden[] = "PASSWORD";
-    int replaced = 0;
+    bool replaced = false;
     const char *authority = strstr(dsn, "://");
-    if (strncmp(dsn, "postgres", 8) != 0 || !authority)
+    if (strncmp(dsn, "sqlite:", 7) == 0)
         return buf_append_str(out, dsn) < 0 ? -1 : 0;
+    if (!authority) /* libpq keywords: host=... password=... */
+        return password_values_hidden(out, dsn, " \t\n", keyword_value_len, &replaced) < 0
+                   ? -1
+                   : replaced;
+    /* A URL: user:password@host, the last '@' before the path ending the user part, then
+     * ?...&password=... */
     authority += 3;
-    /* user:password@host: the last '@' before the path ends the user part */
     size_t host_end = strcspn(authority, "/?#");
     const char *at = NULL;
     for (const char *p = authority; p < authority + host_end; p++)
         if (*p == '@')
             at = p;
     const char *colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
-    const char *copied = dsn;
+    const char *rest = dsn;
     if (colon) {
-        if (buf_append(out, copied, (size_t)(colon + 1 - copied)) < 0 ||
-            buf_append_str(out, hidden) < 0)
+        if (buf_append(out, dsn, (size_t)(colon + 1 - dsn)) < 0 ||
+            buf_append_str(out, "PASSWORD") < 0)
             return -1;
-        copied = at;
-        replaced = 1;
+        rest = at;
+        replaced = true;
     }
-    /* ?...&password=...& */
-    const char *query = strchr(authority, '?');
-    for (const char *p = query; p && *p; p++) {
-        if ((*p == '?' || *p == '&') && strncmp(p + 1, "password=", 9) == 0) {
-            const char *value = p + 10, *end = value + strcspn(value, "&#");
-            if (buf_append(out, copied, (size_t)(value - copied)) < 0 ||
-                buf_append_str(out, hidden) < 0)
-                return -1;
-            copied = end;
-            p = end - 1;
-            replaced = 1;
-        }
-    }
-    return buf_append_str(out, copied) < 0 ? -1 : replaced;
+    const char *query = strchr(rest, '?');
+    if (!query)
+        return buf_append_str(out, rest) < 0 ? -1 : replaced;
+    if (buf_append(out, rest, (size_t)(query - rest)) < 0 ||
+        password_values_hidden(out, query, "?&", url_value_len, &replaced) < 0)
+        return -1;
+    return replaced;
 }

@@ -39,9 +39,9 @@ int store_open_alone(const char *dsn, struct store **out, struct error *err);
  * remaining work ends promptly even when another process holds the lock. */
 void store_stop_waiting(struct store *s);
 const char *store_backend_name(const struct store *s);
-/* The DSN as it may be shown (a log, a command to paste): a PostgreSQL URL's password, in
- * its user part or as a password= parameter, replaced by PASSWORD. Returns 1 when one was
- * replaced, 0 when the DSN holds none, -1 when memory ran out. */
+/* The DSN as it may be shown (a log, a command to paste): a PostgreSQL password replaced by
+ * PASSWORD, in a URL's user part or password= parameter, or as a libpq password= keyword.
+ * Returns 1 when one was replaced, 0 when the DSN holds none, -1 when memory ran out. */
 int store_dsn_shown(const char *dsn, struct buf *out);
 /* How many HTTP worker threads suit a store on `cores` cores, before it is opened. A
  * webhook's thread waits for its commit: SQLite's committer answers many at once, so one

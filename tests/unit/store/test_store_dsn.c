@@ -54,12 +54,26 @@ static void test_password_parameter(void **state)
     expect_shown("postgres://u@h/d?passwordless=1", "postgres://u@h/d?passwordless=1", 0);
 }
 
+static void test_password_keyword(void **state)
+{
+    (void)state;
+    expect_shown("host=db.internal dbname=books user=cd password=hunter2",
+                 "host=db.internal dbname=books user=cd password=PASSWORD", 1);
+    /* libpq's quoting: \' and \\ inside single quotes */
+    expect_shown("password = 'it\\'s a \\\\ pass' host=h", "password = PASSWORD host=h", 1);
+    expect_shown("password=first host=h password=again",
+                 "password=PASSWORD host=h password=PASSWORD", 1);
+    expect_shown("host=h dbname=passwords", "host=h dbname=passwords", 0);
+    expect_shown("host=h sslpassword=x", "host=h sslpassword=x", 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_without_password),
         cmocka_unit_test(test_password_in_user_part),
         cmocka_unit_test(test_password_parameter),
+        cmocka_unit_test(test_password_keyword),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
