@@ -76,8 +76,10 @@ int api_parked_wait(struct http_request *req, struct api_parked *pk,
 static int write_work(void *ctx, struct store_tx *tx, struct error *err)
 {
     struct api_parked_write *w = ctx;
-    if (!api_parked_begin(&w->parked))
+    /* Once: the group commit may run the work again (store.h, struct store_batch_job). */
+    if (!w->began && !api_parked_begin(&w->parked))
         return error_set(err, ERR_UNAVAILABLE, "withdrawn: the server is stopping");
+    w->began = true;
     w->wake_engine = false;
     return w->work(w, tx, err);
 }

@@ -57,6 +57,7 @@ struct api_parked_write {
     /* private */
     void (*destroy)(struct api_parked_write *w);
     struct store_batch_job batch;
+    bool began; /* taken from the queue: its work may run again (store_batch_job) */
 };
 
 /* Parks req until w's write has committed, then answers with finish(ctx = w). destroy(w)

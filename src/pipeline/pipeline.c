@@ -666,7 +666,7 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
                                 const struct payment *p, const struct invoice *inv,
                                 struct error *err);
 
-/* Outbox events of one payment, in its savepoint: payment.verified always; then
+/* Outbox events of one payment, in its booking: payment.verified always; then
  * payment.settled, or payment.failed; and for a customer's settled payment (revenue),
  * customer.first_payment and customer.milestone when a threshold is crossed. */
 static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
@@ -743,7 +743,8 @@ fail:
     return -1;
 }
 
-/* Books one payment inside its own savepoint and writes its log row. */
+/* Books one payment (inside its own savepoint when the job runs isolated) and writes its log
+ * row. */
 static int book_payment(struct booking_ctx *b, struct store_tx *tx,
                         const struct webhook_request *req, const struct payment *event,
                         struct pipeline_result *r, struct error *err)
@@ -758,8 +759,13 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     struct link_state links = {0};
     struct posting post = {.kind = POST_NONE};
     bool book = true, link = false;
+    /* Its own savepoint, for a duplicate to leave nothing behind; run bare in a group commit
+     * (store_tx_isolated), the booking has none, and a duplicate that wrote something on
+     * the way (a new supplier) fails the job, which then runs again isolated. */
+    bool isolated = store_tx_isolated(tx);
+    int64_t writes_before = isolated ? 0 : store_tx_writes(tx);
 
-    if (store_tx_savepoint(tx, err) < 0)
+    if (isolated && store_tx_savepoint(tx, err) < 0)
         return -1;
     int rc = 0;
     if (payment_has_links(p))
@@ -785,17 +791,18 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
     bool quiet = (p->kind == PAYMENT_SETTLED && !book) || result == BOOKED_SETTLED;
     if (rc == 0 && result != BOOKED_DUPLICATE && p->kind != PAYMENT_IGNORED && !quiet)
         rc = emit_events(b, tx, p, &inv, result == BOOKED, err);
-    /* A duplicate must leave nothing behind, not even a supplier made a moment ago. */
-    if (rc < 0 || result == BOOKED_DUPLICATE) {
-        if (store_tx_undo(tx, err) < 0 || rc < 0) {
-            free(links.parked);
-            return -1;
-        }
-    } else if (store_tx_release(tx, err) < 0) {
-        free(links.parked);
-        return -1;
-    }
+    /* A duplicate must leave nothing behind, not even a supplier made a moment ago: undone
+     * with the savepoint, or (bare) by failing the job, which then runs again isolated. */
+    if (!isolated && rc == 0 && result == BOOKED_DUPLICATE &&
+        (writes_before < 0 || store_tx_writes(tx) != writes_before))
+        rc = error_set(err, ERR_CONFLICT, "a duplicate that wrote, to be undone in a savepoint");
+    int closed = 0;
+    if (isolated)
+        closed = rc < 0 || result == BOOKED_DUPLICATE ? store_tx_undo(tx, err)
+                                                      : store_tx_release(tx, err);
     free(links.parked);
+    if (rc < 0 || closed < 0)
+        return -1;
     /* Links outlive a duplicate's undo: the later event may be the first to name an id. */
     if (link && links_add(b, tx, p, inv.external_id, err) < 0)
         return -1;
@@ -1144,11 +1151,12 @@ static void job_outcome(struct pipeline_job *job, int rc, const struct error *er
 static int job_work(void *ctx, struct store_tx *tx, struct error *err)
 {
     struct pipeline_job *job = ctx;
-    job->ran = true;
-    if (job->begin && !job->begin(job->ctx)) {
+    /* Once: the group commit may run the work again (store.h, struct store_batch_job). */
+    if (!job->ran && job->begin && !job->begin(job->ctx))
         job->withdrawn = true;
+    job->ran = true;
+    if (job->withdrawn)
         return error_set(err, ERR_UNAVAILABLE, "withdrawn before its booking began");
-    }
     /* The install was read before this transaction, perhaps just before another process
      * uninstalled or changed it: the booking goes ahead only if it is still the same. */
     job->install_now = INSTALL_SAME;

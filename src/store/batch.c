@@ -2,8 +2,8 @@
  *
  * A durable commit costs an fsync, a few milliseconds on real disks; one per webhook would
  * cap throughput at a few hundred per second. Instead one committer thread takes every job
- * queued since its last commit, runs each inside its own savepoint of one transaction (a
- * job that fails is rolled back alone), commits once, and only then tells each job how it
+ * queued since its last commit, runs them in one transaction (a job that fails is rolled
+ * back alone: see struct store_batch_job), commits once, and only then tells each job how it
  * ended. A request is answered after done() ran, so every acknowledged write is on disk.
  *
  * When the driver can commit without waiting for the disk (SQLite: see sqlite_sync), the
@@ -26,11 +26,15 @@
 
 #define BATCH_MAX 512
 
-/* A transaction being filled: its jobs ran (each in its own savepoint), not yet committed. */
+/* A transaction being filled: its jobs ran, not yet committed. */
 struct open_batch {
     struct store_tx *tx;
     struct store_batch_job *head, *tail;
     int n;
+    /* How its jobs run: alone, a job in a transaction of its own (no committer: a failure
+     * rolls the transaction back); else bare, without a savepoint each, until one fails and
+     * the batch runs again isolated, each job in its own savepoint, until it commits. */
+    bool alone, isolated;
 };
 
 struct store_batch {
@@ -72,6 +76,26 @@ static void open_batch_fail(struct open_batch *ob, const struct error *err)
     *ob = (struct open_batch){0};
 }
 
+/* Runs a job in its own savepoint of the open transaction. Returns -1 when the savepoint
+ * could not be closed: the transaction is then in an unknown state, rolled back here. */
+static int run_isolated(struct open_batch *ob, struct store_batch_job *j)
+{
+    if (store_tx_savepoint(ob->tx, &j->err) < 0) {
+        j->rc = -1;
+        return 0;
+    }
+    j->rc = j->work(j->ctx, ob->tx, &j->err);
+    struct error sp_err;
+    if ((j->rc < 0 ? store_tx_undo(ob->tx, &sp_err) : store_tx_release(ob->tx, &sp_err)) < 0) {
+        store_tx_rollback(ob->tx);
+        ob->tx = NULL;
+        j->rc = -1;
+        j->err = sp_err;
+        return -1;
+    }
+    return 0;
+}
+
 /* Runs a list of jobs inside the open transaction, beginning one on conn (NULL: a pooled
  * connection) when none is open. */
 static void run_jobs(struct store *s, struct store_conn *conn, struct open_batch *ob,
@@ -104,20 +128,38 @@ static void run_jobs(struct store *s, struct store_conn *conn, struct open_batch
                 continue;
             }
         }
-        if (store_tx_savepoint(ob->tx, &j->err) < 0) {
-            j->rc = -1;
-        } else {
+        if (ob->alone) {
             j->rc = j->work(j->ctx, ob->tx, &j->err);
-            struct error sp_err;
-            if ((j->rc < 0 ? store_tx_undo(ob->tx, &sp_err)
-                           : store_tx_release(ob->tx, &sp_err)) < 0) {
-                /* The transaction is in an unknown state: fail the whole batch. */
+            if (j->rc < 0) {
                 store_tx_rollback(ob->tx);
                 ob->tx = NULL;
-                j->rc = -1;
-                j->err = sp_err;
+            }
+        } else if (ob->isolated) {
+            if (run_isolated(ob, j) < 0) {
+                /* The transaction is in an unknown state: fail the whole batch. */
                 j->done(j->ctx, j->rc, &j->err);
-                open_batch_fail(ob, &sp_err);
+                open_batch_fail(ob, &j->err);
+                continue;
+            }
+        } else {
+            store_tx_set_bare(ob->tx, true);
+            j->rc = j->work(j->ctx, ob->tx, &j->err);
+            store_tx_set_bare(ob->tx, false);
+            if (j->rc < 0) {
+                /* Its writes are mixed with the batch's: the batch runs again from its
+                 * first job, isolated, this one and the rest of the list after it. */
+                store_tx_rollback(ob->tx);
+                ob->tx = NULL;
+                ob->isolated = true;
+                j->next = next;
+                if (ob->tail) {
+                    ob->tail->next = j;
+                    next = ob->head;
+                } else {
+                    next = j;
+                }
+                ob->head = ob->tail = NULL;
+                ob->n = 0;
                 continue;
             }
         }
@@ -294,7 +336,7 @@ void store_batch_submit(struct store *s, struct store_batch_job *job)
     struct store_batch *b = store_get_batch(s);
     job->next = NULL;
     if (!b) {
-        struct open_batch ob = {0};
+        struct open_batch ob = {.alone = true};
         struct store_batch_job *last;
         run_jobs(s, NULL, &ob, job);
         commit_open(&ob, false, &last);

@@ -134,13 +134,19 @@ static int sqlite_exec_script(struct store_conn *c, const char *sql, struct erro
  * makes, which every request thread would contend on.
  *
  * Savepoint and statement journals stay in memory up to 1 MiB (SQLite's default is 64 KiB).
- * Every webhook of a group commit runs in its own savepoints, whose journal keeps the pages
- * it changed so it can be rolled back alone. One webhook's booking journals more than 64 KiB,
- * so with the default each webhook created, wrote page by page and deleted a temp file (and
- * a journal that has spilled stays on disk for the rest of the batch). These journals only
- * serve rollbacks inside a transaction, never crash recovery (that is the WAL's job), so
- * keeping them in memory changes nothing about durability. */
+ * A multi-row statement, and a group commit's job when it runs isolated (store/batch.c), keep
+ * the pages they change in such a journal so they can be rolled back alone. One webhook's
+ * isolated booking journals more than 64 KiB, so with the default each webhook created,
+ * wrote page by page and deleted a temp file (and a journal that has spilled stays on disk
+ * for the rest of the batch). These journals only serve rollbacks inside a transaction,
+ * never crash recovery (that is the WAL's job), so keeping them in memory changes nothing
+ * about durability. */
 #define JOURNAL_SPILL_BYTES (1 << 20)
+
+static int64_t sqlite_total_changes(struct store_conn *c)
+{
+    return sqlite3_total_changes64(c->db);
+}
 
 static void sqlite_configure(void)
 {
@@ -768,6 +774,7 @@ const struct store_driver store_driver_sqlite = {
     .row_int = sqlite_row_int,
     .query_once = sqlite_query_once,
     .row_columns = sqlite_row_columns,
+    .total_changes = sqlite_total_changes,
     .row_name = sqlite_row_name,
     .row_kind = sqlite_row_kind,
     .tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table' "

@@ -406,6 +406,7 @@ struct store_tx {
     struct store *s;
     struct store_conn *conn;
     bool pooled; /* conn goes back to the pool at the end */
+    bool bare;   /* a group commit's job runs without a savepoint of its own */
     int depth;   /* open savepoints */
 };
 
@@ -545,6 +546,21 @@ int store_tx_undo(struct store_tx *tx, struct error *err)
     if (savepoint_sql(tx, SP_ROLLBACK, tx->depth, err) < 0)
         return -1;
     return store_tx_release(tx, err);
+}
+
+bool store_tx_isolated(const struct store_tx *tx)
+{
+    return !tx->bare;
+}
+
+int64_t store_tx_writes(const struct store_tx *tx)
+{
+    return tx->s->driver->total_changes ? tx->s->driver->total_changes(tx->conn) : -1;
+}
+
+void store_tx_set_bare(struct store_tx *tx, bool bare)
+{
+    tx->bare = bare;
 }
 
 struct store_conn *store_tx_conn(struct store_tx *tx)

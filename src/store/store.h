@@ -84,13 +84,29 @@ void store_tx_rollback(struct store_tx *tx);                  /* frees tx; NULL 
 int store_tx_savepoint(struct store_tx *tx, struct error *err);
 int store_tx_release(struct store_tx *tx, struct error *err);
 int store_tx_undo(struct store_tx *tx, struct error *err); /* roll back to and release */
+/* Whether a part of the work running in tx may be undone alone (with a savepoint): true in a
+ * transaction of its own, or in a group commit's savepoint; false while a group commit runs
+ * its jobs bare (see struct store_batch_job), where work that must undo a part of itself
+ * fails instead, and runs again isolated. */
+bool store_tx_isolated(const struct store_tx *tx);
+/* A count of the rows tx's statements have written so far, for bare work to tell whether a
+ * part of it wrote anything it would have to undo; -1 when the backend does not count them
+ * (then it must assume so). */
+int64_t store_tx_writes(const struct store_tx *tx);
 
 /* ---- group commit ---------------------------------------------------------------------- */
 
-/* A unit of work for the committer: work() runs inside its own savepoint of a shared
- * transaction (on failure only its part is undone); done() is called once after the
- * commit, from the committer thread, with work()'s result, or -1 when the commit failed.
- * The job's memory is the caller's until done() returns; done() may free it. */
+/* A unit of work for the committer: work() runs inside a transaction shared with the other
+ * jobs of its batch, and a job that fails leaves nothing of itself behind; done() is called
+ * once after the commit, from the committer thread, with work()'s result, or -1 when the
+ * commit failed. The job's memory is the caller's until done() returns; done() may free it.
+ *
+ * work() may run more than once. The committer runs a batch's jobs bare, one after the
+ * other without a savepoint each (a savepoint makes SQLite copy every page the job then
+ * changes, some thirty per booking); when one fails, it rolls the transaction back and runs
+ * the batch's jobs again, each in a savepoint of its own, so that only the failing job's part
+ * is undone. work() therefore sets what it reports afresh on every run, and remembers a step
+ * that may be taken only once (taking a request that could be withdrawn). */
 struct store_batch_job {
     int (*work)(void *ctx, struct store_tx *tx, struct error *err);
     void (*done)(void *ctx, int rc, const struct error *err);

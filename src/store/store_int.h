@@ -81,6 +81,9 @@ struct store_driver {
                       void *ctx, int64_t *changes, struct error *err);
     /* A row's shape: its column count, each column's name and its value's kind. */
     int (*row_columns)(const struct store_row *row);
+    /* Rows the connection's statements have inserted, updated or deleted since it opened
+     * (store_tx_writes); NULL when the backend does not count them. */
+    int64_t (*total_changes)(struct store_conn *conn);
     const char *(*row_name)(const struct store_row *row, int col);
     enum store_value_kind (*row_kind)(const struct store_row *row, int col);
     /* A query whose rows are the names of the store's tables (one text column). */
@@ -239,6 +242,9 @@ int store_schema_read(struct store *s, struct store_conn *c, int64_t *found, int
 int store_schema_refuse_unknown(int64_t found, int64_t unknown, struct error *err);
 /* The store and connection of a transaction. */
 struct store_conn *store_tx_conn(struct store_tx *tx);
+/* Marks the work now running in tx as bare (store_tx_isolated false) or not: the group
+ * commit's alone. */
+void store_tx_set_bare(struct store_tx *tx, bool bare);
 struct store *store_tx_store(struct store_tx *tx);
 /* Whether the processes on this store share a change count (changes.c). */
 bool store_counts_changes(const struct store *s);

@@ -26,6 +26,7 @@
 #include "store/books.h"
 #include "store/installs.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "teststore.h"
 
 #define FIXTURES "tests/fixtures/providers/stripe/"
@@ -155,6 +156,12 @@ static bool on_begin(void *ctx)
     return h->allow;
 }
 
+static int count_row(void *ctx, const struct store_row *row)
+{
+    *(int64_t *)ctx = store_row_int(row, 0);
+    return 0;
+}
+
 static void submit(struct fixture *fx, const char *provider, const char *token,
                    struct stripe_request *r, struct heard *h)
 {
@@ -275,6 +282,51 @@ static void test_booked_then_duplicate(void **state)
     heard_free(&h, &r);
 }
 
+/* Through the group commit (a started committer, on SQLite: PostgreSQL commits each booking
+ * alone): the committer runs its jobs bare, without a savepoint each, and a duplicate that
+ * wrote nothing on its way needs none. The same payment sent three times at once, so the
+ * three usually share one transaction: booked once, the other two duplicates, each with a
+ * log row of its own. */
+static void test_duplicates_in_one_group_commit(void **state)
+{
+    struct fixture *fx = *state;
+    struct pipeline_env env = {.store = fx->store, .master_key = master_key};
+    struct error err = {0};
+    enum { SENT = 3 };
+    struct stripe_request r[SENT];
+    struct heard h[SENT];
+    install_stripe(fx, SECRET);
+    assert_int_equal(store_batch_start(fx->store, &err), 0);
+    for (int i = 0; i < SENT; i++) {
+        request_load(&r[i], "021-charge-succeeded-basil");
+        h[i] = (struct heard){.allow = true};
+    }
+    for (int i = 0; i < SENT; i++)
+        pipeline_submit(&env, "stripe", TOKEN, &r[i].fake.req, on_done, on_begin, &h[i]);
+    store_batch_stop(fx->store); /* finishes the queued jobs and tells them */
+    int processed = 0, duplicates = 0;
+    for (int i = 0; i < SENT; i++) {
+        assert_int_equal(h[i].calls, 1);
+        assert_int_equal(h[i].begun, 1);
+        processed += h[i].out.status == PIPELINE_PROCESSED;
+        duplicates += h[i].out.status == PIPELINE_DUPLICATE;
+        assert_memory_equal(h[i].out.results[0].log_id, "whl_", 4);
+    }
+    assert_int_equal(processed, 1);
+    assert_int_equal(duplicates, SENT - 1);
+    int64_t invoices = -1, logs = -1;
+    assert_int_equal(store_run(fx->store, "SELECT COUNT(*) FROM invoices", NULL, 0, count_row,
+                               &invoices, NULL, &err),
+                     0);
+    assert_int_equal(store_run(fx->store, "SELECT COUNT(*) FROM webhook_logs", NULL, 0,
+                               count_row, &logs, NULL, &err),
+                     0);
+    assert_int_equal(invoices, 1);
+    assert_int_equal(logs, SENT);
+    for (int i = 0; i < SENT; i++)
+        heard_free(&h[i], &r[i]);
+}
+
 static void test_verified_but_nothing_booked(void **state)
 {
     struct fixture *fx = *state;
@@ -338,6 +390,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rejections_are_logged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_awaiting_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_booked_then_duplicate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_in_one_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verified_but_nothing_booked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_withdrawn_books_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),

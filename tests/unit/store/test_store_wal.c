@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +221,96 @@ static void test_group_commit_acknowledges_after_sync(void **state)
     store_close(s);
 }
 
+/* A job of test_failing_job_runs_the_batch_again: what each run of its work saw. */
+struct counted_job {
+    struct store_batch_job job;
+    bool fails;
+    int runs, isolated_runs, done_calls, rc;
+    pthread_mutex_t *gate; /* held by the test: the first run waits for it */
+    _Atomic bool at_gate;
+};
+
+static int counted_work(void *ctx, struct store_tx *tx, struct error *err)
+{
+    struct counted_job *c = ctx;
+    if (c->gate && c->runs == 0) {
+        c->at_gate = true;
+        pthread_mutex_lock(c->gate);
+        pthread_mutex_unlock(c->gate);
+    }
+    c->runs++;
+    c->isolated_runs += store_tx_isolated(tx);
+    return c->fails ? fail_row(ctx, tx, err) : insert_row(ctx, tx, err);
+}
+
+static void counted_done(void *ctx, int rc, const struct error *err)
+{
+    struct counted_job *c = ctx;
+    c->rc = rc;
+    c->done_calls++;
+}
+
+/* The committer runs a batch's jobs bare, without a savepoint each; when one fails, the
+ * batch runs again from its first job, each job in its own savepoint, so that the failing
+ * job alone is undone and the others are written once and told once. The first job holds
+ * the committer until the next three are queued, so those three are one batch: ok1 runs
+ * bare, fails runs bare and fails, then ok1, fails and ok2 run isolated. Without a committer
+ * a job has its transaction to itself: isolated, and rolled back when it fails. */
+static void test_failing_job_runs_the_batch_again(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_with_bulk(f, 2);
+    struct error err = {0};
+    pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+    struct counted_job first = {.gate = &gate}, ok1 = {0}, fails = {.fails = true}, ok2 = {0};
+    struct counted_job *all[] = {&first, &ok1, &fails, &ok2};
+    for (size_t i = 0; i < 4; i++)
+        all[i]->job = (struct store_batch_job){.work = counted_work, .done = counted_done,
+                                               .ctx = all[i]};
+    assert_int_equal(store_batch_start(s, &err), 0);
+    pthread_mutex_lock(&gate);
+    store_batch_submit(s, &first.job);
+    for (int waited = 0; !first.at_gate && waited < 10000; waited++)
+        usleep(1000); /* until the committer runs the first job, which waits at the gate */
+    assert_true(first.at_gate);
+    for (size_t i = 1; i < 4; i++)
+        store_batch_submit(s, &all[i]->job);
+    pthread_mutex_unlock(&gate);
+    store_batch_stop(s);
+
+    assert_int_equal(first.runs, 1);
+    assert_int_equal(first.isolated_runs, 0);
+    assert_int_equal(ok1.runs, 2);
+    assert_int_equal(ok1.isolated_runs, 1);
+    assert_int_equal(fails.runs, 2);
+    assert_int_equal(fails.isolated_runs, 1);
+    assert_int_equal(ok2.runs, 1);
+    assert_int_equal(ok2.isolated_runs, 1);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(all[i]->done_calls, 1);
+    assert_int_equal(first.rc, 0);
+    assert_int_equal(ok1.rc, 0);
+    assert_int_equal(fails.rc, -1);
+    assert_int_equal(ok2.rc, 0);
+    assert_int_equal(count_rows(s), 3);
+
+    /* No committer: each job alone in its transaction. */
+    struct counted_job alone_ok = {0}, alone_fails = {.fails = true};
+    alone_ok.job = (struct store_batch_job){.work = counted_work, .done = counted_done,
+                                            .ctx = &alone_ok};
+    alone_fails.job = (struct store_batch_job){.work = counted_work, .done = counted_done,
+                                               .ctx = &alone_fails};
+    store_batch_submit(s, &alone_ok.job);
+    store_batch_submit(s, &alone_fails.job);
+    assert_int_equal(alone_ok.runs, 1);
+    assert_int_equal(alone_ok.isolated_runs, 1);
+    assert_int_equal(alone_ok.rc, 0);
+    assert_int_equal(alone_fails.runs, 1);
+    assert_int_equal(alone_fails.rc, -1);
+    assert_int_equal(count_rows(s), 4);
+    store_close(s);
+}
+
 /* Rows of bulk as another connection of the same file sees them (its own handle on the log,
  * SQLite's library directly): what the store committed must be in the log file, not only
  * in the writing connection's memory, the moment its commit returns. */
@@ -304,6 +396,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_savepoints_nest_and_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_acknowledges_after_sync, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_failing_job_runs_the_batch_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commits_reach_the_log_file_at_once, setup,
                                         teardown),
     };
