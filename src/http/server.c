@@ -62,9 +62,10 @@ struct http_server {
     atomic_int_fast64_t last_done_us; /* when a request last completed (monotonic) */
     unsigned port;
     MHD_socket listener;
-    pthread_mutex_t park_lock;      /* guards the parked list, resumed and withdrawn */
+    pthread_mutex_t park_lock;      /* guards the parked list and withdrawn */
     struct request_state *parked;   /* suspended or resumed, not yet completed */
     atomic_bool cancelling;         /* set under park_lock: withdraw whatever parks */
+    atomic_int resuming;            /* resume_request calls under way (settle_parked) */
     char id_prefix[9]; /* random per process, so ids from several processes do not clash */
     union {
         struct sockaddr_in v4;
@@ -80,7 +81,7 @@ struct request_state {
     bool deferred; /* parked until its deferral resumes it */
     bool refused;  /* arrived while stopping: answered 503 */
     bool listed;   /* on srv->parked */
-    bool resumed;  /* resume asked for (under park_lock) */
+    atomic_bool resumed; /* resume asked for (by the work, or by the stop's withdrawal) */
     bool withdrawn; /* cancelled while parked: answered 503 without finish() */
     struct request_state *prev, *next; /* on srv->parked */
     struct http_server *srv;
@@ -388,24 +389,32 @@ static int check_query(struct MHD_Connection *conn, const struct route *route,
                      "unknown query parameter '%s'; this endpoint takes: %s", qc.name, takes);
 }
 
-/* The deferral's resume: st is alive, its connection being suspended until this call. */
+/* The deferral's resume: st is alive, its connection being suspended until this call.
+ * Without park_lock: the syncer resumes a whole batch's requests at once, and each
+ * MHD_resume_connection takes libmicrohttpd's own lock and writes its eventfd, which held
+ * park_lock long enough for the HTTP threads parking and finishing requests to queue on it.
+ * This never races the stop's withdrawal: that resumes only work that has not begun
+ * (deferral.cancel), and this is called by work that has. settle_parked counts this call
+ * as under way until MHD_resume_connection returned (st may be gone by then). */
 static void resume_request(void *token)
 {
     struct request_state *st = token;
     struct http_server *srv = st->srv;
-    pthread_mutex_lock(&srv->park_lock);
-    st->resumed = true;
+    atomic_fetch_add(&srv->resuming, 1);
+    atomic_store(&st->resumed, true);
     MHD_resume_connection(st->conn);
-    pthread_mutex_unlock(&srv->park_lock);
+    atomic_fetch_sub(&srv->resuming, 1);
 }
 
 /* Withdraws every parked request whose work has not begun; called with park_lock held. */
 static void withdraw_parked(struct http_server *srv)
 {
     for (struct request_state *st = srv->parked; st; st = st->next) {
-        if (st->resumed || !st->deferral.cancel || !st->deferral.cancel(st->deferral.ctx))
+        if (atomic_load(&st->resumed) || !st->deferral.cancel ||
+            !st->deferral.cancel(st->deferral.ctx))
             continue;
-        st->resumed = st->withdrawn = true;
+        st->withdrawn = true;
+        atomic_store(&st->resumed, true);
         MHD_resume_connection(st->conn);
     }
 }
@@ -864,8 +873,9 @@ static void settle_parked(struct http_server *srv)
         size_t suspended = 0, listed = 0;
         pthread_mutex_lock(&srv->park_lock);
         for (struct request_state *st = srv->parked; st; st = st->next, listed++)
-            suspended += !st->resumed;
+            suspended += !atomic_load(&st->resumed);
         pthread_mutex_unlock(&srv->park_lock);
+        suspended += (size_t)atomic_load(&srv->resuming); /* flagged, not yet resumed */
         now = clock_monotonic_us();
         if (suspended == 0 && !all_resumed_at)
             all_resumed_at = now;
