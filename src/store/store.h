@@ -89,9 +89,9 @@ int store_tx_undo(struct store_tx *tx, struct error *err); /* roll back to and r
  * its jobs bare (see struct store_batch_job), where work that must undo a part of itself
  * fails instead, and runs again isolated. */
 bool store_tx_isolated(const struct store_tx *tx);
-/* A count of the rows tx's statements have written so far, for bare work to tell whether a
- * part of it wrote anything it would have to undo; -1 when the backend does not count them
- * (then it must assume so). */
+/* A running count of the rows inserted, updated or deleted on tx's connection: two readings
+ * tell bare work whether a part of it wrote anything it would have to undo. -1 when the
+ * backend does not count them (the work must then assume it did). */
 int64_t store_tx_writes(const struct store_tx *tx);
 
 /* ---- group commit ---------------------------------------------------------------------- */
