@@ -245,9 +245,9 @@ struct transfer {
 /* The multi handle is driven by its sockets' events (libcurl's socket interface) rather
  * than by curl_multi_perform and curl_multi_poll: those look at every transfer and poll
  * every connection on each turn, many turns per answer; with the engine's 64 requests in
- * flight the poll alone was 18 % of its thread in a backlog drain (bench/README.md). Here libcurl says which sockets to watch and when its
- * next timeout is, an epoll set holds them, and only the sockets that are ready are handed
- * back to libcurl. */
+ * flight the poll alone was 18 % of its thread in a backlog drain (bench/README.md). Here
+ * libcurl says which sockets to watch and when its next timeout is, an epoll set holds
+ * them, and only the sockets that are ready are handed back to libcurl. */
 #define EVENTS_MAX 64
 
 struct httpc_multi {
