@@ -41,6 +41,12 @@
 #define STOP_LINGER_US (200 * 1000)   /* quiet time before idle keep-alive connections close */
 #define STOP_ANSWER_GRACE_US (2000 * 1000) /* for resumed answers to go out */
 #define STOP_LOG_EVERY_US (5000 * 1000)
+/* Each connection's memory in libmicrohttpd: the request line and headers, and the answer's
+ * headers (bodies are copied out as they arrive, so they do not count). libmicrohttpd zeroes
+ * the whole of it on every request of a kept-alive connection, so its default of 32 KiB cost
+ * more than the rest of its work per request; 16 KiB still takes headers of about 8 KiB,
+ * nginx's default limit for a header line. Larger headers get 431. */
+#define CONNECTION_MEMORY (16 * 1024)
 
 struct cidr {
     int family; /* AF_INET or AF_INET6 */
@@ -810,6 +816,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL}, /* first, or MHD complains */
         {MHD_OPTION_LISTEN_SOCKET, (intptr_t)srv->listener, NULL},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)CONNECTION_MEMORY, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(cfg->read_timeout_s ? cfg->read_timeout_s : 30),
          NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
