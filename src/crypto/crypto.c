@@ -345,6 +345,23 @@ int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX])
     return 0;
 }
 
+/* The milliseconds and a sequence of 0, with no random part: an id drawn in an earlier
+ * millisecond has a smaller time part, one drawn in that millisecond or later has an equal
+ * or larger one and is longer. */
+int crypto_id_bound(const char *prefix, int64_t ms, char out[CRYPTO_ID_MAX])
+{
+    unsigned char raw[8];
+    size_t plen = strlen(prefix);
+    if (plen + 2 * 16 + 1 > CRYPTO_ID_MAX)
+        return -1;
+    uint64_t at = (uint64_t)(ms < 0 ? 0 : ms) << 16;
+    for (int i = 0; i < 8; i++)
+        raw[i] = (unsigned char)(at >> (56 - 8 * i));
+    memcpy(out, prefix, plen);
+    crypto_hex(raw, sizeof raw, out + plen);
+    return 0;
+}
+
 #define GCM_NONCE 12
 #define GCM_TAG 16
 

@@ -61,6 +61,10 @@ void crypto_token_hash(const char *token, size_t len, char out_hex[2 * CRYPTO_SH
  * and unique across processes (see crypto.c). */
 #define CRYPTO_ID_MAX 48
 int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX]);
+/* The id every id of that prefix drawn before ms sorts below, and every one drawn at ms or
+ * later (by the clock crypto_id_new reads) sorts at or above: a bound for a range of ids by
+ * their time. -1 when prefix is too long. */
+int crypto_id_bound(const char *prefix, int64_t ms, char out[CRYPTO_ID_MAX]);
 
 /* Secrets at rest: AES-256-GCM under the master key, a fresh 96-bit nonce per call, and
  * `aad` (e.g. "tenant-id/field") bound in so a sealed value cannot be moved to another

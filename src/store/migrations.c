@@ -900,6 +900,7 @@ static const struct migration migrations[] = {
       *     and erasure.
       *   events_tenant, events_created (kept): the event listing by id; the event sweep by
       *     created_at, which ids (drawn at the insert, not at created_at) cannot bound.
+      *     (Step 26 drops events_created: the ids do bound it, with created_at checked.)
       *   invoices_dedupe (kept): the unique key every booking's insert and duplicate check
       *     relies on. invoices_tenant (kept): the invoice listing's order and cursor (id).
       *   journal_entries_tenant (kept): the journal listing by id; journal_entries_chain
@@ -914,6 +915,14 @@ static const struct migration migrations[] = {
       * were migrated before it existed (SQLite rewrites its tables' `col IN (...)` checks
       * as comparisons; see driver_sqlite.c for why). */
      ""},
+    {26, "the event sweep reads the events' ids, not an index of their times",
+     /* Every booked webhook writes two events rows, and events_created (created_at, id)
+      * was a b-tree update for each on the committer's thread, read only by the retention
+      * sweep. An event's id is drawn right after its created_at is set, from the same
+      * clock, and ids are time-ordered (crypto_id_new; every store a kept release wrote
+      * has such ids), so the sweep bounds its scan of the primary key by the id of the
+      * cutoff's time and still checks created_at (store/q_retention.c). */
+     "DROP INDEX events_created;"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include "store/retention.h"
 
 #include "core/clock.h"
+#include "crypto/crypto.h"
 #include "store/store_int.h"
 
 static const char *const sql_webhook_bodies =
@@ -51,11 +52,17 @@ static const char *const sql_delivery_bodies =
 
 /* The events of one batch: past the cutoff, with no delivery that is not delivered. The
  * three statements below select the same events (the order is total, and removing a
- * delivered delivery does not change which events qualify). */
+ * delivered delivery does not change which events qualify). The scan is a range of the
+ * primary key, bounded by $3, the id of a moment EVENT_ID_SLACK_MS past the cutoff: an
+ * event's id is drawn from the same clock just after its created_at is set, so every event
+ * created before the cutoff has an id below it, and created_at decides (migration 26). */
 #define EVENTS_DUE                                                                    \
-    "SELECT id FROM events WHERE created_at < $1 AND NOT EXISTS ("                    \
+    "SELECT id FROM events WHERE id < $3 AND created_at < $1 AND NOT EXISTS ("        \
     "  SELECT 1 FROM deliveries d WHERE d.event_id = events.id"                       \
-    "  AND d.status <> 'delivered') ORDER BY created_at, id LIMIT $2"
+    "  AND d.status <> 'delivered') ORDER BY id LIMIT $2"
+/* A minute: an event whose id came later than its created_at by more (the clock set back
+ * meanwhile) waits for a later sweep, never goes early. */
+#define EVENT_ID_SLACK_MS (60 * 1000)
 
 static const char *const sql_event_attempts =
     "DELETE FROM delivery_attempts WHERE delivery_id IN ("
@@ -107,9 +114,14 @@ int store_sweep_batch(struct store *s, enum store_sweep kind, int64_t cutoff_ms,
         rc = store_run(s, sql_delivery_bodies, p, N_PARAMS(p), NULL, NULL, &n, err);
         swept->delivery_bodies += n;
         break;
-    case STORE_SWEEP_EVENTS:
-        rc = sweep_events(s, p, N_PARAMS(p), swept, &n, err);
+    case STORE_SWEEP_EVENTS: {
+        char bound[CRYPTO_ID_MAX];
+        if (crypto_id_bound("evt_", cutoff_ms + EVENT_ID_SLACK_MS, bound) < 0)
+            return error_set(err, ERR_INTERNAL, "cannot make the events' id bound");
+        struct store_param q[] = {P_TEXT(cutoff), P_INT(limit), P_TEXT(bound)};
+        rc = sweep_events(s, q, N_PARAMS(q), swept, &n, err);
         break;
+    }
     }
     if (rc == 0)
         *more = n >= limit;

@@ -21,6 +21,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "crypto/crypto.h"
 #include "store/retention.h"
 #include "store/store.h"
 #include "store/store_int.h"
@@ -30,6 +31,10 @@
 #define OLD "2020-01-01T00:00:00.000Z"
 #define NEW "2030-01-01T00:00:00.000Z"
 #define CUTOFF_MS 1735689600000LL /* 2025-01-01 */
+/* Event ids as crypto_id_new draws them at OLD and at NEW (milliseconds and a sequence,
+ * then random bits): the sweep bounds its scan by them (migration 26). */
+#define EVT_OLD(n) "'evt_016f5e66e800000" n "00000000000000a" n "'"
+#define EVT_NEW(n) "'evt_01b8dac5b400000" n "00000000000000b" n "'"
 
 struct fixture {
     struct teststore ts;
@@ -171,14 +176,14 @@ static void test_events_go_when_every_delivery_was_delivered(void **state)
          " created_at, updated_at) VALUES ('c1', 't1', 'slack', 1, '{}', '{}', '" OLD "', '" OLD
          "');"
          "INSERT INTO events (id, tenant_id, type, data, created_at) VALUES"
-         " ('e_done', 't1', 'x', '{}', '" OLD "'), ('e_none', 't1', 'x', '{}', '" OLD "'),"
-         " ('e_failed', 't1', 'x', '{}', '" OLD "'), ('e_new', 't1', 'x', '{}', '" NEW "');"
+         " (" EVT_OLD("1") ", 't1', 'x', '{}', '" OLD "'), (" EVT_OLD("2") ", 't1', 'x', '{}', '" OLD "'),"
+         " (" EVT_OLD("3") ", 't1', 'x', '{}', '" OLD "'), (" EVT_NEW("4") ", 't1', 'x', '{}', '" NEW "');"
          "INSERT INTO deliveries (id, tenant_id, event_id, connector_id, event_type, status,"
          " next_attempt_ms, created_at, updated_at) VALUES"
-         " ('d_done', 't1', 'e_done', 'c1', 'x', 'delivered', 0, '" OLD "', '" OLD "'),"
-         " ('d_failed', 't1', 'e_failed', 'c1', 'x', 'failed', 0, '" OLD "', '" OLD "'),"
-         " ('d_failed_ok', 't1', 'e_failed', 'c1', 'x', 'delivered', 0, '" OLD "', '" OLD "'),"
-         " ('d_new', 't1', 'e_new', 'c1', 'x', 'delivered', 0, '" NEW "', '" NEW "');"
+         " ('d_done', 't1', " EVT_OLD("1") ", 'c1', 'x', 'delivered', 0, '" OLD "', '" OLD "'),"
+         " ('d_failed', 't1', " EVT_OLD("3") ", 'c1', 'x', 'failed', 0, '" OLD "', '" OLD "'),"
+         " ('d_failed_ok', 't1', " EVT_OLD("3") ", 'c1', 'x', 'delivered', 0, '" OLD "', '" OLD "'),"
+         " ('d_new', 't1', " EVT_NEW("4") ", 'c1', 'x', 'delivered', 0, '" NEW "', '" NEW "');"
          "INSERT INTO delivery_attempts (delivery_id, attempt_no, started_at, duration_ms,"
          " response_excerpt, request) VALUES ('d_done', 1, '" OLD "', 5, 'ok', '{}'),"
          " ('d_done', 2, '" OLD "', 5, 'ok', '{}'), ('d_failed', 1, '" OLD "', 5, 'no', '{}'),"
@@ -193,12 +198,53 @@ static void test_events_go_when_every_delivery_was_delivered(void **state)
     assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_EVENTS, CUTOFF_MS, 500, &swept, &more,
                                        &err), 0);
     assert_false(more);
-    assert_int_equal(swept.events, 2); /* e_done and e_none */
+    assert_int_equal(swept.events, 2); /* the delivered one and the one without deliveries */
     assert_int_equal(swept.deliveries, 1);
     assert_int_equal(swept.delivery_attempts, 2);
-    assert_int_equal(count(f->s, "SELECT count(*) FROM events WHERE id IN ('e_failed','e_new')"), 2);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM events WHERE id IN (" EVT_OLD("3") ", "
+                                 EVT_NEW("4") ")"), 2);
     assert_int_equal(count(f->s, "SELECT count(*) FROM events"), 2);
     assert_int_equal(count(f->s, "SELECT count(*) FROM deliveries"), 3);
+}
+
+/* The sweep scans the events' ids up to the cutoff's time (migration 26) and still checks
+ * created_at: an event created after the cutoff stays whatever its id, and one whose id came
+ * later than the cutoff (a clock set back between its created_at and its id) waits for a
+ * later sweep rather than going early. */
+static void test_events_are_found_by_their_ids_time_and_created_at_decides(void **state)
+{
+    struct fixture *f = *state;
+    struct store_swept swept = {0};
+    struct error err = {0};
+    bool more = true;
+    char bound[CRYPTO_ID_MAX], made[CRYPTO_ID_MAX];
+    /* the bound sits between ids drawn before and after its moment */
+    assert_int_equal(crypto_id_bound("evt_", CUTOFF_MS, bound), 0);
+    assert_string_equal(bound, "evt_01941f297c000000");
+    assert_true(strcmp("evt_01941f297bffffff" "0123456789abcdef", bound) < 0);
+    assert_true(strcmp("evt_01941f297c000000" "0000000000000000", bound) > 0);
+    assert_int_equal(crypto_id_new("evt_", made), 0);
+    assert_int_equal(crypto_id_bound("evt_", clock_now_ms() + 1000, bound), 0);
+    assert_true(strcmp(made, bound) < 0);
+    assert_int_equal(crypto_id_bound("evt_", clock_now_ms() - 1000, bound), 0);
+    assert_true(strcmp(made, bound) > 0);
+
+    exec(f->s, "INSERT INTO events (id, tenant_id, type, data, created_at) VALUES"
+               " (" EVT_OLD("1") ", 't1', 'x', '{}', '" OLD "'),"
+               " (" EVT_OLD("2") ", 't1', 'x', '{}', '" NEW "'),"
+               " (" EVT_NEW("3") ", 't1', 'x', '{}', '" OLD "');");
+    assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_EVENTS, CUTOFF_MS, 500, &swept, &more,
+                                       &err), 0);
+    assert_false(more);
+    assert_int_equal(swept.events, 1);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM events WHERE id = " EVT_OLD("1")), 0);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM events"), 2);
+    /* once the cutoff reaches its id's time, it goes too */
+    assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_EVENTS, 1893456000000LL, 500,
+                                       &swept, &more, &err), 0);
+    assert_int_equal(swept.events, 2);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM events WHERE id = " EVT_NEW("3")), 0);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM events WHERE id = " EVT_OLD("2")), 1);
 }
 
 struct collected {
@@ -257,6 +303,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_go_when_every_delivery_was_delivered, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_events_are_found_by_their_ids_time_and_created_at_decides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_tenant_is_dumped_and_erased_alone, setup,
                                         teardown),
     };
