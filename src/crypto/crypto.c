@@ -323,6 +323,26 @@ static int id_random(unsigned char out[8])
     return 0;
 }
 
+/* An id's text: prefix, then the time part (48 bits of milliseconds and a 16-bit
+ * sequence, big-endian, so ids sort by it) and n_random random bytes, in hex. The length is
+ * checked against a whole id's, whatever n_random, so a prefix that fits a bound fits an id. */
+#define ID_TIME_BYTES 8
+#define ID_RANDOM_BYTES 8
+static int id_write(const char *prefix, uint64_t time_part, size_t n_random,
+                    char out[CRYPTO_ID_MAX])
+{
+    unsigned char raw[ID_TIME_BYTES + ID_RANDOM_BYTES];
+    size_t plen = strlen(prefix);
+    if (plen + 2 * sizeof raw + 1 > CRYPTO_ID_MAX ||
+        (n_random && id_random(raw + ID_TIME_BYTES) < 0))
+        return -1;
+    for (int i = 0; i < ID_TIME_BYTES; i++)
+        raw[i] = (unsigned char)(time_part >> (56 - 8 * i));
+    memcpy(out, prefix, plen);
+    crypto_hex(raw, ID_TIME_BYTES + n_random, out + plen);
+    return 0;
+}
+
 int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX])
 {
     /* 48 bits of milliseconds and a 16-bit sequence, so ids made later in this process
@@ -333,16 +353,7 @@ int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX])
     do {
         next = now > prev ? now : prev + 1;
     } while (!atomic_compare_exchange_weak(&last, &prev, next));
-
-    unsigned char raw[16];
-    size_t plen = strlen(prefix);
-    if (plen + 2 * sizeof raw + 1 > CRYPTO_ID_MAX || id_random(raw + 8) < 0)
-        return -1;
-    for (int i = 0; i < 8; i++)
-        raw[i] = (unsigned char)(next >> (56 - 8 * i));
-    memcpy(out, prefix, plen);
-    crypto_hex(raw, sizeof raw, out + plen);
-    return 0;
+    return id_write(prefix, next, ID_RANDOM_BYTES, out);
 }
 
 /* The milliseconds and a sequence of 0, with no random part: an id drawn in an earlier
@@ -350,16 +361,7 @@ int crypto_id_new(const char *prefix, char out[CRYPTO_ID_MAX])
  * or larger one and is longer. */
 int crypto_id_bound(const char *prefix, int64_t ms, char out[CRYPTO_ID_MAX])
 {
-    unsigned char raw[8];
-    size_t plen = strlen(prefix);
-    if (plen + 2 * 16 + 1 > CRYPTO_ID_MAX)
-        return -1;
-    uint64_t at = (uint64_t)(ms < 0 ? 0 : ms) << 16;
-    for (int i = 0; i < 8; i++)
-        raw[i] = (unsigned char)(at >> (56 - 8 * i));
-    memcpy(out, prefix, plen);
-    crypto_hex(raw, sizeof raw, out + plen);
-    return 0;
+    return id_write(prefix, (uint64_t)(ms < 0 ? 0 : ms) << 16, 0, out);
 }
 
 #define GCM_NONCE 12
