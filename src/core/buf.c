@@ -64,6 +64,21 @@ int buf_append_str(struct buf *b, const char *s)
     return buf_append(b, s, strlen(s));
 }
 
+int buf_append_int(struct buf *b, long long v)
+{
+    char digits[24], *p = digits + sizeof digits;
+    unsigned long long left = (unsigned long long)v;
+    if (v < 0)
+        left = 0ULL - left;
+    do {
+        *--p = (char)('0' + left % 10);
+        left /= 10;
+    } while (left);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(b, p, (size_t)(digits + sizeof digits - p));
+}
+
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;

@@ -39,7 +39,11 @@ int log_line_begin(struct buf *b, enum log_level level)
 {
     char ts[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(clock_now_ms(), ts);
-    return buf_printf(b, "{\"time\":\"%s\",\"level\":\"%s\"", ts, level_names[level]);
+    /* Appends, not a format: every request's access line starts here. */
+    if (buf_append(b, "{\"time\":\"", 9) < 0 || buf_append(b, ts, strlen(ts)) < 0 ||
+        buf_append(b, "\",\"level\":\"", 11) < 0 || buf_append_str(b, level_names[level]) < 0)
+        return -1;
+    return buf_append(b, "\"", 1);
 }
 
 void log_line_end(struct buf *b)

@@ -262,22 +262,6 @@ static int string_write(struct buf *out, const char *text, size_t len)
                : 0;
 }
 
-/* As "%lld" writes it (jansson's integer format), without printf's cost. */
-static int int_write(struct buf *out, long long value)
-{
-    char digits[24], *p = digits + sizeof digits;
-    unsigned long long left = (unsigned long long)value;
-    if (value < 0)
-        left = 0ULL - left;
-    do {
-        *--p = (char)('0' + left % 10);
-        left /= 10;
-    } while (left);
-    if (value < 0)
-        *--p = '-';
-    return buf_append(out, p, (size_t)(digits + sizeof digits - p));
-}
-
 /* A part's value (the objects and lists of strings, integers, booleans and nulls that
  * events_part_* make), as jansson's compact dump writes it; any other value by jansson. */
 static int value_write(struct buf *out, const json_t *v)
@@ -306,7 +290,7 @@ static int value_write(struct buf *out, const json_t *v)
         }
         return buf_append(out, "]", 1);
     case JSON_STRING: return string_write(out, json_string_value(v), json_string_length(v));
-    case JSON_INTEGER: return int_write(out, (long long)json_integer_value(v));
+    case JSON_INTEGER: return buf_append_int(out, (long long)json_integer_value(v));
     case JSON_TRUE: return buf_append_str(out, "true");
     case JSON_FALSE: return buf_append_str(out, "false");
     case JSON_NULL: return buf_append_str(out, "null");
@@ -357,7 +341,7 @@ static int field_write(struct buf *out, enum event_field_id id, const struct eve
     if (text)
         rc = string_write(out, text, strlen(text));
     else if (n)
-        rc = int_write(out, (long long)n->value);
+        rc = buf_append_int(out, (long long)n->value);
     else if (b)
         rc = buf_append_str(out, b->value ? "true" : "false");
     else

@@ -233,29 +233,42 @@ static bool content_type_is_json(const char *ct)
            strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
+/* "text" as it is (a route pattern or an id: no character to escape), or null. */
+static int append_quoted_or_null(struct buf *b, const char *text)
+{
+    if (!text)
+        return buf_append(b, "null", 4);
+    return buf_append(b, "\"", 1) < 0 || buf_append_str(b, text) < 0 ? -1
+                                                                   : buf_append(b, "\"", 1);
+}
+
 static void access_log(const struct http_request *req, const struct route *route, int status,
                        int64_t duration_us)
 {
     struct buf line;
     buf_init(&line, 4096);
     int rc = log_line_begin(&line, LOG_INFO);
-    if (rc == 0)
-        rc = buf_printf(&line, ",\"msg\":\"request\",\"requestId\":\"%s\",\"method\":\"",
-                        req->request_id);
-    if (rc == 0)
-        rc = json_escape_append(&line, req->method, strlen(req->method));
-    /* The route is the pattern, never the raw path: webhook paths carry secrets. The rest of
-     * the line is one formatting call (this runs on every request); a missing route or
-     * tenant is JSON null. */
+    /* The route is the pattern, never the raw path: webhook paths carry secrets. A missing
+     * route or tenant is JSON null. Appends rather than a format: this runs on every
+     * request. */
     const char *tenant = req->principal ? req->principal->tenant_id
                          : req->tenant_id[0] ? req->tenant_id
                                              : NULL;
     if (rc == 0)
-        rc = buf_printf(&line,
-                        "\",\"route\":%s%s%s,\"status\":%d,\"durationUs\":%lld,\"tenantId\":%s%s%s",
-                        route ? "\"" : "", route ? route->pattern : "null", route ? "\"" : "",
-                        status, (long long)duration_us, tenant ? "\"" : "",
-                        tenant ? tenant : "null", tenant ? "\"" : "");
+        rc = buf_append_str(&line, ",\"msg\":\"request\",\"requestId\":\"") < 0 ||
+                     buf_append_str(&line, req->request_id) < 0 ||
+                     buf_append_str(&line, "\",\"method\":\"") < 0 ||
+                     json_escape_append(&line, req->method, strlen(req->method)) < 0 ||
+                     buf_append_str(&line, "\",\"route\":") < 0 ||
+                     append_quoted_or_null(&line, route ? route->pattern : NULL) < 0 ||
+                     buf_append_str(&line, ",\"status\":") < 0 ||
+                     buf_append_int(&line, status) < 0 ||
+                     buf_append_str(&line, ",\"durationUs\":") < 0 ||
+                     buf_append_int(&line, (long long)duration_us) < 0 ||
+                     buf_append_str(&line, ",\"tenantId\":") < 0 ||
+                     append_quoted_or_null(&line, tenant) < 0
+                 ? -1
+                 : 0;
     if (rc == 0)
         log_line_end(&line);
     buf_free(&line);

@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -158,6 +160,31 @@ static void test_printf_respects_cap(void **state)
     buf_free(&b);
 }
 
+/* buf_append_int writes what "%lld" writes, at the extremes too, and keeps to the cap. */
+static void test_append_int_is_printf(void **state)
+{
+    static const long long values[] = {0, 7, -7, 10, -10, 99, 1000000007, -1234567890123LL,
+                                       LLONG_MAX, LLONG_MIN};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%lld", values[i]);
+        struct buf b;
+        buf_init(&b, 0);
+        assert_int_equal(buf_append(&b, "x", 1), 0);
+        assert_int_equal(buf_append_int(&b, values[i]), 0);
+        assert_string_equal(b.data + 1, want);
+        assert_int_equal(b.len, 1 + strlen(want));
+        buf_free(&b);
+    }
+    struct buf capped;
+    buf_init(&capped, 4);
+    assert_int_equal(buf_append_int(&capped, 12345), -1);
+    assert_int_equal(capped.len, 0);
+    assert_int_equal(buf_append_int(&capped, -123), 0);
+    assert_string_equal(capped.data, "-123");
+    buf_free(&capped);
+}
+
 static void test_take(void **state)
 {
     struct buf b;
@@ -253,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_binary_with_nuls),
         cmocka_unit_test(test_reset_keeps_memory),
         cmocka_unit_test(test_reset_frees_cap_room),
+        cmocka_unit_test(test_append_int_is_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
