@@ -172,6 +172,7 @@ enum booked { BOOKED, BOOKED_DUPLICATE, BOOKED_NOTHING, BOOKED_SETTLED };
 struct link_state {
     char key[128];  /* the external_id the payment is booked under */
     bool linked;    /* one of its ids was linked already */
+    bool completed; /* the payment took parked details (links_merge) */
     char *parked;   /* details an earlier event parked under one of its ids, or NULL */
 };
 
@@ -365,6 +366,7 @@ static int links_decide(struct booking_ctx *b, struct store_tx *tx, struct payme
     case PAYMENT_LINK_ONLY:
         if (st->parked) {
             links_merge(p, st->parked);
+            st->completed = true;
             return 0;
         }
         *book = false;
@@ -666,19 +668,74 @@ static int emit_customer_events(struct booking_ctx *b, struct store_tx *tx,
                                 const struct payment *p, const struct invoice *inv,
                                 struct error *err);
 
+/* A settled payment's event data, written on the HTTP thread before its booking, so that
+ * the committer, which every booking waits for, only puts in what the booking alone knows:
+ * the invoice's and the party's ids, written over placeholders of an id's length. Neither
+ * placeholder's key can be matched inside a string value, where every quote is escaped. */
+struct payment_text {
+    char *text;           /* owned; NULL: the data is made at the booking */
+    size_t invoice_at;    /* where the invoice's id goes */
+    size_t party_at;      /* where the party's id goes */
+};
+
+#define ID_PLACEHOLDER "000000000000000000000000000000000000"
+#define INVOICE_ID_KEY "\"invoiceId\":\""
+#define PARTY_ID_KEY "\"party\":{\"id\":\""
+
+static void payment_text_make(const struct booking_ctx *b, const struct payment *p,
+                              struct payment_text *out)
+{
+    _Static_assert(sizeof ID_PLACEHOLDER < CRYPTO_ID_MAX, "a placeholder fits an id");
+    out->text = NULL;
+    if (p->kind != PAYMENT_SETTLED)
+        return;
+    struct invoice inv = {0};
+    memcpy(inv.id, ID_PLACEHOLDER, sizeof ID_PLACEHOLDER);
+    memcpy(inv.party_id, ID_PLACEHOLDER, sizeof ID_PLACEHOLDER);
+    struct error err = {0};
+    char *text = payment_data(b, p, &inv, true, events_build_payment_settled, &err);
+    if (!text)
+        return; /* made again at the booking, which reports why it cannot be */
+    const char *invoice = strstr(text, INVOICE_ID_KEY ID_PLACEHOLDER "\"");
+    const char *party = strstr(text, PARTY_ID_KEY ID_PLACEHOLDER "\"");
+    if (!invoice || !party) {
+        free(text);
+        return;
+    }
+    out->text = text;
+    out->invoice_at = (size_t)(invoice - text) + strlen(INVOICE_ID_KEY);
+    out->party_at = (size_t)(party - text) + strlen(PARTY_ID_KEY);
+}
+
+/* The prepared data with the booking's ids written in (again on a second run of the job),
+ * or NULL when an id is not of the placeholder's length: then it is made afresh. */
+static const char *payment_text_fill(struct payment_text *t, const struct invoice *inv)
+{
+    size_t n = sizeof ID_PLACEHOLDER - 1;
+    if (!t || !t->text || strlen(inv->id) != n || strlen(inv->party_id) != n)
+        return NULL;
+    memcpy(t->text + t->invoice_at, inv->id, n);
+    memcpy(t->text + t->party_at, inv->party_id, n);
+    return t->text;
+}
+
 /* Outbox events of one payment, in its booking: payment.verified always; then
  * payment.settled, or payment.failed; and for a customer's settled payment (revenue),
  * customer.first_payment and customer.milestone when a threshold is crossed. */
 static int emit_events(struct booking_ctx *b, struct store_tx *tx, const struct payment *p,
-                       const struct invoice *inv, bool booked, struct error *err)
+                       const struct invoice *inv, bool booked, struct payment_text *prepared,
+                       struct error *err)
 {
     if (p->kind == PAYMENT_SETTLED && booked) {
         /* Both events carry the same data (a settled payment has no reason, the one field
          * of payment.verified that payment.settled lacks): made and written out once. */
-        char *text = payment_data(b, p, inv, true, events_build_payment_settled, err);
+        const char *filled = payment_text_fill(prepared, inv);
+        char *made = filled ? NULL
+                            : payment_data(b, p, inv, true, events_build_payment_settled, err);
+        const char *text = filled ? filled : made;
         static const char *const types[] = {"payment.verified", "payment.settled"};
         int rc = text ? emit_text(b, tx, types, 2, text, err) : -1;
-        free(text);
+        free(made);
         if (rc < 0 || b->setup.direction != LEDGER_REVENUE)
             return rc;
         return emit_customer_events(b, tx, p, inv, err);
@@ -745,9 +802,11 @@ fail:
 
 /* Books one payment (inside its own savepoint when the job runs isolated) and writes its log
  * row. */
+/* prepared: the payment's event data made before (payment_text_make), or NULL. */
 static int book_payment(struct booking_ctx *b, struct store_tx *tx,
                         const struct webhook_request *req, const struct payment *event,
-                        struct pipeline_result *r, struct error *err)
+                        struct payment_text *prepared, struct pipeline_result *r,
+                        struct error *err)
 {
     struct invoice inv = {0};
     enum booked result = BOOKED_NOTHING;
@@ -790,7 +849,8 @@ static int book_payment(struct booking_ctx *b, struct store_tx *tx,
      * nothing: payment.verified comes once, from the booking. */
     bool quiet = (p->kind == PAYMENT_SETTLED && !book) || result == BOOKED_SETTLED;
     if (rc == 0 && result != BOOKED_DUPLICATE && p->kind != PAYMENT_IGNORED && !quiet)
-        rc = emit_events(b, tx, p, &inv, result == BOOKED, err);
+        rc = emit_events(b, tx, p, &inv, result == BOOKED, links.completed ? NULL : prepared,
+                         err);
     /* A duplicate must leave nothing behind, not even a supplier made a moment ago: undone
      * with the savepoint, or (bare) by failing the job, which then runs again isolated. */
     if (!isolated && rc == 0 && result == BOOKED_DUPLICATE &&
@@ -853,6 +913,7 @@ struct pipeline_job {
     struct payment_list payments;
     json_t *state;
     struct pipeline_result *results; /* one per payment */
+    struct payment_text *texts;      /* one per payment: its event data, made on parsing */
     struct store_batch_job batch;
     void (*done)(void *ctx, struct pipeline_outcome *out);
     bool (*begin)(void *ctx);
@@ -890,10 +951,21 @@ static void booking_clear(struct booking_ctx *b)
     publishing_manifest_clear(&b->outside);
 }
 
+/* The payments' prepared event data (before the payments go: they count it). */
+static void texts_free(struct pipeline_job *job)
+{
+    if (job->texts)
+        for (size_t i = 0; i < job->payments.n; i++)
+            free(job->texts[i].text);
+    free(job->texts);
+    job->texts = NULL;
+}
+
 static void job_free(struct pipeline_job *job)
 {
     if (!job)
         return;
+    texts_free(job);
     free(job->results);
     json_decref(job->state);
     payment_list_free(&job->payments);
@@ -1070,10 +1142,13 @@ static int job_prepare(struct pipeline_job *job, const char *provider_slug, cons
         return -1;
     }
     job->results = calloc(job->payments.n, sizeof *job->results);
-    if (!job->results) {
+    job->texts = calloc(job->payments.n, sizeof *job->texts);
+    if (!job->results || !job->texts) {
         outcome_set(out, PIPELINE_FAILED, ERR_INTERNAL, "out of memory");
         return -1;
     }
+    for (size_t i = 0; i < job->payments.n; i++)
+        payment_text_make(b, &job->payments.items[i], &job->texts[i]);
     return 0;
 }
 
@@ -1084,8 +1159,8 @@ static int job_book(struct pipeline_job *job, struct store_tx *tx, struct error 
     job->b.deliveries = 0;
     memset(job->results, 0, job->payments.n * sizeof *job->results);
     for (size_t i = 0; i < job->payments.n; i++)
-        if (book_payment(&job->b, tx, &job->req, &job->payments.items[i], &job->results[i],
-                         err) < 0)
+        if (book_payment(&job->b, tx, &job->req, &job->payments.items[i],
+                         job->texts ? &job->texts[i] : NULL, &job->results[i], err) < 0)
             return -1;
     return 0;
 }
@@ -1198,6 +1273,7 @@ static void job_done(void *ctx, int rc, const struct error *err)
 /* Makes a job whose cached install changed as new again, up to its preparation. */
 static void job_reset(struct pipeline_job *job)
 {
+    texts_free(job);
     free(job->results);
     job->results = NULL;
     json_decref(job->state);

@@ -15,6 +15,7 @@ const { after, before, describe, test } = require('node:test');
 const { startServer } = require('./lib/server');
 const { StripeTenant, assertBalanced, chargeRefunded, nowS, sid, sign } =
   require('./lib/stripe');
+const { Project } = require('./lib/outbound');
 
 const OLD = '2024-06-20';
 const BASIL = '2025-03-31.basil';
@@ -188,6 +189,18 @@ for (const [shape, version] of [['before basil', OLD], ['basil and later', BASIL
                                ['2880', '0.00', '120.00', null]]);
       const [supplier] = await t.suppliers();
       assert.equal(supplier.name, 'ACME Software GmbH');
+      // its events name what was booked: the invoice with the details the invoice's own
+      // event brought, and the supplier
+      const project = new Project(server, { tenantId: t.tenantId, token: t.token });
+      const published = await project.events({ limit: '100' });
+      for (const type of ['payment.settled', 'payment.verified']) {
+        const made = published.filter((e) => e.type === type);
+        assert.equal(made.length, 1, `${type}: ${JSON.stringify(published)}`);
+        assert.equal(made[0].data.invoiceId, inv.id, type);
+        assert.equal(made[0].data.invoiceNumber, ids.number, type);
+        assert.equal(made[0].data.party.id, supplier.id, type);
+        assert.equal(made[0].data.party.name, 'ACME Software GmbH', type);
+      }
       // the refund takes back exactly that tax
       await t.send(chargeRefunded({ pi: ids.pi, amount: 12000 }).body);
       const { balances } = await t.balances();
