@@ -335,6 +335,10 @@ static int links_decide(struct booking_ctx *b, struct store_tx *tx, struct payme
     *link = true;
     if (links_resolve(b, tx, p, st, err) < 0)
         return -1;
+    /* An event that books at once books whether or not the payment was (the insert finds
+     * a duplicate): no need to ask. */
+    if (p->link == PAYMENT_LINK_BOOK)
+        return 0;
     bool booked = false;
     if (store_invoice_exists(tx, b->install.tenant_id, b->provider->slug, st->key, &booked,
                              err) < 0)
