@@ -362,12 +362,16 @@ static void on_own_notice(void *ctx, enum store_channel channel, const char *pay
 }
 
 /* An announcement of another process (or this one) on the shared store, on the store's
- * listener thread. */
-static void on_store_notice(void *ctx, enum store_channel channel, const char *payload)
+ * listener thread. The webhooks' cache heard this process's own at their commit
+ * (on_own_notice): hearing them again, a moment later, would only drop what a webhook
+ * read afresh meanwhile. */
+static void on_store_notice(void *ctx, enum store_channel channel, const char *payload,
+                            bool own)
 {
     const struct store_hearers *h = ctx;
     struct engine *engine = h->engine;
-    pipeline_cache_heard(h->cache, channel, payload);
+    if (!own)
+        pipeline_cache_heard(h->cache, channel, payload);
     if (channel == STORE_CHANNEL_DELIVERIES) {
         engine_wake(engine);
     } else if (channel == STORE_CHANNEL_INSTALLS) {

@@ -60,6 +60,7 @@ struct store_conn {
     size_t n_cache, cap_cache;
     unsigned next_name;
     bool once_prepared; /* ONCE_NAME exists in the session (its DEALLOCATE failed) */
+    int backend_pid;    /* its server process (own_backend_set) */
 };
 
 /* A result row: the result, its row number, and room for the timestamps rewritten into
@@ -205,10 +206,49 @@ static void quiet_notices(void *arg, const char *message)
     (void)message;
 }
 
+/* The server processes of this process's connections. PostgreSQL hands an announcement to
+ * every listener, its maker's own process too, which heard it at its commit already
+ * (store_observe); the listener tells them apart by the announcing backend's pid. A
+ * connection past OWN_BACKENDS_MAX is not kept: its announcements count as another
+ * process's, which costs a cache entry, not a lost change. */
+#define OWN_BACKENDS_MAX 256
+static pthread_mutex_t own_backends_lock = PTHREAD_MUTEX_INITIALIZER;
+static int own_backends[OWN_BACKENDS_MAX];
+static size_t n_own_backends;
+
+static void own_backend_set(int pid, bool add)
+{
+    if (pid <= 0)
+        return;
+    pthread_mutex_lock(&own_backends_lock);
+    if (add && n_own_backends < OWN_BACKENDS_MAX) {
+        own_backends[n_own_backends++] = pid;
+    } else if (!add) {
+        for (size_t i = 0; i < n_own_backends; i++)
+            if (own_backends[i] == pid) {
+                own_backends[i] = own_backends[--n_own_backends];
+                break;
+            }
+    }
+    pthread_mutex_unlock(&own_backends_lock);
+}
+
+static bool own_backend(int pid)
+{
+    bool own = false;
+    pthread_mutex_lock(&own_backends_lock);
+    for (size_t i = 0; i < n_own_backends && !own; i++)
+        own = own_backends[i] == pid;
+    pthread_mutex_unlock(&own_backends_lock);
+    return own;
+}
+
 static void pg_disconnect(struct store_conn *c)
 {
     if (!c)
         return;
+    if (c->backend_pid)
+        own_backend_set(c->backend_pid, false);
     PQfinish(c->pg);
     free(c->cache);
     free(c);
@@ -250,6 +290,8 @@ static int pg_connect(const char *target, struct store_conn **out, struct error 
         pg_disconnect(c);
         return -1;
     }
+    c->backend_pid = PQbackendPID(c->pg);
+    own_backend_set(c->backend_pid, true);
     *out = c;
     return 0;
 }
@@ -652,7 +694,7 @@ struct pg_listener {
     char *target;
     char **channels;
     size_t n_channels;
-    void (*on_notice)(void *ctx, const char *channel, const char *payload);
+    void (*on_notice)(void *ctx, const char *channel, const char *payload, bool own);
     void (*on_reset)(void *ctx);
     void *ctx;
     PGconn *pg;
@@ -719,7 +761,7 @@ static int listen_drain(struct pg_listener *l, bool probe)
     }
     PGnotify *n;
     while ((n = PQnotifies(l->pg)) != NULL) {
-        l->on_notice(l->ctx, n->relname, n->extra ? n->extra : "");
+        l->on_notice(l->ctx, n->relname, n->extra ? n->extra : "", own_backend(n->be_pid));
         PQfreemem(n);
     }
     return PQstatus(l->pg) == CONNECTION_OK ? 0 : -1;
@@ -770,7 +812,8 @@ static void listener_free(struct pg_listener *l)
 }
 
 static int pg_listen_start(const char *target, const char *const *channels, size_t n_channels,
-                           void (*on_notice)(void *ctx, const char *channel, const char *payload),
+                           void (*on_notice)(void *ctx, const char *channel, const char *payload,
+                                             bool own),
                            void (*on_reset)(void *ctx), void *ctx, void **state,
                            struct error *err)
 {

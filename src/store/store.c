@@ -720,12 +720,12 @@ int store_notify(struct store *s, enum store_channel channel, const char *payloa
     return rc;
 }
 
-static void listener_notice(void *ctx, const char *channel, const char *payload)
+static void listener_notice(void *ctx, const char *channel, const char *payload, bool own)
 {
     struct store *s = ctx;
     for (int i = 0; i < STORE_CHANNEL_COUNT; i++)
         if (strcmp(channel, channel_names[i]) == 0) {
-            s->listener.on_notice(s->listener.ctx, (enum store_channel)i, payload);
+            s->listener.on_notice(s->listener.ctx, (enum store_channel)i, payload, own);
             return;
         }
 }

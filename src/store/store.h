@@ -156,10 +156,11 @@ int store_notify(struct store *s, enum store_channel channel, const char *payloa
                  struct error *err);
 
 /* What a listener hears, on its own thread: on_notice for each announcement of any
- * process; on_reset after its connection was lost and made again (announcements of the
- * time between are lost: take it as "everything changed"). */
+ * process, own when this process made it (store_observe heard it at its commit already);
+ * on_reset after its connection was lost and made again (announcements of the time
+ * between are lost: take it as "everything changed"). */
 struct store_listener {
-    void (*on_notice)(void *ctx, enum store_channel channel, const char *payload);
+    void (*on_notice)(void *ctx, enum store_channel channel, const char *payload, bool own);
     void (*on_reset)(void *ctx);
     void *ctx;
 };

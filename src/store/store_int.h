@@ -120,12 +120,14 @@ struct store_driver {
      * backend without them (SQLite). notify_sql is a statement with two text parameters,
      * the channel's name and the payload, that announces them when its transaction
      * commits. listen_start opens a connection of its own to target and calls on_notice
-     * (channel name, payload) from a thread of its own for every announcement on the
+     * (channel name, payload, whether one of this process's connections made it) from a
+     * thread of its own for every announcement on the
      * channels, and on_reset once it had to connect again (what came meanwhile is lost);
      * listen_stop ends that thread and closes its connection. */
     const char *notify_sql;
     int (*listen_start)(const char *target, const char *const *channels, size_t n_channels,
-                        void (*on_notice)(void *ctx, const char *channel, const char *payload),
+                        void (*on_notice)(void *ctx, const char *channel, const char *payload,
+                                          bool own),
                         void (*on_reset)(void *ctx), void *ctx, void **state,
                         struct error *err);
     void (*listen_stop)(void *state);

@@ -7,7 +7,8 @@
  * commits, not before, and never when it rolls back; a change of an install or of a tenant's
  * settings announces it (what the webhooks' cache forgets); unobserved channels are not
  * heard; on SQLite every committed change moves the count that the other processes on the
- * file read, on PostgreSQL (which has the listener instead) it stays. */
+ * file read, on PostgreSQL (which has the listener instead) it stays; and there the listener
+ * tells this process's own announcements (heard at their commit already) from another's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,9 +16,12 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/accounting.h"
 #include "store/installs.h"
@@ -127,12 +131,90 @@ static void test_install_and_settings_changes_are_announced(void **state)
     assert_true(store_changes_seen(f->s) == (f->sqlite ? count + 3 : count));
 }
 
+/* What the listener heard, from its own thread. */
+struct heard_list {
+    pthread_mutex_t lock;
+    int n;
+    char payload[4][64];
+    bool own[4];
+};
+
+static void listened(void *ctx, enum store_channel channel, const char *payload, bool own)
+{
+    struct heard_list *h = ctx;
+    if (channel != STORE_CHANNEL_INSTALLS)
+        return;
+    pthread_mutex_lock(&h->lock);
+    if (h->n < 4) {
+        snprintf(h->payload[h->n], sizeof h->payload[h->n], "%s", payload);
+        h->own[h->n] = own;
+        h->n++;
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void listener_reset(void *ctx)
+{
+    (void)ctx;
+}
+
+/* Waits up to five seconds for the listener to have heard n announcements. */
+static int heard_wait(struct heard_list *h, int n)
+{
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&h->lock);
+        int got = h->n;
+        pthread_mutex_unlock(&h->lock);
+        if (got >= n)
+            return got;
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+    return h->n;
+}
+
+/* PostgreSQL hands an announcement to every listener, its maker's process too: the
+ * listener says which were this process's own, whose connections made them. */
+static void test_listener_tells_own_announcements(void **state)
+{
+    struct fixture *f = *state;
+    if (f->sqlite)
+        skip(); /* no listener: the processes on one file share a change count */
+    struct heard_list h = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct error err = {0};
+    bool listening = false;
+    assert_int_equal(store_listen(f->s,
+                                  &(struct store_listener){.on_notice = listened,
+                                                           .on_reset = listener_reset,
+                                                           .ctx = &h},
+                                  &listening, &err),
+                     0);
+    assert_true(listening);
+    assert_int_equal(store_notify(f->s, STORE_CHANNEL_INSTALLS, "ten/mine", &err), 0);
+    assert_int_equal(heard_wait(&h, 1), 1);
+
+    /* another process: a connection of its own, not the store's */
+    PGconn *other = PQconnectdb(f->ts.dsn);
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    PGresult *res = PQexec(other, "SELECT pg_notify('connectord_installs', 'ten/theirs')");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    PQfinish(other);
+    assert_int_equal(heard_wait(&h, 2), 2);
+    store_unlisten(f->s);
+
+    assert_string_equal(h.payload[0], "ten/mine");
+    assert_true(h.own[0]);
+    assert_string_equal(h.payload[1], "ten/theirs");
+    assert_false(h.own[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_heard_at_commit_not_at_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_install_and_settings_changes_are_announced, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_listener_tells_own_announcements, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
