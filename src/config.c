@@ -63,6 +63,9 @@ static const struct setting settings[] = {
     LONG("event-days", "CONNECTORD_EVENT_DAYS", event_days, "90", 1, 36500,
          "days a delivered event is kept, with its deliveries and attempts (failed and dead "
          "ones stay until replayed and delivered)"),
+    LONG("chat-message-days", "CONNECTORD_CHAT_MESSAGE_DAYS", chat_message_days, "90", 1, 36500,
+         "days a chat message to the accounting assistant is kept, with its reply (one still "
+         "waiting for its answer stays)"),
     BOOL("allow-private-destinations", "CONNECTORD_ALLOW_PRIVATE_DESTINATIONS",
          allow_private_destinations, "false",
          "let destinations reach private, loopback and link-local addresses (--dev does too)"),
@@ -103,7 +106,8 @@ static const struct setting settings[] = {
 /* What a running server takes from a reload (SIGHUP); the others need a restart. */
 static const char *const reloadable[] = {"log-level", "log-file", "access-log",
                                          "webhook-body-days", "webhook-log-days",
-                                         "delivery-body-days", "event-days", "config"};
+                                         "delivery-body-days", "event-days",
+                                         "chat-message-days", "config"};
 
 bool config_key_reloadable(const char *key)
 {

@@ -37,6 +37,7 @@ struct config {
     long webhook_log_days;
     long delivery_body_days;
     long event_days;
+    long chat_message_days;
     bool allow_private_destinations;
     long delivery_concurrency;
     long delivery_timeout;

@@ -1291,6 +1291,7 @@ static void reload(struct config *cfg, struct http_server *server, struct jobs_e
     env->webhook_log_keep_ms = next.webhook_log_days * 86400000LL;
     env->delivery_body_keep_ms = next.delivery_body_days * 86400000LL;
     env->event_keep_ms = next.event_days * 86400000LL;
+    env->chat_message_keep_ms = next.chat_message_days * 86400000LL;
     /* keep what now runs in cfg; the old texts go with next */
     char *swap = cfg->log_level;
     cfg->log_level = next.log_level;
@@ -1303,6 +1304,7 @@ static void reload(struct config *cfg, struct http_server *server, struct jobs_e
     cfg->webhook_log_days = next.webhook_log_days;
     cfg->delivery_body_days = next.delivery_body_days;
     cfg->event_days = next.event_days;
+    cfg->chat_message_days = next.chat_message_days;
     log_info("reloaded the configuration");
 out:
     config_free(&next);
@@ -1494,6 +1496,7 @@ static int cmd_serve(struct config *cfg, const char **values)
         .webhook_log_keep_ms = cfg->webhook_log_days * 86400000LL,
         .delivery_body_keep_ms = cfg->delivery_body_days * 86400000LL,
         .event_keep_ms = cfg->event_days * 86400000LL,
+        .chat_message_keep_ms = cfg->chat_message_days * 86400000LL,
         .stopping = stop_pending};
     if (jobs_lease_init(&lease, store, &err) < 0 ||
         jobs_new(&(struct jobs_config){.env = &jobs_env, .claim = jobs_claim_lease,

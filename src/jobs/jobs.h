@@ -43,6 +43,7 @@ struct jobs_env {
     int64_t webhook_log_keep_ms;    /* webhook log rows */
     int64_t delivery_body_keep_ms;  /* attempts' requests and response excerpts */
     int64_t event_keep_ms;          /* delivered events, with deliveries and attempts */
+    int64_t chat_message_keep_ms;   /* answered chat messages, with their replies */
     /* Whether the process is asked to stop (may be NULL): a job that works in many steps
      * (the retention sweep) asks between steps and leaves the rest for its next period. */
     bool (*stopping)(void);

@@ -79,7 +79,9 @@ int jobs_retention(const struct jobs_env *env, int64_t now_ms, struct error *err
                    err) < 0 ||
         sweep_kind(env, STORE_SWEEP_DELIVERY_BODIES, now_ms - env->delivery_body_keep_ms,
                    &swept, err) < 0 ||
-        sweep_kind(env, STORE_SWEEP_EVENTS, now_ms - env->event_keep_ms, &swept, err) < 0)
+        sweep_kind(env, STORE_SWEEP_EVENTS, now_ms - env->event_keep_ms, &swept, err) < 0 ||
+        sweep_kind(env, STORE_SWEEP_CHAT_MESSAGES, now_ms - env->chat_message_keep_ms, &swept,
+                   err) < 0)
         goto out;
     rc = 0;
 out:
@@ -90,13 +92,17 @@ out:
     metrics_retention_swept("events", swept.events);
     metrics_retention_swept("deliveries", swept.deliveries);
     metrics_retention_swept("delivery_attempts", swept.delivery_attempts);
-    if (swept.webhook_bodies + swept.webhook_logs + swept.delivery_bodies + swept.events > 0)
+    metrics_retention_swept("chat_messages", swept.chat_messages);
+    if (swept.webhook_bodies + swept.webhook_logs + swept.delivery_bodies + swept.events +
+            swept.chat_messages >
+        0)
         log_info("retention: forgot %lld webhook bodies and %lld attempt bodies; removed %lld "
                  "webhook log rows, %lld delivered events with %lld deliveries and %lld "
-                 "attempts",
+                 "attempts, and %lld chat messages",
                  (long long)swept.webhook_bodies, (long long)swept.delivery_bodies,
                  (long long)swept.webhook_logs, (long long)swept.events,
-                 (long long)swept.deliveries, (long long)swept.delivery_attempts);
+                 (long long)swept.deliveries, (long long)swept.delivery_attempts,
+                 (long long)swept.chat_messages);
     return rc;
 }
 

@@ -71,6 +71,15 @@ static const char *const sql_event_deliveries =
     "DELETE FROM deliveries WHERE event_id IN (" EVENTS_DUE ")";
 static const char *const sql_events = "DELETE FROM events WHERE id IN (" EVENTS_DUE ")";
 
+/* Chat messages: as the events, a range of the primary key bounded by the id of a moment
+ * past the cutoff (store_chat_message_insert draws the id right after it sets created_at),
+ * and created_at decides; one still pending (to be answered, or retried) stays whatever its
+ * age. */
+static const char *const sql_chat_messages =
+    "DELETE FROM chat_messages WHERE id IN ("
+    "  SELECT id FROM chat_messages WHERE id < $3 AND created_at < $1 AND status <> 'pending'"
+    "  ORDER BY id LIMIT $2)";
+
 static int sweep_events(struct store *s, const struct store_param *p, size_t n,
                         struct store_swept *swept, int64_t *events, struct error *err)
 {
@@ -120,6 +129,15 @@ int store_sweep_batch(struct store *s, enum store_sweep kind, int64_t cutoff_ms,
             return error_set(err, ERR_INTERNAL, "cannot make the events' id bound");
         struct store_param q[] = {P_TEXT(cutoff), P_INT(limit), P_TEXT(bound)};
         rc = sweep_events(s, q, N_PARAMS(q), swept, &n, err);
+        break;
+    }
+    case STORE_SWEEP_CHAT_MESSAGES: {
+        char bound[CRYPTO_ID_MAX];
+        if (crypto_id_bound("msg_", cutoff_ms + EVENT_ID_SLACK_MS, bound) < 0)
+            return error_set(err, ERR_INTERNAL, "cannot make the chat messages' id bound");
+        struct store_param q[] = {P_TEXT(cutoff), P_INT(limit), P_TEXT(bound)};
+        rc = store_run(s, sql_chat_messages, q, N_PARAMS(q), NULL, NULL, &n, err);
+        swept->chat_messages += n;
         break;
     }
     }

@@ -18,12 +18,14 @@ enum store_sweep {
     STORE_SWEEP_DELIVERY_BODIES, /* an attempt's request and response excerpt (it stays) */
     STORE_SWEEP_EVENTS,          /* events whose every delivery was delivered (or that had
                                     none), with their deliveries and attempts */
+    STORE_SWEEP_CHAT_MESSAGES,   /* chat messages answered (or given up), with their
+                                    replies; a pending one stays */
 };
 
 /* What a sweep removed, by kind of data (the metrics' labels). */
 struct store_swept {
     int64_t webhook_bodies, webhook_logs, delivery_bodies, events, deliveries,
-        delivery_attempts;
+        delivery_attempts, chat_messages;
 };
 
 /* One batch of `kind` older than cutoff_ms: at most limit rows (for events, limit events

@@ -2,8 +2,10 @@
 // clock moved on by CONNECTORD_CLOCK_OFFSET), raw webhook bodies go after --webhook-body-days,
 // webhook log rows after --webhook-log-days, attempts' requests and answers after
 // --delivery-body-days, delivered events with their deliveries and attempts after
-// --event-days (defaults 7, 90, 30, 90). A failed delivery and its event stay, and so do the
-// books: invoices, journal entries, parties. /metrics counts what went.
+// --event-days, answered chat messages with their replies after --chat-message-days
+// (defaults 7, 90, 30, 90, 90). A failed delivery and its event stay, a chat message still
+// waiting for its answer stays, and so do the books: invoices, journal entries, parties.
+// /metrics counts what went.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -11,6 +13,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const crypto = require('node:crypto');
 const { after, before, test } = require('node:test');
 const { sleep, sqliteOnlyFile, startServer } = require('./lib/server');
 const { StripeTenant, invoiceFailed, invoicePaid } = require('./lib/stripe');
@@ -79,6 +82,20 @@ function where() {
   return `tenant_id = '${t.tenantId}'`;
 }
 
+// A chat message to the assistant received now, as the server queues it: its id drawn from
+// the clock (milliseconds, a sequence, random bits), its status `status`; a pending one's
+// next attempt is after every day these tests move to, so no worker answers it meanwhile.
+function chatMessage(installId, status) {
+  const now = Date.now();
+  const id = `msg_${now.toString(16).padStart(12, '0')}0000${crypto.randomBytes(8).toString('hex')}`;
+  const at = new Date(now).toISOString();
+  sql(`INSERT INTO chat_messages (id, tenant_id, install_id, platform, message_id, chat_id, ` +
+      `user_id, body, status, next_attempt_ms, reply, created_at, updated_at) VALUES ('${id}', ` +
+      `'${t.tenantId}', '${installId}', 'telegram', '${id}', 'chat', 'user', 'revenue?', ` +
+      `'${status}', ${status === 'pending' ? now + 1000 * DAY * 1000 : now}, ${status === 'sent' ? "'1,200.00 EUR'" : 'NULL'}, '${at}', '${at}')`);
+  return id;
+}
+
 before(async () => {
   mock = await MockServices.start();
   server = await startServer({ dir });
@@ -104,6 +121,11 @@ before(async () => {
   assert.equal(phase1.logs.length, 2);
   assert.equal(phase1.delivered.length, 1);
   assert.equal(sql(`SELECT status FROM deliveries WHERE connector_id = '${refused.id}'`), 'failed');
+
+  // day 0: two messages to the assistant, one answered, one still waiting for its answer
+  const install = sql(`SELECT id FROM connector_installs WHERE ${where()} AND slug = 'stripe'`);
+  phase1.answered = chatMessage(install, 'sent');
+  phase1.waiting = chatMessage(install, 'pending');
 });
 
 test('after 60 days: the old raw bodies are forgotten, the rows stay', async () => {
@@ -112,6 +134,7 @@ test('after 60 days: the old raw bodies are forgotten, the rows stay', async () 
   assert.equal(swept(text, 'delivery_bodies'), 2);
   assert.equal(swept(text, 'webhook_logs'), 0);
   assert.equal(swept(text, 'events'), 0);
+  assert.equal(swept(text, 'chat_messages'), 0);
   assert.match(text, /^# TYPE connectord_retention_swept_rows_total counter$/m);
   assert.equal(sql(`SELECT count(*) FROM webhook_logs WHERE ${where()} AND body IS NULL`), '2');
   assert.equal(sql(`SELECT count(*) FROM delivery_attempts WHERE response_excerpt IS NOT NULL ` +
@@ -138,7 +161,8 @@ test('after 60 days: the old raw bodies are forgotten, the rows stay', async () 
 // not the daily summaries a server started at day 100 adds after its sweep.
 function totals() {
   const before99 = "created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+99 days')";
-  return Object.fromEntries(['webhook_logs', 'events', 'deliveries', 'delivery_attempts']
+  return Object.fromEntries(['webhook_logs', 'events', 'deliveries', 'delivery_attempts',
+                             'chat_messages']
     .map((table) => [table, Number(sql(`SELECT count(*) FROM ${table}` +
                                        (table === 'events' ? ` WHERE ${before99}` : '')))]));
 }
@@ -166,6 +190,9 @@ test('after 100 days: day 0\'s log rows and delivered events go, the books and t
   assert.equal(sql(`SELECT count(*) FROM deliveries WHERE id = '${phase1.delivered[0]}'`), '0');
   assert.equal(sql(`SELECT count(*) FROM delivery_attempts WHERE delivery_id = '${phase1.delivered[0]}'`), '0');
   assert.equal(sql(`SELECT status FROM deliveries WHERE event_id = '${phase1.failedEvent}'`), 'failed');
+  // day 0's answered chat message goes with its reply; the one waiting for its answer stays
+  assert.ok(swept(text, 'chat_messages') >= 1);
+  assert.deepEqual(list(`SELECT id FROM chat_messages WHERE ${where()}`), [phase1.waiting]);
   // the books are all there, over the API too
   assert.deepEqual(booksOf(t.tenantId), books);
   const invoices = await server.request('/api/invoices', { token: t.token });

@@ -4,7 +4,8 @@
  *
  * What must hold: a batch touches at most its limit of rows and says whether more are left;
  * only what is past the cutoff goes; an event goes only when every delivery of it was
- * delivered, and with its deliveries and attempts; a tenant's dump has its rows only, and its
+ * delivered, and with its deliveries and attempts; a chat message only once it was answered
+ * (or given up); a tenant's dump has its rows only, and its
  * erasure removes them and nothing of another tenant, recording it in tenant_erasures and the
  * operator log. */
 #include <setjmp.h>
@@ -35,6 +36,8 @@
  * then random bits): the sweep bounds its scan by them (migration 26). */
 #define EVT_OLD(n) "'evt_016f5e66e800000" n "00000000000000a" n "'"
 #define EVT_NEW(n) "'evt_01b8dac5b400000" n "00000000000000b" n "'"
+#define MSG_OLD(n) "'msg_016f5e66e800000" n "00000000000000a" n "'"
+#define MSG_NEW(n) "'msg_01b8dac5b400000" n "00000000000000b" n "'"
 
 struct fixture {
     struct teststore ts;
@@ -247,6 +250,42 @@ static void test_events_are_found_by_their_ids_time_and_created_at_decides(void 
     assert_int_equal(count(f->s, "SELECT count(*) FROM events WHERE id = " EVT_OLD("2")), 1);
 }
 
+/* A chat message goes with its reply once past the cutoff and answered, failed or ignored;
+ * one still pending (its answer to come, or a retry) stays, as do the newer ones. */
+static void test_chat_messages_go_once_answered(void **state)
+{
+    struct fixture *f = *state;
+    struct store_swept swept = {0};
+    struct error err = {0};
+    bool more = true;
+    exec(f->s,
+         "INSERT INTO connector_installs (id, tenant_id, slug, is_destination, config, secrets,"
+         " created_at, updated_at) VALUES ('c1', 't1', 'telegram', 0, '{}', '{}', '" OLD "', '"
+         OLD "');"
+         "INSERT INTO chat_messages (id, tenant_id, install_id, platform, message_id, chat_id,"
+         " user_id, body, status, next_attempt_ms, reply, created_at, updated_at) VALUES"
+         " (" MSG_OLD("1") ", 't1', 'c1', 'telegram', 'm1', 'c', 'u', 'hi', 'sent', 0, 'ok', '"
+         OLD "', '" OLD "'),"
+         " (" MSG_OLD("2") ", 't1', 'c1', 'telegram', 'm2', 'c', 'u', 'hi', 'pending', 0, NULL, '"
+         OLD "', '" OLD "'),"
+         " (" MSG_OLD("3") ", 't1', 'c1', 'telegram', 'm3', 'c', 'u', 'hi', 'failed', 0, NULL, '"
+         OLD "', '" OLD "'),"
+         " (" MSG_OLD("4") ", 't1', 'c1', 'telegram', 'm4', 'c', 'u', 'hi', 'ignored', 0, NULL, '"
+         OLD "', '" OLD "'),"
+         " (" MSG_NEW("5") ", 't1', 'c1', 'telegram', 'm5', 'c', 'u', 'hi', 'sent', 0, 'ok', '"
+         NEW "', '" NEW "');");
+    assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_CHAT_MESSAGES, CUTOFF_MS, 2, &swept,
+                                       &more, &err), 0);
+    assert_true(more); /* a full batch of two */
+    assert_int_equal(store_sweep_batch(f->s, STORE_SWEEP_CHAT_MESSAGES, CUTOFF_MS, 500, &swept,
+                                       &more, &err), 0);
+    assert_false(more);
+    assert_int_equal(swept.chat_messages, 3);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM chat_messages WHERE id IN (" MSG_OLD("2")
+                                 ", " MSG_NEW("5") ")"), 2);
+    assert_int_equal(count(f->s, "SELECT count(*) FROM chat_messages"), 2);
+}
+
 struct collected {
     int rows, tenants, logs;
     bool foreign;
@@ -305,6 +344,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_events_are_found_by_their_ids_time_and_created_at_decides, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chat_messages_go_once_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_tenant_is_dumped_and_erased_alone, setup,
                                         teardown),
     };
