@@ -84,6 +84,18 @@ static void insert_logs(struct store *s, const char *prefix, int n, const char *
     buf_free(&sql);
 }
 
+/* Tenant t1's install c1 of slug (a destination or not), made at OLD. */
+static void install_c1(struct store *s, const char *slug, int is_destination)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO connector_installs (id, tenant_id, slug, is_destination, config,"
+             " secrets, created_at, updated_at) VALUES ('c1', 't1', '%s', %d, '{}', '{}', '" OLD
+             "', '" OLD "')",
+             slug, is_destination);
+    exec(s, sql);
+}
+
 /* Two tenants; t1 has 1200 old webhook log rows and 10 new ones, t2 one old row. */
 static int setup(void **state)
 {
@@ -174,10 +186,8 @@ static void test_events_go_when_every_delivery_was_delivered(void **state)
     struct store_swept swept = {0};
     struct error err = {0};
     bool more = true;
+    install_c1(f->s, "slack", 1);
     exec(f->s,
-         "INSERT INTO connector_installs (id, tenant_id, slug, is_destination, config, secrets,"
-         " created_at, updated_at) VALUES ('c1', 't1', 'slack', 1, '{}', '{}', '" OLD "', '" OLD
-         "');"
          "INSERT INTO events (id, tenant_id, type, data, created_at) VALUES"
          " (" EVT_OLD("1") ", 't1', 'x', '{}', '" OLD "'), (" EVT_OLD("2") ", 't1', 'x', '{}', '" OLD "'),"
          " (" EVT_OLD("3") ", 't1', 'x', '{}', '" OLD "'), (" EVT_NEW("4") ", 't1', 'x', '{}', '" NEW "');"
@@ -258,10 +268,8 @@ static void test_chat_messages_go_once_answered(void **state)
     struct store_swept swept = {0};
     struct error err = {0};
     bool more = true;
+    install_c1(f->s, "telegram", 0);
     exec(f->s,
-         "INSERT INTO connector_installs (id, tenant_id, slug, is_destination, config, secrets,"
-         " created_at, updated_at) VALUES ('c1', 't1', 'telegram', 0, '{}', '{}', '" OLD "', '"
-         OLD "');"
          "INSERT INTO chat_messages (id, tenant_id, install_id, platform, message_id, chat_id,"
          " user_id, body, status, next_attempt_ms, reply, created_at, updated_at) VALUES"
          " (" MSG_OLD("1") ", 't1', 'c1', 'telegram', 'm1', 'c', 'u', 'hi', 'sent', 0, 'ok', '"
