@@ -805,8 +805,7 @@ fail:
 }
 
 /* Books one payment (inside its own savepoint when the job runs isolated) and writes its log
- * row. */
-/* prepared: the payment's event data made before (payment_text_make), or NULL. */
+ * row. prepared: the payment's event data made before (payment_text_make), or NULL. */
 static int book_payment(struct booking_ctx *b, struct store_tx *tx,
                         const struct webhook_request *req, const struct payment *event,
                         struct payment_text *prepared, struct pipeline_result *r,
