@@ -53,7 +53,7 @@ static const char *const sql_delivery_bodies =
 /* The events of one batch: past the cutoff, with no delivery that is not delivered. The
  * three statements below select the same events (the order is total, and removing a
  * delivered delivery does not change which events qualify). The scan is a range of the
- * primary key, bounded by $3, the id of a moment EVENT_ID_SLACK_MS past the cutoff: an
+ * primary key, bounded by $3, the id of a moment ID_SLACK_MS past the cutoff: an
  * event's id is drawn from the same clock just after its created_at is set, so every event
  * created before the cutoff has an id below it, and created_at decides (migration 26). */
 #define EVENTS_DUE                                                                    \
@@ -62,7 +62,7 @@ static const char *const sql_delivery_bodies =
     "  AND d.status <> 'delivered') ORDER BY id LIMIT $2"
 /* A minute: an event whose id came later than its created_at by more (the clock set back
  * meanwhile) waits for a later sweep, never goes early. */
-#define EVENT_ID_SLACK_MS (60 * 1000)
+#define ID_SLACK_MS (60 * 1000)
 
 static const char *const sql_event_attempts =
     "DELETE FROM delivery_attempts WHERE delivery_id IN ("
@@ -108,11 +108,20 @@ int store_sweep_batch(struct store *s, enum store_sweep kind, int64_t cutoff_ms,
     int64_t n = 0;
     int rc = 0;
     clock_format_rfc3339(cutoff_ms, cutoff);
-    struct store_param p[] = {P_TEXT(cutoff), P_INT(limit)};
+    /* $3, for the kinds found by their time-ordered ids only: the id of a moment ID_SLACK_MS
+     * past the cutoff. */
+    const char *id_prefix = kind == STORE_SWEEP_EVENTS          ? "evt_"
+                            : kind == STORE_SWEEP_CHAT_MESSAGES ? "msg_"
+                                                                : NULL;
+    char bound[CRYPTO_ID_MAX] = "";
+    if (id_prefix && crypto_id_bound(id_prefix, cutoff_ms + ID_SLACK_MS, bound) < 0)
+        return error_set(err, ERR_INTERNAL, "cannot make the id bound of a sweep");
+    struct store_param p[] = {P_TEXT(cutoff), P_INT(limit), P_TEXT(bound)};
+    size_t n_params = id_prefix ? 3 : 2;
     *more = false;
     switch (kind) {
     case STORE_SWEEP_WEBHOOK_BODIES:
-        rc = store_run(s, sql_webhook_bodies, p, N_PARAMS(p), NULL, NULL, &n, err);
+        rc = store_run(s, sql_webhook_bodies, p, n_params, NULL, NULL, &n, err);
         swept->webhook_bodies += n;
         break;
     case STORE_SWEEP_WEBHOOK_LOGS:
@@ -120,26 +129,16 @@ int store_sweep_batch(struct store *s, enum store_sweep kind, int64_t cutoff_ms,
         swept->webhook_logs += n;
         break;
     case STORE_SWEEP_DELIVERY_BODIES:
-        rc = store_run(s, sql_delivery_bodies, p, N_PARAMS(p), NULL, NULL, &n, err);
+        rc = store_run(s, sql_delivery_bodies, p, n_params, NULL, NULL, &n, err);
         swept->delivery_bodies += n;
         break;
-    case STORE_SWEEP_EVENTS: {
-        char bound[CRYPTO_ID_MAX];
-        if (crypto_id_bound("evt_", cutoff_ms + EVENT_ID_SLACK_MS, bound) < 0)
-            return error_set(err, ERR_INTERNAL, "cannot make the events' id bound");
-        struct store_param q[] = {P_TEXT(cutoff), P_INT(limit), P_TEXT(bound)};
-        rc = sweep_events(s, q, N_PARAMS(q), swept, &n, err);
+    case STORE_SWEEP_EVENTS:
+        rc = sweep_events(s, p, n_params, swept, &n, err);
         break;
-    }
-    case STORE_SWEEP_CHAT_MESSAGES: {
-        char bound[CRYPTO_ID_MAX];
-        if (crypto_id_bound("msg_", cutoff_ms + EVENT_ID_SLACK_MS, bound) < 0)
-            return error_set(err, ERR_INTERNAL, "cannot make the chat messages' id bound");
-        struct store_param q[] = {P_TEXT(cutoff), P_INT(limit), P_TEXT(bound)};
-        rc = store_run(s, sql_chat_messages, q, N_PARAMS(q), NULL, NULL, &n, err);
+    case STORE_SWEEP_CHAT_MESSAGES:
+        rc = store_run(s, sql_chat_messages, p, n_params, NULL, NULL, &n, err);
         swept->chat_messages += n;
         break;
-    }
     }
     if (rc == 0)
         *more = n >= limit;
