@@ -127,22 +127,9 @@ callgrind_control -d "$cd_pid" >/dev/null 2>&1 || die "callgrind_control could n
 stop "$cd_pid"
 stop "$sink_pid"
 
-dump=$(ls "$out"/callgrind.out.* 2>/dev/null | grep -v '\.[0-9]*\.tmp$' | sort -V | head -n 1)
-[[ -n $dump ]] || die "no callgrind dump in $out"
+callgrind_read "$out" "$EVENTS"
 attempts=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' "$out/sink.log")
 failed=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$out/sink.log")
-annotated=$out/annotate-inclusive.txt
-callgrind_annotate --inclusive=yes --threshold=100 "$dump" >"$annotated"
-total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }' "$annotated")
-[[ -n $total ]] || die "cannot read the totals of $dump"
-
-# part LABEL REGEX: the inclusive instructions per event of the first function matching REGEX
-# (callgrind's "file:function" names).
-part() {
-    awk -v label="$1" -v re="$2" -v n="$EVENTS" '
-        $0 ~ re { gsub(",", "", $1); printf "  %-52s %10.0f\n", label, $1 / n; found = 1; exit }
-        END { if (!found) printf "  %-52s %10s\n", label, "-" }' "$annotated"
-}
 
 echo "binary:     $bin"
 if ((FAIL_EVERY == 0)); then
@@ -153,20 +140,15 @@ fi
 echo "workload:   $EVENTS events x 2 destinations, $sink_does ($attempts requests, $failed" \
     "answered 500)"
 echo "dump:       $dump"
-checkpoints=$(awk '/:checkpointer_main / { gsub(",", "", $1); print $1; exit }' "$annotated")
-printf 'instructions per event: %.0f\n' "$(awk -v t="$total" -v n="$EVENTS" 'BEGIN { print t / n }')"
-printf 'without the WAL checkpoints: %.0f\n' \
-    "$(awk -v t="$total" -v c="${checkpoints:-0}" -v n="$EVENTS" 'BEGIN { print (t - c) / n }')"
-echo "of which (inclusive, per event; parts overlap where one calls the other):"
-part "publish, on the HTTP thread (api_events_publish)" ':api_events_publish '
-part "publish, its answer after the commit (finish)" 'api/events\.c:finish '
-part "publish, in the group commit (api/events.c insert)" 'api/events\.c:insert '
-part "engine rounds, in the group commit (write_round)" ':write_round '
-part "the engine's thread (engine_main)" ':engine_main '
-part "  the event read for rendering (event_view_init)" ':event_view_init '
-part "  rendering and signing (render_with)" ':render_with '
-part "  the attempt's request, masked (append_masked)" ':append_masked '
-part "  the answer (on_answer: classify, settle)" ':on_answer '
-part "the committer's thread (committer_main)" ':committer_main '
-part "the fsync thread (syncer_main)" ':syncer_main '
-part "the WAL checkpoints (checkpointer_main)" ':checkpointer_main '
+callgrind_totals event
+callgrind_part "publish, on the HTTP thread (api_events_publish)" ':api_events_publish '
+callgrind_part "publish, its answer after the commit (finish)" 'api/events\.c:finish '
+callgrind_part "publish, in the group commit (api/events.c insert)" 'api/events\.c:insert '
+callgrind_part "engine rounds, in the group commit (write_round)" ':write_round '
+callgrind_part "the engine's thread (engine_main)" ':engine_main '
+callgrind_part "  rendering and signing (render_with)" ':render_with '
+callgrind_part "  the attempt's request, masked (append_masked)" ':append_masked '
+callgrind_part "  the answer (on_answer: classify, settle)" ':on_answer '
+callgrind_part "the committer's thread (committer_main)" ':committer_main '
+callgrind_part "the fsync thread (syncer_main)" ':syncer_main '
+callgrind_part "the WAL checkpoints (checkpointer_main)" ':checkpointer_main '

@@ -85,36 +85,19 @@ stop "$cd_pid"
 invoices=$(sqlite3 -cmd ".timeout 10000" "$db" "SELECT COUNT(*) FROM invoices")
 ((invoices == EVENTS + 20)) || die "the store holds $invoices invoices, expected $((EVENTS + 20))"
 
-dump=$(ls "$out"/callgrind.out.* 2>/dev/null | grep -v '\.[0-9]*\.tmp$' | sort -V | head -n 1)
-[[ -n $dump ]] || die "no callgrind dump in $out"
-annotated=$out/annotate-inclusive.txt
-callgrind_annotate --inclusive=yes --threshold=100 "$dump" >"$annotated"
-total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }' "$annotated")
-[[ -n $total ]] || die "cannot read the totals of $dump"
-
-# part LABEL REGEX: the inclusive instructions per webhook of the first function matching
-# REGEX (callgrind's "file:function" names).
-part() {
-    awk -v label="$1" -v re="$2" -v n="$EVENTS" '
-        $0 ~ re { gsub(",", "", $1); printf "  %-56s %10.0f\n", label, $1 / n; found = 1; exit }
-        END { if (!found) printf "  %-56s %10s\n", label, "-" }' "$annotated"
-}
+callgrind_read "$out" "$EVENTS"
 
 echo "binary:     $bin"
 echo "workload:   $EVENTS Stripe invoice.payment_succeeded webhooks, $CONCURRENCY at a time, all booked"
 echo "dump:       $dump"
-checkpoints=$(awk '/:checkpointer_main / { gsub(",", "", $1); print $1; exit }' "$annotated")
-printf 'instructions per webhook: %.0f\n' "$(awk -v t="$total" -v n="$EVENTS" 'BEGIN { print t / n }')"
-printf 'without the WAL checkpoints: %.0f\n' \
-    "$(awk -v t="$total" -v c="${checkpoints:-0}" -v n="$EVENTS" 'BEGIN { print (t - c) / n }')"
-echo "of which (inclusive, per webhook; parts overlap where one calls the other):"
-part "the committer's thread (committer_main)" ':committer_main '
-part "  the booking (job_work)" ':job_work '
-part "  the statements (sqlite3_step)" ':sqlite3_step '
-part "the HTTP side (on_request, the answers excluded)" 'http/server\.c:on_request '
-part "  the request's handler (api_webhook_receive)" ':api_webhook_receive '
-part "  the pipeline on the HTTP thread (pipeline_submit)" ':pipeline_submit '
-part "  JSON parsing (json_loadb)" ':json_loadb '
-part "  the answer after the commit (webhook_finish)" ':webhook_finish '
-part "the fsync thread (syncer_main)" ':syncer_main '
-part "the WAL checkpoints (checkpointer_main)" ':checkpointer_main '
+callgrind_totals webhook
+callgrind_part "the committer's thread (committer_main)" ':committer_main '
+callgrind_part "  the booking (job_work)" ':job_work '
+callgrind_part "  the statements (sqlite3_step)" ':sqlite3_step '
+callgrind_part "the HTTP side (on_request, the answers excluded)" 'http/server\.c:on_request '
+callgrind_part "  the request's handler (api_webhook_receive)" ':api_webhook_receive '
+callgrind_part "  the pipeline on the HTTP thread (pipeline_submit)" ':pipeline_submit '
+callgrind_part "  the body's fields (sig_fields_read)" ':sig_fields_read '
+callgrind_part "  the answer after the commit (webhook_finish)" ':webhook_finish '
+callgrind_part "the fsync thread (syncer_main)" ':syncer_main '
+callgrind_part "the WAL checkpoints (checkpointer_main)" ':checkpointer_main '

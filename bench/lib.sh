@@ -24,6 +24,11 @@
 #                  cluster (the postmaster, its live children, and the children it reaped);
 #                  wrk_ticks those of this shell's reaped children (wrk, run in the
 #                  foreground); ticks_s N converts ticks to seconds
+#   callgrind_read OUT UNITS   annotates the first callgrind dump in OUT (inclusive) and
+#                  sets dump, annotated and total; callgrind_totals WHAT prints the
+#                  instructions per WHAT in all and without the WAL checkpoints, and
+#                  callgrind_part LABEL REGEX the inclusive count per unit of the first
+#                  function matching REGEX (callgrind's "file:function" names), UNITS apart
 #
 # Everything the benchmarks start listens on 127.0.0.1 only.
 
@@ -198,4 +203,31 @@ install_stripe() {
         "$1/api/connectors/stripe/install") || die "cannot install stripe"
     url=$(printf '%s' "$installed" | sed -n 's/.*"webhookUrl": *"\([^"]*\)".*/\1/p')
     [[ -n $url ]] || die "no webhookUrl in: $installed"
+}
+
+callgrind_read() {
+    callgrind_units=$2
+    dump=$(ls "$1"/callgrind.out.* 2>/dev/null | grep -v '\.[0-9]*\.tmp$' | sort -V | head -n 1)
+    [[ -n $dump ]] || die "no callgrind dump in $1"
+    annotated=$1/annotate-inclusive.txt
+    callgrind_annotate --inclusive=yes --threshold=100 "$dump" >"$annotated"
+    total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }' "$annotated")
+    [[ -n $total ]] || die "cannot read the totals of $dump"
+}
+
+callgrind_totals() {
+    local checkpoints
+    checkpoints=$(awk '/:checkpointer_main / { gsub(",", "", $1); print $1; exit }' "$annotated")
+    printf 'instructions per %s: %.0f\n' "$1" \
+        "$(awk -v t="$total" -v n="$callgrind_units" 'BEGIN { print t / n }')"
+    printf 'without the WAL checkpoints: %.0f\n' \
+        "$(awk -v t="$total" -v c="${checkpoints:-0}" -v n="$callgrind_units" \
+            'BEGIN { print (t - c) / n }')"
+    echo "of which (inclusive, per $1; parts overlap where one calls the other):"
+}
+
+callgrind_part() {
+    awk -v label="$1" -v re="$2" -v n="$callgrind_units" '
+        $0 ~ re { gsub(",", "", $1); printf "  %-56s %10.0f\n", label, $1 / n; found = 1; exit }
+        END { if (!found) printf "  %-56s %10s\n", label, "-" }' "$annotated"
 }
