@@ -477,7 +477,8 @@ static bool stop_word(const char *w)
 }
 
 /* The party after "from", "von", "for", "für", "by", "bei", "an", "to": the words up to
- * the next word that is no name. */
+ * the next word that is no name, as many whole words as fit (snprintf would keep the part of
+ * the next one that fits, cut inside a character perhaps). */
 static bool read_party(const struct words *ws, struct chat_question *q)
 {
     static const char *const marks[] = {"from", "von", "for", "für", "by", "bei", "an", "to",
@@ -491,8 +492,10 @@ static bool read_party(const struct words *ws, struct chat_question *q)
         size_t o = 0;
         for (int j = i + 1; j < ws->n && !stop_word(ws->w[j]); j++) {
             int n = snprintf(q->party + o, sizeof q->party - o, "%s%s", o ? " " : "", ws->w[j]);
-            if (n < 0 || (size_t)n >= sizeof q->party - o)
+            if (n < 0 || (size_t)n >= sizeof q->party - o) {
+                q->party[o] = '\0';
                 break;
+            }
             o += (size_t)n;
         }
         if (o)

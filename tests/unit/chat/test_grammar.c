@@ -68,6 +68,13 @@ static void search_and_intents(void **state)
     q = ask("Rechnungen von Müller & Söhne im März", "2026-05-01");
     assert_string_equal(q.party, "müller söhne");
     assert_string_equal(q.from, ""); /* a search has no period */
+    /* A name longer than the party's room keeps its whole words only: the next word's bytes
+     * that would fit end inside its "€" here. */
+    q = ask("invoice from aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+            "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb €cc",
+            "2026-05-01");
+    assert_string_equal(q.party, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+                                 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
     q = ask("  /link ab12cd34ef", "2026-05-01");
     assert_int_equal(q.intent, CHAT_INTENT_LINK);
     assert_string_equal(q.code, "AB12CD34EF");
