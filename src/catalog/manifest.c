@@ -115,8 +115,10 @@ static bool whole_match(const regex_t *re, const char *text)
  * A pattern comes from a manifest, possibly an outside developer's, and glibc's regcomp
  * expands bounded repetitions: "((a{0,255}){0,255}){0,255}" does not finish compiling. So a
  * pattern's expanded size is estimated first (each atom 1, a group the sum of its parts,
- * {m,n} multiplies what precedes it by its larger bound) and bounded; 1000 compiles in well
- * under 0.1 s. Back-references (\1), which make matching exponential, are refused too. */
+ * {m,n} multiplies what precedes it by its larger bound, and + doubles it: regcomp copies
+ * the element once to write x+ as xx*, so "a++++" is sixteen a's and forty +'s take all
+ * memory) and bounded; 1000 compiles in well under 0.1 s. Back-references (\1), which make
+ * matching exponential, are refused too. */
 
 #define PATTERN_COST_MAX 1000
 #define PATTERN_GROUPS_MAX 32
@@ -171,14 +173,13 @@ static size_t pattern_cost(const char *p)
         if (*p == ')' && depth > 0) {
             last = sum;
             sum = open[--depth] + last;
-        } else if (*p == '{') {
-            unsigned long bound = interval_bound(p, &p);
+        } else if (*p == '{' || *p == '+') {
+            unsigned long bound = *p == '+' ? 2 : interval_bound(p, &p);
             if (bound > 0 && last > over / bound)
                 return over;
             sum = sum - last + last * bound;
             last *= bound;
-        } else if (*p == '*' || *p == '+' || *p == '?' || *p == '|' || *p == '^' ||
-                   *p == '$') {
+        } else if (*p == '*' || *p == '?' || *p == '|' || *p == '^' || *p == '$') {
             continue;
         } else {
             if (*p == '[')

@@ -99,6 +99,18 @@ describe('each automated check refuses what it should', () => {
     assert.match(c.message, /minPlan/);
   });
 
+  test('schema: a setting pattern that would take the compiler all memory is refused unread', async () => {
+    // regcomp writes x+ as xx*, so each + doubles what it repeats: forty of them took
+    // gigabytes before the manifest rules counted them.
+    const c = await expectFailing(manifest((m) => {
+      m.settings.push({ key: 'accountId', label: 'Account', type: 'string',
+                        pattern: `^9${'+'.repeat(40)}$`, format: 'digits' });
+    }), 'schema');
+    assert.match(c.message, /expands too far/);
+    const health = await server.request('/healthz');
+    assert.equal(health.status, 200);
+  });
+
   test('kind: an outside connector is a webhook connector and names no built-in code', async () => {
     await expectFailing(manifest((m) => { m.kind = 'hybrid'; }), 'kind');
     // A built-in handler: refused as an outside connector, and by the manifest rules too.
