@@ -710,7 +710,7 @@ static int take_records(struct run_ctx *c, const json_t *doc, size_t *raw, struc
         size_t n = nested ? json_array_size(inner) : 1;
         for (size_t k = 0; k < n; k++) {
             const json_t *one = nested ? json_array_get(inner, k) : rec;
-            struct time_entry_in e;
+            struct time_entry_in e = {0}; /* freed below even when map_record never ran */
             bool skip = false;
             if (!json_is_object(one) ||
                 map_record(c, records, one, nested ? rec : NULL, &e, &skip, err) < 0) {
