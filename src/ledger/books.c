@@ -36,25 +36,28 @@ int ledger_books_verify(struct store *s, const char *tenant_id, json_t **out, st
             return -1;
     json_t *o = json_object(), *heads = json_object(), *chains = json_array();
     json_t *first = NULL;
-    json_int_t rows = 0;
+    json_int_t rows = 0, pending = 0;
     bool ok = true;
     int rc = !o || !heads || !chains;
     for (int i = 0; i < STORE_CHAIN_COUNT && !rc; i++) {
         const struct store_chain_check *c = &checks[i];
         const char *name = store_chain_name((enum store_chain)i);
         rows += c->rows;
+        pending += c->pending;
         if (!c->ok && !first)
             first = mismatch_json((enum store_chain)i, c);
         ok = ok && c->ok;
         rc |= json_object_set_new(heads, name, head_json(&c->head));
         rc |= json_array_append_new(
-            chains, json_pack("{s:s, s:b, s:I, s:o, s:o}", "chain", name, "ok", c->ok,
-                              "rowsChecked", (json_int_t)c->rows, "head", head_json(&c->head),
+            chains, json_pack("{s:s, s:b, s:I, s:I, s:o, s:o}", "chain", name, "ok", c->ok,
+                              "rowsChecked", (json_int_t)c->rows, "pendingLinks",
+                              (json_int_t)c->pending, "head", head_json(&c->head),
                               "firstMismatch", mismatch_json((enum store_chain)i, c)));
     }
     if (!rc) {
         rc |= json_object_set_new(o, "ok", json_boolean(ok));
         rc |= json_object_set_new(o, "rowsChecked", json_integer(rows));
+        rc |= json_object_set_new(o, "pendingLinks", json_integer(pending));
         rc |= json_object_set_new(o, "head", heads);
         heads = NULL;
         rc |= json_object_set_new(o, "firstMismatch", first ? first : json_null());
@@ -79,8 +82,12 @@ int ledger_export_at_head(struct store *s, const char *tenant_id,
 {
     for (int i = 0; i < EXPORT_TRIES; i++) {
         struct store_chain_head after;
-        if (store_chain_head_get(s, tenant_id, STORE_CHAIN_JOURNAL, head, err) < 0 ||
-            run(ctx, err) < 0 ||
+        /* Entries booked but not yet linked (PostgreSQL links them right after their
+         * commit) are linked before each head is read, so a head covers every entry
+         * committed before it was read. */
+        if (store_chain_link_pending(s, tenant_id, err) < 0 ||
+            store_chain_head_get(s, tenant_id, STORE_CHAIN_JOURNAL, head, err) < 0 ||
+            run(ctx, err) < 0 || store_chain_link_pending(s, tenant_id, err) < 0 ||
             store_chain_head_get(s, tenant_id, STORE_CHAIN_JOURNAL, &after, err) < 0)
             return -1;
         /* The export's reads saw every booking up to `head` and none after `after`: when

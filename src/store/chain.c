@@ -32,6 +32,7 @@
  * one tenant at once are put in order and never fork the chain. SQLite has one writer at a
  * time, so the head read is the head written. A booking that rolls back (a savepoint of the
  * group commit, store/batch.c) takes its link with it. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,7 @@ struct chain_row {
     const char *id;
     const char *tenant_id;
     bool chained; /* chain_seq is set */
+    bool pending; /* not chained, and named in journal_pending: to be linked */
     int64_t seq;
     const char *hash;
     const struct buf *body;
@@ -271,7 +273,7 @@ struct journal_scan {
     int rc;    /* -1: failed; 1: the sink stopped */
     bool open; /* an entry is being gathered */
     char id[CRYPTO_ID_MAX], tenant_id[CRYPTO_ID_MAX];
-    bool chained;
+    bool chained, pending;
     int64_t seq;
     char hash[STORE_CHAIN_HASH_LEN + 1];
     struct buf head, lines;
@@ -282,7 +284,8 @@ struct journal_scan {
     "SELECT e.id, e.tenant_id, e.entry_date, e.description, e.invoice_id, e.created_at, "      \
     "e.chain_seq, e.chain_hash, l.line_no, l.account, l.debit_minor, l.credit_minor, "         \
     "l.currency, l.vat_code, l.vat_tax, l.book_debit_minor, l.book_credit_minor, "             \
-    "l.tax_treatment, l.tax_country, l.tax_rate_bp "                                           \
+    "l.tax_treatment, l.tax_country, l.tax_rate_bp, "                                          \
+    "(SELECT COUNT(*) FROM journal_pending p WHERE p.entry_id = e.id) "                        \
     "FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id "
 
 static const char *nullable(const struct store_row *row, int col)
@@ -311,6 +314,7 @@ static int journal_flush(struct journal_scan *js)
         const struct chain_row r = {.id = js->id,
                                     .tenant_id = js->tenant_id,
                                     .chained = js->chained,
+                                    .pending = js->pending,
                                     .seq = js->seq,
                                     .hash = js->hash,
                                     .body = &body};
@@ -336,6 +340,7 @@ static int journal_row(void *ctx, const struct store_row *row)
             return 1;
         }
         js->chained = !store_row_is_null(row, 6);
+        js->pending = !js->chained && store_row_int(row, 20) > 0;
         js->seq = store_row_int(row, 6);
         snprintf(js->hash, sizeof js->hash, "%s", store_row_text(row, 7));
         if (chain_journal_head(&js->head, js->id, js->tenant_id, store_row_text(row, 2),
@@ -460,6 +465,12 @@ static int verify_row(void *ctx, const struct chain_row *row, struct error *err)
 {
     struct verify_state *v = ctx;
     char hash[STORE_CHAIN_HASH_LEN + 1];
+    if (row->pending) {
+        /* Committed, named for its link, and linked a moment later (or at the next start);
+         * it comes after every linked row, so the chain up to the head is checked whole. */
+        v->out->pending++;
+        return 0;
+    }
     v->out->rows++;
     if (!row->chained)
         return mismatch(v->out, row, "the row is in no chain: it was written behind the store");
@@ -607,4 +618,222 @@ int chain_backfill(struct store *s, struct store_conn *c, struct error *err)
                    backfill_chain(s, c, STORE_CHAIN_AUDIT, err) < 0
                ? -1
                : 0;
+}
+
+/* ---- linking after the commit (PostgreSQL) ------------------------------------------------ */
+
+bool chain_links_after_commit(const struct store *s)
+{
+    /* Where bookings commit one by one, a link made inside the booking would hold the
+     * head's lock through the commit's flush; SQLite's committer takes the head once per
+     * batch already, and a link written later would cost each entry an update. */
+    return !store_groups_commits(s);
+}
+
+#define LINK_BATCH 256
+#define LINK_TRIES 20
+
+/* The links of 1, 2, 4, 8 and 16 entries in one statement each (a round's entries take at
+ * most one of each size per 31), made once: a driver keeps a statement by its text's
+ * address. */
+#define LINK_SQL_SIZES 5
+static struct buf link_sql[LINK_SQL_SIZES];
+static bool link_sql_ready;
+static pthread_once_t link_sql_once = PTHREAD_ONCE_INIT;
+
+static void link_sql_make(void)
+{
+    int oom = 0;
+    for (int k = 0; k < LINK_SQL_SIZES; k++) {
+        struct buf *b = &link_sql[k];
+        buf_init(b, 0);
+        oom |= buf_printf(b, "UPDATE journal_entries SET chain_seq = v.column2, chain_hash = "
+                             "v.column3 FROM (VALUES ");
+        for (int i = 0; i < 1 << k; i++)
+            oom |= buf_printf(b, "%s($%d, CAST($%d AS BIGINT), $%d)", i ? ", " : "", 3 * i + 1,
+                              3 * i + 2, 3 * i + 3);
+        oom |= buf_printf(b, ") AS v WHERE journal_entries.id = v.column1 AND "
+                             "journal_entries.chain_seq IS NULL");
+    }
+    link_sql_ready = oom == 0;
+}
+
+struct link_batch {
+    char prev[STORE_CHAIN_HASH_LEN + 1]; /* the hash the next entry links to */
+    int64_t seq;                         /* the seq of the last entry linked */
+    size_t n;
+    struct {
+        char id[CRYPTO_ID_MAX];
+        char hash[STORE_CHAIN_HASH_LEN + 1];
+    } rows[LINK_BATCH];
+};
+
+static int link_row(void *ctx, const struct chain_row *row, struct error *err)
+{
+    struct link_batch *lb = ctx;
+    if (lb->n == LINK_BATCH)
+        return 1;
+    char *hash = lb->rows[lb->n].hash;
+    if (chain_digest(STORE_CHAIN_JOURNAL, lb->prev, lb->seq + 1, row->body, hash) < 0)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    snprintf(lb->rows[lb->n].id, sizeof lb->rows[lb->n].id, "%s", row->id);
+    memcpy(lb->prev, hash, sizeof lb->prev);
+    lb->seq++;
+    lb->n++;
+    return 0;
+}
+
+/* One batch of a tenant's named entries, in its own transaction: the head read locked,
+ * the entries linked onto it in the order of their ids, their names deleted, the head
+ * moved. *linked: how many; *again: another linker got there first (nothing was kept). */
+static int link_batch_once(struct store *s, struct store_conn *c, const char *tenant_id,
+                           struct link_batch *lb, bool *again, struct error *err)
+{
+    struct store_chain_head prev;
+    bool moved = false;
+    *again = false;
+    lb->n = 0;
+    if (store_begin(s, c, err) < 0)
+        return -1;
+    if (head_get(s, c, tenant_id, STORE_CHAIN_JOURNAL, true, &prev, err) < 0)
+        goto fail;
+    if (prev.seq < 0 || strlen(prev.hash) != STORE_CHAIN_HASH_LEN) {
+        error_set(err, ERR_STORE, "the journal chain head of tenant %s is unreadable",
+                  tenant_id);
+        goto fail;
+    }
+    memcpy(lb->prev, prev.hash, sizeof lb->prev);
+    lb->seq = prev.seq;
+    struct store_param p[] = {P_TEXT(tenant_id), P_INT(LINK_BATCH)};
+    if (journal_scan(s, c,
+                     JOURNAL_SQL
+                     "WHERE e.id IN (SELECT n.entry_id FROM journal_pending n JOIN "
+                     "journal_entries ne ON ne.id = n.entry_id WHERE n.tenant_id = $1 AND "
+                     "ne.chain_seq IS NULL ORDER BY n.entry_id LIMIT $2) "
+                     "ORDER BY e.id, l.line_no",
+                     p, N_PARAMS(p), link_row, lb, err) < 0)
+        goto fail;
+    if (lb->n == 0) {
+        store_rollback(s, c);
+        return 0;
+    }
+    for (size_t done = 0; done < lb->n;) {
+        if (pthread_once(&link_sql_once, link_sql_make) != 0 || !link_sql_ready) {
+            error_set(err, ERR_INTERNAL, "out of memory");
+            goto fail;
+        }
+        int k = LINK_SQL_SIZES - 1; /* the largest statement that fits what is left */
+        while ((size_t)1 << k > lb->n - done)
+            k--;
+        size_t rows = (size_t)1 << k;
+        struct store_param u[3 << (LINK_SQL_SIZES - 1)];
+        for (size_t i = 0; i < rows; i++) {
+            u[3 * i] = P_TEXT(lb->rows[done + i].id);
+            u[3 * i + 1] = P_INT(prev.seq + 1 + (int64_t)(done + i));
+            u[3 * i + 2] = P_TEXT(lb->rows[done + i].hash);
+        }
+        int64_t changes = 0;
+        if (store_query(s, c, link_sql[k].data, u, 3 * rows, NULL, NULL, &changes, err) < 0)
+            goto fail;
+        if (changes != (int64_t)rows) /* linked by another process meanwhile */
+            goto again;
+        done += rows;
+    }
+    struct store_param d[] = {P_TEXT(tenant_id), P_INT(prev.seq), P_INT(lb->seq)};
+    if (store_query(s, c,
+                    "DELETE FROM journal_pending WHERE tenant_id = $1 AND entry_id IN "
+                    "(SELECT id FROM journal_entries WHERE tenant_id = $1 AND chain_seq > $2 "
+                    "AND chain_seq <= $3)",
+                    d, N_PARAMS(d), NULL, NULL, NULL, err) < 0 ||
+        head_advance(s, c, tenant_id, STORE_CHAIN_JOURNAL, &prev, lb->seq, lb->prev, &moved,
+                     err) < 0)
+        goto fail;
+    if (!moved)
+        goto again;
+    return store_commit(s, c, err) < 0 ? -1 : 0;
+again:
+    *again = true;
+    store_rollback(s, c);
+    lb->n = 0;
+    return 0;
+fail:
+    store_rollback(s, c);
+    return -1;
+}
+
+static int link_tenant(struct store *s, struct store_conn *c, const char *tenant_id,
+                       struct link_batch *lb, struct error *err)
+{
+    for (int tries = 0; tries < LINK_TRIES;) {
+        bool again;
+        if (link_batch_once(s, c, tenant_id, lb, &again, err) < 0)
+            return -1;
+        if (again)
+            tries++;
+        else if (lb->n < LINK_BATCH)
+            return 0; /* none left */
+    }
+    return error_set(err, ERR_UNAVAILABLE,
+                     "the journal chain of tenant %s kept moving while its entries were linked",
+                     tenant_id);
+}
+
+struct tenant_list {
+    char (*ids)[CRYPTO_ID_MAX];
+    size_t n, cap;
+    int oom;
+};
+
+static int collect_tenant(void *ctx, const struct store_row *row)
+{
+    struct tenant_list *t = ctx;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        void *ids = realloc(t->ids, cap * sizeof *t->ids);
+        if (!ids) {
+            t->oom = 1;
+            return 1;
+        }
+        t->ids = ids;
+        t->cap = cap;
+    }
+    if (store_row_copy(row, 0, t->ids[t->n], sizeof t->ids[t->n]) == 0)
+        t->n++;
+    return 0;
+}
+
+int chain_link_pending(struct store *s, struct store_conn *c, const char *tenant_id,
+                       struct error *err)
+{
+    struct link_batch *lb = malloc(sizeof *lb);
+    struct tenant_list tenants = {0};
+    int rc = -1;
+    if (!lb)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    if (tenant_id) {
+        rc = link_tenant(s, c, tenant_id, lb, err);
+        goto out;
+    }
+    if (store_query(s, c, "SELECT DISTINCT tenant_id FROM journal_pending ORDER BY tenant_id",
+                    NULL, 0, collect_tenant, &tenants, NULL, err) < 0)
+        goto out;
+    if (tenants.oom) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    rc = 0;
+    for (size_t i = 0; i < tenants.n && rc == 0; i++)
+        rc = link_tenant(s, c, tenants.ids[i], lb, err);
+out:
+    free(tenants.ids);
+    free(lb);
+    return rc;
+}
+
+int store_chain_link_pending(struct store *s, const char *tenant_id, struct error *err)
+{
+    struct store_conn *c = store_acquire(s);
+    int rc = chain_link_pending(s, c, tenant_id, err);
+    store_release(s, c);
+    return rc;
 }

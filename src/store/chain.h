@@ -5,7 +5,8 @@
  * A tenant has two chains: "journal" (journal entries with their lines) and "audit" (the
  * audit log). Each row carries chain_seq (1, 2, ...) and chain_hash, the SHA-256 of its
  * canonical serialization, which starts with the previous row's hash; chain_heads holds the
- * last (seq, hash) of each chain, updated in the transaction that appends the row. */
+ * last (seq, hash) of each chain, updated in the transaction that appends the row (on
+ * PostgreSQL a journal entry's link is made right after its commit instead: chain.c). */
 #ifndef CONNECTORD_STORE_CHAIN_H
 #define CONNECTORD_STORE_CHAIN_H
 
@@ -33,9 +34,18 @@ struct store_chain_head {
 int store_chain_head_get(struct store *s, const char *tenant_id, enum store_chain chain,
                          struct store_chain_head *out, struct error *err);
 
+/* Links the journal entries that were committed without their link (PostgreSQL's
+ * bookings, whose process links them right after the commit: see chain.c), of one tenant,
+ * or of every tenant when tenant_id is NULL. Before a chain head is read as covering
+ * everything booked so far (an export), and at start. */
+int store_chain_link_pending(struct store *s, const char *tenant_id, struct error *err);
+
 /* What a verification found in one chain. */
 struct store_chain_check {
     int64_t rows;                 /* rows recomputed, up to and including a mismatch */
+    /* Journal entries committed and waiting for their link (PostgreSQL links them right
+     * after the commit: store/chain.c, chain_link_pending); not counted in rows. */
+    int64_t pending;
     struct store_chain_head head; /* the stored head */
     bool ok;
     /* The first row that does not match: its id ("" when the rows match but the head

@@ -923,6 +923,22 @@ static const struct migration migrations[] = {
       * has such ids), so the sweep bounds its scan of the primary key by the id of the
       * cutoff's time and still checks created_at (store/q_retention.c). */
      "DROP INDEX events_created;"},
+    {27, "journal entries linked into their chain after the commit, on PostgreSQL",
+     /* On PostgreSQL each booking is its own transaction, and one that moved the tenant's
+      * journal chain head held the head's row lock until its commit was flushed, so one
+      * tenant's bookings committed one flush at a time. There a booking now writes its
+      * entry without a link and names it here, in its own transaction; right after the
+      * commit, and before the booking is answered, the process links every named entry
+      * of the tenant in one transaction and deletes their rows (store/chain.c,
+      * chain_link_pending). An entry whose process stopped in between is linked at the
+      * next start. Only a named entry is ever linked later: an unlinked entry without a
+      * row here was written around the store, and verification still says so. SQLite's
+      * committer links inside its batch and never writes here. */
+     "CREATE TABLE journal_pending ("
+     "  entry_id TEXT PRIMARY KEY REFERENCES journal_entries(id) ON DELETE CASCADE,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX journal_pending_tenant ON journal_pending(tenant_id, entry_id);"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */
@@ -1133,6 +1149,9 @@ int store_migrate(struct store *s, int *applied, struct error *err)
      * store whose triggers are as listed is left alone, so this is done again at any start
      * where it did not finish. */
     if (store_guard_install(s, c, err) < 0)
+        goto out;
+    /* Entries a process booked and stopped before linking (migration 27). */
+    if (chain_link_pending(s, c, NULL, err) < 0)
         goto out;
     rc = 0;
     goto out;

@@ -498,20 +498,36 @@ int store_journal_insert_as(struct store_tx *tx, const char *id_out, const char 
         return -1;
     char now[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(clock_now_ms(), now);
-    int64_t seq;
-    char hash[STORE_CHAIN_HASH_LEN + 1];
-    if (journal_link(tx, tenant_id, date, description, invoice_id, now, lines, n_lines, id_out,
-                     &seq, hash, err) < 0)
+    int64_t seq = 0;
+    char hash[STORE_CHAIN_HASH_LEN + 1] = "";
+    /* Linked now, or (PostgreSQL) named to be linked right after the commit (chain.c). */
+    bool link_later = chain_links_after_commit(store_tx_store(tx));
+    if (!link_later && journal_link(tx, tenant_id, date, description, invoice_id, now, lines,
+                                    n_lines, id_out, &seq, hash, err) < 0)
         return -1;
-    struct store_param p[] = {P_TEXT(id_out),     P_TEXT(tenant_id), P_TEXT(date),
-                              P_TEXT(description), P_TEXT(invoice_id), P_TEXT(now),
-                              P_INT(seq),          P_TEXT(hash)};
+    struct store_param p[] = {P_TEXT(id_out),
+                              P_TEXT(tenant_id),
+                              P_TEXT(date),
+                              P_TEXT(description),
+                              P_TEXT(invoice_id),
+                              P_TEXT(now),
+                              link_later ? P_TEXT(NULL) : P_INT(seq),
+                              P_TEXT(link_later ? NULL : hash)};
     if (store_tx_query(tx,
                        "INSERT INTO journal_entries (id, tenant_id, entry_date, description, "
                        "invoice_id, created_at, chain_seq, chain_hash) "
                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                        p, N_PARAMS(p), NULL, NULL, NULL, err) < 0)
         return -1;
+    if (link_later) {
+        struct store_param n[] = {P_TEXT(id_out), P_TEXT(tenant_id), P_TEXT(now)};
+        if (store_tx_query(tx,
+                           "INSERT INTO journal_pending (entry_id, tenant_id, created_at) "
+                           "VALUES ($1, $2, $3)",
+                           n, N_PARAMS(n), NULL, NULL, NULL, err) < 0)
+            return -1;
+        store_tx_link_later(tx, tenant_id);
+    }
     /* Up to three lines per statement (an entry has two or three): one statement, not one
      * per line. */
     static const char *const lines_sql[LINES_PER_INSERT] = {

@@ -28,6 +28,36 @@ static const struct store_driver *const drivers[] = {
     &store_driver_pg,
 };
 
+/* A few tenants by id; more than TENANT_SET_MAX: every tenant (n is then past it). */
+#define TENANT_SET_MAX 4
+struct tenant_set {
+    int n;
+    char ids[TENANT_SET_MAX][CRYPTO_ID_MAX];
+};
+
+static void tenant_set_add(struct tenant_set *set, const char *tenant_id)
+{
+    for (int i = 0; i < set->n && i < TENANT_SET_MAX; i++)
+        if (strcmp(set->ids[i], tenant_id) == 0)
+            return;
+    if (set->n < TENANT_SET_MAX)
+        snprintf(set->ids[set->n], sizeof set->ids[0], "%s", tenant_id);
+    if (set->n <= TENANT_SET_MAX)
+        set->n++;
+}
+
+/* Links after the commit come in rounds, one at a time per slot (tenants share a slot by
+ * their id's hash): a round links every entry its tenants committed before it began, so a
+ * booking that committed waits for the next round to begin and end (leading it when none
+ * runs), and one round's link transaction serves every booking that committed meanwhile,
+ * as one fsync serves a batch. */
+#define LINK_SLOTS 64
+struct link_slot {
+    bool running;
+    uint64_t started, finished; /* rounds */
+    struct tenant_set next;     /* the next round's tenants */
+};
+
 struct store {
     const struct store_driver *driver;
     pthread_mutex_t lock;
@@ -47,6 +77,9 @@ struct store {
     void (*observer)(void *ctx, enum store_channel channel, const char *payload);
     void *observer_ctx;
     struct store_changes *changes; /* shared with the processes on the file, or NULL */
+    pthread_mutex_t link_lock;
+    pthread_cond_t link_done;
+    struct link_slot link_slots[LINK_SLOTS];
 };
 
 /* The channels whose changes the processes on one file count (changes.c). */
@@ -149,6 +182,8 @@ static int open_store(const char *dsn, int pool_size, bool maintenance, struct s
     s->target = strdup(target);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->available, NULL);
+    pthread_mutex_init(&s->link_lock, NULL);
+    pthread_cond_init(&s->link_done, NULL);
     s->conns = calloc((size_t)pool_size, sizeof *s->conns);
     s->free_list = calloc((size_t)pool_size, sizeof *s->free_list);
     if (!s->conns || !s->free_list || !s->target) {
@@ -193,6 +228,8 @@ void store_close(struct store *s)
     store_changes_close(s->changes);
     pthread_cond_destroy(&s->available);
     pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->link_done);
+    pthread_mutex_destroy(&s->link_lock);
     free(s);
 }
 
@@ -408,6 +445,7 @@ struct store_tx {
     bool pooled; /* conn goes back to the pool at the end */
     bool bare;   /* a group commit's job runs without a savepoint of its own */
     int depth;   /* open savepoints */
+    struct tenant_set link; /* whose journal entries to link after the commit */
 };
 
 static void tx_end(struct store_tx *tx)
@@ -446,11 +484,75 @@ int store_tx_begin_on(struct store *s, struct store_conn *conn, struct store_tx 
     return tx_begin(s, conn, out, err);
 }
 
+void store_tx_link_later(struct store_tx *tx, const char *tenant_id)
+{
+    tenant_set_add(&tx->link, tenant_id);
+}
+
+static void link_set(struct store *s, struct store_conn *c, const struct tenant_set *set)
+{
+    struct error err = {0};
+    int n = set->n > TENANT_SET_MAX ? 1 : set->n;
+    for (int i = 0; i < n; i++) {
+        const char *tenant_id = set->n > TENANT_SET_MAX ? NULL : set->ids[i];
+        if (chain_link_pending(s, c, tenant_id, &err) < 0)
+            log_warn("journal entries of %s%s are booked and wait for their chain link: %s",
+                     tenant_id ? "tenant " : "every tenant", tenant_id ? tenant_id : "",
+                     err.message);
+    }
+}
+
+/* Waits until a round that began after the caller's commit has linked the tenant's
+ * entries, leading a round on c when none runs. A failed link loses nothing (the entries
+ * stay named in journal_pending, and the tenant's next round or the next start links
+ * them), so the commit stands either way. */
+static void link_after_commit(struct store *s, struct store_conn *c, const char *tenant_id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = tenant_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    struct link_slot *slot = &s->link_slots[h % LINK_SLOTS];
+    pthread_mutex_lock(&s->link_lock);
+    tenant_set_add(&slot->next, tenant_id);
+    const uint64_t need = slot->started + 1;
+    while (slot->finished < need) {
+        if (slot->running) {
+            pthread_cond_wait(&s->link_done, &s->link_lock);
+            continue;
+        }
+        slot->running = true;
+        const uint64_t round = ++slot->started;
+        struct tenant_set tenants = slot->next;
+        slot->next.n = 0;
+        pthread_mutex_unlock(&s->link_lock);
+        link_set(s, c, &tenants);
+        pthread_mutex_lock(&s->link_lock);
+        slot->running = false;
+        slot->finished = round;
+        pthread_cond_broadcast(&s->link_done);
+    }
+    pthread_mutex_unlock(&s->link_lock);
+}
+
+/* The links of the journal entries the committed transaction wrote, made before the caller
+ * answers anyone. */
+static void tx_link_committed(struct store_tx *tx)
+{
+    if (tx->link.n > TENANT_SET_MAX) {
+        link_set(tx->s, tx->conn, &tx->link);
+        return;
+    }
+    for (int i = 0; i < tx->link.n; i++)
+        link_after_commit(tx->s, tx->conn, tx->link.ids[i]);
+}
+
 int store_tx_commit(struct store_tx *tx, struct error *err)
 {
     int rc = store_commit(tx->s, tx->conn, err);
     if (rc < 0)
         store_rollback(tx->s, tx->conn);
+    else if (tx->link.n)
+        tx_link_committed(tx);
     tx_end(tx);
     return rc;
 }

@@ -329,6 +329,16 @@ int chain_link(struct store *s, struct store_conn *c, const char *tenant_id,
  * a pooled one. */
 int chain_verify_on(struct store *s, struct store_conn *c, const char *tenant_id,
                     enum store_chain chain, struct store_chain_check *out, struct error *err);
+/* Whether a journal entry is linked after its transaction commits rather than in it
+ * (chain.c): where each booking commits alone (PostgreSQL). */
+bool chain_links_after_commit(const struct store *s);
+/* Links the journal entries named in journal_pending, of one tenant (NULL: of every
+ * tenant), on c, which holds no open transaction: each batch in a transaction of its own. */
+int chain_link_pending(struct store *s, struct store_conn *c, const char *tenant_id,
+                       struct error *err);
+/* A transaction wrote a journal entry of the tenant to be linked after its commit
+ * (store_tx_commit links it then). */
+void store_tx_link_later(struct store_tx *tx, const char *tenant_id);
 /* Links the rows written before the chains existed (migration 11's data step). */
 int chain_backfill(struct store *s, struct store_conn *c, struct error *err);
 

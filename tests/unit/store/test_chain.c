@@ -4,7 +4,9 @@
  * A golden vector pins the canonical serialization the README defines (computed outside
  * this code: Python's hashlib over the bytes spelled out below); the rest runs on a real
  * store (SQLite, or PostgreSQL when the run gives one: tests/unit/lib/teststore.h): entries booked in transactions verify, the triggers refuse an UPDATE or a
- * DELETE of a booked row, and a row changed behind them is named by the verification. */
+ * DELETE of a booked row, a row changed behind them is named by the verification, and an
+ * entry linked after its commit (PostgreSQL) is linked before the caller goes on, or at the
+ * next start when its process stopped in between. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -253,6 +255,101 @@ static void test_verify_guard_and_tamper(void **state)
     assert_int_equal(before, after);
 }
 
+static int64_t count_of(struct fixture *f, const char *sql)
+{
+    struct error err = {0};
+    int64_t n = -1;
+    struct store_param p[] = {P_TEXT(f->tenant.id)};
+    assert_int_equal(store_run(f->store, sql, p, N_PARAMS(p), read_int, &n, NULL, &err), 0);
+    return n;
+}
+
+/* An entry written as a booking's transaction writes it, but with no link: named in
+ * journal_pending (a process that committed and stopped before linking), or not (a row
+ * inserted around the store). */
+static void write_unlinked(struct fixture *f, bool named, char id[CRYPTO_ID_MAX])
+{
+    struct error err = {0};
+    assert_int_equal(store_journal_id_new(id, &err), 0);
+    struct store_param p[] = {P_TEXT(id), P_TEXT(f->tenant.id)};
+    assert_int_equal(
+        store_run(f->store,
+                  "INSERT INTO journal_entries (id, tenant_id, entry_date, description, "
+                  "created_at) VALUES ($1, $2, '2026-02-04', 'Payment', '2026-02-04T10:00:00Z')",
+                  p, N_PARAMS(p), NULL, NULL, NULL, &err),
+        0);
+    assert_int_equal(
+        store_run(f->store,
+                  "INSERT INTO journal_lines (entry_id, line_no, tenant_id, account, "
+                  "debit_minor, credit_minor, currency, vat_tax, book_debit_minor, "
+                  "book_credit_minor) VALUES ($1, 1, $2, '4964', 500, 0, 'EUR', 0, 500, 0), "
+                  "($1, 2, $2, '1360', 0, 500, 'EUR', 0, 0, 500)",
+                  p, N_PARAMS(p), NULL, NULL, NULL, &err),
+        0);
+    if (named)
+        assert_int_equal(store_run(f->store,
+                                   "INSERT INTO journal_pending (entry_id, tenant_id, "
+                                   "created_at) VALUES ($1, $2, '2026-02-04T10:00:00Z')",
+                                   p, N_PARAMS(p), NULL, NULL, NULL, &err),
+                         0);
+}
+
+/* On PostgreSQL a booking's entry is linked right after its commit, before the caller
+ * goes on; on SQLite inside its transaction. Either way a committed entry is linked, and
+ * an entry left named by a process that stopped in between is counted apart by the
+ * verification and linked at the next start, while a row written around the store is still
+ * named as such. */
+static void test_linked_after_commit(void **state)
+{
+    struct fixture *f = *state;
+    struct error err = {0};
+    struct store_chain_check check;
+    char ids[3][CRYPTO_ID_MAX], named[CRYPTO_ID_MAX], around[CRYPTO_ID_MAX];
+    for (int i = 0; i < 3; i++) {
+        book(f, 2000 + i, ids[i]);
+        assert_int_equal(count_of(f, "SELECT COUNT(*) FROM journal_entries WHERE tenant_id = "
+                                     "$1 AND chain_seq IS NULL"),
+                         0);
+        assert_int_equal(count_of(f, "SELECT COUNT(*) FROM journal_pending WHERE tenant_id = $1"),
+                         0);
+    }
+    assert_int_equal(count_of(f, "SELECT MAX(chain_seq) FROM journal_entries WHERE tenant_id = $1"),
+                     3);
+
+    /* Seven: linked by statements of four, two and one entries. */
+    for (int i = 0; i < 7; i++)
+        write_unlinked(f, true, named);
+    assert_int_equal(store_chain_verify(f->store, f->tenant.id, STORE_CHAIN_JOURNAL, &check, &err),
+                     0);
+    assert_true(check.ok);
+    assert_int_equal(check.rows, 3);
+    assert_int_equal(check.pending, 7);
+    assert_int_equal(check.head.seq, 3);
+
+    /* The next start links them onto the head. */
+    assert_int_equal(store_migrate(f->store, NULL, &err), 0);
+    assert_int_equal(store_chain_verify(f->store, f->tenant.id, STORE_CHAIN_JOURNAL, &check, &err),
+                     0);
+    assert_true(check.ok);
+    assert_int_equal(check.rows, 10);
+    assert_int_equal(check.pending, 0);
+    assert_int_equal(check.head.seq, 10);
+    assert_int_equal(count_of(f, "SELECT COUNT(*) FROM journal_pending WHERE tenant_id = $1"), 0);
+
+    /* A row nobody named stays unlinked and is reported, at a start and at the tenant's
+     * next booking alike. */
+    write_unlinked(f, false, around);
+    assert_int_equal(store_migrate(f->store, NULL, &err), 0);
+    book(f, 3000, ids[0]);
+    assert_int_equal(store_chain_verify(f->store, f->tenant.id, STORE_CHAIN_JOURNAL, &check, &err),
+                     0);
+    assert_false(check.ok);
+    assert_string_equal(check.mismatch_id, around);
+    assert_int_equal(check.mismatch_seq, 0);
+    assert_non_null(strstr(check.reason, "written behind the store"));
+    assert_int_equal(check.head.seq, 11);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_encoding_numbers),
         cmocka_unit_test_setup_teardown(test_golden_vector, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_guard_and_tamper, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linked_after_commit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
