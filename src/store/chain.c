@@ -285,7 +285,8 @@ struct journal_scan {
     "e.chain_seq, e.chain_hash, l.line_no, l.account, l.debit_minor, l.credit_minor, "         \
     "l.currency, l.vat_code, l.vat_tax, l.book_debit_minor, l.book_credit_minor, "             \
     "l.tax_treatment, l.tax_country, l.tax_rate_bp, "                                          \
-    "(SELECT COUNT(*) FROM journal_pending p WHERE p.entry_id = e.id) "                        \
+    "(SELECT COUNT(*) FROM journal_pending p WHERE p.tenant_id = e.tenant_id AND "            \
+    "p.entry_id = e.id) "                                                                      \
     "FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id "
 
 static const char *nullable(const struct store_row *row, int col)

@@ -934,11 +934,14 @@ static const struct migration migrations[] = {
       * next start. Only a named entry is ever linked later: an unlinked entry without a
       * row here was written around the store, and verification still says so. SQLite's
       * committer links inside its batch and never writes here. */
+     /* One index, the key, read by tenant; a row goes with its entry (and so with its
+      * tenant), and the table holds only the moment's bookings, so the cascade from an
+      * entry needs no index of its own. */
      "CREATE TABLE journal_pending ("
-     "  entry_id TEXT PRIMARY KEY REFERENCES journal_entries(id) ON DELETE CASCADE,"
-     "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
-     "  created_at TEXT NOT NULL);"
-     "CREATE INDEX journal_pending_tenant ON journal_pending(tenant_id, entry_id);"},
+     "  tenant_id TEXT NOT NULL,"
+     "  entry_id TEXT NOT NULL REFERENCES journal_entries(id) ON DELETE CASCADE,"
+     "  created_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, entry_id));"},
 };
 
 /* ---- step 7 ----------------------------------------------------------------------------- */
