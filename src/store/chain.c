@@ -634,23 +634,27 @@ bool chain_links_after_commit(const struct store *s)
 #define LINK_BATCH 256
 #define LINK_TRIES 20
 
-/* The links of 1, 2, 4, 8 and 16 entries in one statement each (a round's entries take at
- * most one of each size per 31), made once: a driver keeps a statement by its text's
- * address. */
-#define LINK_SQL_SIZES 5
-static struct buf link_sql[LINK_SQL_SIZES];
+/* Sixteen entries a statement: their ids read, or their links written. A statement is
+ * kept by the driver by its text's address. The reading one has sixteen places, the
+ * unused ones NULL (which equals no id); the writing one is made for each count from 1 to
+ * 16, once, because PostgreSQL spent about a millisecond on an UPDATE joined to sixteen
+ * rows of which most were NULL. */
+#define LINK_CHUNK 16
+#define IDS_2_17                                                                               \
+    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17"
+static struct buf link_sql[LINK_CHUNK + 1]; /* by the count of entries */
 static bool link_sql_ready;
 static pthread_once_t link_sql_once = PTHREAD_ONCE_INIT;
 
 static void link_sql_make(void)
 {
     int oom = 0;
-    for (int k = 0; k < LINK_SQL_SIZES; k++) {
-        struct buf *b = &link_sql[k];
+    for (int n = 1; n <= LINK_CHUNK; n++) {
+        struct buf *b = &link_sql[n];
         buf_init(b, 0);
         oom |= buf_printf(b, "UPDATE journal_entries SET chain_seq = v.column2, chain_hash = "
                              "v.column3 FROM (VALUES ");
-        for (int i = 0; i < 1 << k; i++)
+        for (int i = 0; i < n; i++)
             oom |= buf_printf(b, "%s($%d, CAST($%d AS BIGINT), $%d)", i ? ", " : "", 3 * i + 1,
                               3 * i + 2, 3 * i + 3);
         oom |= buf_printf(b, ") AS v WHERE journal_entries.id = v.column1 AND "
@@ -658,6 +662,16 @@ static void link_sql_make(void)
     }
     link_sql_ready = oom == 0;
 }
+
+/* What one link transaction links: the tenant's named entries, all of them (ids NULL: a
+ * start, an export), or those among ids (a round's, known by the bookings that wrote
+ * them, so that no round reads journal_pending by tenant: PostgreSQL keeps the index
+ * entries of its deleted rows until a vacuum, and such a read walks all of them). */
+struct link_pick {
+    const char *tenant_id;
+    const char *const *ids;
+    size_t n_ids;
+};
 
 struct link_batch {
     char prev[STORE_CHAIN_HASH_LEN + 1]; /* the hash the next entry links to */
@@ -672,6 +686,8 @@ struct link_batch {
 static int link_row(void *ctx, const struct chain_row *row, struct error *err)
 {
     struct link_batch *lb = ctx;
+    if (!row->pending) /* not named: never linked here (see chain_link_named) */
+        return 0;
     if (lb->n == LINK_BATCH)
         return 1;
     char *hash = lb->rows[lb->n].hash;
@@ -684,12 +700,42 @@ static int link_row(void *ctx, const struct chain_row *row, struct error *err)
     return 0;
 }
 
+/* Reads the picked entries that are still unlinked into lb, each hashed onto the one
+ * before. */
+static int link_gather(struct store *s, struct store_conn *c, const struct link_pick *pick,
+                       struct link_batch *lb, struct error *err)
+{
+    if (!pick->ids) {
+        struct store_param p[] = {P_TEXT(pick->tenant_id), P_INT(LINK_BATCH)};
+        return journal_scan(s, c,
+                            JOURNAL_SQL
+                            "WHERE e.id IN (SELECT n.entry_id FROM journal_pending n JOIN "
+                            "journal_entries ne ON ne.id = n.entry_id WHERE n.tenant_id = $1 "
+                            "AND ne.chain_seq IS NULL ORDER BY n.entry_id LIMIT $2) "
+                            "ORDER BY e.id, l.line_no",
+                            p, N_PARAMS(p), link_row, lb, err);
+    }
+    for (size_t done = 0; done < pick->n_ids; done += LINK_CHUNK) {
+        struct store_param p[1 + LINK_CHUNK];
+        p[0] = P_TEXT(pick->tenant_id);
+        for (size_t i = 0; i < LINK_CHUNK; i++)
+            p[1 + i] = P_TEXT(done + i < pick->n_ids ? pick->ids[done + i] : NULL);
+        if (journal_scan(s, c,
+                         JOURNAL_SQL "WHERE e.id IN (" IDS_2_17 ") AND e.tenant_id = $1 "
+                                     "AND e.chain_seq IS NULL ORDER BY e.id, l.line_no",
+                         p, N_PARAMS(p), link_row, lb, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* One batch of a tenant's named entries, in its own transaction: the head read locked,
- * the entries linked onto it in the order of their ids, their names deleted, the head
- * moved. *linked: how many; *again: another linker got there first (nothing was kept). */
-static int link_batch_once(struct store *s, struct store_conn *c, const char *tenant_id,
+ * the entries linked onto it in the order they were read, their names deleted, the head
+ * moved. lb->n: how many; *again: another linker got there first (nothing was kept). */
+static int link_batch_once(struct store *s, struct store_conn *c, const struct link_pick *pick,
                            struct link_batch *lb, bool *again, struct error *err)
 {
+    const char *tenant_id = pick->tenant_id;
     struct store_chain_head prev;
     bool moved = false;
     *again = false;
@@ -705,40 +751,29 @@ static int link_batch_once(struct store *s, struct store_conn *c, const char *te
     }
     memcpy(lb->prev, prev.hash, sizeof lb->prev);
     lb->seq = prev.seq;
-    struct store_param p[] = {P_TEXT(tenant_id), P_INT(LINK_BATCH)};
-    if (journal_scan(s, c,
-                     JOURNAL_SQL
-                     "WHERE e.id IN (SELECT n.entry_id FROM journal_pending n JOIN "
-                     "journal_entries ne ON ne.id = n.entry_id WHERE n.tenant_id = $1 AND "
-                     "ne.chain_seq IS NULL ORDER BY n.entry_id LIMIT $2) "
-                     "ORDER BY e.id, l.line_no",
-                     p, N_PARAMS(p), link_row, lb, err) < 0)
+    if (link_gather(s, c, pick, lb, err) < 0)
         goto fail;
     if (lb->n == 0) {
         store_rollback(s, c);
         return 0;
     }
-    for (size_t done = 0; done < lb->n;) {
-        if (pthread_once(&link_sql_once, link_sql_make) != 0 || !link_sql_ready) {
-            error_set(err, ERR_INTERNAL, "out of memory");
-            goto fail;
-        }
-        int k = LINK_SQL_SIZES - 1; /* the largest statement that fits what is left */
-        while ((size_t)1 << k > lb->n - done)
-            k--;
-        size_t rows = (size_t)1 << k;
-        struct store_param u[3 << (LINK_SQL_SIZES - 1)];
+    if (pthread_once(&link_sql_once, link_sql_make) != 0 || !link_sql_ready) {
+        error_set(err, ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    for (size_t done = 0; done < lb->n; done += LINK_CHUNK) {
+        struct store_param u[3 * LINK_CHUNK];
+        size_t rows = lb->n - done < LINK_CHUNK ? lb->n - done : LINK_CHUNK;
         for (size_t i = 0; i < rows; i++) {
             u[3 * i] = P_TEXT(lb->rows[done + i].id);
             u[3 * i + 1] = P_INT(prev.seq + 1 + (int64_t)(done + i));
             u[3 * i + 2] = P_TEXT(lb->rows[done + i].hash);
         }
         int64_t changes = 0;
-        if (store_query(s, c, link_sql[k].data, u, 3 * rows, NULL, NULL, &changes, err) < 0)
+        if (store_query(s, c, link_sql[rows].data, u, 3 * rows, NULL, NULL, &changes, err) < 0)
             goto fail;
         if (changes != (int64_t)rows) /* linked by another process meanwhile */
             goto again;
-        done += rows;
     }
     struct store_param d[] = {P_TEXT(tenant_id), P_INT(prev.seq), P_INT(lb->seq)};
     if (store_query(s, c,
@@ -762,21 +797,36 @@ fail:
     return -1;
 }
 
-static int link_tenant(struct store *s, struct store_conn *c, const char *tenant_id,
+static int link_picked(struct store *s, struct store_conn *c, const struct link_pick *pick,
                        struct link_batch *lb, struct error *err)
 {
     for (int tries = 0; tries < LINK_TRIES;) {
         bool again;
-        if (link_batch_once(s, c, tenant_id, lb, &again, err) < 0)
+        if (link_batch_once(s, c, pick, lb, &again, err) < 0)
             return -1;
         if (again)
             tries++;
-        else if (lb->n < LINK_BATCH)
-            return 0; /* none left */
+        else if (pick->ids || lb->n < LINK_BATCH)
+            return 0; /* none left (a round's ids are fewer than a batch) */
     }
     return error_set(err, ERR_UNAVAILABLE,
                      "the journal chain of tenant %s kept moving while its entries were linked",
-                     tenant_id);
+                     pick->tenant_id);
+}
+
+int chain_link_named(struct store *s, struct store_conn *c, const char *tenant_id,
+                     const char *const *entry_ids, size_t n, struct error *err)
+{
+    if (n > LINK_BATCH)
+        return error_set(err, ERR_INTERNAL, "%zu entries to link at once, more than %d", n,
+                         LINK_BATCH);
+    struct link_batch *lb = malloc(sizeof *lb);
+    if (!lb)
+        return error_set(err, ERR_INTERNAL, "out of memory");
+    const struct link_pick pick = {.tenant_id = tenant_id, .ids = entry_ids, .n_ids = n};
+    int rc = link_picked(s, c, &pick, lb, err);
+    free(lb);
+    return rc;
 }
 
 struct tenant_list {
@@ -812,7 +862,7 @@ int chain_link_pending(struct store *s, struct store_conn *c, const char *tenant
     if (!lb)
         return error_set(err, ERR_INTERNAL, "out of memory");
     if (tenant_id) {
-        rc = link_tenant(s, c, tenant_id, lb, err);
+        rc = link_picked(s, c, &(struct link_pick){.tenant_id = tenant_id}, lb, err);
         goto out;
     }
     if (store_query(s, c, "SELECT DISTINCT tenant_id FROM journal_pending ORDER BY tenant_id",
@@ -824,7 +874,7 @@ int chain_link_pending(struct store *s, struct store_conn *c, const char *tenant
     }
     rc = 0;
     for (size_t i = 0; i < tenants.n && rc == 0; i++)
-        rc = link_tenant(s, c, tenants.ids[i], lb, err);
+        rc = link_picked(s, c, &(struct link_pick){.tenant_id = tenants.ids[i]}, lb, err);
 out:
     free(tenants.ids);
     free(lb);

@@ -526,7 +526,7 @@ int store_journal_insert_as(struct store_tx *tx, const char *id_out, const char 
                            "VALUES ($1, $2, $3)",
                            n, N_PARAMS(n), NULL, NULL, NULL, err) < 0)
             return -1;
-        store_tx_link_later(tx, tenant_id);
+        store_tx_link_later(tx, tenant_id, id_out);
     }
     /* Up to three lines per statement (an entry has two or three): one statement, not one
      * per line. */

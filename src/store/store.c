@@ -46,16 +46,30 @@ static void tenant_set_add(struct tenant_set *set, const char *tenant_id)
         set->n++;
 }
 
+/* A journal entry to be linked after its commit. */
+struct link_entry {
+    char tenant_id[CRYPTO_ID_MAX];
+    char entry_id[CRYPTO_ID_MAX];
+};
+
 /* Links after the commit come in rounds, one at a time per slot (tenants share a slot by
- * their id's hash): a round links every entry its tenants committed before it began, so a
- * booking that committed waits for the next round to begin and end (leading it when none
- * runs), and one round's link transaction serves every booking that committed meanwhile,
- * as one fsync serves a batch. */
+ * their id's hash). A booking that committed puts its entry into the slot's next round,
+ * and waits for that round to begin and end, leading it when none runs; so one round's
+ * link transaction serves every booking that committed while the round before ran, as
+ * one fsync serves a batch. */
 #define LINK_SLOTS 64
+#define LINK_ROUND_MAX 64
+struct link_round {
+    size_t n;
+    struct link_entry entries[LINK_ROUND_MAX];
+    /* Tenants with entries that did not fit: all their named entries are linked. */
+    struct tenant_set overflow;
+};
+
 struct link_slot {
     bool running;
     uint64_t started, finished; /* rounds */
-    struct tenant_set next;     /* the next round's tenants */
+    struct link_round *next;    /* allocated by the round's first entry */
 };
 
 struct store {
@@ -228,6 +242,8 @@ void store_close(struct store *s)
     store_changes_close(s->changes);
     pthread_cond_destroy(&s->available);
     pthread_mutex_destroy(&s->lock);
+    for (size_t i = 0; i < LINK_SLOTS; i++)
+        free(s->link_slots[i].next);
     pthread_cond_destroy(&s->link_done);
     pthread_mutex_destroy(&s->link_lock);
     free(s);
@@ -439,13 +455,19 @@ int store_ping(struct store *s, struct error *err)
 
 /* ---- transactions ---------------------------------------------------------------------- */
 
+#define TX_LINK_MAX 4
+
 struct store_tx {
     struct store *s;
     struct store_conn *conn;
     bool pooled; /* conn goes back to the pool at the end */
     bool bare;   /* a group commit's job runs without a savepoint of its own */
     int depth;   /* open savepoints */
-    struct tenant_set link; /* whose journal entries to link after the commit */
+    /* The journal entries to link after the commit; and the tenants of those that did
+     * not fit, whose named entries are all linked then. */
+    size_t n_link;
+    struct link_entry link[TX_LINK_MAX];
+    struct tenant_set link_overflow;
 };
 
 static void tx_end(struct store_tx *tx)
@@ -484,12 +506,19 @@ int store_tx_begin_on(struct store *s, struct store_conn *conn, struct store_tx 
     return tx_begin(s, conn, out, err);
 }
 
-void store_tx_link_later(struct store_tx *tx, const char *tenant_id)
+void store_tx_link_later(struct store_tx *tx, const char *tenant_id, const char *entry_id)
 {
-    tenant_set_add(&tx->link, tenant_id);
+    if (tx->n_link == TX_LINK_MAX) {
+        tenant_set_add(&tx->link_overflow, tenant_id);
+        return;
+    }
+    struct link_entry *e = &tx->link[tx->n_link++];
+    snprintf(e->tenant_id, sizeof e->tenant_id, "%s", tenant_id);
+    snprintf(e->entry_id, sizeof e->entry_id, "%s", entry_id);
 }
 
-static void link_set(struct store *s, struct store_conn *c, const struct tenant_set *set)
+/* Links every named entry of the set's tenants (of every tenant when it overflowed). */
+static void link_tenants(struct store *s, struct store_conn *c, const struct tenant_set *set)
 {
     struct error err = {0};
     int n = set->n > TENANT_SET_MAX ? 1 : set->n;
@@ -502,19 +531,61 @@ static void link_set(struct store *s, struct store_conn *c, const struct tenant_
     }
 }
 
-/* Waits until a round that began after the caller's commit has linked the tenant's
- * entries, leading a round on c when none runs. A failed link loses nothing (the entries
- * stay named in journal_pending, and the tenant's next round or the next start links
- * them), so the commit stands either way. */
-static void link_after_commit(struct store *s, struct store_conn *c, const char *tenant_id)
+static int by_tenant(const void *a, const void *b)
+{
+    return strcmp(((const struct link_entry *)a)->tenant_id,
+                  ((const struct link_entry *)b)->tenant_id);
+}
+
+/* A round: each tenant's entries in one link transaction. A failed link loses nothing (the
+ * entries stay named in journal_pending, and the tenant's next link or the next start
+ * links them), so the bookings' commits stand either way. */
+static void link_round_run(struct store *s, struct store_conn *c, struct link_round *r)
+{
+    qsort(r->entries, r->n, sizeof r->entries[0], by_tenant);
+    for (size_t first = 0, end; first < r->n; first = end) {
+        const char *ids[LINK_ROUND_MAX];
+        size_t n = 0;
+        for (end = first; end < r->n && strcmp(r->entries[end].tenant_id,
+                                               r->entries[first].tenant_id) == 0;
+             end++)
+            ids[n++] = r->entries[end].entry_id;
+        struct error err = {0};
+        if (chain_link_named(s, c, r->entries[first].tenant_id, ids, n, &err) < 0)
+            log_warn("journal entries of tenant %s are booked and wait for their chain "
+                     "link: %s",
+                     r->entries[first].tenant_id, err.message);
+    }
+    link_tenants(s, c, &r->overflow);
+}
+
+static struct link_slot *slot_of(struct store *s, const char *tenant_id)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (const char *p = tenant_id; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
-    struct link_slot *slot = &s->link_slots[h % LINK_SLOTS];
-    pthread_mutex_lock(&s->link_lock);
-    tenant_set_add(&slot->next, tenant_id);
-    const uint64_t need = slot->started + 1;
+    return &s->link_slots[h % LINK_SLOTS];
+}
+
+/* Puts the entry into its slot's next round; returns the round it needs, 0 when there was
+ * no memory for a round (the caller links it alone). */
+static uint64_t link_enter(struct link_slot *slot, const struct link_entry *e)
+{
+    if (!slot->next && !(slot->next = calloc(1, sizeof *slot->next)))
+        return 0;
+    struct link_round *r = slot->next;
+    if (r->n < LINK_ROUND_MAX)
+        r->entries[r->n++] = *e;
+    else
+        tenant_set_add(&r->overflow, e->tenant_id);
+    return slot->started + 1;
+}
+
+/* Waits until the slot's round `need` has ended, leading rounds on c while none runs
+ * (called and returning with link_lock held). */
+static void link_wait(struct store *s, struct store_conn *c, struct link_slot *slot,
+                      uint64_t need)
+{
     while (slot->finished < need) {
         if (slot->running) {
             pthread_cond_wait(&s->link_done, &s->link_lock);
@@ -522,28 +593,40 @@ static void link_after_commit(struct store *s, struct store_conn *c, const char 
         }
         slot->running = true;
         const uint64_t round = ++slot->started;
-        struct tenant_set tenants = slot->next;
-        slot->next.n = 0;
+        struct link_round *r = slot->next;
+        slot->next = NULL;
         pthread_mutex_unlock(&s->link_lock);
-        link_set(s, c, &tenants);
+        if (r)
+            link_round_run(s, c, r);
+        free(r);
         pthread_mutex_lock(&s->link_lock);
         slot->running = false;
         slot->finished = round;
         pthread_cond_broadcast(&s->link_done);
     }
-    pthread_mutex_unlock(&s->link_lock);
 }
 
 /* The links of the journal entries the committed transaction wrote, made before the caller
- * answers anyone. */
+ * answers anyone: each entry joins its slot's next round, and returns once that round has
+ * linked it. */
 static void tx_link_committed(struct store_tx *tx)
 {
-    if (tx->link.n > TENANT_SET_MAX) {
-        link_set(tx->s, tx->conn, &tx->link);
-        return;
+    struct store *s = tx->s;
+    struct link_slot *slots[TX_LINK_MAX];
+    uint64_t need[TX_LINK_MAX];
+    struct tenant_set alone = {0};
+    pthread_mutex_lock(&s->link_lock);
+    for (size_t i = 0; i < tx->n_link; i++) {
+        slots[i] = slot_of(s, tx->link[i].tenant_id);
+        if (!(need[i] = link_enter(slots[i], &tx->link[i])))
+            tenant_set_add(&alone, tx->link[i].tenant_id);
     }
-    for (int i = 0; i < tx->link.n; i++)
-        link_after_commit(tx->s, tx->conn, tx->link.ids[i]);
+    for (size_t i = 0; i < tx->n_link; i++)
+        if (need[i])
+            link_wait(s, tx->conn, slots[i], need[i]);
+    pthread_mutex_unlock(&s->link_lock);
+    link_tenants(s, tx->conn, &alone);
+    link_tenants(s, tx->conn, &tx->link_overflow);
 }
 
 int store_tx_commit(struct store_tx *tx, struct error *err)
@@ -551,7 +634,7 @@ int store_tx_commit(struct store_tx *tx, struct error *err)
     int rc = store_commit(tx->s, tx->conn, err);
     if (rc < 0)
         store_rollback(tx->s, tx->conn);
-    else if (tx->link.n)
+    else if (tx->n_link || tx->link_overflow.n)
         tx_link_committed(tx);
     tx_end(tx);
     return rc;

@@ -336,9 +336,13 @@ bool chain_links_after_commit(const struct store *s);
  * tenant), on c, which holds no open transaction: each batch in a transaction of its own. */
 int chain_link_pending(struct store *s, struct store_conn *c, const char *tenant_id,
                        struct error *err);
-/* A transaction wrote a journal entry of the tenant to be linked after its commit
- * (store_tx_commit links it then). */
-void store_tx_link_later(struct store_tx *tx, const char *tenant_id);
+/* Links those of the tenant's entries (at most 256) that are named in journal_pending and
+ * not linked yet, on c, which holds no open transaction. */
+int chain_link_named(struct store *s, struct store_conn *c, const char *tenant_id,
+                     const char *const *entry_ids, size_t n, struct error *err);
+/* A transaction wrote this journal entry to be linked after its commit (store_tx_commit
+ * links it then). */
+void store_tx_link_later(struct store_tx *tx, const char *tenant_id, const char *entry_id);
 /* Links the rows written before the chains existed (migration 11's data step). */
 int chain_backfill(struct store *s, struct store_conn *c, struct error *err);
 

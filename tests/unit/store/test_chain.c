@@ -315,25 +315,42 @@ static void test_linked_after_commit(void **state)
     }
     assert_int_equal(count_of(f, "SELECT MAX(chain_seq) FROM journal_entries WHERE tenant_id = $1"),
                      3);
+    /* Six entries in one transaction: more than a transaction keeps by id, so the rest
+     * are linked by their tenant's names. */
+    struct store_tx *tx;
+    const struct journal_line lines[] = {
+        {.account = "4964", .debit_minor = 700, .currency = "EUR", .book_debit_minor = 700},
+        {.account = "1360", .credit_minor = 700, .currency = "EUR", .book_credit_minor = 700},
+    };
+    assert_int_equal(store_tx_begin(f->store, &tx, &err), 0);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(store_journal_insert(tx, f->tenant.id, "2026-02-03", "Payment", NULL,
+                                              lines, 2, named, &err),
+                         0);
+    assert_int_equal(store_tx_commit(tx, &err), 0);
+    assert_int_equal(count_of(f, "SELECT COUNT(*) FROM journal_entries WHERE tenant_id = "
+                                 "$1 AND chain_seq IS NULL"),
+                     0);
+    assert_int_equal(count_of(f, "SELECT COUNT(*) FROM journal_pending WHERE tenant_id = $1"), 0);
 
-    /* Seven: linked by statements of four, two and one entries. */
+    /* Seven left by a stopped process: linked at the next start. */
     for (int i = 0; i < 7; i++)
         write_unlinked(f, true, named);
     assert_int_equal(store_chain_verify(f->store, f->tenant.id, STORE_CHAIN_JOURNAL, &check, &err),
                      0);
     assert_true(check.ok);
-    assert_int_equal(check.rows, 3);
+    assert_int_equal(check.rows, 9);
     assert_int_equal(check.pending, 7);
-    assert_int_equal(check.head.seq, 3);
+    assert_int_equal(check.head.seq, 9);
 
     /* The next start links them onto the head. */
     assert_int_equal(store_migrate(f->store, NULL, &err), 0);
     assert_int_equal(store_chain_verify(f->store, f->tenant.id, STORE_CHAIN_JOURNAL, &check, &err),
                      0);
     assert_true(check.ok);
-    assert_int_equal(check.rows, 10);
+    assert_int_equal(check.rows, 16);
     assert_int_equal(check.pending, 0);
-    assert_int_equal(check.head.seq, 10);
+    assert_int_equal(check.head.seq, 16);
     assert_int_equal(count_of(f, "SELECT COUNT(*) FROM journal_pending WHERE tenant_id = $1"), 0);
 
     /* A row nobody named stays unlinked and is reported, at a start and at the tenant's
@@ -347,7 +364,7 @@ static void test_linked_after_commit(void **state)
     assert_string_equal(check.mismatch_id, around);
     assert_int_equal(check.mismatch_seq, 0);
     assert_non_null(strstr(check.reason, "written behind the store"));
-    assert_int_equal(check.head.seq, 11);
+    assert_int_equal(check.head.seq, 17);
 }
 
 int main(void)
