@@ -104,42 +104,15 @@ start_sink() {
         fail_conf="split_clients \"\${request_id}\" \$sink_fail { $FAIL_PERCENT% 1; * 0; }"
         fail_if="if (\$sink_fail) { return 500 '{\"error\":\"bench\"}'; }"
     fi
-    mkdir -p "$dir/nginx-temp"
     for try in 1 2 3; do
         sink_port=$(free_port)
-        cat >"$dir/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/nginx-error.log warn;
-events {
-    worker_connections 4096;
-}
-http {
-    log_format sink '\$msec\t\$http_webhook_id\t\$uri\t\$status';
+        nginx_start "$dir" "$sink_port" \
+            "log_format sink '\$msec\t\$http_webhook_id\t\$uri\t\$status';
     access_log $dir/sink.log sink;
-    client_body_temp_path $dir/nginx-temp/body;
-    proxy_temp_path $dir/nginx-temp/proxy;
-    fastcgi_temp_path $dir/nginx-temp/fastcgi;
-    uwsgi_temp_path $dir/nginx-temp/uwsgi;
-    scgi_temp_path $dir/nginx-temp/scgi;
     client_body_buffer_size 16k;
-    keepalive_requests 1000000;
-    keepalive_timeout 60s;
-    $fail_conf
-    server {
-        listen 127.0.0.1:$sink_port;
-        default_type application/json;
-        location / {
-            $fail_if
-            return 200 '{"ok":true}';
-        }
-    }
-}
-EOF
-        nginx -c "$dir/nginx.conf" -p "$dir" 2>"$dir/nginx-stderr.log" &
-        sink_pid=$!
-        pids+=("$sink_pid")
+    $fail_conf" "$fail_if
+            return 200 '{\"ok\":true}';"
+        sink_pid=$ng_pid
         wait_ready "http://127.0.0.1:$sink_port/ready" "$dir/nginx-stderr.log" "$sink_pid" &&
             return 0
     done

@@ -52,39 +52,10 @@ CONNECTORD_MASTER_KEY=$master_key "$bin" serve --listen "127.0.0.1:$cd_port" --d
 pids+=($!)
 
 # ---- nginx -------------------------------------------------------------------------------
-# keepalive_requests is raised so nginx, like connectord, keeps each wrk connection open for
-# the whole run instead of closing it every 1000 requests.
 ng_port=$(free_port)
 while [[ $ng_port == "$cd_port" ]]; do ng_port=$(free_port); done
-mkdir -p "$tmp/nginx-temp"
-cat >"$tmp/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log warn;
-events {
-    worker_connections 1024;
-}
-http {
-    access_log $tmp/nginx-access.log;
-    client_body_temp_path $tmp/nginx-temp/body;
-    proxy_temp_path $tmp/nginx-temp/proxy;
-    fastcgi_temp_path $tmp/nginx-temp/fastcgi;
-    uwsgi_temp_path $tmp/nginx-temp/uwsgi;
-    scgi_temp_path $tmp/nginx-temp/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 60s;
-    server {
-        listen 127.0.0.1:$ng_port;
-        default_type application/json;
-        location / {
-            return 200 '{"status":"ok"}';
-        }
-    }
-}
-EOF
-nginx -c "$tmp/nginx.conf" -p "$tmp" 2>"$tmp/nginx-stderr.log" &
-pids+=($!)
+nginx_start "$tmp" "$ng_port" "access_log $tmp/nginx-access.log;" \
+    "return 200 '{\"status\":\"ok\"}';"
 
 auth=(-H "Authorization: Bearer $token")
 wait_ready "http://127.0.0.1:$ng_port/" "$tmp/nginx-stderr.log"

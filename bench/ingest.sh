@@ -166,37 +166,8 @@ wait_ready "http://127.0.0.1:$ref_port/healthz" "$tmp/reference.log"
 # threads and connections), so the ceiling is what this generator of distinct requests can
 # drive on this machine at this moment, not what one constant request could.
 ng_port=$(free_port)
-mkdir -p "$tmp/nginx-temp"
-cat >"$tmp/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log warn;
-events {
-    worker_connections 1024;
-}
-http {
-    access_log $tmp/nginx-access.log;
-    client_body_temp_path $tmp/nginx-temp/body;
-    proxy_temp_path $tmp/nginx-temp/proxy;
-    fastcgi_temp_path $tmp/nginx-temp/fastcgi;
-    uwsgi_temp_path $tmp/nginx-temp/uwsgi;
-    scgi_temp_path $tmp/nginx-temp/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 60s;
-    client_max_body_size 1m;
-    server {
-        listen 127.0.0.1:$ng_port;
-        default_type application/json;
-        location / {
-            return 200 '{"status":"ok"}';
-        }
-    }
-}
-NGINX
-nginx -c "$tmp/nginx.conf" -p "$tmp" 2>"$tmp/nginx-stderr.log" &
-ng_pid=$!
-pids+=("$ng_pid")
+nginx_start "$tmp" "$ng_port" "access_log $tmp/nginx-access.log;
+    client_max_body_size 1m;" "return 200 '{\"status\":\"ok\"}';"
 wait_ready "http://127.0.0.1:$ng_port/" "$tmp/nginx-stderr.log"
 
 # ---- measurement -------------------------------------------------------------------------

@@ -13,6 +13,9 @@
 #   bench_binary   the connectord to measure: $CONNECTORD_BIN (another build, an earlier
 #                  commit's, to compare before and after a change on the same machine), or
 #                  the tree's optimized build, made here (run from the repository's root)
+#   nginx_start DIR PORT HTTP LOCATION   nginx with one worker on 127.0.0.1:PORT, its files
+#                  in DIR; HTTP: more of the http block's directives (its access log among
+#                  them), LOCATION: what `location /` does; sets ng_pid (and adds it to pids)
 #   pg_start       a throwaway PostgreSQL cluster in a temp directory on a free port (synchronous_commit
 #                  and fsync on, as in production), stopped on exit; sets pg_host pg_port
 #                  pg_pid; pg_createdb NAME prints the URL of a new database, pg_sql URL SQL
@@ -111,6 +114,42 @@ forget() {
         [[ $pid == "$1" ]] || kept+=("$pid")
     done
     pids=("${kept[@]}")
+}
+
+# nginx_start DIR PORT HTTP LOCATION: keepalive_requests is raised so nginx, like connectord,
+# keeps each wrk connection open for the whole run instead of closing it every 1000 requests.
+nginx_start() {
+    local dir=$1 port=$2 http=$3 location=$4
+    mkdir -p "$dir/nginx-temp"
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log warn;
+events {
+    worker_connections 4096;
+}
+http {
+    client_body_temp_path $dir/nginx-temp/body;
+    proxy_temp_path $dir/nginx-temp/proxy;
+    fastcgi_temp_path $dir/nginx-temp/fastcgi;
+    uwsgi_temp_path $dir/nginx-temp/uwsgi;
+    scgi_temp_path $dir/nginx-temp/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    $http
+    server {
+        listen 127.0.0.1:$port;
+        default_type application/json;
+        location / {
+            $location
+        }
+    }
+}
+EOF
+    nginx -c "$dir/nginx.conf" -p "$dir" 2>"$dir/nginx-stderr.log" &
+    ng_pid=$!
+    pids+=("$ng_pid")
 }
 
 stop() {
