@@ -55,7 +55,7 @@ struct option {
     const char *help;
 };
 
-#define MAX_OPTIONS 4
+#define MAX_OPTIONS 5
 
 struct command {
     const char *name; /* one word, or a group and a subcommand: "tenant create" */
@@ -146,7 +146,10 @@ static const struct command commands[] = {
     {"token create", "create an API token for a tenant and print {\"token\"}", cmd_token_create,
      CONFIG_FOR_TOOLS,
      {{"tenant", &opt_values[0], "the tenant id (required; see tenant list)"},
-      {"role", &opt_values[1], "admin|member (required)"}}},
+      {"role", &opt_values[1], "admin|member (required)"},
+      {"name", &opt_values[2], "what the token is for, as GET /api/tokens lists it"},
+      {"read-only", &opt_values[3], "true: reads only (needs --name); default false"},
+      {"expires", &opt_values[4], "RFC 3339 time it stops working (needs --name); default never"}}},
     {"operator token create",
      "create a token for the platform's operator (reviews and publishes outside connectors) "
      "and print {\"token\"}",
@@ -614,11 +617,24 @@ static int cmd_tenant_list(struct config *cfg, const char **values)
     return 0;
 }
 
+/* Without --name, an unnamed token as before names existed; with it, what POST /api/tokens
+ * makes (the same checks), printed as {"id", "name", "token"}. */
 static int cmd_token_create(struct config *cfg, const char **values)
 {
-    const char *tenant = values[0], *role = values[1];
+    const char *tenant = values[0], *role = values[1], *name = values[2];
+    const char *read_only = values[3], *expires = values[4];
     if (!tenant || !role) {
         fprintf(stderr, "connectord: token create needs --tenant and --role\n");
+        return 2;
+    }
+    if (!name && (read_only || expires)) {
+        fprintf(stderr, "connectord: --read-only and --expires make a named token: give --name "
+                        "too\n");
+        return 2;
+    }
+    if (read_only && strcmp(read_only, "true") != 0 && strcmp(read_only, "false") != 0) {
+        fprintf(stderr, "connectord: --read-only must be true or false, not '%.32s'\n",
+                read_only);
         return 2;
     }
     struct store *store = NULL;
@@ -626,13 +642,22 @@ static int cmd_token_create(struct config *cfg, const char **values)
         return 1;
     struct error err = {0};
     char token[CRYPTO_TOKEN_LEN + 1];
-    int rc = auth_token_create(store, tenant, role, token, &err);
+    struct api_token made;
+    const struct auth_token_spec spec = {.name = name,
+                                         .role = role,
+                                         .expires_at = expires,
+                                         .read_only = read_only && strcmp(read_only, "true") == 0};
+    int rc = name ? auth_token_issue(store, tenant, &spec, NULL, &made, token, &err)
+                  : auth_token_create(store, tenant, role, token, &err);
     store_close(store);
     if (rc < 0) {
         fprintf(stderr, "connectord: %s\n", err.message);
         return 1;
     }
-    print_json(json_pack("{s:s}", "token", token));
+    print_json(name ? json_pack("{s:s, s:s, s:s}", "id", made.id, "name", made.name, "token",
+                                token)
+                    : json_pack("{s:s}", "token", token));
+    explicit_bzero(token, sizeof token);
     return 0;
 }
 

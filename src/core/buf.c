@@ -64,19 +64,26 @@ int buf_append_str(struct buf *b, const char *s)
     return buf_append(b, s, strlen(s));
 }
 
-int buf_append_int(struct buf *b, long long v)
+char *buf_decimal(long long v, char *end)
 {
-    char digits[24], *p = digits + sizeof digits;
+    char *p = end;
     unsigned long long left = (unsigned long long)v;
     if (v < 0)
-        left = 0ULL - left;
+        left = 0ULL - left; /* the magnitude as unsigned, so LLONG_MIN has one too */
     do {
         *--p = (char)('0' + left % 10);
         left /= 10;
     } while (left);
     if (v < 0)
         *--p = '-';
-    return buf_append(b, p, (size_t)(digits + sizeof digits - p));
+    return p;
+}
+
+int buf_append_int(struct buf *b, long long v)
+{
+    char digits[BUF_DECIMAL_MAX], *end = digits + sizeof digits;
+    char *p = buf_decimal(v, end);
+    return buf_append(b, p, (size_t)(end - p));
 }
 
 int buf_printf(struct buf *b, const char *fmt, ...)

@@ -23,8 +23,13 @@ void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
 /* The decimal text of v, as "%lld" writes it, without printf's cost (hot paths: event data,
- * the access log). */
+ * the access log, the books' chain links). */
 int buf_append_int(struct buf *b, long long v);
+/* The same text written backwards so that it ends right before end, for a caller that
+ * needs its length first; returns where it starts. end needs BUF_DECIMAL_MAX bytes before
+ * it. */
+#define BUF_DECIMAL_MAX 20
+char *buf_decimal(long long v, char *end);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the data to the caller (who frees it) and leaves the buffer empty. */
 char *buf_take(struct buf *b, size_t *len);

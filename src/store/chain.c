@@ -58,43 +58,20 @@ const char *store_chain_name(enum store_chain chain)
 
 /* ---- serialization ------------------------------------------------------------------------ */
 
-/* The decimal digits of v, written backwards from end; returns where they start. Every
- * booking serializes a few dozen numbers for its chain link on the committer's thread, so
- * this replaces printf's general machinery (the same text as "%llu"). */
-static char *decimal_of(uint64_t v, char *end)
-{
-    char *p = end;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return p;
-}
-
 int chain_text(struct buf *b, const char *text)
 {
     if (!text)
         return buf_append(b, "~;", 2);
     size_t len = strlen(text);
-    char num[24];
-    num[sizeof num - 1] = ':';
-    char *start = decimal_of(len, num + sizeof num - 1);
-    if (buf_append(b, start, (size_t)(num + sizeof num - start)) < 0 ||
-        buf_append(b, text, len) < 0)
-        return -1;
-    return buf_append(b, ";", 1);
+    return buf_append_int(b, (long long)len) | buf_append(b, ":", 1) |
+           buf_append(b, text, len) | buf_append(b, ";", 1);
 }
 
 int chain_int(struct buf *b, int64_t v)
 {
-    char text[24];
-    text[sizeof text - 1] = '\0';
-    /* the magnitude as unsigned, so INT64_MIN has one too */
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    char *start = decimal_of(mag, text + sizeof text - 1);
-    if (v < 0)
-        *--start = '-';
-    return chain_text(b, start);
+    char digits[BUF_DECIMAL_MAX + 1], *end = digits + sizeof digits - 1;
+    *end = '\0';
+    return chain_text(b, buf_decimal((long long)v, end));
 }
 
 int chain_journal_head(struct buf *b, const char *id, const char *tenant_id, const char *date,

@@ -153,3 +153,46 @@ test('tokens made before names (the command line) list with a null name', async 
   const rows = sql(server, `SELECT read_only FROM api_tokens WHERE tenant_id = '${t.tenantId}'`);
   assert.equal(rows.trim(), '0');
 });
+
+test('the command line makes named, read-only, expiring tokens with the same checks', async () => {
+  const t = await server.createTenant('Biz Cli', 'business');
+  const base = ['token', 'create', '--tenant', t.tenantId, '--role', 'admin'];
+  const made = await server.cli([...base, '--name', 'nightly export', '--read-only', 'true',
+                                 '--expires', '2099-01-01T00:00:00Z']);
+  assert.equal(made.code, 0, made.stderr);
+  const out = JSON.parse(made.stdout);
+  assert.match(out.id, /^tok_/);
+  assert.equal(out.name, 'nightly export');
+  assert.match(out.token, /^cdk_/);
+  const listed = (await server.request('/api/tokens', { token: t.token })).json.tokens
+    .find((x) => x.id === out.id);
+  assert.equal(listed.readOnly, true);
+  assert.equal(listed.expiresAt, '2099-01-01T00:00:00.000Z');
+  assert.equal((await server.request('/api/tenant', { token: out.token })).status, 200);
+  const write = await server.request('/api/tenant', { method: 'PATCH', token: out.token,
+                                                       json: { name: 'x' } });
+  assertError(write, 403, 'forbidden');
+
+  // what the API refuses, the command line refuses, with the same words
+  const past = await server.cli([...base, '--name', 'old', '--expires', '2020-01-01T00:00:00Z']);
+  assert.equal(past.code, 1);
+  assert.match(past.stderr, /expires|future/);
+  const blank = await server.cli([...base, '--name', '']);
+  assert.equal(blank.code, 1);
+  assert.match(blank.stderr, /name must be 1 to 100 bytes/);
+  // options that only a named token has, and a flag's value, are checked before the store
+  const unnamed = await server.cli([...base, '--read-only', 'true']);
+  assert.equal(unnamed.code, 2);
+  assert.match(unnamed.stderr, /give --name too/);
+  const bad = await server.cli([...base, '--name', 'x', '--read-only', 'yes']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--read-only must be true or false/);
+  const nobody = await server.cli(['token', 'create', '--tenant', 'ten_nosuchtenant', '--role',
+                                   'member', '--name', 'x']);
+  assert.equal(nobody.code, 1);
+  assert.match(nobody.stderr, /tenant/);
+  // without --name, an unnamed token as before
+  const plain = await server.cli(base);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(plain.stdout)), ['token']);
+});
