@@ -806,54 +806,43 @@ int chain_link_named(struct store *s, struct store_conn *c, const char *tenant_i
     return rc;
 }
 
-struct tenant_list {
-    char (*ids)[CRYPTO_ID_MAX];
-    size_t n, cap;
-    int oom;
-};
-
-static int collect_tenant(void *ctx, const struct store_row *row)
+static int read_tenant(void *ctx, const struct store_row *row)
 {
-    struct tenant_list *t = ctx;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 16;
-        void *ids = realloc(t->ids, cap * sizeof *t->ids);
-        if (!ids) {
-            t->oom = 1;
-            return 1;
-        }
-        t->ids = ids;
-        t->cap = cap;
-    }
-    if (store_row_copy(row, 0, t->ids[t->n], sizeof t->ids[t->n]) == 0)
-        t->n++;
-    return 0;
+    store_row_copy(row, 0, ctx, CRYPTO_ID_MAX);
+    return 1;
 }
 
 int chain_link_pending(struct store *s, struct store_conn *c, const char *tenant_id,
                        struct error *err)
 {
     struct link_batch *lb = malloc(sizeof *lb);
-    struct tenant_list tenants = {0};
-    int rc = -1;
+    int rc = 0;
     if (!lb)
         return error_set(err, ERR_INTERNAL, "out of memory");
     if (tenant_id) {
         rc = link_picked(s, c, &(struct link_pick){.tenant_id = tenant_id}, lb, err);
-        goto out;
+        free(lb);
+        return rc;
     }
-    if (store_query(s, c, "SELECT DISTINCT tenant_id FROM journal_pending ORDER BY tenant_id",
-                    NULL, 0, collect_tenant, &tenants, NULL, err) < 0)
-        goto out;
-    if (tenants.oom) {
-        error_set(err, ERR_INTERNAL, "out of memory");
-        goto out;
+    /* Every tenant with named entries, one after the other in the order of their ids. */
+    char next[CRYPTO_ID_MAX] = "";
+    for (;;) {
+        char after[CRYPTO_ID_MAX];
+        memcpy(after, next, sizeof after);
+        next[0] = '\0';
+        struct store_param p[] = {P_TEXT(after)};
+        if (store_query(s, c,
+                        "SELECT tenant_id FROM journal_pending WHERE tenant_id > $1 "
+                        "ORDER BY tenant_id LIMIT 1",
+                        p, N_PARAMS(p), read_tenant, next, NULL, err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (!next[0])
+            break;
+        if ((rc = link_picked(s, c, &(struct link_pick){.tenant_id = next}, lb, err)) < 0)
+            break;
     }
-    rc = 0;
-    for (size_t i = 0; i < tenants.n && rc == 0; i++)
-        rc = link_picked(s, c, &(struct link_pick){.tenant_id = tenants.ids[i]}, lb, err);
-out:
-    free(tenants.ids);
     free(lb);
     return rc;
 }

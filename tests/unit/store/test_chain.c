@@ -294,6 +294,20 @@ static void write_unlinked(struct fixture *f, bool named, char id[CRYPTO_ID_MAX]
                          0);
 }
 
+/* The journal chain verifies, with `rows` entries linked up to the head and `pending`
+ * named ones after them. */
+static void assert_verifies(struct fixture *f, int64_t rows, int64_t pending)
+{
+    struct error err = {0};
+    struct store_chain_check check;
+    assert_int_equal(store_chain_verify(f->store, f->tenant.id, STORE_CHAIN_JOURNAL, &check, &err),
+                     0);
+    assert_true(check.ok);
+    assert_int_equal(check.rows, rows);
+    assert_int_equal(check.pending, pending);
+    assert_int_equal(check.head.seq, rows);
+}
+
 /* On PostgreSQL a booking's entry is linked right after its commit, before the caller
  * goes on; on SQLite inside its transaction. Either way a committed entry is linked, and
  * an entry left named by a process that stopped in between is counted apart by the
@@ -336,21 +350,11 @@ static void test_linked_after_commit(void **state)
     /* Seven left by a stopped process: linked at the next start. */
     for (int i = 0; i < 7; i++)
         write_unlinked(f, true, named);
-    assert_int_equal(store_chain_verify(f->store, f->tenant.id, STORE_CHAIN_JOURNAL, &check, &err),
-                     0);
-    assert_true(check.ok);
-    assert_int_equal(check.rows, 9);
-    assert_int_equal(check.pending, 7);
-    assert_int_equal(check.head.seq, 9);
+    assert_verifies(f, 9, 7);
 
     /* The next start links them onto the head. */
     assert_int_equal(store_migrate(f->store, NULL, &err), 0);
-    assert_int_equal(store_chain_verify(f->store, f->tenant.id, STORE_CHAIN_JOURNAL, &check, &err),
-                     0);
-    assert_true(check.ok);
-    assert_int_equal(check.rows, 16);
-    assert_int_equal(check.pending, 0);
-    assert_int_equal(check.head.seq, 16);
+    assert_verifies(f, 16, 0);
     assert_int_equal(count_of(f, "SELECT COUNT(*) FROM journal_pending WHERE tenant_id = $1"), 0);
 
     /* A row nobody named stays unlinked and is reported, at a start and at the tenant's
