@@ -30,12 +30,22 @@ const struct destination *const *destination_all(size_t *count)
     return destinations;
 }
 
+int dest_refused_header(const struct dest_request *r, struct error *err)
+{
+    return error_set(err, ERR_VALIDATION,
+                     "the request's %.31s header would carry a line break or another control "
+                     "character (from a setting or a credential?); it was not sent",
+                     r->refused_header);
+}
+
 int destination_render(const struct destination *d, const struct dest_event *ev,
                        const struct dest_config *cfg, struct dest_request *out,
                        struct error *err)
 {
     if (d->render(ev, cfg, out, err) < 0)
         return -1;
+    if (out->refused_header[0])
+        return dest_refused_header(out, err);
     if (!out->url.len)
         return error_set(err, ERR_INTERNAL, "%s rendered no URL", d->slug);
     return 0;
@@ -85,8 +95,28 @@ void dest_request_free(struct dest_request *r)
     buf_free(&r->body);
 }
 
+/* RFC 9110's field name (a token) and field value (visible bytes, spaces and tabs, and
+ * bytes from 0x80 on). */
+static bool header_fits(const char *name, const char *value)
+{
+    if (!*name)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", *p))
+            return false;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return false;
+    return true;
+}
+
 int dest_request_header(struct dest_request *r, const char *name, const char *value)
 {
+    if (!header_fits(name, value)) {
+        if (!r->refused_header[0])
+            snprintf(r->refused_header, sizeof r->refused_header, "%s", name);
+        return 0;
+    }
     if (r->n_headers == DEST_MAX_HEADERS)
         return -1;
     char *n = strdup(name), *v = strdup(value);

@@ -50,11 +50,20 @@ struct dest_request {
     char *header_values[DEST_MAX_HEADERS];
     size_t n_headers;
     struct buf body;
+    /* The first header dest_request_header left out because its name or value had bytes a
+     * header cannot carry (a line break in a setting would start a header of its own);
+     * "" when none. destination_render then refuses the request. */
+    char refused_header[32];
 };
 
 void dest_request_init(struct dest_request *r, const char *method);
 void dest_request_free(struct dest_request *r);
+/* Adds a header; -1 when there is no room or memory. A name that is not an HTTP token, or a
+ * value with a control character other than a tab, is not added but noted in
+ * r->refused_header (0: the caller goes on, and the request is refused as a whole). */
 int dest_request_header(struct dest_request *r, const char *name, const char *value);
+/* The error for a request with r->refused_header set (ERR_VALIDATION, naming the header). */
+int dest_refused_header(const struct dest_request *r, struct error *err);
 
 /* The answer as the engine got it. */
 struct dest_response {

@@ -328,7 +328,7 @@ static int sign_standard_webhooks(struct dest_request *req, const char *event_id
         dest_request_header(req, "webhook-timestamp", ts) < 0 ||
         dest_request_header(req, "webhook-signature", sig) < 0)
         return error_set(err, ERR_INTERNAL, "out of memory");
-    return 0;
+    return req->refused_header[0] ? dest_refused_header(req, err) : 0;
 }
 
 static int event_view_init(struct event_view *v, const struct event_record *ev,

@@ -33,7 +33,8 @@
  * has its own classify(); render the same case twice to the same bytes (destinations are
  * pure); refuse an empty config with an error instead of a request; with
  * DEST_CAP_IDEMPOTENCY, render a different request for a different event id; with
- * DEST_CAP_STD_WEBHOOKS, post the envelope unchanged. A fixture folder or file that
+ * DEST_CAP_STD_WEBHOOKS, post the envelope unchanged; never put a line break from a setting
+ * into a header (render without it, or refuse with a reason). A fixture folder or file that
  * belongs to nothing fails too. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -437,6 +438,33 @@ static void render_contract_case(const struct destination *d, const char *dir, c
         report(r, "%s: render failed on an empty config without saying why", path);
     json_decref(empty);
     buf_reset(&other);
+
+    /* a line break in any setting (a pasted key, a hostile value) never reaches a header:
+     * the request is either made without it in a header, or refused with a reason */
+    json_t *broken = need(json_deep_copy(c.cfg.config));
+    const char *key;
+    json_t *value;
+    json_object_foreach(broken, key, value) {
+        if (!json_is_string(value))
+            continue;
+        char text[512];
+        snprintf(text, sizeof text, "%s\r\nX-Injected: 1", json_string_value(value));
+        must(json_object_set_new(broken, key, need(json_string(text))));
+    }
+    struct dest_config hostile = {.config = broken, .api_base_url = c.cfg.api_base_url};
+    struct dest_request req;
+    struct error hostile_err = {0};
+    dest_request_init(&req, "POST");
+    if (destination_render(d, &c.ev, &hostile, &req, &hostile_err) == 0) {
+        for (size_t i = 0; i < req.n_headers; i++)
+            if (strpbrk(req.header_values[i], "\r\n"))
+                report(r, "%s: a line break in a setting reached the %s header", path,
+                       req.header_names[i]);
+    } else if (hostile_err.code == ERR_OK || !hostile_err.message[0]) {
+        report(r, "%s: render failed on settings with line breaks without saying why", path);
+    }
+    dest_request_free(&req);
+    json_decref(broken);
 
     /* the dedupe key follows the event id */
     if (d->caps & DEST_CAP_IDEMPOTENCY) {
