@@ -257,14 +257,18 @@ struct journal_scan {
     int64_t n_lines;
 };
 
-#define JOURNAL_SQL                                                                            \
+/* pending: the expression of the last column, whether the entry is named in
+ * journal_pending (migration 27; the chaining of migration 11 runs before that table exists
+ * and gives 0). */
+#define JOURNAL_SQL_WITH(pending)                                                              \
     "SELECT e.id, e.tenant_id, e.entry_date, e.description, e.invoice_id, e.created_at, "      \
     "e.chain_seq, e.chain_hash, l.line_no, l.account, l.debit_minor, l.credit_minor, "         \
     "l.currency, l.vat_code, l.vat_tax, l.book_debit_minor, l.book_credit_minor, "             \
-    "l.tax_treatment, l.tax_country, l.tax_rate_bp, "                                          \
-    "(SELECT COUNT(*) FROM journal_pending p WHERE p.tenant_id = e.tenant_id AND "            \
-    "p.entry_id = e.id) "                                                                      \
+    "l.tax_treatment, l.tax_country, l.tax_rate_bp, " pending " "                               \
     "FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id "
+#define JOURNAL_SQL                                                                            \
+    JOURNAL_SQL_WITH("(SELECT COUNT(*) FROM journal_pending p WHERE p.tenant_id = e.tenant_id " \
+                     "AND p.entry_id = e.id)")
 
 static const char *nullable(const struct store_row *row, int col)
 {
@@ -577,8 +581,9 @@ static int backfill_chain(struct store *s, struct store_conn *c, enum store_chai
         for (size_t i = 0; i < batch->n; i++) {
             struct store_param p[] = {P_TEXT(batch->ids[i])};
             if ((chain == STORE_CHAIN_JOURNAL
-                     ? journal_scan(s, c, JOURNAL_SQL "WHERE e.id = $1 ORDER BY l.line_no", p,
-                                    N_PARAMS(p), backfill_row, &bf, err)
+                     ? journal_scan(s, c,
+                                    JOURNAL_SQL_WITH("0") "WHERE e.id = $1 ORDER BY l.line_no",
+                                    p, N_PARAMS(p), backfill_row, &bf, err)
                      : audit_scan(s, c, AUDIT_SQL "WHERE id = $1", p, N_PARAMS(p),
                                   backfill_row, &bf, err)) < 0)
                 goto out;
