@@ -46,6 +46,14 @@ static void tenant_set_add(struct tenant_set *set, const char *tenant_id)
         set->n++;
 }
 
+static void tenant_set_merge(struct tenant_set *into, const struct tenant_set *from)
+{
+    if (from->n > TENANT_SET_MAX)
+        into->n = TENANT_SET_MAX + 1;
+    for (int i = 0; i < from->n && i < TENANT_SET_MAX; i++)
+        tenant_set_add(into, from->ids[i]);
+}
+
 /* A journal entry to be linked after its commit. */
 struct link_entry {
     char tenant_id[CRYPTO_ID_MAX];
@@ -70,6 +78,9 @@ struct link_slot {
     bool running;
     uint64_t started, finished; /* rounds */
     struct link_round *next;    /* allocated by the round's first entry */
+    /* Tenants whose link failed in a round: their named entries wait, and the slot's next
+     * round links all of them. */
+    struct tenant_set behind;
 };
 
 struct store {
@@ -517,17 +528,24 @@ void store_tx_link_later(struct store_tx *tx, const char *tenant_id, const char 
     snprintf(e->entry_id, sizeof e->entry_id, "%s", entry_id);
 }
 
-/* Links every named entry of the set's tenants (of every tenant when it overflowed). */
-static void link_tenants(struct store *s, struct store_conn *c, const struct tenant_set *set)
+/* Links every named entry of the set's tenants (of every tenant when it overflowed);
+ * the tenants whose link failed go into failed. */
+static void link_tenants(struct store *s, struct store_conn *c, const struct tenant_set *set,
+                         struct tenant_set *failed)
 {
     struct error err = {0};
     int n = set->n > TENANT_SET_MAX ? 1 : set->n;
     for (int i = 0; i < n; i++) {
         const char *tenant_id = set->n > TENANT_SET_MAX ? NULL : set->ids[i];
-        if (chain_link_pending(s, c, tenant_id, &err) < 0)
-            log_warn("journal entries of %s%s are booked and wait for their chain link: %s",
-                     tenant_id ? "tenant " : "every tenant", tenant_id ? tenant_id : "",
-                     err.message);
+        if (chain_link_pending(s, c, tenant_id, &err) == 0)
+            continue;
+        log_warn("journal entries of %s%s are booked and wait for their chain link: %s",
+                 tenant_id ? "tenant " : "every tenant", tenant_id ? tenant_id : "",
+                 err.message);
+        if (!tenant_id)
+            failed->n = TENANT_SET_MAX + 1;
+        else
+            tenant_set_add(failed, tenant_id);
     }
 }
 
@@ -537,10 +555,12 @@ static int by_tenant(const void *a, const void *b)
                   ((const struct link_entry *)b)->tenant_id);
 }
 
-/* A round: each tenant's entries in one link transaction. A failed link loses nothing (the
- * entries stay named in journal_pending, and the tenant's next link or the next start
- * links them), so the bookings' commits stand either way. */
-static void link_round_run(struct store *s, struct store_conn *c, struct link_round *r)
+/* A round: each tenant's entries in one link transaction. A failed link loses nothing: the
+ * entries stay named in journal_pending, the tenant goes into failed (the slot's next round
+ * links all its named entries; a start or an export would too), and the bookings' commits
+ * stand either way. */
+static void link_round_run(struct store *s, struct store_conn *c, struct link_round *r,
+                           struct tenant_set *failed)
 {
     qsort(r->entries, r->n, sizeof r->entries[0], by_tenant);
     for (size_t first = 0, end; first < r->n; first = end) {
@@ -551,12 +571,14 @@ static void link_round_run(struct store *s, struct store_conn *c, struct link_ro
              end++)
             ids[n++] = r->entries[end].entry_id;
         struct error err = {0};
-        if (chain_link_named(s, c, r->entries[first].tenant_id, ids, n, &err) < 0)
+        if (chain_link_named(s, c, r->entries[first].tenant_id, ids, n, &err) < 0) {
             log_warn("journal entries of tenant %s are booked and wait for their chain "
                      "link: %s",
                      r->entries[first].tenant_id, err.message);
+            tenant_set_add(failed, r->entries[first].tenant_id);
+        }
     }
-    link_tenants(s, c, &r->overflow);
+    link_tenants(s, c, &r->overflow, failed);
 }
 
 static struct link_slot *slot_of(struct store *s, const char *tenant_id)
@@ -594,12 +616,16 @@ static void link_wait(struct store *s, struct store_conn *c, struct link_slot *s
         slot->running = true;
         const uint64_t round = ++slot->started;
         struct link_round *r = slot->next;
+        struct tenant_set behind = slot->behind, failed = {0};
         slot->next = NULL;
+        slot->behind.n = 0;
         pthread_mutex_unlock(&s->link_lock);
+        link_tenants(s, c, &behind, &failed);
         if (r)
-            link_round_run(s, c, r);
+            link_round_run(s, c, r, &failed);
         free(r);
         pthread_mutex_lock(&s->link_lock);
+        tenant_set_merge(&slot->behind, &failed);
         slot->running = false;
         slot->finished = round;
         pthread_cond_broadcast(&s->link_done);
@@ -625,8 +651,11 @@ static void tx_link_committed(struct store_tx *tx)
         if (need[i])
             link_wait(s, tx->conn, slots[i], need[i]);
     pthread_mutex_unlock(&s->link_lock);
-    link_tenants(s, tx->conn, &alone);
-    link_tenants(s, tx->conn, &tx->link_overflow);
+    /* Outside the rounds (rare: no memory for a round, or more entries than a transaction
+     * keeps): a failure here waits for a start or an export. */
+    struct tenant_set failed = {0};
+    link_tenants(s, tx->conn, &alone, &failed);
+    link_tenants(s, tx->conn, &tx->link_overflow, &failed);
 }
 
 int store_tx_commit(struct store_tx *tx, struct error *err)

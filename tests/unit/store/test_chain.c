@@ -371,6 +371,39 @@ static void test_linked_after_commit(void **state)
     assert_int_equal(check.head.seq, 17);
 }
 
+/* PostgreSQL: a round whose link fails leaves its entries named, and the tenant's next
+ * round links them before its own. (SQLite links inside the booking: nothing to retry.) */
+static void test_failed_link_retried(void **state)
+{
+    struct fixture *f = *state;
+    struct error err = {0};
+    char id[CRYPTO_ID_MAX], head[STORE_CHAIN_HASH_LEN + 1];
+    if (!on_postgres(f))
+        skip();
+    book(f, 100, id);
+    struct store_chain_head h;
+    assert_int_equal(store_chain_head_get(f->store, f->tenant.id, STORE_CHAIN_JOURNAL, &h, &err),
+                     0);
+    memcpy(head, h.hash, sizeof head);
+    /* a head that cannot be read: the booking commits, its link fails */
+    assert_int_equal(run(f, "UPDATE chain_heads SET hash = 'broken' WHERE tenant_id = $1 AND "
+                            "chain = 'journal'",
+                         &err),
+                     0);
+    book(f, 200, id);
+    assert_int_equal(count_of(f, "SELECT COUNT(*) FROM journal_pending WHERE tenant_id = $1"), 1);
+    struct store_param p[] = {P_TEXT(f->tenant.id), P_TEXT(head)};
+    assert_int_equal(store_run(f->store,
+                               "UPDATE chain_heads SET hash = $2 WHERE tenant_id = $1 AND "
+                               "chain = 'journal'",
+                               p, N_PARAMS(p), NULL, NULL, NULL, &err),
+                     0);
+    /* the tenant's next booking: its round links the one left behind, then its own */
+    book(f, 300, id);
+    assert_int_equal(count_of(f, "SELECT COUNT(*) FROM journal_pending WHERE tenant_id = $1"), 0);
+    assert_verifies(f, 3, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_golden_vector, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_guard_and_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_linked_after_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_link_retried, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
