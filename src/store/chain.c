@@ -825,6 +825,20 @@ static int read_tenant(void *ctx, const struct store_row *row)
 int chain_link_pending(struct store *s, struct store_conn *c, const char *tenant_id,
                        struct error *err)
 {
+    if (tenant_id) {
+        /* Asked first, outside a transaction: an export asks before each head it reads, on
+         * every store, and where nothing is named (SQLite always, PostgreSQL almost always)
+         * a link transaction would only take the write lock (SQLite: BEGIN IMMEDIATE,
+         * waiting for the committer) to find nothing. */
+        char named[CRYPTO_ID_MAX] = "";
+        struct store_param p[] = {P_TEXT(tenant_id)};
+        if (store_query(s, c,
+                        "SELECT tenant_id FROM journal_pending WHERE tenant_id = $1 LIMIT 1", p,
+                        N_PARAMS(p), read_tenant, named, NULL, err) < 0)
+            return -1;
+        if (!named[0])
+            return 0;
+    }
     struct link_batch *lb = malloc(sizeof *lb);
     int rc = 0;
     if (!lb)
